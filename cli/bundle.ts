@@ -1,0 +1,46 @@
+// Reading a bundle: its config.json as exact JSON, with errors that say which file.
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PlancError } from '../schemas/error.js';
+import { parseJson, type Json } from '../planner/json.js';
+
+export interface Bundle {
+  dir: string;
+  configPath: string;
+  config: Json;
+}
+
+export function readBundle(dirFlag: string | undefined): Bundle {
+  const dir = resolve(dirFlag ?? '.');
+  const configPath = `${dir}/config.json`;
+  let text: string;
+  try {
+    if (!statSync(dir).isDirectory()) throw new PlancError('not-found', 'bundle is not a directory', { where: dir });
+    text = readFileSync(configPath, 'utf8');
+  } catch (e) {
+    if (e instanceof PlancError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new PlancError('not-found', 'no such file or directory', { where: statExists(dir) ? configPath : dir });
+    throw new PlancError('system', (e as Error).message, { where: configPath });
+  }
+  return { dir, configPath, config: parseJson(text, configPath) };
+}
+
+function statExists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function checkRootfs(rootfs: string): void {
+  let ok = false;
+  try {
+    ok = statSync(rootfs).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!ok) throw new PlancError('not-found', `rootfs ${rootfs} does not exist or is not a directory`, { where: '/root/path' });
+}

@@ -1,0 +1,33 @@
+import { Flags } from '@oclif/core';
+import { resolve } from 'node:path';
+import { PlancError } from '../../schemas/error.js';
+import { PlancCommand } from '../base.js';
+import { idArg } from '../flags.js';
+import { destroy, statusOf } from '../../executor/lifecycle.js';
+import { exists, loadRecord, lockContainer, stateDir } from '../../executor/state.js';
+
+export default class Delete extends PlancCommand {
+  static override summary = 'delete a container: stop what is left, remove its cgroups and state';
+  static override args = { id: idArg };
+  static override flags = { force: Flags.boolean({ char: 'f', description: 'kill a running container first; an unknown id is not an error' }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Delete);
+    const root = resolve(flags.root);
+    if (flags.force && !exists(stateDir(root, args.id))) return;
+    let rec;
+    try {
+      rec = loadRecord(root, args.id);
+    } catch (e) {
+      // A state dir without a record is a create that crashed: --force cleans it up.
+      if (flags.force) return destroy(root, args.id, null);
+      throw e;
+    }
+    await lockContainer(root, args.id);
+    const status = statusOf(root, rec);
+    if (!flags.force && (status === 'running' || status === 'paused')) {
+      throw new PlancError('bad-state', `cannot delete container ${args.id} that is not stopped: ${status}`);
+    }
+    destroy(root, args.id, rec);
+  }
+}

@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import { resolve } from 'node:path';
+import { PlancCommand } from '../base.js';
+import { ociState } from '../../executor/lifecycle.js';
+import { listIds, loadRecord } from '../../executor/state.js';
+
+export default class List extends PlancCommand {
+  static override summary = 'list containers';
+  static override flags = {
+    format: Flags.string({ char: 'f', options: ['table', 'json'], default: 'table', description: 'output format' }),
+    quiet: Flags.boolean({ char: 'q', description: 'print only container ids' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(List);
+    const root = resolve(flags.root);
+    const states = listIds(root).flatMap((id) => {
+      try {
+        return [ociState(root, loadRecord(root, id))];
+      } catch {
+        return []; // a container being created or deleted right now
+      }
+    });
+    if (flags.quiet) return void process.stdout.write(states.map((s) => `${s.id}\n`).join(''));
+    // runc prints null for no containers; clients expect it.
+    if (flags.format === 'json') return void process.stdout.write(JSON.stringify(states.length ? states : null) + '\n');
+    const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, s.pid, s.status, s.bundle, s.created, s.owner].map(String))];
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    process.stdout.write(rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('   ').trimEnd()).join('\n') + '\n');
+  }
+}

@@ -1,0 +1,48 @@
+// Gathering HostFacts from this machine: the only place planning inputs
+// come from the host. The planner itself never looks.
+import { readFileSync } from 'node:fs';
+import type { HostFacts } from '../schemas/generated/hostfacts.js';
+
+interface CgroupLayout {
+  version: 1 | 2;
+  root: string;
+  v1Controllers?: { name: string; mountpoint: string }[];
+}
+
+/** Read the cgroup layout from /proc/self/mountinfo: v1 hierarchies if any are mounted, else v2. */
+export function cgroupLayout(): CgroupLayout {
+  const v1: { name: string; mountpoint: string }[] = [];
+  let v2: string | null = null;
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const mountpoint = unescape(line.slice(0, sep).split(' ')[4] ?? '');
+    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
+    if (fstype === 'cgroup2' && v2 === null) v2 = mountpoint;
+    if (fstype !== 'cgroup') continue;
+    const name = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr').join(',');
+    if (name && !v1.some((c) => c.name === name)) v1.push({ name, mountpoint });
+  }
+  if (v1.length > 0) {
+    const first = v1[0]!.mountpoint;
+    return { version: 1, root: first.slice(0, first.lastIndexOf('/')) || '/', v1Controllers: v1 };
+  }
+  return { version: 2, root: v2 ?? '/sys/fs/cgroup' };
+}
+
+// mountinfo escapes space, tab, newline and backslash as octal.
+function unescape(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: string; noPivot: boolean; systemdCgroup: boolean }): HostFacts {
+  return {
+    containerId: opts.id,
+    bundle: opts.bundle,
+    stateDir: opts.stateDir,
+    cgroup: cgroupLayout(),
+    rootless: process.getuid?.() !== 0,
+    noPivot: opts.noPivot,
+    systemdCgroup: opts.systemdCgroup,
+  };
+}

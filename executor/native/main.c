@@ -1,0 +1,329 @@
+/* planc-exec: applies a Plan (executor/PROTOCOL.md). P runs the host,
+ * clone and parent stages; the clone C runs the init stage and execs. */
+#include "planc.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const struct op {
+	const char *name, *stage;
+	handler *fn;
+} ops[] = {
+	{"cgroup.create", "host", op_cgroup_create},
+	{"cgroup.write", "host", op_cgroup_write},
+	{"execfifo.create", "host", op_execfifo_create},
+	{"ns.join", "host", op_ns_join},
+	{"clone", "clone", op_clone},
+	{"cgroup.join", "parent", op_cgroup_join},
+	{"idmap.write", "parent", op_idmap_write},
+	{"ns.unshare", "init", op_ns_unshare},
+	{"rootfs.propagation", "init", op_rootfs_propagation},
+	{"rootfs.bind", "init", op_rootfs_bind},
+	{"mount", "init", op_mount},
+	{"mount.remount", "init", op_mount_remount},
+	{"mount.propagation", "init", op_mount_propagation},
+	{"mknod", "init", op_mknod},
+	{"device.bind", "init", op_device_bind},
+	{"symlink", "init", op_symlink},
+	{"execfifo.open", "init", op_execfifo_open},
+	{"rootfs.pivot", "init", op_rootfs_pivot},
+	{"rootfs.chroot", "init", op_rootfs_chroot},
+	{"mask", "init", op_mask},
+	{"readonly", "init", op_readonly},
+	{"rootfs.readonly", "init", op_rootfs_readonly},
+	{"hostname", "init", op_hostname},
+	{"domainname", "init", op_domainname},
+	{"sysctl", "init", op_sysctl},
+	{"link.up", "init", op_link_up},
+	{"rlimit", "init", op_rlimit},
+	{"oom-score-adj", "init", op_oom_score_adj},
+	{"caps.bounding", "init", op_caps_bounding},
+	{"user", "init", op_user},
+	{"caps", "init", op_caps},
+	{"no-new-privs", "init", op_no_new_privs},
+	{"chdir", "init", op_chdir},
+	{"exec.check", "init", op_exec_check},
+	{"execfifo.wait", "init", op_execfifo_wait},
+	{"exec", "init", op_exec},
+};
+
+static const struct op *find_op(const char *name)
+{
+	for (size_t k = 0; name && k < sizeof ops / sizeof *ops; k++)
+		if (!strcmp(name, ops[k].name))
+			return &ops[k];
+	return NULL;
+}
+
+const char *need_str(const mp *a, const char *key)
+{
+	const char *s = mp_str(mp_get(a, key));
+	if (!s)
+		failx(EINVAL, "plan: field \"%s\" missing or not a string", key);
+	return s;
+}
+
+int need_int(const mp *a, const char *key, int64_t *out)
+{
+	if (mp_int(mp_get(a, key), out))
+		return failx(EINVAL, "plan: field \"%s\" missing or not an integer", key);
+	return 0;
+}
+
+const mp *need_arr(const mp *a, const char *key)
+{
+	const mp *v = mp_get(a, key);
+	if (!v || v->type != MP_ARR) {
+		failx(EINVAL, "plan: field \"%s\" missing or not an array", key);
+		return NULL;
+	}
+	return v;
+}
+
+char **need_strv(const mp *a, const char *key)
+{
+	char **v = mp_strv(mp_get(a, key));
+	if (!v)
+		failx(EINVAL, "plan: field \"%s\" missing or not an array of strings", key);
+	return v;
+}
+
+#define die(...) (say(__VA_ARGS__), exit(2))
+
+static int env_fd(const char *name, int def)
+{
+	const char *v = getenv(name);
+	char *end;
+	if (!v)
+		return def;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || !*v || *end || n < 0 || n > INT_MAX)
+		die("bad %s", name);
+	return (int)n;
+}
+
+static uint8_t *read_plan(int fd, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	uint8_t *buf = malloc(cap);
+	for (;;) {
+		if (!buf)
+			die("reading the plan: %s", "out of memory");
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die("reading the plan: %s", strerror(errno));
+		if (r == 0)
+			break;
+		if ((n += r) == cap) {
+			if (cap >= 64u << 20)
+				die("%s", "the plan is larger than 64 MiB");
+			buf = realloc(buf, cap *= 2);
+		}
+	}
+	*len = n;
+	return buf;
+}
+
+/* A closed stdio fd would be reused by our own opens and handed to the
+ * container as its stdin/stdout/stderr. */
+static void keep_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+			die("%s", "cannot fill a closed stdio fd");
+}
+
+/* Closes every fd from lo up, except the report and audit fds. */
+static void close_fds(int lo, int k1, int k2)
+{
+	int keep[2] = {k1 < k2 ? k1 : k2, k1 < k2 ? k2 : k1};
+	for (int j = 0; j < 2; j++) {
+		if (keep[j] < lo)
+			continue;
+		if (keep[j] > lo)
+			syscall(SYS_close_range, lo, keep[j] - 1, 0);
+		lo = keep[j] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+static int read_cap_last(void)
+{
+	char buf[16] = "";
+	int fd = proc_open("/proc/sys/kernel/cap_last_cap", O_RDONLY), n = 40;
+	if (fd >= 0 && read(fd, buf, sizeof buf - 1) > 0)
+		n = atoi(buf);
+	if (fd >= 0)
+		close(fd);
+	return n > 0 && n < 64 ? n : 40;
+}
+
+static int rank(const char *stage)
+{
+	static const char *const order[] = {"host", "clone", "parent", "init"};
+	for (int k = 0; stage && k < 4; k++)
+		if (!strcmp(stage, order[k]))
+			return k;
+	return -1;
+}
+
+static void plan_error(int i, const char *op, const char *stage, const char *why, const char *arg)
+{
+	report_begin(i, op, stage);
+	failx(EINVAL, why, arg);
+	report_result(FAILED);
+	exit(1);
+}
+
+/* The whole plan is checked before the first syscall: an unknown op or a
+ * stage out of order must not leave a half-applied container. */
+static void validate(const mp *actions)
+{
+	int last = 0, clones = 0;
+	const char *op = NULL;
+	if (!actions || actions->type != MP_ARR)
+		die("%s", "plan: \"actions\" is not an array");
+	for (uint32_t i = 0; i < actions->len; i++) {
+		const mp *a = &actions->kids[i];
+		const char *stage = mp_str(mp_get(a, "stage"));
+		const struct op *o = find_op(op = mp_str(mp_get(a, "op")));
+		int r = rank(stage);
+		if (!o)
+			plan_error(i, op, stage, "plan: unknown op \"%s\"", op ? op : "?");
+		if (!stage || strcmp(stage, o->stage))
+			plan_error(i, op, stage, "plan: op \"%s\" belongs to another stage", op);
+		if (r < last)
+			plan_error(i, op, stage, "plan: \"%s\" action after a later stage", stage);
+		if ((r == 1 && clones++) || (r > 1 && !clones))
+			plan_error(i, op, stage, "plan: \"%s\" needs exactly one clone before it", op);
+		last = r;
+	}
+	if (clones && (!op || strcmp(op, "exec")))
+		plan_error(actions->len - 1, op, "init", "plan: the init stage must end with exec%s", "");
+}
+
+static int apply(const mp *a, int i, struct ctx *c)
+{
+	const char *op = mp_str(mp_get(a, "op"));
+	report_begin(i, op, mp_str(mp_get(a, "stage")));
+	return find_op(op)->fn(a, c);
+}
+
+/* C: waits for P to finish the parent stage, then applies the init stage.
+ * Never returns: exec succeeds or C exits non-zero. */
+static void run_init(const mp *actions, uint32_t from, struct ctx *c)
+{
+	char b;
+	ssize_t n;
+	while ((n = read(c->go[0], &b, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1) /* P failed (and reported why) or died */
+		_exit(1);
+	close(c->go[0]);
+	if (c->userns && userns_root()) {
+		report_begin(from - 1, "clone", "clone");
+		report_result(FAILED);
+		_exit(1);
+	}
+	for (uint32_t i = from; i < actions->len; i++) {
+		const mp *a = &actions->kids[i];
+		if (strcmp(mp_str(mp_get(a, "stage")), "init"))
+			continue;
+		int rc = apply(a, i, c);
+		report_result(rc);
+		if (rc == FAILED) {
+			if (report_fd < 0) /* past ready: stderr is the only one listening */
+				say("%s", report_msg());
+			_exit(1);
+		}
+	}
+	_exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	keep_stdio();
+	reexec_sealed(argv, environ);
+
+	int preserve = env_fd("PLANC_PRESERVE_FDS", 0);
+	int plan_fd = env_fd("PLANC_PLAN_FD", -1);
+	report_fd = env_fd("PLANC_REPORT_FD", -1);
+	audit_fd = env_fd("PLANC_AUDIT_FD", -1);
+	if (plan_fd < 0 || report_fd < 0)
+		die("%s", "PLANC_PLAN_FD and PLANC_REPORT_FD are required");
+	/* A protocol fd among the preserved ones would reach the container. */
+	int fds[3] = {plan_fd, report_fd, audit_fd};
+	for (int k = 0; k < 3; k++)
+		if (fds[k] >= 0 && (fds[k] < 3 + preserve || fcntl(fds[k], F_GETFD) < 0))
+			die("protocol fd %s is not usable (closed, stdio or preserved)", k ? k == 1 ? "report" : "audit" : "plan");
+	unsetenv("PLANC_PLAN_FD");
+	unsetenv("PLANC_REPORT_FD");
+	unsetenv("PLANC_AUDIT_FD");
+	unsetenv("PLANC_PRESERVE_FDS");
+
+	size_t len;
+	uint8_t *buf = read_plan(plan_fd, &len);
+	close(plan_fd);
+	close_fds(3 + preserve, report_fd, audit_fd);
+	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
+	if (audit_fd >= 0)
+		fcntl(audit_fd, F_SETFD, FD_CLOEXEC);
+	signal(SIGPIPE, SIG_IGN); /* a caller that stopped listening must not kill us mid-setup */
+
+	mp plan;
+	const char *err;
+	if (mp_parse(buf, len, &plan, &err))
+		die("plan: bad msgpack: %s", err);
+	const mp *actions = mp_get(&plan, "actions");
+	validate(actions);
+
+	struct ctx c = {.rootfd = -1, .fifofd = -1, .child = -1, .go = {-1, -1}, .ready = {-1, -1},
+			.preserve = preserve, .cap_last = read_cap_last()};
+	for (uint32_t i = 0; i < actions->len; i++) {
+		const mp *a = &actions->kids[i];
+		if (!strcmp(mp_str(mp_get(a, "stage")), "init"))
+			break;
+		int rc = apply(a, i, &c);
+		if (rc == DONE && c.child == 0)
+			run_init(actions, i + 1, &c);
+		if (rc == DONE && !strcmp(mp_str(mp_get(a, "op")), "clone")) {
+			char line[32];
+			snprintf(line, sizeof line, "{\"pid\":%d}", (int)c.child);
+			report_line(line);
+		}
+		report_result(rc);
+		if (rc == FAILED) {
+			if (c.child > 0)
+				kill(c.child, SIGKILL);
+			return 1;
+		}
+	}
+	if (c.child <= 0)
+		return 0;
+	/* Release C, then wait for its outcome: C is our sibling (CLONE_PARENT),
+	 * not our child, so a pipe byte stands in for waitpid(). */
+	char b;
+	ssize_t n;
+	if (write(c.go[1], "1", 1) != 1) {
+		kill(c.child, SIGKILL);
+		return 1;
+	}
+	close(c.go[1]);
+	while ((n = read(c.ready[0], &b, 1)) < 0 && errno == EINTR)
+		;
+	return n == 1 ? 0 : 1;
+}

@@ -1,0 +1,54 @@
+/* Namespaces joined by P before the clone, or unshared by C after it. */
+#include "planc.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+int ns_flag(const char *name)
+{
+	static const struct { const char *name; int flag; } t[] = {
+		{"pid", CLONE_NEWPID}, {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+		{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"user", CLONE_NEWUSER},
+		{"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+	};
+	for (size_t k = 0; name && k < sizeof t / sizeof *t; k++)
+		if (!strcmp(name, t[k].name))
+			return t[k].flag;
+	return 0;
+}
+
+int op_ns_join(const mp *a, struct ctx *c)
+{
+	(void)c;
+	const char *ns = need_str(a, "ns"), *path = need_str(a, "path");
+	if (!ns || !path)
+		return FAILED;
+	int flag = ns_flag(ns);
+	if (!flag)
+		return failx(EINVAL, "join namespace \"%s\": unknown type", ns);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(errno, "join %s namespace \"%s\": open", ns, path);
+	/* The type is passed so a path naming another kind of namespace fails. */
+	int rc = setns(fd, flag), e = errno;
+	close(fd);
+	return rc ? fail(e, "join %s namespace \"%s\"", ns, path) : DONE;
+}
+
+int op_ns_unshare(const mp *a, struct ctx *c)
+{
+	(void)c;
+	const char *ns = need_str(a, "ns");
+	if (!ns)
+		return FAILED;
+	int flag = ns_flag(ns);
+	if (!flag)
+		return failx(EINVAL, "unshare namespace \"%s\": unknown type", ns);
+	return unshare(flag) ? fail(errno, "unshare %s namespace", ns) : DONE;
+}

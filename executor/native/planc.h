@@ -1,0 +1,73 @@
+#ifndef PLANC_H
+#define PLANC_H
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <sys/types.h>
+#include "msgpack.h"
+
+/* Outcome of one action handler. */
+enum { FAILED = -1, DONE = 0, SKIPPED = 1 };
+
+struct ctx {
+	int rootfd;        /* where container paths resolve: the rootfs bind before the pivot, "/" after */
+	int fifofd;        /* exec fifo, opened O_PATH while its host path is still reachable */
+	pid_t child;       /* P: the container init once cloned; C: 0 */
+	int go[2];         /* P -> C: the parent stage is applied, continue */
+	int ready[2];      /* C -> P: one byte when ready; EOF if C died first */
+	int preserve;      /* --preserve-fds N: fds 3..3+N-1 reach the container */
+	int userns;        /* C was cloned into a new user namespace */
+	int cap_last;      /* highest capability this kernel knows */
+	char *exec_path;   /* exec.check's resolution of the executable, used by exec */
+};
+
+typedef int handler(const mp *a, struct ctx *c);
+
+/* report.c: every handler ends in DONE, skip() or fail()/failx(). */
+extern int report_fd, audit_fd;
+int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int failx(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int skip(const char *why);
+void report_begin(int i, const char *op, const char *stage);
+void report_result(int rc);
+void report_line(const char *json);
+void report_close(void);
+const char *report_msg(void);
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* main.c: required plan fields; a missing one fails the action. */
+const char *need_str(const mp *a, const char *key);
+int need_int(const mp *a, const char *key, int64_t *out);
+const mp *need_arr(const mp *a, const char *key);
+char **need_strv(const mp *a, const char *key);
+
+/* paths.c */
+enum { MK_NONE, MK_DIR, MK_FILE };
+struct fdp { char s[32]; };
+struct fdp fdp(int fd);
+int path_resolve(struct ctx *c, const char *path, int mk);
+int path_parent(struct ctx *c, const char *path, char base[256]);
+int expect_fs(int fd, const char *fs);
+int proc_open(const char *path, int flags);
+int write_all(int fd, const char *s, size_t n);
+int write_file(const char *path, const char *s, int (*opener)(const char *, int));
+int mkdir_p(const char *path);
+
+/* namespaces.c */
+int ns_flag(const char *name);
+
+handler op_cgroup_create, op_cgroup_write, op_cgroup_join;
+handler op_ns_join, op_ns_unshare, op_clone, op_idmap_write;
+handler op_rootfs_propagation, op_rootfs_bind, op_rootfs_pivot, op_rootfs_chroot, op_rootfs_readonly;
+handler op_mount, op_mount_remount, op_mount_propagation, op_mask, op_readonly;
+handler op_mknod, op_device_bind, op_symlink;
+handler op_hostname, op_domainname, op_sysctl, op_link_up, op_rlimit, op_oom_score_adj;
+handler op_caps_bounding, op_user, op_caps, op_no_new_privs;
+handler op_execfifo_create, op_execfifo_open, op_execfifo_wait, op_chdir, op_exec_check, op_exec;
+
+void reexec_sealed(char **argv, char **envp);
+void send_ready(struct ctx *c);
+int userns_root(void);
+
+#endif

@@ -1,0 +1,286 @@
+/* The process side: sealed re-exec, clone3 of the container init, id maps,
+ * the exec fifo and the final execve. */
+#include "planc.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static void die(const char *what)
+{
+	say("%s: %s", what, strerror(errno));
+	_exit(2);
+}
+
+/* Runs this program from a sealed memfd copy, so /proc/<pid>/exe of the
+ * runtime and of the container init never names a writable host binary
+ * (CVE-2019-5736). A memfd that already carries our seals is the copy. */
+void reexec_sealed(char **argv, char **envp)
+{
+	struct stat st;
+	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exe < 0)
+		die("open /proc/self/exe");
+	int seals = fcntl(exe, F_GET_SEALS);
+	if (seals >= 0 && (seals & SEALS) == SEALS) {
+		close(exe);
+		return;
+	}
+	/* MFD_EXEC keeps kernels >= 6.3 from warning; older ones reject it. */
+	int m = memfd_create("planc-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (m < 0 && errno == EINVAL)
+		m = memfd_create("planc-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (m < 0 || fstat(exe, &st))
+		die("memfd_create");
+	for (off_t off = 0; off < st.st_size;) {
+		ssize_t n = sendfile(m, exe, &off, st.st_size - off);
+		if (n <= 0)
+			die("copy /proc/self/exe");
+	}
+	if (fcntl(m, F_ADD_SEALS, SEALS))
+		die("seal memfd");
+	close(exe);
+	fexecve(m, argv, envp);
+	die("fexecve sealed copy");
+}
+
+int op_clone(const mp *a, struct ctx *c)
+{
+	const mp *nss = need_arr(a, "namespaces");
+	uint64_t flags = CLONE_PARENT;
+	if (!nss)
+		return FAILED;
+	for (uint32_t k = 0; k < nss->len; k++) {
+		int f = ns_flag(mp_str(&nss->kids[k]));
+		if (!f)
+			return failx(EINVAL, "clone: unknown namespace \"%s\"", mp_str(&nss->kids[k]) ? mp_str(&nss->kids[k]) : "?");
+		flags |= f;
+	}
+	c->userns = !!(flags & CLONE_NEWUSER);
+	if (pipe2(c->go, O_CLOEXEC) || pipe2(c->ready, O_CLOEXEC))
+		return fail(errno, "clone: sync pipes");
+	/* CLONE_PARENT: the init becomes a child of our caller (planc, conmon,
+	 * a shim), which is who waits for it; P only sets it up. clone3 then
+	 * requires exit_signal 0: the child inherits P's own, which is SIGCHLD
+	 * for anything spawned normally. */
+	struct clone_args ca = {.flags = flags};
+	pid_t pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid < 0)
+		return fail(errno, "clone3");
+	c->child = pid;
+	if (pid == 0) {
+		close(c->go[1]);
+		close(c->ready[0]);
+		c->go[1] = c->ready[0] = -1;
+	} else {
+		close(c->go[0]);
+		close(c->ready[1]);
+		c->go[0] = c->ready[1] = -1;
+	}
+	return DONE;
+}
+
+/* C starts in a new user namespace with the host ids it was cloned with,
+ * which the maps do not cover: until it switches to the namespace's root it
+ * could not even create a file on its own tmpfs. */
+int userns_root(void)
+{
+	if (syscall(SYS_setresgid, 0, 0, 0) || syscall(SYS_setresuid, 0, 0, 0))
+		return fail(errno, "clone: become root of the new user namespace (is container id 0 mapped?)");
+	return DONE;
+}
+
+int op_idmap_write(const mp *a, struct ctx *c)
+{
+	const char *kind = need_str(a, "kind"), *sg = mp_str(mp_get(a, "setgroups"));
+	const mp *map = need_arr(a, "map");
+	char buf[4096], path[64];
+	size_t n = 0;
+	if (!kind || !map)
+		return FAILED;
+	if (strcmp(kind, "uid") && strcmp(kind, "gid"))
+		return failx(EINVAL, "idmap: unknown kind \"%s\"", kind);
+	for (uint32_t k = 0; k < map->len; k++) {
+		int64_t cid, hid, size;
+		const mp *e = &map->kids[k];
+		if (need_int(e, "containerID", &cid) || need_int(e, "hostID", &hid) || need_int(e, "size", &size))
+			return FAILED;
+		int w = snprintf(buf + n, sizeof buf - n, "%lld %lld %lld\n", (long long)cid, (long long)hid, (long long)size);
+		if (w < 0 || (size_t)w >= sizeof buf - n)
+			return failx(E2BIG, "%s map: too many entries", kind);
+		n += w;
+	}
+	if (sg && !strcmp(sg, "deny")) {
+		snprintf(path, sizeof path, "/proc/%d/setgroups", (int)c->child);
+		if (write_file(path, "deny", NULL))
+			return fail(errno, "write \"%s\"", path);
+	}
+	/* The kernel takes the whole map in one write() or not at all. */
+	snprintf(path, sizeof path, "/proc/%d/%s_map", (int)c->child, kind);
+	if (write_file(path, buf, NULL))
+		return fail(errno, "write \"%s\"", path);
+	return DONE;
+}
+
+int op_execfifo_create(const mp *a, struct ctx *c)
+{
+	(void)c;
+	const char *path = need_str(a, "path");
+	if (!path)
+		return FAILED;
+	/* 0622 exactly: a non-root container user must be able to open it for writing. */
+	mode_t old = umask(0);
+	int rc = mkfifo(path, 0622), e = errno;
+	umask(old);
+	return rc ? fail(e, "mkfifo \"%s\"", path) : DONE;
+}
+
+int op_execfifo_open(const mp *a, struct ctx *c)
+{
+	const char *path = need_str(a, "path");
+	struct stat st;
+	if (!path)
+		return FAILED;
+	if ((c->fifofd = open(path, O_PATH | O_CLOEXEC)) < 0 || fstat(c->fifofd, &st))
+		return fail(errno, "open exec fifo \"%s\"", path);
+	if (!S_ISFIFO(st.st_mode))
+		return failx(EINVAL, "open exec fifo \"%s\": not a fifo", path);
+	return DONE;
+}
+
+/* Ready: the report pipe reaches EOF and P learns it may exit 0. */
+void send_ready(struct ctx *c)
+{
+	if (report_fd >= 0) {
+		report_line("{\"ready\":1}");
+		report_close();
+	}
+	if (c->ready[1] >= 0) {
+		if (write(c->ready[1], "1", 1) < 0) {
+			/* P is gone: nobody is left to tell */
+		}
+		close(c->ready[1]);
+		c->ready[1] = -1;
+	}
+}
+
+int op_execfifo_wait(const mp *a, struct ctx *c)
+{
+	(void)a;
+	int w;
+	if (c->fifofd < 0)
+		return failx(EINVAL, "exec fifo: no execfifo.open before the wait");
+	send_ready(c);
+	/* Blocks until `planc start` opens the read end. */
+	while ((w = open(fdp(c->fifofd).s, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (w < 0)
+		return fail(errno, "open exec fifo for writing");
+	int rc = write_all(w, "0", 1), e = errno;
+	close(w);
+	close(c->fifofd);
+	c->fifofd = -1;
+	return rc ? fail(e, "write exec fifo") : DONE;
+}
+
+int op_chdir(const mp *a, struct ctx *c)
+{
+	const char *path = need_str(a, "path");
+	if (!path)
+		return FAILED;
+	int t = path_resolve(c, path, MK_NONE);
+	int rc = t < 0 ? -1 : fchdir(t), e = errno;
+	if (t >= 0)
+		close(t);
+	return rc ? fail(e, "chdir \"%s\"", path) : DONE;
+}
+
+/* exec.LookPath semantics, with Go's messages: podman maps them to exit 127. */
+static int executable(const char *path, struct stat *st)
+{
+	if (stat(path, st))
+		return -1;
+	return !S_ISDIR(st->st_mode) && (st->st_mode & 0111) ? 0 : (errno = EACCES, -1);
+}
+
+static int lookup(const char *file, char *const *env, char **out)
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	struct stat st;
+	if (strchr(file, '/')) {
+		if (executable(file, &st))
+			return errno == EACCES ? failx(EACCES, "exec: \"%s\": permission denied", file)
+					       : fail(errno, "exec: \"%s\": stat %s", file, file);
+		return (*out = strdup(file)) ? 0 : fail(errno, "exec");
+	}
+	for (; *env; env++)
+		if (!strncmp(*env, "PATH=", 5))
+			path = *env + 5;
+	for (const char *p = path;; p++) {
+		size_t n = strcspn(p, ":");
+		char cand[4096];
+		/* An empty PATH entry means the working directory. */
+		if (*file && snprintf(cand, sizeof cand, "%.*s/%s", n ? (int)n : 1, n ? p : ".", file) < (int)sizeof cand &&
+		    !executable(cand, &st))
+			return (*out = strdup(cand)) ? 0 : fail(errno, "exec");
+		p += n;
+		if (!*p)
+			break;
+	}
+	return failx(ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+int op_exec_check(const mp *a, struct ctx *c)
+{
+	const char *file = need_str(a, "file");
+	char **env = need_strv(a, "env");
+	if (!file || !env)
+		return FAILED;
+	free(c->exec_path);
+	c->exec_path = NULL;
+	int rc = lookup(file, env, &c->exec_path);
+	free(env);
+	return rc ? FAILED : DONE;
+}
+
+int op_exec(const mp *a, struct ctx *c)
+{
+	char **args = need_strv(a, "args"), **env = need_strv(a, "env");
+	sigset_t none;
+	if (!args || !env)
+		return FAILED;
+	if (!args[0])
+		return failx(EINVAL, "exec: empty args");
+	if (!c->exec_path && lookup(args[0], env, &c->exec_path))
+		return FAILED;
+	send_ready(c);
+	report_result(DONE);
+	/* Hand over a clean process: default SIGPIPE, nothing blocked, and no fd
+	 * but stdio and the preserved ones survives the execve (CVE-2024-21626). */
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (syscall(SYS_close_range, 3 + c->preserve, ~0U, CLOSE_RANGE_CLOEXEC)) {
+		fail(errno, "exec: mark fds close-on-exec");
+	} else {
+		execve(c->exec_path, args, env);
+		fail(errno, "exec \"%s\"", c->exec_path);
+	}
+	report_result(FAILED);
+	say("%s", report_msg());
+	_exit(127);
+}

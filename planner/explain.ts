@@ -1,0 +1,68 @@
+// The explain vocabulary: for every action op, the effect it belongs to and
+// a one-line description in plain words. Typed so that a new op in the plan
+// schema does not compile until it can be explained.
+import type { Action, Plan } from '../schemas/generated/plan.js';
+
+export type Effect = 'filesystem' | 'devices' | 'isolation' | 'privileges' | 'resources' | 'process' | 'lifecycle';
+
+type Of<O extends Action['op']> = Extract<Action, { op: O }>;
+type Vocabulary = { [O in Action['op']]: { effect: Effect; say: (a: Of<O>) => string } };
+
+const q = JSON.stringify;
+const flags = (f: string[]) => (f.length ? ` [${f.join(',')}]` : '');
+
+export const VOCABULARY: Vocabulary = {
+  'cgroup.create': { effect: 'resources', say: (a) => `create cgroup ${a.path}` },
+  'cgroup.write': { effect: 'resources', say: (a) => `set ${a.file} = ${a.value} in ${a.path}` },
+  'execfifo.create': { effect: 'lifecycle', say: (a) => `create the start fifo ${a.path}` },
+  'ns.join': { effect: 'isolation', say: (a) => `join the existing ${a.ns} namespace ${a.path}` },
+  clone: { effect: 'isolation', say: (a) => `start the container init in new namespaces: ${a.namespaces.join(', ') || '(none)'}` },
+  'cgroup.join': { effect: 'resources', say: (a) => `move the init into cgroup ${a.path}` },
+  'idmap.write': { effect: 'isolation', say: (a) => `map ${a.kind}s ${a.map.map((m) => `${m.containerID}→${m.hostID} (${m.size})`).join(', ')}${a.setgroups ? `, setgroups ${a.setgroups}` : ''}` },
+  'ns.unshare': { effect: 'isolation', say: (a) => `enter a new ${a.ns} namespace rooted at the container's cgroup` },
+  'rootfs.propagation': { effect: 'filesystem', say: (a) => `make every mount ${a.propagation} so container mounts do not reach the host` },
+  'rootfs.bind': { effect: 'filesystem', say: (a) => `bind the rootfs ${a.path} onto itself` },
+  mount: { effect: 'filesystem', say: (a) => (a.flags.includes('bind') ? `bind ${a.source} onto ${a.target}${flags(a.flags)}` : `mount ${a.fstype} on ${a.target}${flags(a.flags)}${a.data ? ` (${a.data})` : ''}`) },
+  'mount.remount': { effect: 'filesystem', say: (a) => `remount ${a.target}${flags(a.flags)}` },
+  'mount.propagation': { effect: 'filesystem', say: (a) => `make ${a.target} ${a.propagation}` },
+  mknod: { effect: 'devices', say: (a) => `create device ${a.path} (${a.kind} ${a.major}:${a.minor}, mode ${a.mode.toString(8)})` },
+  'device.bind': { effect: 'devices', say: (a) => `bind the host device ${a.source} onto ${a.path}` },
+  symlink: { effect: 'filesystem', say: (a) => `link ${a.path} → ${a.target}` },
+  'execfifo.open': { effect: 'lifecycle', say: () => `hold the start fifo open` },
+  'rootfs.pivot': { effect: 'filesystem', say: () => `pivot_root into the rootfs and detach the host's root` },
+  'rootfs.chroot': { effect: 'filesystem', say: () => `chroot into the rootfs (--no-pivot: the host root stays mounted underneath)` },
+  mask: { effect: 'filesystem', say: (a) => `mask ${a.path}` },
+  readonly: { effect: 'filesystem', say: (a) => `make ${a.path} read-only` },
+  'rootfs.readonly': { effect: 'filesystem', say: () => `make the container's / read-only` },
+  hostname: { effect: 'isolation', say: (a) => `set hostname ${q(a.name)}` },
+  domainname: { effect: 'isolation', say: (a) => `set domain name ${q(a.name)}` },
+  sysctl: { effect: 'resources', say: (a) => `set sysctl ${a.key} = ${a.value}` },
+  'link.up': { effect: 'isolation', say: (a) => `bring up ${a.name} in the new network namespace` },
+  rlimit: { effect: 'resources', say: (a) => `limit ${a.resource} to ${a.soft} (hard ${a.hard})` },
+  'oom-score-adj': { effect: 'resources', say: (a) => `set oom_score_adj ${a.value}` },
+  'caps.bounding': { effect: 'privileges', say: (a) => `limit the bounding set to ${a.keep.join(', ') || '(nothing)'}` },
+  user: { effect: 'privileges', say: (a) => `run as uid ${a.uid} gid ${a.gid}${a.additionalGids.length ? ` groups ${a.additionalGids.join(',')}` : ''}` },
+  caps: { effect: 'privileges', say: (a) => `capabilities: effective ${a.effective.join(',') || '-'}; ambient ${a.ambient.join(',') || '-'}` },
+  'no-new-privs': { effect: 'privileges', say: () => `set no_new_privs: setuid binaries and file caps cannot raise privileges` },
+  chdir: { effect: 'process', say: (a) => `change directory to ${a.path}` },
+  'exec.check': { effect: 'process', say: (a) => `check that ${q(a.file)} can be executed` },
+  'execfifo.wait': { effect: 'lifecycle', say: () => `wait for \`planc start\`` },
+  exec: { effect: 'process', say: (a) => `exec ${a.args.map((x) => q(x)).join(' ')}` },
+};
+
+export function explainAction(a: Action): string {
+  const v = VOCABULARY[a.op] as { say: (a: Action) => string };
+  return v.say(a);
+}
+
+export function effectOf(a: Action): Effect {
+  return VOCABULARY[a.op].effect;
+}
+
+/** One line per action: index, stage, description, provenance. */
+export function explainLines(plan: Plan): string[] {
+  const width = String(plan.actions.length - 1).length;
+  const lines = plan.actions.map((a, i) => `${String(i).padStart(width)} ${a.stage.padEnd(6)} ${explainAction(a)}  ← ${a.why}`);
+  for (const w of plan.warnings) lines.push(`warning: ${w.message}  ← ${w.why}`);
+  return lines;
+}

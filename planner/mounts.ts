@@ -1,0 +1,141 @@
+// Mount planning: config mounts → mount / remount / propagation actions,
+// with runc's semantics for bind mounts, sysfs without a network namespace
+// and the "cgroup" pseudo-type.
+import type { MountFlag, Propagation } from '../schemas/generated/plan.js';
+import { PlancError } from '../schemas/error.js';
+import type { PlanContext } from './context.js';
+import { add } from './context.js';
+import { clean, isAbsolute, join, pointer, under, within } from './paths.js';
+
+type Effect = { set: MountFlag } | { clear: MountFlag } | { propagation: Propagation } | { bind: boolean } | { ignore: true };
+
+// Option word → effect. Words not listed become filesystem data ("mode=755").
+const OPTIONS: Record<string, Effect> = {
+  ro: { set: 'ro' }, rw: { clear: 'ro' },
+  nosuid: { set: 'nosuid' }, suid: { clear: 'nosuid' },
+  nodev: { set: 'nodev' }, dev: { clear: 'nodev' },
+  noexec: { set: 'noexec' }, exec: { clear: 'noexec' },
+  sync: { set: 'sync' }, async: { clear: 'sync' },
+  dirsync: { set: 'dirsync' },
+  mand: { set: 'mand' }, nomand: { clear: 'mand' },
+  noatime: { set: 'noatime' }, atime: { clear: 'noatime' },
+  nodiratime: { set: 'nodiratime' }, diratime: { clear: 'nodiratime' },
+  relatime: { set: 'relatime' }, norelatime: { clear: 'relatime' },
+  strictatime: { set: 'strictatime' }, nostrictatime: { clear: 'strictatime' },
+  bind: { bind: false }, rbind: { bind: true },
+  shared: { propagation: 'shared' }, rshared: { propagation: 'rshared' },
+  slave: { propagation: 'slave' }, rslave: { propagation: 'rslave' },
+  private: { propagation: 'private' }, rprivate: { propagation: 'rprivate' },
+  unbindable: { propagation: 'unbindable' }, runbindable: { propagation: 'runbindable' },
+  defaults: { ignore: true },
+};
+
+// Options that need mount_setattr/idmapped mounts: rejected clearly until planned.
+const NOT_YET = new Set(['rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnoatime', 'ratime', 'rnodiratime', 'rdiratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime', 'idmap', 'ridmap', 'tmpcopyup']);
+
+export interface ParsedOptions {
+  flags: MountFlag[];
+  data: string[];
+  propagation: Propagation[];
+  bind: false | 'bind' | 'rbind';
+}
+
+const FLAG_ORDER: MountFlag[] = ['ro', 'nosuid', 'nodev', 'noexec', 'sync', 'dirsync', 'mand', 'noatime', 'nodiratime', 'relatime', 'strictatime'];
+
+export function parseOptions(options: string[], why: string): ParsedOptions {
+  const flags = new Set<MountFlag>();
+  const data: string[] = [];
+  const propagation: Propagation[] = [];
+  let bind: ParsedOptions['bind'] = false;
+  options.forEach((opt, k) => {
+    if (NOT_YET.has(opt)) throw new PlancError('unsupported', `mount option ${JSON.stringify(opt)} is not supported yet`, { where: `${why}/options/${k}` });
+    const e = OPTIONS[opt];
+    if (!e) data.push(opt);
+    else if ('set' in e) flags.add(e.set);
+    else if ('clear' in e) flags.delete(e.clear);
+    else if ('propagation' in e) propagation.push(e.propagation);
+    else if ('bind' in e) bind = e.bind || bind === 'rbind' ? 'rbind' : 'bind';
+  });
+  return { flags: FLAG_ORDER.filter((f) => flags.has(f)), data, propagation, bind };
+}
+
+function expectFsOf(target: string): { expectFs?: 'proc' | 'sysfs' } {
+  if (target !== '/proc' && within(target, '/proc')) return { expectFs: 'proc' };
+  if (target !== '/sys' && within(target, '/sys')) return { expectFs: 'sysfs' };
+  return {};
+}
+
+export function planMounts(ctx: PlanContext): void {
+  (ctx.config.mounts ?? []).forEach((m, k) => {
+    const why = pointer('mounts', k);
+    if (!isAbsolute(m.destination)) {
+      throw new PlancError('invalid-config', `mount destination must be absolute, got ${JSON.stringify(m.destination)}`, { where: `${why}/destination` });
+    }
+    const target = clean(m.destination);
+    if (target === '/') throw new PlancError('invalid-config', 'a mount onto / would hide the rootfs; use root.path', { where: `${why}/destination` });
+    const opts = parseOptions(m.options ?? [], why);
+    const type = m.type ?? (opts.bind ? 'bind' : '');
+    if (type === 'cgroup' && !opts.bind) return planCgroupMount(ctx, target, opts, why);
+    if (type === 'sysfs' && !ctx.newNs.has('network') && !opts.bind) {
+      // A sysfs mount shows the mounter's network namespace; sharing the host's, runc binds the host /sys instead.
+      return planBind(ctx, '/sys', target, { ...opts, bind: 'rbind' }, why);
+    }
+    if (opts.bind || type === 'bind') {
+      if (m.source === undefined) throw new PlancError('invalid-config', 'a bind mount needs a source', { where: why });
+      return planBind(ctx, join(ctx.facts.bundle, m.source), target, opts, why);
+    }
+    add(ctx, { stage: 'init', op: 'mount', why, source: m.source ?? type, target, fstype: type, flags: opts.flags, data: opts.data.join(','), create: 'dir', ...expectFsOf(target) });
+    planPropagation(ctx, target, opts.propagation, why);
+  });
+}
+
+function planBind(ctx: PlanContext, source: string, target: string, opts: ParsedOptions, why: string): void {
+  const rec: MountFlag[] = opts.bind === 'rbind' ? ['rec'] : [];
+  add(ctx, { stage: 'init', op: 'mount', why, source, target, fstype: '', flags: ['bind', ...rec], data: '', create: 'auto', ...expectFsOf(target) });
+  // A bind mount ignores flags on creation; they take effect on a remount of the new mount point.
+  if (opts.flags.length > 0) add(ctx, { stage: 'init', op: 'mount.remount', why, target, flags: ['bind', ...opts.flags] });
+  planPropagation(ctx, target, opts.propagation, why);
+}
+
+function planPropagation(ctx: PlanContext, target: string, props: Propagation[], why: string): void {
+  for (const propagation of props) add(ctx, { stage: 'init', op: 'mount.propagation', why, target, propagation });
+}
+
+/**
+ * "cgroup" is not one filesystem: the container sees a tmpfs with one entry per hierarchy (v1),
+ * or the cgroup2 filesystem (v2). With a cgroup namespace each hierarchy is mounted fresh (its root
+ * is the container's cgroup); without one, the container's own cgroup directories are bound in.
+ */
+function planCgroupMount(ctx: PlanContext, target: string, opts: ParsedOptions, why: string): void {
+  const cg = ctx.facts.cgroup;
+  const cgroupns = ctx.newNs.has('cgroup');
+  if (cg.version === 2) {
+    if (cgroupns) add(ctx, { stage: 'init', op: 'mount', why, source: 'cgroup2', target, fstype: 'cgroup2', flags: opts.flags, data: '', create: 'dir', ...expectFsOf(target) });
+    else planBind(ctx, under(cg.root, ctx.cgroupPath), target, { ...opts, bind: 'bind', propagation: [] }, why);
+    return;
+  }
+  const base = opts.flags.filter((f) => f !== 'ro');
+  add(ctx, { stage: 'init', op: 'mount', why, source: 'tmpfs', target, fstype: 'tmpfs', flags: base, data: 'mode=755', create: 'dir', ...expectFsOf(target) });
+  for (const c of cg.v1Controllers ?? []) {
+    const named = c.name.startsWith('name=');
+    const sub = join(target, named ? c.name.slice('name='.length) : c.name);
+    if (cgroupns) {
+      add(ctx, { stage: 'init', op: 'mount', why, source: 'cgroup', target: sub, fstype: 'cgroup', flags: opts.flags, data: named ? `none,${c.name}` : c.name, create: 'dir' });
+    } else {
+      add(ctx, { stage: 'init', op: 'mount', why, source: under(c.mountpoint, c.name === 'cpuset' ? '/' : ctx.cgroupPath), target: sub, fstype: '', flags: ['bind'], data: '', create: 'dir' });
+      if (opts.flags.length > 0) add(ctx, { stage: 'init', op: 'mount.remount', why, target: sub, flags: ['bind', ...opts.flags] });
+    }
+    // A co-mounted hierarchy ("cpu,cpuacct") is also reachable under each controller's name.
+    const names = c.name.split(',');
+    if (!named && names.length > 1) for (const n of names) add(ctx, { stage: 'init', op: 'symlink', why, path: join(target, n), target: c.name });
+  }
+  if (opts.flags.includes('ro')) add(ctx, { stage: 'init', op: 'mount.remount', why, target, flags: [...base, 'ro'] });
+  planPropagation(ctx, target, opts.propagation, why);
+}
+
+/** After pivot_root: read-only and masked paths, as runc orders them. */
+export function planPathProtection(ctx: PlanContext): void {
+  const linux = ctx.config.linux ?? {};
+  (linux.readonlyPaths ?? []).forEach((p, k) => add(ctx, { stage: 'init', op: 'readonly', why: pointer('linux', 'readonlyPaths', k), path: clean(p), ...expectFsOf(clean(p)) }));
+  (linux.maskedPaths ?? []).forEach((p, k) => add(ctx, { stage: 'init', op: 'mask', why: pointer('linux', 'maskedPaths', k), path: clean(p), ...expectFsOf(clean(p)) }));
+}

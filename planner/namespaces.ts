@@ -1,0 +1,61 @@
+// Namespaces: which are new (clone flags), which are joined (setns before
+// the clone) and which are shared with the host (a warning, not an error).
+import type { Plan } from '../schemas/generated/plan.js';
+import { PlancError } from '../schemas/error.js';
+import type { PlanContext } from './context.js';
+import { add, warn } from './context.js';
+import { pointer } from './paths.js';
+
+type Ns = Plan['namespaces'][number]['type'];
+const ALL: Ns[] = ['user', 'pid', 'network', 'mount', 'ipc', 'uts', 'cgroup', 'time'];
+
+export function readNamespaces(ctx: PlanContext): Plan['namespaces'] {
+  const seen = new Set<string>();
+  const out: Plan['namespaces'] = [];
+  (ctx.config.linux?.namespaces ?? []).forEach((ns, k) => {
+    const why = pointer('linux', 'namespaces', k);
+    if (seen.has(ns.type)) throw new PlancError('invalid-config', `namespace ${ns.type} is listed twice`, { where: why });
+    seen.add(ns.type);
+    out.push(ns.path ? { type: ns.type as Ns, path: ns.path } : { type: ns.type as Ns });
+    if (!ns.path) ctx.newNs.add(ns.type);
+  });
+  if (!seen.has('mount')) throw new PlancError('invalid-config', 'a mount namespace is required (planc never mounts in the host namespace)', { where: '/linux/namespaces' });
+  for (const ns of ALL) {
+    if (!seen.has(ns) && ns !== 'user' && ns !== 'time' && ns !== 'cgroup') {
+      warn(ctx, 'host-namespace', '/linux/namespaces', `the container shares the host's ${ns} namespace`);
+    }
+  }
+  const lin = ctx.config.linux ?? {};
+  if ((lin.uidMappings?.length || lin.gidMappings?.length) && !ctx.newNs.has('user')) {
+    throw new PlancError('invalid-config', 'uid/gid mappings need a new user namespace', { where: '/linux/uidMappings' });
+  }
+  if (ctx.newNs.has('user') && !lin.uidMappings?.length) {
+    throw new PlancError('invalid-config', 'a new user namespace needs uidMappings and gidMappings', { where: '/linux/uidMappings' });
+  }
+  if (lin.timeOffsets && !ctx.newNs.has('time')) throw new PlancError('invalid-config', 'timeOffsets need a new time namespace', { where: '/linux/timeOffsets' });
+  if (ctx.newNs.has('time')) throw new PlancError('unsupported', 'time namespaces are not supported yet', { where: '/linux/namespaces' });
+  return out.sort((a, b) => ALL.indexOf(a.type) - ALL.indexOf(b.type));
+}
+
+/** Host stage: join existing namespaces (user first: it owns the others). */
+export function planJoins(ctx: PlanContext, nss: Plan['namespaces']): void {
+  for (const ns of nss) {
+    if (!ns.path) continue;
+    const k = (ctx.config.linux?.namespaces ?? []).findIndex((n) => n.type === ns.type);
+    add(ctx, { stage: 'host', op: 'ns.join', why: pointer('linux', 'namespaces', k, 'path'), ns: ns.type, path: ns.path });
+  }
+}
+
+export function planClone(ctx: PlanContext, nss: Plan['namespaces']): void {
+  // The cgroup namespace is unshared by the init after it joined its cgroup, so that cgroup is its root.
+  const namespaces = nss.filter((n) => !n.path && n.type !== 'cgroup').map((n) => n.type);
+  add(ctx, { stage: 'clone', op: 'clone', why: '/linux/namespaces', namespaces });
+}
+
+export function planIdMaps(ctx: PlanContext): void {
+  const lin = ctx.config.linux ?? {};
+  if (!ctx.newNs.has('user')) return;
+  const conv = (m: { containerID: number; hostID: number; size: number }) => ({ containerID: m.containerID, hostID: m.hostID, size: m.size });
+  add(ctx, { stage: 'parent', op: 'idmap.write', why: '/linux/uidMappings', kind: 'uid', map: (lin.uidMappings ?? []).map(conv) });
+  add(ctx, { stage: 'parent', op: 'idmap.write', why: '/linux/gidMappings', kind: 'gid', map: (lin.gidMappings ?? []).map(conv), ...(ctx.facts.rootless ? { setgroups: 'deny' as const } : {}) });
+}

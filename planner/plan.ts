@@ -1,0 +1,114 @@
+// config.json + host facts → Plan. The order of calls below is the order the
+// executor applies the actions in; read it top to bottom like the spec.
+import type { Plan, Propagation } from '../schemas/generated/plan.js';
+import type { HostFacts } from '../schemas/generated/hostfacts.js';
+import { PlancError } from '../schemas/error.js';
+import type { Config } from './config.js';
+import type { PlanContext } from './context.js';
+import { add } from './context.js';
+import { type Json } from './json.js';
+import { validateConfig } from './validate.js';
+import { cgroupPathOf, planCgroups } from './cgroups.js';
+import { planMounts, planPathProtection } from './mounts.js';
+import { planDevices, planDevSymlinks } from './devices.js';
+import { checkProcess, planExec, planIdentity, planRlimits } from './process.js';
+import { planClone, planIdMaps, planJoins, readNamespaces } from './namespaces.js';
+import { isAbsolute, join, pointer } from './paths.js';
+
+export interface PlanOptions {
+  /** false for `run` without a separate start: the init does not wait on the exec fifo. */
+  waitForStart?: boolean;
+}
+
+export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}): Plan {
+  const config = validateConfig(value);
+  if (!config.linux) {
+    const other = (['windows', 'solaris', 'vm', 'zos'] as const).find((k) => (config as Record<string, unknown>)[k] !== undefined);
+    throw new PlancError('unsupported', other ? `${other} containers are not supported: planc runs Linux containers` : 'a linux section is required', { where: other ? `/${other}` : '/linux' });
+  }
+  if (!config.root?.path) throw new PlancError('invalid-config', 'root.path is required', { where: '/root/path' });
+  if (!isAbsolute(facts.bundle)) throw new PlancError('invalid-argument', `bundle path must be absolute, got ${JSON.stringify(facts.bundle)}`);
+
+  const ctx: PlanContext = {
+    config,
+    facts,
+    rootfs: join(facts.bundle, config.root.path),
+    newNs: new Set(),
+    cgroupPath: cgroupPathOf(config.linux.cgroupsPath, facts.containerId, facts.systemdCgroup ?? false),
+    actions: [],
+    warnings: [],
+  };
+  checkProcess(ctx);
+  const namespaces = readNamespaces(ctx);
+  const fifo = `${facts.stateDir}/exec.fifo`;
+  const waitForStart = opts.waitForStart ?? true;
+
+  // host stage: in the runtime's namespaces, before the container exists
+  const cgroupDirs = planCgroups(ctx);
+  if (waitForStart) add(ctx, { stage: 'host', op: 'execfifo.create', why: 'runtime:start', path: fifo });
+  planJoins(ctx, namespaces);
+  planClone(ctx, namespaces);
+
+  // parent stage: the init exists and waits
+  for (const path of cgroupDirs) add(ctx, { stage: 'parent', op: 'cgroup.join', why: '/linux/cgroupsPath', path });
+  planIdMaps(ctx);
+
+  // init stage: inside the new namespaces
+  if (ctx.newNs.has('cgroup')) add(ctx, { stage: 'init', op: 'ns.unshare', why: '/linux/namespaces', ns: 'cgroup' });
+  const propagation = config.linux.rootfsPropagation ?? 'rslave';
+  add(ctx, { stage: 'init', op: 'rootfs.propagation', why: config.linux.rootfsPropagation ? '/linux/rootfsPropagation' : 'runtime:default-propagation', propagation: propagation as Propagation });
+  add(ctx, { stage: 'init', op: 'rootfs.bind', why: '/root/path', path: ctx.rootfs });
+  planMounts(ctx);
+  planDevices(ctx);
+  planDevSymlinks(ctx);
+  if (waitForStart) add(ctx, { stage: 'init', op: 'execfifo.open', why: 'runtime:start', path: fifo });
+  add(ctx, facts.noPivot ? { stage: 'init', op: 'rootfs.chroot', why: 'runtime:no-pivot' } : { stage: 'init', op: 'rootfs.pivot', why: '/root/path' });
+  if (config.root.readonly) add(ctx, { stage: 'init', op: 'rootfs.readonly', why: '/root/readonly' });
+  planUts(ctx);
+  planSysctls(ctx);
+  if (ctx.newNs.has('network')) add(ctx, { stage: 'init', op: 'link.up', why: '/linux/namespaces', name: 'lo' });
+  planPathProtection(ctx);
+  planRlimits(ctx);
+  planIdentity(ctx);
+  planExec(ctx, waitForStart);
+
+  return {
+    planVersion: 1,
+    kind: 'create',
+    containerId: facts.containerId,
+    ociVersion: config.ociVersion,
+    bundle: facts.bundle,
+    rootfs: ctx.rootfs,
+    stateDir: facts.stateDir,
+    cgroupPaths: cgroupDirs,
+    namespaces,
+    warnings: ctx.warnings,
+    actions: ctx.actions,
+  };
+}
+
+function planUts(ctx: PlanContext): void {
+  const { hostname, domainname } = ctx.config;
+  for (const [key, name] of [['hostname', hostname], ['domainname', domainname]] as const) {
+    if (name === undefined) continue;
+    if (!ctx.newNs.has('uts')) throw new PlancError('invalid-config', `setting ${key} needs a new uts namespace`, { where: `/${key}` });
+    add(ctx, { stage: 'init', op: key, why: `/${key}`, name });
+  }
+}
+
+// A sysctl is only safe to set when it belongs to a namespace the container owns.
+const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+
+function planSysctls(ctx: PlanContext): void {
+  const sysctl = (ctx.config.linux?.sysctl ?? {}) as Record<string, string>;
+  for (const key of Object.keys(sysctl).sort()) {
+    const why = pointer('linux', 'sysctl', key);
+    const ns = IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.') ? 'ipc' : key.startsWith('net.') ? 'network' : key === 'kernel.hostname' || key === 'kernel.domainname' ? 'uts' : null;
+    if (ns === null) throw new PlancError('invalid-config', `sysctl ${key} is not namespaced: setting it would change the host`, { where: why });
+    if (!ctx.newNs.has(ns)) throw new PlancError('invalid-config', `sysctl ${key} needs a new ${ns} namespace`, { where: why });
+    if (key.includes('/') || key.includes('..')) throw new PlancError('invalid-config', `invalid sysctl name ${JSON.stringify(key)}`, { where: why });
+    add(ctx, { stage: 'init', op: 'sysctl', why, key, value: sysctl[key]! });
+  }
+}
+
+export type { Config };

@@ -1,0 +1,46 @@
+// The one error shape of planc, shared by planner, executor and CLI.
+// It lives beside the schemas because it is part of the contract every
+// layer speaks (the executor may not import the planner, and vice versa).
+
+export type ErrorCode =
+  | 'invalid-config' // config.json is not valid JSON or not a valid OCI config
+  | 'unsupported' // valid, but planc (or this host) cannot do it
+  | 'invalid-argument' // a CLI flag or argument is wrong
+  | 'not-found' // a container, file or bundle does not exist
+  | 'exists' // a container with this id exists already
+  | 'bad-state' // the container is in the wrong state for the verb
+  | 'exec-failed' // the executor reported a failed action
+  | 'system'; // an unexpected system call failure
+
+export interface ProblemDetail {
+  /** JSON pointer into config.json, or '' for the document itself. */
+  where: string;
+  message: string;
+}
+
+export class PlancError extends Error {
+  readonly code: ErrorCode;
+  /** The config file or JSON pointer the error is about, when there is one. */
+  readonly where?: string;
+  readonly errno?: number;
+  /** Further problems of the same kind (schema validation reports all of them). */
+  readonly details: ProblemDetail[];
+
+  constructor(code: ErrorCode, message: string, opts: { where?: string; errno?: number; details?: ProblemDetail[] } = {}) {
+    super(message);
+    this.name = 'PlancError';
+    this.code = code;
+    this.where = opts.where;
+    this.errno = opts.errno;
+    this.details = opts.details ?? [];
+  }
+
+  /** One line: "where: message" — what runc-driving engines read. */
+  oneLine(): string {
+    return this.where ? `${this.where}: ${this.message}` : this.message;
+  }
+}
+
+export function isPlancError(e: unknown): e is PlancError {
+  return e instanceof PlancError;
+}
