@@ -1,0 +1,239 @@
+// Planner unit tests: config in, plan out. No root, no kernel.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { parseJson, type Json } from '../../planner/json.js';
+import { planCreate } from '../../planner/plan.js';
+import { encodePlan, decodePlan, digestOf, canonical } from '../../planner/encode.js';
+import { explainLines, VOCABULARY } from '../../planner/explain.js';
+import { defaultHostFacts } from '../../planner/host-facts.js';
+import { systemdToPath } from '../../planner/cgroups.js';
+import { sha256Hex } from '../../planner/sha256.js';
+import { PlancError } from '../../schemas/error.js';
+import validatePlan from '../../schemas/generated/validate-plan.js';
+import type { Action, Plan } from '../../schemas/generated/plan.js';
+import type { HostFacts } from '../../schemas/generated/hostfacts.js';
+
+const FIXTURES = new URL('./fixtures/', import.meta.url);
+const SNAPSHOTS = new URL('./snapshots/', import.meta.url);
+const fixture = (name: string): Json => parseJson(readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8'));
+const facts = (over: Partial<HostFacts> = {}): HostFacts => ({ ...defaultHostFacts('box', '/bundles/box', '/run/planc'), ...over });
+const plan = (cfg: Json, over: Partial<HostFacts> = {}, waitForStart = true): Plan => planCreate(cfg, facts(over), { waitForStart });
+const ops = (p: Plan, op: Action['op']) => p.actions.filter((a) => a.op === op);
+const mutate = (name: string, fn: (c: any) => void): Json => {
+  const c = fixture(name) as any;
+  fn(c);
+  return c;
+};
+function planError(cfg: Json, over: Partial<HostFacts> = {}): PlancError {
+  try {
+    plan(cfg, over);
+  } catch (e) {
+    assert.ok(e instanceof PlancError, `expected a PlancError, got ${e}`);
+    return e;
+  }
+  assert.fail('planning should have failed');
+}
+
+test('explain snapshots of the fixture corpus (UPDATE_SNAPSHOTS=1 rewrites them)', () => {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec']) {
+    const p = plan(fixture(name));
+    const text = explainLines(p).join('\n') + '\n';
+    const file = new URL(`${name}.explain.txt`, SNAPSHOTS);
+    if (process.env.UPDATE_SNAPSHOTS || !existsSync(file)) writeFileSync(file, text);
+    assert.equal(text, readFileSync(file, 'utf8'), `explain of ${name} changed`);
+  }
+});
+
+test('every plan of the corpus matches the plan schema', () => {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec']) {
+    const p = plan(fixture(name));
+    assert.ok(validatePlan(JSON.parse(JSON.stringify(p))), `${name}: ${JSON.stringify(validatePlan.errors?.slice(0, 3))}`);
+  }
+});
+
+test('plans are deterministic: same bytes, same digest, whatever the key order of the config', () => {
+  const a = encodePlan(plan(fixture('privileged-like')));
+  const b = encodePlan(plan(fixture('privileged-like')));
+  assert.deepEqual(a, b);
+  const shuffled = JSON.parse(JSON.stringify(fixture('default')), (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v);
+  assert.equal(digestOf(encodePlan(plan(shuffled))), digestOf(encodePlan(plan(fixture('default')))));
+  assert.match(digestOf(a), /^sha256:[0-9a-f]{64}$/);
+});
+
+test('the digest is the sha256 of the canonical msgpack, and the bytes decode back to the plan', () => {
+  const p = plan(fixture('default'));
+  const bytes = encodePlan(p);
+  assert.equal(digestOf(bytes), 'sha256:' + createHash('sha256').update(bytes).digest('hex'));
+  assert.deepEqual(decodePlan(bytes), canonical(p));
+});
+
+test('sha256 agrees with node:crypto at block boundaries', () => {
+  for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000]) {
+    const data = new Uint8Array(n).map((_, i) => (i * 7 + n) & 0xff);
+    assert.equal(sha256Hex(data), createHash('sha256').update(data).digest('hex'), `length ${n}`);
+  }
+});
+
+test('uint64 values keep full precision from config.json to the plan', () => {
+  const p = plan(fixture('privileged-like'));
+  const mem = ops(p, 'cgroup.write').find((a) => a.op === 'cgroup.write' && a.file === 'memory.limit_in_bytes');
+  assert.equal(mem && 'value' in mem && mem.value, '9223372036854775807');
+  const nproc = ops(p, 'rlimit').find((a) => a.op === 'rlimit' && a.resource === 'RLIMIT_NPROC');
+  assert.equal(nproc && 'hard' in nproc && nproc.hard, '18446744073709551615');
+});
+
+test("runc's default spec: stages in order, namespaces, pivot, masks and exec last", () => {
+  const p = plan(fixture('default'));
+  const stages = p.actions.map((a) => a.stage);
+  const order = ['host', 'clone', 'parent', 'init'];
+  for (let i = 1; i < stages.length; i++) assert.ok(order.indexOf(stages[i]!) >= order.indexOf(stages[i - 1]!), `stage order broken at ${i}`);
+  const clone = ops(p, 'clone')[0];
+  assert.deepEqual(clone && 'namespaces' in clone && clone.namespaces, ['pid', 'network', 'mount', 'ipc', 'uts']);
+  assert.equal(ops(p, 'ns.unshare').length, 1, 'cgroup namespace is unshared after joining the cgroup');
+  assert.equal(p.actions.at(-1)!.op, 'exec');
+  assert.equal(p.actions.at(-2)!.op, 'execfifo.wait');
+  assert.equal(ops(p, 'rootfs.pivot').length, 1);
+  assert.equal(ops(p, 'mask').length, 10);
+  assert.equal(ops(p, 'readonly').length, 5);
+  assert.ok(ops(p, 'mask').every((a) => a.op === 'mask' && (a.path.startsWith('/proc') ? a.expectFs === 'proc' : a.expectFs === 'sysfs')));
+  const pivot = p.actions.findIndex((a) => a.op === 'rootfs.pivot');
+  assert.ok(p.actions.findIndex((a) => a.op === 'mask') > pivot, 'masks are applied inside the new root');
+  assert.ok(p.actions.findIndex((a) => a.op === 'execfifo.open') < pivot, 'the fifo is opened while the host path is reachable');
+  assert.deepEqual(p.cgroupPaths.sort(), ['blkio', 'cpu', 'cpuacct', 'devices', 'freezer', 'memory', 'pids', 'systemd'].map((c) => `/sys/fs/cgroup/${c}/planc/box`));
+});
+
+test('run without a separate start plans no exec fifo', () => {
+  const p = plan(fixture('default'), {}, false);
+  assert.equal(p.actions.filter((a) => a.op.startsWith('execfifo')).length, 0);
+});
+
+test('bind mounts: relative sources resolve in the bundle, flags apply by remount, propagation after', () => {
+  const p = plan(fixture('privileged-like'));
+  const i = p.actions.findIndex((a) => a.op === 'mount' && a.target === '/data');
+  assert.deepEqual(p.actions[i], { stage: 'init', op: 'mount', why: '/mounts/7', source: '/bundles/box/data', target: '/data', fstype: '', flags: ['bind', 'rec'], data: '', create: 'auto' });
+  assert.deepEqual(p.actions[i + 1], { stage: 'init', op: 'mount.remount', why: '/mounts/7', target: '/data', flags: ['bind', 'ro', 'nosuid'] });
+  assert.deepEqual(p.actions[i + 2], { stage: 'init', op: 'mount.propagation', why: '/mounts/7', target: '/data', propagation: 'rslave' });
+});
+
+test('filesystem data options pass through; mount flags do not', () => {
+  const p = plan(fixture('default'));
+  const dev = p.actions.find((a) => a.op === 'mount' && a.target === '/dev');
+  assert.ok(dev && dev.op === 'mount');
+  assert.deepEqual([dev.flags, dev.data], [['nosuid', 'strictatime'], 'mode=755,size=65536k']);
+});
+
+test('cgroup v1 resources: the right files, in a safe order, under cgroupsPath', () => {
+  const p = plan(fixture('privileged-like'));
+  const writes = ops(p, 'cgroup.write').map((a) => a.op === 'cgroup.write' && `${a.path}/${a.file}=${a.value}`);
+  assert.ok(writes.includes('/sys/fs/cgroup/cpu/default/busy/cpu.shares=512'));
+  assert.ok(writes.includes('/sys/fs/cgroup/pids/default/busy/pids.max=100'));
+  assert.ok(writes.includes('/sys/fs/cgroup/devices/default/busy/devices.deny=a *:* rwm'));
+  assert.ok(writes.includes('/sys/fs/cgroup/devices/default/busy/devices.allow=c 10:229 rw'));
+  assert.ok(writes.indexOf('/sys/fs/cgroup/cpu/default/busy/cpu.cfs_period_us=100000') < writes.indexOf('/sys/fs/cgroup/cpu/default/busy/cpu.cfs_quota_us=50000'));
+  assert.ok(writes.indexOf('/sys/fs/cgroup/devices/default/busy/devices.deny=a *:* rwm') < writes.indexOf('/sys/fs/cgroup/devices/default/busy/devices.allow=c 10:229 rw'));
+});
+
+test('cgroup v2: one directory, controllers delegated along the path, v2 units', () => {
+  const p = plan(fixture('privileged-like'), { cgroup: { version: 2, root: '/sys/fs/cgroup' } });
+  assert.deepEqual(p.cgroupPaths, ['/sys/fs/cgroup/default/busy']);
+  const writes = ops(p, 'cgroup.write').map((a) => a.op === 'cgroup.write' && `${a.path}/${a.file}=${a.value}`);
+  assert.ok(writes.includes('/sys/fs/cgroup/cgroup.subtree_control=+cpu +memory +pids'));
+  assert.ok(writes.includes('/sys/fs/cgroup/default/cgroup.subtree_control=+cpu +memory +pids'));
+  assert.ok(writes.includes('/sys/fs/cgroup/default/busy/cpu.max=50000 100000'));
+  assert.ok(writes.includes('/sys/fs/cgroup/default/busy/memory.swap.max=max'));
+  assert.ok(writes.includes(`/sys/fs/cgroup/default/busy/cpu.weight=${1 + Math.floor(((512 - 2) * 9999) / 262142)}`));
+  assert.ok(p.warnings.some((w) => w.code === 'v2-devices'));
+});
+
+test('systemd cgroup paths expand slices like systemd', () => {
+  assert.equal(systemdToPath('system.slice:libpod:abc', 'x'), '/system.slice/libpod-abc.scope');
+  assert.equal(systemdToPath('a-b-c.slice:p:n', 'x'), '/a.slice/a-b.slice/a-b-c.slice/p-n.scope');
+  assert.equal(systemdToPath(':planc:', 'id1'), '/system.slice/planc-id1.scope');
+  assert.throws(() => systemdToPath('/not/systemd', 'x'), /slice:prefix:name/);
+});
+
+test('capabilities: sorted by number, unknown ones warned and dropped, ambient needs inheritable', () => {
+  const p = plan(mutate('default', (c) => {
+    c.process.capabilities.bounding.push('CAP_BOGUS');
+  }));
+  const b = ops(p, 'caps.bounding')[0];
+  assert.deepEqual(b && b.op === 'caps.bounding' && b.keep, ['CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_AUDIT_WRITE']);
+  assert.ok(p.warnings.some((w) => w.code === 'unknown-capability' && w.why === '/process/capabilities/bounding/3'));
+  const caps = ops(p, 'caps')[0];
+  assert.deepEqual(caps && caps.op === 'caps' && caps.ambient, [], 'no inheritable set: nothing can be ambient');
+  const priv = ops(plan(fixture('privileged-like')), 'caps')[0];
+  assert.deepEqual(priv && priv.op === 'caps' && priv.ambient, ['CAP_CHOWN', 'CAP_NET_ADMIN', 'CAP_SYS_ADMIN']);
+});
+
+test('user namespaces: id maps in the parent stage, devices bound instead of created', () => {
+  const p = plan(fixture('rootless'));
+  assert.ok(ops(p, 'idmap.write').every((a) => a.stage === 'parent'));
+  assert.equal(ops(p, 'mknod').length, 0);
+  assert.equal(ops(p, 'device.bind').length, 6);
+  const clone = ops(p, 'clone')[0];
+  assert.ok(clone && clone.op === 'clone' && clone.namespaces.includes('user'));
+});
+
+const BAD: [string, (c: any) => void, RegExp, string][] = [
+  ['args not an array', (c) => (c.process.args = 'sh'), /must be array/, '/process/args'],
+  ['ociVersion 2', (c) => (c.ociVersion = '2.0.0'), /must match pattern/, '/ociVersion'],
+  ['empty args', (c) => (c.process.args = []), /fewer than 1 items/, '/process/args'],
+  ['relative cwd', (c) => (c.process.cwd = 'tmp'), /absolute/, '/process/cwd'],
+  ['duplicate namespace', (c) => c.linux.namespaces.push({ type: 'pid' }), /listed twice/, '/linux/namespaces/6'],
+  ['no mount namespace', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')), /mount namespace/, '/linux/namespaces'],
+  ['hostname without uts', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'uts')), /uts namespace/, '/hostname'],
+  ['host-wide sysctl', (c) => (c.linux.sysctl = { 'kernel.panic': '1' }), /not namespaced/, '/linux/sysctl/kernel.panic'],
+  ['net sysctl without netns', (c) => {
+    c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
+  }, /network namespace/, '/linux/sysctl/net.ipv4.ip_forward'],
+  ['soft rlimit above hard', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }]), /above the hard/, '/process/rlimits/0'],
+  ['relative mount destination', (c) => c.mounts.push({ destination: 'data', type: 'tmpfs', source: 'tmpfs' }), /absolute/, '/mounts/7/destination'],
+  ['mount option needing mount_setattr', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/x', options: ['rbind', 'rro'] }), /not supported yet/, '/mounts/7/options/1'],
+  ['windows config', (c) => {
+    delete c.linux;
+    c.windows = { layerFolders: [] };
+  }, /windows containers are not supported/, '/windows'],
+  ['missing root', (c) => delete c.root, /root.path/, '/root/path'],
+];
+
+for (const [name, fn, message, where] of BAD) {
+  test(`bad config is rejected with what and where: ${name}`, () => {
+    const e = planError(mutate('default', fn));
+    assert.match(e.message, message);
+    assert.equal(e.where, where);
+  });
+}
+
+test('schema errors are all reported, each with its path', () => {
+  const e = planError(mutate('default', (c) => {
+    c.process.args = 'sh';
+    c.process.cwd = 5;
+    c.linux.namespaces.push({ type: 'bogus' });
+  }));
+  const wheres = e.details.map((d) => d.where);
+  for (const w of ['/process/args', '/process/cwd', '/linux/namespaces/6/type']) assert.ok(wheres.includes(w), `missing ${w} in ${wheres}`);
+  assert.match(e.message, /and \d+ more/);
+});
+
+test('JSON errors say line and column; big integers survive; __proto__ stays data', () => {
+  assert.throws(() => parseJson('{\n  "a": [1,\n  }', 'x/config.json'), (e: unknown) => e instanceof PlancError && /line 3 column 3/.test(e.message) && e.where === 'x/config.json');
+  const v = parseJson('{"big": 18446744073709551615, "small": 42, "neg": -9223372036854775808, "f": 1.5e3}') as Record<string, unknown>;
+  assert.equal(v.big, 18446744073709551615n);
+  assert.equal(v.small, 42);
+  assert.equal(v.neg, -9223372036854775808n);
+  assert.equal(v.f, 1500);
+  const p = parseJson('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.deepEqual(Object.keys(p), ['__proto__']);
+  assert.deepEqual(parseJson('"a\\u00e9\\n"'), 'aé\n');
+});
+
+test('the explain vocabulary covers every op in the plan schema', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8'));
+  const schemaOps = schema.definitions.Action.oneOf.map((a: any) => a.properties.op.const).sort();
+  assert.deepEqual(Object.keys(VOCABULARY).sort(), schemaOps);
+});
