@@ -12,7 +12,8 @@ export function defaultSpec(rootless: boolean, uid: number, gid: number): Record
       args: ['sh'],
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
       cwd: '/',
-      capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS, ambient: CAPS },
+      // No ambient set: the kernel only keeps ambient caps that are also inheritable.
+      capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
       noNewPrivileges: true,
     },

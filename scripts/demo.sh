@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# planc's main job on a built-in example: build a busybox bundle, show what
+# creating it will do (explain), run it, and check the run's audit against its plan.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bash "$here/scripts/setup.sh"
+bundle=$(mktemp -d /tmp/planc-demo.XXXXXX)
+bash "$here/scripts/make-bundle.sh" "$bundle" sh -c 'echo "hello from $(hostname): pid $$, uid $(id -u)"; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; echo "memory limit: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"'
+node -e '
+  const fs = require("fs"); const f = process.argv[1]; const c = JSON.parse(fs.readFileSync(f, "utf8"));
+  c.linux.resources.memory = { limit: 67108864 }; c.linux.resources.pids = { limit: 32 };
+  fs.writeFileSync(f, JSON.stringify(c, null, "\t"));' "$bundle/config.json"
+planc="node $here/bin/planc.js"
+echo "== planc explain --run (what the container will do to this host) =="
+$planc explain --run --bundle "$bundle"
+echo
+echo "== planc run (the container's own output) =="
+status=0
+$planc run --bundle "$bundle" "demo-$$" || status=$?
+echo "container exit status: $status"
+rm -rf "$bundle"
+exit "$status"
