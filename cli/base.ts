@@ -18,9 +18,9 @@ export abstract class PlancCommand extends Command {
   /** Set by verbs that read a bundle, so errors about the config name its file. */
   protected configPath?: string;
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<never> {
-    // oclif's own exits (--help, --version) are not failures.
-    if (err.oclif?.exit === 0) throw err;
+  protected override async catch(err: Error & { code?: string; oclif?: { exit?: number } }): Promise<never> {
+    // this.exit(n) and oclif's own exits (--help) are decisions, not errors to report.
+    if (err.code === 'EEXIT' || err.oclif?.exit === 0) throw err;
     const line = this.describe(err);
     process.stderr.write(`planc: ${line}\n`);
     this.writeLog(line);
@@ -33,7 +33,7 @@ export abstract class PlancCommand extends Command {
       return where ? `${where}: ${err.message}` : err.message;
     }
     // Parser errors come as several lines with help hints: keep the facts, on one line.
-    return err.message.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help')).join('; ');
+    return err.message.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help')).join(' ').replace(/\s+/g, ' ');
   }
 
   private writeLog(msg: string): void {

@@ -1,4 +1,5 @@
 // The command table oclif loads (explicit strategy: no directory scan at start-up).
+import Audit from './commands/audit.js';
 import Create from './commands/create.js';
 import Delete from './commands/delete.js';
 import Explain from './commands/explain.js';
@@ -10,4 +11,4 @@ import Spec from './commands/spec.js';
 import Start from './commands/start.js';
 import State from './commands/state.js';
 
-export const COMMANDS = { create: Create, delete: Delete, explain: Explain, kill: Kill, list: List, plan: PlanCmd, run: Run, spec: Spec, start: Start, state: State };
+export const COMMANDS = { audit: Audit, create: Create, delete: Delete, explain: Explain, kill: Kill, list: List, plan: PlanCmd, run: Run, spec: Spec, start: Start, state: State };

@@ -239,3 +239,35 @@ test('the explain vocabulary covers every op in the plan schema', () => {
   const schemaOps = schema.definitions.Action.oneOf.map((a: any) => a.properties.op.const).sort();
   assert.deepEqual(Object.keys(VOCABULARY).sort(), schemaOps);
 });
+
+import { verifyAudit } from '../../planner/audit.js';
+
+test('audit verification: a faithful log passes; tampering, gaps, failures and reordering are caught', () => {
+  const p = plan(fixture('default'));
+  const bytes = encodePlan(p);
+  const digest = digestOf(bytes);
+  const header = JSON.stringify({ planDigest: digest, containerId: 'box', actions: p.actions.length });
+  const recs = p.actions.map((a, i) => ({ i, op: a.op, stage: a.stage, r: a.op === 'mask' && i % 2 ? 'skipped' : 'ok', t: i }));
+  const log = (rs: object[]) => [header, ...rs.map((r) => JSON.stringify(r))].join('\n') + '\n';
+  const good = verifyAudit(p, digest, log(recs), 'started');
+  assert.deepEqual(good.problems, []);
+  assert.equal(good.applied + good.skipped, p.actions.length);
+
+  const wait = p.actions.findIndex((a) => a.op === 'execfifo.wait');
+  assert.ok(verifyAudit(p, digest, log(recs.slice(0, wait)), 'created').ok, 'a created container stops at the wait');
+  assert.match(verifyAudit(p, digest, log(recs.slice(0, wait)), 'started').problems.join(), /missing from the log/);
+
+  const renamed = recs.map((r) => (r.i === 40 ? { ...r, op: 'mount' } : r));
+  assert.match(verifyAudit(p, digest, log(renamed), 'started').problems.join(), /action 40 is .* in the plan, but the log says/);
+  assert.match(verifyAudit(p, digest, log(recs.filter((r) => r.i !== 12)), 'started').problems.join(), /action 12 .* missing/);
+  const swapped = [...recs];
+  [swapped[3], swapped[4]] = [swapped[4]!, swapped[3]!];
+  assert.match(verifyAudit(p, digest, log(swapped), 'started').problems.join(), /out of order/);
+  const failed = recs.map((r) => (r.i === 0 ? { ...r, r: 'error', msg: 'mkdir: permission denied' } : r));
+  assert.match(verifyAudit(p, digest, log(failed), 'started').problems.join(), /action 0 \(cgroup.create, from \/linux\/cgroupsPath\) failed: mkdir: permission denied/);
+  const extra = [...recs, { i: p.actions.length, op: 'mount', stage: 'init', r: 'ok' }];
+  assert.match(verifyAudit(p, digest, log(extra), 'started').problems.join(), /not in the plan/);
+  assert.match(verifyAudit(p, 'sha256:' + '0'.repeat(64), log(recs), 'started').problems.join(), /header names plan/);
+  const badSkip = recs.map((r) => (r.i === 0 ? { ...r, r: 'skipped' } : r));
+  assert.match(verifyAudit(p, digest, log(badSkip), 'started').problems.join(), /skipped, which it may not be/);
+});

@@ -1,0 +1,107 @@
+// In-process microbenchmark of the planner: config.json → Plan → canonical
+// msgpack → sha256 digest, with no Node start-up, no I/O and no kernel work.
+// Run: node --import tsx bench/planner.ts   (add --expose-gc for steadier heap figures)
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseJson, type Json } from '../planner/json.js';
+import { planCreate } from '../planner/plan.js';
+import { encodePlan, digestOf } from '../planner/encode.js';
+import { defaultHostFacts } from '../planner/host-facts.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const WARMUP = 200;
+const ITERS = 2000;
+const BIG_MOUNTS = 10_000;
+const BIG_ITERS = 20;
+
+/** runc 1.1's default `runc spec` (test fixture), else what `planc spec` writes. */
+function defaultConfigText(): { text: string; source: string } {
+  const fixture = join(root, 'test/unit/fixtures/runc-1.1-spec.json');
+  if (existsSync(fixture)) return { text: readFileSync(fixture, 'utf8'), source: 'test/unit/fixtures/runc-1.1-spec.json' };
+  const dir = mkdtempSync(join(tmpdir(), 'planc-bench-'));
+  try {
+    execFileSync(process.execPath, [join(root, 'bin/planc.js'), 'spec', '--bundle', dir], { stdio: 'ignore' });
+    return { text: readFileSync(join(dir, 'config.json'), 'utf8'), source: 'planc spec' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const facts = defaultHostFacts('bench', '/bundles/bench', '/run/planc');
+const once = (cfg: Json) => {
+  const bytes = encodePlan(planCreate(cfg, facts));
+  return { bytes, digest: digestOf(bytes) };
+};
+const nowUs = () => Number(process.hrtime.bigint()) / 1e3;
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const r = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const mb = (b: number) => r(b / 2 ** 20, 2);
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+
+function timeLoop(fn: () => unknown, warmup: number, iters: number) {
+  for (let i = 0; i < warmup; i++) fn();
+  const samples = new Array<number>(iters);
+  for (let i = 0; i < iters; i++) {
+    const t = nowUs();
+    fn();
+    samples[i] = nowUs() - t;
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = samples.reduce((a, b) => a + b, 0) / iters;
+  return { meanUs: r(mean), p50Us: r(pct(sorted, 50)), p99Us: r(pct(sorted, 99)), minUs: r(sorted[0]), iterations: iters };
+}
+
+// 1. runc's default config
+const { text, source } = defaultConfigText();
+const parse = timeLoop(() => parseJson(text), WARMUP, ITERS);
+const cfg = parseJson(text);
+const first = once(cfg);
+const small = timeLoop(() => once(cfg), WARMUP, ITERS);
+
+// 2. the same config with 10 000 extra tmpfs mounts /m/0 … /m/9999
+const big = parseJson(text) as { mounts: Json[] } & Record<string, Json>;
+for (let i = 0; i < BIG_MOUNTS; i++) big.mounts.push({ destination: `/m/${i}`, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=1m'] });
+gc();
+const heapBefore = process.memoryUsage();
+const bigFirst = (() => {
+  const t = nowUs();
+  const out = once(big as Json);
+  return { ...out, us: nowUs() - t };
+})();
+const bigLoop = timeLoop(() => once(big as Json), 2, BIG_ITERS);
+const heapAfter = process.memoryUsage();
+gc();
+const heapAfterGc = process.memoryUsage();
+
+const result = {
+  node: process.version,
+  defaultConfig: {
+    source,
+    configBytes: Buffer.byteLength(text),
+    parseJson: parse,
+    planEncodeDigest: small,
+    planBytes: first.bytes.length,
+    digest: first.digest,
+  },
+  mounts10k: {
+    mounts: big.mounts.length,
+    firstUs: r(bigFirst.us),
+    planEncodeDigest: { ...bigLoop, meanMs: r(bigLoop.meanUs / 1e3, 2), p50Ms: r(bigLoop.p50Us / 1e3, 2) },
+    planBytes: bigFirst.bytes.length,
+    heapUsedMB: { before: mb(heapBefore.heapUsed), after: mb(heapAfter.heapUsed), afterGc: (globalThis as { gc?: unknown }).gc ? mb(heapAfterGc.heapUsed) : null },
+    rssMB: { before: mb(heapBefore.rss), after: mb(heapAfter.rss) },
+  },
+};
+
+console.log(JSON.stringify(result, null, 2));
+console.log(
+  `planner: default config (${source}) plan+encode+digest mean ${small.meanUs} µs, p50 ${small.p50Us} µs, p99 ${small.p99Us} µs over ${ITERS} runs; plan ${first.bytes.length} B` +
+    ` (parseJson ${parse.meanUs} µs)`,
+);
+console.log(
+  `planner: ${big.mounts.length} mounts plan+encode+digest mean ${result.mounts10k.planEncodeDigest.meanMs} ms (first ${r(bigFirst.us / 1e3, 2)} ms) over ${BIG_ITERS} runs; plan ${(bigFirst.bytes.length / 1024).toFixed(0)} KiB;` +
+    ` heap used ${result.mounts10k.heapUsedMB.before} → ${result.mounts10k.heapUsedMB.after} MB`,
+);
