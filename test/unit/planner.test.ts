@@ -257,7 +257,7 @@ test('audit verification: a faithful log passes; tampering, gaps, failures and r
   assert.ok(verifyAudit(p, digest, log(recs.slice(0, wait)), 'created').ok, 'a created container stops at the wait');
   assert.match(verifyAudit(p, digest, log(recs.slice(0, wait)), 'started').problems.join(), /missing from the log/);
 
-  const renamed = recs.map((r) => (r.i === 40 ? { ...r, op: 'mount' } : r));
+  const renamed = recs.map((r) => (r.i === 40 ? { ...r, op: 'hostname' } : r));
   assert.match(verifyAudit(p, digest, log(renamed), 'started').problems.join(), /action 40 is .* in the plan, but the log says/);
   assert.match(verifyAudit(p, digest, log(recs.filter((r) => r.i !== 12)), 'started').problems.join(), /action 12 .* missing/);
   const swapped = [...recs];
