@@ -14,7 +14,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+# `npm install` with the committed lock, not `npm ci`: this registry serves only some of
+# msgpackr's optional native packages, and npm ci insists the lock lists them all.
+npm install --no-audit --no-fund
 node scripts/build.mjs
