@@ -1,14 +1,18 @@
-// The command table oclif loads (explicit strategy: no directory scan at start-up).
-import Audit from './commands/audit.js';
-import Create from './commands/create.js';
-import Delete from './commands/delete.js';
-import Explain from './commands/explain.js';
-import Kill from './commands/kill.js';
-import List from './commands/list.js';
-import PlanCmd from './commands/plan.js';
-import Run from './commands/run.js';
-import Spec from './commands/spec.js';
-import Start from './commands/start.js';
-import State from './commands/state.js';
+// Every verb, loaded on demand: a verb's run pays only for its own imports.
+import type { Verb } from './verb.js';
 
-export const COMMANDS = { audit: Audit, create: Create, delete: Delete, explain: Explain, kill: Kill, list: List, plan: PlanCmd, run: Run, spec: Spec, start: Start, state: State };
+type Loader = () => Promise<{ default: Verb }>;
+
+export const VERBS: Record<string, Loader> = {
+  audit: () => import('./commands/audit.js') as Promise<{ default: Verb }>,
+  create: () => import('./commands/create.js') as Promise<{ default: Verb }>,
+  delete: () => import('./commands/delete.js') as Promise<{ default: Verb }>,
+  explain: () => import('./commands/explain.js') as Promise<{ default: Verb }>,
+  kill: () => import('./commands/kill.js') as Promise<{ default: Verb }>,
+  list: () => import('./commands/list.js') as Promise<{ default: Verb }>,
+  plan: () => import('./commands/plan.js') as Promise<{ default: Verb }>,
+  run: () => import('./commands/run.js') as Promise<{ default: Verb }>,
+  spec: () => import('./commands/spec.js') as Promise<{ default: Verb }>,
+  start: () => import('./commands/start.js') as Promise<{ default: Verb }>,
+  state: () => import('./commands/state.js') as Promise<{ default: Verb }>,
+};

@@ -15,8 +15,8 @@ export interface CreateFlags {
   'pid-file'?: string;
   'console-socket'?: string;
   'preserve-fds': number;
-  'no-pivot': boolean;
-  'systemd-cgroup': boolean;
+  'no-pivot'?: boolean;
+  'systemd-cgroup'?: boolean;
 }
 
 /** Create a container; `onConfig` learns the config path early, for error messages. */
@@ -26,7 +26,7 @@ export async function createContainer(id: string, flags: CreateFlags, waitForSta
   const root = resolve(flags.root);
   const dir = claim(root, id);
   try {
-    const facts = gatherHostFacts({ id, bundle: bundle.dir, stateDir: dir, noPivot: flags['no-pivot'], systemdCgroup: flags['systemd-cgroup'] });
+    const facts = gatherHostFacts({ id, bundle: bundle.dir, stateDir: dir, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
     const plan = planCreate(bundle.config, facts, { waitForStart });
     const terminal = (bundle.config as { process?: { terminal?: boolean } }).process?.terminal === true;
     if (terminal || flags['console-socket']) {

@@ -1,13 +1,20 @@
-// Flags and args that several verbs share, defined once.
-import { Args, Flags } from '@oclif/core';
+// Flag and arg specs that several verbs share, defined once.
+import type { ArgSpec, FlagSpec } from './verb.js';
 
-export const idArg = Args.string({ name: 'container-id', description: 'the container id', required: true });
+export const idArg = { id: { description: 'the container id', required: true } } as const satisfies Record<string, ArgSpec>;
 
 export const createFlags = {
-  bundle: Flags.string({ char: 'b', description: 'path to the root of the bundle directory (default: current directory)' }),
-  'pid-file': Flags.string({ description: 'file to write the container init pid to (no trailing newline)' }),
-  'console-socket': Flags.string({ description: 'AF_UNIX socket to send the pty master to (not supported yet)' }),
-  'preserve-fds': Flags.integer({ description: 'pass N extra fds (3 … 3+N-1) to the container', default: 0, min: 0 }),
-  'no-pivot': Flags.boolean({ description: 'use chroot instead of pivot_root (for ramdisk roots)' }),
-  'no-new-keyring': Flags.boolean({ description: 'accepted for runc compatibility: planc never creates a session keyring' }),
-};
+  bundle: { type: 'string', char: 'b', description: 'path to the root of the bundle directory (default: current directory)' },
+  'pid-file': { type: 'string', description: 'file to write the container init pid to (no trailing newline)' },
+  'console-socket': { type: 'string', description: 'AF_UNIX socket to send the pty master to (not supported yet)' },
+  'preserve-fds': { type: 'integer', description: 'pass N extra fds (3 … 3+N-1) to the container', default: 0, min: 0 },
+  'no-pivot': { type: 'boolean', description: 'use chroot instead of pivot_root (for ramdisk roots)' },
+  'no-new-keyring': { type: 'boolean', description: 'accepted for runc compatibility: planc never creates a session keyring' },
+} as const satisfies Record<string, FlagSpec>;
+
+export const planningFlags = {
+  bundle: { type: 'string', char: 'b', description: 'bundle directory (default: current directory)' },
+  id: { type: 'string', description: 'container id to plan for', default: 'planc-plan' },
+  'no-pivot': { type: 'boolean', description: 'plan chroot instead of pivot_root' },
+  run: { type: 'boolean', description: 'plan `run` (no wait for start) instead of `create`' },
+} as const satisfies Record<string, FlagSpec>;

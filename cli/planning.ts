@@ -1,18 +1,10 @@
 // What `plan` and `explain` share: plan a bundle without creating anything.
 import { resolve } from 'node:path';
-import { Flags } from '@oclif/core';
 import type { Plan } from '../schemas/generated/plan.js';
 import { planCreate } from '../planner/plan.js';
 import { digestOf, encodePlan } from '../planner/encode.js';
 import { gatherHostFacts } from '../executor/host-facts.js';
 import { readBundle } from './bundle.js';
-
-export const planningFlags = {
-  bundle: Flags.string({ char: 'b', description: 'bundle directory (default: current directory)' }),
-  id: Flags.string({ description: 'container id to plan for', default: 'planc-plan' }),
-  'no-pivot': Flags.boolean({ description: 'plan chroot instead of pivot_root' }),
-  run: Flags.boolean({ description: 'plan `run` (no wait for start) instead of `create`' }),
-};
 
 export interface Planned {
   plan: Plan;
@@ -21,10 +13,10 @@ export interface Planned {
   configPath: string;
 }
 
-export function planBundle(flags: { bundle?: string; id: string; root: string; 'no-pivot': boolean; run: boolean; 'systemd-cgroup': boolean }, onConfig: (p: string) => void): Planned {
+export function planBundle(flags: { bundle?: string; id: string; root: string; 'no-pivot'?: boolean; run?: boolean; 'systemd-cgroup'?: boolean }, onConfig: (p: string) => void): Planned {
   const bundle = readBundle(flags.bundle);
   onConfig(bundle.configPath);
-  const facts = gatherHostFacts({ id: flags.id, bundle: bundle.dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'], systemdCgroup: flags['systemd-cgroup'] });
+  const facts = gatherHostFacts({ id: flags.id, bundle: bundle.dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
   const plan = planCreate(bundle.config, facts, { waitForStart: !flags.run });
   const bytes = encodePlan(plan);
   return { plan, bytes, digest: digestOf(bytes), configPath: bundle.configPath };

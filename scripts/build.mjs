@@ -7,7 +7,7 @@ const root = new URL('..', import.meta.url).pathname;
 execFileSync('bash', [`${root}executor/native/build.sh`], { stdio: 'inherit' });
 
 await build({
-  entryPoints: [`${root}cli/commands.ts`],
+  entryPoints: [`${root}cli/main.ts`, `${root}cli/oclif-commands.ts`],
   outdir: `${root}dist`,
   bundle: true,
   splitting: true,

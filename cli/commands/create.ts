@@ -1,14 +1,12 @@
-import { PlancCommand } from '../base.js';
-import { createContainer } from '../container.js';
+import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
+import { createContainer } from '../container.js';
 
-export default class Create extends PlancCommand {
-  static override summary = 'create a container (its init waits for `planc start`)';
-  static override args = { id: idArg };
-  static override flags = createFlags;
-
-  async run(): Promise<void> {
-    const { args, flags } = await this.parse(Create);
-    await createContainer(args.id, flags, true, (p) => (this.configPath = p));
-  }
-}
+export default defineVerb({
+  summary: 'create a container (its init waits for `planc start`)',
+  args: idArg,
+  flags: createFlags,
+  async run(args, flags, ctx) {
+    await createContainer(args.id, flags, true, ctx.setConfigPath);
+  },
+});

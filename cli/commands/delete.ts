@@ -1,18 +1,15 @@
-import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { PlancError } from '../../schemas/error.js';
-import { PlancCommand } from '../base.js';
+import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
 import { destroy, statusOf } from '../../executor/lifecycle.js';
 import { exists, loadRecord, lockContainer, stateDir } from '../../executor/state.js';
 
-export default class Delete extends PlancCommand {
-  static override summary = 'delete a container: stop what is left, remove its cgroups and state';
-  static override args = { id: idArg };
-  static override flags = { force: Flags.boolean({ char: 'f', description: 'kill a running container first; an unknown id is not an error' }) };
-
-  async run(): Promise<void> {
-    const { args, flags } = await this.parse(Delete);
+export default defineVerb({
+  summary: 'delete a container: stop what is left, remove its cgroups and state',
+  args: idArg,
+  flags: { force: { type: 'boolean', char: 'f', description: 'kill a running container first; an unknown id is not an error' } },
+  async run(args, flags) {
     const root = resolve(flags.root);
     if (flags.force && !exists(stateDir(root, args.id))) return;
     let rec;
@@ -29,5 +26,5 @@ export default class Delete extends PlancCommand {
       throw new PlancError('bad-state', `cannot delete container ${args.id} that is not stopped: ${status}`);
     }
     destroy(root, args.id, rec);
-  }
-}
+  },
+});

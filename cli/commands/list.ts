@@ -1,18 +1,16 @@
-import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
-import { PlancCommand } from '../base.js';
+import { defineVerb } from '../verb.js';
 import { ociState } from '../../executor/lifecycle.js';
 import { listIds, loadRecord } from '../../executor/state.js';
 
-export default class List extends PlancCommand {
-  static override summary = 'list containers';
-  static override flags = {
-    format: Flags.string({ char: 'f', options: ['table', 'json'], default: 'table', description: 'output format' }),
-    quiet: Flags.boolean({ char: 'q', description: 'print only container ids' }),
-  };
-
-  async run(): Promise<void> {
-    const { flags } = await this.parse(List);
+export default defineVerb({
+  summary: 'list containers',
+  args: {},
+  flags: {
+    format: { type: 'string', char: 'f', options: ['table', 'json'], default: 'table', description: 'output format' },
+    quiet: { type: 'boolean', char: 'q', description: 'print only container ids' },
+  },
+  run(_args, flags) {
     const root = resolve(flags.root);
     const states = listIds(root).flatMap((id) => {
       try {
@@ -27,5 +25,5 @@ export default class List extends PlancCommand {
     const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, s.pid, s.status, s.bundle, s.created, s.owner].map(String))];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     process.stdout.write(rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('   ').trimEnd()).join('\n') + '\n');
-  }
-}
+  },
+});

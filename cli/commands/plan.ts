@@ -1,24 +1,23 @@
-import { Flags } from '@oclif/core';
 import { writeFileSync } from 'node:fs';
-import { PlancCommand } from '../base.js';
-import { planBundle, planningFlags } from '../planning.js';
+import { defineVerb } from '../verb.js';
+import { planningFlags } from '../flags.js';
+import { planBundle } from '../planning.js';
 import { planJson } from '../../planner/encode.js';
 
-export default class PlanCmd extends PlancCommand {
-  static override summary = 'print the plan of every privileged action creating the container would take';
-  static override flags = {
+export default defineVerb({
+  summary: 'print the plan of every privileged action creating the container would take',
+  args: {},
+  flags: {
     ...planningFlags,
-    format: Flags.string({ options: ['json', 'msgpack'], default: 'json', description: 'json (canonical, sorted keys) or the msgpack bytes the executor receives' }),
-    json: Flags.boolean({ description: 'same as --format json' }),
-    digest: Flags.boolean({ description: 'print only the plan digest (sha256 of the canonical msgpack)' }),
-    output: Flags.string({ char: 'o', description: 'write to this file instead of stdout' }),
-  };
-
-  async run(): Promise<void> {
-    const { flags } = await this.parse(PlanCmd);
-    const { plan, bytes, digest } = planBundle(flags, (p) => (this.configPath = p));
-    const out: string | Uint8Array = flags.digest ? digest + '\n' : flags.format === 'msgpack' && !flags.json ? bytes : JSON.stringify({ digest, plan: JSON.parse(planJson(plan)) }, null, 2) + '\n';
+    format: { type: 'string', options: ['json', 'msgpack'], default: 'json', description: 'json (canonical, sorted keys) or the msgpack bytes the executor receives' },
+    json: { type: 'boolean', description: 'same as --format json' },
+    digest: { type: 'boolean', description: 'print only the plan digest (sha256 of the canonical msgpack)' },
+    output: { type: 'string', char: 'o', description: 'write to this file instead of stdout' },
+  },
+  run(_args, flags, ctx) {
+    const { plan, bytes, digest } = planBundle(flags, ctx.setConfigPath);
+    const out: string | Uint8Array = flags.digest ? digest + '\n' : flags.format === 'msgpack' && !flags.json ? bytes : `{\n  "digest": ${JSON.stringify(digest)},\n  "plan": ${planJson(plan).replace(/\n/g, '\n  ')}\n}\n`;
     if (flags.output) writeFileSync(flags.output, out);
     else process.stdout.write(out);
-  }
-}
+  },
+});

@@ -1,19 +1,16 @@
-import { Flags } from '@oclif/core';
-import { PlancCommand } from '../base.js';
-import { createContainer } from '../container.js';
+import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
+import { createContainer } from '../container.js';
 import { destroy } from '../../executor/lifecycle.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
-export default class Run extends PlancCommand {
-  static override summary = 'create and start a container; without --detach, wait for it and exit with its status';
-  static override args = { id: idArg };
-  static override flags = { ...createFlags, detach: Flags.boolean({ char: 'd', description: 'do not wait for the container' }) };
-
-  async run(): Promise<void> {
-    const { args, flags } = await this.parse(Run);
-    const rec = await createContainer(args.id, flags, false, (p) => (this.configPath = p));
+export default defineVerb({
+  summary: 'create and start a container; without --detach, wait for it and exit with its status',
+  args: idArg,
+  flags: { ...createFlags, detach: { type: 'boolean', char: 'd', description: 'do not wait for the container' } },
+  async run(args, flags, ctx) {
+    const rec = await createContainer(args.id, flags, false, ctx.setConfigPath);
     if (flags.detach) return;
     // The init is our child (CLONE_PARENT): forward signals to it, reap it, then remove the container as runc does.
     const forward = (sig: NodeJS.Signals) => process.kill(rec.pid, sig);
@@ -23,5 +20,5 @@ export default class Run extends PlancCommand {
     for (const s of FORWARDED) process.off(s, forward);
     destroy(flags.root, args.id, rec);
     process.exitCode = code;
-  }
-}
+  },
+});

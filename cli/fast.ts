@@ -1,0 +1,73 @@
+// The fast path: parse a well-formed invocation from the verb's specs without
+// loading oclif (oclif alone costs about as much as Node's own start). Anything
+// this parser is unsure of — help, unknown or repeated flags, missing or extra
+// arguments, bad values — returns null, and oclif parses it instead, so oclif
+// stays the authority for errors and help. test/unit/cli-parse.test.ts checks
+// both parsers agree on what the fast path accepts.
+import { type FlagSpec, GLOBAL_FLAGS, type Verb } from './verb.js';
+
+export interface Parsed {
+  args: Record<string, string | undefined>;
+  flags: Record<string, string | number | boolean | undefined>;
+}
+
+export function fastParse(verb: Verb, argv: string[]): Parsed | null {
+  const specs: Record<string, FlagSpec> = { ...GLOBAL_FLAGS, ...verb.flags };
+  const byChar = new Map(Object.entries(specs).filter(([, s]) => s.char).map(([k, s]) => [s.char!, k]));
+  const flags: Parsed['flags'] = {};
+  const positional: string[] = [];
+  let onlyArgs = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (onlyArgs || !a.startsWith('-') || a === '-') {
+      positional.push(a);
+      continue;
+    }
+    if (a === '--') {
+      onlyArgs = true;
+      continue;
+    }
+    let name: string | undefined;
+    let value: string | undefined;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      if (eq >= 0) value = a.slice(eq + 1);
+    } else if (a.length === 2) name = byChar.get(a[1]!);
+    const spec = name === undefined ? undefined : specs[name];
+    if (!spec || name === undefined || name in flags) return null;
+    if (spec.type === 'boolean') {
+      if (value !== undefined) return null;
+      flags[name] = true;
+      continue;
+    }
+    if (value === undefined) {
+      if (i + 1 >= argv.length || argv[i + 1]!.startsWith('-')) return null;
+      value = argv[++i]!;
+    }
+    if (spec.type === 'integer') {
+      if (!/^-?[0-9]+$/.test(value)) return null;
+      const n = Number(value);
+      if (spec.min !== undefined && n < spec.min) return null;
+      flags[name] = n;
+    } else {
+      if (spec.options && !spec.options.includes(value)) return null;
+      flags[name] = value;
+    }
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    if (name in flags) continue;
+    // As oclif: an absent switch is undefined, not false.
+    flags[name] = spec.type === 'boolean' ? undefined : spec.default;
+  }
+  const argNames = Object.keys(verb.args);
+  if (positional.length > argNames.length && !verb.variadic) return null;
+  const args: Parsed['args'] = {};
+  for (const [k, name] of argNames.entries()) {
+    const spec = verb.args[name]!;
+    const v = positional[k] ?? spec.default;
+    if (v === undefined && spec.required) return null;
+    args[name] = v;
+  }
+  return { args, flags };
+}

@@ -1,0 +1,37 @@
+// The one way an error leaves planc: one line on stderr, one record in --log
+// (text or JSON, as runc writes them: containerd reads the last error line,
+// podman the whole file), exit status 1.
+import { appendFileSync } from 'node:fs';
+import { isPlancError } from '../schemas/error.js';
+
+export function describeError(err: unknown, configPath?: string): string {
+  if (isPlancError(err)) {
+    const where = err.where?.startsWith('/') && configPath ? `${configPath}: ${err.where}` : err.where;
+    return where ? `${where}: ${err.message}` : err.message;
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  // Parser errors come as several lines with help hints: keep the facts, on one line.
+  return msg.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help')).join(' ').replace(/\s+/g, ' ');
+}
+
+export function reportError(line: string, log: { file?: string; format?: string }): void {
+  process.stderr.write(`planc: ${line}\n`);
+  if (!log.file) return;
+  const time = new Date().toISOString();
+  const rec = log.format === 'json' ? JSON.stringify({ level: 'error', msg: line, time }) : `time="${time}" level=error msg=${JSON.stringify(line)}`;
+  try {
+    appendFileSync(log.file, rec + '\n');
+  } catch {
+    // the error itself is already on stderr
+  }
+}
+
+/** --log / --log-format straight from argv, for errors raised before or during parsing. */
+export function logTarget(argv: string[]): { file?: string; format?: string } {
+  const flag = (name: string) => {
+    const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (i < 0) return undefined;
+    return argv[i]!.includes('=') ? argv[i]!.slice(argv[i]!.indexOf('=') + 1) : argv[i + 1];
+  };
+  return { file: flag('log'), format: flag('log-format') };
+}
