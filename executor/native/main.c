@@ -232,16 +232,20 @@ static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 	if (n != 1) /* P failed (and reported why) or died */
 		_exit(1);
 	close(c->go[0]);
-	if (c->userns && userns_root()) {
-		report_begin(from - 1, "clone", "clone");
-		report_result(FAILED);
-		_exit(1);
-	}
 	for (uint32_t i = from; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
+		int rc = DONE;
 		if (strcmp(mp_str(mp_get(a, "stage")), "init"))
 			continue;
-		int rc = apply(a, i, c);
+		/* A failure to become root in the user namespace is charged to the
+		 * first init action, so the log stays in plan order. */
+		if (c->userns) {
+			report_begin(i, mp_str(mp_get(a, "op")), "init");
+			rc = userns_root();
+			c->userns = 0;
+		}
+		if (rc == DONE)
+			rc = apply(a, i, c);
 		report_result(rc);
 		if (rc == FAILED) {
 			if (report_fd < 0) /* past ready: stderr is the only one listening */

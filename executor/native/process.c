@@ -100,7 +100,7 @@ int op_clone(const mp *a, struct ctx *c)
 int userns_root(void)
 {
 	if (syscall(SYS_setresgid, 0, 0, 0) || syscall(SYS_setresuid, 0, 0, 0))
-		return fail(errno, "clone: become root of the new user namespace (is container id 0 mapped?)");
+		return fail(errno, "become root of the new user namespace (is container id 0 mapped?)");
 	return DONE;
 }
 

@@ -84,7 +84,8 @@ static int vset(int err, int with_strerror, const char *fmt, va_list ap)
 		n = sizeof err_msg - 1;
 	if (with_strerror) {
 		char *tail = err_msg + n;
-		snprintf(tail, sizeof err_msg - n, ": %s", strerror(err));
+		/* EXDEV only comes from our own filesystem-type checks (expect_fs, cgroup files). */
+		snprintf(tail, sizeof err_msg - n, ": %s", err == EXDEV ? "not on the expected filesystem" : strerror(err));
 		for (; *tail; tail++) /* strerror() is capitalised; messages are not */
 			*tail = tolower((unsigned char)*tail);
 	}
