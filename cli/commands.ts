@@ -7,6 +7,7 @@ export const VERBS: Record<string, Loader> = {
   audit: () => import('./commands/audit.js') as Promise<{ default: Verb }>,
   create: () => import('./commands/create.js') as Promise<{ default: Verb }>,
   delete: () => import('./commands/delete.js') as Promise<{ default: Verb }>,
+  diff: () => import('./commands/diff.js') as Promise<{ default: Verb }>,
   explain: () => import('./commands/explain.js') as Promise<{ default: Verb }>,
   kill: () => import('./commands/kill.js') as Promise<{ default: Verb }>,
   list: () => import('./commands/list.js') as Promise<{ default: Verb }>,

@@ -271,3 +271,23 @@ test('audit verification: a faithful log passes; tampering, gaps, failures and r
   const badSkip = recs.map((r) => (r.i === 0 ? { ...r, r: 'skipped' } : r));
   assert.match(verifyAudit(p, digest, log(badSkip), 'started').problems.join(), /skipped, which it may not be/);
 });
+
+import { diffPlans } from '../../planner/diff.js';
+
+test('diff: by action, not by line — reorders of independent config, changed limits, added mounts, mount order', () => {
+  const a = plan(fixture('default'));
+  assert.deepEqual(diffPlans(a, plan(fixture('default'))), { changes: [], warningsAdded: [], warningsRemoved: [] });
+  const b = plan(mutate('default', (c) => {
+    c.linux.resources.memory = { limit: 1000000 };
+    c.hostname = 'other';
+    c.mounts.push({ destination: '/var/run/docker.sock', type: 'bind', source: '/var/run/docker.sock', options: ['rbind'] });
+    c.linux.maskedPaths.reverse();
+  }));
+  const d = diffPlans(a, b);
+  const summary = d.changes.map((c) => `${c.kind} ${c.key}`).sort();
+  assert.deepEqual(summary, ['added cgroup.write /sys/fs/cgroup/memory/planc/box/memory.limit_in_bytes', 'added mount /var/run/docker.sock', 'changed hostname']);
+  assert.deepEqual(d.changes.find((c) => c.kind === 'changed')!.fields, { name: ['planc', 'other'] });
+  assert.equal(d.mountOrder, undefined, 'masks reordered: not a mount-order change');
+  const swapped = plan(mutate('default', (c) => ([c.mounts[1], c.mounts[2]] = [c.mounts[2], c.mounts[1]])));
+  assert.ok(diffPlans(a, swapped).mountOrder, '/dev/pts before /dev changes what is visible');
+});
