@@ -2,12 +2,11 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PlancError } from '../schemas/error.js';
-import { planCreate } from '../planner/plan.js';
-import { digestOf, encodePlan } from '../planner/encode.js';
+import { explainLines } from '../planner/explain.js';
 import { applyCreate } from '../executor/create.js';
-import { gatherHostFacts } from '../executor/host-facts.js';
-import { claim, type ContainerRecord, removeStateDir } from '../executor/state.js';
-import { checkRootfs, readBundle } from './bundle.js';
+import { checkId, claim, type ContainerRecord, removeStateDir } from '../executor/state.js';
+import { checkRootfs } from './bundle.js';
+import { planBundle } from './planning.js';
 
 export interface CreateFlags {
   root: string;
@@ -17,25 +16,28 @@ export interface CreateFlags {
   'preserve-fds': number;
   'no-pivot'?: boolean;
   'systemd-cgroup'?: boolean;
+  'dry-run'?: boolean;
 }
 
-/** Create a container; `onConfig` learns the config path early, for error messages. */
-export async function createContainer(id: string, flags: CreateFlags, waitForStart: boolean, onConfig: (path: string) => void): Promise<ContainerRecord> {
-  const bundle = readBundle(flags.bundle);
-  onConfig(bundle.configPath);
+/**
+ * Create a container; `onConfig` learns the config path early, for error messages.
+ * With --dry-run: everything up to the executor, then print the plan's explanation instead.
+ */
+export async function createContainer(id: string, flags: CreateFlags, waitForStart: boolean, onConfig: (path: string) => void): Promise<ContainerRecord | null> {
+  checkId(id);
   const root = resolve(flags.root);
-  const dir = claim(root, id);
+  const { plan, bytes, digest, config } = planBundle({ ...flags, id, run: !waitForStart }, onConfig);
+  if (config.process?.terminal || flags['console-socket']) {
+    throw new PlancError('unsupported', 'terminals (process.terminal, --console-socket) are not supported yet; set "terminal": false', { where: '/process/terminal' });
+  }
+  checkRootfs(plan.rootfs);
+  if (flags['dry-run']) {
+    process.stdout.write(`dry run: plan ${digest} for ${id}: ${plan.actions.length} actions, none applied\n${explainLines(plan).join('\n')}\n`);
+    return null;
+  }
+  claim(root, id);
   try {
-    const facts = gatherHostFacts({ id, bundle: bundle.dir, stateDir: dir, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
-    const plan = planCreate(bundle.config, facts, { waitForStart });
-    const terminal = (bundle.config as { process?: { terminal?: boolean } }).process?.terminal === true;
-    if (terminal || flags['console-socket']) {
-      throw new PlancError('unsupported', 'terminals (process.terminal, --console-socket) are not supported yet; set "terminal": false', { where: '/process/terminal' });
-    }
-    checkRootfs(plan.rootfs);
-    const bytes = encodePlan(plan);
-    const annotations = (bundle.config as { annotations?: Record<string, string> }).annotations;
-    const rec = await applyCreate(plan, bytes, digestOf(bytes), { root, preserveFds: flags['preserve-fds'], annotations });
+    const rec = await applyCreate(plan, bytes, digest, { root, preserveFds: flags['preserve-fds'], annotations: config.annotations });
     if (flags['pid-file']) writePidFile(resolve(flags['pid-file']), rec.pid);
     return rec;
   } catch (e) {

@@ -10,6 +10,7 @@ export const createFlags = {
   'preserve-fds': { type: 'integer', description: 'pass N extra fds (3 … 3+N-1) to the container', default: 0, min: 0 },
   'no-pivot': { type: 'boolean', description: 'use chroot instead of pivot_root (for ramdisk roots)' },
   'no-new-keyring': { type: 'boolean', description: 'accepted for runc compatibility: planc never creates a session keyring' },
+  'dry-run': { type: 'boolean', description: 'plan and check everything, print what would be done, touch nothing' },
 } as const satisfies Record<string, FlagSpec>;
 
 export const planningFlags = {

@@ -11,7 +11,7 @@ export default defineVerb({
   flags: { ...createFlags, detach: { type: 'boolean', char: 'd', description: 'do not wait for the container' } },
   async run(args, flags, ctx) {
     const rec = await createContainer(args.id, flags, false, ctx.setConfigPath);
-    if (flags.detach) return;
+    if (!rec || flags.detach) return;
     // The init is our child (CLONE_PARENT): forward signals to it, reap it, then remove the container as runc does.
     const forward = (sig: NodeJS.Signals) => process.kill(rec.pid, sig);
     for (const s of FORWARDED) process.on(s, forward);
