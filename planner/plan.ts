@@ -14,6 +14,7 @@ import { planDevices, planDevSymlinks } from './devices.js';
 import { checkProcess, planExec, planIdentity, planRlimits } from './process.js';
 import { planClone, planIdMaps, planJoins, readNamespaces } from './namespaces.js';
 import { isAbsolute, join, pointer } from './paths.js';
+import { noteRisks } from './risks.js';
 
 export interface PlanOptions {
   /** false for `run` without a separate start: the init does not wait on the exec fifo. */
@@ -39,6 +40,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
     warnings: [],
   };
   checkProcess(ctx);
+  rejectUnplanned(config);
   const namespaces = readNamespaces(ctx);
   const fifo = `${facts.stateDir}/exec.fifo`;
   const waitForStart = opts.waitForStart ?? true;
@@ -71,6 +73,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planRlimits(ctx);
   planIdentity(ctx);
   planExec(ctx, waitForStart);
+  noteRisks(ctx);
 
   return {
     planVersion: 1,
@@ -85,6 +88,29 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
     warnings: ctx.warnings,
     actions: ctx.actions,
   };
+}
+
+// Settings planc cannot plan yet. Refusing them is the honest answer: a runtime that
+// silently skipped a seccomp profile or a hook would run something else than was asked.
+const NOT_YET: [string, (c: Config) => unknown][] = [
+  ['/linux/seccomp', (c) => c.linux?.seccomp],
+  ['/hooks', (c) => c.hooks && Object.values(c.hooks).some((h) => Array.isArray(h) && h.length > 0)],
+  ['/linux/intelRdt', (c) => c.linux?.intelRdt],
+  ['/linux/personality', (c) => c.linux?.personality],
+  ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy],
+  ['/linux/netDevices', (c) => c.linux?.netDevices && Object.keys(c.linux.netDevices).length > 0],
+  ['/process/scheduler', (c) => c.process?.scheduler],
+  ['/process/ioPriority', (c) => c.process?.ioPriority],
+  ['/process/execCPUAffinity', (c) => c.process?.execCPUAffinity],
+];
+
+function rejectUnplanned(config: Config): void {
+  for (const [where, get] of NOT_YET) {
+    if (get(config)) throw new PlancError('unsupported', `${where.slice(1).replace(/\//g, '.')} is not supported by planc yet`, { where });
+  }
+  (config.mounts ?? []).forEach((m, k) => {
+    if (m.uidMappings?.length || m.gidMappings?.length) throw new PlancError('unsupported', 'idmapped mounts are not supported by planc yet', { where: pointer('mounts', k, 'uidMappings') });
+  });
 }
 
 function planUts(ctx: PlanContext): void {

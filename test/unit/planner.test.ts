@@ -200,6 +200,9 @@ const BAD: [string, (c: any) => void, RegExp, string][] = [
     c.windows = { layerFolders: [] };
   }, /windows containers are not supported/, '/windows'],
   ['missing root', (c) => delete c.root, /root.path/, '/root/path'],
+  ['seccomp (not yet)', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), /linux.seccomp is not supported by planc yet/, '/linux/seccomp'],
+  ['hooks (not yet)', (c) => (c.hooks = { prestart: [{ path: '/bin/true' }] }), /hooks is not supported/, '/hooks'],
+  ['idmapped mount (not yet)', (c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/m', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /idmapped/, '/mounts/7/uidMappings'],
 ];
 
 for (const [name, fn, message, where] of BAD) {
@@ -290,4 +293,27 @@ test('diff: by action, not by line — reorders of independent config, changed l
   assert.equal(d.mountOrder, undefined, 'masks reordered: not a mount-order change');
   const swapped = plan(mutate('default', (c) => ([c.mounts[1], c.mounts[2]] = [c.mounts[2], c.mounts[1]])));
   assert.ok(diffPlans(a, swapped).mountOrder, '/dev/pts before /dev changes what is visible');
+});
+
+test('risk warnings name what weakens isolation, and a hardened config has none of them', () => {
+  const codes = (p: Plan) => new Set(p.warnings.map((w) => w.code));
+  const risky = codes(plan(mutate('default', (c) => {
+    c.process.capabilities.bounding.push('CAP_SYS_ADMIN');
+    c.mounts.push({ destination: '/host', type: 'bind', source: '/', options: ['rbind'] });
+    c.mounts.push({ destination: '/run/containerd.sock', type: 'bind', source: '/run/containerd/containerd.sock', options: ['bind'] });
+    c.mounts.find((m: any) => m.type === 'sysfs').options = ['nosuid'];
+    c.linux.readonlyPaths = [];
+    c.linux.maskedPaths = [];
+    c.linux.resources.devices = [{ allow: true, access: 'rwm' }];
+    c.root.readonly = false;
+    c.process.noNewPrivileges = false;
+    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
+  })));
+  for (const code of ['dangerous-capability', 'host-path', 'runtime-socket', 'writable-sys', 'writable-proc', 'no-masks', 'devices-allow-all', 'writable-rootfs', 'new-privileges', 'host-namespace', 'no-seccomp', 'root-user']) {
+    assert.ok(risky.has(code), `expected a ${code} warning`);
+  }
+  const hardened = codes(plan(mutate('default', (c) => {
+    c.process.user = { uid: 1000, gid: 1000 };
+  })));
+  assert.deepEqual([...hardened], ['no-seccomp'], 'seccomp is not plannable yet, so every plan says so');
 });

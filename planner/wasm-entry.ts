@@ -1,0 +1,125 @@
+// The planner's entry point inside the WebAssembly artifact (dist/planner.wasm,
+// see docs/wasm.md). scripts/build-wasm.mjs bundles this file with the rest of
+// planner/ into one script that QuickJS evaluates; evaluating it defines the
+// global `planc` holding this module's exports (esbuild's iife globalName).
+//
+// The interface is text in, text out, so that any host that can pass a string
+// to QuickJS can call it:
+//
+//   planJSON(configText, factsText, optionsText) → JSON text of a WasmResult
+//
+// configText  — config.json as read from the bundle (parsed here with
+//               parseJson, so big integers stay exact)
+// factsText   — HostFacts as JSON (schemas/hostfacts.schema.json; checked here)
+// optionsText — '' or JSON {"waitForStart"?: boolean, "configFile"?: string}
+//
+// Like the rest of planner/ this file uses ECMAScript only: no Node globals,
+// no TextEncoder/btoa (QuickJS has neither), no clock.
+import { PlancError, type ErrorCode, type ProblemDetail } from '../schemas/error.js';
+import type { HostFacts } from '../schemas/generated/hostfacts.js';
+import validateHostFactsSchema from '../schemas/generated/validate-hostfacts.js';
+import { parseJson } from './json.js';
+import { planCreate } from './plan.js';
+import { digestOf, encodePlan } from './encode.js';
+
+/** Bumped whenever planJSON's arguments or result change shape. */
+export const INTERFACE_VERSION = 1;
+
+export interface WasmPlanOptions {
+  /** false plans `run` (no exec fifo); default true, as for `create`. */
+  waitForStart?: boolean;
+  /** Name used as `where` of JSON syntax errors in the config (default "config.json"). */
+  configFile?: string;
+}
+
+export interface WasmError {
+  code: ErrorCode;
+  message: string;
+  where?: string;
+  details: ProblemDetail[];
+}
+
+export type WasmResult =
+  | { ok: true; digest: string; /** the canonical msgpack plan, base64 */ plan: string }
+  | { ok: false; errors: WasmError[] };
+
+type Validator = ((v: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null };
+
+export function planJSON(configText: string, factsText: string, optionsText = ''): string {
+  return JSON.stringify(planResult(configText, factsText, optionsText));
+}
+
+export function planResult(configText: string, factsText: string, optionsText = ''): WasmResult {
+  try {
+    const opts = readOptions(optionsText);
+    const facts = readFacts(factsText);
+    const config = parseJson(configText, opts.configFile ?? 'config.json');
+    const bytes = encodePlan(planCreate(config, facts, { waitForStart: opts.waitForStart ?? true }));
+    return { ok: true, digest: digestOf(bytes), plan: base64(bytes) };
+  } catch (e) {
+    return { ok: false, errors: [toWasmError(e)] };
+  }
+}
+
+function toWasmError(e: unknown): WasmError {
+  if (e instanceof PlancError) {
+    const out: WasmError = { code: e.code, message: e.message, details: e.details };
+    if (e.where !== undefined) out.where = e.where;
+    return out;
+  }
+  // A planner bug (or an engine limit, such as running out of stack): still an error record, never a crash.
+  return { code: 'system', message: `planner failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, details: [] };
+}
+
+function readOptions(text: string): WasmPlanOptions {
+  if (text.trim() === '') return {};
+  const v = parseArgument(text, 'options');
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new PlancError('invalid-argument', 'options must be a JSON object', { where: 'options' });
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (k !== 'waitForStart' && k !== 'configFile') throw new PlancError('invalid-argument', `unknown option ${JSON.stringify(k)}`, { where: 'options' });
+  }
+  if (o.waitForStart !== undefined && typeof o.waitForStart !== 'boolean') throw new PlancError('invalid-argument', 'option waitForStart must be a boolean', { where: 'options' });
+  if (o.configFile !== undefined && typeof o.configFile !== 'string') throw new PlancError('invalid-argument', 'option configFile must be a string', { where: 'options' });
+  return o as WasmPlanOptions;
+}
+
+function readFacts(text: string): HostFacts {
+  const v = parseArgument(text, 'host facts');
+  const validate = validateHostFactsSchema as Validator;
+  if (!validate(v)) {
+    const details = (validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => ({ where: e.instancePath || '/', message: e.message ?? e.keyword }));
+    const first = details[0] ?? { where: '/', message: 'invalid' };
+    throw new PlancError('invalid-argument', `invalid host facts: ${first.where}: ${first.message}`, { where: 'host facts', details });
+  }
+  return v as HostFacts;
+}
+
+function parseArgument(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new PlancError('invalid-argument', `${what} are not valid JSON: ${(e as Error).message}`, { where: what });
+  }
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** RFC 4648 base64 with padding (QuickJS has no btoa). */
+export function base64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + '==';
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + '=';
+  }
+  return out;
+}
