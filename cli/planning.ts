@@ -1,9 +1,10 @@
 // Planning a bundle, the same way for every verb that does it: `plan`,
 // `explain`, `diff`, `create`/`run` (and their --dry-run).
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Plan } from '../schemas/generated/plan.js';
 import { planCreate } from '../planner/plan.js';
-import { digestOf, encodePlan } from '../planner/encode.js';
+import { decodePlan, digestOf, encodePlan } from '../planner/encode.js';
 import { gatherHostFacts } from '../executor/host-facts.js';
 import { stateDir } from '../executor/state.js';
 import { readBundle } from './bundle.js';
@@ -27,10 +28,28 @@ export interface PlanningFlags {
 }
 
 export function planBundle(flags: PlanningFlags, onConfig: (p: string) => void): Planned {
-  const bundle = readBundle(flags.bundle);
-  onConfig(bundle.configPath);
-  const facts = gatherHostFacts({ id: flags.id, bundle: bundle.dir, stateDir: stateDir(resolve(flags.root), flags.id), noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
+  const { bundle, facts } = readInputs(flags, onConfig);
   const plan = planCreate(bundle.config, facts, { waitForStart: !flags.run });
   const bytes = encodePlan(plan);
   return { plan, bytes, digest: digestOf(bytes), config: bundle.config as Planned['config'] };
+}
+
+/**
+ * planBundle with `--engine`: js plans in-process, wasm through the WebAssembly
+ * artifact (cli/wasm-engine.ts, docs/wasm.md), whose runtime is imported only then.
+ */
+export async function planBundleWith(engine: string | undefined, flags: PlanningFlags, onConfig: (p: string) => void): Promise<Planned> {
+  if (engine !== 'wasm') return planBundle(flags, onConfig);
+  const { bundle, facts } = readInputs(flags, onConfig);
+  const { planWithWasm } = await import('./wasm-engine.js');
+  // The artifact parses the config text itself (readBundle's parse only checked it).
+  const { bytes, digest } = await planWithWasm(readFileSync(bundle.configPath, 'utf8'), JSON.stringify(facts), { waitForStart: !flags.run, configFile: bundle.configPath });
+  return { plan: decodePlan(bytes), bytes, digest, config: bundle.config as Planned['config'] };
+}
+
+function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {
+  const bundle = readBundle(flags.bundle);
+  onConfig(bundle.configPath);
+  const facts = gatherHostFacts({ id: flags.id, bundle: bundle.dir, stateDir: stateDir(resolve(flags.root), flags.id), noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
+  return { bundle, facts };
 }

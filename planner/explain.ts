@@ -66,3 +66,32 @@ export function explainLines(plan: Plan): string[] {
   for (const w of plan.warnings) lines.push(`warning: ${w.message}  ← ${w.why}`);
   return lines;
 }
+
+const STAGE_TITLES: Record<Action['stage'], string> = {
+  host: 'on the host, before the container exists',
+  clone: 'creating the container',
+  parent: 'on the host, while the new init waits',
+  init: 'inside the container, before your process runs',
+};
+const EFFECT_ORDER: Effect[] = ['isolation', 'resources', 'filesystem', 'devices', 'privileges', 'process', 'lifecycle'];
+
+export interface ExplainSection {
+  stage: Action['stage'];
+  title: string;
+  groups: { effect: Effect; lines: { index: number; text: string; why: string }[] }[];
+}
+
+/** The plan grouped by stage, then by effect; within a group, in application order. */
+export function explainSections(plan: Plan): ExplainSection[] {
+  const sections: ExplainSection[] = [];
+  plan.actions.forEach((a, index) => {
+    let s = sections.at(-1);
+    if (!s || s.stage !== a.stage) sections.push((s = { stage: a.stage, title: STAGE_TITLES[a.stage], groups: [] }));
+    const effect = effectOf(a);
+    let g = s.groups.find((x) => x.effect === effect);
+    if (!g) s.groups.push((g = { effect, lines: [] }));
+    g.lines.push({ index, text: explainAction(a), why: a.why });
+  });
+  for (const s of sections) s.groups.sort((x, y) => EFFECT_ORDER.indexOf(x.effect) - EFFECT_ORDER.indexOf(y.effect));
+  return sections;
+}

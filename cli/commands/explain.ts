@@ -1,18 +1,42 @@
 import { defineVerb } from '../verb.js';
 import { planningFlags } from '../flags.js';
 import { planBundle } from '../planning.js';
-import { effectOf, explainAction, explainLines } from '../../planner/explain.js';
+import { effectOf, explainAction, explainLines, explainSections } from '../../planner/explain.js';
+
+// Colour only for a person at a terminal (and never with NO_COLOR).
+const tty = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: string) => (s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+const bold = paint('1');
+const dim = paint('2');
+const warnColour = paint('33');
 
 export default defineVerb({
-  summary: 'explain, one line per action, what creating the container would do and why',
+  summary: 'explain what creating the container would do to this host and why, grouped by stage and effect',
   args: {},
-  flags: { ...planningFlags, json: { type: 'boolean', description: 'machine-readable: actions with their explanation' } },
+  flags: {
+    ...planningFlags,
+    json: { type: 'boolean', description: 'machine-readable: actions with their effect and explanation' },
+    flat: { type: 'boolean', description: 'one line per action in application order' },
+  },
   run(_args, flags, ctx) {
     const { plan, digest } = planBundle(flags, ctx.setConfigPath);
     if (flags.json) {
       const actions = plan.actions.map((a, index) => ({ index, stage: a.stage, op: a.op, effect: effectOf(a), why: a.why, text: explainAction(a) }));
       return void process.stdout.write(JSON.stringify({ digest, actions, warnings: plan.warnings }, null, 2) + '\n');
     }
-    process.stdout.write(`plan ${digest} for ${plan.containerId}: ${plan.actions.length} actions\n${explainLines(plan).join('\n')}\n`);
+    const out = [`plan ${digest} for ${plan.containerId}: ${plan.actions.length} actions`];
+    if (flags.flat) out.push(...explainLines(plan));
+    else {
+      const width = String(plan.actions.length - 1).length;
+      for (const s of explainSections(plan)) {
+        out.push('', bold(`${s.stage}: ${s.title}`));
+        for (const g of s.groups) {
+          out.push(`  ${g.effect}`);
+          for (const l of g.lines) out.push(`    ${String(l.index).padStart(width)}  ${l.text}  ${dim(`← ${l.why}`)}`);
+        }
+      }
+      if (plan.warnings.length > 0) out.push('', bold(`warnings (${plan.warnings.length})`), ...plan.warnings.map((w) => `  ${warnColour('!')} ${w.message}  ${dim(`← ${w.why}`)}`));
+    }
+    process.stdout.write(out.join('\n') + '\n');
   },
 });

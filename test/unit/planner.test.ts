@@ -317,3 +317,16 @@ test('risk warnings name what weakens isolation, and a hardened config has none 
   })));
   assert.deepEqual([...hardened], ['no-seccomp'], 'seccomp is not plannable yet, so every plan says so');
 });
+
+import { explainSections } from '../../planner/explain.js';
+
+test('grouped explain: every action once, stages in order, effects grouped, indices rising within a group', () => {
+  const p = plan(fixture('privileged-like'));
+  const sections = explainSections(p);
+  assert.deepEqual(sections.map((s) => s.stage), ['host', 'clone', 'parent', 'init']);
+  const indices = sections.flatMap((s) => s.groups.flatMap((g) => g.lines.map((l) => l.index))).sort((a, b) => a - b);
+  assert.deepEqual(indices, p.actions.map((_, i) => i));
+  for (const s of sections) for (const g of s.groups) for (let k = 1; k < g.lines.length; k++) assert.ok(g.lines[k]!.index > g.lines[k - 1]!.index);
+  const init = sections.find((s) => s.stage === 'init')!;
+  assert.deepEqual(init.groups.map((g) => g.effect), ['isolation', 'resources', 'filesystem', 'devices', 'privileges', 'process', 'lifecycle']);
+});
