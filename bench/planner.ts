@@ -1,11 +1,13 @@
 // In-process microbenchmark of the planner: config.json → Plan → canonical
 // msgpack → sha256 digest, with no Node start-up, no I/O and no kernel work.
-// Run: node --import tsx bench/planner.ts   (add --expose-gc for steadier heap figures)
+// Run: node --import tsx bench/planner.ts   (also writes bench/results/planner.json)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseJson, type Json } from '../planner/json.js';
 import { planCreate } from '../planner/plan.js';
 import { encodePlan, digestOf } from '../planner/encode.js';
@@ -36,10 +38,11 @@ const once = (cfg: Json) => {
   return { bytes, digest: digestOf(bytes) };
 };
 const nowUs = () => Number(process.hrtime.bigint()) / 1e3;
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const r = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const mb = (b: number) => r(b / 2 ** 20, 2);
-const gc = () => (globalThis as { gc?: () => void }).gc?.();
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void; // heap figures after a full collection
 
 function timeLoop(fn: () => unknown, warmup: number, iters: number) {
   for (let i = 0; i < warmup; i++) fn();
@@ -51,7 +54,7 @@ function timeLoop(fn: () => unknown, warmup: number, iters: number) {
   }
   const sorted = [...samples].sort((a, b) => a - b);
   const mean = samples.reduce((a, b) => a + b, 0) / iters;
-  return { meanUs: r(mean), p50Us: r(pct(sorted, 50)), p99Us: r(pct(sorted, 99)), minUs: r(sorted[0]), iterations: iters };
+  return { meanUs: r(mean), p50Us: r(pct(sorted, 50)), p99Us: r(pct(sorted, 99)), minUs: r(sorted[0] ?? NaN), iterations: iters };
 }
 
 // 1. runc's default config
@@ -60,6 +63,13 @@ const parse = timeLoop(() => parseJson(text), WARMUP, ITERS);
 const cfg = parseJson(text);
 const first = once(cfg);
 const small = timeLoop(() => once(cfg), WARMUP, ITERS);
+// where the time goes
+const planned = planCreate(cfg, facts);
+const stages = {
+  planCreateUs: timeLoop(() => planCreate(cfg, facts), WARMUP, ITERS).meanUs,
+  encodePlanUs: timeLoop(() => encodePlan(planned), WARMUP, ITERS).meanUs,
+  digestOfUs: timeLoop(() => digestOf(first.bytes), WARMUP, ITERS).meanUs,
+};
 
 // 2. the same config with 10 000 extra tmpfs mounts /m/0 … /m/9999
 const big = parseJson(text) as { mounts: Json[] } & Record<string, Json>;
@@ -71,10 +81,11 @@ const bigFirst = (() => {
   const out = once(big as Json);
   return { ...out, us: nowUs() - t };
 })();
-const bigLoop = timeLoop(() => once(big as Json), 2, BIG_ITERS);
-const heapAfter = process.memoryUsage();
+const heapAfter = process.memoryUsage(); // garbage of one plan not yet collected
+const bigPlan = planCreate(big as Json, facts); // held: what a plan of 10k mounts retains
 gc();
-const heapAfterGc = process.memoryUsage();
+const heapRetained = process.memoryUsage();
+const bigLoop = timeLoop(() => once(big as Json), 2, BIG_ITERS);
 
 const result = {
   node: process.version,
@@ -83,6 +94,7 @@ const result = {
     configBytes: Buffer.byteLength(text),
     parseJson: parse,
     planEncodeDigest: small,
+    stagesMeanUs: stages,
     planBytes: first.bytes.length,
     digest: first.digest,
   },
@@ -91,17 +103,22 @@ const result = {
     firstUs: r(bigFirst.us),
     planEncodeDigest: { ...bigLoop, meanMs: r(bigLoop.meanUs / 1e3, 2), p50Ms: r(bigLoop.p50Us / 1e3, 2) },
     planBytes: bigFirst.bytes.length,
-    heapUsedMB: { before: mb(heapBefore.heapUsed), after: mb(heapAfter.heapUsed), afterGc: (globalThis as { gc?: unknown }).gc ? mb(heapAfterGc.heapUsed) : null },
+    actions: bigPlan.actions.length,
+    // before: heap after a full GC with the 10k-mount config parsed; after: right after one
+    // plan+encode+digest (its garbage included); retained: after GC, holding one Plan object
+    heapUsedMB: { before: mb(heapBefore.heapUsed), after: mb(heapAfter.heapUsed), retainedWithPlan: mb(heapRetained.heapUsed) },
     rssMB: { before: mb(heapBefore.rss), after: mb(heapAfter.rss) },
   },
 };
 
 console.log(JSON.stringify(result, null, 2));
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/planner.json'), JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2) + '\n');
 console.log(
   `planner: default config (${source}) plan+encode+digest mean ${small.meanUs} µs, p50 ${small.p50Us} µs, p99 ${small.p99Us} µs over ${ITERS} runs; plan ${first.bytes.length} B` +
-    ` (parseJson ${parse.meanUs} µs)`,
+    ` (planCreate ${stages.planCreateUs}, encodePlan ${stages.encodePlanUs}, digestOf ${stages.digestOfUs} µs; parseJson ${parse.meanUs} µs)`,
 );
 console.log(
   `planner: ${big.mounts.length} mounts plan+encode+digest mean ${result.mounts10k.planEncodeDigest.meanMs} ms (first ${r(bigFirst.us / 1e3, 2)} ms) over ${BIG_ITERS} runs; plan ${(bigFirst.bytes.length / 1024).toFixed(0)} KiB;` +
-    ` heap used ${result.mounts10k.heapUsedMB.before} → ${result.mounts10k.heapUsedMB.after} MB`,
+    ` heap used ${result.mounts10k.heapUsedMB.before} → ${result.mounts10k.heapUsedMB.after} MB (${result.mounts10k.heapUsedMB.retainedWithPlan} MB after GC holding the plan)`,
 );
