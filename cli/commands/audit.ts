@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { verifyAudit } from '../../planner/audit.js';
-import { decodePlan, digestOf } from '../../planner/encode.js';
+import { decodePlan } from '../../planner/encode.js';
+import { digest } from '../digest.js';
 import { exists, stateDir } from '../../executor/state.js';
 
 export default defineVerb({
@@ -20,7 +21,7 @@ export default defineVerb({
     const bytes = readFileSync(`${dir}/plan.msgpack`);
     // The exec fifo exists until `start`: until then the init has applied everything up to the wait.
     const upTo = exists(`${dir}/exec.fifo`) ? 'created' : 'started';
-    const report = verifyAudit(decodePlan(bytes), digestOf(bytes), readFileSync(`${dir}/audit.jsonl`, 'utf8'), upTo);
+    const report = verifyAudit(decodePlan(bytes), digest(bytes), readFileSync(`${dir}/audit.jsonl`, 'utf8'), upTo);
     if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else process.stdout.write(`${report.ok ? 'ok' : 'FAILED'}: ${report.applied} applied, ${report.skipped} skipped, ${report.problems.length} problems\n${report.problems.map((p) => `  ${p}\n`).join('')}`);
     if (!report.ok) process.exitCode = 1;
