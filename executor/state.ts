@@ -2,6 +2,8 @@
 // Every write is temp file + rename, so a reader never sees half a state and a
 // crash leaves either the old file or the new one (and `delete --force` cleans up).
 import { mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { unpack } from 'msgpackr';
+import type { Plan } from '../schemas/generated/plan.js';
 import { PlancError } from '../schemas/error.js';
 
 export const DEFAULT_ROOT = '/run/planc';
@@ -107,4 +109,13 @@ export async function lockContainer(root: string, id: string): Promise<void> {
   }
   lockFd(fd);
   // fd stays open on purpose: closing it would drop the lock.
+}
+
+/** The cgroups a container's stored plan creates: what a crashed create may have left. */
+export function plannedCgroups(root: string, id: string): string[] {
+  try {
+    return (unpack(readFileSync(`${stateDir(root, id)}/plan.msgpack`)) as Plan).cgroupPaths ?? [];
+  } catch {
+    return [];
+  }
 }

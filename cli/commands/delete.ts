@@ -3,7 +3,7 @@ import { PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
 import { destroy, statusOf } from '../../executor/lifecycle.js';
-import { exists, loadRecord, lockContainer, stateDir } from '../../executor/state.js';
+import { exists, loadRecord, lockContainer, plannedCgroups, stateDir } from '../../executor/state.js';
 
 export default defineVerb({
   summary: 'delete a container: stop what is left, remove its cgroups and state',
@@ -16,8 +16,8 @@ export default defineVerb({
     try {
       rec = loadRecord(root, args.id);
     } catch (e) {
-      // A state dir without a record is a create that crashed: --force cleans it up.
-      if (flags.force) return destroy(root, args.id, null);
+      // A state dir without a record is a create that crashed: --force cleans up what its plan made.
+      if (flags.force) return destroy(root, args.id, { pid: 0, startTime: '', cgroupPaths: plannedCgroups(root, args.id) });
       throw e;
     }
     await lockContainer(root, args.id);
