@@ -10,6 +10,7 @@ export const VERBS: Record<string, Loader> = {
   diff: () => import('./commands/diff.js') as Promise<{ default: Verb }>,
   explain: () => import('./commands/explain.js') as Promise<{ default: Verb }>,
   kill: () => import('./commands/kill.js') as Promise<{ default: Verb }>,
+  lint: () => import('./commands/lint.js') as Promise<{ default: Verb }>,
   list: () => import('./commands/list.js') as Promise<{ default: Verb }>,
   plan: () => import('./commands/plan.js') as Promise<{ default: Verb }>,
   run: () => import('./commands/run.js') as Promise<{ default: Verb }>,

@@ -22,6 +22,6 @@ export function add(ctx: PlanContext, action: Action): void {
   ctx.actions.push(action);
 }
 
-export function warn(ctx: PlanContext, code: string, why: string, message: string): void {
-  ctx.warnings.push({ code, why, message });
+export function warn(ctx: PlanContext, code: string, why: string, message: string, subject?: string): void {
+  ctx.warnings.push(subject === undefined ? { code, why, message } : { code, why, message, subject });
 }

@@ -17,7 +17,7 @@ export function noteRisks(ctx: PlanContext): void {
   const caps = c.process?.capabilities;
   for (const set of ['bounding', 'effective'] as const) {
     (caps?.[set] ?? []).forEach((cap, k) => {
-      if (DANGEROUS_CAPS.includes(cap)) warn(ctx, 'dangerous-capability', pointer('process', 'capabilities', set, k), `${cap} in the ${set} set gives the container host-level power`);
+      if (DANGEROUS_CAPS.includes(cap)) warn(ctx, 'dangerous-capability', pointer('process', 'capabilities', set, k), `${cap} in the ${set} set gives the container host-level power`, cap);
     });
   }
   if ((caps?.bounding?.length ?? 0) >= 38) warn(ctx, 'privileged', '/process/capabilities/bounding', 'nearly every capability is kept: this is a privileged container');
@@ -26,8 +26,8 @@ export function noteRisks(ctx: PlanContext): void {
     const ro = (m.options ?? []).includes('ro');
     if (bind && m.source?.startsWith('/')) {
       const src = clean(m.source);
-      if (SOCKETS.test(src)) warn(ctx, 'runtime-socket', pointer('mounts', k), `${src} is a container runtime socket: whoever can use it controls the host`);
-      else if (SENSITIVE.some((p) => src === p || (p !== '/' && within(p, src)))) warn(ctx, 'host-path', pointer('mounts', k), `host path ${src} is bound ${ro ? 'read-only' : 'writable'} into the container`);
+      if (SOCKETS.test(src)) warn(ctx, 'runtime-socket', pointer('mounts', k), `${src} is a container runtime socket: whoever can use it controls the host`, src);
+      else if (SENSITIVE.some((p) => src === p || (p !== '/' && within(p, src)))) warn(ctx, 'host-path', pointer('mounts', k), `host path ${src} is bound ${ro ? 'read-only' : 'writable'} into the container`, src);
     }
     if (m.type === 'sysfs' && !ro) warn(ctx, 'writable-sys', pointer('mounts', k), '/sys is mounted writable');
   });

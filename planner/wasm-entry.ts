@@ -67,8 +67,10 @@ function toWasmError(e: unknown): WasmError {
     if (e.where !== undefined) out.where = e.where;
     return out;
   }
-  // A planner bug (or an engine limit, such as running out of stack): still an error record, never a crash.
-  return { code: 'system', message: `planner failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, details: [] };
+  // A planner bug or an engine limit (QuickJS's stack or memory): still an error record, never a crash.
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const hint = /stack/i.test(what) ? ' (is the config nested hundreds of levels deep?)' : '';
+  return { code: 'system', message: `planner failed: ${what}${hint}`, details: [] };
 }
 
 function readOptions(text: string): WasmPlanOptions {

@@ -120,6 +120,10 @@ export interface Warning {
   code: string;
   message: string;
   why: Why;
+  /**
+   * what the warning is about (a host path, a capability), for policies that allow it
+   */
+  subject?: string;
 }
 /**
  * Create the container's cgroup directory (mkdir -p).

@@ -330,3 +330,24 @@ test('grouped explain: every action once, stages in order, effects grouped, indi
   const init = sections.find((s) => s.stage === 'init')!;
   assert.deepEqual(init.groups.map((g) => g.effect), ['isolation', 'resources', 'filesystem', 'devices', 'privileges', 'process', 'lifecycle']);
 });
+
+import { DEFAULT_LEVELS, lintPlan, toSarif } from '../../planner/lint.js';
+
+test('lint: every warning code has a rule, the policy schema lists exactly the rules, levels and allow lists apply', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schemas/policy.schema.json', import.meta.url), 'utf8'));
+  assert.deepEqual([...schema.properties.rules.propertyNames.enum].sort(), Object.keys(DEFAULT_LEVELS).sort());
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec']) {
+    for (const w of plan(fixture(name)).warnings) assert.ok(w.code in DEFAULT_LEVELS, `warning code ${w.code} has no lint rule`);
+  }
+  const p = plan(fixture('privileged-like'));
+  const byRule = (f: ReturnType<typeof lintPlan>) => f.map((x) => `${x.level} ${x.rule}`).sort();
+  assert.ok(byRule(lintPlan(p)).includes('error runtime-socket'));
+  assert.ok(byRule(lintPlan(p)).includes('error dangerous-capability'));
+  const relaxed = lintPlan(p, { rules: { 'dangerous-capability': 'warning', 'no-seccomp': 'off' }, allowHostPaths: ['/var/run/docker.sock'] });
+  assert.ok(!relaxed.some((f) => f.level === 'error'), JSON.stringify(relaxed));
+  assert.ok(!relaxed.some((f) => f.rule === 'no-seccomp' || f.rule === 'runtime-socket'));
+  const onlyAdmin = lintPlan(p, { allowCapabilities: ['CAP_NET_ADMIN'] }).filter((f) => f.rule === 'dangerous-capability');
+  assert.deepEqual(onlyAdmin.map((f) => f.why), ['/process/capabilities/bounding/0', '/process/capabilities/effective/0']);
+  const sarif = toSarif(lintPlan(p), 'config.json', '0.1.0') as { runs: { results: { ruleId: string; level: string }[] }[] };
+  assert.equal(sarif.runs[0]!.results.length, lintPlan(p).length);
+});

@@ -1,0 +1,67 @@
+// Policy checks over a plan: each plan warning is a finding whose level the
+// policy sets (error fails CI, warning and note inform, off hides). The rule
+// names are the warning codes; schemas/policy.schema.json lists the same set.
+import type { Plan } from '../schemas/generated/plan.js';
+import type { Level, Policy } from '../schemas/generated/policy.js';
+
+export const DEFAULT_LEVELS: Record<string, Level> = {
+  'ambient-dropped': 'note',
+  deprecated: 'note',
+  'dangerous-capability': 'error',
+  'devices-allow-all': 'error',
+  'host-namespace': 'warning',
+  'host-path': 'warning',
+  'new-privileges': 'warning',
+  'no-apparmor': 'note',
+  'no-masks': 'error',
+  'no-seccomp': 'warning',
+  'no-selinux': 'note',
+  privileged: 'error',
+  'root-user': 'note',
+  'runtime-socket': 'error',
+  terminal: 'note',
+  'unknown-capability': 'warning',
+  'v2-devices': 'error',
+  'writable-proc': 'warning',
+  'writable-rootfs': 'note',
+  'writable-sys': 'error',
+};
+
+export interface Finding {
+  rule: string;
+  level: Exclude<Level, 'off'>;
+  message: string;
+  /** JSON pointer into config.json (or runtime:…). */
+  why: string;
+}
+
+export function lintPlan(plan: Plan, policy: Policy = {}): Finding[] {
+  const allowPaths = new Set(policy.allowHostPaths ?? []);
+  const allowCaps = new Set(policy.allowCapabilities ?? []);
+  const findings: Finding[] = [];
+  for (const w of plan.warnings) {
+    const level = policy.rules?.[w.code] ?? DEFAULT_LEVELS[w.code] ?? 'warning';
+    if (level === 'off') continue;
+    if (w.subject !== undefined && (w.code === 'host-path' || w.code === 'runtime-socket') && allowPaths.has(w.subject)) continue;
+    if (w.subject !== undefined && w.code === 'dangerous-capability' && allowCaps.has(w.subject)) continue;
+    findings.push({ rule: w.code, level, message: w.message, why: w.why });
+  }
+  return findings;
+}
+
+/** SARIF 2.1.0, as code-scanning tools read it: one result per finding, located in config.json. */
+export function toSarif(findings: Finding[], configUri: string, version: string): unknown {
+  return {
+    version: '2.1.0',
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    runs: [{
+      tool: { driver: { name: 'planc', version, rules: [...new Set(findings.map((f) => f.rule))].sort().map((id) => ({ id })) } },
+      results: findings.map((f) => ({
+        ruleId: f.rule,
+        level: f.level,
+        message: { text: f.message },
+        locations: [{ physicalLocation: { artifactLocation: { uri: configUri } }, logicalLocations: [{ fullyQualifiedName: f.why }] }],
+      })),
+    }],
+  };
+}
