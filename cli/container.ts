@@ -7,6 +7,7 @@ import { applyCreate } from '../executor/create.js';
 import { checkId, claim, type ContainerRecord, removeStateDir } from '../executor/state.js';
 import { checkRootfs } from './bundle.js';
 import { planBundle } from './planning.js';
+import { debug } from './report.js';
 
 export interface CreateFlags {
   root: string;
@@ -17,6 +18,9 @@ export interface CreateFlags {
   'no-pivot'?: boolean;
   'systemd-cgroup'?: boolean;
   'dry-run'?: boolean;
+  debug?: boolean;
+  log?: string;
+  'log-format'?: string;
 }
 
 /**
@@ -31,6 +35,8 @@ export async function createContainer(id: string, flags: CreateFlags, waitForSta
     throw new PlancError('unsupported', 'terminals (process.terminal, --console-socket) are not supported yet; set "terminal": false', { where: '/process/terminal' });
   }
   checkRootfs(plan.rootfs);
+  debug(`${id}: plan ${digest}, ${plan.actions.length} actions`, flags);
+  for (const w of plan.warnings) debug(`${id}: warning: ${w.message} (${w.why})`, flags);
   if (flags['dry-run']) {
     process.stdout.write(`dry run: plan ${digest} for ${id}: ${plan.actions.length} actions, none applied\n${explainLines(plan).join('\n')}\n`);
     return null;

@@ -16,13 +16,24 @@ export function describeError(err: unknown, configPath?: string): string {
 
 export function reportError(line: string, log: { file?: string; format?: string }): void {
   process.stderr.write(`planc: ${line}\n`);
+  writeLog('error', line, log);
+}
+
+/** --debug records: to the --log file when there is one, else to stderr. */
+export function debug(line: string, flags: { debug?: boolean; log?: string; 'log-format'?: string }): void {
+  if (!flags.debug) return;
+  if (flags.log) writeLog('debug', line, { file: flags.log, format: flags['log-format'] });
+  else process.stderr.write(`planc: debug: ${line}\n`);
+}
+
+function writeLog(level: 'error' | 'debug', msg: string, log: { file?: string; format?: string }): void {
   if (!log.file) return;
   const time = new Date().toISOString();
-  const rec = log.format === 'json' ? JSON.stringify({ level: 'error', msg: line, time }) : `time="${time}" level=error msg=${JSON.stringify(line)}`;
+  const rec = log.format === 'json' ? JSON.stringify({ level, msg, time }) : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
   try {
     appendFileSync(log.file, rec + '\n');
   } catch {
-    // the error itself is already on stderr
+    // errors are on stderr already; a debug record is not worth failing for
   }
 }
 
