@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { PlancError } from '../schemas/error.js';
 import { explainLines } from '../planner/explain.js';
 import { applyCreate } from '../executor/create.js';
-import { checkId, claim, type ContainerRecord, removeStateDir } from '../executor/state.js';
+import { checkId, claim, type ContainerRecord } from '../executor/state.js';
+import { destroy } from '../executor/lifecycle.js';
 import { checkRootfs } from './bundle.js';
 import { planBundle } from './planning.js';
 import { debug } from './report.js';
@@ -42,13 +43,14 @@ export async function createContainer(id: string, flags: CreateFlags, waitForSta
     return null;
   }
   claim(root, id);
+  let rec: ContainerRecord | undefined;
   try {
-    const rec = await applyCreate(plan, bytes, digest, { root, preserveFds: flags['preserve-fds'], annotations: config.annotations });
+    rec = await applyCreate(plan, bytes, digest, { root, preserveFds: flags['preserve-fds'], annotations: config.annotations });
     if (flags['pid-file']) writePidFile(resolve(flags['pid-file']), rec.pid);
     return rec;
   } catch (e) {
-    // applyCreate cleans up what it started; what is left is the claimed state dir.
-    removeStateDir(root, id);
+    // applyCreate undoes its own failures; this also covers a failure after it (the pid file).
+    destroy(root, id, rec ?? { pid: 0, startTime: '', cgroupPaths: plan.cgroupPaths });
     throw e;
   }
 }

@@ -30,6 +30,8 @@ export function rewriteArgv(argv: string[]): string[] {
 }
 
 export async function main(argv: string[], packageRoot: string, version: string): Promise<void> {
+  // A reader that went away (`planc … | head`) must not crash planc halfway through a create.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   if (argv[0] === '--version' || argv[0] === '-v') {
     process.stdout.write(`planc version ${version}\nspec: 1.2.0\n`);
     return;
