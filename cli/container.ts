@@ -3,8 +3,8 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PlancError } from '../schemas/error.js';
 import { explainLines } from '../planner/explain.js';
-import { applyCreate } from '../executor/create.js';
-import { checkId, claim, type ContainerRecord } from '../executor/state.js';
+import { applyCreate, type Created } from '../executor/create.js';
+import { checkId, claim } from '../executor/state.js';
 import { destroy } from '../executor/lifecycle.js';
 import { checkRootfs } from './bundle.js';
 import { planBundle } from './planning.js';
@@ -28,10 +28,10 @@ export interface CreateFlags {
  * Create a container; `onConfig` learns the config path early, for error messages.
  * With --dry-run: everything up to the executor, then print the plan's explanation instead.
  */
-export async function createContainer(id: string, flags: CreateFlags, waitForStart: boolean, onConfig: (path: string) => void): Promise<ContainerRecord | null> {
+export async function createContainer(id: string, flags: CreateFlags, mode: 'create' | 'run' | 'run-detached', onConfig: (path: string) => void): Promise<Created | null> {
   checkId(id);
   const root = resolve(flags.root);
-  const { plan, bytes, digest, config } = planBundle({ ...flags, id, run: !waitForStart }, onConfig);
+  const { plan, bytes, digest, config } = planBundle({ ...flags, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
   if (config.process?.terminal || flags['console-socket']) {
     throw new PlancError('unsupported', 'terminals (process.terminal, --console-socket) are not supported yet; set "terminal": false', { where: '/process/terminal' });
   }
@@ -43,14 +43,14 @@ export async function createContainer(id: string, flags: CreateFlags, waitForSta
     return null;
   }
   claim(root, id);
-  let rec: ContainerRecord | undefined;
+  let created: Created | undefined;
   try {
-    rec = await applyCreate(plan, bytes, digest, { root, preserveFds: flags['preserve-fds'], annotations: config.annotations });
-    if (flags['pid-file']) writePidFile(resolve(flags['pid-file']), rec.pid);
-    return rec;
+    created = await applyCreate(plan, bytes, digest, { root, preserveFds: flags['preserve-fds'], annotations: config.annotations });
+    if (flags['pid-file']) writePidFile(resolve(flags['pid-file']), created.record.pid);
+    return created;
   } catch (e) {
     // applyCreate undoes its own failures; this also covers a failure after it (the pid file).
-    destroy(root, id, rec ?? { pid: 0, startTime: '', cgroupPaths: plan.cgroupPaths });
+    destroy(root, id, created?.record ?? { pid: 0, startTime: '', cgroupPaths: plan.cgroupPaths });
     throw e;
   }
 }

@@ -17,5 +17,6 @@ export const planningFlags = {
   bundle: { type: 'string', char: 'b', description: 'bundle directory (default: current directory)' },
   id: { type: 'string', description: 'container id to plan for', default: 'planc-plan' },
   'no-pivot': { type: 'boolean', description: 'plan chroot instead of pivot_root' },
-  run: { type: 'boolean', description: 'plan `run` (no wait for start) instead of `create`' },
+  run: { type: 'boolean', description: 'plan `run` (no wait for start, planc waits for the container) instead of `create`' },
+  detach: { type: 'boolean', description: 'with --run: plan `run --detach`' },
 } as const satisfies Record<string, FlagSpec>;

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Plan } from '../schemas/generated/plan.js';
 import { planCreate } from '../planner/plan.js';
-import { decodePlan, digestOf, encodePlan } from '../planner/encode.js';
+import { decodePlan, encodePlan } from '../planner/encode.js';
+import { digest } from './digest.js';
 import { gatherHostFacts } from '../executor/host-facts.js';
 import { stateDir } from '../executor/state.js';
 import { readBundle } from './bundle.js';
@@ -24,14 +25,16 @@ export interface PlanningFlags {
   'no-pivot'?: boolean;
   /** Plan `run`: the init does not wait for `start`. */
   run?: boolean;
+  /** With run: plan `run --detach` (planc does not wait for the container). */
+  detach?: boolean;
   'systemd-cgroup'?: boolean;
 }
 
 export function planBundle(flags: PlanningFlags, onConfig: (p: string) => void): Planned {
   const { bundle, facts } = readInputs(flags, onConfig);
-  const plan = planCreate(bundle.config, facts, { waitForStart: !flags.run });
+  const plan = planCreate(bundle.config, facts, { waitForStart: !flags.run, foreground: (flags.run ?? false) && !flags.detach });
   const bytes = encodePlan(plan);
-  return { plan, bytes, digest: digestOf(bytes), config: bundle.config as Planned['config'] };
+  return { plan, bytes, digest: digest(bytes), config: bundle.config as Planned['config'] };
 }
 
 /**

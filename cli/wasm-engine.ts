@@ -9,10 +9,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { newQuickJSWASMModuleFromVariant, newVariant } from 'quickjs-emscripten-core';
-import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
+import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSHandle, type QuickJSSyncVariant } from 'quickjs-emscripten-core';
+import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import { PlancError } from '../schemas/error.js';
 import type { WasmError, WasmResult } from '../planner/wasm-entry.js';
+
+// The variant package types every export condition with its CommonJS d.ts; the
+// ESM default export (what Node and esbuild load) is the variant itself.
+const RELEASE_SYNC = releaseSync as unknown as QuickJSSyncVariant;
 
 /** The interface version of planner/wasm-entry.ts this runner speaks. */
 export const WASM_INTERFACE_VERSION = 1;
@@ -32,7 +36,7 @@ export interface WasmPlanOptions {
   waitForStart?: boolean;
   /** `where` of JSON syntax errors in the config (default "config.json"). */
   configFile?: string;
-  /** The artifact to load (default dist/planner.wasm). */
+  /** The artifact to load (default: $PLANC_WASM, else dist/planner.wasm). */
   artifact?: string;
 }
 
@@ -45,6 +49,8 @@ export interface WasmPlanner {
   readonly manifest: WasmManifest;
   /** The planner script embedded in the artifact. */
   readonly script: string;
+  /** The artifact's own call, text in and text out (JSON of planner/wasm-entry.ts's WasmResult). */
+  planJSON(configText: string, factsText: string, optionsText: string): string;
   /** Plan synchronously in the loaded engine; throws PlancError on the planner's errors. */
   plan(configText: string, factsText: string, opts?: Omit<WasmPlanOptions, 'artifact'>): WasmPlanned;
   dispose(): void;
@@ -53,12 +59,15 @@ export interface WasmPlanner {
 const loaded = new Map<string, Promise<WasmPlanner>>();
 
 /** Load (once per artifact path) the engine with the planner evaluated in it. */
-export function loadWasmPlanner(artifact: string = DEFAULT_ARTIFACT): Promise<WasmPlanner> {
+export function loadWasmPlanner(artifact: string = artifactPath()): Promise<WasmPlanner> {
   let p = loaded.get(artifact);
   if (!p) {
-    p = load(artifact);
+    const forget = () => {
+      if (loaded.get(artifact) === p) loaded.delete(artifact);
+    };
+    p = load(artifact, forget);
     loaded.set(artifact, p);
-    p.catch(() => loaded.delete(artifact));
+    p.catch(forget);
   }
   return p;
 }
@@ -69,6 +78,11 @@ export async function planWithWasm(configText: string, factsText: string, opts: 
   return (await loadWasmPlanner(artifact)).plan(configText, factsText, rest);
 }
 
+/** The artifact planWithWasm loads: $PLANC_WASM if set, else dist/planner.wasm. */
+export function artifactPath(): string {
+  return process.env.PLANC_WASM || DEFAULT_ARTIFACT;
+}
+
 /** The PlancError a structured error record of the artifact stands for. */
 export function toPlancError(errors: WasmError[]): PlancError {
   const [first, ...more] = errors;
@@ -76,10 +90,11 @@ export function toPlancError(errors: WasmError[]): PlancError {
   return new PlancError(first.code, first.message, { where: first.where, details: [...first.details, ...more.map((e) => ({ where: e.where ?? '', message: e.message }))] });
 }
 
-async function load(artifact: string): Promise<WasmPlanner> {
-  let bytes: Buffer;
+/** Load the artifact; `forget` drops it from the cache (on dispose, or once it is unusable). */
+async function load(artifact: string, forget: () => void): Promise<WasmPlanner> {
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = readFileSync(artifact);
+    bytes = new Uint8Array(readFileSync(artifact));
   } catch {
     throw new PlancError('not-found', 'the WebAssembly planner is not built: run `node scripts/build-wasm.mjs`', { where: artifact });
   }
@@ -101,13 +116,24 @@ async function load(artifact: string): Promise<WasmPlanner> {
   }
 
   const quickjs = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmModule: module }));
-  const runtime = quickjs.newRuntime({ memoryLimitBytes: 256 << 20, maxStackSizeBytes: 4 << 20 });
+  // QuickJS recursion also uses the host's native stack (wasm frames run on it): past
+  // about 512 KiB of QuickJS stack, V8 overflows first and the engine is left in an
+  // unknown state. 256 KiB makes QuickJS throw first, with room to spare; it is enough
+  // for JSON nested ~500 deep (a real config.json nests fewer than 10).
+  const runtime = quickjs.newRuntime({ memoryLimitBytes: 256 << 20, maxStackSizeBytes: 256 << 10 });
   const ctx = runtime.newContext();
-  ctx.unwrapResult(ctx.evalCode(script, 'planc.planner', { type: 'global', strict: true })).dispose();
-  const planc = ctx.getProp(ctx.global, 'planc');
-  const planJSON = ctx.getProp(planc, 'planJSON');
-  planc.dispose();
-  if (ctx.typeof(planJSON) !== 'function') throw new PlancError('system', 'the planner script defines no planc.planJSON', { where: artifact });
+  let planJSON: QuickJSHandle;
+  try {
+    ctx.unwrapResult(ctx.evalCode(script, 'planc.planner', { type: 'global', strict: true })).dispose();
+    const planc = ctx.getProp(ctx.global, 'planc');
+    planJSON = ctx.getProp(planc, 'planJSON');
+    planc.dispose();
+    if (ctx.typeof(planJSON) !== 'function') throw new Error('the planner script defines no planc.planJSON');
+  } catch (e) {
+    ctx.dispose();
+    runtime.dispose();
+    throw new PlancError('system', `the WebAssembly planner did not start: ${(e as Error).message}`, { where: artifact });
+  }
 
   const call = (...args: string[]): string => {
     const handles = args.map((a) => ctx.newString(a));
@@ -123,17 +149,24 @@ async function load(artifact: string): Promise<WasmPlanner> {
     }
   };
 
-  return {
+  let broken: string | undefined;
+  const planner: WasmPlanner = {
     manifest,
     script,
-    plan(configText, factsText, opts = {}) {
-      let text: string;
+    planJSON(configText, factsText, optionsText) {
+      if (broken) throw new PlancError('system', `the WebAssembly planner is unusable after an earlier failure (${broken})`);
       try {
-        text = call(configText, factsText, JSON.stringify(opts));
+        return call(configText, factsText, optionsText);
       } catch (e) {
-        throw new PlancError('system', `the WebAssembly planner failed: ${(e as Error).message}`);
+        // planJSON catches everything inside the engine, so this came from the host
+        // (say V8's own stack limit) mid-call: never reuse this engine instance.
+        broken = (e as Error).message;
+        forget();
+        throw new PlancError('system', `the WebAssembly planner failed: ${broken}`);
       }
-      const result = JSON.parse(text) as WasmResult;
+    },
+    plan(configText, factsText, opts = {}) {
+      const result = JSON.parse(planner.planJSON(configText, factsText, JSON.stringify(opts))) as WasmResult;
       if (!result.ok) throw toPlancError(result.errors);
       const bytes = new Uint8Array(Buffer.from(result.plan, 'base64'));
       // The digest is the artifact's own; check it against the bytes that crossed the boundary.
@@ -141,10 +174,12 @@ async function load(artifact: string): Promise<WasmPlanner> {
       return { bytes, digest: result.digest };
     },
     dispose() {
+      forget();
+      if (broken) return; // an interrupted engine may not survive its own teardown; leave it to the GC
       planJSON.dispose();
       ctx.dispose();
       runtime.dispose();
-      loaded.delete(artifact);
     },
   };
+  return planner;
 }

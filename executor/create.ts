@@ -32,7 +32,13 @@ interface Report {
  * Create the container described by `plan` (whose state dir is already claimed).
  * Resolves with the saved record once the init is ready; rejects after cleaning up.
  */
-export async function applyCreate(plan: Plan, bytes: Uint8Array, digest: string, opts: CreateOptions): Promise<ContainerRecord> {
+export interface Created {
+  record: ContainerRecord;
+  /** The container's exit status, for a foreground run (the executor waits and exits with it). */
+  exited: Promise<number | null>;
+}
+
+export async function applyCreate(plan: Plan, bytes: Uint8Array, digest: string, opts: CreateOptions): Promise<Created> {
   const dir = stateDir(opts.root, plan.containerId);
   writeAtomic(`${dir}/plan.msgpack`, bytes);
   const auditPath = `${dir}/audit.jsonl`;
@@ -61,7 +67,7 @@ export async function applyCreate(plan: Plan, bytes: Uint8Array, digest: string,
   for (const s of signals) process.on(s, onSignal);
 
   const reports = child.stdio[4 + n] as Readable;
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : null))));
   const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
   const planPipe = child.stdio[3 + n] as Writable;
   planPipe.on('error', () => {}); // an executor that died early is reported through its exit, not EPIPE
@@ -82,7 +88,9 @@ export async function applyCreate(plan: Plan, bytes: Uint8Array, digest: string,
       if (rep.r === 'error' && !failure) failure = rep;
     }
   }
-  const code = await Promise.race([exited, spawnError.then((e) => e)]);
+  // A foreground executor stays to wait for the init (PROTOCOL.md): once it is ready, its exit is the container's.
+  const foreground = plan.actions.some((a) => a.op === 'clone' && a.parent === 'executor');
+  const code = ready && foreground && !interrupted && !failure ? 0 : await Promise.race([exited, spawnError.then((e) => e)]);
   for (const s of signals) process.off(s, onSignal);
 
   if (code instanceof Error) {
@@ -105,7 +113,7 @@ export async function applyCreate(plan: Plan, bytes: Uint8Array, digest: string,
       pidNamespace: plan.namespaces.some((ns) => ns.type === 'pid'),
     };
     saveRecord(opts.root, rec);
-    return rec;
+    return { record: rec, exited };
   }
 
   // Undo: the init (if it exists) is our child through CLONE_PARENT, so we reap it here.

@@ -1,7 +1,7 @@
 // The state directory: <root>/<id>/{state.json, plan.msgpack, audit.jsonl, exec.fifo}.
 // Every write is temp file + rename, so a reader never sees half a state and a
 // crash leaves either the old file or the new one (and `delete --force` cleans up).
-import { mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { unpack } from 'msgpackr';
 import type { Plan } from '../schemas/generated/plan.js';
 import { PlancError } from '../schemas/error.js';
@@ -97,18 +97,42 @@ export function exists(path: string): boolean {
   }
 }
 
-/** Hold the container's lock for the rest of this process (released at exit). */
-export async function lockContainer(root: string, id: string): Promise<void> {
-  const { lockFd } = await import('./sys.js');
-  let fd: number;
-  try {
-    fd = openSync(`${stateDir(root, id)}/lock`, 'a');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PlancError('not-found', 'container does not exist', { where: id });
-    throw e;
+/**
+ * Hold the container's lock for the rest of this process. The lock is a file
+ * holding our pid, created O_EXCL; a lock whose holder died (a crashed verb)
+ * is taken over, so a crash never wedges a container.
+ */
+export function lockContainer(root: string, id: string): void {
+  const path = `${stateDir(root, id)}/lock`;
+  for (let waited = 0; ; waited += 2) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      process.once('exit', () => rmSync(path, { force: true }));
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new PlancError('not-found', 'container does not exist', { where: id });
+      if (code !== 'EEXIST') throw e;
+    }
+    const holder = Number(readFileSync(path, { encoding: 'utf8', flag: 'r' }).trim() || '0');
+    if (holder > 0 && !pidExists(holder)) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    if (waited > 10_000) throw new PlancError('bad-state', `container is locked by process ${holder}`, { where: id });
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
   }
-  lockFd(fd);
-  // fd stays open on purpose: closing it would drop the lock.
+}
+
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The cgroups a container's stored plan creates: what a crashed create may have left. */

@@ -46,10 +46,11 @@ export function planJoins(ctx: PlanContext, nss: Plan['namespaces']): void {
   }
 }
 
-export function planClone(ctx: PlanContext, nss: Plan['namespaces']): void {
+/** @param foreground the executor stays the init's parent and exits with its status (`run` without -d). */
+export function planClone(ctx: PlanContext, nss: Plan['namespaces'], foreground: boolean): void {
   // The cgroup namespace is unshared by the init after it joined its cgroup, so that cgroup is its root.
   const namespaces = nss.filter((n) => !n.path && n.type !== 'cgroup').map((n) => n.type);
-  add(ctx, { stage: 'clone', op: 'clone', why: '/linux/namespaces', namespaces });
+  add(ctx, { stage: 'clone', op: 'clone', why: '/linux/namespaces', namespaces, parent: foreground ? 'executor' : 'caller' });
 }
 
 export function planIdMaps(ctx: PlanContext): void {

@@ -17,8 +17,10 @@ import { isAbsolute, join, pointer } from './paths.js';
 import { noteRisks } from './risks.js';
 
 export interface PlanOptions {
-  /** false for `run` without a separate start: the init does not wait on the exec fifo. */
+  /** false for `run`: the init does not wait on the exec fifo for a separate start. */
   waitForStart?: boolean;
+  /** `run` without --detach: planc waits for the container, through the executor (see PROTOCOL.md). */
+  foreground?: boolean;
 }
 
 export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}): Plan {
@@ -49,7 +51,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   const cgroupDirs = planCgroups(ctx);
   if (waitForStart) add(ctx, { stage: 'host', op: 'execfifo.create', why: 'runtime:start', path: fifo });
   planJoins(ctx, namespaces);
-  planClone(ctx, namespaces);
+  planClone(ctx, namespaces, opts.foreground ?? false);
 
   // parent stage: the init exists and waits
   for (const path of cgroupDirs) add(ctx, { stage: 'parent', op: 'cgroup.join', why: '/linux/cgroupsPath', path });

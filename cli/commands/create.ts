@@ -7,6 +7,6 @@ export default defineVerb({
   args: idArg,
   flags: createFlags,
   async run(args, flags, ctx) {
-    await createContainer(args.id, flags, true, ctx.setConfigPath);
+    await createContainer(args.id, flags, 'create', ctx.setConfigPath);
   },
 });

@@ -20,7 +20,7 @@ export default defineVerb({
       if (flags.force) return destroy(root, args.id, { pid: 0, startTime: '', cgroupPaths: plannedCgroups(root, args.id) });
       throw e;
     }
-    await lockContainer(root, args.id);
+    lockContainer(root, args.id);
     const status = statusOf(root, rec);
     if (!flags.force && (status === 'running' || status === 'paused')) {
       throw new PlancError('bad-state', `cannot delete container ${args.id} that is not stopped: ${status}`);

@@ -10,15 +10,21 @@ export default defineVerb({
   args: idArg,
   flags: { ...createFlags, detach: { type: 'boolean', char: 'd', description: 'do not wait for the container' } },
   async run(args, flags, ctx) {
-    const rec = await createContainer(args.id, flags, false, ctx.setConfigPath);
-    if (!rec || flags.detach) return;
-    // The init is our child (CLONE_PARENT): forward signals to it, reap it, then remove the container as runc does.
-    const forward = (sig: NodeJS.Signals) => process.kill(rec.pid, sig);
+    const created = await createContainer(args.id, flags, flags.detach ? 'run-detached' : 'run', ctx.setConfigPath);
+    if (!created || flags.detach) return;
+    // The executor waits for the init and exits with its status; signals to planc are meant for the container.
+    const { record, exited } = created;
+    const forward = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(record.pid, sig);
+      } catch {
+        // it has just exited
+      }
+    };
     for (const s of FORWARDED) process.on(s, forward);
-    const { waitExit } = await import('../../executor/sys.js');
-    const code = await waitExit(rec.pid);
+    const code = await exited;
     for (const s of FORWARDED) process.off(s, forward);
-    destroy(flags.root, args.id, rec);
-    process.exitCode = code;
+    destroy(flags.root, args.id, record);
+    process.exitCode = code ?? 1;
   },
 });

@@ -11,7 +11,7 @@ export default defineVerb({
   async run(args, flags) {
     const root = resolve(flags.root);
     const rec = loadRecord(root, args.id);
-    await lockContainer(root, args.id);
+    lockContainer(root, args.id);
     start(root, rec);
   },
 });

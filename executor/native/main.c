@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -256,6 +257,24 @@ static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 	_exit(1);
 }
 
+/* Foreground run: planc learns the container's status from ours. The report
+ * pipe closes first, so planc knows setup is over; signals meant for the
+ * container are planc's to forward, so a terminal's ^C to the whole process
+ * group does not end P before its child. */
+static int wait_for_init(pid_t pid)
+{
+	int status;
+	report_close();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -329,5 +348,7 @@ int main(int argc, char **argv)
 	close(c.go[1]);
 	while ((n = read(c.ready[0], &b, 1)) < 0 && errno == EINTR)
 		;
-	return n == 1 ? 0 : 1;
+	if (n != 1)
+		return 1;
+	return c.waits ? wait_for_init(c.child) : 0;
 }

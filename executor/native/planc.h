@@ -18,6 +18,7 @@ struct ctx {
 	int ready[2];      /* C -> P: one byte when ready; EOF if C died first */
 	int preserve;      /* --preserve-fds N: fds 3..3+N-1 reach the container */
 	int userns;        /* C was cloned into a new user namespace */
+	int waits;         /* P stays C's parent and exits with its status (clone parent "executor") */
 	int cap_last;      /* highest capability this kernel knows */
 	char *exec_path;   /* exec.check's resolution of the executable, used by exec */
 };

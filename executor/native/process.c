@@ -61,9 +61,11 @@ void reexec_sealed(char **argv, char **envp)
 int op_clone(const mp *a, struct ctx *c)
 {
 	const mp *nss = need_arr(a, "namespaces");
-	uint64_t flags = CLONE_PARENT;
-	if (!nss)
+	const char *parent = need_str(a, "parent");
+	if (!nss || !parent)
 		return FAILED;
+	c->waits = !strcmp(parent, "executor");
+	uint64_t flags = c->waits ? 0 : CLONE_PARENT;
 	for (uint32_t k = 0; k < nss->len; k++) {
 		int f = ns_flag(mp_str(&nss->kids[k]));
 		if (!f)
@@ -73,11 +75,12 @@ int op_clone(const mp *a, struct ctx *c)
 	c->userns = !!(flags & CLONE_NEWUSER);
 	if (pipe2(c->go, O_CLOEXEC) || pipe2(c->ready, O_CLOEXEC))
 		return fail(errno, "clone: sync pipes");
-	/* CLONE_PARENT: the init becomes a child of our caller (planc, conmon,
-	 * a shim), which is who waits for it; P only sets it up. clone3 then
-	 * requires exit_signal 0: the child inherits P's own, which is SIGCHLD
-	 * for anything spawned normally. */
-	struct clone_args ca = {.flags = flags};
+	/* parent "caller" → CLONE_PARENT: the init becomes a child of our caller
+	 * (planc, conmon, a shim), which is who waits for it; P only sets it up.
+	 * clone3 then requires exit_signal 0: the child inherits P's own, which is
+	 * SIGCHLD for anything spawned normally. Parent "executor" (foreground
+	 * run): P keeps the init as its own child and exits with its status. */
+	struct clone_args ca = {.flags = flags, .exit_signal = c->waits ? SIGCHLD : 0};
 	pid_t pid = syscall(SYS_clone3, &ca, sizeof ca);
 	if (pid < 0)
 		return fail(errno, "clone3");

@@ -165,13 +165,17 @@ export interface NsJoinAction {
   path: string;
 }
 /**
- * clone3() the container's init with CLONE_PARENT and these new namespaces.
+ * clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.
  */
 export interface CloneAction {
   op: "clone";
   stage: "clone";
   why: Why;
   namespaces: ("pid" | "network" | "mount" | "ipc" | "uts" | "user" | "cgroup" | "time")[];
+  /**
+   * caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)
+   */
+  parent: "caller" | "executor";
 }
 /**
  * Move the container's init into the cgroup (write its pid to cgroup.procs).

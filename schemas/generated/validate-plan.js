@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with CLONE_PARENT and these new namespaces.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","namespaces"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
 const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."};
@@ -117,7 +117,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with CLONE_PARENT and these new namespaces.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","namespaces"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]};
+const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]};
 const schema24 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
 const schema27 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
 const pattern0 = new RegExp("^[0-9]+$", "u");
@@ -724,9 +724,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-for(const key4 in data){
-if(!((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "namespaces"))){
-const err50 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data.parent === undefined){
+const err50 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "parent"},message:"must have required property '"+"parent"+"'"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -735,10 +734,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("clone" !== data.op){
-const err51 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+for(const key4 in data){
+if(!(((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "namespaces")) || (key4 === "parent"))){
+const err51 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -748,9 +746,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("clone" !== data.stage){
-const err52 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("clone" !== data.op){
+const err52 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -760,14 +758,26 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err53 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("clone" !== data.stage){
+const err53 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err53];
 }
 else {
 vErrors.push(err53);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err54 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
 }
 errors++;
 }
@@ -779,19 +789,7 @@ const len0 = data22.length;
 for(let i0=0; i0<len0; i0++){
 let data23 = data22[i0];
 if(!((((((((data23 === "pid") || (data23 === "network")) || (data23 === "mount")) || (data23 === "ipc")) || (data23 === "uts")) || (data23 === "user")) || (data23 === "cgroup")) || (data23 === "time"))){
-const err54 = {instancePath:instancePath+"/namespaces/" + i0,schemaPath:"#/oneOf/4/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err54];
-}
-else {
-vErrors.push(err54);
-}
-errors++;
-}
-}
-}
-else {
-const err55 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/4/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err55 = {instancePath:instancePath+"/namespaces/" + i0,schemaPath:"#/oneOf/4/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -803,12 +801,37 @@ errors++;
 }
 }
 else {
-const err56 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err56 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/4/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err56];
 }
 else {
 vErrors.push(err56);
+}
+errors++;
+}
+}
+if(data.parent !== undefined){
+let data24 = data.parent;
+if(!((data24 === "caller") || (data24 === "executor"))){
+const err57 = {instancePath:instancePath+"/parent",schemaPath:"#/oneOf/4/properties/parent/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.parent.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+}
+else {
+const err58 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
 }
 errors++;
 }
@@ -822,30 +845,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 4;
 }
-const _errs57 = errors;
+const _errs58 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err57 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err57];
-}
-else {
-vErrors.push(err57);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err58 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err58];
-}
-else {
-vErrors.push(err58);
-}
-errors++;
-}
-if(data.why === undefined){
-const err59 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err59 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -854,8 +857,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data.path === undefined){
-const err60 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err60 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -864,9 +867,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-for(const key5 in data){
-if(!((((key5 === "op") || (key5 === "stage")) || (key5 === "why")) || (key5 === "path"))){
-const err61 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err61 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -875,10 +877,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("cgroup.join" !== data.op){
-const err62 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err62 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -887,10 +887,9 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err63 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+for(const key5 in data){
+if(!((((key5 === "op") || (key5 === "stage")) || (key5 === "why")) || (key5 === "path"))){
+const err63 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -900,9 +899,9 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err64 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("cgroup.join" !== data.op){
+const err64 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -912,9 +911,9 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err65 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/5/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err65 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -924,9 +923,9 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
-else {
-const err66 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err66 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -935,7 +934,31 @@ vErrors.push(err66);
 }
 errors++;
 }
-var _valid0 = _errs57 === errors;
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err67 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/5/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+}
+else {
+const err68 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+var _valid0 = _errs58 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 5];
@@ -945,30 +968,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 5;
 }
-const _errs67 = errors;
+const _errs68 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err67 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err68 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-if(data.why === undefined){
-const err69 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err69 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -977,8 +980,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err70 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.stage === undefined){
+const err70 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -987,8 +990,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data.map === undefined){
-const err71 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
+if(data.why === undefined){
+const err71 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -997,9 +1000,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-for(const key6 in data){
-if(!((((((key6 === "op") || (key6 === "stage")) || (key6 === "why")) || (key6 === "kind")) || (key6 === "map")) || (key6 === "setgroups"))){
-const err72 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data.kind === undefined){
+const err72 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1008,10 +1010,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("idmap.write" !== data.op){
-const err73 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
+if(data.map === undefined){
+const err73 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1020,10 +1020,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err74 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+for(const key6 in data){
+if(!((((((key6 === "op") || (key6 === "stage")) || (key6 === "why")) || (key6 === "kind")) || (key6 === "map")) || (key6 === "setgroups"))){
+const err74 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1033,9 +1032,9 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err75 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("idmap.write" !== data.op){
+const err75 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1045,10 +1044,9 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data31 = data.kind;
-if(!((data31 === "uid") || (data31 === "gid"))){
-const err76 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/6/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err76 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1058,15 +1056,9 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data.map !== undefined){
-let data32 = data.map;
-if(Array.isArray(data32)){
-const len1 = data32.length;
-for(let i1=0; i1<len1; i1++){
-let data33 = data32[i1];
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.containerID === undefined){
-const err77 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err77 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1075,8 +1067,11 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data33.hostID === undefined){
-const err78 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
+}
+if(data.kind !== undefined){
+let data32 = data.kind;
+if(!((data32 === "uid") || (data32 === "gid"))){
+const err78 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/6/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1085,8 +1080,16 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(data33.size === undefined){
-const err79 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+}
+if(data.map !== undefined){
+let data33 = data.map;
+if(Array.isArray(data33)){
+const len1 = data33.length;
+for(let i1=0; i1<len1; i1++){
+let data34 = data33[i1];
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+if(data34.containerID === undefined){
+const err79 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1095,9 +1098,8 @@ vErrors.push(err79);
 }
 errors++;
 }
-for(const key7 in data33){
-if(!(((key7 === "containerID") || (key7 === "hostID")) || (key7 === "size"))){
-const err80 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data34.hostID === undefined){
+const err80 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1106,11 +1108,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-if(data33.containerID !== undefined){
-let data34 = data33.containerID;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err81 = {instancePath:instancePath+"/map/" + i1+"/containerID",schemaPath:"#/oneOf/6/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data34.size === undefined){
+const err81 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1119,11 +1118,9 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-if(data33.hostID !== undefined){
-let data35 = data33.hostID;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err82 = {instancePath:instancePath+"/map/" + i1+"/hostID",schemaPath:"#/oneOf/6/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key7 in data34){
+if(!(((key7 === "containerID") || (key7 === "hostID")) || (key7 === "size"))){
+const err82 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1133,10 +1130,10 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data33.size !== undefined){
-let data36 = data33.size;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err83 = {instancePath:instancePath+"/map/" + i1+"/size",schemaPath:"#/oneOf/6/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data34.containerID !== undefined){
+let data35 = data34.containerID;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err83 = {instancePath:instancePath+"/map/" + i1+"/containerID",schemaPath:"#/oneOf/6/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1146,9 +1143,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data34.hostID !== undefined){
+let data36 = data34.hostID;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err84 = {instancePath:instancePath+"/map/" + i1+"/hostID",schemaPath:"#/oneOf/6/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1158,9 +1156,10 @@ vErrors.push(err84);
 errors++;
 }
 }
-}
-else {
-const err85 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/6/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data34.size !== undefined){
+let data37 = data34.size;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err85 = {instancePath:instancePath+"/map/" + i1+"/size",schemaPath:"#/oneOf/6/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1170,10 +1169,9 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data.setgroups !== undefined){
-let data37 = data.setgroups;
-if(!((data37 === "allow") || (data37 === "deny"))){
-const err86 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/6/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err86 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1185,7 +1183,7 @@ errors++;
 }
 }
 else {
-const err87 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err87 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/6/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1194,7 +1192,32 @@ vErrors.push(err87);
 }
 errors++;
 }
-var _valid0 = _errs67 === errors;
+}
+if(data.setgroups !== undefined){
+let data38 = data.setgroups;
+if(!((data38 === "allow") || (data38 === "deny"))){
+const err88 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/6/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+}
+else {
+const err89 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+var _valid0 = _errs68 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 6];
@@ -1204,30 +1227,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 6;
 }
-const _errs88 = errors;
+const _errs89 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err88 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err89 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-if(data.why === undefined){
-const err90 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err90 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1236,8 +1239,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data.ns === undefined){
-const err91 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
+if(data.stage === undefined){
+const err91 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1246,9 +1249,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-for(const key8 in data){
-if(!((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "ns"))){
-const err92 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err92 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1257,10 +1259,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ns.unshare" !== data.op){
-const err93 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
+if(data.ns === undefined){
+const err93 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1269,10 +1269,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err94 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key8 in data){
+if(!((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "ns"))){
+const err94 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1282,9 +1281,9 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err95 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("ns.unshare" !== data.op){
+const err95 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1294,10 +1293,9 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data.ns !== undefined){
-let data41 = data.ns;
-if(!((((((((data41 === "pid") || (data41 === "network")) || (data41 === "mount")) || (data41 === "ipc")) || (data41 === "uts")) || (data41 === "user")) || (data41 === "cgroup")) || (data41 === "time"))){
-const err96 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/7/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err96 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1307,9 +1305,9 @@ vErrors.push(err96);
 errors++;
 }
 }
-}
-else {
-const err97 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err97 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1318,7 +1316,32 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid0 = _errs88 === errors;
+}
+if(data.ns !== undefined){
+let data42 = data.ns;
+if(!((((((((data42 === "pid") || (data42 === "network")) || (data42 === "mount")) || (data42 === "ipc")) || (data42 === "uts")) || (data42 === "user")) || (data42 === "cgroup")) || (data42 === "time"))){
+const err98 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/7/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+}
+else {
+const err99 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+var _valid0 = _errs89 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 7];
@@ -1328,30 +1351,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 7;
 }
-const _errs97 = errors;
+const _errs98 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err98 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err98];
-}
-else {
-vErrors.push(err98);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err99 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err99];
-}
-else {
-vErrors.push(err99);
-}
-errors++;
-}
-if(data.why === undefined){
-const err100 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err100 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1360,8 +1363,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data.propagation === undefined){
-const err101 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
+if(data.stage === undefined){
+const err101 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1370,9 +1373,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-for(const key9 in data){
-if(!((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "propagation"))){
-const err102 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err102 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1381,10 +1383,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.propagation" !== data.op){
-const err103 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
+if(data.propagation === undefined){
+const err103 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1393,10 +1393,9 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err104 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/8/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key9 in data){
+if(!((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "propagation"))){
+const err104 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1406,9 +1405,9 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err105 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.propagation" !== data.op){
+const err105 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1418,10 +1417,9 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data.propagation !== undefined){
-let data45 = data.propagation;
-if(!((((((((data45 === "shared") || (data45 === "rshared")) || (data45 === "slave")) || (data45 === "rslave")) || (data45 === "private")) || (data45 === "rprivate")) || (data45 === "unbindable")) || (data45 === "runbindable"))){
-const err106 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err106 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/8/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1431,9 +1429,9 @@ vErrors.push(err106);
 errors++;
 }
 }
-}
-else {
-const err107 = {instancePath,schemaPath:"#/oneOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err107 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1442,7 +1440,32 @@ vErrors.push(err107);
 }
 errors++;
 }
-var _valid0 = _errs97 === errors;
+}
+if(data.propagation !== undefined){
+let data46 = data.propagation;
+if(!((((((((data46 === "shared") || (data46 === "rshared")) || (data46 === "slave")) || (data46 === "rslave")) || (data46 === "private")) || (data46 === "rprivate")) || (data46 === "unbindable")) || (data46 === "runbindable"))){
+const err108 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+}
+else {
+const err109 = {instancePath,schemaPath:"#/oneOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+var _valid0 = _errs98 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 8];
@@ -1452,30 +1475,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 8;
 }
-const _errs107 = errors;
+const _errs108 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err108 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err108];
-}
-else {
-vErrors.push(err108);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err109 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err109];
-}
-else {
-vErrors.push(err109);
-}
-errors++;
-}
-if(data.why === undefined){
-const err110 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err110 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1484,8 +1487,8 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data.path === undefined){
-const err111 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err111 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1494,9 +1497,8 @@ vErrors.push(err111);
 }
 errors++;
 }
-for(const key10 in data){
-if(!((((key10 === "op") || (key10 === "stage")) || (key10 === "why")) || (key10 === "path"))){
-const err112 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err112 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1505,10 +1507,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.bind" !== data.op){
-const err113 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err113 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1517,10 +1517,9 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err114 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key10 in data){
+if(!((((key10 === "op") || (key10 === "stage")) || (key10 === "why")) || (key10 === "path"))){
+const err114 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1530,9 +1529,9 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err115 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.bind" !== data.op){
+const err115 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1542,9 +1541,9 @@ vErrors.push(err115);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err116 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/9/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err116 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1554,9 +1553,9 @@ vErrors.push(err116);
 errors++;
 }
 }
-}
-else {
-const err117 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err117 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1565,7 +1564,31 @@ vErrors.push(err117);
 }
 errors++;
 }
-var _valid0 = _errs107 === errors;
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err118 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/9/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+}
+else {
+const err119 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+var _valid0 = _errs108 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 9];
@@ -1575,30 +1598,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 9;
 }
-const _errs117 = errors;
+const _errs118 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err118 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err118];
-}
-else {
-vErrors.push(err118);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err119 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err119];
-}
-else {
-vErrors.push(err119);
-}
-errors++;
-}
-if(data.why === undefined){
-const err120 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err120 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1607,8 +1610,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-if(data.source === undefined){
-const err121 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(data.stage === undefined){
+const err121 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1617,8 +1620,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-if(data.target === undefined){
-const err122 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.why === undefined){
+const err122 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1627,8 +1630,8 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(data.fstype === undefined){
-const err123 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
+if(data.source === undefined){
+const err123 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1637,8 +1640,8 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err124 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.target === undefined){
+const err124 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1647,8 +1650,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(data.data === undefined){
-const err125 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(data.fstype === undefined){
+const err125 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1657,8 +1660,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data.create === undefined){
-const err126 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
+if(data.flags === undefined){
+const err126 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1667,9 +1670,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-for(const key11 in data){
-if(!(func2.call(schema14.oneOf[10].properties, key11))){
-const err127 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(data.data === undefined){
+const err127 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1678,10 +1680,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount" !== data.op){
-const err128 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
+if(data.create === undefined){
+const err128 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1690,10 +1690,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err129 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key11 in data){
+if(!(func2.call(schema14.oneOf[10].properties, key11))){
+const err129 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1703,9 +1702,9 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err130 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount" !== data.op){
+const err130 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1715,9 +1714,9 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err131 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/10/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err131 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1727,9 +1726,9 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err132 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/10/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err132 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1739,9 +1738,9 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data.fstype !== undefined){
-if(typeof data.fstype !== "string"){
-const err133 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/10/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err133 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/10/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1751,14 +1750,9 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data56 = data.flags;
-if(Array.isArray(data56)){
-const len2 = data56.length;
-for(let i2=0; i2<len2; i2++){
-let data57 = data56[i2];
-if(!((((((((((((((data57 === "ro") || (data57 === "nosuid")) || (data57 === "nodev")) || (data57 === "noexec")) || (data57 === "sync")) || (data57 === "dirsync")) || (data57 === "mand")) || (data57 === "noatime")) || (data57 === "nodiratime")) || (data57 === "relatime")) || (data57 === "strictatime")) || (data57 === "bind")) || (data57 === "rec")) || (data57 === "remount"))){
-const err134 = {instancePath:instancePath+"/flags/" + i2,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err134 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/10/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1768,9 +1762,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-}
-else {
-const err135 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/10/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.fstype !== undefined){
+if(typeof data.fstype !== "string"){
+const err135 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/10/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1780,9 +1774,14 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data.data !== undefined){
-if(typeof data.data !== "string"){
-const err136 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/10/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.flags !== undefined){
+let data57 = data.flags;
+if(Array.isArray(data57)){
+const len2 = data57.length;
+for(let i2=0; i2<len2; i2++){
+let data58 = data57[i2];
+if(!((((((((((((((data58 === "ro") || (data58 === "nosuid")) || (data58 === "nodev")) || (data58 === "noexec")) || (data58 === "sync")) || (data58 === "dirsync")) || (data58 === "mand")) || (data58 === "noatime")) || (data58 === "nodiratime")) || (data58 === "relatime")) || (data58 === "strictatime")) || (data58 === "bind")) || (data58 === "rec")) || (data58 === "remount"))){
+const err136 = {instancePath:instancePath+"/flags/" + i2,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1792,10 +1791,9 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data.create !== undefined){
-let data59 = data.create;
-if(!((data59 === "dir") || (data59 === "auto"))){
-const err137 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/10/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.create.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err137 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/10/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1805,10 +1803,9 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data60 = data.expectFs;
-if(!((data60 === "proc") || (data60 === "sysfs"))){
-const err138 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/10/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.data !== undefined){
+if(typeof data.data !== "string"){
+const err138 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/10/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1818,9 +1815,10 @@ vErrors.push(err138);
 errors++;
 }
 }
-}
-else {
-const err139 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.create !== undefined){
+let data60 = data.create;
+if(!((data60 === "dir") || (data60 === "auto"))){
+const err139 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/10/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.create.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1829,7 +1827,32 @@ vErrors.push(err139);
 }
 errors++;
 }
-var _valid0 = _errs117 === errors;
+}
+if(data.expectFs !== undefined){
+let data61 = data.expectFs;
+if(!((data61 === "proc") || (data61 === "sysfs"))){
+const err140 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/10/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+}
+else {
+const err141 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+var _valid0 = _errs118 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 10];
@@ -1839,30 +1862,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 10;
 }
-const _errs139 = errors;
+const _errs140 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err140 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err140];
-}
-else {
-vErrors.push(err140);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err141 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err141];
-}
-else {
-vErrors.push(err141);
-}
-errors++;
-}
-if(data.why === undefined){
-const err142 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err142 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1871,8 +1874,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data.target === undefined){
-const err143 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.stage === undefined){
+const err143 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1881,8 +1884,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err144 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.why === undefined){
+const err144 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1891,9 +1894,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-for(const key12 in data){
-if(!(((((key12 === "op") || (key12 === "stage")) || (key12 === "why")) || (key12 === "target")) || (key12 === "flags"))){
-const err145 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err145 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1902,10 +1904,8 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.remount" !== data.op){
-const err146 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
+if(data.flags === undefined){
+const err146 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1914,10 +1914,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err147 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key12 in data){
+if(!(((((key12 === "op") || (key12 === "stage")) || (key12 === "why")) || (key12 === "target")) || (key12 === "flags"))){
+const err147 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1927,9 +1926,9 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err148 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount.remount" !== data.op){
+const err148 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1939,9 +1938,9 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err149 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/11/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err149 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1951,14 +1950,9 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data65 = data.flags;
-if(Array.isArray(data65)){
-const len3 = data65.length;
-for(let i3=0; i3<len3; i3++){
-let data66 = data65[i3];
-if(!((((((((((((((data66 === "ro") || (data66 === "nosuid")) || (data66 === "nodev")) || (data66 === "noexec")) || (data66 === "sync")) || (data66 === "dirsync")) || (data66 === "mand")) || (data66 === "noatime")) || (data66 === "nodiratime")) || (data66 === "relatime")) || (data66 === "strictatime")) || (data66 === "bind")) || (data66 === "rec")) || (data66 === "remount"))){
-const err150 = {instancePath:instancePath+"/flags/" + i3,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err150 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1968,9 +1962,9 @@ vErrors.push(err150);
 errors++;
 }
 }
-}
-else {
-const err151 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/11/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err151 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/11/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1980,9 +1974,14 @@ vErrors.push(err151);
 errors++;
 }
 }
-}
-else {
-const err152 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.flags !== undefined){
+let data66 = data.flags;
+if(Array.isArray(data66)){
+const len3 = data66.length;
+for(let i3=0; i3<len3; i3++){
+let data67 = data66[i3];
+if(!((((((((((((((data67 === "ro") || (data67 === "nosuid")) || (data67 === "nodev")) || (data67 === "noexec")) || (data67 === "sync")) || (data67 === "dirsync")) || (data67 === "mand")) || (data67 === "noatime")) || (data67 === "nodiratime")) || (data67 === "relatime")) || (data67 === "strictatime")) || (data67 === "bind")) || (data67 === "rec")) || (data67 === "remount"))){
+const err152 = {instancePath:instancePath+"/flags/" + i3,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1991,7 +1990,31 @@ vErrors.push(err152);
 }
 errors++;
 }
-var _valid0 = _errs139 === errors;
+}
+}
+else {
+const err153 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/11/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+}
+}
+else {
+const err154 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+var _valid0 = _errs140 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 11];
@@ -2001,30 +2024,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 11;
 }
-const _errs153 = errors;
+const _errs154 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err153 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err153];
-}
-else {
-vErrors.push(err153);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err154 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err154];
-}
-else {
-vErrors.push(err154);
-}
-errors++;
-}
-if(data.why === undefined){
-const err155 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err155 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2033,8 +2036,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data.target === undefined){
-const err156 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.stage === undefined){
+const err156 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2043,8 +2046,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data.propagation === undefined){
-const err157 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
+if(data.why === undefined){
+const err157 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2053,9 +2056,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-for(const key13 in data){
-if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "target")) || (key13 === "propagation"))){
-const err158 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err158 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2064,10 +2066,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.propagation" !== data.op){
-const err159 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
+if(data.propagation === undefined){
+const err159 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2076,10 +2076,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err160 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key13 in data){
+if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "target")) || (key13 === "propagation"))){
+const err160 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2089,9 +2088,9 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err161 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount.propagation" !== data.op){
+const err161 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2101,9 +2100,9 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err162 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/12/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err162 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2113,10 +2112,9 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data.propagation !== undefined){
-let data71 = data.propagation;
-if(!((((((((data71 === "shared") || (data71 === "rshared")) || (data71 === "slave")) || (data71 === "rslave")) || (data71 === "private")) || (data71 === "rprivate")) || (data71 === "unbindable")) || (data71 === "runbindable"))){
-const err163 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err163 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2126,9 +2124,9 @@ vErrors.push(err163);
 errors++;
 }
 }
-}
-else {
-const err164 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err164 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/12/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2137,7 +2135,32 @@ vErrors.push(err164);
 }
 errors++;
 }
-var _valid0 = _errs153 === errors;
+}
+if(data.propagation !== undefined){
+let data72 = data.propagation;
+if(!((((((((data72 === "shared") || (data72 === "rshared")) || (data72 === "slave")) || (data72 === "rslave")) || (data72 === "private")) || (data72 === "rprivate")) || (data72 === "unbindable")) || (data72 === "runbindable"))){
+const err165 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+}
+}
+else {
+const err166 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+var _valid0 = _errs154 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 12];
@@ -2147,30 +2170,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 12;
 }
-const _errs165 = errors;
+const _errs166 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err165 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err165];
-}
-else {
-vErrors.push(err165);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err166 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err166];
-}
-else {
-vErrors.push(err166);
-}
-errors++;
-}
-if(data.why === undefined){
-const err167 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err167 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2179,8 +2182,8 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(data.path === undefined){
-const err168 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err168 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2189,8 +2192,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err169 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.why === undefined){
+const err169 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2199,8 +2202,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data.major === undefined){
-const err170 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
+if(data.path === undefined){
+const err170 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2209,8 +2212,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data.minor === undefined){
-const err171 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
+if(data.kind === undefined){
+const err171 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2219,8 +2222,8 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data.mode === undefined){
-const err172 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data.major === undefined){
+const err172 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2229,8 +2232,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err173 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(data.minor === undefined){
+const err173 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2239,8 +2242,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err174 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(data.mode === undefined){
+const err174 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2249,9 +2252,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-for(const key14 in data){
-if(!(func2.call(schema14.oneOf[13].properties, key14))){
-const err175 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(data.uid === undefined){
+const err175 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2260,10 +2262,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mknod" !== data.op){
-const err176 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
+if(data.gid === undefined){
+const err176 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2272,10 +2272,9 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err177 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key14 in data){
+if(!(func2.call(schema14.oneOf[13].properties, key14))){
+const err177 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2285,9 +2284,9 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err178 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mknod" !== data.op){
+const err178 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2297,9 +2296,9 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err179 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/13/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err179 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2309,10 +2308,9 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data76 = data.kind;
-if(!((((data76 === "c") || (data76 === "b")) || (data76 === "u")) || (data76 === "p"))){
-const err180 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/13/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err180 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2322,10 +2320,9 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data.major !== undefined){
-let data77 = data.major;
-if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
-const err181 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/13/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err181 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/13/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2335,10 +2332,10 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data.minor !== undefined){
-let data78 = data.minor;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err182 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/13/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.kind !== undefined){
+let data77 = data.kind;
+if(!((((data77 === "c") || (data77 === "b")) || (data77 === "u")) || (data77 === "p"))){
+const err182 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/13/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2348,10 +2345,10 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data79 = data.mode;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err183 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/13/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.major !== undefined){
+let data78 = data.major;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err183 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/13/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2361,10 +2358,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data80 = data.uid;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err184 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/13/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.minor !== undefined){
+let data79 = data.minor;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err184 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/13/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2374,10 +2371,10 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data.gid !== undefined){
-let data81 = data.gid;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err185 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/13/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.mode !== undefined){
+let data80 = data.mode;
+if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
+const err185 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/13/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2387,9 +2384,10 @@ vErrors.push(err185);
 errors++;
 }
 }
-}
-else {
-const err186 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.uid !== undefined){
+let data81 = data.uid;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err186 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/13/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2398,7 +2396,32 @@ vErrors.push(err186);
 }
 errors++;
 }
-var _valid0 = _errs165 === errors;
+}
+if(data.gid !== undefined){
+let data82 = data.gid;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err187 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/13/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+}
+}
+else {
+const err188 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+var _valid0 = _errs166 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 13];
@@ -2408,30 +2431,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 13;
 }
-const _errs186 = errors;
+const _errs187 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err187 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err187];
-}
-else {
-vErrors.push(err187);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err188 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err188];
-}
-else {
-vErrors.push(err188);
-}
-errors++;
-}
-if(data.why === undefined){
-const err189 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err189 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2440,8 +2443,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data.path === undefined){
-const err190 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err190 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2450,8 +2453,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data.source === undefined){
-const err191 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(data.why === undefined){
+const err191 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2460,9 +2463,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-for(const key15 in data){
-if(!(((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "path")) || (key15 === "source"))){
-const err192 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err192 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2471,10 +2473,8 @@ vErrors.push(err192);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("device.bind" !== data.op){
-const err193 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
+if(data.source === undefined){
+const err193 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2483,10 +2483,9 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err194 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key15 in data){
+if(!(((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "path")) || (key15 === "source"))){
+const err194 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2496,9 +2495,9 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err195 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("device.bind" !== data.op){
+const err195 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2508,9 +2507,9 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err196 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err196 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2520,9 +2519,9 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err197 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/14/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err197 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2532,9 +2531,9 @@ vErrors.push(err197);
 errors++;
 }
 }
-}
-else {
-const err198 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err198 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2543,7 +2542,31 @@ vErrors.push(err198);
 }
 errors++;
 }
-var _valid0 = _errs186 === errors;
+}
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err199 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/14/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
+}
+errors++;
+}
+}
+}
+else {
+const err200 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
+}
+errors++;
+}
+var _valid0 = _errs187 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 14];
@@ -2553,30 +2576,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 14;
 }
-const _errs198 = errors;
+const _errs199 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err199 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err199];
-}
-else {
-vErrors.push(err199);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err200 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err200];
-}
-else {
-vErrors.push(err200);
-}
-errors++;
-}
-if(data.why === undefined){
-const err201 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err201 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2585,8 +2588,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data.path === undefined){
-const err202 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err202 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2595,8 +2598,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data.target === undefined){
-const err203 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.why === undefined){
+const err203 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2605,9 +2608,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-for(const key16 in data){
-if(!(((((key16 === "op") || (key16 === "stage")) || (key16 === "why")) || (key16 === "path")) || (key16 === "target"))){
-const err204 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err204 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2616,10 +2618,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("symlink" !== data.op){
-const err205 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
+if(data.target === undefined){
+const err205 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2628,10 +2628,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err206 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key16 in data){
+if(!(((((key16 === "op") || (key16 === "stage")) || (key16 === "why")) || (key16 === "path")) || (key16 === "target"))){
+const err206 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2641,9 +2640,9 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err207 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("symlink" !== data.op){
+const err207 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2653,9 +2652,9 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err208 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/15/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err208 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2665,9 +2664,9 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err209 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err209 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2677,9 +2676,9 @@ vErrors.push(err209);
 errors++;
 }
 }
-}
-else {
-const err210 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err210 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/15/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2688,7 +2687,31 @@ vErrors.push(err210);
 }
 errors++;
 }
-var _valid0 = _errs198 === errors;
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err211 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+}
+}
+else {
+const err212 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+var _valid0 = _errs199 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 15];
@@ -2698,30 +2721,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 15;
 }
-const _errs210 = errors;
+const _errs211 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err211 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err211];
-}
-else {
-vErrors.push(err211);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err212 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err212];
-}
-else {
-vErrors.push(err212);
-}
-errors++;
-}
-if(data.why === undefined){
-const err213 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err213 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2730,8 +2733,8 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(data.path === undefined){
-const err214 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err214 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2740,9 +2743,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-for(const key17 in data){
-if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "path"))){
-const err215 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err215 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2751,10 +2753,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("execfifo.open" !== data.op){
-const err216 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err216 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2763,10 +2763,9 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err217 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key17 in data){
+if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "path"))){
+const err217 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2776,9 +2775,9 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err218 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("execfifo.open" !== data.op){
+const err218 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2788,9 +2787,9 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err219 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/16/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err219 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2800,9 +2799,9 @@ vErrors.push(err219);
 errors++;
 }
 }
-}
-else {
-const err220 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err220 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2811,7 +2810,31 @@ vErrors.push(err220);
 }
 errors++;
 }
-var _valid0 = _errs210 === errors;
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err221 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/16/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+}
+}
+else {
+const err222 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+var _valid0 = _errs211 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 16];
@@ -2821,30 +2844,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 16;
 }
-const _errs220 = errors;
+const _errs221 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err221 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err221];
-}
-else {
-vErrors.push(err221);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err222 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err222];
-}
-else {
-vErrors.push(err222);
-}
-errors++;
-}
-if(data.why === undefined){
-const err223 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err223 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2853,9 +2856,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-for(const key18 in data){
-if(!(((key18 === "op") || (key18 === "stage")) || (key18 === "why"))){
-const err224 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err224 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2864,10 +2866,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.pivot" !== data.op){
-const err225 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err225 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2876,10 +2876,9 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err226 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key18 in data){
+if(!(((key18 === "op") || (key18 === "stage")) || (key18 === "why"))){
+const err226 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2889,9 +2888,9 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err227 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.pivot" !== data.op){
+const err227 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2901,9 +2900,9 @@ vErrors.push(err227);
 errors++;
 }
 }
-}
-else {
-const err228 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err228 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2912,7 +2911,31 @@ vErrors.push(err228);
 }
 errors++;
 }
-var _valid0 = _errs220 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err229 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err229];
+}
+else {
+vErrors.push(err229);
+}
+errors++;
+}
+}
+}
+else {
+const err230 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err230];
+}
+else {
+vErrors.push(err230);
+}
+errors++;
+}
+var _valid0 = _errs221 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 17];
@@ -2922,30 +2945,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 17;
 }
-const _errs228 = errors;
+const _errs229 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err229 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err229];
-}
-else {
-vErrors.push(err229);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err230 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err230];
-}
-else {
-vErrors.push(err230);
-}
-errors++;
-}
-if(data.why === undefined){
-const err231 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err231 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2954,9 +2957,8 @@ vErrors.push(err231);
 }
 errors++;
 }
-for(const key19 in data){
-if(!(((key19 === "op") || (key19 === "stage")) || (key19 === "why"))){
-const err232 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err232 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2965,10 +2967,8 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.chroot" !== data.op){
-const err233 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err233 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2977,10 +2977,9 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err234 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key19 in data){
+if(!(((key19 === "op") || (key19 === "stage")) || (key19 === "why"))){
+const err234 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2990,9 +2989,9 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err235 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.chroot" !== data.op){
+const err235 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3002,9 +3001,9 @@ vErrors.push(err235);
 errors++;
 }
 }
-}
-else {
-const err236 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err236 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3013,7 +3012,31 @@ vErrors.push(err236);
 }
 errors++;
 }
-var _valid0 = _errs228 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err237 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err237];
+}
+else {
+vErrors.push(err237);
+}
+errors++;
+}
+}
+}
+else {
+const err238 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err238];
+}
+else {
+vErrors.push(err238);
+}
+errors++;
+}
+var _valid0 = _errs229 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 18];
@@ -3023,30 +3046,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 18;
 }
-const _errs236 = errors;
+const _errs237 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err237 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err237];
-}
-else {
-vErrors.push(err237);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err238 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err238];
-}
-else {
-vErrors.push(err238);
-}
-errors++;
-}
-if(data.why === undefined){
-const err239 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err239 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3055,8 +3058,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data.path === undefined){
-const err240 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err240 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3065,9 +3068,8 @@ vErrors.push(err240);
 }
 errors++;
 }
-for(const key20 in data){
-if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "path")) || (key20 === "expectFs"))){
-const err241 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err241 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3076,10 +3078,8 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mask" !== data.op){
-const err242 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err242 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3088,10 +3088,9 @@ vErrors.push(err242);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err243 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key20 in data){
+if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "path")) || (key20 === "expectFs"))){
+const err243 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3101,9 +3100,9 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err244 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mask" !== data.op){
+const err244 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3113,9 +3112,9 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err245 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/19/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err245 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3125,10 +3124,9 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data106 = data.expectFs;
-if(!((data106 === "proc") || (data106 === "sysfs"))){
-const err246 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err246 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3138,9 +3136,9 @@ vErrors.push(err246);
 errors++;
 }
 }
-}
-else {
-const err247 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err247 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/19/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3149,7 +3147,32 @@ vErrors.push(err247);
 }
 errors++;
 }
-var _valid0 = _errs236 === errors;
+}
+if(data.expectFs !== undefined){
+let data107 = data.expectFs;
+if(!((data107 === "proc") || (data107 === "sysfs"))){
+const err248 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+}
+}
+else {
+const err249 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+var _valid0 = _errs237 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 19];
@@ -3159,30 +3182,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 19;
 }
-const _errs247 = errors;
+const _errs248 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err248 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err248];
-}
-else {
-vErrors.push(err248);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err249 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err249];
-}
-else {
-vErrors.push(err249);
-}
-errors++;
-}
-if(data.why === undefined){
-const err250 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err250 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3191,8 +3194,8 @@ vErrors.push(err250);
 }
 errors++;
 }
-if(data.path === undefined){
-const err251 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err251 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3201,9 +3204,8 @@ vErrors.push(err251);
 }
 errors++;
 }
-for(const key21 in data){
-if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "path")) || (key21 === "expectFs"))){
-const err252 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err252 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3212,10 +3214,8 @@ vErrors.push(err252);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("readonly" !== data.op){
-const err253 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err253 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3224,10 +3224,9 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err254 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key21 in data){
+if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "path")) || (key21 === "expectFs"))){
+const err254 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3237,9 +3236,9 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err255 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("readonly" !== data.op){
+const err255 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3249,9 +3248,9 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err256 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err256 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3261,10 +3260,9 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data111 = data.expectFs;
-if(!((data111 === "proc") || (data111 === "sysfs"))){
-const err257 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/20/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err257 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3274,9 +3272,9 @@ vErrors.push(err257);
 errors++;
 }
 }
-}
-else {
-const err258 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err258 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3285,7 +3283,32 @@ vErrors.push(err258);
 }
 errors++;
 }
-var _valid0 = _errs247 === errors;
+}
+if(data.expectFs !== undefined){
+let data112 = data.expectFs;
+if(!((data112 === "proc") || (data112 === "sysfs"))){
+const err259 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/20/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+}
+}
+else {
+const err260 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+var _valid0 = _errs248 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 20];
@@ -3295,30 +3318,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 20;
 }
-const _errs258 = errors;
+const _errs259 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err259 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err259];
-}
-else {
-vErrors.push(err259);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err260 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err260];
-}
-else {
-vErrors.push(err260);
-}
-errors++;
-}
-if(data.why === undefined){
-const err261 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err261 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3327,9 +3330,8 @@ vErrors.push(err261);
 }
 errors++;
 }
-for(const key22 in data){
-if(!(((key22 === "op") || (key22 === "stage")) || (key22 === "why"))){
-const err262 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err262 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3338,10 +3340,8 @@ vErrors.push(err262);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.readonly" !== data.op){
-const err263 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err263 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3350,10 +3350,9 @@ vErrors.push(err263);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err264 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key22 in data){
+if(!(((key22 === "op") || (key22 === "stage")) || (key22 === "why"))){
+const err264 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3363,9 +3362,9 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err265 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.readonly" !== data.op){
+const err265 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3375,9 +3374,9 @@ vErrors.push(err265);
 errors++;
 }
 }
-}
-else {
-const err266 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err266 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3386,7 +3385,31 @@ vErrors.push(err266);
 }
 errors++;
 }
-var _valid0 = _errs258 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err267 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+}
+}
+}
+else {
+const err268 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+var _valid0 = _errs259 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 21];
@@ -3396,30 +3419,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 21;
 }
-const _errs266 = errors;
+const _errs267 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err267 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err267];
-}
-else {
-vErrors.push(err267);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err268 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err268];
-}
-else {
-vErrors.push(err268);
-}
-errors++;
-}
-if(data.why === undefined){
-const err269 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err269 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3428,8 +3431,8 @@ vErrors.push(err269);
 }
 errors++;
 }
-if(data.name === undefined){
-const err270 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.stage === undefined){
+const err270 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3438,9 +3441,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-for(const key23 in data){
-if(!((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "name"))){
-const err271 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err271 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3449,10 +3451,8 @@ vErrors.push(err271);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hostname" !== data.op){
-const err272 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err272 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3461,10 +3461,9 @@ vErrors.push(err272);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err273 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key23 in data){
+if(!((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "name"))){
+const err273 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3474,9 +3473,9 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err274 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hostname" !== data.op){
+const err274 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3486,9 +3485,9 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err275 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/22/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err275 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3498,9 +3497,9 @@ vErrors.push(err275);
 errors++;
 }
 }
-}
-else {
-const err276 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err276 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3509,7 +3508,31 @@ vErrors.push(err276);
 }
 errors++;
 }
-var _valid0 = _errs266 === errors;
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err277 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/22/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+}
+}
+else {
+const err278 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+var _valid0 = _errs267 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 22];
@@ -3519,30 +3542,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 22;
 }
-const _errs276 = errors;
+const _errs277 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err277 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err277];
-}
-else {
-vErrors.push(err277);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err278 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err278];
-}
-else {
-vErrors.push(err278);
-}
-errors++;
-}
-if(data.why === undefined){
-const err279 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err279 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3551,8 +3554,8 @@ vErrors.push(err279);
 }
 errors++;
 }
-if(data.name === undefined){
-const err280 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.stage === undefined){
+const err280 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3561,9 +3564,8 @@ vErrors.push(err280);
 }
 errors++;
 }
-for(const key24 in data){
-if(!((((key24 === "op") || (key24 === "stage")) || (key24 === "why")) || (key24 === "name"))){
-const err281 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err281 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3572,10 +3574,8 @@ vErrors.push(err281);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("domainname" !== data.op){
-const err282 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err282 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3584,10 +3584,9 @@ vErrors.push(err282);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err283 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key24 in data){
+if(!((((key24 === "op") || (key24 === "stage")) || (key24 === "why")) || (key24 === "name"))){
+const err283 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3597,9 +3596,9 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err284 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("domainname" !== data.op){
+const err284 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3609,9 +3608,9 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err285 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/23/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err285 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3621,9 +3620,9 @@ vErrors.push(err285);
 errors++;
 }
 }
-}
-else {
-const err286 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err286 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3632,7 +3631,31 @@ vErrors.push(err286);
 }
 errors++;
 }
-var _valid0 = _errs276 === errors;
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err287 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/23/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+}
+}
+}
+else {
+const err288 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+var _valid0 = _errs277 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 23];
@@ -3642,30 +3665,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 23;
 }
-const _errs286 = errors;
+const _errs287 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err287 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err287];
-}
-else {
-vErrors.push(err287);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err288 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err288];
-}
-else {
-vErrors.push(err288);
-}
-errors++;
-}
-if(data.why === undefined){
-const err289 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err289 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3674,8 +3677,8 @@ vErrors.push(err289);
 }
 errors++;
 }
-if(data.key === undefined){
-const err290 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
+if(data.stage === undefined){
+const err290 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3684,8 +3687,8 @@ vErrors.push(err290);
 }
 errors++;
 }
-if(data.value === undefined){
-const err291 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(data.why === undefined){
+const err291 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3694,9 +3697,8 @@ vErrors.push(err291);
 }
 errors++;
 }
-for(const key25 in data){
-if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "key")) || (key25 === "value"))){
-const err292 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+if(data.key === undefined){
+const err292 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3705,10 +3707,8 @@ vErrors.push(err292);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("sysctl" !== data.op){
-const err293 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
+if(data.value === undefined){
+const err293 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3717,10 +3717,9 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err294 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key25 in data){
+if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "key")) || (key25 === "value"))){
+const err294 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3730,9 +3729,9 @@ vErrors.push(err294);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err295 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("sysctl" !== data.op){
+const err295 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3742,9 +3741,9 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data.key !== undefined){
-if(typeof data.key !== "string"){
-const err296 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/24/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err296 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3754,9 +3753,9 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data.value !== undefined){
-if(typeof data.value !== "string"){
-const err297 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/24/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err297 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3766,9 +3765,9 @@ vErrors.push(err297);
 errors++;
 }
 }
-}
-else {
-const err298 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.key !== undefined){
+if(typeof data.key !== "string"){
+const err298 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/24/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3777,7 +3776,31 @@ vErrors.push(err298);
 }
 errors++;
 }
-var _valid0 = _errs286 === errors;
+}
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err299 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/24/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+}
+}
+else {
+const err300 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+var _valid0 = _errs287 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 24];
@@ -3787,30 +3810,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 24;
 }
-const _errs298 = errors;
+const _errs299 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err299 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err299];
-}
-else {
-vErrors.push(err299);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err300 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err300];
-}
-else {
-vErrors.push(err300);
-}
-errors++;
-}
-if(data.why === undefined){
-const err301 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err301 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3819,8 +3822,8 @@ vErrors.push(err301);
 }
 errors++;
 }
-if(data.name === undefined){
-const err302 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.stage === undefined){
+const err302 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3829,9 +3832,8 @@ vErrors.push(err302);
 }
 errors++;
 }
-for(const key26 in data){
-if(!((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "name"))){
-const err303 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err303 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3840,10 +3842,8 @@ vErrors.push(err303);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("link.up" !== data.op){
-const err304 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err304 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3852,10 +3852,9 @@ vErrors.push(err304);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err305 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key26 in data){
+if(!((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "name"))){
+const err305 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3865,9 +3864,9 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err306 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("link.up" !== data.op){
+const err306 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3877,9 +3876,9 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err307 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/25/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err307 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3889,9 +3888,9 @@ vErrors.push(err307);
 errors++;
 }
 }
-}
-else {
-const err308 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err308 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3900,7 +3899,31 @@ vErrors.push(err308);
 }
 errors++;
 }
-var _valid0 = _errs298 === errors;
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err309 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/25/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+}
+}
+else {
+const err310 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+var _valid0 = _errs299 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 25];
@@ -3910,30 +3933,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 25;
 }
-const _errs308 = errors;
+const _errs309 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err309 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err309];
-}
-else {
-vErrors.push(err309);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err310 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err310];
-}
-else {
-vErrors.push(err310);
-}
-errors++;
-}
-if(data.why === undefined){
-const err311 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err311 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3942,8 +3945,8 @@ vErrors.push(err311);
 }
 errors++;
 }
-if(data.resource === undefined){
-const err312 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
+if(data.stage === undefined){
+const err312 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3952,8 +3955,8 @@ vErrors.push(err312);
 }
 errors++;
 }
-if(data.soft === undefined){
-const err313 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
+if(data.why === undefined){
+const err313 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3962,8 +3965,8 @@ vErrors.push(err313);
 }
 errors++;
 }
-if(data.hard === undefined){
-const err314 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
+if(data.resource === undefined){
+const err314 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3972,9 +3975,8 @@ vErrors.push(err314);
 }
 errors++;
 }
-for(const key27 in data){
-if(!((((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "resource")) || (key27 === "soft")) || (key27 === "hard"))){
-const err315 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+if(data.soft === undefined){
+const err315 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3983,10 +3985,8 @@ vErrors.push(err315);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rlimit" !== data.op){
-const err316 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
+if(data.hard === undefined){
+const err316 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3995,10 +3995,9 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err317 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key27 in data){
+if(!((((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "resource")) || (key27 === "soft")) || (key27 === "hard"))){
+const err317 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4008,9 +4007,9 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err318 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rlimit" !== data.op){
+const err318 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4020,9 +4019,9 @@ vErrors.push(err318);
 errors++;
 }
 }
-if(data.resource !== undefined){
-if(typeof data.resource !== "string"){
-const err319 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/26/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err319 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4032,11 +4031,9 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data.soft !== undefined){
-let data136 = data.soft;
-if(typeof data136 === "string"){
-if(!pattern0.test(data136)){
-const err320 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err320 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4046,8 +4043,9 @@ vErrors.push(err320);
 errors++;
 }
 }
-else {
-const err321 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.resource !== undefined){
+if(typeof data.resource !== "string"){
+const err321 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/26/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4057,11 +4055,11 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(data.hard !== undefined){
-let data137 = data.hard;
+if(data.soft !== undefined){
+let data137 = data.soft;
 if(typeof data137 === "string"){
 if(!pattern0.test(data137)){
-const err322 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+const err322 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4072,7 +4070,7 @@ errors++;
 }
 }
 else {
-const err323 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err323 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4082,9 +4080,11 @@ vErrors.push(err323);
 errors++;
 }
 }
-}
-else {
-const err324 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.hard !== undefined){
+let data138 = data.hard;
+if(typeof data138 === "string"){
+if(!pattern0.test(data138)){
+const err324 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4093,7 +4093,30 @@ vErrors.push(err324);
 }
 errors++;
 }
-var _valid0 = _errs308 === errors;
+}
+else {
+const err325 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+}
+}
+else {
+const err326 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+var _valid0 = _errs309 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 26];
@@ -4103,30 +4126,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 26;
 }
-const _errs322 = errors;
+const _errs323 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err325 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err325];
-}
-else {
-vErrors.push(err325);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err326 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err326];
-}
-else {
-vErrors.push(err326);
-}
-errors++;
-}
-if(data.why === undefined){
-const err327 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err327 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4135,8 +4138,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-if(data.value === undefined){
-const err328 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(data.stage === undefined){
+const err328 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4145,9 +4148,8 @@ vErrors.push(err328);
 }
 errors++;
 }
-for(const key28 in data){
-if(!((((key28 === "op") || (key28 === "stage")) || (key28 === "why")) || (key28 === "value"))){
-const err329 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err329 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4156,10 +4158,8 @@ vErrors.push(err329);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("oom-score-adj" !== data.op){
-const err330 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
+if(data.value === undefined){
+const err330 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4168,10 +4168,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err331 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key28 in data){
+if(!((((key28 === "op") || (key28 === "stage")) || (key28 === "why")) || (key28 === "value"))){
+const err331 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4181,9 +4180,9 @@ vErrors.push(err331);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err332 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("oom-score-adj" !== data.op){
+const err332 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4193,10 +4192,9 @@ vErrors.push(err332);
 errors++;
 }
 }
-if(data.value !== undefined){
-let data141 = data.value;
-if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
-const err333 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/27/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err333 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4206,9 +4204,9 @@ vErrors.push(err333);
 errors++;
 }
 }
-}
-else {
-const err334 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err334 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4217,7 +4215,32 @@ vErrors.push(err334);
 }
 errors++;
 }
-var _valid0 = _errs322 === errors;
+}
+if(data.value !== undefined){
+let data142 = data.value;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+const err335 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/27/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+}
+}
+else {
+const err336 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+var _valid0 = _errs323 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 27];
@@ -4227,30 +4250,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 27;
 }
-const _errs332 = errors;
+const _errs333 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err335 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err335];
-}
-else {
-vErrors.push(err335);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err336 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err336];
-}
-else {
-vErrors.push(err336);
-}
-errors++;
-}
-if(data.why === undefined){
-const err337 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err337 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4259,8 +4262,8 @@ vErrors.push(err337);
 }
 errors++;
 }
-if(data.keep === undefined){
-const err338 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
+if(data.stage === undefined){
+const err338 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4269,9 +4272,8 @@ vErrors.push(err338);
 }
 errors++;
 }
-for(const key29 in data){
-if(!((((key29 === "op") || (key29 === "stage")) || (key29 === "why")) || (key29 === "keep"))){
-const err339 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err339 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4280,10 +4282,8 @@ vErrors.push(err339);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("caps.bounding" !== data.op){
-const err340 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
+if(data.keep === undefined){
+const err340 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4292,10 +4292,9 @@ vErrors.push(err340);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err341 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key29 in data){
+if(!((((key29 === "op") || (key29 === "stage")) || (key29 === "why")) || (key29 === "keep"))){
+const err341 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4305,9 +4304,9 @@ vErrors.push(err341);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err342 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("caps.bounding" !== data.op){
+const err342 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4317,13 +4316,9 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data.keep !== undefined){
-let data145 = data.keep;
-if(Array.isArray(data145)){
-const len4 = data145.length;
-for(let i4=0; i4<len4; i4++){
-if(typeof data145[i4] !== "string"){
-const err343 = {instancePath:instancePath+"/keep/" + i4,schemaPath:"#/oneOf/28/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err343 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4333,9 +4328,9 @@ vErrors.push(err343);
 errors++;
 }
 }
-}
-else {
-const err344 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/28/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err344 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4345,9 +4340,13 @@ vErrors.push(err344);
 errors++;
 }
 }
-}
-else {
-const err345 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.keep !== undefined){
+let data146 = data.keep;
+if(Array.isArray(data146)){
+const len4 = data146.length;
+for(let i4=0; i4<len4; i4++){
+if(typeof data146[i4] !== "string"){
+const err345 = {instancePath:instancePath+"/keep/" + i4,schemaPath:"#/oneOf/28/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4356,7 +4355,31 @@ vErrors.push(err345);
 }
 errors++;
 }
-var _valid0 = _errs332 === errors;
+}
+}
+else {
+const err346 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/28/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+}
+}
+else {
+const err347 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+var _valid0 = _errs333 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 28];
@@ -4366,30 +4389,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 28;
 }
-const _errs344 = errors;
+const _errs345 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err346 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err346];
-}
-else {
-vErrors.push(err346);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err347 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err347];
-}
-else {
-vErrors.push(err347);
-}
-errors++;
-}
-if(data.why === undefined){
-const err348 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err348 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4398,8 +4401,8 @@ vErrors.push(err348);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err349 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(data.stage === undefined){
+const err349 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4408,8 +4411,8 @@ vErrors.push(err349);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err350 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(data.why === undefined){
+const err350 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4418,8 +4421,8 @@ vErrors.push(err350);
 }
 errors++;
 }
-if(data.additionalGids === undefined){
-const err351 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
+if(data.uid === undefined){
+const err351 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4428,9 +4431,8 @@ vErrors.push(err351);
 }
 errors++;
 }
-for(const key30 in data){
-if(!(((((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "uid")) || (key30 === "gid")) || (key30 === "additionalGids")) || (key30 === "umask"))){
-const err352 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
+if(data.gid === undefined){
+const err352 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4439,10 +4441,8 @@ vErrors.push(err352);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("user" !== data.op){
-const err353 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
+if(data.additionalGids === undefined){
+const err353 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4451,10 +4451,9 @@ vErrors.push(err353);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err354 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key30 in data){
+if(!(((((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "uid")) || (key30 === "gid")) || (key30 === "additionalGids")) || (key30 === "umask"))){
+const err354 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4464,9 +4463,9 @@ vErrors.push(err354);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err355 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("user" !== data.op){
+const err355 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4476,10 +4475,9 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data150 = data.uid;
-if(!(((typeof data150 == "number") && (!(data150 % 1) && !isNaN(data150))) && (isFinite(data150)))){
-const err356 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/29/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err356 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4489,10 +4487,9 @@ vErrors.push(err356);
 errors++;
 }
 }
-if(data.gid !== undefined){
-let data151 = data.gid;
-if(!(((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151))) && (isFinite(data151)))){
-const err357 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/29/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err357 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4502,14 +4499,10 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data.additionalGids !== undefined){
-let data152 = data.additionalGids;
-if(Array.isArray(data152)){
-const len5 = data152.length;
-for(let i5=0; i5<len5; i5++){
-let data153 = data152[i5];
-if(!(((typeof data153 == "number") && (!(data153 % 1) && !isNaN(data153))) && (isFinite(data153)))){
-const err358 = {instancePath:instancePath+"/additionalGids/" + i5,schemaPath:"#/oneOf/29/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.uid !== undefined){
+let data151 = data.uid;
+if(!(((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151))) && (isFinite(data151)))){
+const err358 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/29/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4519,9 +4512,10 @@ vErrors.push(err358);
 errors++;
 }
 }
-}
-else {
-const err359 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/29/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.gid !== undefined){
+let data152 = data.gid;
+if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
+const err359 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/29/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4531,10 +4525,14 @@ vErrors.push(err359);
 errors++;
 }
 }
-if(data.umask !== undefined){
-let data154 = data.umask;
+if(data.additionalGids !== undefined){
+let data153 = data.additionalGids;
+if(Array.isArray(data153)){
+const len5 = data153.length;
+for(let i5=0; i5<len5; i5++){
+let data154 = data153[i5];
 if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
-const err360 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/29/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err360 = {instancePath:instancePath+"/additionalGids/" + i5,schemaPath:"#/oneOf/29/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4546,7 +4544,7 @@ errors++;
 }
 }
 else {
-const err361 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err361 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/29/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4555,7 +4553,32 @@ vErrors.push(err361);
 }
 errors++;
 }
-var _valid0 = _errs344 === errors;
+}
+if(data.umask !== undefined){
+let data155 = data.umask;
+if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
+const err362 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/29/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+}
+else {
+const err363 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+var _valid0 = _errs345 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 29];
@@ -4565,30 +4588,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 29;
 }
-const _errs362 = errors;
+const _errs363 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err362 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err362];
-}
-else {
-vErrors.push(err362);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err363 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err363];
-}
-else {
-vErrors.push(err363);
-}
-errors++;
-}
-if(data.why === undefined){
-const err364 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err364 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4597,8 +4600,8 @@ vErrors.push(err364);
 }
 errors++;
 }
-if(data.effective === undefined){
-const err365 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
+if(data.stage === undefined){
+const err365 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4607,8 +4610,8 @@ vErrors.push(err365);
 }
 errors++;
 }
-if(data.permitted === undefined){
-const err366 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
+if(data.why === undefined){
+const err366 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4617,8 +4620,8 @@ vErrors.push(err366);
 }
 errors++;
 }
-if(data.inheritable === undefined){
-const err367 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
+if(data.effective === undefined){
+const err367 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4627,8 +4630,8 @@ vErrors.push(err367);
 }
 errors++;
 }
-if(data.ambient === undefined){
-const err368 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
+if(data.permitted === undefined){
+const err368 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4637,9 +4640,8 @@ vErrors.push(err368);
 }
 errors++;
 }
-for(const key31 in data){
-if(!(((((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "effective")) || (key31 === "permitted")) || (key31 === "inheritable")) || (key31 === "ambient"))){
-const err369 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
+if(data.inheritable === undefined){
+const err369 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4648,10 +4650,8 @@ vErrors.push(err369);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("caps" !== data.op){
-const err370 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
+if(data.ambient === undefined){
+const err370 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4660,10 +4660,9 @@ vErrors.push(err370);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err371 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key31 in data){
+if(!(((((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "effective")) || (key31 === "permitted")) || (key31 === "inheritable")) || (key31 === "ambient"))){
+const err371 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4673,9 +4672,9 @@ vErrors.push(err371);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err372 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("caps" !== data.op){
+const err372 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4685,13 +4684,9 @@ vErrors.push(err372);
 errors++;
 }
 }
-if(data.effective !== undefined){
-let data158 = data.effective;
-if(Array.isArray(data158)){
-const len6 = data158.length;
-for(let i6=0; i6<len6; i6++){
-if(typeof data158[i6] !== "string"){
-const err373 = {instancePath:instancePath+"/effective/" + i6,schemaPath:"#/oneOf/30/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err373 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4701,9 +4696,9 @@ vErrors.push(err373);
 errors++;
 }
 }
-}
-else {
-const err374 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/30/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err374 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4713,13 +4708,13 @@ vErrors.push(err374);
 errors++;
 }
 }
-if(data.permitted !== undefined){
-let data160 = data.permitted;
-if(Array.isArray(data160)){
-const len7 = data160.length;
-for(let i7=0; i7<len7; i7++){
-if(typeof data160[i7] !== "string"){
-const err375 = {instancePath:instancePath+"/permitted/" + i7,schemaPath:"#/oneOf/30/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.effective !== undefined){
+let data159 = data.effective;
+if(Array.isArray(data159)){
+const len6 = data159.length;
+for(let i6=0; i6<len6; i6++){
+if(typeof data159[i6] !== "string"){
+const err375 = {instancePath:instancePath+"/effective/" + i6,schemaPath:"#/oneOf/30/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4731,7 +4726,7 @@ errors++;
 }
 }
 else {
-const err376 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/30/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err376 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/30/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4741,13 +4736,13 @@ vErrors.push(err376);
 errors++;
 }
 }
-if(data.inheritable !== undefined){
-let data162 = data.inheritable;
-if(Array.isArray(data162)){
-const len8 = data162.length;
-for(let i8=0; i8<len8; i8++){
-if(typeof data162[i8] !== "string"){
-const err377 = {instancePath:instancePath+"/inheritable/" + i8,schemaPath:"#/oneOf/30/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.permitted !== undefined){
+let data161 = data.permitted;
+if(Array.isArray(data161)){
+const len7 = data161.length;
+for(let i7=0; i7<len7; i7++){
+if(typeof data161[i7] !== "string"){
+const err377 = {instancePath:instancePath+"/permitted/" + i7,schemaPath:"#/oneOf/30/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4759,7 +4754,7 @@ errors++;
 }
 }
 else {
-const err378 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/30/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err378 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/30/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4769,13 +4764,13 @@ vErrors.push(err378);
 errors++;
 }
 }
-if(data.ambient !== undefined){
-let data164 = data.ambient;
-if(Array.isArray(data164)){
-const len9 = data164.length;
-for(let i9=0; i9<len9; i9++){
-if(typeof data164[i9] !== "string"){
-const err379 = {instancePath:instancePath+"/ambient/" + i9,schemaPath:"#/oneOf/30/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.inheritable !== undefined){
+let data163 = data.inheritable;
+if(Array.isArray(data163)){
+const len8 = data163.length;
+for(let i8=0; i8<len8; i8++){
+if(typeof data163[i8] !== "string"){
+const err379 = {instancePath:instancePath+"/inheritable/" + i8,schemaPath:"#/oneOf/30/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4787,7 +4782,7 @@ errors++;
 }
 }
 else {
-const err380 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/30/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err380 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/30/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4797,9 +4792,13 @@ vErrors.push(err380);
 errors++;
 }
 }
-}
-else {
-const err381 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.ambient !== undefined){
+let data165 = data.ambient;
+if(Array.isArray(data165)){
+const len9 = data165.length;
+for(let i9=0; i9<len9; i9++){
+if(typeof data165[i9] !== "string"){
+const err381 = {instancePath:instancePath+"/ambient/" + i9,schemaPath:"#/oneOf/30/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4808,7 +4807,31 @@ vErrors.push(err381);
 }
 errors++;
 }
-var _valid0 = _errs362 === errors;
+}
+}
+else {
+const err382 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/30/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+}
+else {
+const err383 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+var _valid0 = _errs363 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 30];
@@ -4818,30 +4841,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 30;
 }
-const _errs386 = errors;
+const _errs387 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err382 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err382];
-}
-else {
-vErrors.push(err382);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err383 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err383];
-}
-else {
-vErrors.push(err383);
-}
-errors++;
-}
-if(data.why === undefined){
-const err384 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err384 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4850,9 +4853,8 @@ vErrors.push(err384);
 }
 errors++;
 }
-for(const key32 in data){
-if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
-const err385 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err385 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4861,10 +4863,8 @@ vErrors.push(err385);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("no-new-privs" !== data.op){
-const err386 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err386 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4873,10 +4873,9 @@ vErrors.push(err386);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err387 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key32 in data){
+if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
+const err387 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4886,9 +4885,9 @@ vErrors.push(err387);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err388 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("no-new-privs" !== data.op){
+const err388 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4898,9 +4897,9 @@ vErrors.push(err388);
 errors++;
 }
 }
-}
-else {
-const err389 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err389 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4909,7 +4908,31 @@ vErrors.push(err389);
 }
 errors++;
 }
-var _valid0 = _errs386 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err390 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+}
+}
+else {
+const err391 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+var _valid0 = _errs387 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 31];
@@ -4919,30 +4942,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 31;
 }
-const _errs394 = errors;
+const _errs395 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err390 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err390];
-}
-else {
-vErrors.push(err390);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err391 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err391];
-}
-else {
-vErrors.push(err391);
-}
-errors++;
-}
-if(data.why === undefined){
-const err392 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err392 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4951,8 +4954,8 @@ vErrors.push(err392);
 }
 errors++;
 }
-if(data.path === undefined){
-const err393 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err393 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4961,9 +4964,8 @@ vErrors.push(err393);
 }
 errors++;
 }
-for(const key33 in data){
-if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "path"))){
-const err394 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err394 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4972,10 +4974,8 @@ vErrors.push(err394);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("chdir" !== data.op){
-const err395 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err395 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4984,10 +4984,9 @@ vErrors.push(err395);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err396 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key33 in data){
+if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "path"))){
+const err396 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4997,9 +4996,9 @@ vErrors.push(err396);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err397 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("chdir" !== data.op){
+const err397 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -5009,9 +5008,9 @@ vErrors.push(err397);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err398 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/32/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err398 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -5021,9 +5020,9 @@ vErrors.push(err398);
 errors++;
 }
 }
-}
-else {
-const err399 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err399 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -5032,7 +5031,31 @@ vErrors.push(err399);
 }
 errors++;
 }
-var _valid0 = _errs394 === errors;
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err400 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/32/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+}
+}
+else {
+const err401 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+var _valid0 = _errs395 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 32];
@@ -5042,30 +5065,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 32;
 }
-const _errs404 = errors;
+const _errs405 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err400 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err400];
-}
-else {
-vErrors.push(err400);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err401 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err401];
-}
-else {
-vErrors.push(err401);
-}
-errors++;
-}
-if(data.why === undefined){
-const err402 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err402 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -5074,8 +5077,8 @@ vErrors.push(err402);
 }
 errors++;
 }
-if(data.file === undefined){
-const err403 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+if(data.stage === undefined){
+const err403 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5084,8 +5087,8 @@ vErrors.push(err403);
 }
 errors++;
 }
-if(data.env === undefined){
-const err404 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.why === undefined){
+const err404 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5094,9 +5097,8 @@ vErrors.push(err404);
 }
 errors++;
 }
-for(const key34 in data){
-if(!(((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "file")) || (key34 === "env"))){
-const err405 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
+if(data.file === undefined){
+const err405 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5105,10 +5107,8 @@ vErrors.push(err405);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec.check" !== data.op){
-const err406 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
+if(data.env === undefined){
+const err406 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5117,10 +5117,9 @@ vErrors.push(err406);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err407 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key34 in data){
+if(!(((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "file")) || (key34 === "env"))){
+const err407 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5130,9 +5129,9 @@ vErrors.push(err407);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err408 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("exec.check" !== data.op){
+const err408 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5142,9 +5141,9 @@ vErrors.push(err408);
 errors++;
 }
 }
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err409 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/33/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err409 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5154,13 +5153,9 @@ vErrors.push(err409);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data177 = data.env;
-if(Array.isArray(data177)){
-const len10 = data177.length;
-for(let i10=0; i10<len10; i10++){
-if(typeof data177[i10] !== "string"){
-const err410 = {instancePath:instancePath+"/env/" + i10,schemaPath:"#/oneOf/33/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err410 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5170,9 +5165,9 @@ vErrors.push(err410);
 errors++;
 }
 }
-}
-else {
-const err411 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/33/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err411 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/33/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5182,9 +5177,13 @@ vErrors.push(err411);
 errors++;
 }
 }
-}
-else {
-const err412 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.env !== undefined){
+let data178 = data.env;
+if(Array.isArray(data178)){
+const len10 = data178.length;
+for(let i10=0; i10<len10; i10++){
+if(typeof data178[i10] !== "string"){
+const err412 = {instancePath:instancePath+"/env/" + i10,schemaPath:"#/oneOf/33/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5193,7 +5192,31 @@ vErrors.push(err412);
 }
 errors++;
 }
-var _valid0 = _errs404 === errors;
+}
+}
+else {
+const err413 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/33/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+}
+}
+else {
+const err414 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
+}
+errors++;
+}
+var _valid0 = _errs405 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 33];
@@ -5203,30 +5226,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 33;
 }
-const _errs418 = errors;
+const _errs419 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err413 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err413];
-}
-else {
-vErrors.push(err413);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err414 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err414];
-}
-else {
-vErrors.push(err414);
-}
-errors++;
-}
-if(data.why === undefined){
-const err415 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err415 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5235,9 +5238,8 @@ vErrors.push(err415);
 }
 errors++;
 }
-for(const key35 in data){
-if(!(((key35 === "op") || (key35 === "stage")) || (key35 === "why"))){
-const err416 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err416 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5246,10 +5248,8 @@ vErrors.push(err416);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("execfifo.wait" !== data.op){
-const err417 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err417 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5258,10 +5258,9 @@ vErrors.push(err417);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err418 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key35 in data){
+if(!(((key35 === "op") || (key35 === "stage")) || (key35 === "why"))){
+const err418 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5271,9 +5270,9 @@ vErrors.push(err418);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err419 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("execfifo.wait" !== data.op){
+const err419 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5283,9 +5282,9 @@ vErrors.push(err419);
 errors++;
 }
 }
-}
-else {
-const err420 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err420 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5294,7 +5293,31 @@ vErrors.push(err420);
 }
 errors++;
 }
-var _valid0 = _errs418 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err421 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err421];
+}
+else {
+vErrors.push(err421);
+}
+errors++;
+}
+}
+}
+else {
+const err422 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err422];
+}
+else {
+vErrors.push(err422);
+}
+errors++;
+}
+var _valid0 = _errs419 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 34];
@@ -5304,30 +5327,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 34;
 }
-const _errs426 = errors;
+const _errs427 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err421 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err421];
-}
-else {
-vErrors.push(err421);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err422 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err422];
-}
-else {
-vErrors.push(err422);
-}
-errors++;
-}
-if(data.why === undefined){
-const err423 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err423 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5336,8 +5339,8 @@ vErrors.push(err423);
 }
 errors++;
 }
-if(data.args === undefined){
-const err424 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.stage === undefined){
+const err424 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5346,8 +5349,8 @@ vErrors.push(err424);
 }
 errors++;
 }
-if(data.env === undefined){
-const err425 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.why === undefined){
+const err425 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5356,9 +5359,8 @@ vErrors.push(err425);
 }
 errors++;
 }
-for(const key36 in data){
-if(!(((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "args")) || (key36 === "env"))){
-const err426 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
+if(data.args === undefined){
+const err426 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5367,10 +5369,8 @@ vErrors.push(err426);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec" !== data.op){
-const err427 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
+if(data.env === undefined){
+const err427 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5379,10 +5379,9 @@ vErrors.push(err427);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err428 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key36 in data){
+if(!(((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "args")) || (key36 === "env"))){
+const err428 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5392,9 +5391,9 @@ vErrors.push(err428);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err429 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("exec" !== data.op){
+const err429 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5404,13 +5403,9 @@ vErrors.push(err429);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data185 = data.args;
-if(Array.isArray(data185)){
-const len11 = data185.length;
-for(let i11=0; i11<len11; i11++){
-if(typeof data185[i11] !== "string"){
-const err430 = {instancePath:instancePath+"/args/" + i11,schemaPath:"#/oneOf/35/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err430 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5420,9 +5415,9 @@ vErrors.push(err430);
 errors++;
 }
 }
-}
-else {
-const err431 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/35/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err431 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5432,13 +5427,13 @@ vErrors.push(err431);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data187 = data.env;
-if(Array.isArray(data187)){
-const len12 = data187.length;
-for(let i12=0; i12<len12; i12++){
-if(typeof data187[i12] !== "string"){
-const err432 = {instancePath:instancePath+"/env/" + i12,schemaPath:"#/oneOf/35/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.args !== undefined){
+let data186 = data.args;
+if(Array.isArray(data186)){
+const len11 = data186.length;
+for(let i11=0; i11<len11; i11++){
+if(typeof data186[i11] !== "string"){
+const err432 = {instancePath:instancePath+"/args/" + i11,schemaPath:"#/oneOf/35/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5450,7 +5445,7 @@ errors++;
 }
 }
 else {
-const err433 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/35/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err433 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/35/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5460,9 +5455,13 @@ vErrors.push(err433);
 errors++;
 }
 }
-}
-else {
-const err434 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.env !== undefined){
+let data188 = data.env;
+if(Array.isArray(data188)){
+const len12 = data188.length;
+for(let i12=0; i12<len12; i12++){
+if(typeof data188[i12] !== "string"){
+const err434 = {instancePath:instancePath+"/env/" + i12,schemaPath:"#/oneOf/35/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5471,7 +5470,31 @@ vErrors.push(err434);
 }
 errors++;
 }
-var _valid0 = _errs426 === errors;
+}
+}
+else {
+const err435 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/35/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err435];
+}
+else {
+vErrors.push(err435);
+}
+errors++;
+}
+}
+}
+else {
+const err436 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err436];
+}
+else {
+vErrors.push(err436);
+}
+errors++;
+}
+var _valid0 = _errs427 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 35];
@@ -5517,12 +5540,12 @@ passing0 = 35;
 }
 }
 if(!valid0){
-const err435 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err437 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err435];
+vErrors = [err437];
 }
 else {
-vErrors.push(err435);
+vErrors.push(err437);
 }
 errors++;
 }
