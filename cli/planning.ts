@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Plan } from '../schemas/generated/plan.js';
-import { planCreate } from '../planner/plan.js';
+import { planCreate, type PlanOptions } from '../planner/plan.js';
 import { decodePlan, encodePlan } from '../planner/encode.js';
 import { digest } from './digest.js';
 import { gatherHostFacts } from '../executor/host-facts.js';
@@ -32,7 +32,7 @@ export interface PlanningFlags {
 
 export function planBundle(flags: PlanningFlags, onConfig: (p: string) => void): Planned {
   const { bundle, facts } = readInputs(flags, onConfig);
-  const plan = planCreate(bundle.config, facts, { waitForStart: !flags.run, foreground: (flags.run ?? false) && !flags.detach });
+  const plan = planCreate(bundle.config, facts, planOptions(flags));
   const bytes = encodePlan(plan);
   return { plan, bytes, digest: digest(bytes), config: bundle.config as Planned['config'] };
 }
@@ -46,8 +46,12 @@ export async function planBundleWith(engine: string | undefined, flags: Planning
   const { bundle, facts } = readInputs(flags, onConfig);
   const { planWithWasm } = await import('./wasm-engine.js');
   // The artifact parses the config text itself (readBundle's parse only checked it).
-  const { bytes, digest } = await planWithWasm(readFileSync(bundle.configPath, 'utf8'), JSON.stringify(facts), { waitForStart: !flags.run, configFile: bundle.configPath });
+  const { bytes, digest } = await planWithWasm(readFileSync(bundle.configPath, 'utf8'), JSON.stringify(facts), { ...planOptions(flags), configFile: bundle.configPath });
   return { plan: decodePlan(bytes), bytes, digest, config: bundle.config as Planned['config'] };
+}
+
+function planOptions(flags: PlanningFlags): PlanOptions {
+  return { waitForStart: !flags.run, foreground: (flags.run ?? false) && !flags.detach };
 }
 
 function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {

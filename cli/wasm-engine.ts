@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSHandle, type QuickJSSyncVariant } from 'quickjs-emscripten-core';
 import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import { PlancError } from '../schemas/error.js';
-import type { WasmError, WasmResult } from '../planner/wasm-entry.js';
+import type { WasmError, WasmPlanOptions as EntryOptions, WasmResult } from '../planner/wasm-entry.js';
 
 // The variant package types every export condition with its CommonJS d.ts; the
 // ESM default export (what Node and esbuild load) is the variant itself.
@@ -31,11 +31,8 @@ export interface WasmManifest {
   planner: { section: string; sha256: string; bytes: number };
 }
 
-export interface WasmPlanOptions {
-  /** false plans `run` (no exec fifo); default true. */
-  waitForStart?: boolean;
-  /** `where` of JSON syntax errors in the config (default "config.json"). */
-  configFile?: string;
+/** planCreate's options, the config's file name for errors, and which artifact to load. */
+export interface WasmPlanOptions extends EntryOptions {
   /** The artifact to load (default: $PLANC_WASM, else dist/planner.wasm). */
   artifact?: string;
 }
@@ -90,29 +87,31 @@ export function toPlancError(errors: WasmError[]): PlancError {
   return new PlancError(first.code, first.message, { where: first.where, details: [...first.details, ...more.map((e) => ({ where: e.where ?? '', message: e.message }))] });
 }
 
+// The artifact's path goes into messages, not `where`: a `where` starting with
+// '/' is reported as a JSON pointer into config.json.
 /** Load the artifact; `forget` drops it from the cache (on dispose, or once it is unusable). */
 async function load(artifact: string, forget: () => void): Promise<WasmPlanner> {
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = new Uint8Array(readFileSync(artifact));
   } catch {
-    throw new PlancError('not-found', 'the WebAssembly planner is not built: run `node scripts/build-wasm.mjs`', { where: artifact });
+    throw new PlancError('not-found', `the WebAssembly planner ${artifact} is not built: run \`node scripts/build-wasm.mjs\``);
   }
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(bytes);
   } catch (e) {
-    throw new PlancError('system', `not a WebAssembly module: ${(e as Error).message}`, { where: artifact });
+    throw new PlancError('system', `${artifact} is not a WebAssembly module: ${(e as Error).message}`);
   }
   const section = (name: string): string => {
     const [s] = WebAssembly.Module.customSections(module, name);
-    if (!s) throw new PlancError('system', `not a planc planner artifact: no ${name} section`, { where: artifact });
+    if (!s) throw new PlancError('system', `${artifact} is not a planc planner artifact: no ${name} section`);
     return new TextDecoder('utf-8', { fatal: true }).decode(s);
   };
   const script = section('planc.planner');
   const manifest = JSON.parse(section('planc.manifest')) as WasmManifest;
   if (manifest.interfaceVersion !== WASM_INTERFACE_VERSION) {
-    throw new PlancError('system', `planner artifact speaks interface ${manifest.interfaceVersion}, this planc speaks ${WASM_INTERFACE_VERSION}: rebuild it with \`node scripts/build-wasm.mjs\``, { where: artifact });
+    throw new PlancError('system', `${artifact} speaks interface ${manifest.interfaceVersion}, this planc speaks ${WASM_INTERFACE_VERSION}: rebuild it with \`node scripts/build-wasm.mjs\``);
   }
 
   const quickjs = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmModule: module }));
@@ -132,7 +131,7 @@ async function load(artifact: string, forget: () => void): Promise<WasmPlanner> 
   } catch (e) {
     ctx.dispose();
     runtime.dispose();
-    throw new PlancError('system', `the WebAssembly planner did not start: ${(e as Error).message}`, { where: artifact });
+    throw new PlancError('system', `the WebAssembly planner ${artifact} did not start: ${(e as Error).message}`);
   }
 
   const call = (...args: string[]): string => {

@@ -11,26 +11,33 @@
 // configText  — config.json as read from the bundle (parsed here with
 //               parseJson, so big integers stay exact)
 // factsText   — HostFacts as JSON (schemas/hostfacts.schema.json; checked here)
-// optionsText — '' or JSON {"waitForStart"?: boolean, "configFile"?: string}
+// optionsText — '' or JSON: planCreate's PlanOptions (waitForStart, foreground:
+//               booleans) and "configFile" (a string)
 //
 // Like the rest of planner/ this file uses ECMAScript only: no Node globals,
-// no TextEncoder/btoa (QuickJS has neither), no clock.
+// no btoa, no clock. (QuickJS has no TextEncoder either; the artifact gives
+// msgpackr one ahead of this bundle, see scripts/build-wasm.mjs.)
 import { PlancError, type ErrorCode, type ProblemDetail } from '../schemas/error.js';
 import type { HostFacts } from '../schemas/generated/hostfacts.js';
 import validateHostFactsSchema from '../schemas/generated/validate-hostfacts.js';
 import { parseJson } from './json.js';
-import { planCreate } from './plan.js';
+import { planCreate, type PlanOptions } from './plan.js';
 import { digestOf, encodePlan } from './encode.js';
 
 /** Bumped whenever planJSON's arguments or result change shape. */
 export const INTERFACE_VERSION = 1;
 
-export interface WasmPlanOptions {
-  /** false plans `run` (no exec fifo); default true, as for `create`. */
-  waitForStart?: boolean;
+export interface WasmPlanOptions extends PlanOptions {
   /** Name used as `where` of JSON syntax errors in the config (default "config.json"). */
   configFile?: string;
 }
+
+// Every PlanOptions member, so the artifact takes all of them: adding one to
+// PlanOptions without listing it here fails the type check below.
+const PLAN_OPTIONS = ['waitForStart', 'foreground'] as const;
+type Unlisted = Exclude<keyof PlanOptions, (typeof PLAN_OPTIONS)[number]>;
+const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void allListed;
 
 export interface WasmError {
   code: ErrorCode;
@@ -53,8 +60,9 @@ export function planResult(configText: string, factsText: string, optionsText = 
   try {
     const opts = readOptions(optionsText);
     const facts = readFacts(factsText);
-    const config = parseJson(configText, opts.configFile ?? 'config.json');
-    const bytes = encodePlan(planCreate(config, facts, { waitForStart: opts.waitForStart ?? true }));
+    const { configFile = 'config.json', ...planOptions } = opts;
+    const config = parseJson(configText, configFile);
+    const bytes = encodePlan(planCreate(config, facts, planOptions));
     return { ok: true, digest: digestOf(bytes), plan: base64(bytes) };
   } catch (e) {
     return { ok: false, errors: [toWasmError(e)] };
@@ -79,10 +87,10 @@ function readOptions(text: string): WasmPlanOptions {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new PlancError('invalid-argument', 'options must be a JSON object', { where: 'options' });
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (k !== 'waitForStart' && k !== 'configFile') throw new PlancError('invalid-argument', `unknown option ${JSON.stringify(k)}`, { where: 'options' });
+    const type = k === 'configFile' ? 'string' : (PLAN_OPTIONS as readonly string[]).includes(k) ? 'boolean' : null;
+    if (type === null) throw new PlancError('invalid-argument', `unknown option ${JSON.stringify(k)}`, { where: 'options' });
+    if (o[k] !== undefined && typeof o[k] !== type) throw new PlancError('invalid-argument', `option ${k} must be a ${type}`, { where: 'options' });
   }
-  if (o.waitForStart !== undefined && typeof o.waitForStart !== 'boolean') throw new PlancError('invalid-argument', 'option waitForStart must be a boolean', { where: 'options' });
-  if (o.configFile !== undefined && typeof o.configFile !== 'string') throw new PlancError('invalid-argument', 'option configFile must be a string', { where: 'options' });
   return o as WasmPlanOptions;
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { parseJson } from '../../planner/json.js';
-import { planCreate } from '../../planner/plan.js';
+import { planCreate, type PlanOptions } from '../../planner/plan.js';
 import { digestOf, encodePlan, planJson } from '../../planner/encode.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
 import { base64, type WasmResult } from '../../planner/wasm-entry.js';
@@ -61,26 +61,26 @@ function errorOf(e: unknown): Outcome {
   return { error: { code: e.code, message: e.message, where: e.where, details: e.details } };
 }
 
-function inNode(configText: string, facts: HostFacts, waitForStart = true, file?: string): Outcome {
+function inNode(configText: string, facts: HostFacts, opts: PlanOptions = {}, file?: string): Outcome {
   try {
-    const bytes = encodePlan(planCreate(parseJson(configText, file), facts, { waitForStart }));
+    const bytes = encodePlan(planCreate(parseJson(configText, file), facts, opts));
     return { bytes: new Uint8Array(bytes), digest: digestOf(bytes) };
   } catch (e) {
     return errorOf(e);
   }
 }
 
-function inWasm(configText: string, facts: HostFacts, waitForStart = true, file?: string): Outcome {
+function inWasm(configText: string, facts: HostFacts, opts: PlanOptions = {}, file?: string): Outcome {
   try {
-    return wasm.plan(configText, JSON.stringify(facts), file === undefined ? { waitForStart } : { waitForStart, configFile: file });
+    return wasm.plan(configText, JSON.stringify(facts), file === undefined ? opts : { ...opts, configFile: file });
   } catch (e) {
     return errorOf(e);
   }
 }
 
-function assertSame(configText: string, facts: HostFacts, label: string, waitForStart = true, file?: string): Outcome {
-  const a = inNode(configText, facts, waitForStart, file);
-  const b = inWasm(configText, facts, waitForStart, file);
+function assertSame(configText: string, facts: HostFacts, label: string, opts: PlanOptions = {}, file?: string): Outcome {
+  const a = inNode(configText, facts, opts, file);
+  const b = inWasm(configText, facts, opts, file);
   assert.deepEqual(b, a, `${label}: the WebAssembly planner differs from the in-process one`);
   return a;
 }
@@ -101,8 +101,9 @@ test('every fixture plans to the same bytes and digest in Node and through WebAs
   let planned = 0;
   for (const file of fixtureNames) {
     for (const [what, facts] of Object.entries(FACTS)) {
-      for (const waitForStart of [true, false]) {
-        const out = assertSame(fixtureText(file), facts, `${file}, ${what}, waitForStart=${waitForStart}`, waitForStart);
+      // create, run --detach, run (foreground)
+      for (const opts of [{}, { waitForStart: false }, { waitForStart: false, foreground: true }]) {
+        const out = assertSame(fixtureText(file), facts, `${file}, ${what}, ${JSON.stringify(opts)}`, opts);
         if ('bytes' in out) planned++;
       }
     }
@@ -155,7 +156,7 @@ test('a bad config gives the same error list through both', () => {
     '__proto__ key': '{"ociVersion": "1.0.2", "__proto__": {"linux": {}}}',
   };
   for (const [what, text] of Object.entries(BAD)) {
-    const out = assertSame(text, base, what, true, '/bundles/box/config.json');
+    const out = assertSame(text, base, what, {}, '/bundles/box/config.json');
     assert.ok('error' in out, `${what} must fail`);
   }
 });
@@ -174,6 +175,9 @@ test('the wasm interface reports bad host facts and options as structured errors
   assert.ok(!badOption.ok && /unknown option "bogus"/.test(badOption.errors[0]!.message));
   const badOptionType = call(JSON.stringify(base), '{"waitForStart": "no"}');
   assert.ok(!badOptionType.ok && badOptionType.errors[0]!.code === 'invalid-argument');
+  const foreground = call(JSON.stringify(base), '{"waitForStart": false, "foreground": true}');
+  const node = inNode(fixtureText('default.json'), base, { waitForStart: false, foreground: true });
+  assert.ok(foreground.ok && 'digest' in node && foreground.digest === node.digest);
   // base64 of the glue is RFC 4648.
   for (const n of [0, 1, 2, 3, 4, 5, 255, 256, 1000]) {
     const b = new Uint8Array(Array.from({ length: n }, (_, i) => (i * 37 + n) & 255));
@@ -222,9 +226,9 @@ test('planc plan --engine wasm: same plan as --engine js, same errors, runtime l
   try {
     for (const file of fixtureNames) {
       writeFileSync(join(bundle, 'config.json'), fixtureText(file));
-      for (const run of [false, true]) {
-        const js = await planBundleWith('js', { ...flags, run }, () => {});
-        const w = await planBundleWith('wasm', { ...flags, run }, () => {});
+      for (const mode of [{}, { run: true }, { run: true, detach: true }]) {
+        const js = await planBundleWith('js', { ...flags, ...mode }, () => {});
+        const w = await planBundleWith('wasm', { ...flags, ...mode }, () => {});
         assert.ok(Buffer.from(w.bytes).equals(Buffer.from(js.bytes)), `${file}: bytes`);
         assert.equal(w.digest, js.digest, `${file}: digest`);
         assert.equal(planJson(w.plan), planJson(js.plan), `${file}: decoded plan`);
