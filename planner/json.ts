@@ -6,8 +6,13 @@ import { PlancError } from '../schemas/error.js';
 
 export type Json = null | boolean | number | bigint | string | Json[] | { [key: string]: Json };
 
+// OCI configs nest a handful of levels; a cap keeps a hostile file from
+// exhausting the stack, with the same error in every JS engine.
+const MAX_DEPTH = 128;
+
 export function parseJson(text: string, file = 'config.json'): Json {
   let i = 0;
+  let depth = 0;
   const fail = (what: string): never => {
     const before = text.slice(0, i);
     const line = before.split('\n').length;
@@ -24,8 +29,12 @@ export function parseJson(text: string, file = 'config.json'): Json {
   const value = (): Json => {
     ws();
     const c = text[i];
-    if (c === '{') return object();
-    if (c === '[') return array();
+    if (c === '{' || c === '[') {
+      if (++depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
+      const v = c === '{' ? object() : array();
+      depth--;
+      return v;
+    }
     if (c === '"') return string();
     if (c === 't' && text.startsWith('true', i)) return (i += 4), true;
     if (c === 'f' && text.startsWith('false', i)) return (i += 5), false;

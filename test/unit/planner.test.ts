@@ -235,6 +235,8 @@ test('JSON errors say line and column; big integers survive; __proto__ stays dat
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.deepEqual(Object.keys(p), ['__proto__']);
   assert.deepEqual(parseJson('"a\\u00e9\\n"'), 'aé\n');
+  assert.throws(() => parseJson('['.repeat(100000)), (e: unknown) => e instanceof PlancError && /nested deeper than 128 levels/.test(e.message));
+  assert.deepEqual(parseJson('['.repeat(128) + ']'.repeat(128)), JSON.parse('['.repeat(128) + ']'.repeat(128)));
 });
 
 test('the explain vocabulary covers every op in the plan schema', () => {
