@@ -252,7 +252,7 @@ test('audit verification: a faithful log passes; tampering, gaps, failures and r
   const bytes = encodePlan(p);
   const digest = digestOf(bytes);
   const header = JSON.stringify({ planDigest: digest, containerId: 'box', actions: p.actions.length });
-  const recs = p.actions.map((a, i) => ({ i, op: a.op, stage: a.stage, r: a.op === 'mask' && i % 2 ? 'skipped' : 'ok', t: i }));
+  const recs = p.actions.map((a, i) => ({ i, op: a.op, stage: a.stage, r: a.op === 'mask' && i % 2 ? 'skipped' : 'ok', t: 1_700_000_000_000_000 + i }));
   const log = (rs: object[]) => [header, ...rs.map((r) => JSON.stringify(r))].join('\n') + '\n';
   const good = verifyAudit(p, digest, log(recs), 'started');
   assert.deepEqual(good.problems, []);
@@ -273,6 +273,10 @@ test('audit verification: a faithful log passes; tampering, gaps, failures and r
   const extra = [...recs, { i: p.actions.length, op: 'mount', stage: 'init', r: 'ok' }];
   assert.match(verifyAudit(p, digest, log(extra), 'started').problems.join(), /not in the plan/);
   assert.match(verifyAudit(p, 'sha256:' + '0'.repeat(64), log(recs), 'started').problems.join(), /header names plan/);
+  assert.match(verifyAudit(p, digest, log([...recs.slice(0, 5), recs[4]!, ...recs.slice(5)]), 'started').problems.join(), /action 4 recorded twice/);
+  assert.match(verifyAudit(p, digest, log(recs), 'created').problems.join(), /recorded, but the container was not started/);
+  assert.ok(verifyAudit(p, digest, log(recs.slice(0, 10)), 'partial').ok, 'a failed create is checked for consistency only');
+  assert.match(verifyAudit(p, digest, log(recs).slice(0, -1), 'started').problems.join(), /does not end with a newline/);
   const badSkip = recs.map((r) => (r.i === 0 ? { ...r, r: 'skipped' } : r));
   assert.match(verifyAudit(p, digest, log(badSkip), 'started').problems.join(), /skipped, which it may not be/);
 });

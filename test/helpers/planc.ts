@@ -1,0 +1,487 @@
+// Helpers for planc's root integration tests: bundles, a private state root per
+// test file, running the CLI, leftover checks, and the audit-log verifier.
+//
+// Every planc call writes its stdout/stderr to files, never to pipes: the
+// container inherits create's stdio, so a pipe would stay open as long as the
+// container lives and a synchronous spawn would hang until its timeout.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { Unpackr } from 'msgpackr';
+import type { Plan } from '../../schemas/generated/plan.js';
+import { verifyAudit as verifyPlanAudit } from '../../planner/audit.js';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const MAKE_BUNDLE = join(REPO, 'scripts/make-bundle.sh');
+
+/**
+ * The planc under test. By default a private copy of the build (bin/, dist/, build/,
+ * package.json; node_modules linked), taken once per test file: `scripts/build.mjs`
+ * deletes and rewrites dist/, so a rebuild running next to the suite would otherwise
+ * make random planc calls fail to load. PLANC_IT_LIVE=1 runs the tree in place.
+ */
+const INSTALL = process.env.PLANC_IT_LIVE === '1' || process.getuid?.() !== 0 ? REPO : snapshotBuild();
+export const PLANC = join(INSTALL, 'bin/planc.js');
+export const EXECUTOR = join(INSTALL, 'build/planc-exec');
+
+function snapshotBuild(): string {
+  const need = ['bin/planc.js', 'dist/main.js', 'build/planc-exec', 'package.json'];
+  const missing = need.filter((f) => !existsSync(join(REPO, f)));
+  for (let attempt = 0; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'planc-it-build-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const r = spawnSync('cp', ['-a', ...['bin', 'dist', 'build', 'package.json'].map((f) => join(REPO, f)), dir + '/'], { encoding: 'utf8' });
+    symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+    const broken = r.status === 0 ? danglingImports(join(dir, 'dist')) : [`cp: ${r.stderr}`];
+    if (broken.length === 0 && need.every((f) => existsSync(join(dir, f)))) return dir;
+    if (attempt >= 40) {
+      throw new Error(`no complete build of planc to test (run \`node scripts/build.mjs\`): ${[...missing, ...broken].join(', ')}`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500); // a rebuild is probably running
+  }
+}
+
+/** Relative imports between dist/ chunks that point at no file (a build caught half-way). */
+function danglingImports(dist: string): string[] {
+  const out: string[] = [];
+  let files: string[] = [];
+  try {
+    files = readdirSync(dist).filter((f) => f.endsWith('.js'));
+  } catch {
+    return ['dist/ is missing'];
+  }
+  for (const f of files) {
+    const text = readFileSync(join(dist, f), 'utf8');
+    for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*|import\s*)["'](\.\.?\/[^"']+)["']/g)) {
+      if (!existsSync(join(dist, m[1]!))) out.push(`dist/${f} imports ${m[1]}`);
+    }
+  }
+  return out;
+}
+
+/** `skip` option for every integration test: a reason when not root, false otherwise. */
+export const NEEDS_ROOT: string | false = process.getuid?.() === 0 ? false : 'needs root: creates namespaces and cgroups';
+
+const DEFAULT_TIMEOUT = 20_000;
+
+const GATE = '.planc-it-go';
+/** process.args for `runGated`: wait until the host opens the gate, then run `script` as sh's body. */
+export function gated(script: string): string[] {
+  return ['sh', '-c', `until [ -e /${GATE} ]; do sleep 0.01; done; ${script}`];
+}
+
+export interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Files that received the call's stdout/stderr (a created container keeps writing to them). */
+  stdoutFile: string;
+  stderrFile: string;
+}
+
+export interface RunOptions {
+  timeout?: number;
+  /** Extra fds given to planc as its fds 3, 4, … (to check they do not leak into the container). */
+  extraFds?: number[];
+  env?: NodeJS.ProcessEnv;
+  /** Run without the private --root (to test global-flag handling yourself). */
+  noRoot?: boolean;
+}
+
+let seq = 0;
+/** A container id no other test (or other test run, or the host) uses. */
+export function uniqueId(prefix = 'it'): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
+}
+
+export function sha256(bytes: Uint8Array | string): string {
+  return 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll `fn` until it returns a truthy value; fail with `what` after `ms`. */
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+let template: string | null = null;
+/** make-bundle.sh is slow (~1 s: one `ln` per applet); build it once per process and copy it. */
+function bundleTemplate(): string {
+  if (template && existsSync(join(template, 'config.json'))) return template;
+  const dir = (template = mkdtempSync(join(tmpdir(), 'planc-it-template-')));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  makeBundleWithScript(template, []);
+  return template;
+}
+
+function makeBundleWithScript(dir: string, args: string[]): void {
+  // make-bundle.sh runs the live tree's `planc spec`: retried across a concurrent rebuild.
+  let r = spawnSync(MAKE_BUNDLE, [dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+  for (let k = 0; k < 10 && r.status !== 0 && /ERR_MODULE_NOT_FOUND/.test(r.stderr); k++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    r = spawnSync(MAKE_BUNDLE, [dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+  }
+  assert.equal(r.status, 0, `make-bundle.sh ${dir} failed: ${r.stderr}${r.error ?? ''}`);
+}
+
+export type Config = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function readConfig(bundle: string): Config {
+  return JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+}
+
+export function writeConfig(bundle: string, config: Config): void {
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, '\t') + '\n');
+}
+
+/** Mount points (host view) at or below `dir`. */
+export function mountsUnder(dir: string): string[] {
+  const prefix = dir.replace(/\/+$/, '');
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' '))
+    .filter((m) => m === prefix || m.startsWith(prefix + '/'));
+}
+
+/** Cgroup directories a container with this id could have left (any v1 controller, and v2). */
+export function cgroupDirsOf(id: string): string[] {
+  const out: string[] = [];
+  let controllers: string[] = [];
+  try {
+    controllers = readdirSync('/sys/fs/cgroup');
+  } catch {
+    return out;
+  }
+  for (const c of controllers) {
+    for (const p of [`/sys/fs/cgroup/${c}/planc/${id}`, `/sys/fs/cgroup/planc/${id}`]) if (existsSync(p)) out.push(p);
+  }
+  return [...new Set(out)];
+}
+
+/** Live processes (not zombies) whose /proc/<pid>/cgroup names the id as a path component. */
+export function processesOf(id: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    let cg: string;
+    let stat: string;
+    try {
+      cg = readFileSync(`/proc/${name}/cgroup`, 'utf8');
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    if (state === 'Z' || state === 'X') continue;
+    const mentions = cg.split('\n').some((line) => (line.split(':').slice(2).join(':')).split('/').includes(id));
+    if (mentions) pids.push(Number(name));
+  }
+  return pids;
+}
+
+/**
+ * Assert that nothing of container `id` is left: no state dir under `root`, no
+ * cgroup dir, no process in its cgroups, no mount under the bundle's rootfs.
+ */
+export function leftovers(root: string, id: string, bundle?: string): void {
+  assert.ok(!existsSync(join(root, id)), `state dir ${join(root, id)} is left behind (contains: ${safeList(join(root, id))})`);
+  const cgs = cgroupDirsOf(id);
+  assert.deepEqual(cgs, [], `cgroup dirs left behind: ${cgs.join(', ')}`);
+  const procs = processesOf(id);
+  assert.deepEqual(procs, [], `processes left in the container's cgroups: ${procs.join(', ')}`);
+  if (bundle) {
+    const m = mountsUnder(join(bundle, 'rootfs'));
+    assert.deepEqual(m, [], `mounts left under ${bundle}/rootfs: ${m.join(', ')}`);
+  }
+}
+
+function safeList(dir: string): string {
+  try {
+    return readdirSync(dir).join(', ');
+  } catch {
+    return '?';
+  }
+}
+
+/** One test file's world: a private --root, its bundles, its containers. */
+export class Planc {
+  readonly root: string;
+  private readonly scratch: string;
+  private readonly bundles: string[] = [];
+  private calls = 0;
+
+  constructor() {
+    this.scratch = mkdtempSync(join(tmpdir(), 'planc-it-'));
+    this.root = join(this.scratch, 'root');
+  }
+
+  /** Run planc synchronously with the private --root. */
+  run(args: string[], opts: RunOptions = {}): Result {
+    const { stdoutFile, stderrFile, fds } = this.outputFiles();
+    try {
+      const r = spawnSync(process.execPath, this.argv(args, opts), {
+        stdio: ['ignore', fds[0], fds[1], ...(opts.extraFds ?? [])],
+        timeout: opts.timeout ?? DEFAULT_TIMEOUT,
+        env: opts.env ?? process.env,
+        killSignal: 'SIGKILL',
+      });
+      if (r.error) throw new Error(`planc ${args.join(' ')}: ${r.error.message}`);
+      return { code: r.status, signal: r.signal, stdout: readFileSync(stdoutFile, 'utf8'), stderr: readFileSync(stderrFile, 'utf8'), stdoutFile, stderrFile };
+    } finally {
+      closeSync(fds[0]);
+      closeSync(fds[1]);
+    }
+  }
+
+  /** Start planc asynchronously (for signals and concurrency); `done` resolves with its result. */
+  spawn(args: string[], opts: RunOptions = {}): { child: ChildProcess; done: Promise<Result>; stdoutFile: string; stderrFile: string } {
+    const { stdoutFile, stderrFile, fds } = this.outputFiles();
+    const child = spawn(process.execPath, this.argv(args, opts), { stdio: ['ignore', fds[0], fds[1], ...(opts.extraFds ?? [])], env: opts.env ?? process.env });
+    closeSync(fds[0]);
+    closeSync(fds[1]);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? DEFAULT_TIMEOUT);
+    const done = new Promise<Result>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout: readFileSync(stdoutFile, 'utf8'), stderr: readFileSync(stderrFile, 'utf8'), stdoutFile, stderrFile });
+      });
+    });
+    return { child, done, stdoutFile, stderrFile };
+  }
+
+  /** Run planc and assert it exits 0 with nothing on stderr. */
+  ok(args: string[], opts: RunOptions = {}): Result {
+    const r = this.run(args, opts);
+    assert.equal(r.code, 0, `planc ${args.join(' ')} exited ${r.code ?? r.signal}: ${r.stderr}`);
+    return r;
+  }
+
+  /** The OCI state of a container (asserts `state` succeeds). */
+  state(id: string): { id: string; pid: number; status: string; bundle: string; rootfs: string; [k: string]: unknown } {
+    return JSON.parse(this.ok(['state', id]).stdout);
+  }
+
+  /** A fresh unique id whose container is force-deleted after the test, pass or fail. */
+  id(t: TestContext, prefix = 'it'): string {
+    const id = uniqueId(prefix);
+    t.after(async () => {
+      // Retried: a concurrent rebuild of dist/ can make one planc call fail to load.
+      let r = this.run(['delete', '--force', id]);
+      for (let k = 0; k < 5 && r.code !== 0; k++) {
+        await sleep(500);
+        r = this.run(['delete', '--force', id]);
+      }
+      assert.equal(r.code, 0, `cleanup: delete --force ${id} failed: ${r.stderr}`);
+    });
+    return id;
+  }
+
+  /**
+   * A fresh busybox bundle in its own mkdtemp dir, made by scripts/make-bundle.sh,
+   * with process.args set and config.json passed through `mutate`.
+   * `fresh` runs make-bundle.sh for this bundle itself (slow) instead of copying a template made by it.
+   */
+  bundle(args: string[], mutate?: (config: Config) => void, opts: { fresh?: boolean } = {}): string {
+    const dir = mkdtempSync(join(this.scratch, 'bundle-'));
+    this.bundles.push(dir);
+    if (opts.fresh) {
+      makeBundleWithScript(dir, args);
+    } else {
+      const r = spawnSync('cp', ['-a', bundleTemplate() + '/.', dir + '/'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `copy bundle template: ${r.stderr}`);
+    }
+    const config = readConfig(dir);
+    config.process.args = args;
+    mutate?.(config);
+    writeConfig(dir, config);
+    return dir;
+  }
+
+  /** Paths of the state files of a container. */
+  stateFiles(id: string) {
+    const d = join(this.root, id);
+    return { dir: d, state: join(d, 'state.json'), plan: join(d, 'plan.msgpack'), audit: join(d, 'audit.jsonl'), fifo: join(d, 'exec.fifo') };
+  }
+
+  /** Wait until the container's state is `status` (polling `planc state`). */
+  async waitStatus(id: string, status: string, ms = 5000): Promise<void> {
+    let last = '';
+    await waitFor(`container ${id} to be ${status} (last: ${last})`, () => {
+      const r = this.run(['state', id]);
+      last = r.code === 0 ? JSON.parse(r.stdout).status : r.stderr.trim();
+      return last === status;
+    }, ms);
+  }
+
+  /** Wait until the container's init has exited, seen from the host (faster than polling `state`). */
+  async waitExited(pid: number, ms = 10_000): Promise<void> {
+    await waitFor(`pid ${pid} to exit`, () => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const st = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+        return st === 'Z' || st === 'X';
+      } catch {
+        return true;
+      }
+    }, ms);
+  }
+
+  /**
+   * create → (audit verifies as `created`, `beforeStart` sees the waiting init) → start →
+   * wait for the init to exit → audit verifies as `started`. The container's output is
+   * what create's stdout/stderr received. Does not delete the container.
+   */
+  async createStartWait(id: string, bundle: string, opts: { extraFds?: number[]; beforeStart?: (pid: number) => void } = {}) {
+    const c = this.ok(['create', '--bundle', bundle, id], { extraFds: opts.extraFds });
+    const st = this.state(id);
+    assert.equal(st.status, 'created', `state of ${id} right after create`);
+    assert.ok(st.pid > 0, `created container has a pid: ${st.pid}`);
+    verifyAudit(this.root, id, { expect: 'created' });
+    opts.beforeStart?.(st.pid);
+    this.ok(['start', id]);
+    await this.waitExited(st.pid);
+    const audit = await verifyStartedAudit(this.root, id);
+    return { stdout: readFileSync(c.stdoutFile, 'utf8'), stderr: readFileSync(c.stderrFile, 'utf8'), pid: st.pid, audit };
+  }
+
+  /**
+   * Foreground `run` of a bundle whose process was made with `gated()`: while the
+   * container waits at the gate, its audit log is verified (a foreground run removes
+   * the state dir when it ends), then the gate opens and run's result is returned.
+   */
+  async runGated(id: string, bundle: string, opts: RunOptions & { runArgs?: string[] } = {}) {
+    const p = this.spawn(['run', ...(opts.runArgs ?? []), '--bundle', bundle, id], opts);
+    const audit = join(this.root, id, 'audit.jsonl');
+    let verified: ReturnType<typeof verifyAudit> | undefined;
+    try {
+      await waitFor(`the exec record in ${audit}`, () => existsSync(audit) && /"op":"exec"/.test(readFileSync(audit, 'utf8')), 10_000);
+      verified = verifyAudit(this.root, id, { expect: 'started' });
+    } finally {
+      writeFileSync(join(bundle, 'rootfs', GATE), '');
+    }
+    const r = await p.done;
+    return { ...r, audit: verified };
+  }
+
+  /** delete (without --force) must succeed and leave nothing behind. */
+  finish(id: string, bundle?: string): void {
+    this.ok(['delete', id]);
+    leftovers(this.root, id, bundle);
+  }
+
+  /** Remove every bundle and the private root (after a last delete --force of what is listed). */
+  cleanup(): void {
+    const list = this.run(['list', '-q']);
+    if (list.code === 0) for (const id of list.stdout.split('\n').filter(Boolean)) this.run(['delete', '--force', id]);
+    for (const b of this.bundles) {
+      // Never recurse into something mounted (a leaked /proc or /dev bind under rootfs).
+      if (mountsUnder(b).length === 0) rmSync(b, { recursive: true, force: true });
+    }
+    if (mountsUnder(this.scratch).length === 0) rmSync(this.scratch, { recursive: true, force: true });
+  }
+
+  private argv(args: string[], opts: RunOptions): string[] {
+    return opts.noRoot ? [PLANC, ...args] : [PLANC, '--root', this.root, ...args];
+  }
+
+  private outputFiles() {
+    const n = ++this.calls;
+    const stdoutFile = join(this.scratch, `out-${n}`);
+    const stderrFile = join(this.scratch, `err-${n}`);
+    const fds = [openSync(stdoutFile, 'w+'), openSync(stderrFile, 'w+')] as const;
+    return { stdoutFile, stderrFile, fds };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Audit log verification
+
+export interface AuditRecord {
+  i: number;
+  op: string;
+  stage: string;
+  r: 'ok' | 'skipped' | 'error';
+  t: number;
+  why?: string;
+  errno?: number;
+  msg?: string;
+}
+
+export interface PlanAction {
+  op: string;
+  stage: string;
+  why: string;
+  [k: string]: unknown;
+}
+
+export interface StoredPlan {
+  containerId: string;
+  actions: PlanAction[];
+  [k: string]: unknown;
+}
+
+/** Decode the msgpack plan bytes exactly as stored (no re-encoding). */
+export function decodePlan(bytes: Uint8Array): StoredPlan {
+  // On a copy: msgpackr hangs a `dataView` property on the buffer it reads.
+  return new Unpackr({ useRecords: false }).unpack(Buffer.from(bytes)) as StoredPlan;
+}
+
+export interface AuditCheck {
+  /** See AuditExpectation in planner/audit.ts ('prefix': in flight or failed). */
+  expect: 'started' | 'created' | 'prefix';
+}
+
+/** Every discrepancy between an audit log and the plan bytes it claims, by planc's own verifier (`planc audit`). */
+export function auditProblems(planBytes: Uint8Array, auditText: string, check: AuditCheck): string[] {
+  let plan: Plan;
+  try {
+    plan = decodePlan(planBytes) as unknown as Plan;
+  } catch (e) {
+    return [`plan.msgpack does not decode: ${(e as Error).message}`];
+  }
+  if (!Array.isArray(plan?.actions)) return ['plan.msgpack has no actions array'];
+  return verifyPlanAudit(plan, sha256(planBytes), auditText, check.expect === 'prefix' ? 'partial' : check.expect).problems;
+}
+
+/** Read <root>/<id>/{plan.msgpack,audit.jsonl} and assert the audit log verifies. Returns the records. */
+export function verifyAudit(root: string, id: string, check: AuditCheck): { plan: StoredPlan; planBytes: Buffer; records: AuditRecord[] } {
+  const planBytes = readFileSync(join(root, id, 'plan.msgpack'));
+  const text = readFileSync(join(root, id, 'audit.jsonl'), 'utf8');
+  const problems = auditProblems(planBytes, text, check);
+  assert.deepEqual(problems, [], `audit log of ${id} does not verify:\n  ${problems.join('\n  ')}`);
+  const records = text.trim().split('\n').slice(1).map((l) => JSON.parse(l) as AuditRecord);
+  return { plan: decodePlan(planBytes), planBytes, records };
+}
+
+/**
+ * For a started container: wait until the init has written its `exec` record
+ * (it does so just before execve, racing with `start`/`run -d` returning), then verify.
+ */
+export async function verifyStartedAudit(root: string, id: string): Promise<ReturnType<typeof verifyAudit>> {
+  const audit = join(root, id, 'audit.jsonl');
+  await waitFor(`the exec record in ${audit}`, () => /"op":"exec"/.test(readFileSync(audit, 'utf8')), 5000);
+  return verifyAudit(root, id, { expect: 'started' });
+}
+
+/** Host view of a process's executable link (for the CVE-2019-5736 check). */
+export function exeLink(pid: number): string {
+  return readlinkSync(`/proc/${pid}/exe`);
+}

@@ -1,0 +1,54 @@
+// The process model: `run` costs exactly one Node start (the CLI itself) — the
+// executor and the container init are native — and `planc audit` verifies a
+// real container's log through the CLI.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { leftovers, NEEDS_ROOT, Planc, PLANC } from '../helpers/planc.js';
+
+const pc = new Planc();
+after(() => pc.cleanup());
+const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => existsSync(p));
+
+test('run starts exactly one Node process; the executor and the init are native', { skip: NEEDS_ROOT || (!STRACE && 'needs strace (apt-get install strace)') }, (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['/bin/true']);
+  const dir = mkdtempSync(join(tmpdir(), 'planc-strace-'));
+  try {
+    const log = join(dir, 'execs');
+    const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, process.execPath, PLANC, '--root', pc.root, 'run', '--bundle', bundle, id], { stdio: 'ignore', timeout: 60_000 });
+    assert.equal(r.status, 0, 'planc run of /bin/true succeeds under strace');
+    const execs = readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
+    const nodes = execs.filter((l) => l.includes(`"${process.execPath}"`) || /execve\("[^"]*\/node"/.test(l));
+    assert.equal(nodes.length, 1, `one Node start, got:\n${execs.join('\n')}`);
+    assert.ok(execs.some((l) => l.includes('planc-exec')), 'the native executor ran');
+    assert.ok(execs.some((l) => l.includes('"/bin/true"')), 'the container process was exec’d');
+    leftovers(pc.root, id, bundle);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('planc audit verifies a created and then a started container, and fails on a tampered log', { skip: NEEDS_ROOT }, (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['sleep', '100']);
+  pc.ok(['create', '--bundle', bundle, id]);
+  assert.match(pc.ok(['audit', id]).stdout, /^ok: \d+ applied/);
+  pc.ok(['start', id]);
+  // The init writes its own exec record just before execve: wait for it.
+  const audit = join(pc.root, id, 'audit.jsonl');
+  for (let k = 0; k < 200 && !/"op":"exec"/.test(readFileSync(audit, 'utf8')); k++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  const ok = pc.ok(['audit', id, '--json']);
+  const report = JSON.parse(ok.stdout);
+  assert.equal(report.ok, true, ok.stdout);
+  assert.ok(report.applied > 50);
+  spawnSync('sed', ['-i', 's/"op":"rootfs.pivot"/"op":"rootfs.chroot"/', audit]);
+  const bad = pc.run(['audit', id]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /FAILED.*\n.*rootfs.pivot in the plan, but the log says init rootfs.chroot/);
+  pc.ok(['delete', '--force', id]);
+  leftovers(pc.root, id, bundle);
+});
