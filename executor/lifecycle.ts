@@ -95,7 +95,8 @@ export function destroy(root: string, id: string, rec: Pick<ContainerRecord, 'pi
       reap?.(rec.pid);
     }
     // Without a pid namespace the init's death does not take the rest with it.
-    for (let round = 0; round < 400; round++) {
+    // A killed process leaves its cgroup within a millisecond or two: poll finely, for up to 2 s.
+    for (let round = 0; round < 2000; round++) {
       const left = rec.cgroupPaths.flatMap(cgroupPids);
       if (left.length === 0) break;
       for (const pid of left) {
@@ -105,7 +106,7 @@ export function destroy(root: string, id: string, rec: Pick<ContainerRecord, 'pi
           // raced with its exit
         }
       }
-      sleepMs(5);
+      sleepMs(1);
     }
     removeCgroups(rec.cgroupPaths);
   }

@@ -69,8 +69,8 @@ export function removeCgroups(dirs: string[]): void {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') break;
-        if (code === 'EBUSY' && attempt < 200) {
-          sleepMs(5);
+        if (code === 'EBUSY' && attempt < 1000) {
+          sleepMs(1);
           continue;
         }
         throw new PlancError('system', `remove cgroup ${dir}: ${(e as Error).message}`);
