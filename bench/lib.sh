@@ -5,7 +5,7 @@
 # crun 1.8 refuses >= 1.2) and an absolute root.path to the same rootfs.
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PLANC_JS=$BENCH_ROOT/bin/planc.js
+PLANC_JS=$BENCH_ROOT/bin/planc.cjs
 
 bench_die() { echo "bench: $*" >&2; exit 1; }
 
@@ -27,7 +27,7 @@ bench_snapshot() {
   mkdir -p "$dst"
   cp -a "$BENCH_ROOT/bin" "$BENCH_ROOT/dist" "$BENCH_ROOT/build" "$BENCH_ROOT/package.json" "$dst/"
   ln -s "$BENCH_ROOT/node_modules" "$dst/node_modules"
-  PLANC_JS=$dst/bin/planc.js
+  PLANC_JS=$dst/bin/planc.cjs
   node "$PLANC_JS" --version >/dev/null || bench_die "the copied planc does not start ($PLANC_JS)"
 }
 

@@ -25,7 +25,7 @@ function defaultConfigText(): { text: string; source: string } {
   if (existsSync(fixture)) return { text: readFileSync(fixture, 'utf8'), source: 'test/unit/fixtures/runc-1.1-spec.json' };
   const dir = mkdtempSync(join(tmpdir(), 'planc-bench-'));
   try {
-    execFileSync(process.execPath, [join(root, 'bin/planc.js'), 'spec', '--bundle', dir], { stdio: 'ignore' });
+    execFileSync(process.execPath, [join(root, 'bin/planc.cjs'), 'spec', '--bundle', dir], { stdio: 'ignore' });
     return { text: readFileSync(join(dir, 'config.json'), 'utf8'), source: 'planc spec' };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -29,10 +29,13 @@ export function rewriteArgv(argv: string[]): string[] {
   return rest.length === 0 ? ['--help', ...globals] : [rest[0]!, ...globals, ...rest.slice(1)];
 }
 
-export async function main(argv: string[], packageRoot: string, version: string): Promise<void> {
+/** @param packageRoot the directory holding package.json (oclif reads it for help) */
+export async function main(argv: string[], packageRoot: string): Promise<void> {
   // A reader that went away (`planc … | head`) must not crash planc halfway through a create.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   if (argv[0] === '--version' || argv[0] === '-v') {
+    const { readFileSync } = await import('node:fs');
+    const { version } = JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as { version: string };
     process.stdout.write(`planc version ${version}\nspec: 1.2.0\n`);
     return;
   }

@@ -23,7 +23,7 @@ type FlagValue<S extends FlagSpec> = S extends { type: 'boolean' }
 export type FlagValues<F extends Record<string, FlagSpec>> = { [K in keyof F]: FlagValue<F[K]> };
 type ArgValues<A extends Record<string, ArgSpec>> = { [K in keyof A]: A[K] extends { required: true } | { default: string } ? string : string | undefined };
 
-// runc's global flags (--rootless true|false|auto is consumed by bin/planc.js).
+// runc's global flags (--rootless true|false|auto is consumed by bin/planc.cjs).
 export const GLOBAL_FLAGS = {
   root: { type: 'string', description: 'root directory for storage of container state', default: '/run/planc' },
   log: { type: 'string', description: 'file to write errors to, as well as stderr' },

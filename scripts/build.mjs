@@ -1,6 +1,8 @@
 // Build planc: the native executor (cc) and the CLI bundle (esbuild).
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -10,21 +12,48 @@ execFileSync('bash', [`${root}executor/native/build.sh`], { stdio: 'inherit' });
 // Stale chunks from an earlier build would linger next to the new ones.
 rmSync(`${root}dist`, { recursive: true, force: true });
 
-await build({
-  entryPoints: [`${root}cli/main.ts`, `${root}cli/oclif-commands.ts`],
-  outdir: `${root}dist`,
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  // koffi carries a native addon; oclif is loaded by bin/planc.js itself.
-  external: ['koffi', '@oclif/core', 'msgpackr-extract'],
+  // koffi carries a native addon; oclif (help, full parsing), js-yaml (lint policies) and
+  // QuickJS (--engine wasm) load from node_modules only when a call needs them, so the
+  // bundle every verb reads stays small.
+  external: ['koffi', '@oclif/core', 'msgpackr-extract', 'js-yaml', 'quickjs-emscripten-core', '@jitl/*'],
   // Smaller source parses faster at every start; names stay for readable stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+};
+
+// The CLI as one CommonJS file, which bin/planc.cjs loads with V8's code cache. Modules
+// inside stay lazily evaluated; import.meta.url becomes the bundle's own file URL.
+await build({
+  ...common,
+  entryPoints: [`${root}cli/main.ts`],
+  outfile: `${root}dist/planc.cjs`,
+  format: 'cjs',
+  // import() of node: modules and externals becomes require(): a script run from the code cache has no ESM loader hook.
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__planc_url' },
+  banner: { js: 'var __planc_url = require("node:url").pathToFileURL(__filename).href;' },
 });
+
+// What oclif loads for help and full parsing (package.json "oclif.commands").
+await build({ ...common, entryPoints: [`${root}cli/oclif-commands.ts`], outfile: `${root}dist/oclif-commands.js`, format: 'esm' });
 
 // The planner as WebAssembly, dist/planner.wasm (docs/wasm.md): a fraction of a second.
 await (await import('./build-wasm.mjs')).writeWasm({ quiet: true });
+await (await import('./build-web.mjs')).writeWeb({ quiet: true }); // dist/web/planc-explain.html, the page `planc explain --serve` serves
+
+// Warm the code cache: plan the default config once, keeping what V8 compiled for it.
+const warm = mkdtempSync(join(tmpdir(), 'planc-warm-'));
+try {
+  copyFileSync(`${root}test/unit/fixtures/default.json`, join(warm, 'config.json'));
+  execFileSync(process.execPath, [`${root}bin/planc.cjs`, 'plan', '--bundle', warm, '--format', 'msgpack', '--run'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, PLANC_WRITE_CODE_CACHE: '1' },
+  });
+} finally {
+  rmSync(warm, { recursive: true, force: true });
+}

@@ -15,7 +15,7 @@ for applet in $("$busybox" --list); do [ "$applet" = busybox ] || ln -sf busybox
 echo 'root:x:0:0:root:/root:/bin/sh' > "$dir/rootfs/etc/passwd"
 echo 'root:x:0:' > "$dir/rootfs/etc/group"
 rm -f "$dir/config.json"
-node "$here/bin/planc.js" spec --bundle "$dir"
+node "$here/bin/planc.cjs" spec --bundle "$dir"
 if [ $# -gt 0 ]; then
   node -e '
     const fs = require("fs"); const [file, ...args] = process.argv.slice(1);

@@ -26,11 +26,11 @@ export const MAKE_BUNDLE = join(REPO, 'scripts/make-bundle.sh');
  * make random planc calls fail to load. PLANC_IT_LIVE=1 runs the tree in place.
  */
 const INSTALL = process.env.PLANC_IT_LIVE === '1' || process.getuid?.() !== 0 ? REPO : snapshotBuild();
-export const PLANC = join(INSTALL, 'bin/planc.js');
+export const PLANC = join(INSTALL, 'bin/planc.cjs');
 export const EXECUTOR = join(INSTALL, 'build/planc-exec');
 
 function snapshotBuild(): string {
-  const need = ['bin/planc.js', 'dist/main.js', 'build/planc-exec', 'package.json'];
+  const need = ['bin/planc.cjs', 'dist/planc.cjs', 'build/planc-exec', 'package.json'];
   const missing = need.filter((f) => !existsSync(join(REPO, f)));
   for (let attempt = 0; ; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), 'planc-it-build-'));
