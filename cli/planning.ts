@@ -27,6 +27,8 @@ export interface PlanningFlags {
   run?: boolean;
   /** With run: plan `run --detach` (planc does not wait for the container). */
   detach?: boolean;
+  /** Plan as if the bundle lived here (diff: two versions of one bundle, wherever they are checked out). */
+  bundleAs?: string;
   'systemd-cgroup'?: boolean;
 }
 
@@ -57,6 +59,6 @@ function planOptions(flags: PlanningFlags): PlanOptions {
 function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {
   const bundle = readBundle(flags.bundle);
   onConfig(bundle.configPath);
-  const facts = gatherHostFacts({ id: flags.id, bundle: bundle.dir, stateDir: stateDir(resolve(flags.root), flags.id), noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
+  const facts = gatherHostFacts({ id: flags.id, bundle: flags.bundleAs ?? bundle.dir, stateDir: stateDir(resolve(flags.root), flags.id), noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
   return { bundle, facts };
 }

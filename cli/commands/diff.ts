@@ -7,8 +7,11 @@ import { planBundle } from '../planning.js';
 import { decodePlan } from '../../planner/encode.js';
 import { diffLines, diffPlans } from '../../planner/diff.js';
 
-/** A bundle dir, a config.json, a saved plan (.msgpack) or `planc plan --format json` output. */
-function planOf(input: string, flags: { id: string; root: string; run?: boolean; 'no-pivot'?: boolean; 'systemd-cgroup'?: boolean }): Plan {
+/**
+ * A bundle dir, a config.json, a saved plan (.msgpack) or `planc plan --format json` output.
+ * Bundles are planned as if at `bundleAs`, so two checkouts of one bundle differ only by their configs.
+ */
+function planOf(input: string, flags: { id: string; root: string; run?: boolean; 'no-pivot'?: boolean; 'systemd-cgroup'?: boolean }, bundleAs: string): Plan {
   const path = resolve(input);
   let isDir = false;
   try {
@@ -23,7 +26,16 @@ function planOf(input: string, flags: { id: string; root: string; run?: boolean;
     if (json.actions) return json as Plan;
   }
   // A bundle (or its config.json): plan it with the same id and host, so only the config differs.
-  return planBundle({ ...flags, bundle: isDir ? path : dirname(path) }, () => {}).plan;
+  return planBundle({ ...flags, bundle: isDir ? path : dirname(path), bundleAs }, () => {}).plan;
+}
+
+function bundleDirOf(input: string): string {
+  const path = resolve(input);
+  try {
+    return statSync(path).isDirectory() ? path : dirname(path);
+  } catch {
+    return dirname(path);
+  }
 }
 
 export default defineVerb({
@@ -35,7 +47,8 @@ export default defineVerb({
     json: { type: 'boolean', description: 'print the changes as JSON' },
   },
   run(args, flags) {
-    const d = diffPlans(planOf(args.a, flags), planOf(args.b, flags));
+    const as = bundleDirOf(args.a);
+    const d = diffPlans(planOf(args.a, flags, as), planOf(args.b, flags, as));
     const differ = d.changes.length + d.warningsAdded.length + d.warningsRemoved.length > 0 || d.mountOrder !== undefined;
     if (flags.json) process.stdout.write(JSON.stringify(d, null, 2) + '\n');
     else process.stdout.write(differ ? diffLines(d).join('\n') + '\n' : '');

@@ -357,3 +357,14 @@ test('lint: every warning code has a rule, the policy schema lists exactly the r
   const sarif = toSarif(lintPlan(p), 'config.json', '0.1.0') as { runs: { results: { ruleId: string; level: string }[] }[] };
   assert.equal(sarif.runs[0]!.results.length, lintPlan(p).length);
 });
+
+test('an enormous config (10 000 mounts) plans completely, each mount traced to its config path', () => {
+  const big = mutate('default', (c) => {
+    for (let k = 0; k < 10_000; k++) c.mounts.push({ destination: `/m/${k}`, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', `size=${k + 1}k`] });
+  });
+  const p = plan(big);
+  const mounts = p.actions.filter((a) => a.op === 'mount' && a.target.startsWith('/m/'));
+  assert.equal(mounts.length, 10_000);
+  assert.deepEqual(mounts[9_999], { stage: 'init', op: 'mount', why: '/mounts/10006', source: 'tmpfs', target: '/m/9999', fstype: 'tmpfs', flags: ['nosuid'], data: 'size=10000k', create: 'dir' });
+  assert.match(digestOf(encodePlan(p)), /^sha256:/);
+});
