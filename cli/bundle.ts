@@ -15,13 +15,13 @@ export function readBundle(dirFlag: string | undefined): Bundle {
   const configPath = `${dir}/config.json`;
   let text: string;
   try {
-    if (!statSync(dir).isDirectory()) throw new PlancError('not-found', 'bundle is not a directory', { where: dir });
+    if (!statSync(dir).isDirectory()) throw new PlancError('not-found', 'bundle is not a directory', { file: dir });
     text = readFileSync(configPath, 'utf8');
   } catch (e) {
     if (e instanceof PlancError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PlancError('not-found', 'no such file or directory', { where: statExists(dir) ? configPath : dir });
-    throw new PlancError('system', (e as Error).message, { where: configPath });
+    if (code === 'ENOENT') throw new PlancError('not-found', 'no such file or directory', { file: statExists(dir) ? configPath : dir });
+    throw new PlancError('system', (e as Error).message, { file: configPath });
   }
   return { dir, configPath, config: parseJson(text, configPath) };
 }

@@ -19,4 +19,5 @@ export const planningFlags = {
   'no-pivot': { type: 'boolean', description: 'plan chroot instead of pivot_root' },
   run: { type: 'boolean', description: 'plan `run` (no wait for start, planc waits for the container) instead of `create`' },
   detach: { type: 'boolean', description: 'with --run: plan `run --detach`' },
+  host: { type: 'string', description: 'plan for another host: cgroup-v1, cgroup-v2, or a host profile file (JSON/YAML: cgroup, rootless); default: this host' },
 } as const satisfies Record<string, FlagSpec>;

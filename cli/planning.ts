@@ -1,8 +1,13 @@
 // Planning a bundle, the same way for every verb that does it: `plan`,
 // `explain`, `diff`, `create`/`run` (and their --dry-run).
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Plan } from '../schemas/generated/plan.js';
+import type { HostFacts } from '../schemas/generated/hostfacts.js';
+import validateHostFacts from '../schemas/generated/validate-hostfacts.js';
+import { PlancError } from '../schemas/error.js';
+import { defaultHostFacts } from '../planner/host-facts.js';
 import { planCreate, type PlanOptions } from '../planner/plan.js';
 import { decodePlan, encodePlan } from '../planner/encode.js';
 import { digest } from './digest.js';
@@ -29,6 +34,8 @@ export interface PlanningFlags {
   detach?: boolean;
   /** Plan as if the bundle lived here (diff: two versions of one bundle, wherever they are checked out). */
   bundleAs?: string;
+  /** Host facts from a profile instead of this machine (see hostProfile). */
+  host?: string;
   'systemd-cgroup'?: boolean;
 }
 
@@ -60,5 +67,39 @@ function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {
   const bundle = readBundle(flags.bundle);
   onConfig(bundle.configPath);
   const facts = gatherHostFacts({ id: flags.id, bundle: flags.bundleAs ?? bundle.dir, stateDir: stateDir(resolve(flags.root), flags.id), noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
-  return { bundle, facts };
+  return { bundle, facts: flags.host ? hostProfile(flags.host, facts) : facts };
+}
+
+/**
+ * A plan made on a laptop can be reviewed for a server: the host's cgroup layout and rootless
+ * mode come from a built-in profile or a file, checked against schemas/hostfacts.schema.json.
+ */
+function hostProfile(host: string, base: HostFacts): HostFacts {
+  const v1 = defaultHostFacts(base.containerId, base.bundle).cgroup;
+  const builtin: Record<string, Partial<HostFacts>> = {
+    this: {},
+    'cgroup-v1': { cgroup: v1, rootless: false },
+    'cgroup-v2': { cgroup: { version: 2, root: '/sys/fs/cgroup' }, rootless: false },
+  };
+  let profile = builtin[host];
+  const path = resolve(host);
+  if (!profile) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new PlancError('not-found', `no host profile ${JSON.stringify(host)}: not cgroup-v1, cgroup-v2, this, or a readable file (${(e as NodeJS.ErrnoException).code})`, { file: path });
+    }
+    try {
+      profile = (/\.ya?ml$/i.test(path) ? (createRequire(import.meta.url)('js-yaml') as { load(t: string): unknown }).load(text) : JSON.parse(text)) as Partial<HostFacts>;
+    } catch (e) {
+      throw new PlancError('invalid-argument', `host profile is not valid JSON/YAML: ${(e as Error).message.split('\n')[0]}`, { file: path });
+    }
+  }
+  const facts = { ...base, ...profile, containerId: base.containerId, bundle: base.bundle, stateDir: base.stateDir };
+  if (!validateHostFacts(facts)) {
+    const errs = (validateHostFacts.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => `${e.instancePath || '/'}: ${e.message}`);
+    throw new PlancError('invalid-argument', `host profile: ${errs.join('; ')}`, { file: path });
+  }
+  return facts;
 }

@@ -5,10 +5,7 @@ import { appendFileSync } from 'node:fs';
 import { isPlancError } from '../schemas/error.js';
 
 export function describeError(err: unknown, configPath?: string): string {
-  if (isPlancError(err)) {
-    const where = err.where?.startsWith('/') && configPath ? `${configPath}: ${err.where}` : err.where;
-    return where ? `${where}: ${err.message}` : err.message;
-  }
+  if (isPlancError(err)) return err.oneLine(configPath);
   const msg = err instanceof Error ? err.message : String(err);
   // Parser errors come as several lines with help hints: keep the facts, on one line.
   return msg.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help')).join(' ').replace(/\s+/g, ' ');

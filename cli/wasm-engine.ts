@@ -84,7 +84,7 @@ export function artifactPath(): string {
 export function toPlancError(errors: WasmError[]): PlancError {
   const [first, ...more] = errors;
   if (!first) return new PlancError('system', 'the WebAssembly planner failed without saying why');
-  return new PlancError(first.code, first.message, { where: first.where, details: [...first.details, ...more.map((e) => ({ where: e.where ?? '', message: e.message }))] });
+  return new PlancError(first.code, first.message, { where: first.where, file: first.file, details: [...first.details, ...more.map((e) => ({ where: e.where ?? '', message: e.message }))] });
 }
 
 // The artifact's path goes into messages, not `where`: a `where` starting with

@@ -17,7 +17,7 @@ export function parseJson(text: string, file = 'config.json'): Json {
     const before = text.slice(0, i);
     const line = before.split('\n').length;
     const col = i - before.lastIndexOf('\n');
-    throw new PlancError('invalid-config', `invalid JSON at line ${line} column ${col}: ${what}`, { where: file });
+    throw new PlancError('invalid-config', `invalid JSON at line ${line} column ${col}: ${what}`, { file });
   };
   const ws = () => {
     while (i < text.length) {

@@ -28,7 +28,7 @@ import { digestOf, encodePlan } from './encode.js';
 export const INTERFACE_VERSION = 1;
 
 export interface WasmPlanOptions extends PlanOptions {
-  /** Name used as `where` of JSON syntax errors in the config (default "config.json"). */
+  /** Name used as `file` of JSON syntax errors in the config (default "config.json"). */
   configFile?: string;
 }
 
@@ -43,6 +43,7 @@ export interface WasmError {
   code: ErrorCode;
   message: string;
   where?: string;
+  file?: string;
   details: ProblemDetail[];
 }
 
@@ -73,6 +74,7 @@ function toWasmError(e: unknown): WasmError {
   if (e instanceof PlancError) {
     const out: WasmError = { code: e.code, message: e.message, details: e.details };
     if (e.where !== undefined) out.where = e.where;
+    if (e.file !== undefined) out.file = e.file;
     return out;
   }
   // A planner bug or an engine limit (QuickJS's stack or memory): still an error record, never a crash.

@@ -20,24 +20,28 @@ export interface ProblemDetail {
 
 export class PlancError extends Error {
   readonly code: ErrorCode;
-  /** The config file or JSON pointer the error is about, when there is one. */
+  /** JSON pointer into config.json ("/process/args"), or another locator such as a container id. */
   readonly where?: string;
+  /** The file the error is about when it is not the bundle's config.json (a policy, a host profile). */
+  readonly file?: string;
   readonly errno?: number;
   /** Further problems of the same kind (schema validation reports all of them). */
   readonly details: ProblemDetail[];
 
-  constructor(code: ErrorCode, message: string, opts: { where?: string; errno?: number; details?: ProblemDetail[] } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { where?: string; file?: string; errno?: number; details?: ProblemDetail[] } = {}) {
     super(message);
     this.name = 'PlancError';
     this.code = code;
     this.where = opts.where;
+    this.file = opts.file;
     this.errno = opts.errno;
     this.details = opts.details ?? [];
   }
 
-  /** One line: "where: message" — what runc-driving engines read. */
-  oneLine(): string {
-    return this.where ? `${this.where}: ${this.message}` : this.message;
+  /** One line, "file: where: message" — what runc-driving engines read; a pointer without a file is into `configPath`. */
+  oneLine(configPath?: string): string {
+    const file = this.file ?? (this.where?.startsWith('/') ? configPath : undefined);
+    return [file, this.where, this.message].filter(Boolean).join(': ');
   }
 }
 

@@ -17,7 +17,7 @@ export default defineVerb({
   run(args, flags) {
     if (!flags.dir && !args.id) throw new PlancError('invalid-argument', 'give a container id or --dir');
     const dir = flags.dir ? resolve(flags.dir) : stateDir(resolve(flags.root), args.id!);
-    if (!exists(`${dir}/plan.msgpack`)) throw new PlancError('not-found', flags.dir ? 'no plan.msgpack in this directory' : 'container does not exist', { where: flags.dir ?? args.id });
+    if (!exists(`${dir}/plan.msgpack`)) throw new PlancError('not-found', flags.dir ? 'no plan.msgpack in this directory' : 'container does not exist', flags.dir ? { file: flags.dir } : { where: args.id });
     const bytes = readFileSync(`${dir}/plan.msgpack`);
     // The exec fifo exists until `start`: until then the init has applied everything up to the wait.
     const upTo = exists(`${dir}/exec.fifo`) ? 'created' : 'started';

@@ -17,7 +17,7 @@ function planOf(input: string, flags: { id: string; root: string; run?: boolean;
   try {
     isDir = statSync(path).isDirectory();
   } catch {
-    throw new PlancError('not-found', 'no such file or directory', { where: path });
+    throw new PlancError('not-found', 'no such file or directory', { file: path });
   }
   if (path.endsWith('.msgpack')) return decodePlan(readFileSync(path));
   if (!isDir) {

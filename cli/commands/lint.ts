@@ -15,19 +15,19 @@ async function readPolicy(file: string): Promise<Policy> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new PlancError('not-found', (e as Error).message, { where: path });
+    throw new PlancError('not-found', (e as Error).message, { file: path });
   }
   let value: unknown;
   try {
     value = /\.ya?ml$/i.test(path) ? (await import('js-yaml')).load(text) : JSON.parse(text);
   } catch (e) {
-    throw new PlancError('invalid-argument', `not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`, { where: path });
+    throw new PlancError('invalid-argument', `not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`, { file: path });
   }
   if (!validatePolicy(value)) {
     const all = validatePolicy.errors ?? [];
     // An unknown rule name fails twice (enum and propertyNames): report it once, by name.
     const errs = all.filter((e) => !(e.keyword === 'enum' && all.some((x) => x.keyword === 'propertyNames' && x.instancePath === e.instancePath))).map((e) => `${e.instancePath || '/'}: ${e.keyword === 'propertyNames' ? `unknown rule ${JSON.stringify(e.params.propertyName)}` : e.message}`);
-    throw new PlancError('invalid-argument', [...new Set(errs)].join('; '), { where: path });
+    throw new PlancError('invalid-argument', [...new Set(errs)].join('; '), { file: path });
   }
   return value;
 }

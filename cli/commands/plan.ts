@@ -2,14 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { defineVerb } from '../verb.js';
 import { planningFlags } from '../flags.js';
 import { planBundleWith } from '../planning.js';
-import { planJson } from '../../planner/encode.js';
+import { canonical, planJson } from '../../planner/encode.js';
 
 export default defineVerb({
   summary: 'print the plan of every privileged action creating the container would take',
   args: {},
   flags: {
     ...planningFlags,
-    format: { type: 'string', options: ['json', 'msgpack'], default: 'json', description: 'json (canonical, sorted keys) or the msgpack bytes the executor receives' },
+    format: { type: 'string', options: ['json', 'yaml', 'msgpack'], default: 'json', description: 'json or yaml (canonical: sorted keys), or the msgpack bytes the executor receives' },
     json: { type: 'boolean', description: 'same as --format json' },
     digest: { type: 'boolean', description: 'print only the plan digest (sha256 of the canonical msgpack)' },
     output: { type: 'string', char: 'o', description: 'write to this file instead of stdout' },
@@ -17,7 +17,14 @@ export default defineVerb({
   },
   async run(_args, flags, ctx) {
     const { plan, bytes, digest } = await planBundleWith(flags.engine, flags, ctx.setConfigPath);
-    const out: string | Uint8Array = flags.digest ? digest + '\n' : flags.format === 'msgpack' && !flags.json ? bytes : `{\n  "digest": ${JSON.stringify(digest)},\n  "plan": ${planJson(plan).replace(/\n/g, '\n  ')}\n}\n`;
+    const format = flags.json ? 'json' : flags.format;
+    let out: string | Uint8Array;
+    if (flags.digest) out = digest + '\n';
+    else if (format === 'msgpack') out = bytes;
+    else if (format === 'yaml') {
+      const yaml = (await import('js-yaml')) as unknown as { dump(v: unknown, o: object): string };
+      out = yaml.dump({ digest, plan: canonical(plan) }, { lineWidth: -1, noRefs: true });
+    } else out = `{\n  "digest": ${JSON.stringify(digest)},\n  "plan": ${planJson(plan).replace(/\n/g, '\n  ')}\n}\n`;
     if (flags.output) writeFileSync(flags.output, out);
     else process.stdout.write(out);
   },

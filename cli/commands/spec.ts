@@ -13,7 +13,7 @@ export default defineVerb({
   },
   run(_args, flags) {
     const path = `${resolve(flags.bundle ?? '.')}/config.json`;
-    if (existsSync(path)) throw new PlancError('exists', 'config.json exists; remove it first', { where: path });
+    if (existsSync(path)) throw new PlancError('exists', 'config.json exists; remove it first', { file: path });
     writeFileSync(path, JSON.stringify(defaultSpec(flags.rootless ?? false, process.getuid?.() ?? 0, process.getgid?.() ?? 0), null, '\t') + '\n');
   },
 });

@@ -225,7 +225,7 @@ test('schema errors are all reported, each with its path', () => {
 });
 
 test('JSON errors say line and column; big integers survive; __proto__ stays data', () => {
-  assert.throws(() => parseJson('{\n  "a": [1,\n  }', 'x/config.json'), (e: unknown) => e instanceof PlancError && /line 3 column 3/.test(e.message) && e.where === 'x/config.json');
+  assert.throws(() => parseJson('{\n  "a": [1,\n  }', 'x/config.json'), (e: unknown) => e instanceof PlancError && /line 3 column 3/.test(e.message) && e.file === 'x/config.json');
   const v = parseJson('{"big": 18446744073709551615, "small": 42, "neg": -9223372036854775808, "f": 1.5e3}') as Record<string, unknown>;
   assert.equal(v.big, 18446744073709551615n);
   assert.equal(v.small, 42);

@@ -54,11 +54,11 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type Outcome = { bytes: Uint8Array; digest: string } | { error: { code: string; message: string; where?: string; details: unknown[] } };
+type Outcome = { bytes: Uint8Array; digest: string } | { error: { code: string; message: string; where?: string; file?: string; details: unknown[] } };
 
 function errorOf(e: unknown): Outcome {
   assert.ok(e instanceof PlancError, `expected a PlancError, got ${(e as Error)?.stack ?? e}`);
-  return { error: { code: e.code, message: e.message, where: e.where, details: e.details } };
+  return { error: { code: e.code, message: e.message, where: e.where, file: e.file, details: e.details } };
 }
 
 function inNode(configText: string, facts: HostFacts, opts: PlanOptions = {}, file?: string): Outcome {
