@@ -19,6 +19,7 @@ export interface CreateFlags {
   'no-pivot'?: boolean;
   'systemd-cgroup'?: boolean;
   'dry-run'?: boolean;
+  'audit-log'?: string;
   debug?: boolean;
   log?: string;
   'log-format'?: string;
@@ -45,7 +46,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   claim(root, id);
   let created: Created | undefined;
   try {
-    created = await applyCreate(plan, bytes, digest, { root, preserveFds: flags['preserve-fds'], annotations: config.annotations });
+    created = await applyCreate(plan, bytes, digest, { root, preserveFds: flags['preserve-fds'], annotations: config.annotations, auditLog: flags['audit-log'] && resolve(flags['audit-log']) });
     if (flags['pid-file']) writePidFile(resolve(flags['pid-file']), created.record.pid);
     return created;
   } catch (e) {

@@ -11,6 +11,7 @@ export const createFlags = {
   'no-pivot': { type: 'boolean', description: 'use chroot instead of pivot_root (for ramdisk roots)' },
   'no-new-keyring': { type: 'boolean', description: 'accepted for runc compatibility: planc never creates a session keyring' },
   'dry-run': { type: 'boolean', description: 'plan and check everything, print what would be done, touch nothing' },
+  'audit-log': { type: 'string', description: "also append the container's audit records, tagged with its id and plan digest, to this file" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const planningFlags = {

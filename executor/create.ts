@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { Plan } from '../schemas/generated/plan.js';
 import { PlancError } from '../schemas/error.js';
+import { exportAudit } from './audit-log.js';
 import { destroy } from './lifecycle.js';
 import { procStat } from './proc.js';
 import { type ContainerRecord, saveRecord, stateDir, writeAtomic } from './state.js';
@@ -17,6 +18,8 @@ export interface CreateOptions {
   root: string;
   preserveFds: number;
   annotations?: Record<string, string>;
+  /** --audit-log FILE (absolute): also copy audit records there, tagged with the container. */
+  auditLog?: string;
 }
 
 interface Report {
@@ -111,8 +114,10 @@ export async function applyCreate(plan: Plan, bytes: Uint8Array, digest: string,
       planDigest: digest,
       cgroupPaths: plan.cgroupPaths,
       pidNamespace: plan.namespaces.some((ns) => ns.type === 'pid'),
+      ...(opts.auditLog ? { auditLog: opts.auditLog } : {}),
     };
     saveRecord(opts.root, rec);
+    exportAudit(opts.root, rec);
     return { record: rec, exited };
   }
 

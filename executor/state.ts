@@ -25,6 +25,9 @@ export interface ContainerRecord {
   cgroupPaths: string[];
   /** Did the container get its own pid namespace (then killing pid 1 kills them all)? */
   pidNamespace: boolean;
+  /** --audit-log: the operator's log the audit records are copied to, and how many were copied. */
+  auditLog?: string;
+  auditExported?: number;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;

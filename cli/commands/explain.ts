@@ -17,8 +17,12 @@ export default defineVerb({
     ...planningFlags,
     json: { type: 'boolean', description: 'machine-readable: actions with their effect and explanation' },
     flat: { type: 'boolean', description: 'one line per action in application order' },
+    serve: { type: 'boolean', description: 'plan nothing here: serve the explain page (paste a config.json, see errors, explain, warnings, diff) on 127.0.0.1 until Ctrl-C' },
+    port: { type: 'integer', description: 'port for --serve (0 picks a free one)', default: 8080, min: 0 },
   },
   run(_args, flags, ctx) {
+    // The server is imported only for --serve, so a plain explain loads none of it.
+    if (flags.serve) return import('../serve.js').then((m) => m.serveExplainPage({ port: flags.port }));
     const { plan, digest } = planBundle(flags, ctx.setConfigPath);
     if (flags.json) {
       const actions = plan.actions.map((a, index) => ({ index, stage: a.stage, op: a.op, effect: effectOf(a), why: a.why, text: explainAction(a) }));

@@ -1,6 +1,7 @@
 import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
 import { createContainer } from '../container.js';
+import { exportAfterStart, exportAudit } from '../../executor/audit-log.js';
 import { destroy } from '../../executor/lifecycle.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -11,7 +12,8 @@ export default defineVerb({
   flags: { ...createFlags, detach: { type: 'boolean', char: 'd', description: 'do not wait for the container' } },
   async run(args, flags, ctx) {
     const created = await createContainer(args.id, flags, flags.detach ? 'run-detached' : 'run', ctx.setConfigPath);
-    if (!created || flags.detach) return;
+    if (!created) return;
+    if (flags.detach) return exportAfterStart(flags.root, created.record);
     // The executor waits for the init and exits with its status; signals to planc are meant for the container.
     const { record, exited } = created;
     const forward = (sig: NodeJS.Signals) => {
@@ -24,6 +26,7 @@ export default defineVerb({
     for (const s of FORWARDED) process.on(s, forward);
     const code = await exited;
     for (const s of FORWARDED) process.off(s, forward);
+    exportAudit(flags.root, record);
     destroy(flags.root, args.id, record);
     process.exitCode = code ?? 1;
   },

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
+import { exportAfterStart } from '../../executor/audit-log.js';
 import { start } from '../../executor/lifecycle.js';
 import { loadRecord, lockContainer } from '../../executor/state.js';
 
@@ -13,5 +14,6 @@ export default defineVerb({
     const rec = loadRecord(root, args.id);
     lockContainer(root, args.id);
     start(root, rec);
+    exportAfterStart(root, rec);
   },
 });

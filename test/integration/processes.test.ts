@@ -52,3 +52,27 @@ test('planc audit verifies a created and then a started container, and fails on 
   pc.ok(['delete', '--force', id]);
   leftovers(pc.root, id, bundle);
 });
+
+test('--audit-log: one shared file gets every record of each container, tagged with its id and plan digest', { skip: NEEDS_ROOT }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'planc-auditlog-'));
+  try {
+    const log = join(dir, 'ops.jsonl');
+    const ran = pc.id(t, 'ran');
+    const made = pc.id(t, 'made');
+    pc.ok(['run', '--audit-log', log, '--bundle', pc.bundle(['/bin/true']), ran]);
+    const bundle = pc.bundle(['sleep', '100']);
+    pc.ok(['create', '--audit-log', log, '--bundle', bundle, made]);
+    const planned = JSON.parse(pc.ok(['plan', '--bundle', bundle, '--id', made, '--format', 'json']).stdout) as { digest: string; plan: { actions: unknown[] } };
+    pc.ok(['start', made]);
+    const recs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { container: string; planDigest: string; i: number; r: string });
+    const of = (id: string) => recs.filter((r) => r.container === id);
+    assert.deepEqual(of(made).map((r) => r.i), planned.plan.actions.map((_, i) => i), 'every action of the created-then-started container, once, in order');
+    assert.ok(of(made).every((r) => r.planDigest === planned.digest));
+    assert.ok(of(ran).length > 50 && of(ran).every((r) => r.r !== 'error'));
+    assert.equal(of(ran).length + of(made).length, recs.length, 'nothing untagged');
+    pc.ok(['delete', '--force', made]);
+    leftovers(pc.root, made, bundle);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
