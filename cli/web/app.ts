@@ -73,7 +73,7 @@ function hostFacts(): HostFacts {
 function problemsOf(e: unknown): Problem[] {
   if (e instanceof PlancError) {
     if (e.details.length > 0) return e.details.map((d) => ({ code: e.code, where: d.where, message: d.message }));
-    return [{ code: e.code, where: e.where ?? '', message: e.message }];
+    return [{ code: e.code, where: e.where ?? e.file ?? '', message: e.message }];
   }
   // Not a PlancError: a planner bug, not a config problem. Say so, and keep the stack for the console.
   console.error(e);
