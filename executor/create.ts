@@ -53,7 +53,14 @@ export async function applyCreate(plan: Plan, bytes: Uint8Array, digest: string,
   const child = spawn(EXECUTOR_PATH, [], {
     stdio: ['inherit', 'inherit', 'inherit', ...preserved, 'pipe', 'pipe', auditFd],
     // The executor gets no host environment: the container's comes from the plan.
-    env: { PLANC_PLAN_FD: String(3 + n), PLANC_REPORT_FD: String(4 + n), PLANC_AUDIT_FD: String(5 + n), PLANC_PRESERVE_FDS: String(n) },
+    env: {
+      PLANC_PLAN_FD: String(3 + n),
+      PLANC_REPORT_FD: String(4 + n),
+      PLANC_AUDIT_FD: String(5 + n),
+      PLANC_PRESERVE_FDS: String(n),
+      // fault injection for the tests (executor/native/main.c)
+      ...Object.fromEntries(['PLANC_TEST_FAIL_AT', 'PLANC_TEST_PAUSE_AT'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
+    },
   });
   closeSync(auditFd);
 

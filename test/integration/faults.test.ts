@@ -1,0 +1,55 @@
+// Fault injection: make the executor fail at each stage (host, clone, parent,
+// init) and interrupt a create half-way; every time planc must exit 1 with one
+// line naming the action and its config path, and leave nothing behind.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { leftovers, NEEDS_ROOT, Planc, sleep } from '../helpers/planc.js';
+
+const pc = new Planc();
+after(() => pc.cleanup());
+
+// op → the config path its failure must be reported against
+const FAULTS: [string, string][] = [
+  ['cgroup.create', '/linux/cgroupsPath'],
+  ['cgroup.write', '/linux/resources/devices/0'],
+  ['execfifo.create', 'runtime:start'],
+  ['clone', '/linux/namespaces'],
+  ['cgroup.join', '/linux/cgroupsPath'],
+  ['ns.unshare', '/linux/namespaces'],
+  ['mount', '/mounts/0'],
+  ['mknod', ''],
+  ['rootfs.pivot', '/root/path'],
+  ['mask', '/linux/maskedPaths/0'],
+  ['caps', '/process/capabilities'],
+  ['exec.check', '/process/args/0'],
+];
+
+for (const [op, where] of FAULTS) {
+  test(`a failure at ${op} is reported with its config path and undone`, { skip: NEEDS_ROOT }, (t) => {
+    const id = pc.id(t);
+    const bundle = pc.bundle(['sleep', '100']);
+    const r = pc.run(['create', '--bundle', bundle, id], { env: { ...process.env, PLANC_TEST_FAIL_AT: op } });
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, new RegExp(`${op.replace('.', '\\.')}: injected failure`));
+    if (where.startsWith('/')) assert.ok(lines[0]!.includes(`config.json: ${where}: `), lines[0]);
+    leftovers(pc.root, id, bundle);
+  });
+}
+
+test('a create interrupted by SIGTERM half-way through the init stage removes what it set up', { skip: NEEDS_ROOT }, async (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['sleep', '100']);
+  const { child, done, stderrFile } = pc.spawn(['create', '--bundle', bundle, id], { env: { ...process.env, PLANC_TEST_PAUSE_AT: 'rootfs.pivot' } });
+  // Wait until the init is paused inside its namespaces (its mounts exist, pivot_root not yet).
+  const audit = `${pc.root}/${id}/audit.jsonl`;
+  for (let k = 0; k < 250 && !(existsSync(audit) && readFileSync(audit, 'utf8').includes('"op":"mknod"')); k++) await sleep(20);
+  assert.ok(readFileSync(audit, 'utf8').includes('"op":"mknod"'), 'the init got as far as /dev');
+  child.kill('SIGTERM');
+  const r = await done;
+  assert.equal(r.code, 1, readFileSync(stderrFile, 'utf8'));
+  assert.match(r.stderr, /create interrupted by SIGTERM; everything it set up was removed/);
+  leftovers(pc.root, id, bundle);
+});
