@@ -34,7 +34,7 @@ for (const [op, where] of FAULTS) {
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0]!, new RegExp(`${op.replace('.', '\\.')}: injected failure`));
-    if (where.startsWith('/')) assert.ok(lines[0]!.includes(`config.json: ${where}: `), lines[0]);
+    if (where.startsWith("/")) assert.ok(lines[0]!.includes(`config.json: ${where}: `), lines[0]!);
     leftovers(pc.root, id, bundle);
   });
 }
