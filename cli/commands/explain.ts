@@ -17,6 +17,7 @@ export default defineVerb({
     ...planningFlags,
     json: { type: 'boolean', description: 'machine-readable: actions with their effect and explanation' },
     flat: { type: 'boolean', description: 'one line per action in application order' },
+    verbose: { type: 'boolean', char: 'v', description: 'also show each action exactly as the executor receives it' },
     serve: { type: 'boolean', description: 'plan nothing here: serve the explain page (paste a config.json, see errors, explain, warnings, diff) on 127.0.0.1 until Ctrl-C' },
     port: { type: 'integer', description: 'port for --serve (0 picks a free one)', default: 8080, min: 0 },
   },
@@ -36,7 +37,10 @@ export default defineVerb({
         out.push('', bold(`${s.stage}: ${s.title}`));
         for (const g of s.groups) {
           out.push(`  ${g.effect}`);
-          for (const l of g.lines) out.push(`    ${String(l.index).padStart(width)}  ${l.text}  ${dim(`← ${l.why}`)}`);
+          for (const l of g.lines) {
+            out.push(`    ${String(l.index).padStart(width)}  ${l.text}  ${dim(`← ${l.why}`)}`);
+            if (flags.verbose) out.push(dim(`    ${' '.repeat(width)}  ${JSON.stringify(plan.actions[l.index])}`));
+          }
         }
       }
       if (plan.warnings.length > 0) out.push('', bold(`warnings (${plan.warnings.length})`), ...plan.warnings.map((w) => `  ${warnColour('!')} ${w.message}  ${dim(`← ${w.why}`)}`));

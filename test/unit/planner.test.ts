@@ -368,3 +368,11 @@ test('an enormous config (10 000 mounts) plans completely, each mount traced to 
   assert.deepEqual(mounts[9_999], { stage: 'init', op: 'mount', why: '/mounts/10006', source: 'tmpfs', target: '/m/9999', fstype: 'tmpfs', flags: ['nosuid'], data: 'size=10000k', create: 'dir' });
   assert.match(digestOf(encodePlan(p)), /^sha256:/);
 });
+
+test('the hooks-and-seccomp fixture: valid OCI, refused until planc can plan them (never run without them)', () => {
+  const e = planError(fixture('unsupported/hooks-seccomp'));
+  assert.equal(e.code, 'unsupported');
+  assert.equal(e.oneLine('config.json'), 'config.json: /linux/seccomp: linux.seccomp is not supported by planc yet');
+  const noSeccomp = planError(mutate('unsupported/hooks-seccomp', (c) => delete c.linux.seccomp));
+  assert.equal(noSeccomp.oneLine('config.json'), 'config.json: /hooks: hooks is not supported by planc yet');
+});
