@@ -21,13 +21,7 @@ PLANC="node $PLANC_JS" # the copy's, after bench_snapshot
 tag=pc$$
 proot=$tmp/planc-root rroot=$tmp/runc-root
 
-cleanup() {
-  local rc=$?
-  bench_cleanup_root "$PLANC" "$proot"
-  bench_cleanup_root runc "$rroot"
-  exit "$(bench_finish "$tag" "$tmp" "$rc")"
-}
-trap cleanup EXIT
+trap bench_cleanup_all EXIT
 trap 'exit 130' INT TERM
 
 echo "bench: preparing bundles in $tmp" >&2

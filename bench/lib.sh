@@ -128,3 +128,13 @@ bench_rm_cgroups() {
   [ "$found" = 0 ] || sleep 0.5
   find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "$1-*" -exec rmdir {} \; 2>/dev/null || true
 }
+
+# The EXIT trap both scripts use: delete every container of ours in each runtime's
+# private root ($proot, $rroot, and $croot when $CRUN is set), then check nothing is left.
+bench_cleanup_all() {
+  local rc=$?
+  bench_cleanup_root "$PLANC" "$proot"
+  bench_cleanup_root runc "$rroot"
+  [ -n "${CRUN:-}" ] && bench_cleanup_root "$CRUN" "$croot"
+  exit "$(bench_finish "$tag" "$tmp" "$rc")"
+}

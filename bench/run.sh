@@ -17,14 +17,7 @@ tag=pb$$ # every container id (and so every cgroup) we make starts with this
 proot=$tmp/planc-root rroot=$tmp/runc-root croot=$tmp/crun-root
 CRUN=""
 
-cleanup() {
-  local rc=$?
-  bench_cleanup_root "$PLANC" "$proot"
-  bench_cleanup_root runc "$rroot"
-  [ -n "$CRUN" ] && bench_cleanup_root "$CRUN" "$croot"
-  exit "$(bench_finish "$tag" "$tmp" "$rc")"
-}
-trap cleanup EXIT
+trap bench_cleanup_all EXIT
 trap 'exit 130' INT TERM
 
 echo "bench: preparing bundles in $tmp" >&2
