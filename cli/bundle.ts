@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PlancError } from '../schemas/error.js';
 import { parseJson, type Json } from '../planner/json.js';
+import { exists } from '../executor/state.js';
 
 export interface Bundle {
   dir: string;
@@ -20,19 +21,10 @@ export function readBundle(dirFlag: string | undefined): Bundle {
   } catch (e) {
     if (e instanceof PlancError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PlancError('not-found', 'no such file or directory', { file: statExists(dir) ? configPath : dir });
+    if (code === 'ENOENT') throw new PlancError('not-found', 'no such file or directory', { file: exists(dir) ? configPath : dir });
     throw new PlancError('system', (e as Error).message, { file: configPath });
   }
   return { dir, configPath, config: parseJson(text, configPath) };
-}
-
-function statExists(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function checkRootfs(rootfs: string): void {

@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, writeSync, readdirSync, readFileSync, r
 import { unpack } from 'msgpackr';
 import type { Plan } from '../schemas/generated/plan.js';
 import { PlancError } from '../schemas/error.js';
+import { sleepMs } from './proc.js';
 
 export const DEFAULT_ROOT = '/run/planc';
 
@@ -125,7 +126,7 @@ export function lockContainer(root: string, id: string): void {
       continue;
     }
     if (waited > 10_000) throw new PlancError('bad-state', `container is locked by process ${holder}`, { where: id });
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    sleepMs(2);
   }
 }
 
