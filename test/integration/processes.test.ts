@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leftovers, NEEDS_ROOT, Planc, PLANC } from '../helpers/planc.js';
@@ -72,6 +72,28 @@ test('--audit-log: one shared file gets every record of each container, tagged w
     assert.equal(of(ran).length + of(made).length, recs.length, 'nothing untagged');
     pc.ok(['delete', '--force', made]);
     leftovers(pc.root, made, bundle);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--preserve-fds N passes the caller’s fds 3…3+N-1 to the container, and no others', { skip: NEEDS_ROOT }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'planc-fds-'));
+  try {
+    const kept = openSync(join(dir, 'kept'), 'w');
+    const dropped = openSync(join(dir, 'dropped'), 'w');
+    const id = pc.id(t);
+    // ls lists its own directory fd too: with 0–3 taken that is 4, so a leaked fd 4 would show as 5.
+    const bundle = pc.bundle(['sh', '-c', 'echo through-fd-3 >&3; ls /proc/self/fd >&3; echo leaked >&4 || true']);
+    const r = pc.run(['run', '--preserve-fds', '1', '--bundle', bundle, id], { extraFds: [kept, dropped] });
+    closeSync(kept);
+    closeSync(dropped);
+    assert.equal(r.code, 0, r.stderr);
+    const [first, ...fds] = readFileSync(join(dir, 'kept'), 'utf8').trim().split('\n');
+    assert.equal(first, 'through-fd-3');
+    assert.deepEqual(fds.map(Number), [0, 1, 2, 3, 4], 'stdio, the preserved fd, and ls’s own directory fd');
+    assert.equal(readFileSync(join(dir, 'dropped'), 'utf8'), '', 'fd 4 was not preserved');
+    leftovers(pc.root, id, bundle);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
