@@ -9,6 +9,7 @@ export const VERBS: Record<string, Loader> = {
   delete: () => import('./commands/delete.js') as Promise<{ default: Verb }>,
   diff: () => import('./commands/diff.js') as Promise<{ default: Verb }>,
   explain: () => import('./commands/explain.js') as Promise<{ default: Verb }>,
+  features: () => import('./commands/features.js') as Promise<{ default: Verb }>,
   kill: () => import('./commands/kill.js') as Promise<{ default: Verb }>,
   lint: () => import('./commands/lint.js') as Promise<{ default: Verb }>,
   list: () => import('./commands/list.js') as Promise<{ default: Verb }>,

@@ -10,7 +10,7 @@ import { clean, isAbsolute, join, pointer, under, within } from './paths.js';
 type Effect = { set: MountFlag } | { clear: MountFlag } | { propagation: Propagation } | { bind: boolean } | { ignore: true };
 
 // Option word → effect. Words not listed become filesystem data ("mode=755").
-const OPTIONS: Record<string, Effect> = {
+export const MOUNT_OPTIONS: Record<string, Effect> = {
   ro: { set: 'ro' }, rw: { clear: 'ro' },
   nosuid: { set: 'nosuid' }, suid: { clear: 'nosuid' },
   nodev: { set: 'nodev' }, dev: { clear: 'nodev' },
@@ -49,7 +49,7 @@ export function parseOptions(options: string[], why: string): ParsedOptions {
   let bind: ParsedOptions['bind'] = false;
   options.forEach((opt, k) => {
     if (NOT_YET.has(opt)) throw new PlancError('unsupported', `mount option ${JSON.stringify(opt)} is not supported yet`, { where: `${why}/options/${k}` });
-    const e = OPTIONS[opt];
+    const e = MOUNT_OPTIONS[opt];
     if (!e) data.push(opt);
     else if ('set' in e) flags.add(e.set);
     else if ('clear' in e) flags.delete(e.clear);

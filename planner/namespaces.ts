@@ -7,7 +7,8 @@ import { add, warn } from './context.js';
 import { pointer } from './paths.js';
 
 type Ns = Plan['namespaces'][number]['type'];
-const ALL: Ns[] = ['user', 'pid', 'network', 'mount', 'ipc', 'uts', 'cgroup', 'time'];
+// Every namespace type, in the order they are joined (user first: it owns the others).
+export const NAMESPACES: Ns[] = ['user', 'pid', 'network', 'mount', 'ipc', 'uts', 'cgroup', 'time'];
 
 export function readNamespaces(ctx: PlanContext): Plan['namespaces'] {
   const seen = new Set<string>();
@@ -20,7 +21,7 @@ export function readNamespaces(ctx: PlanContext): Plan['namespaces'] {
     if (!ns.path) ctx.newNs.add(ns.type);
   });
   if (!seen.has('mount')) throw new PlancError('invalid-config', 'a mount namespace is required (planc never mounts in the host namespace)', { where: '/linux/namespaces' });
-  for (const ns of ALL) {
+  for (const ns of NAMESPACES) {
     if (!seen.has(ns) && ns !== 'user' && ns !== 'time' && ns !== 'cgroup') {
       warn(ctx, 'host-namespace', '/linux/namespaces', `the container shares the host's ${ns} namespace`);
     }
@@ -34,7 +35,7 @@ export function readNamespaces(ctx: PlanContext): Plan['namespaces'] {
   }
   if (lin.timeOffsets && !ctx.newNs.has('time')) throw new PlancError('invalid-config', 'timeOffsets need a new time namespace', { where: '/linux/timeOffsets' });
   if (ctx.newNs.has('time')) throw new PlancError('unsupported', 'time namespaces are not supported yet', { where: '/linux/namespaces' });
-  return out.sort((a, b) => ALL.indexOf(a.type) - ALL.indexOf(b.type));
+  return out.sort((a, b) => NAMESPACES.indexOf(a.type) - NAMESPACES.indexOf(b.type));
 }
 
 /** Host stage: join existing namespaces (user first: it owns the others). */

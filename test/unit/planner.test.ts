@@ -376,3 +376,20 @@ test('the hooks-and-seccomp fixture: valid OCI, refused until planc can plan the
   const noSeccomp = planError(mutate('unsupported/hooks-seccomp', (c) => delete c.linux.seccomp));
   assert.equal(noSeccomp.oneLine('config.json'), 'config.json: /hooks: hooks is not supported by planc yet');
 });
+
+import { features } from '../../planner/features.js';
+import { parseOptions } from '../../planner/mounts.js';
+
+test('features says only what the planner accepts: every listed namespace and mount option plans', () => {
+  const f = features() as { mountOptions: string[]; linux: { namespaces: string[]; capabilities: string[] } };
+  for (const opt of f.mountOptions) assert.doesNotThrow(() => parseOptions([opt], '/mounts/0'), opt);
+  for (const ns of f.linux.namespaces) {
+    const p = plan(mutate('default', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== ns).concat([{ type: ns }]);
+      if (ns === 'user') Object.assign(c.linux, { uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] });
+    }));
+    assert.ok(p.namespaces.some((n) => n.type === ns), ns);
+  }
+  assert.ok(!f.linux.namespaces.includes('time'), 'time namespaces are refused, so not advertised');
+  assert.equal(f.linux.capabilities.length, 41);
+});
