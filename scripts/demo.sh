@@ -18,5 +18,13 @@ echo "== planc run (the container's own output) =="
 status=0
 $planc run --bundle "$bundle" "demo-$$" || status=$?
 echo "container exit status: $status"
-rm -rf "$bundle"
+echo
+echo "== planc create + start, then planc audit (the executor's log checked against the plan) =="
+root=$(mktemp -d /tmp/planc-demo-root.XXXXXX)
+$planc --root "$root" create --bundle "$bundle" "demo-audit-$$"
+$planc --root "$root" start "demo-audit-$$"
+sleep 0.3
+$planc --root "$root" audit "demo-audit-$$"
+$planc --root "$root" delete --force "demo-audit-$$"
+rm -rf "$bundle" "$root"
 exit "$status"
