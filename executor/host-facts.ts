@@ -9,7 +9,11 @@ interface CgroupLayout {
   v1Controllers?: { name: string; mountpoint: string }[];
 }
 
-/** Read the cgroup layout from /proc/self/mountinfo: v1 hierarchies if any are mounted, else v2. */
+/**
+ * Read the cgroup layout from /proc/self/mountinfo: v1 hierarchies if any are mounted, else v2.
+ * On a hybrid host, PLANC_CGROUP_V2=1 chooses the cgroup2 mount (e.g. /sys/fs/cgroup/unified)
+ * instead — the container then gets only the controllers that hierarchy has.
+ */
 export function cgroupLayout(): CgroupLayout {
   const v1: { name: string; mountpoint: string }[] = [];
   let v2: string | null = null;
@@ -23,6 +27,7 @@ export function cgroupLayout(): CgroupLayout {
     const name = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr').join(',');
     if (name && !v1.some((c) => c.name === name)) v1.push({ name, mountpoint });
   }
+  if (process.env.PLANC_CGROUP_V2 === '1' && v2 !== null) return { version: 2, root: v2 };
   if (v1.length > 0) {
     const first = v1[0]!.mountpoint;
     return { version: 1, root: first.slice(0, first.lastIndexOf('/')) || '/', v1Controllers: v1 };

@@ -76,6 +76,11 @@ export function gated(script: string): string[] {
   return ['sh', '-c', `until [ -e /${GATE} ]; do sleep 0.01; done; ${script}`];
 }
 
+/** Let a `gated()` container go on. */
+export function openGate(bundle: string): void {
+  writeFileSync(join(bundle, 'rootfs', GATE), '');
+}
+
 export interface Result {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -375,7 +380,7 @@ export class Planc {
       await waitFor(`the exec record in ${audit}`, () => existsSync(audit) && /"op":"exec"/.test(readFileSync(audit, 'utf8')), 10_000);
       verified = verifyAudit(this.root, id, { expect: 'started' });
     } finally {
-      writeFileSync(join(bundle, 'rootfs', GATE), '');
+      openGate(bundle);
     }
     const r = await p.done;
     return { ...r, audit: verified };
