@@ -98,3 +98,23 @@ test('--preserve-fds N passes the caller’s fds 3…3+N-1 to the container, and
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('after create exits, the container init is a child of the caller’s subreaper (as conmon and containerd-shim expect)', { skip: NEEDS_ROOT }, async (t) => {
+  const koffi = (await import('koffi')).default;
+  const libc = koffi.load('libc.so.6');
+  const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+  const waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
+  assert.equal(prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0), 0);
+  const id = pc.id(t);
+  const bundle = pc.bundle(['sleep', '100']);
+  const pidFile = join(pc.root, `${id}.pid`);
+  pc.ok(['create', '--pid-file', pidFile, '--bundle', bundle, id]);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  assert.equal(ppid, process.pid, 'no planc process is left between the caller and the container');
+  pc.ok(['start', id]);
+  pc.ok(['kill', id, 'KILL']);
+  waitpid(pid, [0], 0); // we are its parent now: reap it, as a shim would
+  pc.ok(['delete', id]);
+  leftovers(pc.root, id, bundle);
+});
