@@ -14,6 +14,7 @@ export const VERBS: Record<string, Loader> = {
   lint: () => import('./commands/lint.js') as Promise<{ default: Verb }>,
   list: () => import('./commands/list.js') as Promise<{ default: Verb }>,
   plan: () => import('./commands/plan.js') as Promise<{ default: Verb }>,
+  ps: () => import('./commands/ps.js') as Promise<{ default: Verb }>,
   run: () => import('./commands/run.js') as Promise<{ default: Verb }>,
   spec: () => import('./commands/spec.js') as Promise<{ default: Verb }>,
   start: () => import('./commands/start.js') as Promise<{ default: Verb }>,

@@ -66,6 +66,11 @@ export function start(root: string, rec: ContainerRecord): void {
   unlinkSync(fifo);
 }
 
+/** The host pids of the container's processes (its cgroup's members), sorted; none when stopped. */
+export function containerPids(rec: ContainerRecord): number[] {
+  return [...new Set(rec.cgroupPaths.flatMap(cgroupPids))].sort((a, b) => a - b);
+}
+
 /** Every process to signal: the init, and with --all (or no pid namespace) everything in its cgroup. */
 export function kill(rec: ContainerRecord, signal: number, all: boolean): void {
   const pids = new Set<number>([rec.pid]);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { leftovers, NEEDS_ROOT, Planc, PLANC } from '../helpers/planc.js';
+import { leftovers, NEEDS_ROOT, Planc, PLANC, waitFor } from '../helpers/planc.js';
 
 const pc = new Planc();
 after(() => pc.cleanup());
@@ -115,6 +115,24 @@ test('after create exits, the container init is a child of the caller’s subrea
   pc.ok(['start', id]);
   pc.ok(['kill', id, 'KILL']);
   waitpid(pid, [0], 0); // we are its parent now: reap it, as a shim would
+  pc.ok(['delete', id]);
+  leftovers(pc.root, id, bundle);
+});
+
+test('ps --format json lists the container’s host pids as containerd reads them, null once it is gone', { skip: NEEDS_ROOT }, async (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['sh', '-c', 'sleep 100 & sleep 100']);
+  const pidFile = join(pc.root, `${id}.pid`);
+  pc.ok(['run', '--detach', '--pid-file', pidFile, '--bundle', bundle, id]);
+  const init = Number(readFileSync(pidFile, 'utf8'));
+  const listed = await waitFor('two processes', () => {
+    const pids = JSON.parse(pc.ok(['ps', '--format', 'json', id]).stdout) as number[];
+    return pids.length === 2 ? pids : undefined;
+  });
+  assert.ok(listed.includes(init));
+  assert.match(pc.ok(['ps', id]).stdout, new RegExp(`^\\S+\\s+${init}\\s`, 'm'), 'the table shows ps -ef lines of its processes');
+  pc.ok(['kill', id, 'KILL']);
+  await waitFor('no processes', () => pc.ok(['ps', '--format', 'json', id]).stdout.trim() === 'null' || undefined);
   pc.ok(['delete', id]);
   leftovers(pc.root, id, bundle);
 });
