@@ -1,9 +1,8 @@
 // Reading a bundle: its config.json as exact JSON, with errors that say which file.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PlancError } from '../schemas/error.js';
 import { parseJson, type Json } from '../planner/json.js';
-import { exists } from '../executor/state.js';
 
 export interface Bundle {
   dir: string;
@@ -21,7 +20,7 @@ export function readBundle(dirFlag: string | undefined): Bundle {
   } catch (e) {
     if (e instanceof PlancError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PlancError('not-found', 'no such file or directory', { file: exists(dir) ? configPath : dir });
+    if (code === 'ENOENT') throw new PlancError('not-found', 'no such file or directory', { file: existsSync(dir) ? configPath : dir });
     throw new PlancError('system', (e as Error).message, { file: configPath });
   }
   return { dir, configPath, config: parseJson(text, configPath) };

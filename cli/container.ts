@@ -1,13 +1,23 @@
-// The part of `create` and `run` that is the same: bundle → plan → executor.
-import { writeFileSync, renameSync } from 'node:fs';
+// The part of `create` and `run` that is the same: bundle → plan → claimed,
+// locked state directory → executor → saved state. Any failure after the
+// claim tears down exactly what the executor reported making.
+import { closeSync, constants as C, writeSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { PlancError } from '../schemas/error.js';
 import { explainLines } from '../planner/explain.js';
-import { applyCreate, type Created } from '../executor/create.js';
-import { checkId, claim } from '../executor/state.js';
-import { destroy } from '../executor/lifecycle.js';
+import { executorError, runExecutor } from '../executor/spawn.js';
+import { ownedFromRecord } from './state/cgroups.js';
+import { checkId, ContainerDir, StateRoot } from './state/gate.js';
+import { type Remains, teardown } from './state/lifecycle.js';
+import { procStat } from './state/procfs.js';
+import { type ContainerRecord, FILES, type OwnedCgroup, saveRecord } from './state/store.js';
+import { exportAudit } from './state/audit-export.js';
+import { reapSync } from './libc.js';
 import { checkRootfs } from './bundle.js';
+import { openCallerLog, writeCallerFile } from './caller-files.js';
 import { planBundle } from './planning.js';
+import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 
 export interface CreateFlags {
@@ -25,13 +35,20 @@ export interface CreateFlags {
   'log-format'?: string;
 }
 
+export interface Created {
+  /** The container's state directory, still open and locked by this process. */
+  dir: ContainerDir;
+  record: ContainerRecord;
+  /** The container's exit status, for a foreground run (the executor waits and exits with it). */
+  exited: Promise<number | null>;
+}
+
 /**
  * Create a container; `onConfig` learns the config path early, for error messages.
  * With --dry-run: everything up to the executor, then print the plan's explanation instead.
  */
 export async function createContainer(id: string, flags: CreateFlags, mode: 'create' | 'run' | 'run-detached', onConfig: (path: string) => void): Promise<Created | null> {
   checkId(id);
-  const root = resolve(flags.root);
   const { plan, bytes, digest, config } = planBundle({ ...flags, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
   if (config.process?.terminal || flags['console-socket']) {
     throw new PlancError('unsupported', 'terminals (process.terminal, --console-socket) are not supported yet; set "terminal": false', { where: '/process/terminal' });
@@ -43,22 +60,49 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     process.stdout.write(`dry run: plan ${digest} for ${id}: ${plan.actions.length} actions, none applied\n${explainLines(plan).join('\n')}\n`);
     return null;
   }
-  claim(root, id);
-  let created: Created | undefined;
+  checkPreservedFds(flags['preserve-fds']);
+  // A log planc could not append to would fail the create after the container exists: check it first.
+  if (flags['audit-log']) closeSync(openCallerLog('--audit-log', flags['audit-log']));
+  const root = StateRoot.open(flags.root, { create: true })!;
+  const dir = ContainerDir.claim(root, id);
+  // What teardown may touch if anything below fails: grows as the executor reports.
+  const remains: Remains = { pid: 0, startTime: '', cgroups: [] };
   try {
-    created = await applyCreate(plan, bytes, digest, { root, preserveFds: flags['preserve-fds'], annotations: config.annotations, auditLog: flags['audit-log'] && resolve(flags['audit-log']) });
-    if (flags['pid-file']) writePidFile(resolve(flags['pid-file']), created.record.pid);
-    return created;
+    dir.write(FILES.plan, bytes);
+    const auditFd = dir.openFile(FILES.audit, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600);
+    let run;
+    try {
+      writeSync(auditFd, JSON.stringify({ planDigest: digest, containerId: plan.containerId, actions: plan.actions.length }) + '\n');
+      run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd });
+    } finally {
+      closeSync(auditFd);
+    }
+    remains.pid = run.pid;
+    remains.startTime = procStat(run.pid)?.startTime ?? '';
+    remains.cgroups = run.reports.map((r) => ownedFromRecord(plan, r)).filter((c): c is OwnedCgroup => c !== null);
+    if (!run.ready || run.code !== 0 || run.interrupted) throw executorError(plan, run);
+    const record: ContainerRecord = {
+      ociVersion: plan.ociVersion,
+      id,
+      pid: run.pid,
+      startTime: remains.startTime,
+      bundle: plan.bundle,
+      rootfs: plan.rootfs,
+      created: new Date().toISOString(),
+      owner: userInfo().username,
+      ...(config.annotations && Object.keys(config.annotations).length > 0 ? { annotations: config.annotations } : {}),
+      planDigest: digest,
+      cgroups: remains.cgroups,
+      pidNamespace: plan.namespaces.some((ns) => ns.type === 'pid'),
+      ...(flags['audit-log'] ? { auditLog: resolve(flags['audit-log']) } : {}),
+    };
+    saveRecord(dir, record);
+    exportAudit(dir, record);
+    if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
+    return { dir, record, exited: run.exited };
   } catch (e) {
-    // applyCreate undoes its own failures; this also covers a failure after it (the pid file).
-    destroy(root, id, created?.record ?? { pid: 0, startTime: '', cgroupPaths: plan.cgroupPaths });
+    // The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed create.
+    teardown(dir, remains, reapSync);
     throw e;
   }
-}
-
-/** containerd rejects a pid file with a trailing newline; write it whole or not at all. */
-function writePidFile(path: string, pid: number): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, path);
 }

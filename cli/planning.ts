@@ -11,8 +11,8 @@ import { defaultHostFacts } from '../planner/host-facts.js';
 import { planCreate, type PlanOptions } from '../planner/plan.js';
 import { decodePlan, encodePlan } from '../planner/encode.js';
 import { digest } from './digest.js';
-import { gatherHostFacts } from '../executor/host-facts.js';
-import { stateDir } from '../executor/state.js';
+import { gatherHostFacts } from './host-facts.js';
+import { checkId } from './state/gate.js';
 import { readBundle } from './bundle.js';
 
 export interface Planned {
@@ -64,9 +64,10 @@ function planOptions(flags: PlanningFlags): PlanOptions {
 }
 
 function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {
+  checkId(flags.id); // the same gate as every verb that names a container, before the bundle is read
   const bundle = readBundle(flags.bundle);
   onConfig(bundle.configPath);
-  const facts = gatherHostFacts({ id: flags.id, bundle: flags.bundleAs ?? bundle.dir, stateDir: stateDir(resolve(flags.root), flags.id), noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
+  const facts = gatherHostFacts({ id: flags.id, bundle: flags.bundleAs ?? bundle.dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
   return { bundle, facts: flags.host ? hostProfile(flags.host, facts) : facts };
 }
 

@@ -1,8 +1,8 @@
 // The one way an error leaves planc: one line on stderr, one record in --log
 // (text or JSON, as runc writes them: containerd reads the last error line,
 // podman the whole file), exit status 1.
-import { appendFileSync } from 'node:fs';
 import { isPlancError } from '../schemas/error.js';
+import { appendCallerLog } from './caller-files.js';
 
 export function describeError(err: unknown, configPath?: string): string {
   if (isPlancError(err)) return err.oneLine(configPath);
@@ -28,7 +28,7 @@ function writeLog(level: 'error' | 'debug', msg: string, log: { file?: string; f
   const time = new Date().toISOString();
   const rec = log.format === 'json' ? JSON.stringify({ level, msg, time }) : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
   try {
-    appendFileSync(log.file, rec + '\n');
+    appendCallerLog('--log', log.file, rec + '\n');
   } catch {
     // errors are on stderr already; a debug record is not worth failing for
   }

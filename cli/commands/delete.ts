@@ -1,30 +1,40 @@
-import { resolve } from 'node:path';
-import { PlancError } from '../../schemas/error.js';
+import { isPlancError, PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
-import { destroy, statusOf } from '../../executor/lifecycle.js';
-import { exists, loadRecord, lockContainer, plannedCgroups, stateDir } from '../../executor/state.js';
+import { remainsOfCrashedCreate, statusOf, teardown } from '../state/lifecycle.js';
+import { type ContainerDir, checkId } from '../state/gate.js';
+import { openContainer, readRecord } from '../state/store.js';
+
+/** The container's directory, locked; null for --force on a container that does not exist (runc exits 0 then). */
+function lockedDir(root: string, id: string, force: boolean): ContainerDir | null {
+  try {
+    const dir = openContainer(root, id);
+    dir.lock();
+    return dir;
+  } catch (e) {
+    if (force && isPlancError(e) && e.code === 'not-found') return null;
+    throw e;
+  }
+}
 
 export default defineVerb({
   summary: 'delete a container: stop what is left, remove its cgroups and state',
   args: idArg,
   flags: { force: { type: 'boolean', char: 'f', description: 'kill a running container first; an unknown id is not an error' } },
-  async run(args, flags) {
-    const root = resolve(flags.root);
-    if (flags.force && !exists(stateDir(root, args.id))) return;
-    let rec;
-    try {
-      rec = loadRecord(root, args.id);
-    } catch (e) {
-      // A state dir without a record is a create that crashed: --force cleans up what its plan made.
-      if (flags.force) return destroy(root, args.id, { pid: 0, startTime: '', cgroupPaths: plannedCgroups(root, args.id) });
-      throw e;
+  run(args, flags) {
+    checkId(args.id); // an invalid id is an error even with --force: it names nothing planc could have made
+    const dir = lockedDir(flags.root, args.id, flags.force ?? false);
+    if (!dir) return;
+    const rec = readRecord(dir);
+    if (!rec) {
+      // No record under the lock: a create that crashed. Clean up what its executor recorded making.
+      if (!flags.force) throw new PlancError('bad-state', 'container was never fully created; delete --force removes what it left', { where: args.id });
+      return teardown(dir, remainsOfCrashedCreate(dir));
     }
-    lockContainer(root, args.id);
-    const status = statusOf(root, rec);
+    const status = statusOf(dir, rec);
     if (!flags.force && (status === 'running' || status === 'paused')) {
       throw new PlancError('bad-state', `cannot delete container ${args.id} that is not stopped: ${status}`);
     }
-    destroy(root, args.id, rec);
+    teardown(dir, rec);
   },
 });

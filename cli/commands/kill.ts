@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
 import { PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
-import { kill, statusOf } from '../../executor/lifecycle.js';
-import { signalNumber } from '../../executor/proc.js';
-import { loadRecord } from '../../executor/state.js';
+import { kill, statusOf } from '../state/lifecycle.js';
+import { signalNumber } from '../state/procfs.js';
+import { checkId } from '../state/gate.js';
+import { loadRecord, openContainer } from '../state/store.js';
 
 export default defineVerb({
   summary: 'send a signal (default TERM) to the container init',
@@ -13,10 +13,11 @@ export default defineVerb({
   },
   flags: { all: { type: 'boolean', char: 'a', description: 'signal every process in the container' } },
   run(args, flags) {
-    const root = resolve(flags.root);
+    checkId(args.id);
     const sig = signalNumber(args.signal);
-    const rec = loadRecord(root, args.id);
-    if (statusOf(root, rec) === 'stopped') throw new PlancError('bad-state', 'container not running', { where: args.id });
+    const dir = openContainer(flags.root, args.id);
+    const rec = loadRecord(dir);
+    if (statusOf(dir, rec) === 'stopped') throw new PlancError('bad-state', 'container not running', { where: args.id });
     kill(rec, sig, flags.all ?? false);
   },
 });

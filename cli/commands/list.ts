@@ -1,7 +1,7 @@
-import { resolve } from 'node:path';
 import { defineVerb } from '../verb.js';
-import { ociState } from '../../executor/lifecycle.js';
-import { listIds, loadRecord } from '../../executor/state.js';
+import { ociState } from '../state/lifecycle.js';
+import { ContainerDir } from '../state/gate.js';
+import { openRoot, readRecord } from '../state/store.js';
 
 export default defineVerb({
   summary: 'list containers',
@@ -11,12 +11,18 @@ export default defineVerb({
     quiet: { type: 'boolean', char: 'q', description: 'print only container ids' },
   },
   run(_args, flags) {
-    const root = resolve(flags.root);
-    const states = listIds(root).flatMap((id) => {
+    const root = openRoot(flags.root);
+    const states = (root?.ids() ?? []).flatMap((id) => {
       try {
-        return [ociState(root, loadRecord(root, id))];
+        const dir = ContainerDir.open(root!, id);
+        try {
+          const rec = readRecord(dir);
+          return rec ? [ociState(dir, rec)] : [];
+        } finally {
+          dir.close();
+        }
       } catch {
-        return []; // a container being created or deleted right now
+        return []; // being created or deleted right now, or a directory planc does not trust
       }
     });
     if (flags.quiet) return void process.stdout.write(states.map((s) => `${s.id}\n`).join(''));

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import { defineVerb } from '../verb.js';
 import { planningFlags } from '../flags.js';
 import { planBundleWith } from '../planning.js';
+import { writeCallerFile } from '../caller-files.js';
 import { canonical, planJson } from '../../planner/encode.js';
 
 export default defineVerb({
@@ -25,7 +25,7 @@ export default defineVerb({
       const yaml = (await import('js-yaml')) as unknown as { dump(v: unknown, o: object): string };
       out = yaml.dump({ digest, plan: canonical(plan) }, { lineWidth: -1, noRefs: true });
     } else out = `{\n  "digest": ${JSON.stringify(digest)},\n  "plan": ${planJson(plan).replace(/\n/g, '\n  ')}\n}\n`;
-    if (flags.output) writeFileSync(flags.output, out);
+    if (flags.output) writeCallerFile('--output', flags.output, out);
     else process.stdout.write(out);
   },
 });

@@ -1,16 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
-import { containerPids } from '../../executor/lifecycle.js';
-import { loadRecord } from '../../executor/state.js';
+import { containerPids } from '../state/lifecycle.js';
+import { loadRecord, openContainer } from '../state/store.js';
 
 export default defineVerb({
   summary: 'list the processes running in a container (json: their host pids)',
   args: idArg,
   flags: { format: { type: 'string', char: 'f', options: ['table', 'json'], default: 'table', description: 'table (ps -ef lines) or json (an array of pids)' } },
   run(args, flags) {
-    const pids = containerPids(loadRecord(resolve(flags.root), args.id));
+    const pids = containerPids(loadRecord(openContainer(flags.root, args.id)));
     // containerd's shim parses one JSON line; runc prints null for none, and so do we.
     if (flags.format === 'json') return void process.stdout.write(JSON.stringify(pids.length ? pids : null) + '\n');
     const ps = spawnSync('ps', ['-ef'], { encoding: 'utf8' });

@@ -1,8 +1,9 @@
+import { isPlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
 import { createContainer } from '../container.js';
-import { exportAfterStart, exportAudit } from '../../executor/audit-log.js';
-import { destroy } from '../../executor/lifecycle.js';
+import { exportAfterStart, exportAudit } from '../state/audit-export.js';
+import { teardown } from '../state/lifecycle.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -13,9 +14,11 @@ export default defineVerb({
   async run(args, flags, ctx) {
     const created = await createContainer(args.id, flags, flags.detach ? 'run-detached' : 'run', ctx.setConfigPath);
     if (!created) return;
-    if (flags.detach) return exportAfterStart(flags.root, created.record);
+    const { dir, record, exited } = created;
+    if (flags.detach) return exportAfterStart(dir, record);
+    // While it runs, other verbs (state, kill, delete --force) may act on it.
+    dir.unlock();
     // The executor waits for the init and exits with its status; signals to planc are meant for the container.
-    const { record, exited } = created;
     const forward = (sig: NodeJS.Signals) => {
       try {
         process.kill(record.pid, sig);
@@ -26,8 +29,14 @@ export default defineVerb({
     for (const s of FORWARDED) process.on(s, forward);
     const code = await exited;
     for (const s of FORWARDED) process.off(s, forward);
-    exportAudit(flags.root, record);
-    destroy(flags.root, args.id, record);
     process.exitCode = code ?? 1;
+    try {
+      dir.lock();
+    } catch (e) {
+      if (isPlancError(e) && e.code === 'not-found') return; // deleted meanwhile (delete --force)
+      throw e;
+    }
+    exportAudit(dir, record);
+    teardown(dir, record);
   },
 });

@@ -1,8 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { defaultSpec } from '../default-spec.js';
+import { writeCallerFile } from '../caller-files.js';
 
 export default defineVerb({
   summary: 'write a default config.json into the bundle',
@@ -13,7 +12,8 @@ export default defineVerb({
   },
   run(_args, flags) {
     const path = `${resolve(flags.bundle ?? '.')}/config.json`;
-    if (existsSync(path)) throw new PlancError('exists', 'config.json exists; remove it first', { file: path });
-    writeFileSync(path, JSON.stringify(defaultSpec(flags.rootless ?? false, process.getuid?.() ?? 0, process.getgid?.() ?? 0), null, '\t') + '\n');
+    const spec = defaultSpec(flags.rootless ?? false, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    // Never replaces a config.json, whatever sits at that name (a symlink included).
+    writeCallerFile('spec: config', path, JSON.stringify(spec, null, '\t') + '\n', { exclusive: true });
   },
 });

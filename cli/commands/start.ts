@@ -1,19 +1,18 @@
-import { resolve } from 'node:path';
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
-import { exportAfterStart } from '../../executor/audit-log.js';
-import { start } from '../../executor/lifecycle.js';
-import { loadRecord, lockContainer } from '../../executor/state.js';
+import { exportAfterStart } from '../state/audit-export.js';
+import { start } from '../state/lifecycle.js';
+import { loadRecord, openContainer } from '../state/store.js';
 
 export default defineVerb({
   summary: 'start a created container: run its process',
   args: idArg,
   flags: {},
-  async run(args, flags) {
-    const root = resolve(flags.root);
-    const rec = loadRecord(root, args.id);
-    lockContainer(root, args.id);
-    start(root, rec);
-    exportAfterStart(root, rec);
+  run(args, flags) {
+    const dir = openContainer(flags.root, args.id);
+    dir.lock(); // before reading: the record read is the one acted on
+    const rec = loadRecord(dir);
+    start(dir, rec);
+    exportAfterStart(dir, rec);
   },
 });

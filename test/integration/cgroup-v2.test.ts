@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { cgroupLayout } from '../../executor/host-facts.js';
+import { cgroupLayout } from '../../cli/host-facts.js';
 import { gated, leftovers, NEEDS_ROOT, openGate, Planc, waitFor } from '../helpers/planc.js';
 
 const pc = new Planc();

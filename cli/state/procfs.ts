@@ -1,7 +1,7 @@
-// Reading processes and cgroups from /proc and cgroupfs: how planc tells a
-// live container from a stopped one, and finds every process it must signal.
-import { readFileSync, rmdirSync } from 'node:fs';
-import { PlancError } from '../schemas/error.js';
+// Reading processes from /proc: how planc tells a live container init from a
+// stopped one (or from another process that reused its pid), signal names.
+import { readFileSync } from 'node:fs';
+import { PlancError } from '../../schemas/error.js';
 
 export interface ProcStat {
   state: string;
@@ -27,14 +27,6 @@ export function alive(pid: number, startTime: string): boolean {
   return st !== null && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X';
 }
 
-export function cgroupPids(dir: string): number[] {
-  try {
-    return readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
 export function signalNumber(sig: string): number {
   const raw = sig.trim().toUpperCase();
   if (/^[0-9]+$/.test(raw)) {
@@ -57,24 +49,4 @@ const SIGNALS = {
 
 export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Remove cgroup directories; a cgroup whose last process just exited can be busy for a moment. */
-export function removeCgroups(dirs: string[]): void {
-  for (const dir of dirs) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        rmdirSync(dir);
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') break;
-        if (code === 'EBUSY' && attempt < 1000) {
-          sleepMs(1);
-          continue;
-        }
-        throw new PlancError('system', `remove cgroup ${dir}: ${(e as Error).message}`);
-      }
-    }
-  }
 }

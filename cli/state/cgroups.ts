@@ -1,0 +1,66 @@
+// Which cgroups belong to a container, checked against cgroupfs each time
+// planc is about to act on them. The executor reports, for every cgroup it
+// creates, the directory's inode and whether it made it or joined an empty
+// one that existed (executor/PROTOCOL.md); teardown and kill act only on
+// directories that are still exactly those, so a stale, edited or planted
+// record cannot point them at another cgroup.
+import { lstatSync, readFileSync, statfsSync } from 'node:fs';
+import type { Plan } from '../../schemas/generated/plan.js';
+import type { OwnedCgroup } from '../../schemas/generated/record.js';
+
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** An executor record (report line or audit.jsonl line) of a cgroup.create. */
+interface CgroupRecord {
+  i?: unknown;
+  op?: unknown;
+  r?: unknown;
+  ino?: unknown;
+  made?: unknown;
+}
+
+/** The cgroup a cgroup.create record stands for, if it is well-formed and matches the plan. */
+export function ownedFromRecord(plan: Plan, rec: CgroupRecord): OwnedCgroup | null {
+  if (rec.op !== 'cgroup.create' || rec.r !== 'ok' || typeof rec.i !== 'number') return null;
+  const action = plan.actions[rec.i];
+  if (action?.op !== 'cgroup.create' || !Number.isSafeInteger(rec.ino) || (rec.ino as number) < 1 || typeof rec.made !== 'boolean') return null;
+  return { path: action.path, ino: rec.ino as number, made: rec.made };
+}
+
+/** The cgroups an audit log says the executor made or joined (a create that never finished leaves only these). */
+export function ownedFromAudit(plan: Plan, auditText: string): OwnedCgroup[] {
+  const out: OwnedCgroup[] = [];
+  for (const line of auditText.split('\n')) {
+    if (!line.includes('"cgroup.create"')) continue;
+    try {
+      const c = ownedFromRecord(plan, JSON.parse(line) as CgroupRecord);
+      if (c && !out.some((o) => o.path === c.path)) out.push(c);
+    } catch {
+      // a line cut short by a crash: it recorded nothing usable
+    }
+  }
+  return out;
+}
+
+/** Is this still the cgroup the executor reported: a clean absolute path, a directory on cgroupfs, the same inode? */
+export function stillOwned(c: OwnedCgroup): boolean {
+  if (!c.path.startsWith('/') || c.path.split('/').some((p) => p === '.' || p === '..')) return false;
+  try {
+    const st = lstatSync(c.path);
+    if (!st.isDirectory() || st.ino !== c.ino) return false;
+    const type = statfsSync(c.path).type;
+    return type === CGROUP_SUPER_MAGIC || type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/** The pids in a cgroup (its cgroup.procs); none when it is gone. */
+export function cgroupPids(dir: string): number[] {
+  try {
+    return readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number).filter((p) => Number.isSafeInteger(p) && p > 0);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,77 @@
+// The files of a container's state directory and how they are read back:
+// state.json (the record, schema-checked), plan.msgpack (the exact plan
+// bytes, schema-checked when teardown needs them), audit.jsonl (the
+// executor's records) and exec.fifo. Everything goes through a ContainerDir
+// (gate.ts), so every name is resolved inside the directory planc checked.
+import type { ContainerRecord, OwnedCgroup } from '../../schemas/generated/record.js';
+import type { Plan } from '../../schemas/generated/plan.js';
+import validateRecord from '../../schemas/generated/validate-record.js';
+import validatePlan from '../../schemas/generated/validate-plan.js';
+import { PlancError } from '../../schemas/error.js';
+import { decodePlan } from '../../planner/encode.js';
+import { checkId, ContainerDir, StateRoot } from './gate.js';
+
+export type { ContainerRecord, OwnedCgroup };
+
+export const FILES = { record: 'state.json', plan: 'plan.msgpack', audit: 'audit.jsonl', fifo: 'exec.fifo' } as const;
+
+/** --root for a verb that reads or changes existing containers; null when the root does not exist. */
+export function openRoot(flag: string): StateRoot | null {
+  return StateRoot.open(flag, { create: false });
+}
+
+export function saveRecord(dir: ContainerDir, rec: ContainerRecord): void {
+  dir.write(FILES.record, JSON.stringify(rec));
+}
+
+/** The record, or null when there is none (a create that has not finished, or crashed). */
+export function readRecord(dir: ContainerDir): ContainerRecord | null {
+  const bytes = dir.read(FILES.record, 1 << 20);
+  if (bytes === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new PlancError('bad-state', `${dir.path}/${FILES.record} is not valid JSON (${(e as Error).message}); left alone`);
+  }
+  if (!validateRecord(value) || value.id !== dir.id) {
+    const why = validateRecord.errors?.[0] ? `${validateRecord.errors[0].instancePath || '/'} ${validateRecord.errors[0].message}` : `it names container ${JSON.stringify((value as { id?: unknown }).id)}`;
+    throw new PlancError('bad-state', `${dir.path}/${FILES.record} is not a state planc wrote (${why}); left alone`);
+  }
+  return value;
+}
+
+/** The record of a container that must exist (state, start, kill, ps): not-found when it is still being created. */
+export function loadRecord(dir: ContainerDir): ContainerRecord {
+  const rec = readRecord(dir);
+  if (!rec) throw new PlancError('not-found', 'container does not exist', { where: dir.id });
+  return rec;
+}
+
+/** The stored plan, checked against the plan schema, or null when there is none. */
+export function readPlan(dir: ContainerDir): Plan | null {
+  const bytes = dir.read(FILES.plan);
+  if (bytes === null) return null;
+  let plan: unknown;
+  try {
+    plan = decodePlan(bytes);
+  } catch (e) {
+    throw new PlancError('bad-state', `${dir.path}/${FILES.plan} does not decode (${(e as Error).message}); left alone`);
+  }
+  if (!validatePlan(plan) || plan.containerId !== dir.id) {
+    throw new PlancError('bad-state', `${dir.path}/${FILES.plan} is not a plan for ${dir.id}; left alone`);
+  }
+  return plan;
+}
+
+/**
+ * The gate for a verb that names an existing container: the id is checked
+ * before anything on disk is touched, then --root and the container's
+ * directory are opened and checked.
+ */
+export function openContainer(rootFlag: string, id: string): ContainerDir {
+  checkId(id);
+  const root = openRoot(rootFlag);
+  if (!root) throw new PlancError('not-found', 'container does not exist', { where: id });
+  return ContainerDir.open(root, id);
+}

@@ -1,0 +1,114 @@
+// Running the native executor (planc-exec): hand it the plan over a pipe,
+// read its report lines, and say how it went. What to do with the outcome
+// (save the state, or tear down) is the caller's: this module only speaks
+// the protocol of PROTOCOL.md.
+import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import type { Plan } from '../schemas/generated/plan.js';
+import { PlancError } from '../schemas/error.js';
+
+export const EXECUTOR_PATH = new URL('../build/planc-exec', import.meta.url).pathname;
+
+/** One report line (PROTOCOL.md). */
+export interface Report {
+  i?: number;
+  op?: string;
+  r?: 'ok' | 'skipped' | 'error';
+  errno?: number;
+  msg?: string;
+  pid?: number;
+  ready?: number;
+  ino?: number;
+  made?: boolean;
+}
+
+export interface ExecutorRun {
+  /** The init's pid once cloned, else 0. */
+  pid: number;
+  /** The init reached the exec fifo (create) or its exec (run). */
+  ready: boolean;
+  /** Every action report, in the order received. */
+  reports: Report[];
+  /** The first failed action, if any. */
+  failure: Report | null;
+  /** A signal that interrupted planc while the executor ran. */
+  interrupted: NodeJS.Signals | null;
+  /** The executor's exit status so far: 0 once a foreground executor is ready (it then waits for the container). */
+  code: number | null;
+  /** The container's exit status, for a foreground run (the executor waits and exits with it). */
+  exited: Promise<number | null>;
+}
+
+export interface SpawnOptions {
+  /** --preserve-fds N: fds 3 … 3+N-1 of planc go to the container (already checked to be the caller's). */
+  preserveFds: number;
+  /** Where the executor writes its audit records (an open fd of audit.jsonl). */
+  auditFd: number;
+}
+
+export async function runExecutor(plan: Plan, bytes: Uint8Array, opts: SpawnOptions): Promise<ExecutorRun> {
+  const n = opts.preserveFds;
+  const preserved = Array.from({ length: n }, (_, k) => 3 + k);
+  const child = spawn(EXECUTOR_PATH, [], {
+    stdio: ['inherit', 'inherit', 'inherit', ...preserved, 'pipe', 'pipe', opts.auditFd],
+    // The executor gets no host environment: the container's comes from the plan.
+    env: {
+      PLANC_PLAN_FD: String(3 + n),
+      PLANC_REPORT_FD: String(4 + n),
+      PLANC_AUDIT_FD: String(5 + n),
+      PLANC_PRESERVE_FDS: String(n),
+    },
+  });
+
+  const run: ExecutorRun = { pid: 0, ready: false, reports: [], failure: null, interrupted: null, code: null, exited: Promise.resolve(null) };
+  const onSignal = (sig: NodeJS.Signals) => {
+    run.interrupted = sig;
+    child.kill('SIGKILL');
+    if (run.pid > 0) process.kill(run.pid, 'SIGKILL');
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+
+  const reports = child.stdio[4 + n] as Readable;
+  run.exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : null))));
+  const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
+  const planPipe = child.stdio[3 + n] as Writable;
+  planPipe.on('error', () => {}); // an executor that died early is reported through its exit, not EPIPE
+  planPipe.end(bytes);
+
+  let buffered = '';
+  reports.setEncoding('utf8');
+  for await (const chunk of reports as AsyncIterable<string>) {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (!line) continue;
+      const rep = JSON.parse(line) as Report;
+      if (rep.pid) run.pid = rep.pid;
+      if (rep.ready) run.ready = true;
+      if (rep.i !== undefined) run.reports.push(rep);
+      if (rep.r === 'error' && !run.failure) run.failure = rep;
+    }
+  }
+  // A foreground executor stays to wait for the init (PROTOCOL.md): once it is ready, its exit is the container's.
+  const foreground = plan.actions.some((a) => a.op === 'clone' && a.parent === 'executor');
+  const code = run.ready && foreground && !run.interrupted && !run.failure ? 0 : await Promise.race([run.exited, spawnError]);
+  for (const s of signals) process.off(s, onSignal);
+  if (code instanceof Error) throw new PlancError('system', `cannot run the executor ${EXECUTOR_PATH}: ${code.message}`);
+  run.code = code;
+  return run;
+}
+
+/** The error a failed executor run becomes: the failed action's message, against its config path. */
+export function executorError(plan: Plan, run: ExecutorRun): PlancError {
+  if (run.interrupted) return new PlancError('system', `create interrupted by ${run.interrupted}; everything it set up was removed`);
+  const f = run.failure ?? {};
+  const action = f.i !== undefined ? plan.actions[f.i] : undefined;
+  if (action) {
+    const where = action.why.startsWith('/') ? action.why : undefined;
+    return new PlancError('exec-failed', f.msg ?? `${action.op} failed`, { where, errno: f.errno });
+  }
+  return new PlancError('exec-failed', `the executor exited with status ${run.code} before the container was ready`);
+}
