@@ -1,7 +1,7 @@
 import { defineVerb } from '../verb.js';
-import { ociState } from '../state/lifecycle.js';
+import { stateOf } from '../state/lifecycle.js';
 import { ContainerDir } from '../state/gate.js';
-import { openRoot, readRecord } from '../state/store.js';
+import { openRoot } from '../state/store.js';
 
 export default defineVerb({
   summary: 'list containers',
@@ -16,13 +16,12 @@ export default defineVerb({
       try {
         const dir = ContainerDir.open(root!, id);
         try {
-          const rec = readRecord(dir);
-          return rec ? [ociState(dir, rec)] : [];
+          return [stateOf(dir)];
         } finally {
           dir.close();
         }
       } catch {
-        return []; // being created or deleted right now, or a directory planc does not trust
+        return []; // just removed, or a directory planc does not trust
       }
     });
     if (flags.quiet) return void process.stdout.write(states.map((s) => `${s.id}\n`).join(''));

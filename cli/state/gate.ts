@@ -19,6 +19,8 @@ export const DEFAULT_ROOT = '/run/planc';
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
 /** A directory name: NAME_MAX. */
 const ID_MAX = 255;
+/** A claim in progress: the private name a create makes its directory under before renaming it to the id. */
+const CLAIM_RE = /^\.creating-[0-9a-f]{16}$/;
 
 /** A hostile string shown safely on one line: quoted, escaped, and cut when long. */
 export function quote(s: string): string {
@@ -123,6 +125,30 @@ export class StateRoot {
     }
   }
 
+  /**
+   * Remove claims a create abandoned (killed between making its private
+   * directory and renaming it into place): nobody holds their lock, and
+   * nothing was written into them yet.
+   */
+  sweepAbandonedClaims(): void {
+    for (const name of readdirSync(at(this.fd))) {
+      if (!CLAIM_RE.test(name)) continue;
+      let fd: number;
+      try {
+        fd = openSync(at(this.fd, name), DIR_FLAGS);
+      } catch {
+        continue; // gone meanwhile, or not a directory: not ours to touch
+      }
+      try {
+        if (tryLockExclusive(fd) === 0 && readdirSync(at(fd)).length === 0) rmdirSync(at(this.fd, name));
+      } catch {
+        // a create renamed it into place meanwhile
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+
   /** The ids of the state directories in the root (other entries are not containers). */
   ids(): string[] {
     return readdirSync(at(this.fd)).filter((n) => ID_RE.test(n) && n.length <= ID_MAX).sort();
@@ -182,11 +208,24 @@ export class ContainerDir {
    */
   static claim(root: StateRoot, id: string): ContainerDir {
     checkId(id);
-    const tmp = `.creating-${randomBytes(8).toString('hex')}`;
-    mkdirSync(at(root.fd, tmp), { mode: 0o711 });
-    const fd = openSync(at(root.fd, tmp), DIR_FLAGS);
+    root.sweepAbandonedClaims();
+    let tmp = '';
+    let fd = -1;
+    // A concurrent create may sweep our claim between mkdir and flock, taking it for abandoned: try again.
+    for (let attempt = 0; fd < 0; attempt++) {
+      tmp = `.creating-${randomBytes(8).toString('hex')}`;
+      try {
+        mkdirSync(at(root.fd, tmp), { mode: 0o711 });
+        fd = openSync(at(root.fd, tmp), DIR_FLAGS);
+        if (tryLockExclusive(fd) !== 0 || fstatSync(fd).nlink === 0) throw Object.assign(new Error('swept'), { code: 'ENOENT' });
+      } catch (e) {
+        if (fd >= 0) closeSync(fd);
+        fd = -1;
+        if (errnoOf(e) !== 'ENOENT' || attempt >= 5) throw new PlancError('system', `claim state directory for ${quote(id)} in ${root.path}: ${(e as Error).message}`);
+      }
+    }
     const dir = new ContainerDir(root, id, fd);
-    const e = tryLockExclusive(fd) || renameNoReplace(root.fd, tmp, id);
+    const e = renameNoReplace(root.fd, tmp, id);
     if (e !== 0) {
       closeSync(fd);
       rmdirSync(at(root.fd, tmp));

@@ -7,8 +7,8 @@ import { closeSync, constants as C, fstatSync, readFileSync, readSync, rmdirSync
 import { PlancError } from '../../schemas/error.js';
 import { cgroupPids, ownedFromAudit, stillOwned } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
-import { alive, sleepMs } from './procfs.js';
-import { type ContainerRecord, FILES, type OwnedCgroup, readPlan } from './store.js';
+import { alive, sleepMs, stillExecutor } from './procfs.js';
+import { type ContainerRecord, FILES, type OwnedCgroup, readPlan, readRecord } from './store.js';
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
@@ -35,7 +35,9 @@ function initIsOurs(rec: Remains, cgroups: OwnedCgroup[]): boolean {
 
 export function statusOf(dir: ContainerDir, rec: ContainerRecord): Status {
   if (!alive(rec.pid, rec.startTime)) return 'stopped';
-  if (dir.has(FILES.fifo)) return 'created';
+  // The fifo goes when `start` has read it; a start killed in between leaves
+  // it behind, so the init must also still be waiting (not yet exec'd).
+  if (dir.has(FILES.fifo) && stillExecutor(rec.pid)) return 'created';
   const freezer = liveCgroups(rec).find((c) => c.path.includes('/freezer/'));
   if (freezer) {
     try {
@@ -62,6 +64,23 @@ export function ociState(dir: ContainerDir, rec: ContainerRecord): Record<string
   };
   if (rec.annotations && Object.keys(rec.annotations).length > 0) out.annotations = rec.annotations;
   return out;
+}
+
+/**
+ * The state of a container whose create has not finished — in flight (it
+ * holds the lock) or killed before it saved the record: `creating`, with no
+ * pid, until the create ends or `delete --force` removes what it left.
+ */
+export function creatingState(dir: ContainerDir): Record<string, unknown> {
+  const plan = readPlan(dir);
+  if (!plan) throw new PlancError('not-found', 'container does not exist', { where: dir.id });
+  return { ociVersion: plan.ociVersion, id: dir.id, pid: 0, status: 'creating', bundle: plan.bundle, rootfs: plan.rootfs };
+}
+
+/** The OCI state of whatever is in the directory: a created container, or one still being created. */
+export function stateOf(dir: ContainerDir): Record<string, unknown> {
+  const rec = readRecord(dir);
+  return rec ? ociState(dir, rec) : creatingState(dir);
 }
 
 /** Release a created container (the caller holds its lock): read the init's byte from the exec fifo, remove the fifo. */

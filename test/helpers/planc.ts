@@ -98,6 +98,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Run without the private --root (to test global-flag handling yourself). */
   noRoot?: boolean;
+  /** A command to run planc under, e.g. strace with a fault to inject: [wrap..., node, planc, args...]. */
+  wrap?: string[];
 }
 
 let seq = 0;
@@ -241,7 +243,8 @@ export class Planc {
   run(args: string[], opts: RunOptions = {}): Result {
     const { stdoutFile, stderrFile, fds } = this.outputFiles();
     try {
-      const r = spawnSync(process.execPath, this.argv(args, opts), {
+      const [cmd, ...argv] = [...(opts.wrap ?? []), process.execPath, ...this.argv(args, opts)];
+      const r = spawnSync(cmd!, argv, {
         stdio: ['ignore', fds[0], fds[1], ...(opts.extraFds ?? [])],
         timeout: opts.timeout ?? DEFAULT_TIMEOUT,
         env: opts.env ?? process.env,
@@ -258,7 +261,8 @@ export class Planc {
   /** Start planc asynchronously (for signals and concurrency); `done` resolves with its result. */
   spawn(args: string[], opts: RunOptions = {}): { child: ChildProcess; done: Promise<Result>; stdoutFile: string; stderrFile: string } {
     const { stdoutFile, stderrFile, fds } = this.outputFiles();
-    const child = spawn(process.execPath, this.argv(args, opts), { stdio: ['ignore', fds[0], fds[1], ...(opts.extraFds ?? [])], env: opts.env ?? process.env });
+    const [cmd, ...argv] = [...(opts.wrap ?? []), process.execPath, ...this.argv(args, opts)];
+    const child = spawn(cmd!, argv, { stdio: ['ignore', fds[0], fds[1], ...(opts.extraFds ?? [])], env: opts.env ?? process.env });
     closeSync(fds[0]);
     closeSync(fds[1]);
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? DEFAULT_TIMEOUT);

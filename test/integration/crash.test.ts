@@ -1,0 +1,203 @@
+// Crashes (issue 9): planc or its executor killed with SIGKILL at every step
+// of create, start and delete; a full disk under --root; a cgroup write the
+// kernel refuses with EPERM or ENOMEM. Afterwards `state` tells the truth and
+// `delete --force` removes everything.
+//
+// The kills come from strace's fault injection (inject=SYSCALL:signal=KILL):
+// the process dies on entering the chosen system call, so each step is hit
+// exactly, without any fault-injection code in planc itself. The executor's
+// steps are its audit records: it writes one after each action, so dying at
+// its K-th write means dying right after action K-1 was applied, unrecorded.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { leftovers, NEEDS_ROOT, Planc, type Result, waitFor } from '../helpers/planc.js';
+
+const pc = new Planc();
+after(() => pc.cleanup());
+const skip = NEEDS_ROOT;
+
+/** strace as a wrapper that kills the process entering `syscall` for the `when`-th time (per process). */
+function killAt(syscall: string, when: number, opts: { follow?: boolean; path?: string } = {}): string[] {
+  return ['strace', '-qq', '-o', '/dev/null', ...(opts.follow ? ['-f'] : []), ...(opts.path ? ['-P', opts.path] : []), '-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=KILL:when=${when}`, '--'];
+}
+
+/** What `state` says: a status, or the one error line. */
+function stateOf(id: string): string {
+  const r = pc.run(['state', id]);
+  if (r.code === 0) return JSON.parse(r.stdout).status;
+  assert.match(r.stderr, /^planc: [^\n]+\n$/, `state fails with one line: ${r.stderr}`);
+  return r.stderr.trim();
+}
+
+/** The container's init, if its state names one: is it alive (not a zombie)? */
+function initAlive(id: string): boolean {
+  const r = pc.run(['state', id]);
+  if (r.code !== 0) return false;
+  const pid = JSON.parse(r.stdout).pid as number;
+  if (!pid) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
+/** After a crash: state is one of `allowed`, then delete --force leaves nothing. */
+function recovers(id: string, bundle: string, allowed: RegExp, what: string): string {
+  const st = stateOf(id);
+  assert.match(st, allowed, `${what}: state says ${st}`);
+  const d = pc.run(['delete', '--force', id]);
+  assert.equal(d.code, 0, `${what}: delete --force: ${d.stderr}`);
+  leftovers(pc.root, id, bundle);
+  return st;
+}
+
+function killed(r: Result, what: string): void {
+  assert.ok(r.code === 137 || r.signal === 'SIGKILL' || r.code === 1, `${what}: planc was killed or failed (code ${r.code}, signal ${r.signal}, stderr ${r.stderr})`);
+}
+
+test('the executor killed after each action of create: planc removes everything it made', { skip }, async (t) => {
+  const bundle = pc.bundle(['sleep', '100']);
+  // How many records a whole create writes (the audit header is planc's, not the executor's).
+  const probe = pc.id(t);
+  pc.ok(['create', '--bundle', bundle, probe]);
+  const records = readFileSync(join(pc.root, probe, 'audit.jsonl'), 'utf8').trim().split('\n').length - 1;
+  pc.ok(['delete', '--force', probe]);
+  assert.ok(records > 20, `${records} executor records`);
+  for (let k = 1; k <= records; k++) {
+    const id = pc.id(t);
+    const r = pc.run(['create', '--bundle', bundle, id], { wrap: killAt('write', k, { follow: true, path: join(pc.root, id, 'audit.jsonl') }) });
+    assert.equal(r.code, 1, `kill at record ${k}: create must fail (stderr ${r.stderr})`);
+    assert.match(r.stderr, /^planc: [^\n]+\n$/, `kill at record ${k}: one error line`);
+    recovers(id, bundle, /container does not exist/, `executor killed at record ${k}`);
+  }
+  console.log(`crash: executor killed at each of ${records} create steps, nothing left behind`);
+});
+
+test('planc killed at each of its own create steps: state tells the truth, delete --force removes the rest', { skip }, async (t) => {
+  const bundle = pc.bundle(['sleep', '100']);
+  // planc's steps: claim (mkdir, flock, renameat2), the plan written (rename 1), the record saved (rename 2), the pid file (rename 3).
+  const steps: [string, number, RegExp][] = [
+    ['mkdir', 1, /container does not exist/],
+    ['flock', 1, /container does not exist/],
+    ['renameat2', 1, /container does not exist/],
+    ['rename', 1, /^creating$|container does not exist/],
+    ['rename', 2, /^creating$/],
+    ['rename', 3, /^created$/],
+  ];
+  for (const [syscall, when, allowed] of steps) {
+    const id = pc.id(t);
+    const r = pc.run(['create', '--bundle', bundle, '--pid-file', join(pc.root, '..', `pid-${id}`), id], { wrap: killAt(syscall, when) });
+    killed(r, `${syscall}#${when}`);
+    recovers(id, bundle, allowed, `planc killed at ${syscall}#${when}`);
+  }
+  // An abandoned claim (killed between mkdir and rename) is swept by the next create.
+  const next = pc.id(t);
+  pc.ok(['create', '--bundle', bundle, next]);
+  pc.ok(['delete', '--force', next]);
+  leftovers(pc.root, next, bundle);
+});
+
+test('planc killed while its executor runs: the container is `creating`, delete --force removes it', { skip }, async (t) => {
+  const bundle = pc.bundle(['sleep', '100']);
+  for (const lines of [3, 12, 25]) {
+    const id = pc.id(t);
+    const audit = join(pc.root, id, 'audit.jsonl');
+    // The executor is slowed down by tracing every write; planc is killed once `lines` records exist.
+    const p = pc.spawn(['create', '--bundle', bundle, id], { wrap: ['strace', '-qq', '-o', '/dev/null', '-f', '-e', 'trace=write,mount', '-e', 'inject=mount:delay_exit=20000', '--'] });
+    await waitFor(`${lines} audit lines`, () => existsSync(audit) && readFileSync(audit, 'utf8').split('\n').length > lines, 10_000);
+    // strace's tracee: the node process is strace's only child.
+    const node = Number(execFileSync('pgrep', ['-P', String(p.child.pid), '-x', 'node'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    process.kill(node, 'SIGKILL');
+    // The executor goes on without planc (its init then waits for start, still traced): the
+    // container is `creating` — the record was never saved — until delete --force removes it.
+    await waitFor('the executor to finish setting up', () => readFileSync(audit, 'utf8').includes('"op":"exec.check"'), 10_000);
+    recovers(id, bundle, /^creating$/, `planc killed after ${lines} records`);
+    await p.done;
+  }
+});
+
+test('start killed before and after it released the container: state tells the truth', { skip }, async (t) => {
+  const bundle = pc.bundle(['sleep', '100']);
+  // Killed on taking the lock: nothing happened, the container still waits and can be started.
+  const a = pc.id(t);
+  pc.ok(['create', '--bundle', bundle, a]);
+  killed(pc.run(['start', a], { wrap: killAt('flock', 1) }), 'start at flock');
+  assert.equal(stateOf(a), 'created');
+  pc.ok(['start', a]);
+  await waitFor('running', () => stateOf(a) === 'running');
+  recovers(a, bundle, /^running$/, 'start after a killed start');
+  // Killed after the init read its byte, before the fifo was removed: it runs, and says so.
+  const b = pc.id(t);
+  pc.ok(['create', '--bundle', bundle, b]);
+  killed(pc.run(['start', b], { wrap: killAt('unlink', 1) }), 'start at unlink');
+  await waitFor('running despite the stale fifo', () => stateOf(b) === 'running');
+  assert.ok(initAlive(b));
+  const again = pc.run(['start', b]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already running/);
+  recovers(b, bundle, /^running$/, 'start killed at unlink');
+});
+
+test('delete killed at each of its steps: state tells the truth, delete --force finishes', { skip }, async (t) => {
+  const bundle = pc.bundle(['sleep', '100']);
+  // delete's steps: the lock, the kill of the init, each cgroup removed, each state file removed, the directory.
+  const steps: [string, number][] = [['flock', 1], ['kill', 1], ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => ['rmdir', k] as [string, number]), ['unlink', 1], ['unlink', 2], ['unlink', 3]];
+  for (const [syscall, when] of steps) {
+    const id = pc.id(t);
+    pc.ok(['run', '-d', '--bundle', bundle, id]);
+    killed(pc.run(['delete', '--force', id], { wrap: killAt(syscall, when) }), `delete at ${syscall}#${when}`);
+    const st = stateOf(id);
+    // Truthful: still running (killed before its kill), stopped, or gone.
+    if (st === 'running') assert.ok(initAlive(id), `${syscall}#${when}: running means its init lives`);
+    else assert.match(st, /^stopped$|container does not exist|^creating$/, `${syscall}#${when}: ${st}`);
+    recovers(id, bundle, /./, `delete killed at ${syscall}#${when}`);
+  }
+});
+
+test('a full disk under --root: create fails with one line and leaves nothing', { skip }, (t) => {
+  const mnt = mkdtempSync(join(tmpdir(), 'planc-it-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'planc-full', mnt]);
+  t.after(() => {
+    execFileSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+  const root = join(mnt, 'root');
+  mkdirSync(root, { mode: 0o700 });
+  // Fill it up: the plan (tens of KiB) cannot be written.
+  try {
+    writeFileSync(join(mnt, 'fill'), Buffer.alloc(1 << 20));
+  } catch {
+    // ENOSPC: full, as wanted
+  }
+  const bundle = pc.bundle(['true']);
+  const id = pc.id(t);
+  const r = pc.run(['--root', root, 'create', '--bundle', bundle, id], { noRoot: true });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^planc: [^\n]*no space left on device[^\n]*\n$/i);
+  leftovers(root, id, bundle);
+  rmSync(join(mnt, 'fill'));
+  // With room again, the same root works.
+  pc.ok(['--root', root, 'create', '--bundle', bundle, id], { noRoot: true });
+  pc.ok(['--root', root, 'delete', '--force', id], { noRoot: true });
+  leftovers(root, id, bundle);
+});
+
+for (const errno of ['EPERM', 'ENOMEM']) {
+  test(`a cgroup write the kernel refuses with ${errno}: one line naming the setting, nothing left`, { skip }, (t) => {
+    const bundle = pc.bundle(['true'], (c) => (c.linux.resources = { ...c.linux.resources, memory: { limit: 64 << 20 } }));
+    const id = pc.id(t);
+    const file = `/sys/fs/cgroup/memory/planc/${id}/memory.limit_in_bytes`;
+    const r = pc.run(['create', '--bundle', bundle, id], { wrap: ['strace', '-qq', '-o', '/dev/null', '-f', '-P', file, '-e', 'trace=write', '-e', `inject=write:error=${errno}`, '--'] });
+    assert.equal(r.code, 1, r.stderr);
+    const words = errno === 'EPERM' ? 'operation not permitted' : 'cannot allocate memory';
+    assert.match(r.stderr, new RegExp(`^planc: [^\\n]*config\\.json: /linux/resources/memory/limit: cgroup write "memory\\.limit_in_bytes" = "67108864": ${words}\\n$`));
+    assert.match(stateOf(id), /container does not exist/);
+    leftovers(pc.root, id, bundle);
+  });
+}
