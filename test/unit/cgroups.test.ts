@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseJson, type Json } from '../../planner/json.js';
 import { planCreate } from '../../planner/plan.js';
+import { cgroupPathOf, systemdToPath } from '../../planner/cgroups.js';
 import { explainLines } from '../../planner/explain.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
 import { lintPlan } from '../../planner/lint.js';
@@ -66,7 +67,11 @@ test('".." is refused wherever it is, even where it would not climb above the ro
 });
 
 test('NUL and control characters in cgroupsPath are refused, naming the character', () => {
-  const cases: [string, string][] = [['/a\u0000b', '00'], ['/a\nb', '0a'], ['/a\tb', '09'], ['/a\u001fb', '1f'], ['/a\u007fb', '7f'], ['\u0001', '01']];
+  // NUL is refused for every string of the config, before planning looks at it.
+  const nul = errorOf('/a\u0000b');
+  assert.deepEqual([nul.code, nul.where, nul.message], ['invalid-config', '/linux/cgroupsPath', 'contains a NUL byte (\\u0000): the kernel would see the string cut short there']);
+  assert.throws(() => cgroupPathOf('/a\u0000b', 'box', false), { message: 'cgroupsPath "/a\\u0000b" contains the control character 0x00: not a usable cgroup name' });
+  const cases: [string, string][] = [['/a\nb', '0a'], ['/a\tb', '09'], ['/a\u001fb', '1f'], ['/a\u007fb', '7f'], ['\u0001', '01']];
   for (const [path, hex] of cases) {
     const e = errorOf(path);
     assert.equal(e.code, 'invalid-config');
@@ -113,7 +118,6 @@ test('systemd form: each part is a unit name, never a path', () => {
     ['../system.slice:p:x', 'systemd slice "../system.slice" contains "/": it would name a cgroup in another place than its own'],
     ['/:p:x', 'systemd slice "/" contains "/": it would name a cgroup in another place than its own'],
     ['a/b.slice:p:x', 'systemd slice "a/b.slice" contains "/": it would name a cgroup in another place than its own'],
-    ['system.slice:p:x\u0000', 'systemd cgroup path "system.slice:p:x\\u0000" contains the control character 0x00: not a usable cgroup name'],
     ['system.slice:p\n:x', 'systemd cgroup path "system.slice:p\\n:x" contains the control character 0x0a: not a usable cgroup name'],
     ['-a.slice:p:x', 'systemd slice "-a.slice" is not a valid slice name (empty part between dashes)'],
     ['a--b.slice:p:x', 'systemd slice "a--b.slice" is not a valid slice name (empty part between dashes)'],
@@ -129,6 +133,7 @@ test('systemd form: each part is a unit name, never a path', () => {
     assert.equal(e.where, '/linux/cgroupsPath', path);
     assert.equal(e.message, message, path);
   }
+  assert.throws(() => systemdToPath('system.slice:p:x\u0000', 'box'), { message: 'systemd cgroup path "system.slice:p:x\\u0000" contains the control character 0x00: not a usable cgroup name' });
   // The container id stands in for an empty name: it gets the same checks.
   assert.equal(errorOf('system.slice:planc:', { ...sd, containerId: '..' }).message, 'the container id ".." is not a name: it would climb out of (or stay at) its place in the cgroup tree, planc refuses rather than guess');
   const mem = (p: Plan) => p.cgroupPaths.find((d) => d.startsWith('/sys/fs/cgroup/memory/'));
