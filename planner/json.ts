@@ -9,6 +9,7 @@ export type Json = null | boolean | number | bigint | string | Json[] | { [key: 
 // OCI configs nest a handful of levels; a cap keeps a hostile file from
 // exhausting the stack, with the same error in every JS engine.
 const MAX_DEPTH = 128;
+const NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
 export function parseJson(text: string, file = 'config.json'): Json {
   let i = 0;
@@ -107,7 +108,10 @@ export function parseJson(text: string, file = 'config.json'): Json {
     return out;
   };
   const number = (): number | bigint => {
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
+    // Sticky, on the text itself: a number of any length is read whole (a 500-digit one is refused
+    // for its value by the range checks, not misreported as a syntax error after a cut).
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
     if (!m) return fail('invalid number');
     i += m[0].length;
     const n = Number(m[0]);
@@ -194,7 +198,9 @@ export function decodeUtf8(bytes: Uint8Array, file = 'config.json'): string {
 
 /** A copy with bigints turned into numbers: for schema validation, where only the range matters. */
 export function withNumbers(v: Json): unknown {
-  if (typeof v === 'bigint') return Number(v);
+  // Beyond a double's range a bigint would become Infinity, which the validator calls "not an
+  // integer"; the largest finite double keeps it an integer that fails every range check instead.
+  if (typeof v === 'bigint') return Number.isFinite(Number(v)) ? Number(v) : v > 0n ? Number.MAX_VALUE : -Number.MAX_VALUE;
   if (Array.isArray(v)) return v.map(withNumbers);
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};

@@ -111,3 +111,33 @@ test('JSON text: lone surrogates and bytes that are not UTF-8 are refused with t
   const long = new TextEncoder().encode('"' + 'é😀x'.repeat(20000) + '"');
   assert.equal(decodeUtf8(long), new TextDecoder('utf-8', { fatal: true }).decode(long));
 });
+
+test('id maps: what the kernel would refuse with a bare EINVAL is refused at the range, with the reason', () => {
+  const userns = (uid: unknown[], gid: unknown[] = [{ containerID: 0, hostID: 100000, size: 65536 }]) => configText((c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = uid;
+    if (gid.length) c.linux.gidMappings = gid;
+  });
+  const ok = { containerID: 0, hostID: 100000, size: 65536 };
+  assert.deepEqual(errorOf(userns([ok], [])), { code: 'invalid-config', where: '/linux/gidMappings', message: 'a new user namespace needs uidMappings and gidMappings' });
+  assert.deepEqual(errorOf(userns([{ containerID: 0, hostID: 100000, size: 0 }])), { code: 'invalid-config', where: '/linux/uidMappings/0/size', message: 'size is 0: an empty range maps nothing, and the kernel refuses it' });
+  assert.deepEqual(errorOf(userns([{ containerID: 0, hostID: 4294967295, size: 1 }])), { code: 'invalid-config', where: '/linux/uidMappings/0', message: 'hostID 4294967295 + size 1 runs past the last id (4294967295 is not mappable)' });
+  assert.deepEqual(errorOf(userns([{ containerID: 1, hostID: 0, size: 4294967295 }])), { code: 'invalid-config', where: '/linux/uidMappings/0', message: 'containerID 1 + size 4294967295 runs past the last id (4294967295 is not mappable)' });
+  assert.deepEqual(errorOf(userns([ok, { containerID: 65535, hostID: 300000, size: 10 }])), { code: 'invalid-config', where: '/linux/uidMappings/1', message: 'the containerID range 65535-65544 overlaps /linux/uidMappings/0' });
+  assert.deepEqual(errorOf(userns([ok], [ok, { containerID: 70000, hostID: 100010, size: 1 }])), { code: 'invalid-config', where: '/linux/gidMappings/1', message: 'the hostID range 100010-100010 overlaps /linux/gidMappings/0' });
+  const many = Array.from({ length: 341 }, (_, k) => ({ containerID: k, hostID: 100000 + k, size: 1 }));
+  assert.deepEqual(errorOf(userns(many)), { code: 'invalid-config', where: '/linux/uidMappings', message: '341 ranges: the kernel takes at most 340' });
+  // The limits themselves are fine: 340 ranges, the whole id space but the last id, adjacent ranges.
+  assert.ok(plans(userns(many.slice(0, 340))));
+  assert.ok(plans(userns([{ containerID: 0, hostID: 0, size: 4294967295 }])));
+  assert.ok(plans(userns([{ containerID: 0, hostID: 100000, size: 10 }, { containerID: 10, hostID: 100010, size: 10 }])));
+});
+
+test('numbers of any length are read whole; past a double they still fail as out of range, at their pointer', () => {
+  const big = '1' + '0'.repeat(500);
+  assert.equal(parseJson(`[${big}]`)!.toString(), big);
+  const text = configText((c) => (c.process.user.uid = 7), (t) => t.replace('"uid":7', `"uid":${big}`));
+  assert.deepEqual(errorOf(text), { code: 'invalid-config', where: '/process/user/uid', message: 'must be <= 4294967295' });
+  const rl = configText((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1, hard: 7 }]), (t) => t.replace('"hard":7', `"hard":${big}`));
+  assert.deepEqual(errorOf(rl), { code: 'invalid-config', where: '/process/rlimits/0/hard', message: `${big} is out of range: must be <= 18446744073709551615 (uint64)` });
+});
