@@ -157,7 +157,9 @@ function planSysctls(ctx: PlanContext): void {
     const ns = IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.') ? 'ipc' : key.startsWith('net.') ? 'network' : key === 'kernel.hostname' || key === 'kernel.domainname' ? 'uts' : null;
     if (ns === null) throw new PlancError('invalid-config', `sysctl ${key} is not namespaced: setting it would change the host`, { where: why });
     if (!ctx.newNs.has(ns)) throw new PlancError('invalid-config', `sysctl ${key} needs a new ${ns} namespace`, { where: why });
-    if (key.includes('/') || key.includes('..')) throw new PlancError('invalid-config', `invalid sysctl name ${JSON.stringify(key)}`, { where: why });
+    // A sysctl name is a path below /proc/sys with dots for slashes: no "/" or "..", and (interface names
+    // being the only free-form part) no whitespace or control characters either.
+    if (key.includes('/') || key.includes('..') || /[\s\u0000-\u001f\u007f-\u009f]/.test(key)) throw new PlancError('invalid-config', `invalid sysctl name ${JSON.stringify(key)}`, { where: why });
     add(ctx, { stage: 'init', op: 'sysctl', why, key, value: sysctl[key]! });
   }
 }

@@ -141,3 +141,12 @@ test('numbers of any length are read whole; past a double they still fail as out
   const rl = configText((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1, hard: 7 }]), (t) => t.replace('"hard":7', `"hard":${big}`));
   assert.deepEqual(errorOf(rl), { code: 'invalid-config', where: '/process/rlimits/0/hard', message: `${big} is out of range: must be <= 18446744073709551615 (uint64)` });
 });
+
+test('the one error line shows control characters escaped, in the pointer and in the message', () => {
+  const e = new PlancError('exec-failed', 'mount "tmpfs" on "/a\nb\u001b[31m\u009b": too many levels of symbolic links', { where: '/linux/sysctl/net.a\tb\u0000' });
+  assert.equal(e.oneLine('/b/config.json'), '/b/config.json: /linux/sysctl/net.a\\tb\\u0000: mount "tmpfs" on "/a\\nb\\u001b[31m\\u009b": too many levels of symbolic links');
+  // Printable text, including non-ASCII, is left alone; an already escaped JSON string stays as it is.
+  assert.equal(new PlancError('invalid-config', 'hostname "é\\n" is wrong', { where: '/hostname' }).oneLine('c.json'), 'c.json: /hostname: hostname "é\\n" is wrong');
+  assert.deepEqual(errorOf(configText((c) => (c.linux.sysctl = { 'net.ipv4.a\nb': '1' }))), { code: 'invalid-config', where: '/linux/sysctl/net.ipv4.a\nb', message: 'invalid sysctl name "net.ipv4.a\\nb"' });
+  assert.deepEqual(errorOf(configText((c) => (c.linux.sysctl = { 'net.ipv4.conf.a b.forwarding': '1' }))).message, 'invalid sysctl name "net.ipv4.conf.a b.forwarding"');
+});
