@@ -19,6 +19,8 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   privileged: 'error',
   'root-user': 'note',
   'runtime-socket': 'error',
+  // A cgroup the host's own services live in: limits and teardown would reach them.
+  'shared-cgroup': 'error',
   terminal: 'note',
   'unknown-capability': 'warning',
   'v2-devices': 'error',

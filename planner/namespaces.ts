@@ -30,12 +30,42 @@ export function readNamespaces(ctx: PlanContext): Plan['namespaces'] {
   if ((lin.uidMappings?.length || lin.gidMappings?.length) && !ctx.newNs.has('user')) {
     throw new PlancError('invalid-config', 'uid/gid mappings need a new user namespace', { where: '/linux/uidMappings' });
   }
-  if (ctx.newNs.has('user') && !lin.uidMappings?.length) {
-    throw new PlancError('invalid-config', 'a new user namespace needs uidMappings and gidMappings', { where: '/linux/uidMappings' });
+  if (ctx.newNs.has('user')) {
+    for (const kind of ['uidMappings', 'gidMappings'] as const) {
+      if (!lin[kind]?.length) throw new PlancError('invalid-config', 'a new user namespace needs uidMappings and gidMappings', { where: `/linux/${kind}` });
+      checkIdMap(lin[kind]!, kind);
+    }
   }
   if (lin.timeOffsets && !ctx.newNs.has('time')) throw new PlancError('invalid-config', 'timeOffsets need a new time namespace', { where: '/linux/timeOffsets' });
   if (ctx.newNs.has('time')) throw new PlancError('unsupported', 'time namespaces are not supported yet', { where: '/linux/namespaces' });
   return out.sort((a, b) => NAMESPACES.indexOf(a.type) - NAMESPACES.indexOf(b.type));
+}
+
+// What the kernel takes in a uid_map/gid_map write (kernel/user_namespace.c): at most 340 ranges,
+// none empty, none whose end wraps past the last 32-bit id, none overlapping another on either side.
+// It answers any of these with a bare EINVAL at apply time; the plan can say which range and why.
+const MAX_EXTENTS = 340;
+const LAST_ID = 4294967295;
+
+function checkIdMap(map: { containerID: number; hostID: number; size: number }[], kind: 'uidMappings' | 'gidMappings'): void {
+  const at = (k: number, field?: string) => pointer('linux', kind, k, ...(field ? [field] : []));
+  if (map.length > MAX_EXTENTS) throw new PlancError('invalid-config', `${map.length} ranges: the kernel takes at most ${MAX_EXTENTS}`, { where: `/linux/${kind}` });
+  map.forEach((m, k) => {
+    if (m.size === 0) throw new PlancError('invalid-config', 'size is 0: an empty range maps nothing, and the kernel refuses it', { where: at(k, 'size') });
+    for (const side of ['containerID', 'hostID'] as const) {
+      if (m[side] + m.size > LAST_ID) {
+        throw new PlancError('invalid-config', `${side} ${m[side]} + size ${m.size} runs past the last id (${LAST_ID} is not mappable)`, { where: at(k) });
+      }
+    }
+    for (let j = 0; j < k; j++) {
+      const o = map[j]!;
+      for (const side of ['containerID', 'hostID'] as const) {
+        if (m[side] < o[side] + o.size && o[side] < m[side] + m.size) {
+          throw new PlancError('invalid-config', `the ${side} range ${m[side]}-${m[side] + m.size - 1} overlaps ${at(j)}`, { where: at(k) });
+        }
+      }
+    }
+  });
 }
 
 /** Host stage: join existing namespaces (user first: it owns the others). */

@@ -120,8 +120,31 @@ function planUts(ctx: PlanContext): void {
   for (const [key, name] of [['hostname', hostname], ['domainname', domainname]] as const) {
     if (name === undefined) continue;
     if (!ctx.newNs.has('uts')) throw new PlancError('invalid-config', `setting ${key} needs a new uts namespace`, { where: `/${key}` });
+    checkUtsName(key, name);
     add(ctx, { stage: 'init', op: key, why: `/${key}`, name });
   }
+}
+
+// The kernel keeps at most 64 bytes (__NEW_UTS_LEN) and would refuse more at apply time; a "/" or a
+// control character is no host name, and programs use the name in file names and log lines.
+function checkUtsName(key: 'hostname' | 'domainname', name: string): void {
+  const where = `/${key}`;
+  const bytes = utf8Length(name);
+  if (bytes > 64) throw new PlancError('invalid-config', `${key} is ${bytes} bytes long: the kernel allows at most 64`, { where });
+  const bad = /[\u0000-\u001f\u007f/]/.exec(name);
+  if (bad) {
+    const what = bad[0] === '/' ? '"/"' : `the control character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
+    throw new PlancError('invalid-config', `${key} ${JSON.stringify(name)} contains ${what}: not a ${key === 'hostname' ? 'host' : 'domain'} name (programs use it in file names and log lines)`, { where });
+  }
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  }
+  return n;
 }
 
 // A sysctl is only safe to set when it belongs to a namespace the container owns.
@@ -134,7 +157,9 @@ function planSysctls(ctx: PlanContext): void {
     const ns = IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.') ? 'ipc' : key.startsWith('net.') ? 'network' : key === 'kernel.hostname' || key === 'kernel.domainname' ? 'uts' : null;
     if (ns === null) throw new PlancError('invalid-config', `sysctl ${key} is not namespaced: setting it would change the host`, { where: why });
     if (!ctx.newNs.has(ns)) throw new PlancError('invalid-config', `sysctl ${key} needs a new ${ns} namespace`, { where: why });
-    if (key.includes('/') || key.includes('..')) throw new PlancError('invalid-config', `invalid sysctl name ${JSON.stringify(key)}`, { where: why });
+    // A sysctl name is a path below /proc/sys with dots for slashes: no "/" or "..", and (interface names
+    // being the only free-form part) no whitespace or control characters either.
+    if (key.includes('/') || key.includes('..') || /[\s\u0000-\u001f\u007f-\u009f]/.test(key)) throw new PlancError('invalid-config', `invalid sysctl name ${JSON.stringify(key)}`, { where: why });
     add(ctx, { stage: 'init', op: 'sysctl', why, key, value: sysctl[key]! });
   }
 }

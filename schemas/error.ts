@@ -38,11 +38,22 @@ export class PlancError extends Error {
     this.details = opts.details ?? [];
   }
 
-  /** One line, "file: where: message" — what runc-driving engines read; a pointer without a file is into `configPath`. */
+  /**
+   * One line, "file: where: message" — what runc-driving engines read; a pointer without a file is into `configPath`.
+   * Control characters are shown escaped: a pointer holds config keys as they are ("net.a\nb"), and the executor's
+   * messages hold container paths, so a raw newline would split the line and an escape sequence would reach the terminal.
+   */
   oneLine(configPath?: string): string {
     const file = this.file ?? (this.where?.startsWith('/') ? configPath : undefined);
-    return [file, this.where, this.message].filter(Boolean).join(': ');
+    return [file, this.where, this.message].filter(Boolean).join(': ').replace(CONTROL, escapeControl);
   }
+}
+
+// C0, DEL and C1 (U+009B is CSI to a terminal in UTF-8 mode).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+function escapeControl(c: string): string {
+  return c === '\n' ? '\\n' : c === '\t' ? '\\t' : '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
 }
 
 export function isPlancError(e: unknown): e is PlancError {

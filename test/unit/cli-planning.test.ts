@@ -94,3 +94,16 @@ test('a config for another OS is refused as unsupported, not crashed on', () => 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^planc: .*config\.json: \/windows: windows containers are not supported/);
 });
+
+test('a shared cgroup: explain shows the warning, lint fails on shared-cgroup, "/" is refused in one line', () => {
+  const b = bundle('shared-cg', 'default', (c) => (c.linux.cgroupsPath = '/system.slice'));
+  const text = planc('explain', '-b', b).stdout;
+  assert.ok(text.includes('  ! cgroup /system.slice is shared: the container would share it with processes planc did not start; planc refuses at create time if it has processes, and never kills or removes a cgroup it did not make  ← /linux/cgroupsPath'), text);
+  const lint = planc('lint', '-b', b);
+  assert.equal(lint.code, 1);
+  assert.match(lint.stdout, /^error: cgroup \/system\.slice is shared: .*\[shared-cgroup\] ← .*config\.json: \/linux\/cgroupsPath$/m);
+  const root = bundle('root-cg', 'default', (c) => (c.linux.cgroupsPath = '/'));
+  const r = planc('plan', '-b', root);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `planc: ${join(root, 'config.json')}: /linux/cgroupsPath: cgroupsPath "/" is the root cgroup, which holds every process of the host: the container needs a cgroup of its own\n`);
+});

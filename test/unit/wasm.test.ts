@@ -117,9 +117,9 @@ test('strings, numbers and key orders that stress the encoding give the same byt
   const cfg = JSON.parse(fixtureText('default.json'));
   const long = 'y'.repeat(80);
   const variants: [string, (c: any) => void][] = [
-    // msgpackr writes strings of 64+ UTF-16 units with the engine's UTF-8 encoder: lone surrogates must become U+FFFD in both.
-    ['lone surrogate, short', (c) => (c.process.args = ['sh', 'x\ud800y', '\udc00'])],
-    ['lone surrogate, long', (c) => (c.process.args = ['sh', 'x\ud800' + long, '\udfff'.repeat(70)])],
+    // msgpackr writes strings of 64+ UTF-16 units with the engine's UTF-8 encoder (lone surrogates,
+    // which would encode differently, are refused by parseJson: see the bad configs below).
+    ['non-ASCII, long', (c) => (c.process.args = ['sh', 'x\u00e9' + long, '\u{1F600}'.repeat(70)])],
     ['non-ASCII', (c) => (c.process.env = ['A=é'.repeat(30), 'B=😀'.repeat(40), 'C=' + 'ü'.repeat(300)])],
     ['long string', (c) => (c.process.args = ['sh', 'z'.repeat(70000)])],
     ['annotations with integer-like keys', (c) => (c.annotations = { '10': 'a', '2': 'b', b: 'c', a: 'd', __proto__x: 'e' })],
@@ -154,6 +154,10 @@ test('a bad config gives the same error list through both', () => {
     'host sysctl': edit((c) => (c.linux.sysctl = { 'kernel.panic': '1' })),
     'rlimit soft > hard': edit((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 1 }])),
     '__proto__ key': '{"ociVersion": "1.0.2", "__proto__": {"linux": {}}}',
+    'lone surrogate, short': edit((c) => (c.process.args = ['sh', 'x\ud800y', '\udc00'])),
+    'lone surrogate, long': edit((c) => (c.process.args = ['sh', 'x\ud800' + 'y'.repeat(80), '\udfff'.repeat(70)])),
+    'NUL in an argument': edit((c) => (c.process.args = ['sh', 'a\u0000b'])),
+    'int64 field past 2^63 - 1': edit((c) => (c.linux.resources = { memory: { limit: 1 } })).replace('"limit":1', '"limit":9223372036854775808'),
   };
   for (const [what, text] of Object.entries(BAD)) {
     const out = assertSame(text, base, what, {}, '/bundles/box/config.json');
