@@ -2,7 +2,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PlancError } from '../schemas/error.js';
-import { parseJson, type Json } from '../planner/json.js';
+import { parseJsonBytes, type Json } from '../planner/json.js';
+import { errnoWords } from './errno.js';
 
 export interface Bundle {
   dir: string;
@@ -13,17 +14,18 @@ export interface Bundle {
 export function readBundle(dirFlag: string | undefined): Bundle {
   const dir = resolve(dirFlag ?? '.');
   const configPath = `${dir}/config.json`;
-  let text: string;
+  let bytes: Uint8Array;
   try {
     if (!statSync(dir).isDirectory()) throw new PlancError('not-found', 'bundle is not a directory', { file: dir });
-    text = readFileSync(configPath, 'utf8');
+    // Bytes, not text: invalid UTF-8 must be refused, not turned into U+FFFD.
+    bytes = readFileSync(configPath);
   } catch (e) {
     if (e instanceof PlancError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new PlancError('not-found', 'no such file or directory', { file: existsSync(dir) ? configPath : dir });
-    throw new PlancError('system', (e as Error).message, { file: configPath });
+    throw new PlancError('system', errnoWords(e), { file: existsSync(dir) ? configPath : dir });
   }
-  return { dir, configPath, config: parseJson(text, configPath) };
+  return { dir, configPath, config: parseJsonBytes(bytes, configPath) };
 }
 
 export function checkRootfs(rootfs: string): void {

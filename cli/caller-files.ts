@@ -9,10 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants as C, fstatSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { PlancError } from '../schemas/error.js';
+import { errnoWords } from './errno.js';
 
 function failure(what: string, path: string, e: unknown): PlancError {
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ELOOP' ? 'it is a symbolic link; planc does not write through one' : code === 'EEXIST' ? 'it exists already' : (e as Error).message;
+  const why = code === 'ELOOP' ? 'it is a symbolic link; planc does not write through one' : code === 'EEXIST' ? 'it exists already' : errnoWords(e);
   return new PlancError('invalid-argument', `${what} ${path}: ${why}`);
 }
 

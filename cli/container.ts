@@ -19,6 +19,7 @@ import { openCallerLog, writeCallerFile } from './caller-files.js';
 import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
+import { errnoWords } from './errno.js';
 
 export interface CreateFlags {
   root: string;
@@ -41,6 +42,19 @@ export interface Created {
   record: ContainerRecord;
   /** The container's exit status, for a foreground run (the executor waits and exits with it). */
   exited: Promise<number | null>;
+}
+
+/** The container's audit log, created with its header line: the fd the executor appends its records to. */
+function openAudit(dir: ContainerDir, header: string): number {
+  let fd = -1;
+  try {
+    fd = dir.openFile(FILES.audit, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600);
+    writeSync(fd, header);
+    return fd;
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    throw new PlancError('system', `write ${dir.path}/${FILES.audit}: ${errnoWords(e)}`);
+  }
 }
 
 /**
@@ -69,10 +83,9 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   const remains: Remains = { pid: 0, startTime: '', cgroups: [] };
   try {
     dir.write(FILES.plan, bytes);
-    const auditFd = dir.openFile(FILES.audit, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600);
+    const auditFd = openAudit(dir, JSON.stringify({ planDigest: digest, containerId: plan.containerId, actions: plan.actions.length }) + '\n');
     let run;
     try {
-      writeSync(auditFd, JSON.stringify({ planDigest: digest, containerId: plan.containerId, actions: plan.actions.length }) + '\n');
       run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd });
     } finally {
       closeSync(auditFd);

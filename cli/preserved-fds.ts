@@ -19,8 +19,12 @@ function link(fd: number | string): string | null {
   }
 }
 
+/** More than any process may hold here (RLIMIT_NOFILE's hard limit is far lower). */
+const MAX_PRESERVED = 1 << 20;
+
 export function checkPreservedFds(n: number): void {
   if (n === 0) return;
+  if (!Number.isSafeInteger(n) || n > MAX_PRESERVED) throw new PlancError('invalid-argument', `--preserve-fds ${n}: more fds than a process can have`);
   const open = new Map<number, string>();
   for (const name of readdirSync('/proc/self/fd')) {
     const target = link(name);

@@ -1,14 +1,14 @@
 // The one way an error leaves planc: one line on stderr, one record in --log
 // (text or JSON, as runc writes them: containerd reads the last error line,
 // podman the whole file), exit status 1.
-import { isPlancError } from '../schemas/error.js';
+import { escapeControls, isPlancError } from '../schemas/error.js';
 import { appendCallerLog } from './caller-files.js';
 
 export function describeError(err: unknown, configPath?: string): string {
   if (isPlancError(err)) return err.oneLine(configPath);
   const msg = err instanceof Error ? err.message : String(err);
   // Parser errors come as several lines with help hints: keep the facts, on one line.
-  return msg.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help')).join(' ').replace(/\s+/g, ' ');
+  return escapeControls(msg.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help')).join(' ').replace(/\s+/g, ' '));
 }
 
 export function reportError(line: string, log: { file?: string; format?: string }): void {

@@ -45,7 +45,7 @@ export class PlancError extends Error {
    */
   oneLine(configPath?: string): string {
     const file = this.file ?? (this.where?.startsWith('/') ? configPath : undefined);
-    return [file, this.where, this.message].filter(Boolean).join(': ').replace(CONTROL, escapeControl);
+    return escapeControls([file, this.where, this.message].filter(Boolean).join(': '));
   }
 }
 
@@ -54,6 +54,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 function escapeControl(c: string): string {
   return c === '\n' ? '\\n' : c === '\t' ? '\\t' : '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
+}
+
+/** Text shown on one line of an error stream: control characters escaped. */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROL, escapeControl);
 }
 
 export function isPlancError(e: unknown): e is PlancError {

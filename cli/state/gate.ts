@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PlancError } from '../../schemas/error.js';
+import { errnoWords } from '../errno.js';
 import { EEXIST, EWOULDBLOCK, renameNoReplace, tryLockExclusive, unlock } from '../libc.js';
 import { sleepMs } from './procfs.js';
 
@@ -97,7 +98,7 @@ export class StateRoot {
       try {
         mkdirSync(path, { recursive: true, mode: 0o700 });
       } catch (e) {
-        throw new PlancError('system', `--root ${path}: ${(e as Error).message}`);
+        throw new PlancError('system', `--root ${path}: ${errnoWords(e)}`);
       }
       fd = StateRoot.tryOpen(path);
     }
@@ -109,7 +110,7 @@ export class StateRoot {
       trusted(fd, `--root ${path}`);
     } catch (e) {
       closeSync(fd);
-      throw new PlancError('invalid-argument', (e as Error).message);
+      throw new PlancError('invalid-argument', errnoWords(e));
     }
     return new StateRoot(path, fd);
   }
@@ -121,7 +122,7 @@ export class StateRoot {
       let code = errnoOf(e);
       // O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR: tell the two apart.
       if (code === 'ENOTDIR' && isSymlink(path)) code = 'ELOOP';
-      return code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR' ? code : (e as Error).message;
+      return code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR' ? code : errnoWords(e);
     }
   }
 
@@ -189,7 +190,7 @@ export class ContainerDir {
       const code = errnoOf(e);
       if (code === 'ENOENT') throw new PlancError('not-found', 'container does not exist', { where: id });
       if (code === 'ELOOP' || code === 'ENOTDIR') throw new PlancError('bad-state', `state of ${quote(id)} in ${root.path} is not a directory planc made; left alone`);
-      throw new PlancError('system', `open state of ${quote(id)}: ${(e as Error).message}`);
+      throw new PlancError('system', `open state of ${quote(id)}: ${errnoWords(e)}`);
     }
     try {
       trusted(fd, `state directory ${root.path}/${id}`);
@@ -221,7 +222,7 @@ export class ContainerDir {
       } catch (e) {
         if (fd >= 0) closeSync(fd);
         fd = -1;
-        if (errnoOf(e) !== 'ENOENT' || attempt >= 5) throw new PlancError('system', `claim state directory for ${quote(id)} in ${root.path}: ${(e as Error).message}`);
+        if (errnoOf(e) !== 'ENOENT' || attempt >= 5) throw new PlancError('system', `claim state directory for ${quote(id)} in ${root.path}: ${errnoWords(e)}`);
       }
     }
     const dir = new ContainerDir(root, id, fd);
@@ -281,7 +282,7 @@ export class ContainerDir {
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') return null;
       if (errnoOf(e) === 'ELOOP') throw new PlancError('bad-state', `${this.path}/${name} is a symbolic link; planc does not follow it`);
-      throw new PlancError('system', `read ${this.path}/${name}: ${(e as Error).message}`);
+      throw new PlancError('system', `read ${this.path}/${name}: ${errnoWords(e)}`);
     }
     try {
       const st = fstatSync(fd);
@@ -299,17 +300,19 @@ export class ContainerDir {
   /** Replace a file atomically: an O_EXCL temp file written whole, then renamed over the name. */
   write(name: string, data: string | Uint8Array): void {
     const tmp = `.${name}.${randomBytes(6).toString('hex')}.tmp`;
-    const fd = this.openFile(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL, 0o600);
+    let fd = -1;
     try {
+      fd = this.openFile(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL, 0o600);
       const buf = typeof data === 'string' ? Buffer.from(data) : data;
       for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
-    } catch (e) {
       closeSync(fd);
-      unlinkSync(at(this.fd, tmp));
-      throw e;
+      fd = -1;
+      renameSync(at(this.fd, tmp), at(this.fd, name));
+    } catch (e) {
+      if (fd >= 0) closeSync(fd);
+      this.unlink(tmp);
+      throw new PlancError('system', `write ${this.path}/${name}: ${errnoWords(e)}`);
     }
-    closeSync(fd);
-    renameSync(at(this.fd, tmp), at(this.fd, name));
   }
 
   unlink(name: string): void {

@@ -40,7 +40,8 @@ export function stillExecutor(pid: number): boolean {
 }
 
 export function signalNumber(sig: string): number {
-  const raw = sig.trim().toUpperCase();
+  // As runc: a number, a name or a SIG-name, any case — and nothing else (no stray spaces).
+  const raw = sig.toUpperCase();
   if (/^[0-9]+$/.test(raw)) {
     const n = Number(raw);
     if (n >= 0 && n <= 64) return n;

@@ -128,8 +128,6 @@ interface Case {
   /** Run with this --root instead of the private one. */
   root?: string;
   expect: Expect;
-  /** A known bug outside planner/ (see the report): the case runs, its failure is reported as todo. */
-  todo?: string;
   /** A kill case: it aims at the shared live container, which must survive it (checked at the end), not at a fresh id. */
   container?: boolean;
 }
@@ -383,7 +381,6 @@ const at = (where: string, ...says: (string | RegExp)[]): Expect => ({ config: t
 const jsonError = (...says: (string | RegExp)[]): Expect => ({ config: true, says: [/: invalid JSON at line \d+ column \d+: /, ...says] });
 const invocation = (...says: (string | RegExp)[]): Expect => ({ config: false, says });
 const NUL = 'contains a NUL byte';
-const UTF8_TODO = 'cli/bundle.ts reads config.json with readFileSync(…, "utf8"), which turns invalid UTF-8 into U+FFFD; use parseJsonBytes (planner/json.ts)';
 
 function handCases(): Case[] {
   const w = setUp();
@@ -437,10 +434,10 @@ function handCases(): Case[] {
     assert.ok(i >= 0);
     return Buffer.concat([Buffer.from(text).subarray(0, i), Buffer.from(replacement), Buffer.from(text).subarray(i + Buffer.byteLength(find))]);
   };
-  add('invalid UTF-8 (0xff) in hostname', bytes(cfg((c) => (c.hostname = 'h@h')), '@', [0xff]), jsonError('not valid UTF-8'), { todo: UTF8_TODO });
-  add('overlong UTF-8 "/" in a mount destination', bytes(cfg(mount({ destination: '/a@etc', type: 'tmpfs', source: 'tmpfs' })), '@', [0xc0, 0xaf]), jsonError('not valid UTF-8'), { todo: UTF8_TODO });
-  add('UTF-8 cut short in an argument', bytes(cfg((c) => (c.process.args = ['true', 'x@'])), '@', [0xe2, 0x82]), jsonError('not valid UTF-8'), { todo: UTF8_TODO });
-  add('UTF-8-encoded surrogate in env', bytes(cfg((c) => c.process.env.push('A=@')), '@', [0xed, 0xa0, 0x80]), jsonError('not valid UTF-8'), { todo: UTF8_TODO });
+  add('invalid UTF-8 (0xff) in hostname', bytes(cfg((c) => (c.hostname = 'h@h')), '@', [0xff]), jsonError('not valid UTF-8'));
+  add('overlong UTF-8 "/" in a mount destination', bytes(cfg(mount({ destination: '/a@etc', type: 'tmpfs', source: 'tmpfs' })), '@', [0xc0, 0xaf]), jsonError('not valid UTF-8'));
+  add('UTF-8 cut short in an argument', bytes(cfg((c) => (c.process.args = ['true', 'x@'])), '@', [0xe2, 0x82]), jsonError('not valid UTF-8'));
+  add('UTF-8-encoded surrogate in env', bytes(cfg((c) => c.process.env.push('A=@')), '@', [0xed, 0xa0, 0x80]), jsonError('not valid UTF-8'));
   add('a byte-order mark before the JSON', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(cfg())]), jsonError('unexpected character'));
 
   // Not JSON, or not an object.
@@ -565,7 +562,7 @@ function handCases(): Case[] {
   add('annotation with an empty key', cfg((c) => (c.annotations = { '': 'x' })), at('/annotations', 'must NOT have fewer than 1 characters'));
 
   // Invocations: ids, flags, bundles.
-  const id = (name: string, value: string, todo?: string) => add(`container id ${name}`, undefined, invocation('invalid container id'), { argv: ['create', '--bundle', '{bundle}', value], todo });
+  const id = (name: string, value: string) => add(`container id ${name}`, undefined, invocation('invalid container id'), { argv: ['create', '--bundle', '{bundle}', value] });
   id('".."', '..');
   id('"."', '.');
   id('""', '');
@@ -576,7 +573,7 @@ function handCases(): Case[] {
   id('with a control character', 'a\u0001b');
   id('with a space', 'a b');
   id('non-ASCII', 'ü');
-  id('of 1000 characters', 'x'.repeat(1000), 'executor/state.ts checkId: no length limit, so mkdir fails with a raw "ENAMETOOLONG: name too long, mkdir …" after planning');
+  id('of 1000 characters', 'x'.repeat(1000));
   add('no id', undefined, invocation('Missing 1 required arg'), { argv: ['create', '--bundle', '{bundle}'] });
   add('two ids', undefined, invocation('Unexpected argument'), { argv: ['create', '--bundle', '{bundle}', '{id}', 'second'] });
   add('unknown flag', undefined, invocation('Nonexistent flag: --bogus'), { argv: ['create', '--bogus', '--bundle', '{bundle}', '{id}'] });
@@ -584,33 +581,28 @@ function handCases(): Case[] {
   add('--preserve-fds abc', undefined, invocation('--preserve-fds'), { argv: ['create', '--preserve-fds', 'abc', '--bundle', '{bundle}', '{id}'] });
   add('--preserve-fds 10^20', undefined, invocation('--preserve-fds'), {
     argv: ['create', '--preserve-fds', '99999999999999999999', '--bundle', '{bundle}', '{id}'],
-    todo: 'cli: --preserve-fds has no upper bound; 10^20 reaches new Array() and planc prints "Invalid array length" (a RangeError message)',
   });
   add('--console-socket (terminals unsupported)', undefined, at('/process/terminal', 'not supported'), { argv: ['create', '--console-socket', join(scratch, 'console.sock'), '--bundle', '{bundle}', '{id}'] });
   add('--pid-file in a missing directory (after the container exists)', undefined, invocation(join(scratch, 'no-dir', 'pid')), {
     argv: ['create', '--pid-file', join(scratch, 'no-dir', 'pid'), '--bundle', '{bundle}', '{id}'],
-    todo: 'cli/container.ts writePidFile: a raw "ENOENT: no such file or directory, open …/pid.tmp-<pid>" (the pid-file rewrite of issue 9 should name the --pid-file path and say what is wrong)',
   });
   add('--bundle missing', undefined, invocation(join(scratch, 'no-bundle'), 'no such file or directory'), { argv: ['create', '--bundle', join(scratch, 'no-bundle'), '{id}'] });
   add('--bundle is a file', undefined, invocation('not a directory'), { argv: ['create', '--bundle', join(scratch, 'rootfs-file'), '{id}'] });
   add('--bundle is a symlink loop', undefined, invocation(join(scratch, 'rootfs-loop'), 'too many levels of symbolic links'), {
     argv: ['create', '--bundle', join(scratch, 'rootfs-loop'), '{id}'],
-    todo: 'cli/bundle.ts readBundle: statSync ELOOP is passed through raw ("ELOOP: too many symbolic links encountered, stat …"), only ENOENT is translated',
   });
   add('--root is a file', undefined, invocation(join(scratch, 'rootfs-file')), {
     argv: ['create', '--bundle', '{bundle}', '{id}'],
     root: join(scratch, 'rootfs-file'),
-    todo: 'executor/state.ts: a --root that is a file fails with a raw "EEXIST: file already exists, mkdir …" (after planning); the id/root gate should say what is wrong',
   });
   add('--log-format bogus', undefined, invocation('--log-format'), { argv: ['--log-format', 'bogus', 'create', '--bundle', '{bundle}', '{id}'] });
 
   // Signals, to a live container that ignores USR1 (so a wrongly accepted one does not end it).
-  const USR1_TODO = 'executor/proc.ts signalNumber trims its argument: "USR1 ", " 10" and "10\\n" are taken as SIGUSR1 (runc refuses them)';
   for (const sig of ['SIGFOO', 'FOO', '99', '65', '-1', '0x9', '', '99999999999999999999999', 'SIGRTMAX+1', 'RTMIN+31', 'SIG', '+9', '9.0', '1e1']) {
     add(`kill with signal ${JSON.stringify(sig)}`, undefined, invocation('unknown signal'), { argv: ['kill', '{container}', sig], container: true });
   }
   for (const sig of ['USR1 ', ' 10', '10\n']) {
-    add(`kill with signal ${JSON.stringify(sig)}`, undefined, invocation('unknown signal'), { argv: ['kill', '{container}', sig], container: true, todo: USR1_TODO });
+    add(`kill with signal ${JSON.stringify(sig)}`, undefined, invocation('unknown signal'), { argv: ['kill', '{container}', sig], container: true });
   }
   return H.map((h) => ({ ...h, kind: 'hand-written' as const }));
 }
@@ -620,8 +612,6 @@ function handCases(): Case[] {
 interface Tally {
   passed: number;
   failed: string[];
-  todoFailed: string[];
-  todoPassed: string[];
 }
 
 async function runCase(c: Case, tally: Tally, container: string): Promise<void> {
@@ -649,12 +639,8 @@ async function runCase(c: Case, tally: Tally, container: string): Promise<void> 
       problems.push((e as Error).message.split('\n')[0]!);
       if (r.code === 0) pc.run(['delete', '--force', id]);
     }
-    if (problems.length === 0) {
-      if (c.todo) tally.todoPassed.push(c.name);
-      else tally.passed++;
-      return;
-    }
-    (c.todo ? tally.todoFailed : tally.failed).push(`${c.name}: ${problems.join('; ')}`);
+    if (problems.length === 0) return void tally.passed++;
+    tally.failed.push(`${c.name}: ${problems.join('; ')}`);
     assert.fail(problems.join('\n'));
   });
 }
@@ -693,9 +679,9 @@ test('bad-input corpus: every case is rejected with one clear line and leaves no
   assert.ok(generated.length === GENERATED, `${generated.length} generated cases`);
   assert.ok(cases.length >= 150, `at least 150 cases, got ${cases.length}`);
 
-  const tally: Tally = { passed: 0, failed: [], todoFailed: [], todoPassed: [] };
+  const tally: Tally = { passed: 0, failed: [] };
   const started = Date.now();
-  await Promise.all(cases.map((c) => t.test(`[${c.kind}] ${c.name}`, c.todo ? { todo: c.todo } : {}, () => runCase(c, tally, target))));
+  await Promise.all(cases.map((c) => t.test(`[${c.kind}] ${c.name}`, () => runCase(c, tally, target))));
 
   // The signal cases signalled nothing that ended it, and it still deletes cleanly.
   const st = pc.state(target);
@@ -707,9 +693,7 @@ test('bad-input corpus: every case is rejected with one clear line and leaves no
 
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   const counts = `${cases.length} cases (${generated.length} generated, ${hand.length} hand-written)`;
-  const todo = tally.todoFailed.length ? `; ${tally.todoFailed.length} known bugs (todo): ${tally.todoFailed.map((s) => s.split(':')[0]).join('; ')}` : '';
-  if (tally.failed.length === 0 && tally.todoFailed.length === 0) console.log(`bad-input corpus: ${counts}, all rejected cleanly (${secs} s)`);
-  else console.log(`bad-input corpus: ${counts}, ${tally.passed + tally.todoPassed.length} rejected cleanly, ${tally.failed.length} failed${todo} (${secs} s)`);
+  if (tally.failed.length === 0) console.log(`bad-input corpus: ${counts}, all rejected cleanly (${secs} s)`);
+  else console.log(`bad-input corpus: ${counts}, ${tally.passed} rejected cleanly, ${tally.failed.length} failed (${secs} s)`);
   for (const f of tally.failed) console.log(`  FAILED ${f}`);
-  for (const f of tally.todoPassed) console.log(`  todo case now passes (remove its todo): ${f}`);
 });
