@@ -58,8 +58,6 @@ export async function applyCreate(plan: Plan, bytes: Uint8Array, digest: string,
       PLANC_REPORT_FD: String(4 + n),
       PLANC_AUDIT_FD: String(5 + n),
       PLANC_PRESERVE_FDS: String(n),
-      // fault injection for the tests (executor/native/main.c)
-      ...Object.fromEntries(['PLANC_TEST_FAIL_AT', 'PLANC_TEST_PAUSE_AT'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
     },
   });
   closeSync(auditFd);

@@ -215,21 +215,42 @@ static void validate(const mp *actions)
 		plan_error(actions->len - 1, op, "init", "plan: the init stage must end with exec%s", "");
 }
 
-/* Fault injection for the tests (test/integration/faults.test.ts): fail, or
- * pause before, the first action with a given op. Read once at start, before
- * the environment is cleared; unset, they cost one string compare per action. */
+#ifdef PLANC_FAULTS
+/* Fault injection, compiled only into the test build (build/test/planc-exec-faults,
+ * used by test/integration/faults.test.ts): fail, or pause before, the first
+ * action with a given op. Read once at start, before the environment is cleared. */
 static const char *fail_at, *pause_at;
 
-static int apply(const mp *a, int i, struct ctx *c)
+static void faults_from_env(void)
 {
-	const char *op = mp_str(mp_get(a, "op"));
-	report_begin(i, op, mp_str(mp_get(a, "stage")));
+	fail_at = getenv("PLANC_TEST_FAIL_AT") ? strdup(getenv("PLANC_TEST_FAIL_AT")) : NULL;
+	pause_at = getenv("PLANC_TEST_PAUSE_AT") ? strdup(getenv("PLANC_TEST_PAUSE_AT")) : NULL;
+	unsetenv("PLANC_TEST_FAIL_AT");
+	unsetenv("PLANC_TEST_PAUSE_AT");
+}
+
+static int fault(const char *op)
+{
 	if (pause_at && !strcmp(op, pause_at)) {
 		pause_at = NULL;
 		sleep(10);
 	}
 	if (fail_at && !strcmp(op, fail_at))
 		return failx(EIO, "%s: injected failure (PLANC_TEST_FAIL_AT)", op);
+	return DONE;
+}
+#else
+/* The installed executor has no way to be told to fail. */
+static void faults_from_env(void) {}
+static int fault(const char *op) { (void)op; return DONE; }
+#endif
+
+static int apply(const mp *a, int i, struct ctx *c)
+{
+	const char *op = mp_str(mp_get(a, "op"));
+	report_begin(i, op, mp_str(mp_get(a, "stage")));
+	if (fault(op) == FAILED)
+		return FAILED;
 	return find_op(op)->fn(a, c);
 }
 
@@ -304,10 +325,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 3; k++)
 		if (fds[k] >= 0 && (fds[k] < 3 + preserve || fcntl(fds[k], F_GETFD) < 0))
 			die("protocol fd %s is not usable (closed, stdio or preserved)", k ? k == 1 ? "report" : "audit" : "plan");
-	fail_at = getenv("PLANC_TEST_FAIL_AT") ? strdup(getenv("PLANC_TEST_FAIL_AT")) : NULL;
-	pause_at = getenv("PLANC_TEST_PAUSE_AT") ? strdup(getenv("PLANC_TEST_PAUSE_AT")) : NULL;
-	unsetenv("PLANC_TEST_FAIL_AT");
-	unsetenv("PLANC_TEST_PAUSE_AT");
+	faults_from_env();
 	unsetenv("PLANC_PLAN_FD");
 	unsetenv("PLANC_REPORT_FD");
 	unsetenv("PLANC_AUDIT_FD");
