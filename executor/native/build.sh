@@ -16,9 +16,15 @@ cc_exec() { # <output> [extra cc flags...]
 		-fstack-protector-strong "$@" -o "$o" "$src"/*.c
 }
 
+# name:flags of the test variants (cc flags separated by commas)
+variants="faults:-DPLANC_FAULTS weak-proc:-DPLANC_WEAKEN_PROC"
+
 cc_exec "$out/planc-exec" &
-p1=$!
-cc_exec "$out/test/planc-exec-faults" -DPLANC_FAULTS &
-p2=$!
-wait $p1
-wait $p2
+pids=$!
+for v in $variants; do
+	cc_exec "$out/test/planc-exec-${v%%:*}" $(echo "${v#*:}" | tr , ' ') &
+	pids="$pids $!"
+done
+for p in $pids; do
+	wait "$p"
+done

@@ -146,11 +146,16 @@ static void keep_stdio(void)
 			die("%s", "cannot fill a closed stdio fd");
 }
 
-/* Closes every fd from lo up, except the report and audit fds. */
-static void close_fds(int lo, int k1, int k2)
+static int by_value(const void *x, const void *y)
 {
-	int keep[2] = {k1 < k2 ? k1 : k2, k1 < k2 ? k2 : k1};
-	for (int j = 0; j < 2; j++) {
+	return *(const int *)x - *(const int *)y;
+}
+
+/* Closes every fd from lo up, except the n in keep (-1: none). */
+static void close_fds(int lo, int *keep, int n)
+{
+	qsort(keep, n, sizeof *keep, by_value);
+	for (int j = 0; j < n; j++) {
 		if (keep[j] < lo)
 			continue;
 		if (keep[j] > lo)
@@ -163,7 +168,7 @@ static void close_fds(int lo, int k1, int k2)
 static int read_cap_last(void)
 {
 	char buf[16] = "";
-	int fd = proc_open("/proc/sys/kernel/cap_last_cap", O_RDONLY), n = 40;
+	int fd = proc_open("sys/kernel/cap_last_cap", O_RDONLY), n = 40;
 	if (fd >= 0 && read(fd, buf, sizeof buf - 1) > 0)
 		n = atoi(buf);
 	if (fd >= 0)
@@ -312,6 +317,9 @@ int main(int argc, char **argv)
 	(void)argc;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	keep_stdio();
+	/* Before anything else, while / and /proc are the runtime's own. */
+	if (proc_init())
+		die("open /proc: %s", errno == EXDEV ? "not the root of a procfs" : strerror(errno));
 	reexec_sealed(argv, environ);
 
 	int preserve = env_fd("PLANC_PRESERVE_FDS", 0);
@@ -334,7 +342,8 @@ int main(int argc, char **argv)
 	size_t len;
 	uint8_t *buf = read_plan(plan_fd, &len);
 	close(plan_fd);
-	close_fds(3 + preserve, report_fd, audit_fd);
+	int keep[3] = {report_fd, audit_fd, proc_handle()};
+	close_fds(3 + preserve, keep, 3);
 	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
 	if (audit_fd >= 0)
 		fcntl(audit_fd, F_SETFD, FD_CLOEXEC);
