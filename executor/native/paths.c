@@ -221,25 +221,3 @@ int write_file(const char *path, const char *s, int (*opener)(const char *, int)
 	errno = e;
 	return rc;
 }
-
-/* Host paths only (cgroup directories in the runtime's namespaces). */
-int mkdir_p(const char *path)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-		return errno = ENAMETOOLONG, -1;
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || !*p) {
-			char saved = *p;
-			*p = 0;
-			if (mkdir(buf, 0755) && errno != EEXIST)
-				return -1;
-			if (!(*p = saved))
-				break;
-		}
-	}
-	struct stat st;
-	if (stat(buf, &st))
-		return -1;
-	return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
-}

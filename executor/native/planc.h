@@ -33,6 +33,8 @@ int skip(const char *why);
 void report_begin(int i, const char *op, const char *stage);
 void report_result(int rc);
 void report_line(const char *json);
+void report_field(const char *key, long long v);
+void report_flag(const char *key, int v);
 void report_close(void);
 const char *report_msg(void);
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -55,7 +57,6 @@ int proc_open(const char *path, int flags);
 int proc_link(const char *dir, const char *name, int flags);
 int write_all(int fd, const char *s, size_t n);
 int write_file(const char *path, const char *s, int (*opener)(const char *, int));
-int mkdir_p(const char *path);
 
 /* An O_PATH fd as the (dirfd, path) pair of the fd-based mount calls
  * (open_tree, move_mount, mount_setattr, fspick), always passed with their

@@ -486,6 +486,9 @@ export interface AuditRecord {
   why?: string;
   errno?: number;
   msg?: string;
+  /** cgroup.create: the directory's inode and whether planc made it. */
+  ino?: number;
+  made?: boolean;
 }
 
 export interface PlanAction {
