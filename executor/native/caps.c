@@ -1,6 +1,7 @@
 /* Credentials: bounding set, user and groups, capability sets. */
 #include "planc.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -63,7 +64,7 @@ int op_caps_bounding(const mp *a, struct ctx *c)
 static int setgroups_denied(void)
 {
 	char buf[8] = "";
-	int fd = proc_open("/proc/self/setgroups", 0);
+	int fd = proc_open("self/setgroups", O_RDONLY);
 	if (fd < 0)
 		return 0;
 	ssize_t n = read(fd, buf, sizeof buf - 1);

@@ -5,16 +5,25 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+
+static int on_cgroupfs(int fd)
+{
+	struct statfs st;
+	if (fstatfs(fd, &st))
+		return 0;
+	return st.f_type == CGROUP_SUPER_MAGIC || st.f_type == CGROUP2_SUPER_MAGIC;
+}
 
 /* Only files of a cgroup filesystem: a wrong path must not become a write
  * to an arbitrary host file. */
 static int cgroup_open(const char *path, int flags)
 {
-	struct statfs st;
 	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0 && (fstatfs(fd, &st) || (st.f_type != CGROUP_SUPER_MAGIC && st.f_type != CGROUP2_SUPER_MAGIC))) {
+	if (fd >= 0 && !on_cgroupfs(fd)) {
 		close(fd);
 		errno = EXDEV;
 		return -1;
@@ -22,13 +31,116 @@ static int cgroup_open(const char *path, int flags)
 	return fd;
 }
 
+/* Splits path into its directory (dir, at most 4096 bytes) and last name. */
+static const char *split(const char *path, char dir[4096])
+{
+	size_t n = strlen(path);
+	if (n >= 4096)
+		return errno = ENAMETOOLONG, NULL;
+	memcpy(dir, path, n + 1);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = 0;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return errno = EINVAL, NULL; /* "/x": no cgroup is a top-level directory */
+	*slash = 0;
+	const char *name = slash + 1;
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || strlen(name) > 255)
+		return errno = EINVAL, NULL;
+	return name;
+}
+
+/* An O_PATH fd of the directory path. A missing component is created with
+ * mkdirat(), and only in a directory that is on a cgroup filesystem: above
+ * the hierarchies (/sys/fs/cgroup itself) or elsewhere on the host, nothing
+ * is created. */
+static int cgroup_dir(const char *path, int depth)
+{
+	char dir[4096];
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT || depth > 64)
+		return fd;
+	const char *name = split(path, dir);
+	int p = name ? cgroup_dir(dir, depth + 1) : -1;
+	if (p < 0)
+		return -1;
+	if (!on_cgroupfs(p)) {
+		close(p);
+		return errno = EXDEV, -1;
+	}
+	if (mkdirat(p, name, 0755) && errno != EEXIST) {
+		int e = errno;
+		close(p);
+		return errno = e, -1;
+	}
+	fd = openat(p, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int e = errno;
+	close(p);
+	errno = e;
+	return fd;
+}
+
+/* Members of the cgroup dir (lines of its cgroup.procs), or -1. */
+static long members(int dir)
+{
+	char buf[4096];
+	long n = 0;
+	ssize_t r;
+	int fd = openat(dir, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	while ((r = read(fd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
+		for (ssize_t k = 0; k < r; k++)
+			n += buf[k] == '\n';
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r < 0 ? -1 : n;
+}
+
+/* The container's cgroup: made with mkdir in a directory checked to be on a
+ * cgroup filesystem. One that already exists is joined only while it has no
+ * process: planc never shares a cgroup with processes it did not start (its
+ * teardown kills a cgroup's members). The record tells the teardown which
+ * directory this was and whether planc made it (PROTOCOL.md). */
 int op_cgroup_create(const mp *a, struct ctx *c)
 {
 	(void)c;
 	const char *path = need_str(a, "path");
+	char dir[4096];
+	struct stat st;
 	if (!path)
 		return FAILED;
-	return mkdir_p(path) ? fail(errno, "create cgroup \"%s\"", path) : DONE;
+	const char *name = split(path, dir);
+	if (!name)
+		return fail(errno, "create cgroup \"%s\"", path);
+	int p = cgroup_dir(dir, 0);
+	if (p < 0)
+		return fail(errno, "create cgroup \"%s\": open \"%s\"", path, dir);
+	if (!on_cgroupfs(p)) {
+		close(p);
+		return failx(EXDEV, "create cgroup \"%s\": \"%s\" is not on a cgroup filesystem", path, dir);
+	}
+	int made = !mkdirat(p, name, 0755), d = -1;
+	if (made || errno == EEXIST)
+		d = openat(p, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int e = errno;
+	close(p);
+	if (d < 0)
+		return fail(e, "create cgroup \"%s\"", path);
+	long n = made ? 0 : members(d);
+	if (n < 0 || fstat(d, &st)) {
+		e = errno;
+		close(d);
+		return fail(e, "create cgroup \"%s\"", path);
+	}
+	close(d);
+	if (n > 0)
+		return failx(EBUSY, "create cgroup \"%s\": it already has %ld process%s; planc does not share a cgroup with "
+			     "processes it did not start", path, n, n == 1 ? "" : "es");
+	report_field("ino", (long long)st.st_ino);
+	report_flag("made", made);
+	return DONE;
 }
 
 int op_cgroup_write(const mp *a, struct ctx *c)

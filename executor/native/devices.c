@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -46,7 +45,7 @@ int op_device_bind(const mp *a, struct ctx *c)
 	if (s < 0)
 		return fail(errno, "bind device \"%s\" on \"%s\": open source", src, path);
 	int t = path_resolve(c, path, MK_FILE);
-	int rc = t < 0 ? -1 : mount(fdp(s).s, fdp(t).s, NULL, MS_BIND, NULL);
+	int rc = t < 0 ? -1 : mount_bind(s, t, 0);
 	int e = errno;
 	close(s);
 	if (t >= 0)

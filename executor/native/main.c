@@ -146,11 +146,16 @@ static void keep_stdio(void)
 			die("%s", "cannot fill a closed stdio fd");
 }
 
-/* Closes every fd from lo up, except the report and audit fds. */
-static void close_fds(int lo, int k1, int k2)
+static int by_value(const void *x, const void *y)
 {
-	int keep[2] = {k1 < k2 ? k1 : k2, k1 < k2 ? k2 : k1};
-	for (int j = 0; j < 2; j++) {
+	return *(const int *)x - *(const int *)y;
+}
+
+/* Closes every fd from lo up, except the n in keep (-1: none). */
+static void close_fds(int lo, int *keep, int n)
+{
+	qsort(keep, n, sizeof *keep, by_value);
+	for (int j = 0; j < n; j++) {
 		if (keep[j] < lo)
 			continue;
 		if (keep[j] > lo)
@@ -163,7 +168,7 @@ static void close_fds(int lo, int k1, int k2)
 static int read_cap_last(void)
 {
 	char buf[16] = "";
-	int fd = proc_open("/proc/sys/kernel/cap_last_cap", O_RDONLY), n = 40;
+	int fd = proc_open("sys/kernel/cap_last_cap", O_RDONLY), n = 40;
 	if (fd >= 0 && read(fd, buf, sizeof buf - 1) > 0)
 		n = atoi(buf);
 	if (fd >= 0)
@@ -215,21 +220,42 @@ static void validate(const mp *actions)
 		plan_error(actions->len - 1, op, "init", "plan: the init stage must end with exec%s", "");
 }
 
-/* Fault injection for the tests (test/integration/faults.test.ts): fail, or
- * pause before, the first action with a given op. Read once at start, before
- * the environment is cleared; unset, they cost one string compare per action. */
+#ifdef PLANC_FAULTS
+/* Fault injection, compiled only into the test build (build/test/planc-exec-faults,
+ * used by test/integration/faults.test.ts): fail, or pause before, the first
+ * action with a given op. Read once at start, before the environment is cleared. */
 static const char *fail_at, *pause_at;
 
-static int apply(const mp *a, int i, struct ctx *c)
+static void faults_from_env(void)
 {
-	const char *op = mp_str(mp_get(a, "op"));
-	report_begin(i, op, mp_str(mp_get(a, "stage")));
+	fail_at = getenv("PLANC_TEST_FAIL_AT") ? strdup(getenv("PLANC_TEST_FAIL_AT")) : NULL;
+	pause_at = getenv("PLANC_TEST_PAUSE_AT") ? strdup(getenv("PLANC_TEST_PAUSE_AT")) : NULL;
+	unsetenv("PLANC_TEST_FAIL_AT");
+	unsetenv("PLANC_TEST_PAUSE_AT");
+}
+
+static int fault(const char *op)
+{
 	if (pause_at && !strcmp(op, pause_at)) {
 		pause_at = NULL;
 		sleep(10);
 	}
 	if (fail_at && !strcmp(op, fail_at))
 		return failx(EIO, "%s: injected failure (PLANC_TEST_FAIL_AT)", op);
+	return DONE;
+}
+#else
+/* The installed executor has no way to be told to fail. */
+static void faults_from_env(void) {}
+static int fault(const char *op) { (void)op; return DONE; }
+#endif
+
+static int apply(const mp *a, int i, struct ctx *c)
+{
+	const char *op = mp_str(mp_get(a, "op"));
+	report_begin(i, op, mp_str(mp_get(a, "stage")));
+	if (fault(op) == FAILED)
+		return FAILED;
 	return find_op(op)->fn(a, c);
 }
 
@@ -291,6 +317,9 @@ int main(int argc, char **argv)
 	(void)argc;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	keep_stdio();
+	/* Before anything else, while / and /proc are the runtime's own. */
+	if (proc_init())
+		die("open /proc: %s", errno == EXDEV ? "not the root of a procfs" : strerror(errno));
 	reexec_sealed(argv, environ);
 
 	int preserve = env_fd("PLANC_PRESERVE_FDS", 0);
@@ -304,10 +333,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 3; k++)
 		if (fds[k] >= 0 && (fds[k] < 3 + preserve || fcntl(fds[k], F_GETFD) < 0))
 			die("protocol fd %s is not usable (closed, stdio or preserved)", k ? k == 1 ? "report" : "audit" : "plan");
-	fail_at = getenv("PLANC_TEST_FAIL_AT") ? strdup(getenv("PLANC_TEST_FAIL_AT")) : NULL;
-	pause_at = getenv("PLANC_TEST_PAUSE_AT") ? strdup(getenv("PLANC_TEST_PAUSE_AT")) : NULL;
-	unsetenv("PLANC_TEST_FAIL_AT");
-	unsetenv("PLANC_TEST_PAUSE_AT");
+	faults_from_env();
 	unsetenv("PLANC_PLAN_FD");
 	unsetenv("PLANC_REPORT_FD");
 	unsetenv("PLANC_AUDIT_FD");
@@ -316,7 +342,8 @@ int main(int argc, char **argv)
 	size_t len;
 	uint8_t *buf = read_plan(plan_fd, &len);
 	close(plan_fd);
-	close_fds(3 + preserve, report_fd, audit_fd);
+	int keep[3] = {report_fd, audit_fd, proc_handle()};
+	close_fds(3 + preserve, keep, 3);
 	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
 	if (audit_fd >= 0)
 		fcntl(audit_fd, F_SETFD, FD_CLOEXEC);

@@ -14,12 +14,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifdef PLANC_WEAKEN_PROC
 struct fdp fdp(int fd)
 {
 	struct fdp p;
 	snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
 	return p;
 }
+#endif
 
 static int in_root(struct ctx *c, const char *path, int flags)
 {
@@ -119,13 +121,76 @@ int expect_fs(int fd, const char *fs)
 	return -1;
 }
 
+/* The runtime's procfs. Opened once at start, before any namespace is joined
+ * or the root changes, and checked to be the root of a procfs; every /proc
+ * access of the executor goes below it. After pivot_root the container's own
+ * /proc is whatever the config and the image made of it (a plain directory
+ * bound over /proc, a directory of crafted links bound over /proc/1), so no
+ * "/proc/..." string is ever resolved in the container's mount namespace. */
+static int proc_root = -1;
+
+#define PROC_ROOT_INO 1 /* fs/proc/internal.h */
+
+int proc_init(void)
+{
+	struct statfs sf;
+	struct stat st;
+	/* O_NOFOLLOW: a symlink named /proc is opened as itself and fails the checks. */
+	int fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstatfs(fd, &sf) || fstat(fd, &st) || sf.f_type != PROC_SUPER_MAGIC || st.st_ino != PROC_ROOT_INO) {
+		close(fd);
+		return errno = EXDEV, -1;
+	}
+	proc_root = fd;
+	return 0;
+}
+
+int proc_handle(void)
+{
+	return proc_root;
+}
+
+/* Before execve: the container gets no handle on the runtime's procfs. */
+void proc_close(void)
+{
+	if (proc_root >= 0)
+		close(proc_root);
+	proc_root = -1;
+}
+
+/* path is relative to the procfs root ("self/setgroups", "sys/kernel/..."). The
+ * lookup stays below it (plain links like "self" are followed, magic links
+ * never), and the file must be procfs. */
 int proc_open(const char *path, int flags)
 {
-	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+	struct open_how how = {
+		.flags = flags | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	if (proc_root < 0)
+		return errno = EBADF, -1;
+	int fd = syscall(SYS_openat2, proc_root, path, &how, sizeof how);
 	if (fd >= 0 && expect_fs(fd, "proc")) {
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* Opens what the magic link dir/name points at (self/exe, self/fd/N): dir is
+ * reached as in proc_open, then only the link itself is followed. */
+int proc_link(const char *dir, const char *name, int flags)
+{
+	if (strchr(name, '/'))
+		return errno = EINVAL, -1;
+	int d = proc_open(dir, O_PATH | O_DIRECTORY);
+	if (d < 0)
+		return -1;
+	int fd = openat(d, name, flags | O_CLOEXEC), e = errno;
+	close(d);
+	errno = e;
 	return fd;
 }
 
@@ -142,16 +207,12 @@ int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-static int plain_open(const char *path, int flags)
-{
-	return open(path, flags | O_CLOEXEC | O_NOFOLLOW);
-}
-
 /* Kernel control files take a value in one write(); the error of that write
- * is the answer, so it is kept in errno. */
+ * is the answer, so it is kept in errno. opener checks where the file is
+ * (proc_open, cgroup files). */
 int write_file(const char *path, const char *s, int (*opener)(const char *, int))
 {
-	int fd = (opener ? opener : plain_open)(path, O_WRONLY);
+	int fd = opener(path, O_WRONLY);
 	if (fd < 0)
 		return -1;
 	int rc = write_all(fd, s, strlen(s));
@@ -159,26 +220,4 @@ int write_file(const char *path, const char *s, int (*opener)(const char *, int)
 	close(fd);
 	errno = e;
 	return rc;
-}
-
-/* Host paths only (cgroup directories in the runtime's namespaces). */
-int mkdir_p(const char *path)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-		return errno = ENAMETOOLONG, -1;
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || !*p) {
-			char saved = *p;
-			*p = 0;
-			if (mkdir(buf, 0755) && errno != EEXIST)
-				return -1;
-			if (!(*p = saved))
-				break;
-		}
-	}
-	struct stat st;
-	if (stat(buf, &st))
-		return -1;
-	return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
 }

@@ -33,6 +33,8 @@ int skip(const char *why);
 void report_begin(int i, const char *op, const char *stage);
 void report_result(int rc);
 void report_line(const char *json);
+void report_field(const char *key, long long v);
+void report_flag(const char *key, int v);
 void report_close(void);
 const char *report_msg(void);
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -45,15 +47,36 @@ char **need_strv(const mp *a, const char *key);
 
 /* paths.c */
 enum { MK_NONE, MK_DIR, MK_FILE };
-struct fdp { char s[32]; };
-struct fdp fdp(int fd);
 int path_resolve(struct ctx *c, const char *path, int mk);
 int path_parent(struct ctx *c, const char *path, char base[256]);
 int expect_fs(int fd, const char *fs);
+int proc_init(void);
+int proc_handle(void);
+void proc_close(void);
 int proc_open(const char *path, int flags);
+int proc_link(const char *dir, const char *name, int flags);
 int write_all(int fd, const char *s, size_t n);
 int write_file(const char *path, const char *s, int (*opener)(const char *, int));
-int mkdir_p(const char *path);
+
+/* An O_PATH fd as the (dirfd, path) pair of the fd-based mount calls
+ * (open_tree, move_mount, mount_setattr, fspick), always passed with their
+ * EMPTY_PATH flag: the kernel takes the fd itself and resolves no path, so
+ * nothing in the container's mount tree can redirect a mount. */
+#ifndef PLANC_WEAKEN_PROC
+#define AT_FD(fd) (fd), ""
+#define AT_FD_MOVE 0
+#else
+/* Test-only regression (build/test/planc-exec-weak-proc, escapes.test.ts):
+ * the fd named by a /proc/self/fd/N string, resolved in the mount namespace
+ * as it is at the time of the call, as mount(2) needed. */
+struct fdp { char s[32]; };
+struct fdp fdp(int fd);
+#define AT_FD(fd) AT_FDCWD, fdp(fd).s
+#define AT_FD_MOVE MOVE_MOUNT_T_SYMLINKS /* move_mount follows no final link by default */
+#endif
+
+/* mounts.c */
+int mount_bind(int src, int dst, int rec);
 
 /* namespaces.c */
 int ns_flag(const char *name);

@@ -32,7 +32,7 @@ static void die(const char *what)
 void reexec_sealed(char **argv, char **envp)
 {
 	struct stat st;
-	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int exe = proc_link("self", "exe", O_RDONLY);
 	if (exe < 0)
 		die("open /proc/self/exe");
 	int seals = fcntl(exe, F_GET_SEALS);
@@ -128,14 +128,14 @@ int op_idmap_write(const mp *a, struct ctx *c)
 		n += w;
 	}
 	if (sg && !strcmp(sg, "deny")) {
-		snprintf(path, sizeof path, "/proc/%d/setgroups", (int)c->child);
-		if (write_file(path, "deny", NULL))
-			return fail(errno, "write \"%s\"", path);
+		snprintf(path, sizeof path, "%d/setgroups", (int)c->child);
+		if (write_file(path, "deny", proc_open))
+			return fail(errno, "write \"/proc/%s\"", path);
 	}
 	/* The kernel takes the whole map in one write() or not at all. */
-	snprintf(path, sizeof path, "/proc/%d/%s_map", (int)c->child, kind);
-	if (write_file(path, buf, NULL))
-		return fail(errno, "write \"%s\"", path);
+	snprintf(path, sizeof path, "%d/%s_map", (int)c->child, kind);
+	if (write_file(path, buf, proc_open))
+		return fail(errno, "write \"/proc/%s\"", path);
 	return DONE;
 }
 
@@ -185,11 +185,14 @@ int op_execfifo_wait(const mp *a, struct ctx *c)
 {
 	(void)a;
 	int w;
+	char n[16];
 	if (c->fifofd < 0)
 		return failx(EINVAL, "exec fifo: no execfifo.open before the wait");
 	send_ready(c);
-	/* Blocks until `planc start` opens the read end. */
-	while ((w = open(fdp(c->fifofd).s, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+	/* Reopened through the runtime's procfs, never the container's /proc.
+	 * Blocks until `planc start` opens the read end. */
+	snprintf(n, sizeof n, "%d", c->fifofd);
+	while ((w = proc_link("self/fd", n, O_WRONLY)) < 0 && errno == EINTR)
 		;
 	if (w < 0)
 		return fail(errno, "open exec fifo for writing");
@@ -277,6 +280,7 @@ int op_exec(const mp *a, struct ctx *c)
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	proc_close();
 	if (syscall(SYS_close_range, 3 + c->preserve, ~0U, CLOSE_RANGE_CLOEXEC)) {
 		fail(errno, "exec: mark fds close-on-exec");
 	} else {

@@ -17,6 +17,8 @@ static const char *cur_op = "", *cur_stage = "";
 static int err_no;
 static char err_msg[2048];
 static const char *skip_why = "";
+static char extra[256]; /* ,"key":value... a handler adds to its ok record */
+static size_t extra_n;
 
 struct jb {
 	char s[PIPE_BUF];
@@ -122,8 +124,33 @@ const char *report_msg(void)
 	return err_msg;
 }
 
+/* Extra fields of the current action's ok record (keys are literals of the
+ * executor: no escaping). */
+static void add_extra(const char *key, const char *value)
+{
+	int n = snprintf(extra + extra_n, sizeof extra - extra_n, ",\"%s\":%s", key, value);
+	if (n > 0 && (size_t)n < sizeof extra - extra_n)
+		extra_n += n;
+	else
+		extra[extra_n] = 0; /* does not fit: dropped whole */
+}
+
+void report_field(const char *key, long long v)
+{
+	char num[24];
+	snprintf(num, sizeof num, "%lld", v);
+	add_extra(key, num);
+}
+
+void report_flag(const char *key, int v)
+{
+	add_extra(key, v ? "true" : "false");
+}
+
 void report_begin(int i, const char *op, const char *stage)
 {
+	extra_n = 0;
+	extra[0] = 0;
 	cur_i = i;
 	cur_op = op ? op : "";
 	cur_stage = stage ? stage : "";
@@ -143,6 +170,8 @@ void report_result(int rc)
 	snprintf(num, sizeof num, ",\"r\":\"%s\",\"t\":%lld", rc == DONE ? "ok" : rc == SKIPPED ? "skipped" : "error",
 		 (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	jraw(&b, num);
+	if (rc == DONE)
+		jraw(&b, extra);
 	if (rc == SKIPPED) {
 		jraw(&b, ",\"why\":");
 		jstr(&b, skip_why);

@@ -35,9 +35,9 @@ int op_sysctl(const mp *a, struct ctx *c)
 	char path[4096];
 	if (!key || !value)
 		return FAILED;
-	if (strstr(key, "..") || snprintf(path, sizeof path, "/proc/sys/%s", key) >= (int)sizeof path)
+	if (strstr(key, "..") || snprintf(path, sizeof path, "sys/%s", key) >= (int)sizeof path)
 		return failx(EINVAL, "sysctl \"%s\": invalid key", key);
-	for (char *p = path + 10; *p; p++)
+	for (char *p = path + 4; *p; p++)
 		if (*p == '.')
 			*p = '/';
 	return write_file(path, value, proc_open) ? fail(errno, "sysctl \"%s\" = \"%s\"", key, value) : DONE;
@@ -125,5 +125,5 @@ int op_oom_score_adj(const mp *a, struct ctx *c)
 	if (need_int(a, "value", &v))
 		return FAILED;
 	snprintf(buf, sizeof buf, "%lld", (long long)v);
-	return write_file("/proc/self/oom_score_adj", buf, proc_open) ? fail(errno, "oom_score_adj = %s", buf) : DONE;
+	return write_file("self/oom_score_adj", buf, proc_open) ? fail(errno, "oom_score_adj = %s", buf) : DONE;
 }

@@ -6,7 +6,7 @@
 // container lives and a synchronous spawn would hang until its timeout.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -230,13 +230,16 @@ function safeList(dir: string): string {
 /** One test file's world: a private --root, its bundles, its containers. */
 export class Planc {
   readonly root: string;
+  /** The planc CLI this world runs (PLANC, or a variant install's). */
+  readonly planc: string;
   private readonly scratch: string;
   private readonly bundles: string[] = [];
   private calls = 0;
 
-  constructor() {
+  constructor(opts: { planc?: string } = {}) {
     this.scratch = mkdtempSync(join(tmpdir(), 'planc-it-'));
     this.root = join(this.scratch, 'root');
+    this.planc = opts.planc ?? PLANC;
   }
 
   /** Run planc synchronously with the private --root. */
@@ -408,7 +411,7 @@ export class Planc {
   }
 
   private argv(args: string[], opts: RunOptions): string[] {
-    return opts.noRoot ? [PLANC, ...args] : [PLANC, '--root', this.root, ...args];
+    return opts.noRoot ? [this.planc, ...args] : [this.planc, '--root', this.root, ...args];
   }
 
   private outputFiles() {
@@ -418,6 +421,61 @@ export class Planc {
     const fds = [openSync(stdoutFile, 'w+'), openSync(stderrFile, 'w+')] as const;
     return { stdoutFile, stderrFile, fds };
   }
+}
+
+// ---------------------------------------------------------------------------
+// Test-only executor variants
+//
+// executor/native/build.sh also builds build/test/planc-exec-<variant>: the executor with
+// fault injection (-DPLANC_FAULTS) or with one protection deliberately weakened, so a test
+// can show its attack succeeds against that variant. planc itself never runs them and
+// forwards no test variable to its executor: a test selects a variant only by running a
+// private copy of the install in which build/planc-exec is this wrapper.
+
+export interface VariantInstall {
+  /** The copy's root (bin/, dist/, build/). */
+  dir: string;
+  /** Its planc CLI, for `new Planc({ planc })`. */
+  planc: string;
+  /** The variant binary the wrapper runs. */
+  binary: string;
+  /** Variables the wrapper exports to the variant on every later call (replacing earlier ones). */
+  setEnv(vars: Record<string, string>): void;
+}
+
+const ENV_FILE = 'planc-exec.env';
+
+/**
+ * A private install of planc whose executor is build/test/planc-exec-`variant`; variant
+ * `installed` is the real build/planc-exec behind the same wrapper (to show that the
+ * installed executor ignores what a variant would obey).
+ */
+export function variantInstall(variant: string): VariantInstall {
+  const binary = variant === 'installed' ? EXECUTOR : join(INSTALL, 'build/test', `planc-exec-${variant}`);
+  if (!existsSync(binary)) throw new Error(`no test executor ${binary} (run \`node scripts/build.mjs\`)`);
+  const dir = mkdtempSync(join(tmpdir(), `planc-it-${variant}-`));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const r = spawnSync('cp', ['-a', ...['bin', 'dist', 'build', 'package.json'].map((f) => join(INSTALL, f)), dir + '/'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`copy the install for ${variant}: ${r.stderr}`);
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  const exec = join(dir, 'build/planc-exec');
+  if (variant === 'installed') copyFileSync(binary, join(dir, 'build/test/planc-exec-installed'));
+  rmSync(exec);
+  writeFileSync(join(dir, 'build', ENV_FILE), '');
+  writeFileSync(
+    exec,
+    ['#!/bin/sh', `# test-only stand-in for planc-exec: runs the ${variant} variant (test/helpers/planc.ts)`,
+      `. "\${0%/*}/${ENV_FILE}"`, `exec "\${0%/*}/test/planc-exec-${variant}" "$@"`, ''].join('\n'),
+    { mode: 0o755 },
+  );
+  const setEnv = (vars: Record<string, string>) => {
+    const lines = Object.entries(vars).map(([k, v]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`bad variable name ${k}`);
+      return `export ${k}='${v.replaceAll("'", `'\\''`)}'`;
+    });
+    writeFileSync(join(dir, 'build', ENV_FILE), lines.join('\n') + '\n');
+  };
+  return { dir, planc: join(dir, 'bin/planc.cjs'), binary: join(dir, 'build/test', `planc-exec-${variant}`), setEnv };
 }
 
 // ---------------------------------------------------------------------------
@@ -432,6 +490,9 @@ export interface AuditRecord {
   why?: string;
   errno?: number;
   msg?: string;
+  /** cgroup.create: the directory's inode and whether planc made it. */
+  ino?: number;
+  made?: boolean;
 }
 
 export interface PlanAction {

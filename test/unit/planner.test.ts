@@ -281,6 +281,15 @@ test('audit verification: a faithful log passes; tampering, gaps, failures and r
   assert.match(verifyAudit(p, digest, log(recs).slice(0, -1), 'started').problems.join(), /does not end with a newline/);
   const badSkip = recs.map((r) => (r.i === 0 ? { ...r, r: 'skipped' } : r));
   assert.match(verifyAudit(p, digest, log(badSkip), 'started').problems.join(), /skipped, which it may not be/);
+
+  // cgroup.create ok records carry the directory's inode and whether planc made it.
+  const withCgroup = recs.map((r) => (p.actions[r.i]!.op === 'cgroup.create' ? { ...r, ino: 12345 + r.i, made: r.i !== 1 } : r));
+  assert.ok(withCgroup.filter((r) => 'ino' in r).length >= 2, 'the fixture plan creates cgroups');
+  assert.deepEqual(verifyAudit(p, digest, log(withCgroup), 'started').problems, []);
+  const badIno = withCgroup.map((r) => (r.i === 0 ? { ...r, ino: -1 } : r));
+  assert.match(verifyAudit(p, digest, log(badIno), 'started').problems.join(), /action 0 has a bad cgroup inode -1/);
+  const badMade = withCgroup.map((r) => (r.i === 0 ? { ...r, made: 'yes' } : r));
+  assert.match(verifyAudit(p, digest, log(badMade), 'started').problems.join(), /action 0 has a bad "made" "yes"/);
 });
 
 import { diffPlans } from '../../planner/diff.js';
