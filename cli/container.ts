@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { PlancError } from '../schemas/error.js';
 import { explainLines } from '../planner/explain.js';
 import { executorError, runExecutor } from '../executor/spawn.js';
-import { ownedFromRecord } from './state/cgroups.js';
+import { existingCgroups, ownedFromRecord, unrecordedCgroups } from './state/cgroups.js';
 import { checkId, ContainerDir, StateRoot } from './state/gate.js';
 import { type Remains, teardown } from './state/lifecycle.js';
 import { procStat } from './state/procfs.js';
@@ -84,6 +84,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   try {
     dir.write(FILES.plan, bytes);
     const auditFd = openAudit(dir, JSON.stringify({ planDigest: digest, containerId: plan.containerId, actions: plan.actions.length }) + '\n');
+    const before = existingCgroups(plan);
     let run;
     try {
       run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd });
@@ -93,7 +94,11 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     remains.pid = run.pid;
     remains.startTime = procStat(run.pid)?.startTime ?? '';
     remains.cgroups = run.reports.map((r) => ownedFromRecord(plan, r)).filter((c): c is OwnedCgroup => c !== null);
-    if (!run.ready || run.code !== 0 || run.interrupted) throw executorError(plan, run);
+    if (!run.ready || run.code !== 0 || run.interrupted) {
+      // An executor killed between a mkdir and its record leaves a cgroup nobody reported.
+      if (run.code !== 1) remains.cgroups.push(...unrecordedCgroups(plan, before, remains.cgroups));
+      throw executorError(plan, run);
+    }
     const record: ContainerRecord = {
       ociVersion: plan.ociVersion,
       id,

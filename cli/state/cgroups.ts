@@ -4,7 +4,7 @@
 // one that existed (executor/PROTOCOL.md); teardown and kill act only on
 // directories that are still exactly those, so a stale, edited or planted
 // record cannot point them at another cgroup.
-import { lstatSync, readFileSync, statfsSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statfsSync } from 'node:fs';
 import type { Plan } from '../../schemas/generated/plan.js';
 import type { OwnedCgroup } from '../../schemas/generated/record.js';
 
@@ -41,6 +41,31 @@ export function ownedFromAudit(plan: Plan, auditText: string): OwnedCgroup[] {
     }
   }
   return out;
+}
+
+/**
+ * The planned cgroups an executor that died may have made without living to
+ * record them: absent before it ran (`before`), present now. Only a create
+ * whose planc survived its executor can tell, so only it asks.
+ */
+export function unrecordedCgroups(plan: Plan, before: Set<string>, recorded: OwnedCgroup[]): OwnedCgroup[] {
+  const out: OwnedCgroup[] = [];
+  for (const a of plan.actions) {
+    if (a.op !== 'cgroup.create' || before.has(a.path) || recorded.some((r) => r.path === a.path)) continue;
+    try {
+      const st = lstatSync(a.path);
+      const c = { path: a.path, ino: st.ino, made: true };
+      if (st.isDirectory() && stillOwned(c)) out.push(c);
+    } catch {
+      // not made
+    }
+  }
+  return out;
+}
+
+/** Which planned cgroup directories exist already (before the executor runs). */
+export function existingCgroups(plan: Plan): Set<string> {
+  return new Set(plan.actions.flatMap((a) => (a.op === 'cgroup.create' && existsSync(a.path) ? [a.path] : [])));
 }
 
 /** Is this still the cgroup the executor reported: a clean absolute path, a directory on cgroupfs, the same inode? */

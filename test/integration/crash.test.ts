@@ -14,10 +14,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { leftovers, NEEDS_ROOT, Planc, type Result, waitFor } from '../helpers/planc.js';
+import { decodePlan, leftovers, NEEDS_ROOT, Planc, type Result, variantInstall, waitFor } from '../helpers/planc.js';
 
 const pc = new Planc();
-after(() => pc.cleanup());
+// The executor's test build, which can pause before an action (PLANC_TEST_PAUSE_AT).
+const faults = variantInstall('faults');
+const fc = new Planc({ planc: faults.planc });
+after(() => {
+  pc.cleanup();
+  fc.cleanup();
+});
 const skip = NEEDS_ROOT;
 
 /** strace as a wrapper that kills the process entering `syscall` for the `when`-th time (per process). */
@@ -61,23 +67,72 @@ function killed(r: Result, what: string): void {
   assert.ok(r.code === 137 || r.signal === 'SIGKILL' || r.code === 1, `${what}: planc was killed or failed (code ${r.code}, signal ${r.signal}, stderr ${r.stderr})`);
 }
 
-test('the executor killed after each action of create: planc removes everything it made', { skip }, async (t) => {
+test('the executor killed after each of its host-side actions, before recording it: planc removes everything', { skip }, async (t) => {
   const bundle = pc.bundle(['sleep', '100']);
-  // How many records a whole create writes (the audit header is planc's, not the executor's).
+  // The executor's first process (P) applies and records the host, clone and parent actions;
+  // strace counts writes per process, so its K-th write to audit.jsonl is its K-th record.
+  // (planc's own first write there is the header: K = 1 kills planc itself, before the executor runs.)
   const probe = pc.id(t);
   pc.ok(['create', '--bundle', bundle, probe]);
-  const records = readFileSync(join(pc.root, probe, 'audit.jsonl'), 'utf8').trim().split('\n').length - 1;
+  const records = readFileSync(join(pc.root, probe, 'audit.jsonl'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
   pc.ok(['delete', '--force', probe]);
-  assert.ok(records > 20, `${records} executor records`);
-  for (let k = 1; k <= records; k++) {
+  const hostSide = records.filter((r) => r.stage !== 'init').length;
+  assert.ok(hostSide >= 10, `${hostSide} host-side records`);
+  for (let k = 1; k <= hostSide; k++) {
     const id = pc.id(t);
     const r = pc.run(['create', '--bundle', bundle, id], { wrap: killAt('write', k, { follow: true, path: join(pc.root, id, 'audit.jsonl') }) });
-    assert.equal(r.code, 1, `kill at record ${k}: create must fail (stderr ${r.stderr})`);
-    assert.match(r.stderr, /^planc: [^\n]+\n$/, `kill at record ${k}: one error line`);
-    recovers(id, bundle, /container does not exist/, `executor killed at record ${k}`);
+    if (k === 1) {
+      killed(r, 'planc at the audit header');
+      recovers(id, bundle, /^creating$/, 'planc killed writing the audit header');
+      continue;
+    }
+    assert.equal(r.code, 1, `executor killed at its record ${k}: create must fail (stderr ${r.stderr})`);
+    assert.match(r.stderr, /^planc: the executor exited with status 128 before the container was ready\n$/, `killed at record ${k}`);
+    recovers(id, bundle, /container does not exist/, `executor killed at its record ${k}`);
   }
-  console.log(`crash: executor killed at each of ${records} create steps, nothing left behind`);
+  console.log(`crash: executor killed after each of ${hostSide - 1} host-side actions (unrecorded), planc at its audit header: nothing left behind`);
 });
+
+test('the executor (P, or the init C) killed while paused before each kind of action: planc removes everything', { skip }, async (t) => {
+  const bundle = fc.bundle(['sleep', '100']);
+  const probe = fc.id(t);
+  fc.ok(['create', '--bundle', bundle, probe]);
+  const plan = decodePlan(readFileSync(join(fc.root, probe, 'plan.msgpack')));
+  fc.ok(['delete', '--force', probe]);
+  // The first action of each op, in plan order: the faults build sleeps 10 s before it.
+  // (Up to the wait for start: what comes after it runs at `start`, not during create.)
+  const wait = plan.actions.findIndex((a) => a.op === 'execfifo.wait');
+  const firsts = plan.actions.flatMap((a, i) => (i <= wait && plan.actions.findIndex((b) => b.op === a.op) === i ? [{ i, op: a.op, stage: a.stage }] : []));
+  for (const { i, op, stage } of firsts) {
+    const id = fc.id(t);
+    faults.setEnv({ PLANC_TEST_PAUSE_AT: op });
+    const p = fc.spawn(['create', '--bundle', bundle, id]);
+    const audit = join(fc.root, id, 'audit.jsonl');
+    // Paused: every action before it is recorded, and some executor process sleeps.
+    await waitFor(`the records before ${op}`, () => existsSync(audit) && readFileSync(audit, 'utf8').trim().split('\n').length >= i + 1, 10_000);
+    const sleeper = await waitFor(`an executor process paused before ${op}`, () => pausedExecutor(p.child.pid!), 10_000);
+    process.kill(sleeper, 'SIGKILL');
+    const r = await p.done;
+    assert.equal(r.code, 1, `${op} (${stage}): ${r.stderr}`);
+    assert.match(r.stderr, /^planc: [^\n]+\n$/);
+    recovers(id, bundle, /container does not exist/, `executor killed before ${op}`);
+  }
+  console.log(`crash: executor killed paused before each of ${firsts.length} kinds of action (host, clone, parent and init), nothing left behind`);
+});
+
+/** A child of planc (the executor P, or the init C, which CLONE_PARENT makes planc's child too) asleep in the faults build's pause. */
+function pausedExecutor(planc: number): number | undefined {
+  const kids = readFileSync(`/proc/${planc}/task/${planc}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return kids.find((k) => {
+    try {
+      // clock_nanosleep (x86_64 230, aarch64 115), where sleep() waits.
+      const nr = readFileSync(`/proc/${k}/syscall`, 'utf8').split(' ')[0];
+      return nr === (process.arch === 'arm64' ? '115' : '230');
+    } catch {
+      return false;
+    }
+  });
+}
 
 test('planc killed at each of its own create steps: state tells the truth, delete --force removes the rest', { skip }, async (t) => {
   const bundle = pc.bundle(['sleep', '100']);
