@@ -75,6 +75,7 @@ export function planMounts(ctx: PlanContext): void {
     if (target === '/') throw new PlancError('invalid-config', 'a mount onto / would hide the rootfs; use root.path', { where: `${why}/destination` });
     const opts = parseOptions(m.options ?? [], why);
     const type = m.type ?? (opts.bind ? 'bind' : '');
+    checkProcTarget(target, type, opts, why);
     if (type === 'cgroup' && !opts.bind) return planCgroupMount(ctx, target, opts, why);
     if (type === 'sysfs' && !ctx.newNs.has('network') && !opts.bind) {
       // A sysfs mount shows the mounter's network namespace; sharing the host's, runc binds the host /sys instead.
@@ -87,6 +88,24 @@ export function planMounts(ctx: PlanContext): void {
     add(ctx, { stage: 'init', op: 'mount', why, source: m.source ?? type, target, fstype: type, flags: opts.flags, data: opts.data.join(','), create: 'dir', ...expectFsOf(target) });
     planPropagation(ctx, target, opts.propagation, why);
   });
+}
+
+// Files under /proc that may be bound over (lxcfs serves container views of them), as runc allows.
+const PROC_FILES = new Set(['/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid']);
+
+/**
+ * /proc is where masks and read-only paths protect the host: anything but
+ * procfs on /proc itself, or any other mount inside it, would hide what they
+ * protect (or stand in for it). Refused, as runc does, but for the files
+ * lxcfs replaces.
+ */
+function checkProcTarget(target: string, type: string, opts: ParsedOptions, why: string): void {
+  if (target === '/proc' && (type !== 'proc' || opts.bind)) {
+    throw new PlancError('invalid-config', `only procfs may be mounted on /proc, not ${JSON.stringify(type || 'a bind mount')}: masked and read-only paths would protect nothing`, { where: why });
+  }
+  if (target !== '/proc' && within(target, '/proc') && !PROC_FILES.has(target)) {
+    throw new PlancError('invalid-config', `a mount inside /proc (${target}) would hide what masked and read-only paths protect; only ${[...PROC_FILES].join(', ')} may be bound over`, { where: why });
+  }
 }
 
 function planBind(ctx: PlanContext, source: string, target: string, opts: ParsedOptions, why: string): void {

@@ -404,3 +404,17 @@ test('features says only what the planner accepts: every listed namespace and mo
   assert.ok(!f.linux.namespaces.includes('time'), 'time namespaces are refused, so not advertised');
   assert.equal(f.linux.capabilities.length, 41);
 });
+
+test('/proc takes only procfs, and nothing is mounted inside it but the files lxcfs replaces (as runc)', () => {
+  const withMount = (m: object) => mutate('default', (c) => c.mounts.push(m));
+  const e1 = planError(withMount({ destination: '/proc', type: 'tmpfs', source: 'tmpfs' }));
+  assert.equal(e1.where, `/mounts/${(fixture('default') as any).mounts.length}`);
+  assert.match(e1.message, /^only procfs may be mounted on \/proc, not "tmpfs"/);
+  const e2 = planError(withMount({ destination: '/proc/sys', type: 'bind', source: '/tmp', options: ['rbind'] }));
+  assert.match(e2.message, /^a mount inside \/proc \(\/proc\/sys\) would hide/);
+  const e3 = planError(withMount({ destination: '/proc/../proc/kcore', type: 'bind', source: '/dev/null', options: ['bind'] }));
+  assert.match(e3.message, /\/proc\/kcore/);
+  // lxcfs's files are allowed.
+  const p = plan(withMount({ destination: '/proc/meminfo', type: 'bind', source: '/var/lib/lxcfs/proc/meminfo', options: ['bind'] }));
+  assert.ok(ops(p, 'mount').some((a) => a.op === 'mount' && a.target === '/proc/meminfo'));
+});
