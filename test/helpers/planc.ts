@@ -15,6 +15,7 @@ import type { TestContext } from 'node:test';
 import { Unpackr } from 'msgpackr';
 import type { Plan } from '../../schemas/generated/plan.js';
 import { verifyAudit as verifyPlanAudit } from '../../planner/audit.js';
+import { NEEDS_ROOT_REASON } from '../gate/skip-gate.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const MAKE_BUNDLE = join(REPO, 'scripts/make-bundle.sh');
@@ -65,8 +66,11 @@ function danglingImports(dist: string): string[] {
   return out;
 }
 
-/** `skip` option for every integration test: a reason when not root, false otherwise. */
-export const NEEDS_ROOT: string | false = process.getuid?.() === 0 ? false : 'needs root: creates namespaces and cgroups';
+/**
+ * `skip` option for every integration test: a reason when not root, false otherwise.
+ * The skip gate (test/gate) allows these skips only when not root.
+ */
+export const NEEDS_ROOT: string | false = process.getuid?.() === 0 ? false : NEEDS_ROOT_REASON;
 
 const DEFAULT_TIMEOUT = 20_000;
 
