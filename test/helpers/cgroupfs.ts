@@ -110,3 +110,15 @@ export function cgroupFileExists(controller: string, rel: string): boolean {
   const h = hierarchyOf(controller);
   return h !== undefined && existsSync(join(h.mountpoint, rel));
 }
+
+/**
+ * The number the kernel gave a v1 hierarchy (first field of its /proc/<pid>/cgroup
+ * line, e.g. 4 in `4:memory:/`): host-specific, the same inside a container.
+ */
+export function hierarchyNumber(controller: string): number {
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const [num, controllers] = line.split(':');
+    if (controllers?.split(',').some((c) => c === controller || c === `name=${controller}`)) return Number(num);
+  }
+  throw new Error(`no v1 ${controller} hierarchy in /proc/self/cgroup`);
+}

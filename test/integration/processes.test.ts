@@ -109,7 +109,7 @@ test('after create exits, the container init is a child of the caller’s subrea
   assert.equal(prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0), 0);
   const id = pc.id(t);
   const bundle = pc.bundle(['sleep', '100']);
-  const pidFile = join(pc.root, `${id}.pid`);
+  const pidFile = pc.scratchPath(`${id}.pid`);
   pc.ok(['create', '--pid-file', pidFile, '--bundle', bundle, id]);
   const pid = Number(readFileSync(pidFile, 'utf8'));
   const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
@@ -124,7 +124,7 @@ test('after create exits, the container init is a child of the caller’s subrea
 test('ps --format json lists the container’s host pids as containerd reads them, null once it is gone', { skip: NEEDS_ROOT }, async (t) => {
   const id = pc.id(t);
   const bundle = pc.bundle(['sh', '-c', 'sleep 100 & sleep 100']);
-  const pidFile = join(pc.root, `${id}.pid`);
+  const pidFile = pc.scratchPath(`${id}.pid`);
   pc.ok(['run', '--detach', '--pid-file', pidFile, '--bundle', bundle, id]);
   const init = Number(readFileSync(pidFile, 'utf8'));
   const listed = await waitFor('two processes', () => {
