@@ -83,6 +83,16 @@ export function stateOf(dir: ContainerDir): Record<string, unknown> {
   return rec ? ociState(dir, rec) : creatingState(dir);
 }
 
+/** One non-blocking read of the exec fifo: 1 when the init's byte was there, 0 when not yet. */
+function readFifoByte(fd: number, buf: Buffer): number {
+  try {
+    return readSync(fd, buf, 0, 1, null);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+    throw e;
+  }
+}
+
 /** Release a created container (the caller holds its lock): read the init's byte from the exec fifo, remove the fifo. */
 export function start(dir: ContainerDir, rec: ContainerRecord): void {
   const status = statusOf(dir, rec);
@@ -95,14 +105,12 @@ export function start(dir: ContainerDir, rec: ContainerRecord): void {
     if (!fstatSync(fd).isFIFO()) throw new PlancError('bad-state', `${dir.path}/${FILES.fifo} is not a fifo; left alone`);
     const buf = Buffer.alloc(1);
     for (;;) {
-      let n = 0;
-      try {
-        n = readSync(fd, buf, 0, 1, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      if (readFifoByte(fd, buf) > 0) break;
+      if (!alive(rec.pid, rec.startTime)) {
+        // It may have written its byte, exec'd and exited between our read and this check: read once more.
+        if (readFifoByte(fd, buf) > 0) break;
+        throw new PlancError('bad-state', 'the container init exited before it was started', { where: rec.id });
       }
-      if (n > 0) break;
-      if (!alive(rec.pid, rec.startTime)) throw new PlancError('bad-state', 'the container init exited before it was started', { where: rec.id });
       sleepMs(1);
     }
   } finally {

@@ -5,7 +5,7 @@
 // planner run here in Node on the same input and host facts.
 //
 //   node --import tsx --test test/browser/*.test.ts
-// (needs /usr/bin/chromium: apt-get install chromium; skipped without it)
+// (needs /usr/bin/chromium, which scripts/setup.sh installs: without it these tests fail)
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -26,7 +26,6 @@ import { lintPlan } from '../../planner/lint.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : "needs Debian's chromium (apt-get install chromium)";
 const ARTIFACTS = join(REPO, 'test/browser/artifacts');
 const fixture = (name: string) => readFileSync(join(REPO, 'test/unit/fixtures', `${name}.json`), 'utf8');
 
@@ -41,7 +40,7 @@ let pageFile = '';
 let context: BrowserContext | undefined;
 
 before(async () => {
-  if (skip) return;
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed (scripts/setup.sh installs Debian's chromium)`);
   scratch = mkdtempSync(join(tmpdir(), 'planc-browser-'));
   // Build the page from the sources under test, into scratch (dist/ is the build's to write).
   pageFile = join(scratch, 'planc-explain.html');
@@ -85,7 +84,7 @@ async function paste(page: Page, side: 'a' | 'b', config: string): Promise<void>
   await page.click('#plan');
 }
 
-test('default config: the explain view, grouped by stage and effect, and the digest Node computes', { skip, timeout: 60_000 }, async () => {
+test('default config: the explain view, grouped by stage and effect, and the digest Node computes', { timeout: 60_000 }, async () => {
   const { page, problems, requests } = await openFile();
   const config = fixture('default');
   // Typing alone plans (live update), no button.
@@ -121,7 +120,7 @@ test('default config: the explain view, grouped by stage and effect, and the dig
   await page.close();
 });
 
-test('invalid config: every schema error is listed with its JSON path', { skip, timeout: 60_000 }, async () => {
+test('invalid config: every schema error is listed with its JSON path', { timeout: 60_000 }, async () => {
   const { page, problems } = await openFile();
   const bad = JSON.parse(fixture('default')) as { process: Record<string, unknown> };
   bad.process.args = 'sh';
@@ -152,7 +151,7 @@ test('invalid config: every schema error is listed with its JSON path', { skip, 
   await page.close();
 });
 
-test('a second config: the diff and its warnings (privileged-like.json against the default)', { skip, timeout: 60_000 }, async () => {
+test('a second config: the diff and its warnings (privileged-like.json against the default)', { timeout: 60_000 }, async () => {
   const { page, problems } = await openFile();
   const a = fixture('default');
   const b = fixture('privileged-like');
@@ -182,7 +181,7 @@ test('a second config: the diff and its warnings (privileged-like.json against t
   await page.close();
 });
 
-test('a file dropped on a config box is loaded and planned', { skip, timeout: 60_000 }, async () => {
+test('a file dropped on a config box is loaded and planned', { timeout: 60_000 }, async () => {
   const { page, problems } = await openFile();
   const config = fixture('privileged-like');
   const dataTransfer = await page.evaluateHandle((t) => {
@@ -225,7 +224,7 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-test('planc explain --serve --port N serves the same page on 127.0.0.1 and stops on SIGINT', { skip, timeout: 60_000 }, async () => {
+test('planc explain --serve --port N serves the same page on 127.0.0.1 and stops on SIGINT', { timeout: 60_000 }, async () => {
   const planc = snapshotCli();
   const port = await freePort();
   const child = spawn(process.execPath, [planc, 'explain', '--serve', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,5 +1,6 @@
 // Helpers for planc's root integration tests: bundles, a private state root per
 // test file, running the CLI, leftover checks, and the audit-log verifier.
+// Host cgroup paths come from ./cgroupfs.ts (cgroupDir), never from a literal layout.
 //
 // Every planc call writes its stdout/stderr to files, never to pipes: the
 // container inherits create's stdio, so a pipe would stay open as long as the
@@ -15,6 +16,10 @@ import type { TestContext } from 'node:test';
 import { Unpackr } from 'msgpackr';
 import type { Plan } from '../../schemas/generated/plan.js';
 import { verifyAudit as verifyPlanAudit } from '../../planner/audit.js';
+import { NEEDS_ROOT_REASON } from '../gate/skip-gate.js';
+import { cgroupDirsNamed } from './cgroupfs.js';
+
+export { cgroupDir, cgroupDirsNamed, cgroupHierarchies } from './cgroupfs.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const MAKE_BUNDLE = join(REPO, 'scripts/make-bundle.sh');
@@ -65,8 +70,11 @@ function danglingImports(dist: string): string[] {
   return out;
 }
 
-/** `skip` option for every integration test: a reason when not root, false otherwise. */
-export const NEEDS_ROOT: string | false = process.getuid?.() === 0 ? false : 'needs root: creates namespaces and cgroups';
+/**
+ * `skip` option for every integration test: a reason when not root, false otherwise.
+ * The skip gate (test/gate) allows these skips only when not root.
+ */
+export const NEEDS_ROOT: string | false = process.getuid?.() === 0 ? false : NEEDS_ROOT_REASON;
 
 const DEFAULT_TIMEOUT = 20_000;
 
@@ -160,31 +168,46 @@ export function writeConfig(bundle: string, config: Config): void {
 /** Mount points (host view) at or below `dir`. */
 export function mountsUnder(dir: string): string[] {
   const prefix = dir.replace(/\/+$/, '');
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' '))
+  return mountinfoLines()
+    .map((l) => unescapeMountField(l.split(' ')[4] ?? ''))
     .filter((m) => m === prefix || m.startsWith(prefix + '/'));
 }
 
-/** Cgroup directories a container with this id could have left (any v1 controller, and v2). */
+/** Host mountinfo lines that mention `id` anywhere (mount point, mount root, source, options). */
+export function mountsMentioning(id: string): string[] {
+  return mountinfoLines().filter((l) => unescapeMountField(l).includes(id));
+}
+
+function mountinfoLines(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean);
+}
+
+// mountinfo escapes space, tab, newline and backslash as three octal digits.
+function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/**
+ * Cgroup directories named `id` anywhere in any hierarchy of this host (every v1
+ * hierarchy and the cgroup2 mount, found in mountinfo): a container with a custom
+ * cgroupsPath is found as well as one under the default planc/ parent.
+ */
 export function cgroupDirsOf(id: string): string[] {
-  const out: string[] = [];
-  let controllers: string[] = [];
-  try {
-    controllers = readdirSync('/sys/fs/cgroup');
-  } catch {
-    return out;
-  }
-  for (const c of controllers) {
-    for (const p of [`/sys/fs/cgroup/${c}/planc/${id}`, `/sys/fs/cgroup/planc/${id}`]) if (existsSync(p)) out.push(p);
-  }
-  return [...new Set(out)];
+  return cgroupDirsNamed([id]).get(id) ?? [];
 }
 
 /** Live processes (not zombies) whose /proc/<pid>/cgroup names the id as a path component. */
 export function processesOf(id: string): number[] {
-  const pids: number[] = [];
+  return processesInCgroupsOf([id], { zombies: false }).map((p) => p.pid);
+}
+
+/**
+ * Processes whose /proc/<pid>/cgroup names one of `ids` as a path component, with
+ * their state letter; zombies too unless `zombies: false`.
+ */
+export function processesInCgroupsOf(ids: Iterable<string>, opts: { zombies: boolean }): { pid: number; state: string; id: string }[] {
+  const want = new Set(ids);
+  const out: { pid: number; state: string; id: string }[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(name)) continue;
     let cg: string;
@@ -195,24 +218,76 @@ export function processesOf(id: string): number[] {
     } catch {
       continue; // exited meanwhile
     }
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    if (state === 'Z' || state === 'X') continue;
-    const mentions = cg.split('\n').some((line) => (line.split(':').slice(2).join(':')).split('/').includes(id));
-    if (mentions) pids.push(Number(name));
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '?';
+    if (!opts.zombies && (state === 'Z' || state === 'X')) continue;
+    const hit = cg
+      .split('\n')
+      .flatMap((line) => line.split(':').slice(2).join(':').split('/'))
+      .find((part) => want.has(part));
+    if (hit !== undefined) out.push({ pid: Number(name), state, id: hit });
   }
-  return pids;
+  return out;
+}
+
+/** Bounds of the --root walk: a state root holds a few files per container. */
+const ROOT_MAX_DEPTH = 8;
+const ROOT_MAX_ENTRIES = 50_000;
+
+// Temp files of atomic writes (`state.json.tmp-<pid>`) and lock files (`lock`, `x.lock`).
+const TEMP_FILE = /\.tmp(-|$)/;
+const LOCK_FILE = /^(lock|\.lock)$|\.lock$/;
+
+/**
+ * What the --root holds that nothing should hold once the containers in `ids` are
+ * deleted: any entry whose name mentions one of the ids (its state dir, a lock or
+ * pid file beside it, a temp file), and any temp file or lock file anywhere, except
+ * a lock inside the state dir of a container that still exists (one with state.json).
+ */
+export function rootLeftovers(root: string, ids: Iterable<string>): string[] {
+  const idList = [...ids];
+  const out: string[] = [];
+  let seen = 0;
+  const walk = (dir: string, depth: number): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // no root yet, or removed meanwhile
+    }
+    const liveStateDir = dir !== root && entries.some((e) => e.name === 'state.json');
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (++seen > ROOT_MAX_ENTRIES) throw new Error(`more than ${ROOT_MAX_ENTRIES} entries under ${root}: the leftover search would be incomplete`);
+      const mentions = idList.find((id) => e.name.includes(id));
+      if (mentions !== undefined) out.push(`${path} (names ${mentions})`);
+      else if (TEMP_FILE.test(e.name)) out.push(`${path} (temp file)`);
+      else if (LOCK_FILE.test(e.name) && !liveStateDir) out.push(`${path} (lock file)`);
+      // Never follow symlinks out of the root.
+      if (e.isDirectory() && !e.isSymbolicLink()) {
+        if (depth >= ROOT_MAX_DEPTH) throw new Error(`${root} is deeper than ${ROOT_MAX_DEPTH} levels at ${path}: the leftover search would be incomplete`);
+        walk(path, depth + 1);
+      }
+    }
+  };
+  walk(root, 1);
+  return out;
 }
 
 /**
- * Assert that nothing of container `id` is left: no state dir under `root`, no
- * cgroup dir, no process in its cgroups, no mount under the bundle's rootfs.
+ * Assert that nothing of container `id` is left: no state dir or any other entry for
+ * it and no temp or lock file anywhere under `root`; no cgroup dir named `id` in any
+ * hierarchy; no process in its cgroups; no mount mentioning it, nor under the bundle's rootfs.
  */
 export function leftovers(root: string, id: string, bundle?: string): void {
   assert.ok(!existsSync(join(root, id)), `state dir ${join(root, id)} is left behind (contains: ${safeList(join(root, id))})`);
+  const stray = rootLeftovers(root, [id]);
+  assert.deepEqual(stray, [], `entries left under --root ${root}: ${stray.join(', ')}`);
   const cgs = cgroupDirsOf(id);
   assert.deepEqual(cgs, [], `cgroup dirs left behind: ${cgs.join(', ')}`);
   const procs = processesOf(id);
   assert.deepEqual(procs, [], `processes left in the container's cgroups: ${procs.join(', ')}`);
+  const mentioning = mountsMentioning(id);
+  assert.deepEqual(mentioning, [], `mounts mentioning ${id} left behind:\n${mentioning.join('\n')}`);
   if (bundle) {
     const m = mountsUnder(join(bundle, 'rootfs'));
     assert.deepEqual(m, [], `mounts left under ${bundle}/rootfs: ${m.join(', ')}`);
@@ -325,6 +400,11 @@ export class Planc {
     mutate?.(config);
     writeConfig(dir, config);
     return dir;
+  }
+
+  /** A path in this file's scratch dir, outside the --root (for pid files and logs a test asks planc to write). */
+  scratchPath(name: string): string {
+    return join(this.scratch, name);
   }
 
   /** Paths of the state files of a container. */

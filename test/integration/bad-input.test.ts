@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { leftovers, NEEDS_ROOT, Planc, type Result, uniqueId, verifyAudit, verifyStartedAudit, waitFor } from '../helpers/planc.js';
+import { cgroupDir, leftovers, NEEDS_ROOT, Planc, type Result, uniqueId, verifyAudit, verifyStartedAudit, waitFor } from '../helpers/planc.js';
 
 const pc = new Planc();
 after(() => pc.cleanup());
@@ -111,7 +111,7 @@ test('duplicate id: the second create fails, the first container is untouched an
   assert.ok(readFileSync(files.plan).equals(planBefore), "plan.msgpack unchanged");
   assert.equal(readFileSync(files.state, 'utf8'), stateBefore);
   assert.ok(existsSync(files.fifo), 'exec.fifo is still there');
-  assert.ok(existsSync(`/sys/fs/cgroup/memory/planc/${id}`), 'its cgroup is still there');
+  assert.ok(existsSync(cgroupDir('memory', `planc/${id}`)), 'its cgroup is still there');
   verifyAudit(pc.root, id, { expect: 'created' });
 
   // Still works: it starts, and then deletes cleanly.
@@ -159,8 +159,8 @@ test('kill with an unknown signal fails clearly and signals nothing', { skip }, 
 });
 
 test('a cgroup write the host refuses (blkio.weight on a kernel without it) fails create and undoes everything', { skip }, (t) => {
-  if (existsSync('/sys/fs/cgroup/blkio/blkio.weight')) return t.skip('this host has blkio.weight: the write would succeed');
-  assert.ok(existsSync('/sys/fs/cgroup/blkio'), 'a blkio v1 hierarchy');
+  assert.ok(existsSync(cgroupDir('blkio')), 'a blkio v1 hierarchy');
+  if (existsSync(cgroupDir('blkio', 'blkio.weight'))) return t.skip('this host has blkio.weight: the write would succeed');
   const id = pc.id(t);
   const bundle = pc.bundle(['true'], (c) => (c.linux.resources.blockIO = { weight: 500 }));
   failsCleanly(pc.run(['create', '--bundle', bundle, id]), [join(bundle, 'config.json'), '/linux/resources/blockIO/weight', 'blkio.weight', /no such file or directory/i], id, bundle);

@@ -4,7 +4,8 @@ import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Config, EXECUTOR, exeLink, gated, leftovers, NEEDS_ROOT, Planc } from '../helpers/planc.js';
+import { cgroupDir, type Config, EXECUTOR, exeLink, gated, leftovers, NEEDS_ROOT, Planc } from '../helpers/planc.js';
+import { hierarchyNumber } from '../helpers/cgroupfs.js';
 
 const pc = new Planc();
 after(() => pc.cleanup());
@@ -141,10 +142,10 @@ test('memory, pids and cpu cgroup limits: inside (cgroup namespace) and on the h
       },
       (pid, id) => {
         const read = (f: string) => readFileSync(f, 'utf8').trim();
-        host.mem = read(`/sys/fs/cgroup/memory/planc/${id}/memory.limit_in_bytes`);
-        host.pids = read(`/sys/fs/cgroup/pids/planc/${id}/pids.max`);
-        host.shares = read(`/sys/fs/cgroup/cpu/planc/${id}/cpu.shares`);
-        host.member = String(read(`/sys/fs/cgroup/pids/planc/${id}/cgroup.procs`).split('\n').includes(String(pid)));
+        host.mem = read(cgroupDir('memory', `planc/${id}/memory.limit_in_bytes`));
+        host.pids = read(cgroupDir('pids', `planc/${id}/pids.max`));
+        host.shares = read(cgroupDir('cpu', `planc/${id}/cpu.shares`));
+        host.member = String(read(cgroupDir('pids', `planc/${id}/cgroup.procs`)).split('\n').includes(String(pid)));
       },
     ),
   );
@@ -152,7 +153,7 @@ test('memory, pids and cpu cgroup limits: inside (cgroup namespace) and on the h
   assert.equal(out.mem, '67108864');
   assert.equal(out.pids, '42');
   assert.equal(out.shares, '512');
-  assert.equal(out.cg, '4:memory:/', 'the cgroup namespace makes the container cgroup its root');
+  assert.equal(out.cg, `${hierarchyNumber('memory')}:memory:/`, 'the cgroup namespace makes the container cgroup its root');
 });
 
 test('the memory limit is enforced (the OOM killer fires inside the container cgroup)', { skip }, async (t) => {
@@ -163,7 +164,7 @@ test('the memory limit is enforced (the OOM killer fires inside the container cg
     c.linux.resources.memory = { limit, swap: limit };
   });
   const out = await pc.createStartWait(id, bundle);
-  const cg = `/sys/fs/cgroup/memory/planc/${id}`;
+  const cg = cgroupDir('memory', `planc/${id}`);
   const oom = readFileSync(`${cg}/memory.oom_control`, 'utf8');
   const maxUsage = Number(readFileSync(`${cg}/memory.max_usage_in_bytes`, 'utf8'));
   assert.doesNotMatch(out.stdout, /survived 67108864/);

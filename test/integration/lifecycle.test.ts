@@ -1,9 +1,9 @@
 // Container lifecycle through the CLI: run, create/start/state/kill/delete, list.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { cgroupDirsOf, gated, leftovers, NEEDS_ROOT, Planc, uniqueId, verifyAudit, verifyStartedAudit, waitFor } from '../helpers/planc.js';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cgroupDir, cgroupDirsOf, cgroupHierarchies, gated, leftovers, NEEDS_ROOT, Planc, uniqueId, verifyAudit, verifyStartedAudit, waitFor } from '../helpers/planc.js';
 
 const pc = new Planc();
 after(() => pc.cleanup());
@@ -72,7 +72,7 @@ test('create → state created → start → running → kill KILL → stopped (
   assert.ok(existsSync(pc.stateFiles(id).fifo), 'exec.fifo exists while created');
   verifyAudit(pc.root, id, { expect: 'created' });
   // The init waits inside the container's cgroup already (conmon opens memory.oom_control at create).
-  assert.ok(readFileSync(`/sys/fs/cgroup/memory/planc/${id}/cgroup.procs`, 'utf8').split('\n').includes(String(created.pid)));
+  assert.ok(readFileSync(cgroupDir('memory', `planc/${id}/cgroup.procs`), 'utf8').split('\n').includes(String(created.pid)));
 
   pc.ok(['start', id]);
   assert.equal(pc.state(id).status, 'running');
@@ -122,7 +122,7 @@ test('delete of a running container needs --force; without it exit 1 and the con
   assert.match(d.stderr, /^planc: [^\n]*running[^\n]*\n$/, `one error line naming the state: ${d.stderr}`);
   assert.equal(pc.state(id).status, 'running');
   assert.ok(alive(pid), 'the init survived a refused delete');
-  assert.ok(existsSync(`/sys/fs/cgroup/memory/planc/${id}`), 'its cgroup survived too');
+  assert.ok(existsSync(cgroupDir('memory', `planc/${id}`)), 'its cgroup survived too');
 
   const f = pc.run(['delete', '--force', id]);
   assert.equal(f.code, 0, f.stderr);
@@ -233,11 +233,21 @@ test('leftovers() sees every trace of a live container (so its "nothing left" me
   rmSync(join(pc.root, id), { recursive: true }); // pretend the state is gone: the cgroups are still there
   assert.throws(() => leftovers(pc.root, id, bundle), /cgroup dirs left behind/);
   // Clean up by hand, as delete --force can no longer find it.
-  const pid = Number(readFileSync(`/sys/fs/cgroup/pids/planc/${id}/cgroup.procs`, 'utf8').trim());
+  const pid = Number(readFileSync(cgroupDir('pids', `planc/${id}/cgroup.procs`), 'utf8').trim());
   assert.ok(pid > 0);
   process.kill(pid, 'SIGKILL');
   await pc.waitExited(pid);
   for (const d of cgroupDirsOf(id)) rmdirSync(d);
+  leftovers(pc.root, id, bundle);
+  // Strays anywhere under --root: a file naming the id, an atomic write's temp file, a lock.
+  for (const [name, why] of [[`sub/${id}.pid`, `names ${id}`], ['state.json.tmp-4242', 'temp file'], ['lock', 'lock file']] as const) {
+    const path = join(pc.root, 'stray-check', name);
+    rmSync(join(pc.root, 'stray-check'), { recursive: true, force: true });
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '');
+    assert.throws(() => leftovers(pc.root, id, bundle), (e: Error) => e.message.includes(`${path} (${why})`), `leftovers() reports ${name}`);
+  }
+  rmSync(join(pc.root, 'stray-check'), { recursive: true, force: true });
   leftovers(pc.root, id, bundle);
 });
 
@@ -261,7 +271,7 @@ test('kill --all signals every process of the container, plain kill only the ini
   pc.ok(['start', id]);
   await verifyStartedAudit(pc.root, id);
   const { pid } = pc.state(id);
-  const procs = () => readFileSync(`/sys/fs/cgroup/pids/planc/${id}/cgroup.procs`, 'utf8').split('\n').filter(Boolean);
+  const procs = () => readFileSync(cgroupDir('pids', `planc/${id}/cgroup.procs`), 'utf8').split('\n').filter(Boolean);
   await waitFor('the two sleeps', () => procs().length === 3);
 
   pc.ok(['kill', id, 'TERM']);
@@ -290,9 +300,9 @@ test('annotations appear in state; a custom cgroupsPath is used and removed', { 
   const id = pc.id(t);
   const parent = `planc-it-custom-${process.pid}`;
   t.after(() => {
-    for (const c of readdirSync('/sys/fs/cgroup')) {
+    for (const h of cgroupHierarchies()) {
       try {
-        rmdirSync(`/sys/fs/cgroup/${c}/${parent}`);
+        rmdirSync(join(h.mountpoint, parent));
       } catch {
         // not created under this controller, or already gone
       }
@@ -305,13 +315,14 @@ test('annotations appear in state; a custom cgroupsPath is used and removed', { 
   pc.ok(['create', '--bundle', bundle, id]);
   const st = pc.state(id);
   assert.deepEqual(st.annotations, { 'org.example.k': 'v' });
-  const custom = `/sys/fs/cgroup/memory/${parent}/${id}`;
+  const custom = cgroupDir('memory', `${parent}/${id}`);
   assert.ok(readFileSync(`${custom}/cgroup.procs`, 'utf8').split('\n').includes(String(st.pid)), 'the init is in the custom cgroup');
-  assert.ok(!existsSync(`/sys/fs/cgroup/memory/planc/${id}`), 'and not in the default one');
+  assert.ok(!existsSync(cgroupDir('memory', `planc/${id}`)), 'and not in the default one');
+  assert.ok(cgroupDirsOf(id).includes(custom), `the leftover search finds the custom cgroup too (found: ${cgroupDirsOf(id).join(', ')})`);
   pc.ok(['start', id]);
   await verifyStartedAudit(pc.root, id);
   pc.ok(['delete', '--force', id]);
   leftovers(pc.root, id, bundle);
-  const left = readdirSync('/sys/fs/cgroup').filter((c) => existsSync(`/sys/fs/cgroup/${c}/${parent}/${id}`));
+  const left = cgroupHierarchies().filter((h) => existsSync(join(h.mountpoint, parent, id)));
   assert.deepEqual(left, [], 'custom cgroup dirs removed');
 });
