@@ -11,7 +11,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePlan, leftovers, NEEDS_ROOT, Planc, type Result, variantInstall, waitFor } from '../helpers/planc.js';
@@ -152,8 +152,10 @@ test('planc killed at each of its own create steps: state tells the truth, delet
     recovers(id, bundle, allowed, `planc killed at ${syscall}#${when}`);
   }
   // An abandoned claim (killed between mkdir and rename) is swept by the next create.
+  assert.ok(readdirSync(pc.root).some((n) => n.startsWith('.creating-')), 'the kills at mkdir/flock/renameat2 left claims behind');
   const next = pc.id(t);
   pc.ok(['create', '--bundle', bundle, next]);
+  assert.deepEqual(readdirSync(pc.root).filter((n) => n.startsWith('.creating-')), [], 'abandoned claims are swept');
   pc.ok(['delete', '--force', next]);
   leftovers(pc.root, next, bundle);
 });
