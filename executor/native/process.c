@@ -290,14 +290,12 @@ int op_exec(const mp *a, struct ctx *c)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	proc_close();
-#ifdef PLANC_WEAKEN_FDS
-	/* Test-only regression (escapes.test.ts): what the executor inherited stays open. */
-	if (0) {
-#else
+#ifndef PLANC_WEAKEN_FDS /* test-only regression (escapes.test.ts): what the executor inherited stays open */
 	if (syscall(SYS_close_range, 3 + c->preserve, ~0U, CLOSE_RANGE_CLOEXEC)) {
-#endif
 		fail(errno, "exec: mark fds close-on-exec");
-	} else {
+	} else
+#endif
+	{
 		execve(c->exec_path, args, env);
 		fail(errno, "exec \"%s\"", c->exec_path);
 	}
