@@ -150,6 +150,10 @@ int op_cgroup_write(const mp *a, struct ctx *c)
 	char full[4096];
 	if (!path || !file || !value)
 		return FAILED;
+#ifdef PLANC_WEAKEN_DEVICES
+	if (!strncmp(file, "devices.", 8)) /* test-only regression (escapes.test.ts): no device rules */
+		return DONE;
+#endif
 	if (snprintf(full, sizeof full, "%s/%s", path, file) >= (int)sizeof full)
 		return failx(ENAMETOOLONG, "cgroup write \"%s\": path too long", file);
 	if (write_file(full, value, cgroup_open))

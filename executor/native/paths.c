@@ -33,6 +33,16 @@ static int in_root(struct ctx *c, const char *path, int flags)
 		errno = EBADF; /* no rootfs.bind yet: nothing to resolve in */
 		return -1;
 	}
+#ifdef PLANC_WEAKEN_RESOLVE
+	/* Test-only regression (escapes.test.ts): the container path taken relative to
+	 * the rootfs, but resolved with the runtime's root, as a string join would be:
+	 * an absolute symlink in the rootfs points at the host. */
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	how.resolve = 0;
+#endif
 	for (int tries = 0; tries < 16; tries++) {
 		int fd = syscall(SYS_openat2, c->rootfd, path, &how, sizeof how);
 		if (fd >= 0 || errno != EAGAIN) /* EAGAIN: a concurrent rename, retry */
@@ -110,6 +120,9 @@ int path_parent(struct ctx *c, const char *path, char base[256])
 int expect_fs(int fd, const char *fs)
 {
 	struct statfs st;
+#ifdef PLANC_WEAKEN_FSCHECK
+	fs = NULL; /* test-only regression (escapes.test.ts): no filesystem check */
+#endif
 	if (!fs)
 		return 0;
 	if (fstatfs(fd, &st))

@@ -519,8 +519,12 @@ export interface VariantInstall {
   planc: string;
   /** The variant binary the wrapper runs. */
   binary: string;
-  /** Variables the wrapper exports to the variant on every later call (replacing earlier ones). */
-  setEnv(vars: Record<string, string>): void;
+  /**
+   * Variables the wrapper exports to the variant on every later call (replacing earlier ones);
+   * `fds`: files the wrapper opens (read-only) as these fd numbers first, as a caller that leaks
+   * its own fds into the runtime would (planc itself passes only stdio and the preserved fds).
+   */
+  setEnv(vars: Record<string, string>, fds?: Record<number, string>): void;
 }
 
 const ENV_FILE = 'planc-exec.env';
@@ -548,11 +552,16 @@ export function variantInstall(variant: string): VariantInstall {
       `. "\${0%/*}/${ENV_FILE}"`, `exec "\${0%/*}/test/planc-exec-${variant}" "$@"`, ''].join('\n'),
     { mode: 0o755 },
   );
-  const setEnv = (vars: Record<string, string>) => {
+  const quote = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
+  const setEnv = (vars: Record<string, string>, fds: Record<number, string> = {}) => {
     const lines = Object.entries(vars).map(([k, v]) => {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`bad variable name ${k}`);
-      return `export ${k}='${v.replaceAll("'", `'\\''`)}'`;
+      return `export ${k}=${quote(v)}`;
     });
+    for (const [n, path] of Object.entries(fds)) {
+      if (!/^[0-9]$/.test(n) || Number(n) < 3) throw new Error(`fd ${n}: the wrapper's shell opens fds 3..9 only`);
+      lines.push(`exec ${n}<${quote(path)}`);
+    }
     writeFileSync(join(dir, 'build', ENV_FILE), lines.join('\n') + '\n');
   };
   return { dir, planc: join(dir, 'bin/planc.cjs'), binary: join(dir, 'build/test', `planc-exec-${variant}`), setEnv };

@@ -1,22 +1,30 @@
 // Escape classes, written from the public descriptions of runc's CVEs: each
 // test asserts that the protection holds and, where a deliberately weakened
-// executor can be built (build/test/planc-exec-<variant>, see
-// executor/native/build.sh), that the same attack succeeds against it — so the
-// test would catch the protection being lost. Every test leaves nothing behind.
+// executor can be built (build/test/planc-exec-weak-*, see
+// executor/native/build.sh: each loses exactly one protection), that the same
+// attack succeeds against it, so the test would catch the protection being
+// lost. Every test leaves nothing behind.
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readlinkSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Config, leftovers, NEEDS_ROOT, Planc, variantInstall, waitFor } from '../helpers/planc.js';
+import { type Config, EXECUTOR, gated, leftovers, mountsUnder, NEEDS_ROOT, openGate, Planc, sha256, variantInstall, type VariantInstall, waitFor } from '../helpers/planc.js';
 
 const skip = NEEDS_ROOT;
 const pc = new Planc();
-// The executor whose mounts name their targets by /proc/self/fd/N strings resolved in the
-// container's mount namespace, as mount(2) needs (-DPLANC_WEAKEN_PROC).
-const weakProc = new Planc({ planc: variantInstall('weak-proc').planc });
+const variants = new Map<string, { install: VariantInstall; planc: Planc }>();
+/** The world whose executor is build/test/planc-exec-`variant` (made once, on first use). */
+function world(variant: string): Planc {
+  let v = variants.get(variant);
+  if (!v) {
+    const install = variantInstall(variant);
+    variants.set(variant, (v = { install, planc: new Planc({ planc: install.planc }) }));
+  }
+  return v.planc;
+}
 after(() => {
   pc.cleanup();
-  weakProc.cleanup();
+  for (const v of variants.values()) v.planc.cleanup();
 });
 
 /** `KEY=value` lines of an output as a map. */
@@ -25,12 +33,276 @@ function kv(out: string): Record<string, string> {
 }
 
 /** create → start → wait → delete of `bundle` in world `w`; the container's output. */
-async function runIn(w: Planc, t: TestContext, bundle: string): Promise<string> {
+async function runIn(w: Planc, t: TestContext, bundle: string, opts: { extraFds?: number[]; preserve?: number } = {}): Promise<string> {
   const id = w.id(t);
-  const out = await w.createStartWait(id, bundle);
+  const args = opts.preserve ? ['--preserve-fds', String(opts.preserve)] : [];
+  const c = w.ok(['create', ...args, '--bundle', bundle, id], { extraFds: opts.extraFds });
+  const pid = w.state(id).pid;
+  w.ok(['start', id]);
+  await w.waitExited(pid);
   w.finish(id, bundle);
-  return out.stdout;
+  return readFileSync(c.stdoutFile, 'utf8');
 }
+
+/** Exit 1 with exactly one `planc: ` line containing every part, and nothing of `id` left. */
+function failsCleanly(w: Planc, r: { code: number | null; stderr: string }, parts: string[], id: string, bundle: string): void {
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^planc: [^\n]+\n$/, `one error line: ${JSON.stringify(r.stderr)}`);
+  for (const p of parts) assert.ok(r.stderr.includes(p), `${JSON.stringify(r.stderr)} should contain ${JSON.stringify(p)}`);
+  leftovers(w.root, id, bundle);
+}
+
+const addCaps = (c: Config, ...caps: string[]) => {
+  for (const set of ['bounding', 'effective', 'permitted'] as const) c.process.capabilities[set].push(...caps);
+};
+
+test('the installed executor carries none of the weakened code', { skip }, () => {
+  const bytes = readFileSync(EXECUTOR);
+  const weak = readFileSync(join(variantInstall('weak-proc').binary));
+  assert.ok(weak.includes('/proc/self/fd/%d'), 'the weakened build does name fds by /proc/self/fd strings (so the search can find it)');
+  assert.ok(!bytes.includes('/proc/self/fd/%d'), `${EXECUTOR} names fds by /proc/self/fd strings`);
+});
+
+// ---------------------------------------------------------------------------
+// a. Overwriting the runtime binary through /proc/<pid>/exe (CVE-2019-5736 class).
+//
+// Container B joins the pid namespace of container A while A's init (the executor, waiting
+// for start) is its pid 1, and holds /proc/1/exe open, with CAP_SYS_PTRACE to get past the
+// init being non-dumpable. Once A has started (the executor's binary no longer runs), B
+// reopens the held file for writing through /proc/self/fd, as the published exploit does.
+// (The init's own /proc/self/exe is the same file: isolation.test.ts checks it is a memfd.)
+
+async function exeAttack(w: Planc, t: TestContext): Promise<Record<string, string>> {
+  const idA = w.id(t);
+  const bundleA = w.bundle(['sleep', '100']);
+  w.ok(['create', '--bundle', bundleA, idA]);
+  const pidA = w.state(idA).pid;
+  const idB = w.id(t);
+  // Open and hold the init's exe; at the gate (A started), reopen it for writing and append.
+  const hold = 'echo exe=$(readlink /proc/1/exe); exec 2>&1; if (exec 3</proc/1/exe); then exec 3</proc/1/exe; echo open=0; else echo open=1; fi';
+  const write = 'echo write=$( (echo pwned >> /proc/self/fd/3) 2>&1; echo rc=$?)';
+  const bundleB = w.bundle(['sh', '-c', `${hold}; ${gated(write)[2]}`], (c: Config) => {
+    c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${pidA}/ns/pid` } : n));
+    addCaps(c, 'CAP_SYS_PTRACE');
+  });
+  const c = w.ok(['create', '--bundle', bundleB, idB]);
+  const pidB = w.state(idB).pid;
+  w.ok(['start', idB]);
+  await waitFor('B to hold /proc/1/exe', () => /^open=/m.test(readFileSync(c.stdoutFile, 'utf8')));
+  w.ok(['start', idA]);
+  await waitFor('A to exec sleep', () => readlinkSync(`/proc/${pidA}/exe`) === '/bin/busybox' || undefined);
+  openGate(bundleB);
+  await w.waitExited(pidB);
+  const out = kv(readFileSync(c.stdoutFile, 'utf8'));
+  w.finish(idB, bundleB);
+  w.ok(['delete', '--force', idA]);
+  leftovers(w.root, idA, bundleA);
+  return out;
+}
+
+test('a. the runtime binary cannot be overwritten through /proc/<pid>/exe of a waiting init', { skip }, async (t) => {
+  const before = sha256(readFileSync(EXECUTOR));
+  const v = await exeAttack(pc, t);
+  assert.match(v.exe!, /^\/memfd:planc-exec/, `the init runs a sealed copy, not a host file: ${v.exe}`);
+  assert.equal(v.open, '0', 'the copy can be opened (the attack gets that far)');
+  assert.match(v.write!, /rc=1$/, `writing the copy fails: ${v.write}`);
+  assert.equal(sha256(readFileSync(EXECUTOR)), before, `${EXECUTOR} is unchanged`);
+});
+
+test('a. (weakened executor, no sealed copy) the same attack overwrites the binary', { skip }, async (t) => {
+  const w = world('weak-exe');
+  const binary = variants.get('weak-exe')!.install.binary;
+  const before = sha256(readFileSync(binary));
+  const v = await exeAttack(w, t);
+  assert.ok(v.exe!.endsWith('/build/test/planc-exec-weak-exe'), `the init runs the host file: ${v.exe}`);
+  assert.equal(v.write, 'rc=0', 'the write succeeds');
+  assert.notEqual(sha256(readFileSync(binary)), before, 'the host binary was changed from inside a container');
+  assert.equal(readFileSync(binary).subarray(-6).toString(), 'pwned\n', 'the container appended to it');
+});
+
+// ---------------------------------------------------------------------------
+// b. Mount targets swapped for symlinks by a racing container (CVE-2021-30465 class).
+//
+// Container A flips a directory of a volume it shares with B between a directory and a symlink
+// to a host directory (the sentinel); B, whose config mounts a tmpfs at a path inside that
+// volume, is created again and again meanwhile. Resolved in B's root, the symlink names a
+// path inside B's rootfs (which does not exist: that create fails); resolved on the host, it
+// would make B create and mount on the sentinel.
+
+async function mountRace(w: Planc, t: TestContext, tries: number, stopEarly: boolean) {
+  const bundleA = w.bundle(['true']);
+  const shared = join(bundleA, 'shared');
+  const sentinel = join(bundleA, 'sentinel');
+  mkdirSync(shared);
+  mkdirSync(sentinel);
+  const cfgA = JSON.parse(readFileSync(join(bundleA, 'config.json'), 'utf8'));
+  cfgA.process.args = ['sh', '-c', `while :; do rm -rf /shared/x; mkdir /shared/x; rm -rf /shared/x; ln -s ${sentinel} /shared/x; done`];
+  cfgA.mounts.push({ destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] });
+  writeFileSync(join(bundleA, 'config.json'), JSON.stringify(cfgA));
+  const idA = w.id(t);
+  w.ok(['create', '--bundle', bundleA, idA]);
+  w.ok(['start', idA]);
+  await waitFor('A to start flipping', () => existsSync(join(shared, 'x')) || undefined);
+
+  const bundleB = w.bundle(['true'], (c: Config) => {
+    c.mounts.push({ destination: '/vol', type: 'bind', source: shared, options: ['rbind'] });
+    c.mounts.push({ destination: '/vol/x/sub', type: 'tmpfs', source: 'tmpfs', options: ['size=64k'] });
+  });
+  const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter(Boolean).sort();
+  const before = hostMounts();
+  let created = 0;
+  let raced = 0;
+  let symlinked = 0;
+  let escaped = 0;
+  for (let k = 0; k < tries && !(stopEarly && escaped); k++) {
+    const id = w.id(t);
+    const r = w.run(['create', '--bundle', bundleB, id]);
+    if (r.code === 0) created++;
+    else {
+      // The symlink seen in B's root (its target is not in B's rootfs), or the target
+      // directory removed by A between its resolution and the mount: one clean line either way.
+      assert.match(r.stderr, /^planc: [^\n]*\/mounts\/\d+: mount "tmpfs" on "\/vol\/x\/sub": (open target: )?no such file or directory\n$/, r.stderr);
+      raced++;
+      if (r.stderr.includes('open target')) symlinked++;
+    }
+    if (readdirSync(sentinel).length > 0) escaped++;
+    assert.deepEqual(mountsUnder(sentinel), [], 'no mount on the host sentinel');
+    w.ok(['delete', '--force', id]);
+    leftovers(w.root, id, bundleB);
+  }
+  assert.deepEqual(hostMounts(), before, 'the host mount table is unchanged');
+  const leftIn = readdirSync(sentinel);
+  w.ok(['delete', '--force', idA]);
+  leftovers(w.root, idA, bundleA);
+  rmSync(sentinel, { recursive: true, force: true });
+  return { created, raced, symlinked, escaped, leftIn };
+}
+
+test('b. a racing container swapping a mount target for a symlink never gets a mount outside the rootfs', { skip }, async (t) => {
+  const r = await mountRace(pc, t, 20, false);
+  t.diagnostic(`20 creates of B: ${r.created} succeeded, ${r.raced} lost the race and failed cleanly (${r.symlinked} on the symlink)`);
+  assert.equal(r.escaped, 0, `B created something in the host sentinel: ${r.leftIn.join(', ')}`);
+  assert.ok(r.symlinked > 0, `B met the symlink at least once (${r.created} creates succeeded, ${r.raced} failed, ${r.symlinked} on the symlink)`);
+});
+
+test('b. (weakened executor, container paths resolved with the host root) the race lands on the host', { skip }, async (t) => {
+  const r = await mountRace(world('weak-resolve'), t, 60, true);
+  t.diagnostic(`weakened: ${r.created} creates succeeded, ${r.raced} failed before B wrote to the host`);
+  assert.ok(r.escaped > 0, `B never wrote to the host sentinel in 60 creates (${r.created} succeeded, ${r.raced} failed)`);
+  assert.deepEqual(r.leftIn, ['sub'], 'B created the missing target directory in the host directory the symlink names');
+});
+
+// ---------------------------------------------------------------------------
+// c. A host fd leaked into the container, used as cwd or through /proc/self/fd (CVE-2024-21626 class).
+
+// What planc's caller hands it: a host directory the container must not reach as its fd 3
+// (preserved: the container is meant to get it as fd 3, but never as a working directory),
+// and a host file as fd 4 that it is not meant to get.
+function hostFds(t: TestContext): number[] {
+  const dir = join(pc.root, '..', `host-dir-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'host-marker'), '');
+  const fds = [openSync(dir, 'r'), openSync('/etc/hostname', 'r')];
+  t.after(() => {
+    fds.forEach((fd) => closeSync(fd));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return fds;
+}
+
+const FD_FACTS = 'exec 2>&1; echo fds=$(ls /proc/self/fd | sort -n | tr "\\n" " "); echo cwd=$(readlink /proc/self/cwd); ls -l /proc/self/fd';
+
+/**
+ * The fd facts of a container in `variant`'s world, with the fds above passed to planc
+ * (fd 3 preserved) and, as a caller that leaks its own fds into the runtime would, the host's
+ * /etc/hostname open as fd 9 of the executor itself (Node passes a child nothing but what it
+ * is told to, so the wrapper of the variant install opens it).
+ */
+async function fdFacts(variant: string, t: TestContext): Promise<string> {
+  const w = world(variant);
+  const install = variants.get(variant)!.install;
+  install.setEnv({}, { 9: '/etc/hostname' });
+  t.after(() => install.setEnv({}));
+  return runIn(w, t, w.bundle(['sh', '-c', FD_FACTS]), { extraFds: hostFds(t), preserve: 1 });
+}
+
+test('c. only stdio and the preserved fds reach the container, and its cwd is in the rootfs', { skip }, async (t) => {
+  const out = await fdFacts('installed', t);
+  // 3 is the preserved fd, 4 is ls's own directory stream.
+  assert.match(out, /^fds=0 1 2 3 4$/m, out);
+  assert.match(out, /^cwd=\/$/m, out);
+  assert.match(out, / 3 -> \S*host-dir-/, 'the preserved fd is the host directory it was given');
+  assert.doesNotMatch(out, /\/etc\/hostname|audit\.jsonl|exec\.fifo/, 'no other host file is open');
+});
+
+test('c. (weakened executor, inherited fds kept) a host fd the container was not given reaches it', { skip }, async (t) => {
+  const out = await fdFacts('weak-fds', t);
+  assert.doesNotMatch(out, /^fds=0 1 2 3 4$/m, out);
+  assert.match(out, / 9 -> \/etc\/hostname/, `the container holds the executor's inherited fd: ${out}`);
+});
+
+test('c. a working directory through /proc/self/fd/N (a preserved host dir) is refused', { skip }, (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['ls'], (c: Config) => (c.process.cwd = '/proc/self/fd/3'));
+  const r = pc.run(['create', '--preserve-fds', '1', '--bundle', bundle, id], { extraFds: hostFds(t) });
+  failsCleanly(pc, r, ['config.json: /process/cwd: chdir "/proc/self/fd/3": '], id, bundle);
+});
+
+test('c. (weakened executor, cwd by path) the container starts in the host directory', { skip }, async (t) => {
+  const w = world('weak-fds');
+  const bundle = w.bundle(['sh', '-c', 'echo here=$(ls); echo up=$(ls ..)'], (c: Config) => (c.process.cwd = '/proc/self/fd/3'));
+  const v = kv(await runIn(w, t, bundle, { extraFds: hostFds(t), preserve: 1 }));
+  assert.equal(v.here, 'host-marker', 'the process lists a host directory');
+  assert.match(v.up!, /\broot\b/, `and walks up into the host's tree: ${v.up}`);
+});
+
+// ---------------------------------------------------------------------------
+// d. /proc or /sys mount targets replaced: a bind of another directory, a symlink.
+
+test('d. a plain directory bound over the proc mount (with fd links for the old indirection): one clear error, nothing left', { skip }, (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['true'], (c: Config) => {
+    c.mounts.push({ destination: '/proc', type: 'bind', source: 'fakeproc', options: ['rbind'] });
+  });
+  // Entries where the real ones would be, and fd links for the old /proc/self/fd/N indirection.
+  mkdirSync(join(bundle, 'fakeproc/sys/kernel'), { recursive: true });
+  mkdirSync(join(bundle, 'fakeproc/self/fd'), { recursive: true });
+  writeFileSync(join(bundle, 'fakeproc/timer_list'), '');
+  for (let n = 0; n < 64; n++) symlinkSync(`/tmp`, join(bundle, 'fakeproc/self/fd', String(n)));
+  failsCleanly(pc, pc.run(['create', '--bundle', bundle, id]), ['config.json: /linux/readonlyPaths/3: readonly "/proc/sys": not on proc'], id, bundle);
+});
+
+test('d. a plain directory bound over /sys: the cgroup mount under it is refused (not sysfs)', { skip }, (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['true'], (c: Config) => {
+    const k = c.mounts.findIndex((m: { type: string }) => m.type === 'sysfs');
+    c.mounts.splice(k + 1, 0, { destination: '/sys', type: 'bind', source: 'fakesys', options: ['rbind'] });
+  });
+  mkdirSync(join(bundle, 'fakesys/fs/cgroup'), { recursive: true });
+  mkdirSync(join(bundle, 'fakesys/firmware'), { recursive: true });
+  const k = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')).mounts.findIndex((m: { type: string }) => m.type === 'cgroup');
+  failsCleanly(pc, pc.run(['create', '--bundle', bundle, id]), [`config.json: /mounts/${k}: mount on "/sys/fs/cgroup": not on sysfs`], id, bundle);
+});
+
+test('d. (weakened executor, no filesystem check) the same config is accepted', { skip }, async (t) => {
+  const w = world('weak-fscheck');
+  const bundle = w.bundle(['sh', '-c', 'echo fw=$(stat -f -c %T /sys/firmware)'], (c: Config) => {
+    const k = c.mounts.findIndex((m: { type: string }) => m.type === 'sysfs');
+    c.mounts.splice(k + 1, 0, { destination: '/sys', type: 'bind', source: 'fakesys', options: ['rbind'] });
+  });
+  mkdirSync(join(bundle, 'fakesys/fs/cgroup'), { recursive: true });
+  mkdirSync(join(bundle, 'fakesys/firmware'), { recursive: true });
+  const v = kv(await runIn(w, t, bundle));
+  assert.equal(v.fw, 'tmpfs', 'the mask went onto the fake directory');
+});
+
+test('d. an image whose /sys is a symlink to /proc: sysfs lands on /proc, and the first /proc protection refuses it', { skip }, (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['true']);
+  rmdirSync(join(bundle, 'rootfs/sys'));
+  symlinkSync('proc', join(bundle, 'rootfs/sys'));
+  failsCleanly(pc, pc.run(['create', '--bundle', bundle, id]), ['config.json: /linux/readonlyPaths/0: readonly "/proc/bus": not on proc'], id, bundle);
+});
 
 // ---------------------------------------------------------------------------
 // e. Masked and read-only paths undone through a fake or symlinked /proc.
@@ -70,27 +342,10 @@ test('e. a directory of crafted fd links bound over the init\'s /proc/self does 
 });
 
 test('e. (weakened executor) the same config undoes the masks when mounts go through the container\'s /proc', { skip }, async (t) => {
-  const v = kv(await runIn(weakProc, t, fakeProcSelfBundle(weakProc)));
+  const v = kv(await runIn(world('weak-proc'), t, fakeProcSelfBundle(world('weak-proc'))));
   assert.match(v.timer_list!, /^regular (empty )?file /, `/proc/timer_list is the kernel's, unmasked: ${v.timer_list}`);
   assert.equal(v.sys, 'rc=0', '/proc/sys is writable');
   assert.ok(Number(v.decoys) > 0, `the masks landed on the decoys: ${v.decoys}`);
-});
-
-test('e. a plain directory bound over /proc: one clear error (not procfs), nothing left', { skip }, (t) => {
-  const id = pc.id(t);
-  const bundle = pc.bundle(['true'], (c: Config) => {
-    c.mounts.push({ destination: '/proc', type: 'bind', source: 'fakeproc', options: ['rbind'] });
-  });
-  // Entries where the real ones would be, and fd links for the old /proc/self/fd/N indirection.
-  mkdirSync(join(bundle, 'fakeproc/sys/kernel'), { recursive: true });
-  mkdirSync(join(bundle, 'fakeproc/self/fd'), { recursive: true });
-  writeFileSync(join(bundle, 'fakeproc/timer_list'), '');
-  for (let n = 0; n < 64; n++) symlinkSync(`/tmp`, join(bundle, 'fakeproc/self/fd', String(n)));
-  const r = pc.run(['create', '--bundle', bundle, id]);
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /^planc: [^\n]+\n$/, `one error line: ${r.stderr}`);
-  assert.match(r.stderr, /config\.json: \/linux\/readonlyPaths\/3: readonly "\/proc\/sys": not on proc/);
-  leftovers(pc.root, id, bundle);
 });
 
 test('e. an image whose /proc is a symlink: procfs is mounted where it points, and the masks follow it', { skip }, async (t) => {
@@ -122,4 +377,27 @@ test('the runtime\'s /proc handle does not reach the container process', { skip 
   assert.deepEqual(running.map((l) => l.split(' ')[0]), ['0', '1', '2'], `only stdio is open in the container: ${running.join(', ')}`);
   pc.ok(['delete', '--force', id]);
   leftovers(pc.root, id, bundle);
+});
+
+// ---------------------------------------------------------------------------
+// f. Device cgroup bypass: with the default device rules, a container that may mknod
+// (CAP_MKNOD, and "c *:* m" allows it) makes a device it was not given and opens it.
+// The device is the host's /dev/kmsg (1:11): opening it for writing needs no capability,
+// so only the device rules stand between the container and the host's kernel log. (Block
+// devices would be the obvious choice, but this test machine denies them to every process.)
+
+const kmsgBundle = (w: Planc) =>
+  w.bundle(['sh', '-c', 'exec 2>&1; mknod /dev/xkmsg c 1 11; echo mknod=$?; echo open=$( (exec 3>/dev/xkmsg) 2>&1; echo rc=$?)'], (c: Config) => addCaps(c, 'CAP_MKNOD'));
+
+test('f. a device outside the default rules made with mknod in the container cannot be opened (EPERM)', { skip }, async (t) => {
+  const v = kv(await runIn(pc, t, kmsgBundle(pc)));
+  assert.equal(v.mknod, '0', 'mknod is allowed ("c *:* m")');
+  assert.match(v.open!, /\/dev\/xkmsg: Operation not permitted rc=\d+$/, `opening fails: ${v.open}`);
+});
+
+test('f. (weakened executor, no device rules written) the container opens the host\'s kernel log', { skip }, async (t) => {
+  const w = world('weak-devices');
+  const v = kv(await runIn(w, t, kmsgBundle(w)));
+  assert.equal(v.mknod, '0');
+  assert.equal(v.open, 'rc=0', 'opened for writing');
 });
