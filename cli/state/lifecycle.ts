@@ -7,7 +7,7 @@ import { closeSync, constants as C, fstatSync, readFileSync, readSync, rmdirSync
 import { PlancError } from '../../schemas/error.js';
 import { cgroupPids, ownedFromAudit, stillOwned } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
-import { alive, sleepMs, stillExecutor } from './procfs.js';
+import { alive, sleepMs } from './procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, readPlan, readRecord } from './store.js';
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
@@ -36,8 +36,8 @@ function initIsOurs(rec: Remains, cgroups: OwnedCgroup[]): boolean {
 export function statusOf(dir: ContainerDir, rec: ContainerRecord): Status {
   if (!alive(rec.pid, rec.startTime)) return 'stopped';
   // The fifo goes when `start` has read it; a start killed in between leaves
-  // it behind, so the init must also still be waiting (not yet exec'd).
-  if (dir.has(FILES.fifo) && stillExecutor(rec.pid)) return 'created';
+  // it behind, so the init must also not have recorded passing it.
+  if (dir.has(FILES.fifo) && !dir.read(FILES.audit)?.includes('"op":"execfifo.wait"')) return 'created';
   const freezer = liveCgroups(rec).find((c) => c.path.includes('/freezer/'));
   if (freezer) {
     try {

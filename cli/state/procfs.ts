@@ -1,6 +1,6 @@
 // Reading processes from /proc: how planc tells a live container init from a
 // stopped one (or from another process that reused its pid), signal names.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { PlancError } from '../../schemas/error.js';
 
 export interface ProcStat {
@@ -25,18 +25,6 @@ export function procStat(pid: number): ProcStat | null {
 export function alive(pid: number, startTime: string): boolean {
   const st = procStat(pid);
   return st !== null && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X';
-}
-
-/**
- * Is the process still planc's executor (the init before its execve)? Its
- * /proc/<pid>/exe is then the sealed memfd the executor runs from.
- */
-export function stillExecutor(pid: number): boolean {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`).startsWith('/memfd:planc-exec');
-  } catch {
-    return false;
-  }
 }
 
 export function signalNumber(sig: string): number {

@@ -137,13 +137,14 @@ function pausedExecutor(planc: number): number | undefined {
 test('planc killed at each of its own create steps: state tells the truth, delete --force removes the rest', { skip }, async (t) => {
   const bundle = pc.bundle(['sleep', '100']);
   // planc's steps: claim (mkdir, flock, renameat2), the plan written (rename 1), the record saved (rename 2), the pid file (rename 3).
+  // (The claim-stage kills come last: every create sweeps abandoned claims, so theirs must still be there at the end.)
   const steps: [string, number, RegExp][] = [
-    ['mkdir', 1, /container does not exist/],
-    ['flock', 1, /container does not exist/],
-    ['renameat2', 1, /container does not exist/],
     ['rename', 1, /^creating$|container does not exist/],
     ['rename', 2, /^creating$/],
     ['rename', 3, /^created$/],
+    ['mkdir', 1, /container does not exist/],
+    ['flock', 1, /container does not exist/],
+    ['renameat2', 1, /container does not exist/],
   ];
   for (const [syscall, when, allowed] of steps) {
     const id = pc.id(t);
