@@ -1,7 +1,7 @@
 // Gathering HostFacts from this machine: the only place planning inputs
 // come from the host. The planner itself never looks.
-import { readFileSync } from 'node:fs';
-import type { HostFacts } from '../schemas/generated/hostfacts.js';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import type { HostFacts, HostPath } from '../schemas/generated/hostfacts.js';
 
 interface CgroupLayout {
   version: 1 | 2;
@@ -40,7 +40,30 @@ function unescape(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: string; noPivot: boolean; systemdCgroup: boolean }): HostFacts {
+/**
+ * What the host has at each path (planner/host-paths.ts hostPathsOf): the
+ * type it leads to and, when symlinks change it, where. For warnings only:
+ * the executor resolves every path itself when it applies the plan.
+ */
+export function lookAtHostPaths(paths: string[]): Record<string, HostPath> {
+  const out: Record<string, HostPath> = {};
+  for (const path of paths) {
+    let type: HostPath['type'] = 'missing';
+    let resolved: string | undefined;
+    try {
+      const st = statSync(path);
+      type = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSocket() ? 'socket' : st.isBlockDevice() ? 'block' : st.isCharacterDevice() ? 'char' : st.isFIFO() ? 'fifo' : 'other';
+      resolved = realpathSync(path);
+    } catch {
+      // missing, or a dangling or looping symlink: nothing to judge but the name
+    }
+    out[path] = resolved !== undefined && resolved !== path ? { type, resolved } : { type };
+  }
+  return out;
+}
+
+export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: string; noPivot: boolean; systemdCgroup: boolean; hostPaths?: string[] }): HostFacts {
+  const hostPaths = opts.hostPaths?.length ? { hostPaths: lookAtHostPaths(opts.hostPaths) } : {};
   return {
     containerId: opts.id,
     bundle: opts.bundle,
@@ -49,5 +72,6 @@ export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: st
     rootless: process.getuid?.() !== 0,
     noPivot: opts.noPivot,
     systemdCgroup: opts.systemdCgroup,
+    ...hostPaths,
   };
 }

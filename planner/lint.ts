@@ -6,11 +6,19 @@ import type { Level, Policy } from '../schemas/generated/policy.js';
 
 export const DEFAULT_LEVELS: Record<string, Level> = {
   'ambient-dropped': 'note',
+  'block-device': 'error',
+  'container-store': 'error',
   deprecated: 'note',
+  'device-host-bind': 'error',
   'dangerous-capability': 'error',
   'devices-allow-all': 'error',
+  'host-credentials': 'error',
+  'host-device': 'warning',
+  'host-kernel-fs': 'error',
   'host-namespace': 'warning',
   'host-path': 'warning',
+  'host-root': 'error',
+  'host-socket': 'warning',
   'new-privileges': 'warning',
   'no-apparmor': 'note',
   'no-masks': 'error',
@@ -18,9 +26,12 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'no-selinux': 'note',
   privileged: 'error',
   'root-user': 'note',
+  'rootfs-outside-bundle': 'warning',
   'runtime-socket': 'error',
+  'runtime-state': 'error',
   // A cgroup the host's own services live in: limits and teardown would reach them.
   'shared-cgroup': 'error',
+  'source-outside-bundle': 'warning',
   terminal: 'note',
   'unknown-capability': 'warning',
   'v2-devices': 'error',
@@ -28,6 +39,9 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'writable-rootfs': 'note',
   'writable-sys': 'error',
 };
+
+/** Rules about host paths: a policy's allowHostPaths lifts them for the paths it lists. */
+export const HOST_PATH_RULES = new Set(['block-device', 'container-store', 'device-host-bind', 'host-credentials', 'host-device', 'host-kernel-fs', 'host-path', 'host-root', 'host-socket', 'rootfs-outside-bundle', 'runtime-socket', 'runtime-state', 'source-outside-bundle']);
 
 export interface Finding {
   rule: string;
@@ -44,7 +58,7 @@ export function lintPlan(plan: Plan, policy: Policy = {}): Finding[] {
   for (const w of plan.warnings) {
     const level = policy.rules?.[w.code] ?? DEFAULT_LEVELS[w.code] ?? 'warning';
     if (level === 'off') continue;
-    if (w.subject !== undefined && (w.code === 'host-path' || w.code === 'runtime-socket') && allowPaths.has(w.subject)) continue;
+    if (w.subject !== undefined && HOST_PATH_RULES.has(w.code) && allowPaths.has(w.subject)) continue;
     if (w.subject !== undefined && w.code === 'dangerous-capability' && allowCaps.has(w.subject)) continue;
     findings.push({ rule: w.code, level, message: w.message, why: w.why });
   }

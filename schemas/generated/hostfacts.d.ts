@@ -33,6 +33,12 @@ export interface HostFacts {
    * cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).
    */
   systemdCgroup?: boolean;
+  /**
+   * What this host has at the host paths a config names (bind sources and the rootfs resolved against the bundle, device paths bound in a user namespace), for the planner's warnings: the type of each, and where it leads when symlinks are followed. Keys are clean absolute paths. Advisory: the executor resolves every path again when it applies the plan.
+   */
+  hostPaths?: {
+    [k: string]: HostPath;
+  };
 }
 /**
  * The host's cgroup setup.
@@ -69,4 +75,18 @@ export interface CgroupV1Controller {
    * Where the hierarchy is mounted.
    */
   mountpoint: string;
+}
+/**
+ * This interface was referenced by `HostFacts`'s JSON-Schema
+ * via the `definition` "HostPath".
+ */
+export interface HostPath {
+  /**
+   * What the path leads to, symlinks followed (missing: nothing does).
+   */
+  type: "file" | "directory" | "socket" | "block" | "char" | "fifo" | "missing" | "other";
+  /**
+   * The path with every symlink resolved, when that differs from the key.
+   */
+  resolved?: string;
 }

@@ -3,7 +3,8 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/hostfacts.schema.json","title":"HostFacts","description":"Everything the pure planner knows about the host, gathered up front by the CLI so that planning never reads the host itself.","type":"object","additionalProperties":false,"required":["containerId","bundle","stateDir","cgroup","rootless"],"properties":{"containerId":{"type":"string","description":"The container id.","minLength":1},"bundle":{"type":"string","description":"Absolute path of the bundle directory.","pattern":"^/"},"stateDir":{"type":"string","description":"The container's state directory.","minLength":1},"cgroup":{"$ref":"#/definitions/CgroupFacts"},"rootless":{"type":"boolean","description":"planc runs without root privileges on the host."},"noPivot":{"type":"boolean","description":"Use chroot-style root switching instead of pivot_root (--no-pivot).","default":false},"systemdCgroup":{"type":"boolean","description":"cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).","default":false}},"definitions":{"CgroupFacts":{"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}},"CgroupV1Controller":{"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"}},"additionalProperties":false}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/hostfacts.schema.json","title":"HostFacts","description":"Everything the pure planner knows about the host, gathered up front by the CLI so that planning never reads the host itself.","type":"object","additionalProperties":false,"required":["containerId","bundle","stateDir","cgroup","rootless"],"properties":{"containerId":{"type":"string","description":"The container id.","minLength":1},"bundle":{"type":"string","description":"Absolute path of the bundle directory.","pattern":"^/"},"stateDir":{"type":"string","description":"The container's state directory.","minLength":1},"cgroup":{"$ref":"#/definitions/CgroupFacts"},"rootless":{"type":"boolean","description":"planc runs without root privileges on the host."},"noPivot":{"type":"boolean","description":"Use chroot-style root switching instead of pivot_root (--no-pivot).","default":false},"systemdCgroup":{"type":"boolean","description":"cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).","default":false},"hostPaths":{"type":"object","description":"What this host has at the host paths a config names (bind sources and the rootfs resolved against the bundle, device paths bound in a user namespace), for the planner's warnings: the type of each, and where it leads when symlinks are followed. Keys are clean absolute paths. Advisory: the executor resolves every path again when it applies the plan.","propertyNames":{"pattern":"^/"},"additionalProperties":{"$ref":"#/definitions/HostPath"}}},"definitions":{"CgroupFacts":{"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}},"CgroupV1Controller":{"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"}},"additionalProperties":false},"HostPath":{"title":"HostPath","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"enum":["file","directory","socket","block","char","fifo","missing","other"],"description":"What the path leads to, symlinks followed (missing: nothing does)."},"resolved":{"type":"string","pattern":"^/","description":"The path with every symlink resolved, when that differs from the key."}}}}};
+const schema14 = {"title":"HostPath","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"enum":["file","directory","socket","block","char","fifo","missing","other"],"description":"What the path leads to, symlinks followed (missing: nothing does)."},"resolved":{"type":"string","pattern":"^/","description":"The path with every symlink resolved, when that differs from the key."}}};
 const func2 = (function ucs2length(str) { let n = 0; for (const _ of str) n++; return n; });
 const pattern0 = new RegExp("^/", "u");
 const schema12 = {"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}};
@@ -345,7 +346,7 @@ vErrors.push(err4);
 errors++;
 }
 for(const key0 in data){
-if(!(((((((key0 === "containerId") || (key0 === "bundle")) || (key0 === "stateDir")) || (key0 === "cgroup")) || (key0 === "rootless")) || (key0 === "noPivot")) || (key0 === "systemdCgroup"))){
+if(!((((((((key0 === "containerId") || (key0 === "bundle")) || (key0 === "stateDir")) || (key0 === "cgroup")) || (key0 === "rootless")) || (key0 === "noPivot")) || (key0 === "systemdCgroup")) || (key0 === "hostPaths"))){
 const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err5];
@@ -473,14 +474,130 @@ vErrors.push(err14);
 errors++;
 }
 }
-}
-else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.hostPaths !== undefined){
+let data7 = data.hostPaths;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key1 in data7){
+const _errs17 = errors;
+if(typeof key1 === "string"){
+if(!pattern0.test(key1)){
+const err15 = {instancePath:instancePath+"/hostPaths",schemaPath:"#/properties/hostPaths/propertyNames/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",propertyName:key1};
 if(vErrors === null){
 vErrors = [err15];
 }
 else {
 vErrors.push(err15);
+}
+errors++;
+}
+}
+var valid1 = _errs17 === errors;
+if(!valid1){
+const err16 = {instancePath:instancePath+"/hostPaths",schemaPath:"#/properties/hostPaths/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+for(const key2 in data7){
+let data8 = data7[key2];
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.type === undefined){
+const err17 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HostPath/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+for(const key3 in data8){
+if(!((key3 === "type") || (key3 === "resolved"))){
+const err18 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HostPath/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data8.type !== undefined){
+let data9 = data8.type;
+if(!((((((((data9 === "file") || (data9 === "directory")) || (data9 === "socket")) || (data9 === "block")) || (data9 === "char")) || (data9 === "fifo")) || (data9 === "missing")) || (data9 === "other"))){
+const err19 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/definitions/HostPath/properties/type/enum",keyword:"enum",params:{allowedValues: schema14.properties.type.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data8.resolved !== undefined){
+let data10 = data8.resolved;
+if(typeof data10 === "string"){
+if(!pattern0.test(data10)){
+const err20 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/resolved",schemaPath:"#/definitions/HostPath/properties/resolved/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/resolved",schemaPath:"#/definitions/HostPath/properties/resolved/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HostPath/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/hostPaths",schemaPath:"#/properties/hostPaths/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
 }

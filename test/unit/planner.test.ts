@@ -326,7 +326,7 @@ test('risk warnings name what weakens isolation, and a hardened config has none 
     c.process.noNewPrivileges = false;
     c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
   })));
-  for (const code of ['dangerous-capability', 'host-path', 'runtime-socket', 'writable-sys', 'writable-proc', 'no-masks', 'devices-allow-all', 'writable-rootfs', 'new-privileges', 'host-namespace', 'no-seccomp', 'root-user']) {
+  for (const code of ['dangerous-capability', 'host-root', 'runtime-socket', 'writable-sys', 'writable-proc', 'no-masks', 'devices-allow-all', 'writable-rootfs', 'new-privileges', 'host-namespace', 'no-seccomp', 'root-user']) {
     assert.ok(risky.has(code), `expected a ${code} warning`);
   }
   const hardened = codes(plan(mutate('default', (c) => {
