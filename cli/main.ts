@@ -6,7 +6,7 @@ import { VERBS } from './commands.js';
 import { fastParse } from './fast.js';
 import { describeError, logTarget, reportError } from './report.js';
 
-const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu']);
+const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu', '--audit-dir', '--audit-sign-key']);
 const SWITCHES = new Set(['--debug', '--systemd-cgroup']);
 
 /** [verb, ...global flags, ...the verb's own arguments]. */

@@ -1,7 +1,8 @@
 import { isPlancError, PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
-import { remainsOfCrashedCreate, statusOf, teardown } from '../state/lifecycle.js';
+import { openTrail, remainsOfCrashedCreate, statusOf, teardown } from '../state/lifecycle.js';
+import { loadSignKey } from '../audit/trail.js';
 import { type ContainerDir, checkId } from '../state/gate.js';
 import { openContainer, readRecord } from '../state/store.js';
 
@@ -23,18 +24,22 @@ export default defineVerb({
   flags: { force: { type: 'boolean', char: 'f', description: 'kill a running container first; an unknown id is not an error' } },
   run(args, flags) {
     checkId(args.id); // an invalid id is an error even with --force: it names nothing planc could have made
+    const signKey = loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY);
     const dir = lockedDir(flags.root, args.id, flags.force ?? false);
     if (!dir) return;
     const rec = readRecord(dir);
-    if (!rec) {
-      // No record under the lock: a create that crashed. Clean up what its executor recorded making.
-      if (!flags.force) throw new PlancError('bad-state', 'container was never fully created; delete --force removes what it left', { where: args.id });
-      return teardown(dir, remainsOfCrashedCreate(dir));
-    }
-    const status = statusOf(dir, rec);
+    if (!rec && !flags.force) throw new PlancError('bad-state', 'container was never fully created; delete --force removes what it left', { where: args.id });
+    const status = rec ? statusOf(dir, rec) : 'creating';
     if (!flags.force && (status === 'running' || status === 'paused')) {
       throw new PlancError('bad-state', `cannot delete container ${args.id} that is not stopped: ${status}`);
     }
-    teardown(dir, rec);
+    // The delete is planned into the container's trail, recorded action by action, and closes it.
+    const trail = openTrail(dir);
+    try {
+      // No record under the lock: a create that crashed. Clean up what its executor recorded making.
+      teardown(dir, rec ?? remainsOfCrashedCreate(dir), 'delete', { trail, signKey, extra: { status, force: flags.force ?? false } });
+    } finally {
+      trail?.release();
+    }
   },
 });

@@ -2,8 +2,9 @@ import { isPlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
 import { createContainer } from '../container.js';
-import { exportAfterStart, exportAudit } from '../state/audit-export.js';
+import { exportAudit } from '../state/audit-export.js';
 import { teardown } from '../state/lifecycle.js';
+import { loadSignKey, nowMicros, Trail } from '../audit/trail.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -15,7 +16,8 @@ export default defineVerb({
     const created = await createContainer(args.id, flags, flags.detach ? 'run-detached' : 'run', ctx.setConfigPath);
     if (!created) return;
     const { dir, record, exited } = created;
-    if (flags.detach) return exportAfterStart(dir, record);
+    // The executor confirmed the exec before create returned: the trail has it.
+    if (flags.detach) return exportAudit(dir, record);
     // While it runs, other verbs (state, kill, delete --force) may act on it.
     dir.unlock();
     // The executor waits for the init and exits with its status; signals to planc are meant for the container.
@@ -27,9 +29,9 @@ export default defineVerb({
       }
     };
     for (const s of FORWARDED) process.on(s, forward);
-    const code = await exited;
+    const exit = await exited;
     for (const s of FORWARDED) process.off(s, forward);
-    process.exitCode = code ?? 1;
+    process.exitCode = exit?.code ?? 1;
     try {
       dir.lock();
     } catch (e) {
@@ -37,6 +39,13 @@ export default defineVerb({
       throw e;
     }
     exportAudit(dir, record);
-    teardown(dir, record);
+    // How it ended, then the run taken apart: into the trail, which this closes.
+    const trail = Trail.open(created.trail);
+    try {
+      if (exit) trail.append({ event: 'exited', ...(exit.signal ? { signal: exit.signal } : { code: exit.code }), t: nowMicros() });
+      teardown(dir, record, 'exit', { trail, signKey: loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY) });
+    } finally {
+      trail.release();
+    }
   },
 });

@@ -1,6 +1,6 @@
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
-import { exportAfterStart } from '../state/audit-export.js';
+import { exportAudit } from '../state/audit-export.js';
 import { start } from '../state/lifecycle.js';
 import { loadRecord, openContainer } from '../state/store.js';
 
@@ -13,6 +13,6 @@ export default defineVerb({
     dir.lock(); // before reading: the record read is the one acted on
     const rec = loadRecord(dir);
     start(dir, rec);
-    exportAfterStart(dir, rec);
+    exportAudit(dir, rec); // the exec is confirmed in the trail by now
   },
 });

@@ -3,8 +3,22 @@
 // provably the container's: the init (same pid and start time, inside the
 // container's cgroup) and the cgroups the executor made (same path and inode
 // on cgroupfs). Joined cgroups are never emptied or removed.
+//
+// kill and teardown are planned (planner/lifecycle.ts, pure) from those
+// facts, and the plan goes into the container's audit trail before its first
+// action; each action gets its record before the next one runs (fail closed:
+// a record that cannot be written stops the verb). They are applied here, by
+// planc itself rather than the executor: signals, rmdir and unlink need no
+// new process, and docs/audit.md says how that relates to "the executor
+// applies every plan".
+import type { KeyObject } from 'node:crypto';
 import { closeSync, constants as C, fstatSync, readFileSync, readSync, rmdirSync } from 'node:fs';
-import { PlancError } from '../../schemas/error.js';
+import { constants as OS } from 'node:os';
+import { isPlancError, PlancError } from '../../schemas/error.js';
+import type { LifecycleAction, LifecyclePlan } from '../../schemas/generated/lifecycle.js';
+import { planKill, planTeardown } from '../../planner/lifecycle.js';
+import { trailBytesOf, trailRefOf } from '../audit/store.js';
+import { nowMicros, Trail } from '../audit/trail.js';
 import { cgroupPids, ownedFromAudit, stillOwned } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
 import { alive, sleepMs } from './procfs.js';
@@ -37,7 +51,7 @@ export function statusOf(dir: ContainerDir, rec: ContainerRecord): Status {
   if (!alive(rec.pid, rec.startTime)) return 'stopped';
   // The fifo goes when `start` has read it; a start killed in between leaves
   // it behind, so the init must also not have recorded passing it.
-  if (dir.has(FILES.fifo) && !dir.read(FILES.audit)?.includes('"op":"execfifo.wait"')) return 'created';
+  if (dir.has(FILES.fifo) && !trailBytesOf(dir)?.includes('"op":"execfifo.wait"')) return 'created';
   const freezer = liveCgroups(rec).find((c) => c.path.includes('/freezer/'));
   if (freezer) {
     try {
@@ -93,7 +107,26 @@ function readFifoByte(fd: number, buf: Buffer): number {
   }
 }
 
-/** Release a created container (the caller holds its lock): read the init's byte from the exec fifo, remove the fifo. */
+/** Read what is in the fifo now: bytes, [] when nothing yet, null at EOF (every writer gone). */
+function readFifo(fd: number, buf: Buffer): Buffer | null {
+  try {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    return n === 0 ? null : buf.subarray(0, n);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return Buffer.alloc(0);
+    throw e;
+  }
+}
+
+const EXEC_WAIT_MS = 10_000;
+
+/**
+ * Release a created container (the caller holds its lock): read the init's
+ * byte from the exec fifo, then its exec's status until the fifo closes —
+ * the init keeps its end open, close-on-exec, so the close is the execve
+ * taking place (PROTOCOL.md). The pending exec record is then confirmed in
+ * the trail; a failed exec or a record the init could not write is an error.
+ */
 export function start(dir: ContainerDir, rec: ContainerRecord): void {
   const status = statusOf(dir, rec);
   if (status !== 'created') {
@@ -101,22 +134,87 @@ export function start(dir: ContainerDir, rec: ContainerRecord): void {
   }
   // Non-blocking: a blocking open would hang forever if the init died meanwhile.
   const fd = dir.openFile(FILES.fifo, C.O_RDONLY | C.O_NONBLOCK);
+  const said: Buffer[] = [];
   try {
     if (!fstatSync(fd).isFIFO()) throw new PlancError('bad-state', `${dir.path}/${FILES.fifo} is not a fifo; left alone`);
-    const buf = Buffer.alloc(1);
+    const buf = Buffer.alloc(64);
     for (;;) {
-      if (readFifoByte(fd, buf) > 0) break;
+      const got = readFifo(fd, buf);
+      if (got && got.length > 0) {
+        said.push(Buffer.from(got.subarray(1)));
+        break;
+      }
       if (!alive(rec.pid, rec.startTime)) {
         // It may have written its byte, exec'd and exited between our read and this check: read once more.
-        if (readFifoByte(fd, buf) > 0) break;
+        const last = readFifo(fd, buf);
+        if (last && last.length > 0) {
+          said.push(Buffer.from(last.subarray(1)));
+          break;
+        }
         throw new PlancError('bad-state', 'the container init exited before it was started', { where: rec.id });
       }
       sleepMs(1);
     }
+    dir.unlink(FILES.fifo);
+    for (let waited = 0; ; waited++) {
+      const got = readFifo(fd, buf);
+      if (got === null) break;
+      if (got.length > 0) said.push(Buffer.from(got));
+      else if (waited > EXEC_WAIT_MS) throw new PlancError('system', `the container init has not run its process ${EXEC_WAIT_MS / 1000} s after start`, { where: rec.id });
+      else sleepMs(1);
+    }
   } finally {
     closeSync(fd);
   }
-  dir.unlink(FILES.fifo);
+  confirmExec(dir, Buffer.concat(said));
+}
+
+// How the kernel says the errors an init can meet writing its trail or exec'ing (strerror's words).
+const ERRNO_WORDS: Record<string, string> = {
+  ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EIO: 'input/output error', EROFS: 'read-only file system',
+  EBADF: 'bad file descriptor', EFBIG: 'file too large', ENOEXEC: 'exec format error', EACCES: 'permission denied', ENOENT: 'no such file or directory',
+};
+function errnoText(e: number): string {
+  const name = Object.entries(OS.errno).find(([, n]) => n === e)?.[0];
+  return name ? ERRNO_WORDS[name] ?? name : `errno ${e}`;
+}
+
+/**
+ * After the fifo closed: what the init said about its exec (PROTOCOL.md) —
+ * 'X' + the chain head after its pending record, then 'F' + errno for a
+ * failed execve it recorded, or 'A' + errno for a record it could not write
+ * — turned into the confirmation record, or an error.
+ */
+function confirmExec(dir: ContainerDir, said: Buffer): void {
+  let pending = false;
+  let failure: { kind: string; errno: number } | null = null;
+  for (let k = 0; k < said.length && !failure; ) {
+    const c = String.fromCharCode(said[k]!);
+    if (c === 'X' && k + 37 <= said.length) {
+      pending = true;
+      k += 37;
+    } else if ((c === 'F' || c === 'A') && k + 5 <= said.length) {
+      failure = { kind: c, errno: said.readInt32LE(k + 1) };
+    } else failure = { kind: '?', errno: 0 };
+  }
+  if (failure?.kind === 'A') throw new PlancError('audit', `the container init could not write its audit record (${errnoText(failure.errno)}) and stopped before running its process`, { where: dir.id });
+  if (failure?.kind === 'F') throw new PlancError('exec-failed', `the container process could not be executed: ${errnoText(failure.errno)}`, { where: dir.id });
+  const exec = readPlan(dir)?.actions.findIndex((a) => a.op === 'exec') ?? -1;
+  if (!pending || failure || exec < 0) throw new PlancError('exec-failed', 'the container init stopped before its exec was recorded', { where: dir.id });
+  const trail = openTrail(dir);
+  if (!trail) return;
+  try {
+    trail.append({ i: exec, op: 'exec', stage: 'init', r: 'ok', t: nowMicros(), by: 'start' });
+    trail.flush();
+  } finally {
+    trail.release();
+  }
+}
+
+/** The container's trail, open at its head; null for a state directory without one. */
+export function openTrail(dir: ContainerDir): Trail | null {
+  const ref = trailRefOf(dir);
+  return ref ? Trail.open(ref) : null;
 }
 
 /** The host pids of the container's processes, sorted: members of the cgroups it made, and its init. */
@@ -127,75 +225,167 @@ export function containerPids(rec: ContainerRecord): number[] {
   return [...pids].sort((a, b) => a - b);
 }
 
-function signal(pid: number, sig: number | NodeJS.Signals): void {
+/** Signal a process; false when it is gone. */
+function signal(pid: number, sig: number | NodeJS.Signals): boolean {
   // Never the host's init, never ourselves, whatever a cgroup lists.
-  if (pid <= 1 || pid === process.pid) return;
+  if (pid <= 1 || pid === process.pid) return false;
   try {
     process.kill(pid, sig);
+    return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    return false;
   }
 }
 
-/** Signal the init; with --all every process in the cgroups the container made. */
-export function kill(rec: ContainerRecord, sig: number, all: boolean): void {
+/** The facts a small plan is made from: is the init still the container's, which cgroups are still its own. */
+function lifecycleFacts(dir: ContainerDir, rec: Remains) {
   const cgroups = liveCgroups(rec);
-  const pids = new Set<number>();
-  if (initIsOurs(rec, cgroups)) pids.add(rec.pid);
-  if (all) for (const c of cgroups) if (c.made) for (const p of cgroupPids(c.path)) pids.add(p);
-  for (const pid of pids) signal(pid, sig);
+  return {
+    containerId: dir.id,
+    stateDir: dir.path,
+    init: initIsOurs(rec, cgroups) ? { pid: rec.pid, startTime: rec.startTime } : null,
+    cgroups: cgroups.map((c) => ({ path: c.path, ino: c.ino, made: c.made })),
+  };
 }
 
-/** Remove cgroup directories; one whose last process just exited can be busy for a moment. */
-function removeCgroups(cgroups: OwnedCgroup[]): void {
-  for (const { path } of cgroups) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        rmdirSync(path);
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') break;
-        if (code === 'EBUSY' && attempt < 1000) {
-          sleepMs(1);
-          continue;
-        }
-        throw new PlancError('system', `remove cgroup ${path}: ${(e as Error).message}`);
+export const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(OS.signals).map(([name, n]) => [n, name]));
+
+/** Where a small plan's records go, and what happens when one cannot be written. */
+export interface Audit {
+  trail: Trail | null;
+  /**
+   * Undoing a failed create goes on when its records cannot be written (what
+   * the executor made must not be left behind for want of a record): the
+   * first lost record ends the trail there, unclosed. Every other verb stops.
+   */
+  bestEffort?: boolean;
+  /** Fields for the plan's line (delete: the status the container had). */
+  extra?: Record<string, unknown>;
+  /** Sign the closing record with this key (--audit-sign-key). */
+  signKey?: KeyObject;
+  /** The first record that could not be written (bestEffort). */
+  lost?: PlancError;
+}
+
+type Applied = { r: 'ok' | 'skipped'; extra?: Record<string, unknown> };
+
+/**
+ * The plan into the trail, then each action applied and recorded before the
+ * next. An action that throws is recorded as an error, then the error goes on.
+ */
+function applyRecorded(plan: LifecyclePlan, audit: Audit, apply: (a: LifecycleAction) => Applied): void {
+  let of = -1;
+  const write = (fn: () => void) => {
+    if (!audit.trail || audit.lost) return;
+    try {
+      fn();
+    } catch (e) {
+      if (!audit.bestEffort || !isPlancError(e)) throw e;
+      audit.lost = e;
+    }
+  };
+  write(() => (of = audit.trail!.beginPlan(plan, audit.extra)));
+  plan.actions.forEach((a, i) => {
+    let done: Applied;
+    try {
+      done = apply(a);
+    } catch (e) {
+      const msg = isPlancError(e) ? e.message : (e as Error).message;
+      write(() => audit.trail!.record(of, i, a.op, 'error', { msg }));
+      throw e;
+    }
+    write(() => audit.trail!.record(of, i, a.op, done.r, done.extra));
+  });
+}
+
+/** Send `sig` to the init; with --all to every process in the cgroups the container made. Planned and recorded. */
+export function kill(dir: ContainerDir, rec: ContainerRecord, sig: number, all: boolean, audit: Audit): void {
+  const plan = planKill(lifecycleFacts(dir, rec), sig, SIGNAL_NAMES[sig] ?? `signal ${sig}`, all);
+  applyRecorded(plan, audit, (a) => {
+    if (a.op === 'signal') return alive(a.pid, a.startTime) && signal(a.pid, a.signal) ? { r: 'ok' } : { r: 'skipped', extra: { why: 'the init is gone' } };
+    if (a.op === 'cgroup.signal') {
+      if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
+      const pids = cgroupPids(a.path).filter((p) => signal(p, a.signal));
+      return { r: 'ok', extra: { signalled: pids.length } };
+    }
+    throw new PlancError('system', `kill cannot apply ${a.op}`);
+  });
+  audit.trail?.flush();
+}
+
+/** Remove a cgroup directory; one whose last process just exited can be busy for a moment. false when it was gone. */
+function removeCgroup(path: string): boolean {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(path);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return false;
+      if (code === 'EBUSY' && attempt < 1000) {
+        sleepMs(1);
+        continue;
       }
+      throw new PlancError('system', `remove cgroup ${path}: ${(e as Error).message}`);
     }
   }
 }
 
 /**
  * What a create that never finished left (no state.json): the cgroups its
- * executor recorded in the audit log, checked against the stored plan.
+ * executor recorded in the audit trail, checked against the stored plan.
  */
 export function remainsOfCrashedCreate(dir: ContainerDir): Remains {
   const plan = readPlan(dir);
-  const audit = dir.read(FILES.audit);
-  return { pid: 0, startTime: '', cgroups: plan && audit ? ownedFromAudit(plan, audit.toString('utf8')) : [] };
+  const trail = trailBytesOf(dir);
+  return { pid: 0, startTime: '', cgroups: plan && trail ? ownedFromAudit(plan, trail.toString('utf8')) : [] };
 }
 
 /**
  * Tear a container down completely (the caller holds its lock): kill what
  * runs, wait until the cgroups it made are empty, remove them and the state
- * dir. Safe on half-created containers (delete --force after a crash).
+ * dir — planned, recorded action by action, and the trail closed (and signed)
+ * at the end. Safe on half-created containers (delete --force after a crash).
  */
-export function teardown(dir: ContainerDir, rec: Remains, reap?: (pid: number) => void): void {
-  const cgroups = liveCgroups(rec);
-  if (initIsOurs(rec, cgroups)) {
-    signal(rec.pid, 'SIGKILL');
-    reap?.(rec.pid);
+export function teardown(dir: ContainerDir, rec: Remains, kind: 'delete' | 'undo' | 'exit', audit: Audit, reap?: (pid: number) => void): void {
+  const plan = planTeardown(lifecycleFacts(dir, rec), kind);
+  applyRecorded(plan, audit, (a) => {
+    switch (a.op) {
+      case 'signal': {
+        if (!alive(a.pid, a.startTime) || !signal(a.pid, a.signal)) return { r: 'skipped', extra: { why: 'the init is gone' } };
+        reap?.(a.pid);
+        return { r: 'ok' };
+      }
+      case 'cgroup.kill': {
+        if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
+        // Without a pid namespace the init's death does not take the rest with it.
+        // A killed process leaves its cgroup within a millisecond or two: poll finely, for up to 2 s.
+        let killed = 0;
+        for (let round = 0; round < 2000; round++) {
+          const left = cgroupPids(a.path);
+          if (left.length === 0) break;
+          for (const pid of left) if (signal(pid, 'SIGKILL')) killed++;
+          sleepMs(1);
+        }
+        return { r: 'ok', extra: { killed } };
+      }
+      case 'cgroup.remove':
+        if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
+        return removeCgroup(a.path) ? { r: 'ok' } : { r: 'skipped', extra: { why: 'already gone' } };
+      case 'state.remove':
+        dir.remove();
+        return { r: 'ok' };
+      default:
+        throw new PlancError('system', `teardown cannot apply ${a.op}`);
+    }
+  });
+  if (audit.trail && !audit.lost) {
+    try {
+      audit.trail.close(audit.signKey);
+    } catch (e) {
+      if (!audit.bestEffort || !isPlancError(e)) throw e;
+      audit.lost = e;
+    }
   }
-  const made = cgroups.filter((c) => c.made);
-  // Without a pid namespace the init's death does not take the rest with it.
-  // A killed process leaves its cgroup within a millisecond or two: poll finely, for up to 2 s.
-  for (let round = 0; round < 2000; round++) {
-    const left = made.flatMap((c) => cgroupPids(c.path));
-    if (left.length === 0) break;
-    for (const pid of left) signal(pid, 'SIGKILL');
-    sleepMs(1);
-  }
-  removeCgroups(made);
-  dir.remove();
 }

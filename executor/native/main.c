@@ -165,6 +165,23 @@ static void close_fds(int lo, int *keep, int n)
 	syscall(SYS_close_range, lo, ~0U, 0);
 }
 
+/* Reads up to n bytes, until EOF: the count read (0 at EOF), -1 on error. */
+static ssize_t read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += r;
+	}
+	return got;
+}
+
 static int read_cap_last(void)
 {
 	char buf[16] = "";
@@ -189,7 +206,9 @@ static void plan_error(int i, const char *op, const char *stage, const char *why
 {
 	report_begin(i, op, stage);
 	failx(EINVAL, why, arg);
-	report_result(FAILED);
+	if (report_result(FAILED)) {
+		/* the record could not be written either: reported as that */
+	}
 	exit(1);
 }
 
@@ -259,17 +278,37 @@ static int apply(const mp *a, int i, struct ctx *c)
 	return find_op(op)->fn(a, c);
 }
 
-/* C: waits for P to finish the parent stage, then applies the init stage.
- * Never returns: exec succeeds or C exits non-zero. */
+/* C, after a record could not be written: nothing more is applied. Before
+ * ready the report pipe has told planc; after it, the exec's status channel
+ * and stderr are all that listen. */
+static void audit_stop(struct ctx *c)
+{
+	if (report_fd < 0) {
+		exec_status(c, 'A', NULL, audit_error());
+		say("%s", audit_message());
+	}
+	_exit(1);
+}
+
+/* C: waits for P to finish the parent stage (and hand over the head of the
+ * audit chain), then applies the init stage. Never returns: exec succeeds or
+ * C exits non-zero. */
 static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 {
-	char b;
-	ssize_t n;
-	while ((n = read(c->go[0], &b, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1) /* P failed (and reported why) or died */
-		_exit(1);
+	uint8_t msg[1 + sizeof(struct chain)];
+	struct chain ch;
+	size_t got = 0;
+	while (got < sizeof msg) {
+		ssize_t n = read(c->go[0], msg + got, sizeof msg - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) /* P failed (and reported why) or died */
+			_exit(1);
+		got += n;
+	}
 	close(c->go[0]);
+	memcpy(&ch, msg + 1, sizeof ch);
+	chain_set(&ch);
 	for (uint32_t i = from; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
 		int rc = DONE;
@@ -284,7 +323,8 @@ static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 		}
 		if (rc == DONE)
 			rc = apply(a, i, c);
-		report_result(rc);
+		if (report_result(rc))
+			audit_stop(c);
 		if (rc == FAILED) {
 			if (report_fd < 0) /* past ready: stderr is the only one listening */
 				say("%s", report_msg());
@@ -294,14 +334,56 @@ static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 	_exit(1);
 }
 
-/* Foreground run: planc learns the container's status from ours. The report
- * pipe closes first, so planc knows setup is over; signals meant for the
- * container are planc's to forward, so a terminal's ^C to the whole process
- * group does not end P before its child. */
+/* P, when the exec follows without a wait for `start`: the init has written
+ * its pending exec record; the ready pipe (close-on-exec in the init) says
+ * how the execve went. Its closing with nothing more is the exec taking
+ * place, which P records; 'F' is a failed exec the init recorded; 'A' a
+ * record the init could not write. Returns 0 when the exec is confirmed. */
+static int confirm_exec(struct ctx *c, int index)
+{
+	uint8_t what;
+	struct chain ch;
+	int32_t err;
+	if (read_full(c->ready[0], &what, 1) != 1 || what != 'X')
+		goto stopped;
+	if (read_full(c->ready[0], &ch, sizeof ch) != sizeof ch)
+		goto stopped;
+	switch (read_full(c->ready[0], &what, 1)) {
+	case 0: /* EOF: the execve closed it */
+		chain_set(&ch);
+		if (report_confirmed(index, "exec", "init"))
+			return -1;
+		audit_sync();
+		return 0;
+	case 1:
+		if (what == 'F' && read_full(c->ready[0], &err, sizeof err) == sizeof err) {
+			char line[160];
+			snprintf(line, sizeof line, "{\"i\":%d,\"op\":\"exec\",\"stage\":\"init\",\"r\":\"error\",\"errno\":%d,\"msg\":\"exec: %s\"}", index, (int)err, strerror(err));
+			report_line(line);
+			return -1;
+		}
+		if (what == 'A' && read_full(c->ready[0], &err, sizeof err) == sizeof err) {
+			report_begin(index, "exec", "init");
+			audit_failed(err, "write the audit record of action %d (exec)", index);
+			return -1;
+		}
+	}
+stopped:
+	report_begin(index, "exec", "init");
+	audit_failed(EPIPE, "the init stopped before its exec was recorded (action %d)", index);
+	return -1;
+}
+
+/* Foreground run: planc learns the container's status from ours, and from
+ * the line that says how it ended (an exit code of 137 and a SIGKILL look
+ * alike otherwise). {"waiting":1} first, so planc knows setup is over;
+ * signals meant for the container are planc's to forward, so a terminal's ^C
+ * to the whole process group does not end P before its child. */
 static int wait_for_init(pid_t pid)
 {
 	int status;
-	report_close();
+	char line[96];
+	report_line("{\"waiting\":1}");
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -309,6 +391,12 @@ static int wait_for_init(pid_t pid)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;
+	if (WIFEXITED(status))
+		snprintf(line, sizeof line, "{\"exited\":{\"code\":%d}}", WEXITSTATUS(status));
+	else
+		snprintf(line, sizeof line, "{\"exited\":{\"signal\":%d%s}}", WTERMSIG(status), WCOREDUMP(status) ? ",\"core\":true" : "");
+	report_line(line);
+	report_close();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -326,13 +414,18 @@ int main(int argc, char **argv)
 	int plan_fd = env_fd("PLANC_PLAN_FD", -1);
 	report_fd = env_fd("PLANC_REPORT_FD", -1);
 	audit_fd = env_fd("PLANC_AUDIT_FD", -1);
-	if (plan_fd < 0 || report_fd < 0)
-		die("%s", "PLANC_PLAN_FD and PLANC_REPORT_FD are required");
+	if (plan_fd < 0 || report_fd < 0 || audit_fd < 0)
+		die("%s", "PLANC_PLAN_FD, PLANC_REPORT_FD and PLANC_AUDIT_FD are required: nothing is applied that cannot be recorded");
 	/* A protocol fd among the preserved ones would reach the container. */
 	int fds[3] = {plan_fd, report_fd, audit_fd};
 	for (int k = 0; k < 3; k++)
-		if (fds[k] >= 0 && (fds[k] < 3 + preserve || fcntl(fds[k], F_GETFD) < 0))
+		if (fds[k] < 3 + preserve || fcntl(fds[k], F_GETFD) < 0)
 			die("protocol fd %s is not usable (closed, stdio or preserved)", k ? k == 1 ? "report" : "audit" : "plan");
+	/* Appended to by planc and by both executor processes; read back by the
+	 * init after the wait for start (chain_resync). */
+	int fl = fcntl(audit_fd, F_GETFL);
+	if ((fl & O_ACCMODE) != O_RDWR || !(fl & O_APPEND))
+		die("%s", "the audit fd must be open for reading and appending (O_RDWR|O_APPEND)");
 	faults_from_env();
 	unsetenv("PLANC_PLAN_FD");
 	unsetenv("PLANC_REPORT_FD");
@@ -349,8 +442,7 @@ int main(int argc, char **argv)
 	(void)keep, (void)close_fds;
 #endif
 	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
-	if (audit_fd >= 0)
-		fcntl(audit_fd, F_SETFD, FD_CLOEXEC);
+	fcntl(audit_fd, F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN); /* a caller that stopped listening must not kill us mid-setup */
 
 	mp plan;
@@ -358,10 +450,25 @@ int main(int argc, char **argv)
 	if (mp_parse(buf, len, &plan, &err))
 		die("plan: bad msgpack: %s", err);
 	const mp *actions = mp_get(&plan, "actions");
+	if (!actions || actions->type != MP_ARR)
+		die("%s", "plan: \"actions\" is not an array");
+	/* The trail's first line, before any action: the digest of the bytes received here. */
+	if (audit_header(buf, len, mp_str(mp_get(&plan, "containerId")), actions->len)) {
+		audit_failed(errno, "write the audit header");
+		return 1;
+	}
 	validate(actions);
 
 	struct ctx c = {.rootfd = -1, .fifofd = -1, .child = -1, .go = {-1, -1}, .ready = {-1, -1},
-			.preserve = preserve, .cap_last = read_cap_last()};
+			.preserve = preserve, .cap_last = read_cap_last(), .status = -1};
+	int exec_index = -1;
+	for (uint32_t i = 0; i < actions->len; i++) {
+		const char *op = mp_str(mp_get(&actions->kids[i], "op"));
+		if (!strcmp(op, "execfifo.wait"))
+			c.has_wait = 1;
+		if (!strcmp(op, "exec"))
+			exec_index = i;
+	}
 	for (uint32_t i = 0; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
 		if (!strcmp(mp_str(mp_get(a, "stage")), "init"))
@@ -374,8 +481,7 @@ int main(int argc, char **argv)
 			snprintf(line, sizeof line, "{\"pid\":%d}", (int)c.child);
 			report_line(line);
 		}
-		report_result(rc);
-		if (rc == FAILED) {
+		if (report_result(rc) || rc == FAILED) {
 			if (c.child > 0)
 				kill(c.child, SIGKILL);
 			return 1;
@@ -383,18 +489,25 @@ int main(int argc, char **argv)
 	}
 	if (c.child <= 0)
 		return 0;
-	/* Release C, then wait for its outcome: C is our sibling (CLONE_PARENT),
-	 * not our child, so a pipe byte stands in for waitpid(). */
-	char b;
-	ssize_t n;
-	if (write(c.go[1], "1", 1) != 1) {
+	/* Release C with the head of the audit chain, then wait for its outcome:
+	 * C is our sibling (CLONE_PARENT), not our child, so pipe bytes stand in
+	 * for waitpid(). */
+	uint8_t go[1 + sizeof(struct chain)] = {'1'};
+	struct chain ch;
+	chain_get(&ch);
+	memcpy(go + 1, &ch, sizeof ch);
+	if (write(c.go[1], go, sizeof go) != (ssize_t)sizeof go) {
 		kill(c.child, SIGKILL);
 		return 1;
 	}
 	close(c.go[1]);
-	while ((n = read(c.ready[0], &b, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1)
+	uint8_t r;
+	if (read_full(c.ready[0], &r, 1) != 1 || r != 'R')
 		return 1;
+	/* Without a wait for `start`, the exec follows now: confirm it. */
+	if (!c.has_wait && confirm_exec(&c, exec_index)) {
+		kill(c.child, SIGKILL);
+		return 1;
+	}
 	return c.waits ? wait_for_init(c.child) : 0;
 }

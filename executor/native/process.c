@@ -170,7 +170,9 @@ int op_execfifo_open(const mp *a, struct ctx *c)
 	return DONE;
 }
 
-/* Ready: the report pipe reaches EOF and P learns it may exit 0. */
+/* Ready: the report pipe reaches EOF and P learns it may exit 0 (or, with
+ * no wait for `start`, that the exec comes next: the ready pipe then stays
+ * open as the exec's status channel, closed by the execve). */
 void send_ready(struct ctx *c)
 {
 	if (report_fd >= 0) {
@@ -178,11 +180,37 @@ void send_ready(struct ctx *c)
 		report_close();
 	}
 	if (c->ready[1] >= 0) {
-		if (write(c->ready[1], "1", 1) < 0) {
+		if (write(c->ready[1], "R", 1) < 0) {
 			/* P is gone: nobody is left to tell */
 		}
-		close(c->ready[1]);
+		if (c->has_wait)
+			close(c->ready[1]);
+		else
+			c->status = c->ready[1];
 		c->ready[1] = -1;
+	}
+}
+
+/* Tells whoever waits for the exec how it went (PROTOCOL.md, "exec"):
+ * 'X' + the chain head after the pending record; 'F' + errno, a failed exec
+ * recorded; 'A' + errno, a record that could not be written. The channel is
+ * close-on-exec: its closing after 'X' is the execve taking place. */
+void exec_status(struct ctx *c, char what, const struct chain *ch, int err)
+{
+	uint8_t msg[1 + sizeof(struct chain)] = {(uint8_t)what};
+	size_t n = 1;
+	int32_t e = err;
+	if (c->status < 0)
+		return;
+	if (what == 'X') {
+		memcpy(msg + 1, ch, sizeof *ch);
+		n += sizeof *ch;
+	} else {
+		memcpy(msg + 1, &e, sizeof e);
+		n += sizeof e;
+	}
+	if (write(c->status, msg, n) < 0) {
+		/* nobody listens any more: the trail has it */
 	}
 }
 
@@ -193,19 +221,37 @@ int op_execfifo_wait(const mp *a, struct ctx *c)
 	char n[16];
 	if (c->fifofd < 0)
 		return failx(EINVAL, "exec fifo: no execfifo.open before the wait");
+	if (audit_sync())
+		return fail(errno, "sync the audit trail");
 	send_ready(c);
 	/* Reopened through the runtime's procfs, never the container's /proc.
 	 * Blocks until `planc start` opens the read end. */
 	snprintf(n, sizeof n, "%d", c->fifofd);
-	while ((w = proc_link("self/fd", n, O_WRONLY)) < 0 && errno == EINTR)
+	while ((w = proc_link("self/fd", n, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
 		;
 	if (w < 0)
 		return fail(errno, "open exec fifo for writing");
 	int rc = write_all(w, "0", 1), e = errno;
-	close(w);
 	close(c->fifofd);
 	c->fifofd = -1;
-	return rc ? fail(e, "write exec fifo") : DONE;
+	if (rc) {
+		close(w);
+		return fail(e, "write exec fifo");
+	}
+	/* `start` now reads the fifo until every writer is gone: this fd stays
+	 * open, close-on-exec, to carry the exec's status. */
+	c->status = w;
+	/* While the init waited, other verbs (kill) may have added to the trail:
+	 * continue the chain from what is on disk. `start` holds the container's
+	 * lock, so nothing is appended meanwhile. */
+	if (chain_resync()) {
+		report_begin(-1, "execfifo.wait", "init");
+		audit_failed(errno, "read back the audit trail after the wait for start");
+		exec_status(c, 'A', NULL, audit_error());
+		say("%s", audit_message());
+		_exit(1);
+	}
+	return DONE;
 }
 
 int op_chdir(const mp *a, struct ctx *c)
@@ -276,30 +322,48 @@ int op_exec(const mp *a, struct ctx *c)
 {
 	char **args = need_strv(a, "args"), **env = need_strv(a, "env");
 	sigset_t none;
+	struct chain ch;
 	if (!args || !env)
 		return FAILED;
 	if (!args[0])
 		return failx(EINVAL, "exec: empty args");
 	if (!c->exec_path && lookup(args[0], env, &c->exec_path))
 		return FAILED;
+	/* Recorded pending: whoever holds the status channel confirms it once
+	 * the execve has closed it (P, or `planc start`), or this process
+	 * records its failure. */
+	if (report_result(PENDING) || audit_sync()) {
+		if (report_fd < 0)
+			exec_status(c, 'A', NULL, audit_error() ? audit_error() : errno);
+		_exit(1);
+	}
 	send_ready(c);
-	report_result(DONE);
+	chain_get(&ch);
+	exec_status(c, 'X', &ch, 0);
 	/* Hand over a clean process: default SIGPIPE, nothing blocked, and no fd
 	 * but stdio and the preserved ones survives the execve (CVE-2024-21626). */
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	proc_close();
+	int e;
 #ifndef PLANC_WEAKEN_FDS /* test-only regression (escapes.test.ts): what the executor inherited stays open */
 	if (syscall(SYS_close_range, 3 + c->preserve, ~0U, CLOSE_RANGE_CLOEXEC)) {
-		fail(errno, "exec: mark fds close-on-exec");
+		e = errno;
+		fail(e, "exec: mark fds close-on-exec");
 	} else
 #endif
 	{
 		execve(c->exec_path, args, env);
-		fail(errno, "exec \"%s\"", c->exec_path);
+		e = errno;
+		fail(e, "exec \"%s\"", c->exec_path);
 	}
-	report_result(FAILED);
-	say("%s", report_msg());
+	if (report_result(FAILED)) {
+		exec_status(c, 'A', NULL, audit_error());
+		say("%s", audit_message());
+	} else {
+		exec_status(c, 'F', NULL, e);
+		say("%s", report_msg());
+	}
 	_exit(127);
 }

@@ -1,0 +1,60 @@
+// The small plans of what happens to a container after create: kill,
+// delete, the undo of a failed create, the end of a foreground run. Pure like
+// planCreate: the CLI gathers the facts (is the init still the container's,
+// which cgroups are still the ones the executor made) and these functions
+// say what to do about them, in order. The plan goes into the container's
+// audit trail whole, before its first action; each action then gets a record
+// (docs/audit.md).
+import type { LifecycleAction, LifecyclePlan } from '../schemas/generated/lifecycle.js';
+
+export type { LifecycleAction, LifecyclePlan };
+
+export interface LifecycleFacts {
+  containerId: string;
+  stateDir: string;
+  /** The init, when it is alive and provably the container's (same start time, in its cgroup); else null. */
+  init: { pid: number; startTime: string } | null;
+  /** The container's cgroups that are still the directories the executor reported (same path and inode). */
+  cgroups: { path: string; ino: number; made: boolean }[];
+}
+
+/** `planc kill`: the init, and with --all every process in the cgroups planc made (never a joined one). */
+export function planKill(f: LifecycleFacts, signal: number, name: string, all: boolean): LifecyclePlan {
+  const actions: LifecycleAction[] = [];
+  if (f.init) actions.push({ op: 'signal', why: 'runtime:kill', pid: f.init.pid, startTime: f.init.startTime, signal, name });
+  if (all) for (const c of f.cgroups) if (c.made) actions.push({ op: 'cgroup.signal', why: 'runtime:kill --all', path: c.path, ino: c.ino, signal, name });
+  return { planVersion: 1, kind: 'kill', containerId: f.containerId, actions };
+}
+
+/**
+ * Take a container apart: SIGKILL the init, empty and remove the cgroups
+ * planc made (a joined cgroup is left as it was), remove the state
+ * directory. The audit trail is never part of it.
+ */
+export function planTeardown(f: LifecycleFacts, kind: 'delete' | 'undo' | 'exit'): LifecyclePlan {
+  const why = `runtime:${kind === 'exit' ? 'run' : kind}`;
+  const made = f.cgroups.filter((c) => c.made);
+  const actions: LifecycleAction[] = [
+    ...(f.init ? [{ op: 'signal' as const, why, pid: f.init.pid, startTime: f.init.startTime, signal: 9, name: 'SIGKILL' }] : []),
+    ...made.map((c) => ({ op: 'cgroup.kill' as const, why, path: c.path, ino: c.ino })),
+    ...made.map((c) => ({ op: 'cgroup.remove' as const, why, path: c.path, ino: c.ino })),
+    { op: 'state.remove', why, path: f.stateDir },
+  ];
+  return { planVersion: 1, kind, containerId: f.containerId, actions };
+}
+
+/** One line per action, for `planc audit` and explain. */
+export function sayLifecycle(a: LifecycleAction): string {
+  switch (a.op) {
+    case 'signal':
+      return `send ${a.name} to the init (pid ${a.pid})`;
+    case 'cgroup.signal':
+      return `send ${a.name} to every process in cgroup ${a.path}`;
+    case 'cgroup.kill':
+      return `kill every process left in cgroup ${a.path}`;
+    case 'cgroup.remove':
+      return `remove cgroup ${a.path}`;
+    case 'state.remove':
+      return `remove the state directory ${a.path}`;
+  }
+}
