@@ -11,7 +11,7 @@ import type { AuditReport, TrailReport } from '../../schemas/generated/audit.js'
 import { verifyTrail } from '../../planner/audit.js';
 import { defineVerb } from '../verb.js';
 import { AuditStore, auditDirOf, PLAN_SUFFIX, TRAIL_SUFFIX, trailRefOf, type TrailRef } from '../audit/store.js';
-import { checkId, ContainerDir } from '../state/gate.js';
+import { checkId, ContainerDir, type StateRoot } from '../state/gate.js';
 import { stateOf } from '../state/lifecycle.js';
 import { openRoot } from '../state/store.js';
 
@@ -37,30 +37,26 @@ function loadVerifyKey(path: string | undefined): KeyObject | undefined {
 }
 
 /** The container in --root whose state points at this trail, and its status (its trail is open). */
-function liveStatus(rootFlag: string, ref: TrailRef): string | undefined {
+function liveStatus(root: StateRoot | null, ref: TrailRef): string | undefined {
+  if (!root) return undefined;
+  let dir: ContainerDir;
   try {
-    const root = openRoot(rootFlag);
-    if (!root) return undefined;
-    try {
-      const dir = ContainerDir.open(root, ref.id);
-      try {
-        const live = trailRefOf(dir);
-        if (!live || live.seq !== ref.seq || resolve(live.dir) !== resolve(ref.dir)) return undefined;
-        return String(stateOf(dir).status);
-      } finally {
-        dir.close();
-      }
-    } finally {
-      root.close();
-    }
+    dir = ContainerDir.open(root, ref.id);
   } catch (e) {
     if (isPlancError(e) && e.code === 'not-found') return undefined;
     throw e;
   }
+  try {
+    const live = trailRefOf(dir);
+    if (!live || live.seq !== ref.seq || resolve(live.dir) !== resolve(ref.dir)) return undefined;
+    return String(stateOf(dir).status);
+  } finally {
+    dir.close();
+  }
 }
 
 /** Every trail of the ids in the store (all ids when `ids` is null). */
-function fromStore(store: AuditStore, ids: string[] | null, rootFlag: string): Source[] {
+function fromStore(store: AuditStore, ids: string[] | null, root: StateRoot | null): Source[] {
   const out: Source[] = [];
   for (const id of ids ?? store.ids()) {
     const dir = store.idDir(id, { create: false });
@@ -69,7 +65,7 @@ function fromStore(store: AuditStore, ids: string[] | null, rootFlag: string): S
       for (const seq of store.seqs(dir)) {
         const ref = { dir: store.dir, id, seq };
         const { plan, trail } = store.read(ref);
-        out.push({ source: store.path(ref), plan, trail, containerId: id, seq, live: liveStatus(rootFlag, ref) });
+        out.push({ source: store.path(ref), plan, trail, containerId: id, seq, live: liveStatus(root, ref) });
       }
     } finally {
       dir.close();
@@ -145,9 +141,15 @@ export default defineVerb({
     if (given) sources = fromPath(given);
     else if (flags.all || args.id !== undefined) {
       if (args.id !== undefined) checkId(args.id);
+      // --root through its gate first, as for every verb that names a container: a trail is open while its container lives there.
+      const root = openRoot(flags.root);
       const store = AuditStore.open(auditDirOf(flags), { create: false });
-      sources = store ? fromStore(store, args.id !== undefined ? [args.id] : null, flags.root) : [];
-      store?.close();
+      try {
+        sources = store ? fromStore(store, args.id !== undefined ? [args.id] : null, root) : [];
+      } finally {
+        store?.close();
+        root?.close();
+      }
       if (args.id !== undefined && sources.length === 0) throw new PlancError('not-found', `no audit trail in ${auditDirOf(flags)}`, { where: args.id });
     } else throw new PlancError('invalid-argument', 'give a container id, a path, or --all');
     const trails = sources.map((s) => judge(s, key));

@@ -211,10 +211,23 @@ function confirmExec(dir: ContainerDir, said: Buffer): void {
   }
 }
 
-/** The container's trail, open at its head; null for a state directory without one. */
+const EXEC_RECORDED = /"op":"exec","stage":"init","r":"(pending|error)"/;
+
+/**
+ * The container's trail, open at its head; null for a state directory
+ * without one. The init writes its last records (the wait's, the exec's)
+ * itself once the fifo was opened; when a `start` died before it saw them,
+ * the next verb waits (up to 2 s) for them, so two writers never append at once.
+ */
 export function openTrail(dir: ContainerDir): Trail | null {
   const ref = trailRefOf(dir);
-  return ref ? Trail.open(ref) : null;
+  if (!ref) return null;
+  for (let waited = 0; waited < 2000; waited++) {
+    const text = trailBytesOf(dir)?.toString('utf8') ?? '';
+    if (!text.includes('"op":"execfifo.wait"') || EXEC_RECORDED.test(text)) break;
+    sleepMs(1);
+  }
+  return Trail.open(ref);
 }
 
 /** The host pids of the container's processes, sorted: members of the cgroups it made, and its init. */
