@@ -1,6 +1,7 @@
 /* planc-exec: applies a Plan (executor/PROTOCOL.md). P runs the host,
  * clone and parent stages; the clone C runs the init stage and execs. */
 #include "planc.h"
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -357,8 +358,12 @@ static int confirm_exec(struct ctx *c, int index)
 		return 0;
 	case 1:
 		if (what == 'F' && read_full(c->ready[0], &err, sizeof err) == sizeof err) {
-			char line[160];
-			snprintf(line, sizeof line, "{\"i\":%d,\"op\":\"exec\",\"stage\":\"init\",\"r\":\"error\",\"errno\":%d,\"msg\":\"exec: %s\"}", index, (int)err, strerror(err));
+			/* The init recorded it in the trail; planc hears it here. */
+			char line[160], words[64];
+			snprintf(words, sizeof words, "%s", strerror(err));
+			for (char *w = words; *w; w++) /* strerror() is capitalised; messages are not */
+				*w = tolower((unsigned char)*w);
+			snprintf(line, sizeof line, "{\"i\":%d,\"op\":\"exec\",\"stage\":\"init\",\"r\":\"error\",\"errno\":%d,\"msg\":\"exec: %s\"}", index, (int)err, words);
 			report_line(line);
 			return -1;
 		}
