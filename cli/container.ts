@@ -4,7 +4,7 @@
 import { closeSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { PlancError } from '../schemas/error.js';
+import { isPlancError, PlancError } from '../schemas/error.js';
 import { explainLines } from '../planner/explain.js';
 import { type Exit, executorError, runExecutor } from '../executor/spawn.js';
 import { existingCgroups, ownedFromRecord, unrecordedCgroups } from './state/cgroups.js';
@@ -89,8 +89,9 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     remains.startTime = procStat(run.pid)?.startTime ?? '';
     remains.cgroups = run.reports.map((r) => ownedFromRecord(plan, r)).filter((c): c is OwnedCgroup => c !== null);
     if (!run.ready || run.code !== 0 || run.interrupted || run.auditFailure) {
-      // An executor killed between a mkdir and its record leaves a cgroup nobody reported.
-      if (run.code !== 1) remains.cgroups.push(...unrecordedCgroups(plan, before, remains.cgroups));
+      // An executor killed between a mkdir and its record, or stopped because that record could
+      // not be written, leaves a cgroup nobody reported.
+      if (run.code !== 1 || run.auditFailure) remains.cgroups.push(...unrecordedCgroups(plan, before, remains.cgroups));
       throw executorError(plan, run, store.path(ref));
     }
     const record: ContainerRecord = {
@@ -119,13 +120,13 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     // The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed create.
     let trail: Trail | null = null;
     try {
-      if (trailFd >= 0) trail = Trail.fromFd(trailFd, store.path(ref!));
+      if (trailFd >= 0) trail = Trail.fromFd(trailFd, store.path(ref!), digest.slice('sha256:'.length));
     } catch {
       // a trail that cannot even be read back: the undo goes on unrecorded, the trail ends unclosed
       closeSync(trailFd);
     }
     try {
-      teardown(dir, remains, 'undo', { trail, bestEffort: true, signKey }, reapSync);
+      teardown(dir, remains, 'undo', { trail, bestEffort: true, signKey, extra: { reason: isPlancError(e) ? e.message : String(e) } }, reapSync);
     } finally {
       trail?.release();
     }

@@ -161,14 +161,17 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
       if (header.containerId !== plan.containerId) problems.push(`the header names container ${JSON.stringify(header.containerId)}, the plan ${JSON.stringify(plan.containerId)}`);
       if (header.actions !== plan.actions.length) problems.push(`the header counts ${String(header.actions)} actions, the plan has ${plan.actions.length}`);
     }
-  } else problems.push('line 0 is not the executor\'s header: the trail does not start where a create starts');
+  } else if (!(header?.plan && typeof header.reason === 'string')) {
+    // (An undo may come first: the executor could not write even its header, and said why.)
+    problems.push('line 0 is not the executor\'s header: the trail does not start where a create starts');
+  }
 
   const createSeen = new Map<number, string>(); // index → last result
   let lastCreate = -1;
   let createFailed = false;
   const plans = new Map<number, { plan: LifecyclePlan; next: number; stopped: boolean; entry: TrailVerdict['lifecycle'][number] }>();
   const end = final >= 0 ? final : lines.length;
-  for (let k = 1; k <= end && k < lines.length; k++) {
+  for (let k = header?.trail === 'planc-audit/1' ? 1 : 0; k <= end && k < lines.length; k++) {
     const r = recs[k];
     if (!r) continue;
     const at = `line ${k}`;
@@ -207,6 +210,8 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
       if (isInt(r.t)) entry.t = r.t;
       if (r.by && typeof r.by === 'object') entry.by = r.by as TrailVerdict['lifecycle'][number]['by'];
       plans.set(k, { plan: r.plan, next: 0, stopped: false, entry });
+      // An undo says why the create failed: the error record, or (a record that could not be written) only this.
+      if (r.plan.kind === 'undo' && typeof r.reason === 'string') verdict.failed ??= r.reason;
       verdict.lifecycle.push(entry);
       continue;
     }

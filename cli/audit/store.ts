@@ -113,6 +113,8 @@ export class AuditStore {
           for (let off = 0; off < plan.length; ) off += writeSync(fd, plan, off, plan.length - off);
           fsyncSync(fd);
         } catch (e) {
+          // Not a trail yet: no half plan is left to be mistaken for one.
+          dir.unlink(`${seq}${PLAN_SUFFIX}`);
           throw new PlancError('audit', `store the plan in ${this.dir}/${id}/${seq}${PLAN_SUFFIX}: ${errnoWords(e)}`);
         } finally {
           closeSync(fd);

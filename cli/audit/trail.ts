@@ -66,16 +66,21 @@ export class Trail {
     const store = AuditStore.open(ref.dir, { create: false });
     if (!store) throw new PlancError('audit', `the audit store ${ref.dir} is gone`);
     try {
-      return Trail.fromFd(store.openTrail(ref), store.path(ref));
+      const plan = store.read(ref).plan;
+      return Trail.fromFd(store.openTrail(ref), store.path(ref), plan ? sha256(plan) : '');
     } finally {
       store.close();
     }
   }
 
-  /** A trail already open (create's fd, after the executor wrote its part). */
-  static fromFd(fd: number, path: string): Trail {
+  /**
+   * A trail already open (create's fd, after the executor wrote its part).
+   * `anchor`: the plan's sha256, what the first line chains to when the
+   * executor wrote nothing (not even its header).
+   */
+  static fromFd(fd: number, path: string, anchor: string): Trail {
     const t = new Trail(fd, path);
-    t.sync();
+    t.sync(anchor);
     return t;
   }
 
@@ -97,7 +102,7 @@ export class Trail {
    * file that does not end with a newline (a line cut by a crash) gets one,
    * so the cut line stays visible to the verifier and the chain goes on.
    */
-  private sync(): void {
+  private sync(anchor: string): void {
     const buf = this.bytes();
     if (buf.length > 0 && buf[buf.length - 1] !== 0x0a) this.write(Buffer.from('\n'));
     const text = buf.length > 0 && buf[buf.length - 1] !== 0x0a ? Buffer.concat([buf, Buffer.from('\n')]) : buf;
@@ -109,8 +114,7 @@ export class Trail {
       if (k + 1 < text.length) last = k + 1;
     }
     this.n = lines;
-    // An empty trail (the executor wrote nothing) chains to nothing: the verifier reports the missing header.
-    this.prev = lines > 0 ? sha256(text.subarray(last, text.length - 1)) : '';
+    this.prev = lines > 0 ? sha256(text.subarray(last, text.length - 1)) : anchor;
   }
 
   /** Bytes appended whole, or cut back off and the error thrown. */

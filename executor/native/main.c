@@ -423,8 +423,9 @@ int main(int argc, char **argv)
 		die("%s", "PLANC_PLAN_FD, PLANC_REPORT_FD and PLANC_AUDIT_FD are required: nothing is applied that cannot be recorded");
 	/* A protocol fd among the preserved ones would reach the container. */
 	int fds[3] = {plan_fd, report_fd, audit_fd};
+	/* A closed one's number may already be the procfs handle opened above. */
 	for (int k = 0; k < 3; k++)
-		if (fds[k] < 3 + preserve || fcntl(fds[k], F_GETFD) < 0)
+		if (fds[k] < 3 + preserve || fds[k] == proc_handle() || fcntl(fds[k], F_GETFD) < 0)
 			die("protocol fd %s is not usable (closed, stdio or preserved)", k ? k == 1 ? "report" : "audit" : "plan");
 	/* Appended to by planc and by both executor processes; read back by the
 	 * init after the wait for start (chain_resync). */

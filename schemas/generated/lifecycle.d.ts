@@ -41,6 +41,9 @@ export interface SignalAction {
    * Field 22 of /proc/<pid>/stat when planned.
    */
   startTime: string;
+  /**
+   * The signal's number (0: only check the process exists, as kill(2)).
+   */
   signal: number;
   /**
    * The signal's name, for people (SIGTERM).
@@ -61,6 +64,9 @@ export interface CgroupSignalAction {
    * The directory's inode when the executor made it: the action applies only while it is still that directory.
    */
   ino: number;
+  /**
+   * The signal's number (0: only check the process exists, as kill(2)).
+   */
   signal: number;
   name: string;
 }

@@ -95,6 +95,16 @@ test('a created container deleted before start, and a failed create undone, veri
   assert.equal(v.failed, `action 2 (cgroup.create, from /linux/cgroupsPath) failed: mkdir: permission denied`);
 });
 
+test('an executor that could not write even its header: the undo comes first, anchored in the plan, and says why', () => {
+  const reason = 'write the audit header: input/output error (/x/1.audit.jsonl): nothing is applied that cannot be recorded, so the create was stopped and undone';
+  const undo = planTeardown({ ...facts, init: null, cgroups: [] }, 'undo');
+  const v = check(text(chain([...lifecycle(undo, 0, { reason }), { final: true, t: T }])));
+  assert.deepEqual(v.problems, []);
+  assert.equal(v.failed, reason);
+  const kill = planKill({ ...facts }, 15, 'SIGTERM', false);
+  assert.match(check(text(chain([...lifecycle(kill, 0), { final: true, t: T }]))).problems.join('\n'), /line 0 is not the executor's header/);
+});
+
 test('a foreground run: the exec confirmed by the executor, the exit recorded, the run taken apart', () => {
   const runPlan = planCreate(config, defaultHostFacts('box', '/bundles/box', '/run/planc'), { waitForStart: false, foreground: true });
   const bytes = encodePlan(runPlan);
