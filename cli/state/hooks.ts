@@ -176,12 +176,16 @@ export function createHooksRan(plan: Plan, indices: Iterable<number>): boolean {
   return false;
 }
 
-/** The init still runs the executor (the sealed copy, PROTOCOL.md): it has not exec'd the container's process yet. */
-function stillExecutor(pid: number): boolean {
+/**
+ * What the init runs: the executor (its sealed copy, PROTOCOL.md: it has not exec'd the
+ * container's process yet), something else (it has), or null when there is no telling —
+ * an exiting process has no exe any more while its stat still says it runs.
+ */
+function execd(pid: number): boolean | null {
   try {
-    return readlinkSync(`/proc/${pid}/exe`).startsWith('/memfd:planc-exec');
+    return !readlinkSync(`/proc/${pid}/exe`).startsWith('/memfd:planc-exec');
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -189,7 +193,7 @@ function stillExecutor(pid: number): boolean {
 function waitForExec(rec: ContainerRecord): boolean {
   for (let ms = 0.25; ; ms = Math.min(ms * 2, 10)) {
     if (!alive(rec.pid, rec.startTime)) return false;
-    if (!stillExecutor(rec.pid)) return true;
+    if (execd(rec.pid)) return true;
     sleepMs(ms);
   }
 }

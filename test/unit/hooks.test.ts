@@ -35,7 +35,7 @@ test('each hook becomes one action, with the spec-given status, in config order'
 });
 
 test('where the hooks sit: after the mounts and the fifo, before pivot_root; startContainer between the wait and the exec; then the CLI stages', () => {
-  const ops = plan(hooksFixture()).actions.map((a) => a.op);
+  const ops: string[] = plan(hooksFixture()).actions.map((a) => a.op);
   const around = (op: string, before: number, after: number) => {
     const i = ops.indexOf(op);
     return ops.slice(i - before, i + after + 1);
