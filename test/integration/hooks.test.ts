@@ -305,3 +305,30 @@ test('hooks, differential: the same bundle under runc gives the same hook events
   assert.deepEqual(got, expected);
   assert.ok(!existsSync(join(root, 'state', id)), 'runc left its state');
 });
+
+test('hooks: with joined namespaces, createRuntime still runs in the runtime\'s (the executor goes back to them), the container in the joined ones', { skip }, async (t) => {
+  // A first container owns the pid, ipc and uts namespaces the second joins.
+  const owner = pc.id(t);
+  const ownerBundle = pc.bundle(['sleep', '100']);
+  pc.ok(['create', '--bundle', ownerBundle, owner]);
+  const ownerPid = pc.state(owner).pid;
+  const ev = events();
+  const id = pc.id(t);
+  const kinds = ['pid', 'ipc', 'uts'];
+  const show = `echo ${kinds.map((k) => `$(readlink /proc/self/ns/${k})`).join(' ')} > ${ev.dir}/createRuntime`;
+  const bundle = hookBundle(ev, { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', show], env: ENV }] }, ['sleep', '100']);
+  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  config.linux.namespaces = config.linux.namespaces.map((n: { type: string }) => (kinds.includes(n.type) ? { type: n.type, path: `/proc/${ownerPid}/ns/${n.type}` } : n));
+  delete config.hostname; // the uts namespace is the owner's
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  pc.ok(['create', '--bundle', bundle, id]);
+  const pid = pc.state(id).pid;
+  for (const k of kinds) {
+    assert.equal(ns(pid, k), ns(ownerPid, k), `the container joined the ${k} namespace`);
+    assert.notEqual(ns(ownerPid, k), ns('self', k));
+  }
+  assert.equal(readFileSync(join(ev.dir, 'createRuntime'), 'utf8'), `${kinds.map((k) => ns('self', k)).join(' ')}\n`);
+  pc.ok(['delete', '--force', id]);
+  pc.ok(['delete', '--force', owner]);
+  leftovers(pc.root, id, bundle);
+});
