@@ -84,7 +84,7 @@ test('a malformed allow-list fails the gate', () => {
   assert.deepEqual(allowListProblems([{ file: 'a', test: '(', reason: 'r', why: '', onlyWhen: 'sunny' }]), [
     'allow-list entry 1: "why" must be a non-empty string',
     'allow-list entry 1: "test" is not a regular expression: Invalid regular expression: /(/: Unterminated group',
-    'allow-list entry 1: "onlyWhen" must be one of "non-root", "no cgroup2 mount", "blkio.weight present"',
+    'allow-list entry 1: "onlyWhen" must be one of "non-root", "no cgroup2 mount", "blkio.weight present", "no runc"',
   ]);
   assert.equal(judge(report([]), [{ file: 'a' }], asRoot).ok, false);
 });
