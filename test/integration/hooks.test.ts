@@ -12,11 +12,12 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, leftovers, NEEDS_ROOT, Planc, uniqueId, waitFor } from '../helpers/planc.js';
+import { runcBinary } from '../helpers/runc.js';
 
 const pc = new Planc();
 after(() => pc.cleanup());
 const skip = NEEDS_ROOT;
-const RUNC = '/usr/sbin/runc';
+const RUNC = runcBinary();
 
 // What each hook records. The state is one line of JSON without nested objects but annotations.
 const RECORDER = `#!/bin/sh
@@ -261,30 +262,32 @@ test('hooks: a poststart hook past its timeout is killed with what it started; s
 
 /** runc's version, e.g. [1, 1, 5]; null when it is not installed. */
 function runcVersion(): number[] | null {
+  if (!RUNC) return null;
   const r = spawnSync(RUNC, ['--version'], { encoding: 'utf8' });
   const m = /runc version (\d+)\.(\d+)\.(\d+)/.exec(r.stdout ?? '');
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
 }
 
-test('hooks, differential: the same bundle under runc gives the same hook events', { skip: skip || (runcVersion() ? false : `needs ${RUNC} (scripts/setup.sh installs it)`) }, async (t) => {
+test('hooks, differential: the same bundle under runc gives the same hook events', { skip: skip || (RUNC ? false : 'needs runc') }, async (t) => {
+  const runcPath = RUNC!;
   const root = mkdtempSync(join(tmpdir(), 'planc-it-runc-'));
   const id = uniqueId('runc');
   mkdirSync(join(root, 'state'));
   // runc's output (and the container's, which inherits it) goes to a file: a pipe would stay open while it runs.
   const out = openSync(join(root, 'out'), 'w');
   const runc = (...args: string[]) => {
-    const r = spawnSync(RUNC, ['--root', join(root, 'state'), ...args], { stdio: ['ignore', out, out], timeout: 20_000 });
+    const r = spawnSync(runcPath, ['--root', join(root, 'state'), ...args], { stdio: ['ignore', out, out], timeout: 20_000 });
     assert.equal(r.status, 0, `runc ${args.join(' ')}: ${readFileSync(join(root, 'out'), 'utf8')}`);
   };
   t.after(() => {
-    spawnSync(RUNC, ['--root', join(root, 'state'), 'delete', '--force', id], { stdio: 'ignore' });
+    spawnSync(runcPath, ['--root', join(root, 'state'), 'delete', '--force', id], { stdio: 'ignore' });
     closeSync(out);
     rmSync(root, { recursive: true, force: true });
   });
   const ev = events();
   const bundle = hookBundle(ev, recordingHooks(ev));
   runc('create', '--bundle', bundle, id);
-  const st = JSON.parse(spawnSync(RUNC, ['--root', join(root, 'state'), 'state', id], { encoding: 'utf8' }).stdout);
+  const st = JSON.parse(spawnSync(runcPath, ['--root', join(root, 'state'), 'state', id], { encoding: 'utf8' }).stdout);
   const init = { pid: st.pid as number, mnt: ns(st.pid, 'mnt'), pidns: ns(st.pid, 'pid') };
   ev.mark('created');
   runc('start', id);
