@@ -422,3 +422,14 @@ test('/proc takes only procfs, and nothing is mounted inside it but the files lx
   const p = plan(withMount({ destination: '/proc/meminfo', type: 'bind', source: '/var/lib/lxcfs/proc/meminfo', options: ['bind'] }));
   assert.ok(ops(p, 'mount').some((a) => a.op === 'mount' && a.target === '/proc/meminfo'));
 });
+
+test('without a network namespace /sys is the host\'s, bound in: the cgroup mount below it is not checked to be sysfs', () => {
+  const noNet = mutate('default', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network')));
+  const cg = ops(plan(noNet), 'mount').find((a) => a.op === 'mount' && a.target === '/sys/fs/cgroup');
+  assert.ok(cg && cg.op === 'mount');
+  assert.equal(cg.expectFs, undefined);
+  // With its own network namespace, sysfs is mounted fresh and everything below /sys must be on it.
+  const own = ops(plan(fixture('default')), 'mount').find((a) => a.op === 'mount' && a.target === '/sys/fs/cgroup');
+  assert.ok(own && own.op === 'mount');
+  assert.equal(own.expectFs, 'sysfs');
+});
