@@ -55,6 +55,16 @@ static const struct op {
 	{"exec.check", "init", op_exec_check},
 	{"execfifo.wait", "init", op_execfifo_wait},
 	{"exec", "init", op_exec},
+	/* wt-procfields ops */
+	{"mount.idmap", "host", op_mount_idmap},
+	{"netdev.move", "parent", op_netdev_move},
+	{"timens.create", "init", op_timens_create},
+	{"mount.setattr", "init", op_mount_setattr},
+	{"mount.attach", "init", op_mount_attach},
+	{"sched.setattr", "init", op_sched_setattr},
+	{"ioprio.set", "init", op_ioprio_set},
+	{"mempolicy.set", "init", op_mempolicy_set},
+	{"personality.set", "init", op_personality_set},
 };
 
 static const struct op *find_op(const char *name)

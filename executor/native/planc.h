@@ -90,6 +90,14 @@ handler op_hostname, op_domainname, op_sysctl, op_link_up, op_rlimit, op_oom_sco
 handler op_caps_bounding, op_user, op_caps, op_no_new_privs;
 handler op_execfifo_create, op_execfifo_open, op_execfifo_wait, op_chdir, op_exec_check, op_exec;
 
+/* wt-procfields ops */
+handler op_mount_idmap, op_mount_attach, op_mount_setattr, op_netdev_move, op_timens_create;
+handler op_sched_setattr, op_ioprio_set, op_mempolicy_set, op_personality_set;
+void held_close_all(void);         /* idmap-mounts.c: P drops its copies of detached mounts after the clone */
+void netdev_note_runtime_ns(void); /* netdev.c: before P joins another network namespace */
+int report_index(void);            /* report.c: the plan index of the action being applied */
+const char *err_words(int err);    /* report.c: strerror() in lower case, for messages that go on after it */
+
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);
 int userns_root(void);

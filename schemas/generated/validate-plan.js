@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
 const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."};
@@ -117,10 +117,13 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]};
-const schema24 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
-const schema27 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
-const pattern0 = new RegExp("^[0-9]+$", "u");
+const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]};
+const schema20 = {"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"};
+const schema29 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
+const schema32 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
+const schema38 = {"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"};
+const pattern0 = new RegExp("^-?[0-9]+$", "u");
+const pattern1 = new RegExp("^[0-9]+$", "u");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -714,8 +717,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(data.namespaces === undefined){
-const err49 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
+if(data.source === undefined){
+const err49 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -724,8 +727,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data.parent === undefined){
-const err50 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "parent"},message:"must have required property '"+"parent"+"'"};
+if(data.recursive === undefined){
+const err50 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "recursive"},message:"must have required property '"+"recursive"+"'"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -734,9 +737,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-for(const key4 in data){
-if(!(((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "namespaces")) || (key4 === "parent"))){
-const err51 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data.idmapRecursive === undefined){
+const err51 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "idmapRecursive"},message:"must have required property '"+"idmapRecursive"+"'"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -745,10 +747,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("clone" !== data.op){
-const err52 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+if(data.uidMappings === undefined){
+const err52 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "uidMappings"},message:"must have required property '"+"uidMappings"+"'"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -757,10 +757,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("clone" !== data.stage){
-const err53 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+if(data.gidMappings === undefined){
+const err53 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "gidMappings"},message:"must have required property '"+"gidMappings"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -769,10 +767,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err54 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key4 in data){
+if(!((((((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "source")) || (key4 === "recursive")) || (key4 === "idmapRecursive")) || (key4 === "uidMappings")) || (key4 === "gidMappings"))){
+const err54 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -782,14 +779,9 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data.namespaces !== undefined){
-let data22 = data.namespaces;
-if(Array.isArray(data22)){
-const len0 = data22.length;
-for(let i0=0; i0<len0; i0++){
-let data23 = data22[i0];
-if(!((((((((data23 === "pid") || (data23 === "network")) || (data23 === "mount")) || (data23 === "ipc")) || (data23 === "uts")) || (data23 === "user")) || (data23 === "cgroup")) || (data23 === "time"))){
-const err55 = {instancePath:instancePath+"/namespaces/" + i0,schemaPath:"#/oneOf/4/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+if(data.op !== undefined){
+if("mount.idmap" !== data.op){
+const err55 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "mount.idmap"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -799,9 +791,9 @@ vErrors.push(err55);
 errors++;
 }
 }
-}
-else {
-const err56 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/4/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err56 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -811,10 +803,9 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data.parent !== undefined){
-let data24 = data.parent;
-if(!((data24 === "caller") || (data24 === "executor"))){
-const err57 = {instancePath:instancePath+"/parent",schemaPath:"#/oneOf/4/properties/parent/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.parent.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err57 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -824,14 +815,274 @@ vErrors.push(err57);
 errors++;
 }
 }
-}
-else {
-const err58 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err58 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/4/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
 else {
 vErrors.push(err58);
+}
+errors++;
+}
+}
+if(data.recursive !== undefined){
+if(typeof data.recursive !== "boolean"){
+const err59 = {instancePath:instancePath+"/recursive",schemaPath:"#/oneOf/4/properties/recursive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+if(data.idmapRecursive !== undefined){
+if(typeof data.idmapRecursive !== "boolean"){
+const err60 = {instancePath:instancePath+"/idmapRecursive",schemaPath:"#/oneOf/4/properties/idmapRecursive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+if(data.uidMappings !== undefined){
+let data25 = data.uidMappings;
+if(Array.isArray(data25)){
+const len0 = data25.length;
+for(let i0=0; i0<len0; i0++){
+let data26 = data25[i0];
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+if(data26.containerID === undefined){
+const err61 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+if(data26.hostID === undefined){
+const err62 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+if(data26.size === undefined){
+const err63 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+for(const key5 in data26){
+if(!(((key5 === "containerID") || (key5 === "hostID")) || (key5 === "size"))){
+const err64 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+if(data26.containerID !== undefined){
+let data27 = data26.containerID;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err65 = {instancePath:instancePath+"/uidMappings/" + i0+"/containerID",schemaPath:"#/definitions/IdMapping/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+if(data26.hostID !== undefined){
+let data28 = data26.hostID;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err66 = {instancePath:instancePath+"/uidMappings/" + i0+"/hostID",schemaPath:"#/definitions/IdMapping/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+if(data26.size !== undefined){
+let data29 = data26.size;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err67 = {instancePath:instancePath+"/uidMappings/" + i0+"/size",schemaPath:"#/definitions/IdMapping/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+}
+else {
+const err69 = {instancePath:instancePath+"/uidMappings",schemaPath:"#/oneOf/4/properties/uidMappings/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data.gidMappings !== undefined){
+let data30 = data.gidMappings;
+if(Array.isArray(data30)){
+const len1 = data30.length;
+for(let i1=0; i1<len1; i1++){
+let data31 = data30[i1];
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+if(data31.containerID === undefined){
+const err70 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if(data31.hostID === undefined){
+const err71 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if(data31.size === undefined){
+const err72 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+for(const key6 in data31){
+if(!(((key6 === "containerID") || (key6 === "hostID")) || (key6 === "size"))){
+const err73 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data31.containerID !== undefined){
+let data32 = data31.containerID;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err74 = {instancePath:instancePath+"/gidMappings/" + i1+"/containerID",schemaPath:"#/definitions/IdMapping/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+if(data31.hostID !== undefined){
+let data33 = data31.hostID;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err75 = {instancePath:instancePath+"/gidMappings/" + i1+"/hostID",schemaPath:"#/definitions/IdMapping/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+if(data31.size !== undefined){
+let data34 = data31.size;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err76 = {instancePath:instancePath+"/gidMappings/" + i1+"/size",schemaPath:"#/definitions/IdMapping/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/gidMappings",schemaPath:"#/oneOf/4/properties/gidMappings/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+}
+else {
+const err79 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
 }
 errors++;
 }
@@ -845,261 +1096,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 4;
 }
-const _errs58 = errors;
+const _errs84 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err59 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err60 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err60];
-}
-else {
-vErrors.push(err60);
-}
-errors++;
-}
-if(data.why === undefined){
-const err61 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
-errors++;
-}
-if(data.path === undefined){
-const err62 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-for(const key5 in data){
-if(!((((key5 === "op") || (key5 === "stage")) || (key5 === "why")) || (key5 === "path"))){
-const err63 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("cgroup.join" !== data.op){
-const err64 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err65 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err66 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err67 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/5/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-}
-else {
-const err68 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-var _valid0 = _errs58 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 5];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 5;
-}
-const _errs68 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err69 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err70 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-}
-if(data.why === undefined){
-const err71 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-if(data.kind === undefined){
-const err72 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-if(data.map === undefined){
-const err73 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-for(const key6 in data){
-if(!((((((key6 === "op") || (key6 === "stage")) || (key6 === "why")) || (key6 === "kind")) || (key6 === "map")) || (key6 === "setgroups"))){
-const err74 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("idmap.write" !== data.op){
-const err75 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err76 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err77 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-}
-if(data.kind !== undefined){
-let data32 = data.kind;
-if(!((data32 === "uid") || (data32 === "gid"))){
-const err78 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/6/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-if(data.map !== undefined){
-let data33 = data.map;
-if(Array.isArray(data33)){
-const len1 = data33.length;
-for(let i1=0; i1<len1; i1++){
-let data34 = data33[i1];
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(data34.containerID === undefined){
-const err79 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-if(data34.hostID === undefined){
-const err80 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
+const err80 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1108,8 +1108,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data34.size === undefined){
-const err81 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+if(data.stage === undefined){
+const err81 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1118,9 +1118,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-for(const key7 in data34){
-if(!(((key7 === "containerID") || (key7 === "hostID")) || (key7 === "size"))){
-const err82 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err82 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1129,11 +1128,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-if(data34.containerID !== undefined){
-let data35 = data34.containerID;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err83 = {instancePath:instancePath+"/map/" + i1+"/containerID",schemaPath:"#/oneOf/6/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.namespaces === undefined){
+const err83 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1142,11 +1138,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-if(data34.hostID !== undefined){
-let data36 = data34.hostID;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err84 = {instancePath:instancePath+"/map/" + i1+"/hostID",schemaPath:"#/oneOf/6/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.parent === undefined){
+const err84 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "parent"},message:"must have required property '"+"parent"+"'"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1155,11 +1148,9 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-if(data34.size !== undefined){
-let data37 = data34.size;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err85 = {instancePath:instancePath+"/map/" + i1+"/size",schemaPath:"#/oneOf/6/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key7 in data){
+if(!(((((key7 === "op") || (key7 === "stage")) || (key7 === "why")) || (key7 === "namespaces")) || (key7 === "parent"))){
+const err85 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1169,9 +1160,9 @@ vErrors.push(err85);
 errors++;
 }
 }
-}
-else {
-const err86 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("clone" !== data.op){
+const err86 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1181,9 +1172,9 @@ vErrors.push(err86);
 errors++;
 }
 }
-}
-else {
-const err87 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/6/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("clone" !== data.stage){
+const err87 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1193,10 +1184,9 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.setgroups !== undefined){
-let data38 = data.setgroups;
-if(!((data38 === "allow") || (data38 === "deny"))){
-const err88 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/6/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err88 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1206,9 +1196,14 @@ vErrors.push(err88);
 errors++;
 }
 }
-}
-else {
-const err89 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.namespaces !== undefined){
+let data38 = data.namespaces;
+if(Array.isArray(data38)){
+const len2 = data38.length;
+for(let i2=0; i2<len2; i2++){
+let data39 = data38[i2];
+if(!((((((((data39 === "pid") || (data39 === "network")) || (data39 === "mount")) || (data39 === "ipc")) || (data39 === "uts")) || (data39 === "user")) || (data39 === "cgroup")) || (data39 === "time"))){
+const err89 = {instancePath:instancePath+"/namespaces/" + i2,schemaPath:"#/oneOf/5/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[5].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1217,20 +1212,10 @@ vErrors.push(err89);
 }
 errors++;
 }
-var _valid0 = _errs68 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 6];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 6;
-}
-const _errs89 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err90 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err90 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/5/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1239,8 +1224,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err91 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.parent !== undefined){
+let data40 = data.parent;
+if(!((data40 === "caller") || (data40 === "executor"))){
+const err91 = {instancePath:instancePath+"/parent",schemaPath:"#/oneOf/5/properties/parent/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[5].properties.parent.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1249,8 +1237,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data.why === undefined){
-const err92 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err92 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1259,8 +1249,20 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data.ns === undefined){
-const err93 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
+var _valid0 = _errs84 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 5];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 5;
+}
+const _errs96 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err93 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1269,9 +1271,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-for(const key8 in data){
-if(!((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "ns"))){
-const err94 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err94 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1280,10 +1281,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ns.unshare" !== data.op){
-const err95 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err95 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1292,10 +1291,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err96 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err96 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1304,10 +1301,9 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err97 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key8 in data){
+if(!((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "path"))){
+const err97 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1317,10 +1313,9 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data.ns !== undefined){
-let data42 = data.ns;
-if(!((((((((data42 === "pid") || (data42 === "network")) || (data42 === "mount")) || (data42 === "ipc")) || (data42 === "uts")) || (data42 === "user")) || (data42 === "cgroup")) || (data42 === "time"))){
-const err98 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/7/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(data.op !== undefined){
+if("cgroup.join" !== data.op){
+const err98 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1330,9 +1325,9 @@ vErrors.push(err98);
 errors++;
 }
 }
-}
-else {
-const err99 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err99 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1341,20 +1336,10 @@ vErrors.push(err99);
 }
 errors++;
 }
-var _valid0 = _errs89 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 7];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 7;
-}
-const _errs98 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err100 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err100 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1363,8 +1348,10 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err101 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err101 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/6/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1373,8 +1360,10 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data.why === undefined){
-const err102 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err102 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1383,8 +1372,20 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data.propagation === undefined){
-const err103 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
+var _valid0 = _errs96 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 6];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 6;
+}
+const _errs106 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err103 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1393,9 +1394,8 @@ vErrors.push(err103);
 }
 errors++;
 }
-for(const key9 in data){
-if(!((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "propagation"))){
-const err104 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err104 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1404,10 +1404,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.propagation" !== data.op){
-const err105 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err105 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1416,10 +1414,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err106 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/8/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.kind === undefined){
+const err106 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1428,10 +1424,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err107 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.map === undefined){
+const err107 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1440,11 +1434,9 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-if(data.propagation !== undefined){
-let data46 = data.propagation;
-if(!((((((((data46 === "shared") || (data46 === "rshared")) || (data46 === "slave")) || (data46 === "rslave")) || (data46 === "private")) || (data46 === "rprivate")) || (data46 === "unbindable")) || (data46 === "runbindable"))){
-const err108 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+for(const key9 in data){
+if(!((((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "kind")) || (key9 === "map")) || (key9 === "setgroups"))){
+const err108 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1454,9 +1446,9 @@ vErrors.push(err108);
 errors++;
 }
 }
-}
-else {
-const err109 = {instancePath,schemaPath:"#/oneOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("idmap.write" !== data.op){
+const err109 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1465,20 +1457,10 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid0 = _errs98 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 8];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 8;
-}
-const _errs108 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err110 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err110 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1487,8 +1469,10 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err111 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err111 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1497,8 +1481,11 @@ vErrors.push(err111);
 }
 errors++;
 }
-if(data.why === undefined){
-const err112 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.kind !== undefined){
+let data48 = data.kind;
+if(!((data48 === "uid") || (data48 === "gid"))){
+const err112 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/7/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1507,8 +1494,16 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data.path === undefined){
-const err113 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.map !== undefined){
+let data49 = data.map;
+if(Array.isArray(data49)){
+const len3 = data49.length;
+for(let i3=0; i3<len3; i3++){
+let data50 = data49[i3];
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+if(data50.containerID === undefined){
+const err113 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1517,9 +1512,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key10 in data){
-if(!((((key10 === "op") || (key10 === "stage")) || (key10 === "why")) || (key10 === "path"))){
-const err114 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data50.hostID === undefined){
+const err114 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1528,10 +1522,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.bind" !== data.op){
-const err115 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
+if(data50.size === undefined){
+const err115 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1540,10 +1532,9 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err116 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key10 in data50){
+if(!(((key10 === "containerID") || (key10 === "hostID")) || (key10 === "size"))){
+const err116 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1553,9 +1544,10 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err117 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data50.containerID !== undefined){
+let data51 = data50.containerID;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err117 = {instancePath:instancePath+"/map/" + i3+"/containerID",schemaPath:"#/oneOf/7/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1565,9 +1557,10 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err118 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/9/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data50.hostID !== undefined){
+let data52 = data50.hostID;
+if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
+const err118 = {instancePath:instancePath+"/map/" + i3+"/hostID",schemaPath:"#/oneOf/7/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1577,9 +1570,10 @@ vErrors.push(err118);
 errors++;
 }
 }
-}
-else {
-const err119 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data50.size !== undefined){
+let data53 = data50.size;
+if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
+const err119 = {instancePath:instancePath+"/map/" + i3+"/size",schemaPath:"#/oneOf/7/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1588,20 +1582,10 @@ vErrors.push(err119);
 }
 errors++;
 }
-var _valid0 = _errs108 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 9];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 9;
-}
-const _errs118 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err120 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err120 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1610,8 +1594,10 @@ vErrors.push(err120);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err121 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err121 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/7/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1620,8 +1606,11 @@ vErrors.push(err121);
 }
 errors++;
 }
-if(data.why === undefined){
-const err122 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.setgroups !== undefined){
+let data54 = data.setgroups;
+if(!((data54 === "allow") || (data54 === "deny"))){
+const err122 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/7/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1630,8 +1619,10 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(data.source === undefined){
-const err123 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+}
+}
+else {
+const err123 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1640,8 +1631,20 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(data.target === undefined){
-const err124 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+var _valid0 = _errs106 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 7];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 7;
+}
+const _errs127 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err124 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1650,8 +1653,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(data.fstype === undefined){
-const err125 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
+if(data.stage === undefined){
+const err125 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1660,8 +1663,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err126 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.why === undefined){
+const err126 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1670,8 +1673,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(data.data === undefined){
-const err127 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(data.device === undefined){
+const err127 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1680,8 +1683,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data.create === undefined){
-const err128 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
+if(data.name === undefined){
+const err128 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1691,8 +1694,8 @@ vErrors.push(err128);
 errors++;
 }
 for(const key11 in data){
-if(!(func2.call(schema14.oneOf[10].properties, key11))){
-const err129 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(!(((((key11 === "op") || (key11 === "stage")) || (key11 === "why")) || (key11 === "device")) || (key11 === "name"))){
+const err129 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1703,8 +1706,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("mount" !== data.op){
-const err130 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
+if("netdev.move" !== data.op){
+const err130 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "netdev.move"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1715,8 +1718,8 @@ errors++;
 }
 }
 if(data.stage !== undefined){
-if("init" !== data.stage){
-const err131 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if("parent" !== data.stage){
+const err131 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/8/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1738,9 +1741,9 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err133 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/10/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.device !== undefined){
+if(typeof data.device !== "string"){
+const err133 = {instancePath:instancePath+"/device",schemaPath:"#/oneOf/8/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1750,9 +1753,9 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err134 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/10/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err134 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/8/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1762,9 +1765,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data.fstype !== undefined){
-if(typeof data.fstype !== "string"){
-const err135 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/10/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err135 = {instancePath,schemaPath:"#/oneOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1773,15 +1776,20 @@ vErrors.push(err135);
 }
 errors++;
 }
+var _valid0 = _errs127 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 8];
 }
-if(data.flags !== undefined){
-let data57 = data.flags;
-if(Array.isArray(data57)){
-const len2 = data57.length;
-for(let i2=0; i2<len2; i2++){
-let data58 = data57[i2];
-if(!((((((((((((((data58 === "ro") || (data58 === "nosuid")) || (data58 === "nodev")) || (data58 === "noexec")) || (data58 === "sync")) || (data58 === "dirsync")) || (data58 === "mand")) || (data58 === "noatime")) || (data58 === "nodiratime")) || (data58 === "relatime")) || (data58 === "strictatime")) || (data58 === "bind")) || (data58 === "rec")) || (data58 === "remount"))){
-const err136 = {instancePath:instancePath+"/flags/" + i2,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 8;
+}
+const _errs139 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err136 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1790,10 +1798,8 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-}
-else {
-const err137 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/10/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage === undefined){
+const err137 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1802,10 +1808,8 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data.data !== undefined){
-if(typeof data.data !== "string"){
-const err138 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/10/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err138 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1814,11 +1818,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-if(data.create !== undefined){
-let data60 = data.create;
-if(!((data60 === "dir") || (data60 === "auto"))){
-const err139 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/10/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.create.enum},message:"must be equal to one of the allowed values"};
+if(data.ns === undefined){
+const err139 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1827,11 +1828,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-if(data.expectFs !== undefined){
-let data61 = data.expectFs;
-if(!((data61 === "proc") || (data61 === "sysfs"))){
-const err140 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/10/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+for(const key12 in data){
+if(!((((key12 === "op") || (key12 === "stage")) || (key12 === "why")) || (key12 === "ns"))){
+const err140 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1841,9 +1840,9 @@ vErrors.push(err140);
 errors++;
 }
 }
-}
-else {
-const err141 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("ns.unshare" !== data.op){
+const err141 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1852,20 +1851,10 @@ vErrors.push(err141);
 }
 errors++;
 }
-var _valid0 = _errs118 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 10];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 10;
-}
-const _errs140 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err142 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err142 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1874,8 +1863,10 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err143 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err143 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1884,8 +1875,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data.why === undefined){
-const err144 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.ns !== undefined){
+let data63 = data.ns;
+if(!((((((((data63 === "pid") || (data63 === "network")) || (data63 === "mount")) || (data63 === "ipc")) || (data63 === "uts")) || (data63 === "user")) || (data63 === "cgroup")) || (data63 === "time"))){
+const err144 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/9/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[9].properties.ns.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1894,8 +1888,10 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data.target === undefined){
-const err145 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+}
+}
+else {
+const err145 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1904,8 +1900,20 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err146 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+var _valid0 = _errs139 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 9];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 9;
+}
+const _errs148 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err146 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1914,9 +1922,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-for(const key12 in data){
-if(!(((((key12 === "op") || (key12 === "stage")) || (key12 === "why")) || (key12 === "target")) || (key12 === "flags"))){
-const err147 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err147 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1925,10 +1932,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.remount" !== data.op){
-const err148 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err148 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1937,10 +1942,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err149 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.offsets === undefined){
+const err149 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "offsets"},message:"must have required property '"+"offsets"+"'"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1949,10 +1952,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err150 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key13 in data){
+if(!((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "offsets"))){
+const err150 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1962,9 +1964,9 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err151 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/11/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("timens.create" !== data.op){
+const err151 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "timens.create"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1974,14 +1976,9 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data66 = data.flags;
-if(Array.isArray(data66)){
-const len3 = data66.length;
-for(let i3=0; i3<len3; i3++){
-let data67 = data66[i3];
-if(!((((((((((((((data67 === "ro") || (data67 === "nosuid")) || (data67 === "nodev")) || (data67 === "noexec")) || (data67 === "sync")) || (data67 === "dirsync")) || (data67 === "mand")) || (data67 === "noatime")) || (data67 === "nodiratime")) || (data67 === "relatime")) || (data67 === "strictatime")) || (data67 === "bind")) || (data67 === "rec")) || (data67 === "remount"))){
-const err152 = {instancePath:instancePath+"/flags/" + i3,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err152 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1991,9 +1988,9 @@ vErrors.push(err152);
 errors++;
 }
 }
-}
-else {
-const err153 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/11/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err153 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2003,9 +2000,15 @@ vErrors.push(err153);
 errors++;
 }
 }
-}
-else {
-const err154 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.offsets !== undefined){
+let data67 = data.offsets;
+if(Array.isArray(data67)){
+const len4 = data67.length;
+for(let i4=0; i4<len4; i4++){
+let data68 = data67[i4];
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+if(data68.clock === undefined){
+const err154 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/required",keyword:"required",params:{missingProperty: "clock"},message:"must have required property '"+"clock"+"'"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2014,20 +2017,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-var _valid0 = _errs140 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 11];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 11;
-}
-const _errs154 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err155 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data68.secs === undefined){
+const err155 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/required",keyword:"required",params:{missingProperty: "secs"},message:"must have required property '"+"secs"+"'"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2036,8 +2027,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err156 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data68.nanosecs === undefined){
+const err156 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/required",keyword:"required",params:{missingProperty: "nanosecs"},message:"must have required property '"+"nanosecs"+"'"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2046,8 +2037,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data.why === undefined){
-const err157 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+for(const key14 in data68){
+if(!(((key14 === "clock") || (key14 === "secs")) || (key14 === "nanosecs"))){
+const err157 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2056,8 +2048,11 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data.target === undefined){
-const err158 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+}
+if(data68.clock !== undefined){
+let data69 = data68.clock;
+if(!((data69 === "monotonic") || (data69 === "boottime"))){
+const err158 = {instancePath:instancePath+"/offsets/" + i4+"/clock",schemaPath:"#/oneOf/10/properties/offsets/items/properties/clock/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.offsets.items.properties.clock.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2066,8 +2061,12 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(data.propagation === undefined){
-const err159 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
+}
+if(data68.secs !== undefined){
+let data70 = data68.secs;
+if(typeof data70 === "string"){
+if(!pattern0.test(data70)){
+const err159 = {instancePath:instancePath+"/offsets/" + i4+"/secs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/secs/pattern",keyword:"pattern",params:{pattern: "^-?[0-9]+$"},message:"must match pattern \""+"^-?[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2076,9 +2075,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-for(const key13 in data){
-if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "target")) || (key13 === "propagation"))){
-const err160 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+}
+else {
+const err160 = {instancePath:instancePath+"/offsets/" + i4+"/secs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/secs/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2088,9 +2087,10 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("mount.propagation" !== data.op){
-const err161 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
+if(data68.nanosecs !== undefined){
+let data71 = data68.nanosecs;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err161 = {instancePath:instancePath+"/offsets/" + i4+"/nanosecs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/nanosecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2099,10 +2099,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err162 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 999999999 || isNaN(data71)){
+const err162 = {instancePath:instancePath+"/offsets/" + i4+"/nanosecs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/nanosecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2111,10 +2110,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err163 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data71 < 0 || isNaN(data71)){
+const err163 = {instancePath:instancePath+"/offsets/" + i4+"/nanosecs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/nanosecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2124,9 +2121,10 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err164 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/12/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err164 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2136,10 +2134,9 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data.propagation !== undefined){
-let data72 = data.propagation;
-if(!((((((((data72 === "shared") || (data72 === "rshared")) || (data72 === "slave")) || (data72 === "rslave")) || (data72 === "private")) || (data72 === "rprivate")) || (data72 === "unbindable")) || (data72 === "runbindable"))){
-const err165 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err165 = {instancePath:instancePath+"/offsets",schemaPath:"#/oneOf/10/properties/offsets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2151,7 +2148,7 @@ errors++;
 }
 }
 else {
-const err166 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err166 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2160,20 +2157,20 @@ vErrors.push(err166);
 }
 errors++;
 }
-var _valid0 = _errs154 === errors;
+var _valid0 = _errs148 === errors;
 if(_valid0 && valid0){
 valid0 = false;
-passing0 = [passing0, 12];
+passing0 = [passing0, 10];
 }
 else {
 if(_valid0){
 valid0 = true;
-passing0 = 12;
+passing0 = 10;
 }
 const _errs166 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err167 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err167 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2183,7 +2180,7 @@ vErrors.push(err167);
 errors++;
 }
 if(data.stage === undefined){
-const err168 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err168 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2193,7 +2190,7 @@ vErrors.push(err168);
 errors++;
 }
 if(data.why === undefined){
-const err169 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err169 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2202,8 +2199,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data.path === undefined){
-const err170 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.propagation === undefined){
+const err170 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2212,8 +2209,9 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err171 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+for(const key15 in data){
+if(!((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "propagation"))){
+const err171 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2222,8 +2220,10 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data.major === undefined){
-const err172 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
+}
+if(data.op !== undefined){
+if("rootfs.propagation" !== data.op){
+const err172 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2232,8 +2232,10 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data.minor === undefined){
-const err173 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err173 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2242,8 +2244,10 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data.mode === undefined){
-const err174 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err174 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2252,8 +2256,11 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err175 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+}
+if(data.propagation !== undefined){
+let data75 = data.propagation;
+if(!((((((((data75 === "shared") || (data75 === "rshared")) || (data75 === "slave")) || (data75 === "rslave")) || (data75 === "private")) || (data75 === "rprivate")) || (data75 === "unbindable")) || (data75 === "runbindable"))){
+const err175 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema29.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2262,8 +2269,10 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err176 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+}
+}
+else {
+const err176 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2272,9 +2281,20 @@ vErrors.push(err176);
 }
 errors++;
 }
-for(const key14 in data){
-if(!(func2.call(schema14.oneOf[13].properties, key14))){
-const err177 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+var _valid0 = _errs166 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 11];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 11;
+}
+const _errs176 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err177 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2283,10 +2303,8 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mknod" !== data.op){
-const err178 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err178 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2295,10 +2313,8 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err179 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err179 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2307,10 +2323,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err180 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err180 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2319,10 +2333,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err181 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/13/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key16 in data){
+if(!((((key16 === "op") || (key16 === "stage")) || (key16 === "why")) || (key16 === "path"))){
+const err181 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2332,10 +2345,9 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data77 = data.kind;
-if(!((((data77 === "c") || (data77 === "b")) || (data77 === "u")) || (data77 === "p"))){
-const err182 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/13/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data.op !== undefined){
+if("rootfs.bind" !== data.op){
+const err182 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2345,10 +2357,9 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data.major !== undefined){
-let data78 = data.major;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err183 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/13/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err183 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2358,10 +2369,9 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data.minor !== undefined){
-let data79 = data.minor;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err184 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/13/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err184 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2371,10 +2381,9 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data80 = data.mode;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err185 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/13/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err185 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/12/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2384,10 +2393,9 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data81 = data.uid;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err186 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/13/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err186 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2396,11 +2404,20 @@ vErrors.push(err186);
 }
 errors++;
 }
+var _valid0 = _errs176 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 12];
 }
-if(data.gid !== undefined){
-let data82 = data.gid;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err187 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/13/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 12;
+}
+const _errs186 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err187 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2409,10 +2426,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-}
-else {
-const err188 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage === undefined){
+const err188 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2421,20 +2436,8 @@ vErrors.push(err188);
 }
 errors++;
 }
-var _valid0 = _errs166 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 13];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 13;
-}
-const _errs187 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err189 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why === undefined){
+const err189 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2443,8 +2446,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err190 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.source === undefined){
+const err190 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2453,8 +2456,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data.why === undefined){
-const err191 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.target === undefined){
+const err191 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2463,8 +2466,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(data.path === undefined){
-const err192 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.fstype === undefined){
+const err192 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2473,8 +2476,8 @@ vErrors.push(err192);
 }
 errors++;
 }
-if(data.source === undefined){
-const err193 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(data.flags === undefined){
+const err193 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2483,9 +2486,8 @@ vErrors.push(err193);
 }
 errors++;
 }
-for(const key15 in data){
-if(!(((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "path")) || (key15 === "source"))){
-const err194 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(data.data === undefined){
+const err194 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2494,10 +2496,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("device.bind" !== data.op){
-const err195 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
+if(data.create === undefined){
+const err195 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2506,10 +2506,9 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err196 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key17 in data){
+if(!(func2.call(schema14.oneOf[13].properties, key17))){
+const err196 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2519,9 +2518,9 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err197 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount" !== data.op){
+const err197 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2531,9 +2530,9 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err198 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err198 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2543,9 +2542,9 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err199 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/14/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err199 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2555,9 +2554,9 @@ vErrors.push(err199);
 errors++;
 }
 }
-}
-else {
-const err200 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err200 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/13/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2566,20 +2565,10 @@ vErrors.push(err200);
 }
 errors++;
 }
-var _valid0 = _errs187 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 14];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 14;
-}
-const _errs199 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err201 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err201 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/13/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2588,8 +2577,10 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err202 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.fstype !== undefined){
+if(typeof data.fstype !== "string"){
+const err202 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/13/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2598,8 +2589,15 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data.why === undefined){
-const err203 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.flags !== undefined){
+let data86 = data.flags;
+if(Array.isArray(data86)){
+const len5 = data86.length;
+for(let i5=0; i5<len5; i5++){
+let data87 = data86[i5];
+if(!((((((((((((((data87 === "ro") || (data87 === "nosuid")) || (data87 === "nodev")) || (data87 === "noexec")) || (data87 === "sync")) || (data87 === "dirsync")) || (data87 === "mand")) || (data87 === "noatime")) || (data87 === "nodiratime")) || (data87 === "relatime")) || (data87 === "strictatime")) || (data87 === "bind")) || (data87 === "rec")) || (data87 === "remount"))){
+const err203 = {instancePath:instancePath+"/flags/" + i5,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema32.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2608,8 +2606,10 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data.path === undefined){
-const err204 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+}
+else {
+const err204 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/13/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2618,8 +2618,10 @@ vErrors.push(err204);
 }
 errors++;
 }
-if(data.target === undefined){
-const err205 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+}
+if(data.data !== undefined){
+if(typeof data.data !== "string"){
+const err205 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/13/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2628,9 +2630,11 @@ vErrors.push(err205);
 }
 errors++;
 }
-for(const key16 in data){
-if(!(((((key16 === "op") || (key16 === "stage")) || (key16 === "why")) || (key16 === "path")) || (key16 === "target"))){
-const err206 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+}
+if(data.create !== undefined){
+let data89 = data.create;
+if(!((data89 === "dir") || (data89 === "auto"))){
+const err206 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/13/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.create.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2640,9 +2644,10 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("symlink" !== data.op){
-const err207 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
+if(data.expectFs !== undefined){
+let data90 = data.expectFs;
+if(!((data90 === "proc") || (data90 === "sysfs"))){
+const err207 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/13/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2652,9 +2657,9 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err208 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+}
+else {
+const err208 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2663,10 +2668,20 @@ vErrors.push(err208);
 }
 errors++;
 }
+var _valid0 = _errs186 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 13];
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err209 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 13;
+}
+const _errs208 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err209 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2675,10 +2690,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err210 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/15/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err210 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2687,10 +2700,8 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err211 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err211 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2699,10 +2710,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-}
-else {
-const err212 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.target === undefined){
+const err212 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2711,20 +2720,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-var _valid0 = _errs199 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 15];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 15;
-}
-const _errs211 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err213 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.flags === undefined){
+const err213 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2733,8 +2730,9 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err214 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+for(const key18 in data){
+if(!(((((key18 === "op") || (key18 === "stage")) || (key18 === "why")) || (key18 === "target")) || (key18 === "flags"))){
+const err214 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2743,8 +2741,10 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(data.why === undefined){
-const err215 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.op !== undefined){
+if("mount.remount" !== data.op){
+const err215 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2753,8 +2753,10 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(data.path === undefined){
-const err216 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err216 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2763,9 +2765,10 @@ vErrors.push(err216);
 }
 errors++;
 }
-for(const key17 in data){
-if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "path"))){
-const err217 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err217 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2775,9 +2778,9 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("execfifo.open" !== data.op){
-const err218 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err218 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/14/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2787,9 +2790,14 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err219 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.flags !== undefined){
+let data95 = data.flags;
+if(Array.isArray(data95)){
+const len6 = data95.length;
+for(let i6=0; i6<len6; i6++){
+let data96 = data95[i6];
+if(!((((((((((((((data96 === "ro") || (data96 === "nosuid")) || (data96 === "nodev")) || (data96 === "noexec")) || (data96 === "sync")) || (data96 === "dirsync")) || (data96 === "mand")) || (data96 === "noatime")) || (data96 === "nodiratime")) || (data96 === "relatime")) || (data96 === "strictatime")) || (data96 === "bind")) || (data96 === "rec")) || (data96 === "remount"))){
+const err219 = {instancePath:instancePath+"/flags/" + i6,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema32.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2799,9 +2807,9 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err220 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err220 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/14/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2811,9 +2819,9 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err221 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/16/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err221 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2822,10 +2830,20 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
+var _valid0 = _errs208 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 14];
 }
 else {
-const err222 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(_valid0){
+valid0 = true;
+passing0 = 14;
+}
+const _errs222 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err222 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2834,20 +2852,8 @@ vErrors.push(err222);
 }
 errors++;
 }
-var _valid0 = _errs211 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 16];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 16;
-}
-const _errs221 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err223 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage === undefined){
+const err223 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2856,8 +2862,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err224 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.why === undefined){
+const err224 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2866,8 +2872,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(data.why === undefined){
-const err225 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.target === undefined){
+const err225 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2876,9 +2882,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-for(const key18 in data){
-if(!(((key18 === "op") || (key18 === "stage")) || (key18 === "why"))){
-const err226 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+if(data.propagation === undefined){
+const err226 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2887,10 +2892,9 @@ vErrors.push(err226);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.pivot" !== data.op){
-const err227 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
+for(const key19 in data){
+if(!(((((key19 === "op") || (key19 === "stage")) || (key19 === "why")) || (key19 === "target")) || (key19 === "propagation"))){
+const err227 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2900,9 +2904,9 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err228 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("mount.propagation" !== data.op){
+const err228 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2912,9 +2916,9 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err229 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err229 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2924,9 +2928,9 @@ vErrors.push(err229);
 errors++;
 }
 }
-}
-else {
-const err230 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err230 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2935,20 +2939,10 @@ vErrors.push(err230);
 }
 errors++;
 }
-var _valid0 = _errs221 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 17];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 17;
-}
-const _errs229 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err231 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err231 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2957,8 +2951,11 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err232 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.propagation !== undefined){
+let data101 = data.propagation;
+if(!((((((((data101 === "shared") || (data101 === "rshared")) || (data101 === "slave")) || (data101 === "rslave")) || (data101 === "private")) || (data101 === "rprivate")) || (data101 === "unbindable")) || (data101 === "runbindable"))){
+const err232 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema29.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2967,8 +2964,10 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(data.why === undefined){
-const err233 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err233 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2977,9 +2976,20 @@ vErrors.push(err233);
 }
 errors++;
 }
-for(const key19 in data){
-if(!(((key19 === "op") || (key19 === "stage")) || (key19 === "why"))){
-const err234 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+var _valid0 = _errs222 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 15];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 15;
+}
+const _errs234 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err234 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2988,10 +2998,8 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.chroot" !== data.op){
-const err235 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err235 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3000,10 +3008,8 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err236 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err236 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3012,10 +3018,8 @@ vErrors.push(err236);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err237 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.target === undefined){
+const err237 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3024,10 +3028,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-}
-else {
-const err238 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.set === undefined){
+const err238 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "set"},message:"must have required property '"+"set"+"'"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3036,20 +3038,8 @@ vErrors.push(err238);
 }
 errors++;
 }
-var _valid0 = _errs229 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 18];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 18;
-}
-const _errs237 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err239 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.clear === undefined){
+const err239 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "clear"},message:"must have required property '"+"clear"+"'"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3058,8 +3048,9 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err240 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+for(const key20 in data){
+if(!(((((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "target")) || (key20 === "set")) || (key20 === "clear")) || (key20 === "atime"))){
+const err240 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3068,8 +3059,10 @@ vErrors.push(err240);
 }
 errors++;
 }
-if(data.why === undefined){
-const err241 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.op !== undefined){
+if("mount.setattr" !== data.op){
+const err241 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "mount.setattr"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3078,8 +3071,10 @@ vErrors.push(err241);
 }
 errors++;
 }
-if(data.path === undefined){
-const err242 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err242 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3088,9 +3083,10 @@ vErrors.push(err242);
 }
 errors++;
 }
-for(const key20 in data){
-if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "path")) || (key20 === "expectFs"))){
-const err243 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err243 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3100,9 +3096,9 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("mask" !== data.op){
-const err244 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err244 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/16/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3112,9 +3108,14 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err245 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.set !== undefined){
+let data106 = data.set;
+if(Array.isArray(data106)){
+const len7 = data106.length;
+for(let i7=0; i7<len7; i7++){
+let data107 = data106[i7];
+if(!((((((data107 === "ro") || (data107 === "nosuid")) || (data107 === "nodev")) || (data107 === "noexec")) || (data107 === "nodiratime")) || (data107 === "nosymfollow"))){
+const err245 = {instancePath:instancePath+"/set/" + i7,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema38.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3124,9 +3125,9 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err246 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err246 = {instancePath:instancePath+"/set",schemaPath:"#/oneOf/16/properties/set/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3136,9 +3137,14 @@ vErrors.push(err246);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err247 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/19/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.clear !== undefined){
+let data108 = data.clear;
+if(Array.isArray(data108)){
+const len8 = data108.length;
+for(let i8=0; i8<len8; i8++){
+let data109 = data108[i8];
+if(!((((((data109 === "ro") || (data109 === "nosuid")) || (data109 === "nodev")) || (data109 === "noexec")) || (data109 === "nodiratime")) || (data109 === "nosymfollow"))){
+const err247 = {instancePath:instancePath+"/clear/" + i8,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema38.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3148,10 +3154,9 @@ vErrors.push(err247);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data107 = data.expectFs;
-if(!((data107 === "proc") || (data107 === "sysfs"))){
-const err248 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err248 = {instancePath:instancePath+"/clear",schemaPath:"#/oneOf/16/properties/clear/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3161,9 +3166,10 @@ vErrors.push(err248);
 errors++;
 }
 }
-}
-else {
-const err249 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.atime !== undefined){
+let data110 = data.atime;
+if(!(((data110 === "relatime") || (data110 === "noatime")) || (data110 === "strictatime"))){
+const err249 = {instancePath:instancePath+"/atime",schemaPath:"#/oneOf/16/properties/atime/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[16].properties.atime.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3172,20 +3178,10 @@ vErrors.push(err249);
 }
 errors++;
 }
-var _valid0 = _errs237 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 19];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 19;
-}
-const _errs248 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err250 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err250 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3194,8 +3190,20 @@ vErrors.push(err250);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err251 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+var _valid0 = _errs234 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 16];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 16;
+}
+const _errs253 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err251 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3204,8 +3212,8 @@ vErrors.push(err251);
 }
 errors++;
 }
-if(data.why === undefined){
-const err252 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.stage === undefined){
+const err252 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3214,8 +3222,8 @@ vErrors.push(err252);
 }
 errors++;
 }
-if(data.path === undefined){
-const err253 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.why === undefined){
+const err253 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3224,9 +3232,8 @@ vErrors.push(err253);
 }
 errors++;
 }
-for(const key21 in data){
-if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "path")) || (key21 === "expectFs"))){
-const err254 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
+if(data.detached === undefined){
+const err254 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "detached"},message:"must have required property '"+"detached"+"'"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3235,10 +3242,8 @@ vErrors.push(err254);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("readonly" !== data.op){
-const err255 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
+if(data.target === undefined){
+const err255 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3247,10 +3252,8 @@ vErrors.push(err255);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err256 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.create === undefined){
+const err256 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3259,10 +3262,9 @@ vErrors.push(err256);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err257 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key21 in data){
+if(!(((((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "detached")) || (key21 === "target")) || (key21 === "create")) || (key21 === "expectFs"))){
+const err257 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3272,9 +3274,9 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err258 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount.attach" !== data.op){
+const err258 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "mount.attach"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3284,10 +3286,9 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data112 = data.expectFs;
-if(!((data112 === "proc") || (data112 === "sysfs"))){
-const err259 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/20/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err259 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3297,9 +3298,9 @@ vErrors.push(err259);
 errors++;
 }
 }
-}
-else {
-const err260 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err260 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3308,20 +3309,11 @@ vErrors.push(err260);
 }
 errors++;
 }
-var _valid0 = _errs248 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 20];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 20;
-}
-const _errs259 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err261 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.detached !== undefined){
+let data114 = data.detached;
+if(!(((typeof data114 == "number") && (!(data114 % 1) && !isNaN(data114))) && (isFinite(data114)))){
+const err261 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/17/properties/detached/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3330,8 +3322,9 @@ vErrors.push(err261);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err262 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if((typeof data114 == "number") && (isFinite(data114))){
+if(data114 < 0 || isNaN(data114)){
+const err262 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/17/properties/detached/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3340,8 +3333,11 @@ vErrors.push(err262);
 }
 errors++;
 }
-if(data.why === undefined){
-const err263 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err263 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/17/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3350,9 +3346,11 @@ vErrors.push(err263);
 }
 errors++;
 }
-for(const key22 in data){
-if(!(((key22 === "op") || (key22 === "stage")) || (key22 === "why"))){
-const err264 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+}
+if(data.create !== undefined){
+let data116 = data.create;
+if(!((data116 === "dir") || (data116 === "auto"))){
+const err264 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/17/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[17].properties.create.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3362,9 +3360,10 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rootfs.readonly" !== data.op){
-const err265 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
+if(data.expectFs !== undefined){
+let data117 = data.expectFs;
+if(!((data117 === "proc") || (data117 === "sysfs"))){
+const err265 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/17/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[17].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3374,9 +3373,9 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err266 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+}
+else {
+const err266 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3385,10 +3384,20 @@ vErrors.push(err266);
 }
 errors++;
 }
+var _valid0 = _errs253 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 17];
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err267 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 17;
+}
+const _errs267 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err267 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3397,10 +3406,8 @@ vErrors.push(err267);
 }
 errors++;
 }
-}
-}
-else {
-const err268 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage === undefined){
+const err268 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3409,20 +3416,8 @@ vErrors.push(err268);
 }
 errors++;
 }
-var _valid0 = _errs259 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 21];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 21;
-}
-const _errs267 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err269 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why === undefined){
+const err269 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3431,8 +3426,8 @@ vErrors.push(err269);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err270 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.path === undefined){
+const err270 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3441,8 +3436,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-if(data.why === undefined){
-const err271 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.kind === undefined){
+const err271 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3451,8 +3446,8 @@ vErrors.push(err271);
 }
 errors++;
 }
-if(data.name === undefined){
-const err272 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.major === undefined){
+const err272 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3461,9 +3456,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-for(const key23 in data){
-if(!((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "name"))){
-const err273 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
+if(data.minor === undefined){
+const err273 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3472,10 +3466,8 @@ vErrors.push(err273);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hostname" !== data.op){
-const err274 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
+if(data.mode === undefined){
+const err274 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3484,10 +3476,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err275 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.uid === undefined){
+const err275 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3496,10 +3486,8 @@ vErrors.push(err275);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err276 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.gid === undefined){
+const err276 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3508,10 +3496,9 @@ vErrors.push(err276);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err277 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/22/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key22 in data){
+if(!(func2.call(schema14.oneOf[18].properties, key22))){
+const err277 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3521,9 +3508,9 @@ vErrors.push(err277);
 errors++;
 }
 }
-}
-else {
-const err278 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("mknod" !== data.op){
+const err278 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3532,20 +3519,10 @@ vErrors.push(err278);
 }
 errors++;
 }
-var _valid0 = _errs267 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 22];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 22;
-}
-const _errs277 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err279 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err279 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3554,8 +3531,10 @@ vErrors.push(err279);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err280 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err280 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3564,8 +3543,10 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(data.why === undefined){
-const err281 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err281 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/18/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3574,8 +3555,11 @@ vErrors.push(err281);
 }
 errors++;
 }
-if(data.name === undefined){
-const err282 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+if(data.kind !== undefined){
+let data122 = data.kind;
+if(!((((data122 === "c") || (data122 === "b")) || (data122 === "u")) || (data122 === "p"))){
+const err282 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/18/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[18].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3584,9 +3568,11 @@ vErrors.push(err282);
 }
 errors++;
 }
-for(const key24 in data){
-if(!((((key24 === "op") || (key24 === "stage")) || (key24 === "why")) || (key24 === "name"))){
-const err283 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
+}
+if(data.major !== undefined){
+let data123 = data.major;
+if(!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))){
+const err283 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/18/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3596,9 +3582,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("domainname" !== data.op){
-const err284 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
+if(data.minor !== undefined){
+let data124 = data.minor;
+if(!(((typeof data124 == "number") && (!(data124 % 1) && !isNaN(data124))) && (isFinite(data124)))){
+const err284 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/18/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3608,9 +3595,10 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err285 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.mode !== undefined){
+let data125 = data.mode;
+if(!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))){
+const err285 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/18/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3620,9 +3608,10 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err286 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.uid !== undefined){
+let data126 = data.uid;
+if(!(((typeof data126 == "number") && (!(data126 % 1) && !isNaN(data126))) && (isFinite(data126)))){
+const err286 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/18/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3632,9 +3621,10 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err287 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/23/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.gid !== undefined){
+let data127 = data.gid;
+if(!(((typeof data127 == "number") && (!(data127 % 1) && !isNaN(data127))) && (isFinite(data127)))){
+const err287 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/18/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3646,7 +3636,7 @@ errors++;
 }
 }
 else {
-const err288 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err288 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3655,20 +3645,20 @@ vErrors.push(err288);
 }
 errors++;
 }
-var _valid0 = _errs277 === errors;
+var _valid0 = _errs267 === errors;
 if(_valid0 && valid0){
 valid0 = false;
-passing0 = [passing0, 23];
+passing0 = [passing0, 18];
 }
 else {
 if(_valid0){
 valid0 = true;
-passing0 = 23;
+passing0 = 18;
 }
-const _errs287 = errors;
+const _errs288 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err289 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err289 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3678,7 +3668,7 @@ vErrors.push(err289);
 errors++;
 }
 if(data.stage === undefined){
-const err290 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err290 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3688,7 +3678,7 @@ vErrors.push(err290);
 errors++;
 }
 if(data.why === undefined){
-const err291 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err291 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3697,8 +3687,8 @@ vErrors.push(err291);
 }
 errors++;
 }
-if(data.key === undefined){
-const err292 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
+if(data.path === undefined){
+const err292 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3707,8 +3697,8 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(data.value === undefined){
-const err293 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(data.source === undefined){
+const err293 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3717,9 +3707,9 @@ vErrors.push(err293);
 }
 errors++;
 }
-for(const key25 in data){
-if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "key")) || (key25 === "value"))){
-const err294 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+for(const key23 in data){
+if(!(((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "path")) || (key23 === "source"))){
+const err294 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3730,8 +3720,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("sysctl" !== data.op){
-const err295 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
+if("device.bind" !== data.op){
+const err295 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3743,7 +3733,7 @@ errors++;
 }
 if(data.stage !== undefined){
 if("init" !== data.stage){
-const err296 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+const err296 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3765,9 +3755,9 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data.key !== undefined){
-if(typeof data.key !== "string"){
-const err298 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/24/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err298 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/19/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3777,9 +3767,9 @@ vErrors.push(err298);
 errors++;
 }
 }
-if(data.value !== undefined){
-if(typeof data.value !== "string"){
-const err299 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/24/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err299 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/19/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3791,7 +3781,7 @@ errors++;
 }
 }
 else {
-const err300 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err300 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3800,20 +3790,20 @@ vErrors.push(err300);
 }
 errors++;
 }
-var _valid0 = _errs287 === errors;
+var _valid0 = _errs288 === errors;
 if(_valid0 && valid0){
 valid0 = false;
-passing0 = [passing0, 24];
+passing0 = [passing0, 19];
 }
 else {
 if(_valid0){
 valid0 = true;
-passing0 = 24;
+passing0 = 19;
 }
-const _errs299 = errors;
+const _errs300 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err301 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err301 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3823,7 +3813,7 @@ vErrors.push(err301);
 errors++;
 }
 if(data.stage === undefined){
-const err302 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err302 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3833,7 +3823,7 @@ vErrors.push(err302);
 errors++;
 }
 if(data.why === undefined){
-const err303 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err303 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3842,8 +3832,8 @@ vErrors.push(err303);
 }
 errors++;
 }
-if(data.name === undefined){
-const err304 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.path === undefined){
+const err304 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3852,9 +3842,8 @@ vErrors.push(err304);
 }
 errors++;
 }
-for(const key26 in data){
-if(!((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "name"))){
-const err305 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err305 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3863,10 +3852,9 @@ vErrors.push(err305);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("link.up" !== data.op){
-const err306 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
+for(const key24 in data){
+if(!(((((key24 === "op") || (key24 === "stage")) || (key24 === "why")) || (key24 === "path")) || (key24 === "target"))){
+const err306 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3876,9 +3864,9 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err307 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("symlink" !== data.op){
+const err307 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3888,9 +3876,9 @@ vErrors.push(err307);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err308 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err308 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3900,9 +3888,9 @@ vErrors.push(err308);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err309 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/25/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err309 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3912,9 +3900,9 @@ vErrors.push(err309);
 errors++;
 }
 }
-}
-else {
-const err310 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err310 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3923,20 +3911,10 @@ vErrors.push(err310);
 }
 errors++;
 }
-var _valid0 = _errs299 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 25];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 25;
-}
-const _errs309 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err311 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err311 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/20/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3945,8 +3923,10 @@ vErrors.push(err311);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err312 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err312 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3955,8 +3935,20 @@ vErrors.push(err312);
 }
 errors++;
 }
-if(data.why === undefined){
-const err313 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+var _valid0 = _errs300 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 20];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 20;
+}
+const _errs312 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err313 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3965,8 +3957,8 @@ vErrors.push(err313);
 }
 errors++;
 }
-if(data.resource === undefined){
-const err314 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
+if(data.stage === undefined){
+const err314 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3975,8 +3967,8 @@ vErrors.push(err314);
 }
 errors++;
 }
-if(data.soft === undefined){
-const err315 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
+if(data.why === undefined){
+const err315 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3985,8 +3977,8 @@ vErrors.push(err315);
 }
 errors++;
 }
-if(data.hard === undefined){
-const err316 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
+if(data.path === undefined){
+const err316 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3995,9 +3987,9 @@ vErrors.push(err316);
 }
 errors++;
 }
-for(const key27 in data){
-if(!((((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "resource")) || (key27 === "soft")) || (key27 === "hard"))){
-const err317 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+for(const key25 in data){
+if(!((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "path"))){
+const err317 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4008,8 +4000,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("rlimit" !== data.op){
-const err318 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
+if("execfifo.open" !== data.op){
+const err318 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4021,7 +4013,7 @@ errors++;
 }
 if(data.stage !== undefined){
 if("init" !== data.stage){
-const err319 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+const err319 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4043,9 +4035,9 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data.resource !== undefined){
-if(typeof data.resource !== "string"){
-const err321 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/26/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err321 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/21/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4055,11 +4047,9 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(data.soft !== undefined){
-let data137 = data.soft;
-if(typeof data137 === "string"){
-if(!pattern0.test(data137)){
-const err322 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+}
+else {
+const err322 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4068,9 +4058,20 @@ vErrors.push(err322);
 }
 errors++;
 }
+var _valid0 = _errs312 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 21];
 }
 else {
-const err323 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(_valid0){
+valid0 = true;
+passing0 = 21;
+}
+const _errs322 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err323 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4079,12 +4080,8 @@ vErrors.push(err323);
 }
 errors++;
 }
-}
-if(data.hard !== undefined){
-let data138 = data.hard;
-if(typeof data138 === "string"){
-if(!pattern0.test(data138)){
-const err324 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(data.stage === undefined){
+const err324 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4093,9 +4090,8 @@ vErrors.push(err324);
 }
 errors++;
 }
-}
-else {
-const err325 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err325 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4104,10 +4100,9 @@ vErrors.push(err325);
 }
 errors++;
 }
-}
-}
-else {
-const err326 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key26 in data){
+if(!(((key26 === "op") || (key26 === "stage")) || (key26 === "why"))){
+const err326 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4116,20 +4111,10 @@ vErrors.push(err326);
 }
 errors++;
 }
-var _valid0 = _errs309 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 26];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 26;
-}
-const _errs323 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err327 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.op !== undefined){
+if("rootfs.pivot" !== data.op){
+const err327 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4138,8 +4123,10 @@ vErrors.push(err327);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err328 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err328 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4148,8 +4135,10 @@ vErrors.push(err328);
 }
 errors++;
 }
-if(data.why === undefined){
-const err329 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err329 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4158,8 +4147,10 @@ vErrors.push(err329);
 }
 errors++;
 }
-if(data.value === undefined){
-const err330 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+}
+}
+else {
+const err330 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4168,9 +4159,20 @@ vErrors.push(err330);
 }
 errors++;
 }
-for(const key28 in data){
-if(!((((key28 === "op") || (key28 === "stage")) || (key28 === "why")) || (key28 === "value"))){
-const err331 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
+var _valid0 = _errs322 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 22];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 22;
+}
+const _errs330 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err331 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4179,10 +4181,8 @@ vErrors.push(err331);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("oom-score-adj" !== data.op){
-const err332 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err332 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4191,10 +4191,8 @@ vErrors.push(err332);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err333 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err333 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4203,10 +4201,9 @@ vErrors.push(err333);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err334 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key27 in data){
+if(!(((key27 === "op") || (key27 === "stage")) || (key27 === "why"))){
+const err334 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4216,10 +4213,9 @@ vErrors.push(err334);
 errors++;
 }
 }
-if(data.value !== undefined){
-let data142 = data.value;
-if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
-const err335 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/27/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.op !== undefined){
+if("rootfs.chroot" !== data.op){
+const err335 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4229,9 +4225,9 @@ vErrors.push(err335);
 errors++;
 }
 }
-}
-else {
-const err336 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err336 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4240,20 +4236,10 @@ vErrors.push(err336);
 }
 errors++;
 }
-var _valid0 = _errs323 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 27];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 27;
-}
-const _errs333 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err337 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err337 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4262,8 +4248,10 @@ vErrors.push(err337);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err338 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err338 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4272,8 +4260,20 @@ vErrors.push(err338);
 }
 errors++;
 }
-if(data.why === undefined){
-const err339 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+var _valid0 = _errs330 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 23];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 23;
+}
+const _errs338 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err339 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4282,8 +4282,8 @@ vErrors.push(err339);
 }
 errors++;
 }
-if(data.keep === undefined){
-const err340 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
+if(data.stage === undefined){
+const err340 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4292,9 +4292,8 @@ vErrors.push(err340);
 }
 errors++;
 }
-for(const key29 in data){
-if(!((((key29 === "op") || (key29 === "stage")) || (key29 === "why")) || (key29 === "keep"))){
-const err341 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err341 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4303,10 +4302,8 @@ vErrors.push(err341);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("caps.bounding" !== data.op){
-const err342 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err342 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4315,10 +4312,9 @@ vErrors.push(err342);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err343 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key28 in data){
+if(!(((((key28 === "op") || (key28 === "stage")) || (key28 === "why")) || (key28 === "path")) || (key28 === "expectFs"))){
+const err343 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4328,9 +4324,9 @@ vErrors.push(err343);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err344 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mask" !== data.op){
+const err344 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4340,13 +4336,9 @@ vErrors.push(err344);
 errors++;
 }
 }
-if(data.keep !== undefined){
-let data146 = data.keep;
-if(Array.isArray(data146)){
-const len4 = data146.length;
-for(let i4=0; i4<len4; i4++){
-if(typeof data146[i4] !== "string"){
-const err345 = {instancePath:instancePath+"/keep/" + i4,schemaPath:"#/oneOf/28/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err345 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4356,9 +4348,9 @@ vErrors.push(err345);
 errors++;
 }
 }
-}
-else {
-const err346 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/28/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err346 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4368,9 +4360,9 @@ vErrors.push(err346);
 errors++;
 }
 }
-}
-else {
-const err347 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err347 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/24/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4379,20 +4371,11 @@ vErrors.push(err347);
 }
 errors++;
 }
-var _valid0 = _errs333 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 28];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 28;
-}
-const _errs345 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err348 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.expectFs !== undefined){
+let data152 = data.expectFs;
+if(!((data152 === "proc") || (data152 === "sysfs"))){
+const err348 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/24/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[24].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4401,8 +4384,10 @@ vErrors.push(err348);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err349 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err349 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4411,8 +4396,20 @@ vErrors.push(err349);
 }
 errors++;
 }
-if(data.why === undefined){
-const err350 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+var _valid0 = _errs338 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 24];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 24;
+}
+const _errs349 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err350 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4421,8 +4418,8 @@ vErrors.push(err350);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err351 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(data.stage === undefined){
+const err351 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4431,8 +4428,8 @@ vErrors.push(err351);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err352 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(data.why === undefined){
+const err352 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4441,8 +4438,8 @@ vErrors.push(err352);
 }
 errors++;
 }
-if(data.additionalGids === undefined){
-const err353 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
+if(data.path === undefined){
+const err353 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4451,9 +4448,9 @@ vErrors.push(err353);
 }
 errors++;
 }
-for(const key30 in data){
-if(!(((((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "uid")) || (key30 === "gid")) || (key30 === "additionalGids")) || (key30 === "umask"))){
-const err354 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
+for(const key29 in data){
+if(!(((((key29 === "op") || (key29 === "stage")) || (key29 === "why")) || (key29 === "path")) || (key29 === "expectFs"))){
+const err354 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4464,8 +4461,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("user" !== data.op){
-const err355 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
+if("readonly" !== data.op){
+const err355 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4477,7 +4474,7 @@ errors++;
 }
 if(data.stage !== undefined){
 if("init" !== data.stage){
-const err356 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+const err356 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4499,10 +4496,9 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data151 = data.uid;
-if(!(((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151))) && (isFinite(data151)))){
-const err358 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/29/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err358 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/25/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4512,10 +4508,10 @@ vErrors.push(err358);
 errors++;
 }
 }
-if(data.gid !== undefined){
-let data152 = data.gid;
-if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
-const err359 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/29/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.expectFs !== undefined){
+let data157 = data.expectFs;
+if(!((data157 === "proc") || (data157 === "sysfs"))){
+const err359 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/25/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[25].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4525,14 +4521,9 @@ vErrors.push(err359);
 errors++;
 }
 }
-if(data.additionalGids !== undefined){
-let data153 = data.additionalGids;
-if(Array.isArray(data153)){
-const len5 = data153.length;
-for(let i5=0; i5<len5; i5++){
-let data154 = data153[i5];
-if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
-const err360 = {instancePath:instancePath+"/additionalGids/" + i5,schemaPath:"#/oneOf/29/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err360 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4541,10 +4532,20 @@ vErrors.push(err360);
 }
 errors++;
 }
-}
+var _valid0 = _errs349 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 25];
 }
 else {
-const err361 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/29/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(_valid0){
+valid0 = true;
+passing0 = 25;
+}
+const _errs360 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err361 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4553,11 +4554,8 @@ vErrors.push(err361);
 }
 errors++;
 }
-}
-if(data.umask !== undefined){
-let data155 = data.umask;
-if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
-const err362 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/29/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage === undefined){
+const err362 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4566,10 +4564,8 @@ vErrors.push(err362);
 }
 errors++;
 }
-}
-}
-else {
-const err363 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err363 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4578,20 +4574,9 @@ vErrors.push(err363);
 }
 errors++;
 }
-var _valid0 = _errs345 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 29];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 29;
-}
-const _errs363 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err364 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key30 in data){
+if(!(((key30 === "op") || (key30 === "stage")) || (key30 === "why"))){
+const err364 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4600,8 +4585,10 @@ vErrors.push(err364);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err365 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("rootfs.readonly" !== data.op){
+const err365 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4610,8 +4597,10 @@ vErrors.push(err365);
 }
 errors++;
 }
-if(data.why === undefined){
-const err366 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err366 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4620,8 +4609,10 @@ vErrors.push(err366);
 }
 errors++;
 }
-if(data.effective === undefined){
-const err367 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err367 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4630,8 +4621,10 @@ vErrors.push(err367);
 }
 errors++;
 }
-if(data.permitted === undefined){
-const err368 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
+}
+}
+else {
+const err368 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4640,8 +4633,20 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(data.inheritable === undefined){
-const err369 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
+var _valid0 = _errs360 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 26];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 26;
+}
+const _errs368 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err369 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4650,8 +4655,8 @@ vErrors.push(err369);
 }
 errors++;
 }
-if(data.ambient === undefined){
-const err370 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
+if(data.stage === undefined){
+const err370 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4660,9 +4665,8 @@ vErrors.push(err370);
 }
 errors++;
 }
-for(const key31 in data){
-if(!(((((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "effective")) || (key31 === "permitted")) || (key31 === "inheritable")) || (key31 === "ambient"))){
-const err371 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err371 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4671,10 +4675,8 @@ vErrors.push(err371);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("caps" !== data.op){
-const err372 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err372 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4683,10 +4685,9 @@ vErrors.push(err372);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err373 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key31 in data){
+if(!((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "name"))){
+const err373 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4696,9 +4697,9 @@ vErrors.push(err373);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err374 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hostname" !== data.op){
+const err374 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4708,13 +4709,9 @@ vErrors.push(err374);
 errors++;
 }
 }
-if(data.effective !== undefined){
-let data159 = data.effective;
-if(Array.isArray(data159)){
-const len6 = data159.length;
-for(let i6=0; i6<len6; i6++){
-if(typeof data159[i6] !== "string"){
-const err375 = {instancePath:instancePath+"/effective/" + i6,schemaPath:"#/oneOf/30/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err375 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4724,9 +4721,9 @@ vErrors.push(err375);
 errors++;
 }
 }
-}
-else {
-const err376 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/30/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err376 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4736,13 +4733,9 @@ vErrors.push(err376);
 errors++;
 }
 }
-if(data.permitted !== undefined){
-let data161 = data.permitted;
-if(Array.isArray(data161)){
-const len7 = data161.length;
-for(let i7=0; i7<len7; i7++){
-if(typeof data161[i7] !== "string"){
-const err377 = {instancePath:instancePath+"/permitted/" + i7,schemaPath:"#/oneOf/30/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err377 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/27/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4754,7 +4747,7 @@ errors++;
 }
 }
 else {
-const err378 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/30/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err378 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4763,14 +4756,20 @@ vErrors.push(err378);
 }
 errors++;
 }
+var _valid0 = _errs368 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 27];
 }
-if(data.inheritable !== undefined){
-let data163 = data.inheritable;
-if(Array.isArray(data163)){
-const len8 = data163.length;
-for(let i8=0; i8<len8; i8++){
-if(typeof data163[i8] !== "string"){
-const err379 = {instancePath:instancePath+"/inheritable/" + i8,schemaPath:"#/oneOf/30/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 27;
+}
+const _errs378 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err379 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4779,10 +4778,8 @@ vErrors.push(err379);
 }
 errors++;
 }
-}
-}
-else {
-const err380 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/30/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage === undefined){
+const err380 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4791,14 +4788,8 @@ vErrors.push(err380);
 }
 errors++;
 }
-}
-if(data.ambient !== undefined){
-let data165 = data.ambient;
-if(Array.isArray(data165)){
-const len9 = data165.length;
-for(let i9=0; i9<len9; i9++){
-if(typeof data165[i9] !== "string"){
-const err381 = {instancePath:instancePath+"/ambient/" + i9,schemaPath:"#/oneOf/30/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err381 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4807,10 +4798,8 @@ vErrors.push(err381);
 }
 errors++;
 }
-}
-}
-else {
-const err382 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/30/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.name === undefined){
+const err382 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4819,10 +4808,9 @@ vErrors.push(err382);
 }
 errors++;
 }
-}
-}
-else {
-const err383 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key32 in data){
+if(!((((key32 === "op") || (key32 === "stage")) || (key32 === "why")) || (key32 === "name"))){
+const err383 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4831,20 +4819,10 @@ vErrors.push(err383);
 }
 errors++;
 }
-var _valid0 = _errs363 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 30];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 30;
-}
-const _errs387 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err384 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.op !== undefined){
+if("domainname" !== data.op){
+const err384 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4853,8 +4831,10 @@ vErrors.push(err384);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err385 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err385 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4863,8 +4843,10 @@ vErrors.push(err385);
 }
 errors++;
 }
-if(data.why === undefined){
-const err386 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err386 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4873,9 +4855,10 @@ vErrors.push(err386);
 }
 errors++;
 }
-for(const key32 in data){
-if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
-const err387 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err387 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/28/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4885,9 +4868,9 @@ vErrors.push(err387);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("no-new-privs" !== data.op){
-const err388 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
+}
+else {
+const err388 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4896,10 +4879,20 @@ vErrors.push(err388);
 }
 errors++;
 }
+var _valid0 = _errs378 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 28];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err389 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 28;
+}
+const _errs388 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err389 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4908,10 +4901,8 @@ vErrors.push(err389);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err390 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err390 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4920,10 +4911,8 @@ vErrors.push(err390);
 }
 errors++;
 }
-}
-}
-else {
-const err391 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err391 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4932,20 +4921,8 @@ vErrors.push(err391);
 }
 errors++;
 }
-var _valid0 = _errs387 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 31];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 31;
-}
-const _errs395 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err392 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.key === undefined){
+const err392 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4954,8 +4931,8 @@ vErrors.push(err392);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err393 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.value === undefined){
+const err393 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4964,8 +4941,9 @@ vErrors.push(err393);
 }
 errors++;
 }
-if(data.why === undefined){
-const err394 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+for(const key33 in data){
+if(!(((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "key")) || (key33 === "value"))){
+const err394 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4974,8 +4952,10 @@ vErrors.push(err394);
 }
 errors++;
 }
-if(data.path === undefined){
-const err395 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.op !== undefined){
+if("sysctl" !== data.op){
+const err395 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4984,9 +4964,10 @@ vErrors.push(err395);
 }
 errors++;
 }
-for(const key33 in data){
-if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "path"))){
-const err396 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err396 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4996,9 +4977,9 @@ vErrors.push(err396);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("chdir" !== data.op){
-const err397 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err397 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -5008,9 +4989,9 @@ vErrors.push(err397);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err398 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.key !== undefined){
+if(typeof data.key !== "string"){
+const err398 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/29/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -5020,9 +5001,9 @@ vErrors.push(err398);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err399 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err399 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/29/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -5032,9 +5013,9 @@ vErrors.push(err399);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err400 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/32/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err400 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -5043,10 +5024,20 @@ vErrors.push(err400);
 }
 errors++;
 }
-}
+var _valid0 = _errs388 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 29];
 }
 else {
-const err401 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(_valid0){
+valid0 = true;
+passing0 = 29;
+}
+const _errs400 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err401 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -5055,20 +5046,8 @@ vErrors.push(err401);
 }
 errors++;
 }
-var _valid0 = _errs395 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 32];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 32;
-}
-const _errs405 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err402 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage === undefined){
+const err402 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -5077,8 +5056,8 @@ vErrors.push(err402);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err403 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.why === undefined){
+const err403 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5087,8 +5066,8 @@ vErrors.push(err403);
 }
 errors++;
 }
-if(data.why === undefined){
-const err404 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.name === undefined){
+const err404 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5097,8 +5076,9 @@ vErrors.push(err404);
 }
 errors++;
 }
-if(data.file === undefined){
-const err405 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+for(const key34 in data){
+if(!((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "name"))){
+const err405 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5107,8 +5087,10 @@ vErrors.push(err405);
 }
 errors++;
 }
-if(data.env === undefined){
-const err406 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+}
+if(data.op !== undefined){
+if("link.up" !== data.op){
+const err406 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5117,9 +5099,10 @@ vErrors.push(err406);
 }
 errors++;
 }
-for(const key34 in data){
-if(!(((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "file")) || (key34 === "env"))){
-const err407 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err407 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5129,9 +5112,9 @@ vErrors.push(err407);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("exec.check" !== data.op){
-const err408 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err408 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5141,9 +5124,9 @@ vErrors.push(err408);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err409 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err409 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/30/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5153,9 +5136,9 @@ vErrors.push(err409);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err410 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err410 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5164,10 +5147,20 @@ vErrors.push(err410);
 }
 errors++;
 }
+var _valid0 = _errs400 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 30];
 }
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err411 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/33/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 30;
+}
+const _errs410 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err411 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5176,14 +5169,8 @@ vErrors.push(err411);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data178 = data.env;
-if(Array.isArray(data178)){
-const len10 = data178.length;
-for(let i10=0; i10<len10; i10++){
-if(typeof data178[i10] !== "string"){
-const err412 = {instancePath:instancePath+"/env/" + i10,schemaPath:"#/oneOf/33/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err412 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5192,10 +5179,8 @@ vErrors.push(err412);
 }
 errors++;
 }
-}
-}
-else {
-const err413 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/33/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why === undefined){
+const err413 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5204,10 +5189,8 @@ vErrors.push(err413);
 }
 errors++;
 }
-}
-}
-else {
-const err414 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.resource === undefined){
+const err414 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5216,20 +5199,8 @@ vErrors.push(err414);
 }
 errors++;
 }
-var _valid0 = _errs405 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 33];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 33;
-}
-const _errs419 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err415 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.soft === undefined){
+const err415 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5238,8 +5209,8 @@ vErrors.push(err415);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err416 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.hard === undefined){
+const err416 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5248,8 +5219,9 @@ vErrors.push(err416);
 }
 errors++;
 }
-if(data.why === undefined){
-const err417 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+for(const key35 in data){
+if(!((((((key35 === "op") || (key35 === "stage")) || (key35 === "why")) || (key35 === "resource")) || (key35 === "soft")) || (key35 === "hard"))){
+const err417 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5258,9 +5230,10 @@ vErrors.push(err417);
 }
 errors++;
 }
-for(const key35 in data){
-if(!(((key35 === "op") || (key35 === "stage")) || (key35 === "why"))){
-const err418 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("rlimit" !== data.op){
+const err418 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5270,9 +5243,9 @@ vErrors.push(err418);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("execfifo.wait" !== data.op){
-const err419 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err419 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5282,9 +5255,9 @@ vErrors.push(err419);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err420 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err420 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5294,9 +5267,9 @@ vErrors.push(err420);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err421 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.resource !== undefined){
+if(typeof data.resource !== "string"){
+const err421 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/31/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5306,9 +5279,11 @@ vErrors.push(err421);
 errors++;
 }
 }
-}
-else {
-const err422 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.soft !== undefined){
+let data182 = data.soft;
+if(typeof data182 === "string"){
+if(!pattern1.test(data182)){
+const err422 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/31/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5317,20 +5292,9 @@ vErrors.push(err422);
 }
 errors++;
 }
-var _valid0 = _errs419 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 34];
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 34;
-}
-const _errs427 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err423 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err423 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/31/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5339,8 +5303,12 @@ vErrors.push(err423);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err424 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.hard !== undefined){
+let data183 = data.hard;
+if(typeof data183 === "string"){
+if(!pattern1.test(data183)){
+const err424 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/31/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5349,8 +5317,9 @@ vErrors.push(err424);
 }
 errors++;
 }
-if(data.why === undefined){
-const err425 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+else {
+const err425 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/31/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5359,8 +5328,10 @@ vErrors.push(err425);
 }
 errors++;
 }
-if(data.args === undefined){
-const err426 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+else {
+const err426 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5369,8 +5340,20 @@ vErrors.push(err426);
 }
 errors++;
 }
-if(data.env === undefined){
-const err427 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+var _valid0 = _errs410 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 31];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 31;
+}
+const _errs424 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err427 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5379,9 +5362,8 @@ vErrors.push(err427);
 }
 errors++;
 }
-for(const key36 in data){
-if(!(((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "args")) || (key36 === "env"))){
-const err428 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err428 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5390,10 +5372,8 @@ vErrors.push(err428);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec" !== data.op){
-const err429 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err429 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5402,10 +5382,8 @@ vErrors.push(err429);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err430 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.value === undefined){
+const err430 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5414,10 +5392,9 @@ vErrors.push(err430);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err431 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key36 in data){
+if(!((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "value"))){
+const err431 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5427,13 +5404,9 @@ vErrors.push(err431);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data186 = data.args;
-if(Array.isArray(data186)){
-const len11 = data186.length;
-for(let i11=0; i11<len11; i11++){
-if(typeof data186[i11] !== "string"){
-const err432 = {instancePath:instancePath+"/args/" + i11,schemaPath:"#/oneOf/35/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("oom-score-adj" !== data.op){
+const err432 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5443,9 +5416,9 @@ vErrors.push(err432);
 errors++;
 }
 }
-}
-else {
-const err433 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/35/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err433 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5455,13 +5428,9 @@ vErrors.push(err433);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data188 = data.env;
-if(Array.isArray(data188)){
-const len12 = data188.length;
-for(let i12=0; i12<len12; i12++){
-if(typeof data188[i12] !== "string"){
-const err434 = {instancePath:instancePath+"/env/" + i12,schemaPath:"#/oneOf/35/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err434 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5471,9 +5440,10 @@ vErrors.push(err434);
 errors++;
 }
 }
-}
-else {
-const err435 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/35/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.value !== undefined){
+let data187 = data.value;
+if(!(((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187))) && (isFinite(data187)))){
+const err435 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/32/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5485,7 +5455,7 @@ errors++;
 }
 }
 else {
-const err436 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err436 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5494,7 +5464,758 @@ vErrors.push(err436);
 }
 errors++;
 }
-var _valid0 = _errs427 === errors;
+var _valid0 = _errs424 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 32];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 32;
+}
+const _errs434 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err437 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err437];
+}
+else {
+vErrors.push(err437);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err438 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err438];
+}
+else {
+vErrors.push(err438);
+}
+errors++;
+}
+if(data.why === undefined){
+const err439 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err439];
+}
+else {
+vErrors.push(err439);
+}
+errors++;
+}
+if(data.policy === undefined){
+const err440 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "policy"},message:"must have required property '"+"policy"+"'"};
+if(vErrors === null){
+vErrors = [err440];
+}
+else {
+vErrors.push(err440);
+}
+errors++;
+}
+if(data.nice === undefined){
+const err441 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "nice"},message:"must have required property '"+"nice"+"'"};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+if(data.priority === undefined){
+const err442 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
+if(vErrors === null){
+vErrors = [err442];
+}
+else {
+vErrors.push(err442);
+}
+errors++;
+}
+if(data.flags === undefined){
+const err443 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(vErrors === null){
+vErrors = [err443];
+}
+else {
+vErrors.push(err443);
+}
+errors++;
+}
+if(data.runtime === undefined){
+const err444 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "runtime"},message:"must have required property '"+"runtime"+"'"};
+if(vErrors === null){
+vErrors = [err444];
+}
+else {
+vErrors.push(err444);
+}
+errors++;
+}
+if(data.deadline === undefined){
+const err445 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "deadline"},message:"must have required property '"+"deadline"+"'"};
+if(vErrors === null){
+vErrors = [err445];
+}
+else {
+vErrors.push(err445);
+}
+errors++;
+}
+if(data.period === undefined){
+const err446 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
+if(vErrors === null){
+vErrors = [err446];
+}
+else {
+vErrors.push(err446);
+}
+errors++;
+}
+for(const key37 in data){
+if(!(func2.call(schema14.oneOf[33].properties, key37))){
+const err447 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err447];
+}
+else {
+vErrors.push(err447);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("sched.setattr" !== data.op){
+const err448 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "sched.setattr"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err448];
+}
+else {
+vErrors.push(err448);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err449 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err449];
+}
+else {
+vErrors.push(err449);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err450 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err450];
+}
+else {
+vErrors.push(err450);
+}
+errors++;
+}
+}
+if(data.policy !== undefined){
+let data191 = data.policy;
+if(!((((((data191 === "SCHED_OTHER") || (data191 === "SCHED_FIFO")) || (data191 === "SCHED_RR")) || (data191 === "SCHED_BATCH")) || (data191 === "SCHED_IDLE")) || (data191 === "SCHED_DEADLINE"))){
+const err451 = {instancePath:instancePath+"/policy",schemaPath:"#/oneOf/33/properties/policy/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[33].properties.policy.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err451];
+}
+else {
+vErrors.push(err451);
+}
+errors++;
+}
+}
+if(data.nice !== undefined){
+let data192 = data.nice;
+if(!(((typeof data192 == "number") && (!(data192 % 1) && !isNaN(data192))) && (isFinite(data192)))){
+const err452 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/33/properties/nice/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err452];
+}
+else {
+vErrors.push(err452);
+}
+errors++;
+}
+if((typeof data192 == "number") && (isFinite(data192))){
+if(data192 > 19 || isNaN(data192)){
+const err453 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/33/properties/nice/maximum",keyword:"maximum",params:{comparison: "<=", limit: 19},message:"must be <= 19"};
+if(vErrors === null){
+vErrors = [err453];
+}
+else {
+vErrors.push(err453);
+}
+errors++;
+}
+if(data192 < -20 || isNaN(data192)){
+const err454 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/33/properties/nice/minimum",keyword:"minimum",params:{comparison: ">=", limit: -20},message:"must be >= -20"};
+if(vErrors === null){
+vErrors = [err454];
+}
+else {
+vErrors.push(err454);
+}
+errors++;
+}
+}
+}
+if(data.priority !== undefined){
+let data193 = data.priority;
+if(!(((typeof data193 == "number") && (!(data193 % 1) && !isNaN(data193))) && (isFinite(data193)))){
+const err455 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/33/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err455];
+}
+else {
+vErrors.push(err455);
+}
+errors++;
+}
+if((typeof data193 == "number") && (isFinite(data193))){
+if(data193 > 99 || isNaN(data193)){
+const err456 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/33/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 99},message:"must be <= 99"};
+if(vErrors === null){
+vErrors = [err456];
+}
+else {
+vErrors.push(err456);
+}
+errors++;
+}
+if(data193 < 0 || isNaN(data193)){
+const err457 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/33/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err457];
+}
+else {
+vErrors.push(err457);
+}
+errors++;
+}
+}
+}
+if(data.flags !== undefined){
+let data194 = data.flags;
+if(Array.isArray(data194)){
+const len9 = data194.length;
+for(let i9=0; i9<len9; i9++){
+let data195 = data194[i9];
+if(!(((((((data195 === "SCHED_FLAG_RESET_ON_FORK") || (data195 === "SCHED_FLAG_RECLAIM")) || (data195 === "SCHED_FLAG_DL_OVERRUN")) || (data195 === "SCHED_FLAG_KEEP_POLICY")) || (data195 === "SCHED_FLAG_KEEP_PARAMS")) || (data195 === "SCHED_FLAG_UTIL_CLAMP_MIN")) || (data195 === "SCHED_FLAG_UTIL_CLAMP_MAX"))){
+const err458 = {instancePath:instancePath+"/flags/" + i9,schemaPath:"#/oneOf/33/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[33].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err458];
+}
+else {
+vErrors.push(err458);
+}
+errors++;
+}
+}
+}
+else {
+const err459 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/33/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err459];
+}
+else {
+vErrors.push(err459);
+}
+errors++;
+}
+}
+if(data.runtime !== undefined){
+let data196 = data.runtime;
+if(typeof data196 === "string"){
+if(!pattern1.test(data196)){
+const err460 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/33/properties/runtime/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(vErrors === null){
+vErrors = [err460];
+}
+else {
+vErrors.push(err460);
+}
+errors++;
+}
+}
+else {
+const err461 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/33/properties/runtime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err461];
+}
+else {
+vErrors.push(err461);
+}
+errors++;
+}
+}
+if(data.deadline !== undefined){
+let data197 = data.deadline;
+if(typeof data197 === "string"){
+if(!pattern1.test(data197)){
+const err462 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/33/properties/deadline/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(vErrors === null){
+vErrors = [err462];
+}
+else {
+vErrors.push(err462);
+}
+errors++;
+}
+}
+else {
+const err463 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/33/properties/deadline/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err463];
+}
+else {
+vErrors.push(err463);
+}
+errors++;
+}
+}
+if(data.period !== undefined){
+let data198 = data.period;
+if(typeof data198 === "string"){
+if(!pattern1.test(data198)){
+const err464 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/33/properties/period/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(vErrors === null){
+vErrors = [err464];
+}
+else {
+vErrors.push(err464);
+}
+errors++;
+}
+}
+else {
+const err465 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/33/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err465];
+}
+else {
+vErrors.push(err465);
+}
+errors++;
+}
+}
+}
+else {
+const err466 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err466];
+}
+else {
+vErrors.push(err466);
+}
+errors++;
+}
+var _valid0 = _errs434 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 33];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 33;
+}
+const _errs456 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err467 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err467];
+}
+else {
+vErrors.push(err467);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err468 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err468];
+}
+else {
+vErrors.push(err468);
+}
+errors++;
+}
+if(data.why === undefined){
+const err469 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err469];
+}
+else {
+vErrors.push(err469);
+}
+errors++;
+}
+if(data.class === undefined){
+const err470 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "class"},message:"must have required property '"+"class"+"'"};
+if(vErrors === null){
+vErrors = [err470];
+}
+else {
+vErrors.push(err470);
+}
+errors++;
+}
+if(data.priority === undefined){
+const err471 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
+if(vErrors === null){
+vErrors = [err471];
+}
+else {
+vErrors.push(err471);
+}
+errors++;
+}
+for(const key38 in data){
+if(!(((((key38 === "op") || (key38 === "stage")) || (key38 === "why")) || (key38 === "class")) || (key38 === "priority"))){
+const err472 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err472];
+}
+else {
+vErrors.push(err472);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("ioprio.set" !== data.op){
+const err473 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "ioprio.set"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err473];
+}
+else {
+vErrors.push(err473);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err474 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err474];
+}
+else {
+vErrors.push(err474);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err475 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err475];
+}
+else {
+vErrors.push(err475);
+}
+errors++;
+}
+}
+if(data.class !== undefined){
+let data202 = data.class;
+if(!(((data202 === "IOPRIO_CLASS_RT") || (data202 === "IOPRIO_CLASS_BE")) || (data202 === "IOPRIO_CLASS_IDLE"))){
+const err476 = {instancePath:instancePath+"/class",schemaPath:"#/oneOf/34/properties/class/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[34].properties.class.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err476];
+}
+else {
+vErrors.push(err476);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data203 = data.priority;
+if(!(((typeof data203 == "number") && (!(data203 % 1) && !isNaN(data203))) && (isFinite(data203)))){
+const err477 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/34/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err477];
+}
+else {
+vErrors.push(err477);
+}
+errors++;
+}
+if((typeof data203 == "number") && (isFinite(data203))){
+if(data203 > 7 || isNaN(data203)){
+const err478 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/34/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 7},message:"must be <= 7"};
+if(vErrors === null){
+vErrors = [err478];
+}
+else {
+vErrors.push(err478);
+}
+errors++;
+}
+if(data203 < 0 || isNaN(data203)){
+const err479 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/34/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err479];
+}
+else {
+vErrors.push(err479);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err480 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err480];
+}
+else {
+vErrors.push(err480);
+}
+errors++;
+}
+var _valid0 = _errs456 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 34];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 34;
+}
+const _errs467 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err481 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err481];
+}
+else {
+vErrors.push(err481);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err482 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err482];
+}
+else {
+vErrors.push(err482);
+}
+errors++;
+}
+if(data.why === undefined){
+const err483 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err483];
+}
+else {
+vErrors.push(err483);
+}
+errors++;
+}
+if(data.mode === undefined){
+const err484 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(vErrors === null){
+vErrors = [err484];
+}
+else {
+vErrors.push(err484);
+}
+errors++;
+}
+if(data.nodes === undefined){
+const err485 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'"};
+if(vErrors === null){
+vErrors = [err485];
+}
+else {
+vErrors.push(err485);
+}
+errors++;
+}
+if(data.flags === undefined){
+const err486 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(vErrors === null){
+vErrors = [err486];
+}
+else {
+vErrors.push(err486);
+}
+errors++;
+}
+for(const key39 in data){
+if(!((((((key39 === "op") || (key39 === "stage")) || (key39 === "why")) || (key39 === "mode")) || (key39 === "nodes")) || (key39 === "flags"))){
+const err487 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err487];
+}
+else {
+vErrors.push(err487);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("mempolicy.set" !== data.op){
+const err488 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "mempolicy.set"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err488];
+}
+else {
+vErrors.push(err488);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err489 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err489];
+}
+else {
+vErrors.push(err489);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err490 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err490];
+}
+else {
+vErrors.push(err490);
+}
+errors++;
+}
+}
+if(data.mode !== undefined){
+let data207 = data.mode;
+if(!(((((((data207 === "MPOL_DEFAULT") || (data207 === "MPOL_PREFERRED")) || (data207 === "MPOL_BIND")) || (data207 === "MPOL_INTERLEAVE")) || (data207 === "MPOL_LOCAL")) || (data207 === "MPOL_PREFERRED_MANY")) || (data207 === "MPOL_WEIGHTED_INTERLEAVE"))){
+const err491 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/35/properties/mode/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err491];
+}
+else {
+vErrors.push(err491);
+}
+errors++;
+}
+}
+if(data.nodes !== undefined){
+let data208 = data.nodes;
+if(Array.isArray(data208)){
+const len10 = data208.length;
+for(let i10=0; i10<len10; i10++){
+let data209 = data208[i10];
+if(!(((typeof data209 == "number") && (!(data209 % 1) && !isNaN(data209))) && (isFinite(data209)))){
+const err492 = {instancePath:instancePath+"/nodes/" + i10,schemaPath:"#/oneOf/35/properties/nodes/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err492];
+}
+else {
+vErrors.push(err492);
+}
+errors++;
+}
+if((typeof data209 == "number") && (isFinite(data209))){
+if(data209 > 1023 || isNaN(data209)){
+const err493 = {instancePath:instancePath+"/nodes/" + i10,schemaPath:"#/oneOf/35/properties/nodes/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1023},message:"must be <= 1023"};
+if(vErrors === null){
+vErrors = [err493];
+}
+else {
+vErrors.push(err493);
+}
+errors++;
+}
+if(data209 < 0 || isNaN(data209)){
+const err494 = {instancePath:instancePath+"/nodes/" + i10,schemaPath:"#/oneOf/35/properties/nodes/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err494];
+}
+else {
+vErrors.push(err494);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err495 = {instancePath:instancePath+"/nodes",schemaPath:"#/oneOf/35/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err495];
+}
+else {
+vErrors.push(err495);
+}
+errors++;
+}
+}
+if(data.flags !== undefined){
+let data210 = data.flags;
+if(Array.isArray(data210)){
+const len11 = data210.length;
+for(let i11=0; i11<len11; i11++){
+let data211 = data210[i11];
+if(!(((data211 === "MPOL_F_NUMA_BALANCING") || (data211 === "MPOL_F_RELATIVE_NODES")) || (data211 === "MPOL_F_STATIC_NODES"))){
+const err496 = {instancePath:instancePath+"/flags/" + i11,schemaPath:"#/oneOf/35/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err496];
+}
+else {
+vErrors.push(err496);
+}
+errors++;
+}
+}
+}
+else {
+const err497 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/35/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err497];
+}
+else {
+vErrors.push(err497);
+}
+errors++;
+}
+}
+}
+else {
+const err498 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err498];
+}
+else {
+vErrors.push(err498);
+}
+errors++;
+}
+var _valid0 = _errs467 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 35];
@@ -5503,6 +6224,1393 @@ else {
 if(_valid0){
 valid0 = true;
 passing0 = 35;
+}
+const _errs483 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err499 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err499];
+}
+else {
+vErrors.push(err499);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err500 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err500];
+}
+else {
+vErrors.push(err500);
+}
+errors++;
+}
+if(data.why === undefined){
+const err501 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err501];
+}
+else {
+vErrors.push(err501);
+}
+errors++;
+}
+if(data.domain === undefined){
+const err502 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "domain"},message:"must have required property '"+"domain"+"'"};
+if(vErrors === null){
+vErrors = [err502];
+}
+else {
+vErrors.push(err502);
+}
+errors++;
+}
+for(const key40 in data){
+if(!((((key40 === "op") || (key40 === "stage")) || (key40 === "why")) || (key40 === "domain"))){
+const err503 = {instancePath,schemaPath:"#/oneOf/36/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err503];
+}
+else {
+vErrors.push(err503);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("personality.set" !== data.op){
+const err504 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/36/properties/op/const",keyword:"const",params:{allowedValue: "personality.set"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err504];
+}
+else {
+vErrors.push(err504);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err505 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/36/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err505];
+}
+else {
+vErrors.push(err505);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err506 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err506];
+}
+else {
+vErrors.push(err506);
+}
+errors++;
+}
+}
+if(data.domain !== undefined){
+let data215 = data.domain;
+if(!((data215 === "LINUX") || (data215 === "LINUX32"))){
+const err507 = {instancePath:instancePath+"/domain",schemaPath:"#/oneOf/36/properties/domain/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[36].properties.domain.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err507];
+}
+else {
+vErrors.push(err507);
+}
+errors++;
+}
+}
+}
+else {
+const err508 = {instancePath,schemaPath:"#/oneOf/36/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err508];
+}
+else {
+vErrors.push(err508);
+}
+errors++;
+}
+var _valid0 = _errs483 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 36];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 36;
+}
+const _errs492 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err509 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err509];
+}
+else {
+vErrors.push(err509);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err510 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err510];
+}
+else {
+vErrors.push(err510);
+}
+errors++;
+}
+if(data.why === undefined){
+const err511 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err511];
+}
+else {
+vErrors.push(err511);
+}
+errors++;
+}
+if(data.keep === undefined){
+const err512 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
+if(vErrors === null){
+vErrors = [err512];
+}
+else {
+vErrors.push(err512);
+}
+errors++;
+}
+for(const key41 in data){
+if(!((((key41 === "op") || (key41 === "stage")) || (key41 === "why")) || (key41 === "keep"))){
+const err513 = {instancePath,schemaPath:"#/oneOf/37/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err513];
+}
+else {
+vErrors.push(err513);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("caps.bounding" !== data.op){
+const err514 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/37/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err514];
+}
+else {
+vErrors.push(err514);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err515 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/37/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err515];
+}
+else {
+vErrors.push(err515);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err516 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err516];
+}
+else {
+vErrors.push(err516);
+}
+errors++;
+}
+}
+if(data.keep !== undefined){
+let data219 = data.keep;
+if(Array.isArray(data219)){
+const len12 = data219.length;
+for(let i12=0; i12<len12; i12++){
+if(typeof data219[i12] !== "string"){
+const err517 = {instancePath:instancePath+"/keep/" + i12,schemaPath:"#/oneOf/37/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err517];
+}
+else {
+vErrors.push(err517);
+}
+errors++;
+}
+}
+}
+else {
+const err518 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/37/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err518];
+}
+else {
+vErrors.push(err518);
+}
+errors++;
+}
+}
+}
+else {
+const err519 = {instancePath,schemaPath:"#/oneOf/37/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err519];
+}
+else {
+vErrors.push(err519);
+}
+errors++;
+}
+var _valid0 = _errs492 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 37];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 37;
+}
+const _errs504 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err520 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err520];
+}
+else {
+vErrors.push(err520);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err521 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err521];
+}
+else {
+vErrors.push(err521);
+}
+errors++;
+}
+if(data.why === undefined){
+const err522 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err522];
+}
+else {
+vErrors.push(err522);
+}
+errors++;
+}
+if(data.uid === undefined){
+const err523 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(vErrors === null){
+vErrors = [err523];
+}
+else {
+vErrors.push(err523);
+}
+errors++;
+}
+if(data.gid === undefined){
+const err524 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(vErrors === null){
+vErrors = [err524];
+}
+else {
+vErrors.push(err524);
+}
+errors++;
+}
+if(data.additionalGids === undefined){
+const err525 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
+if(vErrors === null){
+vErrors = [err525];
+}
+else {
+vErrors.push(err525);
+}
+errors++;
+}
+for(const key42 in data){
+if(!(((((((key42 === "op") || (key42 === "stage")) || (key42 === "why")) || (key42 === "uid")) || (key42 === "gid")) || (key42 === "additionalGids")) || (key42 === "umask"))){
+const err526 = {instancePath,schemaPath:"#/oneOf/38/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err526];
+}
+else {
+vErrors.push(err526);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("user" !== data.op){
+const err527 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/38/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err527];
+}
+else {
+vErrors.push(err527);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err528 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/38/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err528];
+}
+else {
+vErrors.push(err528);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err529 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err529];
+}
+else {
+vErrors.push(err529);
+}
+errors++;
+}
+}
+if(data.uid !== undefined){
+let data224 = data.uid;
+if(!(((typeof data224 == "number") && (!(data224 % 1) && !isNaN(data224))) && (isFinite(data224)))){
+const err530 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/38/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err530];
+}
+else {
+vErrors.push(err530);
+}
+errors++;
+}
+}
+if(data.gid !== undefined){
+let data225 = data.gid;
+if(!(((typeof data225 == "number") && (!(data225 % 1) && !isNaN(data225))) && (isFinite(data225)))){
+const err531 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/38/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err531];
+}
+else {
+vErrors.push(err531);
+}
+errors++;
+}
+}
+if(data.additionalGids !== undefined){
+let data226 = data.additionalGids;
+if(Array.isArray(data226)){
+const len13 = data226.length;
+for(let i13=0; i13<len13; i13++){
+let data227 = data226[i13];
+if(!(((typeof data227 == "number") && (!(data227 % 1) && !isNaN(data227))) && (isFinite(data227)))){
+const err532 = {instancePath:instancePath+"/additionalGids/" + i13,schemaPath:"#/oneOf/38/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err532];
+}
+else {
+vErrors.push(err532);
+}
+errors++;
+}
+}
+}
+else {
+const err533 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/38/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err533];
+}
+else {
+vErrors.push(err533);
+}
+errors++;
+}
+}
+if(data.umask !== undefined){
+let data228 = data.umask;
+if(!(((typeof data228 == "number") && (!(data228 % 1) && !isNaN(data228))) && (isFinite(data228)))){
+const err534 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/38/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err534];
+}
+else {
+vErrors.push(err534);
+}
+errors++;
+}
+}
+}
+else {
+const err535 = {instancePath,schemaPath:"#/oneOf/38/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err535];
+}
+else {
+vErrors.push(err535);
+}
+errors++;
+}
+var _valid0 = _errs504 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 38];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 38;
+}
+const _errs522 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err536 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err536];
+}
+else {
+vErrors.push(err536);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err537 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err537];
+}
+else {
+vErrors.push(err537);
+}
+errors++;
+}
+if(data.why === undefined){
+const err538 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err538];
+}
+else {
+vErrors.push(err538);
+}
+errors++;
+}
+if(data.effective === undefined){
+const err539 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
+if(vErrors === null){
+vErrors = [err539];
+}
+else {
+vErrors.push(err539);
+}
+errors++;
+}
+if(data.permitted === undefined){
+const err540 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
+if(vErrors === null){
+vErrors = [err540];
+}
+else {
+vErrors.push(err540);
+}
+errors++;
+}
+if(data.inheritable === undefined){
+const err541 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
+if(vErrors === null){
+vErrors = [err541];
+}
+else {
+vErrors.push(err541);
+}
+errors++;
+}
+if(data.ambient === undefined){
+const err542 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
+if(vErrors === null){
+vErrors = [err542];
+}
+else {
+vErrors.push(err542);
+}
+errors++;
+}
+for(const key43 in data){
+if(!(((((((key43 === "op") || (key43 === "stage")) || (key43 === "why")) || (key43 === "effective")) || (key43 === "permitted")) || (key43 === "inheritable")) || (key43 === "ambient"))){
+const err543 = {instancePath,schemaPath:"#/oneOf/39/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err543];
+}
+else {
+vErrors.push(err543);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("caps" !== data.op){
+const err544 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/39/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err544];
+}
+else {
+vErrors.push(err544);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err545 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/39/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err545];
+}
+else {
+vErrors.push(err545);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err546 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err546];
+}
+else {
+vErrors.push(err546);
+}
+errors++;
+}
+}
+if(data.effective !== undefined){
+let data232 = data.effective;
+if(Array.isArray(data232)){
+const len14 = data232.length;
+for(let i14=0; i14<len14; i14++){
+if(typeof data232[i14] !== "string"){
+const err547 = {instancePath:instancePath+"/effective/" + i14,schemaPath:"#/oneOf/39/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err547];
+}
+else {
+vErrors.push(err547);
+}
+errors++;
+}
+}
+}
+else {
+const err548 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/39/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err548];
+}
+else {
+vErrors.push(err548);
+}
+errors++;
+}
+}
+if(data.permitted !== undefined){
+let data234 = data.permitted;
+if(Array.isArray(data234)){
+const len15 = data234.length;
+for(let i15=0; i15<len15; i15++){
+if(typeof data234[i15] !== "string"){
+const err549 = {instancePath:instancePath+"/permitted/" + i15,schemaPath:"#/oneOf/39/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err549];
+}
+else {
+vErrors.push(err549);
+}
+errors++;
+}
+}
+}
+else {
+const err550 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/39/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err550];
+}
+else {
+vErrors.push(err550);
+}
+errors++;
+}
+}
+if(data.inheritable !== undefined){
+let data236 = data.inheritable;
+if(Array.isArray(data236)){
+const len16 = data236.length;
+for(let i16=0; i16<len16; i16++){
+if(typeof data236[i16] !== "string"){
+const err551 = {instancePath:instancePath+"/inheritable/" + i16,schemaPath:"#/oneOf/39/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err551];
+}
+else {
+vErrors.push(err551);
+}
+errors++;
+}
+}
+}
+else {
+const err552 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/39/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err552];
+}
+else {
+vErrors.push(err552);
+}
+errors++;
+}
+}
+if(data.ambient !== undefined){
+let data238 = data.ambient;
+if(Array.isArray(data238)){
+const len17 = data238.length;
+for(let i17=0; i17<len17; i17++){
+if(typeof data238[i17] !== "string"){
+const err553 = {instancePath:instancePath+"/ambient/" + i17,schemaPath:"#/oneOf/39/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err553];
+}
+else {
+vErrors.push(err553);
+}
+errors++;
+}
+}
+}
+else {
+const err554 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/39/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err554];
+}
+else {
+vErrors.push(err554);
+}
+errors++;
+}
+}
+}
+else {
+const err555 = {instancePath,schemaPath:"#/oneOf/39/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err555];
+}
+else {
+vErrors.push(err555);
+}
+errors++;
+}
+var _valid0 = _errs522 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 39];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 39;
+}
+const _errs546 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err556 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err556];
+}
+else {
+vErrors.push(err556);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err557 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err557];
+}
+else {
+vErrors.push(err557);
+}
+errors++;
+}
+if(data.why === undefined){
+const err558 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err558];
+}
+else {
+vErrors.push(err558);
+}
+errors++;
+}
+for(const key44 in data){
+if(!(((key44 === "op") || (key44 === "stage")) || (key44 === "why"))){
+const err559 = {instancePath,schemaPath:"#/oneOf/40/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err559];
+}
+else {
+vErrors.push(err559);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("no-new-privs" !== data.op){
+const err560 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/40/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err560];
+}
+else {
+vErrors.push(err560);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err561 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/40/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err561];
+}
+else {
+vErrors.push(err561);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err562 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err562];
+}
+else {
+vErrors.push(err562);
+}
+errors++;
+}
+}
+}
+else {
+const err563 = {instancePath,schemaPath:"#/oneOf/40/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err563];
+}
+else {
+vErrors.push(err563);
+}
+errors++;
+}
+var _valid0 = _errs546 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 40];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 40;
+}
+const _errs554 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err564 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err564];
+}
+else {
+vErrors.push(err564);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err565 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err565];
+}
+else {
+vErrors.push(err565);
+}
+errors++;
+}
+if(data.why === undefined){
+const err566 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err566];
+}
+else {
+vErrors.push(err566);
+}
+errors++;
+}
+if(data.path === undefined){
+const err567 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err567];
+}
+else {
+vErrors.push(err567);
+}
+errors++;
+}
+for(const key45 in data){
+if(!((((key45 === "op") || (key45 === "stage")) || (key45 === "why")) || (key45 === "path"))){
+const err568 = {instancePath,schemaPath:"#/oneOf/41/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err568];
+}
+else {
+vErrors.push(err568);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("chdir" !== data.op){
+const err569 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/41/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err569];
+}
+else {
+vErrors.push(err569);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err570 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/41/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err570];
+}
+else {
+vErrors.push(err570);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err571 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err571];
+}
+else {
+vErrors.push(err571);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err572 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/41/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err572];
+}
+else {
+vErrors.push(err572);
+}
+errors++;
+}
+}
+}
+else {
+const err573 = {instancePath,schemaPath:"#/oneOf/41/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err573];
+}
+else {
+vErrors.push(err573);
+}
+errors++;
+}
+var _valid0 = _errs554 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 41];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 41;
+}
+const _errs564 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err574 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err574];
+}
+else {
+vErrors.push(err574);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err575 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err575];
+}
+else {
+vErrors.push(err575);
+}
+errors++;
+}
+if(data.why === undefined){
+const err576 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err576];
+}
+else {
+vErrors.push(err576);
+}
+errors++;
+}
+if(data.file === undefined){
+const err577 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+if(vErrors === null){
+vErrors = [err577];
+}
+else {
+vErrors.push(err577);
+}
+errors++;
+}
+if(data.env === undefined){
+const err578 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(vErrors === null){
+vErrors = [err578];
+}
+else {
+vErrors.push(err578);
+}
+errors++;
+}
+for(const key46 in data){
+if(!(((((key46 === "op") || (key46 === "stage")) || (key46 === "why")) || (key46 === "file")) || (key46 === "env"))){
+const err579 = {instancePath,schemaPath:"#/oneOf/42/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err579];
+}
+else {
+vErrors.push(err579);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("exec.check" !== data.op){
+const err580 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/42/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err580];
+}
+else {
+vErrors.push(err580);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err581 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/42/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err581];
+}
+else {
+vErrors.push(err581);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err582 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err582];
+}
+else {
+vErrors.push(err582);
+}
+errors++;
+}
+}
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err583 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/42/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err583];
+}
+else {
+vErrors.push(err583);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data251 = data.env;
+if(Array.isArray(data251)){
+const len18 = data251.length;
+for(let i18=0; i18<len18; i18++){
+if(typeof data251[i18] !== "string"){
+const err584 = {instancePath:instancePath+"/env/" + i18,schemaPath:"#/oneOf/42/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err584];
+}
+else {
+vErrors.push(err584);
+}
+errors++;
+}
+}
+}
+else {
+const err585 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/42/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err585];
+}
+else {
+vErrors.push(err585);
+}
+errors++;
+}
+}
+}
+else {
+const err586 = {instancePath,schemaPath:"#/oneOf/42/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err586];
+}
+else {
+vErrors.push(err586);
+}
+errors++;
+}
+var _valid0 = _errs564 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 42];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 42;
+}
+const _errs578 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err587 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err587];
+}
+else {
+vErrors.push(err587);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err588 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err588];
+}
+else {
+vErrors.push(err588);
+}
+errors++;
+}
+if(data.why === undefined){
+const err589 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err589];
+}
+else {
+vErrors.push(err589);
+}
+errors++;
+}
+for(const key47 in data){
+if(!(((key47 === "op") || (key47 === "stage")) || (key47 === "why"))){
+const err590 = {instancePath,schemaPath:"#/oneOf/43/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err590];
+}
+else {
+vErrors.push(err590);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("execfifo.wait" !== data.op){
+const err591 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/43/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err591];
+}
+else {
+vErrors.push(err591);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err592 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/43/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err592];
+}
+else {
+vErrors.push(err592);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err593 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err593];
+}
+else {
+vErrors.push(err593);
+}
+errors++;
+}
+}
+}
+else {
+const err594 = {instancePath,schemaPath:"#/oneOf/43/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err594];
+}
+else {
+vErrors.push(err594);
+}
+errors++;
+}
+var _valid0 = _errs578 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 43];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 43;
+}
+const _errs586 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err595 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err595];
+}
+else {
+vErrors.push(err595);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err596 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err596];
+}
+else {
+vErrors.push(err596);
+}
+errors++;
+}
+if(data.why === undefined){
+const err597 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err597];
+}
+else {
+vErrors.push(err597);
+}
+errors++;
+}
+if(data.args === undefined){
+const err598 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(vErrors === null){
+vErrors = [err598];
+}
+else {
+vErrors.push(err598);
+}
+errors++;
+}
+if(data.env === undefined){
+const err599 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(vErrors === null){
+vErrors = [err599];
+}
+else {
+vErrors.push(err599);
+}
+errors++;
+}
+for(const key48 in data){
+if(!(((((key48 === "op") || (key48 === "stage")) || (key48 === "why")) || (key48 === "args")) || (key48 === "env"))){
+const err600 = {instancePath,schemaPath:"#/oneOf/44/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err600];
+}
+else {
+vErrors.push(err600);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("exec" !== data.op){
+const err601 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/44/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err601];
+}
+else {
+vErrors.push(err601);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err602 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/44/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err602];
+}
+else {
+vErrors.push(err602);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err603 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err603];
+}
+else {
+vErrors.push(err603);
+}
+errors++;
+}
+}
+if(data.args !== undefined){
+let data259 = data.args;
+if(Array.isArray(data259)){
+const len19 = data259.length;
+for(let i19=0; i19<len19; i19++){
+if(typeof data259[i19] !== "string"){
+const err604 = {instancePath:instancePath+"/args/" + i19,schemaPath:"#/oneOf/44/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err604];
+}
+else {
+vErrors.push(err604);
+}
+errors++;
+}
+}
+}
+else {
+const err605 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/44/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err605];
+}
+else {
+vErrors.push(err605);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data261 = data.env;
+if(Array.isArray(data261)){
+const len20 = data261.length;
+for(let i20=0; i20<len20; i20++){
+if(typeof data261[i20] !== "string"){
+const err606 = {instancePath:instancePath+"/env/" + i20,schemaPath:"#/oneOf/44/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err606];
+}
+else {
+vErrors.push(err606);
+}
+errors++;
+}
+}
+}
+else {
+const err607 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/44/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err607];
+}
+else {
+vErrors.push(err607);
+}
+errors++;
+}
+}
+}
+else {
+const err608 = {instancePath,schemaPath:"#/oneOf/44/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err608];
+}
+else {
+vErrors.push(err608);
+}
+errors++;
+}
+var _valid0 = _errs586 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 44];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 44;
+}
+}
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
@@ -5540,12 +7648,12 @@ passing0 = 35;
 }
 }
 if(!valid0){
-const err437 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err609 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err437];
+vErrors = [err609];
 }
 else {
-vErrors.push(err437);
+vErrors.push(err609);
 }
 errors++;
 }

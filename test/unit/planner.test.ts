@@ -196,7 +196,7 @@ const BAD: [string, (c: any) => void, RegExp, string][] = [
   }, /network namespace/, '/linux/sysctl/net.ipv4.ip_forward'],
   ['soft rlimit above hard', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }]), /above the hard/, '/process/rlimits/0'],
   ['relative mount destination', (c) => c.mounts.push({ destination: 'data', type: 'tmpfs', source: 'tmpfs' }), /absolute/, '/mounts/7/destination'],
-  ['mount option needing mount_setattr', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/x', options: ['rbind', 'rro'] }), /not supported yet/, '/mounts/7/options/1'],
+  ['mount option planc does not plan yet', (c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }), /not supported yet/, '/mounts/7/options/0'],
   ['windows config', (c) => {
     delete c.linux;
     c.windows = { layerFolders: [] };
@@ -204,7 +204,7 @@ const BAD: [string, (c: any) => void, RegExp, string][] = [
   ['missing root', (c) => delete c.root, /root.path/, '/root/path'],
   ['seccomp (not yet)', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), /linux.seccomp is not supported by planc yet/, '/linux/seccomp'],
   ['hooks (not yet)', (c) => (c.hooks = { prestart: [{ path: '/bin/true' }] }), /hooks is not supported/, '/hooks'],
-  ['idmapped mount (not yet)', (c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/m', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /idmapped/, '/mounts/7/uidMappings'],
+  ['idmapped mount without gidMappings', (c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/m', options: ['bind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /both uidMappings and gidMappings/, '/mounts/7/gidMappings'],
 ];
 
 for (const [name, fn, message, where] of BAD) {
@@ -401,7 +401,7 @@ test('features says only what the planner accepts: every listed namespace and mo
     }));
     assert.ok(p.namespaces.some((n) => n.type === ns), ns);
   }
-  assert.ok(!f.linux.namespaces.includes('time'), 'time namespaces are refused, so not advertised');
+  assert.ok(f.linux.namespaces.includes('time'), 'time namespaces are planned, so advertised');
   assert.equal(f.linux.capabilities.length, 41);
 });
 
