@@ -38,7 +38,7 @@ export const VOCABULARY: Vocabulary = {
   'timens.create': { effect: 'isolation', say: (a) => `enter a new time namespace${a.offsets.length ? ` with clocks offset: ${a.offsets.map(offset).join(', ')}` : ''}` },
   'rootfs.propagation': { effect: 'filesystem', say: (a) => `make every mount ${a.propagation} so container mounts do not reach the host` },
   'rootfs.bind': { effect: 'filesystem', say: (a) => `bind the rootfs ${a.path} onto itself` },
-  mount: { effect: 'filesystem', say: (a) => (a.flags.includes('bind') ? `bind ${a.source} onto ${a.target}${flags(a.flags)}` : `mount ${a.fstype} on ${a.target}${flags(a.flags)}${a.data ? ` (${a.data})` : ''}`) },
+  mount: { effect: 'filesystem', say: (a) => (a.flags.includes('bind') ? `bind ${a.source} onto ${a.target}${flags(a.flags)}` : `mount ${a.fstype} on ${a.target}${flags(a.flags)}${a.data ? ` (${a.data})` : ''}${a.copyUp ? ', filled with a copy of what it covers' : ''}`) },
   'mount.remount': { effect: 'filesystem', say: (a) => `remount ${a.target}${flags(a.flags)}` },
   'mount.propagation': { effect: 'filesystem', say: (a) => `make ${a.target} ${a.propagation}` },
   'mount.setattr': { effect: 'filesystem', say: (a) => `make ${a.target} and every mount below it ${[...a.set.map((x) => ATTR_SET[x]), ...a.clear.map((x) => ATTR_CLEAR[x]), ...(a.atime ? [a.atime] : [])].join(', ')}` },

@@ -21,7 +21,9 @@ type Effect =
   | { ratime: Atime }
   | { rnoatime: Atime }
   // Id-mapped mount (mount_setattr MOUNT_ATTR_IDMAP); ridmap maps the mounts below a rbind too.
-  | { idmap: 'idmap' | 'ridmap' };
+  | { idmap: 'idmap' | 'ridmap' }
+  // A new tmpfs that starts with a copy of what the directory it covers held.
+  | { copyup: true };
 
 // Option word → effect. Words not listed become filesystem data ("mode=755").
 export const MOUNT_OPTIONS: Record<string, Effect> = {
@@ -54,10 +56,8 @@ export const MOUNT_OPTIONS: Record<string, Effect> = {
   rnoatime: { ratime: 'noatime' }, ratime: { rnoatime: 'noatime' },
   rstrictatime: { ratime: 'strictatime' }, rnostrictatime: { rnoatime: 'strictatime' },
   idmap: { idmap: 'idmap' }, ridmap: { idmap: 'ridmap' },
+  tmpcopyup: { copyup: true },
 };
-
-// Options planc does not plan yet: rejected clearly rather than passed to the filesystem as data.
-const NOT_YET = new Set(['tmpcopyup']);
 
 export interface Recursive {
   set: MountAttr[];
@@ -74,6 +74,8 @@ export interface ParsedOptions {
   recursive: Recursive | null;
   /** idmap/ridmap, with the index of the option that asked. */
   idmap: { kind: 'idmap' | 'ridmap'; at: number } | null;
+  /** tmpcopyup: the index of the option. */
+  copyUp: number | null;
 }
 
 const ATTR_ORDER: MountAttr[] = ['ro', 'nosuid', 'nodev', 'noexec', 'nodiratime', 'nosymfollow'];
@@ -90,8 +92,8 @@ export function parseOptions(options: string[], why: string): ParsedOptions {
   let atime: Atime | undefined;
   let recursive = false;
   let idmap: ParsedOptions['idmap'] = null;
+  let copyUp: number | null = null;
   options.forEach((opt, k) => {
-    if (NOT_YET.has(opt)) throw new PlancError('unsupported', `mount option ${JSON.stringify(opt)} is not supported yet`, { where: `${why}/options/${k}` });
     const e = MOUNT_OPTIONS[opt];
     if (!e) data.push(opt);
     else if ('set' in e) flags.add(e.set);
@@ -99,6 +101,7 @@ export function parseOptions(options: string[], why: string): ParsedOptions {
     else if ('propagation' in e) propagation.push(e.propagation);
     else if ('bind' in e) bind = e.bind || bind === 'rbind' ? 'rbind' : 'bind';
     else if ('idmap' in e) idmap = { kind: e.idmap, at: k };
+    else if ('copyup' in e) copyUp = k;
     else if ('rset' in e || 'rclear' in e || 'ratime' in e || 'rnoatime' in e) {
       recursive = true;
       if ('rset' in e) (rset.add(e.rset), rclear.delete(e.rset));
@@ -108,7 +111,7 @@ export function parseOptions(options: string[], why: string): ParsedOptions {
     }
   });
   const rec: Recursive | null = recursive ? { set: ATTR_ORDER.filter((a) => rset.has(a)), clear: ATTR_ORDER.filter((a) => rclear.has(a)), ...(atime ? { atime } : {}) } : null;
-  return { flags: FLAG_ORDER.filter((f) => flags.has(f)), data, propagation, bind, recursive: rec, idmap };
+  return { flags: FLAG_ORDER.filter((f) => flags.has(f)), data, propagation, bind, recursive: rec, idmap, copyUp };
 }
 
 function expectFsOf(target: string): { expectFs?: 'proc' | 'sysfs' } {
@@ -124,9 +127,10 @@ export function planMounts(ctx: PlanContext): void {
     const opts = parseOptions(m.options ?? [], why);
     const type = m.type ?? (opts.bind ? 'bind' : '');
     checkProcTarget(target, type, opts, why);
-    const copy = ctx.idmapped.get(k);
-    if (copy !== undefined) {
-      add(ctx, { stage: 'init', op: 'mount.attach', why, detached: copy, target, create: 'auto', ...expectFsOf(target) });
+    const copy = copyUp(opts, opts.bind ? 'bind' : type, why);
+    const idmapped = ctx.idmapped.get(k);
+    if (idmapped !== undefined) {
+      add(ctx, { stage: 'init', op: 'mount.attach', why, detached: idmapped, target, create: 'auto', ...expectFsOf(target) });
       return planBindAttrs(ctx, target, opts, why);
     }
     if (type === 'cgroup' && !opts.bind) return planCgroupMount(ctx, target, opts, why);
@@ -138,10 +142,19 @@ export function planMounts(ctx: PlanContext): void {
       if (m.source === undefined) throw new PlancError('invalid-config', 'a bind mount needs a source', { where: why });
       return planBind(ctx, join(ctx.facts.bundle, m.source), target, opts, why);
     }
-    add(ctx, { stage: 'init', op: 'mount', why, source: m.source ?? type, target, fstype: type, flags: opts.flags, data: opts.data.join(','), create: 'dir', ...expectFsOf(target) });
+    add(ctx, { stage: 'init', op: 'mount', why, source: m.source ?? type, target, fstype: type, flags: opts.flags, data: opts.data.join(','), create: 'dir', ...expectFsOf(target), ...(copy ? { copyUp: true } : {}) });
     planPropagation(ctx, target, opts.propagation, why);
     planRecursive(ctx, target, opts.recursive, why);
   });
+}
+
+/** tmpcopyup (as runc: tmpfs only): the copy is written into the new tmpfs, so it cannot be mounted read-only. */
+function copyUp(opts: ParsedOptions, type: string, why: string): boolean {
+  if (opts.copyUp === null) return false;
+  const where = `${why}/options/${opts.copyUp}`;
+  if (type !== 'tmpfs') throw new PlancError('invalid-config', `tmpcopyup fills a new tmpfs, and this mount is ${JSON.stringify(type || 'a mount without a type')}`, { where });
+  if (opts.flags.includes('ro')) throw new PlancError('invalid-config', 'tmpcopyup copies into the new tmpfs, which ro makes read-only from the start (rro after it makes the copy read-only)', { where });
+  return true;
 }
 
 function mountTarget(destination: string, why: string): string {

@@ -326,6 +326,10 @@ export interface MountAction {
    * the resolved target must be on this filesystem type (checked with fstatfs before mounting)
    */
   expectFs?: "proc" | "sysfs";
+  /**
+   * tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it
+   */
+  copyUp?: boolean;
 }
 /**
  * Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).

@@ -196,7 +196,7 @@ const BAD: [string, (c: any) => void, RegExp, string][] = [
   }, /network namespace/, '/linux/sysctl/net.ipv4.ip_forward'],
   ['soft rlimit above hard', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }]), /above the hard/, '/process/rlimits/0'],
   ['relative mount destination', (c) => c.mounts.push({ destination: 'data', type: 'tmpfs', source: 'tmpfs' }), /absolute/, '/mounts/7/destination'],
-  ['mount option planc does not plan yet', (c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }), /not supported yet/, '/mounts/7/options/0'],
+  ['tmpcopyup on a bind mount', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/x', options: ['rbind', 'tmpcopyup'] }), /tmpcopyup fills a new tmpfs/, '/mounts/7/options/1'],
   ['windows config', (c) => {
     delete c.linux;
     c.windows = { layerFolders: [] };
