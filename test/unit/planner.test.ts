@@ -37,7 +37,7 @@ function planError(cfg: Json, over: Partial<HostFacts> = {}): PlancError {
 }
 
 test('explain snapshots of the fixture corpus (UPDATE_SNAPSHOTS=1 rewrites them)', () => {
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
     const p = plan(fixture(name));
     const text = explainLines(p).join('\n') + '\n';
     const file = new URL(`${name}.explain.txt`, SNAPSHOTS);
@@ -49,7 +49,7 @@ test('explain snapshots of the fixture corpus (UPDATE_SNAPSHOTS=1 rewrites them)
 });
 
 test('every plan of the corpus matches the plan schema', () => {
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
     const p = plan(fixture(name));
     assert.ok(validatePlan(JSON.parse(JSON.stringify(p))), `${name}: ${JSON.stringify(validatePlan.errors?.slice(0, 3))}`);
   }
@@ -353,7 +353,7 @@ import { DEFAULT_LEVELS, lintPlan, toSarif } from '../../planner/lint.js';
 test('lint: every warning code has a rule, the policy schema lists exactly the rules, levels and allow lists apply', () => {
   const schema = JSON.parse(readFileSync(new URL('../../schemas/policy.schema.json', import.meta.url), 'utf8'));
   assert.deepEqual([...schema.properties.rules.propertyNames.enum].sort(), Object.keys(DEFAULT_LEVELS).sort());
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
     for (const w of plan(fixture(name)).warnings) assert.ok(w.code in DEFAULT_LEVELS, `warning code ${w.code} has no lint rule`);
   }
   const p = plan(fixture('privileged-like'));
