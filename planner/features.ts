@@ -1,16 +1,9 @@
 // `planc features` (runtime-spec features.md), computed from the same tables
 // the planner uses, so it never claims what planning would refuse.
-import type { Action } from '../schemas/generated/plan.js';
+import { MPOL_FLAG_TABLE, MPOL_MODE_TABLE } from '../schemas/tables.js';
 import { MOUNT_OPTIONS } from './mounts.js';
 import { NAMESPACES } from './namespaces.js';
 import { CAPABILITIES } from './process.js';
-
-type Of<O extends Action['op']> = Extract<Action, { op: O }>;
-// The mempolicy.set action's own enums, in the kernel's order (a new mode there is a new line here).
-const MPOL_MODES: Record<Of<'mempolicy.set'>['mode'], true> = {
-  MPOL_DEFAULT: true, MPOL_PREFERRED: true, MPOL_BIND: true, MPOL_INTERLEAVE: true, MPOL_LOCAL: true, MPOL_PREFERRED_MANY: true, MPOL_WEIGHTED_INTERLEAVE: true,
-};
-const MPOL_FLAGS: Record<Of<'mempolicy.set'>['flags'][number], true> = { MPOL_F_NUMA_BALANCING: true, MPOL_F_RELATIVE_NODES: true, MPOL_F_STATIC_NODES: true };
 
 export function features(): Record<string, unknown> {
   return {
@@ -26,7 +19,7 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
+      memoryPolicy: { modes: MPOL_MODE_TABLE.map((m) => m.name), flags: MPOL_FLAG_TABLE.map((f) => f.name) },
       mountExtensions: { idmap: { enabled: true } },
       netDevices: { enabled: true },
     },

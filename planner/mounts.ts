@@ -3,6 +3,7 @@
 // and the "cgroup" pseudo-type.
 import type { MountAttr, MountFlag, Propagation } from '../schemas/generated/plan.js';
 import { PlancError } from '../schemas/error.js';
+import { MOUNT_ATTR_TABLE, MOUNT_FLAG_TABLE } from '../schemas/tables.js';
 import type { PlanContext } from './context.js';
 import { add } from './context.js';
 import { checkIdMap } from './namespaces.js';
@@ -78,9 +79,12 @@ export interface ParsedOptions {
   copyUp: number | null;
 }
 
-const ATTR_ORDER: MountAttr[] = ['ro', 'nosuid', 'nodev', 'noexec', 'nodiratime', 'nosymfollow'];
+// The order attributes are listed in an action: the table's, which the executor's bits come from.
+const ATTR_ORDER: MountAttr[] = MOUNT_ATTR_TABLE.map((a) => a.name);
 
-const FLAG_ORDER: MountFlag[] = ['ro', 'nosuid', 'nodev', 'noexec', 'sync', 'dirsync', 'mand', 'noatime', 'nodiratime', 'relatime', 'strictatime'];
+// The order flags are listed in an action: the table's (schemas/tables.ts, which the executor's
+// flag bits come from), without bind, rec and remount, which the planner adds itself.
+const FLAG_ORDER: MountFlag[] = MOUNT_FLAG_TABLE.filter((f) => f.perMount || f.superblock).map((f) => f.name);
 
 export function parseOptions(options: string[], why: string): ParsedOptions {
   const flags = new Set<MountFlag>();

@@ -9,13 +9,12 @@ import { PlancError } from '../schemas/error.js';
 import type { PlanContext } from './context.js';
 import { add, warn } from './context.js';
 import { u64 } from './config.js';
+import { MPOL_FLAG_TABLE, SCHED_FLAG_TABLE } from '../schemas/tables.js';
 
 type Of<O extends Action['op']> = Extract<Action, { op: O }>;
 
-const SCHED_FLAGS: Of<'sched.setattr'>['flags'] = [
-  'SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FLAG_DL_OVERRUN', 'SCHED_FLAG_KEEP_POLICY',
-  'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX',
-];
+// Flags are listed in bit order, the tables' (schemas/tables.ts), which the executor's numbers come from.
+const SCHED_FLAGS: Of<'sched.setattr'>['flags'] = SCHED_FLAG_TABLE.map((f) => f.name);
 
 // sched_setattr(2), kernel/sched/deadline.c __checkparam_dl: the smallest runtime is 2^DL_SCALE ns,
 // and no time may have its top bit set.
@@ -75,7 +74,7 @@ export function parseList(list: string, max: number, what: string, where: string
   return [...out].sort((a, b) => a - b);
 }
 
-const MPOL_FLAGS: Of<'mempolicy.set'>['flags'] = ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'];
+const MPOL_FLAGS: Of<'mempolicy.set'>['flags'] = MPOL_FLAG_TABLE.map((f) => f.name);
 
 export function planMemoryPolicy(ctx: PlanContext): void {
   const mp = ctx.config.linux?.memoryPolicy;

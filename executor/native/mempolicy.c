@@ -14,13 +14,6 @@
 int op_mempolicy_set(const mp *a, struct ctx *c)
 {
 	(void)c;
-	/* include/uapi/linux/mempolicy.h */
-	static const struct { const char *name; int v; } modes[] = {
-		{"MPOL_DEFAULT", 0}, {"MPOL_PREFERRED", 1}, {"MPOL_BIND", 2}, {"MPOL_INTERLEAVE", 3},
-		{"MPOL_LOCAL", 4}, {"MPOL_PREFERRED_MANY", 5}, {"MPOL_WEIGHTED_INTERLEAVE", 6},
-	}, flag_bits[] = {
-		{"MPOL_F_NUMA_BALANCING", 1 << 13}, {"MPOL_F_RELATIVE_NODES", 1 << 14}, {"MPOL_F_STATIC_NODES", 1 << 15},
-	};
 	const char *mode = need_str(a, "mode");
 	const mp *nodes = need_arr(a, "nodes"), *flags = need_arr(a, "flags");
 	unsigned long mask[MAX_NODES / BITS] = {0};
@@ -29,19 +22,17 @@ int op_mempolicy_set(const mp *a, struct ctx *c)
 	int m = -1, fl = 0;
 	if (!mode || !nodes || !flags)
 		return FAILED;
-	for (size_t k = 0; k < sizeof modes / sizeof *modes; k++)
-		if (!strcmp(mode, modes[k].name))
-			m = modes[k].v;
-	if (m < 0)
+	/* Names → numbers: tables.generated.c, from schemas/tables.ts. */
+	const struct name_value *mv = by_name(mpol_mode_table, N_MPOL_MODES, mode);
+	if (!mv)
 		return failx(EINVAL, "set_mempolicy: unknown mode \"%s\"", mode);
+	m = (int)mv->value;
 	for (uint32_t k = 0; k < flags->len; k++) {
 		const char *f = mp_str(&flags->kids[k]);
-		size_t j = 0;
-		while (j < sizeof flag_bits / sizeof *flag_bits && (!f || strcmp(f, flag_bits[j].name)))
-			j++;
-		if (j == sizeof flag_bits / sizeof *flag_bits)
+		const struct name_value *fv = by_name(mpol_flag_table, N_MPOL_FLAGS, f);
+		if (!fv)
 			return failx(EINVAL, "set_mempolicy: unknown flag \"%s\"", f ? f : "?");
-		fl |= flag_bits[j].v;
+		fl |= (int)fv->value;
 	}
 	for (uint32_t k = 0; k < nodes->len; k++) {
 		int64_t node;

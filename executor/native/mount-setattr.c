@@ -9,16 +9,11 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+/* The bit of a plan MountAttr: tables.generated.c, from schemas/tables.ts MOUNT_ATTR_TABLE. */
 static int attr_bit(const char *name, __u64 *out)
 {
-	static const struct { const char *name; __u64 bit; } t[] = {
-		{"ro", MOUNT_ATTR_RDONLY}, {"nosuid", MOUNT_ATTR_NOSUID}, {"nodev", MOUNT_ATTR_NODEV},
-		{"noexec", MOUNT_ATTR_NOEXEC}, {"nodiratime", MOUNT_ATTR_NODIRATIME}, {"nosymfollow", MOUNT_ATTR_NOSYMFOLLOW},
-	};
-	for (size_t k = 0; name && k < sizeof t / sizeof *t; k++)
-		if (!strcmp(name, t[k].name))
-			return *out |= t[k].bit, 0;
-	return -1;
+	const struct name_value *v = by_name(mount_attr_table, N_MOUNT_ATTRS, name);
+	return v ? (*out |= v->value, 0) : -1;
 }
 
 static int attr_list(const mp *a, const char *key, const char *target, __u64 *out)

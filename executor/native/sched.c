@@ -21,35 +21,15 @@ struct sched_attr_v1 {
 };
 
 #ifndef SCHED_DEADLINE
-#define SCHED_DEADLINE 6
+#define SCHED_DEADLINE 6 /* linux/sched.h; the table's number is checked against it */
 #endif
 
-struct named {
-	const char *name;
-	long v;
-};
-
-static int lookup(const char *name, const struct named *t, size_t n, long *out)
+/* Names → numbers come from tables.generated.c (schemas/tables.ts). */
+static int lookup(const char *name, const struct name_value *t, size_t n, long *out)
 {
-	for (size_t k = 0; name && k < n; k++)
-		if (!strcmp(name, t[k].name))
-			return *out = t[k].v, 0;
-	return -1;
+	const struct name_value *v = by_name(t, n, name);
+	return v ? (*out = (long)v->value, 0) : -1;
 }
-
-#define LOOKUP(name, table, out) lookup(name, table, sizeof table / sizeof *table, out)
-
-static const struct named policies[] = {
-	{"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO}, {"SCHED_RR", SCHED_RR},
-	{"SCHED_BATCH", SCHED_BATCH}, {"SCHED_IDLE", SCHED_IDLE}, {"SCHED_DEADLINE", SCHED_DEADLINE},
-};
-
-/* include/uapi/linux/sched.h */
-static const struct named sched_flags[] = {
-	{"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02}, {"SCHED_FLAG_DL_OVERRUN", 0x04},
-	{"SCHED_FLAG_KEEP_POLICY", 0x08}, {"SCHED_FLAG_KEEP_PARAMS", 0x10}, {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
-	{"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
-};
 
 static int u64_field(const mp *a, const char *key, uint64_t *out)
 {
@@ -93,11 +73,11 @@ int op_sched_setattr(const mp *a, struct ctx *c)
 	    u64_field(a, "runtime", &at.sched_runtime) || u64_field(a, "deadline", &at.sched_deadline) ||
 	    u64_field(a, "period", &at.sched_period))
 		return FAILED;
-	if (LOOKUP(policy, policies, &v))
+	if (lookup(policy, sched_policy_table, N_SCHED_POLICIES, &v))
 		return failx(EINVAL, "sched_setattr: unknown policy \"%s\"", policy);
 	at.sched_policy = v;
 	for (uint32_t k = 0; k < flags->len; k++) {
-		if (LOOKUP(mp_str(&flags->kids[k]), sched_flags, &v))
+		if (lookup(mp_str(&flags->kids[k]), sched_flag_table, N_SCHED_FLAGS, &v))
 			return failx(EINVAL, "sched_setattr: unknown flag \"%s\"", mp_str(&flags->kids[k]) ? mp_str(&flags->kids[k]) : "?");
 		at.sched_flags |= v;
 	}
@@ -116,22 +96,19 @@ int op_sched_setattr(const mp *a, struct ctx *c)
 	return failx(e, "sched_setattr %s%s: %s%s", policy, what, err_words(e), sched_hint(e, at.sched_policy, nice));
 }
 
-/* include/uapi/linux/ioprio.h */
+/* include/uapi/linux/ioprio.h (not included: it is not in every libc's headers) */
 #define IOPRIO_WHO_PROCESS 1
 #define IOPRIO_CLASS_SHIFT 13
 
 int op_ioprio_set(const mp *a, struct ctx *c)
 {
 	(void)c;
-	static const struct named classes[] = {
-		{"IOPRIO_CLASS_RT", 1}, {"IOPRIO_CLASS_BE", 2}, {"IOPRIO_CLASS_IDLE", 3},
-	};
 	const char *cls = need_str(a, "class");
 	int64_t level;
 	long v;
 	if (!cls || need_int(a, "priority", &level))
 		return FAILED;
-	if (LOOKUP(cls, classes, &v) || level < 0 || level > 7)
+	if (lookup(cls, ioprio_class_table, N_IOPRIO_CLASSES, &v) || level < 0 || level > 7)
 		return failx(EINVAL, "ioprio_set: unknown class \"%s\" or priority %lld out of 0-7", cls, (long long)level);
 	if (!syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, (int)(v << IOPRIO_CLASS_SHIFT | level)))
 		return DONE;
