@@ -315,3 +315,23 @@ test('netDevices: a host interface that does not exist is one line, nothing left
   const b = bundle('true', (c) => (c.linux.netDevices = { 'pc-none0': {} }));
   assert.match(refusedAtCreate(t, b), /config\.json: \/linux\/netDevices\/pc-none0: move network device "pc-none0": no such interface in the runtime's network namespace$/);
 });
+
+test('in a user namespace too: time offsets, a moved interface, the scheduler, personality and a recursive attribute', { skip }, async (t) => {
+  const { dev } = vethPair(t, 'u');
+  const b = bundle('cat /proc/self/timens_offsets; ip -o addr show dev ctr0 | grep -o "inet [0-9./]*"; cut -d" " -f19,41 /proc/1/stat; uname -m; awk \'$5 == "/sys/fs/cgroup/cpu" { print $6 }\' /proc/self/mountinfo', (c) => {
+    c.linux.namespaces.push({ type: 'user' }, { type: 'time' });
+    Object.assign(c.linux, MAPS);
+    c.linux.timeOffsets = { boottime: { secs: 7200 } };
+    c.linux.netDevices = { [dev]: { name: 'ctr0' } };
+    c.process.scheduler = { policy: 'SCHED_BATCH', nice: 4 };
+    c.linux.personality = { domain: 'LINUX32' };
+    // On the cgroup mount: its tmpfs and every hierarchy mounted on it, after them.
+    c.mounts.find((m: { type: string }) => m.type === 'cgroup').options.push('rnoatime');
+  });
+  openUp(b);
+  const out = runForeground(t, b).split('\n');
+  assert.match(out[0]!, /^monotonic\s+0\s+0$/);
+  assert.match(out[1]!, /^boottime\s+7200\s+0$/);
+  assert.deepEqual(out.slice(2), ['inet 10.211.7.1/24', '4 3', 'i686', 'ro,nosuid,nodev,noexec,noatime', '']);
+  await waitFor(`${dev} to go with the container's network namespace`, () => !linkExists(dev));
+});
