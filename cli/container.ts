@@ -113,6 +113,8 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
       cgroups: remains.cgroups,
       pidNamespace: plan.namespaces.some((ns) => ns.type === 'pid'),
       ...(flags['audit-log'] ? { auditLog: resolve(flags['audit-log']) } : {}),
+      // What `update` merges into and `state.json` shows, as runc keeps them.
+      ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
     };
     saveRecord(dir, record);
     exportAudit(dir, record);

@@ -25,7 +25,8 @@ export function debug(line: string, flags: { debug?: boolean; log?: string; 'log
 
 function writeLog(level: 'error' | 'debug', msg: string, log: { file?: string; format?: string }): void {
   if (!log.file) return;
-  const time = new Date().toISOString();
+  // RFC 3339 to the second, as runc's logrus writes it ("2026-01-02T15:04:05Z").
+  const time = new Date().toISOString().replace(/\.[0-9]+Z$/, 'Z');
   const rec = log.format === 'json' ? JSON.stringify({ level, msg, time }) : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
   try {
     appendCallerLog('--log', log.file, rec + '\n');
