@@ -96,6 +96,13 @@ int ns_flag(const char *name);
 int ns_return_to_runtime(void);
 void ns_forget_runtime(void);
 
+/* wt-procfields helpers */
+void held_close_all(void);         /* idmap-mounts.c: P drops its copies of detached mounts after the clone */
+void netdev_note_runtime_ns(void); /* netdev.c: before P joins another network namespace */
+int report_index(void);            /* report.c: the plan index of the action being applied */
+const char *err_words(int err);    /* report.c: strerror() in lower case, for messages that go on after it */
+int copy_up(int from, int to);     /* copyup.c: tmpcopyup, the entries of directory from into the detached tmpfs to */
+
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);
 /* process.c: the sync pipes (P releases C, C asks P for later parent actions, C is ready). */
