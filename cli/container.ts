@@ -9,7 +9,7 @@ import { explainLines } from '../planner/explain.js';
 import { type Exit, executorError, runExecutor } from '../executor/spawn.js';
 import { existingCgroups, ownedFromRecord, unrecordedCgroups } from './state/cgroups.js';
 import { checkId, ContainerDir, StateRoot } from './state/gate.js';
-import { type Remains, teardown } from './state/lifecycle.js';
+import { type Audit, type Remains, teardown } from './state/lifecycle.js';
 import { procStat } from './state/procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, saveRecord } from './state/store.js';
 import { exportAudit } from './state/audit-export.js';
@@ -21,6 +21,8 @@ import { openCallerLog, writeCallerFile } from './caller-files.js';
 import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
+import { runPoststop } from './state/hooks.js';
+import { reportWarning } from './report.js';
 
 export interface CreateFlags {
   root: string;
@@ -108,6 +110,8 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
       cgroups: remains.cgroups,
       pidNamespace: plan.namespaces.some((ns) => ns.type === 'pid'),
       ...(flags['audit-log'] ? { auditLog: resolve(flags['audit-log']) } : {}),
+      // What `update` merges into and `state.json` shows, as runc keeps them.
+      ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
     };
     saveRecord(dir, record);
     exportAudit(dir, record);
@@ -117,6 +121,8 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   } catch (e) {
     // Undo what the executor made, recorded in the trail as an undo plan (or, when the trail
     // itself cannot be written, unrecorded: nothing may be left behind for want of a record).
+    // Once a hook ran, a failed create goes on at the spec's step 12: destroyed, then the
+    // poststop hooks (recorded before the trail is closed).
     // The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed create.
     let trail: Trail | null = null;
     try {
@@ -125,8 +131,27 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
       // a trail that cannot even be read back: the undo goes on unrecorded, the trail ends unclosed
       closeSync(trailFd);
     }
+    const hooksRan = trail?.bytes().includes('"op":"hook.') ?? false;
+    const auditLog = flags['audit-log'] ? resolve(flags['audit-log']) : undefined;
+    const audit: Audit = { trail, bestEffort: true, signKey, extra: { reason: isPlancError(e) ? e.message : String(e) } };
+    // Recorded while the trail takes records; the hooks run regardless (an undo is never stopped
+    // for want of a record), and a lost record leaves the trail unclosed.
+    const appender = {
+      append: (r: Record<string, unknown>) => {
+        if (!audit.trail || audit.lost) return 0;
+        try {
+          return audit.trail.append(r);
+        } catch (err) {
+          audit.lost = err as PlancError;
+          return 0;
+        }
+      },
+    };
+    audit.beforeClose = () => {
+      if (hooksRan) runPoststop(plan, { id, planDigest: digest, auditLog }, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }), appender);
+    };
     try {
-      teardown(dir, remains, 'undo', { trail, bestEffort: true, signKey, extra: { reason: isPlancError(e) ? e.message : String(e) } }, reapSync);
+      teardown(dir, remains, 'undo', audit, reapSync);
     } finally {
       trail?.release();
     }

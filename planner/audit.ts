@@ -168,6 +168,7 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
 
   const createSeen = new Map<number, string>(); // index → last result
   let lastCreate = -1;
+  const lastOf = new Map<string, number>(); // the CLI's stages: the last index recorded
   let createFailed = false;
   const plans = new Map<number, { plan: LifecyclePlan; next: number; stopped: boolean; entry: TrailVerdict['lifecycle'][number] }>();
   const end = final >= 0 ? final : lines.length;
@@ -234,13 +235,17 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
       problems.push(`${at}: action ${r.i} is ${planned.stage} ${planned.op} in the plan, but the record says ${String(r.stage)} ${String(r.op)}`);
       continue;
     }
+    // Setup (host … init), then what the CLI runs itself: after the exec (poststart hooks), after the teardown (poststop).
+    const group = planned.stage === 'start' || planned.stage === 'delete' ? planned.stage : 'setup';
     const before = createSeen.get(r.i);
+    const last = group === 'setup' ? lastCreate : (lastOf.get(group) ?? plan.actions.findIndex((a) => a.stage === group) - 1);
     if (before === 'pending' && planned.op === 'exec' && (r.r === 'ok' || r.r === 'error')) {
       // the exec's outcome, after its pending record
     } else if (before !== undefined) problems.push(`${at}: action ${r.i} recorded twice`);
-    else if (r.i <= lastCreate) problems.push(`${at}: action ${r.i} out of order (after ${lastCreate})`);
-    else if (r.i !== lastCreate + 1 && !createFailed) problems.push(`${at}: action ${r.i} recorded, but ${lastCreate + 1 === r.i - 1 ? `action ${lastCreate + 1} is` : `actions ${lastCreate + 1} to ${r.i - 1} are`} missing before it`);
-    lastCreate = Math.max(lastCreate, r.i);
+    else if (r.i <= last) problems.push(`${at}: action ${r.i} out of order (after ${last})`);
+    else if (r.i !== last + 1 && !(group === 'setup' && createFailed)) problems.push(`${at}: action ${r.i} recorded, but ${last + 1 === r.i - 1 ? `action ${last + 1} is` : `actions ${last + 1} to ${r.i - 1} are`} missing before it`);
+    if (group === 'setup') lastCreate = Math.max(lastCreate, r.i);
+    else lastOf.set(group, Math.max(last, r.i));
     createSeen.set(r.i, String(r.r));
     if (!isInt(r.t) || r.t <= 0) problems.push(`${at}: action ${r.i} has no time`);
     if (r.r === 'ok' && planned.op === 'cgroup.create') {
@@ -254,8 +259,9 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
       verdict.skipped++;
       if (!MAY_SKIP.has(planned.op)) problems.push(`${at}: action ${r.i} (${planned.op}) was skipped, which it may not be`);
     } else if (r.r === 'error') {
-      createFailed = true;
-      verdict.failed ??= `action ${r.i} (${planned.op}, from ${planned.why}) failed: ${typeof r.msg === 'string' ? r.msg : `errno ${String(r.errno)}`}`;
+      // A poststop hook that fails is a warning (runtime.md): recorded, not a failure of the container.
+      if (group === 'setup') createFailed = true;
+      if (group !== 'delete') verdict.failed ??= `action ${r.i} (${planned.op}, from ${planned.why}) failed: ${typeof r.msg === 'string' ? r.msg : `errno ${String(r.errno)}`}`;
     } else problems.push(`${at}: unknown result ${JSON.stringify(r.r)}`);
   }
 
@@ -273,6 +279,10 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
       }
     } else if (opts.live && opts.live !== 'creating') {
       if (execState !== 'ok') problems.push(execState === 'pending' ? `the exec (action ${exec}) is pending: its outcome was never recorded` : `the container was started, but its exec (action ${exec}) is ${execState === undefined ? 'missing from the trail' : 'recorded as failed'}`);
+      // Started: the poststart hooks ran after the exec.
+      plan.actions.forEach((a, i) => {
+        if (execState === 'ok' && a.stage === 'start' && !createSeen.has(i)) problems.push(`action ${i} (${a.op}) is missing from the trail: the container was started`);
+      });
     } else if (!opts.live && !createFailed && !undone && verdict.state === 'closed') {
       // Deleted: it was created (everything up to the wait for start), and if it was started, its exec confirmed.
       const needed = wait >= 0 ? wait - 1 : exec;
@@ -280,6 +290,13 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
       if (execState === 'pending') problems.push(`the exec (action ${exec}) is pending: its outcome was never recorded`);
     }
     if (createFailed && !undone && verdict.state === 'closed') problems.push('the create failed, but the trail has no undo of it');
+    // The poststop hooks run once the container is gone: not while it lives; after a delete (or the end of a run), every one.
+    const ended = verdict.lifecycle.some((l) => l.kind === 'delete' || l.kind === 'exit');
+    plan.actions.forEach((a, i) => {
+      if (a.stage !== 'delete') return;
+      if (opts.live && createSeen.has(i)) problems.push(`action ${i} (${a.op}) is recorded, but the container was not deleted`);
+      if (!opts.live && verdict.state === 'closed' && ended && !undone && !createSeen.has(i)) problems.push(`action ${i} (${a.op}) is missing from the trail: the container was deleted`);
+    });
   }
   // A closed trail has every small plan recorded whole (or stopped at a failure).
   if (verdict.state === 'closed') {

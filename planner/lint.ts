@@ -11,6 +11,8 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   deprecated: 'note',
   'device-host-bind': 'error',
   'dangerous-capability': 'error',
+  // A field that has no effect on what planc starts (process.execCPUAffinity: exec only).
+  'exec-cpu-affinity': 'note',
   'devices-allow-all': 'error',
   'host-credentials': 'error',
   'host-device': 'warning',

@@ -5,6 +5,8 @@ import { openTrail, remainsOfCrashedCreate, statusOf, teardown } from '../state/
 import { loadSignKey } from '../audit/trail.js';
 import { type ContainerDir, checkId } from '../state/gate.js';
 import { openContainer, readRecord } from '../state/store.js';
+import { planWithHooks, runPoststop } from '../state/hooks.js';
+import { reportWarning } from '../report.js';
 
 /** The container's directory, locked; null for --force on a container that does not exist (runc exits 0 then). */
 function lockedDir(root: string, id: string, force: boolean): ContainerDir | null {
@@ -28,16 +30,28 @@ export default defineVerb({
     const dir = lockedDir(flags.root, args.id, flags.force ?? false);
     if (!dir) return;
     const rec = readRecord(dir);
+    const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
+    // Read before teardown removes it: the poststop hooks run once the container is gone.
+    const hooked = planWithHooks(dir);
     if (!rec && !flags.force) throw new PlancError('bad-state', 'container was never fully created; delete --force removes what it left', { where: args.id });
     const status = rec ? statusOf(dir, rec) : 'creating';
     if (!flags.force && (status === 'running' || status === 'paused')) {
       throw new PlancError('bad-state', `cannot delete container ${args.id} that is not stopped: ${status}`);
     }
-    // The delete is planned into the container's trail, recorded action by action, and closes it.
+    // The delete is planned into the container's trail, recorded action by action, then the
+    // poststop hooks (for a crashed create: once a hook ran), and the trail closed.
     const trail = openTrail(dir);
+    const hooksRan = rec !== null || (trail?.bytes().includes('"op":"hook.') ?? false);
     try {
       // No record under the lock: a create that crashed. Clean up what its executor recorded making.
-      teardown(dir, rec ?? remainsOfCrashedCreate(dir), 'delete', { trail, signKey, extra: { status, force: flags.force ?? false } });
+      teardown(dir, rec ?? remainsOfCrashedCreate(dir), 'delete', {
+        trail,
+        signKey,
+        extra: { status, force: flags.force ?? false },
+        beforeClose: () => {
+          if (hooksRan) runPoststop(hooked, rec, warn, trail);
+        },
+      });
     } finally {
       trail?.release();
     }

@@ -16,10 +16,12 @@ export default defineVerb({
     checkId(args.id);
     const sig = signalNumber(args.signal);
     const dir = openContainer(flags.root, args.id);
-    // Under the lock: the kill's records go into the trail, which has one writer at a time.
+    // Under the lock: --all freezes and thaws (no pause or resume in between), and the kill's
+    // records go into the trail, which has one writer at a time.
     dir.lock();
     const rec = loadRecord(dir);
-    if (statusOf(dir, rec) === 'stopped') throw new PlancError('bad-state', 'container not running', { where: args.id });
+    // As runc: --all still signals what is left in the cgroups of a stopped container (its init gone, others not).
+    if (statusOf(dir, rec) === 'stopped' && !flags.all) throw new PlancError('bad-state', 'container not running', { where: args.id });
     const trail = openTrail(dir);
     try {
       kill(dir, rec, sig, flags.all ?? false, { trail });

@@ -5,6 +5,8 @@ import { createContainer } from '../container.js';
 import { exportAudit } from '../state/audit-export.js';
 import { teardown } from '../state/lifecycle.js';
 import { loadSignKey, nowMicros, Trail } from '../audit/trail.js';
+import { afterRelease, planWithHooks, runPoststop } from '../state/hooks.js';
+import { reportWarning } from '../report.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -16,7 +18,10 @@ export default defineVerb({
     const created = await createContainer(args.id, flags, flags.detach ? 'run-detached' : 'run', ctx.setConfigPath);
     if (!created) return;
     const { dir, record, exited } = created;
+    const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
+    const hooked = planWithHooks(dir);
     // The executor confirmed the exec before create returned: the trail has it.
+    if (hooked) afterRelease(dir, record, hooked, warn); // poststart, once the process was executed
     if (flags.detach) return exportAudit(dir, record);
     // While it runs, other verbs (state, kill, delete --force) may act on it.
     dir.unlock();
@@ -39,11 +44,12 @@ export default defineVerb({
       throw e;
     }
     exportAudit(dir, record);
-    // How it ended, then the run taken apart: into the trail, which this closes.
+    // How it ended, then the run taken apart and the poststop hooks: into the trail, which this closes.
     const trail = Trail.open(created.trail);
     try {
       if (exit) trail.append({ event: 'exited', ...(exit.signal ? { signal: exit.signal } : { code: exit.code }), t: nowMicros() });
-      teardown(dir, record, 'exit', { trail, signKey: loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY) });
+      const signKey = loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY);
+      teardown(dir, record, 'exit', { trail, signKey, beforeClose: () => runPoststop(hooked, record, warn, trail) });
     } finally {
       trail.release();
     }

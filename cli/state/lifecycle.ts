@@ -12,15 +12,16 @@
 // new process, and docs/audit.md says how that relates to "the executor
 // applies every plan".
 import type { KeyObject } from 'node:crypto';
-import { closeSync, constants as C, fstatSync, readFileSync, readSync, rmdirSync } from 'node:fs';
+import { closeSync, constants as C, fstatSync, readSync, rmdirSync } from 'node:fs';
 import { constants as OS } from 'node:os';
 import { isPlancError, PlancError } from '../../schemas/error.js';
 import type { LifecycleAction, LifecyclePlan } from '../../schemas/generated/lifecycle.js';
-import { planKill, planTeardown } from '../../planner/lifecycle.js';
+import { planFreezer, planKill, planTeardown, planUpdateWrites } from '../../planner/lifecycle.js';
 import { trailBytesOf, trailRefOf } from '../audit/store.js';
 import { nowMicros, Trail } from '../audit/trail.js';
 import { cgroupPids, ownedFromAudit, stillOwned } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
+import { applyWrites, isPaused, setFreezer } from './live.js';
 import { alive, sleepMs } from './procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, readPlan, readRecord } from './store.js';
 
@@ -49,17 +50,11 @@ function initIsOurs(rec: Remains, cgroups: OwnedCgroup[]): boolean {
 
 export function statusOf(dir: ContainerDir, rec: ContainerRecord): Status {
   if (!alive(rec.pid, rec.startTime)) return 'stopped';
+  // Paused before created, as runc: a created container can be paused too, and is created again after resume.
+  if (isPaused(liveCgroups(rec))) return 'paused';
   // The fifo goes when `start` has read it; a start killed in between leaves
   // it behind, so the init must also not have recorded passing it.
   if (dir.has(FILES.fifo) && !trailBytesOf(dir)?.includes('"op":"execfifo.wait"')) return 'created';
-  const freezer = liveCgroups(rec).find((c) => c.path.includes('/freezer/'));
-  if (freezer) {
-    try {
-      if (readFileSync(`${freezer.path}/freezer.state`, 'utf8').trim() === 'FROZEN') return 'paused';
-    } catch {
-      // no freezer file: not paused
-    }
-  }
   return 'running';
 }
 
@@ -251,7 +246,7 @@ function signal(pid: number, sig: number | NodeJS.Signals): boolean {
   }
 }
 
-/** The facts a small plan is made from: is the init still the container's, which cgroups are still its own. */
+/** The facts a small plan is made from: is the init still the container's, which cgroups are still its own, is it paused. */
 function lifecycleFacts(dir: ContainerDir, rec: Remains) {
   const cgroups = liveCgroups(rec);
   return {
@@ -259,6 +254,7 @@ function lifecycleFacts(dir: ContainerDir, rec: Remains) {
     stateDir: dir.path,
     init: initIsOurs(rec, cgroups) ? { pid: rec.pid, startTime: rec.startTime } : null,
     cgroups: cgroups.map((c) => ({ path: c.path, ino: c.ino, made: c.made })),
+    paused: cgroups.length > 0 && isPaused(cgroups),
   };
 }
 
@@ -279,6 +275,10 @@ export interface Audit {
   signKey?: KeyObject;
   /** The first record that could not be written (bestEffort). */
   lost?: PlancError;
+  /** Teardown: what to do (and record) once the container is gone, before the trail is closed: the poststop hooks. */
+  beforeClose?: () => void;
+  /** Teardown: leave the trail open (the caller closes it). */
+  keepOpen?: boolean;
 }
 
 type Applied = { r: 'ok' | 'skipped'; extra?: Record<string, unknown> };
@@ -312,19 +312,81 @@ function applyRecorded(plan: LifecyclePlan, audit: Audit, apply: (a: LifecycleAc
   });
 }
 
-/** Send `sig` to the init; with --all to every process in the cgroups the container made. Planned and recorded. */
+/** Every process in an owned cgroup signalled (once): how many. */
+function signalCgroup(a: { path: string; ino: number; signal: number }): Applied {
+  if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
+  return { r: 'ok', extra: { signalled: cgroupPids(a.path).filter((p) => signal(p, a.signal)).length } };
+}
+
+/**
+ * Send `sig` to the init; with --all to every process in the cgroups the
+ * container made, frozen meanwhile (planner/lifecycle.ts planKill). Planned
+ * and recorded.
+ */
 export function kill(dir: ContainerDir, rec: ContainerRecord, sig: number, all: boolean, audit: Audit): void {
+  const cgroups = liveCgroups(rec);
   const plan = planKill(lifecycleFacts(dir, rec), sig, SIGNAL_NAMES[sig] ?? `signal ${sig}`, all);
+  let froze = false;
+  const freezes = plan.actions.some((x) => x.op === 'freezer' && x.state === 'FROZEN');
   applyRecorded(plan, audit, (a) => {
-    if (a.op === 'signal') return alive(a.pid, a.startTime) && signal(a.pid, a.signal) ? { r: 'ok' } : { r: 'skipped', extra: { why: 'the init is gone' } };
-    if (a.op === 'cgroup.signal') {
-      if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
-      const pids = cgroupPids(a.path).filter((p) => signal(p, a.signal));
-      return { r: 'ok', extra: { signalled: pids.length } };
+    switch (a.op) {
+      case 'freezer':
+        if (a.state === 'FROZEN') {
+          try {
+            setFreezer(cgroups, 'FROZEN');
+            froze = true;
+            return { r: 'ok' };
+          } catch (e) {
+            // no freezer, or it did not freeze in time (and was thawed): signal without it, as runc does
+            return { r: 'skipped', extra: { why: (e as Error).message } };
+          }
+        }
+        // The thaw after a freeze that did not happen has nothing to thaw.
+        if (freezes && !froze) return { r: 'skipped', extra: { why: 'not frozen' } };
+        setFreezer(cgroups, 'THAWED');
+        return { r: 'ok' };
+      case 'signal':
+        return alive(a.pid, a.startTime) && signal(a.pid, a.signal) ? { r: 'ok' } : { r: 'skipped', extra: { why: 'the init is gone' } };
+      case 'cgroup.signal':
+        return signalCgroup(a);
+      default:
+        throw new PlancError('system', `kill cannot apply ${a.op}`);
     }
-    throw new PlancError('system', `kill cannot apply ${a.op}`);
   });
   audit.trail?.flush();
+}
+
+/** `planc pause` / `planc resume`: the freezer, planned and recorded. */
+export function freeze(dir: ContainerDir, rec: ContainerRecord, state: 'FROZEN' | 'THAWED', audit: Audit): void {
+  const cgroups = liveCgroups(rec);
+  applyRecorded(planFreezer(lifecycleFacts(dir, rec), state), audit, () => {
+    setFreezer(cgroups, state);
+    return { r: 'ok' };
+  });
+  audit.trail?.flush();
+}
+
+/**
+ * `planc update`: the writes planner/live.ts planned, all or nothing
+ * (state/live.ts applyWrites), each recorded once it is made; a failed write
+ * is recorded with what putting the earlier ones back did.
+ */
+export function update(dir: ContainerDir, writes: { why: string; path: string; file: string; value: string }[], inputs: string[], cgroups: OwnedCgroup[], audit: Audit): void {
+  const plan = planUpdateWrites({ containerId: dir.id }, writes);
+  let of = -1;
+  if (audit.trail) of = audit.trail.beginPlan(plan, { inputs });
+  let done = 0;
+  try {
+    applyWrites(writes as never, inputs, cgroups, (k) => {
+      audit.trail?.record(of, k, 'cgroup.write', 'ok');
+      done = k + 1;
+    });
+  } catch (e) {
+    if (done < writes.length) audit.trail?.record(of, done, 'cgroup.write', 'error', { msg: (e as Error).message });
+    throw e;
+  } finally {
+    audit.trail?.flush();
+  }
 }
 
 /** Remove a cgroup directory; one whose last process just exited can be busy for a moment. false when it was gone. */
@@ -362,14 +424,24 @@ export function remainsOfCrashedCreate(dir: ContainerDir): Remains {
  * at the end. Safe on half-created containers (delete --force after a crash).
  */
 export function teardown(dir: ContainerDir, rec: Remains, kind: 'delete' | 'undo' | 'exit', audit: Audit, reap?: (pid: number) => void): void {
+  const cgroups = liveCgroups(rec);
   const plan = planTeardown(lifecycleFacts(dir, rec), kind);
+  // A frozen init does not die until thawed: reap it only then.
+  let unreaped: number | null = null;
   applyRecorded(plan, audit, (a) => {
     switch (a.op) {
       case 'signal': {
         if (!alive(a.pid, a.startTime) || !signal(a.pid, a.signal)) return { r: 'skipped', extra: { why: 'the init is gone' } };
-        reap?.(a.pid);
+        if (plan.actions.some((x) => x.op === 'freezer')) unreaped = a.pid;
+        else reap?.(a.pid);
         return { r: 'ok' };
       }
+      case 'cgroup.signal':
+        return signalCgroup(a);
+      case 'freezer':
+        setFreezer(cgroups, a.state);
+        if (unreaped !== null) reap?.(unreaped);
+        return { r: 'ok' };
       case 'cgroup.kill': {
         if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
         // Without a pid namespace the init's death does not take the rest with it.
@@ -393,7 +465,9 @@ export function teardown(dir: ContainerDir, rec: Remains, kind: 'delete' | 'undo
         throw new PlancError('system', `teardown cannot apply ${a.op}`);
     }
   });
-  if (audit.trail && !audit.lost) {
+  // What runs once the container is gone (poststop hooks) is recorded before the trail is closed.
+  audit.beforeClose?.();
+  if (audit.trail && !audit.lost && !audit.keepOpen) {
     try {
       audit.trail.close(audit.signKey);
     } catch (e) {

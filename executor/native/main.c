@@ -16,56 +16,6 @@
 
 extern char **environ;
 
-static const struct op {
-	const char *name, *stage;
-	handler *fn;
-} ops[] = {
-	{"cgroup.create", "host", op_cgroup_create},
-	{"cgroup.write", "host", op_cgroup_write},
-	{"execfifo.create", "host", op_execfifo_create},
-	{"ns.join", "host", op_ns_join},
-	{"clone", "clone", op_clone},
-	{"cgroup.join", "parent", op_cgroup_join},
-	{"idmap.write", "parent", op_idmap_write},
-	{"ns.unshare", "init", op_ns_unshare},
-	{"rootfs.propagation", "init", op_rootfs_propagation},
-	{"rootfs.bind", "init", op_rootfs_bind},
-	{"mount", "init", op_mount},
-	{"mount.remount", "init", op_mount_remount},
-	{"mount.propagation", "init", op_mount_propagation},
-	{"mknod", "init", op_mknod},
-	{"device.bind", "init", op_device_bind},
-	{"symlink", "init", op_symlink},
-	{"execfifo.open", "init", op_execfifo_open},
-	{"rootfs.pivot", "init", op_rootfs_pivot},
-	{"rootfs.chroot", "init", op_rootfs_chroot},
-	{"mask", "init", op_mask},
-	{"readonly", "init", op_readonly},
-	{"rootfs.readonly", "init", op_rootfs_readonly},
-	{"hostname", "init", op_hostname},
-	{"domainname", "init", op_domainname},
-	{"sysctl", "init", op_sysctl},
-	{"link.up", "init", op_link_up},
-	{"rlimit", "init", op_rlimit},
-	{"oom-score-adj", "init", op_oom_score_adj},
-	{"caps.bounding", "init", op_caps_bounding},
-	{"user", "init", op_user},
-	{"caps", "init", op_caps},
-	{"no-new-privs", "init", op_no_new_privs},
-	{"chdir", "init", op_chdir},
-	{"exec.check", "init", op_exec_check},
-	{"execfifo.wait", "init", op_execfifo_wait},
-	{"exec", "init", op_exec},
-};
-
-static const struct op *find_op(const char *name)
-{
-	for (size_t k = 0; name && k < sizeof ops / sizeof *ops; k++)
-		if (!strcmp(name, ops[k].name))
-			return &ops[k];
-	return NULL;
-}
-
 const char *need_str(const mp *a, const char *key)
 {
 	const char *s = mp_str(mp_get(a, key));
@@ -194,12 +144,16 @@ static int read_cap_last(void)
 	return n > 0 && n < 64 ? n : 40;
 }
 
+/* Where a stage sits in a plan: host, then the clone, then parent and init
+ * actions interleaved (parent ones are P's, applied while C waits), then the
+ * stages the CLI applies itself after the exec (start, delete). */
 static int rank(const char *stage)
 {
-	static const char *const order[] = {"host", "clone", "parent", "init"};
-	for (int k = 0; stage && k < 4; k++)
+	static const char *const order[] = {"host", "clone", "parent", "init", "start", "delete"};
+	static const int ranks[] = {0, 1, 2, 2, 3, 4};
+	for (int k = 0; stage && k < 6; k++)
 		if (!strcmp(stage, order[k]))
-			return k;
+			return ranks[k];
 	return -1;
 }
 
@@ -217,14 +171,14 @@ static void plan_error(int i, const char *op, const char *stage, const char *why
  * stage out of order must not leave a half-applied container. */
 static void validate(const mp *actions)
 {
-	int last = 0, clones = 0;
-	const char *op = NULL;
+	int last = 0, clones = 0, waited = 0;
+	const char *op = NULL, *last_own = NULL; /* the last op the executor applies */
 	if (!actions || actions->type != MP_ARR)
 		die("%s", "plan: \"actions\" is not an array");
 	for (uint32_t i = 0; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
 		const char *stage = mp_str(mp_get(a, "stage"));
-		const struct op *o = find_op(op = mp_str(mp_get(a, "op")));
+		const struct op_entry *o = op_by_name(op = mp_str(mp_get(a, "op")));
 		int r = rank(stage);
 		if (!o)
 			plan_error(i, op, stage, "plan: unknown op \"%s\"", op ? op : "?");
@@ -232,11 +186,17 @@ static void validate(const mp *actions)
 			plan_error(i, op, stage, "plan: op \"%s\" belongs to another stage", op);
 		if (r < last)
 			plan_error(i, op, stage, "plan: \"%s\" action after a later stage", stage);
-		if ((r == 1 && clones++) || (r > 1 && !clones))
+		if ((r == 1 && clones++) || (r == 2 && !clones))
 			plan_error(i, op, stage, "plan: \"%s\" needs exactly one clone before it", op);
+		/* P is gone once the init waits for start: nothing is left to apply a parent action. */
+		if (waited && !strcmp(stage, "parent"))
+			plan_error(i, op, stage, "plan: parent action \"%s\" after execfifo.wait", op);
+		waited |= !strcmp(op, "execfifo.wait");
+		if (o->fn)
+			last_own = op;
 		last = r;
 	}
-	if (clones && (!op || strcmp(op, "exec")))
+	if (clones && (!last_own || strcmp(last_own, "exec")))
 		plan_error(actions->len - 1, op, "init", "plan: the init stage must end with exec%s", "");
 }
 
@@ -276,7 +236,12 @@ static int apply(const mp *a, int i, struct ctx *c)
 	report_begin(i, op, mp_str(mp_get(a, "stage")));
 	if (fault(op) == FAILED)
 		return FAILED;
-	return find_op(op)->fn(a, c);
+	return op_by_name(op)->fn(a, c);
+}
+
+static int is_parent(const mp *actions, uint32_t i)
+{
+	return i < actions->len && !strcmp(mp_str(mp_get(&actions->kids[i], "stage")), "parent");
 }
 
 /* C, after a record could not be written: nothing more is applied. Before
@@ -292,27 +257,28 @@ static void audit_stop(struct ctx *c)
 }
 
 /* C: waits for P to finish the parent stage (and hand over the head of the
- * audit chain), then applies the init stage. Never returns: exec succeeds or
- * C exits non-zero. */
+ * audit chain), then applies the init stage. A later parent action (a
+ * prestart or createRuntime hook) is P's: C asks P to apply it and waits,
+ * the chain going with each message. Never returns: exec succeeds or C
+ * exits non-zero. */
 static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 {
-	uint8_t msg[1 + sizeof(struct chain)];
-	struct chain ch;
-	size_t got = 0;
-	while (got < sizeof msg) {
-		ssize_t n = read(c->go[0], msg + got, sizeof msg - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) /* P failed (and reported why) or died */
-			_exit(1);
-		got += n;
-	}
-	close(c->go[0]);
-	memcpy(&ch, msg + 1, sizeof ch);
-	chain_set(&ch);
-	for (uint32_t i = from; i < actions->len; i++) {
+	ns_forget_runtime();
+	if (sync_wait(c))
+		_exit(1); /* P failed (and reported why) or died */
+	uint32_t i = from;
+	while (is_parent(actions, i)) /* applied by P before it released us */
+		i++;
+	for (; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
 		int rc = DONE;
+		if (is_parent(actions, i)) {
+			if (sync_ask(c, i))
+				_exit(1);
+			while (is_parent(actions, i + 1))
+				i++;
+			continue;
+		}
 		if (strcmp(mp_str(mp_get(a, "stage")), "init"))
 			continue;
 		/* A failure to become root in the user namespace is charged to the
@@ -333,6 +299,17 @@ static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 		}
 	}
 	_exit(1);
+}
+
+/* P: applies the parent actions from i on (up to the next init action); 0 when all went well. */
+static int apply_parent(const mp *actions, uint32_t i, struct ctx *c)
+{
+	for (; is_parent(actions, i); i++) {
+		int rc = apply(&actions->kids[i], i, c);
+		if (report_result(rc) || rc == FAILED)
+			return -1;
+	}
+	return 0;
 }
 
 /* P, when the exec follows without a wait for `start`: the init has written
@@ -477,7 +454,8 @@ int main(int argc, char **argv)
 	}
 	for (uint32_t i = 0; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
-		if (!strcmp(mp_str(mp_get(a, "stage")), "init"))
+		/* C's stage from here on, and the CLI's after it: not ours. */
+		if (!strcmp(mp_str(mp_get(a, "stage")), "init") || !op_by_name(mp_str(mp_get(a, "op")))->fn)
 			break;
 		int rc = apply(a, i, &c);
 		if (rc == DONE && c.child == 0)
@@ -495,21 +473,26 @@ int main(int argc, char **argv)
 	}
 	if (c.child <= 0)
 		return 0;
-	/* Release C with the head of the audit chain, then wait for its outcome:
-	 * C is our sibling (CLONE_PARENT), not our child, so pipe bytes stand in
-	 * for waitpid(). */
-	uint8_t go[1 + sizeof(struct chain)] = {'1'};
-	struct chain ch;
-	chain_get(&ch);
-	memcpy(go + 1, &ch, sizeof ch);
-	if (write(c.go[1], go, sizeof go) != (ssize_t)sizeof go) {
-		kill(c.child, SIGKILL);
-		return 1;
+	/* Release C, then serve its requests for later parent actions until it
+	 * is ready: C is our sibling (CLONE_PARENT), not our child, so pipe
+	 * messages stand in for waitpid(). The head of the audit chain goes
+	 * with every message, so P and C write one chain in turn. */
+	for (;;) {
+		if (sync_go(&c)) {
+			kill(c.child, SIGKILL);
+			return 1;
+		}
+		int64_t at = sync_next(&c);
+		if (at == SYNC_READY)
+			break;
+		if (at < 0) /* C failed (and reported why) or died */
+			return 1;
+		/* C names the action it waits at; the plan was validated in P, and C runs our code. */
+		if ((uint64_t)at >= actions->len || !is_parent(actions, (uint32_t)at) || apply_parent(actions, (uint32_t)at, &c)) {
+			kill(c.child, SIGKILL);
+			return 1;
+		}
 	}
-	close(c.go[1]);
-	uint8_t r;
-	if (read_full(c.ready[0], &r, 1) != 1 || r != 'R')
-		return 1;
 	/* Without a wait for `start`, the exec follows now: confirm it. */
 	if (!c.has_wait && confirm_exec(&c, exec_index)) {
 		kill(c.child, SIGKILL);

@@ -24,8 +24,8 @@ struct ctx {
 	int rootfd;        /* where container paths resolve: the rootfs bind before the pivot, "/" after */
 	int fifofd;        /* exec fifo, opened O_PATH while its host path is still reachable */
 	pid_t child;       /* P: the container init once cloned; C: 0 */
-	int go[2];         /* P -> C: the parent stage is applied, continue */
-	int ready[2];      /* C -> P: one byte when ready; EOF if C died first */
+	int go[2];         /* P -> C: the parent actions C waits for are applied, continue */
+	int ready[2];      /* C -> P: the parent action C waits at, or ready; EOF if C died first */
 	int preserve;      /* --preserve-fds N: fds 3..3+N-1 reach the container */
 	int userns;        /* C was cloned into a new user namespace */
 	int waits;         /* P stays C's parent and exits with its status (clone parent "executor") */
@@ -37,6 +37,19 @@ struct ctx {
 };
 
 typedef int handler(const mp *a, struct ctx *c);
+
+/* The op table and the kernel's names for capabilities, rlimits, namespaces and
+ * mount flags: generated from schemas/ (scripts/gen-tables.mjs), shared with
+ * the planner. Never edit them here. */
+#include "tables.generated.h"
+
+/* tables.c: lookups in them; NULL when the name is not there. */
+const struct name_value *by_name(const struct name_value *t, size_t n, const char *name);
+const char *name_of(const struct name_value *t, size_t n, unsigned long value);
+#define LOOKUP(table, name) by_name(table, sizeof table / sizeof *table, name)
+#define NAME_OF(table, value) name_of(table, sizeof table / sizeof *table, value)
+const struct op_entry *op_by_name(const char *name);
+const struct ns_entry *ns_by_type(const char *type);
 
 /* report.c: every handler ends in DONE, skip() or fail()/failx(). A record
  * that cannot be written makes report_result() return -1: the run stops. */
@@ -109,19 +122,28 @@ int mount_bind(int src, int dst, int rec);
 
 /* namespaces.c */
 int ns_flag(const char *name);
+int ns_return_to_runtime(void);
+void ns_forget_runtime(void);
 
-handler op_cgroup_create, op_cgroup_write, op_cgroup_join;
-handler op_ns_join, op_ns_unshare, op_clone, op_idmap_write;
-handler op_rootfs_propagation, op_rootfs_bind, op_rootfs_pivot, op_rootfs_chroot, op_rootfs_readonly;
-handler op_mount, op_mount_remount, op_mount_propagation, op_mask, op_readonly;
-handler op_mknod, op_device_bind, op_symlink;
-handler op_hostname, op_domainname, op_sysctl, op_link_up, op_rlimit, op_oom_score_adj;
-handler op_caps_bounding, op_user, op_caps, op_no_new_privs;
-handler op_execfifo_create, op_execfifo_open, op_execfifo_wait, op_chdir, op_exec_check, op_exec;
+/* wt-procfields helpers */
+void held_close_all(void);         /* idmap-mounts.c: P drops its copies of detached mounts after the clone */
+void netdev_note_runtime_ns(void); /* netdev.c: before P joins another network namespace */
+int report_index(void);            /* report.c: the plan index of the action being applied */
+const char *err_words(int err);    /* report.c: strerror() in lower case, for messages that go on after it */
+int copy_up(int from, int to);     /* copyup.c: tmpcopyup, the entries of directory from into the detached tmpfs to */
 
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);
 void exec_status(struct ctx *c, char what, const struct chain *ch, int err);
+/* process.c: the sync pipes (P releases C, C asks P for later parent actions, C
+ * is ready). Each message carries the head of the audit chain: the process
+ * that goes on writes records continues it. */
+#define SYNC_READY (-1)
+#define SYNC_GONE (-2)
+int sync_wait(struct ctx *c);
+int sync_ask(struct ctx *c, uint32_t i);
+int sync_go(struct ctx *c);
+int64_t sync_next(struct ctx *c);
 int userns_root(void);
 
 #endif

@@ -98,6 +98,8 @@ int op_clone(const mp *a, struct ctx *c)
 		close(c->go[0]);
 		close(c->ready[1]);
 		c->go[0] = c->ready[1] = -1;
+		/* The init has its own copies of the detached id-mapped mounts; ours would keep them alive. */
+		held_close_all();
 	}
 	return DONE;
 }
@@ -170,6 +172,75 @@ int op_execfifo_open(const mp *a, struct ctx *c)
 	return DONE;
 }
 
+/* The sync pipes between P and C. C -> P (ready): messages of a 4-byte
+ * index of a parent action C waits at, or SYNC_READY, each followed by the
+ * head of the audit chain as C left it; EOF if C died first. P -> C (go):
+ * one byte, "go on", and the chain's head as P left it; EOF if P failed or
+ * died. So the two processes write one chain between them, in turn. */
+static int read_all(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += r;
+	}
+	return 0;
+}
+
+static int send_msg(struct ctx *c, int32_t msg)
+{
+	uint8_t m[sizeof msg + sizeof(struct chain)];
+	struct chain ch;
+	if (c->ready[1] < 0)
+		return -1;
+	chain_get(&ch);
+	memcpy(m, &msg, sizeof msg);
+	memcpy(m + sizeof msg, &ch, sizeof ch);
+	return write(c->ready[1], m, sizeof m) == (ssize_t)sizeof m ? 0 : -1;
+}
+
+int sync_wait(struct ctx *c)
+{
+	uint8_t m[1 + sizeof(struct chain)];
+	struct chain ch;
+	if (read_all(c->go[0], m, sizeof m) || m[0] != '1')
+		return -1;
+	memcpy(&ch, m + 1, sizeof ch);
+	chain_set(&ch);
+	return 0;
+}
+
+int sync_ask(struct ctx *c, uint32_t i)
+{
+	return send_msg(c, (int32_t)i) || sync_wait(c) ? -1 : 0;
+}
+
+int sync_go(struct ctx *c)
+{
+	uint8_t m[1 + sizeof(struct chain)] = {'1'};
+	struct chain ch;
+	chain_get(&ch);
+	memcpy(m + 1, &ch, sizeof ch);
+	return write(c->go[1], m, sizeof m) == (ssize_t)sizeof m ? 0 : -1;
+}
+
+int64_t sync_next(struct ctx *c)
+{
+	int32_t msg;
+	uint8_t m[sizeof msg + sizeof(struct chain)];
+	struct chain ch;
+	if (read_all(c->ready[0], m, sizeof m))
+		return SYNC_GONE;
+	memcpy(&msg, m, sizeof msg);
+	memcpy(&ch, m + sizeof msg, sizeof ch);
+	chain_set(&ch);
+	return msg;
+}
+
 /* Ready: the report pipe reaches EOF and P learns it may exit 0 (or, with
  * no wait for `start`, that the exec comes next: the ready pipe then stays
  * open as the exec's status channel, closed by the execve). */
@@ -180,7 +251,7 @@ void send_ready(struct ctx *c)
 		report_close();
 	}
 	if (c->ready[1] >= 0) {
-		if (write(c->ready[1], "R", 1) < 0) {
+		if (send_msg(c, SYNC_READY)) {
 			/* P is gone: nobody is left to tell */
 		}
 		if (c->has_wait)
@@ -188,6 +259,10 @@ void send_ready(struct ctx *c)
 		else
 			c->status = c->ready[1];
 		c->ready[1] = -1;
+	}
+	if (c->go[0] >= 0) { /* P has nothing more to apply for us */
+		close(c->go[0]);
+		c->go[0] = -1;
 	}
 }
 

@@ -9,7 +9,13 @@
  * via the `definition` "LifecycleAction".
  */
 export type LifecycleAction =
-  SignalAction | CgroupSignalAction | CgroupKillAction | CgroupRemoveAction | StateRemoveAction;
+  | SignalAction
+  | CgroupSignalAction
+  | CgroupKillAction
+  | CgroupRemoveAction
+  | StateRemoveAction
+  | FreezerAction
+  | CgroupWriteActionLive;
 /**
  * Why the action is there: "runtime:<verb>" (the verb that planned it).
  *
@@ -24,9 +30,9 @@ export type Why = string;
 export interface LifecyclePlan {
   planVersion: 1;
   /**
-   * kill: `planc kill`; delete: `planc delete`; undo: a create that failed, taken apart; exit: a foreground `run` whose container ended.
+   * kill: `planc kill`; delete: `planc delete`; undo: a create (or a start) that failed, taken apart; exit: a foreground `run` whose container ended; pause, resume, update: the verbs of those names.
    */
-  kind: "kill" | "delete" | "undo" | "exit";
+  kind: "kill" | "delete" | "undo" | "exit" | "pause" | "resume" | "update";
   containerId: string;
   actions: LifecycleAction[];
 }
@@ -107,4 +113,25 @@ export interface StateRemoveAction {
   op: "state.remove";
   why: Why;
   path: string;
+}
+/**
+ * Freeze (FROZEN) or thaw (THAWED) the container's cgroup and wait until the kernel says it is so (v1 freezer.state, v2 cgroup.freeze).
+ */
+export interface FreezerAction {
+  op: "freezer";
+  why: Why;
+  state: "FROZEN" | "THAWED";
+}
+/**
+ * Write a control file of one of the container's cgroups (update): all of an update's writes or none — a failed write puts the earlier ones back.
+ */
+export interface CgroupWriteActionLive {
+  op: "cgroup.write";
+  why: Why;
+  /**
+   * Absolute host path of a cgroup directory planc made for the container.
+   */
+  path: string;
+  file: string;
+  value: string;
 }

@@ -3,9 +3,9 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/lifecycle.schema.json","title":"LifecyclePlan","description":"A small plan for what planc does to a container after create — kill, delete, the undo of a failed create, the end of a foreground run — made by a pure planner function (planner/lifecycle.ts) from facts the CLI gathered, and written into the container's audit trail before its first action, each action then recorded as it is applied (docs/audit.md).","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["kill","delete","undo","exit"],"description":"kill: `planc kill`; delete: `planc delete`; undo: a create that failed, taken apart; exit: a foreground `run` whose container ended."},"containerId":{"type":"string","minLength":1,"maxLength":255},"actions":{"type":"array","items":{"$ref":"#/definitions/LifecycleAction"}}},"definitions":{"Why":{"type":"string","description":"Why the action is there: \"runtime:<verb>\" (the verb that planned it)."},"LifecycleAction":{"oneOf":[{"title":"signal_action","description":"Send a signal to the container's init, if it is still the process planc started (same pid and start time).","type":"object","additionalProperties":false,"properties":{"op":{"const":"signal"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"Field 22 of /proc/<pid>/stat when planned."},"signal":{"type":"integer","minimum":0,"maximum":64,"description":"The signal's number (0: only check the process exists, as kill(2))."},"name":{"type":"string","description":"The signal's name, for people (SIGTERM)."}},"required":["op","why","pid","startTime","signal","name"]},{"title":"cgroup_signal_action","description":"Send a signal to every process in a cgroup planc made (kill --all).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.signal"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."},"signal":{"type":"integer","minimum":0,"maximum":64,"description":"The signal's number (0: only check the process exists, as kill(2))."},"name":{"type":"string"}},"required":["op","why","path","ino","signal","name"]},{"title":"cgroup_kill_action","description":"SIGKILL every process in a cgroup planc made until it is empty (at most 2 s).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.kill"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."}},"required":["op","why","path","ino"]},{"title":"cgroup_remove_action","description":"Remove a cgroup directory planc made.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.remove"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."}},"required":["op","why","path","ino"]},{"title":"state_remove_action","description":"Remove the container's state directory (never its audit trail).","type":"object","additionalProperties":false,"properties":{"op":{"const":"state.remove"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","why","path"]}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/lifecycle.schema.json","title":"LifecyclePlan","description":"A small plan for what planc does to a container after create — kill, delete, the undo of a failed create, the end of a foreground run — made by a pure planner function (planner/lifecycle.ts) from facts the CLI gathered, and written into the container's audit trail before its first action, each action then recorded as it is applied (docs/audit.md).","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["kill","delete","undo","exit","pause","resume","update"],"description":"kill: `planc kill`; delete: `planc delete`; undo: a create (or a start) that failed, taken apart; exit: a foreground `run` whose container ended; pause, resume, update: the verbs of those names."},"containerId":{"type":"string","minLength":1,"maxLength":255},"actions":{"type":"array","items":{"$ref":"#/definitions/LifecycleAction"}}},"definitions":{"Why":{"type":"string","description":"Why the action is there: \"runtime:<verb>\" (the verb that planned it)."},"LifecycleAction":{"oneOf":[{"title":"signal_action","description":"Send a signal to the container's init, if it is still the process planc started (same pid and start time).","type":"object","additionalProperties":false,"properties":{"op":{"const":"signal"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"Field 22 of /proc/<pid>/stat when planned."},"signal":{"type":"integer","minimum":0,"maximum":64,"description":"The signal's number (0: only check the process exists, as kill(2))."},"name":{"type":"string","description":"The signal's name, for people (SIGTERM)."}},"required":["op","why","pid","startTime","signal","name"]},{"title":"cgroup_signal_action","description":"Send a signal to every process in a cgroup planc made (kill --all).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.signal"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."},"signal":{"type":"integer","minimum":0,"maximum":64,"description":"The signal's number (0: only check the process exists, as kill(2))."},"name":{"type":"string"}},"required":["op","why","path","ino","signal","name"]},{"title":"cgroup_kill_action","description":"SIGKILL every process in a cgroup planc made until it is empty (at most 2 s).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.kill"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."}},"required":["op","why","path","ino"]},{"title":"cgroup_remove_action","description":"Remove a cgroup directory planc made.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.remove"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."}},"required":["op","why","path","ino"]},{"title":"state_remove_action","description":"Remove the container's state directory (never its audit trail).","type":"object","additionalProperties":false,"properties":{"op":{"const":"state.remove"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","why","path"]},{"title":"freezer_action","description":"Freeze (FROZEN) or thaw (THAWED) the container's cgroup and wait until the kernel says it is so (v1 freezer.state, v2 cgroup.freeze).","type":"object","additionalProperties":false,"properties":{"op":{"const":"freezer"},"why":{"$ref":"#/definitions/Why"},"state":{"enum":["FROZEN","THAWED"]}},"required":["op","why","state"]},{"title":"cgroup_write_action_live","description":"Write a control file of one of the container's cgroups (update): all of an update's writes or none — a failed write puts the earlier ones back.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"file":{"type":"string","minLength":1},"value":{"type":"string"}},"required":["op","why","path","file","value"]}]}}};
 const func2 = (function ucs2length(str) { let n = 0; for (const _ of str) n++; return n; });
-const schema12 = {"oneOf":[{"title":"signal_action","description":"Send a signal to the container's init, if it is still the process planc started (same pid and start time).","type":"object","additionalProperties":false,"properties":{"op":{"const":"signal"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"Field 22 of /proc/<pid>/stat when planned."},"signal":{"type":"integer","minimum":0,"maximum":64,"description":"The signal's number (0: only check the process exists, as kill(2))."},"name":{"type":"string","description":"The signal's name, for people (SIGTERM)."}},"required":["op","why","pid","startTime","signal","name"]},{"title":"cgroup_signal_action","description":"Send a signal to every process in a cgroup planc made (kill --all).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.signal"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."},"signal":{"type":"integer","minimum":0,"maximum":64,"description":"The signal's number (0: only check the process exists, as kill(2))."},"name":{"type":"string"}},"required":["op","why","path","ino","signal","name"]},{"title":"cgroup_kill_action","description":"SIGKILL every process in a cgroup planc made until it is empty (at most 2 s).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.kill"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."}},"required":["op","why","path","ino"]},{"title":"cgroup_remove_action","description":"Remove a cgroup directory planc made.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.remove"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."}},"required":["op","why","path","ino"]},{"title":"state_remove_action","description":"Remove the container's state directory (never its audit trail).","type":"object","additionalProperties":false,"properties":{"op":{"const":"state.remove"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","why","path"]}]};
+const schema12 = {"oneOf":[{"title":"signal_action","description":"Send a signal to the container's init, if it is still the process planc started (same pid and start time).","type":"object","additionalProperties":false,"properties":{"op":{"const":"signal"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"Field 22 of /proc/<pid>/stat when planned."},"signal":{"type":"integer","minimum":0,"maximum":64,"description":"The signal's number (0: only check the process exists, as kill(2))."},"name":{"type":"string","description":"The signal's name, for people (SIGTERM)."}},"required":["op","why","pid","startTime","signal","name"]},{"title":"cgroup_signal_action","description":"Send a signal to every process in a cgroup planc made (kill --all).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.signal"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."},"signal":{"type":"integer","minimum":0,"maximum":64,"description":"The signal's number (0: only check the process exists, as kill(2))."},"name":{"type":"string"}},"required":["op","why","path","ino","signal","name"]},{"title":"cgroup_kill_action","description":"SIGKILL every process in a cgroup planc made until it is empty (at most 2 s).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.kill"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."}},"required":["op","why","path","ino"]},{"title":"cgroup_remove_action","description":"Remove a cgroup directory planc made.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.remove"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"ino":{"type":"integer","minimum":1,"description":"The directory's inode when the executor made it: the action applies only while it is still that directory."}},"required":["op","why","path","ino"]},{"title":"state_remove_action","description":"Remove the container's state directory (never its audit trail).","type":"object","additionalProperties":false,"properties":{"op":{"const":"state.remove"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","why","path"]},{"title":"freezer_action","description":"Freeze (FROZEN) or thaw (THAWED) the container's cgroup and wait until the kernel says it is so (v1 freezer.state, v2 cgroup.freeze).","type":"object","additionalProperties":false,"properties":{"op":{"const":"freezer"},"why":{"$ref":"#/definitions/Why"},"state":{"enum":["FROZEN","THAWED"]}},"required":["op","why","state"]},{"title":"cgroup_write_action_live","description":"Write a control file of one of the container's cgroups (update): all of an update's writes or none — a failed write puts the earlier ones back.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"Absolute host path of a cgroup directory planc made for the container."},"file":{"type":"string","minLength":1},"value":{"type":"string"}},"required":["op","why","path","file","value"]}]};
 const schema13 = {"type":"string","description":"Why the action is there: \"runtime:<verb>\" (the verb that planned it)."};
 const pattern0 = new RegExp("^[0-9]{1,20}$", "u");
 const pattern1 = new RegExp("^/", "u");
@@ -855,17 +855,292 @@ if(_valid0){
 valid0 = true;
 passing0 = 4;
 }
-}
-}
-}
-}
-if(!valid0){
-const err69 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const _errs62 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err69 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err69];
 }
 else {
 vErrors.push(err69);
+}
+errors++;
+}
+if(data.why === undefined){
+const err70 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if(data.state === undefined){
+const err71 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+for(const key5 in data){
+if(!(((key5 === "op") || (key5 === "why")) || (key5 === "state"))){
+const err72 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("freezer" !== data.op){
+const err73 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "freezer"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err74 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+if(data.state !== undefined){
+let data25 = data.state;
+if(!((data25 === "FROZEN") || (data25 === "THAWED"))){
+const err75 = {instancePath:instancePath+"/state",schemaPath:"#/oneOf/5/properties/state/enum",keyword:"enum",params:{allowedValues: schema12.oneOf[5].properties.state.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+}
+else {
+const err76 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+var _valid0 = _errs62 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 5];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 5;
+}
+const _errs70 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err77 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+if(data.why === undefined){
+const err78 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+if(data.path === undefined){
+const err79 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+if(data.file === undefined){
+const err80 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+if(data.value === undefined){
+const err81 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+for(const key6 in data){
+if(!(((((key6 === "op") || (key6 === "why")) || (key6 === "path")) || (key6 === "file")) || (key6 === "value"))){
+const err82 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroup.write" !== data.op){
+const err83 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.write"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err84 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+let data28 = data.path;
+if(typeof data28 === "string"){
+if(!pattern1.test(data28)){
+const err85 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/6/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/6/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+if(data.file !== undefined){
+let data29 = data.file;
+if(typeof data29 === "string"){
+if(func2(data29) < 1){
+const err87 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/6/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+else {
+const err88 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/6/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err89 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/6/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+}
+else {
+const err90 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+var _valid0 = _errs70 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 6];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 6;
+}
+}
+}
+}
+}
+}
+}
+if(!valid0){
+const err91 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
 }
 errors++;
 }
@@ -956,7 +1231,7 @@ errors++;
 }
 if(data.kind !== undefined){
 let data1 = data.kind;
-if(!((((data1 === "kill") || (data1 === "delete")) || (data1 === "undo")) || (data1 === "exit"))){
+if(!(((((((data1 === "kill") || (data1 === "delete")) || (data1 === "undo")) || (data1 === "exit")) || (data1 === "pause")) || (data1 === "resume")) || (data1 === "update"))){
 const err6 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];

@@ -192,12 +192,13 @@ test('what the records say: wrong ops, a missing action, an unconfirmed exec, a 
   assert.match(problems([...created(), act(wait)], { live: 'created' }), /execfifo.wait\) is recorded, but the container was not started/);
   assert.match(problems(base.map((r, n) => (n === 6 ? { ...r, r: 'skipped', why: 'x' } : r))), /action 5 \(cgroup.create\) was skipped, which it may not be/);
   assert.match(problems([...base, { i: plan.actions.length, op: 'mount', stage: 'init', r: 'ok', t: T }]), /not in the plan/);
-  // A kill plan whose record names another action.
+  // A kill --all plan (freeze, signal the init, signal the cgroup, thaw) whose record names another action.
   const kill = planKill({ ...facts }, 15, 'SIGTERM', true);
+  assert.deepEqual(kill.actions.map((a) => a.op), ['freezer', 'signal', 'cgroup.signal', 'freezer']);
   const recs: object[] = [...base, { plan: kill, by, t: T }];
-  recs.push({ of: base.length, i: 1, op: 'signal', r: 'ok', t: T });
-  assert.match(problems(recs), /action 1 of the kill plan is cgroup.signal, the record says signal/);
-  assert.match(problems(recs), /action 1 of the kill plan recorded where action 0 was due/);
+  recs.push({ of: base.length, i: 2, op: 'signal', r: 'ok', t: T });
+  assert.match(problems(recs), /action 2 of the kill plan is cgroup.signal, the record says signal/);
+  assert.match(problems(recs), /action 2 of the kill plan recorded where action 0 was due/);
   // A closed trail whose delete plan stops half-way without a failure.
   const half: object[] = [...base, { plan: planTeardown(facts, 'delete'), by, t: T }, { of: base.length, i: 0, op: 'signal', r: 'ok', t: T }, { final: true, t: T }];
   assert.match(problems(half, {}), /the delete plan of line \d+ has records for 1 of its 4 actions/);
