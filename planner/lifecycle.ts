@@ -70,23 +70,3 @@ export function planTeardown(f: LifecycleFacts, kind: 'delete' | 'undo' | 'exit'
   ];
   return { planVersion: 1, kind, containerId: f.containerId, actions };
 }
-
-/** One line per action, for `planc audit` and explain. */
-export function sayLifecycle(a: LifecycleAction): string {
-  switch (a.op) {
-    case 'signal':
-      return `send ${a.name} to the init (pid ${a.pid})`;
-    case 'cgroup.signal':
-      return `send ${a.name} to every process in cgroup ${a.path}`;
-    case 'cgroup.kill':
-      return `kill every process left in cgroup ${a.path}`;
-    case 'cgroup.remove':
-      return `remove cgroup ${a.path}`;
-    case 'state.remove':
-      return `remove the state directory ${a.path}`;
-    case 'freezer':
-      return a.state === 'FROZEN' ? 'freeze every process of the container' : 'thaw every process of the container';
-    case 'cgroup.write':
-      return `set ${a.file} = ${a.value} in ${a.path}`;
-  }
-}
