@@ -55,6 +55,32 @@ function liveStatus(root: StateRoot | null, ref: TrailRef): string | undefined {
   }
 }
 
+/** The trail of container `id` in --root when its state names another store than `storeDir`. */
+function liveElsewhere(root: StateRoot | null, id: string, storeDir: string): Source[] {
+  if (!root) return [];
+  let ref: TrailRef | null;
+  try {
+    const dir = ContainerDir.open(root, id);
+    try {
+      ref = trailRefOf(dir);
+    } finally {
+      dir.close();
+    }
+  } catch (e) {
+    if (isPlancError(e) && e.code === 'not-found') return [];
+    throw e;
+  }
+  if (!ref || resolve(ref.dir) === resolve(storeDir)) return [];
+  const store = AuditStore.open(ref.dir, { create: false });
+  if (!store) return [];
+  try {
+    const { plan, trail } = store.read(ref);
+    return [{ source: store.path(ref), plan, trail, containerId: id, seq: ref.seq, live: liveStatus(root, ref) }];
+  } finally {
+    store.close();
+  }
+}
+
 /** Every trail of the ids in the store (all ids when `ids` is null). */
 function fromStore(store: AuditStore, ids: string[] | null, root: StateRoot | null): Source[] {
   const out: Source[] = [];
@@ -146,6 +172,8 @@ export default defineVerb({
       const store = AuditStore.open(auditDirOf(flags), { create: false });
       try {
         sources = store ? fromStore(store, args.id !== undefined ? [args.id] : null, root) : [];
+        // A live container whose trail is in another store (created with another --audit-dir): that one too.
+        if (args.id !== undefined) sources.push(...liveElsewhere(root, args.id, store?.dir ?? auditDirOf(flags)));
       } finally {
         store?.close();
         root?.close();

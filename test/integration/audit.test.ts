@@ -142,3 +142,18 @@ test('the store is a real directory planc owns: a symlinked or group-writable --
   assert.match(r2.stderr, /^planc: --audit-dir .*open-audit is writable by group or others \(mode 0777\); planc does not trust it and left it alone\n$/);
   leftovers(pc.root, id, bundle);
 });
+
+test('a container created with another --audit-dir: its later records go to its own trail, and planc audit ID finds it there', { skip }, (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['sleep', '100']);
+  const other = pc.scratchPath('other-audit');
+  pc.ok(['--audit-dir', other, 'create', '--bundle', bundle, id]);
+  const live = audit([id]);
+  assert.deepEqual(live.trails.map((x) => [x.source, x.state, x.live]), [[join(other, id, '1.audit.jsonl'), 'open', 'created']]);
+  pc.ok(['delete', id]); // with the default store: the container's state names its own
+  leftovers(pc.root, id, bundle);
+  assert.equal(existsSync(join(pc.auditDir, id)), false, 'nothing in the default store');
+  const r = pc.run(['--audit-dir', other, 'audit', id, '--json']);
+  const report = JSON.parse(r.stdout) as AuditReport;
+  assert.deepEqual(report.trails.map((x) => [x.state, x.ok]), [['closed', true]]);
+});
