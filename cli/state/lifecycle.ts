@@ -92,16 +92,6 @@ export function stateOf(dir: ContainerDir): Record<string, unknown> {
   return rec ? ociState(dir, rec) : creatingState(dir);
 }
 
-/** One non-blocking read of the exec fifo: 1 when the init's byte was there, 0 when not yet. */
-function readFifoByte(fd: number, buf: Buffer): number {
-  try {
-    return readSync(fd, buf, 0, 1, null);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
-    throw e;
-  }
-}
-
 /** Read what is in the fifo now: bytes, [] when nothing yet, null at EOF (every writer gone). */
 function readFifo(fd: number, buf: Buffer): Buffer | null {
   try {
