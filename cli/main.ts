@@ -2,7 +2,7 @@
 // (`planc --root /x --log-format=json create …`); they are moved behind it.
 // A well-formed call of a known verb runs without loading oclif (fast.ts);
 // everything else — help, unknown verbs, malformed flags — goes to oclif.
-import { VERBS } from './commands.js';
+import { TOPICS, VERBS } from './commands.js';
 import { fastParse } from './fast.js';
 import { describeError, logTarget, reportError } from './report.js';
 
@@ -26,7 +26,10 @@ export function rewriteArgv(argv: string[]): string[] {
     else break;
   }
   const rest = argv.slice(i);
-  return rest.length === 0 ? ['--help', ...globals] : [rest[0]!, ...globals, ...rest.slice(1)];
+  if (rest.length === 0) return ['--help', ...globals];
+  // `image unpack …` is the verb 'image:unpack' (oclif's own id for it).
+  if (TOPICS.has(rest[0]!) && rest.length > 1 && !rest[1]!.startsWith('-')) return [`${rest[0]}:${rest[1]}`, ...globals, ...rest.slice(2)];
+  return [rest[0]!, ...globals, ...rest.slice(1)];
 }
 
 /** @param packageRoot the directory holding package.json (oclif reads it for help) */
