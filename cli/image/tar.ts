@@ -66,7 +66,12 @@ function num(b: Buffer, off: number, len: number, what: string): number {
 }
 
 function checksumOk(h: Buffer): boolean {
-  const stored = num(h, 148, 8, 'checksum');
+  let stored: number;
+  try {
+    stored = num(h, 148, 8, 'checksum');
+  } catch {
+    return false; // not even a number where the checksum goes: not a tar header
+  }
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {

@@ -36,13 +36,14 @@ function procPath(fd: number, name?: string): Buffer {
  * Absolute names, ".." and NUL bytes are refused — a layer that needs them
  * is trying to write outside the rootfs.
  */
-export function splitName(name: string, what = 'name'): string[] {
-  if (name.includes('\0')) throw new PlancError('invalid-argument', `${what} ${shown(name)} contains a NUL byte`);
-  if (name.startsWith('/')) throw new PlancError('invalid-argument', `${what} ${shown(name)} is absolute; a layer names files relative to its root, and planc does not write outside the rootfs`);
+export function splitName(name: string, what = ''): string[] {
+  const subject = what ? `${what} ${shown(name)} ` : '';
+  if (name.includes('\0')) throw new PlancError('invalid-argument', `${subject}contains a NUL byte`);
+  if (name.startsWith('/')) throw new PlancError('invalid-argument', `${subject}is absolute; a layer names files relative to its root, and planc does not write outside the rootfs`);
   const out: string[] = [];
   for (const c of name.split('/')) {
     if (c === '' || c === '.') continue;
-    if (c === '..') throw new PlancError('invalid-argument', `${what} ${shown(name)} climbs out with ".."; planc does not write outside the rootfs`);
+    if (c === '..') throw new PlancError('invalid-argument', `${subject}climbs out with ".."; planc does not write outside the rootfs`);
     out.push(c);
   }
   return out;
@@ -109,7 +110,7 @@ export class Rootfs {
     try {
       comps = splitName(e.name);
     } catch (err) {
-      throw this.fail((err as PlancError).message.replace(/^name \S+ /, ''));
+      throw this.fail((err as PlancError).message);
     }
     const leaf = comps[comps.length - 1];
     if (leaf !== undefined && leaf.startsWith('.wh.')) {
@@ -176,7 +177,7 @@ export class Rootfs {
    * as the tar tools do for a parent a layer does not list) when `create`,
    * else null. A symlink or a non-directory on the way is an error.
    */
-  private dir(comps: string[], upto: number, create: boolean): number | null {
+  private dir(comps: string[], upto: number, create: boolean, notDirIsMissing = false): number | null {
     if (upto === 0) return this.fd;
     const full = upto === comps.length ? comps.join('/') : comps.slice(0, upto).join('/');
     const hit = this.dirs.get(full);
@@ -203,7 +204,12 @@ export class Rootfs {
       }
       if (r instanceof at.SysError) {
         if (r.code === 'ENOENT') return null;
-        if (r.code === 'ELOOP' || r.code === 'ENOTDIR') throw this.notADir(fd, name, key);
+        if (r.code === 'ELOOP' || r.code === 'ENOTDIR') {
+          const err = this.notADir(fd, name, key);
+          // A file where a whiteout's directory would be: nothing below it to hide. A symlink is never looked through.
+          if (notDirIsMissing && !/symbolic link/.test(err.message)) return null;
+          throw err;
+        }
         throw this.sysFail(r, `open directory ${shown(key)}`);
       }
       this.dirs.set(key, r);
@@ -388,7 +394,7 @@ export class Rootfs {
   private whiteout(comps: string[]): void {
     const leaf = comps[comps.length - 1]!;
     const dirRel = comps.slice(0, -1).join('/');
-    const parent = this.dir(comps, comps.length - 1, false);
+    const parent = this.dir(comps, comps.length - 1, false, true);
     if (leaf === '.wh..wh..opq') {
       this.notes.whiteouts++;
       if (parent !== null) this.pruneUntouched(parent, dirRel);

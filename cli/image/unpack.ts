@@ -118,12 +118,14 @@ async function applyLayer(layout: Layout, d: Descriptor, compression: Compressio
     }
     tar.end();
   } catch (e) {
+    source.destroy();
     progress.clear();
     // A blob that is not what its digest says explains any later failure better than that failure does.
     if (!(e instanceof PlancError) || !/mismatch|does not match/.test(e.message)) {
       if (!blobMatches(layout, d)) throw new PlancError('invalid-argument', `${what} ${d.digest} does not match its digest`);
     }
-    if (e instanceof PlancError) throw e;
+    // The tar reader's errors do not know which layer they are about.
+    if (e instanceof PlancError) throw e.message.startsWith('layer ') ? e : new PlancError(e.code, `${what} ${short(d.digest)}: ${e.message}`);
     const err = e as NodeJS.ErrnoException;
     if (err.code?.startsWith('Z_') || err.code === 'ERR_ZLIB_INITIALIZATION_FAILED' || typeof (err as { code?: unknown }).code === 'number') {
       throw new PlancError('invalid-argument', `${what} ${d.digest}: ${compression} data is corrupt or truncated (${err.message})`);
