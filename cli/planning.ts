@@ -14,6 +14,7 @@ import { digest } from './digest.js';
 import { gatherHostFacts } from './host-facts.js';
 import { checkId } from './state/gate.js';
 import { readBundle } from './bundle.js';
+import type { Json } from '../planner/json.js';
 
 export interface Planned {
   plan: Plan;
@@ -57,6 +58,19 @@ export async function planBundleWith(engine: string | undefined, flags: Planning
   // The artifact parses the config text itself (readBundle's parse only checked it).
   const { bytes, digest } = await planWithWasm(readFileSync(bundle.configPath, 'utf8'), JSON.stringify(facts), { ...planOptions(flags), configFile: bundle.configPath });
   return { plan: decodePlan(bytes), bytes, digest, config: bundle.config as Planned['config'] };
+}
+
+/**
+ * Plan a config that is not in a bundle on disk: an image's, before it is unpacked
+ * (`explain --image`). The bundle it would be unpacked to is --bundle (default: here).
+ */
+export function planConfig(config: Json, flags: PlanningFlags): Omit<Planned, 'config'> {
+  checkId(flags.id);
+  const dir = resolve(flags.bundle ?? '.');
+  const base = gatherHostFacts({ id: flags.id, bundle: dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
+  const plan = planCreate(config, flags.host ? hostProfile(flags.host, base) : base, planOptions(flags));
+  const bytes = encodePlan(plan);
+  return { plan, bytes, digest: digest(bytes) };
 }
 
 function planOptions(flags: PlanningFlags): PlanOptions {

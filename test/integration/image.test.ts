@@ -440,3 +440,28 @@ for (const bad of BAD) {
     assert.equal(statSync('/etc/passwd').nlink, 1, '/etc/passwd got no new hard link');
   });
 }
+
+test('explain --image and lint --image: what the image would do, from its manifest and config alone (its layer blob may be missing)', { skip }, () => {
+  const layout = fresh('explain');
+  writeLayout(layout, {
+    ref: 'app',
+    layers: [{ tar: pyTar(simple()), missing: true }],
+    config: { Entrypoint: ['/bin/app'], Cmd: ['--serve'], User: 'app:staff', WorkingDir: '/srv' },
+  });
+  const j = JSON.parse(pc.ok(['explain', '--json', '--image', `${layout}:app`]).stdout);
+  assert.match(j.image.name, /:app \(linux\/amd64, manifest sha256:[0-9a-f]{12}, 1 layer\)$/);
+  assert.deepEqual(j.image.notes, [
+    'process.user: image user "app" is a name, looked up in the image\'s /etc/passwd when it is unpacked; this plan shows uid 0 in its place; image group "staff" is a name, looked up in the image\'s /etc/group when it is unpacked; this plan shows gid 0 in its place',
+  ]);
+  const exec = j.actions.filter((a: { op: string }) => a.op === 'exec');
+  assert.deepEqual(exec.map((a: { text: string }) => a.text), ['exec "/bin/app" "--serve"']);
+  assert.ok(j.actions.some((a: { op: string; text: string }) => a.op === 'chdir' && a.text.includes('/srv')), 'the working directory is planned');
+  const text = pc.ok(['explain', '--image', `${layout}:app`]).stdout;
+  assert.match(text, /^image .*:app \(linux\/amd64, manifest sha256:[0-9a-f]{12}, 1 layer\)$/m);
+  assert.match(text, /^ {2}note: process\.user: image user "app" is a name/m);
+
+  const lint = pc.run(['lint', '--image', `${layout}:app`]);
+  assert.equal(lint.code, 0, lint.stderr);
+  assert.match(lint.stdout, /^warning: no seccomp filter: every system call is allowed \[no-seccomp\] ← config\.json made from image config sha256:[0-9a-f]{64}: \/linux\/seccomp$/m);
+  fails(['explain', '--image', `${layout}:nope`], /^planc: no image "nope" in .* \(it has "app"\)$/);
+});
