@@ -2,6 +2,7 @@
 // come from the host. The planner itself never looks.
 import { readFileSync } from 'node:fs';
 import type { HostFacts } from '../schemas/generated/hostfacts.js';
+import { cgroupsWritable, idFacts, isRootless } from './rootless.js';
 
 interface CgroupLayout {
   version: 1 | 2;
@@ -40,14 +41,18 @@ function unescape(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: string; noPivot: boolean; systemdCgroup: boolean }): HostFacts {
+/** @param cgroupsPath the config's linux.cgroupsPath (rootless: whether its cgroups could be made) */
+export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: string; noPivot: boolean; systemdCgroup: boolean; cgroupsPath?: string }): HostFacts {
+  const cgroup = cgroupLayout();
+  const rootless = isRootless();
   return {
     containerId: opts.id,
     bundle: opts.bundle,
     stateDir: opts.stateDir,
-    cgroup: cgroupLayout(),
-    rootless: process.getuid?.() !== 0,
+    cgroup,
+    rootless,
     noPivot: opts.noPivot,
     systemdCgroup: opts.systemdCgroup,
+    ...(rootless ? { cgroupWritable: cgroupsWritable(cgroup, opts.cgroupsPath, opts.id, opts.systemdCgroup), ids: idFacts() } : {}),
   };
 }

@@ -4,6 +4,7 @@
 // everything else — help, unknown verbs, malformed flags — goes to oclif.
 import { TOPICS, VERBS } from './commands.js';
 import { fastParse } from './fast.js';
+import { isRootless, rootlessStateRoot, setRootlessMode } from './rootless.js';
 import { describeError, logTarget, reportError } from './report.js';
 
 const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu']);
@@ -17,8 +18,8 @@ export function rewriteArgv(argv: string[]): string[] {
     const a = argv[i]!;
     const name = a.split('=')[0]!;
     if (name === '--rootless') {
-      // true|false|auto: planc decides by its effective uid either way.
-      if (!a.includes('=')) i++;
+      // true|false|auto, as runc: auto is rootless when not root (cli/rootless.ts).
+      setRootlessMode(a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[++i] ?? ''));
     } else if (WITH_VALUE.has(name)) {
       globals.push(a);
       if (!a.includes('=') && i + 1 < argv.length) globals.push(argv[++i]!);
@@ -43,6 +44,15 @@ export async function main(argv: string[], packageRoot: string): Promise<void> {
     return;
   }
   const args = rewriteArgv(argv);
+  // Rootless without --root: state under $XDG_RUNTIME_DIR/planc, as runc keeps it (/run/planc is root's).
+  try {
+    const rootless = isRootless(); // checks a --rootless value whatever the verb
+    if (rootless && process.geteuid?.() !== 0 && !args.some((a) => a === '--root' || a.startsWith('--root='))) args.splice(1, 0, '--root', rootlessStateRoot());
+  } catch (e) {
+    reportError(describeError(e), logTarget(args));
+    process.exitCode = 1;
+    return;
+  }
   const load = VERBS[args[0]!];
   if (load) {
     const verb = (await load()).default;

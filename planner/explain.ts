@@ -18,7 +18,7 @@ export const VOCABULARY: Vocabulary = {
   'ns.join': { effect: 'isolation', say: (a) => `join the existing ${a.ns} namespace ${a.path}` },
   clone: { effect: 'isolation', say: (a) => `start the container init in new namespaces: ${a.namespaces.join(', ') || '(none)'}${a.parent === 'executor' ? ' (planc waits for it)' : ''}` },
   'cgroup.join': { effect: 'resources', say: (a) => `move the init into cgroup ${a.path}` },
-  'idmap.write': { effect: 'isolation', say: (a) => `map ${a.kind}s ${a.map.map((m) => `${m.containerID}→${m.hostID} (${m.size})`).join(', ')}${a.setgroups ? `, setgroups ${a.setgroups}` : ''}` },
+  'idmap.write': { effect: 'isolation', say: (a) => `map ${a.kind}s ${a.map.map((m) => `${m.containerID}→${m.hostID} (${m.size})`).join(', ')}${a.setgroups ? `, setgroups ${a.setgroups}` : ''}${a.helper ? ` through ${a.helper}` : ''}` },
   'ns.unshare': { effect: 'isolation', say: (a) => `enter a new ${a.ns} namespace rooted at the container's cgroup` },
   'rootfs.propagation': { effect: 'filesystem', say: (a) => `make every mount ${a.propagation} so container mounts do not reach the host` },
   'rootfs.bind': { effect: 'filesystem', say: (a) => `bind the rootfs ${a.path} onto itself` },

@@ -18,6 +18,8 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'no-selinux': 'note',
   privileged: 'error',
   'root-user': 'note',
+  // Rootless without a delegated cgroup: the container runs in the caller's cgroups, with no limits.
+  'rootless-no-cgroup': 'note',
   'runtime-socket': 'error',
   // A cgroup the host's own services live in: limits and teardown would reach them.
   'shared-cgroup': 'error',

@@ -4,6 +4,7 @@
 // without the image's /etc/passwd: that is said in a note.
 import type { Json } from '../../planner/json.js';
 import { type PlanningFlags, type Planned, planConfig } from '../planning.js';
+import { isRootless } from '../rootless.js';
 import { specFromImage } from './config.js';
 import { Layout, hostPlatform, parseImageArg, parsePlatform, platformText, selectImage, short } from './layout.js';
 
@@ -22,7 +23,7 @@ export function planImage(image: string, platform: string | undefined, flags: Pl
     const sel = selectImage(layout, ref, platform ? parsePlatform(platform) : hostPlatform(), platform !== undefined);
     const configName = `config.json made from image config ${sel.manifest.config.digest}`;
     onConfig(configName);
-    const rootless = process.geteuid?.() !== 0;
+    const rootless = isRootless();
     const { spec, notes } = specFromImage(sel, rootless, undefined);
     const planned = planConfig(spec as Json, flags);
     const name = `${layout.path}${ref !== undefined ? `:${ref}` : ''} (${platformText(sel.platform)}, manifest ${short(sel.manifestDesc.digest)}, ${sel.manifest.layers.length} layer${sel.manifest.layers.length === 1 ? '' : 's'})`;

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { PlancError } from '../../schemas/error.js';
 import { errnoWords } from '../errno.js';
+import { isRootless } from '../rootless.js';
 import * as at from './fsat.js';
 import { specFromImage } from './config.js';
 import { type Compression, type Descriptor, Layout, diffIds, hostPlatform, layerCompression, parseImageArg, parsePlatform, platformText, selectImage, short } from './layout.js';
@@ -247,7 +248,7 @@ export async function unpack(opts: UnpackOptions): Promise<void> {
   const { layout: layoutArg, ref } = parseImageArg(opts.image);
   const layout = Layout.open(layoutArg);
   const asRoot = process.geteuid?.() === 0;
-  const rootless = opts.rootless ?? !asRoot;
+  const rootless = opts.rootless || isRootless();
   let target: ReturnType<typeof bundleTarget> | undefined;
   let tmpName: string | undefined;
   let tmpFd = -1;

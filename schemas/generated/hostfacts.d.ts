@@ -33,6 +33,11 @@ export interface HostFacts {
    * cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).
    */
   systemdCgroup?: boolean;
+  /**
+   * Rootless: the cgroups the container would get can be made by this user (a delegated, writable subtree). When false a rootless plan gets no cgroup of its own (a note) and refuses resource limits. Absent: writable.
+   */
+  cgroupWritable?: boolean;
+  ids?: IdFacts;
 }
 /**
  * The host's cgroup setup.
@@ -69,4 +74,52 @@ export interface CgroupV1Controller {
    * Where the hierarchy is mounted.
    */
   mountpoint: string;
+}
+/**
+ * Rootless: the ids this user may map into a user namespace, and how.
+ *
+ * This interface was referenced by `HostFacts`'s JSON-Schema
+ * via the `definition` "IdFacts".
+ */
+export interface IdFacts {
+  /**
+   * The effective uid planc runs as.
+   */
+  uid: number;
+  /**
+   * The effective gid planc runs as.
+   */
+  gid: number;
+  /**
+   * The user name (as /etc/subuid may list it).
+   */
+  user?: string;
+  /**
+   * This user's /etc/subuid ranges.
+   */
+  subuid: IdRange[];
+  /**
+   * This user's /etc/subgid ranges.
+   */
+  subgid: IdRange[];
+  /**
+   * The setuid newuidmap helper, when installed.
+   */
+  newuidmap?: string;
+  /**
+   * The setuid newgidmap helper, when installed.
+   */
+  newgidmap?: string;
+  /**
+   * Why this user cannot make user namespaces here (a sysctl), when it cannot.
+   */
+  usernsDisabled?: string;
+}
+/**
+ * This interface was referenced by `HostFacts`'s JSON-Schema
+ * via the `definition` "IdRange".
+ */
+export interface IdRange {
+  start: number;
+  count: number;
 }

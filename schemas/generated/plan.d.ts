@@ -200,6 +200,10 @@ export interface IdmapWriteAction {
     size: number;
   }[];
   setgroups?: "allow" | "deny";
+  /**
+   * Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly.
+   */
+  helper?: string;
 }
 /**
  * unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).
