@@ -50,9 +50,13 @@ interface Walked {
 async function* tarOf(rootFd: number, walked: Walked): AsyncGenerator<Buffer> {
   const links = new Map<string, string>();
   const buf = Buffer.allocUnsafe(1 << 20);
+  // Not root (as umoci --rootless): what the caller owns is root's in the image, as a rootless container sees it.
+  const me = process.geteuid?.() ?? 0;
+  const myGid = process.getegid?.() ?? 0;
+  const owner = (st: { uid: number; gid: number }) => (me === 0 ? { uid: st.uid, gid: st.gid } : { uid: st.uid === me ? 0 : st.uid, gid: st.gid === myGid ? 0 : st.gid });
   async function* entry(dirFd: number, name: string, rel: string): AsyncGenerator<Buffer> {
     const st = lstatSync(procPath(dirFd, name));
-    const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), xattrs: at.lgetxattrsat(dirFd, name) };
+    const base = { mode: st.mode & 0o7777, ...owner(st), mtime: Math.floor(st.mtimeMs / 1000), xattrs: at.lgetxattrsat(dirFd, name) };
     const key = `${st.dev}:${st.ino}`;
     if (!st.isDirectory() && st.nlink > 1) {
       const first = links.get(key);
@@ -109,7 +113,7 @@ async function* tarOf(rootFd: number, walked: Walked): AsyncGenerator<Buffer> {
   }
   const st = fstatSync(rootFd);
   walked.entries++;
-  yield tarHeader({ name: './', type: 'dir', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: 0, mtime: Math.floor(st.mtimeMs / 1000) });
+  yield tarHeader({ name: './', type: 'dir', mode: st.mode & 0o7777, ...owner(st), size: 0, mtime: Math.floor(st.mtimeMs / 1000) });
   yield* children(rootFd, '');
   yield TAR_END;
 }
