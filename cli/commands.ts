@@ -9,9 +9,11 @@ export const TOPICS = new Set(['image']);
 
 export const VERBS: Record<string, Loader> = {
   audit: () => import('./commands/audit.js') as Promise<{ default: Verb }>,
+  checkpoint: () => import('./commands/checkpoint.js') as Promise<{ default: Verb }>,
   create: () => import('./commands/create.js') as Promise<{ default: Verb }>,
   delete: () => import('./commands/delete.js') as Promise<{ default: Verb }>,
   diff: () => import('./commands/diff.js') as Promise<{ default: Verb }>,
+  events: () => import('./commands/events.js') as Promise<{ default: Verb }>,
   explain: () => import('./commands/explain.js') as Promise<{ default: Verb }>,
   features: () => import('./commands/features.js') as Promise<{ default: Verb }>,
   'image:create': () => import('./commands/image-create.js') as Promise<{ default: Verb }>,
@@ -19,10 +21,14 @@ export const VERBS: Record<string, Loader> = {
   kill: () => import('./commands/kill.js') as Promise<{ default: Verb }>,
   lint: () => import('./commands/lint.js') as Promise<{ default: Verb }>,
   list: () => import('./commands/list.js') as Promise<{ default: Verb }>,
+  pause: () => import('./commands/pause.js') as Promise<{ default: Verb }>,
   plan: () => import('./commands/plan.js') as Promise<{ default: Verb }>,
   ps: () => import('./commands/ps.js') as Promise<{ default: Verb }>,
+  restore: () => import('./commands/restore.js') as Promise<{ default: Verb }>,
+  resume: () => import('./commands/resume.js') as Promise<{ default: Verb }>,
   run: () => import('./commands/run.js') as Promise<{ default: Verb }>,
   spec: () => import('./commands/spec.js') as Promise<{ default: Verb }>,
   start: () => import('./commands/start.js') as Promise<{ default: Verb }>,
   state: () => import('./commands/state.js') as Promise<{ default: Verb }>,
+  update: () => import('./commands/update.js') as Promise<{ default: Verb }>,
 };
