@@ -13,6 +13,8 @@ export interface TarSpec {
   name: string;
   type?: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
   data?: string;
+  /** Instead of data: this many bytes of "x" (big layers without a big JSON). */
+  size?: number;
   mode?: number;
   uid?: number;
   gid?: number;
@@ -43,7 +45,7 @@ with tarfile.open(fileobj=out, mode='w', format=tarfile.PAX_FORMAT) as t:
         ti.devminor = s.get('devminor', 0)
         if s.get('xattrs'):
             ti.pax_headers = {'SCHILY.xattr.' + k: v for k, v in s['xattrs'].items()}
-        data = s.get('data', '').encode()
+        data = b'x' * s['size'] if 'size' in s else s.get('data', '').encode()
         if ti.type == tarfile.REGTYPE:
             ti.size = len(data)
             t.addfile(ti, io.BytesIO(data))
@@ -54,7 +56,7 @@ sys.stdout.buffer.write(out.getvalue())
 
 /** A tar archive of these entries, written by Python's tarfile (PAX format). */
 export function pyTar(entries: TarSpec[]): Buffer {
-  const r = spawnSync('python3', ['-c', PY_TAR], { input: JSON.stringify(entries), maxBuffer: 64 << 20 });
+  const r = spawnSync('python3', ['-c', PY_TAR], { input: JSON.stringify(entries), maxBuffer: 1 << 30 });
   assert.equal(r.status, 0, `python3 tarfile: ${r.stderr}`);
   return r.stdout;
 }

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { leftovers, NEEDS_ROOT, Planc, readConfig } from '../helpers/planc.js';
+import { leftovers, NEEDS_ROOT, Planc, readConfig, waitFor } from '../helpers/planc.js';
 import { pyTar, sha256, tree, writeLayout, type TarSpec } from '../helpers/image.js';
 
 const pc = new Planc();
@@ -464,4 +464,19 @@ test('explain --image and lint --image: what the image would do, from its manife
   assert.equal(lint.code, 0, lint.stderr);
   assert.match(lint.stdout, /^warning: no seccomp filter: every system call is allowed \[no-seccomp\] ← config\.json made from image config sha256:[0-9a-f]{64}: \/linux\/seccomp$/m);
   fails(['explain', '--image', `${layout}:nope`], /^planc: no image "nope" in .* \(it has "app"\)$/);
+});
+
+test('SIGTERM or SIGINT in the middle of an unpack leaves no partial bundle', { skip }, async () => {
+  const layout = fresh('big');
+  // Many files, so the unpack is still running when the signal comes.
+  writeLayout(layout, { layers: [{ tar: pyTar(Array.from({ length: 4000 }, (_, i) => ({ name: `d${i % 50}/f${i}`, size: 20_000 }))), compression: 'none' }] });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    const bundle = fresh('interrupted');
+    const p = pc.spawn(['image', 'unpack', layout, bundle]);
+    await waitFor('the temporary directory', () => readdirSync(scratch).some((n) => n.startsWith(`.${bundle.split('/').pop()}.unpack-`)), 20_000);
+    p.child.kill(sig);
+    const r = await p.done;
+    assert.equal(r.signal, sig, `planc ends by the ${sig} it was sent (${r.code} ${r.stderr})`);
+    noPartialBundle(bundle);
+  }
 });
