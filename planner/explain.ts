@@ -12,7 +12,10 @@ const q = JSON.stringify;
 const flags = (f: string[]) => (f.length ? ` [${f.join(',')}]` : '');
 
 export const VOCABULARY: Vocabulary = {
-  'cgroup.create': { effect: 'resources', say: (a) => `create cgroup ${a.path} (refused if it holds processes)` },
+  'cgroup.create': {
+    effect: 'resources',
+    say: (a) => `create cgroup ${a.path} (refused if it holds processes)${a.inherit ? `; each level without ${a.inherit.join(' or ')} takes its parent's` : ''}`,
+  },
   'cgroup.write': { effect: 'resources', say: (a) => `set ${a.file} = ${a.value} in ${a.path}` },
   'execfifo.create': { effect: 'lifecycle', say: (a) => `create the start fifo ${a.path}` },
   'ns.join': { effect: 'isolation', say: (a) => `join the existing ${a.ns} namespace ${a.path}` },

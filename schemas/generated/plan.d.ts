@@ -133,6 +133,12 @@ export interface CgroupCreateAction {
   stage: "host";
   why: Why;
   path: string;
+  /**
+   * cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems.
+   *
+   * @minItems 1
+   */
+  inherit?: ("cpuset.cpus" | "cpuset.mems")[];
 }
 /**
  * Write a value to a cgroup control file.

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
 const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."};
@@ -117,7 +117,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]};
+const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]};
 const schema24 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
 const schema27 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
 const pattern0 = new RegExp("^[0-9]+$", "u");
@@ -171,7 +171,7 @@ vErrors.push(err3);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "op") || (key0 === "stage")) || (key0 === "why")) || (key0 === "path"))){
+if(!(((((key0 === "op") || (key0 === "stage")) || (key0 === "why")) || (key0 === "path")) || (key0 === "inherit"))){
 const err4 = {instancePath,schemaPath:"#/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err4];
@@ -230,9 +230,11 @@ vErrors.push(err8);
 errors++;
 }
 }
-}
-else {
-const err9 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.inherit !== undefined){
+let data4 = data.inherit;
+if(Array.isArray(data4)){
+if(data4.length < 1){
+const err9 = {instancePath:instancePath+"/inherit",schemaPath:"#/oneOf/0/properties/inherit/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -241,15 +243,11 @@ vErrors.push(err9);
 }
 errors++;
 }
-var _valid0 = _errs1 === errors;
-if(_valid0){
-valid0 = true;
-passing0 = 0;
-}
-const _errs11 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err10 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+if(typeof data5 !== "string"){
+const err10 = {instancePath:instancePath+"/inherit/" + i0,schemaPath:"#/oneOf/0/properties/inherit/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -258,8 +256,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err11 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(!((data5 === "cpuset.cpus") || (data5 === "cpuset.mems"))){
+const err11 = {instancePath:instancePath+"/inherit/" + i0,schemaPath:"#/oneOf/0/properties/inherit/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[0].properties.inherit.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -268,8 +266,19 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data.why === undefined){
-const err12 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+let i1 = data4.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data4[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err12 = {instancePath:instancePath+"/inherit",schemaPath:"#/oneOf/0/properties/inherit/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -277,9 +286,14 @@ else {
 vErrors.push(err12);
 }
 errors++;
+break;
 }
-if(data.path === undefined){
-const err13 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+indices0[item0] = i1;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/inherit",schemaPath:"#/oneOf/0/properties/inherit/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -288,8 +302,10 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(data.file === undefined){
-const err14 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -298,8 +314,15 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data.value === undefined){
-const err15 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs15 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err15 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -308,9 +331,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-for(const key1 in data){
-if(!((((((key1 === "op") || (key1 === "stage")) || (key1 === "why")) || (key1 === "path")) || (key1 === "file")) || (key1 === "value"))){
-const err16 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err16 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -319,10 +341,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("cgroup.write" !== data.op){
-const err17 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/1/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.write"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err17 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -331,10 +351,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err18 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/1/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err18 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -343,10 +361,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err19 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.file === undefined){
+const err19 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -355,10 +371,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err20 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/1/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.value === undefined){
+const err20 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -367,10 +381,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err21 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/1/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key1 in data){
+if(!((((((key1 === "op") || (key1 === "stage")) || (key1 === "why")) || (key1 === "path")) || (key1 === "file")) || (key1 === "value"))){
+const err21 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -380,9 +393,9 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.value !== undefined){
-if(typeof data.value !== "string"){
-const err22 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/1/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("cgroup.write" !== data.op){
+const err22 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/1/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.write"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -392,9 +405,9 @@ vErrors.push(err22);
 errors++;
 }
 }
-}
-else {
-const err23 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err23 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/1/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -403,7 +416,67 @@ vErrors.push(err23);
 }
 errors++;
 }
-var _valid0 = _errs11 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err24 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err25 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/1/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err26 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/1/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err27 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/1/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid0 = _errs15 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 1];
@@ -413,63 +486,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 1;
 }
-const _errs25 = errors;
+const _errs29 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err24 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err25 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-if(data.why === undefined){
-const err26 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-if(data.path === undefined){
-const err27 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-for(const key2 in data){
-if(!((((key2 === "op") || (key2 === "stage")) || (key2 === "why")) || (key2 === "path"))){
-const err28 = {instancePath,schemaPath:"#/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("execfifo.create" !== data.op){
-const err29 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/2/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.create"},message:"must be equal to constant"};
+const err29 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -478,10 +498,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err30 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/2/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err30 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -490,10 +508,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err31 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err31 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -502,10 +518,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err32 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/2/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err32 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -514,10 +528,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-}
-else {
-const err33 = {instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key2 in data){
+if(!((((key2 === "op") || (key2 === "stage")) || (key2 === "why")) || (key2 === "path"))){
+const err33 = {instancePath,schemaPath:"#/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -526,7 +539,67 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid0 = _errs25 === errors;
+}
+if(data.op !== undefined){
+if("execfifo.create" !== data.op){
+const err34 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/2/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.create"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err35 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/2/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err36 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err37 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/2/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+else {
+const err38 = {instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+var _valid0 = _errs29 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 2];
@@ -536,61 +609,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 2;
 }
-const _errs35 = errors;
+const _errs39 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err34 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err35 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-if(data.why === undefined){
-const err36 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-if(data.ns === undefined){
-const err37 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-if(data.path === undefined){
-const err38 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-for(const key3 in data){
-if(!(((((key3 === "op") || (key3 === "stage")) || (key3 === "why")) || (key3 === "ns")) || (key3 === "path"))){
-const err39 = {instancePath,schemaPath:"#/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+const err39 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -599,10 +621,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ns.join" !== data.op){
-const err40 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/3/properties/op/const",keyword:"const",params:{allowedValue: "ns.join"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err40 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -611,10 +631,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err41 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/3/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err41 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -623,10 +641,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err42 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.ns === undefined){
+const err42 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -635,11 +651,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-if(data.ns !== undefined){
-let data17 = data.ns;
-if(!((((((((data17 === "pid") || (data17 === "network")) || (data17 === "mount")) || (data17 === "ipc")) || (data17 === "uts")) || (data17 === "user")) || (data17 === "cgroup")) || (data17 === "time"))){
-const err43 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/3/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[3].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(data.path === undefined){
+const err43 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -648,10 +661,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err44 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/3/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data){
+if(!(((((key3 === "op") || (key3 === "stage")) || (key3 === "why")) || (key3 === "ns")) || (key3 === "path"))){
+const err44 = {instancePath,schemaPath:"#/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -661,9 +673,9 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-else {
-const err45 = {instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("ns.join" !== data.op){
+const err45 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/3/properties/op/const",keyword:"const",params:{allowedValue: "ns.join"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -672,7 +684,68 @@ vErrors.push(err45);
 }
 errors++;
 }
-var _valid0 = _errs35 === errors;
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err46 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/3/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err47 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data.ns !== undefined){
+let data19 = data.ns;
+if(!((((((((data19 === "pid") || (data19 === "network")) || (data19 === "mount")) || (data19 === "ipc")) || (data19 === "uts")) || (data19 === "user")) || (data19 === "cgroup")) || (data19 === "time"))){
+const err48 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/3/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[3].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err49 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/3/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+}
+else {
+const err50 = {instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+var _valid0 = _errs39 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 3];
@@ -682,61 +755,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 3;
 }
-const _errs46 = errors;
+const _errs50 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err46 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err47 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-if(data.why === undefined){
-const err48 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-if(data.namespaces === undefined){
-const err49 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-if(data.parent === undefined){
-const err50 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "parent"},message:"must have required property '"+"parent"+"'"};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-for(const key4 in data){
-if(!(((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "namespaces")) || (key4 === "parent"))){
-const err51 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+const err51 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -745,10 +767,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("clone" !== data.op){
-const err52 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err52 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -757,10 +777,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("clone" !== data.stage){
-const err53 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err53 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -769,10 +787,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err54 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.namespaces === undefined){
+const err54 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -781,15 +797,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(data.namespaces !== undefined){
-let data22 = data.namespaces;
-if(Array.isArray(data22)){
-const len0 = data22.length;
-for(let i0=0; i0<len0; i0++){
-let data23 = data22[i0];
-if(!((((((((data23 === "pid") || (data23 === "network")) || (data23 === "mount")) || (data23 === "ipc")) || (data23 === "uts")) || (data23 === "user")) || (data23 === "cgroup")) || (data23 === "time"))){
-const err55 = {instancePath:instancePath+"/namespaces/" + i0,schemaPath:"#/oneOf/4/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+if(data.parent === undefined){
+const err55 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "parent"},message:"must have required property '"+"parent"+"'"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -798,10 +807,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-}
-else {
-const err56 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/4/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key4 in data){
+if(!(((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "namespaces")) || (key4 === "parent"))){
+const err56 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -811,10 +819,9 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data.parent !== undefined){
-let data24 = data.parent;
-if(!((data24 === "caller") || (data24 === "executor"))){
-const err57 = {instancePath:instancePath+"/parent",schemaPath:"#/oneOf/4/properties/parent/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.parent.enum},message:"must be equal to one of the allowed values"};
+if(data.op !== undefined){
+if("clone" !== data.op){
+const err57 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -824,9 +831,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-}
-else {
-const err58 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("clone" !== data.stage){
+const err58 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -835,7 +842,73 @@ vErrors.push(err58);
 }
 errors++;
 }
-var _valid0 = _errs46 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err59 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+if(data.namespaces !== undefined){
+let data24 = data.namespaces;
+if(Array.isArray(data24)){
+const len1 = data24.length;
+for(let i2=0; i2<len1; i2++){
+let data25 = data24[i2];
+if(!((((((((data25 === "pid") || (data25 === "network")) || (data25 === "mount")) || (data25 === "ipc")) || (data25 === "uts")) || (data25 === "user")) || (data25 === "cgroup")) || (data25 === "time"))){
+const err60 = {instancePath:instancePath+"/namespaces/" + i2,schemaPath:"#/oneOf/4/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/4/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data.parent !== undefined){
+let data26 = data.parent;
+if(!((data26 === "caller") || (data26 === "executor"))){
+const err62 = {instancePath:instancePath+"/parent",schemaPath:"#/oneOf/4/properties/parent/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.parent.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+}
+else {
+const err63 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+var _valid0 = _errs50 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 4];
@@ -845,63 +918,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 4;
 }
-const _errs58 = errors;
+const _errs62 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err59 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err60 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err60];
-}
-else {
-vErrors.push(err60);
-}
-errors++;
-}
-if(data.why === undefined){
-const err61 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
-errors++;
-}
-if(data.path === undefined){
-const err62 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-for(const key5 in data){
-if(!((((key5 === "op") || (key5 === "stage")) || (key5 === "why")) || (key5 === "path"))){
-const err63 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("cgroup.join" !== data.op){
-const err64 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
+const err64 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -910,10 +930,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err65 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err65 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -922,10 +940,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err66 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err66 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -934,10 +950,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err67 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/5/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err67 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -946,10 +960,9 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-}
-else {
-const err68 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key5 in data){
+if(!((((key5 === "op") || (key5 === "stage")) || (key5 === "why")) || (key5 === "path"))){
+const err68 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -958,7 +971,67 @@ vErrors.push(err68);
 }
 errors++;
 }
-var _valid0 = _errs58 === errors;
+}
+if(data.op !== undefined){
+if("cgroup.join" !== data.op){
+const err69 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err70 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err71 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err72 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/5/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+}
+else {
+const err73 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+var _valid0 = _errs62 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 5];
@@ -968,61 +1041,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 5;
 }
-const _errs68 = errors;
+const _errs72 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err69 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err70 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-}
-if(data.why === undefined){
-const err71 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-if(data.kind === undefined){
-const err72 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-if(data.map === undefined){
-const err73 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-for(const key6 in data){
-if(!((((((key6 === "op") || (key6 === "stage")) || (key6 === "why")) || (key6 === "kind")) || (key6 === "map")) || (key6 === "setgroups"))){
-const err74 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+const err74 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1031,10 +1053,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("idmap.write" !== data.op){
-const err75 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err75 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1043,10 +1063,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err76 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err76 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1055,10 +1073,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err77 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.kind === undefined){
+const err77 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1067,11 +1083,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data32 = data.kind;
-if(!((data32 === "uid") || (data32 === "gid"))){
-const err78 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/6/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data.map === undefined){
+const err78 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1080,16 +1093,9 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-if(data.map !== undefined){
-let data33 = data.map;
-if(Array.isArray(data33)){
-const len1 = data33.length;
-for(let i1=0; i1<len1; i1++){
-let data34 = data33[i1];
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(data34.containerID === undefined){
-const err79 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
+for(const key6 in data){
+if(!((((((key6 === "op") || (key6 === "stage")) || (key6 === "why")) || (key6 === "kind")) || (key6 === "map")) || (key6 === "setgroups"))){
+const err79 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1098,8 +1104,10 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data34.hostID === undefined){
-const err80 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
+}
+if(data.op !== undefined){
+if("idmap.write" !== data.op){
+const err80 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1108,8 +1116,10 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data34.size === undefined){
-const err81 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+}
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err81 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1118,9 +1128,10 @@ vErrors.push(err81);
 }
 errors++;
 }
-for(const key7 in data34){
-if(!(((key7 === "containerID") || (key7 === "hostID")) || (key7 === "size"))){
-const err82 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err82 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1130,10 +1141,10 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data34.containerID !== undefined){
-let data35 = data34.containerID;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err83 = {instancePath:instancePath+"/map/" + i1+"/containerID",schemaPath:"#/oneOf/6/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.kind !== undefined){
+let data34 = data.kind;
+if(!((data34 === "uid") || (data34 === "gid"))){
+const err83 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/6/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1143,10 +1154,15 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data34.hostID !== undefined){
-let data36 = data34.hostID;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err84 = {instancePath:instancePath+"/map/" + i1+"/hostID",schemaPath:"#/oneOf/6/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.map !== undefined){
+let data35 = data.map;
+if(Array.isArray(data35)){
+const len2 = data35.length;
+for(let i3=0; i3<len2; i3++){
+let data36 = data35[i3];
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+if(data36.containerID === undefined){
+const err84 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1155,11 +1171,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-if(data34.size !== undefined){
-let data37 = data34.size;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err85 = {instancePath:instancePath+"/map/" + i1+"/size",schemaPath:"#/oneOf/6/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data36.hostID === undefined){
+const err85 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1168,10 +1181,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data36.size === undefined){
+const err86 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1180,10 +1191,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-}
-else {
-const err87 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/6/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key7 in data36){
+if(!(((key7 === "containerID") || (key7 === "hostID")) || (key7 === "size"))){
+const err87 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/6/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1193,10 +1203,10 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.setgroups !== undefined){
-let data38 = data.setgroups;
-if(!((data38 === "allow") || (data38 === "deny"))){
-const err88 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/6/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
+if(data36.containerID !== undefined){
+let data37 = data36.containerID;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err88 = {instancePath:instancePath+"/map/" + i3+"/containerID",schemaPath:"#/oneOf/6/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1206,9 +1216,10 @@ vErrors.push(err88);
 errors++;
 }
 }
-}
-else {
-const err89 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data36.hostID !== undefined){
+let data38 = data36.hostID;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err89 = {instancePath:instancePath+"/map/" + i3+"/hostID",schemaPath:"#/oneOf/6/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1217,7 +1228,69 @@ vErrors.push(err89);
 }
 errors++;
 }
-var _valid0 = _errs68 === errors;
+}
+if(data36.size !== undefined){
+let data39 = data36.size;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err90 = {instancePath:instancePath+"/map/" + i3+"/size",schemaPath:"#/oneOf/6/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/6/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/6/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+if(data.setgroups !== undefined){
+let data40 = data.setgroups;
+if(!((data40 === "allow") || (data40 === "deny"))){
+const err93 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/6/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+}
+else {
+const err94 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+var _valid0 = _errs72 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 6];
@@ -1227,63 +1300,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 6;
 }
-const _errs89 = errors;
+const _errs93 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err90 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err90];
-}
-else {
-vErrors.push(err90);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err91 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err91];
-}
-else {
-vErrors.push(err91);
-}
-errors++;
-}
-if(data.why === undefined){
-const err92 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err92];
-}
-else {
-vErrors.push(err92);
-}
-errors++;
-}
-if(data.ns === undefined){
-const err93 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
-if(vErrors === null){
-vErrors = [err93];
-}
-else {
-vErrors.push(err93);
-}
-errors++;
-}
-for(const key8 in data){
-if(!((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "ns"))){
-const err94 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err94];
-}
-else {
-vErrors.push(err94);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("ns.unshare" !== data.op){
-const err95 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
+const err95 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1292,10 +1312,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err96 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err96 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1304,10 +1322,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err97 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err97 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1316,11 +1332,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-if(data.ns !== undefined){
-let data42 = data.ns;
-if(!((((((((data42 === "pid") || (data42 === "network")) || (data42 === "mount")) || (data42 === "ipc")) || (data42 === "uts")) || (data42 === "user")) || (data42 === "cgroup")) || (data42 === "time"))){
-const err98 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/7/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(data.ns === undefined){
+const err98 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1329,10 +1342,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-}
-else {
-const err99 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key8 in data){
+if(!((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "ns"))){
+const err99 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1341,7 +1353,68 @@ vErrors.push(err99);
 }
 errors++;
 }
-var _valid0 = _errs89 === errors;
+}
+if(data.op !== undefined){
+if("ns.unshare" !== data.op){
+const err100 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err101 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err102 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+if(data.ns !== undefined){
+let data44 = data.ns;
+if(!((((((((data44 === "pid") || (data44 === "network")) || (data44 === "mount")) || (data44 === "ipc")) || (data44 === "uts")) || (data44 === "user")) || (data44 === "cgroup")) || (data44 === "time"))){
+const err103 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/7/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+}
+else {
+const err104 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+var _valid0 = _errs93 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 7];
@@ -1351,63 +1424,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 7;
 }
-const _errs98 = errors;
+const _errs102 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err100 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err100];
-}
-else {
-vErrors.push(err100);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err101 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err101];
-}
-else {
-vErrors.push(err101);
-}
-errors++;
-}
-if(data.why === undefined){
-const err102 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err102];
-}
-else {
-vErrors.push(err102);
-}
-errors++;
-}
-if(data.propagation === undefined){
-const err103 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
-if(vErrors === null){
-vErrors = [err103];
-}
-else {
-vErrors.push(err103);
-}
-errors++;
-}
-for(const key9 in data){
-if(!((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "propagation"))){
-const err104 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err104];
-}
-else {
-vErrors.push(err104);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("rootfs.propagation" !== data.op){
-const err105 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
+const err105 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1416,10 +1436,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err106 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/8/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err106 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1428,10 +1446,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err107 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err107 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1440,11 +1456,8 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-if(data.propagation !== undefined){
-let data46 = data.propagation;
-if(!((((((((data46 === "shared") || (data46 === "rshared")) || (data46 === "slave")) || (data46 === "rslave")) || (data46 === "private")) || (data46 === "rprivate")) || (data46 === "unbindable")) || (data46 === "runbindable"))){
-const err108 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+if(data.propagation === undefined){
+const err108 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1453,10 +1466,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-}
-else {
-const err109 = {instancePath,schemaPath:"#/oneOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key9 in data){
+if(!((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "propagation"))){
+const err109 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1465,7 +1477,68 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid0 = _errs98 === errors;
+}
+if(data.op !== undefined){
+if("rootfs.propagation" !== data.op){
+const err110 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err111 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/8/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err112 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+if(data.propagation !== undefined){
+let data48 = data.propagation;
+if(!((((((((data48 === "shared") || (data48 === "rshared")) || (data48 === "slave")) || (data48 === "rslave")) || (data48 === "private")) || (data48 === "rprivate")) || (data48 === "unbindable")) || (data48 === "runbindable"))){
+const err113 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+}
+else {
+const err114 = {instancePath,schemaPath:"#/oneOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+var _valid0 = _errs102 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 8];
@@ -1475,63 +1548,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 8;
 }
-const _errs108 = errors;
+const _errs112 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err110 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err110];
-}
-else {
-vErrors.push(err110);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err111 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err111];
-}
-else {
-vErrors.push(err111);
-}
-errors++;
-}
-if(data.why === undefined){
-const err112 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err112];
-}
-else {
-vErrors.push(err112);
-}
-errors++;
-}
-if(data.path === undefined){
-const err113 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err113];
-}
-else {
-vErrors.push(err113);
-}
-errors++;
-}
-for(const key10 in data){
-if(!((((key10 === "op") || (key10 === "stage")) || (key10 === "why")) || (key10 === "path"))){
-const err114 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err114];
-}
-else {
-vErrors.push(err114);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("rootfs.bind" !== data.op){
-const err115 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
+const err115 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1540,10 +1560,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err116 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err116 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1552,10 +1570,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err117 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err117 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1564,10 +1580,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err118 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/9/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err118 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1576,10 +1590,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-}
-else {
-const err119 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key10 in data){
+if(!((((key10 === "op") || (key10 === "stage")) || (key10 === "why")) || (key10 === "path"))){
+const err119 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1588,7 +1601,67 @@ vErrors.push(err119);
 }
 errors++;
 }
-var _valid0 = _errs108 === errors;
+}
+if(data.op !== undefined){
+if("rootfs.bind" !== data.op){
+const err120 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err121 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err122 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err123 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/9/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+}
+else {
+const err124 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+var _valid0 = _errs112 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 9];
@@ -1598,60 +1671,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 9;
 }
-const _errs118 = errors;
+const _errs122 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err120 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err120];
-}
-else {
-vErrors.push(err120);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err121 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err121];
-}
-else {
-vErrors.push(err121);
-}
-errors++;
-}
-if(data.why === undefined){
-const err122 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err122];
-}
-else {
-vErrors.push(err122);
-}
-errors++;
-}
-if(data.source === undefined){
-const err123 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
-if(vErrors === null){
-vErrors = [err123];
-}
-else {
-vErrors.push(err123);
-}
-errors++;
-}
-if(data.target === undefined){
-const err124 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-if(data.fstype === undefined){
-const err125 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
+const err125 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1660,8 +1683,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err126 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.stage === undefined){
+const err126 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1670,8 +1693,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(data.data === undefined){
-const err127 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(data.why === undefined){
+const err127 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1680,8 +1703,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data.create === undefined){
-const err128 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
+if(data.source === undefined){
+const err128 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1690,9 +1713,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-for(const key11 in data){
-if(!(func2.call(schema14.oneOf[10].properties, key11))){
-const err129 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err129 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1701,10 +1723,8 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount" !== data.op){
-const err130 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
+if(data.fstype === undefined){
+const err130 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1713,10 +1733,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err131 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.flags === undefined){
+const err131 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1725,10 +1743,8 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err132 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.data === undefined){
+const err132 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1737,10 +1753,8 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err133 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/10/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.create === undefined){
+const err133 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1749,10 +1763,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err134 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/10/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key11 in data){
+if(!(func2.call(schema14.oneOf[10].properties, key11))){
+const err134 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1762,9 +1775,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data.fstype !== undefined){
-if(typeof data.fstype !== "string"){
-const err135 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/10/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount" !== data.op){
+const err135 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1774,14 +1787,9 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data57 = data.flags;
-if(Array.isArray(data57)){
-const len2 = data57.length;
-for(let i2=0; i2<len2; i2++){
-let data58 = data57[i2];
-if(!((((((((((((((data58 === "ro") || (data58 === "nosuid")) || (data58 === "nodev")) || (data58 === "noexec")) || (data58 === "sync")) || (data58 === "dirsync")) || (data58 === "mand")) || (data58 === "noatime")) || (data58 === "nodiratime")) || (data58 === "relatime")) || (data58 === "strictatime")) || (data58 === "bind")) || (data58 === "rec")) || (data58 === "remount"))){
-const err136 = {instancePath:instancePath+"/flags/" + i2,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err136 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1791,9 +1799,9 @@ vErrors.push(err136);
 errors++;
 }
 }
-}
-else {
-const err137 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/10/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err137 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1803,9 +1811,9 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data.data !== undefined){
-if(typeof data.data !== "string"){
-const err138 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/10/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err138 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/10/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1815,10 +1823,9 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data.create !== undefined){
-let data60 = data.create;
-if(!((data60 === "dir") || (data60 === "auto"))){
-const err139 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/10/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.create.enum},message:"must be equal to one of the allowed values"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err139 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/10/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1828,10 +1835,9 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data61 = data.expectFs;
-if(!((data61 === "proc") || (data61 === "sysfs"))){
-const err140 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/10/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.fstype !== undefined){
+if(typeof data.fstype !== "string"){
+const err140 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/10/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1841,9 +1847,14 @@ vErrors.push(err140);
 errors++;
 }
 }
-}
-else {
-const err141 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.flags !== undefined){
+let data59 = data.flags;
+if(Array.isArray(data59)){
+const len3 = data59.length;
+for(let i4=0; i4<len3; i4++){
+let data60 = data59[i4];
+if(!((((((((((((((data60 === "ro") || (data60 === "nosuid")) || (data60 === "nodev")) || (data60 === "noexec")) || (data60 === "sync")) || (data60 === "dirsync")) || (data60 === "mand")) || (data60 === "noatime")) || (data60 === "nodiratime")) || (data60 === "relatime")) || (data60 === "strictatime")) || (data60 === "bind")) || (data60 === "rec")) || (data60 === "remount"))){
+const err141 = {instancePath:instancePath+"/flags/" + i4,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1852,7 +1863,69 @@ vErrors.push(err141);
 }
 errors++;
 }
-var _valid0 = _errs118 === errors;
+}
+}
+else {
+const err142 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/10/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+if(typeof data.data !== "string"){
+const err143 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/10/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+}
+if(data.create !== undefined){
+let data62 = data.create;
+if(!((data62 === "dir") || (data62 === "auto"))){
+const err144 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/10/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.create.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+}
+if(data.expectFs !== undefined){
+let data63 = data.expectFs;
+if(!((data63 === "proc") || (data63 === "sysfs"))){
+const err145 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/10/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+}
+}
+else {
+const err146 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+var _valid0 = _errs122 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 10];
@@ -1862,61 +1935,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 10;
 }
-const _errs140 = errors;
+const _errs144 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err142 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err142];
-}
-else {
-vErrors.push(err142);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err143 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err143];
-}
-else {
-vErrors.push(err143);
-}
-errors++;
-}
-if(data.why === undefined){
-const err144 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err144];
-}
-else {
-vErrors.push(err144);
-}
-errors++;
-}
-if(data.target === undefined){
-const err145 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
-if(vErrors === null){
-vErrors = [err145];
-}
-else {
-vErrors.push(err145);
-}
-errors++;
-}
-if(data.flags === undefined){
-const err146 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
-if(vErrors === null){
-vErrors = [err146];
-}
-else {
-vErrors.push(err146);
-}
-errors++;
-}
-for(const key12 in data){
-if(!(((((key12 === "op") || (key12 === "stage")) || (key12 === "why")) || (key12 === "target")) || (key12 === "flags"))){
-const err147 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+const err147 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1925,10 +1947,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.remount" !== data.op){
-const err148 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err148 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1937,10 +1957,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err149 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err149 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1949,10 +1967,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err150 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.target === undefined){
+const err150 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1961,10 +1977,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err151 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/11/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.flags === undefined){
+const err151 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1973,15 +1987,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-if(data.flags !== undefined){
-let data66 = data.flags;
-if(Array.isArray(data66)){
-const len3 = data66.length;
-for(let i3=0; i3<len3; i3++){
-let data67 = data66[i3];
-if(!((((((((((((((data67 === "ro") || (data67 === "nosuid")) || (data67 === "nodev")) || (data67 === "noexec")) || (data67 === "sync")) || (data67 === "dirsync")) || (data67 === "mand")) || (data67 === "noatime")) || (data67 === "nodiratime")) || (data67 === "relatime")) || (data67 === "strictatime")) || (data67 === "bind")) || (data67 === "rec")) || (data67 === "remount"))){
-const err152 = {instancePath:instancePath+"/flags/" + i3,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
+for(const key12 in data){
+if(!(((((key12 === "op") || (key12 === "stage")) || (key12 === "why")) || (key12 === "target")) || (key12 === "flags"))){
+const err152 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1991,9 +1999,9 @@ vErrors.push(err152);
 errors++;
 }
 }
-}
-else {
-const err153 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/11/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.op !== undefined){
+if("mount.remount" !== data.op){
+const err153 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2003,9 +2011,9 @@ vErrors.push(err153);
 errors++;
 }
 }
-}
-else {
-const err154 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err154 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2014,7 +2022,72 @@ vErrors.push(err154);
 }
 errors++;
 }
-var _valid0 = _errs140 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err155 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err156 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/11/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+}
+if(data.flags !== undefined){
+let data68 = data.flags;
+if(Array.isArray(data68)){
+const len4 = data68.length;
+for(let i5=0; i5<len4; i5++){
+let data69 = data68[i5];
+if(!((((((((((((((data69 === "ro") || (data69 === "nosuid")) || (data69 === "nodev")) || (data69 === "noexec")) || (data69 === "sync")) || (data69 === "dirsync")) || (data69 === "mand")) || (data69 === "noatime")) || (data69 === "nodiratime")) || (data69 === "relatime")) || (data69 === "strictatime")) || (data69 === "bind")) || (data69 === "rec")) || (data69 === "remount"))){
+const err157 = {instancePath:instancePath+"/flags/" + i5,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+}
+else {
+const err158 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/11/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+}
+}
+else {
+const err159 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+var _valid0 = _errs144 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 11];
@@ -2024,61 +2097,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 11;
 }
-const _errs154 = errors;
+const _errs158 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err155 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err155];
-}
-else {
-vErrors.push(err155);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err156 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err156];
-}
-else {
-vErrors.push(err156);
-}
-errors++;
-}
-if(data.why === undefined){
-const err157 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err157];
-}
-else {
-vErrors.push(err157);
-}
-errors++;
-}
-if(data.target === undefined){
-const err158 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
-if(vErrors === null){
-vErrors = [err158];
-}
-else {
-vErrors.push(err158);
-}
-errors++;
-}
-if(data.propagation === undefined){
-const err159 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
-if(vErrors === null){
-vErrors = [err159];
-}
-else {
-vErrors.push(err159);
-}
-errors++;
-}
-for(const key13 in data){
-if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "target")) || (key13 === "propagation"))){
-const err160 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+const err160 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2087,10 +2109,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.propagation" !== data.op){
-const err161 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err161 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2099,10 +2119,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err162 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err162 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2111,10 +2129,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err163 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.target === undefined){
+const err163 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2123,10 +2139,8 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err164 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/12/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.propagation === undefined){
+const err164 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2135,11 +2149,9 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-if(data.propagation !== undefined){
-let data72 = data.propagation;
-if(!((((((((data72 === "shared") || (data72 === "rshared")) || (data72 === "slave")) || (data72 === "rslave")) || (data72 === "private")) || (data72 === "rprivate")) || (data72 === "unbindable")) || (data72 === "runbindable"))){
-const err165 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+for(const key13 in data){
+if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "target")) || (key13 === "propagation"))){
+const err165 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2149,9 +2161,9 @@ vErrors.push(err165);
 errors++;
 }
 }
-}
-else {
-const err166 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("mount.propagation" !== data.op){
+const err166 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2160,7 +2172,68 @@ vErrors.push(err166);
 }
 errors++;
 }
-var _valid0 = _errs154 === errors;
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err167 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err168 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err169 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/12/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+}
+if(data.propagation !== undefined){
+let data74 = data.propagation;
+if(!((((((((data74 === "shared") || (data74 === "rshared")) || (data74 === "slave")) || (data74 === "rslave")) || (data74 === "private")) || (data74 === "rprivate")) || (data74 === "unbindable")) || (data74 === "runbindable"))){
+const err170 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+}
+}
+else {
+const err171 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+var _valid0 = _errs158 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 12];
@@ -2170,60 +2243,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 12;
 }
-const _errs166 = errors;
+const _errs170 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err167 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err167];
-}
-else {
-vErrors.push(err167);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err168 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err168];
-}
-else {
-vErrors.push(err168);
-}
-errors++;
-}
-if(data.why === undefined){
-const err169 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err169];
-}
-else {
-vErrors.push(err169);
-}
-errors++;
-}
-if(data.path === undefined){
-const err170 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err170];
-}
-else {
-vErrors.push(err170);
-}
-errors++;
-}
-if(data.kind === undefined){
-const err171 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err171];
-}
-else {
-vErrors.push(err171);
-}
-errors++;
-}
-if(data.major === undefined){
-const err172 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
+const err172 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2232,8 +2255,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data.minor === undefined){
-const err173 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
+if(data.stage === undefined){
+const err173 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2242,8 +2265,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data.mode === undefined){
-const err174 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data.why === undefined){
+const err174 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2252,8 +2275,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err175 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(data.path === undefined){
+const err175 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2262,8 +2285,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err176 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(data.kind === undefined){
+const err176 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2272,9 +2295,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-for(const key14 in data){
-if(!(func2.call(schema14.oneOf[13].properties, key14))){
-const err177 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(data.major === undefined){
+const err177 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2283,10 +2305,8 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mknod" !== data.op){
-const err178 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
+if(data.minor === undefined){
+const err178 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2295,10 +2315,8 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err179 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.mode === undefined){
+const err179 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2307,10 +2325,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err180 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.uid === undefined){
+const err180 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2319,10 +2335,8 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err181 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/13/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.gid === undefined){
+const err181 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2331,11 +2345,9 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data77 = data.kind;
-if(!((((data77 === "c") || (data77 === "b")) || (data77 === "u")) || (data77 === "p"))){
-const err182 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/13/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.kind.enum},message:"must be equal to one of the allowed values"};
+for(const key14 in data){
+if(!(func2.call(schema14.oneOf[13].properties, key14))){
+const err182 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2345,10 +2357,9 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data.major !== undefined){
-let data78 = data.major;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err183 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/13/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.op !== undefined){
+if("mknod" !== data.op){
+const err183 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2358,10 +2369,9 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data.minor !== undefined){
-let data79 = data.minor;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err184 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/13/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err184 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2371,10 +2381,9 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data80 = data.mode;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err185 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/13/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err185 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2384,10 +2393,9 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data81 = data.uid;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err186 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/13/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err186 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/13/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2397,10 +2405,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data.gid !== undefined){
-let data82 = data.gid;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err187 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/13/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.kind !== undefined){
+let data79 = data.kind;
+if(!((((data79 === "c") || (data79 === "b")) || (data79 === "u")) || (data79 === "p"))){
+const err187 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/13/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2410,9 +2418,10 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
-else {
-const err188 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.major !== undefined){
+let data80 = data.major;
+if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
+const err188 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/13/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2421,7 +2430,71 @@ vErrors.push(err188);
 }
 errors++;
 }
-var _valid0 = _errs166 === errors;
+}
+if(data.minor !== undefined){
+let data81 = data.minor;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err189 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/13/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+}
+if(data.mode !== undefined){
+let data82 = data.mode;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err190 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/13/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+}
+if(data.uid !== undefined){
+let data83 = data.uid;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err191 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/13/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+if(data.gid !== undefined){
+let data84 = data.gid;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
+const err192 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/13/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+}
+else {
+const err193 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+var _valid0 = _errs170 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 13];
@@ -2431,61 +2504,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 13;
 }
-const _errs187 = errors;
+const _errs191 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err189 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err189];
-}
-else {
-vErrors.push(err189);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err190 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err190];
-}
-else {
-vErrors.push(err190);
-}
-errors++;
-}
-if(data.why === undefined){
-const err191 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err191];
-}
-else {
-vErrors.push(err191);
-}
-errors++;
-}
-if(data.path === undefined){
-const err192 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err192];
-}
-else {
-vErrors.push(err192);
-}
-errors++;
-}
-if(data.source === undefined){
-const err193 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
-if(vErrors === null){
-vErrors = [err193];
-}
-else {
-vErrors.push(err193);
-}
-errors++;
-}
-for(const key15 in data){
-if(!(((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "path")) || (key15 === "source"))){
-const err194 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+const err194 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2494,10 +2516,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("device.bind" !== data.op){
-const err195 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err195 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2506,10 +2526,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err196 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err196 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2518,10 +2536,8 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err197 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err197 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2530,10 +2546,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err198 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.source === undefined){
+const err198 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2542,10 +2556,9 @@ vErrors.push(err198);
 }
 errors++;
 }
-}
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err199 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/14/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key15 in data){
+if(!(((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "path")) || (key15 === "source"))){
+const err199 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2555,9 +2568,9 @@ vErrors.push(err199);
 errors++;
 }
 }
-}
-else {
-const err200 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("device.bind" !== data.op){
+const err200 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2566,7 +2579,67 @@ vErrors.push(err200);
 }
 errors++;
 }
-var _valid0 = _errs187 === errors;
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err201 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err202 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err202];
+}
+else {
+vErrors.push(err202);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err203 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err203];
+}
+else {
+vErrors.push(err203);
+}
+errors++;
+}
+}
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err204 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/14/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+}
+}
+else {
+const err205 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+var _valid0 = _errs191 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 14];
@@ -2576,61 +2649,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 14;
 }
-const _errs199 = errors;
+const _errs203 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err201 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err201];
-}
-else {
-vErrors.push(err201);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err202 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err202];
-}
-else {
-vErrors.push(err202);
-}
-errors++;
-}
-if(data.why === undefined){
-const err203 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err203];
-}
-else {
-vErrors.push(err203);
-}
-errors++;
-}
-if(data.path === undefined){
-const err204 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err204];
-}
-else {
-vErrors.push(err204);
-}
-errors++;
-}
-if(data.target === undefined){
-const err205 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
-if(vErrors === null){
-vErrors = [err205];
-}
-else {
-vErrors.push(err205);
-}
-errors++;
-}
-for(const key16 in data){
-if(!(((((key16 === "op") || (key16 === "stage")) || (key16 === "why")) || (key16 === "path")) || (key16 === "target"))){
-const err206 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+const err206 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2639,10 +2661,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("symlink" !== data.op){
-const err207 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err207 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2651,10 +2671,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err208 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err208 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2663,10 +2681,8 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err209 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err209 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2675,10 +2691,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err210 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/15/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.target === undefined){
+const err210 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2687,10 +2701,9 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err211 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key16 in data){
+if(!(((((key16 === "op") || (key16 === "stage")) || (key16 === "why")) || (key16 === "path")) || (key16 === "target"))){
+const err211 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2700,9 +2713,9 @@ vErrors.push(err211);
 errors++;
 }
 }
-}
-else {
-const err212 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("symlink" !== data.op){
+const err212 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2711,7 +2724,67 @@ vErrors.push(err212);
 }
 errors++;
 }
-var _valid0 = _errs199 === errors;
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err213 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err214 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err215 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/15/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err216 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+}
+}
+else {
+const err217 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+var _valid0 = _errs203 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 15];
@@ -2721,63 +2794,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 15;
 }
-const _errs211 = errors;
+const _errs215 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err213 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err213];
-}
-else {
-vErrors.push(err213);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err214 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err214];
-}
-else {
-vErrors.push(err214);
-}
-errors++;
-}
-if(data.why === undefined){
-const err215 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err215];
-}
-else {
-vErrors.push(err215);
-}
-errors++;
-}
-if(data.path === undefined){
-const err216 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err216];
-}
-else {
-vErrors.push(err216);
-}
-errors++;
-}
-for(const key17 in data){
-if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "path"))){
-const err217 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err217];
-}
-else {
-vErrors.push(err217);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("execfifo.open" !== data.op){
-const err218 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
+const err218 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2786,10 +2806,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err219 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err219 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2798,10 +2816,8 @@ vErrors.push(err219);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err220 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err220 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2810,10 +2826,8 @@ vErrors.push(err220);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err221 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/16/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err221 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2822,10 +2836,9 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-}
-else {
-const err222 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key17 in data){
+if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "path"))){
+const err222 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2834,20 +2847,10 @@ vErrors.push(err222);
 }
 errors++;
 }
-var _valid0 = _errs211 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 16];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 16;
-}
-const _errs221 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err223 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.op !== undefined){
+if("execfifo.open" !== data.op){
+const err223 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2856,8 +2859,10 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err224 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err224 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2866,8 +2871,10 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(data.why === undefined){
-const err225 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err225 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2876,9 +2883,10 @@ vErrors.push(err225);
 }
 errors++;
 }
-for(const key18 in data){
-if(!(((key18 === "op") || (key18 === "stage")) || (key18 === "why"))){
-const err226 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err226 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/16/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2888,9 +2896,9 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rootfs.pivot" !== data.op){
-const err227 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
+}
+else {
+const err227 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2899,10 +2907,20 @@ vErrors.push(err227);
 }
 errors++;
 }
+var _valid0 = _errs215 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 16];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err228 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 16;
+}
+const _errs225 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err228 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2911,10 +2929,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err229 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err229 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2923,10 +2939,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-}
-else {
-const err230 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err230 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2935,20 +2949,9 @@ vErrors.push(err230);
 }
 errors++;
 }
-var _valid0 = _errs221 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 17];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 17;
-}
-const _errs229 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err231 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key18 in data){
+if(!(((key18 === "op") || (key18 === "stage")) || (key18 === "why"))){
+const err231 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2957,8 +2960,10 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err232 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("rootfs.pivot" !== data.op){
+const err232 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2967,8 +2972,10 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(data.why === undefined){
-const err233 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err233 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2977,9 +2984,10 @@ vErrors.push(err233);
 }
 errors++;
 }
-for(const key19 in data){
-if(!(((key19 === "op") || (key19 === "stage")) || (key19 === "why"))){
-const err234 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err234 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2989,9 +2997,9 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rootfs.chroot" !== data.op){
-const err235 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
+}
+else {
+const err235 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3000,10 +3008,20 @@ vErrors.push(err235);
 }
 errors++;
 }
+var _valid0 = _errs225 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 17];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err236 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 17;
+}
+const _errs233 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err236 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3012,10 +3030,8 @@ vErrors.push(err236);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err237 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err237 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3024,10 +3040,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-}
-else {
-const err238 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err238 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3036,7 +3050,66 @@ vErrors.push(err238);
 }
 errors++;
 }
-var _valid0 = _errs229 === errors;
+for(const key19 in data){
+if(!(((key19 === "op") || (key19 === "stage")) || (key19 === "why"))){
+const err239 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err239];
+}
+else {
+vErrors.push(err239);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("rootfs.chroot" !== data.op){
+const err240 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err240];
+}
+else {
+vErrors.push(err240);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err241 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err241];
+}
+else {
+vErrors.push(err241);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err242 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err242];
+}
+else {
+vErrors.push(err242);
+}
+errors++;
+}
+}
+}
+else {
+const err243 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err243];
+}
+else {
+vErrors.push(err243);
+}
+errors++;
+}
+var _valid0 = _errs233 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 18];
@@ -3046,63 +3119,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 18;
 }
-const _errs237 = errors;
+const _errs241 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err239 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err239];
-}
-else {
-vErrors.push(err239);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err240 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err240];
-}
-else {
-vErrors.push(err240);
-}
-errors++;
-}
-if(data.why === undefined){
-const err241 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err241];
-}
-else {
-vErrors.push(err241);
-}
-errors++;
-}
-if(data.path === undefined){
-const err242 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err242];
-}
-else {
-vErrors.push(err242);
-}
-errors++;
-}
-for(const key20 in data){
-if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "path")) || (key20 === "expectFs"))){
-const err243 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err243];
-}
-else {
-vErrors.push(err243);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("mask" !== data.op){
-const err244 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
+const err244 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3111,10 +3131,8 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err245 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err245 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3123,10 +3141,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err246 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err246 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3135,10 +3151,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err247 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/19/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err247 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3147,11 +3161,9 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-if(data.expectFs !== undefined){
-let data107 = data.expectFs;
-if(!((data107 === "proc") || (data107 === "sysfs"))){
-const err248 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+for(const key20 in data){
+if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "path")) || (key20 === "expectFs"))){
+const err248 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3161,9 +3173,9 @@ vErrors.push(err248);
 errors++;
 }
 }
-}
-else {
-const err249 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("mask" !== data.op){
+const err249 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3172,7 +3184,68 @@ vErrors.push(err249);
 }
 errors++;
 }
-var _valid0 = _errs237 === errors;
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err250 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err251 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err252 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/19/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+}
+if(data.expectFs !== undefined){
+let data109 = data.expectFs;
+if(!((data109 === "proc") || (data109 === "sysfs"))){
+const err253 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+}
+}
+else {
+const err254 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+var _valid0 = _errs241 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 19];
@@ -3182,63 +3255,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 19;
 }
-const _errs248 = errors;
+const _errs252 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err250 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err250];
-}
-else {
-vErrors.push(err250);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err251 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err251];
-}
-else {
-vErrors.push(err251);
-}
-errors++;
-}
-if(data.why === undefined){
-const err252 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err252];
-}
-else {
-vErrors.push(err252);
-}
-errors++;
-}
-if(data.path === undefined){
-const err253 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err253];
-}
-else {
-vErrors.push(err253);
-}
-errors++;
-}
-for(const key21 in data){
-if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "path")) || (key21 === "expectFs"))){
-const err254 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err254];
-}
-else {
-vErrors.push(err254);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("readonly" !== data.op){
-const err255 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
+const err255 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3247,10 +3267,8 @@ vErrors.push(err255);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err256 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err256 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3259,10 +3277,8 @@ vErrors.push(err256);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err257 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err257 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3271,10 +3287,8 @@ vErrors.push(err257);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err258 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err258 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3283,11 +3297,9 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-if(data.expectFs !== undefined){
-let data112 = data.expectFs;
-if(!((data112 === "proc") || (data112 === "sysfs"))){
-const err259 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/20/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+for(const key21 in data){
+if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "path")) || (key21 === "expectFs"))){
+const err259 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3297,9 +3309,9 @@ vErrors.push(err259);
 errors++;
 }
 }
-}
-else {
-const err260 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("readonly" !== data.op){
+const err260 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3308,20 +3320,10 @@ vErrors.push(err260);
 }
 errors++;
 }
-var _valid0 = _errs248 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 20];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 20;
-}
-const _errs259 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err261 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err261 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3330,8 +3332,10 @@ vErrors.push(err261);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err262 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err262 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3340,8 +3344,10 @@ vErrors.push(err262);
 }
 errors++;
 }
-if(data.why === undefined){
-const err263 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err263 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3350,9 +3356,11 @@ vErrors.push(err263);
 }
 errors++;
 }
-for(const key22 in data){
-if(!(((key22 === "op") || (key22 === "stage")) || (key22 === "why"))){
-const err264 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+}
+if(data.expectFs !== undefined){
+let data114 = data.expectFs;
+if(!((data114 === "proc") || (data114 === "sysfs"))){
+const err264 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/20/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3362,9 +3370,9 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rootfs.readonly" !== data.op){
-const err265 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
+}
+else {
+const err265 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3373,10 +3381,20 @@ vErrors.push(err265);
 }
 errors++;
 }
+var _valid0 = _errs252 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 20];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err266 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 20;
+}
+const _errs263 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err266 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3385,10 +3403,8 @@ vErrors.push(err266);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err267 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err267 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3397,10 +3413,8 @@ vErrors.push(err267);
 }
 errors++;
 }
-}
-}
-else {
-const err268 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err268 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3409,7 +3423,66 @@ vErrors.push(err268);
 }
 errors++;
 }
-var _valid0 = _errs259 === errors;
+for(const key22 in data){
+if(!(((key22 === "op") || (key22 === "stage")) || (key22 === "why"))){
+const err269 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("rootfs.readonly" !== data.op){
+const err270 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err271 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err272 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+}
+}
+else {
+const err273 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+var _valid0 = _errs263 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 21];
@@ -3419,63 +3492,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 21;
 }
-const _errs267 = errors;
+const _errs271 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err269 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err269];
-}
-else {
-vErrors.push(err269);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err270 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err270];
-}
-else {
-vErrors.push(err270);
-}
-errors++;
-}
-if(data.why === undefined){
-const err271 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err271];
-}
-else {
-vErrors.push(err271);
-}
-errors++;
-}
-if(data.name === undefined){
-const err272 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
-if(vErrors === null){
-vErrors = [err272];
-}
-else {
-vErrors.push(err272);
-}
-errors++;
-}
-for(const key23 in data){
-if(!((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "name"))){
-const err273 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err273];
-}
-else {
-vErrors.push(err273);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("hostname" !== data.op){
-const err274 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
+const err274 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3484,10 +3504,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err275 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err275 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3496,10 +3514,8 @@ vErrors.push(err275);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err276 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err276 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3508,10 +3524,8 @@ vErrors.push(err276);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err277 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/22/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.name === undefined){
+const err277 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3520,10 +3534,9 @@ vErrors.push(err277);
 }
 errors++;
 }
-}
-}
-else {
-const err278 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key23 in data){
+if(!((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "name"))){
+const err278 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3532,7 +3545,67 @@ vErrors.push(err278);
 }
 errors++;
 }
-var _valid0 = _errs267 === errors;
+}
+if(data.op !== undefined){
+if("hostname" !== data.op){
+const err279 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err280 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err281 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err282 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/22/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err282];
+}
+else {
+vErrors.push(err282);
+}
+errors++;
+}
+}
+}
+else {
+const err283 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
+var _valid0 = _errs271 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 22];
@@ -3542,63 +3615,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 22;
 }
-const _errs277 = errors;
+const _errs281 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err279 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err279];
-}
-else {
-vErrors.push(err279);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err280 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err280];
-}
-else {
-vErrors.push(err280);
-}
-errors++;
-}
-if(data.why === undefined){
-const err281 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err281];
-}
-else {
-vErrors.push(err281);
-}
-errors++;
-}
-if(data.name === undefined){
-const err282 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
-if(vErrors === null){
-vErrors = [err282];
-}
-else {
-vErrors.push(err282);
-}
-errors++;
-}
-for(const key24 in data){
-if(!((((key24 === "op") || (key24 === "stage")) || (key24 === "why")) || (key24 === "name"))){
-const err283 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err283];
-}
-else {
-vErrors.push(err283);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("domainname" !== data.op){
-const err284 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
+const err284 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3607,10 +3627,8 @@ vErrors.push(err284);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err285 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err285 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3619,10 +3637,8 @@ vErrors.push(err285);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err286 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err286 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3631,10 +3647,8 @@ vErrors.push(err286);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err287 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/23/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.name === undefined){
+const err287 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3643,10 +3657,9 @@ vErrors.push(err287);
 }
 errors++;
 }
-}
-}
-else {
-const err288 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key24 in data){
+if(!((((key24 === "op") || (key24 === "stage")) || (key24 === "why")) || (key24 === "name"))){
+const err288 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3655,7 +3668,67 @@ vErrors.push(err288);
 }
 errors++;
 }
-var _valid0 = _errs277 === errors;
+}
+if(data.op !== undefined){
+if("domainname" !== data.op){
+const err289 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err289];
+}
+else {
+vErrors.push(err289);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err290 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err290];
+}
+else {
+vErrors.push(err290);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err291 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err292 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/23/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+}
+}
+else {
+const err293 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+var _valid0 = _errs281 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 23];
@@ -3665,61 +3738,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 23;
 }
-const _errs287 = errors;
+const _errs291 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err289 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err289];
-}
-else {
-vErrors.push(err289);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err290 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err290];
-}
-else {
-vErrors.push(err290);
-}
-errors++;
-}
-if(data.why === undefined){
-const err291 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err291];
-}
-else {
-vErrors.push(err291);
-}
-errors++;
-}
-if(data.key === undefined){
-const err292 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
-if(vErrors === null){
-vErrors = [err292];
-}
-else {
-vErrors.push(err292);
-}
-errors++;
-}
-if(data.value === undefined){
-const err293 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
-if(vErrors === null){
-vErrors = [err293];
-}
-else {
-vErrors.push(err293);
-}
-errors++;
-}
-for(const key25 in data){
-if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "key")) || (key25 === "value"))){
-const err294 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+const err294 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3728,10 +3750,8 @@ vErrors.push(err294);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("sysctl" !== data.op){
-const err295 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err295 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3740,10 +3760,8 @@ vErrors.push(err295);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err296 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err296 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3752,10 +3770,8 @@ vErrors.push(err296);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err297 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.key === undefined){
+const err297 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3764,10 +3780,8 @@ vErrors.push(err297);
 }
 errors++;
 }
-}
-if(data.key !== undefined){
-if(typeof data.key !== "string"){
-const err298 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/24/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.value === undefined){
+const err298 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3776,10 +3790,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-}
-if(data.value !== undefined){
-if(typeof data.value !== "string"){
-const err299 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/24/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key25 in data){
+if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "key")) || (key25 === "value"))){
+const err299 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3789,9 +3802,9 @@ vErrors.push(err299);
 errors++;
 }
 }
-}
-else {
-const err300 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("sysctl" !== data.op){
+const err300 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3800,7 +3813,67 @@ vErrors.push(err300);
 }
 errors++;
 }
-var _valid0 = _errs287 === errors;
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err301 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err302 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+}
+if(data.key !== undefined){
+if(typeof data.key !== "string"){
+const err303 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/24/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+}
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err304 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/24/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+}
+}
+else {
+const err305 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+var _valid0 = _errs291 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 24];
@@ -3810,63 +3883,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 24;
 }
-const _errs299 = errors;
+const _errs303 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err301 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err301];
-}
-else {
-vErrors.push(err301);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err302 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err302];
-}
-else {
-vErrors.push(err302);
-}
-errors++;
-}
-if(data.why === undefined){
-const err303 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err303];
-}
-else {
-vErrors.push(err303);
-}
-errors++;
-}
-if(data.name === undefined){
-const err304 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
-if(vErrors === null){
-vErrors = [err304];
-}
-else {
-vErrors.push(err304);
-}
-errors++;
-}
-for(const key26 in data){
-if(!((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "name"))){
-const err305 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err305];
-}
-else {
-vErrors.push(err305);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("link.up" !== data.op){
-const err306 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
+const err306 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3875,10 +3895,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err307 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err307 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3887,10 +3905,8 @@ vErrors.push(err307);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err308 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err308 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3899,10 +3915,8 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err309 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/25/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.name === undefined){
+const err309 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3911,10 +3925,9 @@ vErrors.push(err309);
 }
 errors++;
 }
-}
-}
-else {
-const err310 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key26 in data){
+if(!((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "name"))){
+const err310 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3923,7 +3936,67 @@ vErrors.push(err310);
 }
 errors++;
 }
-var _valid0 = _errs299 === errors;
+}
+if(data.op !== undefined){
+if("link.up" !== data.op){
+const err311 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err312 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err313 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err314 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/25/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+}
+}
+else {
+const err315 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+var _valid0 = _errs303 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 25];
@@ -3933,60 +4006,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 25;
 }
-const _errs309 = errors;
+const _errs313 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err311 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err311];
-}
-else {
-vErrors.push(err311);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err312 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err312];
-}
-else {
-vErrors.push(err312);
-}
-errors++;
-}
-if(data.why === undefined){
-const err313 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err313];
-}
-else {
-vErrors.push(err313);
-}
-errors++;
-}
-if(data.resource === undefined){
-const err314 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
-if(vErrors === null){
-vErrors = [err314];
-}
-else {
-vErrors.push(err314);
-}
-errors++;
-}
-if(data.soft === undefined){
-const err315 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
-if(vErrors === null){
-vErrors = [err315];
-}
-else {
-vErrors.push(err315);
-}
-errors++;
-}
-if(data.hard === undefined){
-const err316 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
+const err316 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3995,9 +4018,8 @@ vErrors.push(err316);
 }
 errors++;
 }
-for(const key27 in data){
-if(!((((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "resource")) || (key27 === "soft")) || (key27 === "hard"))){
-const err317 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err317 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4006,10 +4028,8 @@ vErrors.push(err317);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rlimit" !== data.op){
-const err318 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err318 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4018,10 +4038,8 @@ vErrors.push(err318);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err319 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.resource === undefined){
+const err319 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4030,10 +4048,8 @@ vErrors.push(err319);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err320 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.soft === undefined){
+const err320 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4042,10 +4058,8 @@ vErrors.push(err320);
 }
 errors++;
 }
-}
-if(data.resource !== undefined){
-if(typeof data.resource !== "string"){
-const err321 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/26/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.hard === undefined){
+const err321 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4054,12 +4068,9 @@ vErrors.push(err321);
 }
 errors++;
 }
-}
-if(data.soft !== undefined){
-let data137 = data.soft;
-if(typeof data137 === "string"){
-if(!pattern0.test(data137)){
-const err322 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+for(const key27 in data){
+if(!((((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "resource")) || (key27 === "soft")) || (key27 === "hard"))){
+const err322 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4069,8 +4080,9 @@ vErrors.push(err322);
 errors++;
 }
 }
-else {
-const err323 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rlimit" !== data.op){
+const err323 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4080,11 +4092,9 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data.hard !== undefined){
-let data138 = data.hard;
-if(typeof data138 === "string"){
-if(!pattern0.test(data138)){
-const err324 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err324 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4094,8 +4104,9 @@ vErrors.push(err324);
 errors++;
 }
 }
-else {
-const err325 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err325 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4105,9 +4116,9 @@ vErrors.push(err325);
 errors++;
 }
 }
-}
-else {
-const err326 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.resource !== undefined){
+if(typeof data.resource !== "string"){
+const err326 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/26/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4116,7 +4127,69 @@ vErrors.push(err326);
 }
 errors++;
 }
-var _valid0 = _errs309 === errors;
+}
+if(data.soft !== undefined){
+let data139 = data.soft;
+if(typeof data139 === "string"){
+if(!pattern0.test(data139)){
+const err327 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+}
+else {
+const err328 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+}
+}
+if(data.hard !== undefined){
+let data140 = data.hard;
+if(typeof data140 === "string"){
+if(!pattern0.test(data140)){
+const err329 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
+}
+errors++;
+}
+}
+else {
+const err330 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+}
+}
+else {
+const err331 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
+}
+errors++;
+}
+var _valid0 = _errs313 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 26];
@@ -4126,63 +4199,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 26;
 }
-const _errs323 = errors;
+const _errs327 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err327 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err327];
-}
-else {
-vErrors.push(err327);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err328 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err328];
-}
-else {
-vErrors.push(err328);
-}
-errors++;
-}
-if(data.why === undefined){
-const err329 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err329];
-}
-else {
-vErrors.push(err329);
-}
-errors++;
-}
-if(data.value === undefined){
-const err330 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
-if(vErrors === null){
-vErrors = [err330];
-}
-else {
-vErrors.push(err330);
-}
-errors++;
-}
-for(const key28 in data){
-if(!((((key28 === "op") || (key28 === "stage")) || (key28 === "why")) || (key28 === "value"))){
-const err331 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err331];
-}
-else {
-vErrors.push(err331);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("oom-score-adj" !== data.op){
-const err332 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
+const err332 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4191,10 +4211,8 @@ vErrors.push(err332);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err333 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err333 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4203,10 +4221,8 @@ vErrors.push(err333);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err334 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err334 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4215,11 +4231,8 @@ vErrors.push(err334);
 }
 errors++;
 }
-}
-if(data.value !== undefined){
-let data142 = data.value;
-if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
-const err335 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/27/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.value === undefined){
+const err335 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4228,10 +4241,9 @@ vErrors.push(err335);
 }
 errors++;
 }
-}
-}
-else {
-const err336 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key28 in data){
+if(!((((key28 === "op") || (key28 === "stage")) || (key28 === "why")) || (key28 === "value"))){
+const err336 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4240,7 +4252,68 @@ vErrors.push(err336);
 }
 errors++;
 }
-var _valid0 = _errs323 === errors;
+}
+if(data.op !== undefined){
+if("oom-score-adj" !== data.op){
+const err337 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err338 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err338];
+}
+else {
+vErrors.push(err338);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err339 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err339];
+}
+else {
+vErrors.push(err339);
+}
+errors++;
+}
+}
+if(data.value !== undefined){
+let data144 = data.value;
+if(!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144)))){
+const err340 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/27/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err340];
+}
+else {
+vErrors.push(err340);
+}
+errors++;
+}
+}
+}
+else {
+const err341 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err341];
+}
+else {
+vErrors.push(err341);
+}
+errors++;
+}
+var _valid0 = _errs327 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 27];
@@ -4250,63 +4323,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 27;
 }
-const _errs333 = errors;
+const _errs337 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err337 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err337];
-}
-else {
-vErrors.push(err337);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err338 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err338];
-}
-else {
-vErrors.push(err338);
-}
-errors++;
-}
-if(data.why === undefined){
-const err339 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err339];
-}
-else {
-vErrors.push(err339);
-}
-errors++;
-}
-if(data.keep === undefined){
-const err340 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
-if(vErrors === null){
-vErrors = [err340];
-}
-else {
-vErrors.push(err340);
-}
-errors++;
-}
-for(const key29 in data){
-if(!((((key29 === "op") || (key29 === "stage")) || (key29 === "why")) || (key29 === "keep"))){
-const err341 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err341];
-}
-else {
-vErrors.push(err341);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("caps.bounding" !== data.op){
-const err342 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
+const err342 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4315,10 +4335,8 @@ vErrors.push(err342);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err343 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err343 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4327,10 +4345,8 @@ vErrors.push(err343);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err344 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err344 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4339,14 +4355,8 @@ vErrors.push(err344);
 }
 errors++;
 }
-}
-if(data.keep !== undefined){
-let data146 = data.keep;
-if(Array.isArray(data146)){
-const len4 = data146.length;
-for(let i4=0; i4<len4; i4++){
-if(typeof data146[i4] !== "string"){
-const err345 = {instancePath:instancePath+"/keep/" + i4,schemaPath:"#/oneOf/28/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.keep === undefined){
+const err345 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4355,10 +4365,9 @@ vErrors.push(err345);
 }
 errors++;
 }
-}
-}
-else {
-const err346 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/28/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key29 in data){
+if(!((((key29 === "op") || (key29 === "stage")) || (key29 === "why")) || (key29 === "keep"))){
+const err346 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4368,9 +4377,9 @@ vErrors.push(err346);
 errors++;
 }
 }
-}
-else {
-const err347 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("caps.bounding" !== data.op){
+const err347 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4379,7 +4388,71 @@ vErrors.push(err347);
 }
 errors++;
 }
-var _valid0 = _errs333 === errors;
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err348 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err349 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+}
+if(data.keep !== undefined){
+let data148 = data.keep;
+if(Array.isArray(data148)){
+const len5 = data148.length;
+for(let i6=0; i6<len5; i6++){
+if(typeof data148[i6] !== "string"){
+const err350 = {instancePath:instancePath+"/keep/" + i6,schemaPath:"#/oneOf/28/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+}
+}
+else {
+const err351 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/28/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+}
+}
+else {
+const err352 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+var _valid0 = _errs337 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 28];
@@ -4389,60 +4462,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 28;
 }
-const _errs345 = errors;
+const _errs349 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err348 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err348];
-}
-else {
-vErrors.push(err348);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err349 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err349];
-}
-else {
-vErrors.push(err349);
-}
-errors++;
-}
-if(data.why === undefined){
-const err350 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err350];
-}
-else {
-vErrors.push(err350);
-}
-errors++;
-}
-if(data.uid === undefined){
-const err351 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
-if(vErrors === null){
-vErrors = [err351];
-}
-else {
-vErrors.push(err351);
-}
-errors++;
-}
-if(data.gid === undefined){
-const err352 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
-if(vErrors === null){
-vErrors = [err352];
-}
-else {
-vErrors.push(err352);
-}
-errors++;
-}
-if(data.additionalGids === undefined){
-const err353 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
+const err353 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4451,9 +4474,8 @@ vErrors.push(err353);
 }
 errors++;
 }
-for(const key30 in data){
-if(!(((((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "uid")) || (key30 === "gid")) || (key30 === "additionalGids")) || (key30 === "umask"))){
-const err354 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err354 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4462,10 +4484,8 @@ vErrors.push(err354);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("user" !== data.op){
-const err355 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err355 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4474,10 +4494,8 @@ vErrors.push(err355);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err356 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.uid === undefined){
+const err356 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4486,10 +4504,8 @@ vErrors.push(err356);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err357 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.gid === undefined){
+const err357 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4498,11 +4514,8 @@ vErrors.push(err357);
 }
 errors++;
 }
-}
-if(data.uid !== undefined){
-let data151 = data.uid;
-if(!(((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151))) && (isFinite(data151)))){
-const err358 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/29/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.additionalGids === undefined){
+const err358 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4511,11 +4524,9 @@ vErrors.push(err358);
 }
 errors++;
 }
-}
-if(data.gid !== undefined){
-let data152 = data.gid;
-if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
-const err359 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/29/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key30 in data){
+if(!(((((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "uid")) || (key30 === "gid")) || (key30 === "additionalGids")) || (key30 === "umask"))){
+const err359 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4525,14 +4536,9 @@ vErrors.push(err359);
 errors++;
 }
 }
-if(data.additionalGids !== undefined){
-let data153 = data.additionalGids;
-if(Array.isArray(data153)){
-const len5 = data153.length;
-for(let i5=0; i5<len5; i5++){
-let data154 = data153[i5];
-if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
-const err360 = {instancePath:instancePath+"/additionalGids/" + i5,schemaPath:"#/oneOf/29/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.op !== undefined){
+if("user" !== data.op){
+const err360 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4542,9 +4548,9 @@ vErrors.push(err360);
 errors++;
 }
 }
-}
-else {
-const err361 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/29/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err361 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4554,10 +4560,9 @@ vErrors.push(err361);
 errors++;
 }
 }
-if(data.umask !== undefined){
-let data155 = data.umask;
-if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
-const err362 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/29/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err362 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4567,9 +4572,10 @@ vErrors.push(err362);
 errors++;
 }
 }
-}
-else {
-const err363 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.uid !== undefined){
+let data153 = data.uid;
+if(!(((typeof data153 == "number") && (!(data153 % 1) && !isNaN(data153))) && (isFinite(data153)))){
+const err363 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/29/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4578,7 +4584,74 @@ vErrors.push(err363);
 }
 errors++;
 }
-var _valid0 = _errs345 === errors;
+}
+if(data.gid !== undefined){
+let data154 = data.gid;
+if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
+const err364 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/29/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+}
+if(data.additionalGids !== undefined){
+let data155 = data.additionalGids;
+if(Array.isArray(data155)){
+const len6 = data155.length;
+for(let i7=0; i7<len6; i7++){
+let data156 = data155[i7];
+if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
+const err365 = {instancePath:instancePath+"/additionalGids/" + i7,schemaPath:"#/oneOf/29/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+}
+else {
+const err366 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/29/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+}
+if(data.umask !== undefined){
+let data157 = data.umask;
+if(!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))){
+const err367 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/29/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+}
+}
+else {
+const err368 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+var _valid0 = _errs349 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 29];
@@ -4588,60 +4661,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 29;
 }
-const _errs363 = errors;
+const _errs367 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err364 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err364];
-}
-else {
-vErrors.push(err364);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err365 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err365];
-}
-else {
-vErrors.push(err365);
-}
-errors++;
-}
-if(data.why === undefined){
-const err366 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err366];
-}
-else {
-vErrors.push(err366);
-}
-errors++;
-}
-if(data.effective === undefined){
-const err367 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
-if(vErrors === null){
-vErrors = [err367];
-}
-else {
-vErrors.push(err367);
-}
-errors++;
-}
-if(data.permitted === undefined){
-const err368 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
-if(vErrors === null){
-vErrors = [err368];
-}
-else {
-vErrors.push(err368);
-}
-errors++;
-}
-if(data.inheritable === undefined){
-const err369 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
+const err369 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4650,8 +4673,8 @@ vErrors.push(err369);
 }
 errors++;
 }
-if(data.ambient === undefined){
-const err370 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
+if(data.stage === undefined){
+const err370 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4660,9 +4683,8 @@ vErrors.push(err370);
 }
 errors++;
 }
-for(const key31 in data){
-if(!(((((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "effective")) || (key31 === "permitted")) || (key31 === "inheritable")) || (key31 === "ambient"))){
-const err371 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err371 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4671,10 +4693,8 @@ vErrors.push(err371);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("caps" !== data.op){
-const err372 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
+if(data.effective === undefined){
+const err372 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4683,10 +4703,8 @@ vErrors.push(err372);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err373 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.permitted === undefined){
+const err373 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4695,10 +4713,8 @@ vErrors.push(err373);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err374 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.inheritable === undefined){
+const err374 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4707,14 +4723,8 @@ vErrors.push(err374);
 }
 errors++;
 }
-}
-if(data.effective !== undefined){
-let data159 = data.effective;
-if(Array.isArray(data159)){
-const len6 = data159.length;
-for(let i6=0; i6<len6; i6++){
-if(typeof data159[i6] !== "string"){
-const err375 = {instancePath:instancePath+"/effective/" + i6,schemaPath:"#/oneOf/30/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.ambient === undefined){
+const err375 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4723,10 +4733,9 @@ vErrors.push(err375);
 }
 errors++;
 }
-}
-}
-else {
-const err376 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/30/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key31 in data){
+if(!(((((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "effective")) || (key31 === "permitted")) || (key31 === "inheritable")) || (key31 === "ambient"))){
+const err376 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4736,13 +4745,9 @@ vErrors.push(err376);
 errors++;
 }
 }
-if(data.permitted !== undefined){
-let data161 = data.permitted;
-if(Array.isArray(data161)){
-const len7 = data161.length;
-for(let i7=0; i7<len7; i7++){
-if(typeof data161[i7] !== "string"){
-const err377 = {instancePath:instancePath+"/permitted/" + i7,schemaPath:"#/oneOf/30/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("caps" !== data.op){
+const err377 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4752,9 +4757,9 @@ vErrors.push(err377);
 errors++;
 }
 }
-}
-else {
-const err378 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/30/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err378 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4764,13 +4769,9 @@ vErrors.push(err378);
 errors++;
 }
 }
-if(data.inheritable !== undefined){
-let data163 = data.inheritable;
-if(Array.isArray(data163)){
-const len8 = data163.length;
-for(let i8=0; i8<len8; i8++){
-if(typeof data163[i8] !== "string"){
-const err379 = {instancePath:instancePath+"/inheritable/" + i8,schemaPath:"#/oneOf/30/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err379 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4780,9 +4781,13 @@ vErrors.push(err379);
 errors++;
 }
 }
-}
-else {
-const err380 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/30/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.effective !== undefined){
+let data161 = data.effective;
+if(Array.isArray(data161)){
+const len7 = data161.length;
+for(let i8=0; i8<len7; i8++){
+if(typeof data161[i8] !== "string"){
+const err380 = {instancePath:instancePath+"/effective/" + i8,schemaPath:"#/oneOf/30/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4792,13 +4797,9 @@ vErrors.push(err380);
 errors++;
 }
 }
-if(data.ambient !== undefined){
-let data165 = data.ambient;
-if(Array.isArray(data165)){
-const len9 = data165.length;
-for(let i9=0; i9<len9; i9++){
-if(typeof data165[i9] !== "string"){
-const err381 = {instancePath:instancePath+"/ambient/" + i9,schemaPath:"#/oneOf/30/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err381 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/30/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4808,9 +4809,13 @@ vErrors.push(err381);
 errors++;
 }
 }
-}
-else {
-const err382 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/30/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.permitted !== undefined){
+let data163 = data.permitted;
+if(Array.isArray(data163)){
+const len8 = data163.length;
+for(let i9=0; i9<len8; i9++){
+if(typeof data163[i9] !== "string"){
+const err382 = {instancePath:instancePath+"/permitted/" + i9,schemaPath:"#/oneOf/30/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4822,7 +4827,7 @@ errors++;
 }
 }
 else {
-const err383 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err383 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/30/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4831,20 +4836,14 @@ vErrors.push(err383);
 }
 errors++;
 }
-var _valid0 = _errs363 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 30];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 30;
-}
-const _errs387 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err384 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.inheritable !== undefined){
+let data165 = data.inheritable;
+if(Array.isArray(data165)){
+const len9 = data165.length;
+for(let i10=0; i10<len9; i10++){
+if(typeof data165[i10] !== "string"){
+const err384 = {instancePath:instancePath+"/inheritable/" + i10,schemaPath:"#/oneOf/30/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4853,8 +4852,10 @@ vErrors.push(err384);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err385 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err385 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/30/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4863,8 +4864,14 @@ vErrors.push(err385);
 }
 errors++;
 }
-if(data.why === undefined){
-const err386 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.ambient !== undefined){
+let data167 = data.ambient;
+if(Array.isArray(data167)){
+const len10 = data167.length;
+for(let i11=0; i11<len10; i11++){
+if(typeof data167[i11] !== "string"){
+const err386 = {instancePath:instancePath+"/ambient/" + i11,schemaPath:"#/oneOf/30/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4873,9 +4880,10 @@ vErrors.push(err386);
 }
 errors++;
 }
-for(const key32 in data){
-if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
-const err387 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
+}
+}
+else {
+const err387 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/30/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4885,9 +4893,9 @@ vErrors.push(err387);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("no-new-privs" !== data.op){
-const err388 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
+}
+else {
+const err388 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4896,10 +4904,20 @@ vErrors.push(err388);
 }
 errors++;
 }
+var _valid0 = _errs367 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 30];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err389 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 30;
+}
+const _errs391 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err389 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4908,10 +4926,8 @@ vErrors.push(err389);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err390 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err390 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4920,10 +4936,8 @@ vErrors.push(err390);
 }
 errors++;
 }
-}
-}
-else {
-const err391 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err391 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4932,7 +4946,66 @@ vErrors.push(err391);
 }
 errors++;
 }
-var _valid0 = _errs387 === errors;
+for(const key32 in data){
+if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
+const err392 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("no-new-privs" !== data.op){
+const err393 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err394 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err395 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+}
+}
+else {
+const err396 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+var _valid0 = _errs391 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 31];
@@ -4942,63 +5015,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 31;
 }
-const _errs395 = errors;
+const _errs399 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err392 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err392];
-}
-else {
-vErrors.push(err392);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err393 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err393];
-}
-else {
-vErrors.push(err393);
-}
-errors++;
-}
-if(data.why === undefined){
-const err394 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err394];
-}
-else {
-vErrors.push(err394);
-}
-errors++;
-}
-if(data.path === undefined){
-const err395 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err395];
-}
-else {
-vErrors.push(err395);
-}
-errors++;
-}
-for(const key33 in data){
-if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "path"))){
-const err396 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err396];
-}
-else {
-vErrors.push(err396);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("chdir" !== data.op){
-const err397 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
+const err397 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -5007,10 +5027,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err398 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err398 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -5019,10 +5037,8 @@ vErrors.push(err398);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err399 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err399 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -5031,10 +5047,8 @@ vErrors.push(err399);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err400 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/32/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err400 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -5043,10 +5057,9 @@ vErrors.push(err400);
 }
 errors++;
 }
-}
-}
-else {
-const err401 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key33 in data){
+if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "path"))){
+const err401 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -5055,7 +5068,67 @@ vErrors.push(err401);
 }
 errors++;
 }
-var _valid0 = _errs395 === errors;
+}
+if(data.op !== undefined){
+if("chdir" !== data.op){
+const err402 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err403 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err404 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err405 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/32/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err405];
+}
+else {
+vErrors.push(err405);
+}
+errors++;
+}
+}
+}
+else {
+const err406 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err406];
+}
+else {
+vErrors.push(err406);
+}
+errors++;
+}
+var _valid0 = _errs399 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 32];
@@ -5065,61 +5138,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 32;
 }
-const _errs405 = errors;
+const _errs409 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err402 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err402];
-}
-else {
-vErrors.push(err402);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err403 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err403];
-}
-else {
-vErrors.push(err403);
-}
-errors++;
-}
-if(data.why === undefined){
-const err404 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err404];
-}
-else {
-vErrors.push(err404);
-}
-errors++;
-}
-if(data.file === undefined){
-const err405 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
-if(vErrors === null){
-vErrors = [err405];
-}
-else {
-vErrors.push(err405);
-}
-errors++;
-}
-if(data.env === undefined){
-const err406 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
-if(vErrors === null){
-vErrors = [err406];
-}
-else {
-vErrors.push(err406);
-}
-errors++;
-}
-for(const key34 in data){
-if(!(((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "file")) || (key34 === "env"))){
-const err407 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
+const err407 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5128,10 +5150,8 @@ vErrors.push(err407);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec.check" !== data.op){
-const err408 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err408 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5140,10 +5160,8 @@ vErrors.push(err408);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err409 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err409 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5152,10 +5170,8 @@ vErrors.push(err409);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err410 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.file === undefined){
+const err410 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5164,10 +5180,8 @@ vErrors.push(err410);
 }
 errors++;
 }
-}
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err411 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/33/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env === undefined){
+const err411 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5176,14 +5190,9 @@ vErrors.push(err411);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data178 = data.env;
-if(Array.isArray(data178)){
-const len10 = data178.length;
-for(let i10=0; i10<len10; i10++){
-if(typeof data178[i10] !== "string"){
-const err412 = {instancePath:instancePath+"/env/" + i10,schemaPath:"#/oneOf/33/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key34 in data){
+if(!(((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "file")) || (key34 === "env"))){
+const err412 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5193,9 +5202,9 @@ vErrors.push(err412);
 errors++;
 }
 }
-}
-else {
-const err413 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/33/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.op !== undefined){
+if("exec.check" !== data.op){
+const err413 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5205,9 +5214,9 @@ vErrors.push(err413);
 errors++;
 }
 }
-}
-else {
-const err414 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err414 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5216,20 +5225,10 @@ vErrors.push(err414);
 }
 errors++;
 }
-var _valid0 = _errs405 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 33];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 33;
-}
-const _errs419 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err415 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err415 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5238,8 +5237,10 @@ vErrors.push(err415);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err416 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err416 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/33/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5248,8 +5249,14 @@ vErrors.push(err416);
 }
 errors++;
 }
-if(data.why === undefined){
-const err417 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.env !== undefined){
+let data180 = data.env;
+if(Array.isArray(data180)){
+const len11 = data180.length;
+for(let i12=0; i12<len11; i12++){
+if(typeof data180[i12] !== "string"){
+const err417 = {instancePath:instancePath+"/env/" + i12,schemaPath:"#/oneOf/33/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5258,9 +5265,10 @@ vErrors.push(err417);
 }
 errors++;
 }
-for(const key35 in data){
-if(!(((key35 === "op") || (key35 === "stage")) || (key35 === "why"))){
-const err418 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+}
+}
+else {
+const err418 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/33/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5270,9 +5278,9 @@ vErrors.push(err418);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("execfifo.wait" !== data.op){
-const err419 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
+}
+else {
+const err419 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5281,10 +5289,20 @@ vErrors.push(err419);
 }
 errors++;
 }
+var _valid0 = _errs409 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 33];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err420 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 33;
+}
+const _errs423 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err420 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5293,10 +5311,8 @@ vErrors.push(err420);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err421 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err421 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5305,10 +5321,8 @@ vErrors.push(err421);
 }
 errors++;
 }
-}
-}
-else {
-const err422 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err422 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5317,7 +5331,66 @@ vErrors.push(err422);
 }
 errors++;
 }
-var _valid0 = _errs419 === errors;
+for(const key35 in data){
+if(!(((key35 === "op") || (key35 === "stage")) || (key35 === "why"))){
+const err423 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err423];
+}
+else {
+vErrors.push(err423);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("execfifo.wait" !== data.op){
+const err424 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err424];
+}
+else {
+vErrors.push(err424);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err425 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err425];
+}
+else {
+vErrors.push(err425);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err426 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err426];
+}
+else {
+vErrors.push(err426);
+}
+errors++;
+}
+}
+}
+else {
+const err427 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err427];
+}
+else {
+vErrors.push(err427);
+}
+errors++;
+}
+var _valid0 = _errs423 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 34];
@@ -5327,61 +5400,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 34;
 }
-const _errs427 = errors;
+const _errs431 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err423 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err423];
-}
-else {
-vErrors.push(err423);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err424 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err424];
-}
-else {
-vErrors.push(err424);
-}
-errors++;
-}
-if(data.why === undefined){
-const err425 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err425];
-}
-else {
-vErrors.push(err425);
-}
-errors++;
-}
-if(data.args === undefined){
-const err426 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
-if(vErrors === null){
-vErrors = [err426];
-}
-else {
-vErrors.push(err426);
-}
-errors++;
-}
-if(data.env === undefined){
-const err427 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
-if(vErrors === null){
-vErrors = [err427];
-}
-else {
-vErrors.push(err427);
-}
-errors++;
-}
-for(const key36 in data){
-if(!(((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "args")) || (key36 === "env"))){
-const err428 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
+const err428 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5390,10 +5412,8 @@ vErrors.push(err428);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec" !== data.op){
-const err429 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err429 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5402,10 +5422,8 @@ vErrors.push(err429);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err430 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err430 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5414,10 +5432,8 @@ vErrors.push(err430);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err431 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.args === undefined){
+const err431 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5426,14 +5442,8 @@ vErrors.push(err431);
 }
 errors++;
 }
-}
-if(data.args !== undefined){
-let data186 = data.args;
-if(Array.isArray(data186)){
-const len11 = data186.length;
-for(let i11=0; i11<len11; i11++){
-if(typeof data186[i11] !== "string"){
-const err432 = {instancePath:instancePath+"/args/" + i11,schemaPath:"#/oneOf/35/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env === undefined){
+const err432 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5442,10 +5452,9 @@ vErrors.push(err432);
 }
 errors++;
 }
-}
-}
-else {
-const err433 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/35/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key36 in data){
+if(!(((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "args")) || (key36 === "env"))){
+const err433 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5455,13 +5464,9 @@ vErrors.push(err433);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data188 = data.env;
-if(Array.isArray(data188)){
-const len12 = data188.length;
-for(let i12=0; i12<len12; i12++){
-if(typeof data188[i12] !== "string"){
-const err434 = {instancePath:instancePath+"/env/" + i12,schemaPath:"#/oneOf/35/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("exec" !== data.op){
+const err434 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5471,9 +5476,9 @@ vErrors.push(err434);
 errors++;
 }
 }
-}
-else {
-const err435 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/35/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err435 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5483,9 +5488,9 @@ vErrors.push(err435);
 errors++;
 }
 }
-}
-else {
-const err436 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err436 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5494,7 +5499,75 @@ vErrors.push(err436);
 }
 errors++;
 }
-var _valid0 = _errs427 === errors;
+}
+if(data.args !== undefined){
+let data188 = data.args;
+if(Array.isArray(data188)){
+const len12 = data188.length;
+for(let i13=0; i13<len12; i13++){
+if(typeof data188[i13] !== "string"){
+const err437 = {instancePath:instancePath+"/args/" + i13,schemaPath:"#/oneOf/35/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err437];
+}
+else {
+vErrors.push(err437);
+}
+errors++;
+}
+}
+}
+else {
+const err438 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/35/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err438];
+}
+else {
+vErrors.push(err438);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data190 = data.env;
+if(Array.isArray(data190)){
+const len13 = data190.length;
+for(let i14=0; i14<len13; i14++){
+if(typeof data190[i14] !== "string"){
+const err439 = {instancePath:instancePath+"/env/" + i14,schemaPath:"#/oneOf/35/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err439];
+}
+else {
+vErrors.push(err439);
+}
+errors++;
+}
+}
+}
+else {
+const err440 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/35/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err440];
+}
+else {
+vErrors.push(err440);
+}
+errors++;
+}
+}
+}
+else {
+const err441 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+var _valid0 = _errs431 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 35];
@@ -5540,12 +5613,12 @@ passing0 = 35;
 }
 }
 if(!valid0){
-const err437 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err442 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err437];
+vErrors = [err442];
 }
 else {
-vErrors.push(err437);
+vErrors.push(err442);
 }
 errors++;
 }
