@@ -21,6 +21,16 @@ export const VOCABULARY: Vocabulary = {
   'ns.join': { effect: 'isolation', say: (a) => `join the existing ${a.ns} namespace ${a.path}` },
   clone: { effect: 'isolation', say: (a) => `start the container init in new namespaces: ${a.namespaces.join(', ') || '(none)'}${a.parent === 'executor' ? ' (planc waits for it)' : ''}` },
   'cgroup.join': { effect: 'resources', say: (a) => `move the init into cgroup ${a.path}` },
+  'resctrl.create': {
+    effect: 'resources',
+    say: (a) => {
+      const lines = a.schemata ? `: ${a.schemata.join('; ')}` : '';
+      if (a.exists === 'refuse') return `create resctrl group ${a.path}${a.schemata ? ` with schemata${lines}` : ''} (removed on delete)`;
+      if (a.exists === 'required') return `use the existing resctrl group ${a.path}`;
+      return `use resctrl group ${a.path}, made with schemata${lines} if missing, else refused unless its schemata match`;
+    },
+  },
+  'resctrl.join': { effect: 'resources', say: (a) => `move the init into resctrl group ${a.path}` },
   'idmap.write': { effect: 'isolation', say: (a) => `map ${a.kind}s ${a.map.map((m) => `${m.containerID}→${m.hostID} (${m.size})`).join(', ')}${a.setgroups ? `, setgroups ${a.setgroups}` : ''}` },
   'ns.unshare': { effect: 'isolation', say: (a) => `enter a new ${a.ns} namespace rooted at the container's cgroup` },
   'rootfs.propagation': { effect: 'filesystem', say: (a) => `make every mount ${a.propagation} so container mounts do not reach the host` },

@@ -16,11 +16,11 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: NAMESPACES.filter((n) => !NOT_PLANNED_NAMESPACES.has(n)),
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: { enabled: false },
       apparmor: { enabled: false },
       selinux: { enabled: false },
-      intelRdt: { enabled: false },
+      intelRdt: { enabled: true, schemata: true, monitoring: true },
       mountExtensions: { idmap: { enabled: false } },
     },
     annotations: { 'org.opencontainers.runc.checkpoint.enabled': 'false', 'dev.planc.plan.digest': 'sha256' },

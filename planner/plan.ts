@@ -9,6 +9,7 @@ import { add } from './context.js';
 import { type Json } from './json.js';
 import { validateConfig } from './validate.js';
 import { cgroupPathOf, planCgroups } from './cgroups.js';
+import { planIntelRdt } from './cgroups/intel-rdt.js';
 import { planMounts, planPathProtection } from './mounts.js';
 import { planDevices, planDevSymlinks } from './devices.js';
 import { checkProcess, planExec, planIdentity, planRlimits } from './process.js';
@@ -49,12 +50,14 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 
   // host stage: in the runtime's namespaces, before the container exists
   const cgroupDirs = planCgroups(ctx);
+  const rdtGroups = planIntelRdt(ctx);
   if (waitForStart) add(ctx, { stage: 'host', op: 'execfifo.create', why: 'runtime:start', path: fifo });
   planJoins(ctx, namespaces);
   planClone(ctx, namespaces, opts.foreground ?? false);
 
   // parent stage: the init exists and waits
   for (const path of cgroupDirs) add(ctx, { stage: 'parent', op: 'cgroup.join', why: '/linux/cgroupsPath', path });
+  for (const path of rdtGroups) add(ctx, { stage: 'parent', op: 'resctrl.join', why: '/linux/intelRdt', path });
   planIdMaps(ctx);
 
   // init stage: inside the new namespaces
@@ -97,7 +100,6 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 const NOT_YET: [string, (c: Config) => unknown][] = [
   ['/linux/seccomp', (c) => c.linux?.seccomp],
   ['/hooks', (c) => c.hooks && Object.values(c.hooks).some((h) => Array.isArray(h) && h.length > 0)],
-  ['/linux/intelRdt', (c) => c.linux?.intelRdt],
   ['/linux/personality', (c) => c.linux?.personality],
   ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy],
   ['/linux/netDevices', (c) => c.linux?.netDevices && Object.keys(c.linux.netDevices).length > 0],

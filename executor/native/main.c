@@ -25,6 +25,10 @@ static const struct op {
 	{"ns.join", "host", op_ns_join},
 	{"clone", "clone", op_clone},
 	{"cgroup.join", "parent", op_cgroup_join},
+	/* wt-cgfields ops */
+	{"resctrl.create", "host", op_resctrl_create},
+	{"resctrl.join", "parent", op_resctrl_join},
+	/* end wt-cgfields ops */
 	{"idmap.write", "parent", op_idmap_write},
 	{"ns.unshare", "init", op_ns_unshare},
 	{"rootfs.propagation", "init", op_rootfs_propagation},

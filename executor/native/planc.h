@@ -82,6 +82,7 @@ int mount_bind(int src, int dst, int rec);
 int ns_flag(const char *name);
 
 handler op_cgroup_create, op_cgroup_write, op_cgroup_join;
+handler op_resctrl_create, op_resctrl_join; /* resctrl.c */
 handler op_ns_join, op_ns_unshare, op_clone, op_idmap_write;
 handler op_rootfs_propagation, op_rootfs_bind, op_rootfs_pivot, op_rootfs_chroot, op_rootfs_readonly;
 handler op_mount, op_mount_remount, op_mount_propagation, op_mask, op_readonly;
