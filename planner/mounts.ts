@@ -3,6 +3,7 @@
 // and the "cgroup" pseudo-type.
 import type { MountFlag, Propagation } from '../schemas/generated/plan.js';
 import { PlancError } from '../schemas/error.js';
+import { MOUNT_FLAG_TABLE } from '../schemas/tables.js';
 import type { PlanContext } from './context.js';
 import { add } from './context.js';
 import { clean, isAbsolute, join, pointer, under, within } from './paths.js';
@@ -40,7 +41,9 @@ export interface ParsedOptions {
   bind: false | 'bind' | 'rbind';
 }
 
-const FLAG_ORDER: MountFlag[] = ['ro', 'nosuid', 'nodev', 'noexec', 'sync', 'dirsync', 'mand', 'noatime', 'nodiratime', 'relatime', 'strictatime'];
+// The order flags are listed in an action: the table's (schemas/tables.ts, which the executor's
+// flag bits come from), without bind, rec and remount, which the planner adds itself.
+const FLAG_ORDER: MountFlag[] = MOUNT_FLAG_TABLE.filter((f) => f.perMount || f.superblock).map((f) => f.name);
 
 export function parseOptions(options: string[], why: string): ParsedOptions {
   const flags = new Set<MountFlag>();

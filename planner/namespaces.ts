@@ -2,13 +2,15 @@
 // the clone) and which are shared with the host (a warning, not an error).
 import type { Plan } from '../schemas/generated/plan.js';
 import { PlancError } from '../schemas/error.js';
+import { NAMESPACE_TABLE } from '../schemas/tables.js';
 import type { PlanContext } from './context.js';
 import { add, warn } from './context.js';
 import { pointer } from './paths.js';
 
 type Ns = Plan['namespaces'][number]['type'];
-// Every namespace type, in the order they are joined (user first: it owns the others).
-export const NAMESPACES: Ns[] = ['user', 'pid', 'network', 'mount', 'ipc', 'uts', 'cgroup', 'time'];
+// Every namespace type, in the order they are joined (user first: it owns the others); the
+// executor's flags for them come from the same table (schemas/tables.ts).
+export const NAMESPACES: Ns[] = NAMESPACE_TABLE.map((n) => n.type);
 
 export function readNamespaces(ctx: PlanContext): Plan['namespaces'] {
   const seen = new Set<string>();

@@ -2,39 +2,28 @@
 // the order that keeps each step possible (bounding set before the uid
 // switch, capabilities after it, no_new_privs last before exec).
 import { PlancError } from '../schemas/error.js';
+import { CAPABILITY_TABLE, RLIMIT_TABLE } from '../schemas/tables.js';
 import type { PlanContext } from './context.js';
 import { add, warn } from './context.js';
 import { u64 } from './config.js';
 import { isAbsolute, pointer } from './paths.js';
 
-// Capability names the kernel knows (0..40), in number order.
-export const CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
-  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE',
-  'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
-  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ',
-  'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-] as const;
+// Capability names the kernel knows, in number order, and the rlimit names: the
+// executor's own tables are generated from the same source (schemas/tables.ts).
+export const CAPABILITIES = CAPABILITY_TABLE.map((c) => c.name);
+export const RLIMITS = RLIMIT_TABLE.map((r) => r.name);
 
-export const RLIMITS = [
-  'RLIMIT_AS', 'RLIMIT_CORE', 'RLIMIT_CPU', 'RLIMIT_DATA', 'RLIMIT_FSIZE', 'RLIMIT_LOCKS', 'RLIMIT_MEMLOCK',
-  'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_NOFILE', 'RLIMIT_NPROC', 'RLIMIT_RSS', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME',
-  'RLIMIT_SIGPENDING', 'RLIMIT_STACK',
-] as const;
-
-const known = new Set<string>(CAPABILITIES);
+const NUMBER = new Map<string, number>(CAPABILITY_TABLE.map((c) => [c.name, c.value]));
 
 function capSet(ctx: PlanContext, set: 'bounding' | 'effective' | 'permitted' | 'inheritable' | 'ambient'): string[] {
   const names = ctx.config.process?.capabilities?.[set] ?? [];
   const out: string[] = [];
   names.forEach((name, k) => {
     // runc ignores capabilities this kernel does not know, with a warning; so do we.
-    if (!known.has(name)) return warn(ctx, 'unknown-capability', pointer('process', 'capabilities', set, k), `unknown capability ${name} ignored`);
+    if (!NUMBER.has(name)) return warn(ctx, 'unknown-capability', pointer('process', 'capabilities', set, k), `unknown capability ${name} ignored`);
     if (!out.includes(name)) out.push(name);
   });
-  return out.sort((a, b) => CAPABILITIES.indexOf(a as never) - CAPABILITIES.indexOf(b as never));
+  return out.sort((a, b) => NUMBER.get(a)! - NUMBER.get(b)!);
 }
 
 export function planRlimits(ctx: PlanContext): void {

@@ -7,6 +7,12 @@
 set -eu
 src=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$src/../../build}
+
+# The op table and the capability, rlimit, namespace and mount-flag tables
+# (tables.generated.{h,c}) come from schemas/: regenerate them first, so a
+# build never compiles a copy older than what the planner reads.
+# tables.generated.c then checks each number against this host's headers.
+node "$src/../../scripts/gen-tables.mjs"
 mkdir -p "$out/test"
 obj=$(mktemp -d)
 trap 'rm -rf "$obj"' EXIT

@@ -3,30 +3,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-};
-#define NCAPS (int)(sizeof cap_names / sizeof *cap_names)
-
-static int cap_num(const char *name)
+/* A capability's name for messages; the kernel may know more than the table. */
+static const char *cap_name(int k, char buf[24])
 {
-	for (int k = 0; name && k < NCAPS; k++)
-		if (!strcmp(name, cap_names[k]))
-			return k;
-	return -1;
+	const char *n = NAME_OF(cap_table, (unsigned long)k);
+	if (n)
+		return n;
+	snprintf(buf, 24, "capability %d", k);
+	return buf;
 }
 
 static int cap_mask(const mp *a, const char *key, uint64_t *out)
@@ -37,10 +28,10 @@ static int cap_mask(const mp *a, const char *key, uint64_t *out)
 		return -1;
 	for (uint32_t k = 0; k < arr->len; k++) {
 		const char *name = mp_str(&arr->kids[k]);
-		int n = cap_num(name);
-		if (n < 0)
+		const struct name_value *cap = LOOKUP(cap_table, name);
+		if (!cap)
 			return failx(EINVAL, "caps: unknown capability \"%s\" in %s", name ? name : "?", key);
-		*out |= 1ULL << n;
+		*out |= 1ULL << cap->value;
 	}
 	return 0;
 }
@@ -50,11 +41,12 @@ int op_caps_bounding(const mp *a, struct ctx *c)
 	uint64_t keep;
 	if (cap_mask(a, "keep", &keep))
 		return FAILED;
+	char buf[24];
 	for (int k = 0; k <= c->cap_last; k++) {
 		if ((k < 64 && (keep >> k & 1)) || prctl(PR_CAPBSET_READ, k, 0, 0, 0) != 1)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, k, 0, 0, 0))
-			return fail(errno, "drop %s from the bounding set", k < NCAPS ? cap_names[k] : "capability");
+			return fail(errno, "drop %s from the bounding set", cap_name(k, buf));
 	}
 	return DONE;
 }
@@ -122,9 +114,10 @@ int op_caps(const mp *a, struct ctx *c)
 		return fail(errno, "capset");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0))
 		return fail(errno, "clear ambient capabilities");
-	for (int k = 0; k < NCAPS; k++)
+	char buf[24];
+	for (int k = 0; k < 64; k++)
 		if ((amb >> k & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, k, 0, 0))
-			return fail(errno, "raise ambient %s", cap_names[k]);
+			return fail(errno, "raise ambient %s", cap_name(k, buf));
 	return DONE;
 }
 

@@ -15,60 +15,6 @@
 
 extern char **environ;
 
-static const struct op {
-	const char *name, *stage;
-	handler *fn;
-} ops[] = {
-	{"cgroup.create", "host", op_cgroup_create},
-	{"cgroup.write", "host", op_cgroup_write},
-	{"execfifo.create", "host", op_execfifo_create},
-	{"ns.join", "host", op_ns_join},
-	{"clone", "clone", op_clone},
-	{"cgroup.join", "parent", op_cgroup_join},
-	/* wt-cgfields ops */
-	{"resctrl.create", "host", op_resctrl_create},
-	{"resctrl.join", "parent", op_resctrl_join},
-	/* end wt-cgfields ops */
-	{"idmap.write", "parent", op_idmap_write},
-	{"ns.unshare", "init", op_ns_unshare},
-	{"rootfs.propagation", "init", op_rootfs_propagation},
-	{"rootfs.bind", "init", op_rootfs_bind},
-	{"mount", "init", op_mount},
-	{"mount.remount", "init", op_mount_remount},
-	{"mount.propagation", "init", op_mount_propagation},
-	{"mknod", "init", op_mknod},
-	{"device.bind", "init", op_device_bind},
-	{"symlink", "init", op_symlink},
-	{"execfifo.open", "init", op_execfifo_open},
-	{"rootfs.pivot", "init", op_rootfs_pivot},
-	{"rootfs.chroot", "init", op_rootfs_chroot},
-	{"mask", "init", op_mask},
-	{"readonly", "init", op_readonly},
-	{"rootfs.readonly", "init", op_rootfs_readonly},
-	{"hostname", "init", op_hostname},
-	{"domainname", "init", op_domainname},
-	{"sysctl", "init", op_sysctl},
-	{"link.up", "init", op_link_up},
-	{"rlimit", "init", op_rlimit},
-	{"oom-score-adj", "init", op_oom_score_adj},
-	{"caps.bounding", "init", op_caps_bounding},
-	{"user", "init", op_user},
-	{"caps", "init", op_caps},
-	{"no-new-privs", "init", op_no_new_privs},
-	{"chdir", "init", op_chdir},
-	{"exec.check", "init", op_exec_check},
-	{"execfifo.wait", "init", op_execfifo_wait},
-	{"exec", "init", op_exec},
-};
-
-static const struct op *find_op(const char *name)
-{
-	for (size_t k = 0; name && k < sizeof ops / sizeof *ops; k++)
-		if (!strcmp(name, ops[k].name))
-			return &ops[k];
-	return NULL;
-}
-
 const char *need_str(const mp *a, const char *key)
 {
 	const char *s = mp_str(mp_get(a, key));
@@ -208,7 +154,7 @@ static void validate(const mp *actions)
 	for (uint32_t i = 0; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
 		const char *stage = mp_str(mp_get(a, "stage"));
-		const struct op *o = find_op(op = mp_str(mp_get(a, "op")));
+		const struct op_entry *o = op_by_name(op = mp_str(mp_get(a, "op")));
 		int r = rank(stage);
 		if (!o)
 			plan_error(i, op, stage, "plan: unknown op \"%s\"", op ? op : "?");
@@ -260,7 +206,7 @@ static int apply(const mp *a, int i, struct ctx *c)
 	report_begin(i, op, mp_str(mp_get(a, "stage")));
 	if (fault(op) == FAILED)
 		return FAILED;
-	return find_op(op)->fn(a, c);
+	return op_by_name(op)->fn(a, c);
 }
 
 /* C: waits for P to finish the parent stage, then applies the init stage.

@@ -16,15 +16,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-static const struct { const char *name; unsigned long bit; } mount_flags[] = {
-	{"ro", MS_RDONLY}, {"nosuid", MS_NOSUID}, {"nodev", MS_NODEV}, {"noexec", MS_NOEXEC},
-	{"sync", MS_SYNCHRONOUS}, {"dirsync", MS_DIRSYNC}, {"mand", MS_MANDLOCK},
-	{"noatime", MS_NOATIME}, {"nodiratime", MS_NODIRATIME}, {"relatime", MS_RELATIME},
-	{"strictatime", MS_STRICTATIME}, {"bind", MS_BIND}, {"rec", MS_REC}, {"remount", MS_REMOUNT},
-};
-
 /* Per-mount flags a bind remount can change (everything else is per-sb). */
-#define BIND_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
+#define BIND_FLAGS MOUNT_FLAGS_PER_MOUNT
 
 static int flags_of(const mp *a, const char *where, unsigned long *out)
 {
@@ -34,26 +27,19 @@ static int flags_of(const mp *a, const char *where, unsigned long *out)
 	*out = 0;
 	for (uint32_t k = 0; k < arr->len; k++) {
 		const char *f = mp_str(&arr->kids[k]);
-		size_t j = 0;
-		while (j < sizeof mount_flags / sizeof *mount_flags && (!f || strcmp(f, mount_flags[j].name)))
-			j++;
-		if (j == sizeof mount_flags / sizeof *mount_flags)
+		const struct name_value *flag = LOOKUP(mount_flag_table, f);
+		if (!flag)
 			return failx(EINVAL, "mount on \"%s\": unknown flag \"%s\"", where, f ? f : "?");
-		*out |= mount_flags[j].bit;
+		*out |= flag->value;
 	}
 	return 0;
 }
 
+/* The MS_* bits of a propagation name (with MS_REC for the r* forms); 0: unknown. */
 static unsigned long propagation(const char *p)
 {
-	static const struct { const char *name; unsigned long bit; } t[] = {
-		{"shared", MS_SHARED}, {"slave", MS_SLAVE}, {"private", MS_PRIVATE}, {"unbindable", MS_UNBINDABLE},
-	};
-	int rec = p && p[0] == 'r';
-	for (size_t j = 0; p && j < sizeof t / sizeof *t; j++)
-		if (!strcmp(p + rec, t[j].name))
-			return t[j].bit | (rec ? MS_REC : 0);
-	return 0;
+	const struct name_value *v = LOOKUP(propagation_table, p);
+	return v ? v->value : 0;
 }
 
 /* Per-mount attributes of a set of mount(2) flags. As with mount(2),
@@ -119,9 +105,6 @@ int mount_bind(int src, int dst, int rec)
  * "key=value"), and the superblock flags among fl. */
 static int new_fs(const char *type, const char *src, const char *data, unsigned long fl)
 {
-	static const struct { unsigned long bit; const char *key; } sb[] = {
-		{MS_RDONLY, "ro"}, {MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"}, {MS_MANDLOCK, "mand"},
-	};
 	char *opts = strdup(data), *save = NULL;
 	int fs = opts ? fsopen(type, FSOPEN_CLOEXEC) : -1;
 	int rc = fs < 0 ? -1 : fsconfig(fs, FSCONFIG_SET_STRING, "source", src, 0);
@@ -131,9 +114,9 @@ static int new_fs(const char *type, const char *src, const char *data, unsigned 
 			*eq = 0;
 		rc = fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o, eq ? eq + 1 : NULL, 0);
 	}
-	for (size_t k = 0; !rc && k < sizeof sb / sizeof *sb; k++)
-		if (fl & sb[k].bit)
-			rc = fsconfig(fs, FSCONFIG_SET_FLAG, sb[k].key, NULL, 0);
+	for (size_t k = 0; !rc && k < N_MOUNT_FLAGS; k++)
+		if (fl & mount_flag_table[k].value & MOUNT_FLAGS_SUPERBLOCK)
+			rc = fsconfig(fs, FSCONFIG_SET_FLAG, mount_flag_table[k].name, NULL, 0);
 	if (!rc)
 		rc = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
 	int m = rc ? -1 : fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attrs_of(fl)), e = errno;

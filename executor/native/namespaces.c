@@ -6,21 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-
+/* The CLONE_* flag of a namespace type (0: unknown). */
 int ns_flag(const char *name)
 {
-	static const struct { const char *name; int flag; } t[] = {
-		{"pid", CLONE_NEWPID}, {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
-		{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"user", CLONE_NEWUSER},
-		{"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
-	};
-	for (size_t k = 0; name && k < sizeof t / sizeof *t; k++)
-		if (!strcmp(name, t[k].name))
-			return t[k].flag;
-	return 0;
+	const struct ns_entry *ns = ns_by_type(name);
+	return ns ? (int)ns->flag : 0;
 }
 
 int op_ns_join(const mp *a, struct ctx *c)

@@ -25,6 +25,19 @@ struct ctx {
 
 typedef int handler(const mp *a, struct ctx *c);
 
+/* The op table and the kernel's names for capabilities, rlimits, namespaces and
+ * mount flags: generated from schemas/ (scripts/gen-tables.mjs), shared with
+ * the planner. Never edit them here. */
+#include "tables.generated.h"
+
+/* tables.c: lookups in them; NULL when the name is not there. */
+const struct name_value *by_name(const struct name_value *t, size_t n, const char *name);
+const char *name_of(const struct name_value *t, size_t n, unsigned long value);
+#define LOOKUP(table, name) by_name(table, sizeof table / sizeof *table, name)
+#define NAME_OF(table, value) name_of(table, sizeof table / sizeof *table, value)
+const struct op_entry *op_by_name(const char *name);
+const struct ns_entry *ns_by_type(const char *type);
+
 /* report.c: every handler ends in DONE, skip() or fail()/failx(). */
 extern int report_fd, audit_fd;
 int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -80,16 +93,6 @@ int mount_bind(int src, int dst, int rec);
 
 /* namespaces.c */
 int ns_flag(const char *name);
-
-handler op_cgroup_create, op_cgroup_write, op_cgroup_join;
-handler op_resctrl_create, op_resctrl_join; /* resctrl.c */
-handler op_ns_join, op_ns_unshare, op_clone, op_idmap_write;
-handler op_rootfs_propagation, op_rootfs_bind, op_rootfs_pivot, op_rootfs_chroot, op_rootfs_readonly;
-handler op_mount, op_mount_remount, op_mount_propagation, op_mask, op_readonly;
-handler op_mknod, op_device_bind, op_symlink;
-handler op_hostname, op_domainname, op_sysctl, op_link_up, op_rlimit, op_oom_score_adj;
-handler op_caps_bounding, op_user, op_caps, op_no_new_privs;
-handler op_execfifo_create, op_execfifo_open, op_execfifo_wait, op_chdir, op_exec_check, op_exec;
 
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);

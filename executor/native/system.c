@@ -66,23 +66,6 @@ int op_link_up(const mp *a, struct ctx *c)
 	return rc ? fail(e, "link \"%s\" up", name) : DONE;
 }
 
-static int rlimit_num(const char *name)
-{
-	static const char *const t[] = {
-		[RLIMIT_CPU] = "CPU", [RLIMIT_FSIZE] = "FSIZE", [RLIMIT_DATA] = "DATA", [RLIMIT_STACK] = "STACK",
-		[RLIMIT_CORE] = "CORE", [RLIMIT_RSS] = "RSS", [RLIMIT_NPROC] = "NPROC", [RLIMIT_NOFILE] = "NOFILE",
-		[RLIMIT_MEMLOCK] = "MEMLOCK", [RLIMIT_AS] = "AS", [RLIMIT_LOCKS] = "LOCKS",
-		[RLIMIT_SIGPENDING] = "SIGPENDING", [RLIMIT_MSGQUEUE] = "MSGQUEUE", [RLIMIT_NICE] = "NICE",
-		[RLIMIT_RTPRIO] = "RTPRIO", [RLIMIT_RTTIME] = "RTTIME",
-	};
-	if (!name || strncmp(name, "RLIMIT_", 7))
-		return -1;
-	for (int k = 0; k < (int)(sizeof t / sizeof *t); k++)
-		if (t[k] && !strcmp(name + 7, t[k]))
-			return k;
-	return -1;
-}
-
 static int parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
@@ -101,9 +84,10 @@ int op_rlimit(const mp *a, struct ctx *c)
 	uint64_t s, h;
 	if (!res || !soft || !hard)
 		return FAILED;
-	int n = rlimit_num(res);
-	if (n < 0)
+	const struct name_value *r = LOOKUP(rlimit_table, res);
+	if (!r)
 		return failx(EINVAL, "rlimit \"%s\": unknown resource", res);
+	int n = (int)r->value;
 	if (parse_u64(soft, &s) || parse_u64(hard, &h))
 		return failx(EINVAL, "rlimit %s: soft \"%s\" / hard \"%s\" are not unsigned 64-bit integers", res, soft, hard);
 	rl.rlim_cur = s; /* 2^64-1 is RLIM_INFINITY */

@@ -8,7 +8,9 @@ import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Config, EXECUTOR, gated, leftovers, mountsUnder, NEEDS_ROOT, openGate, Planc, sha256, variantInstall, type VariantInstall, waitFor } from '../helpers/planc.js';
+import type { Action, Plan } from '../../schemas/generated/plan.js';
+import { insertAction, planOf, runPlan, testExecutor } from '../helpers/executor.js';
+import { auditProblems, type Config, EXECUTOR, gated, leftovers, mountsUnder, NEEDS_ROOT, openGate, Planc, readConfig, sha256, uniqueId, variantInstall, type VariantInstall, waitFor, writeConfig } from '../helpers/planc.js';
 
 const skip = NEEDS_ROOT;
 const pc = new Planc();
@@ -58,7 +60,7 @@ const addCaps = (c: Config, ...caps: string[]) => {
 
 test('the installed executor carries none of the weakened code', { skip }, () => {
   const bytes = readFileSync(EXECUTOR);
-  const weak = readFileSync(join(variantInstall('weak-proc').binary));
+  const weak = readFileSync(testExecutor('weak-proc'));
   assert.ok(weak.includes('/proc/self/fd/%d'), 'the weakened build does name fds by /proc/self/fd strings (so the search can find it)');
   assert.ok(!bytes.includes('/proc/self/fd/%d'), `${EXECUTOR} names fds by /proc/self/fd strings`);
 });
@@ -257,19 +259,85 @@ test('c. (weakened executor, cwd by path) the container starts in the host direc
 });
 
 // ---------------------------------------------------------------------------
+// Attacks on /proc (d, e) are stopped twice: the planner refuses the config, and the executor,
+// handed the plan the planner would have made without that rule (test/helpers/executor.ts),
+// still checks every /proc target it protects. Each layer is tested on its own.
+
+/** An attack on /proc: the config mount, and the action planBind emitted for it before the planner refused it (why aside). */
+interface ProcAttack {
+  mount: { destination: string; type: 'bind'; source: string; options: string[] };
+  action: Omit<Extract<Action, { op: 'mount' }>, 'why'>;
+}
+
+/** Append `mount` to the bundle's config; its index there. */
+function addMount(bundle: string, mount: ProcAttack['mount']): number {
+  const config = readConfig(bundle);
+  config.mounts.push(mount);
+  writeConfig(bundle, config);
+  return config.mounts.length - 1;
+}
+
+/**
+ * The plan planc makes for `bundle` as `id`, with the attack's action where the planner put a
+ * mount appended to the config: after the actions of the config's other mounts, as
+ * /mounts/<their count>. The bundle's config itself stays without it (planc would refuse it).
+ */
+function attackPlan(w: Planc, bundle: string, id: string, attack: ProcAttack): { plan: Plan; index: number } {
+  const k = readConfig(bundle).mounts.length;
+  const base = planOf(w, bundle, id);
+  const plan = insertAction(base, (a) => /^\/mounts\/\d+$/.test(a.why), { ...attack.action, why: `/mounts/${k}` } as Action);
+  const index = plan.actions.findIndex((a) => a.why === `/mounts/${k}`);
+  assert.equal(plan.actions.length, base.actions.length + 1);
+  return { plan, index };
+}
+
+/** Exit 1, stderr exactly `line`, and nothing of `id` left. */
+function refused(w: Planc, r: { code: number | null; stderr: string }, line: string, id: string, bundle: string): void {
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr, line);
+  leftovers(w.root, id, bundle);
+}
+
+// ---------------------------------------------------------------------------
 // d. /proc or /sys mount targets replaced: a bind of another directory, a symlink.
 
-test('d. a plain directory bound over the proc mount (with fd links for the old indirection): one clear error, nothing left', { skip }, (t) => {
-  const id = pc.id(t);
-  const bundle = pc.bundle(['true'], (c: Config) => {
-    c.mounts.push({ destination: '/proc', type: 'bind', source: 'fakeproc', options: ['rbind'] });
-  });
-  // Entries where the real ones would be, and fd links for the old /proc/self/fd/N indirection.
+// The planner refuses a bind over /proc (planner/mounts.ts, checkProcTarget); the executor must
+// not rely on that. Handed the plan the planner made before it refused (attackPlan above), it
+// applies the bind and then refuses the first read-only path that is not procfs.
+
+/** Fills `bundle`/fakeproc: entries where the real ones would be, and fd links for the old /proc/self/fd/N indirection. */
+function fakeProc(bundle: string): ProcAttack {
   mkdirSync(join(bundle, 'fakeproc/sys/kernel'), { recursive: true });
   mkdirSync(join(bundle, 'fakeproc/self/fd'), { recursive: true });
   writeFileSync(join(bundle, 'fakeproc/timer_list'), '');
   for (let n = 0; n < 64; n++) symlinkSync(`/tmp`, join(bundle, 'fakeproc/self/fd', String(n)));
-  failsCleanly(pc, pc.run(['create', '--bundle', bundle, id]), ['config.json: /linux/readonlyPaths/3: readonly "/proc/sys": not on proc'], id, bundle);
+  return {
+    mount: { destination: '/proc', type: 'bind', source: 'fakeproc', options: ['rbind'] },
+    // What planBind made of that mount: /proc itself had no expectFs.
+    action: { stage: 'init', op: 'mount', source: join(bundle, 'fakeproc'), target: '/proc', fstype: '', flags: ['bind', 'rec'], data: '', create: 'auto' },
+  };
+}
+
+test('d. a plain directory bound over /proc is refused by the planner: one line naming the mount, nothing left', { skip }, (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['true']);
+  const k = addMount(bundle, fakeProc(bundle).mount);
+  refused(pc, pc.run(['create', '--bundle', bundle, id]),
+    `planc: ${bundle}/config.json: /mounts/${k}: only procfs may be mounted on /proc, not "bind": masked and read-only paths would protect nothing\n`, id, bundle);
+});
+
+test('d. (executor handed the plan anyway) the bind over /proc goes on, the first read-only path in it is refused: not on proc', { skip }, async () => {
+  const id = uniqueId();
+  const bundle = pc.bundle(['true']);
+  const { plan, index } = attackPlan(pc, bundle, id, fakeProc(bundle));
+  const r = await runPlan(EXECUTOR, plan);
+  assert.equal(r.reports.find((x) => x.i === index)?.r, 'ok', `the bind over /proc was applied: ${JSON.stringify(r.reports.find((x) => x.i === index))}`);
+  const failed = r.reports.filter((x) => x.r === 'error');
+  assert.deepEqual(failed.map(({ op, errno, msg }) => ({ op, errno, msg })), [{ op: 'readonly', errno: 18, msg: 'readonly "/proc/sys": not on proc' }], r.stderr);
+  assert.equal(plan.actions[failed[0]!.i!]!.why, '/linux/readonlyPaths/3');
+  assert.equal(r.code, 1, 'the executor fails');
+  assert.equal(r.started, false, 'the init never got ready');
+  leftovers(pc.root, id, bundle);
 });
 
 test('d. a plain directory bound over /sys: the cgroup mount under it is refused (not sysfs)', { skip }, (t) => {
@@ -316,33 +384,59 @@ const PROC_FACTS =
   `sh -c 'echo decoys=$(grep -c " /decoy/" /proc/$$/mountinfo)'; echo done`;
 
 /**
- * A bundle whose config binds a directory of crafted links over the container's own
- * /proc/self (= /proc/1, the init): after pivot_root, "/proc/self/fd/N" resolved in the
- * container leads to /decoy/N instead of the mask or read-only target held in fd N.
+ * Fills `bundle` with a directory of crafted links to bind over the container's own /proc/self
+ * (= /proc/1, the init): after pivot_root, "/proc/self/fd/N" resolved in the container leads
+ * to /decoy/N instead of the mask or read-only target held in fd N.
  */
-function fakeProcSelfBundle(w: Planc): string {
-  const bundle = w.bundle(['sh', '-c', PROC_FACTS], (c: Config) => {
-    // The weakened executor would also redirect the remount of "/": keep the attack to masks.
-    c.root.readonly = false;
-    c.mounts.push({ destination: '/proc/self', type: 'bind', source: 'fakeself', options: ['rbind'] });
-  });
+function fakeSelf(bundle: string): ProcAttack {
   mkdirSync(join(bundle, 'fakeself/fd'), { recursive: true });
   for (let n = 0; n < 64; n++) {
     mkdirSync(join(bundle, 'rootfs/decoy', String(n)), { recursive: true });
     symlinkSync(`/decoy/${n}`, join(bundle, 'fakeself/fd', String(n)));
   }
-  return bundle;
+  return {
+    mount: { destination: '/proc/self', type: 'bind', source: 'fakeself', options: ['rbind'] },
+    // What planBind made of that mount: a target inside /proc had to be on procfs.
+    action: { stage: 'init', op: 'mount', source: join(bundle, 'fakeself'), target: '/proc/self', fstype: '', flags: ['bind', 'rec'], data: '', create: 'auto', expectFs: 'proc' },
+  };
 }
 
-test('e. a directory of crafted fd links bound over the init\'s /proc/self does not redirect masks or read-only paths', { skip }, async (t) => {
-  const v = kv(await runIn(pc, t, fakeProcSelfBundle(pc)));
+// The weakened executor would also redirect the remount of "/": keep the attack to masks.
+const procFactsBundle = () => pc.bundle(['sh', '-c', PROC_FACTS], (c: Config) => (c.root.readonly = false));
+
+test('e. a directory of crafted fd links bound over the init\'s /proc/self is refused by the planner: one line, nothing left', { skip }, (t) => {
+  const id = pc.id(t);
+  const bundle = procFactsBundle();
+  const k = addMount(bundle, fakeSelf(bundle).mount);
+  refused(pc, pc.run(['create', '--bundle', bundle, id]),
+    `planc: ${bundle}/config.json: /mounts/${k}: a mount inside /proc (/proc/self) would hide what masked and read-only paths protect; only ` +
+      '/proc/cpuinfo, /proc/diskstats, /proc/meminfo, /proc/stat, /proc/swaps, /proc/uptime, /proc/loadavg, /proc/slabinfo, /proc/net/dev, /proc/sys/kernel/ns_last_pid may be bound over\n',
+    id, bundle);
+});
+
+/** The e attack handed straight to `binary`: the container's facts, after checking the attack mount went on. */
+async function fakeSelfDirect(binary: string): Promise<Record<string, string>> {
+  const id = uniqueId();
+  const bundle = procFactsBundle();
+  const { plan, index } = attackPlan(pc, bundle, id, fakeSelf(bundle));
+  const r = await runPlan(binary, plan);
+  assert.equal(r.reports.find((x) => x.i === index)?.r, 'ok', `the bind over /proc/self was applied: ${JSON.stringify(r.reports.find((x) => x.i === index))}`);
+  assert.equal(r.code, 0, `the executor succeeds: ${r.stderr}`);
+  assert.ok(r.started, 'the container was started');
+  assert.deepEqual(auditProblems(r.planBytes, r.audit, { expect: 'started' }), [], 'the audit log verifies against the plan handed over');
+  leftovers(pc.root, id, bundle);
+  return kv(r.stdout);
+}
+
+test('e. (executor handed the plan anyway) the crafted fd links over /proc/self do not redirect masks or read-only paths', { skip }, async () => {
+  const v = await fakeSelfDirect(EXECUTOR);
   assert.equal(v.timer_list, 'character special file 1:3', '/proc/timer_list is masked with /dev/null');
   assert.match(v.sys!, /: Read-only file system rc=1$/, `/proc/sys is read-only: ${v.sys}`);
   assert.equal(v.decoys, '0', 'nothing was mounted on the decoys');
 });
 
-test('e. (weakened executor) the same config undoes the masks when mounts go through the container\'s /proc', { skip }, async (t) => {
-  const v = kv(await runIn(world('weak-proc'), t, fakeProcSelfBundle(world('weak-proc'))));
+test('e. (weakened executor handed the same plan) the masks are undone when mounts go through the container\'s /proc', { skip }, async () => {
+  const v = await fakeSelfDirect(testExecutor('weak-proc'));
   assert.match(v.timer_list!, /^regular (empty )?file /, `/proc/timer_list is the kernel's, unmasked: ${v.timer_list}`);
   assert.equal(v.sys, 'rc=0', '/proc/sys is writable');
   assert.ok(Number(v.decoys) > 0, `the masks landed on the decoys: ${v.decoys}`);
