@@ -172,6 +172,8 @@ export function checkShares(ctx: PlanContext, c: NonNullable<Resources['cpu']>):
     return undefined;
   }
   if (s < 2n || s > 262144n) invalid(at('cpu', 'shares'), `cpu.shares ${s} is outside the kernel's range of 2 to 262144 (it would quietly use ${s < 2n ? 2 : 262144})`);
+  // The kernel keeps an idle group at its minimum weight whatever its shares say.
+  if (c.idle !== undefined && big(c.idle) === 1n) invalid(at('cpu', 'shares'), `cpu.shares ${s} would have no effect: cpu.idle 1 gives the cgroup the kernel's minimum weight instead`);
   return s;
 }
 

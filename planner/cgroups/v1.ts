@@ -100,7 +100,7 @@ export function v1Writes(ctx: PlanContext): Write[] {
     if (cfs.period !== undefined) w('cpu', 'cpu.cfs_period_us', String(cfs.period), at('cpu', 'period'));
     if (cfs.quota !== undefined) w('cpu', 'cpu.cfs_quota_us', String(cfs.quota), at('cpu', 'quota'));
     if (cfs.burst !== undefined) w('cpu', 'cpu.cfs_burst_us', String(cfs.burst), at('cpu', 'burst'));
-    // Idle after the shares: the kernel refuses new shares for an idle group.
+    // Idle after the shares: the kernel refuses new shares for an idle group (and both together are refused above).
     if (c.idle !== undefined) w('cpu', 'cpu.idle', String(big(c.idle)), at('cpu', 'idle'));
     if (c.realtimePeriod !== undefined) {
       const p = big(c.realtimePeriod);

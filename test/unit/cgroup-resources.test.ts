@@ -191,19 +191,26 @@ test('v2 memory: what v2 cannot say is refused, naming the field', () => {
 // ---------------------------------------------------------------- cpu
 
 test('v1 cpu: shares, CFS period/quota/burst, idle, realtime, cpuset — files in the order the kernel needs', () => {
-  const cpu = { shares: 512, period: 100000, quota: 50000, burst: 10000, idle: 1, realtimePeriod: 1000000, realtimeRuntime: 950000, cpus: '1', mems: '0' };
+  const cpu = { shares: 512, period: 100000, quota: 50000, burst: 10000, idle: 0, realtimePeriod: 1000000, realtimeRuntime: 950000, cpus: '1', mems: '0' };
   assert.deepEqual(writes({ cpu }, VM_V1), [
     v1('cpu', 'cpu.shares', '512'),
     v1('cpu', 'cpu.cfs_period_us', '100000'),
     v1('cpu', 'cpu.cfs_quota_us', '50000'),
     v1('cpu', 'cpu.cfs_burst_us', '10000'),
-    v1('cpu', 'cpu.idle', '1'),
+    v1('cpu', 'cpu.idle', '0'),
     v1('cpu', 'cpu.rt_period_us', '1000000'),
     v1('cpu', 'cpu.rt_runtime_us', '950000'),
     v1('cpuset', 'cpuset.cpus', '1'),
     v1('cpuset', 'cpuset.mems', '0'),
   ]);
   assert.deepEqual(writes({ cpu: { quota: -1 } }, VM_V1), [v1('cpu', 'cpu.cfs_quota_us', '-1')]);
+  assert.deepEqual(writes({ cpu: { idle: 1 } }, VM_V1), [v1('cpu', 'cpu.idle', '1')]);
+  // An idle group has the minimum weight whatever its shares (cpu.shares then reads 3): both together say two things.
+  for (const cg of [VM_V1, FULL_V2]) {
+    assert.deepEqual(err({ cpu: { shares: 512, idle: 1 } }, cg), [
+      'invalid-config', '/linux/resources/cpu/shares', "cpu.shares 512 would have no effect: cpu.idle 1 gives the cgroup the kernel's minimum weight instead",
+    ]);
+  }
 });
 
 test('v1 cpuset: the cpuset cgroup is made (and joined) inheriting cpus and mems; "" is no cpuset', () => {
