@@ -15,8 +15,8 @@ export const V2_CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'hugetlb', 'pids
 
 /**
  * cpu.shares (v1, 2-262144, default 1024) → cpu.weight (v2, 1-10000, default 100): runc's
- * current conversion (opencontainers/cgroups ConvertCPUSharesToCgroupV2Value), a quadratic in
- * log2(shares) through the minimum, the default and the maximum of both. runc before 1.3 used a
+ * current conversion (opencontainers/cgroups ConvertCPUSharesToCgroupV2Value, runc 1.3.2 on), a quadratic in
+ * log2(shares) through the minimum, the default and the maximum of both. Earlier runc used a
  * straight line (1 + (shares-2)*9999/262142), which maps the default 1024 to 39, not 100.
  */
 export function sharesToWeight(shares: bigint): bigint {
