@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { CgroupFacts, HostFacts } from '../schemas/generated/hostfacts.js';
 
+/** A mount of /proc/self/mountinfo: its filesystem type, where, and its superblock options. */
 interface Mount {
   fstype: string;
   mountpoint: string;
@@ -21,6 +22,28 @@ function mounts(): Mount[] {
   return out;
 }
 
+/** A cgroup hierarchy as mounted here: v1 with its controllers (name "cpu,cpuacct", "name=systemd"), or the cgroup2 mount (name ""). */
+export interface CgroupMount {
+  version: 1 | 2;
+  name: string;
+  mountpoint: string;
+}
+
+/** Every cgroup hierarchy in /proc/self/mountinfo, the first mount of each. */
+export function cgroupMounts(all: Mount[] = mounts()): CgroupMount[] {
+  const out: CgroupMount[] = [];
+  for (const { fstype, mountpoint, superOpts } of all) {
+    if (fstype === 'cgroup2') {
+      if (!out.some((m) => m.version === 2)) out.push({ version: 2, name: '', mountpoint });
+      continue;
+    }
+    if (fstype !== 'cgroup') continue;
+    const name = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr').join(',');
+    if (name && !out.some((c) => c.version === 1 && c.name === name)) out.push({ version: 1, name, mountpoint });
+  }
+  return out;
+}
+
 /**
  * Read the cgroup layout from /proc/self/mountinfo: v1 hierarchies if any are mounted, else v2.
  * On a hybrid host, PLANC_CGROUP_V2=1 chooses the cgroup2 mount (e.g. /sys/fs/cgroup/unified)
@@ -29,14 +52,9 @@ function mounts(): Mount[] {
  * read here too, so that a setting the host lacks is refused at planning time, naming the field.
  */
 export function cgroupLayout(all: Mount[] = mounts()): CgroupFacts {
-  const v1: { name: string; mountpoint: string; files?: string[] }[] = [];
-  let v2: string | null = null;
-  for (const { fstype, mountpoint, superOpts } of all) {
-    if (fstype === 'cgroup2' && v2 === null) v2 = mountpoint;
-    if (fstype !== 'cgroup') continue;
-    const name = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr').join(',');
-    if (name && !v1.some((c) => c.name === name)) v1.push({ name, mountpoint });
-  }
+  const hierarchies = cgroupMounts(all);
+  const v1: { name: string; mountpoint: string; files?: string[] }[] = hierarchies.filter((m) => m.version === 1).map(({ name, mountpoint }) => ({ name, mountpoint }));
+  const v2 = hierarchies.find((m) => m.version === 2)?.mountpoint ?? null;
   const common = { hugepageSizes: hugepageSizes(), bfq: bfqRegistered() };
   if ((process.env.PLANC_CGROUP_V2 === '1' && v2 !== null) || v1.length === 0) {
     const root = v2 ?? '/sys/fs/cgroup';

@@ -8,8 +8,9 @@ import { clean, under } from './paths.js';
 import { v1Writes } from './cgroups/v1.js';
 import { v2Writes } from './cgroups/v2.js';
 
-export { DEFAULT_ALLOWED_DEVICES } from './cgroups/v1.js';
-export { blkioToIoWeight, sharesToWeight } from './cgroups/v2.js';
+export { DEFAULT_ALLOWED_DEVICES, v1Writes } from './cgroups/v1.js';
+export { blkioToIoWeight, sharesToWeight, v2Writes } from './cgroups/v2.js';
+export type { Write } from './cgroups/common.js';
 
 const WHERE = '/linux/cgroupsPath';
 

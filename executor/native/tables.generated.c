@@ -44,6 +44,12 @@ const struct op_entry op_table[N_OPS] = {
 	{"exec.check", "init", op_exec_check},
 	{"execfifo.wait", "init", op_execfifo_wait},
 	{"exec", "init", op_exec},
+	{"hook.prestart", "parent", op_hook_prestart},
+	{"hook.create-runtime", "parent", op_hook_create_runtime},
+	{"hook.create-container", "init", op_hook_create_container},
+	{"hook.start-container", "init", op_hook_start_container},
+	{"hook.poststart", "start", NULL},
+	{"hook.poststop", "delete", NULL},
 };
 
 const struct name_value cap_table[N_CAPS] = {

@@ -2,7 +2,8 @@
 #ifndef TABLES_GENERATED_H
 #define TABLES_GENERATED_H
 
-/* Every op of the plan (plan.schema.json definitions/Action), the stage that applies it and its handler. */
+/* Every op of the plan (plan.schema.json definitions/Action), the stage that applies it and its
+ * handler; NULL for the stages the CLI applies itself (start, delete). */
 struct op_entry {
 	const char *name, *stage;
 	handler *fn;
@@ -45,7 +46,11 @@ handler op_chdir;
 handler op_exec_check;
 handler op_execfifo_wait;
 handler op_exec;
-#define N_OPS 38
+handler op_hook_prestart;
+handler op_hook_create_runtime;
+handler op_hook_create_container;
+handler op_hook_start_container;
+#define N_OPS 44
 extern const struct op_entry op_table[N_OPS];
 
 /* A name of the plan and the kernel's number for it. */

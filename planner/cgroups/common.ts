@@ -2,8 +2,8 @@
 // reading the config's numbers, and the checks that do not depend on the
 // cgroup version (lists of CPUs, interface and device names, page sizes).
 import { PlancError } from '../../schemas/error.js';
-import type { PlanContext } from '../context.js';
-import { warn } from '../context.js';
+import type { CgroupFacts } from '../../schemas/generated/hostfacts.js';
+import type { PlanContext, Warning } from '../context.js';
 import { pointer } from '../paths.js';
 
 /** A control-file write before the controller is resolved to a directory. */
@@ -16,6 +16,21 @@ export interface Write {
 }
 
 export const RES = '/linux/resources';
+
+/**
+ * What the drivers read: the config, the plan's notes, and the host's cgroup facts when planning
+ * a create. `planc update` (live.ts) has no facts: it checks the live cgroup's files itself.
+ */
+export interface WriteContext {
+  config: PlanContext['config'];
+  warnings: Warning[];
+  facts?: { cgroup: CgroupFacts };
+}
+
+/** A plan note (a warning with its config path). */
+export function note(ctx: WriteContext, code: string, why: string, message: string): void {
+  ctx.warnings.push({ code, why, message });
+}
 
 export type Resources = NonNullable<NonNullable<PlanContext['config']['linux']>['resources']>;
 
@@ -38,8 +53,8 @@ export function invalid(where: string, message: string): never {
  * write for "not set" (a Go zero value), and runc and crun read it so: planc does too,
  * and says so in the plan instead of writing something the kernel would refuse.
  */
-export function zeroIsUnset(ctx: PlanContext, where: string, what: string): void {
-  warn(ctx, 'zero-is-unset', where, `${what} 0 is read as "not set" (as runc and crun read it): the kernel's default stays`);
+export function zeroIsUnset(ctx: WriteContext, where: string, what: string): void {
+  note(ctx, 'zero-is-unset', where, `${what} 0 is read as "not set" (as runc and crun read it): the kernel's default stays`);
 }
 
 /** uint64 -1 (2^64-1): old Docker's "not set" for swappiness, taken by runc as such. */
@@ -113,17 +128,17 @@ const UNIT: Record<string, bigint> = { '': 1n, K: 1024n, M: 1024n ** 2n, G: 1024
  * A hugepageLimits entry checked against the host's page sizes. The kernel counts the limit
  * in whole pages and rounds down whatever is not a multiple: said in the plan, not left silent.
  */
-export function hugepage(ctx: PlanContext, h: { pageSize: string; limit: unknown }, where: string): { size: string; limit: string } {
+export function hugepage(ctx: WriteContext, h: { pageSize: string; limit: unknown }, where: string): { size: string; limit: string } {
   const m = /^([0-9]+)([KMGTPE]?)B$/.exec(h.pageSize);
   if (!m) invalid(`${where}/pageSize`, `${JSON.stringify(h.pageSize)} is not a page size like "2MB"`);
-  const sizes = ctx.facts.cgroup.hugepageSizes;
+  const sizes = ctx.facts?.cgroup.hugepageSizes;
   if (sizes !== undefined && !sizes.includes(h.pageSize)) {
     refuse(`${where}/pageSize`, `this host has no ${h.pageSize} huge pages (it has ${sizes.length > 0 ? sizes.join(', ') : 'none'})`);
   }
   const bytes = BigInt(m[1]!) * UNIT[m[2]!]!;
   const limit = big(h.limit);
   if (bytes > 0n && limit % bytes !== 0n) {
-    warn(ctx, 'hugetlb-rounded', `${where}/limit`, `hugetlb limit ${limit} is not a whole number of ${h.pageSize} pages: the kernel rounds it down to ${(limit / bytes) * bytes}`);
+    note(ctx, 'hugetlb-rounded', `${where}/limit`, `hugetlb limit ${limit} is not a whole number of ${h.pageSize} pages: the kernel rounds it down to ${(limit / bytes) * bytes}`);
   }
   return { size: h.pageSize, limit: String(limit) };
 }
@@ -139,7 +154,7 @@ export const THROTTLES = [
 ] as const;
 
 /** CFS bandwidth limits the kernel enforces (kernel/sched/core.c): a period of 1 ms to 1 s, a quota of at least 1 ms. */
-export function checkCfs(ctx: PlanContext, c: NonNullable<Resources['cpu']>): { quota?: bigint; period?: bigint; burst?: bigint } {
+export function checkCfs(ctx: WriteContext, c: NonNullable<Resources['cpu']>): { quota?: bigint; period?: bigint; burst?: bigint } {
   const out: { quota?: bigint; period?: bigint; burst?: bigint } = {};
   if (c.period !== undefined) {
     const p = big(c.period);
@@ -164,7 +179,7 @@ export function checkCfs(ctx: PlanContext, c: NonNullable<Resources['cpu']>): { 
 }
 
 /** cpu.shares as the v1 kernel takes it (2 to 262144; it clamps anything else without a word, so planc refuses instead). */
-export function checkShares(ctx: PlanContext, c: NonNullable<Resources['cpu']>): bigint | undefined {
+export function checkShares(ctx: WriteContext, c: NonNullable<Resources['cpu']>): bigint | undefined {
   if (c.shares === undefined) return undefined;
   const s = big(c.shares);
   if (s === 0n) {
@@ -178,11 +193,11 @@ export function checkShares(ctx: PlanContext, c: NonNullable<Resources['cpu']>):
 }
 
 /** swappiness: 0-100 as the spec says; uint64 -1 is old Docker's "not set". */
-export function checkSwappiness(ctx: PlanContext, m: NonNullable<Resources['memory']>): bigint | undefined {
+export function checkSwappiness(ctx: WriteContext, m: NonNullable<Resources['memory']>): bigint | undefined {
   if (m.swappiness === undefined) return undefined;
   const s = big(m.swappiness);
   if (s === U64_MAX) {
-    warn(ctx, 'zero-is-unset', at('memory', 'swappiness'), 'memory.swappiness 18446744073709551615 (uint64 -1) is old Docker\'s "not set", as runc reads it: the kernel\'s default stays');
+    note(ctx, 'zero-is-unset', at('memory', 'swappiness'), 'memory.swappiness 18446744073709551615 (uint64 -1) is old Docker\'s "not set", as runc reads it: the kernel\'s default stays');
     return undefined;
   }
   if (s > 100n) invalid(at('memory', 'swappiness'), `memory.swappiness ${s} is outside the spec's range of 0 to 100`);

@@ -2,9 +2,8 @@
 // names and units. Every field of linux.resources becomes a write here or an
 // error naming it; none is skipped. docs/cgroups.md has the table.
 import type { CgroupV1Controller } from '../../schemas/generated/hostfacts.js';
-import type { PlanContext } from '../context.js';
 import {
-  at, big, checkCfs, checkShares, checkSwappiness, checkWeightDevice, cpuList, dev, hugepage, ifName, invalid, rdmaLine, refuse, THROTTLES, zeroIsUnset, type Write,
+  at, big, checkCfs, checkShares, checkSwappiness, checkWeightDevice, cpuList, dev, hugepage, ifName, invalid, rdmaLine, refuse, THROTTLES, zeroIsUnset, type Write, type WriteContext,
 } from './common.js';
 
 /** runc's device cgroup allowances for the default /dev nodes, ptys and tun. */
@@ -20,8 +19,8 @@ function deviceRule(d: { type?: string; major?: unknown; minor?: unknown; access
 }
 
 /** The hierarchy holding a controller, if this host mounts one. */
-export function hierarchyOf(ctx: PlanContext, controller: string): CgroupV1Controller | undefined {
-  return (ctx.facts.cgroup.v1Controllers ?? []).find((c) => c.name.split(',').includes(controller));
+export function hierarchyOf(ctx: WriteContext, controller: string): CgroupV1Controller | undefined {
+  return (ctx.facts?.cgroup.v1Controllers ?? []).find((c) => c.name.split(',').includes(controller));
 }
 
 // Files a new cgroup gets that the hierarchy's root does not show (the kernel keeps them
@@ -46,10 +45,10 @@ const HINTS: Record<string, string> = {
  * The weight files of this host's blkio: CFQ's blkio.weight (gone since Linux 5.0), else
  * BFQ's blkio.bfq.weight when BFQ is loaded (its statistics files show on the root), else none.
  */
-function blkioWeightFiles(ctx: PlanContext): { weight: string; device: string; min: bigint } | null {
+function blkioWeightFiles(ctx: WriteContext): { weight: string; device: string; min: bigint } | null {
   const files = hierarchyOf(ctx, 'blkio')?.files;
   if (files === undefined || files.includes('blkio.weight')) return { weight: 'blkio.weight', device: 'blkio.weight_device', min: 10n };
-  if (files.some((f) => f.startsWith('blkio.bfq.')) || ctx.facts.cgroup.bfq === true) return { weight: 'blkio.bfq.weight', device: 'blkio.bfq.weight_device', min: 1n };
+  if (files.some((f) => f.startsWith('blkio.bfq.')) || ctx.facts?.cgroup.bfq === true) return { weight: 'blkio.bfq.weight', device: 'blkio.bfq.weight_device', min: 1n };
   return null;
 }
 
@@ -58,7 +57,7 @@ function noWeights(where: string): never {
 }
 
 /** The control-file writes a config's resources ask for, in the order they must be written. */
-export function v1Writes(ctx: PlanContext): Write[] {
+export function v1Writes(ctx: WriteContext): Write[] {
   const r = ctx.config.linux?.resources;
   const out: Write[] = [];
   if (!r) return out;
@@ -115,8 +114,8 @@ export function v1Writes(ctx: PlanContext): Write[] {
       w('cpu', 'cpu.rt_runtime_us', String(rt), at('cpu', 'realtimeRuntime'));
     }
     // "" is what engines write for "no cpuset": a v1 cpuset without cpus could hold no task.
-    if (c.cpus !== undefined && c.cpus !== '') w('cpuset', 'cpuset.cpus', cpuList(c.cpus, at('cpu', 'cpus'), 'CPU', ctx.facts.cgroup.cpus), at('cpu', 'cpus'));
-    if (c.mems !== undefined && c.mems !== '') w('cpuset', 'cpuset.mems', cpuList(c.mems, at('cpu', 'mems'), 'memory node', ctx.facts.cgroup.mems), at('cpu', 'mems'));
+    if (c.cpus !== undefined && c.cpus !== '') w('cpuset', 'cpuset.cpus', cpuList(c.cpus, at('cpu', 'cpus'), 'CPU', ctx.facts?.cgroup.cpus), at('cpu', 'cpus'));
+    if (c.mems !== undefined && c.mems !== '') w('cpuset', 'cpuset.mems', cpuList(c.mems, at('cpu', 'mems'), 'memory node', ctx.facts?.cgroup.mems), at('cpu', 'mems'));
   }
   if (r.pids?.limit !== undefined) {
     // 0 is a limit (no new task at all), as the spec says; -1 is none.
@@ -154,7 +153,7 @@ export function v1Writes(ctx: PlanContext): Write[] {
     const { size, limit } = hugepage(ctx, h, at('hugepageLimits', k));
     w('hugetlb', `hugetlb.${size}.limit_in_bytes`, limit, at('hugepageLimits', k));
     // Where the kernel has reservation limits, the spec wants them limited too.
-    if (ctx.facts.cgroup.hugetlbReservations === true) w('hugetlb', `hugetlb.${size}.rsvd.limit_in_bytes`, limit, at('hugepageLimits', k));
+    if (ctx.facts?.cgroup.hugetlbReservations === true) w('hugetlb', `hugetlb.${size}.rsvd.limit_in_bytes`, limit, at('hugepageLimits', k));
   });
   if (r.network?.classID !== undefined) w('net_cls', 'net_cls.classid', String(big(r.network.classID)), at('network', 'classID'));
   r.network?.priorities?.forEach((p, k) => w('net_prio', 'net_prio.ifpriomap', `${ifName(p.name, at('network', 'priorities', k, 'name'))} ${big(p.priority)}`, at('network', 'priorities', k)));
@@ -167,12 +166,13 @@ export function v1Writes(ctx: PlanContext): Write[] {
 }
 
 /** Kernel memory limits: Linux stopped enforcing them (5.x deprecated, 6.x ignores the file), runc ignores them too. */
-export function kernelMemoryIgnored(ctx: PlanContext): void {
+export function kernelMemoryIgnored(ctx: WriteContext): void {
   ctx.warnings.push({ code: 'deprecated', why: at('memory', 'kernel'), message: 'kernel memory limits are deprecated and ignored' });
 }
 
 /** Every write needs its controller mounted and, where the root shows it, its file: refused here, before anything exists. */
-function checkV1Host(ctx: PlanContext, writes: Write[]): void {
+function checkV1Host(ctx: WriteContext, writes: Write[]): void {
+  if (!ctx.facts) return;
   const mounted = (ctx.facts.cgroup.v1Controllers ?? []).map((c) => c.name).join(', ') || 'none';
   for (const x of writes) {
     const h = hierarchyOf(ctx, x.controller);

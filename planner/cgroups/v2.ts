@@ -3,10 +3,8 @@
 // converted where v2 has an equivalent and refused where it has none (the
 // spec: "If the conversion is not possible the runtime MUST generate an
 // error"). docs/cgroups.md has the table and the conversions.
-import type { PlanContext } from '../context.js';
-import { warn } from '../context.js';
 import {
-  at, big, checkCfs, checkShares, checkSwappiness, checkWeightDevice, cpuList, dev, hugepage, invalid, maxOf, rdmaLine, refuse, THROTTLES, zeroIsUnset, type Write,
+  at, big, checkCfs, checkShares, checkSwappiness, checkWeightDevice, cpuList, dev, hugepage, invalid, maxOf, rdmaLine, refuse, THROTTLES, zeroIsUnset, type Write, type WriteContext, note,
 } from './common.js';
 import { kernelMemoryIgnored } from './v1.js';
 
@@ -42,7 +40,7 @@ const CORE_REFUSED: Record<string, string> = {
 };
 
 /** v2: every field converted to its unified file or refused, then the `unified` map as written. */
-export function v2Writes(ctx: PlanContext): Write[] {
+export function v2Writes(ctx: WriteContext): Write[] {
   const r = ctx.config.linux?.resources;
   const out: Write[] = [];
   if (!r) return out;
@@ -87,15 +85,15 @@ export function v2Writes(ctx: PlanContext): Write[] {
     for (const key of ['realtimePeriod', 'realtimeRuntime'] as const) {
       if (c[key] !== undefined) refuse(at('cpu', key), 'cgroup v2 has no realtime group scheduling (cpu.rt_* are cgroup v1 files)');
     }
-    if (c.cpus !== undefined && c.cpus !== '') w('cpuset.cpus', cpuList(c.cpus, at('cpu', 'cpus'), 'CPU', ctx.facts.cgroup.cpus), at('cpu', 'cpus'));
-    if (c.mems !== undefined && c.mems !== '') w('cpuset.mems', cpuList(c.mems, at('cpu', 'mems'), 'memory node', ctx.facts.cgroup.mems), at('cpu', 'mems'));
+    if (c.cpus !== undefined && c.cpus !== '') w('cpuset.cpus', cpuList(c.cpus, at('cpu', 'cpus'), 'CPU', ctx.facts?.cgroup.cpus), at('cpu', 'cpus'));
+    if (c.mems !== undefined && c.mems !== '') w('cpuset.mems', cpuList(c.mems, at('cpu', 'mems'), 'memory node', ctx.facts?.cgroup.mems), at('cpu', 'mems'));
   }
   // 0 is a limit (no new task at all), as the spec says; -1 is none.
   if (r.pids?.limit !== undefined) w('pids.max', maxOf(r.pids.limit), at('pids', 'limit'));
   const b = r.blockIO;
   if (b) {
     // BFQ's io.bfq.weight takes the blkio range (1-1000) as it is; io.weight (1-10000) takes it converted.
-    const bfq = ctx.facts.cgroup.bfq === true;
+    const bfq = ctx.facts?.cgroup.bfq === true;
     const weightOf = (v: bigint, where: string): string => {
       if (bfq) {
         if (v < 1n || v > 1000n) invalid(where, `weight ${v} is outside io.bfq.weight's range of 1 to 1000`);
@@ -126,7 +124,7 @@ export function v2Writes(ctx: PlanContext): Write[] {
     const { size, limit } = hugepage(ctx, h, at('hugepageLimits', k));
     w(`hugetlb.${size}.max`, limit, at('hugepageLimits', k));
     // Where the kernel has reservation limits, the spec wants them limited too.
-    if (ctx.facts.cgroup.hugetlbReservations === true) w(`hugetlb.${size}.rsvd.max`, limit, at('hugepageLimits', k));
+    if (ctx.facts?.cgroup.hugetlbReservations === true) w(`hugetlb.${size}.rsvd.max`, limit, at('hugepageLimits', k));
   });
   if (r.network?.classID !== undefined) refuse(at('network', 'classID'), 'cgroup v2 has no net_cls controller: packets are classified with eBPF or tc instead');
   if (r.network?.priorities?.length) refuse(at('network', 'priorities'), 'cgroup v2 has no net_prio controller: priorities are set with eBPF or tc instead');
@@ -140,7 +138,7 @@ export function v2Writes(ctx: PlanContext): Write[] {
 }
 
 /** The `unified` map, sorted by file name, after the converted fields (so it has the last word, as with runc). */
-function unifiedWrites(ctx: PlanContext, out: Write[]): void {
+function unifiedWrites(ctx: WriteContext, out: Write[]): void {
   const unified = ctx.config.linux?.resources?.unified ?? {};
   const converted = new Set(out.map((x) => x.file));
   for (const [file, value] of Object.entries(unified).sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -155,17 +153,17 @@ function unifiedWrites(ctx: PlanContext, out: Write[]): void {
     if (controller !== 'cgroup' && !V2_CONTROLLERS.includes(controller)) {
       invalid(where, `unified key ${file} names no cgroup v2 controller (${V2_CONTROLLERS.join(', ')}, or cgroup.* core files)`);
     }
-    if (converted.has(file)) warn(ctx, 'unified-overrides', where, `unified ${file} is written after the value converted from the v1 fields, and wins`);
+    if (converted.has(file)) note(ctx, 'unified-overrides', where, `unified ${file} is written after the value converted from the v1 fields, and wins`);
     out.push({ controller: controller === 'cgroup' ? '' : controller, file, value: String(value), why: where });
   }
 }
 
 /** Every write's controller must be one this hierarchy has: refused here, before anything exists. */
-function checkV2Host(ctx: PlanContext, writes: Write[]): void {
-  const have = ctx.facts.cgroup.v2Controllers;
+function checkV2Host(ctx: WriteContext, writes: Write[]): void {
+  const have = ctx.facts?.cgroup.v2Controllers;
   if (have === undefined) return;
   for (const x of writes) {
     if (x.controller === '' || have.includes(x.controller)) continue;
-    refuse(x.why, `the cgroup v2 hierarchy at ${ctx.facts.cgroup.root} has no ${x.controller} controller (it has: ${have.length > 0 ? have.join(', ') : 'none'})`);
+    refuse(x.why, `the cgroup v2 hierarchy at ${ctx.facts!.cgroup.root} has no ${x.controller} controller (it has: ${have.length > 0 ? have.join(', ') : 'none'})`);
   }
 }
