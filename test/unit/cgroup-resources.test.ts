@@ -12,6 +12,8 @@ import { planCreate } from '../../planner/plan.js';
 import { explainLines } from '../../planner/explain.js';
 import { blkioToIoWeight, sharesToWeight } from '../../planner/cgroups.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
+import { DEFAULT_LEVELS } from '../../planner/lint.js';
+import validatePolicy from '../../schemas/generated/validate-policy.js';
 import { PlancError } from '../../schemas/error.js';
 import validatePlan from '../../schemas/generated/validate-plan.js';
 import type { Plan } from '../../schemas/generated/plan.js';
@@ -487,4 +489,11 @@ test('unknown host facts (a plan made away from the host) assume the usual files
     v1('hugetlb', 'hugetlb.16GB.limit_in_bytes', '0'),
   ]);
   assert.deepEqual(writes({ memory: { limit: 1048576 }, cpu: { cpus: '0-63' } }, { version: 2, root: '/sys/fs/cgroup' }), [v2('memory.max', '1048576'), v2('cpuset.cpus', '0-63')]);
+});
+
+test('every plan note the resource fields give is a lint rule the policy schema knows', () => {
+  for (const code of RESOURCE_NOTES) {
+    assert.ok(code in DEFAULT_LEVELS, code);
+    assert.equal(validatePolicy({ rules: { [code]: 'off' } }), true, code);
+  }
 });
