@@ -167,7 +167,7 @@ export function v1Writes(ctx: WriteContext): Write[] {
 
 /** Kernel memory limits: Linux stopped enforcing them (5.x deprecated, 6.x ignores the file), runc ignores them too. */
 export function kernelMemoryIgnored(ctx: WriteContext): void {
-  ctx.warnings.push({ code: 'deprecated', why: at('memory', 'kernel'), message: 'kernel memory limits are deprecated and ignored' });
+  ctx.warnings.push({ code: 'deprecated', why: at('memory', 'kernel'), message: 'memory.kernel is not applied: Linux no longer enforces kernel memory limits (v1 ignores memory.kmem.limit_in_bytes, v2 counts kernel memory in memory.max), and runc ignores them too' });
 }
 
 /** Every write needs its controller mounted and, where the root shows it, its file: refused here, before anything exists. */

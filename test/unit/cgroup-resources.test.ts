@@ -6,7 +6,7 @@
 // with hugetlb only), and fuller hosts written here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseJson } from '../../planner/json.js';
 import { planCreate } from '../../planner/plan.js';
 import { explainLines } from '../../planner/explain.js';
@@ -160,7 +160,7 @@ test('memory: swappiness is 0-100 (spec); uint64 -1 is old Docker\'s "unset"; ke
       ['zero-is-unset', '/linux/resources/memory/swappiness', 'memory.swappiness 18446744073709551615 (uint64 -1) is old Docker\'s "not set", as runc reads it: the kernel\'s default stays'],
     ]);
     assert.deepEqual(writes({ memory: { kernel: 1048576 } }, cg), []);
-    assert.deepEqual(warnings({ memory: { kernel: 1048576 } }, cg), [['deprecated', '/linux/resources/memory/kernel', 'kernel memory limits are deprecated and ignored']]);
+    assert.deepEqual(warnings({ memory: { kernel: 1048576 } }, cg), [['deprecated', '/linux/resources/memory/kernel', 'memory.kernel is not applied: Linux no longer enforces kernel memory limits (v1 ignores memory.kmem.limit_in_bytes, v2 counts kernel memory in memory.max), and runc ignores them too']]);
   }
 });
 
@@ -495,5 +495,46 @@ test('every plan note the resource fields give is a lint rule the policy schema 
   for (const code of RESOURCE_NOTES) {
     assert.ok(code in DEFAULT_LEVELS, code);
     assert.equal(validatePolicy({ rules: { [code]: 'off' } }), true, code);
+  }
+});
+
+// What explain says for every field a host takes: the host stage of a full config, and the notes.
+const SNAPSHOTS = new URL('./snapshots/', import.meta.url);
+const THROTTLES_ALL = {
+  throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }],
+  throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 2097152 }],
+  throttleReadIOPSDevice: [{ major: 8, minor: 0, rate: 100 }],
+  throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 0 }],
+};
+const FULL: [string, unknown, CgroupFacts][] = [
+  ['resources-v1', {
+    devices: [{ allow: false, access: 'rwm' }],
+    memory: { limit: 67108864, swap: 134217728, reservation: 33554432, kernel: -1, kernelTCP: 8388608, swappiness: 10, disableOOMKiller: true, useHierarchy: true },
+    cpu: { shares: 512, period: 100000, quota: 50000, burst: 10000, idle: 0, realtimePeriod: 1000000, realtimeRuntime: 10000, cpus: '0-3', mems: '0' },
+    pids: { limit: 100 },
+    blockIO: { weight: 500, leafWeight: 300, weightDevice: [{ major: 8, minor: 0, weight: 300, leafWeight: 100 }], ...THROTTLES_ALL },
+    hugepageLimits: [{ pageSize: '2MB', limit: 209715200 }],
+    network: { classID: 1048577, priorities: [{ name: 'eth0', priority: 5 }] },
+    rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 } },
+  }, FULL_V1],
+  ['resources-v2', {
+    memory: { limit: 67108864, swap: 134217728, reservation: 33554432, kernel: -1, useHierarchy: true },
+    cpu: { shares: 512, period: 100000, quota: 50000, burst: 10000, idle: 0, cpus: '0-3', mems: '0' },
+    pids: { limit: 100 },
+    blockIO: { weight: 500, weightDevice: [{ major: 8, minor: 0, weight: 300 }], ...THROTTLES_ALL },
+    hugepageLimits: [{ pageSize: '2MB', limit: 3145728 }],
+    rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 } },
+    unified: { 'memory.high': '50331648', 'pids.max': '50' },
+  }, FULL_V2],
+];
+
+test('explain snapshots of every field on a full v1 and a full v2 host (UPDATE_SNAPSHOTS=1 rewrites them)', () => {
+  for (const [name, resources, cgroup] of FULL) {
+    const lines = explainLines(planFor(resources, cgroup)).filter((l) => /^\s*\d+ host /.test(l) || /^warning: .*← \/linux\/resources\//.test(l));
+    const text = lines.join('\n') + '\n';
+    const file = new URL(`${name}.explain.txt`, SNAPSHOTS);
+    if (process.env.UPDATE_SNAPSHOTS === '1') writeFileSync(file, text);
+    assert.ok(existsSync(file), `snapshot ${name}.explain.txt is missing (it is committed; UPDATE_SNAPSHOTS=1 writes it, review the diff)`);
+    assert.equal(text, readFileSync(file, 'utf8'), `explain of ${name} changed (UPDATE_SNAPSHOTS=1 rewrites it; review the diff)`);
   }
 });
