@@ -67,6 +67,7 @@ int proc_init(void);
 int proc_handle(void);
 void proc_close(void);
 int proc_open(const char *path, int flags);
+int proc_open_own(const char *path, int flags);
 int proc_link(const char *dir, const char *name, int flags);
 int write_all(int fd, const char *s, size_t n);
 int write_file(const char *path, const char *s, int (*opener)(const char *, int));
@@ -95,6 +96,13 @@ int mount_bind(int src, int dst, int rec);
 int ns_flag(const char *name);
 int ns_return_to_runtime(void);
 void ns_forget_runtime(void);
+
+/* wt-procfields helpers */
+void held_close_all(void);         /* idmap-mounts.c: P drops its copies of detached mounts after the clone */
+void netdev_note_runtime_ns(void); /* netdev.c: before P joins another network namespace */
+int report_index(void);            /* report.c: the plan index of the action being applied */
+const char *err_words(int err);    /* report.c: strerror() in lower case, for messages that go on after it */
+int copy_up(int from, int to);     /* copyup.c: tmpcopyup, the entries of directory from into the detached tmpfs to */
 
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);

@@ -98,6 +98,8 @@ int op_clone(const mp *a, struct ctx *c)
 		close(c->go[0]);
 		close(c->ready[1]);
 		c->go[0] = c->ready[1] = -1;
+		/* The init has its own copies of the detached id-mapped mounts; ours would keep them alive. */
+		held_close_all();
 	}
 	return DONE;
 }
