@@ -13,7 +13,7 @@
 //   argument tree: ld args[i] word; [and mask]; jeq/jgt/jge datum, per libseccomp's tree.
 
 import type { Node } from './db.js';
-import { levelHead } from './db.js';
+import { levelHead, levelNodes } from './db.js';
 
 export interface SockFilter {
   code: number;
@@ -123,8 +123,7 @@ export function emitTree(asm: Assembler, chains: Node, fall: Target): Target {
     let byFall = memo.get(head);
     const known = byFall?.get(out.label);
     if (known) return known;
-    const nodes: Node[] = [];
-    for (let n: Node | null = head; n; n = n.next) nodes.push(n);
+    const nodes = levelNodes(head);
     let cont = out;
     for (let i = nodes.length - 1; i >= 0; i--) {
       const n = nodes[i]!;

@@ -248,21 +248,69 @@ function less(a: Node, b: Node): boolean {
   return a.datum < b.datum;
 }
 
+/**
+ * Thrown when merging leaves a level list or the tree with a cycle. libseccomp links a rule's
+ * node into a second level when two branches of the rule share it (LT/LE/GT/GE conditions
+ * followed by another), and its list walks then never end: libseccomp 2.5 hangs on such
+ * profiles, so runc and crun never start the container. planc refuses them instead.
+ */
+class Loop extends Error {}
+
 export function levelHead(n: Node): Node {
-  while (n.prev) n = n.prev;
+  const seen = new Set<Node>();
+  while (n.prev) {
+    if (seen.has(n)) throw new Loop();
+    seen.add(n);
+    n = n.prev;
+  }
   return n;
+}
+
+/** The nodes of the level of `n`, in order. */
+export function levelNodes(n: Node): Node[] {
+  const out: Node[] = [];
+  const seen = new Set<Node>();
+  for (let x: Node | null = levelHead(n); x; x = x.next) {
+    if (seen.has(x)) throw new Loop();
+    seen.add(x);
+    out.push(x);
+  }
+  return out;
+}
+
+/** Throws Loop unless every level is a list and no branch leads back to a level above. */
+function checkAcyclic(chains: Node | null): void {
+  const done = new Set<Node>();
+  const onPath = new Set<Node>();
+  const visit = (n: Node) => {
+    const head = levelHead(n);
+    if (done.has(head)) return;
+    if (onPath.has(head)) throw new Loop();
+    onPath.add(head);
+    for (const x of levelNodes(head)) {
+      if (x.t) visit(x.t);
+      if (x.f) visit(x.f);
+    }
+    onPath.delete(head);
+    done.add(head);
+  };
+  if (chains) visit(chains);
 }
 
 const isLeaf = (n: Node) => n.t === null && n.f === null;
 
 /** Every action reachable in the level of `n` (and below) equals `action`. */
-function allActions(n: Node | null, action: number): boolean {
+function allActions(n: Node | null, action: number, onPath = new Set<Node>()): boolean {
   if (n === null) return true;
-  for (let x: Node | null = levelHead(n); x; x = x.next) {
+  const head = levelHead(n);
+  if (onPath.has(head)) throw new Loop();
+  onPath.add(head);
+  for (const x of levelNodes(head)) {
     if (x.tAct !== null && x.tAct !== action) return false;
     if (x.fAct !== null && x.fAct !== action) return false;
-    if (!allActions(x.t, action) || !allActions(x.f, action)) return false;
+    if (!allActions(x.t, action, onPath) || !allActions(x.f, action, onPath)) return false;
   }
+  onPath.delete(head);
   return true;
 }
 
@@ -271,7 +319,10 @@ class Conflict extends Error {}
 /** Merge chain `n` into the level that `get()` points into. */
 function merge(get: () => Node, set: (n: Node) => void, n: Node): void {
   let x = get();
+  const seen = new Set<Node>();
   for (;;) {
+    if (seen.has(x)) throw new Loop();
+    seen.add(x);
     if (same(x, n)) {
       if (n.tAct !== null) {
         if (x.tAct === null) {
@@ -350,11 +401,25 @@ export class ArchDb {
     }
     const ee = e;
     merge(() => ee.chains!, (v) => (ee.chains = v), chains);
+    checkAcyclic(ee.chains);
   }
 }
 
 export function isConflict(e: unknown): boolean {
   return e instanceof Conflict;
+}
+
+export function isLoop(e: unknown): boolean {
+  return e instanceof Loop;
+}
+
+/** Thrown when the rules for a syscall make libseccomp's rule merging loop. */
+export function loopError(name: string, where: string): PlancError {
+  return new PlancError(
+    'invalid-config',
+    `rules for syscall ${name} cannot be merged: libseccomp's merge of their argument conditions loops (libseccomp 2.5 hangs on them, so runc and crun never start the container)`,
+    { where },
+  );
 }
 
 /** Thrown when a rule conflicts: the same conditions with another action. */

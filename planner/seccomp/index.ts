@@ -50,7 +50,7 @@ import {
   syscallNumber, type ArchInfo, type ArchName,
 } from './arch.js';
 import { Assembler, BPF_JMP_JEQ_K, BPF_LD_W_ABS, BPF_MAXINSNS, OFFSET_ARCH, OFFSET_NR, emitDispatch, emitTree, type Segments, type SockFilter, type Target } from './codegen.js';
-import { ArchDb, conflictError, isConflict, levelHead, type CmpOp, type Cond, type Node, type SyscallEntry } from './db.js';
+import { ArchDb, conflictError, isConflict, isLoop, levelNodes, loopError, type CmpOp, type Cond, type Node, type SyscallEntry } from './db.js';
 import { LIBSECCOMP_VERSION } from './syscalls.generated.js';
 
 export type { SockFilter } from './codegen.js';
@@ -297,6 +297,7 @@ export function compileSeccomp(input: SeccompInput, opts: SeccompOptions): Secco
         }
       } catch (e) {
         if (isConflict(e)) throw conflictError(r.name, r.where);
+        if (isLoop(e)) throw loopError(r.name, r.where);
         throw e;
       }
     }
@@ -500,7 +501,7 @@ function lookup(segs: Segments<string>, nr: number): string {
 function treeKey(chains: Node): string {
   const level = (n: Node): string => {
     const parts: string[] = [];
-    for (let x: Node | null = levelHead(n); x; x = x.next) {
+    for (const x of levelNodes(n)) {
       const br = (next: Node | null, act: number | null) => (next ? `(${level(next)})` : act !== null ? String(act) : '-');
       parts.push(`${x.arg}${x.hi ? 'h' : 'l'}${x.op}${x.mask}:${x.datum}?${br(x.t, x.tAct)}:${br(x.f, x.fAct)}`);
     }
@@ -514,7 +515,7 @@ function treeActions(chains: Node, def: number): Set<number> {
   const out = new Set<number>([def]);
   const seen = new Set<Node>();
   const walk = (n: Node) => {
-    for (let x: Node | null = levelHead(n); x; x = x.next) {
+    for (const x of levelNodes(n)) {
       if (seen.has(x)) continue;
       seen.add(x);
       if (x.tAct !== null) out.add(x.tAct);
