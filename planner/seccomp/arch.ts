@@ -63,6 +63,15 @@ export function syscallNumber(arch: ArchName, name: string): number {
   return i === undefined ? -1 : (SYSCALL_NUMBERS[arch][i] as number);
 }
 
+/**
+ * A stand-in for libseccomp's pseudo-syscall number of a name (__PNR_<name>, one per name): on
+ * an ABI that lacks the syscall, libseccomp still files the rule under that number. No code is
+ * generated for it, but its rules are merged, and can conflict, like any other.
+ */
+export function pseudoNumber(name: string): number {
+  return -100000 - (INDEX.get(name) ?? -1);
+}
+
 /** The name of a syscall number on `arch`, or undefined. */
 export function syscallName(arch: ArchName, nr: number): string | undefined {
   let m = REVERSE.get(arch);

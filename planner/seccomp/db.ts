@@ -18,12 +18,18 @@
 //    deeper level falls through to the next node of the level, and the end of a level falls
 //    through to the node after the parent; the end of the top level is the default action.
 //  - Two rules that end in the same comparison with different actions are a conflict
-//    (libseccomp: EEXIST, and runc refuses the container); a shorter rule subsumes a longer
-//    one with the same action.
-//
-// Left out: libseccomp's pruning pass (_db_tree_prune), which removes sub-trees made
-// redundant by a later rule with the same action. It only removes paths whose verdict the
-// new rule gives anyway; the differential tests against libseccomp check that.
+//    (libseccomp: EEXIST, and runc refuses the container).
+//  - Before merging, libseccomp prunes: a new rule that an existing shorter one with the same
+//    action already covers is dropped, and existing longer ones a new shorter rule covers are
+//    removed. This decides which later rules conflict, so it is followed step for step,
+//    including its quirks: the match ignores on which branch (true/false) the existing action
+//    sits, so a rule can be dropped that is not redundant (e.g. `a1 > 0 && a0 > 5 -> TRAP`
+//    after `a1 <= 0 -> TRAP` on a 32-bit ABI). planc keeps libseccomp's result there: the
+//    same filter as runc and crun, not a better one.
+//  - Nodes are reference-counted as in libseccomp: whether a removal frees nodes steers the
+//    pruning, and a node shared by two branches (the next condition after LT/LE/GT/GE) can be
+//    linked into a second level by a later merge, which can leave a level list with a cycle;
+//    libseccomp then loops forever, planc refuses the profile (see Loop).
 
 import { PlancError } from '../../schemas/error.js';
 
@@ -68,8 +74,13 @@ export interface Node {
   /** Action when the comparison holds / fails; null: none (continue). */
   tAct: number | null;
   fAct: number | null;
+  /** libseccomp keeps an action value even while its flag is unset (see merge's quirks). */
+  tRaw: number;
+  fRaw: number;
   prev: Node | null;
   next: Node | null;
+  /** Pointers to this node (branches, level neighbours, a syscall's root). */
+  ref: number;
 }
 
 export interface SyscallEntry {
@@ -84,8 +95,22 @@ const lo32 = (v: bigint) => Number(v & MASK32);
 const hi32 = (v: bigint) => Number((v >> 32n) & MASK32);
 
 function node(arg: number, hi: boolean, op: KernelOp, orig: CmpOp, mask: number, datum: number, full: bigint): Node {
-  return { arg, hi, op, orig, mask, datum: (datum & mask) >>> 0, full, t: null, f: null, tAct: null, fAct: null, prev: null, next: null };
+  return { arg, hi, op, orig, mask, datum: (datum & mask) >>> 0, full, t: null, f: null, tAct: null, fAct: null, tRaw: 0, fRaw: 0, prev: null, next: null, ref: 0 };
 }
+
+/** Take a reference (libseccomp's _db_node_get). */
+function hold<T extends Node | null>(n: T): T {
+  if (n) n.ref++;
+  return n;
+}
+
+/** A pointer to a node held somewhere (a branch, a syscall's root, a local), to update in place. */
+interface Slot {
+  get(): Node | null;
+  set(n: Node | null): void;
+}
+const local = (n: Node | null): Slot & { n: Node | null } => ({ n, get() { return this.n; }, set(v) { this.n = v; } });
+const branch = (x: Node, side: 't' | 'f'): Slot => ({ get: () => x[side], set: (v) => (x[side] = v) });
 
 /** A chain (one node per level) for a rule on a 64-bit ABI; null when every condition is a tautology. */
 function chain64(conds: readonly Cond[], action: number): Node | null {
@@ -110,18 +135,18 @@ function chain64(conds: readonly Cond[], action: number): Node | null {
           node(c.arg, true, 'eq', c.op, mh, hi32(c.datum), c.datum),
           node(c.arg, false, lowOp, c.op, ml, lo32(c.datum), c.datum),
         ];
-        cur[0]!.f = cur[1]!;
-        cur[1]!.t = cur[2]!;
+        cur[0]!.f = hold(cur[1]!);
+        cur[1]!.t = hold(cur[2]!);
         break;
       }
       default: {
         // EQ, NE (same comparisons, opposite outcome) and MASKED_EQ: both words equal.
         const op: KernelOp = c.op === 'SCMP_CMP_MASKED_EQ' ? 'meq' : 'eq';
         cur = [node(c.arg, true, op, c.op, mh, hi32(c.datum), c.datum), node(c.arg, false, op, c.op, ml, lo32(c.datum), c.datum)];
-        cur[0]!.t = cur[1]!;
+        cur[0]!.t = hold(cur[1]!);
       }
     }
-    if (prevOp === null) head = cur[0]!;
+    if (prevOp === null) head = hold(cur[0]!);
     else link(prev, prevOp, cur[0]!);
     prev = cur;
     prevOp = c.op;
@@ -154,20 +179,20 @@ function link(prev: Node[], op: CmpOp, next: Node): void {
   switch (op) {
     case 'SCMP_CMP_GT':
     case 'SCMP_CMP_GE':
-      prev[0]!.t = next;
-      prev[2]!.t = next;
+      prev[0]!.t = hold(next);
+      prev[2]!.t = hold(next);
       break;
     case 'SCMP_CMP_LE':
     case 'SCMP_CMP_LT':
-      prev[1]!.f = next;
-      prev[2]!.f = next;
+      prev[1]!.f = hold(next);
+      prev[2]!.f = hold(next);
       break;
     case 'SCMP_CMP_NE':
-      prev[0]!.f = next;
-      prev[1]!.f = next;
+      prev[0]!.f = hold(next);
+      prev[1]!.f = hold(next);
       break;
     default:
-      prev[1]!.t = next;
+      prev[1]!.t = hold(next);
   }
 }
 
@@ -205,9 +230,9 @@ function chain32(conds: readonly Cond[], action: number): Node | null {
         [op, t] = ['eq', true];
     }
     const n = node(c.arg, false, op, c.op, mask, lo32(c.datum), c.datum);
-    if (prev === null) head = n;
-    else if (onTrue) prev.t = n;
-    else prev.f = n;
+    if (prev === null) head = hold(n);
+    else if (onTrue) prev.t = hold(n);
+    else prev.f = hold(n);
     prev = n;
     onTrue = t;
   }
@@ -298,6 +323,14 @@ function checkAcyclic(chains: Node | null): void {
 }
 
 const isLeaf = (n: Node) => n.t === null && n.f === null;
+/** The action value libseccomp stores, flagged or not. */
+const rawT = (n: Node) => n.tAct ?? n.tRaw;
+const rawF = (n: Node) => n.fAct ?? n.fRaw;
+/** libseccomp's `x->act_t = value` without touching the flag. */
+function setRawT(x: Node, v: number): void {
+  if (x.tAct !== null) x.tAct = v;
+  else x.tRaw = v;
+}
 
 /** Every action reachable in the level of `n` (and below) equals `action`. */
 function allActions(n: Node | null, action: number, onPath = new Set<Node>()): boolean {
@@ -316,9 +349,219 @@ function allActions(n: Node | null, action: number, onPath = new Set<Node>()): b
 
 class Conflict extends Error {}
 
-/** Merge chain `n` into the level that `get()` points into. */
-function merge(get: () => Node, set: (n: Node) => void, n: Node): void {
-  let x = get();
+// --- reference counting (libseccomp's _db_node_put, _db_tree_put, _db_level_clean) ---------
+// Freeing only matters for the counts: libseccomp's pruning reads them to decide what to do.
+
+/** Drop the reference `slot` holds; returns how many nodes that frees. */
+function release(slot: Slot): number {
+  const n = slot.get();
+  if (!n) return 0;
+  if (--n.ref > 0) return 0;
+  let freed = 0;
+  // Unlink from the level (the neighbours' references to each other are re-taken).
+  const lp = local(n.prev);
+  const ln = local(n.next);
+  if (lp.n) lp.n.next = null;
+  if (ln.n) ln.n.prev = null;
+  if (lp.n) freed += release(lp);
+  if (ln.n) freed += release(ln);
+  if (lp.n) lp.n.next = hold(ln.n);
+  if (ln.n) ln.n.prev = hold(lp.n);
+  slot.set(lp.n ?? ln.n ?? null);
+  freed += releaseTree(local(n.t));
+  freed += releaseTree(local(n.f));
+  return freed + 1;
+}
+
+/** Drop a reference to a tree, and its top level when nothing else points into it. */
+function releaseTree(slot: Slot): number {
+  let freed = release(slot);
+  const n = slot.get();
+  if (n) freed += cleanLevel(n);
+  return freed;
+}
+
+function cleanLevel(n: Node): number {
+  const start = levelHead(n);
+  for (const x of levelNodes(start)) {
+    const links = (x.prev ? 1 : 0) + (x.next ? 1 : 0);
+    if (x.ref > links) return 0;
+  }
+  let freed = 0;
+  const cur = local(start);
+  const seen = new Set<Node>();
+  while (cur.n) {
+    if (seen.has(cur.n)) throw new Loop();
+    seen.add(cur.n);
+    freed += release(cur);
+  }
+  return freed;
+}
+
+const isZombie = (n: Node) => isLeaf(n) && n.tAct === null && n.fAct === null;
+
+/**
+ * Remove `target` (and the action-less leaves met on the way) from the tree `slot` points
+ * into; returns the nodes freed (libseccomp's _db_tree_remove).
+ */
+function removeNode(slot: Slot, target: Node): number {
+  const top = slot.get();
+  if (!top) return 0;
+  let freed = 0;
+  const seen = new Set<Node>();
+  let c: Node | null = levelHead(top);
+  while (c) {
+    if (seen.has(c)) throw new Loop();
+    seen.add(c);
+    if (c !== target) {
+      freed += removeNode(branch(c, 't'), target);
+      freed += removeNode(branch(c, 'f'), target);
+    }
+    if (c === target || isZombie(c)) {
+      if (c === slot.get()) slot.set(c.prev ?? c.next);
+      if (c.prev) c.prev.next = c.next;
+      if (c.next) c.next.prev = c.prev;
+      c.prev = null;
+      c.next = null;
+      return freed + release(local(c));
+    }
+    if (freed !== 0) break;
+    c = c.next;
+  }
+  return freed;
+}
+
+// --- pruning (libseccomp's _db_tree_prune) ----------------------------------------------------
+
+const MATCH = 0x1;
+const MATCH_ONCE = 0x2;
+const X_FINISHED = 0x10;
+const N_FINISHED = 0x20;
+const X_PREFIX = 0x100;
+const N_PREFIX = 0x200;
+const MATCHSET = MATCH | MATCH_ONCE;
+const REDUNDANT = MATCH | X_FINISHED | N_PREFIX;
+
+interface PruneState {
+  flags: number;
+  action: number;
+  entry: SyscallEntry;
+}
+
+/**
+ * Walk the existing tree (`slot`) along the new chain `n`: remove existing sub-trees the new,
+ * shorter rule covers with the same action, or flag the new rule redundant (REDUNDANT in
+ * state.flags). Returns the nodes freed.
+ */
+function prune(slot: Slot, n: Node | null, state: PruneState): number {
+  let freed = 0;
+  const mine: PruneState = { ...state };
+  const finish = (): number => {
+    if (mine.flags & MATCH) state.flags |= mine.flags;
+    else state.flags &= ~MATCH;
+    return freed;
+  };
+  const top = slot.get();
+  if (n === null || top === null) return finish();
+  if ((state.flags & MATCHSET) === MATCH_ONCE) return finish();
+  let x: Node | null = levelHead(top);
+  const seen = new Set<Node>();
+  // Descend into one branch of x with a reference held; null when x was freed meanwhile.
+  const into = (xx: Node, side: 't' | 'f', nn: Node | null, flags: number, sub: PruneState): Node | null => {
+    hold(xx);
+    const at = local(xx);
+    freed += prune(branch(xx, side), nn, sub);
+    freed += release(at);
+    return at.n;
+  };
+  while (x) {
+    if (seen.has(x)) throw new Loop();
+    seen.add(x);
+    const after: Node | null = x.next;
+    if (same(x, n)) {
+      mine.flags |= MATCHSET;
+      if (isLeaf(n)) mine.flags |= N_FINISHED;
+      if (isLeaf(x)) mine.flags |= X_FINISHED;
+      // Keep the existing node when it decides more than the new one does.
+      if ((x.tAct !== null || x.t) && !(n.tAct !== null || n.t)) return finish();
+      if ((x.fAct !== null || x.f) && !(n.fAct !== null || n.f)) return finish();
+      if (mine.flags & N_FINISHED && mine.flags & X_FINISHED) {
+        if ((n.tAct === null) !== (x.tAct === null) || rawT(n) !== rawT(x)) return finish();
+        if ((n.fAct === null) !== (x.fAct === null) || rawF(n) !== rawF(x)) return finish();
+      }
+      let cur: Node | null = x;
+      if (n.t) {
+        const sub: PruneState = { ...state, flags: state.flags | MATCHSET };
+        cur = into(cur, 't', n.t, 0, sub);
+        if (sub.flags & MATCH) mine.flags |= sub.flags;
+        if (!cur) {
+          x = after;
+          continue;
+        }
+      }
+      if (n.f) {
+        const sub: PruneState = { ...state, flags: state.flags | MATCHSET };
+        cur = into(cur, 'f', n.f, 0, sub);
+        if (sub.flags & MATCH) mine.flags |= sub.flags;
+        if (!cur) {
+          x = after;
+          continue;
+        }
+      }
+      const sameActions = allActions(cur, mine.action);
+      if (sameActions && mine.flags & MATCH && mine.flags & N_FINISHED && mine.flags & X_PREFIX) {
+        // The new rule is shorter: the existing longer one goes.
+        const root = branchOfEntry(state.entry);
+        freed += removeNode(root, cur);
+        if (state.entry.chains === null) return finish();
+      } else if (sameActions && mine.flags & MATCH && mine.flags & X_FINISHED && mine.flags & N_PREFIX) {
+        return finish(); // the new rule is longer: it is redundant
+      }
+    } else if (less(x, n)) {
+      if (state.flags & N_PREFIX) return finish();
+      // Look for n deeper in the existing tree.
+      for (const side of ['t', 'f'] as const) {
+        if (!x[side]) continue;
+        const sub: PruneState = { ...state, flags: (state.flags & ~MATCH) | X_PREFIX };
+        const cur = into(x, side, n, 0, sub);
+        if (sub.flags & MATCH) {
+          mine.flags |= sub.flags;
+          return finish();
+        }
+        if (!cur) break;
+        x = cur;
+      }
+    } else {
+      if (state.flags & X_PREFIX) return finish();
+      // Look for x deeper in the new chain.
+      for (const side of ['t', 'f'] as const) {
+        if (!n[side]) continue;
+        const sub: PruneState = { ...state, flags: (state.flags & ~MATCH) | N_PREFIX };
+        hold(x);
+        const at = local(x);
+        freed += prune(at, n[side], sub);
+        freed += release(at);
+        if (sub.flags & MATCH) {
+          mine.flags |= sub.flags;
+          return finish();
+        }
+        if (!at.n) break;
+        x = at.n;
+      }
+    }
+    x = after;
+  }
+  mine.flags &= ~MATCH; // fell through: no match on this level
+  return finish();
+}
+
+const branchOfEntry = (e: SyscallEntry): Slot => ({ get: () => e.chains, set: (v) => (e.chains = v) });
+
+// --- merging (libseccomp's _db_tree_add) ------------------------------------------------------
+
+/** Merge chain `n` into the level `slot` points into. */
+function merge(slot: Slot, n: Node): void {
+  let x = slot.get()!;
   const seen = new Set<Node>();
   for (;;) {
     if (seen.has(x)) throw new Loop();
@@ -327,51 +570,60 @@ function merge(get: () => Node, set: (n: Node) => void, n: Node): void {
       if (n.tAct !== null) {
         if (x.tAct === null) {
           if (!allActions(x.t, n.tAct)) throw new Conflict();
+          release(branch(x, 't'));
           x.t = null;
           x.tAct = n.tAct;
         } else if (n.tAct !== x.tAct) {
           // libseccomp keeps the action of the larger 64-bit value on a shared high-word node.
-          if (n.hi && n.full > x.full) x.tAct = n.tAct;
+          if (n.hi && n.full > x.full) setRawT(x, rawT(n));
           if (isLeaf(x) || isLeaf(n)) throw new Conflict();
         }
       }
       if (n.fAct !== null) {
         if (x.fAct === null) {
           if (!allActions(x.f, n.fAct)) throw new Conflict();
+          release(branch(x, 'f'));
           x.f = null;
           x.fAct = n.fAct;
         } else if (n.fAct !== x.fAct) {
           // Sic: libseccomp 2.5 updates the true-branch action here.
-          if (n.hi && n.full < x.full) x.tAct = n.tAct;
+          if (n.hi && n.full < x.full) setRawT(x, rawT(n));
           if (isLeaf(x) || isLeaf(n)) throw new Conflict();
         }
       }
-      const xx = x;
       if (n.t) {
-        if (xx.t) merge(() => xx.t!, (v) => (xx.t = v), n.t);
-        else if (xx.tAct === null) xx.t = n.t;
+        if (x.t) merge(branch(x, 't'), n.t);
+        else if (x.tAct === null) x.t = hold(n.t);
         else return; // the existing rule is shorter: it already decides
       }
       if (n.f) {
-        if (xx.f) merge(() => xx.f!, (v) => (xx.f = v), n.f);
-        else if (xx.fAct === null) xx.f = n.f;
+        if (x.f) merge(branch(x, 'f'), n.f);
+        else if (x.fAct === null) x.f = hold(n.f);
         else return;
       }
       return;
     }
     if (!less(x, n)) {
       if (x.next === null) {
-        x.next = n;
-        n.prev = x;
+        n.prev = hold(x);
+        x.next = hold(n);
         return;
       }
       x = x.next;
     } else {
-      n.prev = x.prev;
-      n.next = x;
-      if (x.prev) x.prev.next = n;
-      x.prev = n;
-      if (get() === x) set(n);
+      if (x.prev) {
+        x.prev.next = hold(n);
+        n.prev = x.prev;
+        x.prev = hold(n);
+        n.next = x;
+      } else {
+        x.prev = hold(n);
+        n.next = hold(x);
+      }
+      if (slot.get() === x) {
+        slot.set(hold(n));
+        release(local(x));
+      }
       return;
     }
   }
@@ -383,8 +635,8 @@ export class ArchDb {
   constructor(readonly bits: 32 | 64) {}
 
   /**
-   * Add a rule. `conds` holds at most one condition per argument, in argument order.
-   * Throws a conflict error (libseccomp's EEXIST) when it contradicts an earlier rule.
+   * Add a rule (libseccomp's db_rule_add). `conds` holds at most one condition per argument,
+   * in argument order. Throws Conflict (libseccomp's EEXIST) or Loop.
    */
   add(nr: number, action: number, conds: readonly Cond[]): void {
     const chains = this.bits === 64 ? chain64(conds, action) : chain32(conds, action);
@@ -393,15 +645,37 @@ export class ArchDb {
       this.entries.set(nr, { nr, chains, action });
       return;
     }
-    if (e.chains === null) return; // an unconditional rule is already there: it wins
-    if (chains === null) {
-      e.chains = null;
-      e.action = action;
+    const fresh = local(chains);
+    let pruned = false;
+    for (;;) {
+      if (e.chains === null) {
+        // Unconditional already: it wins, unless pruning just emptied the tree.
+        if (pruned) {
+          e.chains = fresh.n;
+          e.action = action;
+        } else releaseTree(fresh);
+        return;
+      }
+      if (fresh.n === null) {
+        releaseTree(branchOfEntry(e));
+        e.chains = null;
+        e.action = action;
+        return;
+      }
+      const state: PruneState = { flags: 0, action, entry: e };
+      const freed = prune(branchOfEntry(e), fresh.n, state);
+      if (freed > 0) {
+        pruned = true;
+        if (e.chains === null) continue;
+      } else if ((state.flags & REDUNDANT) === REDUNDANT) {
+        releaseTree(fresh);
+        return;
+      }
+      merge(branchOfEntry(e), fresh.n);
+      releaseTree(fresh);
+      checkAcyclic(e.chains);
       return;
     }
-    const ee = e;
-    merge(() => ee.chains!, (v) => (ee.chains = v), chains);
-    checkAcyclic(ee.chains);
   }
 }
 

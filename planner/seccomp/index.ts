@@ -46,12 +46,12 @@ import {
   SECCOMP_RET_LOG, SECCOMP_RET_TRACE, type ActionName,
 } from './actions.js';
 import {
-  ARCHES, ARCH_BY_NAME, ARCH_BY_SCMP, OTHER_SCMP_ARCHES, X32_SYSCALL_BIT, knownSyscall, multiplexed, syscallName,
+  ARCHES, ARCH_BY_NAME, ARCH_BY_SCMP, OTHER_SCMP_ARCHES, X32_SYSCALL_BIT, knownSyscall, multiplexed, pseudoNumber, syscallName,
   syscallNumber, type ArchInfo, type ArchName,
 } from './arch.js';
 import { Assembler, BPF_JMP_JEQ_K, BPF_LD_W_ABS, BPF_MAXINSNS, OFFSET_ARCH, OFFSET_NR, emitDispatch, emitTree, type Segments, type SockFilter, type Target } from './codegen.js';
 import { ArchDb, conflictError, isConflict, isLoop, levelNodes, loopError, type CmpOp, type Cond, type Node, type SyscallEntry } from './db.js';
-import { LIBSECCOMP_VERSION } from './syscalls.generated.js';
+import { LIBSECCOMP_VERSION, MULTIPLEXED } from './syscalls.generated.js';
 
 export type { SockFilter } from './codegen.js';
 export type { ActionName } from './actions.js';
@@ -290,10 +290,13 @@ export function compileSeccomp(input: SeccompInput, opts: SeccompOptions): Secco
           // multiplexer's arguments).
           const conds = [{ arg: 0, op: 'SCMP_CMP_EQ' as CmpOp, mask: U64_MAX, datum: BigInt(mux.subcall) }, ...r.conds.filter((c) => c.arg !== 0)];
           db.add(mux.mux, r.action, conds);
-          if (mux.direct >= 0) db.add(mux.direct, r.action, r.conds);
+          db.add(mux.direct >= 0 ? mux.direct : pseudoNumber(r.name), r.action, r.conds);
         } else {
           const nr = syscallNumber(a.name, r.name);
+          // x86 (libseccomp's abi_rule_add) drops a rule for a syscall it lacks; the others
+          // keep it under the pseudo-number.
           if (nr >= 0) db.add(nr, r.action, r.conds);
+          else if (!MULTIPLEXED[a.name]) db.add(pseudoNumber(r.name), r.action, r.conds);
         }
       } catch (e) {
         if (isConflict(e)) throw conflictError(r.name, r.where);
@@ -345,7 +348,7 @@ export function compileSeccomp(input: SeccompInput, opts: SeccompOptions): Secco
     const points = new Map<number, Key>();
     const stub: Array<[number, number]> = [];
     const addDb = (name: ArchName) => {
-      for (const e of dbs.get(name)!.entries.values()) points.set(e.nr, keyOf(e));
+      for (const e of dbs.get(name)!.entries.values()) if (e.nr >= 0) points.set(e.nr, keyOf(e));
     };
     if (a.name === 'x86_64' || a.name === 'x32') {
       const has64 = arches.some((b) => b.name === 'x86_64');

@@ -336,3 +336,62 @@ test('seeded random profiles (rule merging): same verdicts as libseccomp+runc [n
   report(`${profiles.length} random profiles x 2`, t);
   assert.ok(t.refusedBoth < t.profiles / 2, 'most random profiles should be accepted');
 });
+
+test('where libseccomp 2.5 generates BPF that contradicts its own rules, planc follows the rules [needs python3-seccomp]', () => {
+  requireTools();
+  // Two generator bugs of libseccomp 2.5.4 (gen_bpf.c), shown on minimal profiles. planc keeps
+  // the semantics libseccomp's rule database (its PFC export) states.
+  const cases: Array<{ name: string; seccomp: SeccompInput; arch: number; nr: number; args: bigint[]; meant: number; libseccomp: number }> = [
+    {
+      // The syscall-number load belongs to the first syscall of the arch's list; when that one is a
+      // pseudo-syscall (a name the ABI lacks, here _llseek on x86_64) it is dropped with it, and
+      // the filter compares the arch value with syscall numbers: read(0) gets the default action.
+      name: 'lost syscall-number load',
+      seccomp: { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'], syscalls: [
+        { names: ['_llseek'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }] },
+      ] },
+      arch: AUDIT.x86_64, nr: 0, args: [0n], meant: 0x7fff0000 /* ALLOW */, libseccomp: 0x00050001 /* ERRNO(EPERM) */,
+    },
+    {
+      // Falling through from a low-word comparison to the next rule's high-word one, the
+      // accumulator is not reloaded: setuid(1000) compares 1000 with the high-word bound.
+      name: 'missing accumulator reload',
+      seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [
+        { names: ['setuid'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1000, op: 'SCMP_CMP_LT' }] },
+        { names: ['setuid'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1n << 32n, op: 'SCMP_CMP_GE' }] },
+      ] },
+      arch: AUDIT.x86_64, nr: 105, args: [1000n], meant: 0x7fff0000 /* ALLOW */, libseccomp: 0x00050001 /* ERRNO(EPERM) */,
+    },
+  ];
+  const ref = oracle(cases.map((c, i) => ({ id: String(i), seccomp: c.seccomp, enosys: false })));
+  cases.forEach((c, i) => {
+    const theirs = ref.get(String(i))!;
+    const w = dataWords({ nr: c.nr, arch: c.arch, args: c.args });
+    assert.equal(runPfc(parsePfc(theirs.pfc!), c.nr, c.arch, c.args), c.meant, `${c.name}: libseccomp's PFC`);
+    assert.equal(runFilter(theirs.program!, w), c.libseccomp, `${c.name}: libseccomp's BPF`);
+    assert.equal(runFilter(compileSeccomp(c.seccomp, { native: 'x86_64', enosys: false }).program, w), c.meant, `${c.name}: planc`);
+  });
+});
+
+test('compiling the podman default profile takes well under 10 ms [needs containers-common]', () => {
+  requireTools();
+  const [profile] = podmanProfiles();
+  for (let i = 0; i < 30; i++) compileSeccomp(profile!.seccomp, { native: 'x86_64' });
+  const samples: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    compileSeccomp(profile!.seccomp, { native: 'x86_64' });
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  const median = samples[25]!;
+  console.log(`seccomp compile of the podman default profile: median ${median.toFixed(2)} ms over 50 runs, ${compileSeccomp(profile!.seccomp, { native: 'x86_64' }).program.length} instructions`);
+  assert.ok(median < 10, `median ${median} ms`);
+});
+
+test('the generated syscall tables match the installed libseccomp [needs python3-seccomp, libseccomp-dev]', () => {
+  requireTools();
+  const r = spawnSync(process.execPath, [new URL('../../scripts/gen-seccomp-tables.mjs', import.meta.url).pathname, '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
