@@ -72,6 +72,20 @@ export function pseudoNumber(name: string): number {
   return -100000 - (INDEX.get(name) ?? -1);
 }
 
+const SORTED = new Map<ArchName, ReadonlyArray<readonly [number, string]>>();
+
+/** Every syscall of `arch` as [number, name], by number. */
+export function syscallsOf(arch: ArchName): ReadonlyArray<readonly [number, string]> {
+  let list = SORTED.get(arch);
+  if (!list) {
+    const row = SYSCALL_NUMBERS[arch];
+    const l: Array<[number, string]> = [];
+    for (let i = 0; i < row.length; i++) if ((row[i] as number) >= 0) l.push([row[i] as number, SYSCALL_NAMES[i] as string]);
+    SORTED.set(arch, (list = l.sort((a, b) => a[0] - b[0])));
+  }
+  return list;
+}
+
 /** The name of a syscall number on `arch`, or undefined. */
 export function syscallName(arch: ArchName, nr: number): string | undefined {
   let m = REVERSE.get(arch);

@@ -24,11 +24,14 @@
 //   flags, errnoRet on an action without data, conflicting rules, NOTIFY as the default action or
 //   on write(2), NOTIFY without listenerPath, listenerMetadata without listenerPath.
 //
-// Semantics (checked against libseccomp 2.5 + runc by test/unit/seccomp-differential.test.ts):
+// Semantics (checked against libseccomp 2.5.4 + runc by test/unit/seccomp-differential.test.ts):
 //   - the filter is libseccomp's for the rules runc adds: one rule per syscall name in config
 //     order; a rule whose action equals the default action is skipped; a rule whose args name the
 //     same argument twice becomes one rule per arg (OR), otherwise all args must match (AND);
-//     rule precedence and argument trees follow libseccomp's rule database (see db.ts).
+//     rule precedence, merging, pruning and conflicts follow libseccomp's rule database (db.ts),
+//     i.e. what libseccomp's own PFC export says the filter does. Where libseccomp 2.5's BPF
+//     generator contradicts its PFC (it can drop the syscall-number load, or skip an accumulator
+//     reload), planc does what the PFC says; the differential test counts those inputs apart.
 //   - names resolve per ABI with libseccomp's tables (syscalls.generated.ts); on x86 the socket
 //     and SysV ipc calls match both the direct syscall and socketcall(2)/ipc(2) with argument 0 ==
 //     the sub-call, as libseccomp does.
@@ -36,9 +39,14 @@
 //   - any architecture not in the filter gets libseccomp's bad-arch action, SCMP_ACT_KILL
 //     (KILL_THREAD): runc does not change it. On x86_64 without x32, x32 syscall numbers are a
 //     bad arch too (number -1, which tracers use to skip a syscall, gets the default action).
+//     Architectures runtime-spec lists but this compiler has no table for (mips, ppc, s390, …)
+//     are left out with a warning: an x86_64 or arm64 kernel never reports them.
 //   - flags: LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV as given; none given (the field absent) means
 //     SPEC_ALLOW, as runc sets it; TSYNC is accepted without effect (runc ignores it too: the
 //     init is single-threaded when it loads the filter); NEW_LISTENER when NOTIFY is used.
+//     WAIT_KILLABLE_RECV needs Linux 5.19; the executor's seccomp(2) call reports EINVAL before.
+//   - rule sets libseccomp refuses (EEXIST: the same conditions with different actions) or loops
+//     on (it never returns, so runc hangs) are refused with a PlancError.
 
 import { PlancError } from '../../schemas/error.js';
 import {
@@ -46,7 +54,7 @@ import {
   SECCOMP_RET_LOG, SECCOMP_RET_TRACE, type ActionName,
 } from './actions.js';
 import {
-  ARCHES, ARCH_BY_NAME, ARCH_BY_SCMP, OTHER_SCMP_ARCHES, X32_SYSCALL_BIT, knownSyscall, multiplexed, pseudoNumber, syscallName,
+  ARCHES, ARCH_BY_NAME, ARCH_BY_SCMP, OTHER_SCMP_ARCHES, X32_SYSCALL_BIT, knownSyscall, multiplexed, pseudoNumber, syscallsOf,
   syscallNumber, type ArchInfo, type ArchName,
 } from './arch.js';
 import { Assembler, BPF_JMP_JEQ_K, BPF_LD_W_ABS, BPF_MAXINSNS, OFFSET_ARCH, OFFSET_NR, emitDispatch, emitTree, type Segments, type SockFilter, type Target } from './codegen.js';
@@ -393,13 +401,10 @@ export function compileSeccomp(input: SeccompInput, opts: SeccompOptions): Secco
   const nativeSegs = sections.find((s) => s.audit === native.audit)!.segs;
   const groups = new Map<number, string[]>();
   const conditional: SeccompStats['conditional'] = [];
-  const nativeNames: Array<[number, string]> = [];
-  for (let nr = 0; nr < 4096; nr++) {
-    const name = syscallName(native.name, nr);
-    if (name !== undefined) nativeNames.push([nr, name]);
-  }
-  for (const [nr, name] of nativeNames) {
-    const k = lookup(nativeSegs, nr);
+  let seg = 0;
+  for (const [nr, name] of syscallsOf(native.name)) {
+    while (nativeSegs[seg]![1] < nr) seg++; // both ascending
+    const k = nativeSegs[seg]![2];
     if (k[0] === 'r') {
       const r = Number(k.slice(1));
       const g = groups.get(r);
@@ -421,7 +426,7 @@ export function compileSeccomp(input: SeccompInput, opts: SeccompOptions): Secco
     warnings,
     stats: {
       native: native.name,
-      architectures: sections.length === 0 ? [] : arches.map((a) => a.name),
+      architectures: arches.map((a) => a.name),
       defaultAction: verdictOf(defaultRet),
       badArchAction: verdictOf(badArchRet),
       byAction,
@@ -468,36 +473,33 @@ function condition(a: unknown, at: string, fail: (at: string, m: string) => neve
  * libseccomp filter, so it wins). Adjacent numbers with the same outcome share one range.
  */
 function segments(def: string, under: Array<[number, number, string]>, points: Map<number, string>, over: Array<[number, number, string]>): Segments<string> {
-  const cuts = new Set<number>([0]);
-  const cut = (lo: number, hi: number) => {
-    cuts.add(lo);
-    if (hi < 0xffffffff) cuts.add(hi + 1);
-  };
-  for (const nr of points.keys()) cut(nr, nr);
-  for (const [lo, hi] of [...under, ...over]) cut(lo, hi);
-  const starts = [...cuts].sort((a, b) => a - b);
+  // Where the outcome may change; a typed array sorts numerically without a comparator.
+  const cuts = new Float64Array(1 + 2 * points.size + 2 * under.length + 2 * over.length);
+  let n = 1;
+  for (const nr of points.keys()) {
+    cuts[n++] = nr;
+    cuts[n++] = nr + 1;
+  }
+  for (const [lo, hi] of under) (cuts[n++] = lo), (cuts[n++] = hi + 1);
+  for (const [lo, hi] of over) (cuts[n++] = lo), (cuts[n++] = hi + 1);
+  cuts.sort();
   const out: Segments<string> = [];
-  for (let i = 0; i < starts.length; i++) {
-    const lo = starts[i]!;
-    const hi = i + 1 < starts.length ? starts[i + 1]! - 1 : 0xffffffff;
-    const within = (ps: Array<[number, number, string]>) => ps.find(([a, b]) => lo >= a && hi <= b)?.[2];
-    const k = within(over) ?? (lo === hi ? points.get(lo) : undefined) ?? within(under) ?? def;
+  for (let i = 0; i < cuts.length; i++) {
+    const lo = cuts[i]!;
+    if (lo > 0xffffffff || (i > 0 && lo === cuts[i - 1])) continue;
+    let j = i + 1;
+    while (j < cuts.length && cuts[j] === lo) j++;
+    const hi = j < cuts.length ? Math.min(cuts[j]! - 1, 0xffffffff) : 0xffffffff;
+    let k: string | undefined;
+    for (const [a, b, key] of over) if (lo >= a && hi <= b) k = key;
+    if (k === undefined && lo === hi) k = points.get(lo);
+    if (k === undefined) for (const [a, b, key] of under) if (lo >= a && hi <= b) k = key;
+    k ??= def;
     const last = out[out.length - 1];
     if (last && last[2] === k) last[1] = hi;
     else out.push([lo, hi, k]);
   }
   return out;
-}
-
-function lookup(segs: Segments<string>, nr: number): string {
-  let lo = 0;
-  let hi = segs.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (segs[mid]![0] <= nr) lo = mid;
-    else hi = mid - 1;
-  }
-  return segs[lo]![2];
 }
 
 /** A canonical text of a tree, as the filter evaluates it (shared levels spelled out). */
