@@ -12,6 +12,8 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'exec-cpu-affinity': 'note',
   'devices-allow-all': 'error',
   'host-namespace': 'warning',
+  // A hugetlb limit the kernel rounds down to whole pages.
+  'hugetlb-rounded': 'warning',
   'host-path': 'warning',
   'new-privileges': 'warning',
   'no-apparmor': 'note',
@@ -26,11 +28,15 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   // A cgroup the host's own services live in: limits and teardown would reach them.
   'shared-cgroup': 'error',
   terminal: 'note',
+  // unified rewrites a file a v1 field was converted to: the config says two things.
+  'unified-overrides': 'warning',
   'unknown-capability': 'warning',
   'v2-devices': 'error',
   'writable-proc': 'warning',
   'writable-rootfs': 'note',
   'writable-sys': 'error',
+  // 0 in a weight, share or period, read as "not set" as runc and crun read it.
+  'zero-is-unset': 'note',
 };
 
 export interface Finding {

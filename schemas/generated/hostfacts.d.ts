@@ -38,6 +38,10 @@ export interface HostFacts {
    */
   cgroupWritable?: boolean;
   ids?: IdFacts;
+  /**
+   * Where a resctrl filesystem (Intel RDT / AMD QoS) is mounted in the runtime's mount namespace; absent when none is (linux.intelRdt is then refused).
+   */
+  resctrl?: string;
 }
 /**
  * The host's cgroup setup.
@@ -58,6 +62,30 @@ export interface CgroupFacts {
    * The cgroup v1 hierarchies (required when version is 1).
    */
   v1Controllers?: CgroupV1Controller[];
+  /**
+   * cgroup v2: the controllers the hierarchy has (cgroup.controllers of its root). Absent: not known, every controller the planner knows is assumed and the kernel has the last word.
+   */
+  v2Controllers?: string[];
+  /**
+   * Huge page sizes of this kernel, as the hugetlb controller names them ("2MB", "1GB"; from /sys/kernel/mm/hugepages). Absent: not known.
+   */
+  hugepageSizes?: string[];
+  /**
+   * The hugetlb controller has reservation limits (hugetlb.<size>.rsvd.*, Linux 5.7+): hugepageLimits then limit reservations as well as faults, as the spec asks. Absent: false.
+   */
+  hugetlbReservations?: boolean;
+  /**
+   * The BFQ I/O scheduler's cgroup policy is registered, so cgroups have its weight files (blkio.bfq.weight, io.bfq.weight). Absent: false.
+   */
+  bfq?: boolean;
+  /**
+   * The CPUs a container's cpuset can use (the root cpuset's cpus, or cpuset.cpus.effective on v2). Absent: not known.
+   */
+  cpus?: string;
+  /**
+   * The memory nodes a container's cpuset can use (as cpus). Absent: not known.
+   */
+  mems?: string;
 }
 /**
  * A mounted cgroup v1 hierarchy.
@@ -74,6 +102,10 @@ export interface CgroupV1Controller {
    * Where the hierarchy is mounted.
    */
   mountpoint: string;
+  /**
+   * The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word.
+   */
+  files?: string[];
 }
 /**
  * Rootless: the ids this user may map into a user namespace, and how.
