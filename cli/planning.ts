@@ -15,6 +15,7 @@ import { digest } from './digest.js';
 import { gatherHostFacts } from './host-facts.js';
 import { checkId } from './state/gate.js';
 import { readBundle } from './bundle.js';
+import type { Json } from '../planner/json.js';
 
 export interface Planned {
   plan: Plan;
@@ -60,6 +61,19 @@ export async function planBundleWith(engine: string | undefined, flags: Planning
   return { plan: decodePlan(bytes), bytes, digest, config: bundle.config as Planned['config'] };
 }
 
+/**
+ * Plan a config that is not in a bundle on disk: an image's, before it is unpacked
+ * (`explain --image`). The bundle it would be unpacked to is --bundle (default: here).
+ */
+export function planConfig(config: Json, flags: PlanningFlags): Omit<Planned, 'config'> {
+  checkId(flags.id);
+  const dir = resolve(flags.bundle ?? '.');
+  const base = gatherHostFacts({ id: flags.id, bundle: dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false, cgroupsPath: cgroupsPathOf(config) });
+  const plan = planCreate(config, flags.host ? hostProfile(flags.host, base) : base, planOptions(flags));
+  const bytes = encodePlan(plan);
+  return { plan, bytes, digest: digest(bytes) };
+}
+
 function planOptions(flags: PlanningFlags): PlanOptions {
   return { waitForStart: !flags.run, foreground: (flags.run ?? false) && !flags.detach };
 }
@@ -71,7 +85,7 @@ function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {
   const dir = flags.bundleAs ?? bundle.dir;
   // Host paths are looked at where the bundle really is; a bundle planned "as if" elsewhere (diff) has none to look at.
   const hostPaths = flags.bundleAs === undefined && (!flags.host || flags.host === 'this') ? hostPathsOf(bundle.config, dir) : [];
-  const facts = gatherHostFacts({ id: flags.id, bundle: dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false, hostPaths });
+  const facts = gatherHostFacts({ id: flags.id, bundle: dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false, cgroupsPath: cgroupsPathOf(bundle.config), hostPaths });
   return { bundle, facts: flags.host ? hostProfile(flags.host, facts) : facts };
 }
 
@@ -107,4 +121,11 @@ function hostProfile(host: string, base: HostFacts): HostFacts {
     throw new PlancError('invalid-argument', `host profile: ${errs.join('; ')}`, { file: path });
   }
   return facts;
+}
+
+/** linux.cgroupsPath when the config has one (a string), for the rootless cgroup check. */
+function cgroupsPathOf(config: Json): string | undefined {
+  const linux = typeof config === 'object' && config !== null && !Array.isArray(config) ? config.linux : undefined;
+  const p = typeof linux === 'object' && linux !== null && !Array.isArray(linux) ? linux.cgroupsPath : undefined;
+  return typeof p === 'string' ? p : undefined;
 }

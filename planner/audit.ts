@@ -248,7 +248,8 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
     else lastOf.set(group, Math.max(last, r.i));
     createSeen.set(r.i, String(r.r));
     if (!isInt(r.t) || r.t <= 0) problems.push(`${at}: action ${r.i} has no time`);
-    if (r.r === 'ok' && planned.op === 'cgroup.create') {
+    // cgroup.create and resctrl.create ok records: the directory's inode, and whether planc made it (executor/PROTOCOL.md).
+    if (r.r === 'ok' && (planned.op === 'cgroup.create' || planned.op === 'resctrl.create')) {
       if (r.ino !== undefined && !(isInt(r.ino) && r.ino > 0)) problems.push(`${at}: action ${r.i} has a bad cgroup inode ${JSON.stringify(r.ino)}`);
       if (r.made !== undefined && typeof r.made !== 'boolean') problems.push(`${at}: action ${r.i} has a bad "made" ${JSON.stringify(r.made)}`);
     }

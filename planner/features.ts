@@ -15,11 +15,11 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: [...NAMESPACES],
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: { enabled: false },
       apparmor: { enabled: false },
       selinux: { enabled: false },
-      intelRdt: { enabled: false },
+      intelRdt: { enabled: true, schemata: true, monitoring: true },
       memoryPolicy: { modes: MPOL_MODE_TABLE.map((m) => m.name), flags: MPOL_FLAG_TABLE.map((f) => f.name) },
       mountExtensions: { idmap: { enabled: true } },
       netDevices: { enabled: true },

@@ -18,6 +18,8 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'host-device': 'warning',
   'host-kernel-fs': 'error',
   'host-namespace': 'warning',
+  // A hugetlb limit the kernel rounds down to whole pages.
+  'hugetlb-rounded': 'warning',
   'host-path': 'warning',
   'host-root': 'error',
   'host-socket': 'warning',
@@ -29,17 +31,23 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   privileged: 'error',
   'root-user': 'note',
   'rootfs-outside-bundle': 'warning',
+  // Rootless without a delegated cgroup: the container runs in the caller's cgroups, with no limits.
+  'rootless-no-cgroup': 'note',
   'runtime-socket': 'error',
   'runtime-state': 'error',
   // A cgroup the host's own services live in: limits and teardown would reach them.
   'shared-cgroup': 'error',
   'source-outside-bundle': 'warning',
   terminal: 'note',
+  // unified rewrites a file a v1 field was converted to: the config says two things.
+  'unified-overrides': 'warning',
   'unknown-capability': 'warning',
   'v2-devices': 'error',
   'writable-proc': 'warning',
   'writable-rootfs': 'note',
   'writable-sys': 'error',
+  // 0 in a weight, share or period, read as "not set" as runc and crun read it.
+  'zero-is-unset': 'note',
 };
 
 /** Rules about host paths: a policy's allowHostPaths lifts them for the paths it lists. */

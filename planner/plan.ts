@@ -9,6 +9,7 @@ import { add } from './context.js';
 import { type Json } from './json.js';
 import { validateConfig } from './validate.js';
 import { cgroupPathOf, planCgroups } from './cgroups.js';
+import { planIntelRdt } from './cgroups/intel-rdt.js';
 import { planIdmappedMounts, planMounts, planPathProtection } from './mounts.js';
 import { planDevices, planDevSymlinks } from './devices.js';
 import { checkProcess, planExec, planIdentity, planRlimits } from './process.js';
@@ -55,6 +56,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 
   // host stage: in the runtime's namespaces, before the container exists
   const cgroupDirs = planCgroups(ctx);
+  const rdtGroups = planIntelRdt(ctx);
   if (waitForStart) add(ctx, { stage: 'host', op: 'execfifo.create', why: 'runtime:start', path: fifo });
   planJoins(ctx, namespaces);
   planIdmappedMounts(ctx);
@@ -62,6 +64,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 
   // parent stage: the init exists and waits
   for (const path of cgroupDirs) add(ctx, { stage: 'parent', op: 'cgroup.join', why: '/linux/cgroupsPath', path });
+  for (const path of rdtGroups) add(ctx, { stage: 'parent', op: 'resctrl.join', why: '/linux/intelRdt', path });
   planIdMaps(ctx);
   planNetDevices(ctx);
 
@@ -119,7 +122,6 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 // silently skipped a seccomp profile or a hook would run something else than was asked.
 const NOT_YET: [string, (c: Config) => unknown][] = [
   ['/linux/seccomp', (c) => c.linux?.seccomp],
-  ['/linux/intelRdt', (c) => c.linux?.intelRdt],
 ];
 
 function rejectUnplanned(config: Config): void {

@@ -96,6 +96,7 @@ int proc_init(void);
 int proc_handle(void);
 void proc_close(void);
 int proc_open(const char *path, int flags);
+int proc_open_own(const char *path, int flags);
 int proc_link(const char *dir, const char *name, int flags);
 int write_all(int fd, const char *s, size_t n);
 int write_file(const char *path, const char *s, int (*opener)(const char *, int));

@@ -14,7 +14,9 @@ handler op_execfifo_create;
 handler op_ns_join;
 handler op_mount_idmap;
 handler op_clone;
+handler op_resctrl_create;
 handler op_cgroup_join;
+handler op_resctrl_join;
 handler op_idmap_write;
 handler op_netdev_move;
 handler op_ns_unshare;
@@ -57,7 +59,7 @@ handler op_hook_prestart;
 handler op_hook_create_runtime;
 handler op_hook_create_container;
 handler op_hook_start_container;
-#define N_OPS 51
+#define N_OPS 53
 extern const struct op_entry op_table[N_OPS];
 
 /* A name of the plan and the kernel's number for it. */

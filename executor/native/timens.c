@@ -11,27 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-/* The files of a non-dumpable process (as the executor is) belong to host root: in a user
- * namespace the init, root there but another uid on the host, may not open them for writing.
- * It turns dumpable for that one open, as crun's init is while it writes the offsets; the
- * kernel checks CAP_SYS_TIME over the time namespace at the write, with the opener's rights. */
+/* The offsets are written by the init itself, into its own /proc (see proc_open_own). */
 static int write_offsets(const char *text)
 {
-	int fd = proc_open("self/timens_offsets", O_WRONLY);
-	if (fd < 0 && errno == EACCES) {
-		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-		fd = proc_open("self/timens_offsets", O_WRONLY);
-		int e = errno;
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		errno = e;
-	}
+	int fd = proc_open_own("self/timens_offsets", O_WRONLY);
 	if (fd < 0)
 		return -1;
 	int rc = write_all(fd, text, strlen(text)), e = errno;

@@ -22,7 +22,9 @@ export type Action =
   | NsJoinAction
   | MountIdmapAction
   | CloneAction
+  | ResctrlCreateAction
   | CgroupJoinAction
+  | ResctrlJoinAction
   | IdmapWriteAction
   | NetdevMoveAction
   | NsUnshareAction
@@ -155,6 +157,12 @@ export interface CgroupCreateAction {
   stage: "host";
   why: Why;
   path: string;
+  /**
+   * cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems.
+   *
+   * @minItems 1
+   */
+  inherit?: ("cpuset.cpus" | "cpuset.mems")[];
 }
 /**
  * Write a value to a cgroup control file.
@@ -230,10 +238,38 @@ export interface CloneAction {
   parent: "caller" | "executor";
 }
 /**
+ * linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.
+ */
+export interface ResctrlCreateAction {
+  op: "resctrl.create";
+  stage: "host";
+  why: Why;
+  path: string;
+  /**
+   * refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed.
+   */
+  exists: "refuse" | "use" | "required";
+  /**
+   * Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata).
+   *
+   * @minItems 1
+   */
+  schemata?: string[];
+}
+/**
  * Move the container's init into the cgroup (write its pid to cgroup.procs).
  */
 export interface CgroupJoinAction {
   op: "cgroup.join";
+  stage: "parent";
+  why: Why;
+  path: string;
+}
+/**
+ * linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).
+ */
+export interface ResctrlJoinAction {
+  op: "resctrl.join";
   stage: "parent";
   why: Why;
   path: string;
@@ -252,6 +288,10 @@ export interface IdmapWriteAction {
     size: number;
   }[];
   setgroups?: "allow" | "deny";
+  /**
+   * Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly.
+   */
+  helper?: string;
 }
 /**
  * Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.
