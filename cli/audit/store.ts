@@ -11,6 +11,7 @@
 // gate as --root (cli/state/gate.ts): no symlink followed, owner and mode
 // checked, every file reached through the directory's fd.
 import { closeSync, constants as C, fstatSync, fsyncSync, readdirSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { isPlancError, PlancError } from '../../schemas/error.js';
 import { errnoWords } from '../errno.js';
@@ -18,11 +19,21 @@ import { checkId, ContainerDir, quote, StateRoot } from '../state/gate.js';
 
 export const DEFAULT_AUDIT_DIR = '/var/lib/planc/audit';
 
-/** The store's directory: --audit-dir, else PLANC_AUDIT_DIR, else the default. */
-export function auditDirOf(flags: { 'audit-dir'?: string }): string {
-  const dir = flags['audit-dir'] ?? process.env.PLANC_AUDIT_DIR ?? DEFAULT_AUDIT_DIR;
+/**
+ * The store's directory: --audit-dir, else PLANC_AUDIT_DIR, else the default —
+ * for root /var/lib/planc/audit, for a rootless planc its user's data
+ * directory ($XDG_DATA_HOME/planc/audit, else ~/.local/share/planc/audit):
+ * durable, and the user's own (the gate refuses a store not owned by planc's user).
+ */
+export function auditDirOf(flags: { 'audit-dir'?: string }, env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0): string {
+  const dir = flags['audit-dir'] ?? env.PLANC_AUDIT_DIR ?? (euid === 0 ? DEFAULT_AUDIT_DIR : userAuditDir(env));
   if (dir === '' || dir.includes('\0')) throw new PlancError('invalid-argument', `--audit-dir ${quote(dir)}: not a usable directory path`);
   return resolve(dir);
+}
+
+function userAuditDir(env: NodeJS.ProcessEnv): string {
+  const data = env.XDG_DATA_HOME?.startsWith('/') ? env.XDG_DATA_HOME : `${env.HOME?.startsWith('/') ? env.HOME : homedir()}/.local/share`;
+  return `${data}/planc/audit`;
 }
 
 /** Which trail: the store, the container id, the create's number. */
