@@ -23,6 +23,10 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   privileged: 'error',
   'root-user': 'note',
   'runtime-socket': 'error',
+  // A seccomp setting without effect here: an architecture without a syscall table, TSYNC, an errno above MAX_ERRNO.
+  'seccomp-note': 'note',
+  // A syscall name libseccomp does not know: skipped, as runc skips it; the filter has a hole only if the kernel knows the name.
+  'seccomp-unknown-syscall': 'warning',
   // A cgroup the host's own services live in: limits and teardown would reach them.
   'shared-cgroup': 'error',
   terminal: 'note',

@@ -19,6 +19,7 @@ import { planNetDevices } from './netdevices.js';
 import { isAbsolute, join, pointer, utf8Length } from './paths.js';
 import { noteRisks } from './risks.js';
 import { checkHooks, planHooks } from './hooks.js';
+import { planSeccomp, planSeccompConnect, seccompLate } from './seccomp-plan.js';
 
 export interface PlanOptions {
   /** false for `run`: the init does not wait on the exec fifo for a separate start. */
@@ -83,6 +84,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planHooks(ctx, 'prestart');
   planHooks(ctx, 'createRuntime');
   planHooks(ctx, 'createContainer');
+  planSeccompConnect(ctx);
   add(ctx, facts.noPivot ? { stage: 'init', op: 'rootfs.chroot', why: 'runtime:no-pivot' } : { stage: 'init', op: 'rootfs.pivot', why: '/root/path' });
   if (config.root.readonly) add(ctx, { stage: 'init', op: 'rootfs.readonly', why: '/root/readonly' });
   planUts(ctx);
@@ -96,8 +98,16 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planIoPriority(ctx);
   planMemoryPolicy(ctx);
   planPersonality(ctx);
+  // Without noNewPrivileges, loading a filter needs CAP_SYS_ADMIN: before planIdentity drops it.
+  const late = seccompLate(ctx);
+  if (!late) planSeccomp(ctx, false);
   planIdentity(ctx);
-  planExec(ctx, waitForStart, () => planHooks(ctx, 'startContainer'));
+  // With it, as late as possible (runc): what planc does after the filter is loaded is only
+  // the startContainer hooks and the execve.
+  planExec(ctx, waitForStart, () => {
+    if (late) planSeccomp(ctx, waitForStart);
+    planHooks(ctx, 'startContainer');
+  });
   // Applied by the CLI itself: poststart once the process was executed, poststop once the container is gone.
   planHooks(ctx, 'poststart');
   planHooks(ctx, 'poststop');
@@ -120,9 +130,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 
 // Settings planc cannot plan yet. Refusing them is the honest answer: a runtime that
 // silently skipped a seccomp profile or a hook would run something else than was asked.
-const NOT_YET: [string, (c: Config) => unknown][] = [
-  ['/linux/seccomp', (c) => c.linux?.seccomp],
-];
+const NOT_YET: [string, (c: Config) => unknown][] = [];
 
 function rejectUnplanned(config: Config): void {
   for (const [where, get] of NOT_YET) {

@@ -3,12 +3,12 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/hostfacts.schema.json","title":"HostFacts","description":"Everything the pure planner knows about the host, gathered up front by the CLI so that planning never reads the host itself.","type":"object","additionalProperties":false,"required":["containerId","bundle","stateDir","cgroup","rootless"],"properties":{"containerId":{"type":"string","description":"The container id.","minLength":1},"bundle":{"type":"string","description":"Absolute path of the bundle directory.","pattern":"^/"},"stateDir":{"type":"string","description":"The container's state directory.","minLength":1},"cgroup":{"$ref":"#/definitions/CgroupFacts"},"rootless":{"type":"boolean","description":"planc runs without root privileges on the host."},"noPivot":{"type":"boolean","description":"Use chroot-style root switching instead of pivot_root (--no-pivot).","default":false},"systemdCgroup":{"type":"boolean","description":"cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).","default":false},"resctrl":{"type":"string","pattern":"^/","description":"Where a resctrl filesystem (Intel RDT / AMD QoS) is mounted in the runtime's mount namespace; absent when none is (linux.intelRdt is then refused)."}},"definitions":{"CgroupFacts":{"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."},"v2Controllers":{"type":"array","items":{"type":"string","pattern":"^[a-z_0-9]+$"},"uniqueItems":true,"description":"cgroup v2: the controllers the hierarchy has (cgroup.controllers of its root). Absent: not known, every controller the planner knows is assumed and the kernel has the last word."},"hugepageSizes":{"type":"array","items":{"type":"string","pattern":"^[0-9]+[KMGTPE]?B$"},"uniqueItems":true,"description":"Huge page sizes of this kernel, as the hugetlb controller names them (\"2MB\", \"1GB\"; from /sys/kernel/mm/hugepages). Absent: not known."},"hugetlbReservations":{"type":"boolean","description":"The hugetlb controller has reservation limits (hugetlb.<size>.rsvd.*, Linux 5.7+): hugepageLimits then limit reservations as well as faults, as the spec asks. Absent: false."},"bfq":{"type":"boolean","description":"The BFQ I/O scheduler's cgroup policy is registered, so cgroups have its weight files (blkio.bfq.weight, io.bfq.weight). Absent: false."},"cpus":{"type":"string","pattern":"^[0-9,-]*$","description":"The CPUs a container's cpuset can use (the root cpuset's cpus, or cpuset.cpus.effective on v2). Absent: not known."},"mems":{"type":"string","pattern":"^[0-9,-]*$","description":"The memory nodes a container's cpuset can use (as cpus). Absent: not known."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}},"CgroupV1Controller":{"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"},"files":{"type":"array","items":{"type":"string","minLength":1},"description":"The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word."}},"additionalProperties":false}}};
-const func2 = (function ucs2length(str) { let n = 0; for (const _ of str) n++; return n; });
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/hostfacts.schema.json","title":"HostFacts","description":"Everything the pure planner knows about the host, gathered up front by the CLI so that planning never reads the host itself.","type":"object","additionalProperties":false,"required":["containerId","bundle","stateDir","cgroup","rootless"],"properties":{"containerId":{"type":"string","description":"The container id.","minLength":1},"bundle":{"type":"string","description":"Absolute path of the bundle directory.","pattern":"^/"},"stateDir":{"type":"string","description":"The container's state directory.","minLength":1},"cgroup":{"$ref":"#/definitions/CgroupFacts"},"rootless":{"type":"boolean","description":"planc runs without root privileges on the host."},"noPivot":{"type":"boolean","description":"Use chroot-style root switching instead of pivot_root (--no-pivot).","default":false},"systemdCgroup":{"type":"boolean","description":"cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).","default":false},"resctrl":{"type":"string","pattern":"^/","description":"Where a resctrl filesystem (Intel RDT / AMD QoS) is mounted in the runtime's mount namespace; absent when none is (linux.intelRdt is then refused)."},"arch":{"enum":["x86_64","aarch64"],"description":"The native architecture of the host (the audit arch seccomp filters are compiled for): from process.arch. Absent: x86_64.","default":"x86_64"}},"definitions":{"CgroupFacts":{"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."},"v2Controllers":{"type":"array","items":{"type":"string","pattern":"^[a-z_0-9]+$"},"uniqueItems":true,"description":"cgroup v2: the controllers the hierarchy has (cgroup.controllers of its root). Absent: not known, every controller the planner knows is assumed and the kernel has the last word."},"hugepageSizes":{"type":"array","items":{"type":"string","pattern":"^[0-9]+[KMGTPE]?B$"},"uniqueItems":true,"description":"Huge page sizes of this kernel, as the hugetlb controller names them (\"2MB\", \"1GB\"; from /sys/kernel/mm/hugepages). Absent: not known."},"hugetlbReservations":{"type":"boolean","description":"The hugetlb controller has reservation limits (hugetlb.<size>.rsvd.*, Linux 5.7+): hugepageLimits then limit reservations as well as faults, as the spec asks. Absent: false."},"bfq":{"type":"boolean","description":"The BFQ I/O scheduler's cgroup policy is registered, so cgroups have its weight files (blkio.bfq.weight, io.bfq.weight). Absent: false."},"cpus":{"type":"string","pattern":"^[0-9,-]*$","description":"The CPUs a container's cpuset can use (the root cpuset's cpus, or cpuset.cpus.effective on v2). Absent: not known."},"mems":{"type":"string","pattern":"^[0-9,-]*$","description":"The memory nodes a container's cpuset can use (as cpus). Absent: not known."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}},"CgroupV1Controller":{"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"},"files":{"type":"array","items":{"type":"string","minLength":1},"description":"The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word."}},"additionalProperties":false}}};
+const func2 = Object.prototype.hasOwnProperty;
+const func3 = (function ucs2length(str) { let n = 0; for (const _ of str) n++; return n; });
 const pattern0 = new RegExp("^/", "u");
 const schema12 = {"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."},"v2Controllers":{"type":"array","items":{"type":"string","pattern":"^[a-z_0-9]+$"},"uniqueItems":true,"description":"cgroup v2: the controllers the hierarchy has (cgroup.controllers of its root). Absent: not known, every controller the planner knows is assumed and the kernel has the last word."},"hugepageSizes":{"type":"array","items":{"type":"string","pattern":"^[0-9]+[KMGTPE]?B$"},"uniqueItems":true,"description":"Huge page sizes of this kernel, as the hugetlb controller names them (\"2MB\", \"1GB\"; from /sys/kernel/mm/hugepages). Absent: not known."},"hugetlbReservations":{"type":"boolean","description":"The hugetlb controller has reservation limits (hugetlb.<size>.rsvd.*, Linux 5.7+): hugepageLimits then limit reservations as well as faults, as the spec asks. Absent: false."},"bfq":{"type":"boolean","description":"The BFQ I/O scheduler's cgroup policy is registered, so cgroups have its weight files (blkio.bfq.weight, io.bfq.weight). Absent: false."},"cpus":{"type":"string","pattern":"^[0-9,-]*$","description":"The CPUs a container's cpuset can use (the root cpuset's cpus, or cpuset.cpus.effective on v2). Absent: not known."},"mems":{"type":"string","pattern":"^[0-9,-]*$","description":"The memory nodes a container's cpuset can use (as cpus). Absent: not known."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}};
 const schema13 = {"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"},"files":{"type":"array","items":{"type":"string","minLength":1},"description":"The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word."}},"additionalProperties":false};
-const func4 = Object.prototype.hasOwnProperty;
 const pattern3 = new RegExp("^[a-z_0-9]+$", "u");
 const pattern4 = new RegExp("^[0-9]+[KMGTPE]?B$", "u");
 const pattern5 = new RegExp("^[0-9,-]*$", "u");
@@ -105,7 +105,7 @@ vErrors.push(err5);
 errors++;
 }
 for(const key0 in data){
-if(!(func4.call(schema12.properties, key0))){
+if(!(func2.call(schema12.properties, key0))){
 const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err6];
@@ -206,7 +206,7 @@ errors++;
 if(data4.name !== undefined){
 let data5 = data4.name;
 if(typeof data5 === "string"){
-if(func2(data5) < 1){
+if(func3(data5) < 1){
 const err14 = {instancePath:instancePath+"/v1Controllers/" + i0+"/name",schemaPath:"#/definitions/CgroupV1Controller/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err14];
@@ -260,7 +260,7 @@ const len1 = data7.length;
 for(let i1=0; i1<len1; i1++){
 let data8 = data7[i1];
 if(typeof data8 === "string"){
-if(func2(data8) < 1){
+if(func3(data8) < 1){
 const err18 = {instancePath:instancePath+"/v1Controllers/" + i0+"/files/" + i1,schemaPath:"#/definitions/CgroupV1Controller/properties/files/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err18];
@@ -594,7 +594,7 @@ vErrors.push(err4);
 errors++;
 }
 for(const key0 in data){
-if(!((((((((key0 === "containerId") || (key0 === "bundle")) || (key0 === "stateDir")) || (key0 === "cgroup")) || (key0 === "rootless")) || (key0 === "noPivot")) || (key0 === "systemdCgroup")) || (key0 === "resctrl"))){
+if(!(func2.call(schema11.properties, key0))){
 const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err5];
@@ -608,7 +608,7 @@ errors++;
 if(data.containerId !== undefined){
 let data0 = data.containerId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err6 = {instancePath:instancePath+"/containerId",schemaPath:"#/properties/containerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err6];
@@ -658,7 +658,7 @@ errors++;
 if(data.stateDir !== undefined){
 let data2 = data.stateDir;
 if(typeof data2 === "string"){
-if(func2(data2) < 1){
+if(func3(data2) < 1){
 const err10 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err10];
@@ -747,14 +747,27 @@ vErrors.push(err16);
 errors++;
 }
 }
-}
-else {
-const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.arch !== undefined){
+let data8 = data.arch;
+if(!((data8 === "x86_64") || (data8 === "aarch64"))){
+const err17 = {instancePath:instancePath+"/arch",schemaPath:"#/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.arch.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err17];
 }
 else {
 vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
 }
 errors++;
 }

@@ -37,7 +37,7 @@ function planError(cfg: Json, over: Partial<HostFacts> = {}): PlancError {
 }
 
 test('explain snapshots of the fixture corpus (UPDATE_SNAPSHOTS=1 rewrites them)', () => {
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields', 'hooks-seccomp']) {
     const p = plan(fixture(name));
     const text = explainLines(p).join('\n') + '\n';
     const file = new URL(`${name}.explain.txt`, SNAPSHOTS);
@@ -49,7 +49,7 @@ test('explain snapshots of the fixture corpus (UPDATE_SNAPSHOTS=1 rewrites them)
 });
 
 test('every plan of the corpus matches the plan schema', () => {
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields', 'hooks-seccomp']) {
     const p = plan(fixture(name));
     assert.ok(validatePlan(JSON.parse(JSON.stringify(p))), `${name}: ${JSON.stringify(validatePlan.errors?.slice(0, 3))}`);
   }
@@ -203,7 +203,8 @@ const BAD: [string, (c: any) => void, RegExp, string][] = [
     c.windows = { layerFolders: [] };
   }, /windows containers are not supported/, '/windows'],
   ['missing root', (c) => delete c.root, /root.path/, '/root/path'],
-  ['seccomp (not yet)', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), /linux.seccomp is not supported by planc yet/, '/linux/seccomp'],
+  ['seccomp NOTIFY as the default action', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY' }), /^SCMP_ACT_NOTIFY cannot be the default action: the runtime could not finish starting the container \(runc refuses it too\)$/, '/linux/seccomp/defaultAction'],
+  ['seccomp NOTIFY without listenerPath', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }), /^SCMP_ACT_NOTIFY needs listenerPath: the seccomp agent socket that receives the notify fd$/, '/linux/seccomp/listenerPath'],
   ['a hook environment setting a name twice', (c) => (c.hooks = { poststart: [{ path: '/bin/true', env: ['A=1', 'B=2', 'A=3'] }] }), /^A is set twice in the environment of this hook$/, '/hooks/poststart/0/env/2'],
   ['createRuntime hooks after joining a user namespace', (c) => {
     c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' });
@@ -358,7 +359,7 @@ import { DEFAULT_LEVELS, lintPlan, toSarif } from '../../planner/lint.js';
 test('lint: every warning code has a rule, the policy schema lists exactly the rules, levels and allow lists apply', () => {
   const schema = JSON.parse(readFileSync(new URL('../../schemas/policy.schema.json', import.meta.url), 'utf8'));
   assert.deepEqual([...schema.properties.rules.propertyNames.enum].sort(), Object.keys(DEFAULT_LEVELS).sort());
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields', 'hooks-seccomp']) {
     for (const w of plan(fixture(name)).warnings) assert.ok(w.code in DEFAULT_LEVELS, `warning code ${w.code} has no lint rule`);
   }
   const p = plan(fixture('privileged-like'));
@@ -385,12 +386,11 @@ test('an enormous config (10 000 mounts) plans completely, each mount traced to 
   assert.match(digestOf(encodePlan(p)), /^sha256:/);
 });
 
-test('the hooks-and-seccomp fixture: valid OCI, refused until planc can plan seccomp; its hooks plan', () => {
-  const e = planError(fixture('unsupported/hooks-seccomp'));
-  assert.equal(e.code, 'unsupported');
-  assert.equal(e.oneLine('config.json'), 'config.json: /linux/seccomp: linux.seccomp is not supported by planc yet');
-  const p = plan(mutate('unsupported/hooks-seccomp', (c) => delete c.linux.seccomp));
+test('the hooks-and-seccomp fixture: its filter and its hooks plan', () => {
+  const p = plan(fixture('hooks-seccomp'));
+  assert.equal(ops(p, 'seccomp.load').length, 1);
   assert.ok(p.actions.some((a) => a.op.startsWith('hook.')));
+  assert.equal(validatePlan(p), true);
 });
 
 import { features } from '../../planner/features.js';
