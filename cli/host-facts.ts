@@ -2,6 +2,7 @@
 // come from the host. The planner itself never looks.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { CgroupFacts, HostFacts } from '../schemas/generated/hostfacts.js';
+import { cgroupsWritable, idFacts, isRootless } from './rootless.js';
 
 /** A mount of /proc/self/mountinfo: its filesystem type, where, and its superblock options. */
 interface Mount {
@@ -150,17 +151,21 @@ function unescape(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: string; noPivot: boolean; systemdCgroup: boolean }): HostFacts {
+/** @param cgroupsPath the config's linux.cgroupsPath (rootless: whether its cgroups could be made) */
+export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: string; noPivot: boolean; systemdCgroup: boolean; cgroupsPath?: string }): HostFacts {
   const all = mounts();
+  const cgroup = cgroupLayout(all);
+  const rootless = isRootless();
   const facts: HostFacts = {
     arch: nativeArch(),
     containerId: opts.id,
     bundle: opts.bundle,
     stateDir: opts.stateDir,
-    cgroup: cgroupLayout(all),
-    rootless: process.getuid?.() !== 0,
+    cgroup,
+    rootless,
     noPivot: opts.noPivot,
     systemdCgroup: opts.systemdCgroup,
+    ...(rootless ? { cgroupWritable: cgroupsWritable(cgroup, opts.cgroupsPath, opts.id, opts.systemdCgroup), ids: idFacts() } : {}),
   };
   const resctrl = all.find((m) => m.fstype === 'resctrl');
   if (resctrl) facts.resctrl = resctrl.mountpoint;

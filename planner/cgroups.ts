@@ -124,6 +124,7 @@ export function planCgroups(ctx: PlanContext): string[] {
   const why = WHERE;
   noteSharedCgroup(ctx);
   const cg = ctx.facts.cgroup;
+  if (ctx.facts.rootless && ctx.facts.cgroupWritable === false) return withoutCgroups(ctx);
   if (cg.version === 2) {
     const dir = under(cg.root, ctx.cgroupPath);
     // Every write is checked against the host before the first action: a refusal leaves nothing behind.
@@ -157,4 +158,21 @@ export function planCgroups(ctx: PlanContext): string[] {
     add(ctx, { stage: 'host', op: 'cgroup.write', why: x.why, path: under(h.mountpoint, ctx.cgroupPath), file: x.file, value: x.value });
   }
   return dirs;
+}
+
+/**
+ * Rootless where no cgroup is delegated to the caller (cgroup v1, or v2 without a
+ * writable subtree): as runc --rootless, the container runs in the caller's own
+ * cgroups. That is a note, not a failure — unless the config asks for a limit,
+ * which only a cgroup can give. Device rules need no cgroup there: in a user
+ * namespace no device node can be made, the host's are bound in.
+ */
+function withoutCgroups(ctx: PlanContext): string[] {
+  const cg = ctx.facts.cgroup;
+  const limits = cg.version === 2 ? v2Writes(ctx) : v1Writes(ctx).filter((x) => x.controller !== 'devices');
+  if (limits.length > 0) {
+    throw new PlancError('unsupported', `rootless: this limit needs a cgroup, and the cgroups under ${cg.root} are not delegated to this user (on cgroup v2, run planc in a delegated subtree, e.g. a systemd unit with Delegate=yes)`, { where: limits[0]!.why });
+  }
+  warn(ctx, 'rootless-no-cgroup', WHERE, `rootless: the cgroups under ${cg.root} are not writable by this user (not delegated): the container gets no cgroup of its own and stays in the caller's, without limits`);
+  return [];
 }

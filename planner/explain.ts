@@ -54,7 +54,7 @@ export const VOCABULARY: Vocabulary = {
     },
   },
   'resctrl.join': { effect: 'resources', say: (a) => `move the init into resctrl group ${a.path}` },
-  'idmap.write': { effect: 'isolation', say: (a) => `map ${a.kind}s ${a.map.map((m) => `${m.containerID}→${m.hostID} (${m.size})`).join(', ')}${a.setgroups ? `, setgroups ${a.setgroups}` : ''}` },
+  'idmap.write': { effect: 'isolation', say: (a) => `map ${a.kind}s ${a.map.map((m) => `${m.containerID}→${m.hostID} (${m.size})`).join(', ')}${a.setgroups ? `, setgroups ${a.setgroups}` : ''}${a.helper ? ` through ${a.helper}` : ''}` },
   'netdev.move': { effect: 'isolation', say: (a) => `move the host network interface ${a.device} into the container's network namespace${a.name !== a.device ? ` as ${a.name}` : ''}, with its permanent global addresses, and bring it up` },
   'ns.unshare': { effect: 'isolation', say: (a) => `enter a new ${a.ns} namespace rooted at the container's cgroup` },
   'timens.create': { effect: 'isolation', say: (a) => `enter a new time namespace${a.offsets.length ? ` with clocks offset: ${a.offsets.map(offset).join(', ')}` : ''}` },

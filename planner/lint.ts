@@ -22,6 +22,8 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'no-selinux': 'note',
   privileged: 'error',
   'root-user': 'note',
+  // Rootless without a delegated cgroup: the container runs in the caller's cgroups, with no limits.
+  'rootless-no-cgroup': 'note',
   'runtime-socket': 'error',
   // A seccomp setting without effect here: an architecture without a syscall table, TSYNC, an errno above MAX_ERRNO.
   'seccomp-note': 'note',

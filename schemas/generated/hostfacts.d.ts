@@ -34,6 +34,11 @@ export interface HostFacts {
    */
   systemdCgroup?: boolean;
   /**
+   * Rootless: the cgroups the container would get can be made by this user (a delegated, writable subtree). When false a rootless plan gets no cgroup of its own (a note) and refuses resource limits. Absent: writable.
+   */
+  cgroupWritable?: boolean;
+  ids?: IdFacts;
+  /**
    * Where a resctrl filesystem (Intel RDT / AMD QoS) is mounted in the runtime's mount namespace; absent when none is (linux.intelRdt is then refused).
    */
   resctrl?: string;
@@ -105,4 +110,52 @@ export interface CgroupV1Controller {
    * The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word.
    */
   files?: string[];
+}
+/**
+ * Rootless: the ids this user may map into a user namespace, and how.
+ *
+ * This interface was referenced by `HostFacts`'s JSON-Schema
+ * via the `definition` "IdFacts".
+ */
+export interface IdFacts {
+  /**
+   * The effective uid planc runs as.
+   */
+  uid: number;
+  /**
+   * The effective gid planc runs as.
+   */
+  gid: number;
+  /**
+   * The user name (as /etc/subuid may list it).
+   */
+  user?: string;
+  /**
+   * This user's /etc/subuid ranges.
+   */
+  subuid: IdRange[];
+  /**
+   * This user's /etc/subgid ranges.
+   */
+  subgid: IdRange[];
+  /**
+   * The setuid newuidmap helper, when installed.
+   */
+  newuidmap?: string;
+  /**
+   * The setuid newgidmap helper, when installed.
+   */
+  newgidmap?: string;
+  /**
+   * Why this user cannot make user namespaces here (a sysctl), when it cannot.
+   */
+  usernsDisabled?: string;
+}
+/**
+ * This interface was referenced by `HostFacts`'s JSON-Schema
+ * via the `definition` "IdRange".
+ */
+export interface IdRange {
+  start: number;
+  count: number;
 }

@@ -290,6 +290,10 @@ export interface IdmapWriteAction {
     size: number;
   }[];
   setgroups?: "allow" | "deny";
+  /**
+   * Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly.
+   */
+  helper?: string;
 }
 /**
  * Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.

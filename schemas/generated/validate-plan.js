@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"},"SockFilter":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]},"SeccompListener":{"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]},"SeccompVerdict":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]},"SeccompStats":{"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"},"SockFilter":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]},"SeccompListener":{"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]},"SeccompVerdict":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]},"SeccompStats":{"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
 const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."};
@@ -117,7 +117,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]};
+const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]};
 const schema20 = {"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"};
 const schema31 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
 const schema34 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
@@ -125,9 +125,9 @@ const schema40 = {"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfoll
 const schema68 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]};
 const schema70 = {"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]};
 const pattern0 = new RegExp("^/", "u");
-const pattern2 = new RegExp("^-?[0-9]+$", "u");
-const pattern3 = new RegExp("^[0-9]+$", "u");
-const pattern9 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+const pattern3 = new RegExp("^-?[0-9]+$", "u");
+const pattern4 = new RegExp("^[0-9]+$", "u");
+const pattern10 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
 const schema69 = {"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]};
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -3043,7 +3043,7 @@ vErrors.push(err140);
 errors++;
 }
 for(const key11 in data){
-if(!((((((key11 === "op") || (key11 === "stage")) || (key11 === "why")) || (key11 === "kind")) || (key11 === "map")) || (key11 === "setgroups"))){
+if(!(((((((key11 === "op") || (key11 === "stage")) || (key11 === "why")) || (key11 === "kind")) || (key11 === "map")) || (key11 === "setgroups")) || (key11 === "helper"))){
 const err141 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err141];
@@ -3228,14 +3228,39 @@ vErrors.push(err155);
 errors++;
 }
 }
-}
-else {
-const err156 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.helper !== undefined){
+let data68 = data.helper;
+if(typeof data68 === "string"){
+if(!pattern0.test(data68)){
+const err156 = {instancePath:instancePath+"/helper",schemaPath:"#/oneOf/9/properties/helper/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err156];
 }
 else {
 vErrors.push(err156);
+}
+errors++;
+}
+}
+else {
+const err157 = {instancePath:instancePath+"/helper",schemaPath:"#/oneOf/9/properties/helper/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+}
+else {
+const err158 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
 }
 errors++;
 }
@@ -3249,30 +3274,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 9;
 }
-const _errs157 = errors;
+const _errs159 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err157 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err157];
-}
-else {
-vErrors.push(err157);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err158 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err158];
-}
-else {
-vErrors.push(err158);
-}
-errors++;
-}
-if(data.why === undefined){
-const err159 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err159 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -3281,8 +3286,8 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(data.device === undefined){
-const err160 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'"};
+if(data.stage === undefined){
+const err160 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -3291,8 +3296,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data.name === undefined){
-const err161 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.why === undefined){
+const err161 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -3301,9 +3306,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-for(const key13 in data){
-if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "device")) || (key13 === "name"))){
-const err162 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data.device === undefined){
+const err162 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -3312,10 +3316,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("netdev.move" !== data.op){
-const err163 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "netdev.move"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err163 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -3324,10 +3326,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err164 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+for(const key13 in data){
+if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "device")) || (key13 === "name"))){
+const err164 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -3337,9 +3338,9 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err165 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("netdev.move" !== data.op){
+const err165 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "netdev.move"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -3349,9 +3350,9 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data.device !== undefined){
-if(typeof data.device !== "string"){
-const err166 = {instancePath:instancePath+"/device",schemaPath:"#/oneOf/10/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err166 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -3361,9 +3362,9 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err167 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/10/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err167 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -3373,9 +3374,9 @@ vErrors.push(err167);
 errors++;
 }
 }
-}
-else {
-const err168 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.device !== undefined){
+if(typeof data.device !== "string"){
+const err168 = {instancePath:instancePath+"/device",schemaPath:"#/oneOf/10/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -3384,7 +3385,31 @@ vErrors.push(err168);
 }
 errors++;
 }
-var _valid0 = _errs157 === errors;
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err169 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/10/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+}
+}
+else {
+const err170 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+var _valid0 = _errs159 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 10];
@@ -3394,30 +3419,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 10;
 }
-const _errs169 = errors;
+const _errs171 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err169 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err169];
-}
-else {
-vErrors.push(err169);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err170 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err170];
-}
-else {
-vErrors.push(err170);
-}
-errors++;
-}
-if(data.why === undefined){
-const err171 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err171 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -3426,8 +3431,8 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data.ns === undefined){
-const err172 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
+if(data.stage === undefined){
+const err172 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -3436,9 +3441,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-for(const key14 in data){
-if(!((((key14 === "op") || (key14 === "stage")) || (key14 === "why")) || (key14 === "ns"))){
-const err173 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err173 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -3447,10 +3451,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ns.unshare" !== data.op){
-const err174 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
+if(data.ns === undefined){
+const err174 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -3459,10 +3461,9 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err175 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key14 in data){
+if(!((((key14 === "op") || (key14 === "stage")) || (key14 === "why")) || (key14 === "ns"))){
+const err175 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -3472,9 +3473,9 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err176 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("ns.unshare" !== data.op){
+const err176 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -3484,10 +3485,9 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data.ns !== undefined){
-let data76 = data.ns;
-if(!((((((((data76 === "pid") || (data76 === "network")) || (data76 === "mount")) || (data76 === "ipc")) || (data76 === "uts")) || (data76 === "user")) || (data76 === "cgroup")) || (data76 === "time"))){
-const err177 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/11/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[11].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err177 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -3497,9 +3497,9 @@ vErrors.push(err177);
 errors++;
 }
 }
-}
-else {
-const err178 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err178 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -3508,7 +3508,32 @@ vErrors.push(err178);
 }
 errors++;
 }
-var _valid0 = _errs169 === errors;
+}
+if(data.ns !== undefined){
+let data77 = data.ns;
+if(!((((((((data77 === "pid") || (data77 === "network")) || (data77 === "mount")) || (data77 === "ipc")) || (data77 === "uts")) || (data77 === "user")) || (data77 === "cgroup")) || (data77 === "time"))){
+const err179 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/11/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[11].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+}
+}
+else {
+const err180 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+var _valid0 = _errs171 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 11];
@@ -3518,30 +3543,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 11;
 }
-const _errs178 = errors;
+const _errs180 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err179 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err179];
-}
-else {
-vErrors.push(err179);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err180 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err180];
-}
-else {
-vErrors.push(err180);
-}
-errors++;
-}
-if(data.why === undefined){
-const err181 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err181 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -3550,8 +3555,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(data.offsets === undefined){
-const err182 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "offsets"},message:"must have required property '"+"offsets"+"'"};
+if(data.stage === undefined){
+const err182 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -3560,9 +3565,8 @@ vErrors.push(err182);
 }
 errors++;
 }
-for(const key15 in data){
-if(!((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "offsets"))){
-const err183 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err183 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -3571,10 +3575,8 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("timens.create" !== data.op){
-const err184 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "timens.create"},message:"must be equal to constant"};
+if(data.offsets === undefined){
+const err184 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "offsets"},message:"must have required property '"+"offsets"+"'"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -3583,10 +3585,9 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err185 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key15 in data){
+if(!((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "offsets"))){
+const err185 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -3596,9 +3597,9 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err186 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("timens.create" !== data.op){
+const err186 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "timens.create"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -3608,15 +3609,9 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data.offsets !== undefined){
-let data80 = data.offsets;
-if(Array.isArray(data80)){
-const len6 = data80.length;
-for(let i7=0; i7<len6; i7++){
-let data81 = data80[i7];
-if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
-if(data81.clock === undefined){
-const err187 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "clock"},message:"must have required property '"+"clock"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err187 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -3625,8 +3620,10 @@ vErrors.push(err187);
 }
 errors++;
 }
-if(data81.secs === undefined){
-const err188 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "secs"},message:"must have required property '"+"secs"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err188 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -3635,8 +3632,16 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(data81.nanosecs === undefined){
-const err189 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "nanosecs"},message:"must have required property '"+"nanosecs"+"'"};
+}
+if(data.offsets !== undefined){
+let data81 = data.offsets;
+if(Array.isArray(data81)){
+const len6 = data81.length;
+for(let i7=0; i7<len6; i7++){
+let data82 = data81[i7];
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+if(data82.clock === undefined){
+const err189 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "clock"},message:"must have required property '"+"clock"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -3645,9 +3650,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-for(const key16 in data81){
-if(!(((key16 === "clock") || (key16 === "secs")) || (key16 === "nanosecs"))){
-const err190 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if(data82.secs === undefined){
+const err190 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "secs"},message:"must have required property '"+"secs"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -3656,11 +3660,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-if(data81.clock !== undefined){
-let data82 = data81.clock;
-if(!((data82 === "monotonic") || (data82 === "boottime"))){
-const err191 = {instancePath:instancePath+"/offsets/" + i7+"/clock",schemaPath:"#/oneOf/12/properties/offsets/items/properties/clock/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[12].properties.offsets.items.properties.clock.enum},message:"must be equal to one of the allowed values"};
+if(data82.nanosecs === undefined){
+const err191 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "nanosecs"},message:"must have required property '"+"nanosecs"+"'"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -3669,12 +3670,9 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-if(data81.secs !== undefined){
-let data83 = data81.secs;
-if(typeof data83 === "string"){
-if(!pattern2.test(data83)){
-const err192 = {instancePath:instancePath+"/offsets/" + i7+"/secs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/secs/pattern",keyword:"pattern",params:{pattern: "^-?[0-9]+$"},message:"must match pattern \""+"^-?[0-9]+$"+"\""};
+for(const key16 in data82){
+if(!(((key16 === "clock") || (key16 === "secs")) || (key16 === "nanosecs"))){
+const err192 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -3684,8 +3682,10 @@ vErrors.push(err192);
 errors++;
 }
 }
-else {
-const err193 = {instancePath:instancePath+"/offsets/" + i7+"/secs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/secs/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data82.clock !== undefined){
+let data83 = data82.clock;
+if(!((data83 === "monotonic") || (data83 === "boottime"))){
+const err193 = {instancePath:instancePath+"/offsets/" + i7+"/clock",schemaPath:"#/oneOf/12/properties/offsets/items/properties/clock/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[12].properties.offsets.items.properties.clock.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -3695,10 +3695,11 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data81.nanosecs !== undefined){
-let data84 = data81.nanosecs;
-if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
-const err194 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data82.secs !== undefined){
+let data84 = data82.secs;
+if(typeof data84 === "string"){
+if(!pattern3.test(data84)){
+const err194 = {instancePath:instancePath+"/offsets/" + i7+"/secs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/secs/pattern",keyword:"pattern",params:{pattern: "^-?[0-9]+$"},message:"must match pattern \""+"^-?[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -3707,9 +3708,9 @@ vErrors.push(err194);
 }
 errors++;
 }
-if((typeof data84 == "number") && (isFinite(data84))){
-if(data84 > 999999999 || isNaN(data84)){
-const err195 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+}
+else {
+const err195 = {instancePath:instancePath+"/offsets/" + i7+"/secs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/secs/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -3718,8 +3719,11 @@ vErrors.push(err195);
 }
 errors++;
 }
-if(data84 < 0 || isNaN(data84)){
-const err196 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data82.nanosecs !== undefined){
+let data85 = data82.nanosecs;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err196 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -3728,11 +3732,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err197 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 999999999 || isNaN(data85)){
+const err197 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -3741,10 +3743,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-}
-else {
-const err198 = {instancePath:instancePath+"/offsets",schemaPath:"#/oneOf/12/properties/offsets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data85 < 0 || isNaN(data85)){
+const err198 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -3755,8 +3755,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err199 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err199 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -3765,7 +3766,31 @@ vErrors.push(err199);
 }
 errors++;
 }
-var _valid0 = _errs178 === errors;
+}
+}
+else {
+const err200 = {instancePath:instancePath+"/offsets",schemaPath:"#/oneOf/12/properties/offsets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
+}
+errors++;
+}
+}
+}
+else {
+const err201 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
+}
+errors++;
+}
+var _valid0 = _errs180 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 12];
@@ -3775,30 +3800,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 12;
 }
-const _errs196 = errors;
+const _errs198 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err200 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err200];
-}
-else {
-vErrors.push(err200);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err201 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err201];
-}
-else {
-vErrors.push(err201);
-}
-errors++;
-}
-if(data.why === undefined){
-const err202 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err202 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -3807,8 +3812,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data.propagation === undefined){
-const err203 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
+if(data.stage === undefined){
+const err203 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -3817,9 +3822,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-for(const key17 in data){
-if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "propagation"))){
-const err204 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err204 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -3828,10 +3832,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.propagation" !== data.op){
-const err205 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
+if(data.propagation === undefined){
+const err205 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -3840,10 +3842,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err206 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key17 in data){
+if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "propagation"))){
+const err206 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -3853,9 +3854,9 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err207 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.propagation" !== data.op){
+const err207 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -3865,10 +3866,9 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data.propagation !== undefined){
-let data88 = data.propagation;
-if(!((((((((data88 === "shared") || (data88 === "rshared")) || (data88 === "slave")) || (data88 === "rslave")) || (data88 === "private")) || (data88 === "rprivate")) || (data88 === "unbindable")) || (data88 === "runbindable"))){
-const err208 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema31.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err208 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -3878,9 +3878,9 @@ vErrors.push(err208);
 errors++;
 }
 }
-}
-else {
-const err209 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err209 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -3889,7 +3889,32 @@ vErrors.push(err209);
 }
 errors++;
 }
-var _valid0 = _errs196 === errors;
+}
+if(data.propagation !== undefined){
+let data89 = data.propagation;
+if(!((((((((data89 === "shared") || (data89 === "rshared")) || (data89 === "slave")) || (data89 === "rslave")) || (data89 === "private")) || (data89 === "rprivate")) || (data89 === "unbindable")) || (data89 === "runbindable"))){
+const err210 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema31.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+}
+}
+else {
+const err211 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+var _valid0 = _errs198 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 13];
@@ -3899,30 +3924,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 13;
 }
-const _errs206 = errors;
+const _errs208 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err210 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err210];
-}
-else {
-vErrors.push(err210);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err211 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err211];
-}
-else {
-vErrors.push(err211);
-}
-errors++;
-}
-if(data.why === undefined){
-const err212 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err212 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -3931,8 +3936,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-if(data.path === undefined){
-const err213 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err213 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -3941,9 +3946,8 @@ vErrors.push(err213);
 }
 errors++;
 }
-for(const key18 in data){
-if(!((((key18 === "op") || (key18 === "stage")) || (key18 === "why")) || (key18 === "path"))){
-const err214 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err214 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -3952,10 +3956,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.bind" !== data.op){
-const err215 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err215 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -3964,10 +3966,9 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err216 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key18 in data){
+if(!((((key18 === "op") || (key18 === "stage")) || (key18 === "why")) || (key18 === "path"))){
+const err216 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -3977,9 +3978,9 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err217 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.bind" !== data.op){
+const err217 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -3989,9 +3990,9 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err218 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err218 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -4001,9 +4002,9 @@ vErrors.push(err218);
 errors++;
 }
 }
-}
-else {
-const err219 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err219 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -4012,7 +4013,31 @@ vErrors.push(err219);
 }
 errors++;
 }
-var _valid0 = _errs206 === errors;
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err220 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+}
+}
+else {
+const err221 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+var _valid0 = _errs208 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 14];
@@ -4022,30 +4047,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 14;
 }
-const _errs216 = errors;
+const _errs218 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err220 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err220];
-}
-else {
-vErrors.push(err220);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err221 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err221];
-}
-else {
-vErrors.push(err221);
-}
-errors++;
-}
-if(data.why === undefined){
-const err222 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err222 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -4054,8 +4059,8 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(data.source === undefined){
-const err223 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(data.stage === undefined){
+const err223 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -4064,8 +4069,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(data.target === undefined){
-const err224 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.why === undefined){
+const err224 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -4074,8 +4079,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(data.fstype === undefined){
-const err225 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
+if(data.source === undefined){
+const err225 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -4084,8 +4089,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err226 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.target === undefined){
+const err226 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -4094,8 +4099,8 @@ vErrors.push(err226);
 }
 errors++;
 }
-if(data.data === undefined){
-const err227 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(data.fstype === undefined){
+const err227 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -4104,8 +4109,8 @@ vErrors.push(err227);
 }
 errors++;
 }
-if(data.create === undefined){
-const err228 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
+if(data.flags === undefined){
+const err228 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -4114,9 +4119,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-for(const key19 in data){
-if(!(func2.call(schema14.oneOf[15].properties, key19))){
-const err229 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+if(data.data === undefined){
+const err229 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -4125,10 +4129,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount" !== data.op){
-const err230 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
+if(data.create === undefined){
+const err230 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -4137,10 +4139,9 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err231 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key19 in data){
+if(!(func2.call(schema14.oneOf[15].properties, key19))){
+const err231 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -4150,9 +4151,9 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err232 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount" !== data.op){
+const err232 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -4162,9 +4163,9 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err233 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/15/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err233 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -4174,9 +4175,9 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err234 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err234 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -4186,9 +4187,9 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data.fstype !== undefined){
-if(typeof data.fstype !== "string"){
-const err235 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/15/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err235 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/15/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -4198,14 +4199,9 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data99 = data.flags;
-if(Array.isArray(data99)){
-const len7 = data99.length;
-for(let i8=0; i8<len7; i8++){
-let data100 = data99[i8];
-if(!((((((((((((((data100 === "ro") || (data100 === "nosuid")) || (data100 === "nodev")) || (data100 === "noexec")) || (data100 === "sync")) || (data100 === "dirsync")) || (data100 === "mand")) || (data100 === "noatime")) || (data100 === "nodiratime")) || (data100 === "relatime")) || (data100 === "strictatime")) || (data100 === "bind")) || (data100 === "rec")) || (data100 === "remount"))){
-const err236 = {instancePath:instancePath+"/flags/" + i8,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err236 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -4215,9 +4211,9 @@ vErrors.push(err236);
 errors++;
 }
 }
-}
-else {
-const err237 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/15/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.fstype !== undefined){
+if(typeof data.fstype !== "string"){
+const err237 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/15/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -4227,9 +4223,14 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data.data !== undefined){
-if(typeof data.data !== "string"){
-const err238 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/15/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.flags !== undefined){
+let data100 = data.flags;
+if(Array.isArray(data100)){
+const len7 = data100.length;
+for(let i8=0; i8<len7; i8++){
+let data101 = data100[i8];
+if(!((((((((((((((data101 === "ro") || (data101 === "nosuid")) || (data101 === "nodev")) || (data101 === "noexec")) || (data101 === "sync")) || (data101 === "dirsync")) || (data101 === "mand")) || (data101 === "noatime")) || (data101 === "nodiratime")) || (data101 === "relatime")) || (data101 === "strictatime")) || (data101 === "bind")) || (data101 === "rec")) || (data101 === "remount"))){
+const err238 = {instancePath:instancePath+"/flags/" + i8,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -4239,10 +4240,9 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data.create !== undefined){
-let data102 = data.create;
-if(!((data102 === "dir") || (data102 === "auto"))){
-const err239 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/15/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[15].properties.create.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err239 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/15/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -4252,10 +4252,9 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data103 = data.expectFs;
-if(!((data103 === "proc") || (data103 === "sysfs"))){
-const err240 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/15/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[15].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.data !== undefined){
+if(typeof data.data !== "string"){
+const err240 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/15/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -4265,9 +4264,10 @@ vErrors.push(err240);
 errors++;
 }
 }
-if(data.copyUp !== undefined){
-if(typeof data.copyUp !== "boolean"){
-const err241 = {instancePath:instancePath+"/copyUp",schemaPath:"#/oneOf/15/properties/copyUp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.create !== undefined){
+let data103 = data.create;
+if(!((data103 === "dir") || (data103 === "auto"))){
+const err241 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/15/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[15].properties.create.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -4277,9 +4277,10 @@ vErrors.push(err241);
 errors++;
 }
 }
-}
-else {
-const err242 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.expectFs !== undefined){
+let data104 = data.expectFs;
+if(!((data104 === "proc") || (data104 === "sysfs"))){
+const err242 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/15/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[15].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -4288,7 +4289,31 @@ vErrors.push(err242);
 }
 errors++;
 }
-var _valid0 = _errs216 === errors;
+}
+if(data.copyUp !== undefined){
+if(typeof data.copyUp !== "boolean"){
+const err243 = {instancePath:instancePath+"/copyUp",schemaPath:"#/oneOf/15/properties/copyUp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err243];
+}
+else {
+vErrors.push(err243);
+}
+errors++;
+}
+}
+}
+else {
+const err244 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err244];
+}
+else {
+vErrors.push(err244);
+}
+errors++;
+}
+var _valid0 = _errs218 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 15];
@@ -4298,30 +4323,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 15;
 }
-const _errs240 = errors;
+const _errs242 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err243 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err243];
-}
-else {
-vErrors.push(err243);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err244 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err244];
-}
-else {
-vErrors.push(err244);
-}
-errors++;
-}
-if(data.why === undefined){
-const err245 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err245 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -4330,8 +4335,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-if(data.target === undefined){
-const err246 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.stage === undefined){
+const err246 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -4340,8 +4345,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err247 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.why === undefined){
+const err247 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -4350,9 +4355,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-for(const key20 in data){
-if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "target")) || (key20 === "flags"))){
-const err248 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err248 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -4361,10 +4365,8 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.remount" !== data.op){
-const err249 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
+if(data.flags === undefined){
+const err249 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -4373,10 +4375,9 @@ vErrors.push(err249);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err250 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key20 in data){
+if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "target")) || (key20 === "flags"))){
+const err250 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -4386,9 +4387,9 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err251 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount.remount" !== data.op){
+const err251 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -4398,9 +4399,9 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err252 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/16/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err252 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -4410,14 +4411,9 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data109 = data.flags;
-if(Array.isArray(data109)){
-const len8 = data109.length;
-for(let i9=0; i9<len8; i9++){
-let data110 = data109[i9];
-if(!((((((((((((((data110 === "ro") || (data110 === "nosuid")) || (data110 === "nodev")) || (data110 === "noexec")) || (data110 === "sync")) || (data110 === "dirsync")) || (data110 === "mand")) || (data110 === "noatime")) || (data110 === "nodiratime")) || (data110 === "relatime")) || (data110 === "strictatime")) || (data110 === "bind")) || (data110 === "rec")) || (data110 === "remount"))){
-const err253 = {instancePath:instancePath+"/flags/" + i9,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err253 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -4427,9 +4423,9 @@ vErrors.push(err253);
 errors++;
 }
 }
-}
-else {
-const err254 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/16/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err254 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/16/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -4439,9 +4435,14 @@ vErrors.push(err254);
 errors++;
 }
 }
-}
-else {
-const err255 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.flags !== undefined){
+let data110 = data.flags;
+if(Array.isArray(data110)){
+const len8 = data110.length;
+for(let i9=0; i9<len8; i9++){
+let data111 = data110[i9];
+if(!((((((((((((((data111 === "ro") || (data111 === "nosuid")) || (data111 === "nodev")) || (data111 === "noexec")) || (data111 === "sync")) || (data111 === "dirsync")) || (data111 === "mand")) || (data111 === "noatime")) || (data111 === "nodiratime")) || (data111 === "relatime")) || (data111 === "strictatime")) || (data111 === "bind")) || (data111 === "rec")) || (data111 === "remount"))){
+const err255 = {instancePath:instancePath+"/flags/" + i9,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -4450,7 +4451,31 @@ vErrors.push(err255);
 }
 errors++;
 }
-var _valid0 = _errs240 === errors;
+}
+}
+else {
+const err256 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/16/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+}
+}
+else {
+const err257 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+var _valid0 = _errs242 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 16];
@@ -4460,30 +4485,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 16;
 }
-const _errs254 = errors;
+const _errs256 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err256 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err256];
-}
-else {
-vErrors.push(err256);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err257 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err257];
-}
-else {
-vErrors.push(err257);
-}
-errors++;
-}
-if(data.why === undefined){
-const err258 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err258 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -4492,8 +4497,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-if(data.target === undefined){
-const err259 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.stage === undefined){
+const err259 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -4502,8 +4507,8 @@ vErrors.push(err259);
 }
 errors++;
 }
-if(data.propagation === undefined){
-const err260 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
+if(data.why === undefined){
+const err260 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -4512,9 +4517,8 @@ vErrors.push(err260);
 }
 errors++;
 }
-for(const key21 in data){
-if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "target")) || (key21 === "propagation"))){
-const err261 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err261 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -4523,10 +4527,8 @@ vErrors.push(err261);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.propagation" !== data.op){
-const err262 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
+if(data.propagation === undefined){
+const err262 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -4535,10 +4537,9 @@ vErrors.push(err262);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err263 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key21 in data){
+if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "target")) || (key21 === "propagation"))){
+const err263 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -4548,9 +4549,9 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err264 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount.propagation" !== data.op){
+const err264 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -4560,9 +4561,9 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err265 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/17/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err265 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -4572,10 +4573,9 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data.propagation !== undefined){
-let data115 = data.propagation;
-if(!((((((((data115 === "shared") || (data115 === "rshared")) || (data115 === "slave")) || (data115 === "rslave")) || (data115 === "private")) || (data115 === "rprivate")) || (data115 === "unbindable")) || (data115 === "runbindable"))){
-const err266 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema31.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err266 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -4585,9 +4585,9 @@ vErrors.push(err266);
 errors++;
 }
 }
-}
-else {
-const err267 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err267 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/17/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -4596,7 +4596,32 @@ vErrors.push(err267);
 }
 errors++;
 }
-var _valid0 = _errs254 === errors;
+}
+if(data.propagation !== undefined){
+let data116 = data.propagation;
+if(!((((((((data116 === "shared") || (data116 === "rshared")) || (data116 === "slave")) || (data116 === "rslave")) || (data116 === "private")) || (data116 === "rprivate")) || (data116 === "unbindable")) || (data116 === "runbindable"))){
+const err268 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema31.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+}
+}
+else {
+const err269 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+var _valid0 = _errs256 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 17];
@@ -4606,30 +4631,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 17;
 }
-const _errs266 = errors;
+const _errs268 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err268 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err268];
-}
-else {
-vErrors.push(err268);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err269 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err269];
-}
-else {
-vErrors.push(err269);
-}
-errors++;
-}
-if(data.why === undefined){
-const err270 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err270 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -4638,8 +4643,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-if(data.target === undefined){
-const err271 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.stage === undefined){
+const err271 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -4648,8 +4653,8 @@ vErrors.push(err271);
 }
 errors++;
 }
-if(data.set === undefined){
-const err272 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "set"},message:"must have required property '"+"set"+"'"};
+if(data.why === undefined){
+const err272 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -4658,8 +4663,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-if(data.clear === undefined){
-const err273 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "clear"},message:"must have required property '"+"clear"+"'"};
+if(data.target === undefined){
+const err273 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -4668,9 +4673,8 @@ vErrors.push(err273);
 }
 errors++;
 }
-for(const key22 in data){
-if(!(((((((key22 === "op") || (key22 === "stage")) || (key22 === "why")) || (key22 === "target")) || (key22 === "set")) || (key22 === "clear")) || (key22 === "atime"))){
-const err274 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+if(data.set === undefined){
+const err274 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "set"},message:"must have required property '"+"set"+"'"};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -4679,10 +4683,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.setattr" !== data.op){
-const err275 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "mount.setattr"},message:"must be equal to constant"};
+if(data.clear === undefined){
+const err275 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "clear"},message:"must have required property '"+"clear"+"'"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -4691,10 +4693,9 @@ vErrors.push(err275);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err276 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key22 in data){
+if(!(((((((key22 === "op") || (key22 === "stage")) || (key22 === "why")) || (key22 === "target")) || (key22 === "set")) || (key22 === "clear")) || (key22 === "atime"))){
+const err276 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -4704,9 +4705,9 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err277 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount.setattr" !== data.op){
+const err277 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "mount.setattr"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -4716,9 +4717,9 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err278 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/18/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err278 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -4728,14 +4729,9 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data.set !== undefined){
-let data120 = data.set;
-if(Array.isArray(data120)){
-const len9 = data120.length;
-for(let i10=0; i10<len9; i10++){
-let data121 = data120[i10];
-if(!((((((data121 === "ro") || (data121 === "nosuid")) || (data121 === "nodev")) || (data121 === "noexec")) || (data121 === "nodiratime")) || (data121 === "nosymfollow"))){
-const err279 = {instancePath:instancePath+"/set/" + i10,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema40.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err279 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -4745,9 +4741,9 @@ vErrors.push(err279);
 errors++;
 }
 }
-}
-else {
-const err280 = {instancePath:instancePath+"/set",schemaPath:"#/oneOf/18/properties/set/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err280 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/18/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -4757,14 +4753,14 @@ vErrors.push(err280);
 errors++;
 }
 }
-if(data.clear !== undefined){
-let data122 = data.clear;
-if(Array.isArray(data122)){
-const len10 = data122.length;
-for(let i11=0; i11<len10; i11++){
-let data123 = data122[i11];
-if(!((((((data123 === "ro") || (data123 === "nosuid")) || (data123 === "nodev")) || (data123 === "noexec")) || (data123 === "nodiratime")) || (data123 === "nosymfollow"))){
-const err281 = {instancePath:instancePath+"/clear/" + i11,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema40.enum},message:"must be equal to one of the allowed values"};
+if(data.set !== undefined){
+let data121 = data.set;
+if(Array.isArray(data121)){
+const len9 = data121.length;
+for(let i10=0; i10<len9; i10++){
+let data122 = data121[i10];
+if(!((((((data122 === "ro") || (data122 === "nosuid")) || (data122 === "nodev")) || (data122 === "noexec")) || (data122 === "nodiratime")) || (data122 === "nosymfollow"))){
+const err281 = {instancePath:instancePath+"/set/" + i10,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema40.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -4776,7 +4772,7 @@ errors++;
 }
 }
 else {
-const err282 = {instancePath:instancePath+"/clear",schemaPath:"#/oneOf/18/properties/clear/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err282 = {instancePath:instancePath+"/set",schemaPath:"#/oneOf/18/properties/set/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -4786,10 +4782,14 @@ vErrors.push(err282);
 errors++;
 }
 }
-if(data.atime !== undefined){
-let data124 = data.atime;
-if(!(((data124 === "relatime") || (data124 === "noatime")) || (data124 === "strictatime"))){
-const err283 = {instancePath:instancePath+"/atime",schemaPath:"#/oneOf/18/properties/atime/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[18].properties.atime.enum},message:"must be equal to one of the allowed values"};
+if(data.clear !== undefined){
+let data123 = data.clear;
+if(Array.isArray(data123)){
+const len10 = data123.length;
+for(let i11=0; i11<len10; i11++){
+let data124 = data123[i11];
+if(!((((((data124 === "ro") || (data124 === "nosuid")) || (data124 === "nodev")) || (data124 === "noexec")) || (data124 === "nodiratime")) || (data124 === "nosymfollow"))){
+const err283 = {instancePath:instancePath+"/clear/" + i11,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema40.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -4801,7 +4801,7 @@ errors++;
 }
 }
 else {
-const err284 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err284 = {instancePath:instancePath+"/clear",schemaPath:"#/oneOf/18/properties/clear/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -4810,7 +4810,32 @@ vErrors.push(err284);
 }
 errors++;
 }
-var _valid0 = _errs266 === errors;
+}
+if(data.atime !== undefined){
+let data125 = data.atime;
+if(!(((data125 === "relatime") || (data125 === "noatime")) || (data125 === "strictatime"))){
+const err285 = {instancePath:instancePath+"/atime",schemaPath:"#/oneOf/18/properties/atime/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[18].properties.atime.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+}
+}
+else {
+const err286 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
+}
+errors++;
+}
+var _valid0 = _errs268 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 18];
@@ -4820,30 +4845,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 18;
 }
-const _errs285 = errors;
+const _errs287 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err285 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err285];
-}
-else {
-vErrors.push(err285);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err286 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err286];
-}
-else {
-vErrors.push(err286);
-}
-errors++;
-}
-if(data.why === undefined){
-const err287 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err287 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -4852,8 +4857,8 @@ vErrors.push(err287);
 }
 errors++;
 }
-if(data.detached === undefined){
-const err288 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "detached"},message:"must have required property '"+"detached"+"'"};
+if(data.stage === undefined){
+const err288 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -4862,8 +4867,8 @@ vErrors.push(err288);
 }
 errors++;
 }
-if(data.target === undefined){
-const err289 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.why === undefined){
+const err289 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -4872,8 +4877,8 @@ vErrors.push(err289);
 }
 errors++;
 }
-if(data.create === undefined){
-const err290 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
+if(data.detached === undefined){
+const err290 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "detached"},message:"must have required property '"+"detached"+"'"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -4882,9 +4887,8 @@ vErrors.push(err290);
 }
 errors++;
 }
-for(const key23 in data){
-if(!(((((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "detached")) || (key23 === "target")) || (key23 === "create")) || (key23 === "expectFs"))){
-const err291 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err291 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -4893,10 +4897,8 @@ vErrors.push(err291);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.attach" !== data.op){
-const err292 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mount.attach"},message:"must be equal to constant"};
+if(data.create === undefined){
+const err292 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -4905,10 +4907,9 @@ vErrors.push(err292);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err293 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key23 in data){
+if(!(((((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "detached")) || (key23 === "target")) || (key23 === "create")) || (key23 === "expectFs"))){
+const err293 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -4918,9 +4919,9 @@ vErrors.push(err293);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err294 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount.attach" !== data.op){
+const err294 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mount.attach"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -4930,10 +4931,9 @@ vErrors.push(err294);
 errors++;
 }
 }
-if(data.detached !== undefined){
-let data128 = data.detached;
-if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
-const err295 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/19/properties/detached/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err295 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -4942,9 +4942,10 @@ vErrors.push(err295);
 }
 errors++;
 }
-if((typeof data128 == "number") && (isFinite(data128))){
-if(data128 < 0 || isNaN(data128)){
-const err296 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/19/properties/detached/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err296 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -4954,10 +4955,10 @@ vErrors.push(err296);
 errors++;
 }
 }
-}
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err297 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/19/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.detached !== undefined){
+let data129 = data.detached;
+if(!(((typeof data129 == "number") && (!(data129 % 1) && !isNaN(data129))) && (isFinite(data129)))){
+const err297 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/19/properties/detached/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -4966,11 +4967,9 @@ vErrors.push(err297);
 }
 errors++;
 }
-}
-if(data.create !== undefined){
-let data130 = data.create;
-if(!((data130 === "dir") || (data130 === "auto"))){
-const err298 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/19/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.create.enum},message:"must be equal to one of the allowed values"};
+if((typeof data129 == "number") && (isFinite(data129))){
+if(data129 < 0 || isNaN(data129)){
+const err298 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/19/properties/detached/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -4980,10 +4979,10 @@ vErrors.push(err298);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data131 = data.expectFs;
-if(!((data131 === "proc") || (data131 === "sysfs"))){
-const err299 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err299 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/19/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -4993,9 +4992,10 @@ vErrors.push(err299);
 errors++;
 }
 }
-}
-else {
-const err300 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.create !== undefined){
+let data131 = data.create;
+if(!((data131 === "dir") || (data131 === "auto"))){
+const err300 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/19/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.create.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -5004,7 +5004,32 @@ vErrors.push(err300);
 }
 errors++;
 }
-var _valid0 = _errs285 === errors;
+}
+if(data.expectFs !== undefined){
+let data132 = data.expectFs;
+if(!((data132 === "proc") || (data132 === "sysfs"))){
+const err301 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+}
+}
+else {
+const err302 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+var _valid0 = _errs287 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 19];
@@ -5014,30 +5039,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 19;
 }
-const _errs299 = errors;
+const _errs301 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err301 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err301];
-}
-else {
-vErrors.push(err301);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err302 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err302];
-}
-else {
-vErrors.push(err302);
-}
-errors++;
-}
-if(data.why === undefined){
-const err303 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err303 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -5046,8 +5051,8 @@ vErrors.push(err303);
 }
 errors++;
 }
-if(data.path === undefined){
-const err304 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err304 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -5056,8 +5061,8 @@ vErrors.push(err304);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err305 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.why === undefined){
+const err305 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -5066,8 +5071,8 @@ vErrors.push(err305);
 }
 errors++;
 }
-if(data.major === undefined){
-const err306 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
+if(data.path === undefined){
+const err306 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -5076,8 +5081,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-if(data.minor === undefined){
-const err307 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
+if(data.kind === undefined){
+const err307 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -5086,8 +5091,8 @@ vErrors.push(err307);
 }
 errors++;
 }
-if(data.mode === undefined){
-const err308 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data.major === undefined){
+const err308 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -5096,8 +5101,8 @@ vErrors.push(err308);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err309 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(data.minor === undefined){
+const err309 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -5106,8 +5111,8 @@ vErrors.push(err309);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err310 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(data.mode === undefined){
+const err310 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -5116,9 +5121,8 @@ vErrors.push(err310);
 }
 errors++;
 }
-for(const key24 in data){
-if(!(func2.call(schema14.oneOf[20].properties, key24))){
-const err311 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
+if(data.uid === undefined){
+const err311 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -5127,10 +5131,8 @@ vErrors.push(err311);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mknod" !== data.op){
-const err312 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
+if(data.gid === undefined){
+const err312 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -5139,10 +5141,9 @@ vErrors.push(err312);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err313 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key24 in data){
+if(!(func2.call(schema14.oneOf[20].properties, key24))){
+const err313 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -5152,9 +5153,9 @@ vErrors.push(err313);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err314 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mknod" !== data.op){
+const err314 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -5164,9 +5165,9 @@ vErrors.push(err314);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err315 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err315 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -5176,10 +5177,9 @@ vErrors.push(err315);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data136 = data.kind;
-if(!((((data136 === "c") || (data136 === "b")) || (data136 === "u")) || (data136 === "p"))){
-const err316 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/20/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err316 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -5189,10 +5189,9 @@ vErrors.push(err316);
 errors++;
 }
 }
-if(data.major !== undefined){
-let data137 = data.major;
-if(!(((typeof data137 == "number") && (!(data137 % 1) && !isNaN(data137))) && (isFinite(data137)))){
-const err317 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/20/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err317 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -5202,10 +5201,10 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data.minor !== undefined){
-let data138 = data.minor;
-if(!(((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138))) && (isFinite(data138)))){
-const err318 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/20/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.kind !== undefined){
+let data137 = data.kind;
+if(!((((data137 === "c") || (data137 === "b")) || (data137 === "u")) || (data137 === "p"))){
+const err318 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/20/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -5215,10 +5214,10 @@ vErrors.push(err318);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data139 = data.mode;
-if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
-const err319 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/20/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.major !== undefined){
+let data138 = data.major;
+if(!(((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138))) && (isFinite(data138)))){
+const err319 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/20/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -5228,10 +5227,10 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data140 = data.uid;
-if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
-const err320 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/20/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.minor !== undefined){
+let data139 = data.minor;
+if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
+const err320 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/20/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -5241,10 +5240,10 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data.gid !== undefined){
-let data141 = data.gid;
-if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
-const err321 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/20/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.mode !== undefined){
+let data140 = data.mode;
+if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
+const err321 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/20/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -5254,9 +5253,10 @@ vErrors.push(err321);
 errors++;
 }
 }
-}
-else {
-const err322 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.uid !== undefined){
+let data141 = data.uid;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err322 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/20/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -5265,7 +5265,32 @@ vErrors.push(err322);
 }
 errors++;
 }
-var _valid0 = _errs299 === errors;
+}
+if(data.gid !== undefined){
+let data142 = data.gid;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+const err323 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/20/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+}
+}
+}
+else {
+const err324 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+var _valid0 = _errs301 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 20];
@@ -5275,30 +5300,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 20;
 }
-const _errs320 = errors;
+const _errs322 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err323 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err323];
-}
-else {
-vErrors.push(err323);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err324 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err324];
-}
-else {
-vErrors.push(err324);
-}
-errors++;
-}
-if(data.why === undefined){
-const err325 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err325 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -5307,8 +5312,8 @@ vErrors.push(err325);
 }
 errors++;
 }
-if(data.path === undefined){
-const err326 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err326 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -5317,8 +5322,8 @@ vErrors.push(err326);
 }
 errors++;
 }
-if(data.source === undefined){
-const err327 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(data.why === undefined){
+const err327 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -5327,9 +5332,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-for(const key25 in data){
-if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "path")) || (key25 === "source"))){
-const err328 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err328 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -5338,10 +5342,8 @@ vErrors.push(err328);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("device.bind" !== data.op){
-const err329 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
+if(data.source === undefined){
+const err329 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -5350,10 +5352,9 @@ vErrors.push(err329);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err330 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key25 in data){
+if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "path")) || (key25 === "source"))){
+const err330 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -5363,9 +5364,9 @@ vErrors.push(err330);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err331 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("device.bind" !== data.op){
+const err331 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -5375,9 +5376,9 @@ vErrors.push(err331);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err332 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/21/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err332 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -5387,9 +5388,9 @@ vErrors.push(err332);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err333 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/21/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err333 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -5399,9 +5400,9 @@ vErrors.push(err333);
 errors++;
 }
 }
-}
-else {
-const err334 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err334 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/21/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -5410,7 +5411,31 @@ vErrors.push(err334);
 }
 errors++;
 }
-var _valid0 = _errs320 === errors;
+}
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err335 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/21/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+}
+}
+else {
+const err336 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+var _valid0 = _errs322 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 21];
@@ -5420,30 +5445,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 21;
 }
-const _errs332 = errors;
+const _errs334 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err335 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err335];
-}
-else {
-vErrors.push(err335);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err336 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err336];
-}
-else {
-vErrors.push(err336);
-}
-errors++;
-}
-if(data.why === undefined){
-const err337 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err337 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -5452,8 +5457,8 @@ vErrors.push(err337);
 }
 errors++;
 }
-if(data.path === undefined){
-const err338 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err338 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -5462,8 +5467,8 @@ vErrors.push(err338);
 }
 errors++;
 }
-if(data.target === undefined){
-const err339 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.why === undefined){
+const err339 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -5472,9 +5477,8 @@ vErrors.push(err339);
 }
 errors++;
 }
-for(const key26 in data){
-if(!(((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "path")) || (key26 === "target"))){
-const err340 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err340 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -5483,10 +5487,8 @@ vErrors.push(err340);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("symlink" !== data.op){
-const err341 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
+if(data.target === undefined){
+const err341 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -5495,10 +5497,9 @@ vErrors.push(err341);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err342 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key26 in data){
+if(!(((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "path")) || (key26 === "target"))){
+const err342 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -5508,9 +5509,9 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err343 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("symlink" !== data.op){
+const err343 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -5520,9 +5521,9 @@ vErrors.push(err343);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err344 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/22/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err344 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -5532,9 +5533,9 @@ vErrors.push(err344);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err345 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/22/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err345 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -5544,9 +5545,9 @@ vErrors.push(err345);
 errors++;
 }
 }
-}
-else {
-const err346 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err346 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/22/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -5555,7 +5556,31 @@ vErrors.push(err346);
 }
 errors++;
 }
-var _valid0 = _errs332 === errors;
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err347 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/22/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+}
+}
+else {
+const err348 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+var _valid0 = _errs334 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 22];
@@ -5565,30 +5590,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 22;
 }
-const _errs344 = errors;
+const _errs346 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err347 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err347];
-}
-else {
-vErrors.push(err347);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err348 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err348];
-}
-else {
-vErrors.push(err348);
-}
-errors++;
-}
-if(data.why === undefined){
-const err349 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err349 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -5597,8 +5602,8 @@ vErrors.push(err349);
 }
 errors++;
 }
-if(data.path === undefined){
-const err350 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err350 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -5607,9 +5612,8 @@ vErrors.push(err350);
 }
 errors++;
 }
-for(const key27 in data){
-if(!((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "path"))){
-const err351 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err351 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -5618,10 +5622,8 @@ vErrors.push(err351);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("execfifo.open" !== data.op){
-const err352 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err352 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -5630,10 +5632,9 @@ vErrors.push(err352);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err353 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key27 in data){
+if(!((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "path"))){
+const err353 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -5643,9 +5644,9 @@ vErrors.push(err353);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err354 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("execfifo.open" !== data.op){
+const err354 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -5655,9 +5656,9 @@ vErrors.push(err354);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err355 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/23/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err355 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -5667,9 +5668,9 @@ vErrors.push(err355);
 errors++;
 }
 }
-}
-else {
-const err356 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err356 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -5678,7 +5679,31 @@ vErrors.push(err356);
 }
 errors++;
 }
-var _valid0 = _errs344 === errors;
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err357 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/23/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+}
+}
+else {
+const err358 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+var _valid0 = _errs346 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 23];
@@ -5688,30 +5713,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 23;
 }
-const _errs354 = errors;
+const _errs356 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err357 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err357];
-}
-else {
-vErrors.push(err357);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err358 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err358];
-}
-else {
-vErrors.push(err358);
-}
-errors++;
-}
-if(data.why === undefined){
-const err359 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err359 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -5720,9 +5725,8 @@ vErrors.push(err359);
 }
 errors++;
 }
-for(const key28 in data){
-if(!(((key28 === "op") || (key28 === "stage")) || (key28 === "why"))){
-const err360 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err360 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -5731,10 +5735,8 @@ vErrors.push(err360);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.pivot" !== data.op){
-const err361 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err361 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -5743,10 +5745,9 @@ vErrors.push(err361);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err362 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key28 in data){
+if(!(((key28 === "op") || (key28 === "stage")) || (key28 === "why"))){
+const err362 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -5756,9 +5757,9 @@ vErrors.push(err362);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err363 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.pivot" !== data.op){
+const err363 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -5768,9 +5769,9 @@ vErrors.push(err363);
 errors++;
 }
 }
-}
-else {
-const err364 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err364 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -5779,7 +5780,31 @@ vErrors.push(err364);
 }
 errors++;
 }
-var _valid0 = _errs354 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err365 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+}
+else {
+const err366 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+var _valid0 = _errs356 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 24];
@@ -5789,30 +5814,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 24;
 }
-const _errs362 = errors;
+const _errs364 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err365 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err365];
-}
-else {
-vErrors.push(err365);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err366 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err366];
-}
-else {
-vErrors.push(err366);
-}
-errors++;
-}
-if(data.why === undefined){
-const err367 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err367 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -5821,9 +5826,8 @@ vErrors.push(err367);
 }
 errors++;
 }
-for(const key29 in data){
-if(!(((key29 === "op") || (key29 === "stage")) || (key29 === "why"))){
-const err368 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err368 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -5832,10 +5836,8 @@ vErrors.push(err368);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.chroot" !== data.op){
-const err369 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err369 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -5844,10 +5846,9 @@ vErrors.push(err369);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err370 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key29 in data){
+if(!(((key29 === "op") || (key29 === "stage")) || (key29 === "why"))){
+const err370 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -5857,9 +5858,9 @@ vErrors.push(err370);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err371 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.chroot" !== data.op){
+const err371 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -5869,9 +5870,9 @@ vErrors.push(err371);
 errors++;
 }
 }
-}
-else {
-const err372 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err372 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -5880,7 +5881,31 @@ vErrors.push(err372);
 }
 errors++;
 }
-var _valid0 = _errs362 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err373 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+}
+}
+else {
+const err374 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+var _valid0 = _errs364 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 25];
@@ -5890,30 +5915,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 25;
 }
-const _errs370 = errors;
+const _errs372 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err373 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err373];
-}
-else {
-vErrors.push(err373);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err374 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err374];
-}
-else {
-vErrors.push(err374);
-}
-errors++;
-}
-if(data.why === undefined){
-const err375 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err375 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -5922,8 +5927,8 @@ vErrors.push(err375);
 }
 errors++;
 }
-if(data.path === undefined){
-const err376 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err376 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -5932,9 +5937,8 @@ vErrors.push(err376);
 }
 errors++;
 }
-for(const key30 in data){
-if(!(((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "path")) || (key30 === "expectFs"))){
-const err377 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err377 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -5943,10 +5947,8 @@ vErrors.push(err377);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mask" !== data.op){
-const err378 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err378 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -5955,10 +5957,9 @@ vErrors.push(err378);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err379 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key30 in data){
+if(!(((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "path")) || (key30 === "expectFs"))){
+const err379 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -5968,9 +5969,9 @@ vErrors.push(err379);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err380 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mask" !== data.op){
+const err380 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -5980,9 +5981,9 @@ vErrors.push(err380);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err381 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/26/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err381 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -5992,10 +5993,9 @@ vErrors.push(err381);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data166 = data.expectFs;
-if(!((data166 === "proc") || (data166 === "sysfs"))){
-const err382 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/26/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[26].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err382 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -6005,9 +6005,9 @@ vErrors.push(err382);
 errors++;
 }
 }
-}
-else {
-const err383 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err383 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/26/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -6016,7 +6016,32 @@ vErrors.push(err383);
 }
 errors++;
 }
-var _valid0 = _errs370 === errors;
+}
+if(data.expectFs !== undefined){
+let data167 = data.expectFs;
+if(!((data167 === "proc") || (data167 === "sysfs"))){
+const err384 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/26/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[26].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+}
+}
+else {
+const err385 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+var _valid0 = _errs372 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 26];
@@ -6026,30 +6051,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 26;
 }
-const _errs381 = errors;
+const _errs383 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err384 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err384];
-}
-else {
-vErrors.push(err384);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err385 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err385];
-}
-else {
-vErrors.push(err385);
-}
-errors++;
-}
-if(data.why === undefined){
-const err386 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err386 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -6058,8 +6063,8 @@ vErrors.push(err386);
 }
 errors++;
 }
-if(data.path === undefined){
-const err387 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err387 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -6068,9 +6073,8 @@ vErrors.push(err387);
 }
 errors++;
 }
-for(const key31 in data){
-if(!(((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "path")) || (key31 === "expectFs"))){
-const err388 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err388 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -6079,10 +6083,8 @@ vErrors.push(err388);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("readonly" !== data.op){
-const err389 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err389 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -6091,10 +6093,9 @@ vErrors.push(err389);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err390 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key31 in data){
+if(!(((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "path")) || (key31 === "expectFs"))){
+const err390 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -6104,9 +6105,9 @@ vErrors.push(err390);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err391 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("readonly" !== data.op){
+const err391 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -6116,9 +6117,9 @@ vErrors.push(err391);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err392 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/27/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err392 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -6128,10 +6129,9 @@ vErrors.push(err392);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data171 = data.expectFs;
-if(!((data171 === "proc") || (data171 === "sysfs"))){
-const err393 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/27/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[27].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err393 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -6141,9 +6141,9 @@ vErrors.push(err393);
 errors++;
 }
 }
-}
-else {
-const err394 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err394 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/27/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -6152,7 +6152,32 @@ vErrors.push(err394);
 }
 errors++;
 }
-var _valid0 = _errs381 === errors;
+}
+if(data.expectFs !== undefined){
+let data172 = data.expectFs;
+if(!((data172 === "proc") || (data172 === "sysfs"))){
+const err395 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/27/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[27].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+}
+}
+else {
+const err396 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+var _valid0 = _errs383 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 27];
@@ -6162,30 +6187,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 27;
 }
-const _errs392 = errors;
+const _errs394 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err395 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err395];
-}
-else {
-vErrors.push(err395);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err396 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err396];
-}
-else {
-vErrors.push(err396);
-}
-errors++;
-}
-if(data.why === undefined){
-const err397 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err397 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -6194,9 +6199,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-for(const key32 in data){
-if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
-const err398 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err398 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -6205,10 +6209,8 @@ vErrors.push(err398);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.readonly" !== data.op){
-const err399 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err399 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -6217,10 +6219,9 @@ vErrors.push(err399);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err400 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key32 in data){
+if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
+const err400 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -6230,9 +6231,9 @@ vErrors.push(err400);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err401 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rootfs.readonly" !== data.op){
+const err401 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -6242,9 +6243,9 @@ vErrors.push(err401);
 errors++;
 }
 }
-}
-else {
-const err402 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err402 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -6253,7 +6254,31 @@ vErrors.push(err402);
 }
 errors++;
 }
-var _valid0 = _errs392 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err403 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+}
+}
+else {
+const err404 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+}
+var _valid0 = _errs394 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 28];
@@ -6263,30 +6288,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 28;
 }
-const _errs400 = errors;
+const _errs402 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err403 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err403];
-}
-else {
-vErrors.push(err403);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err404 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err404];
-}
-else {
-vErrors.push(err404);
-}
-errors++;
-}
-if(data.why === undefined){
-const err405 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err405 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -6295,8 +6300,8 @@ vErrors.push(err405);
 }
 errors++;
 }
-if(data.name === undefined){
-const err406 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.stage === undefined){
+const err406 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -6305,9 +6310,8 @@ vErrors.push(err406);
 }
 errors++;
 }
-for(const key33 in data){
-if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "name"))){
-const err407 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err407 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -6316,10 +6320,8 @@ vErrors.push(err407);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hostname" !== data.op){
-const err408 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err408 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -6328,10 +6330,9 @@ vErrors.push(err408);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err409 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key33 in data){
+if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "name"))){
+const err409 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -6341,9 +6342,9 @@ vErrors.push(err409);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err410 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hostname" !== data.op){
+const err410 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -6353,9 +6354,9 @@ vErrors.push(err410);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err411 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/29/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err411 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -6365,9 +6366,9 @@ vErrors.push(err411);
 errors++;
 }
 }
-}
-else {
-const err412 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err412 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -6376,7 +6377,31 @@ vErrors.push(err412);
 }
 errors++;
 }
-var _valid0 = _errs400 === errors;
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err413 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/29/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+}
+}
+else {
+const err414 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
+}
+errors++;
+}
+var _valid0 = _errs402 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 29];
@@ -6386,30 +6411,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 29;
 }
-const _errs410 = errors;
+const _errs412 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err413 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err413];
-}
-else {
-vErrors.push(err413);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err414 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err414];
-}
-else {
-vErrors.push(err414);
-}
-errors++;
-}
-if(data.why === undefined){
-const err415 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err415 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -6418,8 +6423,8 @@ vErrors.push(err415);
 }
 errors++;
 }
-if(data.name === undefined){
-const err416 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.stage === undefined){
+const err416 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -6428,9 +6433,8 @@ vErrors.push(err416);
 }
 errors++;
 }
-for(const key34 in data){
-if(!((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "name"))){
-const err417 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err417 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -6439,10 +6443,8 @@ vErrors.push(err417);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("domainname" !== data.op){
-const err418 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err418 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -6451,10 +6453,9 @@ vErrors.push(err418);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err419 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key34 in data){
+if(!((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "name"))){
+const err419 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -6464,9 +6465,9 @@ vErrors.push(err419);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err420 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("domainname" !== data.op){
+const err420 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -6476,9 +6477,9 @@ vErrors.push(err420);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err421 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/30/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err421 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -6488,9 +6489,9 @@ vErrors.push(err421);
 errors++;
 }
 }
-}
-else {
-const err422 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err422 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -6499,7 +6500,31 @@ vErrors.push(err422);
 }
 errors++;
 }
-var _valid0 = _errs410 === errors;
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err423 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/30/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err423];
+}
+else {
+vErrors.push(err423);
+}
+errors++;
+}
+}
+}
+else {
+const err424 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err424];
+}
+else {
+vErrors.push(err424);
+}
+errors++;
+}
+var _valid0 = _errs412 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 30];
@@ -6509,30 +6534,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 30;
 }
-const _errs420 = errors;
+const _errs422 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err423 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err423];
-}
-else {
-vErrors.push(err423);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err424 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err424];
-}
-else {
-vErrors.push(err424);
-}
-errors++;
-}
-if(data.why === undefined){
-const err425 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err425 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -6541,8 +6546,8 @@ vErrors.push(err425);
 }
 errors++;
 }
-if(data.key === undefined){
-const err426 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
+if(data.stage === undefined){
+const err426 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -6551,8 +6556,8 @@ vErrors.push(err426);
 }
 errors++;
 }
-if(data.value === undefined){
-const err427 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(data.why === undefined){
+const err427 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -6561,9 +6566,8 @@ vErrors.push(err427);
 }
 errors++;
 }
-for(const key35 in data){
-if(!(((((key35 === "op") || (key35 === "stage")) || (key35 === "why")) || (key35 === "key")) || (key35 === "value"))){
-const err428 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+if(data.key === undefined){
+const err428 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -6572,10 +6576,8 @@ vErrors.push(err428);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("sysctl" !== data.op){
-const err429 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
+if(data.value === undefined){
+const err429 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -6584,10 +6586,9 @@ vErrors.push(err429);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err430 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key35 in data){
+if(!(((((key35 === "op") || (key35 === "stage")) || (key35 === "why")) || (key35 === "key")) || (key35 === "value"))){
+const err430 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -6597,9 +6598,9 @@ vErrors.push(err430);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err431 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("sysctl" !== data.op){
+const err431 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -6609,9 +6610,9 @@ vErrors.push(err431);
 errors++;
 }
 }
-if(data.key !== undefined){
-if(typeof data.key !== "string"){
-const err432 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/31/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err432 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -6621,9 +6622,9 @@ vErrors.push(err432);
 errors++;
 }
 }
-if(data.value !== undefined){
-if(typeof data.value !== "string"){
-const err433 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/31/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err433 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -6633,9 +6634,9 @@ vErrors.push(err433);
 errors++;
 }
 }
-}
-else {
-const err434 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.key !== undefined){
+if(typeof data.key !== "string"){
+const err434 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/31/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -6644,7 +6645,31 @@ vErrors.push(err434);
 }
 errors++;
 }
-var _valid0 = _errs420 === errors;
+}
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err435 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/31/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err435];
+}
+else {
+vErrors.push(err435);
+}
+errors++;
+}
+}
+}
+else {
+const err436 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err436];
+}
+else {
+vErrors.push(err436);
+}
+errors++;
+}
+var _valid0 = _errs422 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 31];
@@ -6654,30 +6679,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 31;
 }
-const _errs432 = errors;
+const _errs434 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err435 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err435];
-}
-else {
-vErrors.push(err435);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err436 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err436];
-}
-else {
-vErrors.push(err436);
-}
-errors++;
-}
-if(data.why === undefined){
-const err437 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err437 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -6686,8 +6691,8 @@ vErrors.push(err437);
 }
 errors++;
 }
-if(data.name === undefined){
-const err438 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.stage === undefined){
+const err438 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -6696,9 +6701,8 @@ vErrors.push(err438);
 }
 errors++;
 }
-for(const key36 in data){
-if(!((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "name"))){
-const err439 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err439 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -6707,10 +6711,8 @@ vErrors.push(err439);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("link.up" !== data.op){
-const err440 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err440 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -6719,10 +6721,9 @@ vErrors.push(err440);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err441 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key36 in data){
+if(!((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "name"))){
+const err441 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -6732,9 +6733,9 @@ vErrors.push(err441);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err442 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("link.up" !== data.op){
+const err442 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -6744,9 +6745,9 @@ vErrors.push(err442);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err443 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/32/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err443 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -6756,9 +6757,9 @@ vErrors.push(err443);
 errors++;
 }
 }
-}
-else {
-const err444 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err444 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -6767,7 +6768,31 @@ vErrors.push(err444);
 }
 errors++;
 }
-var _valid0 = _errs432 === errors;
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err445 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/32/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err445];
+}
+else {
+vErrors.push(err445);
+}
+errors++;
+}
+}
+}
+else {
+const err446 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err446];
+}
+else {
+vErrors.push(err446);
+}
+errors++;
+}
+var _valid0 = _errs434 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 32];
@@ -6777,30 +6802,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 32;
 }
-const _errs442 = errors;
+const _errs444 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err445 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err445];
-}
-else {
-vErrors.push(err445);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err446 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err446];
-}
-else {
-vErrors.push(err446);
-}
-errors++;
-}
-if(data.why === undefined){
-const err447 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err447 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -6809,8 +6814,8 @@ vErrors.push(err447);
 }
 errors++;
 }
-if(data.resource === undefined){
-const err448 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
+if(data.stage === undefined){
+const err448 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -6819,8 +6824,8 @@ vErrors.push(err448);
 }
 errors++;
 }
-if(data.soft === undefined){
-const err449 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
+if(data.why === undefined){
+const err449 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -6829,8 +6834,8 @@ vErrors.push(err449);
 }
 errors++;
 }
-if(data.hard === undefined){
-const err450 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
+if(data.resource === undefined){
+const err450 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -6839,9 +6844,8 @@ vErrors.push(err450);
 }
 errors++;
 }
-for(const key37 in data){
-if(!((((((key37 === "op") || (key37 === "stage")) || (key37 === "why")) || (key37 === "resource")) || (key37 === "soft")) || (key37 === "hard"))){
-const err451 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties"};
+if(data.soft === undefined){
+const err451 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -6850,10 +6854,8 @@ vErrors.push(err451);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rlimit" !== data.op){
-const err452 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
+if(data.hard === undefined){
+const err452 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -6862,10 +6864,9 @@ vErrors.push(err452);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err453 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key37 in data){
+if(!((((((key37 === "op") || (key37 === "stage")) || (key37 === "why")) || (key37 === "resource")) || (key37 === "soft")) || (key37 === "hard"))){
+const err453 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -6875,9 +6876,9 @@ vErrors.push(err453);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err454 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("rlimit" !== data.op){
+const err454 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -6887,9 +6888,9 @@ vErrors.push(err454);
 errors++;
 }
 }
-if(data.resource !== undefined){
-if(typeof data.resource !== "string"){
-const err455 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/33/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err455 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -6899,11 +6900,9 @@ vErrors.push(err455);
 errors++;
 }
 }
-if(data.soft !== undefined){
-let data196 = data.soft;
-if(typeof data196 === "string"){
-if(!pattern3.test(data196)){
-const err456 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/33/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err456 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -6913,8 +6912,9 @@ vErrors.push(err456);
 errors++;
 }
 }
-else {
-const err457 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/33/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.resource !== undefined){
+if(typeof data.resource !== "string"){
+const err457 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/33/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -6924,11 +6924,11 @@ vErrors.push(err457);
 errors++;
 }
 }
-if(data.hard !== undefined){
-let data197 = data.hard;
+if(data.soft !== undefined){
+let data197 = data.soft;
 if(typeof data197 === "string"){
-if(!pattern3.test(data197)){
-const err458 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/33/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(!pattern4.test(data197)){
+const err458 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/33/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -6939,7 +6939,7 @@ errors++;
 }
 }
 else {
-const err459 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/33/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err459 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/33/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -6949,9 +6949,11 @@ vErrors.push(err459);
 errors++;
 }
 }
-}
-else {
-const err460 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.hard !== undefined){
+let data198 = data.hard;
+if(typeof data198 === "string"){
+if(!pattern4.test(data198)){
+const err460 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/33/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -6960,7 +6962,30 @@ vErrors.push(err460);
 }
 errors++;
 }
-var _valid0 = _errs442 === errors;
+}
+else {
+const err461 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/33/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err461];
+}
+else {
+vErrors.push(err461);
+}
+errors++;
+}
+}
+}
+else {
+const err462 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err462];
+}
+else {
+vErrors.push(err462);
+}
+errors++;
+}
+var _valid0 = _errs444 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 33];
@@ -6970,30 +6995,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 33;
 }
-const _errs456 = errors;
+const _errs458 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err461 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err461];
-}
-else {
-vErrors.push(err461);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err462 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err462];
-}
-else {
-vErrors.push(err462);
-}
-errors++;
-}
-if(data.why === undefined){
-const err463 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err463 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -7002,8 +7007,8 @@ vErrors.push(err463);
 }
 errors++;
 }
-if(data.value === undefined){
-const err464 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(data.stage === undefined){
+const err464 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -7012,9 +7017,8 @@ vErrors.push(err464);
 }
 errors++;
 }
-for(const key38 in data){
-if(!((((key38 === "op") || (key38 === "stage")) || (key38 === "why")) || (key38 === "value"))){
-const err465 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err465 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -7023,10 +7027,8 @@ vErrors.push(err465);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("oom-score-adj" !== data.op){
-const err466 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
+if(data.value === undefined){
+const err466 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -7035,10 +7037,9 @@ vErrors.push(err466);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err467 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key38 in data){
+if(!((((key38 === "op") || (key38 === "stage")) || (key38 === "why")) || (key38 === "value"))){
+const err467 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -7048,9 +7049,9 @@ vErrors.push(err467);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err468 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("oom-score-adj" !== data.op){
+const err468 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -7060,10 +7061,9 @@ vErrors.push(err468);
 errors++;
 }
 }
-if(data.value !== undefined){
-let data201 = data.value;
-if(!(((typeof data201 == "number") && (!(data201 % 1) && !isNaN(data201))) && (isFinite(data201)))){
-const err469 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/34/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err469 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -7073,9 +7073,9 @@ vErrors.push(err469);
 errors++;
 }
 }
-}
-else {
-const err470 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err470 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -7084,7 +7084,32 @@ vErrors.push(err470);
 }
 errors++;
 }
-var _valid0 = _errs456 === errors;
+}
+if(data.value !== undefined){
+let data202 = data.value;
+if(!(((typeof data202 == "number") && (!(data202 % 1) && !isNaN(data202))) && (isFinite(data202)))){
+const err471 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/34/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err471];
+}
+else {
+vErrors.push(err471);
+}
+errors++;
+}
+}
+}
+else {
+const err472 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err472];
+}
+else {
+vErrors.push(err472);
+}
+errors++;
+}
+var _valid0 = _errs458 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 34];
@@ -7094,30 +7119,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 34;
 }
-const _errs466 = errors;
+const _errs468 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err471 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err471];
-}
-else {
-vErrors.push(err471);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err472 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err472];
-}
-else {
-vErrors.push(err472);
-}
-errors++;
-}
-if(data.why === undefined){
-const err473 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err473 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -7126,8 +7131,8 @@ vErrors.push(err473);
 }
 errors++;
 }
-if(data.policy === undefined){
-const err474 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "policy"},message:"must have required property '"+"policy"+"'"};
+if(data.stage === undefined){
+const err474 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -7136,8 +7141,8 @@ vErrors.push(err474);
 }
 errors++;
 }
-if(data.nice === undefined){
-const err475 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "nice"},message:"must have required property '"+"nice"+"'"};
+if(data.why === undefined){
+const err475 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -7146,8 +7151,8 @@ vErrors.push(err475);
 }
 errors++;
 }
-if(data.priority === undefined){
-const err476 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
+if(data.policy === undefined){
+const err476 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "policy"},message:"must have required property '"+"policy"+"'"};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -7156,8 +7161,8 @@ vErrors.push(err476);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err477 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.nice === undefined){
+const err477 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "nice"},message:"must have required property '"+"nice"+"'"};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -7166,8 +7171,8 @@ vErrors.push(err477);
 }
 errors++;
 }
-if(data.runtime === undefined){
-const err478 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "runtime"},message:"must have required property '"+"runtime"+"'"};
+if(data.priority === undefined){
+const err478 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -7176,8 +7181,8 @@ vErrors.push(err478);
 }
 errors++;
 }
-if(data.deadline === undefined){
-const err479 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "deadline"},message:"must have required property '"+"deadline"+"'"};
+if(data.flags === undefined){
+const err479 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -7186,8 +7191,8 @@ vErrors.push(err479);
 }
 errors++;
 }
-if(data.period === undefined){
-const err480 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
+if(data.runtime === undefined){
+const err480 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "runtime"},message:"must have required property '"+"runtime"+"'"};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -7196,9 +7201,8 @@ vErrors.push(err480);
 }
 errors++;
 }
-for(const key39 in data){
-if(!(func2.call(schema14.oneOf[35].properties, key39))){
-const err481 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties"};
+if(data.deadline === undefined){
+const err481 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "deadline"},message:"must have required property '"+"deadline"+"'"};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -7207,10 +7211,8 @@ vErrors.push(err481);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("sched.setattr" !== data.op){
-const err482 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "sched.setattr"},message:"must be equal to constant"};
+if(data.period === undefined){
+const err482 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -7219,10 +7221,9 @@ vErrors.push(err482);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err483 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key39 in data){
+if(!(func2.call(schema14.oneOf[35].properties, key39))){
+const err483 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -7232,9 +7233,9 @@ vErrors.push(err483);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err484 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("sched.setattr" !== data.op){
+const err484 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "sched.setattr"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -7244,10 +7245,9 @@ vErrors.push(err484);
 errors++;
 }
 }
-if(data.policy !== undefined){
-let data205 = data.policy;
-if(!((((((data205 === "SCHED_OTHER") || (data205 === "SCHED_FIFO")) || (data205 === "SCHED_RR")) || (data205 === "SCHED_BATCH")) || (data205 === "SCHED_IDLE")) || (data205 === "SCHED_DEADLINE"))){
-const err485 = {instancePath:instancePath+"/policy",schemaPath:"#/oneOf/35/properties/policy/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.policy.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err485 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -7257,10 +7257,9 @@ vErrors.push(err485);
 errors++;
 }
 }
-if(data.nice !== undefined){
-let data206 = data.nice;
-if(!(((typeof data206 == "number") && (!(data206 % 1) && !isNaN(data206))) && (isFinite(data206)))){
-const err486 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err486 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -7269,9 +7268,11 @@ vErrors.push(err486);
 }
 errors++;
 }
-if((typeof data206 == "number") && (isFinite(data206))){
-if(data206 > 19 || isNaN(data206)){
-const err487 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/maximum",keyword:"maximum",params:{comparison: "<=", limit: 19},message:"must be <= 19"};
+}
+if(data.policy !== undefined){
+let data206 = data.policy;
+if(!((((((data206 === "SCHED_OTHER") || (data206 === "SCHED_FIFO")) || (data206 === "SCHED_RR")) || (data206 === "SCHED_BATCH")) || (data206 === "SCHED_IDLE")) || (data206 === "SCHED_DEADLINE"))){
+const err487 = {instancePath:instancePath+"/policy",schemaPath:"#/oneOf/35/properties/policy/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.policy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -7280,8 +7281,11 @@ vErrors.push(err487);
 }
 errors++;
 }
-if(data206 < -20 || isNaN(data206)){
-const err488 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/minimum",keyword:"minimum",params:{comparison: ">=", limit: -20},message:"must be >= -20"};
+}
+if(data.nice !== undefined){
+let data207 = data.nice;
+if(!(((typeof data207 == "number") && (!(data207 % 1) && !isNaN(data207))) && (isFinite(data207)))){
+const err488 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -7290,12 +7294,9 @@ vErrors.push(err488);
 }
 errors++;
 }
-}
-}
-if(data.priority !== undefined){
-let data207 = data.priority;
-if(!(((typeof data207 == "number") && (!(data207 % 1) && !isNaN(data207))) && (isFinite(data207)))){
-const err489 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data207 == "number") && (isFinite(data207))){
+if(data207 > 19 || isNaN(data207)){
+const err489 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/maximum",keyword:"maximum",params:{comparison: "<=", limit: 19},message:"must be <= 19"};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -7304,9 +7305,8 @@ vErrors.push(err489);
 }
 errors++;
 }
-if((typeof data207 == "number") && (isFinite(data207))){
-if(data207 > 99 || isNaN(data207)){
-const err490 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 99},message:"must be <= 99"};
+if(data207 < -20 || isNaN(data207)){
+const err490 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/minimum",keyword:"minimum",params:{comparison: ">=", limit: -20},message:"must be >= -20"};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -7315,8 +7315,12 @@ vErrors.push(err490);
 }
 errors++;
 }
-if(data207 < 0 || isNaN(data207)){
-const err491 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data.priority !== undefined){
+let data208 = data.priority;
+if(!(((typeof data208 == "number") && (!(data208 % 1) && !isNaN(data208))) && (isFinite(data208)))){
+const err491 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -7325,16 +7329,9 @@ vErrors.push(err491);
 }
 errors++;
 }
-}
-}
-if(data.flags !== undefined){
-let data208 = data.flags;
-if(Array.isArray(data208)){
-const len11 = data208.length;
-for(let i12=0; i12<len11; i12++){
-let data209 = data208[i12];
-if(!(((((((data209 === "SCHED_FLAG_RESET_ON_FORK") || (data209 === "SCHED_FLAG_RECLAIM")) || (data209 === "SCHED_FLAG_DL_OVERRUN")) || (data209 === "SCHED_FLAG_KEEP_POLICY")) || (data209 === "SCHED_FLAG_KEEP_PARAMS")) || (data209 === "SCHED_FLAG_UTIL_CLAMP_MIN")) || (data209 === "SCHED_FLAG_UTIL_CLAMP_MAX"))){
-const err492 = {instancePath:instancePath+"/flags/" + i12,schemaPath:"#/oneOf/35/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
+if((typeof data208 == "number") && (isFinite(data208))){
+if(data208 > 99 || isNaN(data208)){
+const err492 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 99},message:"must be <= 99"};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -7343,10 +7340,8 @@ vErrors.push(err492);
 }
 errors++;
 }
-}
-}
-else {
-const err493 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/35/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data208 < 0 || isNaN(data208)){
+const err493 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -7356,11 +7351,15 @@ vErrors.push(err493);
 errors++;
 }
 }
-if(data.runtime !== undefined){
-let data210 = data.runtime;
-if(typeof data210 === "string"){
-if(!pattern3.test(data210)){
-const err494 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/35/properties/runtime/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+}
+if(data.flags !== undefined){
+let data209 = data.flags;
+if(Array.isArray(data209)){
+const len11 = data209.length;
+for(let i12=0; i12<len11; i12++){
+let data210 = data209[i12];
+if(!(((((((data210 === "SCHED_FLAG_RESET_ON_FORK") || (data210 === "SCHED_FLAG_RECLAIM")) || (data210 === "SCHED_FLAG_DL_OVERRUN")) || (data210 === "SCHED_FLAG_KEEP_POLICY")) || (data210 === "SCHED_FLAG_KEEP_PARAMS")) || (data210 === "SCHED_FLAG_UTIL_CLAMP_MIN")) || (data210 === "SCHED_FLAG_UTIL_CLAMP_MAX"))){
+const err494 = {instancePath:instancePath+"/flags/" + i12,schemaPath:"#/oneOf/35/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -7370,8 +7369,9 @@ vErrors.push(err494);
 errors++;
 }
 }
+}
 else {
-const err495 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/35/properties/runtime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err495 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/35/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -7381,11 +7381,11 @@ vErrors.push(err495);
 errors++;
 }
 }
-if(data.deadline !== undefined){
-let data211 = data.deadline;
+if(data.runtime !== undefined){
+let data211 = data.runtime;
 if(typeof data211 === "string"){
-if(!pattern3.test(data211)){
-const err496 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/35/properties/deadline/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(!pattern4.test(data211)){
+const err496 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/35/properties/runtime/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -7396,7 +7396,7 @@ errors++;
 }
 }
 else {
-const err497 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/35/properties/deadline/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err497 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/35/properties/runtime/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -7406,11 +7406,11 @@ vErrors.push(err497);
 errors++;
 }
 }
-if(data.period !== undefined){
-let data212 = data.period;
+if(data.deadline !== undefined){
+let data212 = data.deadline;
 if(typeof data212 === "string"){
-if(!pattern3.test(data212)){
-const err498 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/35/properties/period/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(!pattern4.test(data212)){
+const err498 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/35/properties/deadline/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -7421,7 +7421,7 @@ errors++;
 }
 }
 else {
-const err499 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/35/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err499 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/35/properties/deadline/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -7431,9 +7431,11 @@ vErrors.push(err499);
 errors++;
 }
 }
-}
-else {
-const err500 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.period !== undefined){
+let data213 = data.period;
+if(typeof data213 === "string"){
+if(!pattern4.test(data213)){
+const err500 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/35/properties/period/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -7442,7 +7444,30 @@ vErrors.push(err500);
 }
 errors++;
 }
-var _valid0 = _errs466 === errors;
+}
+else {
+const err501 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/35/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err501];
+}
+else {
+vErrors.push(err501);
+}
+errors++;
+}
+}
+}
+else {
+const err502 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err502];
+}
+else {
+vErrors.push(err502);
+}
+errors++;
+}
+var _valid0 = _errs468 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 35];
@@ -7452,30 +7477,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 35;
 }
-const _errs488 = errors;
+const _errs490 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err501 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err501];
-}
-else {
-vErrors.push(err501);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err502 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err502];
-}
-else {
-vErrors.push(err502);
-}
-errors++;
-}
-if(data.why === undefined){
-const err503 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err503 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -7484,8 +7489,8 @@ vErrors.push(err503);
 }
 errors++;
 }
-if(data.class === undefined){
-const err504 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "class"},message:"must have required property '"+"class"+"'"};
+if(data.stage === undefined){
+const err504 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -7494,8 +7499,8 @@ vErrors.push(err504);
 }
 errors++;
 }
-if(data.priority === undefined){
-const err505 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
+if(data.why === undefined){
+const err505 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -7504,9 +7509,8 @@ vErrors.push(err505);
 }
 errors++;
 }
-for(const key40 in data){
-if(!(((((key40 === "op") || (key40 === "stage")) || (key40 === "why")) || (key40 === "class")) || (key40 === "priority"))){
-const err506 = {instancePath,schemaPath:"#/oneOf/36/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
+if(data.class === undefined){
+const err506 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "class"},message:"must have required property '"+"class"+"'"};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -7515,10 +7519,8 @@ vErrors.push(err506);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ioprio.set" !== data.op){
-const err507 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/36/properties/op/const",keyword:"const",params:{allowedValue: "ioprio.set"},message:"must be equal to constant"};
+if(data.priority === undefined){
+const err507 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -7527,10 +7529,9 @@ vErrors.push(err507);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err508 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/36/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key40 in data){
+if(!(((((key40 === "op") || (key40 === "stage")) || (key40 === "why")) || (key40 === "class")) || (key40 === "priority"))){
+const err508 = {instancePath,schemaPath:"#/oneOf/36/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -7540,9 +7541,9 @@ vErrors.push(err508);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err509 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("ioprio.set" !== data.op){
+const err509 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/36/properties/op/const",keyword:"const",params:{allowedValue: "ioprio.set"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -7552,10 +7553,9 @@ vErrors.push(err509);
 errors++;
 }
 }
-if(data.class !== undefined){
-let data216 = data.class;
-if(!(((data216 === "IOPRIO_CLASS_RT") || (data216 === "IOPRIO_CLASS_BE")) || (data216 === "IOPRIO_CLASS_IDLE"))){
-const err510 = {instancePath:instancePath+"/class",schemaPath:"#/oneOf/36/properties/class/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[36].properties.class.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err510 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/36/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -7565,10 +7565,9 @@ vErrors.push(err510);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data217 = data.priority;
-if(!(((typeof data217 == "number") && (!(data217 % 1) && !isNaN(data217))) && (isFinite(data217)))){
-const err511 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err511 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -7577,9 +7576,11 @@ vErrors.push(err511);
 }
 errors++;
 }
-if((typeof data217 == "number") && (isFinite(data217))){
-if(data217 > 7 || isNaN(data217)){
-const err512 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 7},message:"must be <= 7"};
+}
+if(data.class !== undefined){
+let data217 = data.class;
+if(!(((data217 === "IOPRIO_CLASS_RT") || (data217 === "IOPRIO_CLASS_BE")) || (data217 === "IOPRIO_CLASS_IDLE"))){
+const err512 = {instancePath:instancePath+"/class",schemaPath:"#/oneOf/36/properties/class/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[36].properties.class.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -7588,8 +7589,11 @@ vErrors.push(err512);
 }
 errors++;
 }
-if(data217 < 0 || isNaN(data217)){
-const err513 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.priority !== undefined){
+let data218 = data.priority;
+if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
+const err513 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -7598,11 +7602,9 @@ vErrors.push(err513);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err514 = {instancePath,schemaPath:"#/oneOf/36/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data218 == "number") && (isFinite(data218))){
+if(data218 > 7 || isNaN(data218)){
+const err514 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 7},message:"must be <= 7"};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -7611,7 +7613,30 @@ vErrors.push(err514);
 }
 errors++;
 }
-var _valid0 = _errs488 === errors;
+if(data218 < 0 || isNaN(data218)){
+const err515 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err515];
+}
+else {
+vErrors.push(err515);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err516 = {instancePath,schemaPath:"#/oneOf/36/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err516];
+}
+else {
+vErrors.push(err516);
+}
+errors++;
+}
+var _valid0 = _errs490 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 36];
@@ -7621,30 +7646,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 36;
 }
-const _errs499 = errors;
+const _errs501 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err515 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err515];
-}
-else {
-vErrors.push(err515);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err516 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err516];
-}
-else {
-vErrors.push(err516);
-}
-errors++;
-}
-if(data.why === undefined){
-const err517 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err517 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -7653,8 +7658,8 @@ vErrors.push(err517);
 }
 errors++;
 }
-if(data.mode === undefined){
-const err518 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data.stage === undefined){
+const err518 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -7663,8 +7668,8 @@ vErrors.push(err518);
 }
 errors++;
 }
-if(data.nodes === undefined){
-const err519 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'"};
+if(data.why === undefined){
+const err519 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -7673,8 +7678,8 @@ vErrors.push(err519);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err520 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.mode === undefined){
+const err520 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -7683,9 +7688,8 @@ vErrors.push(err520);
 }
 errors++;
 }
-for(const key41 in data){
-if(!((((((key41 === "op") || (key41 === "stage")) || (key41 === "why")) || (key41 === "mode")) || (key41 === "nodes")) || (key41 === "flags"))){
-const err521 = {instancePath,schemaPath:"#/oneOf/37/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
+if(data.nodes === undefined){
+const err521 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'"};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -7694,10 +7698,8 @@ vErrors.push(err521);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mempolicy.set" !== data.op){
-const err522 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/37/properties/op/const",keyword:"const",params:{allowedValue: "mempolicy.set"},message:"must be equal to constant"};
+if(data.flags === undefined){
+const err522 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -7706,10 +7708,9 @@ vErrors.push(err522);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err523 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/37/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key41 in data){
+if(!((((((key41 === "op") || (key41 === "stage")) || (key41 === "why")) || (key41 === "mode")) || (key41 === "nodes")) || (key41 === "flags"))){
+const err523 = {instancePath,schemaPath:"#/oneOf/37/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -7719,9 +7720,9 @@ vErrors.push(err523);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err524 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mempolicy.set" !== data.op){
+const err524 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/37/properties/op/const",keyword:"const",params:{allowedValue: "mempolicy.set"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -7731,10 +7732,9 @@ vErrors.push(err524);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data221 = data.mode;
-if(!(((((((data221 === "MPOL_DEFAULT") || (data221 === "MPOL_PREFERRED")) || (data221 === "MPOL_BIND")) || (data221 === "MPOL_INTERLEAVE")) || (data221 === "MPOL_LOCAL")) || (data221 === "MPOL_PREFERRED_MANY")) || (data221 === "MPOL_WEIGHTED_INTERLEAVE"))){
-const err525 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/37/properties/mode/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[37].properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err525 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/37/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -7744,14 +7744,9 @@ vErrors.push(err525);
 errors++;
 }
 }
-if(data.nodes !== undefined){
-let data222 = data.nodes;
-if(Array.isArray(data222)){
-const len12 = data222.length;
-for(let i13=0; i13<len12; i13++){
-let data223 = data222[i13];
-if(!(((typeof data223 == "number") && (!(data223 % 1) && !isNaN(data223))) && (isFinite(data223)))){
-const err526 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err526 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -7760,9 +7755,11 @@ vErrors.push(err526);
 }
 errors++;
 }
-if((typeof data223 == "number") && (isFinite(data223))){
-if(data223 > 1023 || isNaN(data223)){
-const err527 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1023},message:"must be <= 1023"};
+}
+if(data.mode !== undefined){
+let data222 = data.mode;
+if(!(((((((data222 === "MPOL_DEFAULT") || (data222 === "MPOL_PREFERRED")) || (data222 === "MPOL_BIND")) || (data222 === "MPOL_INTERLEAVE")) || (data222 === "MPOL_LOCAL")) || (data222 === "MPOL_PREFERRED_MANY")) || (data222 === "MPOL_WEIGHTED_INTERLEAVE"))){
+const err527 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/37/properties/mode/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[37].properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -7771,8 +7768,15 @@ vErrors.push(err527);
 }
 errors++;
 }
-if(data223 < 0 || isNaN(data223)){
-const err528 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.nodes !== undefined){
+let data223 = data.nodes;
+if(Array.isArray(data223)){
+const len12 = data223.length;
+for(let i13=0; i13<len12; i13++){
+let data224 = data223[i13];
+if(!(((typeof data224 == "number") && (!(data224 % 1) && !isNaN(data224))) && (isFinite(data224)))){
+const err528 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -7781,11 +7785,9 @@ vErrors.push(err528);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err529 = {instancePath:instancePath+"/nodes",schemaPath:"#/oneOf/37/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if((typeof data224 == "number") && (isFinite(data224))){
+if(data224 > 1023 || isNaN(data224)){
+const err529 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1023},message:"must be <= 1023"};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -7794,15 +7796,8 @@ vErrors.push(err529);
 }
 errors++;
 }
-}
-if(data.flags !== undefined){
-let data224 = data.flags;
-if(Array.isArray(data224)){
-const len13 = data224.length;
-for(let i14=0; i14<len13; i14++){
-let data225 = data224[i14];
-if(!(((data225 === "MPOL_F_NUMA_BALANCING") || (data225 === "MPOL_F_RELATIVE_NODES")) || (data225 === "MPOL_F_STATIC_NODES"))){
-const err530 = {instancePath:instancePath+"/flags/" + i14,schemaPath:"#/oneOf/37/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[37].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
+if(data224 < 0 || isNaN(data224)){
+const err530 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -7813,8 +7808,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err531 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/37/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err531 = {instancePath:instancePath+"/nodes",schemaPath:"#/oneOf/37/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -7824,9 +7820,14 @@ vErrors.push(err531);
 errors++;
 }
 }
-}
-else {
-const err532 = {instancePath,schemaPath:"#/oneOf/37/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.flags !== undefined){
+let data225 = data.flags;
+if(Array.isArray(data225)){
+const len13 = data225.length;
+for(let i14=0; i14<len13; i14++){
+let data226 = data225[i14];
+if(!(((data226 === "MPOL_F_NUMA_BALANCING") || (data226 === "MPOL_F_RELATIVE_NODES")) || (data226 === "MPOL_F_STATIC_NODES"))){
+const err532 = {instancePath:instancePath+"/flags/" + i14,schemaPath:"#/oneOf/37/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[37].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -7835,7 +7836,31 @@ vErrors.push(err532);
 }
 errors++;
 }
-var _valid0 = _errs499 === errors;
+}
+}
+else {
+const err533 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/37/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err533];
+}
+else {
+vErrors.push(err533);
+}
+errors++;
+}
+}
+}
+else {
+const err534 = {instancePath,schemaPath:"#/oneOf/37/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err534];
+}
+else {
+vErrors.push(err534);
+}
+errors++;
+}
+var _valid0 = _errs501 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 37];
@@ -7845,30 +7870,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 37;
 }
-const _errs515 = errors;
+const _errs517 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err533 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err533];
-}
-else {
-vErrors.push(err533);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err534 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err534];
-}
-else {
-vErrors.push(err534);
-}
-errors++;
-}
-if(data.why === undefined){
-const err535 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err535 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -7877,8 +7882,8 @@ vErrors.push(err535);
 }
 errors++;
 }
-if(data.domain === undefined){
-const err536 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "domain"},message:"must have required property '"+"domain"+"'"};
+if(data.stage === undefined){
+const err536 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -7887,9 +7892,8 @@ vErrors.push(err536);
 }
 errors++;
 }
-for(const key42 in data){
-if(!((((key42 === "op") || (key42 === "stage")) || (key42 === "why")) || (key42 === "domain"))){
-const err537 = {instancePath,schemaPath:"#/oneOf/38/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err537 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -7898,10 +7902,8 @@ vErrors.push(err537);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("personality.set" !== data.op){
-const err538 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/38/properties/op/const",keyword:"const",params:{allowedValue: "personality.set"},message:"must be equal to constant"};
+if(data.domain === undefined){
+const err538 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "domain"},message:"must have required property '"+"domain"+"'"};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -7910,10 +7912,9 @@ vErrors.push(err538);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err539 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/38/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key42 in data){
+if(!((((key42 === "op") || (key42 === "stage")) || (key42 === "why")) || (key42 === "domain"))){
+const err539 = {instancePath,schemaPath:"#/oneOf/38/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -7923,9 +7924,9 @@ vErrors.push(err539);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err540 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("personality.set" !== data.op){
+const err540 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/38/properties/op/const",keyword:"const",params:{allowedValue: "personality.set"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -7935,10 +7936,9 @@ vErrors.push(err540);
 errors++;
 }
 }
-if(data.domain !== undefined){
-let data229 = data.domain;
-if(!((data229 === "LINUX") || (data229 === "LINUX32"))){
-const err541 = {instancePath:instancePath+"/domain",schemaPath:"#/oneOf/38/properties/domain/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[38].properties.domain.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err541 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/38/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -7948,9 +7948,9 @@ vErrors.push(err541);
 errors++;
 }
 }
-}
-else {
-const err542 = {instancePath,schemaPath:"#/oneOf/38/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err542 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -7959,7 +7959,32 @@ vErrors.push(err542);
 }
 errors++;
 }
-var _valid0 = _errs515 === errors;
+}
+if(data.domain !== undefined){
+let data230 = data.domain;
+if(!((data230 === "LINUX") || (data230 === "LINUX32"))){
+const err543 = {instancePath:instancePath+"/domain",schemaPath:"#/oneOf/38/properties/domain/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[38].properties.domain.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err543];
+}
+else {
+vErrors.push(err543);
+}
+errors++;
+}
+}
+}
+else {
+const err544 = {instancePath,schemaPath:"#/oneOf/38/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err544];
+}
+else {
+vErrors.push(err544);
+}
+errors++;
+}
+var _valid0 = _errs517 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 38];
@@ -7969,30 +7994,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 38;
 }
-const _errs524 = errors;
+const _errs526 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err543 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err543];
-}
-else {
-vErrors.push(err543);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err544 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err544];
-}
-else {
-vErrors.push(err544);
-}
-errors++;
-}
-if(data.why === undefined){
-const err545 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err545 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -8001,8 +8006,8 @@ vErrors.push(err545);
 }
 errors++;
 }
-if(data.keep === undefined){
-const err546 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
+if(data.stage === undefined){
+const err546 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -8011,9 +8016,8 @@ vErrors.push(err546);
 }
 errors++;
 }
-for(const key43 in data){
-if(!((((key43 === "op") || (key43 === "stage")) || (key43 === "why")) || (key43 === "keep"))){
-const err547 = {instancePath,schemaPath:"#/oneOf/39/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err547 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -8022,10 +8026,8 @@ vErrors.push(err547);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("caps.bounding" !== data.op){
-const err548 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/39/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
+if(data.keep === undefined){
+const err548 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -8034,10 +8036,9 @@ vErrors.push(err548);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err549 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/39/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key43 in data){
+if(!((((key43 === "op") || (key43 === "stage")) || (key43 === "why")) || (key43 === "keep"))){
+const err549 = {instancePath,schemaPath:"#/oneOf/39/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -8047,9 +8048,9 @@ vErrors.push(err549);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err550 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("caps.bounding" !== data.op){
+const err550 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/39/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -8059,13 +8060,9 @@ vErrors.push(err550);
 errors++;
 }
 }
-if(data.keep !== undefined){
-let data233 = data.keep;
-if(Array.isArray(data233)){
-const len14 = data233.length;
-for(let i15=0; i15<len14; i15++){
-if(typeof data233[i15] !== "string"){
-const err551 = {instancePath:instancePath+"/keep/" + i15,schemaPath:"#/oneOf/39/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err551 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/39/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -8075,9 +8072,9 @@ vErrors.push(err551);
 errors++;
 }
 }
-}
-else {
-const err552 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/39/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err552 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -8087,9 +8084,13 @@ vErrors.push(err552);
 errors++;
 }
 }
-}
-else {
-const err553 = {instancePath,schemaPath:"#/oneOf/39/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.keep !== undefined){
+let data234 = data.keep;
+if(Array.isArray(data234)){
+const len14 = data234.length;
+for(let i15=0; i15<len14; i15++){
+if(typeof data234[i15] !== "string"){
+const err553 = {instancePath:instancePath+"/keep/" + i15,schemaPath:"#/oneOf/39/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -8098,7 +8099,31 @@ vErrors.push(err553);
 }
 errors++;
 }
-var _valid0 = _errs524 === errors;
+}
+}
+else {
+const err554 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/39/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err554];
+}
+else {
+vErrors.push(err554);
+}
+errors++;
+}
+}
+}
+else {
+const err555 = {instancePath,schemaPath:"#/oneOf/39/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err555];
+}
+else {
+vErrors.push(err555);
+}
+errors++;
+}
+var _valid0 = _errs526 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 39];
@@ -8108,30 +8133,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 39;
 }
-const _errs536 = errors;
+const _errs538 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err554 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err554];
-}
-else {
-vErrors.push(err554);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err555 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err555];
-}
-else {
-vErrors.push(err555);
-}
-errors++;
-}
-if(data.why === undefined){
-const err556 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err556 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -8140,8 +8145,8 @@ vErrors.push(err556);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err557 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(data.stage === undefined){
+const err557 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -8150,8 +8155,8 @@ vErrors.push(err557);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err558 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(data.why === undefined){
+const err558 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -8160,8 +8165,8 @@ vErrors.push(err558);
 }
 errors++;
 }
-if(data.additionalGids === undefined){
-const err559 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
+if(data.uid === undefined){
+const err559 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -8170,9 +8175,8 @@ vErrors.push(err559);
 }
 errors++;
 }
-for(const key44 in data){
-if(!(((((((key44 === "op") || (key44 === "stage")) || (key44 === "why")) || (key44 === "uid")) || (key44 === "gid")) || (key44 === "additionalGids")) || (key44 === "umask"))){
-const err560 = {instancePath,schemaPath:"#/oneOf/40/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties"};
+if(data.gid === undefined){
+const err560 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -8181,10 +8185,8 @@ vErrors.push(err560);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("user" !== data.op){
-const err561 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/40/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
+if(data.additionalGids === undefined){
+const err561 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -8193,10 +8195,9 @@ vErrors.push(err561);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err562 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/40/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key44 in data){
+if(!(((((((key44 === "op") || (key44 === "stage")) || (key44 === "why")) || (key44 === "uid")) || (key44 === "gid")) || (key44 === "additionalGids")) || (key44 === "umask"))){
+const err562 = {instancePath,schemaPath:"#/oneOf/40/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -8206,9 +8207,9 @@ vErrors.push(err562);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err563 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("user" !== data.op){
+const err563 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/40/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -8218,10 +8219,9 @@ vErrors.push(err563);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data238 = data.uid;
-if(!(((typeof data238 == "number") && (!(data238 % 1) && !isNaN(data238))) && (isFinite(data238)))){
-const err564 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/40/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err564 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/40/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -8231,10 +8231,9 @@ vErrors.push(err564);
 errors++;
 }
 }
-if(data.gid !== undefined){
-let data239 = data.gid;
-if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
-const err565 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/40/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err565 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -8244,14 +8243,10 @@ vErrors.push(err565);
 errors++;
 }
 }
-if(data.additionalGids !== undefined){
-let data240 = data.additionalGids;
-if(Array.isArray(data240)){
-const len15 = data240.length;
-for(let i16=0; i16<len15; i16++){
-let data241 = data240[i16];
-if(!(((typeof data241 == "number") && (!(data241 % 1) && !isNaN(data241))) && (isFinite(data241)))){
-const err566 = {instancePath:instancePath+"/additionalGids/" + i16,schemaPath:"#/oneOf/40/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.uid !== undefined){
+let data239 = data.uid;
+if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
+const err566 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/40/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -8261,9 +8256,10 @@ vErrors.push(err566);
 errors++;
 }
 }
-}
-else {
-const err567 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/40/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.gid !== undefined){
+let data240 = data.gid;
+if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
+const err567 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/40/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -8273,10 +8269,14 @@ vErrors.push(err567);
 errors++;
 }
 }
-if(data.umask !== undefined){
-let data242 = data.umask;
+if(data.additionalGids !== undefined){
+let data241 = data.additionalGids;
+if(Array.isArray(data241)){
+const len15 = data241.length;
+for(let i16=0; i16<len15; i16++){
+let data242 = data241[i16];
 if(!(((typeof data242 == "number") && (!(data242 % 1) && !isNaN(data242))) && (isFinite(data242)))){
-const err568 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/40/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err568 = {instancePath:instancePath+"/additionalGids/" + i16,schemaPath:"#/oneOf/40/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -8288,7 +8288,7 @@ errors++;
 }
 }
 else {
-const err569 = {instancePath,schemaPath:"#/oneOf/40/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err569 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/40/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -8297,7 +8297,32 @@ vErrors.push(err569);
 }
 errors++;
 }
-var _valid0 = _errs536 === errors;
+}
+if(data.umask !== undefined){
+let data243 = data.umask;
+if(!(((typeof data243 == "number") && (!(data243 % 1) && !isNaN(data243))) && (isFinite(data243)))){
+const err570 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/40/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err570];
+}
+else {
+vErrors.push(err570);
+}
+errors++;
+}
+}
+}
+else {
+const err571 = {instancePath,schemaPath:"#/oneOf/40/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err571];
+}
+else {
+vErrors.push(err571);
+}
+errors++;
+}
+var _valid0 = _errs538 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 40];
@@ -8307,30 +8332,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 40;
 }
-const _errs554 = errors;
+const _errs556 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err570 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err570];
-}
-else {
-vErrors.push(err570);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err571 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err571];
-}
-else {
-vErrors.push(err571);
-}
-errors++;
-}
-if(data.why === undefined){
-const err572 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err572 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -8339,8 +8344,8 @@ vErrors.push(err572);
 }
 errors++;
 }
-if(data.effective === undefined){
-const err573 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
+if(data.stage === undefined){
+const err573 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -8349,8 +8354,8 @@ vErrors.push(err573);
 }
 errors++;
 }
-if(data.permitted === undefined){
-const err574 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
+if(data.why === undefined){
+const err574 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -8359,8 +8364,8 @@ vErrors.push(err574);
 }
 errors++;
 }
-if(data.inheritable === undefined){
-const err575 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
+if(data.effective === undefined){
+const err575 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -8369,8 +8374,8 @@ vErrors.push(err575);
 }
 errors++;
 }
-if(data.ambient === undefined){
-const err576 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
+if(data.permitted === undefined){
+const err576 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -8379,9 +8384,8 @@ vErrors.push(err576);
 }
 errors++;
 }
-for(const key45 in data){
-if(!(((((((key45 === "op") || (key45 === "stage")) || (key45 === "why")) || (key45 === "effective")) || (key45 === "permitted")) || (key45 === "inheritable")) || (key45 === "ambient"))){
-const err577 = {instancePath,schemaPath:"#/oneOf/41/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties"};
+if(data.inheritable === undefined){
+const err577 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -8390,10 +8394,8 @@ vErrors.push(err577);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("caps" !== data.op){
-const err578 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/41/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
+if(data.ambient === undefined){
+const err578 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -8402,10 +8404,9 @@ vErrors.push(err578);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err579 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/41/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key45 in data){
+if(!(((((((key45 === "op") || (key45 === "stage")) || (key45 === "why")) || (key45 === "effective")) || (key45 === "permitted")) || (key45 === "inheritable")) || (key45 === "ambient"))){
+const err579 = {instancePath,schemaPath:"#/oneOf/41/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -8415,9 +8416,9 @@ vErrors.push(err579);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err580 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("caps" !== data.op){
+const err580 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/41/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -8427,13 +8428,9 @@ vErrors.push(err580);
 errors++;
 }
 }
-if(data.effective !== undefined){
-let data246 = data.effective;
-if(Array.isArray(data246)){
-const len16 = data246.length;
-for(let i17=0; i17<len16; i17++){
-if(typeof data246[i17] !== "string"){
-const err581 = {instancePath:instancePath+"/effective/" + i17,schemaPath:"#/oneOf/41/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err581 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/41/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -8443,9 +8440,9 @@ vErrors.push(err581);
 errors++;
 }
 }
-}
-else {
-const err582 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/41/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err582 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -8455,13 +8452,13 @@ vErrors.push(err582);
 errors++;
 }
 }
-if(data.permitted !== undefined){
-let data248 = data.permitted;
-if(Array.isArray(data248)){
-const len17 = data248.length;
-for(let i18=0; i18<len17; i18++){
-if(typeof data248[i18] !== "string"){
-const err583 = {instancePath:instancePath+"/permitted/" + i18,schemaPath:"#/oneOf/41/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.effective !== undefined){
+let data247 = data.effective;
+if(Array.isArray(data247)){
+const len16 = data247.length;
+for(let i17=0; i17<len16; i17++){
+if(typeof data247[i17] !== "string"){
+const err583 = {instancePath:instancePath+"/effective/" + i17,schemaPath:"#/oneOf/41/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -8473,7 +8470,7 @@ errors++;
 }
 }
 else {
-const err584 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/41/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err584 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/41/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -8483,13 +8480,13 @@ vErrors.push(err584);
 errors++;
 }
 }
-if(data.inheritable !== undefined){
-let data250 = data.inheritable;
-if(Array.isArray(data250)){
-const len18 = data250.length;
-for(let i19=0; i19<len18; i19++){
-if(typeof data250[i19] !== "string"){
-const err585 = {instancePath:instancePath+"/inheritable/" + i19,schemaPath:"#/oneOf/41/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.permitted !== undefined){
+let data249 = data.permitted;
+if(Array.isArray(data249)){
+const len17 = data249.length;
+for(let i18=0; i18<len17; i18++){
+if(typeof data249[i18] !== "string"){
+const err585 = {instancePath:instancePath+"/permitted/" + i18,schemaPath:"#/oneOf/41/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -8501,7 +8498,7 @@ errors++;
 }
 }
 else {
-const err586 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/41/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err586 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/41/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -8511,13 +8508,13 @@ vErrors.push(err586);
 errors++;
 }
 }
-if(data.ambient !== undefined){
-let data252 = data.ambient;
-if(Array.isArray(data252)){
-const len19 = data252.length;
-for(let i20=0; i20<len19; i20++){
-if(typeof data252[i20] !== "string"){
-const err587 = {instancePath:instancePath+"/ambient/" + i20,schemaPath:"#/oneOf/41/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.inheritable !== undefined){
+let data251 = data.inheritable;
+if(Array.isArray(data251)){
+const len18 = data251.length;
+for(let i19=0; i19<len18; i19++){
+if(typeof data251[i19] !== "string"){
+const err587 = {instancePath:instancePath+"/inheritable/" + i19,schemaPath:"#/oneOf/41/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -8529,7 +8526,7 @@ errors++;
 }
 }
 else {
-const err588 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/41/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err588 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/41/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -8539,9 +8536,13 @@ vErrors.push(err588);
 errors++;
 }
 }
-}
-else {
-const err589 = {instancePath,schemaPath:"#/oneOf/41/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.ambient !== undefined){
+let data253 = data.ambient;
+if(Array.isArray(data253)){
+const len19 = data253.length;
+for(let i20=0; i20<len19; i20++){
+if(typeof data253[i20] !== "string"){
+const err589 = {instancePath:instancePath+"/ambient/" + i20,schemaPath:"#/oneOf/41/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -8550,7 +8551,31 @@ vErrors.push(err589);
 }
 errors++;
 }
-var _valid0 = _errs554 === errors;
+}
+}
+else {
+const err590 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/41/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err590];
+}
+else {
+vErrors.push(err590);
+}
+errors++;
+}
+}
+}
+else {
+const err591 = {instancePath,schemaPath:"#/oneOf/41/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err591];
+}
+else {
+vErrors.push(err591);
+}
+errors++;
+}
+var _valid0 = _errs556 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 41];
@@ -8560,30 +8585,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 41;
 }
-const _errs578 = errors;
+const _errs580 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err590 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err590];
-}
-else {
-vErrors.push(err590);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err591 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err591];
-}
-else {
-vErrors.push(err591);
-}
-errors++;
-}
-if(data.why === undefined){
-const err592 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err592 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -8592,9 +8597,8 @@ vErrors.push(err592);
 }
 errors++;
 }
-for(const key46 in data){
-if(!(((key46 === "op") || (key46 === "stage")) || (key46 === "why"))){
-const err593 = {instancePath,schemaPath:"#/oneOf/42/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err593 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -8603,10 +8607,8 @@ vErrors.push(err593);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("no-new-privs" !== data.op){
-const err594 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/42/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err594 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -8615,10 +8617,9 @@ vErrors.push(err594);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err595 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/42/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key46 in data){
+if(!(((key46 === "op") || (key46 === "stage")) || (key46 === "why"))){
+const err595 = {instancePath,schemaPath:"#/oneOf/42/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -8628,9 +8629,9 @@ vErrors.push(err595);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err596 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("no-new-privs" !== data.op){
+const err596 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/42/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err596];
 }
@@ -8640,9 +8641,9 @@ vErrors.push(err596);
 errors++;
 }
 }
-}
-else {
-const err597 = {instancePath,schemaPath:"#/oneOf/42/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err597 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/42/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err597];
 }
@@ -8651,7 +8652,31 @@ vErrors.push(err597);
 }
 errors++;
 }
-var _valid0 = _errs578 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err598 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err598];
+}
+else {
+vErrors.push(err598);
+}
+errors++;
+}
+}
+}
+else {
+const err599 = {instancePath,schemaPath:"#/oneOf/42/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err599];
+}
+else {
+vErrors.push(err599);
+}
+errors++;
+}
+var _valid0 = _errs580 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 42];
@@ -8661,30 +8686,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 42;
 }
-const _errs586 = errors;
+const _errs588 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err598 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err598];
-}
-else {
-vErrors.push(err598);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err599 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err599];
-}
-else {
-vErrors.push(err599);
-}
-errors++;
-}
-if(data.why === undefined){
-const err600 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err600 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err600];
 }
@@ -8693,8 +8698,8 @@ vErrors.push(err600);
 }
 errors++;
 }
-if(data.path === undefined){
-const err601 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err601 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -8703,9 +8708,8 @@ vErrors.push(err601);
 }
 errors++;
 }
-for(const key47 in data){
-if(!((((key47 === "op") || (key47 === "stage")) || (key47 === "why")) || (key47 === "path"))){
-const err602 = {instancePath,schemaPath:"#/oneOf/43/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err602 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -8714,10 +8718,8 @@ vErrors.push(err602);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("seccomp.connect" !== data.op){
-const err603 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/43/properties/op/const",keyword:"const",params:{allowedValue: "seccomp.connect"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err603 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -8726,10 +8728,9 @@ vErrors.push(err603);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err604 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/43/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key47 in data){
+if(!((((key47 === "op") || (key47 === "stage")) || (key47 === "why")) || (key47 === "path"))){
+const err604 = {instancePath,schemaPath:"#/oneOf/43/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -8739,9 +8740,9 @@ vErrors.push(err604);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err605 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("seccomp.connect" !== data.op){
+const err605 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/43/properties/op/const",keyword:"const",params:{allowedValue: "seccomp.connect"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -8751,11 +8752,9 @@ vErrors.push(err605);
 errors++;
 }
 }
-if(data.path !== undefined){
-let data260 = data.path;
-if(typeof data260 === "string"){
-if(!pattern0.test(data260)){
-const err606 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err606 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/43/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err606];
 }
@@ -8765,8 +8764,9 @@ vErrors.push(err606);
 errors++;
 }
 }
-else {
-const err607 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err607 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err607];
 }
@@ -8776,9 +8776,11 @@ vErrors.push(err607);
 errors++;
 }
 }
-}
-else {
-const err608 = {instancePath,schemaPath:"#/oneOf/43/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+let data261 = data.path;
+if(typeof data261 === "string"){
+if(!pattern0.test(data261)){
+const err608 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -8787,7 +8789,30 @@ vErrors.push(err608);
 }
 errors++;
 }
-var _valid0 = _errs586 === errors;
+}
+else {
+const err609 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err609];
+}
+else {
+vErrors.push(err609);
+}
+errors++;
+}
+}
+}
+else {
+const err610 = {instancePath,schemaPath:"#/oneOf/43/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err610];
+}
+else {
+vErrors.push(err610);
+}
+errors++;
+}
+var _valid0 = _errs588 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 43];
@@ -8797,30 +8822,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 43;
 }
-const _errs596 = errors;
+const _errs598 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err609 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err609];
-}
-else {
-vErrors.push(err609);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err610 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err610];
-}
-else {
-vErrors.push(err610);
-}
-errors++;
-}
-if(data.why === undefined){
-const err611 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err611 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -8829,8 +8834,8 @@ vErrors.push(err611);
 }
 errors++;
 }
-if(data.program === undefined){
-const err612 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "program"},message:"must have required property '"+"program"+"'"};
+if(data.stage === undefined){
+const err612 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -8839,8 +8844,8 @@ vErrors.push(err612);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err613 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.why === undefined){
+const err613 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -8849,8 +8854,8 @@ vErrors.push(err613);
 }
 errors++;
 }
-if(data.digest === undefined){
-const err614 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "digest"},message:"must have required property '"+"digest"+"'"};
+if(data.program === undefined){
+const err614 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "program"},message:"must have required property '"+"program"+"'"};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -8859,8 +8864,8 @@ vErrors.push(err614);
 }
 errors++;
 }
-if(data.stats === undefined){
-const err615 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stats"},message:"must have required property '"+"stats"+"'"};
+if(data.flags === undefined){
+const err615 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -8869,9 +8874,8 @@ vErrors.push(err615);
 }
 errors++;
 }
-for(const key48 in data){
-if(!((((((((key48 === "op") || (key48 === "stage")) || (key48 === "why")) || (key48 === "program")) || (key48 === "flags")) || (key48 === "digest")) || (key48 === "listener")) || (key48 === "stats"))){
-const err616 = {instancePath,schemaPath:"#/oneOf/44/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
+if(data.digest === undefined){
+const err616 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "digest"},message:"must have required property '"+"digest"+"'"};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -8880,10 +8884,8 @@ vErrors.push(err616);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("seccomp.load" !== data.op){
-const err617 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/44/properties/op/const",keyword:"const",params:{allowedValue: "seccomp.load"},message:"must be equal to constant"};
+if(data.stats === undefined){
+const err617 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stats"},message:"must have required property '"+"stats"+"'"};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -8892,10 +8894,9 @@ vErrors.push(err617);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err618 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/44/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key48 in data){
+if(!((((((((key48 === "op") || (key48 === "stage")) || (key48 === "why")) || (key48 === "program")) || (key48 === "flags")) || (key48 === "digest")) || (key48 === "listener")) || (key48 === "stats"))){
+const err618 = {instancePath,schemaPath:"#/oneOf/44/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -8905,9 +8906,9 @@ vErrors.push(err618);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err619 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("seccomp.load" !== data.op){
+const err619 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/44/properties/op/const",keyword:"const",params:{allowedValue: "seccomp.load"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -8917,11 +8918,9 @@ vErrors.push(err619);
 errors++;
 }
 }
-if(data.program !== undefined){
-let data264 = data.program;
-if(Array.isArray(data264)){
-if(data264.length > 4096){
-const err620 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err620 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/44/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -8930,8 +8929,10 @@ vErrors.push(err620);
 }
 errors++;
 }
-if(data264.length < 1){
-const err621 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err621 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -8940,12 +8941,12 @@ vErrors.push(err621);
 }
 errors++;
 }
-const len20 = data264.length;
-for(let i21=0; i21<len20; i21++){
-let data265 = data264[i21];
-if(data265 && typeof data265 == "object" && !Array.isArray(data265)){
-if(data265.code === undefined){
-const err622 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+}
+if(data.program !== undefined){
+let data265 = data.program;
+if(Array.isArray(data265)){
+if(data265.length > 4096){
+const err622 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
 if(vErrors === null){
 vErrors = [err622];
 }
@@ -8954,8 +8955,8 @@ vErrors.push(err622);
 }
 errors++;
 }
-if(data265.jt === undefined){
-const err623 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "jt"},message:"must have required property '"+"jt"+"'"};
+if(data265.length < 1){
+const err623 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err623];
 }
@@ -8964,8 +8965,12 @@ vErrors.push(err623);
 }
 errors++;
 }
-if(data265.jf === undefined){
-const err624 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "jf"},message:"must have required property '"+"jf"+"'"};
+const len20 = data265.length;
+for(let i21=0; i21<len20; i21++){
+let data266 = data265[i21];
+if(data266 && typeof data266 == "object" && !Array.isArray(data266)){
+if(data266.code === undefined){
+const err624 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
 if(vErrors === null){
 vErrors = [err624];
 }
@@ -8974,8 +8979,8 @@ vErrors.push(err624);
 }
 errors++;
 }
-if(data265.k === undefined){
-const err625 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "k"},message:"must have required property '"+"k"+"'"};
+if(data266.jt === undefined){
+const err625 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "jt"},message:"must have required property '"+"jt"+"'"};
 if(vErrors === null){
 vErrors = [err625];
 }
@@ -8984,9 +8989,8 @@ vErrors.push(err625);
 }
 errors++;
 }
-for(const key49 in data265){
-if(!((((key49 === "code") || (key49 === "jt")) || (key49 === "jf")) || (key49 === "k"))){
-const err626 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
+if(data266.jf === undefined){
+const err626 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "jf"},message:"must have required property '"+"jf"+"'"};
 if(vErrors === null){
 vErrors = [err626];
 }
@@ -8995,11 +8999,8 @@ vErrors.push(err626);
 }
 errors++;
 }
-}
-if(data265.code !== undefined){
-let data266 = data265.code;
-if(!(((typeof data266 == "number") && (!(data266 % 1) && !isNaN(data266))) && (isFinite(data266)))){
-const err627 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data266.k === undefined){
+const err627 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "k"},message:"must have required property '"+"k"+"'"};
 if(vErrors === null){
 vErrors = [err627];
 }
@@ -9008,9 +9009,9 @@ vErrors.push(err627);
 }
 errors++;
 }
-if((typeof data266 == "number") && (isFinite(data266))){
-if(data266 > 65535 || isNaN(data266)){
-const err628 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+for(const key49 in data266){
+if(!((((key49 === "code") || (key49 === "jt")) || (key49 === "jf")) || (key49 === "k"))){
+const err628 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err628];
 }
@@ -9019,8 +9020,11 @@ vErrors.push(err628);
 }
 errors++;
 }
-if(data266 < 0 || isNaN(data266)){
-const err629 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data266.code !== undefined){
+let data267 = data266.code;
+if(!(((typeof data267 == "number") && (!(data267 % 1) && !isNaN(data267))) && (isFinite(data267)))){
+const err629 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err629];
 }
@@ -9029,12 +9033,9 @@ vErrors.push(err629);
 }
 errors++;
 }
-}
-}
-if(data265.jt !== undefined){
-let data267 = data265.jt;
-if(!(((typeof data267 == "number") && (!(data267 % 1) && !isNaN(data267))) && (isFinite(data267)))){
-const err630 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data267 == "number") && (isFinite(data267))){
+if(data267 > 65535 || isNaN(data267)){
+const err630 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err630];
 }
@@ -9043,9 +9044,8 @@ vErrors.push(err630);
 }
 errors++;
 }
-if((typeof data267 == "number") && (isFinite(data267))){
-if(data267 > 255 || isNaN(data267)){
-const err631 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255"};
+if(data267 < 0 || isNaN(data267)){
+const err631 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err631];
 }
@@ -9054,8 +9054,12 @@ vErrors.push(err631);
 }
 errors++;
 }
-if(data267 < 0 || isNaN(data267)){
-const err632 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data266.jt !== undefined){
+let data268 = data266.jt;
+if(!(((typeof data268 == "number") && (!(data268 % 1) && !isNaN(data268))) && (isFinite(data268)))){
+const err632 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err632];
 }
@@ -9064,12 +9068,9 @@ vErrors.push(err632);
 }
 errors++;
 }
-}
-}
-if(data265.jf !== undefined){
-let data268 = data265.jf;
-if(!(((typeof data268 == "number") && (!(data268 % 1) && !isNaN(data268))) && (isFinite(data268)))){
-const err633 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data268 == "number") && (isFinite(data268))){
+if(data268 > 255 || isNaN(data268)){
+const err633 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255"};
 if(vErrors === null){
 vErrors = [err633];
 }
@@ -9078,9 +9079,8 @@ vErrors.push(err633);
 }
 errors++;
 }
-if((typeof data268 == "number") && (isFinite(data268))){
-if(data268 > 255 || isNaN(data268)){
-const err634 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255"};
+if(data268 < 0 || isNaN(data268)){
+const err634 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err634];
 }
@@ -9089,8 +9089,12 @@ vErrors.push(err634);
 }
 errors++;
 }
-if(data268 < 0 || isNaN(data268)){
-const err635 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data266.jf !== undefined){
+let data269 = data266.jf;
+if(!(((typeof data269 == "number") && (!(data269 % 1) && !isNaN(data269))) && (isFinite(data269)))){
+const err635 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err635];
 }
@@ -9099,12 +9103,9 @@ vErrors.push(err635);
 }
 errors++;
 }
-}
-}
-if(data265.k !== undefined){
-let data269 = data265.k;
-if(!(((typeof data269 == "number") && (!(data269 % 1) && !isNaN(data269))) && (isFinite(data269)))){
-const err636 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data269 == "number") && (isFinite(data269))){
+if(data269 > 255 || isNaN(data269)){
+const err636 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255"};
 if(vErrors === null){
 vErrors = [err636];
 }
@@ -9113,9 +9114,8 @@ vErrors.push(err636);
 }
 errors++;
 }
-if((typeof data269 == "number") && (isFinite(data269))){
-if(data269 > 4294967295 || isNaN(data269)){
-const err637 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(data269 < 0 || isNaN(data269)){
+const err637 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err637];
 }
@@ -9124,8 +9124,12 @@ vErrors.push(err637);
 }
 errors++;
 }
-if(data269 < 0 || isNaN(data269)){
-const err638 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data266.k !== undefined){
+let data270 = data266.k;
+if(!(((typeof data270 == "number") && (!(data270 % 1) && !isNaN(data270))) && (isFinite(data270)))){
+const err638 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err638];
 }
@@ -9134,11 +9138,9 @@ vErrors.push(err638);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err639 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data270 == "number") && (isFinite(data270))){
+if(data270 > 4294967295 || isNaN(data270)){
+const err639 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
 if(vErrors === null){
 vErrors = [err639];
 }
@@ -9147,10 +9149,8 @@ vErrors.push(err639);
 }
 errors++;
 }
-}
-}
-else {
-const err640 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data270 < 0 || isNaN(data270)){
+const err640 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err640];
 }
@@ -9160,10 +9160,10 @@ vErrors.push(err640);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data270 = data.flags;
-if(!(((typeof data270 == "number") && (!(data270 % 1) && !isNaN(data270))) && (isFinite(data270)))){
-const err641 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+else {
+const err641 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err641];
 }
@@ -9172,9 +9172,10 @@ vErrors.push(err641);
 }
 errors++;
 }
-if((typeof data270 == "number") && (isFinite(data270))){
-if(data270 > 4294967295 || isNaN(data270)){
-const err642 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+}
+}
+else {
+const err642 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err642];
 }
@@ -9183,8 +9184,11 @@ vErrors.push(err642);
 }
 errors++;
 }
-if(data270 < 0 || isNaN(data270)){
-const err643 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.flags !== undefined){
+let data271 = data.flags;
+if(!(((typeof data271 == "number") && (!(data271 % 1) && !isNaN(data271))) && (isFinite(data271)))){
+const err643 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err643];
 }
@@ -9193,13 +9197,9 @@ vErrors.push(err643);
 }
 errors++;
 }
-}
-}
-if(data.digest !== undefined){
-let data271 = data.digest;
-if(typeof data271 === "string"){
-if(!pattern9.test(data271)){
-const err644 = {instancePath:instancePath+"/digest",schemaPath:"#/oneOf/44/properties/digest/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
+if((typeof data271 == "number") && (isFinite(data271))){
+if(data271 > 4294967295 || isNaN(data271)){
+const err644 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
 if(vErrors === null){
 vErrors = [err644];
 }
@@ -9208,14 +9208,39 @@ vErrors.push(err644);
 }
 errors++;
 }
-}
-else {
-const err645 = {instancePath:instancePath+"/digest",schemaPath:"#/oneOf/44/properties/digest/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data271 < 0 || isNaN(data271)){
+const err645 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err645];
 }
 else {
 vErrors.push(err645);
+}
+errors++;
+}
+}
+}
+if(data.digest !== undefined){
+let data272 = data.digest;
+if(typeof data272 === "string"){
+if(!pattern10.test(data272)){
+const err646 = {instancePath:instancePath+"/digest",schemaPath:"#/oneOf/44/properties/digest/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
+if(vErrors === null){
+vErrors = [err646];
+}
+else {
+vErrors.push(err646);
+}
+errors++;
+}
+}
+else {
+const err647 = {instancePath:instancePath+"/digest",schemaPath:"#/oneOf/44/properties/digest/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err647];
+}
+else {
+vErrors.push(err647);
 }
 errors++;
 }
@@ -9234,16 +9259,16 @@ errors = vErrors.length;
 }
 }
 else {
-const err646 = {instancePath,schemaPath:"#/oneOf/44/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err648 = {instancePath,schemaPath:"#/oneOf/44/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err646];
+vErrors = [err648];
 }
 else {
-vErrors.push(err646);
+vErrors.push(err648);
 }
 errors++;
 }
-var _valid0 = _errs596 === errors;
+var _valid0 = _errs598 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 44];
@@ -9253,30 +9278,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 44;
 }
-const _errs624 = errors;
+const _errs626 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err647 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err647];
-}
-else {
-vErrors.push(err647);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err648 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err648];
-}
-else {
-vErrors.push(err648);
-}
-errors++;
-}
-if(data.why === undefined){
-const err649 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err649 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err649];
 }
@@ -9285,8 +9290,8 @@ vErrors.push(err649);
 }
 errors++;
 }
-if(data.path === undefined){
-const err650 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err650 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err650];
 }
@@ -9295,9 +9300,8 @@ vErrors.push(err650);
 }
 errors++;
 }
-for(const key50 in data){
-if(!((((key50 === "op") || (key50 === "stage")) || (key50 === "why")) || (key50 === "path"))){
-const err651 = {instancePath,schemaPath:"#/oneOf/45/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err651 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err651];
 }
@@ -9306,10 +9310,8 @@ vErrors.push(err651);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("chdir" !== data.op){
-const err652 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/45/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err652 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err652];
 }
@@ -9318,10 +9320,9 @@ vErrors.push(err652);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err653 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/45/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key50 in data){
+if(!((((key50 === "op") || (key50 === "stage")) || (key50 === "why")) || (key50 === "path"))){
+const err653 = {instancePath,schemaPath:"#/oneOf/45/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err653];
 }
@@ -9331,9 +9332,9 @@ vErrors.push(err653);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err654 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("chdir" !== data.op){
+const err654 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/45/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err654];
 }
@@ -9343,9 +9344,9 @@ vErrors.push(err654);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err655 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/45/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err655 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/45/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err655];
 }
@@ -9355,9 +9356,9 @@ vErrors.push(err655);
 errors++;
 }
 }
-}
-else {
-const err656 = {instancePath,schemaPath:"#/oneOf/45/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err656 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err656];
 }
@@ -9366,7 +9367,31 @@ vErrors.push(err656);
 }
 errors++;
 }
-var _valid0 = _errs624 === errors;
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err657 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/45/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err657];
+}
+else {
+vErrors.push(err657);
+}
+errors++;
+}
+}
+}
+else {
+const err658 = {instancePath,schemaPath:"#/oneOf/45/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err658];
+}
+else {
+vErrors.push(err658);
+}
+errors++;
+}
+var _valid0 = _errs626 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 45];
@@ -9376,30 +9401,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 45;
 }
-const _errs634 = errors;
+const _errs636 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err657 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err657];
-}
-else {
-vErrors.push(err657);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err658 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err658];
-}
-else {
-vErrors.push(err658);
-}
-errors++;
-}
-if(data.why === undefined){
-const err659 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err659 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err659];
 }
@@ -9408,8 +9413,8 @@ vErrors.push(err659);
 }
 errors++;
 }
-if(data.file === undefined){
-const err660 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+if(data.stage === undefined){
+const err660 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err660];
 }
@@ -9418,8 +9423,8 @@ vErrors.push(err660);
 }
 errors++;
 }
-if(data.env === undefined){
-const err661 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.why === undefined){
+const err661 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err661];
 }
@@ -9428,9 +9433,8 @@ vErrors.push(err661);
 }
 errors++;
 }
-for(const key51 in data){
-if(!(((((key51 === "op") || (key51 === "stage")) || (key51 === "why")) || (key51 === "file")) || (key51 === "env"))){
-const err662 = {instancePath,schemaPath:"#/oneOf/46/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
+if(data.file === undefined){
+const err662 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err662];
 }
@@ -9439,10 +9443,8 @@ vErrors.push(err662);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec.check" !== data.op){
-const err663 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/46/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
+if(data.env === undefined){
+const err663 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err663];
 }
@@ -9451,10 +9453,9 @@ vErrors.push(err663);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err664 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/46/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key51 in data){
+if(!(((((key51 === "op") || (key51 === "stage")) || (key51 === "why")) || (key51 === "file")) || (key51 === "env"))){
+const err664 = {instancePath,schemaPath:"#/oneOf/46/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err664];
 }
@@ -9464,9 +9465,9 @@ vErrors.push(err664);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err665 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("exec.check" !== data.op){
+const err665 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/46/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err665];
 }
@@ -9476,9 +9477,9 @@ vErrors.push(err665);
 errors++;
 }
 }
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err666 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/46/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err666 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/46/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err666];
 }
@@ -9488,13 +9489,9 @@ vErrors.push(err666);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data282 = data.env;
-if(Array.isArray(data282)){
-const len21 = data282.length;
-for(let i22=0; i22<len21; i22++){
-if(typeof data282[i22] !== "string"){
-const err667 = {instancePath:instancePath+"/env/" + i22,schemaPath:"#/oneOf/46/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err667 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err667];
 }
@@ -9504,9 +9501,9 @@ vErrors.push(err667);
 errors++;
 }
 }
-}
-else {
-const err668 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/46/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err668 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/46/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err668];
 }
@@ -9516,9 +9513,13 @@ vErrors.push(err668);
 errors++;
 }
 }
-}
-else {
-const err669 = {instancePath,schemaPath:"#/oneOf/46/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.env !== undefined){
+let data283 = data.env;
+if(Array.isArray(data283)){
+const len21 = data283.length;
+for(let i22=0; i22<len21; i22++){
+if(typeof data283[i22] !== "string"){
+const err669 = {instancePath:instancePath+"/env/" + i22,schemaPath:"#/oneOf/46/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err669];
 }
@@ -9527,7 +9528,31 @@ vErrors.push(err669);
 }
 errors++;
 }
-var _valid0 = _errs634 === errors;
+}
+}
+else {
+const err670 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/46/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err670];
+}
+else {
+vErrors.push(err670);
+}
+errors++;
+}
+}
+}
+else {
+const err671 = {instancePath,schemaPath:"#/oneOf/46/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err671];
+}
+else {
+vErrors.push(err671);
+}
+errors++;
+}
+var _valid0 = _errs636 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 46];
@@ -9537,30 +9562,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 46;
 }
-const _errs648 = errors;
+const _errs650 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err670 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err670];
-}
-else {
-vErrors.push(err670);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err671 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err671];
-}
-else {
-vErrors.push(err671);
-}
-errors++;
-}
-if(data.why === undefined){
-const err672 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err672 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err672];
 }
@@ -9569,9 +9574,8 @@ vErrors.push(err672);
 }
 errors++;
 }
-for(const key52 in data){
-if(!(((key52 === "op") || (key52 === "stage")) || (key52 === "why"))){
-const err673 = {instancePath,schemaPath:"#/oneOf/47/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err673 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err673];
 }
@@ -9580,10 +9584,8 @@ vErrors.push(err673);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("execfifo.wait" !== data.op){
-const err674 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/47/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err674 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err674];
 }
@@ -9592,10 +9594,9 @@ vErrors.push(err674);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err675 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/47/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key52 in data){
+if(!(((key52 === "op") || (key52 === "stage")) || (key52 === "why"))){
+const err675 = {instancePath,schemaPath:"#/oneOf/47/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err675];
 }
@@ -9605,9 +9606,9 @@ vErrors.push(err675);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err676 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("execfifo.wait" !== data.op){
+const err676 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/47/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err676];
 }
@@ -9617,9 +9618,9 @@ vErrors.push(err676);
 errors++;
 }
 }
-}
-else {
-const err677 = {instancePath,schemaPath:"#/oneOf/47/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err677 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/47/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err677];
 }
@@ -9628,7 +9629,31 @@ vErrors.push(err677);
 }
 errors++;
 }
-var _valid0 = _errs648 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err678 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err678];
+}
+else {
+vErrors.push(err678);
+}
+errors++;
+}
+}
+}
+else {
+const err679 = {instancePath,schemaPath:"#/oneOf/47/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err679];
+}
+else {
+vErrors.push(err679);
+}
+errors++;
+}
+var _valid0 = _errs650 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 47];
@@ -9638,30 +9663,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 47;
 }
-const _errs656 = errors;
+const _errs658 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err678 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err678];
-}
-else {
-vErrors.push(err678);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err679 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err679];
-}
-else {
-vErrors.push(err679);
-}
-errors++;
-}
-if(data.why === undefined){
-const err680 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err680 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err680];
 }
@@ -9670,8 +9675,8 @@ vErrors.push(err680);
 }
 errors++;
 }
-if(data.args === undefined){
-const err681 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.stage === undefined){
+const err681 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err681];
 }
@@ -9680,8 +9685,8 @@ vErrors.push(err681);
 }
 errors++;
 }
-if(data.env === undefined){
-const err682 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.why === undefined){
+const err682 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err682];
 }
@@ -9690,9 +9695,8 @@ vErrors.push(err682);
 }
 errors++;
 }
-for(const key53 in data){
-if(!(((((key53 === "op") || (key53 === "stage")) || (key53 === "why")) || (key53 === "args")) || (key53 === "env"))){
-const err683 = {instancePath,schemaPath:"#/oneOf/48/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties"};
+if(data.args === undefined){
+const err683 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err683];
 }
@@ -9701,10 +9705,8 @@ vErrors.push(err683);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec" !== data.op){
-const err684 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/48/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
+if(data.env === undefined){
+const err684 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err684];
 }
@@ -9713,10 +9715,9 @@ vErrors.push(err684);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err685 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/48/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key53 in data){
+if(!(((((key53 === "op") || (key53 === "stage")) || (key53 === "why")) || (key53 === "args")) || (key53 === "env"))){
+const err685 = {instancePath,schemaPath:"#/oneOf/48/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err685];
 }
@@ -9726,9 +9727,9 @@ vErrors.push(err685);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err686 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("exec" !== data.op){
+const err686 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/48/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err686];
 }
@@ -9738,13 +9739,9 @@ vErrors.push(err686);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data290 = data.args;
-if(Array.isArray(data290)){
-const len22 = data290.length;
-for(let i23=0; i23<len22; i23++){
-if(typeof data290[i23] !== "string"){
-const err687 = {instancePath:instancePath+"/args/" + i23,schemaPath:"#/oneOf/48/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err687 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/48/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err687];
 }
@@ -9754,9 +9751,9 @@ vErrors.push(err687);
 errors++;
 }
 }
-}
-else {
-const err688 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err688 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err688];
 }
@@ -9766,13 +9763,13 @@ vErrors.push(err688);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data292 = data.env;
-if(Array.isArray(data292)){
-const len23 = data292.length;
-for(let i24=0; i24<len23; i24++){
-if(typeof data292[i24] !== "string"){
-const err689 = {instancePath:instancePath+"/env/" + i24,schemaPath:"#/oneOf/48/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.args !== undefined){
+let data291 = data.args;
+if(Array.isArray(data291)){
+const len22 = data291.length;
+for(let i23=0; i23<len22; i23++){
+if(typeof data291[i23] !== "string"){
+const err689 = {instancePath:instancePath+"/args/" + i23,schemaPath:"#/oneOf/48/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err689];
 }
@@ -9784,7 +9781,7 @@ errors++;
 }
 }
 else {
-const err690 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/48/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err690 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err690];
 }
@@ -9794,9 +9791,13 @@ vErrors.push(err690);
 errors++;
 }
 }
-}
-else {
-const err691 = {instancePath,schemaPath:"#/oneOf/48/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.env !== undefined){
+let data293 = data.env;
+if(Array.isArray(data293)){
+const len23 = data293.length;
+for(let i24=0; i24<len23; i24++){
+if(typeof data293[i24] !== "string"){
+const err691 = {instancePath:instancePath+"/env/" + i24,schemaPath:"#/oneOf/48/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err691];
 }
@@ -9805,7 +9806,31 @@ vErrors.push(err691);
 }
 errors++;
 }
-var _valid0 = _errs656 === errors;
+}
+}
+else {
+const err692 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/48/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err692];
+}
+else {
+vErrors.push(err692);
+}
+errors++;
+}
+}
+}
+else {
+const err693 = {instancePath,schemaPath:"#/oneOf/48/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err693];
+}
+else {
+vErrors.push(err693);
+}
+errors++;
+}
+var _valid0 = _errs658 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 48];
@@ -9815,30 +9840,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 48;
 }
-const _errs672 = errors;
+const _errs674 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err692 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err692];
-}
-else {
-vErrors.push(err692);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err693 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err693];
-}
-else {
-vErrors.push(err693);
-}
-errors++;
-}
-if(data.why === undefined){
-const err694 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err694 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err694];
 }
@@ -9847,8 +9852,8 @@ vErrors.push(err694);
 }
 errors++;
 }
-if(data.path === undefined){
-const err695 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err695 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err695];
 }
@@ -9857,8 +9862,8 @@ vErrors.push(err695);
 }
 errors++;
 }
-if(data.args === undefined){
-const err696 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.why === undefined){
+const err696 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err696];
 }
@@ -9867,8 +9872,8 @@ vErrors.push(err696);
 }
 errors++;
 }
-if(data.env === undefined){
-const err697 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.path === undefined){
+const err697 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err697];
 }
@@ -9877,8 +9882,8 @@ vErrors.push(err697);
 }
 errors++;
 }
-if(data.state === undefined){
-const err698 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.args === undefined){
+const err698 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err698];
 }
@@ -9887,9 +9892,8 @@ vErrors.push(err698);
 }
 errors++;
 }
-for(const key54 in data){
-if(!((((((((key54 === "op") || (key54 === "stage")) || (key54 === "why")) || (key54 === "path")) || (key54 === "args")) || (key54 === "env")) || (key54 === "timeout")) || (key54 === "state"))){
-const err699 = {instancePath,schemaPath:"#/oneOf/49/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
+if(data.env === undefined){
+const err699 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err699];
 }
@@ -9898,10 +9902,8 @@ vErrors.push(err699);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.prestart" !== data.op){
-const err700 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/49/properties/op/const",keyword:"const",params:{allowedValue: "hook.prestart"},message:"must be equal to constant"};
+if(data.state === undefined){
+const err700 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err700];
 }
@@ -9910,10 +9912,9 @@ vErrors.push(err700);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err701 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/49/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+for(const key54 in data){
+if(!((((((((key54 === "op") || (key54 === "stage")) || (key54 === "why")) || (key54 === "path")) || (key54 === "args")) || (key54 === "env")) || (key54 === "timeout")) || (key54 === "state"))){
+const err701 = {instancePath,schemaPath:"#/oneOf/49/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err701];
 }
@@ -9923,9 +9924,9 @@ vErrors.push(err701);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err702 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.prestart" !== data.op){
+const err702 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/49/properties/op/const",keyword:"const",params:{allowedValue: "hook.prestart"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err702];
 }
@@ -9935,9 +9936,9 @@ vErrors.push(err702);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err703 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/49/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err703 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/49/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err703];
 }
@@ -9947,11 +9948,9 @@ vErrors.push(err703);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data298 = data.args;
-if(Array.isArray(data298)){
-if(data298.length < 1){
-const err704 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err704 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err704];
 }
@@ -9960,10 +9959,10 @@ vErrors.push(err704);
 }
 errors++;
 }
-const len24 = data298.length;
-for(let i25=0; i25<len24; i25++){
-if(typeof data298[i25] !== "string"){
-const err705 = {instancePath:instancePath+"/args/" + i25,schemaPath:"#/oneOf/49/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err705 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/49/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err705];
 }
@@ -9973,9 +9972,11 @@ vErrors.push(err705);
 errors++;
 }
 }
-}
-else {
-const err706 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.args !== undefined){
+let data299 = data.args;
+if(Array.isArray(data299)){
+if(data299.length < 1){
+const err706 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err706];
 }
@@ -9984,14 +9985,10 @@ vErrors.push(err706);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data300 = data.env;
-if(Array.isArray(data300)){
-const len25 = data300.length;
-for(let i26=0; i26<len25; i26++){
-if(typeof data300[i26] !== "string"){
-const err707 = {instancePath:instancePath+"/env/" + i26,schemaPath:"#/oneOf/49/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len24 = data299.length;
+for(let i25=0; i25<len24; i25++){
+if(typeof data299[i25] !== "string"){
+const err707 = {instancePath:instancePath+"/args/" + i25,schemaPath:"#/oneOf/49/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err707];
 }
@@ -10003,7 +10000,7 @@ errors++;
 }
 }
 else {
-const err708 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/49/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err708 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err708];
 }
@@ -10013,10 +10010,13 @@ vErrors.push(err708);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data302 = data.timeout;
-if(!(((typeof data302 == "number") && (!(data302 % 1) && !isNaN(data302))) && (isFinite(data302)))){
-const err709 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.env !== undefined){
+let data301 = data.env;
+if(Array.isArray(data301)){
+const len25 = data301.length;
+for(let i26=0; i26<len25; i26++){
+if(typeof data301[i26] !== "string"){
+const err709 = {instancePath:instancePath+"/env/" + i26,schemaPath:"#/oneOf/49/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err709];
 }
@@ -10025,9 +10025,10 @@ vErrors.push(err709);
 }
 errors++;
 }
-if((typeof data302 == "number") && (isFinite(data302))){
-if(data302 < 1 || isNaN(data302)){
-const err710 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err710 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/49/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err710];
 }
@@ -10037,12 +10038,10 @@ vErrors.push(err710);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data303 = data.state;
-if(data303 && typeof data303 == "object" && !Array.isArray(data303)){
-if(data303.ociVersion === undefined){
-const err711 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.timeout !== undefined){
+let data303 = data.timeout;
+if(!(((typeof data303 == "number") && (!(data303 % 1) && !isNaN(data303))) && (isFinite(data303)))){
+const err711 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err711];
 }
@@ -10051,8 +10050,9 @@ vErrors.push(err711);
 }
 errors++;
 }
-if(data303.id === undefined){
-const err712 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if((typeof data303 == "number") && (isFinite(data303))){
+if(data303 < 1 || isNaN(data303)){
+const err712 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err712];
 }
@@ -10061,8 +10061,13 @@ vErrors.push(err712);
 }
 errors++;
 }
-if(data303.status === undefined){
-const err713 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+if(data.state !== undefined){
+let data304 = data.state;
+if(data304 && typeof data304 == "object" && !Array.isArray(data304)){
+if(data304.ociVersion === undefined){
+const err713 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err713];
 }
@@ -10071,8 +10076,8 @@ vErrors.push(err713);
 }
 errors++;
 }
-if(data303.bundle === undefined){
-const err714 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data304.id === undefined){
+const err714 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err714];
 }
@@ -10081,9 +10086,8 @@ vErrors.push(err714);
 }
 errors++;
 }
-for(const key55 in data303){
-if(!(((((key55 === "ociVersion") || (key55 === "id")) || (key55 === "status")) || (key55 === "bundle")) || (key55 === "annotations"))){
-const err715 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
+if(data304.status === undefined){
+const err715 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err715];
 }
@@ -10092,10 +10096,8 @@ vErrors.push(err715);
 }
 errors++;
 }
-}
-if(data303.ociVersion !== undefined){
-if(typeof data303.ociVersion !== "string"){
-const err716 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data304.bundle === undefined){
+const err716 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err716];
 }
@@ -10104,10 +10106,9 @@ vErrors.push(err716);
 }
 errors++;
 }
-}
-if(data303.id !== undefined){
-if(typeof data303.id !== "string"){
-const err717 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key55 in data304){
+if(!(((((key55 === "ociVersion") || (key55 === "id")) || (key55 === "status")) || (key55 === "bundle")) || (key55 === "annotations"))){
+const err717 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err717];
 }
@@ -10117,10 +10118,9 @@ vErrors.push(err717);
 errors++;
 }
 }
-if(data303.status !== undefined){
-let data306 = data303.status;
-if(!((((data306 === "creating") || (data306 === "created")) || (data306 === "running")) || (data306 === "stopped"))){
-const err718 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data304.ociVersion !== undefined){
+if(typeof data304.ociVersion !== "string"){
+const err718 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err718];
 }
@@ -10130,9 +10130,9 @@ vErrors.push(err718);
 errors++;
 }
 }
-if(data303.bundle !== undefined){
-if(typeof data303.bundle !== "string"){
-const err719 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data304.id !== undefined){
+if(typeof data304.id !== "string"){
+const err719 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err719];
 }
@@ -10142,12 +10142,10 @@ vErrors.push(err719);
 errors++;
 }
 }
-if(data303.annotations !== undefined){
-let data308 = data303.annotations;
-if(data308 && typeof data308 == "object" && !Array.isArray(data308)){
-for(const key56 in data308){
-if(typeof data308[key56] !== "string"){
-const err720 = {instancePath:instancePath+"/state/annotations/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data304.status !== undefined){
+let data307 = data304.status;
+if(!((((data307 === "creating") || (data307 === "created")) || (data307 === "running")) || (data307 === "stopped"))){
+const err720 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err720];
 }
@@ -10157,9 +10155,9 @@ vErrors.push(err720);
 errors++;
 }
 }
-}
-else {
-const err721 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data304.bundle !== undefined){
+if(typeof data304.bundle !== "string"){
+const err721 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err721];
 }
@@ -10169,9 +10167,12 @@ vErrors.push(err721);
 errors++;
 }
 }
-}
-else {
-const err722 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data304.annotations !== undefined){
+let data309 = data304.annotations;
+if(data309 && typeof data309 == "object" && !Array.isArray(data309)){
+for(const key56 in data309){
+if(typeof data309[key56] !== "string"){
+const err722 = {instancePath:instancePath+"/state/annotations/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err722];
 }
@@ -10183,7 +10184,7 @@ errors++;
 }
 }
 else {
-const err723 = {instancePath,schemaPath:"#/oneOf/49/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err723 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err723];
 }
@@ -10192,7 +10193,31 @@ vErrors.push(err723);
 }
 errors++;
 }
-var _valid0 = _errs672 === errors;
+}
+}
+else {
+const err724 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err724];
+}
+else {
+vErrors.push(err724);
+}
+errors++;
+}
+}
+}
+else {
+const err725 = {instancePath,schemaPath:"#/oneOf/49/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err725];
+}
+else {
+vErrors.push(err725);
+}
+errors++;
+}
+var _valid0 = _errs674 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 49];
@@ -10202,30 +10227,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 49;
 }
-const _errs708 = errors;
+const _errs710 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err724 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err724];
-}
-else {
-vErrors.push(err724);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err725 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err725];
-}
-else {
-vErrors.push(err725);
-}
-errors++;
-}
-if(data.why === undefined){
-const err726 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err726 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err726];
 }
@@ -10234,8 +10239,8 @@ vErrors.push(err726);
 }
 errors++;
 }
-if(data.path === undefined){
-const err727 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err727 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err727];
 }
@@ -10244,8 +10249,8 @@ vErrors.push(err727);
 }
 errors++;
 }
-if(data.args === undefined){
-const err728 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.why === undefined){
+const err728 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err728];
 }
@@ -10254,8 +10259,8 @@ vErrors.push(err728);
 }
 errors++;
 }
-if(data.env === undefined){
-const err729 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.path === undefined){
+const err729 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err729];
 }
@@ -10264,8 +10269,8 @@ vErrors.push(err729);
 }
 errors++;
 }
-if(data.state === undefined){
-const err730 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.args === undefined){
+const err730 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err730];
 }
@@ -10274,9 +10279,8 @@ vErrors.push(err730);
 }
 errors++;
 }
-for(const key57 in data){
-if(!((((((((key57 === "op") || (key57 === "stage")) || (key57 === "why")) || (key57 === "path")) || (key57 === "args")) || (key57 === "env")) || (key57 === "timeout")) || (key57 === "state"))){
-const err731 = {instancePath,schemaPath:"#/oneOf/50/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
+if(data.env === undefined){
+const err731 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err731];
 }
@@ -10285,10 +10289,8 @@ vErrors.push(err731);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.create-runtime" !== data.op){
-const err732 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/50/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-runtime"},message:"must be equal to constant"};
+if(data.state === undefined){
+const err732 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err732];
 }
@@ -10297,10 +10299,9 @@ vErrors.push(err732);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err733 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/50/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+for(const key57 in data){
+if(!((((((((key57 === "op") || (key57 === "stage")) || (key57 === "why")) || (key57 === "path")) || (key57 === "args")) || (key57 === "env")) || (key57 === "timeout")) || (key57 === "state"))){
+const err733 = {instancePath,schemaPath:"#/oneOf/50/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err733];
 }
@@ -10310,9 +10311,9 @@ vErrors.push(err733);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err734 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.create-runtime" !== data.op){
+const err734 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/50/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-runtime"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err734];
 }
@@ -10322,9 +10323,9 @@ vErrors.push(err734);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err735 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/50/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err735 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/50/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err735];
 }
@@ -10334,11 +10335,9 @@ vErrors.push(err735);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data314 = data.args;
-if(Array.isArray(data314)){
-if(data314.length < 1){
-const err736 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err736 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err736];
 }
@@ -10347,10 +10346,10 @@ vErrors.push(err736);
 }
 errors++;
 }
-const len26 = data314.length;
-for(let i27=0; i27<len26; i27++){
-if(typeof data314[i27] !== "string"){
-const err737 = {instancePath:instancePath+"/args/" + i27,schemaPath:"#/oneOf/50/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err737 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/50/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err737];
 }
@@ -10360,9 +10359,11 @@ vErrors.push(err737);
 errors++;
 }
 }
-}
-else {
-const err738 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.args !== undefined){
+let data315 = data.args;
+if(Array.isArray(data315)){
+if(data315.length < 1){
+const err738 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err738];
 }
@@ -10371,14 +10372,10 @@ vErrors.push(err738);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data316 = data.env;
-if(Array.isArray(data316)){
-const len27 = data316.length;
-for(let i28=0; i28<len27; i28++){
-if(typeof data316[i28] !== "string"){
-const err739 = {instancePath:instancePath+"/env/" + i28,schemaPath:"#/oneOf/50/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len26 = data315.length;
+for(let i27=0; i27<len26; i27++){
+if(typeof data315[i27] !== "string"){
+const err739 = {instancePath:instancePath+"/args/" + i27,schemaPath:"#/oneOf/50/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err739];
 }
@@ -10390,7 +10387,7 @@ errors++;
 }
 }
 else {
-const err740 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/50/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err740 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err740];
 }
@@ -10400,10 +10397,13 @@ vErrors.push(err740);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data318 = data.timeout;
-if(!(((typeof data318 == "number") && (!(data318 % 1) && !isNaN(data318))) && (isFinite(data318)))){
-const err741 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.env !== undefined){
+let data317 = data.env;
+if(Array.isArray(data317)){
+const len27 = data317.length;
+for(let i28=0; i28<len27; i28++){
+if(typeof data317[i28] !== "string"){
+const err741 = {instancePath:instancePath+"/env/" + i28,schemaPath:"#/oneOf/50/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err741];
 }
@@ -10412,9 +10412,10 @@ vErrors.push(err741);
 }
 errors++;
 }
-if((typeof data318 == "number") && (isFinite(data318))){
-if(data318 < 1 || isNaN(data318)){
-const err742 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err742 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/50/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err742];
 }
@@ -10424,12 +10425,10 @@ vErrors.push(err742);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data319 = data.state;
-if(data319 && typeof data319 == "object" && !Array.isArray(data319)){
-if(data319.ociVersion === undefined){
-const err743 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.timeout !== undefined){
+let data319 = data.timeout;
+if(!(((typeof data319 == "number") && (!(data319 % 1) && !isNaN(data319))) && (isFinite(data319)))){
+const err743 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err743];
 }
@@ -10438,8 +10437,9 @@ vErrors.push(err743);
 }
 errors++;
 }
-if(data319.id === undefined){
-const err744 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if((typeof data319 == "number") && (isFinite(data319))){
+if(data319 < 1 || isNaN(data319)){
+const err744 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err744];
 }
@@ -10448,8 +10448,13 @@ vErrors.push(err744);
 }
 errors++;
 }
-if(data319.status === undefined){
-const err745 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+if(data.state !== undefined){
+let data320 = data.state;
+if(data320 && typeof data320 == "object" && !Array.isArray(data320)){
+if(data320.ociVersion === undefined){
+const err745 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err745];
 }
@@ -10458,8 +10463,8 @@ vErrors.push(err745);
 }
 errors++;
 }
-if(data319.bundle === undefined){
-const err746 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data320.id === undefined){
+const err746 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err746];
 }
@@ -10468,9 +10473,8 @@ vErrors.push(err746);
 }
 errors++;
 }
-for(const key58 in data319){
-if(!(((((key58 === "ociVersion") || (key58 === "id")) || (key58 === "status")) || (key58 === "bundle")) || (key58 === "annotations"))){
-const err747 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties"};
+if(data320.status === undefined){
+const err747 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err747];
 }
@@ -10479,10 +10483,8 @@ vErrors.push(err747);
 }
 errors++;
 }
-}
-if(data319.ociVersion !== undefined){
-if(typeof data319.ociVersion !== "string"){
-const err748 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data320.bundle === undefined){
+const err748 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err748];
 }
@@ -10491,10 +10493,9 @@ vErrors.push(err748);
 }
 errors++;
 }
-}
-if(data319.id !== undefined){
-if(typeof data319.id !== "string"){
-const err749 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key58 in data320){
+if(!(((((key58 === "ociVersion") || (key58 === "id")) || (key58 === "status")) || (key58 === "bundle")) || (key58 === "annotations"))){
+const err749 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err749];
 }
@@ -10504,10 +10505,9 @@ vErrors.push(err749);
 errors++;
 }
 }
-if(data319.status !== undefined){
-let data322 = data319.status;
-if(!((((data322 === "creating") || (data322 === "created")) || (data322 === "running")) || (data322 === "stopped"))){
-const err750 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data320.ociVersion !== undefined){
+if(typeof data320.ociVersion !== "string"){
+const err750 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err750];
 }
@@ -10517,9 +10517,9 @@ vErrors.push(err750);
 errors++;
 }
 }
-if(data319.bundle !== undefined){
-if(typeof data319.bundle !== "string"){
-const err751 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data320.id !== undefined){
+if(typeof data320.id !== "string"){
+const err751 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err751];
 }
@@ -10529,12 +10529,10 @@ vErrors.push(err751);
 errors++;
 }
 }
-if(data319.annotations !== undefined){
-let data324 = data319.annotations;
-if(data324 && typeof data324 == "object" && !Array.isArray(data324)){
-for(const key59 in data324){
-if(typeof data324[key59] !== "string"){
-const err752 = {instancePath:instancePath+"/state/annotations/" + key59.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data320.status !== undefined){
+let data323 = data320.status;
+if(!((((data323 === "creating") || (data323 === "created")) || (data323 === "running")) || (data323 === "stopped"))){
+const err752 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err752];
 }
@@ -10544,9 +10542,9 @@ vErrors.push(err752);
 errors++;
 }
 }
-}
-else {
-const err753 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data320.bundle !== undefined){
+if(typeof data320.bundle !== "string"){
+const err753 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err753];
 }
@@ -10556,9 +10554,12 @@ vErrors.push(err753);
 errors++;
 }
 }
-}
-else {
-const err754 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data320.annotations !== undefined){
+let data325 = data320.annotations;
+if(data325 && typeof data325 == "object" && !Array.isArray(data325)){
+for(const key59 in data325){
+if(typeof data325[key59] !== "string"){
+const err754 = {instancePath:instancePath+"/state/annotations/" + key59.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err754];
 }
@@ -10570,7 +10571,7 @@ errors++;
 }
 }
 else {
-const err755 = {instancePath,schemaPath:"#/oneOf/50/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err755 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err755];
 }
@@ -10579,7 +10580,31 @@ vErrors.push(err755);
 }
 errors++;
 }
-var _valid0 = _errs708 === errors;
+}
+}
+else {
+const err756 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err756];
+}
+else {
+vErrors.push(err756);
+}
+errors++;
+}
+}
+}
+else {
+const err757 = {instancePath,schemaPath:"#/oneOf/50/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err757];
+}
+else {
+vErrors.push(err757);
+}
+errors++;
+}
+var _valid0 = _errs710 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 50];
@@ -10589,30 +10614,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 50;
 }
-const _errs744 = errors;
+const _errs746 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err756 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err756];
-}
-else {
-vErrors.push(err756);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err757 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err757];
-}
-else {
-vErrors.push(err757);
-}
-errors++;
-}
-if(data.why === undefined){
-const err758 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err758 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err758];
 }
@@ -10621,8 +10626,8 @@ vErrors.push(err758);
 }
 errors++;
 }
-if(data.path === undefined){
-const err759 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err759 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err759];
 }
@@ -10631,8 +10636,8 @@ vErrors.push(err759);
 }
 errors++;
 }
-if(data.args === undefined){
-const err760 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.why === undefined){
+const err760 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err760];
 }
@@ -10641,8 +10646,8 @@ vErrors.push(err760);
 }
 errors++;
 }
-if(data.env === undefined){
-const err761 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.path === undefined){
+const err761 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err761];
 }
@@ -10651,8 +10656,8 @@ vErrors.push(err761);
 }
 errors++;
 }
-if(data.state === undefined){
-const err762 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.args === undefined){
+const err762 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err762];
 }
@@ -10661,9 +10666,8 @@ vErrors.push(err762);
 }
 errors++;
 }
-for(const key60 in data){
-if(!((((((((key60 === "op") || (key60 === "stage")) || (key60 === "why")) || (key60 === "path")) || (key60 === "args")) || (key60 === "env")) || (key60 === "timeout")) || (key60 === "state"))){
-const err763 = {instancePath,schemaPath:"#/oneOf/51/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties"};
+if(data.env === undefined){
+const err763 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err763];
 }
@@ -10672,10 +10676,8 @@ vErrors.push(err763);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.create-container" !== data.op){
-const err764 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/51/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-container"},message:"must be equal to constant"};
+if(data.state === undefined){
+const err764 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err764];
 }
@@ -10684,10 +10686,9 @@ vErrors.push(err764);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err765 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/51/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key60 in data){
+if(!((((((((key60 === "op") || (key60 === "stage")) || (key60 === "why")) || (key60 === "path")) || (key60 === "args")) || (key60 === "env")) || (key60 === "timeout")) || (key60 === "state"))){
+const err765 = {instancePath,schemaPath:"#/oneOf/51/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err765];
 }
@@ -10697,9 +10698,9 @@ vErrors.push(err765);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err766 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.create-container" !== data.op){
+const err766 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/51/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-container"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err766];
 }
@@ -10709,9 +10710,9 @@ vErrors.push(err766);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err767 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/51/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err767 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/51/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err767];
 }
@@ -10721,11 +10722,9 @@ vErrors.push(err767);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data330 = data.args;
-if(Array.isArray(data330)){
-if(data330.length < 1){
-const err768 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err768 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err768];
 }
@@ -10734,10 +10733,10 @@ vErrors.push(err768);
 }
 errors++;
 }
-const len28 = data330.length;
-for(let i29=0; i29<len28; i29++){
-if(typeof data330[i29] !== "string"){
-const err769 = {instancePath:instancePath+"/args/" + i29,schemaPath:"#/oneOf/51/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err769 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/51/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err769];
 }
@@ -10747,9 +10746,11 @@ vErrors.push(err769);
 errors++;
 }
 }
-}
-else {
-const err770 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.args !== undefined){
+let data331 = data.args;
+if(Array.isArray(data331)){
+if(data331.length < 1){
+const err770 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err770];
 }
@@ -10758,14 +10759,10 @@ vErrors.push(err770);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data332 = data.env;
-if(Array.isArray(data332)){
-const len29 = data332.length;
-for(let i30=0; i30<len29; i30++){
-if(typeof data332[i30] !== "string"){
-const err771 = {instancePath:instancePath+"/env/" + i30,schemaPath:"#/oneOf/51/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len28 = data331.length;
+for(let i29=0; i29<len28; i29++){
+if(typeof data331[i29] !== "string"){
+const err771 = {instancePath:instancePath+"/args/" + i29,schemaPath:"#/oneOf/51/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err771];
 }
@@ -10777,7 +10774,7 @@ errors++;
 }
 }
 else {
-const err772 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/51/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err772 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err772];
 }
@@ -10787,10 +10784,13 @@ vErrors.push(err772);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data334 = data.timeout;
-if(!(((typeof data334 == "number") && (!(data334 % 1) && !isNaN(data334))) && (isFinite(data334)))){
-const err773 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.env !== undefined){
+let data333 = data.env;
+if(Array.isArray(data333)){
+const len29 = data333.length;
+for(let i30=0; i30<len29; i30++){
+if(typeof data333[i30] !== "string"){
+const err773 = {instancePath:instancePath+"/env/" + i30,schemaPath:"#/oneOf/51/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err773];
 }
@@ -10799,9 +10799,10 @@ vErrors.push(err773);
 }
 errors++;
 }
-if((typeof data334 == "number") && (isFinite(data334))){
-if(data334 < 1 || isNaN(data334)){
-const err774 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err774 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/51/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err774];
 }
@@ -10811,12 +10812,10 @@ vErrors.push(err774);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data335 = data.state;
-if(data335 && typeof data335 == "object" && !Array.isArray(data335)){
-if(data335.ociVersion === undefined){
-const err775 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.timeout !== undefined){
+let data335 = data.timeout;
+if(!(((typeof data335 == "number") && (!(data335 % 1) && !isNaN(data335))) && (isFinite(data335)))){
+const err775 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err775];
 }
@@ -10825,8 +10824,9 @@ vErrors.push(err775);
 }
 errors++;
 }
-if(data335.id === undefined){
-const err776 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if((typeof data335 == "number") && (isFinite(data335))){
+if(data335 < 1 || isNaN(data335)){
+const err776 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err776];
 }
@@ -10835,8 +10835,13 @@ vErrors.push(err776);
 }
 errors++;
 }
-if(data335.status === undefined){
-const err777 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+if(data.state !== undefined){
+let data336 = data.state;
+if(data336 && typeof data336 == "object" && !Array.isArray(data336)){
+if(data336.ociVersion === undefined){
+const err777 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err777];
 }
@@ -10845,8 +10850,8 @@ vErrors.push(err777);
 }
 errors++;
 }
-if(data335.bundle === undefined){
-const err778 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data336.id === undefined){
+const err778 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err778];
 }
@@ -10855,9 +10860,8 @@ vErrors.push(err778);
 }
 errors++;
 }
-for(const key61 in data335){
-if(!(((((key61 === "ociVersion") || (key61 === "id")) || (key61 === "status")) || (key61 === "bundle")) || (key61 === "annotations"))){
-const err779 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
+if(data336.status === undefined){
+const err779 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err779];
 }
@@ -10866,10 +10870,8 @@ vErrors.push(err779);
 }
 errors++;
 }
-}
-if(data335.ociVersion !== undefined){
-if(typeof data335.ociVersion !== "string"){
-const err780 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data336.bundle === undefined){
+const err780 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err780];
 }
@@ -10878,10 +10880,9 @@ vErrors.push(err780);
 }
 errors++;
 }
-}
-if(data335.id !== undefined){
-if(typeof data335.id !== "string"){
-const err781 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key61 in data336){
+if(!(((((key61 === "ociVersion") || (key61 === "id")) || (key61 === "status")) || (key61 === "bundle")) || (key61 === "annotations"))){
+const err781 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err781];
 }
@@ -10891,10 +10892,9 @@ vErrors.push(err781);
 errors++;
 }
 }
-if(data335.status !== undefined){
-let data338 = data335.status;
-if(!((((data338 === "creating") || (data338 === "created")) || (data338 === "running")) || (data338 === "stopped"))){
-const err782 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data336.ociVersion !== undefined){
+if(typeof data336.ociVersion !== "string"){
+const err782 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err782];
 }
@@ -10904,9 +10904,9 @@ vErrors.push(err782);
 errors++;
 }
 }
-if(data335.bundle !== undefined){
-if(typeof data335.bundle !== "string"){
-const err783 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data336.id !== undefined){
+if(typeof data336.id !== "string"){
+const err783 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err783];
 }
@@ -10916,12 +10916,10 @@ vErrors.push(err783);
 errors++;
 }
 }
-if(data335.annotations !== undefined){
-let data340 = data335.annotations;
-if(data340 && typeof data340 == "object" && !Array.isArray(data340)){
-for(const key62 in data340){
-if(typeof data340[key62] !== "string"){
-const err784 = {instancePath:instancePath+"/state/annotations/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data336.status !== undefined){
+let data339 = data336.status;
+if(!((((data339 === "creating") || (data339 === "created")) || (data339 === "running")) || (data339 === "stopped"))){
+const err784 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err784];
 }
@@ -10931,9 +10929,9 @@ vErrors.push(err784);
 errors++;
 }
 }
-}
-else {
-const err785 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data336.bundle !== undefined){
+if(typeof data336.bundle !== "string"){
+const err785 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err785];
 }
@@ -10943,9 +10941,12 @@ vErrors.push(err785);
 errors++;
 }
 }
-}
-else {
-const err786 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data336.annotations !== undefined){
+let data341 = data336.annotations;
+if(data341 && typeof data341 == "object" && !Array.isArray(data341)){
+for(const key62 in data341){
+if(typeof data341[key62] !== "string"){
+const err786 = {instancePath:instancePath+"/state/annotations/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err786];
 }
@@ -10957,7 +10958,7 @@ errors++;
 }
 }
 else {
-const err787 = {instancePath,schemaPath:"#/oneOf/51/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err787 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err787];
 }
@@ -10966,7 +10967,31 @@ vErrors.push(err787);
 }
 errors++;
 }
-var _valid0 = _errs744 === errors;
+}
+}
+else {
+const err788 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err788];
+}
+else {
+vErrors.push(err788);
+}
+errors++;
+}
+}
+}
+else {
+const err789 = {instancePath,schemaPath:"#/oneOf/51/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err789];
+}
+else {
+vErrors.push(err789);
+}
+errors++;
+}
+var _valid0 = _errs746 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 51];
@@ -10976,30 +11001,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 51;
 }
-const _errs780 = errors;
+const _errs782 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err788 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err788];
-}
-else {
-vErrors.push(err788);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err789 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err789];
-}
-else {
-vErrors.push(err789);
-}
-errors++;
-}
-if(data.why === undefined){
-const err790 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err790 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err790];
 }
@@ -11008,8 +11013,8 @@ vErrors.push(err790);
 }
 errors++;
 }
-if(data.path === undefined){
-const err791 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err791 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err791];
 }
@@ -11018,8 +11023,8 @@ vErrors.push(err791);
 }
 errors++;
 }
-if(data.args === undefined){
-const err792 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.why === undefined){
+const err792 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err792];
 }
@@ -11028,8 +11033,8 @@ vErrors.push(err792);
 }
 errors++;
 }
-if(data.env === undefined){
-const err793 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.path === undefined){
+const err793 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err793];
 }
@@ -11038,8 +11043,8 @@ vErrors.push(err793);
 }
 errors++;
 }
-if(data.state === undefined){
-const err794 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.args === undefined){
+const err794 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err794];
 }
@@ -11048,9 +11053,8 @@ vErrors.push(err794);
 }
 errors++;
 }
-for(const key63 in data){
-if(!((((((((key63 === "op") || (key63 === "stage")) || (key63 === "why")) || (key63 === "path")) || (key63 === "args")) || (key63 === "env")) || (key63 === "timeout")) || (key63 === "state"))){
-const err795 = {instancePath,schemaPath:"#/oneOf/52/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
+if(data.env === undefined){
+const err795 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err795];
 }
@@ -11059,10 +11063,8 @@ vErrors.push(err795);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.start-container" !== data.op){
-const err796 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/52/properties/op/const",keyword:"const",params:{allowedValue: "hook.start-container"},message:"must be equal to constant"};
+if(data.state === undefined){
+const err796 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err796];
 }
@@ -11071,10 +11073,9 @@ vErrors.push(err796);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err797 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/52/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key63 in data){
+if(!((((((((key63 === "op") || (key63 === "stage")) || (key63 === "why")) || (key63 === "path")) || (key63 === "args")) || (key63 === "env")) || (key63 === "timeout")) || (key63 === "state"))){
+const err797 = {instancePath,schemaPath:"#/oneOf/52/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err797];
 }
@@ -11084,9 +11085,9 @@ vErrors.push(err797);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err798 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.start-container" !== data.op){
+const err798 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/52/properties/op/const",keyword:"const",params:{allowedValue: "hook.start-container"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err798];
 }
@@ -11096,9 +11097,9 @@ vErrors.push(err798);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err799 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/52/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err799 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/52/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err799];
 }
@@ -11108,11 +11109,9 @@ vErrors.push(err799);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data346 = data.args;
-if(Array.isArray(data346)){
-if(data346.length < 1){
-const err800 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err800 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err800];
 }
@@ -11121,10 +11120,10 @@ vErrors.push(err800);
 }
 errors++;
 }
-const len30 = data346.length;
-for(let i31=0; i31<len30; i31++){
-if(typeof data346[i31] !== "string"){
-const err801 = {instancePath:instancePath+"/args/" + i31,schemaPath:"#/oneOf/52/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err801 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/52/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err801];
 }
@@ -11134,9 +11133,11 @@ vErrors.push(err801);
 errors++;
 }
 }
-}
-else {
-const err802 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.args !== undefined){
+let data347 = data.args;
+if(Array.isArray(data347)){
+if(data347.length < 1){
+const err802 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err802];
 }
@@ -11145,14 +11146,10 @@ vErrors.push(err802);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data348 = data.env;
-if(Array.isArray(data348)){
-const len31 = data348.length;
-for(let i32=0; i32<len31; i32++){
-if(typeof data348[i32] !== "string"){
-const err803 = {instancePath:instancePath+"/env/" + i32,schemaPath:"#/oneOf/52/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len30 = data347.length;
+for(let i31=0; i31<len30; i31++){
+if(typeof data347[i31] !== "string"){
+const err803 = {instancePath:instancePath+"/args/" + i31,schemaPath:"#/oneOf/52/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err803];
 }
@@ -11164,7 +11161,7 @@ errors++;
 }
 }
 else {
-const err804 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/52/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err804 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err804];
 }
@@ -11174,10 +11171,13 @@ vErrors.push(err804);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data350 = data.timeout;
-if(!(((typeof data350 == "number") && (!(data350 % 1) && !isNaN(data350))) && (isFinite(data350)))){
-const err805 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.env !== undefined){
+let data349 = data.env;
+if(Array.isArray(data349)){
+const len31 = data349.length;
+for(let i32=0; i32<len31; i32++){
+if(typeof data349[i32] !== "string"){
+const err805 = {instancePath:instancePath+"/env/" + i32,schemaPath:"#/oneOf/52/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err805];
 }
@@ -11186,9 +11186,10 @@ vErrors.push(err805);
 }
 errors++;
 }
-if((typeof data350 == "number") && (isFinite(data350))){
-if(data350 < 1 || isNaN(data350)){
-const err806 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err806 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/52/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err806];
 }
@@ -11198,12 +11199,10 @@ vErrors.push(err806);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data351 = data.state;
-if(data351 && typeof data351 == "object" && !Array.isArray(data351)){
-if(data351.ociVersion === undefined){
-const err807 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.timeout !== undefined){
+let data351 = data.timeout;
+if(!(((typeof data351 == "number") && (!(data351 % 1) && !isNaN(data351))) && (isFinite(data351)))){
+const err807 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err807];
 }
@@ -11212,8 +11211,9 @@ vErrors.push(err807);
 }
 errors++;
 }
-if(data351.id === undefined){
-const err808 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if((typeof data351 == "number") && (isFinite(data351))){
+if(data351 < 1 || isNaN(data351)){
+const err808 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err808];
 }
@@ -11222,8 +11222,13 @@ vErrors.push(err808);
 }
 errors++;
 }
-if(data351.status === undefined){
-const err809 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+if(data.state !== undefined){
+let data352 = data.state;
+if(data352 && typeof data352 == "object" && !Array.isArray(data352)){
+if(data352.ociVersion === undefined){
+const err809 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err809];
 }
@@ -11232,8 +11237,8 @@ vErrors.push(err809);
 }
 errors++;
 }
-if(data351.bundle === undefined){
-const err810 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data352.id === undefined){
+const err810 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err810];
 }
@@ -11242,9 +11247,8 @@ vErrors.push(err810);
 }
 errors++;
 }
-for(const key64 in data351){
-if(!(((((key64 === "ociVersion") || (key64 === "id")) || (key64 === "status")) || (key64 === "bundle")) || (key64 === "annotations"))){
-const err811 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
+if(data352.status === undefined){
+const err811 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err811];
 }
@@ -11253,10 +11257,8 @@ vErrors.push(err811);
 }
 errors++;
 }
-}
-if(data351.ociVersion !== undefined){
-if(typeof data351.ociVersion !== "string"){
-const err812 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data352.bundle === undefined){
+const err812 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err812];
 }
@@ -11265,10 +11267,9 @@ vErrors.push(err812);
 }
 errors++;
 }
-}
-if(data351.id !== undefined){
-if(typeof data351.id !== "string"){
-const err813 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key64 in data352){
+if(!(((((key64 === "ociVersion") || (key64 === "id")) || (key64 === "status")) || (key64 === "bundle")) || (key64 === "annotations"))){
+const err813 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err813];
 }
@@ -11278,10 +11279,9 @@ vErrors.push(err813);
 errors++;
 }
 }
-if(data351.status !== undefined){
-let data354 = data351.status;
-if(!((((data354 === "creating") || (data354 === "created")) || (data354 === "running")) || (data354 === "stopped"))){
-const err814 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data352.ociVersion !== undefined){
+if(typeof data352.ociVersion !== "string"){
+const err814 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err814];
 }
@@ -11291,9 +11291,9 @@ vErrors.push(err814);
 errors++;
 }
 }
-if(data351.bundle !== undefined){
-if(typeof data351.bundle !== "string"){
-const err815 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data352.id !== undefined){
+if(typeof data352.id !== "string"){
+const err815 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err815];
 }
@@ -11303,12 +11303,10 @@ vErrors.push(err815);
 errors++;
 }
 }
-if(data351.annotations !== undefined){
-let data356 = data351.annotations;
-if(data356 && typeof data356 == "object" && !Array.isArray(data356)){
-for(const key65 in data356){
-if(typeof data356[key65] !== "string"){
-const err816 = {instancePath:instancePath+"/state/annotations/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data352.status !== undefined){
+let data355 = data352.status;
+if(!((((data355 === "creating") || (data355 === "created")) || (data355 === "running")) || (data355 === "stopped"))){
+const err816 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err816];
 }
@@ -11318,9 +11316,9 @@ vErrors.push(err816);
 errors++;
 }
 }
-}
-else {
-const err817 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data352.bundle !== undefined){
+if(typeof data352.bundle !== "string"){
+const err817 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err817];
 }
@@ -11330,9 +11328,12 @@ vErrors.push(err817);
 errors++;
 }
 }
-}
-else {
-const err818 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data352.annotations !== undefined){
+let data357 = data352.annotations;
+if(data357 && typeof data357 == "object" && !Array.isArray(data357)){
+for(const key65 in data357){
+if(typeof data357[key65] !== "string"){
+const err818 = {instancePath:instancePath+"/state/annotations/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err818];
 }
@@ -11344,7 +11345,7 @@ errors++;
 }
 }
 else {
-const err819 = {instancePath,schemaPath:"#/oneOf/52/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err819 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err819];
 }
@@ -11353,7 +11354,31 @@ vErrors.push(err819);
 }
 errors++;
 }
-var _valid0 = _errs780 === errors;
+}
+}
+else {
+const err820 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err820];
+}
+else {
+vErrors.push(err820);
+}
+errors++;
+}
+}
+}
+else {
+const err821 = {instancePath,schemaPath:"#/oneOf/52/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err821];
+}
+else {
+vErrors.push(err821);
+}
+errors++;
+}
+var _valid0 = _errs782 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 52];
@@ -11363,30 +11388,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 52;
 }
-const _errs816 = errors;
+const _errs818 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err820 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err820];
-}
-else {
-vErrors.push(err820);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err821 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err821];
-}
-else {
-vErrors.push(err821);
-}
-errors++;
-}
-if(data.why === undefined){
-const err822 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err822 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err822];
 }
@@ -11395,8 +11400,8 @@ vErrors.push(err822);
 }
 errors++;
 }
-if(data.path === undefined){
-const err823 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err823 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err823];
 }
@@ -11405,8 +11410,8 @@ vErrors.push(err823);
 }
 errors++;
 }
-if(data.args === undefined){
-const err824 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.why === undefined){
+const err824 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err824];
 }
@@ -11415,8 +11420,8 @@ vErrors.push(err824);
 }
 errors++;
 }
-if(data.env === undefined){
-const err825 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.path === undefined){
+const err825 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err825];
 }
@@ -11425,8 +11430,8 @@ vErrors.push(err825);
 }
 errors++;
 }
-if(data.state === undefined){
-const err826 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.args === undefined){
+const err826 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err826];
 }
@@ -11435,9 +11440,8 @@ vErrors.push(err826);
 }
 errors++;
 }
-for(const key66 in data){
-if(!((((((((key66 === "op") || (key66 === "stage")) || (key66 === "why")) || (key66 === "path")) || (key66 === "args")) || (key66 === "env")) || (key66 === "timeout")) || (key66 === "state"))){
-const err827 = {instancePath,schemaPath:"#/oneOf/53/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
+if(data.env === undefined){
+const err827 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err827];
 }
@@ -11446,10 +11450,8 @@ vErrors.push(err827);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.poststart" !== data.op){
-const err828 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/53/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststart"},message:"must be equal to constant"};
+if(data.state === undefined){
+const err828 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err828];
 }
@@ -11458,10 +11460,9 @@ vErrors.push(err828);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("start" !== data.stage){
-const err829 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/53/properties/stage/const",keyword:"const",params:{allowedValue: "start"},message:"must be equal to constant"};
+for(const key66 in data){
+if(!((((((((key66 === "op") || (key66 === "stage")) || (key66 === "why")) || (key66 === "path")) || (key66 === "args")) || (key66 === "env")) || (key66 === "timeout")) || (key66 === "state"))){
+const err829 = {instancePath,schemaPath:"#/oneOf/53/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err829];
 }
@@ -11471,9 +11472,9 @@ vErrors.push(err829);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err830 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.poststart" !== data.op){
+const err830 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/53/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststart"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err830];
 }
@@ -11483,9 +11484,9 @@ vErrors.push(err830);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err831 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/53/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("start" !== data.stage){
+const err831 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/53/properties/stage/const",keyword:"const",params:{allowedValue: "start"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err831];
 }
@@ -11495,11 +11496,9 @@ vErrors.push(err831);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data362 = data.args;
-if(Array.isArray(data362)){
-if(data362.length < 1){
-const err832 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/53/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err832 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err832];
 }
@@ -11508,10 +11507,10 @@ vErrors.push(err832);
 }
 errors++;
 }
-const len32 = data362.length;
-for(let i33=0; i33<len32; i33++){
-if(typeof data362[i33] !== "string"){
-const err833 = {instancePath:instancePath+"/args/" + i33,schemaPath:"#/oneOf/53/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err833 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/53/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err833];
 }
@@ -11521,9 +11520,11 @@ vErrors.push(err833);
 errors++;
 }
 }
-}
-else {
-const err834 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/53/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.args !== undefined){
+let data363 = data.args;
+if(Array.isArray(data363)){
+if(data363.length < 1){
+const err834 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/53/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err834];
 }
@@ -11532,14 +11533,10 @@ vErrors.push(err834);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data364 = data.env;
-if(Array.isArray(data364)){
-const len33 = data364.length;
-for(let i34=0; i34<len33; i34++){
-if(typeof data364[i34] !== "string"){
-const err835 = {instancePath:instancePath+"/env/" + i34,schemaPath:"#/oneOf/53/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len32 = data363.length;
+for(let i33=0; i33<len32; i33++){
+if(typeof data363[i33] !== "string"){
+const err835 = {instancePath:instancePath+"/args/" + i33,schemaPath:"#/oneOf/53/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err835];
 }
@@ -11551,7 +11548,7 @@ errors++;
 }
 }
 else {
-const err836 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/53/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err836 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/53/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err836];
 }
@@ -11561,10 +11558,13 @@ vErrors.push(err836);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data366 = data.timeout;
-if(!(((typeof data366 == "number") && (!(data366 % 1) && !isNaN(data366))) && (isFinite(data366)))){
-const err837 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/53/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.env !== undefined){
+let data365 = data.env;
+if(Array.isArray(data365)){
+const len33 = data365.length;
+for(let i34=0; i34<len33; i34++){
+if(typeof data365[i34] !== "string"){
+const err837 = {instancePath:instancePath+"/env/" + i34,schemaPath:"#/oneOf/53/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err837];
 }
@@ -11573,9 +11573,10 @@ vErrors.push(err837);
 }
 errors++;
 }
-if((typeof data366 == "number") && (isFinite(data366))){
-if(data366 < 1 || isNaN(data366)){
-const err838 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/53/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err838 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/53/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err838];
 }
@@ -11585,12 +11586,10 @@ vErrors.push(err838);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data367 = data.state;
-if(data367 && typeof data367 == "object" && !Array.isArray(data367)){
-if(data367.ociVersion === undefined){
-const err839 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.timeout !== undefined){
+let data367 = data.timeout;
+if(!(((typeof data367 == "number") && (!(data367 % 1) && !isNaN(data367))) && (isFinite(data367)))){
+const err839 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/53/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err839];
 }
@@ -11599,8 +11598,9 @@ vErrors.push(err839);
 }
 errors++;
 }
-if(data367.id === undefined){
-const err840 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if((typeof data367 == "number") && (isFinite(data367))){
+if(data367 < 1 || isNaN(data367)){
+const err840 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/53/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err840];
 }
@@ -11609,8 +11609,13 @@ vErrors.push(err840);
 }
 errors++;
 }
-if(data367.status === undefined){
-const err841 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+if(data.state !== undefined){
+let data368 = data.state;
+if(data368 && typeof data368 == "object" && !Array.isArray(data368)){
+if(data368.ociVersion === undefined){
+const err841 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err841];
 }
@@ -11619,8 +11624,8 @@ vErrors.push(err841);
 }
 errors++;
 }
-if(data367.bundle === undefined){
-const err842 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data368.id === undefined){
+const err842 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err842];
 }
@@ -11629,9 +11634,8 @@ vErrors.push(err842);
 }
 errors++;
 }
-for(const key67 in data367){
-if(!(((((key67 === "ociVersion") || (key67 === "id")) || (key67 === "status")) || (key67 === "bundle")) || (key67 === "annotations"))){
-const err843 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties"};
+if(data368.status === undefined){
+const err843 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err843];
 }
@@ -11640,10 +11644,8 @@ vErrors.push(err843);
 }
 errors++;
 }
-}
-if(data367.ociVersion !== undefined){
-if(typeof data367.ociVersion !== "string"){
-const err844 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data368.bundle === undefined){
+const err844 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err844];
 }
@@ -11652,10 +11654,9 @@ vErrors.push(err844);
 }
 errors++;
 }
-}
-if(data367.id !== undefined){
-if(typeof data367.id !== "string"){
-const err845 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key67 in data368){
+if(!(((((key67 === "ociVersion") || (key67 === "id")) || (key67 === "status")) || (key67 === "bundle")) || (key67 === "annotations"))){
+const err845 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err845];
 }
@@ -11665,10 +11666,9 @@ vErrors.push(err845);
 errors++;
 }
 }
-if(data367.status !== undefined){
-let data370 = data367.status;
-if(!((((data370 === "creating") || (data370 === "created")) || (data370 === "running")) || (data370 === "stopped"))){
-const err846 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data368.ociVersion !== undefined){
+if(typeof data368.ociVersion !== "string"){
+const err846 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err846];
 }
@@ -11678,9 +11678,9 @@ vErrors.push(err846);
 errors++;
 }
 }
-if(data367.bundle !== undefined){
-if(typeof data367.bundle !== "string"){
-const err847 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data368.id !== undefined){
+if(typeof data368.id !== "string"){
+const err847 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err847];
 }
@@ -11690,12 +11690,10 @@ vErrors.push(err847);
 errors++;
 }
 }
-if(data367.annotations !== undefined){
-let data372 = data367.annotations;
-if(data372 && typeof data372 == "object" && !Array.isArray(data372)){
-for(const key68 in data372){
-if(typeof data372[key68] !== "string"){
-const err848 = {instancePath:instancePath+"/state/annotations/" + key68.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data368.status !== undefined){
+let data371 = data368.status;
+if(!((((data371 === "creating") || (data371 === "created")) || (data371 === "running")) || (data371 === "stopped"))){
+const err848 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err848];
 }
@@ -11705,9 +11703,9 @@ vErrors.push(err848);
 errors++;
 }
 }
-}
-else {
-const err849 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data368.bundle !== undefined){
+if(typeof data368.bundle !== "string"){
+const err849 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err849];
 }
@@ -11717,9 +11715,12 @@ vErrors.push(err849);
 errors++;
 }
 }
-}
-else {
-const err850 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data368.annotations !== undefined){
+let data373 = data368.annotations;
+if(data373 && typeof data373 == "object" && !Array.isArray(data373)){
+for(const key68 in data373){
+if(typeof data373[key68] !== "string"){
+const err850 = {instancePath:instancePath+"/state/annotations/" + key68.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err850];
 }
@@ -11731,7 +11732,7 @@ errors++;
 }
 }
 else {
-const err851 = {instancePath,schemaPath:"#/oneOf/53/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err851 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err851];
 }
@@ -11740,7 +11741,31 @@ vErrors.push(err851);
 }
 errors++;
 }
-var _valid0 = _errs816 === errors;
+}
+}
+else {
+const err852 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err852];
+}
+else {
+vErrors.push(err852);
+}
+errors++;
+}
+}
+}
+else {
+const err853 = {instancePath,schemaPath:"#/oneOf/53/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err853];
+}
+else {
+vErrors.push(err853);
+}
+errors++;
+}
+var _valid0 = _errs818 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 53];
@@ -11750,30 +11775,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 53;
 }
-const _errs852 = errors;
+const _errs854 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err852 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err852];
-}
-else {
-vErrors.push(err852);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err853 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err853];
-}
-else {
-vErrors.push(err853);
-}
-errors++;
-}
-if(data.why === undefined){
-const err854 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err854 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err854];
 }
@@ -11782,8 +11787,8 @@ vErrors.push(err854);
 }
 errors++;
 }
-if(data.path === undefined){
-const err855 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err855 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err855];
 }
@@ -11792,8 +11797,8 @@ vErrors.push(err855);
 }
 errors++;
 }
-if(data.args === undefined){
-const err856 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.why === undefined){
+const err856 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err856];
 }
@@ -11802,8 +11807,8 @@ vErrors.push(err856);
 }
 errors++;
 }
-if(data.env === undefined){
-const err857 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.path === undefined){
+const err857 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err857];
 }
@@ -11812,8 +11817,8 @@ vErrors.push(err857);
 }
 errors++;
 }
-if(data.state === undefined){
-const err858 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.args === undefined){
+const err858 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err858];
 }
@@ -11822,9 +11827,8 @@ vErrors.push(err858);
 }
 errors++;
 }
-for(const key69 in data){
-if(!((((((((key69 === "op") || (key69 === "stage")) || (key69 === "why")) || (key69 === "path")) || (key69 === "args")) || (key69 === "env")) || (key69 === "timeout")) || (key69 === "state"))){
-const err859 = {instancePath,schemaPath:"#/oneOf/54/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
+if(data.env === undefined){
+const err859 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err859];
 }
@@ -11833,10 +11837,8 @@ vErrors.push(err859);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.poststop" !== data.op){
-const err860 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/54/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststop"},message:"must be equal to constant"};
+if(data.state === undefined){
+const err860 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err860];
 }
@@ -11845,10 +11847,9 @@ vErrors.push(err860);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("delete" !== data.stage){
-const err861 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/54/properties/stage/const",keyword:"const",params:{allowedValue: "delete"},message:"must be equal to constant"};
+for(const key69 in data){
+if(!((((((((key69 === "op") || (key69 === "stage")) || (key69 === "why")) || (key69 === "path")) || (key69 === "args")) || (key69 === "env")) || (key69 === "timeout")) || (key69 === "state"))){
+const err861 = {instancePath,schemaPath:"#/oneOf/54/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err861];
 }
@@ -11858,9 +11859,9 @@ vErrors.push(err861);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err862 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.poststop" !== data.op){
+const err862 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/54/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststop"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err862];
 }
@@ -11870,9 +11871,9 @@ vErrors.push(err862);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err863 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/54/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("delete" !== data.stage){
+const err863 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/54/properties/stage/const",keyword:"const",params:{allowedValue: "delete"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err863];
 }
@@ -11882,11 +11883,9 @@ vErrors.push(err863);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data378 = data.args;
-if(Array.isArray(data378)){
-if(data378.length < 1){
-const err864 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/54/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err864 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err864];
 }
@@ -11895,10 +11894,10 @@ vErrors.push(err864);
 }
 errors++;
 }
-const len34 = data378.length;
-for(let i35=0; i35<len34; i35++){
-if(typeof data378[i35] !== "string"){
-const err865 = {instancePath:instancePath+"/args/" + i35,schemaPath:"#/oneOf/54/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err865 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/54/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err865];
 }
@@ -11908,9 +11907,11 @@ vErrors.push(err865);
 errors++;
 }
 }
-}
-else {
-const err866 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/54/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.args !== undefined){
+let data379 = data.args;
+if(Array.isArray(data379)){
+if(data379.length < 1){
+const err866 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/54/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err866];
 }
@@ -11919,14 +11920,10 @@ vErrors.push(err866);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data380 = data.env;
-if(Array.isArray(data380)){
-const len35 = data380.length;
-for(let i36=0; i36<len35; i36++){
-if(typeof data380[i36] !== "string"){
-const err867 = {instancePath:instancePath+"/env/" + i36,schemaPath:"#/oneOf/54/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len34 = data379.length;
+for(let i35=0; i35<len34; i35++){
+if(typeof data379[i35] !== "string"){
+const err867 = {instancePath:instancePath+"/args/" + i35,schemaPath:"#/oneOf/54/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err867];
 }
@@ -11938,7 +11935,7 @@ errors++;
 }
 }
 else {
-const err868 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/54/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err868 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/54/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err868];
 }
@@ -11948,10 +11945,13 @@ vErrors.push(err868);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data382 = data.timeout;
-if(!(((typeof data382 == "number") && (!(data382 % 1) && !isNaN(data382))) && (isFinite(data382)))){
-const err869 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/54/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.env !== undefined){
+let data381 = data.env;
+if(Array.isArray(data381)){
+const len35 = data381.length;
+for(let i36=0; i36<len35; i36++){
+if(typeof data381[i36] !== "string"){
+const err869 = {instancePath:instancePath+"/env/" + i36,schemaPath:"#/oneOf/54/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err869];
 }
@@ -11960,9 +11960,10 @@ vErrors.push(err869);
 }
 errors++;
 }
-if((typeof data382 == "number") && (isFinite(data382))){
-if(data382 < 1 || isNaN(data382)){
-const err870 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/54/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err870 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/54/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err870];
 }
@@ -11972,12 +11973,10 @@ vErrors.push(err870);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data383 = data.state;
-if(data383 && typeof data383 == "object" && !Array.isArray(data383)){
-if(data383.ociVersion === undefined){
-const err871 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.timeout !== undefined){
+let data383 = data.timeout;
+if(!(((typeof data383 == "number") && (!(data383 % 1) && !isNaN(data383))) && (isFinite(data383)))){
+const err871 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/54/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err871];
 }
@@ -11986,8 +11985,9 @@ vErrors.push(err871);
 }
 errors++;
 }
-if(data383.id === undefined){
-const err872 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if((typeof data383 == "number") && (isFinite(data383))){
+if(data383 < 1 || isNaN(data383)){
+const err872 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/54/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err872];
 }
@@ -11996,8 +11996,13 @@ vErrors.push(err872);
 }
 errors++;
 }
-if(data383.status === undefined){
-const err873 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+if(data.state !== undefined){
+let data384 = data.state;
+if(data384 && typeof data384 == "object" && !Array.isArray(data384)){
+if(data384.ociVersion === undefined){
+const err873 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err873];
 }
@@ -12006,8 +12011,8 @@ vErrors.push(err873);
 }
 errors++;
 }
-if(data383.bundle === undefined){
-const err874 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data384.id === undefined){
+const err874 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err874];
 }
@@ -12016,9 +12021,8 @@ vErrors.push(err874);
 }
 errors++;
 }
-for(const key70 in data383){
-if(!(((((key70 === "ociVersion") || (key70 === "id")) || (key70 === "status")) || (key70 === "bundle")) || (key70 === "annotations"))){
-const err875 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties"};
+if(data384.status === undefined){
+const err875 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err875];
 }
@@ -12027,10 +12031,8 @@ vErrors.push(err875);
 }
 errors++;
 }
-}
-if(data383.ociVersion !== undefined){
-if(typeof data383.ociVersion !== "string"){
-const err876 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data384.bundle === undefined){
+const err876 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err876];
 }
@@ -12039,10 +12041,9 @@ vErrors.push(err876);
 }
 errors++;
 }
-}
-if(data383.id !== undefined){
-if(typeof data383.id !== "string"){
-const err877 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key70 in data384){
+if(!(((((key70 === "ociVersion") || (key70 === "id")) || (key70 === "status")) || (key70 === "bundle")) || (key70 === "annotations"))){
+const err877 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err877];
 }
@@ -12052,10 +12053,9 @@ vErrors.push(err877);
 errors++;
 }
 }
-if(data383.status !== undefined){
-let data386 = data383.status;
-if(!((((data386 === "creating") || (data386 === "created")) || (data386 === "running")) || (data386 === "stopped"))){
-const err878 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data384.ociVersion !== undefined){
+if(typeof data384.ociVersion !== "string"){
+const err878 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err878];
 }
@@ -12065,9 +12065,9 @@ vErrors.push(err878);
 errors++;
 }
 }
-if(data383.bundle !== undefined){
-if(typeof data383.bundle !== "string"){
-const err879 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data384.id !== undefined){
+if(typeof data384.id !== "string"){
+const err879 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err879];
 }
@@ -12077,12 +12077,10 @@ vErrors.push(err879);
 errors++;
 }
 }
-if(data383.annotations !== undefined){
-let data388 = data383.annotations;
-if(data388 && typeof data388 == "object" && !Array.isArray(data388)){
-for(const key71 in data388){
-if(typeof data388[key71] !== "string"){
-const err880 = {instancePath:instancePath+"/state/annotations/" + key71.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data384.status !== undefined){
+let data387 = data384.status;
+if(!((((data387 === "creating") || (data387 === "created")) || (data387 === "running")) || (data387 === "stopped"))){
+const err880 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err880];
 }
@@ -12092,9 +12090,9 @@ vErrors.push(err880);
 errors++;
 }
 }
-}
-else {
-const err881 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data384.bundle !== undefined){
+if(typeof data384.bundle !== "string"){
+const err881 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err881];
 }
@@ -12104,9 +12102,12 @@ vErrors.push(err881);
 errors++;
 }
 }
-}
-else {
-const err882 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data384.annotations !== undefined){
+let data389 = data384.annotations;
+if(data389 && typeof data389 == "object" && !Array.isArray(data389)){
+for(const key71 in data389){
+if(typeof data389[key71] !== "string"){
+const err882 = {instancePath:instancePath+"/state/annotations/" + key71.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err882];
 }
@@ -12118,7 +12119,7 @@ errors++;
 }
 }
 else {
-const err883 = {instancePath,schemaPath:"#/oneOf/54/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err883 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err883];
 }
@@ -12127,7 +12128,31 @@ vErrors.push(err883);
 }
 errors++;
 }
-var _valid0 = _errs852 === errors;
+}
+}
+else {
+const err884 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err884];
+}
+else {
+vErrors.push(err884);
+}
+errors++;
+}
+}
+}
+else {
+const err885 = {instancePath,schemaPath:"#/oneOf/54/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err885];
+}
+else {
+vErrors.push(err885);
+}
+errors++;
+}
+var _valid0 = _errs854 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 54];
@@ -12192,12 +12217,12 @@ passing0 = 54;
 }
 }
 if(!valid0){
-const err884 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err886 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err884];
+vErrors = [err886];
 }
 else {
-vErrors.push(err884);
+vErrors.push(err886);
 }
 errors++;
 }

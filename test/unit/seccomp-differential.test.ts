@@ -228,12 +228,14 @@ function randomProfiles(count: number, seed: number): Profile[] {
         ...(args.length ? { args } : {}),
       });
     }
+    // One in five is planned for arm64 (its ABIs compare; libseccomp's filter here also has x86_64).
+    const arm64 = rand() < 0.2;
     out.push({
-      name: `random #${n}`,
-      native: 'x86_64',
+      name: `random #${n}${arm64 ? ' (aarch64)' : ''}`,
+      native: arm64 ? 'aarch64' : 'x86_64',
       seccomp: {
         defaultAction: def,
-        architectures: ['SCMP_ARCH_X86_64', ...ARCHS.filter(() => rand() < 0.5)],
+        architectures: arm64 ? ['SCMP_ARCH_AARCH64', ...ARCHS.filter((a) => a !== 'SCMP_ARCH_AARCH64' && rand() < 0.5)] : ['SCMP_ARCH_X86_64', ...ARCHS.filter(() => rand() < 0.5)],
         listenerPath: '/run/agent.sock',
         syscalls,
       },
