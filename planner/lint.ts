@@ -34,7 +34,6 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   terminal: 'note',
   // unified rewrites a file a v1 field was converted to: the config says two things.
   'unified-overrides': 'warning',
-  'unknown-capability': 'warning',
   'v2-devices': 'error',
   'writable-proc': 'warning',
   'writable-rootfs': 'note',
