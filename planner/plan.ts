@@ -72,8 +72,11 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   // init stage: inside the new namespaces
   if (ctx.newNs.has('cgroup')) add(ctx, { stage: 'init', op: 'ns.unshare', why: '/linux/namespaces', ns: 'cgroup' });
   planTimeNamespace(ctx);
-  const propagation = config.linux.rootfsPropagation ?? 'rslave';
-  add(ctx, { stage: 'init', op: 'rootfs.propagation', why: config.linux.rootfsPropagation ? '/linux/rootfsPropagation' : 'runtime:default-propagation', propagation: propagation as Propagation });
+  const propagation = (config.linux.rootfsPropagation ?? 'rslave') as Propagation;
+  // An unbindable "/" could not be bound as the rootfs: it stays private until the
+  // pivot, then the new root gets what was asked (runc refuses unbindable instead).
+  const unbindable = propagation === 'unbindable' || propagation === 'runbindable';
+  add(ctx, { stage: 'init', op: 'rootfs.propagation', why: config.linux.rootfsPropagation ? '/linux/rootfsPropagation' : 'runtime:default-propagation', propagation: unbindable ? 'rprivate' : propagation });
   add(ctx, { stage: 'init', op: 'rootfs.bind', why: '/root/path', path: ctx.rootfs });
   planMounts(ctx);
   planDevices(ctx);
@@ -86,6 +89,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planHooks(ctx, 'createContainer');
   planSeccompConnect(ctx);
   add(ctx, facts.noPivot ? { stage: 'init', op: 'rootfs.chroot', why: 'runtime:no-pivot' } : { stage: 'init', op: 'rootfs.pivot', why: '/root/path' });
+  if (unbindable) add(ctx, { stage: 'init', op: 'mount.propagation', why: '/linux/rootfsPropagation', target: '/', propagation });
   if (config.root.readonly) add(ctx, { stage: 'init', op: 'rootfs.readonly', why: '/root/readonly' });
   planUts(ctx);
   planSysctls(ctx);

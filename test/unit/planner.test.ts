@@ -434,3 +434,14 @@ test('without a network namespace /sys is the host\'s, bound in: the cgroup moun
   assert.ok(own && own.op === 'mount');
   assert.equal(own.expectFs, 'sysfs');
 });
+
+test('rootfsPropagation "unbindable" (which runc refuses): "/" stays private for the rootfs bind, the new root is made unbindable after the pivot', () => {
+  const p = plan(mutate('default', (c) => (c.linux.rootfsPropagation = 'unbindable')));
+  const first = ops(p, 'rootfs.propagation')[0];
+  assert.ok(first && first.op === 'rootfs.propagation' && first.propagation === 'rprivate');
+  const pivot = p.actions.findIndex((a) => a.op === 'rootfs.pivot');
+  const after = p.actions.findIndex((a) => a.op === 'mount.propagation' && a.target === '/');
+  assert.ok(pivot > 0 && after > pivot, 'after the pivot');
+  const a = p.actions[after]!;
+  assert.deepEqual(a.op === 'mount.propagation' && [a.propagation, a.why], ['unbindable', '/linux/rootfsPropagation']);
+});
