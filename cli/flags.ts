@@ -6,7 +6,7 @@ export const idArg = { id: { description: 'the container id', required: true } }
 export const createFlags = {
   bundle: { type: 'string', char: 'b', description: 'path to the root of the bundle directory (default: current directory)' },
   'pid-file': { type: 'string', description: 'file to write the container init pid to (no trailing newline)' },
-  'console-socket': { type: 'string', description: 'AF_UNIX socket to send the pty master to (not supported yet)' },
+  'console-socket': { type: 'string', description: "AF_UNIX socket that receives the master of the container's pty (process.terminal), as one SCM_RIGHTS message" },
   'preserve-fds': { type: 'integer', description: 'pass N extra fds (3 … 3+N-1) to the container', default: 0, min: 0 },
   'no-pivot': { type: 'boolean', description: 'use chroot instead of pivot_root (for ramdisk roots)' },
   'no-new-keyring': { type: 'boolean', description: 'accepted for runc compatibility: planc never creates a session keyring' },

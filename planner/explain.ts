@@ -48,6 +48,18 @@ export const VOCABULARY: Vocabulary = {
   'exec.check': { effect: 'process', say: (a) => `check that ${q(a.file)} can be executed` },
   'execfifo.wait': { effect: 'lifecycle', say: () => `wait for \`planc start\`` },
   exec: { effect: 'process', say: (a) => `exec ${a.args.map((x) => q(x)).join(' ')}` },
+  'ns.enter': { effect: 'isolation', say: (a) => `join the ${a.namespaces.join(', ') || '(no)'} namespaces of the container's init (pid ${a.pid}, checked by its start time)` },
+  'cgroup.open': { effect: 'resources', say: (a) => `open cgroup ${a.path}${a.sub ? `/${a.sub}` : ''} (checked: inode ${a.ino} on cgroupfs)` },
+  'cgroup.attach': { effect: 'resources', say: (a) => `move the process into cgroup ${a.path}` },
+  'cgroupns.enter': { effect: 'isolation', say: () => `join the container's cgroup namespace` },
+  'console.socket': { effect: 'process', say: (a) => `connect to the console socket ${a.path}, where the terminal's master goes` },
+  'console.relay': { effect: 'process', say: () => `keep the terminal's master: planc relays it to its own terminal` },
+  'console.create': {
+    effect: 'process',
+    say: (a) =>
+      `open a terminal in the container's devpts as the process's stdio and controlling tty${a.devConsole ? ', also on /dev/console' : ''}` +
+      (a.sizeFromTerminal ? ', sized like planc\'s terminal' : a.width && a.height ? `, ${a.width}x${a.height}` : ''),
+  },
 };
 
 export function explainAction(a: Action): string {
@@ -67,11 +79,19 @@ export function explainLines(plan: Plan): string[] {
   return lines;
 }
 
-const STAGE_TITLES: Record<Action['stage'], string> = {
-  host: 'on the host, before the container exists',
-  clone: 'creating the container',
-  parent: 'on the host, while the new init waits',
-  init: 'inside the container, before your process runs',
+const STAGE_TITLES: Record<Plan['kind'], Record<Action['stage'], string>> = {
+  create: {
+    host: 'on the host, before the container exists',
+    clone: 'creating the container',
+    parent: 'on the host, while the new init waits',
+    init: 'inside the container, before your process runs',
+  },
+  exec: {
+    host: 'on the host, before joining the container',
+    clone: 'starting the process in the container',
+    parent: 'on the host, while the new process waits',
+    init: 'inside the container, before your process runs',
+  },
 };
 const EFFECT_ORDER: Effect[] = ['isolation', 'resources', 'filesystem', 'devices', 'privileges', 'process', 'lifecycle'];
 
@@ -86,7 +106,7 @@ export function explainSections(plan: Plan): ExplainSection[] {
   const sections: ExplainSection[] = [];
   plan.actions.forEach((a, index) => {
     let s = sections.at(-1);
-    if (!s || s.stage !== a.stage) sections.push((s = { stage: a.stage, title: STAGE_TITLES[a.stage], groups: [] }));
+    if (!s || s.stage !== a.stage) sections.push((s = { stage: a.stage, title: STAGE_TITLES[plan.kind][a.stage], groups: [] }));
     const effect = effectOf(a);
     let g = s.groups.find((x) => x.effect === effect);
     if (!g) s.groups.push((g = { effect, lines: [] }));

@@ -5,7 +5,7 @@ import type { HostFacts } from '../schemas/generated/hostfacts.js';
 import { PlancError } from '../schemas/error.js';
 import type { Config } from './config.js';
 import type { PlanContext } from './context.js';
-import { add } from './context.js';
+import { add, warn } from './context.js';
 import { type Json } from './json.js';
 import { validateConfig } from './validate.js';
 import { cgroupPathOf, planCgroups } from './cgroups.js';
@@ -14,6 +14,7 @@ import { planDevices, planDevSymlinks } from './devices.js';
 import { checkProcess, planExec, planIdentity, planRlimits } from './process.js';
 import { planClone, planIdMaps, planJoins, readNamespaces } from './namespaces.js';
 import { isAbsolute, join, pointer } from './paths.js';
+import { consoleCreateAction, consoleHostActions, type TerminalRequest } from './console.js';
 import { noteRisks } from './risks.js';
 
 export interface PlanOptions {
@@ -21,6 +22,8 @@ export interface PlanOptions {
   waitForStart?: boolean;
   /** `run` without --detach: planc waits for the container, through the executor (see PROTOCOL.md). */
   foreground?: boolean;
+  /** --console-socket: where the pty master of a terminal goes (create, run --detach). */
+  consoleSocket?: string;
 }
 
 export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}): Plan {
@@ -46,10 +49,15 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   const namespaces = readNamespaces(ctx);
   const fifo = `${facts.stateDir}/exec.fifo`;
   const waitForStart = opts.waitForStart ?? true;
+  const terminal: TerminalRequest = { terminal: config.process!.terminal ?? false, detach: !opts.foreground, socket: opts.consoleSocket, consoleSize: config.process!.consoleSize };
+  if (terminal.terminal && terminal.detach && terminal.socket === undefined) {
+    warn(ctx, 'terminal', '/process/terminal', 'process.terminal: creating this container needs --console-socket, where its pty master is sent');
+  }
 
   // host stage: in the runtime's namespaces, before the container exists
   const cgroupDirs = planCgroups(ctx);
   if (waitForStart) add(ctx, { stage: 'host', op: 'execfifo.create', why: 'runtime:start', path: fifo });
+  for (const a of consoleHostActions(terminal, { terminal: '/process/terminal', socket: 'cli:--console-socket' })) add(ctx, a);
   planJoins(ctx, namespaces);
   planClone(ctx, namespaces, opts.foreground ?? false);
 
@@ -67,6 +75,8 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planDevSymlinks(ctx);
   if (waitForStart) add(ctx, { stage: 'init', op: 'execfifo.open', why: 'runtime:start', path: fifo });
   add(ctx, facts.noPivot ? { stage: 'init', op: 'rootfs.chroot', why: 'runtime:no-pivot' } : { stage: 'init', op: 'rootfs.pivot', why: '/root/path' });
+  // After the pivot, so /dev/ptmx is the container's own devpts; before / turns read-only (/dev/console).
+  if (terminal.terminal) add(ctx, consoleCreateAction(terminal, '/process/terminal', '/process/consoleSize', true));
   if (config.root.readonly) add(ctx, { stage: 'init', op: 'rootfs.readonly', why: '/root/readonly' });
   planUts(ctx);
   planSysctls(ctx);

@@ -21,6 +21,15 @@ struct ctx {
 	int waits;         /* P stays C's parent and exits with its status (clone parent "executor") */
 	int cap_last;      /* highest capability this kernel knows */
 	char *exec_path;   /* exec.check's resolution of the executable, used by exec */
+	/* exec.c, tty.c */
+	int pidfd;         /* exec: the container init's pidfd (ns.enter), for cgroupns.enter */
+	int console;       /* the socket the pty master is sent over (console.socket, C's end of console.relay) */
+	int relay;         /* P's end of console.relay: P receives the master and relays */
+	int ncg;           /* exec: cgroup.procs files opened by cgroup.open, written by cgroup.attach */
+	struct {
+		char *path;
+		int fd;
+	} cg[64];
 };
 
 typedef int handler(const mp *a, struct ctx *c);
@@ -93,6 +102,10 @@ int mount_bind(int src, int dst, int rec);
 
 /* namespaces.c */
 int ns_flag(const char *name);
+
+/* exec.c, tty.c */
+void exec_after_clone(struct ctx *c);
+int console_relay(struct ctx *c, pid_t pid);
 
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);

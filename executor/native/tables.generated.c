@@ -42,6 +42,13 @@ const struct op_entry op_table[N_OPS] = {
 	{"exec.check", "init", op_exec_check},
 	{"execfifo.wait", "init", op_execfifo_wait},
 	{"exec", "init", op_exec},
+	{"ns.enter", "host", op_ns_enter},
+	{"cgroup.open", "host", op_cgroup_open},
+	{"cgroup.attach", "parent", op_cgroup_attach},
+	{"cgroupns.enter", "init", op_cgroupns_enter},
+	{"console.socket", "host", op_console_socket},
+	{"console.relay", "host", op_console_relay},
+	{"console.create", "init", op_console_create},
 };
 
 const struct name_value cap_table[N_CAPS] = {

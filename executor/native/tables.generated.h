@@ -43,7 +43,14 @@ handler op_chdir;
 handler op_exec_check;
 handler op_execfifo_wait;
 handler op_exec;
-#define N_OPS 36
+handler op_ns_enter;
+handler op_cgroup_open;
+handler op_cgroup_attach;
+handler op_cgroupns_enter;
+handler op_console_socket;
+handler op_console_relay;
+handler op_console_create;
+#define N_OPS 43
 extern const struct op_entry op_table[N_OPS];
 
 /* A name of the plan and the kernel's number for it. */

@@ -3,10 +3,10 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create","exec"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
-const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."};
+const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."};
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -117,10 +117,11 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]}]};
+const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]};
 const schema24 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
 const schema27 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
 const pattern0 = new RegExp("^[0-9]+$", "u");
+const pattern2 = new RegExp("^[0-9]{1,20}$", "u");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5504,6 +5505,1056 @@ if(_valid0){
 valid0 = true;
 passing0 = 35;
 }
+const _errs443 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err437 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err437];
+}
+else {
+vErrors.push(err437);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err438 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err438];
+}
+else {
+vErrors.push(err438);
+}
+errors++;
+}
+if(data.why === undefined){
+const err439 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err439];
+}
+else {
+vErrors.push(err439);
+}
+errors++;
+}
+if(data.pid === undefined){
+const err440 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
+if(vErrors === null){
+vErrors = [err440];
+}
+else {
+vErrors.push(err440);
+}
+errors++;
+}
+if(data.startTime === undefined){
+const err441 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "startTime"},message:"must have required property '"+"startTime"+"'"};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+if(data.namespaces === undefined){
+const err442 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
+if(vErrors === null){
+vErrors = [err442];
+}
+else {
+vErrors.push(err442);
+}
+errors++;
+}
+for(const key37 in data){
+if(!((((((key37 === "op") || (key37 === "stage")) || (key37 === "why")) || (key37 === "pid")) || (key37 === "startTime")) || (key37 === "namespaces"))){
+const err443 = {instancePath,schemaPath:"#/oneOf/36/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err443];
+}
+else {
+vErrors.push(err443);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("ns.enter" !== data.op){
+const err444 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/36/properties/op/const",keyword:"const",params:{allowedValue: "ns.enter"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err444];
+}
+else {
+vErrors.push(err444);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err445 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/36/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err445];
+}
+else {
+vErrors.push(err445);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err446 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err446];
+}
+else {
+vErrors.push(err446);
+}
+errors++;
+}
+}
+if(data.pid !== undefined){
+let data193 = data.pid;
+if(!(((typeof data193 == "number") && (!(data193 % 1) && !isNaN(data193))) && (isFinite(data193)))){
+const err447 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/36/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err447];
+}
+else {
+vErrors.push(err447);
+}
+errors++;
+}
+if((typeof data193 == "number") && (isFinite(data193))){
+if(data193 < 2 || isNaN(data193)){
+const err448 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/36/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+if(vErrors === null){
+vErrors = [err448];
+}
+else {
+vErrors.push(err448);
+}
+errors++;
+}
+}
+}
+if(data.startTime !== undefined){
+let data194 = data.startTime;
+if(typeof data194 === "string"){
+if(!pattern2.test(data194)){
+const err449 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/36/properties/startTime/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
+if(vErrors === null){
+vErrors = [err449];
+}
+else {
+vErrors.push(err449);
+}
+errors++;
+}
+}
+else {
+const err450 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/36/properties/startTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err450];
+}
+else {
+vErrors.push(err450);
+}
+errors++;
+}
+}
+if(data.namespaces !== undefined){
+let data195 = data.namespaces;
+if(Array.isArray(data195)){
+const len13 = data195.length;
+for(let i13=0; i13<len13; i13++){
+let data196 = data195[i13];
+if(!((((((((data196 === "pid") || (data196 === "network")) || (data196 === "mount")) || (data196 === "ipc")) || (data196 === "uts")) || (data196 === "user")) || (data196 === "cgroup")) || (data196 === "time"))){
+const err451 = {instancePath:instancePath+"/namespaces/" + i13,schemaPath:"#/oneOf/36/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[36].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err451];
+}
+else {
+vErrors.push(err451);
+}
+errors++;
+}
+}
+}
+else {
+const err452 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/36/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err452];
+}
+else {
+vErrors.push(err452);
+}
+errors++;
+}
+}
+}
+else {
+const err453 = {instancePath,schemaPath:"#/oneOf/36/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err453];
+}
+else {
+vErrors.push(err453);
+}
+errors++;
+}
+var _valid0 = _errs443 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 36];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 36;
+}
+const _errs458 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err454 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err454];
+}
+else {
+vErrors.push(err454);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err455 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err455];
+}
+else {
+vErrors.push(err455);
+}
+errors++;
+}
+if(data.why === undefined){
+const err456 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err456];
+}
+else {
+vErrors.push(err456);
+}
+errors++;
+}
+if(data.path === undefined){
+const err457 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err457];
+}
+else {
+vErrors.push(err457);
+}
+errors++;
+}
+if(data.ino === undefined){
+const err458 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "ino"},message:"must have required property '"+"ino"+"'"};
+if(vErrors === null){
+vErrors = [err458];
+}
+else {
+vErrors.push(err458);
+}
+errors++;
+}
+for(const key38 in data){
+if(!((((((key38 === "op") || (key38 === "stage")) || (key38 === "why")) || (key38 === "path")) || (key38 === "ino")) || (key38 === "sub"))){
+const err459 = {instancePath,schemaPath:"#/oneOf/37/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err459];
+}
+else {
+vErrors.push(err459);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroup.open" !== data.op){
+const err460 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/37/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.open"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err460];
+}
+else {
+vErrors.push(err460);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err461 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/37/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err461];
+}
+else {
+vErrors.push(err461);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err462 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err462];
+}
+else {
+vErrors.push(err462);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err463 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/37/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err463];
+}
+else {
+vErrors.push(err463);
+}
+errors++;
+}
+}
+if(data.ino !== undefined){
+let data201 = data.ino;
+if(!(((typeof data201 == "number") && (!(data201 % 1) && !isNaN(data201))) && (isFinite(data201)))){
+const err464 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/37/properties/ino/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err464];
+}
+else {
+vErrors.push(err464);
+}
+errors++;
+}
+if((typeof data201 == "number") && (isFinite(data201))){
+if(data201 < 1 || isNaN(data201)){
+const err465 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/37/properties/ino/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err465];
+}
+else {
+vErrors.push(err465);
+}
+errors++;
+}
+}
+}
+if(data.sub !== undefined){
+if(typeof data.sub !== "string"){
+const err466 = {instancePath:instancePath+"/sub",schemaPath:"#/oneOf/37/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err466];
+}
+else {
+vErrors.push(err466);
+}
+errors++;
+}
+}
+}
+else {
+const err467 = {instancePath,schemaPath:"#/oneOf/37/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err467];
+}
+else {
+vErrors.push(err467);
+}
+errors++;
+}
+var _valid0 = _errs458 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 37];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 37;
+}
+const _errs472 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err468 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err468];
+}
+else {
+vErrors.push(err468);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err469 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err469];
+}
+else {
+vErrors.push(err469);
+}
+errors++;
+}
+if(data.why === undefined){
+const err470 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err470];
+}
+else {
+vErrors.push(err470);
+}
+errors++;
+}
+if(data.path === undefined){
+const err471 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err471];
+}
+else {
+vErrors.push(err471);
+}
+errors++;
+}
+for(const key39 in data){
+if(!((((key39 === "op") || (key39 === "stage")) || (key39 === "why")) || (key39 === "path"))){
+const err472 = {instancePath,schemaPath:"#/oneOf/38/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err472];
+}
+else {
+vErrors.push(err472);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroup.attach" !== data.op){
+const err473 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/38/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.attach"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err473];
+}
+else {
+vErrors.push(err473);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err474 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/38/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err474];
+}
+else {
+vErrors.push(err474);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err475 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err475];
+}
+else {
+vErrors.push(err475);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err476 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/38/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err476];
+}
+else {
+vErrors.push(err476);
+}
+errors++;
+}
+}
+}
+else {
+const err477 = {instancePath,schemaPath:"#/oneOf/38/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err477];
+}
+else {
+vErrors.push(err477);
+}
+errors++;
+}
+var _valid0 = _errs472 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 38];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 38;
+}
+const _errs482 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err478 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err478];
+}
+else {
+vErrors.push(err478);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err479 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err479];
+}
+else {
+vErrors.push(err479);
+}
+errors++;
+}
+if(data.why === undefined){
+const err480 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err480];
+}
+else {
+vErrors.push(err480);
+}
+errors++;
+}
+for(const key40 in data){
+if(!(((key40 === "op") || (key40 === "stage")) || (key40 === "why"))){
+const err481 = {instancePath,schemaPath:"#/oneOf/39/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err481];
+}
+else {
+vErrors.push(err481);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroupns.enter" !== data.op){
+const err482 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/39/properties/op/const",keyword:"const",params:{allowedValue: "cgroupns.enter"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err482];
+}
+else {
+vErrors.push(err482);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err483 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/39/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err483];
+}
+else {
+vErrors.push(err483);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err484 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err484];
+}
+else {
+vErrors.push(err484);
+}
+errors++;
+}
+}
+}
+else {
+const err485 = {instancePath,schemaPath:"#/oneOf/39/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err485];
+}
+else {
+vErrors.push(err485);
+}
+errors++;
+}
+var _valid0 = _errs482 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 39];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 39;
+}
+const _errs490 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err486 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err486];
+}
+else {
+vErrors.push(err486);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err487 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err487];
+}
+else {
+vErrors.push(err487);
+}
+errors++;
+}
+if(data.why === undefined){
+const err488 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err488];
+}
+else {
+vErrors.push(err488);
+}
+errors++;
+}
+if(data.path === undefined){
+const err489 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err489];
+}
+else {
+vErrors.push(err489);
+}
+errors++;
+}
+for(const key41 in data){
+if(!((((key41 === "op") || (key41 === "stage")) || (key41 === "why")) || (key41 === "path"))){
+const err490 = {instancePath,schemaPath:"#/oneOf/40/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err490];
+}
+else {
+vErrors.push(err490);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.socket" !== data.op){
+const err491 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/40/properties/op/const",keyword:"const",params:{allowedValue: "console.socket"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err491];
+}
+else {
+vErrors.push(err491);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err492 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/40/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err492];
+}
+else {
+vErrors.push(err492);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err493 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err493];
+}
+else {
+vErrors.push(err493);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err494 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/40/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err494];
+}
+else {
+vErrors.push(err494);
+}
+errors++;
+}
+}
+}
+else {
+const err495 = {instancePath,schemaPath:"#/oneOf/40/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err495];
+}
+else {
+vErrors.push(err495);
+}
+errors++;
+}
+var _valid0 = _errs490 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 40];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 40;
+}
+const _errs500 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err496 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err496];
+}
+else {
+vErrors.push(err496);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err497 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err497];
+}
+else {
+vErrors.push(err497);
+}
+errors++;
+}
+if(data.why === undefined){
+const err498 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err498];
+}
+else {
+vErrors.push(err498);
+}
+errors++;
+}
+for(const key42 in data){
+if(!(((key42 === "op") || (key42 === "stage")) || (key42 === "why"))){
+const err499 = {instancePath,schemaPath:"#/oneOf/41/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err499];
+}
+else {
+vErrors.push(err499);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.relay" !== data.op){
+const err500 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/41/properties/op/const",keyword:"const",params:{allowedValue: "console.relay"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err500];
+}
+else {
+vErrors.push(err500);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err501 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/41/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err501];
+}
+else {
+vErrors.push(err501);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err502 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err502];
+}
+else {
+vErrors.push(err502);
+}
+errors++;
+}
+}
+}
+else {
+const err503 = {instancePath,schemaPath:"#/oneOf/41/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err503];
+}
+else {
+vErrors.push(err503);
+}
+errors++;
+}
+var _valid0 = _errs500 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 41];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 41;
+}
+const _errs508 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err504 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err504];
+}
+else {
+vErrors.push(err504);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err505 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err505];
+}
+else {
+vErrors.push(err505);
+}
+errors++;
+}
+if(data.why === undefined){
+const err506 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err506];
+}
+else {
+vErrors.push(err506);
+}
+errors++;
+}
+if(data.sizeFromTerminal === undefined){
+const err507 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "sizeFromTerminal"},message:"must have required property '"+"sizeFromTerminal"+"'"};
+if(vErrors === null){
+vErrors = [err507];
+}
+else {
+vErrors.push(err507);
+}
+errors++;
+}
+if(data.devConsole === undefined){
+const err508 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "devConsole"},message:"must have required property '"+"devConsole"+"'"};
+if(vErrors === null){
+vErrors = [err508];
+}
+else {
+vErrors.push(err508);
+}
+errors++;
+}
+for(const key43 in data){
+if(!(((((((key43 === "op") || (key43 === "stage")) || (key43 === "why")) || (key43 === "width")) || (key43 === "height")) || (key43 === "sizeFromTerminal")) || (key43 === "devConsole"))){
+const err509 = {instancePath,schemaPath:"#/oneOf/42/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err509];
+}
+else {
+vErrors.push(err509);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.create" !== data.op){
+const err510 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/42/properties/op/const",keyword:"const",params:{allowedValue: "console.create"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err510];
+}
+else {
+vErrors.push(err510);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err511 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/42/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err511];
+}
+else {
+vErrors.push(err511);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err512 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err512];
+}
+else {
+vErrors.push(err512);
+}
+errors++;
+}
+}
+if(data.width !== undefined){
+let data220 = data.width;
+if(!(((typeof data220 == "number") && (!(data220 % 1) && !isNaN(data220))) && (isFinite(data220)))){
+const err513 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/42/properties/width/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err513];
+}
+else {
+vErrors.push(err513);
+}
+errors++;
+}
+if((typeof data220 == "number") && (isFinite(data220))){
+if(data220 > 65535 || isNaN(data220)){
+const err514 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/42/properties/width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err514];
+}
+else {
+vErrors.push(err514);
+}
+errors++;
+}
+if(data220 < 0 || isNaN(data220)){
+const err515 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/42/properties/width/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err515];
+}
+else {
+vErrors.push(err515);
+}
+errors++;
+}
+}
+}
+if(data.height !== undefined){
+let data221 = data.height;
+if(!(((typeof data221 == "number") && (!(data221 % 1) && !isNaN(data221))) && (isFinite(data221)))){
+const err516 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/42/properties/height/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err516];
+}
+else {
+vErrors.push(err516);
+}
+errors++;
+}
+if((typeof data221 == "number") && (isFinite(data221))){
+if(data221 > 65535 || isNaN(data221)){
+const err517 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/42/properties/height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err517];
+}
+else {
+vErrors.push(err517);
+}
+errors++;
+}
+if(data221 < 0 || isNaN(data221)){
+const err518 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/42/properties/height/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err518];
+}
+else {
+vErrors.push(err518);
+}
+errors++;
+}
+}
+}
+if(data.sizeFromTerminal !== undefined){
+if(typeof data.sizeFromTerminal !== "boolean"){
+const err519 = {instancePath:instancePath+"/sizeFromTerminal",schemaPath:"#/oneOf/42/properties/sizeFromTerminal/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err519];
+}
+else {
+vErrors.push(err519);
+}
+errors++;
+}
+}
+if(data.devConsole !== undefined){
+if(typeof data.devConsole !== "boolean"){
+const err520 = {instancePath:instancePath+"/devConsole",schemaPath:"#/oneOf/42/properties/devConsole/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err520];
+}
+else {
+vErrors.push(err520);
+}
+errors++;
+}
+}
+}
+else {
+const err521 = {instancePath,schemaPath:"#/oneOf/42/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err521];
+}
+else {
+vErrors.push(err521);
+}
+errors++;
+}
+var _valid0 = _errs508 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 42];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 42;
+}
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
@@ -5540,12 +6591,12 @@ passing0 = 35;
 }
 }
 if(!valid0){
-const err437 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err522 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err437];
+vErrors = [err522];
 }
 else {
-vErrors.push(err437);
+vErrors.push(err522);
 }
 errors++;
 }
@@ -5705,7 +6756,8 @@ errors++;
 }
 }
 if(data.kind !== undefined){
-if(!(data.kind === "create")){
+let data1 = data.kind;
+if(!((data1 === "create") || (data1 === "exec"))){
 const err13 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err13];

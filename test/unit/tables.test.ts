@@ -117,7 +117,7 @@ describe('shared tables (schemas/tables.ts → executor/native/tables.generated.
       assert.equal(r.status, 1);
       assert.match(r.stderr, /out of date: executor\/native\/tables\.generated\.h\n {2}out of date: executor\/native\/tables\.generated\.c/);
       assert.equal(gen(tmp).status, 0);
-      assert.ok(readFileSync(join(tmp, H), 'utf8').includes('\nhandler op_hook_run_x;\n#define N_OPS 37\n'));
+      assert.ok(readFileSync(join(tmp, H), 'utf8').includes('\nhandler op_hook_run_x;\n#define N_OPS 44\n'));
       assert.ok(readFileSync(join(tmp, C), 'utf8').includes('\t{"hook.run-x", "parent", op_hook_run_x},\n};'));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
