@@ -8,6 +8,7 @@ export const VERBS: Record<string, Loader> = {
   create: () => import('./commands/create.js') as Promise<{ default: Verb }>,
   delete: () => import('./commands/delete.js') as Promise<{ default: Verb }>,
   diff: () => import('./commands/diff.js') as Promise<{ default: Verb }>,
+  exec: () => import('./commands/exec.js') as Promise<{ default: Verb }>,
   explain: () => import('./commands/explain.js') as Promise<{ default: Verb }>,
   features: () => import('./commands/features.js') as Promise<{ default: Verb }>,
   kill: () => import('./commands/kill.js') as Promise<{ default: Verb }>,

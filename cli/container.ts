@@ -48,16 +48,19 @@ export interface Created {
   relay: boolean;
 }
 
-/** The container's audit log, created with its header line: the fd the executor appends its records to. */
-export function openAudit(dir: ContainerDir, header: string): number {
+/**
+ * An audit log, created with its header line: the fd the executor appends its records to. `name`:
+ * the container's audit.jsonl, or an exec's trail beside it (cli/state/exec-trails.ts).
+ */
+export function openAudit(dir: ContainerDir, header: string, name: string = FILES.audit): number {
   let fd = -1;
   try {
-    fd = dir.openFile(FILES.audit, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600);
+    fd = dir.openFile(name, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600);
     writeSync(fd, header);
     return fd;
   } catch (e) {
     if (fd >= 0) closeSync(fd);
-    throw new PlancError('system', `write ${dir.path}/${FILES.audit}: ${errnoWords(e)}`);
+    throw new PlancError('system', `write ${dir.path}/${name}: ${errnoWords(e)}`);
   }
 }
 

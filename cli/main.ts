@@ -3,7 +3,7 @@
 // A well-formed call of a known verb runs without loading oclif (fast.ts);
 // everything else — help, unknown verbs, malformed flags — goes to oclif.
 import { VERBS } from './commands.js';
-import { fastParse } from './fast.js';
+import { fastParse, separateCommand } from './fast.js';
 import { describeError, logTarget, reportError } from './report.js';
 
 const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu']);
@@ -43,11 +43,12 @@ export async function main(argv: string[], packageRoot: string): Promise<void> {
   const load = VERBS[args[0]!];
   if (load) {
     const verb = (await load()).default;
+    args.splice(1, args.length - 1, ...separateCommand(verb, args.slice(1)));
     const parsed = fastParse(verb, args.slice(1));
     if (parsed) {
       let configPath: string | undefined;
       try {
-        await verb.run(parsed.args as never, parsed.flags as never, { setConfigPath: (p) => (configPath = p) });
+        await verb.run(parsed.args as never, parsed.flags as never, { setConfigPath: (p) => (configPath = p), rest: parsed.rest });
       } catch (e) {
         reportError(describeError(e, configPath), logTarget(args));
         process.exitCode = 1;

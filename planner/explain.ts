@@ -16,7 +16,12 @@ export const VOCABULARY: Vocabulary = {
   'cgroup.write': { effect: 'resources', say: (a) => `set ${a.file} = ${a.value} in ${a.path}` },
   'execfifo.create': { effect: 'lifecycle', say: (a) => `create the start fifo ${a.path}` },
   'ns.join': { effect: 'isolation', say: (a) => `join the existing ${a.ns} namespace ${a.path}` },
-  clone: { effect: 'isolation', say: (a) => `start the container init in new namespaces: ${a.namespaces.join(', ') || '(none)'}${a.parent === 'executor' ? ' (planc waits for it)' : ''}` },
+  clone: {
+    effect: 'isolation',
+    say: (a) =>
+      // No new namespace: an exec's process, in the namespaces ns.enter joined.
+      `${a.namespaces.length ? `start the container init in new namespaces: ${a.namespaces.join(', ')}` : 'start the process in the namespaces joined'}${a.parent === 'executor' ? ' (planc waits for it)' : ''}`,
+  },
   'cgroup.join': { effect: 'resources', say: (a) => `move the init into cgroup ${a.path}` },
   'idmap.write': { effect: 'isolation', say: (a) => `map ${a.kind}s ${a.map.map((m) => `${m.containerID}→${m.hostID} (${m.size})`).join(', ')}${a.setgroups ? `, setgroups ${a.setgroups}` : ''}` },
   'ns.unshare': { effect: 'isolation', say: (a) => `enter a new ${a.ns} namespace rooted at the container's cgroup` },
