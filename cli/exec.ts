@@ -110,6 +110,16 @@ export function planExecIn(dir: ContainerDir, flags: Omit<ExecCliFlags, 'root' |
   return { plan, bytes, digest: digestOf(bytes), configPath };
 }
 
+/** `plan`/`explain --process P --id ID`: the plan an exec of process.json into that container would run. */
+export function planExecOfProcess(root: string, id: string, processFile: string, detach: boolean, setConfigPath: (p: string) => void): PlannedExec {
+  const dir = openContainer(root, id);
+  try {
+    return planExecIn(dir, { process: processFile, detach }, [], setConfigPath);
+  } finally {
+    dir.close();
+  }
+}
+
 /** What status `exec` exits with when it fails: the shell's 127 (not found) and 126 (not executable). */
 const EXIT_CODES = new WeakMap<PlancError, number>();
 

@@ -22,3 +22,8 @@ export const planningFlags = {
   detach: { type: 'boolean', description: 'with --run: plan `run --detach`' },
   host: { type: 'string', description: 'plan for another host: cgroup-v1, cgroup-v2, or a host profile file (JSON/YAML: cgroup, rootless); default: this host' },
 } as const satisfies Record<string, FlagSpec>;
+
+/** plan/explain --process: an exec instead of a create. */
+export const execPlanningFlags = {
+  process: { type: 'string', char: 'p', description: 'plan `exec --process` of this process.json into the running container --id (--detach: exec --detach)' },
+} as const satisfies Record<string, FlagSpec>;

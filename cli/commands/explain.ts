@@ -1,5 +1,5 @@
 import { defineVerb } from '../verb.js';
-import { planningFlags } from '../flags.js';
+import { execPlanningFlags, planningFlags } from '../flags.js';
 import { planBundle } from '../planning.js';
 import { effectOf, explainAction, explainLines, explainSections } from '../../planner/explain.js';
 
@@ -15,21 +15,23 @@ export default defineVerb({
   args: {},
   flags: {
     ...planningFlags,
+    ...execPlanningFlags,
     json: { type: 'boolean', description: 'machine-readable: actions with their effect and explanation' },
     flat: { type: 'boolean', description: 'one line per action in application order' },
     verbose: { type: 'boolean', char: 'v', description: 'also show each action exactly as the executor receives it' },
     serve: { type: 'boolean', description: 'plan nothing here: serve the explain page (paste a config.json, see errors, explain, warnings, diff) on 127.0.0.1 until Ctrl-C' },
     port: { type: 'integer', description: 'port for --serve (0 picks a free one)', default: 8080, min: 0 },
   },
-  run(_args, flags, ctx) {
+  async run(_args, flags, ctx) {
     // The server is imported only for --serve, so a plain explain loads none of it.
     if (flags.serve) return import('../serve.js').then((m) => m.serveExplainPage({ port: flags.port }));
-    const { plan, digest } = planBundle(flags, ctx.setConfigPath);
+    // --process: an exec into a running container, planned against its stored plan (cli/exec.ts).
+    const { plan, digest } = flags.process !== undefined ? (await import('../exec.js')).planExecOfProcess(flags.root, flags.id, flags.process, flags.detach ?? false, ctx.setConfigPath) : planBundle(flags, ctx.setConfigPath);
     if (flags.json) {
       const actions = plan.actions.map((a, index) => ({ index, stage: a.stage, op: a.op, effect: effectOf(a), why: a.why, text: explainAction(a) }));
       return void process.stdout.write(JSON.stringify({ digest, actions, warnings: plan.warnings }, null, 2) + '\n');
     }
-    const out = [`plan ${digest} for ${plan.containerId}: ${plan.actions.length} actions`];
+    const out = [`${plan.kind === 'exec' ? 'exec plan' : 'plan'} ${digest} for ${plan.containerId}: ${plan.actions.length} actions`];
     if (flags.flat) out.push(...explainLines(plan));
     else {
       const width = String(plan.actions.length - 1).length;

@@ -17,8 +17,8 @@ const CASES: Record<string, string[][]> = {
   list: [[], ['--format', 'json'], ['-f', 'table'], ['-q'], ['--format=json', '--root=/x']],
   state: [['c1'], ['--root', '/r', 'c1']],
   start: [['c1']],
-  plan: [[], ['--digest'], ['--format', 'msgpack', '-o', '/tmp/x'], ['--run', '--id', 'z', '-b', '/b']],
-  explain: [['--json'], ['-b', '/b', '--run']],
+  plan: [[], ['--digest'], ['--format', 'msgpack', '-o', '/tmp/x'], ['--run', '--id', 'z', '-b', '/b'], ['--process', '/p.json', '--id', 'c1', '--detach']],
+  explain: [['--json'], ['-b', '/b', '--run'], ['-p', '/p.json', '--id', 'c1']],
   spec: [[], ['--rootless', '-b', '/b']],
   audit: [['c1'], ['--dir', '/d', '--json']],
   // Flags end at the id: what follows is the command, dashes and all (-c is also exec's --cap).
