@@ -22,6 +22,8 @@ import { debug } from './report.js';
 import { errnoWords } from './errno.js';
 import { checkConsoleSocket } from './console-socket.js';
 import { checkTerminal } from '../planner/console.js';
+import { runPoststop } from './state/hooks.js';
+import { reportWarning } from './report.js';
 
 export interface CreateFlags {
   root: string;
@@ -119,14 +121,22 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
       cgroups: remains.cgroups,
       pidNamespace: plan.namespaces.some((ns) => ns.type === 'pid'),
       ...(flags['audit-log'] ? { auditLog: resolve(flags['audit-log']) } : {}),
+      // What `update` merges into and `state.json` shows, as runc keeps them.
+      ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
     };
     saveRecord(dir, record);
     exportAudit(dir, record);
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
     return { dir, record, exited: run.exited, relay: plan.actions.some((a) => a.op === 'console.relay') };
   } catch (e) {
+    // Once a hook ran, a failed create goes on at the spec's step 12: destroyed, then the poststop hooks.
+    const hooksRan = dir.read(FILES.audit)?.includes('"op":"hook.') ?? false;
     // The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed create.
     teardown(dir, remains, reapSync);
+    if (hooksRan) {
+      const auditLog = flags['audit-log'] ? resolve(flags['audit-log']) : undefined;
+      runPoststop(plan, { id, planDigest: digest, auditLog }, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }));
+    }
     throw e;
   }
 }

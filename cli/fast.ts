@@ -66,7 +66,10 @@ export function fastParse(verb: Verb, argv: string[]): Parsed | null {
       continue;
     }
     if (value === undefined) {
-      if (i + 1 >= argv.length || argv[i + 1]!.startsWith('-')) return null;
+      // A negative number is a value (`--memory-swap -1`), and so is "-" (stdin: `update -r -`), as with runc
+      // and oclif; any other dash starts a flag.
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('-') && next !== '-' && !/^-[0-9]/.test(next))) return null;
       value = argv[++i]!;
     }
     if (spec.type === 'integer') {
@@ -96,4 +99,24 @@ export function fastParse(verb: Verb, argv: string[]): Parsed | null {
     args[name] = v;
   }
   return { args, flags, rest: positional.slice(argNames.length) };
+}
+
+// Go's strconv.ParseBool, which runc's flag parser uses for `--flag=value` on a switch.
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/**
+ * `--switch=true` / `--switch=false`, which runc accepts for every switch, in the form both
+ * parsers read: `--switch`, or nothing. Anything else is left for the parsers to report.
+ */
+export function normalizeSwitches(verb: Verb, argv: string[]): string[] {
+  const specs: Record<string, FlagSpec> = { ...GLOBAL_FLAGS, ...verb.flags };
+  const out: string[] = [];
+  for (const [k, a] of argv.entries()) {
+    const m = /^--([^=]+)=(.*)$/.exec(a);
+    if (argv.slice(0, k).includes('--') || !m || specs[m[1]!]?.type !== 'boolean') out.push(a);
+    else if (TRUE.has(m[2]!)) out.push(`--${m[1]}`);
+    else if (!FALSE.has(m[2]!)) out.push(a);
+  }
+  return out;
 }

@@ -27,3 +27,18 @@ export const planningFlags = {
 export const execPlanningFlags = {
   process: { type: 'string', char: 'p', description: 'plan `exec --process` of this process.json into the running container --id (--detach: exec --detach)' },
 } as const satisfies Record<string, FlagSpec>;
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A Go duration as runc's flags take it ("5s", "500ms", "1m30s", "1.5h"), in milliseconds;
+ * null when it is not one. "0" alone is zero, as in Go.
+ */
+export function parseDuration(text: string): number | null {
+  if (text === '0' || text === '+0' || text === '-0') return 0;
+  const m = /^([-+]?)((?:[0-9]*\.?[0-9]+(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(text);
+  if (!m) return null;
+  let total = 0;
+  for (const [, num, unit] of m[2]!.matchAll(/([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(num) * DURATION_UNITS[unit!]!;
+  return m[1] === '-' ? -total : total;
+}

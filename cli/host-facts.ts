@@ -15,24 +15,41 @@ interface CgroupLayout {
  * instead — the container then gets only the controllers that hierarchy has.
  */
 export function cgroupLayout(): CgroupLayout {
-  const v1: { name: string; mountpoint: string }[] = [];
-  let v2: string | null = null;
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const mountpoint = unescape(line.slice(0, sep).split(' ')[4] ?? '');
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
-    if (fstype === 'cgroup2' && v2 === null) v2 = mountpoint;
-    if (fstype !== 'cgroup') continue;
-    const name = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr').join(',');
-    if (name && !v1.some((c) => c.name === name)) v1.push({ name, mountpoint });
-  }
+  const mounts = cgroupMounts();
+  const v1 = mounts.filter((m) => m.version === 1).map(({ name, mountpoint }) => ({ name, mountpoint }));
+  const v2 = mounts.find((m) => m.version === 2)?.mountpoint ?? null;
   if (process.env.PLANC_CGROUP_V2 === '1' && v2 !== null) return { version: 2, root: v2 };
   if (v1.length > 0) {
     const first = v1[0]!.mountpoint;
     return { version: 1, root: first.slice(0, first.lastIndexOf('/')) || '/', v1Controllers: v1 };
   }
   return { version: 2, root: v2 ?? '/sys/fs/cgroup' };
+}
+
+/** A cgroup hierarchy as mounted here: v1 with its controllers (name "cpu,cpuacct", "name=systemd"), or the cgroup2 mount (name ""). */
+export interface CgroupMount {
+  version: 1 | 2;
+  name: string;
+  mountpoint: string;
+}
+
+/** Every cgroup hierarchy in /proc/self/mountinfo, the first mount of each. */
+export function cgroupMounts(): CgroupMount[] {
+  const out: CgroupMount[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const mountpoint = unescape(line.slice(0, sep).split(' ')[4] ?? '');
+    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
+    if (fstype === 'cgroup2') {
+      if (!out.some((m) => m.version === 2)) out.push({ version: 2, name: '', mountpoint });
+      continue;
+    }
+    if (fstype !== 'cgroup') continue;
+    const name = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr').join(',');
+    if (name && !out.some((c) => c.version === 1 && c.name === name)) out.push({ version: 1, name, mountpoint });
+  }
+  return out;
 }
 
 // mountinfo escapes space, tab, newline and backslash as octal.

@@ -1,8 +1,9 @@
 // The system calls Node has no API for: flock (the per-container lock),
-// renameat2 without replace (claiming an id atomically) and waitpid on a
+// renameat2 without replace (claiming an id atomically), waitpid on a
 // process Node did not spawn (the init is planc's child through
-// CLONE_PARENT). koffi is loaded on first use, so verbs that only read
-// state never pay for it.
+// CLONE_PARENT) and eventfd (cgroup v1 OOM notifications for `events`).
+// koffi is loaded on first use, so verbs that only read state never pay
+// for it.
 import type koffiType from 'koffi';
 import { createRequire } from 'node:module';
 
@@ -11,6 +12,7 @@ interface Libc {
   flock: (fd: number, op: number) => number;
   renameat2: (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) => number;
   waitpid: (pid: number, status: number[], options: number) => number;
+  eventfd: (initval: number, flags: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -24,6 +26,7 @@ function load(): Libc {
     flock: lib.func('int flock(int fd, int op)'),
     renameat2: lib.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
+    eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
   };
   return libc;
 }
@@ -61,4 +64,15 @@ export function reapSync(pid: number): void {
   const l = load();
   const status = [0];
   while (l.waitpid(pid, status, 0) === -1 && l.koffi.errno() === EINTR);
+}
+
+const EFD_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
+
+/** A non-blocking, close-on-exec eventfd (for cgroup v1 notifications), or throws with the errno. */
+export function eventfd(): number {
+  const l = load();
+  const fd = l.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) throw Object.assign(new Error(`eventfd: errno ${l.koffi.errno()}`), { errno: l.koffi.errno() });
+  return fd;
 }

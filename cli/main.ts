@@ -3,7 +3,7 @@
 // A well-formed call of a known verb runs without loading oclif (fast.ts);
 // everything else — help, unknown verbs, malformed flags — goes to oclif.
 import { VERBS } from './commands.js';
-import { fastParse, separateCommand } from './fast.js';
+import { fastParse, normalizeSwitches, separateCommand } from './fast.js';
 import { describeError, logTarget, reportError } from './report.js';
 
 const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu']);
@@ -22,28 +22,40 @@ export function rewriteArgv(argv: string[]): string[] {
     } else if (WITH_VALUE.has(name)) {
       globals.push(a);
       if (!a.includes('=') && i + 1 < argv.length) globals.push(argv[++i]!);
-    } else if (SWITCHES.has(name)) globals.push(a);
+    } else if (SWITCHES.has(name)) {
+      // runc takes --debug=true / --debug=false too.
+      const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : 'true';
+      if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) globals.push(name);
+      else if (!['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) globals.push(a);
+    }
     else break;
   }
   const rest = argv.slice(i);
   return rest.length === 0 ? ['--help', ...globals] : [rest[0]!, ...globals, ...rest.slice(1)];
 }
 
+/**
+ * runc's first lines, which engines parse: "planc version X", then "spec: " and the newest
+ * runtime-spec version planc implements (the one `planc features` reports as ociVersionMax).
+ */
+async function printVersion(packageRoot: string): Promise<void> {
+  const { readFileSync } = await import('node:fs');
+  const { features } = await import('../planner/features.js');
+  const { version } = JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as { version: string };
+  process.stdout.write(`planc version ${version}\nspec: ${String(features().ociVersionMax)}\n`);
+}
+
 /** @param packageRoot the directory holding package.json (oclif reads it for help) */
 export async function main(argv: string[], packageRoot: string): Promise<void> {
   // A reader that went away (`planc … | head`) must not crash planc halfway through a create.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-  if (argv[0] === '--version' || argv[0] === '-v') {
-    const { readFileSync } = await import('node:fs');
-    const { version } = JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as { version: string };
-    process.stdout.write(`planc version ${version}\nspec: 1.2.0\n`);
-    return;
-  }
   const args = rewriteArgv(argv);
+  if (args[0] === '--version' || args[0] === '-v') return printVersion(packageRoot);
   const load = VERBS[args[0]!];
   if (load) {
     const verb = (await load()).default;
-    args.splice(1, args.length - 1, ...separateCommand(verb, args.slice(1)));
+    // The command of `exec ID cmd…` first: --x=true in it is the command's, not a switch of ours.
+    args.splice(1, args.length - 1, ...normalizeSwitches(verb, separateCommand(verb, args.slice(1))));
     const parsed = fastParse(verb, args.slice(1));
     if (parsed) {
       let configPath: string | undefined;

@@ -19,8 +19,8 @@ export interface Planned {
   plan: Plan;
   bytes: Uint8Array;
   digest: string;
-  /** The config, for what planning leaves to the caller (annotations, terminal). */
-  config: { process?: { terminal?: boolean }; annotations?: Record<string, string> };
+  /** The config, for what planning leaves to the caller (annotations, terminal, the resources the record keeps). */
+  config: { process?: { terminal?: boolean }; annotations?: Record<string, string>; linux?: { resources?: Record<string, unknown> } };
 }
 
 export interface PlanningFlags {

@@ -8,7 +8,7 @@ import { int, u64 } from './config.js';
 import { clean, pointer, under } from './paths.js';
 
 /** A control-file write before the controller is resolved to a directory. */
-interface Write {
+export interface Write {
   controller: string;
   file: string;
   value: string;
@@ -124,8 +124,8 @@ export function noteSharedCgroup(ctx: PlanContext): void {
     ctx.cgroupPath);
 }
 
-/** The control-file writes a config's resources ask for, in the order they must be written. */
-function v1Writes(ctx: PlanContext): Write[] {
+/** The control-file writes a config's resources ask for, in the order they must be written (also `planc update`'s, see live.ts). */
+export function v1Writes(ctx: Pick<PlanContext, 'config' | 'warnings'>): Write[] {
   const r = ctx.config.linux?.resources;
   const out: Write[] = [];
   if (!r) return out;
@@ -205,7 +205,7 @@ function deviceRule(d: { type?: string; major?: unknown; minor?: unknown; access
 }
 
 /** v2: one directory, controllers enabled along the way, different file names and units. */
-function v2Writes(ctx: PlanContext): Write[] {
+export function v2Writes(ctx: Pick<PlanContext, 'config' | 'warnings'>): Write[] {
   const r = ctx.config.linux?.resources;
   const out: Write[] = [];
   if (!r) return out;

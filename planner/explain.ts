@@ -11,6 +11,14 @@ type Vocabulary = { [O in Action['op']]: { effect: Effect; say: (a: Of<O>) => st
 const q = JSON.stringify;
 const flags = (f: string[]) => (f.length ? ` [${f.join(',')}]` : '');
 
+type Hook = Extract<Action, { op: `hook.${string}` }>;
+/** A hook in words: which, what it runs, where, what it reads, and its limits (the stage says when). */
+const hook = (name: string, where: string, after = '') => (a: Hook) => {
+  const argv = a.args[0] === a.path ? a.args.slice(1) : a.args;
+  const env = a.env.length ? `${a.env.length} environment variable${a.env.length > 1 ? 's' : ''}` : 'an empty environment';
+  return `${name} hook: run ${a.path}${argv.map((x) => ` ${q(x)}`).join('')} ${where}, with ${env} and the state (${a.state.status}) on stdin${a.timeout ? `; killed after ${a.timeout} s` : ''}${after}`;
+};
+
 export const VOCABULARY: Vocabulary = {
   'cgroup.create': { effect: 'resources', say: (a) => `create cgroup ${a.path} (refused if it holds processes)` },
   'cgroup.write': { effect: 'resources', say: (a) => `set ${a.file} = ${a.value} in ${a.path}` },
@@ -53,6 +61,12 @@ export const VOCABULARY: Vocabulary = {
   'exec.check': { effect: 'process', say: (a) => `check that ${q(a.file)} can be executed` },
   'execfifo.wait': { effect: 'lifecycle', say: () => `wait for \`planc start\`` },
   exec: { effect: 'process', say: (a) => `exec ${a.args.map((x) => q(x)).join(' ')}` },
+  'hook.prestart': { effect: 'lifecycle', say: hook('prestart (deprecated)', "on the host, in the runtime's namespaces, after the container's mounts") },
+  'hook.create-runtime': { effect: 'lifecycle', say: hook('createRuntime', "on the host, in the runtime's namespaces, after the container's mounts") },
+  'hook.create-container': { effect: 'lifecycle', say: hook('createContainer', "in the container's namespaces before pivot_root (the path is the host's)") },
+  'hook.start-container': { effect: 'lifecycle', say: hook('startContainer', 'in the container, as its process, just before the exec (the path is the container\'s)') },
+  'hook.poststart': { effect: 'lifecycle', say: hook('poststart', "on the host, in the runtime's namespaces", '; a failure stops and removes the container') },
+  'hook.poststop': { effect: 'lifecycle', say: hook('poststop', "on the host, in the runtime's namespaces", '; a failure is only a warning') },
   'ns.enter': { effect: 'isolation', say: (a) => `join the ${a.namespaces.join(', ') || '(no)'} namespaces of the container's init (pid ${a.pid}, checked by its start time)` },
   'cgroup.open': { effect: 'resources', say: (a) => `open cgroup ${a.path}${a.sub ? `/${a.sub}` : ''} (checked: inode ${a.ino} on cgroupfs)` },
   'cgroup.attach': { effect: 'resources', say: (a) => `move the process into cgroup ${a.path}` },
@@ -90,12 +104,16 @@ const STAGE_TITLES: Record<Plan['kind'], Record<Action['stage'], string>> = {
     clone: 'creating the container',
     parent: 'on the host, while the new init waits',
     init: 'inside the container, before your process runs',
+    start: 'by `planc start`, once your process runs',
+    delete: 'by `planc delete`, once the container is gone',
   },
   exec: {
     host: 'on the host, before joining the container',
     clone: 'starting the process in the container',
     parent: 'on the host, while the new process waits',
     init: 'inside the container, before your process runs',
+    start: 'once your process runs',
+    delete: 'once the container is gone',
   },
 };
 const EFFECT_ORDER: Effect[] = ['isolation', 'resources', 'filesystem', 'devices', 'privileges', 'process', 'lifecycle'];

@@ -3,6 +3,7 @@
 import { MOUNT_OPTIONS } from './mounts.js';
 import { NAMESPACES } from './namespaces.js';
 import { CAPABILITIES } from './process.js';
+import { HOOKS } from './hooks.js';
 
 // What the planner refuses today (plan.ts NOT_YET, namespaces.ts): kept out of the lists below.
 const NOT_PLANNED_NAMESPACES = new Set(['time']);
@@ -11,7 +12,7 @@ export function features(): Record<string, unknown> {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.3.0',
-    hooks: [],
+    hooks: Object.keys(HOOKS),
     mountOptions: Object.keys(MOUNT_OPTIONS).sort(),
     linux: {
       namespaces: NAMESPACES.filter((n) => !NOT_PLANNED_NAMESPACES.has(n)),

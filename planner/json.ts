@@ -209,3 +209,18 @@ export function withNumbers(v: Json): unknown {
   }
   return v;
 }
+
+/**
+ * JSON text (compact) of a value that may hold bigints: each is written as its exact digits,
+ * which JSON.stringify refuses to do. Undefined members are left out, as JSON.stringify does.
+ */
+export function stringifyJson(v: unknown): string {
+  if (typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stringifyJson(x))).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const parts: string[] = [];
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) parts.push(`${JSON.stringify(k)}:${stringifyJson(x)}`);
+    return `{${parts.join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}

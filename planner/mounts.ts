@@ -62,10 +62,21 @@ export function parseOptions(options: string[], why: string): ParsedOptions {
   return { flags: FLAG_ORDER.filter((f) => flags.has(f)), data, propagation, bind };
 }
 
-function expectFsOf(target: string): { expectFs?: 'proc' | 'sysfs' } {
+/**
+ * The filesystem a target below /proc or /sys must be on, so an image's symlink or
+ * directory cannot pass for the kernel's. Without a network namespace /sys is the
+ * host's own tree bound in (see planMounts), where mount points such as /sys/fs/cgroup
+ * are tmpfs: below it the host's tree is what it is, and only /proc is checked.
+ */
+function expectFsOf(target: string, sysFromHost = false): { expectFs?: 'proc' | 'sysfs' } {
   if (target !== '/proc' && within(target, '/proc')) return { expectFs: 'proc' };
-  if (target !== '/sys' && within(target, '/sys')) return { expectFs: 'sysfs' };
+  if (target !== '/sys' && within(target, '/sys') && !sysFromHost) return { expectFs: 'sysfs' };
   return {};
+}
+
+/** Is /sys the host's, bound in (a sysfs mount without a network namespace of its own)? */
+function sysFromHost(ctx: PlanContext): boolean {
+  return !ctx.newNs.has('network') && (ctx.config.mounts ?? []).some((m) => m.type === 'sysfs');
 }
 
 export function planMounts(ctx: PlanContext): void {
@@ -88,7 +99,7 @@ export function planMounts(ctx: PlanContext): void {
       if (m.source === undefined) throw new PlancError('invalid-config', 'a bind mount needs a source', { where: why });
       return planBind(ctx, join(ctx.facts.bundle, m.source), target, opts, why);
     }
-    add(ctx, { stage: 'init', op: 'mount', why, source: m.source ?? type, target, fstype: type, flags: opts.flags, data: opts.data.join(','), create: 'dir', ...expectFsOf(target) });
+    add(ctx, { stage: 'init', op: 'mount', why, source: m.source ?? type, target, fstype: type, flags: opts.flags, data: opts.data.join(','), create: 'dir', ...expectFsOf(target, sysFromHost(ctx)) });
     planPropagation(ctx, target, opts.propagation, why);
   });
 }
@@ -113,7 +124,7 @@ function checkProcTarget(target: string, type: string, opts: ParsedOptions, why:
 
 function planBind(ctx: PlanContext, source: string, target: string, opts: ParsedOptions, why: string): void {
   const rec: MountFlag[] = opts.bind === 'rbind' ? ['rec'] : [];
-  add(ctx, { stage: 'init', op: 'mount', why, source, target, fstype: '', flags: ['bind', ...rec], data: '', create: 'auto', ...expectFsOf(target) });
+  add(ctx, { stage: 'init', op: 'mount', why, source, target, fstype: '', flags: ['bind', ...rec], data: '', create: 'auto', ...expectFsOf(target, sysFromHost(ctx)) });
   // A bind mount ignores flags on creation; they take effect on a remount of the new mount point.
   if (opts.flags.length > 0) add(ctx, { stage: 'init', op: 'mount.remount', why, target, flags: ['bind', ...opts.flags] });
   planPropagation(ctx, target, opts.propagation, why);
@@ -132,12 +143,12 @@ function planCgroupMount(ctx: PlanContext, target: string, opts: ParsedOptions, 
   const cg = ctx.facts.cgroup;
   const cgroupns = ctx.newNs.has('cgroup');
   if (cg.version === 2) {
-    if (cgroupns) add(ctx, { stage: 'init', op: 'mount', why, source: 'cgroup2', target, fstype: 'cgroup2', flags: opts.flags, data: '', create: 'dir', ...expectFsOf(target) });
+    if (cgroupns) add(ctx, { stage: 'init', op: 'mount', why, source: 'cgroup2', target, fstype: 'cgroup2', flags: opts.flags, data: '', create: 'dir', ...expectFsOf(target, sysFromHost(ctx)) });
     else planBind(ctx, under(cg.root, ctx.cgroupPath), target, { ...opts, bind: 'bind', propagation: [] }, why);
     return;
   }
   const base = opts.flags.filter((f) => f !== 'ro');
-  add(ctx, { stage: 'init', op: 'mount', why, source: 'tmpfs', target, fstype: 'tmpfs', flags: base, data: 'mode=755', create: 'dir', ...expectFsOf(target) });
+  add(ctx, { stage: 'init', op: 'mount', why, source: 'tmpfs', target, fstype: 'tmpfs', flags: base, data: 'mode=755', create: 'dir', ...expectFsOf(target, sysFromHost(ctx)) });
   for (const c of cg.v1Controllers ?? []) {
     const named = c.name.startsWith('name=');
     const sub = join(target, named ? c.name.slice('name='.length) : c.name);

@@ -16,6 +16,7 @@ import { planClone, planIdMaps, planJoins, readNamespaces } from './namespaces.j
 import { isAbsolute, join, pointer } from './paths.js';
 import { consoleCreateAction, consoleHostActions, type TerminalRequest } from './console.js';
 import { noteRisks } from './risks.js';
+import { checkHooks, planHooks } from './hooks.js';
 
 export interface PlanOptions {
   /** false for `run`: the init does not wait on the exec fifo for a separate start. */
@@ -47,6 +48,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   checkProcess(ctx);
   rejectUnplanned(config);
   const namespaces = readNamespaces(ctx);
+  checkHooks(ctx);
   const fifo = `${facts.stateDir}/exec.fifo`;
   const waitForStart = opts.waitForStart ?? true;
   const terminal: TerminalRequest = { terminal: config.process!.terminal ?? false, detach: !opts.foreground, socket: opts.consoleSocket, consoleSize: config.process!.consoleSize };
@@ -74,6 +76,11 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planDevices(ctx);
   planDevSymlinks(ctx);
   if (waitForStart) add(ctx, { stage: 'init', op: 'execfifo.open', why: 'runtime:start', path: fifo });
+  // The mounts are in place, the host's root still reachable: the create hooks run now (config.md),
+  // prestart and createRuntime by the executor in the runtime's namespaces while the init waits.
+  planHooks(ctx, 'prestart');
+  planHooks(ctx, 'createRuntime');
+  planHooks(ctx, 'createContainer');
   add(ctx, facts.noPivot ? { stage: 'init', op: 'rootfs.chroot', why: 'runtime:no-pivot' } : { stage: 'init', op: 'rootfs.pivot', why: '/root/path' });
   // After the pivot, so /dev/ptmx is the container's own devpts; before / turns read-only (/dev/console).
   if (terminal.terminal) add(ctx, consoleCreateAction(terminal, '/process/terminal', '/process/consoleSize', true));
@@ -84,7 +91,10 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planPathProtection(ctx);
   planRlimits(ctx);
   planIdentity(ctx);
-  planExec(ctx, waitForStart);
+  planExec(ctx, waitForStart, () => planHooks(ctx, 'startContainer'));
+  // Applied by the CLI itself: poststart once the process was executed, poststop once the container is gone.
+  planHooks(ctx, 'poststart');
+  planHooks(ctx, 'poststop');
   noteRisks(ctx);
 
   return {
@@ -106,7 +116,6 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 // silently skipped a seccomp profile or a hook would run something else than was asked.
 const NOT_YET: [string, (c: Config) => unknown][] = [
   ['/linux/seccomp', (c) => c.linux?.seccomp],
-  ['/hooks', (c) => c.hooks && Object.values(c.hooks).some((h) => Array.isArray(h) && h.length > 0)],
   ['/linux/intelRdt', (c) => c.linux?.intelRdt],
   ['/linux/personality', (c) => c.linux?.personality],
   ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy],

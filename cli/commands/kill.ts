@@ -16,8 +16,10 @@ export default defineVerb({
     checkId(args.id);
     const sig = signalNumber(args.signal);
     const dir = openContainer(flags.root, args.id);
+    dir.lock(); // --all freezes and thaws: no pause or resume in between
     const rec = loadRecord(dir);
-    if (statusOf(dir, rec) === 'stopped') throw new PlancError('bad-state', 'container not running', { where: args.id });
+    // As runc: --all still signals what is left in the cgroups of a stopped container (its init gone, others not).
+    if (statusOf(dir, rec) === 'stopped' && !flags.all) throw new PlancError('bad-state', 'container not running', { where: args.id });
     kill(rec, sig, flags.all ?? false);
   },
 });

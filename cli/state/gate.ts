@@ -43,8 +43,8 @@ export function checkId(id: string | undefined): string {
 const PROC_SUPER_MAGIC = 0x9fa0;
 let procChecked = false;
 
-/** The path through which the kernel resolves `name` relative to the open directory `fd`. */
-function at(fd: number, name?: string): string {
+/** The path through which the kernel resolves `name` relative to the open directory `fd` (as openat would; /proc checked once). */
+export function at(fd: number, name?: string): string {
   if (!procChecked) {
     // The fd indirection is only as good as /proc: it must be the kernel's.
     if (statfsSync('/proc/self/fd').type !== PROC_SUPER_MAGIC) throw new PlancError('system', '/proc is not a procfs mount: state directories cannot be opened safely');

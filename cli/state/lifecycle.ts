@@ -3,10 +3,11 @@
 // provably the container's: the init (same pid and start time, inside the
 // container's cgroup) and the cgroups the executor made (same path and inode
 // on cgroupfs). Joined cgroups are never emptied or removed.
-import { closeSync, constants as C, fstatSync, readFileSync, readSync, rmdirSync } from 'node:fs';
+import { closeSync, constants as C, fstatSync, readSync, rmdirSync } from 'node:fs';
 import { PlancError } from '../../schemas/error.js';
 import { cgroupPids, ownedFromAudit, stillOwned } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
+import { isPaused, setFreezer } from './live.js';
 import { alive, sleepMs } from './procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, readPlan, readRecord } from './store.js';
 
@@ -35,17 +36,11 @@ function initIsOurs(rec: Remains, cgroups: OwnedCgroup[]): boolean {
 
 export function statusOf(dir: ContainerDir, rec: ContainerRecord): Status {
   if (!alive(rec.pid, rec.startTime)) return 'stopped';
+  // Paused before created, as runc: a created container can be paused too, and is created again after resume.
+  if (isPaused(liveCgroups(rec))) return 'paused';
   // The fifo goes when `start` has read it; a start killed in between leaves
   // it behind, so the init must also not have recorded passing it.
   if (dir.has(FILES.fifo) && !dir.read(FILES.audit)?.includes('"op":"execfifo.wait"')) return 'created';
-  const freezer = liveCgroups(rec).find((c) => c.path.includes('/freezer/'));
-  if (freezer) {
-    try {
-      if (readFileSync(`${freezer.path}/freezer.state`, 'utf8').trim() === 'FROZEN') return 'paused';
-    } catch {
-      // no freezer file: not paused
-    }
-  }
   return 'running';
 }
 
@@ -137,13 +132,34 @@ function signal(pid: number, sig: number | NodeJS.Signals): void {
   }
 }
 
-/** Signal the init; with --all every process in the cgroups the container made. */
+const SIGKILL = 9;
+
+/**
+ * Signal the init; with --all every process in the cgroups the container made. As runc,
+ * --all freezes the container while it lists and signals, so nothing forks past the signal,
+ * and SIGKILL to a paused container thaws it (a frozen v1 process cannot die); any other
+ * signal leaves a paused container paused, to be delivered on resume.
+ */
 export function kill(rec: ContainerRecord, sig: number, all: boolean): void {
   const cgroups = liveCgroups(rec);
-  const pids = new Set<number>();
-  if (initIsOurs(rec, cgroups)) pids.add(rec.pid);
-  if (all) for (const c of cgroups) if (c.made) for (const p of cgroupPids(c.path)) pids.add(p);
-  for (const pid of pids) signal(pid, sig);
+  const paused = isPaused(cgroups);
+  let froze = false;
+  if (all && !paused && cgroups.length > 0) {
+    try {
+      setFreezer(cgroups, 'FROZEN');
+      froze = true;
+    } catch {
+      // no freezer, or it did not freeze in time (and was thawed): signal without it, as runc does
+    }
+  }
+  try {
+    const pids = new Set<number>();
+    if (initIsOurs(rec, cgroups)) pids.add(rec.pid);
+    if (all) for (const c of cgroups) if (c.made) for (const p of cgroupPids(c.path)) pids.add(p);
+    for (const pid of pids) signal(pid, sig);
+  } finally {
+    if (froze || (paused && sig === SIGKILL)) setFreezer(cgroups, 'THAWED');
+  }
 }
 
 /** Remove cgroup directories; one whose last process just exited can be busy for a moment. */
@@ -183,11 +199,16 @@ export function remainsOfCrashedCreate(dir: ContainerDir): Remains {
  */
 export function teardown(dir: ContainerDir, rec: Remains, reap?: (pid: number) => void): void {
   const cgroups = liveCgroups(rec);
-  if (initIsOurs(rec, cgroups)) {
-    signal(rec.pid, 'SIGKILL');
-    reap?.(rec.pid);
-  }
   const made = cgroups.filter((c) => c.made);
+  const ours = initIsOurs(rec, cgroups);
+  if (ours) signal(rec.pid, 'SIGKILL');
+  if (isPaused(cgroups)) {
+    // A frozen process does not die until thawed: kill everything first, then thaw, so no
+    // process of a paused container runs a single instruction more.
+    for (const pid of made.flatMap((c) => cgroupPids(c.path))) signal(pid, 'SIGKILL');
+    setFreezer(cgroups, 'THAWED');
+  }
+  if (ours) reap?.(rec.pid);
   // Without a pid namespace the init's death does not take the rest with it.
   // A killed process leaves its cgroup within a millisecond or two: poll finely, for up to 2 s.
   for (let round = 0; round < 2000; round++) {

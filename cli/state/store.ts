@@ -9,6 +9,7 @@ import validateRecord from '../../schemas/generated/validate-record.js';
 import validatePlan from '../../schemas/generated/validate-plan.js';
 import { PlancError } from '../../schemas/error.js';
 import { decodePlan } from '../../planner/encode.js';
+import { type Json, parseJson, stringifyJson, withNumbers } from '../../planner/json.js';
 import { checkId, ContainerDir, StateRoot } from './gate.js';
 
 export type { ContainerRecord, OwnedCgroup };
@@ -21,7 +22,8 @@ export function openRoot(flag: string): StateRoot | null {
 }
 
 export function saveRecord(dir: ContainerDir, rec: ContainerRecord): void {
-  dir.write(FILES.record, JSON.stringify(rec));
+  // stringifyJson: resources may hold 64-bit limits beyond 2^53, kept exact.
+  dir.write(FILES.record, stringifyJson(rec));
 }
 
 /** The record, or null when there is none (a create that has not finished, or crashed). */
@@ -30,15 +32,16 @@ export function readRecord(dir: ContainerDir): ContainerRecord | null {
   if (bytes === null) return null;
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = parseJson(bytes.toString('utf8'), `${dir.path}/${FILES.record}`);
   } catch (e) {
     throw new PlancError('bad-state', `${dir.path}/${FILES.record} is not valid JSON (${(e as Error).message}); left alone`);
   }
-  if (!validateRecord(value) || value.id !== dir.id) {
+  // Validated with bigints as numbers (the schema bounds no 64-bit field); the exact value is what is used.
+  if (!validateRecord(withNumbers(value as Json)) || (value as ContainerRecord).id !== dir.id) {
     const why = validateRecord.errors?.[0] ? `${validateRecord.errors[0].instancePath || '/'} ${validateRecord.errors[0].message}` : `it names container ${JSON.stringify((value as { id?: unknown }).id)}`;
     throw new PlancError('bad-state', `${dir.path}/${FILES.record} is not a state planc wrote (${why}); left alone`);
   }
-  return value;
+  return value as ContainerRecord;
 }
 
 /** The record of a container that must exist (state, start, kill, ps): not-found when it is still being created. */

@@ -14,8 +14,8 @@ struct ctx {
 	int rootfd;        /* where container paths resolve: the rootfs bind before the pivot, "/" after */
 	int fifofd;        /* exec fifo, opened O_PATH while its host path is still reachable */
 	pid_t child;       /* P: the container init once cloned; C: 0 */
-	int go[2];         /* P -> C: the parent stage is applied, continue */
-	int ready[2];      /* C -> P: one byte when ready; EOF if C died first */
+	int go[2];         /* P -> C: the parent actions C waits for are applied, continue */
+	int ready[2];      /* C -> P: the parent action C waits at, or ready; EOF if C died first */
 	int preserve;      /* --preserve-fds N: fds 3..3+N-1 reach the container */
 	int userns;        /* C was cloned into a new user namespace */
 	int waits;         /* P stays C's parent and exits with its status (clone parent "executor") */
@@ -102,6 +102,8 @@ int mount_bind(int src, int dst, int rec);
 
 /* namespaces.c */
 int ns_flag(const char *name);
+int ns_return_to_runtime(void);
+void ns_forget_runtime(void);
 
 /* exec.c, tty.c */
 void exec_after_clone(struct ctx *c);
@@ -109,6 +111,13 @@ int console_relay(struct ctx *c, pid_t pid);
 
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);
+/* process.c: the sync pipes (P releases C, C asks P for later parent actions, C is ready). */
+#define SYNC_READY (-1)
+#define SYNC_GONE (-2)
+int sync_wait(struct ctx *c);
+int sync_ask(struct ctx *c, uint32_t i);
+int sync_go(struct ctx *c);
+int64_t sync_next(struct ctx *c);
 int userns_root(void);
 
 #endif

@@ -2,7 +2,8 @@
 #ifndef TABLES_GENERATED_H
 #define TABLES_GENERATED_H
 
-/* Every op of the plan (plan.schema.json definitions/Action), the stage that applies it and its handler. */
+/* Every op of the plan (plan.schema.json definitions/Action), the stage that applies it and its
+ * handler; NULL for the stages the CLI applies itself (start, delete). */
 struct op_entry {
 	const char *name, *stage;
 	handler *fn;
@@ -43,6 +44,10 @@ handler op_chdir;
 handler op_exec_check;
 handler op_execfifo_wait;
 handler op_exec;
+handler op_hook_prestart;
+handler op_hook_create_runtime;
+handler op_hook_create_container;
+handler op_hook_start_container;
 handler op_ns_enter;
 handler op_cgroup_open;
 handler op_cgroup_attach;
@@ -50,7 +55,7 @@ handler op_cgroupns_enter;
 handler op_console_socket;
 handler op_console_relay;
 handler op_console_create;
-#define N_OPS 43
+#define N_OPS 49
 extern const struct op_entry op_table[N_OPS];
 
 /* A name of the plan and the kernel's number for it. */

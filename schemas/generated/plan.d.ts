@@ -52,6 +52,12 @@ export type Action =
   | ExecCheckAction
   | ExecfifoWaitAction
   | ExecAction
+  | HookPrestartAction
+  | HookCreateRuntimeAction
+  | HookCreateContainerAction
+  | HookStartContainerAction
+  | HookPoststartAction
+  | HookPoststopAction
   | NsEnterAction
   | CgroupOpenAction
   | CgroupAttachAction
@@ -510,6 +516,183 @@ export interface ExecAction {
   why: Why;
   args: string[];
   env: string[];
+}
+/**
+ * Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.
+ */
+export interface HookPrestartAction {
+  op: "hook.prestart";
+  stage: "parent";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without "pid": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "HookState".
+ */
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: "creating" | "created" | "running" | "stopped";
+  bundle: string;
+  annotations?: {
+    [k: string]: string;
+  };
+}
+/**
+ * Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.
+ */
+export interface HookCreateRuntimeAction {
+  op: "hook.create-runtime";
+  stage: "parent";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).
+ */
+export interface HookCreateContainerAction {
+  op: "hook.create-container";
+  stage: "init";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.
+ */
+export interface HookStartContainerAction {
+  op: "hook.start-container";
+  stage: "init";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.
+ */
+export interface HookPoststartAction {
+  op: "hook.poststart";
+  stage: "start";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.
+ */
+export interface HookPoststopAction {
+  op: "hook.poststop";
+  stage: "delete";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
 }
 /**
  * exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.

@@ -47,6 +47,12 @@ export interface ContainerRecord {
    * How many audit records were copied to auditLog.
    */
   auditExported?: number;
+  /**
+   * linux.resources in force now: the config's, with every `planc update` merged in (runc keeps them in its state too). Integers beyond 2^53 are written exactly. Its shape is runtime-spec LinuxResources, which lives in config.schema.json: the verbs that use it check it against that schema when they read it.
+   */
+  resources?: {
+    [k: string]: unknown;
+  };
 }
 /**
  * This interface was referenced by `ContainerRecord`'s JSON-Schema

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/record.schema.json","title":"ContainerRecord","description":"What planc keeps about a created container in <root>/<id>/state.json: a superset of the OCI state. It is read back from disk, so it is input like any other and checked against this schema before planc acts on it.","type":"object","additionalProperties":false,"required":["ociVersion","id","pid","startTime","bundle","rootfs","created","owner","planDigest","cgroups","pidNamespace"],"properties":{"ociVersion":{"type":"string","maxLength":64},"id":{"type":"string","minLength":1,"maxLength":255,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"},"pid":{"description":"The init's pid in the runtime's pid namespace.","type":"integer","minimum":2,"maximum":4194304},"startTime":{"description":"Field 22 of /proc/<pid>/stat, so a reused pid is not mistaken for the container.","type":"string","pattern":"^[0-9]{1,20}$"},"bundle":{"type":"string","pattern":"^/"},"rootfs":{"type":"string","pattern":"^/"},"created":{"description":"RFC 3339 time of creation.","type":"string","maxLength":64},"owner":{"type":"string","maxLength":256},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"planDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"cgroups":{"description":"The container's cgroup directories as the executor reported them: made (planc created it) or joined (it existed, empty). Teardown re-checks path and inode on cgroupfs before it signals or removes anything.","type":"array","maxItems":64,"items":{"$ref":"#/definitions/OwnedCgroup"}},"pidNamespace":{"description":"Did the container get its own pid namespace (then killing pid 1 kills them all)?","type":"boolean"},"auditLog":{"description":"--audit-log: the operator's log the audit records are copied to.","type":"string","pattern":"^/"},"auditExported":{"description":"How many audit records were copied to auditLog.","type":"integer","minimum":0}},"definitions":{"OwnedCgroup":{"type":"object","additionalProperties":false,"required":["path","ino","made"],"properties":{"path":{"description":"Absolute, clean host path of the cgroup directory.","type":"string","pattern":"^/(?!.*(^|/)\\.\\.?(/|$))"},"ino":{"description":"Inode number of the directory when the executor made or joined it.","type":"integer","minimum":1},"made":{"description":"true: planc created it (teardown kills its members and removes it); false: it existed and was joined (never emptied or removed).","type":"boolean"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/record.schema.json","title":"ContainerRecord","description":"What planc keeps about a created container in <root>/<id>/state.json: a superset of the OCI state. It is read back from disk, so it is input like any other and checked against this schema before planc acts on it.","type":"object","additionalProperties":false,"required":["ociVersion","id","pid","startTime","bundle","rootfs","created","owner","planDigest","cgroups","pidNamespace"],"properties":{"ociVersion":{"type":"string","maxLength":64},"id":{"type":"string","minLength":1,"maxLength":255,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"},"pid":{"description":"The init's pid in the runtime's pid namespace.","type":"integer","minimum":2,"maximum":4194304},"startTime":{"description":"Field 22 of /proc/<pid>/stat, so a reused pid is not mistaken for the container.","type":"string","pattern":"^[0-9]{1,20}$"},"bundle":{"type":"string","pattern":"^/"},"rootfs":{"type":"string","pattern":"^/"},"created":{"description":"RFC 3339 time of creation.","type":"string","maxLength":64},"owner":{"type":"string","maxLength":256},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"planDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"cgroups":{"description":"The container's cgroup directories as the executor reported them: made (planc created it) or joined (it existed, empty). Teardown re-checks path and inode on cgroupfs before it signals or removes anything.","type":"array","maxItems":64,"items":{"$ref":"#/definitions/OwnedCgroup"}},"pidNamespace":{"description":"Did the container get its own pid namespace (then killing pid 1 kills them all)?","type":"boolean"},"auditLog":{"description":"--audit-log: the operator's log the audit records are copied to.","type":"string","pattern":"^/"},"auditExported":{"description":"How many audit records were copied to auditLog.","type":"integer","minimum":0},"resources":{"description":"linux.resources in force now: the config's, with every `planc update` merged in (runc keeps them in its state too). Integers beyond 2^53 are written exactly. Its shape is runtime-spec LinuxResources, which lives in config.schema.json: the verbs that use it check it against that schema when they read it.","type":"object"}},"definitions":{"OwnedCgroup":{"type":"object","additionalProperties":false,"required":["path","ino","made"],"properties":{"path":{"description":"Absolute, clean host path of the cgroup directory.","type":"string","pattern":"^/(?!.*(^|/)\\.\\.?(/|$))"},"ino":{"description":"Inode number of the directory when the executor made or joined it.","type":"integer","minimum":1},"made":{"description":"true: planc created it (teardown kills its members and removes it); false: it existed and was joined (never emptied or removed).","type":"boolean"}}}}};
 const schema12 = {"type":"object","additionalProperties":false,"required":["path","ino","made"],"properties":{"path":{"description":"Absolute, clean host path of the cgroup directory.","type":"string","pattern":"^/(?!.*(^|/)\\.\\.?(/|$))"},"ino":{"description":"Inode number of the directory when the executor made or joined it.","type":"integer","minimum":1},"made":{"description":"true: planc created it (teardown kills its members and removes it); false: it existed and was joined (never emptied or removed).","type":"boolean"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = (function ucs2length(str) { let n = 0; for (const _ of str) n++; return n; });
@@ -629,14 +629,27 @@ errors++;
 }
 }
 }
-}
-else {
-const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.resources !== undefined){
+let data19 = data.resources;
+if(!(data19 && typeof data19 == "object" && !Array.isArray(data19))){
+const err52 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err52];
 }
 else {
 vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+else {
+const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
 }
 errors++;
 }

@@ -4,6 +4,7 @@
 // skipped/todo test with its verdict; exits 1 if a skip is not allowed or no test ran.
 import { existsSync, readFileSync } from 'node:fs';
 import { cgroupFileExists, cgroupHierarchies } from '../helpers/cgroupfs.js';
+import { runcBinary } from '../helpers/runc.js';
 import { type Host, type HostCondition, judge, type SkipReport } from './skip-gate.js';
 
 const [reportPath, allowPath = 'test/skip-allowlist.json'] = process.argv.slice(2);
@@ -29,6 +30,7 @@ const conditions: Record<HostCondition, boolean> = {
   'non-root': process.getuid?.() !== 0,
   'no cgroup2 mount': !hierarchies.some((h) => h.version === 2),
   'blkio.weight present': cgroupFileExists('blkio', 'blkio.weight'),
+  'no runc': runcBinary() === null,
 };
 const host: Host = { uid: process.getuid?.() ?? -1, conditions };
 const verdict = judge(report, list, host);

@@ -30,7 +30,7 @@ export interface SkipReport {
  * Facts about the machine the gate checks itself, so that an allowed skip's
  * excuse is verified rather than taken on trust.
  */
-export const HOST_CONDITIONS = ['non-root', 'no cgroup2 mount', 'blkio.weight present'] as const;
+export const HOST_CONDITIONS = ['non-root', 'no cgroup2 mount', 'blkio.weight present', 'no runc'] as const;
 export type HostCondition = (typeof HOST_CONDITIONS)[number];
 
 export interface AllowEntry {

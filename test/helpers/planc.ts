@@ -108,6 +108,8 @@ export interface RunOptions {
   noRoot?: boolean;
   /** A command to run planc under, e.g. strace with a fault to inject: [wrap..., node, planc, args...]. */
   wrap?: string[];
+  /** What planc reads on its stdin (`update -r -`); without it stdin is /dev/null. */
+  stdin?: string;
 }
 
 let seq = 0;
@@ -323,7 +325,8 @@ export class Planc {
     try {
       const [cmd, ...argv] = [...(opts.wrap ?? []), process.execPath, ...this.argv(args, opts)];
       const r = spawnSync(cmd!, argv, {
-        stdio: ['ignore', fds[0], fds[1], ...(opts.extraFds ?? [])],
+        stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', fds[0], fds[1], ...(opts.extraFds ?? [])],
+        input: opts.stdin,
         timeout: opts.timeout ?? DEFAULT_TIMEOUT,
         env: opts.env ?? process.env,
         killSignal: 'SIGKILL',

@@ -203,7 +203,11 @@ const BAD: [string, (c: any) => void, RegExp, string][] = [
   }, /windows containers are not supported/, '/windows'],
   ['missing root', (c) => delete c.root, /root.path/, '/root/path'],
   ['seccomp (not yet)', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), /linux.seccomp is not supported by planc yet/, '/linux/seccomp'],
-  ['hooks (not yet)', (c) => (c.hooks = { prestart: [{ path: '/bin/true' }] }), /hooks is not supported/, '/hooks'],
+  ['a hook environment setting a name twice', (c) => (c.hooks = { poststart: [{ path: '/bin/true', env: ['A=1', 'B=2', 'A=3'] }] }), /^A is set twice in the environment of this hook$/, '/hooks/poststart/0/env/2'],
+  ['createRuntime hooks after joining a user namespace', (c) => {
+    c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' });
+    c.hooks = { createRuntime: [{ path: '/bin/true' }] };
+  }, /^createRuntime hooks run in the runtime's namespaces, which planc cannot return to after joining the existing user namespace \/linux\/namespaces\/\d+\/path$/, '/hooks/createRuntime'],
   ['idmapped mount (not yet)', (c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/m', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /idmapped/, '/mounts/7/uidMappings'],
 ];
 
@@ -380,12 +384,12 @@ test('an enormous config (10 000 mounts) plans completely, each mount traced to 
   assert.match(digestOf(encodePlan(p)), /^sha256:/);
 });
 
-test('the hooks-and-seccomp fixture: valid OCI, refused until planc can plan them (never run without them)', () => {
+test('the hooks-and-seccomp fixture: valid OCI, refused until planc can plan seccomp; its hooks plan', () => {
   const e = planError(fixture('unsupported/hooks-seccomp'));
   assert.equal(e.code, 'unsupported');
   assert.equal(e.oneLine('config.json'), 'config.json: /linux/seccomp: linux.seccomp is not supported by planc yet');
-  const noSeccomp = planError(mutate('unsupported/hooks-seccomp', (c) => delete c.linux.seccomp));
-  assert.equal(noSeccomp.oneLine('config.json'), 'config.json: /hooks: hooks is not supported by planc yet');
+  const p = plan(mutate('unsupported/hooks-seccomp', (c) => delete c.linux.seccomp));
+  assert.ok(p.actions.some((a) => a.op.startsWith('hook.')));
 });
 
 import { features } from '../../planner/features.js';
@@ -417,4 +421,15 @@ test('/proc takes only procfs, and nothing is mounted inside it but the files lx
   // lxcfs's files are allowed.
   const p = plan(withMount({ destination: '/proc/meminfo', type: 'bind', source: '/var/lib/lxcfs/proc/meminfo', options: ['bind'] }));
   assert.ok(ops(p, 'mount').some((a) => a.op === 'mount' && a.target === '/proc/meminfo'));
+});
+
+test('without a network namespace /sys is the host\'s, bound in: the cgroup mount below it is not checked to be sysfs', () => {
+  const noNet = mutate('default', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network')));
+  const cg = ops(plan(noNet), 'mount').find((a) => a.op === 'mount' && a.target === '/sys/fs/cgroup');
+  assert.ok(cg && cg.op === 'mount');
+  assert.equal(cg.expectFs, undefined);
+  // With its own network namespace, sysfs is mounted fresh and everything below /sys must be on it.
+  const own = ops(plan(fixture('default')), 'mount').find((a) => a.op === 'mount' && a.target === '/sys/fs/cgroup');
+  assert.ok(own && own.op === 'mount');
+  assert.equal(own.expectFs, 'sysfs');
 });

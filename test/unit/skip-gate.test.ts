@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { type AllowEntry, allowListProblems, type Host, judge, NEEDS_ROOT_REASON, type SkipReport } from '../gate/skip-gate.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const asRoot: Host = { uid: 0, conditions: { 'non-root': false, 'no cgroup2 mount': false, 'blkio.weight present': false } };
-const asDeveloper: Host = { uid: 1000, conditions: { 'non-root': true, 'no cgroup2 mount': false, 'blkio.weight present': false } };
+const asRoot: Host = { uid: 0, conditions: { 'non-root': false, 'no cgroup2 mount': false, 'blkio.weight present': false, 'no runc': false } };
+const asDeveloper: Host = { uid: 1000, conditions: { 'non-root': true, 'no cgroup2 mount': false, 'blkio.weight present': false, 'no runc': false } };
 
 const rootOnly: AllowEntry = { file: 'test/integration/*.test.ts', test: '.', reason: '^needs root: ', onlyWhen: 'non-root', why: 'developers are not root' };
 const report = (skips: SkipReport['skips'], executed = 10): SkipReport => ({ executed, passed: executed, failed: 0, skipped: skips.filter((s) => s.kind === 'skip').length, todo: skips.filter((s) => s.kind === 'todo').length, skips });
@@ -84,7 +84,7 @@ test('a malformed allow-list fails the gate', () => {
   assert.deepEqual(allowListProblems([{ file: 'a', test: '(', reason: 'r', why: '', onlyWhen: 'sunny' }]), [
     'allow-list entry 1: "why" must be a non-empty string',
     'allow-list entry 1: "test" is not a regular expression: Invalid regular expression: /(/: Unterminated group',
-    'allow-list entry 1: "onlyWhen" must be one of "non-root", "no cgroup2 mount", "blkio.weight present"',
+    'allow-list entry 1: "onlyWhen" must be one of "non-root", "no cgroup2 mount", "blkio.weight present", "no runc"',
   ]);
   assert.equal(judge(report([]), [{ file: 'a' }], asRoot).ok, false);
 });
