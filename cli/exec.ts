@@ -55,6 +55,8 @@ export interface PlannedExec {
   digest: string;
   /** Where errors with a pointer point: process.json, or the container's config.json. */
   configPath: string;
+  /** The container is paused (exec --ignore-paused): the process starts frozen. */
+  paused: boolean;
 }
 
 const MAX_PROCESS_JSON = 1 << 20;
@@ -107,7 +109,7 @@ export function planExecIn(dir: ContainerDir, flags: Omit<ExecCliFlags, 'root' |
     cgroupLayout: cgroupLayout(),
   });
   const bytes = encodePlan(plan);
-  return { plan, bytes, digest: digestOf(bytes), configPath };
+  return { plan, bytes, digest: digestOf(bytes), configPath, paused: status === 'paused' };
 }
 
 /** `plan`/`explain --process P --id ID`: the plan an exec of process.json into that container would run. */
@@ -159,6 +161,9 @@ export async function execInContainer(id: string, args: string[], flags: ExecCli
     checkPreservedFds(flags['preserve-fds']);
     const n = claimExecTrail(dir, bytes);
     const auditFd = openAudit(dir, JSON.stringify({ planDigest: digest, containerId: plan.containerId, actions: plan.actions.length }) + '\n', execAuditFile(n));
+    // Into a paused container the process starts frozen and gets ready only once the container is
+    // resumed (as with runc): `planc resume` needs the lock meanwhile.
+    if (planned.paused) dir.unlock();
     try {
       run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd });
     } finally {

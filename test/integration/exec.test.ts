@@ -290,3 +290,15 @@ test('exec into an unknown, stopped or paused container, or with bad input: one 
   oneLine(pc.run(['exec', c.id, 'true']), `${c.id}: cannot exec in a stopped container`);
   assert.deepEqual(entries(), before);
 });
+
+test('exec --ignore-paused into a paused container: the process starts frozen and runs once the container is resumed (as runc)', { skip }, async (t) => {
+  const c = await running(t);
+  pc.ok(['pause', c.id]);
+  const p = pc.spawn(['exec', '--ignore-paused', c.id, 'echo', 'ran']);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(p.child.exitCode, null, 'the exec waits while the container is frozen');
+  pc.ok(['resume', c.id]);
+  const r = await p.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'ran\n');
+});

@@ -116,7 +116,7 @@ const EXEC_PROBE = probe('tty', 'stat -L -c %t:%T /proc/self/fd/[012]');
 function probed(output: string, sent: string): string[] {
   const lines = output.replace(/\r/g, '').split('\n');
   // The line shows twice: echoed by the terminal as it was typed, then after the shell's prompt.
-  const start = lines.findLastIndex((l) => l.endsWith(sent)) + 1;
+  const start = lines.map((l) => l.endsWith(sent)).lastIndexOf(true) + 1;
   return lines.slice(start, lines.findIndex((l, k) => k >= start && l === MARKER));
 }
 
