@@ -20,7 +20,7 @@ import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 import { errnoWords } from './errno.js';
-import { checkConsoleSocket } from './console-socket.js';
+import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { checkTerminal } from '../planner/console.js';
 import { runPoststop } from './state/hooks.js';
 import { reportWarning } from './report.js';
@@ -75,6 +75,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   const socket = flags['console-socket'] === undefined ? undefined : checkConsoleSocket(flags['console-socket']);
   const { plan, bytes, digest, config } = planBundle({ ...flags, 'console-socket': socket, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
   checkTerminal({ terminal: config.process?.terminal ?? false, detach: mode !== 'run', socket }, '/process/terminal');
+  if (config.process?.terminal && mode === 'run' && !flags['dry-run']) checkRelayTerminal('/process/terminal');
   checkRootfs(plan.rootfs);
   debug(`${id}: plan ${digest}, ${plan.actions.length} actions`, flags);
   for (const w of plan.warnings) debug(`${id}: warning: ${w.message} (${w.why})`, flags);

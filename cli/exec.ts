@@ -13,7 +13,7 @@ import { explainLines } from '../planner/explain.js';
 import { type Json, parseJsonBytes } from '../planner/json.js';
 import { type ExecutorRun, runExecutor } from '../executor/spawn.js';
 import { openAudit } from './container.js';
-import { checkConsoleSocket } from './console-socket.js';
+import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { writeCallerFile } from './caller-files.js';
 import { digest as digestOf } from './digest.js';
 import { errnoWords } from './errno.js';
@@ -154,6 +154,7 @@ export async function execInContainer(id: string, args: string[], flags: ExecCli
     planned = planExecIn(dir, flags, args, setConfigPath);
     const { plan, bytes, digest } = planned;
     debug(`${id}: exec plan ${digest}, ${plan.actions.length} actions`, flags);
+    if (plan.actions.some((a) => a.op === 'console.relay') && !flags['dry-run']) checkRelayTerminal();
     if (flags['dry-run']) {
       process.stdout.write(`dry run: exec plan ${digest} in ${id}: ${plan.actions.length} actions, none applied\n${explainLines(plan).join('\n')}\n`);
       return 0;

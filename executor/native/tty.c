@@ -283,8 +283,15 @@ int console_relay(struct ctx *c, pid_t pid)
 		}
 		if (p[1].revents && pump(master, 1) < 0)
 			out = 0;
-		if (p[2].revents && pump(0, master) < 0)
-			in = -1; /* our input ended: the container's stays open */
+		if (p[2].revents && pump(0, master) < 0) {
+			/* Our input ended (a pipe or a file, never a terminal in raw mode): the
+			 * terminal's end-of-file character tells the process, as ^D typed would
+			 * (a shell editing lines in raw mode reads it as a byte and ends too). */
+			struct termios t;
+			if (!tcgetattr(master, &t))
+				put(master, (const char *)&t.c_cc[VEOF], 1);
+			in = -1;
+		}
 	}
 	/* What the process wrote just before it exited may still be in the pty. */
 	for (struct pollfd p = {master, POLLIN, 0}; out && master >= 0 && poll(&p, 1, 50) > 0;)

@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { NEEDS_ROOT, PLANC, Planc, type Result, uniqueId, waitFor } from '../helpers/planc.js';
 import { runcBinary } from '../helpers/runc.js';
 
@@ -200,6 +200,17 @@ test('terminal rules, in runc\'s words: a detached terminal needs a socket; a so
   pc.ok(['run', '-d', '--bundle', pc.bundle(['sleep', '100']), c]);
   const e = pc.run(['exec', '--console-socket', rcv.path, c, 'true']);
   assert.equal(e.stderr, 'planc: cannot use console socket if planc will not detach or allocate tty\n');
+  // A foreground terminal with no terminal to relay to (no tty on stdio, no controlling terminal:
+  // setsid): refused before anything exists, where the shell would otherwise wait forever (runc
+  // fails on open /dev/tty too).
+  const none = 'a terminal was asked for, but planc has none to relay it to: stdin, stdout and stderr are not terminals (open /dev/tty: no such device or address); give --console-socket with --detach, or set "terminal": false';
+  const id = pc.id(t, 'rule');
+  const r = pc.run(['run', '--bundle', bundle, id], { wrap: ['setsid', '-w'] });
+  assert.equal(r.stderr, `planc: ${bundle}/config.json: /process/terminal: ${none}\n`);
+  assert.equal(pc.run(['state', id]).code, 1, 'nothing was created');
+  const x = pc.run(['exec', '-t', c, 'sh'], { wrap: ['setsid', '-w'] });
+  assert.equal(x.stderr, `planc: ${none}\n`);
+  assert.deepEqual(readdirSync(pc.stateFiles(c).dir).filter((n) => n.startsWith('exec-')), [], 'no exec trail');
 });
 
 // ---- a real terminal: tmux
