@@ -2,8 +2,9 @@
 // (`planc --root /x --log-format=json create …`); they are moved behind it.
 // A well-formed call of a known verb runs without loading oclif (fast.ts);
 // everything else — help, unknown verbs, malformed flags — goes to oclif.
-import { VERBS } from './commands.js';
+import { TOPICS, VERBS } from './commands.js';
 import { fastParse, normalizeSwitches, separateCommand } from './fast.js';
+import { isRootless, rootlessStateRoot, setRootlessMode } from './rootless.js';
 import { describeError, logTarget, reportError } from './report.js';
 
 const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu']);
@@ -17,8 +18,8 @@ export function rewriteArgv(argv: string[]): string[] {
     const a = argv[i]!;
     const name = a.split('=')[0]!;
     if (name === '--rootless') {
-      // true|false|auto: planc decides by its effective uid either way.
-      if (!a.includes('=')) i++;
+      // true|false|auto, as runc: auto is rootless when not root (cli/rootless.ts).
+      setRootlessMode(a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[++i] ?? ''));
     } else if (WITH_VALUE.has(name)) {
       globals.push(a);
       if (!a.includes('=') && i + 1 < argv.length) globals.push(argv[++i]!);
@@ -31,7 +32,10 @@ export function rewriteArgv(argv: string[]): string[] {
     else break;
   }
   const rest = argv.slice(i);
-  return rest.length === 0 ? ['--help', ...globals] : [rest[0]!, ...globals, ...rest.slice(1)];
+  if (rest.length === 0) return ['--help', ...globals];
+  // `image unpack …` is the verb 'image:unpack' (oclif's own id for it).
+  if (TOPICS.has(rest[0]!) && rest.length > 1 && !rest[1]!.startsWith('-')) return [`${rest[0]}:${rest[1]}`, ...globals, ...rest.slice(2)];
+  return [rest[0]!, ...globals, ...rest.slice(1)];
 }
 
 /**
@@ -51,6 +55,15 @@ export async function main(argv: string[], packageRoot: string): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const args = rewriteArgv(argv);
   if (args[0] === '--version' || args[0] === '-v') return printVersion(packageRoot);
+  // Rootless without --root: state under $XDG_RUNTIME_DIR/planc, as runc keeps it (/run/planc is root's).
+  try {
+    const rootless = isRootless(); // checks a --rootless value whatever the verb
+    if (rootless && process.geteuid?.() !== 0 && !args.some((a) => a === '--root' || a.startsWith('--root='))) args.splice(1, 0, '--root', rootlessStateRoot());
+  } catch (e) {
+    reportError(describeError(e), logTarget(args));
+    process.exitCode = 1;
+    return;
+  }
   const load = VERBS[args[0]!];
   if (load) {
     const verb = (await load()).default;

@@ -234,7 +234,7 @@ function fromFile(container: Plan, req: ExecRequest, warnings: Warning[]): ExecP
   const doc = req.process!;
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new PlancError('invalid-config', 'process.json must hold a JSON object (a runtime-spec process)', { where: '/' });
   // Checked as a config's process: the same schema, the same rules as create's.
-  const ctx: PlanContext = { config: {} as Config, facts: { containerId: container.containerId, bundle: container.bundle, stateDir: container.stateDir, cgroup: req.cgroupLayout, rootless: false }, rootfs: container.rootfs, newNs: new Set(), cgroupPath: '', actions: [], warnings: [] };
+  const ctx: PlanContext = { config: {} as Config, facts: { containerId: container.containerId, bundle: container.bundle, stateDir: container.stateDir, cgroup: req.cgroupLayout, rootless: false }, rootfs: container.rootfs, newNs: new Set(), cgroupPath: '', idmapped: new Map(), actions: [], warnings: [] };
   try {
     ctx.config = validateConfig({ ociVersion: container.ociVersion, process: doc });
     checkProcess(ctx);

@@ -8,8 +8,12 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'ambient-dropped': 'note',
   deprecated: 'note',
   'dangerous-capability': 'error',
+  // A field that has no effect on what planc starts (process.execCPUAffinity: exec only).
+  'exec-cpu-affinity': 'note',
   'devices-allow-all': 'error',
   'host-namespace': 'warning',
+  // A hugetlb limit the kernel rounds down to whole pages.
+  'hugetlb-rounded': 'warning',
   'host-path': 'warning',
   'new-privileges': 'warning',
   'no-apparmor': 'note',
@@ -18,15 +22,21 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'no-selinux': 'note',
   privileged: 'error',
   'root-user': 'note',
+  // Rootless without a delegated cgroup: the container runs in the caller's cgroups, with no limits.
+  'rootless-no-cgroup': 'note',
   'runtime-socket': 'error',
   // A cgroup the host's own services live in: limits and teardown would reach them.
   'shared-cgroup': 'error',
   terminal: 'note',
+  // unified rewrites a file a v1 field was converted to: the config says two things.
+  'unified-overrides': 'warning',
   'unknown-capability': 'warning',
   'v2-devices': 'error',
   'writable-proc': 'warning',
   'writable-rootfs': 'note',
   'writable-sys': 'error',
+  // 0 in a weight, share or period, read as "not set" as runc and crun read it.
+  'zero-is-unset': 'note',
 };
 
 export interface Finding {

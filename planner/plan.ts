@@ -9,11 +9,14 @@ import { add, warn } from './context.js';
 import { type Json } from './json.js';
 import { validateConfig } from './validate.js';
 import { cgroupPathOf, planCgroups } from './cgroups.js';
-import { planMounts, planPathProtection } from './mounts.js';
+import { planIntelRdt } from './cgroups/intel-rdt.js';
+import { planIdmappedMounts, planMounts, planPathProtection } from './mounts.js';
 import { planDevices, planDevSymlinks } from './devices.js';
 import { checkProcess, planExec, planIdentity, planRlimits } from './process.js';
-import { planClone, planIdMaps, planJoins, readNamespaces } from './namespaces.js';
-import { isAbsolute, join, pointer } from './paths.js';
+import { planClone, planIdMaps, planJoins, planTimeNamespace, readNamespaces } from './namespaces.js';
+import { checkExecCpuAffinity, planIoPriority, planMemoryPolicy, planPersonality, planScheduler } from './process-attrs.js';
+import { planNetDevices } from './netdevices.js';
+import { isAbsolute, join, pointer, utf8Length } from './paths.js';
 import { consoleCreateAction, consoleHostActions, type TerminalRequest } from './console.js';
 import { noteRisks } from './risks.js';
 import { checkHooks, planHooks } from './hooks.js';
@@ -42,11 +45,13 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
     rootfs: join(facts.bundle, config.root.path),
     newNs: new Set(),
     cgroupPath: cgroupPathOf(config.linux.cgroupsPath, facts.containerId, facts.systemdCgroup ?? false),
+    idmapped: new Map(),
     actions: [],
     warnings: [],
   };
   checkProcess(ctx);
   rejectUnplanned(config);
+  checkExecCpuAffinity(ctx);
   const namespaces = readNamespaces(ctx);
   checkHooks(ctx);
   const fifo = `${facts.stateDir}/exec.fifo`;
@@ -58,17 +63,22 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 
   // host stage: in the runtime's namespaces, before the container exists
   const cgroupDirs = planCgroups(ctx);
+  const rdtGroups = planIntelRdt(ctx);
   if (waitForStart) add(ctx, { stage: 'host', op: 'execfifo.create', why: 'runtime:start', path: fifo });
   for (const a of consoleHostActions(terminal, { terminal: '/process/terminal', socket: 'cli:--console-socket' })) add(ctx, a);
   planJoins(ctx, namespaces);
+  planIdmappedMounts(ctx);
   planClone(ctx, namespaces, opts.foreground ?? false);
 
   // parent stage: the init exists and waits
   for (const path of cgroupDirs) add(ctx, { stage: 'parent', op: 'cgroup.join', why: '/linux/cgroupsPath', path });
+  for (const path of rdtGroups) add(ctx, { stage: 'parent', op: 'resctrl.join', why: '/linux/intelRdt', path });
   planIdMaps(ctx);
+  planNetDevices(ctx);
 
   // init stage: inside the new namespaces
   if (ctx.newNs.has('cgroup')) add(ctx, { stage: 'init', op: 'ns.unshare', why: '/linux/namespaces', ns: 'cgroup' });
+  planTimeNamespace(ctx);
   const propagation = config.linux.rootfsPropagation ?? 'rslave';
   add(ctx, { stage: 'init', op: 'rootfs.propagation', why: config.linux.rootfsPropagation ? '/linux/rootfsPropagation' : 'runtime:default-propagation', propagation: propagation as Propagation });
   add(ctx, { stage: 'init', op: 'rootfs.bind', why: '/root/path', path: ctx.rootfs });
@@ -90,6 +100,12 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   if (ctx.newNs.has('network')) add(ctx, { stage: 'init', op: 'link.up', why: '/linux/namespaces', name: 'lo' });
   planPathProtection(ctx);
   planRlimits(ctx);
+  // Before the user switch and the capability drop: real-time policies, a negative nice value and
+  // the real-time I/O class need privileges the container process may not keep.
+  planScheduler(ctx);
+  planIoPriority(ctx);
+  planMemoryPolicy(ctx);
+  planPersonality(ctx);
   planIdentity(ctx);
   planExec(ctx, waitForStart, () => planHooks(ctx, 'startContainer'));
   // Applied by the CLI itself: poststart once the process was executed, poststop once the container is gone.
@@ -116,22 +132,12 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 // silently skipped a seccomp profile or a hook would run something else than was asked.
 const NOT_YET: [string, (c: Config) => unknown][] = [
   ['/linux/seccomp', (c) => c.linux?.seccomp],
-  ['/linux/intelRdt', (c) => c.linux?.intelRdt],
-  ['/linux/personality', (c) => c.linux?.personality],
-  ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy],
-  ['/linux/netDevices', (c) => c.linux?.netDevices && Object.keys(c.linux.netDevices).length > 0],
-  ['/process/scheduler', (c) => c.process?.scheduler],
-  ['/process/ioPriority', (c) => c.process?.ioPriority],
-  ['/process/execCPUAffinity', (c) => c.process?.execCPUAffinity],
 ];
 
 function rejectUnplanned(config: Config): void {
   for (const [where, get] of NOT_YET) {
     if (get(config)) throw new PlancError('unsupported', `${where.slice(1).replace(/\//g, '.')} is not supported by planc yet`, { where });
   }
-  (config.mounts ?? []).forEach((m, k) => {
-    if (m.uidMappings?.length || m.gidMappings?.length) throw new PlancError('unsupported', 'idmapped mounts are not supported by planc yet', { where: pointer('mounts', k, 'uidMappings') });
-  });
 }
 
 function planUts(ctx: PlanContext): void {
@@ -157,14 +163,6 @@ function checkUtsName(key: 'hostname' | 'domainname', name: string): void {
   }
 }
 
-function utf8Length(s: string): number {
-  let n = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-  }
-  return n;
-}
 
 // A sysctl is only safe to set when it belongs to a namespace the container owns.
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);

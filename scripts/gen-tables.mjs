@@ -5,7 +5,9 @@
 //                                        build host's headers (a wrong number fails the build)
 // from
 //   schemas/plan.schema.json   definitions/Action: each op, its stage, its handler op_<op with . and - as _>
-//   schemas/tables.ts          capabilities, rlimits, namespaces, mount flags, propagation
+//   schemas/tables.ts          capabilities, rlimits, namespaces, mount flags, propagation, and the
+//                              name → number tables of NAMED below (mount attributes, scheduling,
+//                              I/O priority, memory policy, personality)
 // and checks that every enum of those names in plan.schema.json and config.schema.json agrees with
 // the table, so a name one side accepts is one the other side can apply.
 //
@@ -27,6 +29,29 @@ const OUT_C = 'executor/native/tables.generated.c';
 // itself (start: `planc start`, delete: `planc delete`), so their ops have no C handler.
 const EXECUTOR_STAGES = ['host', 'clone', 'parent', 'init'];
 const STAGES = [...EXECUTOR_STAGES, 'start', 'delete'];
+
+/**
+ * Name → number tables: key, the export of schemas/tables.ts; c, the C array (its size is n);
+ * enums, where the schemas list the same names ("op:<op>:<property>" is that property of the
+ * op's action, or of its items), with any extra names a schema may list and why.
+ */
+const NAMED = [
+  { key: 'MOUNT_ATTR_TABLE', c: 'mount_attr_table', n: 'N_MOUNT_ATTRS', doc: "Per-mount attributes of mount_setattr(2) (the plan's MountAttr) and their MOUNT_ATTR_* bits.",
+    enums: [['plan', '/definitions/MountAttr/enum']] },
+  { key: 'SCHED_POLICY_TABLE', c: 'sched_policy_table', n: 'N_SCHED_POLICIES', doc: 'Scheduling policies of sched_setattr(2).',
+    enums: [['plan', 'op:sched.setattr:policy'], ['config', '/properties/process/properties/scheduler/properties/policy/enum', { SCHED_ISO: 'runtime-spec lists it, Linux has no such policy: the planner refuses it' }]] },
+  { key: 'SCHED_FLAG_TABLE', c: 'sched_flag_table', n: 'N_SCHED_FLAGS', doc: 'sched_setattr(2) flags.',
+    enums: [['plan', 'op:sched.setattr:flags'], ['config', '/properties/process/properties/scheduler/properties/flags/items/enum']] },
+  { key: 'IOPRIO_CLASS_TABLE', c: 'ioprio_class_table', n: 'N_IOPRIO_CLASSES', doc: 'I/O scheduling classes of ioprio_set(2).',
+    enums: [['plan', 'op:ioprio.set:class'], ['config', '/properties/process/properties/ioPriority/properties/class/enum']] },
+  { key: 'MPOL_MODE_TABLE', c: 'mpol_mode_table', n: 'N_MPOL_MODES', doc: 'Memory policy modes of set_mempolicy(2).',
+    enums: [['plan', 'op:mempolicy.set:mode'], ['config', '/definitions/MemoryPolicy/properties/mode/enum']] },
+  { key: 'MPOL_FLAG_TABLE', c: 'mpol_flag_table', n: 'N_MPOL_FLAGS', doc: 'Memory policy mode flags of set_mempolicy(2).',
+    enums: [['plan', 'op:mempolicy.set:flags'], ['config', '/definitions/MemoryPolicy/properties/flags/items/enum']] },
+  { key: 'PERSONALITY_TABLE', c: 'personality_table', n: 'N_PERSONALITIES', doc: 'Execution domains of personality(2).',
+    enums: [['plan', 'op:personality.set:domain'], ['config', '/definitions/Personality/properties/domain/enum']] },
+];
+const NAMED_KEYS = NAMED.map((t) => t.key);
 
 class TableError extends Error {}
 const bad = (msg) => {
@@ -96,6 +121,17 @@ function checkTables(t) {
     if (!/^[a-z]+$/.test(p.name) || !Array.isArray(p.macros) || p.macros.length === 0 || !p.macros.every((x) => /^MS_[A-Z]+$/.test(x))) bad(`schemas/tables.ts: PROPAGATION_TABLE: bad entry ${JSON.stringify(p)}`);
     int(p.name, p.value, 0xffffffff);
   }
+  for (const { key } of NAMED) {
+    if (!Array.isArray(t[key]) || t[key].length === 0) bad(`schemas/tables.ts: ${key} is missing or empty`);
+    for (const r of t[key]) {
+      if (!/^[A-Za-z0-9_]+$/.test(r.name) || !/^[A-Z][A-Z0-9_]*$/.test(r.macro ?? r.name) || (r.unchecked !== undefined && typeof r.unchecked !== 'string')) {
+        bad(`schemas/tables.ts: ${key}: bad entry ${JSON.stringify(r)}`);
+      }
+      int(`${key} ${r.name}`, r.value, 0xffffffff);
+    }
+    unique(key, t[key], 'name');
+    unique(key, t[key], 'value');
+  }
   for (const [what, rows, keys] of [
     ['CAPABILITY_TABLE', t.CAPABILITY_TABLE, ['name', 'value']],
     ['RLIMIT_TABLE', t.RLIMIT_TABLE, ['name', 'value']],
@@ -130,8 +166,36 @@ function at(doc, pointer) {
     .reduce((v, k) => (v && typeof v === 'object' ? v[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), doc);
 }
 
+/** "op:<op>:<property>" → the JSON pointer of that enum in the plan schema; other pointers as they are. */
+function resolveEnum(schema, file, pointer) {
+  const m = /^op:([^:]+):(.+)$/.exec(pointer);
+  if (!m) return pointer;
+  const k = (schema.definitions?.Action?.oneOf ?? []).findIndex((a) => a.properties?.op?.const === m[1]);
+  if (k < 0) bad(`${file}.schema.json: no action with op ${JSON.stringify(m[1])} (for its ${m[2]} enum)`);
+  const base = `/definitions/Action/oneOf/${k}/properties/${m[2]}`;
+  return Array.isArray(at(schema, `${base}/enum`)) ? `${base}/enum` : `${base}/items/enum`;
+}
+
 function checkSchemas(t, schemas) {
+  const checked = new Set();
+  for (const { key, enums } of NAMED) {
+    for (const [file, where, extras = {}] of enums) {
+      const pointer = resolveEnum(schemas[file], file, where);
+      checked.add(`${file}#${pointer}`);
+      const e = at(schemas[file], pointer);
+      const want = namesOf(t, key);
+      if (!Array.isArray(e)) bad(`${file}.schema.json#${pointer}: not found (the enum of ${key}'s names)`);
+      const missing = want.filter((n) => !e.includes(n));
+      const extra = e.filter((n) => !want.includes(n) && !(n in extras));
+      if (missing.length || extra.length) {
+        bad(`${file}.schema.json#${pointer} and schemas/tables.ts ${key} disagree:` +
+          (extra.length ? ` only in the schema: ${extra.join(', ')};` : '') + (missing.length ? ` only in the table: ${missing.join(', ')};` : '') +
+          ' change both together');
+      }
+    }
+  }
   for (const [file, pointer, table] of SAME_NAMES) {
+    checked.add(`${file}#${pointer}`);
     const e = at(schemas[file], pointer);
     const want = namesOf(t, table);
     if (!Array.isArray(e)) bad(`${file}.schema.json#${pointer}: not found (the enum of ${table}'s names)`);
@@ -147,8 +211,8 @@ function checkSchemas(t, schemas) {
     const walk = (v, p) => {
       if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${p}/${i}`));
       if (!v || typeof v !== 'object') return;
-      if (Array.isArray(v.enum)) {
-        for (const table of ['CAPABILITY_TABLE', 'RLIMIT_TABLE', 'NAMESPACE_TABLE', 'MOUNT_FLAG_TABLE', 'PROPAGATION_TABLE']) {
+      if (Array.isArray(v.enum) && !checked.has(`${file}#${p}/enum`)) {
+        for (const table of ['CAPABILITY_TABLE', 'RLIMIT_TABLE', 'NAMESPACE_TABLE', 'MOUNT_FLAG_TABLE', 'PROPAGATION_TABLE', ...NAMED_KEYS]) {
           const names = namesOf(t, table);
           const shared = v.enum.filter((n) => names.includes(n));
           const extra = v.enum.filter((n) => !names.includes(n));
@@ -215,6 +279,10 @@ extern const struct name_value mount_flag_table[N_MOUNT_FLAGS];
 /* Mount propagation: name and MS_* bits (the r* forms include MS_REC). */
 #define N_PROPAGATIONS ${t.PROPAGATION_TABLE.length}
 extern const struct name_value propagation_table[N_PROPAGATIONS];
+${NAMED.map((x) => `
+/* ${x.doc} */
+#define ${x.n} ${t[x.key].length}
+extern const struct name_value ${x.c}[${x.n}];`).join('\n')}
 
 #endif
 `;
@@ -230,11 +298,21 @@ function source(ops, t) {
   for (const n of t.NAMESPACE_TABLE) check(n.flag, hex(n.value), n.flag);
   for (const m of t.MOUNT_FLAG_TABLE) check(m.macro, hex(m.value), m.macro);
   for (const p of t.PROPAGATION_TABLE) check(p.macros.join(' | '), hex(p.value), p.name);
+  for (const { key } of NAMED) {
+    for (const r of t[key]) {
+      if (r.unchecked) asserts.push(`/* ${r.macro ?? r.name} = ${hex(r.value)} is not checked: ${r.unchecked} */`);
+      else check(r.macro ?? r.name, hex(r.value), r.macro ?? r.name);
+    }
+  }
   return `/* ${NOTICE} */
 #include "planc.h"
 #include <linux/capability.h>
+#include <linux/ioprio.h>
+#include <linux/mempolicy.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 
 const struct op_entry op_table[N_OPS] = {
@@ -260,6 +338,10 @@ ${rows(t.MOUNT_FLAG_TABLE, (m) => `{${cstr(m.name)}, ${hex(m.value)}}`)}
 const struct name_value propagation_table[N_PROPAGATIONS] = {
 ${rows(t.PROPAGATION_TABLE, (p) => `{${cstr(p.name)}, ${hex(p.value)}}`)}
 };
+${NAMED.map((x) => `
+const struct name_value ${x.c}[${x.n}] = {
+${rows(t[x.key], (r) => `{${cstr(r.name)}, ${hex(r.value)}}`)}
+};`).join('\n')}
 
 /* The numbers above are the planner's (schemas/tables.ts); the kernel's are in this host's headers. */
 ${asserts.join('\n')}

@@ -79,6 +79,9 @@ int op_ns_join(const mp *a, struct ctx *c)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(errno, "join %s namespace \"%s\": open", ns, path);
+	/* netdev.move takes interfaces from the runtime's network namespace, which P is about to leave. */
+	if (flag == CLONE_NEWNET)
+		netdev_note_runtime_ns();
 	/* The type is passed so a path naming another kind of namespace fails. */
 	int rc = setns(fd, flag), e = errno;
 	close(fd);

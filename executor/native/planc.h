@@ -76,6 +76,7 @@ int proc_init(void);
 int proc_handle(void);
 void proc_close(void);
 int proc_open(const char *path, int flags);
+int proc_open_own(const char *path, int flags);
 int proc_link(const char *dir, const char *name, int flags);
 int write_all(int fd, const char *s, size_t n);
 int write_file(const char *path, const char *s, int (*opener)(const char *, int));
@@ -108,6 +109,13 @@ void ns_forget_runtime(void);
 /* exec.c, tty.c */
 void exec_after_clone(struct ctx *c);
 int console_relay(struct ctx *c, pid_t pid);
+
+/* wt-procfields helpers */
+void held_close_all(void);         /* idmap-mounts.c: P drops its copies of detached mounts after the clone */
+void netdev_note_runtime_ns(void); /* netdev.c: before P joins another network namespace */
+int report_index(void);            /* report.c: the plan index of the action being applied */
+const char *err_words(int err);    /* report.c: strerror() in lower case, for messages that go on after it */
+int copy_up(int from, int to);     /* copyup.c: tmpcopyup, the entries of directory from into the detached tmpfs to */
 
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);

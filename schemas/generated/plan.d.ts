@@ -20,15 +20,22 @@ export type Action =
   | CgroupWriteAction
   | ExecfifoCreateAction
   | NsJoinAction
+  | MountIdmapAction
   | CloneAction
+  | ResctrlCreateAction
   | CgroupJoinAction
+  | ResctrlJoinAction
   | IdmapWriteAction
+  | NetdevMoveAction
   | NsUnshareAction
+  | TimensCreateAction
   | RootfsPropagationAction
   | RootfsBindAction
   | MountAction
   | MountRemountAction
   | MountPropagationAction
+  | MountSetattrAction
+  | MountAttachAction
   | MknodAction
   | DeviceBindAction
   | SymlinkAction
@@ -44,6 +51,10 @@ export type Action =
   | LinkUpAction
   | RlimitAction
   | OomScoreAdjAction
+  | SchedSetattrAction
+  | IoprioSetAction
+  | MempolicySetAction
+  | PersonalitySetAction
   | CapsBoundingAction
   | UserAction
   | CapsAction
@@ -90,6 +101,13 @@ export type MountFlag =
   | "bind"
   | "rec"
   | "remount";
+/**
+ * a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "MountAttr".
+ */
+export type MountAttr = "ro" | "nosuid" | "nodev" | "noexec" | "nodiratime" | "nosymfollow";
 
 /**
  * A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.
@@ -146,6 +164,12 @@ export interface CgroupCreateAction {
   stage: "host";
   why: Why;
   path: string;
+  /**
+   * cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems.
+   *
+   * @minItems 1
+   */
+  inherit?: ("cpuset.cpus" | "cpuset.mems")[];
 }
 /**
  * Write a value to a cgroup control file.
@@ -178,6 +202,36 @@ export interface NsJoinAction {
   path: string;
 }
 /**
+ * Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.
+ */
+export interface MountIdmapAction {
+  op: "mount.idmap";
+  stage: "host";
+  why: Why;
+  source: string;
+  /**
+   * rbind: the copy includes the mounts below the source
+   */
+  recursive: boolean;
+  /**
+   * ridmap: the mounts below are id-mapped too (AT_RECURSIVE)
+   */
+  idmapRecursive: boolean;
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+}
+/**
+ * one line of a uid_map/gid_map: containerID hostID size
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "IdMapping".
+ */
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+/**
  * clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.
  */
 export interface CloneAction {
@@ -191,10 +245,38 @@ export interface CloneAction {
   parent: "caller" | "executor";
 }
 /**
+ * linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.
+ */
+export interface ResctrlCreateAction {
+  op: "resctrl.create";
+  stage: "host";
+  why: Why;
+  path: string;
+  /**
+   * refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed.
+   */
+  exists: "refuse" | "use" | "required";
+  /**
+   * Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata).
+   *
+   * @minItems 1
+   */
+  schemata?: string[];
+}
+/**
  * Move the container's init into the cgroup (write its pid to cgroup.procs).
  */
 export interface CgroupJoinAction {
   op: "cgroup.join";
+  stage: "parent";
+  why: Why;
+  path: string;
+}
+/**
+ * linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).
+ */
+export interface ResctrlJoinAction {
+  op: "resctrl.join";
   stage: "parent";
   why: Why;
   path: string;
@@ -213,6 +295,26 @@ export interface IdmapWriteAction {
     size: number;
   }[];
   setgroups?: "allow" | "deny";
+  /**
+   * Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly.
+   */
+  helper?: string;
+}
+/**
+ * Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.
+ */
+export interface NetdevMoveAction {
+  op: "netdev.move";
+  stage: "parent";
+  why: Why;
+  /**
+   * its name in the runtime's network namespace
+   */
+  device: string;
+  /**
+   * its name in the container (may end in %d: the kernel picks the number)
+   */
+  name: string;
 }
 /**
  * unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).
@@ -222,6 +324,22 @@ export interface NsUnshareAction {
   stage: "init";
   why: Why;
   ns: "pid" | "network" | "mount" | "ipc" | "uts" | "user" | "cgroup" | "time";
+}
+/**
+ * unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).
+ */
+export interface TimensCreateAction {
+  op: "timens.create";
+  stage: "init";
+  why: Why;
+  offsets: {
+    clock: "monotonic" | "boottime";
+    /**
+     * signed 64-bit integer as a decimal string (no precision loss)
+     */
+    secs: string;
+    nanosecs: number;
+  }[];
 }
 /**
  * Set the propagation of the whole mount tree of the new mount namespace.
@@ -261,6 +379,10 @@ export interface MountAction {
    * the resolved target must be on this filesystem type (checked with fstatfs before mounting)
    */
   expectFs?: "proc" | "sysfs";
+  /**
+   * tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it
+   */
+  copyUp?: boolean;
 }
 /**
  * Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).
@@ -281,6 +403,42 @@ export interface MountPropagationAction {
   why: Why;
   target: string;
   propagation: Propagation;
+}
+/**
+ * Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...
+ */
+export interface MountSetattrAction {
+  op: "mount.setattr";
+  stage: "init";
+  why: Why;
+  target: string;
+  set: MountAttr[];
+  clear: MountAttr[];
+  /**
+   * the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)
+   */
+  atime?: "relatime" | "noatime" | "strictatime";
+}
+/**
+ * Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.
+ */
+export interface MountAttachAction {
+  op: "mount.attach";
+  stage: "init";
+  why: Why;
+  /**
+   * index in actions of the mount.idmap action whose copy this attaches
+   */
+  detached: number;
+  target: string;
+  /**
+   * dir: create missing target directories; auto: like the source (file or dir)
+   */
+  create: "dir" | "auto";
+  /**
+   * the resolved target must be on this filesystem type (checked with fstatfs before mounting)
+   */
+  expectFs?: "proc" | "sysfs";
 }
 /**
  * Create a device node inside the rootfs.
@@ -438,6 +596,78 @@ export interface OomScoreAdjAction {
   stage: "init";
   why: Why;
   value: number;
+}
+/**
+ * sched_setattr(2) on the init, which the container process inherits across execve.
+ */
+export interface SchedSetattrAction {
+  op: "sched.setattr";
+  stage: "init";
+  why: Why;
+  policy: "SCHED_OTHER" | "SCHED_FIFO" | "SCHED_RR" | "SCHED_BATCH" | "SCHED_IDLE" | "SCHED_DEADLINE";
+  nice: number;
+  priority: number;
+  flags: (
+    | "SCHED_FLAG_RESET_ON_FORK"
+    | "SCHED_FLAG_RECLAIM"
+    | "SCHED_FLAG_DL_OVERRUN"
+    | "SCHED_FLAG_KEEP_POLICY"
+    | "SCHED_FLAG_KEEP_PARAMS"
+    | "SCHED_FLAG_UTIL_CLAMP_MIN"
+    | "SCHED_FLAG_UTIL_CLAMP_MAX"
+  )[];
+  /**
+   * unsigned 64-bit integer as a decimal string (no precision loss)
+   */
+  runtime: string;
+  /**
+   * unsigned 64-bit integer as a decimal string (no precision loss)
+   */
+  deadline: string;
+  /**
+   * unsigned 64-bit integer as a decimal string (no precision loss)
+   */
+  period: string;
+}
+/**
+ * ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.
+ */
+export interface IoprioSetAction {
+  op: "ioprio.set";
+  stage: "init";
+  why: Why;
+  class: "IOPRIO_CLASS_RT" | "IOPRIO_CLASS_BE" | "IOPRIO_CLASS_IDLE";
+  priority: number;
+}
+/**
+ * set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.
+ */
+export interface MempolicySetAction {
+  op: "mempolicy.set";
+  stage: "init";
+  why: Why;
+  mode:
+    | "MPOL_DEFAULT"
+    | "MPOL_PREFERRED"
+    | "MPOL_BIND"
+    | "MPOL_INTERLEAVE"
+    | "MPOL_LOCAL"
+    | "MPOL_PREFERRED_MANY"
+    | "MPOL_WEIGHTED_INTERLEAVE";
+  /**
+   * the node mask, as node numbers in ascending order
+   */
+  nodes: number[];
+  flags: ("MPOL_F_NUMA_BALANCING" | "MPOL_F_RELATIVE_NODES" | "MPOL_F_STATIC_NODES")[];
+}
+/**
+ * personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).
+ */
+export interface PersonalitySetAction {
+  op: "personality.set";
+  stage: "init";
+  why: Why;
+  domain: "LINUX" | "LINUX32";
 }
 /**
  * Drop every capability not listed from the bounding set.

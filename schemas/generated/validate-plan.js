@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create","exec"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create","exec"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
 const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."};
@@ -117,12 +117,16 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]};
-const schema24 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
-const schema27 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
-const schema56 = {"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]};
-const pattern0 = new RegExp("^[0-9]+$", "u");
-const pattern2 = new RegExp("^[0-9]{1,20}$", "u");
+const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]};
+const schema20 = {"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"};
+const schema31 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
+const schema34 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
+const schema40 = {"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"};
+const schema71 = {"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]};
+const pattern0 = new RegExp("^/", "u");
+const pattern3 = new RegExp("^-?[0-9]+$", "u");
+const pattern4 = new RegExp("^[0-9]+$", "u");
+const pattern9 = new RegExp("^[0-9]{1,20}$", "u");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -173,7 +177,7 @@ vErrors.push(err3);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "op") || (key0 === "stage")) || (key0 === "why")) || (key0 === "path"))){
+if(!(((((key0 === "op") || (key0 === "stage")) || (key0 === "why")) || (key0 === "path")) || (key0 === "inherit"))){
 const err4 = {instancePath,schemaPath:"#/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err4];
@@ -232,9 +236,11 @@ vErrors.push(err8);
 errors++;
 }
 }
-}
-else {
-const err9 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.inherit !== undefined){
+let data4 = data.inherit;
+if(Array.isArray(data4)){
+if(data4.length < 1){
+const err9 = {instancePath:instancePath+"/inherit",schemaPath:"#/oneOf/0/properties/inherit/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -243,15 +249,11 @@ vErrors.push(err9);
 }
 errors++;
 }
-var _valid0 = _errs1 === errors;
-if(_valid0){
-valid0 = true;
-passing0 = 0;
-}
-const _errs11 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err10 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+if(typeof data5 !== "string"){
+const err10 = {instancePath:instancePath+"/inherit/" + i0,schemaPath:"#/oneOf/0/properties/inherit/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -260,8 +262,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err11 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(!((data5 === "cpuset.cpus") || (data5 === "cpuset.mems"))){
+const err11 = {instancePath:instancePath+"/inherit/" + i0,schemaPath:"#/oneOf/0/properties/inherit/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[0].properties.inherit.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -270,8 +272,19 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data.why === undefined){
-const err12 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+let i1 = data4.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data4[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err12 = {instancePath:instancePath+"/inherit",schemaPath:"#/oneOf/0/properties/inherit/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -279,9 +292,14 @@ else {
 vErrors.push(err12);
 }
 errors++;
+break;
 }
-if(data.path === undefined){
-const err13 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+indices0[item0] = i1;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/inherit",schemaPath:"#/oneOf/0/properties/inherit/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -290,8 +308,10 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(data.file === undefined){
-const err14 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -300,8 +320,15 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data.value === undefined){
-const err15 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs15 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err15 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -310,9 +337,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-for(const key1 in data){
-if(!((((((key1 === "op") || (key1 === "stage")) || (key1 === "why")) || (key1 === "path")) || (key1 === "file")) || (key1 === "value"))){
-const err16 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err16 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -321,10 +347,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("cgroup.write" !== data.op){
-const err17 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/1/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.write"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err17 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -333,10 +357,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err18 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/1/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err18 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -345,10 +367,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err19 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.file === undefined){
+const err19 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -357,10 +377,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err20 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/1/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.value === undefined){
+const err20 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -369,10 +387,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err21 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/1/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key1 in data){
+if(!((((((key1 === "op") || (key1 === "stage")) || (key1 === "why")) || (key1 === "path")) || (key1 === "file")) || (key1 === "value"))){
+const err21 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -382,9 +399,9 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.value !== undefined){
-if(typeof data.value !== "string"){
-const err22 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/1/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("cgroup.write" !== data.op){
+const err22 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/1/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.write"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -394,9 +411,9 @@ vErrors.push(err22);
 errors++;
 }
 }
-}
-else {
-const err23 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err23 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/1/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -405,7 +422,67 @@ vErrors.push(err23);
 }
 errors++;
 }
-var _valid0 = _errs11 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err24 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err25 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/1/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err26 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/1/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err27 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/1/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid0 = _errs15 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 1];
@@ -415,63 +492,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 1;
 }
-const _errs25 = errors;
+const _errs29 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err24 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err25 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-if(data.why === undefined){
-const err26 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-if(data.path === undefined){
-const err27 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-for(const key2 in data){
-if(!((((key2 === "op") || (key2 === "stage")) || (key2 === "why")) || (key2 === "path"))){
-const err28 = {instancePath,schemaPath:"#/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("execfifo.create" !== data.op){
-const err29 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/2/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.create"},message:"must be equal to constant"};
+const err29 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -480,10 +504,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err30 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/2/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err30 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -492,10 +514,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err31 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err31 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -504,10 +524,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err32 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/2/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err32 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -516,10 +534,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-}
-else {
-const err33 = {instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key2 in data){
+if(!((((key2 === "op") || (key2 === "stage")) || (key2 === "why")) || (key2 === "path"))){
+const err33 = {instancePath,schemaPath:"#/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -528,7 +545,67 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid0 = _errs25 === errors;
+}
+if(data.op !== undefined){
+if("execfifo.create" !== data.op){
+const err34 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/2/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.create"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err35 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/2/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err36 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err37 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/2/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+else {
+const err38 = {instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+var _valid0 = _errs29 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 2];
@@ -538,61 +615,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 2;
 }
-const _errs35 = errors;
+const _errs39 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err34 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err35 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-if(data.why === undefined){
-const err36 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-if(data.ns === undefined){
-const err37 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-if(data.path === undefined){
-const err38 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-for(const key3 in data){
-if(!(((((key3 === "op") || (key3 === "stage")) || (key3 === "why")) || (key3 === "ns")) || (key3 === "path"))){
-const err39 = {instancePath,schemaPath:"#/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+const err39 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -601,10 +627,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ns.join" !== data.op){
-const err40 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/3/properties/op/const",keyword:"const",params:{allowedValue: "ns.join"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err40 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -613,10 +637,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err41 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/3/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err41 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -625,10 +647,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err42 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.ns === undefined){
+const err42 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -637,11 +657,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-if(data.ns !== undefined){
-let data17 = data.ns;
-if(!((((((((data17 === "pid") || (data17 === "network")) || (data17 === "mount")) || (data17 === "ipc")) || (data17 === "uts")) || (data17 === "user")) || (data17 === "cgroup")) || (data17 === "time"))){
-const err43 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/3/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[3].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(data.path === undefined){
+const err43 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -650,10 +667,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err44 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/3/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data){
+if(!(((((key3 === "op") || (key3 === "stage")) || (key3 === "why")) || (key3 === "ns")) || (key3 === "path"))){
+const err44 = {instancePath,schemaPath:"#/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -663,9 +679,9 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-else {
-const err45 = {instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("ns.join" !== data.op){
+const err45 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/3/properties/op/const",keyword:"const",params:{allowedValue: "ns.join"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -674,7 +690,68 @@ vErrors.push(err45);
 }
 errors++;
 }
-var _valid0 = _errs35 === errors;
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err46 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/3/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err47 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data.ns !== undefined){
+let data19 = data.ns;
+if(!((((((((data19 === "pid") || (data19 === "network")) || (data19 === "mount")) || (data19 === "ipc")) || (data19 === "uts")) || (data19 === "user")) || (data19 === "cgroup")) || (data19 === "time"))){
+const err48 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/3/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[3].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err49 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/3/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+}
+else {
+const err50 = {instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+var _valid0 = _errs39 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 3];
@@ -684,61 +761,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 3;
 }
-const _errs46 = errors;
+const _errs50 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err46 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err47 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-if(data.why === undefined){
-const err48 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-if(data.namespaces === undefined){
-const err49 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-if(data.parent === undefined){
-const err50 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "parent"},message:"must have required property '"+"parent"+"'"};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-for(const key4 in data){
-if(!(((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "namespaces")) || (key4 === "parent"))){
-const err51 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+const err51 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -747,10 +773,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("clone" !== data.op){
-const err52 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err52 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -759,10 +783,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("clone" !== data.stage){
-const err53 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err53 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -771,10 +793,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err54 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.source === undefined){
+const err54 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -783,15 +803,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(data.namespaces !== undefined){
-let data22 = data.namespaces;
-if(Array.isArray(data22)){
-const len0 = data22.length;
-for(let i0=0; i0<len0; i0++){
-let data23 = data22[i0];
-if(!((((((((data23 === "pid") || (data23 === "network")) || (data23 === "mount")) || (data23 === "ipc")) || (data23 === "uts")) || (data23 === "user")) || (data23 === "cgroup")) || (data23 === "time"))){
-const err55 = {instancePath:instancePath+"/namespaces/" + i0,schemaPath:"#/oneOf/4/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+if(data.recursive === undefined){
+const err55 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "recursive"},message:"must have required property '"+"recursive"+"'"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -800,10 +813,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-}
-else {
-const err56 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/4/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.idmapRecursive === undefined){
+const err56 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "idmapRecursive"},message:"must have required property '"+"idmapRecursive"+"'"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -812,11 +823,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data.parent !== undefined){
-let data24 = data.parent;
-if(!((data24 === "caller") || (data24 === "executor"))){
-const err57 = {instancePath:instancePath+"/parent",schemaPath:"#/oneOf/4/properties/parent/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[4].properties.parent.enum},message:"must be equal to one of the allowed values"};
+if(data.uidMappings === undefined){
+const err57 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "uidMappings"},message:"must have required property '"+"uidMappings"+"'"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -825,10 +833,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-}
-else {
-const err58 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.gidMappings === undefined){
+const err58 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "gidMappings"},message:"must have required property '"+"gidMappings"+"'"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -837,20 +843,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-var _valid0 = _errs46 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 4];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 4;
-}
-const _errs58 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err59 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key4 in data){
+if(!((((((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "source")) || (key4 === "recursive")) || (key4 === "idmapRecursive")) || (key4 === "uidMappings")) || (key4 === "gidMappings"))){
+const err59 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -859,8 +854,10 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err60 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("mount.idmap" !== data.op){
+const err60 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "mount.idmap"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -869,8 +866,10 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data.why === undefined){
-const err61 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err61 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -879,8 +878,10 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data.path === undefined){
-const err62 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err62 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -889,9 +890,10 @@ vErrors.push(err62);
 }
 errors++;
 }
-for(const key5 in data){
-if(!((((key5 === "op") || (key5 === "stage")) || (key5 === "why")) || (key5 === "path"))){
-const err63 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err63 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/4/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -901,9 +903,9 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("cgroup.join" !== data.op){
-const err64 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
+if(data.recursive !== undefined){
+if(typeof data.recursive !== "boolean"){
+const err64 = {instancePath:instancePath+"/recursive",schemaPath:"#/oneOf/4/properties/recursive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -913,9 +915,9 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err65 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data.idmapRecursive !== undefined){
+if(typeof data.idmapRecursive !== "boolean"){
+const err65 = {instancePath:instancePath+"/idmapRecursive",schemaPath:"#/oneOf/4/properties/idmapRecursive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -925,9 +927,15 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err66 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.uidMappings !== undefined){
+let data27 = data.uidMappings;
+if(Array.isArray(data27)){
+const len1 = data27.length;
+for(let i2=0; i2<len1; i2++){
+let data28 = data27[i2];
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+if(data28.containerID === undefined){
+const err66 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -936,10 +944,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err67 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/5/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data28.hostID === undefined){
+const err67 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -948,10 +954,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-}
-else {
-const err68 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data28.size === undefined){
+const err68 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -960,20 +964,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-var _valid0 = _errs58 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 5];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 5;
-}
-const _errs68 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err69 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key5 in data28){
+if(!(((key5 === "containerID") || (key5 === "hostID")) || (key5 === "size"))){
+const err69 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -982,8 +975,11 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err70 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data28.containerID !== undefined){
+let data29 = data28.containerID;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err70 = {instancePath:instancePath+"/uidMappings/" + i2+"/containerID",schemaPath:"#/definitions/IdMapping/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -992,8 +988,11 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data.why === undefined){
-const err71 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data28.hostID !== undefined){
+let data30 = data28.hostID;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err71 = {instancePath:instancePath+"/uidMappings/" + i2+"/hostID",schemaPath:"#/definitions/IdMapping/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1002,8 +1001,11 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err72 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data28.size !== undefined){
+let data31 = data28.size;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err72 = {instancePath:instancePath+"/uidMappings/" + i2+"/size",schemaPath:"#/definitions/IdMapping/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1012,8 +1014,10 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data.map === undefined){
-const err73 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1022,9 +1026,10 @@ vErrors.push(err73);
 }
 errors++;
 }
-for(const key6 in data){
-if(!((((((key6 === "op") || (key6 === "stage")) || (key6 === "why")) || (key6 === "kind")) || (key6 === "map")) || (key6 === "setgroups"))){
-const err74 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/uidMappings",schemaPath:"#/oneOf/4/properties/uidMappings/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1034,9 +1039,15 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("idmap.write" !== data.op){
-const err75 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
+if(data.gidMappings !== undefined){
+let data32 = data.gidMappings;
+if(Array.isArray(data32)){
+const len2 = data32.length;
+for(let i3=0; i3<len2; i3++){
+let data33 = data32[i3];
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.containerID === undefined){
+const err75 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1045,10 +1056,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err76 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data33.hostID === undefined){
+const err76 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1057,10 +1066,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err77 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.size === undefined){
+const err77 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1069,11 +1076,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data32 = data.kind;
-if(!((data32 === "uid") || (data32 === "gid"))){
-const err78 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/6/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.kind.enum},message:"must be equal to one of the allowed values"};
+for(const key6 in data33){
+if(!(((key6 === "containerID") || (key6 === "hostID")) || (key6 === "size"))){
+const err78 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1083,15 +1088,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data.map !== undefined){
-let data33 = data.map;
-if(Array.isArray(data33)){
-const len1 = data33.length;
-for(let i1=0; i1<len1; i1++){
-let data34 = data33[i1];
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(data34.containerID === undefined){
-const err79 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
+if(data33.containerID !== undefined){
+let data34 = data33.containerID;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err79 = {instancePath:instancePath+"/gidMappings/" + i3+"/containerID",schemaPath:"#/definitions/IdMapping/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1100,8 +1100,11 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data34.hostID === undefined){
-const err80 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
+}
+if(data33.hostID !== undefined){
+let data35 = data33.hostID;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err80 = {instancePath:instancePath+"/gidMappings/" + i3+"/hostID",schemaPath:"#/definitions/IdMapping/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1110,8 +1113,11 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data34.size === undefined){
-const err81 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+}
+if(data33.size !== undefined){
+let data36 = data33.size;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err81 = {instancePath:instancePath+"/gidMappings/" + i3+"/size",schemaPath:"#/definitions/IdMapping/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1120,9 +1126,10 @@ vErrors.push(err81);
 }
 errors++;
 }
-for(const key7 in data34){
-if(!(((key7 === "containerID") || (key7 === "hostID")) || (key7 === "size"))){
-const err82 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+}
+else {
+const err82 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1132,10 +1139,9 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data34.containerID !== undefined){
-let data35 = data34.containerID;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err83 = {instancePath:instancePath+"/map/" + i1+"/containerID",schemaPath:"#/oneOf/6/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err83 = {instancePath:instancePath+"/gidMappings",schemaPath:"#/oneOf/4/properties/gidMappings/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1145,10 +1151,9 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data34.hostID !== undefined){
-let data36 = data34.hostID;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err84 = {instancePath:instancePath+"/map/" + i1+"/hostID",schemaPath:"#/oneOf/6/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err84 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1157,11 +1162,20 @@ vErrors.push(err84);
 }
 errors++;
 }
+var _valid0 = _errs50 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 4];
 }
-if(data34.size !== undefined){
-let data37 = data34.size;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err85 = {instancePath:instancePath+"/map/" + i1+"/size",schemaPath:"#/oneOf/6/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 4;
+}
+const _errs88 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err85 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1170,10 +1184,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/map/" + i1,schemaPath:"#/oneOf/6/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage === undefined){
+const err86 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1182,10 +1194,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-}
-else {
-const err87 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/6/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why === undefined){
+const err87 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1194,11 +1204,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-if(data.setgroups !== undefined){
-let data38 = data.setgroups;
-if(!((data38 === "allow") || (data38 === "deny"))){
-const err88 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/6/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
+if(data.namespaces === undefined){
+const err88 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1207,10 +1214,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-}
-else {
-const err89 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.parent === undefined){
+const err89 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "parent"},message:"must have required property '"+"parent"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1219,20 +1224,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-var _valid0 = _errs68 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 6];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 6;
-}
-const _errs89 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err90 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key7 in data){
+if(!(((((key7 === "op") || (key7 === "stage")) || (key7 === "why")) || (key7 === "namespaces")) || (key7 === "parent"))){
+const err90 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1241,8 +1235,10 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err91 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("clone" !== data.op){
+const err91 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1251,8 +1247,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data.why === undefined){
-const err92 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("clone" !== data.stage){
+const err92 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1261,8 +1259,10 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data.ns === undefined){
-const err93 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err93 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1271,9 +1271,15 @@ vErrors.push(err93);
 }
 errors++;
 }
-for(const key8 in data){
-if(!((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "ns"))){
-const err94 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+}
+if(data.namespaces !== undefined){
+let data40 = data.namespaces;
+if(Array.isArray(data40)){
+const len3 = data40.length;
+for(let i4=0; i4<len3; i4++){
+let data41 = data40[i4];
+if(!((((((((data41 === "pid") || (data41 === "network")) || (data41 === "mount")) || (data41 === "ipc")) || (data41 === "uts")) || (data41 === "user")) || (data41 === "cgroup")) || (data41 === "time"))){
+const err94 = {instancePath:instancePath+"/namespaces/" + i4,schemaPath:"#/oneOf/5/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[5].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1283,9 +1289,9 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("ns.unshare" !== data.op){
-const err95 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
+}
+else {
+const err95 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/5/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1295,9 +1301,10 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err96 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.parent !== undefined){
+let data42 = data.parent;
+if(!((data42 === "caller") || (data42 === "executor"))){
+const err96 = {instancePath:instancePath+"/parent",schemaPath:"#/oneOf/5/properties/parent/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[5].properties.parent.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1307,9 +1314,9 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err97 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err97 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1318,11 +1325,20 @@ vErrors.push(err97);
 }
 errors++;
 }
+var _valid0 = _errs88 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 5];
 }
-if(data.ns !== undefined){
-let data42 = data.ns;
-if(!((((((((data42 === "pid") || (data42 === "network")) || (data42 === "mount")) || (data42 === "ipc")) || (data42 === "uts")) || (data42 === "user")) || (data42 === "cgroup")) || (data42 === "time"))){
-const err98 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/7/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.ns.enum},message:"must be equal to one of the allowed values"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 5;
+}
+const _errs100 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err98 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1331,10 +1347,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-}
-else {
-const err99 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage === undefined){
+const err99 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1343,20 +1357,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-var _valid0 = _errs89 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 7];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 7;
-}
-const _errs98 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err100 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why === undefined){
+const err100 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1365,8 +1367,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err101 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.path === undefined){
+const err101 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1375,8 +1377,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data.why === undefined){
-const err102 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.exists === undefined){
+const err102 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "exists"},message:"must have required property '"+"exists"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1385,8 +1387,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data.propagation === undefined){
-const err103 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
+for(const key8 in data){
+if(!((((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "path")) || (key8 === "exists")) || (key8 === "schemata"))){
+const err103 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1395,9 +1398,10 @@ vErrors.push(err103);
 }
 errors++;
 }
-for(const key9 in data){
-if(!((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "propagation"))){
-const err104 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("resctrl.create" !== data.op){
+const err104 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "resctrl.create"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1407,9 +1411,9 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rootfs.propagation" !== data.op){
-const err105 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err105 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1419,9 +1423,9 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err106 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/8/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err106 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1431,9 +1435,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err107 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+let data46 = data.path;
+if(typeof data46 === "string"){
+if(!pattern0.test(data46)){
+const err107 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/6/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1443,10 +1449,8 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data.propagation !== undefined){
-let data46 = data.propagation;
-if(!((((((((data46 === "shared") || (data46 === "rshared")) || (data46 === "slave")) || (data46 === "rslave")) || (data46 === "private")) || (data46 === "rprivate")) || (data46 === "unbindable")) || (data46 === "runbindable"))){
-const err108 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+else {
+const err108 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/6/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1456,9 +1460,10 @@ vErrors.push(err108);
 errors++;
 }
 }
-}
-else {
-const err109 = {instancePath,schemaPath:"#/oneOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.exists !== undefined){
+let data47 = data.exists;
+if(typeof data47 !== "string"){
+const err109 = {instancePath:instancePath+"/exists",schemaPath:"#/oneOf/6/properties/exists/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1467,20 +1472,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-var _valid0 = _errs98 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 8];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 8;
-}
-const _errs108 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err110 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(!(((data47 === "refuse") || (data47 === "use")) || (data47 === "required"))){
+const err110 = {instancePath:instancePath+"/exists",schemaPath:"#/oneOf/6/properties/exists/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.exists.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1489,8 +1482,12 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err111 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.schemata !== undefined){
+let data48 = data.schemata;
+if(Array.isArray(data48)){
+if(data48.length < 1){
+const err111 = {instancePath:instancePath+"/schemata",schemaPath:"#/oneOf/6/properties/schemata/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1499,8 +1496,10 @@ vErrors.push(err111);
 }
 errors++;
 }
-if(data.why === undefined){
-const err112 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const len4 = data48.length;
+for(let i5=0; i5<len4; i5++){
+if(typeof data48[i5] !== "string"){
+const err112 = {instancePath:instancePath+"/schemata/" + i5,schemaPath:"#/oneOf/6/properties/schemata/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1509,8 +1508,10 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data.path === undefined){
-const err113 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+}
+else {
+const err113 = {instancePath:instancePath+"/schemata",schemaPath:"#/oneOf/6/properties/schemata/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1519,9 +1520,10 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key10 in data){
-if(!((((key10 === "op") || (key10 === "stage")) || (key10 === "why")) || (key10 === "path"))){
-const err114 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+}
+}
+else {
+const err114 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1530,10 +1532,20 @@ vErrors.push(err114);
 }
 errors++;
 }
+var _valid0 = _errs100 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 6];
 }
-if(data.op !== undefined){
-if("rootfs.bind" !== data.op){
-const err115 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 6;
+}
+const _errs116 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err115 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1542,10 +1554,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err116 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err116 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1554,10 +1564,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err117 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err117 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1566,10 +1574,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err118 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/9/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err118 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1578,10 +1584,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-}
-else {
-const err119 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key9 in data){
+if(!((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "path"))){
+const err119 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1590,20 +1595,10 @@ vErrors.push(err119);
 }
 errors++;
 }
-var _valid0 = _errs108 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 9];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 9;
-}
-const _errs118 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err120 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.op !== undefined){
+if("cgroup.join" !== data.op){
+const err120 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1612,8 +1607,10 @@ vErrors.push(err120);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err121 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err121 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1622,8 +1619,10 @@ vErrors.push(err121);
 }
 errors++;
 }
-if(data.why === undefined){
-const err122 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err122 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1632,8 +1631,10 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(data.source === undefined){
-const err123 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err123 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/7/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1642,8 +1643,10 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(data.target === undefined){
-const err124 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+}
+}
+else {
+const err124 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1652,8 +1655,20 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(data.fstype === undefined){
-const err125 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
+var _valid0 = _errs116 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 7];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 7;
+}
+const _errs126 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err125 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1662,8 +1677,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err126 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.stage === undefined){
+const err126 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1672,8 +1687,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(data.data === undefined){
-const err127 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(data.why === undefined){
+const err127 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1682,8 +1697,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data.create === undefined){
-const err128 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
+if(data.path === undefined){
+const err128 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1692,9 +1707,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-for(const key11 in data){
-if(!(func2.call(schema14.oneOf[10].properties, key11))){
-const err129 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+for(const key10 in data){
+if(!((((key10 === "op") || (key10 === "stage")) || (key10 === "why")) || (key10 === "path"))){
+const err129 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1705,8 +1720,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("mount" !== data.op){
-const err130 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
+if("resctrl.join" !== data.op){
+const err130 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "resctrl.join"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1717,8 +1732,8 @@ errors++;
 }
 }
 if(data.stage !== undefined){
-if("init" !== data.stage){
-const err131 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if("parent" !== data.stage){
+const err131 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/8/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1740,9 +1755,11 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err133 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/10/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+let data57 = data.path;
+if(typeof data57 === "string"){
+if(!pattern0.test(data57)){
+const err133 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/8/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1752,9 +1769,8 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err134 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/10/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err134 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/8/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1764,9 +1780,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data.fstype !== undefined){
-if(typeof data.fstype !== "string"){
-const err135 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/10/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err135 = {instancePath,schemaPath:"#/oneOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1775,15 +1791,20 @@ vErrors.push(err135);
 }
 errors++;
 }
+var _valid0 = _errs126 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 8];
 }
-if(data.flags !== undefined){
-let data57 = data.flags;
-if(Array.isArray(data57)){
-const len2 = data57.length;
-for(let i2=0; i2<len2; i2++){
-let data58 = data57[i2];
-if(!((((((((((((((data58 === "ro") || (data58 === "nosuid")) || (data58 === "nodev")) || (data58 === "noexec")) || (data58 === "sync")) || (data58 === "dirsync")) || (data58 === "mand")) || (data58 === "noatime")) || (data58 === "nodiratime")) || (data58 === "relatime")) || (data58 === "strictatime")) || (data58 === "bind")) || (data58 === "rec")) || (data58 === "remount"))){
-const err136 = {instancePath:instancePath+"/flags/" + i2,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 8;
+}
+const _errs136 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err136 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1792,10 +1813,8 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-}
-else {
-const err137 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/10/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage === undefined){
+const err137 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1804,10 +1823,8 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data.data !== undefined){
-if(typeof data.data !== "string"){
-const err138 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/10/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err138 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1816,11 +1833,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-if(data.create !== undefined){
-let data60 = data.create;
-if(!((data60 === "dir") || (data60 === "auto"))){
-const err139 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/10/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.create.enum},message:"must be equal to one of the allowed values"};
+if(data.kind === undefined){
+const err139 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1829,11 +1843,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-if(data.expectFs !== undefined){
-let data61 = data.expectFs;
-if(!((data61 === "proc") || (data61 === "sysfs"))){
-const err140 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/10/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.map === undefined){
+const err140 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1842,10 +1853,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-}
-else {
-const err141 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key11 in data){
+if(!(((((((key11 === "op") || (key11 === "stage")) || (key11 === "why")) || (key11 === "kind")) || (key11 === "map")) || (key11 === "setgroups")) || (key11 === "helper"))){
+const err141 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1854,20 +1864,10 @@ vErrors.push(err141);
 }
 errors++;
 }
-var _valid0 = _errs118 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 10];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 10;
-}
-const _errs140 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err142 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.op !== undefined){
+if("idmap.write" !== data.op){
+const err142 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1876,8 +1876,10 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err143 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err143 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1886,8 +1888,10 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data.why === undefined){
-const err144 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err144 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1896,8 +1900,11 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data.target === undefined){
-const err145 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+}
+if(data.kind !== undefined){
+let data61 = data.kind;
+if(!((data61 === "uid") || (data61 === "gid"))){
+const err145 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/9/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[9].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1906,8 +1913,16 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err146 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+}
+if(data.map !== undefined){
+let data62 = data.map;
+if(Array.isArray(data62)){
+const len5 = data62.length;
+for(let i6=0; i6<len5; i6++){
+let data63 = data62[i6];
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.containerID === undefined){
+const err146 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1916,9 +1931,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-for(const key12 in data){
-if(!(((((key12 === "op") || (key12 === "stage")) || (key12 === "why")) || (key12 === "target")) || (key12 === "flags"))){
-const err147 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(data63.hostID === undefined){
+const err147 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1927,10 +1941,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.remount" !== data.op){
-const err148 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
+if(data63.size === undefined){
+const err148 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1939,10 +1951,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err149 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key12 in data63){
+if(!(((key12 === "containerID") || (key12 === "hostID")) || (key12 === "size"))){
+const err149 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1952,9 +1963,10 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err150 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data63.containerID !== undefined){
+let data64 = data63.containerID;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err150 = {instancePath:instancePath+"/map/" + i6+"/containerID",schemaPath:"#/oneOf/9/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1964,9 +1976,10 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err151 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/11/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data63.hostID !== undefined){
+let data65 = data63.hostID;
+if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
+const err151 = {instancePath:instancePath+"/map/" + i6+"/hostID",schemaPath:"#/oneOf/9/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1976,14 +1989,10 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data66 = data.flags;
-if(Array.isArray(data66)){
-const len3 = data66.length;
-for(let i3=0; i3<len3; i3++){
-let data67 = data66[i3];
-if(!((((((((((((((data67 === "ro") || (data67 === "nosuid")) || (data67 === "nodev")) || (data67 === "noexec")) || (data67 === "sync")) || (data67 === "dirsync")) || (data67 === "mand")) || (data67 === "noatime")) || (data67 === "nodiratime")) || (data67 === "relatime")) || (data67 === "strictatime")) || (data67 === "bind")) || (data67 === "rec")) || (data67 === "remount"))){
-const err152 = {instancePath:instancePath+"/flags/" + i3,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"};
+if(data63.size !== undefined){
+let data66 = data63.size;
+if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
+const err152 = {instancePath:instancePath+"/map/" + i6+"/size",schemaPath:"#/oneOf/9/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1995,7 +2004,7 @@ errors++;
 }
 }
 else {
-const err153 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/11/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err153 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2007,7 +2016,7 @@ errors++;
 }
 }
 else {
-const err154 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err154 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/9/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2016,20 +2025,11 @@ vErrors.push(err154);
 }
 errors++;
 }
-var _valid0 = _errs140 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 11];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 11;
-}
-const _errs154 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err155 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.setgroups !== undefined){
+let data67 = data.setgroups;
+if(!((data67 === "allow") || (data67 === "deny"))){
+const err155 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/9/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[9].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2038,8 +2038,12 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err156 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.helper !== undefined){
+let data68 = data.helper;
+if(typeof data68 === "string"){
+if(!pattern0.test(data68)){
+const err156 = {instancePath:instancePath+"/helper",schemaPath:"#/oneOf/9/properties/helper/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2048,8 +2052,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data.why === undefined){
-const err157 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+else {
+const err157 = {instancePath:instancePath+"/helper",schemaPath:"#/oneOf/9/properties/helper/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2058,8 +2063,10 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data.target === undefined){
-const err158 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+}
+}
+else {
+const err158 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2068,8 +2075,20 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(data.propagation === undefined){
-const err159 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
+var _valid0 = _errs136 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 9];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 9;
+}
+const _errs159 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err159 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2078,9 +2097,8 @@ vErrors.push(err159);
 }
 errors++;
 }
-for(const key13 in data){
-if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "target")) || (key13 === "propagation"))){
-const err160 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err160 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2089,10 +2107,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.propagation" !== data.op){
-const err161 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err161 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2101,10 +2117,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err162 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.device === undefined){
+const err162 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2113,10 +2127,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err163 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.name === undefined){
+const err163 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2125,10 +2137,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err164 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/12/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key13 in data){
+if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "device")) || (key13 === "name"))){
+const err164 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2138,10 +2149,9 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data.propagation !== undefined){
-let data72 = data.propagation;
-if(!((((((((data72 === "shared") || (data72 === "rshared")) || (data72 === "slave")) || (data72 === "rslave")) || (data72 === "private")) || (data72 === "rprivate")) || (data72 === "unbindable")) || (data72 === "runbindable"))){
-const err165 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema24.enum},message:"must be equal to one of the allowed values"};
+if(data.op !== undefined){
+if("netdev.move" !== data.op){
+const err165 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "netdev.move"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2151,9 +2161,9 @@ vErrors.push(err165);
 errors++;
 }
 }
-}
-else {
-const err166 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err166 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2162,20 +2172,10 @@ vErrors.push(err166);
 }
 errors++;
 }
-var _valid0 = _errs154 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 12];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 12;
-}
-const _errs166 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err167 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err167 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2184,8 +2184,10 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err168 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.device !== undefined){
+if(typeof data.device !== "string"){
+const err168 = {instancePath:instancePath+"/device",schemaPath:"#/oneOf/10/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2194,8 +2196,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-if(data.why === undefined){
-const err169 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err169 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/10/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2204,8 +2208,10 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data.path === undefined){
-const err170 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+}
+else {
+const err170 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2214,8 +2220,20 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err171 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+var _valid0 = _errs159 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 10];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 10;
+}
+const _errs171 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err171 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2224,8 +2242,8 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data.major === undefined){
-const err172 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
+if(data.stage === undefined){
+const err172 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2234,8 +2252,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data.minor === undefined){
-const err173 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
+if(data.why === undefined){
+const err173 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2244,8 +2262,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data.mode === undefined){
-const err174 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data.ns === undefined){
+const err174 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2254,8 +2272,9 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err175 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+for(const key14 in data){
+if(!((((key14 === "op") || (key14 === "stage")) || (key14 === "why")) || (key14 === "ns"))){
+const err175 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2264,8 +2283,10 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err176 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+}
+if(data.op !== undefined){
+if("ns.unshare" !== data.op){
+const err176 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2274,9 +2295,10 @@ vErrors.push(err176);
 }
 errors++;
 }
-for(const key14 in data){
-if(!(func2.call(schema14.oneOf[13].properties, key14))){
-const err177 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err177 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2286,9 +2308,9 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("mknod" !== data.op){
-const err178 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err178 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2298,9 +2320,10 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err179 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.ns !== undefined){
+let data77 = data.ns;
+if(!((((((((data77 === "pid") || (data77 === "network")) || (data77 === "mount")) || (data77 === "ipc")) || (data77 === "uts")) || (data77 === "user")) || (data77 === "cgroup")) || (data77 === "time"))){
+const err179 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/11/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[11].properties.ns.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2310,9 +2333,9 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err180 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err180 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2321,10 +2344,20 @@ vErrors.push(err180);
 }
 errors++;
 }
+var _valid0 = _errs171 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 11];
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err181 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/13/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 11;
+}
+const _errs180 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err181 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2333,11 +2366,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data77 = data.kind;
-if(!((((data77 === "c") || (data77 === "b")) || (data77 === "u")) || (data77 === "p"))){
-const err182 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/13/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data.stage === undefined){
+const err182 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2346,11 +2376,8 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(data.major !== undefined){
-let data78 = data.major;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err183 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/13/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why === undefined){
+const err183 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2359,11 +2386,8 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-if(data.minor !== undefined){
-let data79 = data.minor;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err184 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/13/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.offsets === undefined){
+const err184 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "offsets"},message:"must have required property '"+"offsets"+"'"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2372,11 +2396,9 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-if(data.mode !== undefined){
-let data80 = data.mode;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err185 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/13/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key15 in data){
+if(!((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "offsets"))){
+const err185 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2386,10 +2408,9 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data81 = data.uid;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err186 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/13/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.op !== undefined){
+if("timens.create" !== data.op){
+const err186 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "timens.create"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2399,10 +2420,9 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data.gid !== undefined){
-let data82 = data.gid;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err187 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/13/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err187 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2412,9 +2432,9 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
-else {
-const err188 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err188 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2423,20 +2443,16 @@ vErrors.push(err188);
 }
 errors++;
 }
-var _valid0 = _errs166 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 13];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 13;
-}
-const _errs187 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err189 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.offsets !== undefined){
+let data81 = data.offsets;
+if(Array.isArray(data81)){
+const len6 = data81.length;
+for(let i7=0; i7<len6; i7++){
+let data82 = data81[i7];
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+if(data82.clock === undefined){
+const err189 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "clock"},message:"must have required property '"+"clock"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2445,8 +2461,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err190 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data82.secs === undefined){
+const err190 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "secs"},message:"must have required property '"+"secs"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2455,8 +2471,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data.why === undefined){
-const err191 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data82.nanosecs === undefined){
+const err191 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "nanosecs"},message:"must have required property '"+"nanosecs"+"'"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2465,8 +2481,9 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(data.path === undefined){
-const err192 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+for(const key16 in data82){
+if(!(((key16 === "clock") || (key16 === "secs")) || (key16 === "nanosecs"))){
+const err192 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2475,8 +2492,11 @@ vErrors.push(err192);
 }
 errors++;
 }
-if(data.source === undefined){
-const err193 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+}
+if(data82.clock !== undefined){
+let data83 = data82.clock;
+if(!((data83 === "monotonic") || (data83 === "boottime"))){
+const err193 = {instancePath:instancePath+"/offsets/" + i7+"/clock",schemaPath:"#/oneOf/12/properties/offsets/items/properties/clock/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[12].properties.offsets.items.properties.clock.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2485,9 +2505,12 @@ vErrors.push(err193);
 }
 errors++;
 }
-for(const key15 in data){
-if(!(((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "path")) || (key15 === "source"))){
-const err194 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+}
+if(data82.secs !== undefined){
+let data84 = data82.secs;
+if(typeof data84 === "string"){
+if(!pattern3.test(data84)){
+const err194 = {instancePath:instancePath+"/offsets/" + i7+"/secs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/secs/pattern",keyword:"pattern",params:{pattern: "^-?[0-9]+$"},message:"must match pattern \""+"^-?[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2497,9 +2520,8 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("device.bind" !== data.op){
-const err195 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
+else {
+const err195 = {instancePath:instancePath+"/offsets/" + i7+"/secs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/secs/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2509,9 +2531,10 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err196 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data82.nanosecs !== undefined){
+let data85 = data82.nanosecs;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err196 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2520,10 +2543,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err197 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 999999999 || isNaN(data85)){
+const err197 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2532,10 +2554,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err198 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data85 < 0 || isNaN(data85)){
+const err198 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2545,9 +2565,10 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err199 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/14/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err199 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2559,7 +2580,7 @@ errors++;
 }
 }
 else {
-const err200 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err200 = {instancePath:instancePath+"/offsets",schemaPath:"#/oneOf/12/properties/offsets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2568,20 +2589,10 @@ vErrors.push(err200);
 }
 errors++;
 }
-var _valid0 = _errs187 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 14];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 14;
-}
-const _errs199 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err201 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err201 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2590,8 +2601,20 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err202 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+var _valid0 = _errs180 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 12];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 12;
+}
+const _errs198 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err202 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2600,8 +2623,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data.why === undefined){
-const err203 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.stage === undefined){
+const err203 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2610,8 +2633,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data.path === undefined){
-const err204 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.why === undefined){
+const err204 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2620,8 +2643,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-if(data.target === undefined){
-const err205 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.propagation === undefined){
+const err205 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2630,9 +2653,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-for(const key16 in data){
-if(!(((((key16 === "op") || (key16 === "stage")) || (key16 === "why")) || (key16 === "path")) || (key16 === "target"))){
-const err206 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+for(const key17 in data){
+if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "propagation"))){
+const err206 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2643,8 +2666,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("symlink" !== data.op){
-const err207 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
+if("rootfs.propagation" !== data.op){
+const err207 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2656,7 +2679,7 @@ errors++;
 }
 if(data.stage !== undefined){
 if("init" !== data.stage){
-const err208 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+const err208 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2678,9 +2701,10 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err210 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/15/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.propagation !== undefined){
+let data89 = data.propagation;
+if(!((((((((data89 === "shared") || (data89 === "rshared")) || (data89 === "slave")) || (data89 === "rslave")) || (data89 === "private")) || (data89 === "rprivate")) || (data89 === "unbindable")) || (data89 === "runbindable"))){
+const err210 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema31.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2690,9 +2714,9 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err211 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err211 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2701,10 +2725,20 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
+var _valid0 = _errs198 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 13];
 }
 else {
-const err212 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(_valid0){
+valid0 = true;
+passing0 = 13;
+}
+const _errs208 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err212 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2713,20 +2747,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-var _valid0 = _errs199 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 15];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 15;
-}
-const _errs211 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err213 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage === undefined){
+const err213 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2735,8 +2757,8 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err214 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.why === undefined){
+const err214 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2745,8 +2767,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(data.why === undefined){
-const err215 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.path === undefined){
+const err215 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2755,8 +2777,9 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(data.path === undefined){
-const err216 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+for(const key18 in data){
+if(!((((key18 === "op") || (key18 === "stage")) || (key18 === "why")) || (key18 === "path"))){
+const err216 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2765,9 +2788,10 @@ vErrors.push(err216);
 }
 errors++;
 }
-for(const key17 in data){
-if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "path"))){
-const err217 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("rootfs.bind" !== data.op){
+const err217 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2777,9 +2801,9 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("execfifo.open" !== data.op){
-const err218 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err218 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2789,9 +2813,9 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err219 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err219 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2801,9 +2825,9 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err220 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err220 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2813,9 +2837,9 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err221 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/16/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err221 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2824,10 +2848,20 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
+var _valid0 = _errs208 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 14];
 }
 else {
-const err222 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(_valid0){
+valid0 = true;
+passing0 = 14;
+}
+const _errs218 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err222 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2836,20 +2870,8 @@ vErrors.push(err222);
 }
 errors++;
 }
-var _valid0 = _errs211 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 16];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 16;
-}
-const _errs221 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err223 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage === undefined){
+const err223 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2858,8 +2880,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err224 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.why === undefined){
+const err224 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2868,8 +2890,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(data.why === undefined){
-const err225 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.source === undefined){
+const err225 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2878,9 +2900,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-for(const key18 in data){
-if(!(((key18 === "op") || (key18 === "stage")) || (key18 === "why"))){
-const err226 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err226 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2889,10 +2910,8 @@ vErrors.push(err226);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.pivot" !== data.op){
-const err227 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
+if(data.fstype === undefined){
+const err227 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2901,10 +2920,8 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err228 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.flags === undefined){
+const err228 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2913,10 +2930,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err229 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.data === undefined){
+const err229 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2925,10 +2940,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-}
-else {
-const err230 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.create === undefined){
+const err230 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2937,20 +2950,9 @@ vErrors.push(err230);
 }
 errors++;
 }
-var _valid0 = _errs221 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 17];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 17;
-}
-const _errs229 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err231 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key19 in data){
+if(!(func2.call(schema14.oneOf[15].properties, key19))){
+const err231 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2959,8 +2961,10 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err232 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("mount" !== data.op){
+const err232 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2969,8 +2973,10 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(data.why === undefined){
-const err233 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err233 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2979,9 +2985,10 @@ vErrors.push(err233);
 }
 errors++;
 }
-for(const key19 in data){
-if(!(((key19 === "op") || (key19 === "stage")) || (key19 === "why"))){
-const err234 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err234 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2991,9 +2998,9 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rootfs.chroot" !== data.op){
-const err235 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err235 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/15/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3003,9 +3010,9 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err236 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err236 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3015,9 +3022,9 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err237 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.fstype !== undefined){
+if(typeof data.fstype !== "string"){
+const err237 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/15/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3027,9 +3034,14 @@ vErrors.push(err237);
 errors++;
 }
 }
-}
-else {
-const err238 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.flags !== undefined){
+let data100 = data.flags;
+if(Array.isArray(data100)){
+const len7 = data100.length;
+for(let i8=0; i8<len7; i8++){
+let data101 = data100[i8];
+if(!((((((((((((((data101 === "ro") || (data101 === "nosuid")) || (data101 === "nodev")) || (data101 === "noexec")) || (data101 === "sync")) || (data101 === "dirsync")) || (data101 === "mand")) || (data101 === "noatime")) || (data101 === "nodiratime")) || (data101 === "relatime")) || (data101 === "strictatime")) || (data101 === "bind")) || (data101 === "rec")) || (data101 === "remount"))){
+const err238 = {instancePath:instancePath+"/flags/" + i8,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3038,20 +3050,10 @@ vErrors.push(err238);
 }
 errors++;
 }
-var _valid0 = _errs229 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 18];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 18;
-}
-const _errs237 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err239 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err239 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/15/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3060,8 +3062,10 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err240 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.data !== undefined){
+if(typeof data.data !== "string"){
+const err240 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/15/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3070,8 +3074,11 @@ vErrors.push(err240);
 }
 errors++;
 }
-if(data.why === undefined){
-const err241 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.create !== undefined){
+let data103 = data.create;
+if(!((data103 === "dir") || (data103 === "auto"))){
+const err241 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/15/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[15].properties.create.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3080,8 +3087,11 @@ vErrors.push(err241);
 }
 errors++;
 }
-if(data.path === undefined){
-const err242 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.expectFs !== undefined){
+let data104 = data.expectFs;
+if(!((data104 === "proc") || (data104 === "sysfs"))){
+const err242 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/15/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[15].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3090,9 +3100,10 @@ vErrors.push(err242);
 }
 errors++;
 }
-for(const key20 in data){
-if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "path")) || (key20 === "expectFs"))){
-const err243 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
+}
+if(data.copyUp !== undefined){
+if(typeof data.copyUp !== "boolean"){
+const err243 = {instancePath:instancePath+"/copyUp",schemaPath:"#/oneOf/15/properties/copyUp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3102,9 +3113,9 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("mask" !== data.op){
-const err244 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
+}
+else {
+const err244 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3113,10 +3124,20 @@ vErrors.push(err244);
 }
 errors++;
 }
+var _valid0 = _errs218 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 15];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err245 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 15;
+}
+const _errs242 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err245 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3125,10 +3146,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err246 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err246 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3137,10 +3156,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err247 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/19/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err247 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3149,11 +3166,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-if(data.expectFs !== undefined){
-let data107 = data.expectFs;
-if(!((data107 === "proc") || (data107 === "sysfs"))){
-const err248 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.target === undefined){
+const err248 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3162,10 +3176,8 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-}
-else {
-const err249 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.flags === undefined){
+const err249 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3174,20 +3186,9 @@ vErrors.push(err249);
 }
 errors++;
 }
-var _valid0 = _errs237 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 19];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 19;
-}
-const _errs248 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err250 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key20 in data){
+if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "target")) || (key20 === "flags"))){
+const err250 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3196,8 +3197,10 @@ vErrors.push(err250);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err251 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("mount.remount" !== data.op){
+const err251 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3206,8 +3209,10 @@ vErrors.push(err251);
 }
 errors++;
 }
-if(data.why === undefined){
-const err252 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err252 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3216,8 +3221,10 @@ vErrors.push(err252);
 }
 errors++;
 }
-if(data.path === undefined){
-const err253 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err253 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3226,9 +3233,10 @@ vErrors.push(err253);
 }
 errors++;
 }
-for(const key21 in data){
-if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "path")) || (key21 === "expectFs"))){
-const err254 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err254 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/16/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3238,9 +3246,14 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("readonly" !== data.op){
-const err255 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
+if(data.flags !== undefined){
+let data110 = data.flags;
+if(Array.isArray(data110)){
+const len8 = data110.length;
+for(let i9=0; i9<len8; i9++){
+let data111 = data110[i9];
+if(!((((((((((((((data111 === "ro") || (data111 === "nosuid")) || (data111 === "nodev")) || (data111 === "noexec")) || (data111 === "sync")) || (data111 === "dirsync")) || (data111 === "mand")) || (data111 === "noatime")) || (data111 === "nodiratime")) || (data111 === "relatime")) || (data111 === "strictatime")) || (data111 === "bind")) || (data111 === "rec")) || (data111 === "remount"))){
+const err255 = {instancePath:instancePath+"/flags/" + i9,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3250,9 +3263,9 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err256 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+}
+else {
+const err256 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/16/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3262,9 +3275,9 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err257 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err257 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3273,10 +3286,20 @@ vErrors.push(err257);
 }
 errors++;
 }
+var _valid0 = _errs242 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 16];
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err258 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 16;
+}
+const _errs256 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err258 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3285,11 +3308,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-if(data.expectFs !== undefined){
-let data112 = data.expectFs;
-if(!((data112 === "proc") || (data112 === "sysfs"))){
-const err259 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/20/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.stage === undefined){
+const err259 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3298,10 +3318,8 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-}
-else {
-const err260 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err260 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3310,20 +3328,8 @@ vErrors.push(err260);
 }
 errors++;
 }
-var _valid0 = _errs248 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 20];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 20;
-}
-const _errs259 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err261 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.target === undefined){
+const err261 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3332,8 +3338,8 @@ vErrors.push(err261);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err262 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.propagation === undefined){
+const err262 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3342,8 +3348,9 @@ vErrors.push(err262);
 }
 errors++;
 }
-if(data.why === undefined){
-const err263 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+for(const key21 in data){
+if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "target")) || (key21 === "propagation"))){
+const err263 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3352,9 +3359,10 @@ vErrors.push(err263);
 }
 errors++;
 }
-for(const key22 in data){
-if(!(((key22 === "op") || (key22 === "stage")) || (key22 === "why"))){
-const err264 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("mount.propagation" !== data.op){
+const err264 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3364,9 +3372,9 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rootfs.readonly" !== data.op){
-const err265 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err265 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3376,9 +3384,9 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err266 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err266 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3388,9 +3396,9 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err267 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err267 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/17/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3400,9 +3408,10 @@ vErrors.push(err267);
 errors++;
 }
 }
-}
-else {
-const err268 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.propagation !== undefined){
+let data116 = data.propagation;
+if(!((((((((data116 === "shared") || (data116 === "rshared")) || (data116 === "slave")) || (data116 === "rslave")) || (data116 === "private")) || (data116 === "rprivate")) || (data116 === "unbindable")) || (data116 === "runbindable"))){
+const err268 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema31.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3411,20 +3420,10 @@ vErrors.push(err268);
 }
 errors++;
 }
-var _valid0 = _errs259 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 21];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 21;
-}
-const _errs267 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err269 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err269 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3433,8 +3432,20 @@ vErrors.push(err269);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err270 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+var _valid0 = _errs256 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 17];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 17;
+}
+const _errs268 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err270 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3443,8 +3454,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-if(data.why === undefined){
-const err271 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.stage === undefined){
+const err271 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3453,8 +3464,8 @@ vErrors.push(err271);
 }
 errors++;
 }
-if(data.name === undefined){
-const err272 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.why === undefined){
+const err272 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3463,9 +3474,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-for(const key23 in data){
-if(!((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "name"))){
-const err273 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err273 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3474,10 +3484,8 @@ vErrors.push(err273);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hostname" !== data.op){
-const err274 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
+if(data.set === undefined){
+const err274 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "set"},message:"must have required property '"+"set"+"'"};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3486,10 +3494,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err275 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.clear === undefined){
+const err275 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "clear"},message:"must have required property '"+"clear"+"'"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3498,10 +3504,9 @@ vErrors.push(err275);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err276 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key22 in data){
+if(!(((((((key22 === "op") || (key22 === "stage")) || (key22 === "why")) || (key22 === "target")) || (key22 === "set")) || (key22 === "clear")) || (key22 === "atime"))){
+const err276 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3511,9 +3516,9 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err277 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/22/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount.setattr" !== data.op){
+const err277 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "mount.setattr"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3523,9 +3528,9 @@ vErrors.push(err277);
 errors++;
 }
 }
-}
-else {
-const err278 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err278 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3534,20 +3539,10 @@ vErrors.push(err278);
 }
 errors++;
 }
-var _valid0 = _errs267 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 22];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 22;
-}
-const _errs277 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err279 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err279 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3556,8 +3551,10 @@ vErrors.push(err279);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err280 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err280 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/18/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3566,8 +3563,15 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(data.why === undefined){
-const err281 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.set !== undefined){
+let data121 = data.set;
+if(Array.isArray(data121)){
+const len9 = data121.length;
+for(let i10=0; i10<len9; i10++){
+let data122 = data121[i10];
+if(!((((((data122 === "ro") || (data122 === "nosuid")) || (data122 === "nodev")) || (data122 === "noexec")) || (data122 === "nodiratime")) || (data122 === "nosymfollow"))){
+const err281 = {instancePath:instancePath+"/set/" + i10,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema40.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3576,8 +3580,10 @@ vErrors.push(err281);
 }
 errors++;
 }
-if(data.name === undefined){
-const err282 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+}
+else {
+const err282 = {instancePath:instancePath+"/set",schemaPath:"#/oneOf/18/properties/set/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3586,9 +3592,15 @@ vErrors.push(err282);
 }
 errors++;
 }
-for(const key24 in data){
-if(!((((key24 === "op") || (key24 === "stage")) || (key24 === "why")) || (key24 === "name"))){
-const err283 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
+}
+if(data.clear !== undefined){
+let data123 = data.clear;
+if(Array.isArray(data123)){
+const len10 = data123.length;
+for(let i11=0; i11<len10; i11++){
+let data124 = data123[i11];
+if(!((((((data124 === "ro") || (data124 === "nosuid")) || (data124 === "nodev")) || (data124 === "noexec")) || (data124 === "nodiratime")) || (data124 === "nosymfollow"))){
+const err283 = {instancePath:instancePath+"/clear/" + i11,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema40.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3598,9 +3610,9 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("domainname" !== data.op){
-const err284 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
+}
+else {
+const err284 = {instancePath:instancePath+"/clear",schemaPath:"#/oneOf/18/properties/clear/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3610,9 +3622,10 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err285 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.atime !== undefined){
+let data125 = data.atime;
+if(!(((data125 === "relatime") || (data125 === "noatime")) || (data125 === "strictatime"))){
+const err285 = {instancePath:instancePath+"/atime",schemaPath:"#/oneOf/18/properties/atime/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[18].properties.atime.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3622,9 +3635,9 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err286 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err286 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3633,10 +3646,20 @@ vErrors.push(err286);
 }
 errors++;
 }
+var _valid0 = _errs268 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 18];
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err287 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/23/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 18;
+}
+const _errs287 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err287 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3645,10 +3668,8 @@ vErrors.push(err287);
 }
 errors++;
 }
-}
-}
-else {
-const err288 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage === undefined){
+const err288 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3657,20 +3678,8 @@ vErrors.push(err288);
 }
 errors++;
 }
-var _valid0 = _errs277 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 23];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 23;
-}
-const _errs287 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err289 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why === undefined){
+const err289 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3679,8 +3688,8 @@ vErrors.push(err289);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err290 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.detached === undefined){
+const err290 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "detached"},message:"must have required property '"+"detached"+"'"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3689,8 +3698,8 @@ vErrors.push(err290);
 }
 errors++;
 }
-if(data.why === undefined){
-const err291 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.target === undefined){
+const err291 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3699,8 +3708,8 @@ vErrors.push(err291);
 }
 errors++;
 }
-if(data.key === undefined){
-const err292 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
+if(data.create === undefined){
+const err292 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3709,8 +3718,9 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(data.value === undefined){
-const err293 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+for(const key23 in data){
+if(!(((((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "detached")) || (key23 === "target")) || (key23 === "create")) || (key23 === "expectFs"))){
+const err293 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3719,9 +3729,10 @@ vErrors.push(err293);
 }
 errors++;
 }
-for(const key25 in data){
-if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "key")) || (key25 === "value"))){
-const err294 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("mount.attach" !== data.op){
+const err294 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mount.attach"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3731,9 +3742,9 @@ vErrors.push(err294);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("sysctl" !== data.op){
-const err295 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err295 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3743,9 +3754,9 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err296 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err296 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3755,9 +3766,10 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err297 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.detached !== undefined){
+let data129 = data.detached;
+if(!(((typeof data129 == "number") && (!(data129 % 1) && !isNaN(data129))) && (isFinite(data129)))){
+const err297 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/19/properties/detached/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3766,10 +3778,9 @@ vErrors.push(err297);
 }
 errors++;
 }
-}
-if(data.key !== undefined){
-if(typeof data.key !== "string"){
-const err298 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/24/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data129 == "number") && (isFinite(data129))){
+if(data129 < 0 || isNaN(data129)){
+const err298 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/19/properties/detached/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3779,9 +3790,10 @@ vErrors.push(err298);
 errors++;
 }
 }
-if(data.value !== undefined){
-if(typeof data.value !== "string"){
-const err299 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/24/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err299 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/19/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3791,9 +3803,10 @@ vErrors.push(err299);
 errors++;
 }
 }
-}
-else {
-const err300 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.create !== undefined){
+let data131 = data.create;
+if(!((data131 === "dir") || (data131 === "auto"))){
+const err300 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/19/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.create.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3802,20 +3815,11 @@ vErrors.push(err300);
 }
 errors++;
 }
-var _valid0 = _errs287 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 24];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 24;
-}
-const _errs299 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err301 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.expectFs !== undefined){
+let data132 = data.expectFs;
+if(!((data132 === "proc") || (data132 === "sysfs"))){
+const err301 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3824,8 +3828,10 @@ vErrors.push(err301);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err302 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err302 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3834,8 +3840,20 @@ vErrors.push(err302);
 }
 errors++;
 }
-if(data.why === undefined){
-const err303 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+var _valid0 = _errs287 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 19];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 19;
+}
+const _errs301 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err303 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3844,8 +3862,8 @@ vErrors.push(err303);
 }
 errors++;
 }
-if(data.name === undefined){
-const err304 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.stage === undefined){
+const err304 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3854,9 +3872,8 @@ vErrors.push(err304);
 }
 errors++;
 }
-for(const key26 in data){
-if(!((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "name"))){
-const err305 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err305 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3865,10 +3882,8 @@ vErrors.push(err305);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("link.up" !== data.op){
-const err306 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err306 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3877,10 +3892,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err307 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.kind === undefined){
+const err307 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3889,10 +3902,8 @@ vErrors.push(err307);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err308 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.major === undefined){
+const err308 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3901,10 +3912,8 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err309 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/25/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.minor === undefined){
+const err309 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3913,10 +3922,8 @@ vErrors.push(err309);
 }
 errors++;
 }
-}
-}
-else {
-const err310 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.mode === undefined){
+const err310 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3925,20 +3932,8 @@ vErrors.push(err310);
 }
 errors++;
 }
-var _valid0 = _errs299 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 25];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 25;
-}
-const _errs309 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err311 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.uid === undefined){
+const err311 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3947,8 +3942,8 @@ vErrors.push(err311);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err312 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.gid === undefined){
+const err312 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3957,8 +3952,9 @@ vErrors.push(err312);
 }
 errors++;
 }
-if(data.why === undefined){
-const err313 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+for(const key24 in data){
+if(!(func2.call(schema14.oneOf[20].properties, key24))){
+const err313 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3967,8 +3963,10 @@ vErrors.push(err313);
 }
 errors++;
 }
-if(data.resource === undefined){
-const err314 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
+}
+if(data.op !== undefined){
+if("mknod" !== data.op){
+const err314 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3977,8 +3975,10 @@ vErrors.push(err314);
 }
 errors++;
 }
-if(data.soft === undefined){
-const err315 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err315 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3987,8 +3987,10 @@ vErrors.push(err315);
 }
 errors++;
 }
-if(data.hard === undefined){
-const err316 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err316 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3997,9 +3999,10 @@ vErrors.push(err316);
 }
 errors++;
 }
-for(const key27 in data){
-if(!((((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "resource")) || (key27 === "soft")) || (key27 === "hard"))){
-const err317 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err317 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4009,9 +4012,10 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rlimit" !== data.op){
-const err318 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
+if(data.kind !== undefined){
+let data137 = data.kind;
+if(!((((data137 === "c") || (data137 === "b")) || (data137 === "u")) || (data137 === "p"))){
+const err318 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/20/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4021,9 +4025,10 @@ vErrors.push(err318);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err319 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.major !== undefined){
+let data138 = data.major;
+if(!(((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138))) && (isFinite(data138)))){
+const err319 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/20/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4033,9 +4038,10 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err320 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.minor !== undefined){
+let data139 = data.minor;
+if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
+const err320 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/20/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4045,9 +4051,10 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data.resource !== undefined){
-if(typeof data.resource !== "string"){
-const err321 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/26/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.mode !== undefined){
+let data140 = data.mode;
+if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
+const err321 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/20/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4057,11 +4064,10 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(data.soft !== undefined){
-let data137 = data.soft;
-if(typeof data137 === "string"){
-if(!pattern0.test(data137)){
-const err322 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(data.uid !== undefined){
+let data141 = data.uid;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err322 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/20/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4071,8 +4077,10 @@ vErrors.push(err322);
 errors++;
 }
 }
-else {
-const err323 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/26/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.gid !== undefined){
+let data142 = data.gid;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+const err323 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/20/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4082,11 +4090,9 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data.hard !== undefined){
-let data138 = data.hard;
-if(typeof data138 === "string"){
-if(!pattern0.test(data138)){
-const err324 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+}
+else {
+const err324 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4095,9 +4101,20 @@ vErrors.push(err324);
 }
 errors++;
 }
+var _valid0 = _errs301 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 20];
 }
 else {
-const err325 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/26/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(_valid0){
+valid0 = true;
+passing0 = 20;
+}
+const _errs322 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err325 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4106,10 +4123,8 @@ vErrors.push(err325);
 }
 errors++;
 }
-}
-}
-else {
-const err326 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage === undefined){
+const err326 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4118,20 +4133,8 @@ vErrors.push(err326);
 }
 errors++;
 }
-var _valid0 = _errs309 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 26];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 26;
-}
-const _errs323 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err327 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why === undefined){
+const err327 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4140,8 +4143,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err328 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.path === undefined){
+const err328 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4150,8 +4153,8 @@ vErrors.push(err328);
 }
 errors++;
 }
-if(data.why === undefined){
-const err329 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.source === undefined){
+const err329 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4160,8 +4163,9 @@ vErrors.push(err329);
 }
 errors++;
 }
-if(data.value === undefined){
-const err330 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+for(const key25 in data){
+if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "path")) || (key25 === "source"))){
+const err330 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4170,9 +4174,10 @@ vErrors.push(err330);
 }
 errors++;
 }
-for(const key28 in data){
-if(!((((key28 === "op") || (key28 === "stage")) || (key28 === "why")) || (key28 === "value"))){
-const err331 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("device.bind" !== data.op){
+const err331 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4182,9 +4187,9 @@ vErrors.push(err331);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("oom-score-adj" !== data.op){
-const err332 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err332 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4194,9 +4199,9 @@ vErrors.push(err332);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err333 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err333 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4206,9 +4211,9 @@ vErrors.push(err333);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err334 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err334 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/21/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4218,10 +4223,9 @@ vErrors.push(err334);
 errors++;
 }
 }
-if(data.value !== undefined){
-let data142 = data.value;
-if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
-const err335 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/27/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err335 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/21/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4233,7 +4237,7 @@ errors++;
 }
 }
 else {
-const err336 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err336 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4242,20 +4246,20 @@ vErrors.push(err336);
 }
 errors++;
 }
-var _valid0 = _errs323 === errors;
+var _valid0 = _errs322 === errors;
 if(_valid0 && valid0){
 valid0 = false;
-passing0 = [passing0, 27];
+passing0 = [passing0, 21];
 }
 else {
 if(_valid0){
 valid0 = true;
-passing0 = 27;
+passing0 = 21;
 }
-const _errs333 = errors;
+const _errs334 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err337 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err337 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4265,7 +4269,7 @@ vErrors.push(err337);
 errors++;
 }
 if(data.stage === undefined){
-const err338 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err338 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4275,7 +4279,7 @@ vErrors.push(err338);
 errors++;
 }
 if(data.why === undefined){
-const err339 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err339 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4284,8 +4288,8 @@ vErrors.push(err339);
 }
 errors++;
 }
-if(data.keep === undefined){
-const err340 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
+if(data.path === undefined){
+const err340 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4294,9 +4298,8 @@ vErrors.push(err340);
 }
 errors++;
 }
-for(const key29 in data){
-if(!((((key29 === "op") || (key29 === "stage")) || (key29 === "why")) || (key29 === "keep"))){
-const err341 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
+if(data.target === undefined){
+const err341 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4305,10 +4308,9 @@ vErrors.push(err341);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("caps.bounding" !== data.op){
-const err342 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
+for(const key26 in data){
+if(!(((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "path")) || (key26 === "target"))){
+const err342 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4318,9 +4320,9 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err343 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("symlink" !== data.op){
+const err343 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4330,9 +4332,9 @@ vErrors.push(err343);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err344 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err344 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4342,13 +4344,9 @@ vErrors.push(err344);
 errors++;
 }
 }
-if(data.keep !== undefined){
-let data146 = data.keep;
-if(Array.isArray(data146)){
-const len4 = data146.length;
-for(let i4=0; i4<len4; i4++){
-if(typeof data146[i4] !== "string"){
-const err345 = {instancePath:instancePath+"/keep/" + i4,schemaPath:"#/oneOf/28/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err345 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4358,9 +4356,9 @@ vErrors.push(err345);
 errors++;
 }
 }
-}
-else {
-const err346 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/28/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err346 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/22/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4370,9 +4368,9 @@ vErrors.push(err346);
 errors++;
 }
 }
-}
-else {
-const err347 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err347 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/22/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4381,20 +4379,10 @@ vErrors.push(err347);
 }
 errors++;
 }
-var _valid0 = _errs333 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 28];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 28;
-}
-const _errs345 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err348 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err348 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4403,8 +4391,20 @@ vErrors.push(err348);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err349 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+var _valid0 = _errs334 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 22];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 22;
+}
+const _errs346 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err349 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4413,8 +4413,8 @@ vErrors.push(err349);
 }
 errors++;
 }
-if(data.why === undefined){
-const err350 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.stage === undefined){
+const err350 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4423,8 +4423,8 @@ vErrors.push(err350);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err351 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(data.why === undefined){
+const err351 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4433,8 +4433,8 @@ vErrors.push(err351);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err352 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(data.path === undefined){
+const err352 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4443,8 +4443,9 @@ vErrors.push(err352);
 }
 errors++;
 }
-if(data.additionalGids === undefined){
-const err353 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
+for(const key27 in data){
+if(!((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "path"))){
+const err353 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4453,9 +4454,10 @@ vErrors.push(err353);
 }
 errors++;
 }
-for(const key30 in data){
-if(!(((((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "uid")) || (key30 === "gid")) || (key30 === "additionalGids")) || (key30 === "umask"))){
-const err354 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("execfifo.open" !== data.op){
+const err354 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4465,9 +4467,9 @@ vErrors.push(err354);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("user" !== data.op){
-const err355 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err355 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4477,9 +4479,9 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err356 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err356 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4489,9 +4491,9 @@ vErrors.push(err356);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err357 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err357 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/23/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4501,10 +4503,9 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data151 = data.uid;
-if(!(((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151))) && (isFinite(data151)))){
-const err358 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/29/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err358 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4513,11 +4514,20 @@ vErrors.push(err358);
 }
 errors++;
 }
+var _valid0 = _errs346 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 23];
 }
-if(data.gid !== undefined){
-let data152 = data.gid;
-if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
-const err359 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/29/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 23;
+}
+const _errs356 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err359 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4526,15 +4536,8 @@ vErrors.push(err359);
 }
 errors++;
 }
-}
-if(data.additionalGids !== undefined){
-let data153 = data.additionalGids;
-if(Array.isArray(data153)){
-const len5 = data153.length;
-for(let i5=0; i5<len5; i5++){
-let data154 = data153[i5];
-if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
-const err360 = {instancePath:instancePath+"/additionalGids/" + i5,schemaPath:"#/oneOf/29/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage === undefined){
+const err360 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4543,10 +4546,8 @@ vErrors.push(err360);
 }
 errors++;
 }
-}
-}
-else {
-const err361 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/29/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why === undefined){
+const err361 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4555,11 +4556,9 @@ vErrors.push(err361);
 }
 errors++;
 }
-}
-if(data.umask !== undefined){
-let data155 = data.umask;
-if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
-const err362 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/29/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key28 in data){
+if(!(((key28 === "op") || (key28 === "stage")) || (key28 === "why"))){
+const err362 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4569,9 +4568,9 @@ vErrors.push(err362);
 errors++;
 }
 }
-}
-else {
-const err363 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("rootfs.pivot" !== data.op){
+const err363 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4580,20 +4579,10 @@ vErrors.push(err363);
 }
 errors++;
 }
-var _valid0 = _errs345 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 29];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 29;
-}
-const _errs363 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err364 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err364 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4602,8 +4591,10 @@ vErrors.push(err364);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err365 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err365 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4612,8 +4603,10 @@ vErrors.push(err365);
 }
 errors++;
 }
-if(data.why === undefined){
-const err366 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err366 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4622,8 +4615,20 @@ vErrors.push(err366);
 }
 errors++;
 }
-if(data.effective === undefined){
-const err367 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
+var _valid0 = _errs356 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 24];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 24;
+}
+const _errs364 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err367 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4632,8 +4637,8 @@ vErrors.push(err367);
 }
 errors++;
 }
-if(data.permitted === undefined){
-const err368 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
+if(data.stage === undefined){
+const err368 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4642,8 +4647,8 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(data.inheritable === undefined){
-const err369 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
+if(data.why === undefined){
+const err369 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4652,8 +4657,9 @@ vErrors.push(err369);
 }
 errors++;
 }
-if(data.ambient === undefined){
-const err370 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
+for(const key29 in data){
+if(!(((key29 === "op") || (key29 === "stage")) || (key29 === "why"))){
+const err370 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4662,9 +4668,10 @@ vErrors.push(err370);
 }
 errors++;
 }
-for(const key31 in data){
-if(!(((((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "effective")) || (key31 === "permitted")) || (key31 === "inheritable")) || (key31 === "ambient"))){
-const err371 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("rootfs.chroot" !== data.op){
+const err371 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4674,9 +4681,9 @@ vErrors.push(err371);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("caps" !== data.op){
-const err372 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err372 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4686,9 +4693,9 @@ vErrors.push(err372);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err373 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err373 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4698,9 +4705,9 @@ vErrors.push(err373);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err374 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err374 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4709,14 +4716,20 @@ vErrors.push(err374);
 }
 errors++;
 }
+var _valid0 = _errs364 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 25];
 }
-if(data.effective !== undefined){
-let data159 = data.effective;
-if(Array.isArray(data159)){
-const len6 = data159.length;
-for(let i6=0; i6<len6; i6++){
-if(typeof data159[i6] !== "string"){
-const err375 = {instancePath:instancePath+"/effective/" + i6,schemaPath:"#/oneOf/30/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 25;
+}
+const _errs372 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err375 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4725,10 +4738,8 @@ vErrors.push(err375);
 }
 errors++;
 }
-}
-}
-else {
-const err376 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/30/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage === undefined){
+const err376 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4737,14 +4748,8 @@ vErrors.push(err376);
 }
 errors++;
 }
-}
-if(data.permitted !== undefined){
-let data161 = data.permitted;
-if(Array.isArray(data161)){
-const len7 = data161.length;
-for(let i7=0; i7<len7; i7++){
-if(typeof data161[i7] !== "string"){
-const err377 = {instancePath:instancePath+"/permitted/" + i7,schemaPath:"#/oneOf/30/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err377 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4753,10 +4758,8 @@ vErrors.push(err377);
 }
 errors++;
 }
-}
-}
-else {
-const err378 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/30/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.path === undefined){
+const err378 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4765,14 +4768,9 @@ vErrors.push(err378);
 }
 errors++;
 }
-}
-if(data.inheritable !== undefined){
-let data163 = data.inheritable;
-if(Array.isArray(data163)){
-const len8 = data163.length;
-for(let i8=0; i8<len8; i8++){
-if(typeof data163[i8] !== "string"){
-const err379 = {instancePath:instancePath+"/inheritable/" + i8,schemaPath:"#/oneOf/30/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key30 in data){
+if(!(((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "path")) || (key30 === "expectFs"))){
+const err379 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4782,9 +4780,9 @@ vErrors.push(err379);
 errors++;
 }
 }
-}
-else {
-const err380 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/30/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.op !== undefined){
+if("mask" !== data.op){
+const err380 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4794,13 +4792,9 @@ vErrors.push(err380);
 errors++;
 }
 }
-if(data.ambient !== undefined){
-let data165 = data.ambient;
-if(Array.isArray(data165)){
-const len9 = data165.length;
-for(let i9=0; i9<len9; i9++){
-if(typeof data165[i9] !== "string"){
-const err381 = {instancePath:instancePath+"/ambient/" + i9,schemaPath:"#/oneOf/30/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err381 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4810,9 +4804,9 @@ vErrors.push(err381);
 errors++;
 }
 }
-}
-else {
-const err382 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/30/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err382 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4822,9 +4816,9 @@ vErrors.push(err382);
 errors++;
 }
 }
-}
-else {
-const err383 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err383 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/26/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4833,20 +4827,11 @@ vErrors.push(err383);
 }
 errors++;
 }
-var _valid0 = _errs363 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 30];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 30;
-}
-const _errs387 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err384 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.expectFs !== undefined){
+let data167 = data.expectFs;
+if(!((data167 === "proc") || (data167 === "sysfs"))){
+const err384 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/26/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[26].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4855,8 +4840,10 @@ vErrors.push(err384);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err385 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err385 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4865,8 +4852,20 @@ vErrors.push(err385);
 }
 errors++;
 }
-if(data.why === undefined){
-const err386 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+var _valid0 = _errs372 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 26];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 26;
+}
+const _errs383 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err386 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4875,9 +4874,8 @@ vErrors.push(err386);
 }
 errors++;
 }
-for(const key32 in data){
-if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
-const err387 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err387 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4886,10 +4884,8 @@ vErrors.push(err387);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("no-new-privs" !== data.op){
-const err388 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err388 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4898,10 +4894,8 @@ vErrors.push(err388);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err389 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err389 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4910,10 +4904,9 @@ vErrors.push(err389);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err390 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key31 in data){
+if(!(((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "path")) || (key31 === "expectFs"))){
+const err390 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4923,9 +4916,9 @@ vErrors.push(err390);
 errors++;
 }
 }
-}
-else {
-const err391 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("readonly" !== data.op){
+const err391 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4934,20 +4927,10 @@ vErrors.push(err391);
 }
 errors++;
 }
-var _valid0 = _errs387 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 31];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 31;
-}
-const _errs395 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err392 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err392 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4956,8 +4939,10 @@ vErrors.push(err392);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err393 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err393 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4966,8 +4951,10 @@ vErrors.push(err393);
 }
 errors++;
 }
-if(data.why === undefined){
-const err394 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err394 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/27/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4976,8 +4963,11 @@ vErrors.push(err394);
 }
 errors++;
 }
-if(data.path === undefined){
-const err395 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.expectFs !== undefined){
+let data172 = data.expectFs;
+if(!((data172 === "proc") || (data172 === "sysfs"))){
+const err395 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/27/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[27].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4986,9 +4976,10 @@ vErrors.push(err395);
 }
 errors++;
 }
-for(const key33 in data){
-if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "path"))){
-const err396 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
+}
+}
+else {
+const err396 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4997,10 +4988,20 @@ vErrors.push(err396);
 }
 errors++;
 }
+var _valid0 = _errs383 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 27];
 }
-if(data.op !== undefined){
-if("chdir" !== data.op){
-const err397 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 27;
+}
+const _errs394 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err397 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -5009,10 +5010,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err398 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err398 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -5021,10 +5020,8 @@ vErrors.push(err398);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err399 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err399 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -5033,10 +5030,9 @@ vErrors.push(err399);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err400 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/32/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key32 in data){
+if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
+const err400 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -5046,9 +5042,9 @@ vErrors.push(err400);
 errors++;
 }
 }
-}
-else {
-const err401 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("rootfs.readonly" !== data.op){
+const err401 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -5057,20 +5053,10 @@ vErrors.push(err401);
 }
 errors++;
 }
-var _valid0 = _errs395 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 32];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 32;
-}
-const _errs405 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err402 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err402 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -5079,8 +5065,10 @@ vErrors.push(err402);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err403 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err403 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5089,8 +5077,10 @@ vErrors.push(err403);
 }
 errors++;
 }
-if(data.why === undefined){
-const err404 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err404 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5099,8 +5089,20 @@ vErrors.push(err404);
 }
 errors++;
 }
-if(data.file === undefined){
-const err405 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+var _valid0 = _errs394 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 28];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 28;
+}
+const _errs402 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err405 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5109,8 +5111,8 @@ vErrors.push(err405);
 }
 errors++;
 }
-if(data.env === undefined){
-const err406 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.stage === undefined){
+const err406 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5119,9 +5121,8 @@ vErrors.push(err406);
 }
 errors++;
 }
-for(const key34 in data){
-if(!(((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "file")) || (key34 === "env"))){
-const err407 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err407 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5130,10 +5131,8 @@ vErrors.push(err407);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec.check" !== data.op){
-const err408 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err408 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5142,10 +5141,9 @@ vErrors.push(err408);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err409 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key33 in data){
+if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "name"))){
+const err409 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5155,9 +5153,9 @@ vErrors.push(err409);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err410 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hostname" !== data.op){
+const err410 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5167,9 +5165,9 @@ vErrors.push(err410);
 errors++;
 }
 }
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err411 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/33/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err411 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5179,13 +5177,9 @@ vErrors.push(err411);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data178 = data.env;
-if(Array.isArray(data178)){
-const len10 = data178.length;
-for(let i10=0; i10<len10; i10++){
-if(typeof data178[i10] !== "string"){
-const err412 = {instancePath:instancePath+"/env/" + i10,schemaPath:"#/oneOf/33/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err412 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5195,9 +5189,9 @@ vErrors.push(err412);
 errors++;
 }
 }
-}
-else {
-const err413 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/33/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err413 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/29/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5209,7 +5203,7 @@ errors++;
 }
 }
 else {
-const err414 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err414 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5218,20 +5212,20 @@ vErrors.push(err414);
 }
 errors++;
 }
-var _valid0 = _errs405 === errors;
+var _valid0 = _errs402 === errors;
 if(_valid0 && valid0){
 valid0 = false;
-passing0 = [passing0, 33];
+passing0 = [passing0, 29];
 }
 else {
 if(_valid0){
 valid0 = true;
-passing0 = 33;
+passing0 = 29;
 }
-const _errs419 = errors;
+const _errs412 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err415 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err415 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5241,7 +5235,7 @@ vErrors.push(err415);
 errors++;
 }
 if(data.stage === undefined){
-const err416 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err416 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5251,7 +5245,7 @@ vErrors.push(err416);
 errors++;
 }
 if(data.why === undefined){
-const err417 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err417 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5260,9 +5254,8 @@ vErrors.push(err417);
 }
 errors++;
 }
-for(const key35 in data){
-if(!(((key35 === "op") || (key35 === "stage")) || (key35 === "why"))){
-const err418 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+if(data.name === undefined){
+const err418 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5271,10 +5264,9 @@ vErrors.push(err418);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("execfifo.wait" !== data.op){
-const err419 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
+for(const key34 in data){
+if(!((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "name"))){
+const err419 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5284,9 +5276,9 @@ vErrors.push(err419);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err420 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("domainname" !== data.op){
+const err420 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5296,9 +5288,9 @@ vErrors.push(err420);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err421 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err421 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5308,9 +5300,9 @@ vErrors.push(err421);
 errors++;
 }
 }
-}
-else {
-const err422 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err422 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5319,20 +5311,10 @@ vErrors.push(err422);
 }
 errors++;
 }
-var _valid0 = _errs419 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 34];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 34;
-}
-const _errs427 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err423 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err423 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/30/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5341,8 +5323,10 @@ vErrors.push(err423);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err424 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err424 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5351,8 +5335,20 @@ vErrors.push(err424);
 }
 errors++;
 }
-if(data.why === undefined){
-const err425 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+var _valid0 = _errs412 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 30];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 30;
+}
+const _errs422 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err425 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5361,8 +5357,8 @@ vErrors.push(err425);
 }
 errors++;
 }
-if(data.args === undefined){
-const err426 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.stage === undefined){
+const err426 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5371,8 +5367,8 @@ vErrors.push(err426);
 }
 errors++;
 }
-if(data.env === undefined){
-const err427 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.why === undefined){
+const err427 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5381,9 +5377,8 @@ vErrors.push(err427);
 }
 errors++;
 }
-for(const key36 in data){
-if(!(((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "args")) || (key36 === "env"))){
-const err428 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
+if(data.key === undefined){
+const err428 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5392,10 +5387,8 @@ vErrors.push(err428);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec" !== data.op){
-const err429 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
+if(data.value === undefined){
+const err429 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5404,10 +5397,9 @@ vErrors.push(err429);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err430 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key35 in data){
+if(!(((((key35 === "op") || (key35 === "stage")) || (key35 === "why")) || (key35 === "key")) || (key35 === "value"))){
+const err430 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5417,9 +5409,9 @@ vErrors.push(err430);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err431 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("sysctl" !== data.op){
+const err431 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5429,13 +5421,9 @@ vErrors.push(err431);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data186 = data.args;
-if(Array.isArray(data186)){
-const len11 = data186.length;
-for(let i11=0; i11<len11; i11++){
-if(typeof data186[i11] !== "string"){
-const err432 = {instancePath:instancePath+"/args/" + i11,schemaPath:"#/oneOf/35/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err432 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5445,9 +5433,9 @@ vErrors.push(err432);
 errors++;
 }
 }
-}
-else {
-const err433 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/35/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err433 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5457,13 +5445,9 @@ vErrors.push(err433);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data188 = data.env;
-if(Array.isArray(data188)){
-const len12 = data188.length;
-for(let i12=0; i12<len12; i12++){
-if(typeof data188[i12] !== "string"){
-const err434 = {instancePath:instancePath+"/env/" + i12,schemaPath:"#/oneOf/35/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.key !== undefined){
+if(typeof data.key !== "string"){
+const err434 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/31/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5473,9 +5457,9 @@ vErrors.push(err434);
 errors++;
 }
 }
-}
-else {
-const err435 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/35/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err435 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/31/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5487,7 +5471,7 @@ errors++;
 }
 }
 else {
-const err436 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err436 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5496,20 +5480,20 @@ vErrors.push(err436);
 }
 errors++;
 }
-var _valid0 = _errs427 === errors;
+var _valid0 = _errs422 === errors;
 if(_valid0 && valid0){
 valid0 = false;
-passing0 = [passing0, 35];
+passing0 = [passing0, 31];
 }
 else {
 if(_valid0){
 valid0 = true;
-passing0 = 35;
+passing0 = 31;
 }
-const _errs443 = errors;
+const _errs434 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err437 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err437 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5519,7 +5503,7 @@ vErrors.push(err437);
 errors++;
 }
 if(data.stage === undefined){
-const err438 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err438 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -5529,7 +5513,7 @@ vErrors.push(err438);
 errors++;
 }
 if(data.why === undefined){
-const err439 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err439 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -5538,8 +5522,8 @@ vErrors.push(err439);
 }
 errors++;
 }
-if(data.path === undefined){
-const err440 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.name === undefined){
+const err440 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -5548,8 +5532,9 @@ vErrors.push(err440);
 }
 errors++;
 }
-if(data.args === undefined){
-const err441 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+for(const key36 in data){
+if(!((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "name"))){
+const err441 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -5558,8 +5543,10 @@ vErrors.push(err441);
 }
 errors++;
 }
-if(data.env === undefined){
-const err442 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+}
+if(data.op !== undefined){
+if("link.up" !== data.op){
+const err442 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -5568,8 +5555,10 @@ vErrors.push(err442);
 }
 errors++;
 }
-if(data.state === undefined){
-const err443 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err443 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -5578,9 +5567,10 @@ vErrors.push(err443);
 }
 errors++;
 }
-for(const key37 in data){
-if(!((((((((key37 === "op") || (key37 === "stage")) || (key37 === "why")) || (key37 === "path")) || (key37 === "args")) || (key37 === "env")) || (key37 === "timeout")) || (key37 === "state"))){
-const err444 = {instancePath,schemaPath:"#/oneOf/36/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err444 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -5590,9 +5580,9 @@ vErrors.push(err444);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("hook.prestart" !== data.op){
-const err445 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/36/properties/op/const",keyword:"const",params:{allowedValue: "hook.prestart"},message:"must be equal to constant"};
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err445 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/32/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -5602,9 +5592,9 @@ vErrors.push(err445);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err446 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/36/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+}
+else {
+const err446 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -5613,10 +5603,20 @@ vErrors.push(err446);
 }
 errors++;
 }
+var _valid0 = _errs434 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 32];
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err447 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 32;
+}
+const _errs444 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err447 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5625,10 +5625,8 @@ vErrors.push(err447);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err448 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/36/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err448 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5637,12 +5635,8 @@ vErrors.push(err448);
 }
 errors++;
 }
-}
-if(data.args !== undefined){
-let data194 = data.args;
-if(Array.isArray(data194)){
-if(data194.length < 1){
-const err449 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/36/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.why === undefined){
+const err449 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5651,10 +5645,8 @@ vErrors.push(err449);
 }
 errors++;
 }
-const len13 = data194.length;
-for(let i13=0; i13<len13; i13++){
-if(typeof data194[i13] !== "string"){
-const err450 = {instancePath:instancePath+"/args/" + i13,schemaPath:"#/oneOf/36/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.resource === undefined){
+const err450 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5663,10 +5655,8 @@ vErrors.push(err450);
 }
 errors++;
 }
-}
-}
-else {
-const err451 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/36/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.soft === undefined){
+const err451 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5675,14 +5665,8 @@ vErrors.push(err451);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data196 = data.env;
-if(Array.isArray(data196)){
-const len14 = data196.length;
-for(let i14=0; i14<len14; i14++){
-if(typeof data196[i14] !== "string"){
-const err452 = {instancePath:instancePath+"/env/" + i14,schemaPath:"#/oneOf/36/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.hard === undefined){
+const err452 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5691,10 +5675,9 @@ vErrors.push(err452);
 }
 errors++;
 }
-}
-}
-else {
-const err453 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/36/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key37 in data){
+if(!((((((key37 === "op") || (key37 === "stage")) || (key37 === "why")) || (key37 === "resource")) || (key37 === "soft")) || (key37 === "hard"))){
+const err453 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -5704,10 +5687,9 @@ vErrors.push(err453);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data198 = data.timeout;
-if(!(((typeof data198 == "number") && (!(data198 % 1) && !isNaN(data198))) && (isFinite(data198)))){
-const err454 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/36/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.op !== undefined){
+if("rlimit" !== data.op){
+const err454 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -5716,9 +5698,10 @@ vErrors.push(err454);
 }
 errors++;
 }
-if((typeof data198 == "number") && (isFinite(data198))){
-if(data198 < 1 || isNaN(data198)){
-const err455 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/36/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err455 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -5728,12 +5711,9 @@ vErrors.push(err455);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data199 = data.state;
-if(data199 && typeof data199 == "object" && !Array.isArray(data199)){
-if(data199.ociVersion === undefined){
-const err456 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err456 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5742,8 +5722,10 @@ vErrors.push(err456);
 }
 errors++;
 }
-if(data199.id === undefined){
-const err457 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+if(data.resource !== undefined){
+if(typeof data.resource !== "string"){
+const err457 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/33/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5752,8 +5734,12 @@ vErrors.push(err457);
 }
 errors++;
 }
-if(data199.status === undefined){
-const err458 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+if(data.soft !== undefined){
+let data197 = data.soft;
+if(typeof data197 === "string"){
+if(!pattern4.test(data197)){
+const err458 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/33/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5762,8 +5748,9 @@ vErrors.push(err458);
 }
 errors++;
 }
-if(data199.bundle === undefined){
-const err459 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+}
+else {
+const err459 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/33/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -5772,9 +5759,12 @@ vErrors.push(err459);
 }
 errors++;
 }
-for(const key38 in data199){
-if(!(((((key38 === "ociVersion") || (key38 === "id")) || (key38 === "status")) || (key38 === "bundle")) || (key38 === "annotations"))){
-const err460 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
+}
+if(data.hard !== undefined){
+let data198 = data.hard;
+if(typeof data198 === "string"){
+if(!pattern4.test(data198)){
+const err460 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/33/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -5784,9 +5774,8 @@ vErrors.push(err460);
 errors++;
 }
 }
-if(data199.ociVersion !== undefined){
-if(typeof data199.ociVersion !== "string"){
-const err461 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err461 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/33/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -5796,9 +5785,9 @@ vErrors.push(err461);
 errors++;
 }
 }
-if(data199.id !== undefined){
-if(typeof data199.id !== "string"){
-const err462 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err462 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -5807,11 +5796,20 @@ vErrors.push(err462);
 }
 errors++;
 }
+var _valid0 = _errs444 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 33];
 }
-if(data199.status !== undefined){
-let data202 = data199.status;
-if(!((((data202 === "creating") || (data202 === "created")) || (data202 === "running")) || (data202 === "stopped"))){
-const err463 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema56.properties.status.enum},message:"must be equal to one of the allowed values"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 33;
+}
+const _errs458 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err463 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -5820,10 +5818,8 @@ vErrors.push(err463);
 }
 errors++;
 }
-}
-if(data199.bundle !== undefined){
-if(typeof data199.bundle !== "string"){
-const err464 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err464 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -5832,13 +5828,8 @@ vErrors.push(err464);
 }
 errors++;
 }
-}
-if(data199.annotations !== undefined){
-let data204 = data199.annotations;
-if(data204 && typeof data204 == "object" && !Array.isArray(data204)){
-for(const key39 in data204){
-if(typeof data204[key39] !== "string"){
-const err465 = {instancePath:instancePath+"/state/annotations/" + key39.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err465 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -5847,10 +5838,8 @@ vErrors.push(err465);
 }
 errors++;
 }
-}
-}
-else {
-const err466 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.value === undefined){
+const err466 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -5859,10 +5848,9 @@ vErrors.push(err466);
 }
 errors++;
 }
-}
-}
-else {
-const err467 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key38 in data){
+if(!((((key38 === "op") || (key38 === "stage")) || (key38 === "why")) || (key38 === "value"))){
+const err467 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -5872,9 +5860,9 @@ vErrors.push(err467);
 errors++;
 }
 }
-}
-else {
-const err468 = {instancePath,schemaPath:"#/oneOf/36/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("oom-score-adj" !== data.op){
+const err468 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -5883,20 +5871,10 @@ vErrors.push(err468);
 }
 errors++;
 }
-var _valid0 = _errs443 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 36];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 36;
-}
-const _errs479 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err469 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err469 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -5905,8 +5883,10 @@ vErrors.push(err469);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err470 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err470 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -5915,8 +5895,11 @@ vErrors.push(err470);
 }
 errors++;
 }
-if(data.why === undefined){
-const err471 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.value !== undefined){
+let data202 = data.value;
+if(!(((typeof data202 == "number") && (!(data202 % 1) && !isNaN(data202))) && (isFinite(data202)))){
+const err471 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/34/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -5925,8 +5908,10 @@ vErrors.push(err471);
 }
 errors++;
 }
-if(data.path === undefined){
-const err472 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+}
+else {
+const err472 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -5935,8 +5920,20 @@ vErrors.push(err472);
 }
 errors++;
 }
-if(data.args === undefined){
-const err473 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+var _valid0 = _errs458 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 34];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 34;
+}
+const _errs468 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err473 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -5945,8 +5942,8 @@ vErrors.push(err473);
 }
 errors++;
 }
-if(data.env === undefined){
-const err474 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.stage === undefined){
+const err474 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -5955,8 +5952,8 @@ vErrors.push(err474);
 }
 errors++;
 }
-if(data.state === undefined){
-const err475 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.why === undefined){
+const err475 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -5965,9 +5962,8 @@ vErrors.push(err475);
 }
 errors++;
 }
-for(const key40 in data){
-if(!((((((((key40 === "op") || (key40 === "stage")) || (key40 === "why")) || (key40 === "path")) || (key40 === "args")) || (key40 === "env")) || (key40 === "timeout")) || (key40 === "state"))){
-const err476 = {instancePath,schemaPath:"#/oneOf/37/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
+if(data.policy === undefined){
+const err476 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "policy"},message:"must have required property '"+"policy"+"'"};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -5976,10 +5972,8 @@ vErrors.push(err476);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.create-runtime" !== data.op){
-const err477 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/37/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-runtime"},message:"must be equal to constant"};
+if(data.nice === undefined){
+const err477 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "nice"},message:"must have required property '"+"nice"+"'"};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -5988,10 +5982,8 @@ vErrors.push(err477);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err478 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/37/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data.priority === undefined){
+const err478 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -6000,10 +5992,8 @@ vErrors.push(err478);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err479 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.flags === undefined){
+const err479 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -6012,10 +6002,8 @@ vErrors.push(err479);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err480 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/37/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.runtime === undefined){
+const err480 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "runtime"},message:"must have required property '"+"runtime"+"'"};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -6024,12 +6012,8 @@ vErrors.push(err480);
 }
 errors++;
 }
-}
-if(data.args !== undefined){
-let data210 = data.args;
-if(Array.isArray(data210)){
-if(data210.length < 1){
-const err481 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/37/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.deadline === undefined){
+const err481 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "deadline"},message:"must have required property '"+"deadline"+"'"};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -6038,10 +6022,8 @@ vErrors.push(err481);
 }
 errors++;
 }
-const len15 = data210.length;
-for(let i15=0; i15<len15; i15++){
-if(typeof data210[i15] !== "string"){
-const err482 = {instancePath:instancePath+"/args/" + i15,schemaPath:"#/oneOf/37/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.period === undefined){
+const err482 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -6050,10 +6032,9 @@ vErrors.push(err482);
 }
 errors++;
 }
-}
-}
-else {
-const err483 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/37/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key39 in data){
+if(!(func2.call(schema14.oneOf[35].properties, key39))){
+const err483 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -6063,13 +6044,9 @@ vErrors.push(err483);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data212 = data.env;
-if(Array.isArray(data212)){
-const len16 = data212.length;
-for(let i16=0; i16<len16; i16++){
-if(typeof data212[i16] !== "string"){
-const err484 = {instancePath:instancePath+"/env/" + i16,schemaPath:"#/oneOf/37/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("sched.setattr" !== data.op){
+const err484 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "sched.setattr"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -6079,9 +6056,9 @@ vErrors.push(err484);
 errors++;
 }
 }
-}
-else {
-const err485 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/37/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err485 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -6091,10 +6068,9 @@ vErrors.push(err485);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data214 = data.timeout;
-if(!(((typeof data214 == "number") && (!(data214 % 1) && !isNaN(data214))) && (isFinite(data214)))){
-const err486 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/37/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err486 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -6103,9 +6079,11 @@ vErrors.push(err486);
 }
 errors++;
 }
-if((typeof data214 == "number") && (isFinite(data214))){
-if(data214 < 1 || isNaN(data214)){
-const err487 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/37/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.policy !== undefined){
+let data206 = data.policy;
+if(!((((((data206 === "SCHED_OTHER") || (data206 === "SCHED_FIFO")) || (data206 === "SCHED_RR")) || (data206 === "SCHED_BATCH")) || (data206 === "SCHED_IDLE")) || (data206 === "SCHED_DEADLINE"))){
+const err487 = {instancePath:instancePath+"/policy",schemaPath:"#/oneOf/35/properties/policy/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.policy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -6115,12 +6093,10 @@ vErrors.push(err487);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data215 = data.state;
-if(data215 && typeof data215 == "object" && !Array.isArray(data215)){
-if(data215.ociVersion === undefined){
-const err488 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.nice !== undefined){
+let data207 = data.nice;
+if(!(((typeof data207 == "number") && (!(data207 % 1) && !isNaN(data207))) && (isFinite(data207)))){
+const err488 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -6129,8 +6105,9 @@ vErrors.push(err488);
 }
 errors++;
 }
-if(data215.id === undefined){
-const err489 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if((typeof data207 == "number") && (isFinite(data207))){
+if(data207 > 19 || isNaN(data207)){
+const err489 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/maximum",keyword:"maximum",params:{comparison: "<=", limit: 19},message:"must be <= 19"};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -6139,8 +6116,8 @@ vErrors.push(err489);
 }
 errors++;
 }
-if(data215.status === undefined){
-const err490 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data207 < -20 || isNaN(data207)){
+const err490 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/minimum",keyword:"minimum",params:{comparison: ">=", limit: -20},message:"must be >= -20"};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -6149,8 +6126,12 @@ vErrors.push(err490);
 }
 errors++;
 }
-if(data215.bundle === undefined){
-const err491 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+}
+}
+if(data.priority !== undefined){
+let data208 = data.priority;
+if(!(((typeof data208 == "number") && (!(data208 % 1) && !isNaN(data208))) && (isFinite(data208)))){
+const err491 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -6159,9 +6140,9 @@ vErrors.push(err491);
 }
 errors++;
 }
-for(const key41 in data215){
-if(!(((((key41 === "ociVersion") || (key41 === "id")) || (key41 === "status")) || (key41 === "bundle")) || (key41 === "annotations"))){
-const err492 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
+if((typeof data208 == "number") && (isFinite(data208))){
+if(data208 > 99 || isNaN(data208)){
+const err492 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 99},message:"must be <= 99"};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -6170,10 +6151,8 @@ vErrors.push(err492);
 }
 errors++;
 }
-}
-if(data215.ociVersion !== undefined){
-if(typeof data215.ociVersion !== "string"){
-const err493 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data208 < 0 || isNaN(data208)){
+const err493 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -6183,9 +6162,15 @@ vErrors.push(err493);
 errors++;
 }
 }
-if(data215.id !== undefined){
-if(typeof data215.id !== "string"){
-const err494 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.flags !== undefined){
+let data209 = data.flags;
+if(Array.isArray(data209)){
+const len11 = data209.length;
+for(let i12=0; i12<len11; i12++){
+let data210 = data209[i12];
+if(!(((((((data210 === "SCHED_FLAG_RESET_ON_FORK") || (data210 === "SCHED_FLAG_RECLAIM")) || (data210 === "SCHED_FLAG_DL_OVERRUN")) || (data210 === "SCHED_FLAG_KEEP_POLICY")) || (data210 === "SCHED_FLAG_KEEP_PARAMS")) || (data210 === "SCHED_FLAG_UTIL_CLAMP_MIN")) || (data210 === "SCHED_FLAG_UTIL_CLAMP_MAX"))){
+const err494 = {instancePath:instancePath+"/flags/" + i12,schemaPath:"#/oneOf/35/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -6195,10 +6180,9 @@ vErrors.push(err494);
 errors++;
 }
 }
-if(data215.status !== undefined){
-let data218 = data215.status;
-if(!((((data218 === "creating") || (data218 === "created")) || (data218 === "running")) || (data218 === "stopped"))){
-const err495 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema56.properties.status.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err495 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/35/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -6208,9 +6192,11 @@ vErrors.push(err495);
 errors++;
 }
 }
-if(data215.bundle !== undefined){
-if(typeof data215.bundle !== "string"){
-const err496 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.runtime !== undefined){
+let data211 = data.runtime;
+if(typeof data211 === "string"){
+if(!pattern4.test(data211)){
+const err496 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/35/properties/runtime/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -6220,12 +6206,8 @@ vErrors.push(err496);
 errors++;
 }
 }
-if(data215.annotations !== undefined){
-let data220 = data215.annotations;
-if(data220 && typeof data220 == "object" && !Array.isArray(data220)){
-for(const key42 in data220){
-if(typeof data220[key42] !== "string"){
-const err497 = {instancePath:instancePath+"/state/annotations/" + key42.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err497 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/35/properties/runtime/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -6235,9 +6217,11 @@ vErrors.push(err497);
 errors++;
 }
 }
-}
-else {
-const err498 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.deadline !== undefined){
+let data212 = data.deadline;
+if(typeof data212 === "string"){
+if(!pattern4.test(data212)){
+const err498 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/35/properties/deadline/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -6247,9 +6231,8 @@ vErrors.push(err498);
 errors++;
 }
 }
-}
 else {
-const err499 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err499 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/35/properties/deadline/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -6259,9 +6242,11 @@ vErrors.push(err499);
 errors++;
 }
 }
-}
-else {
-const err500 = {instancePath,schemaPath:"#/oneOf/37/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.period !== undefined){
+let data213 = data.period;
+if(typeof data213 === "string"){
+if(!pattern4.test(data213)){
+const err500 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/35/properties/period/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -6270,20 +6255,9 @@ vErrors.push(err500);
 }
 errors++;
 }
-var _valid0 = _errs479 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 37];
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 37;
-}
-const _errs515 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err501 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err501 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/35/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -6292,8 +6266,10 @@ vErrors.push(err501);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err502 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err502 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -6302,8 +6278,20 @@ vErrors.push(err502);
 }
 errors++;
 }
-if(data.why === undefined){
-const err503 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+var _valid0 = _errs468 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 35];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 35;
+}
+const _errs490 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err503 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -6312,8 +6300,8 @@ vErrors.push(err503);
 }
 errors++;
 }
-if(data.path === undefined){
-const err504 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err504 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -6322,8 +6310,8 @@ vErrors.push(err504);
 }
 errors++;
 }
-if(data.args === undefined){
-const err505 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.why === undefined){
+const err505 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -6332,8 +6320,8 @@ vErrors.push(err505);
 }
 errors++;
 }
-if(data.env === undefined){
-const err506 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.class === undefined){
+const err506 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "class"},message:"must have required property '"+"class"+"'"};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -6342,8 +6330,8 @@ vErrors.push(err506);
 }
 errors++;
 }
-if(data.state === undefined){
-const err507 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.priority === undefined){
+const err507 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -6352,9 +6340,9 @@ vErrors.push(err507);
 }
 errors++;
 }
-for(const key43 in data){
-if(!((((((((key43 === "op") || (key43 === "stage")) || (key43 === "why")) || (key43 === "path")) || (key43 === "args")) || (key43 === "env")) || (key43 === "timeout")) || (key43 === "state"))){
-const err508 = {instancePath,schemaPath:"#/oneOf/38/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
+for(const key40 in data){
+if(!(((((key40 === "op") || (key40 === "stage")) || (key40 === "why")) || (key40 === "class")) || (key40 === "priority"))){
+const err508 = {instancePath,schemaPath:"#/oneOf/36/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -6365,8 +6353,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("hook.create-container" !== data.op){
-const err509 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/38/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-container"},message:"must be equal to constant"};
+if("ioprio.set" !== data.op){
+const err509 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/36/properties/op/const",keyword:"const",params:{allowedValue: "ioprio.set"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -6378,7 +6366,7 @@ errors++;
 }
 if(data.stage !== undefined){
 if("init" !== data.stage){
-const err510 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/38/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+const err510 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/36/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -6400,9 +6388,10 @@ vErrors.push(err511);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err512 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/38/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.class !== undefined){
+let data217 = data.class;
+if(!(((data217 === "IOPRIO_CLASS_RT") || (data217 === "IOPRIO_CLASS_BE")) || (data217 === "IOPRIO_CLASS_IDLE"))){
+const err512 = {instancePath:instancePath+"/class",schemaPath:"#/oneOf/36/properties/class/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[36].properties.class.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -6412,11 +6401,10 @@ vErrors.push(err512);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data226 = data.args;
-if(Array.isArray(data226)){
-if(data226.length < 1){
-const err513 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/38/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.priority !== undefined){
+let data218 = data.priority;
+if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
+const err513 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -6425,10 +6413,9 @@ vErrors.push(err513);
 }
 errors++;
 }
-const len17 = data226.length;
-for(let i17=0; i17<len17; i17++){
-if(typeof data226[i17] !== "string"){
-const err514 = {instancePath:instancePath+"/args/" + i17,schemaPath:"#/oneOf/38/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data218 == "number") && (isFinite(data218))){
+if(data218 > 7 || isNaN(data218)){
+const err514 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 7},message:"must be <= 7"};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -6437,10 +6424,8 @@ vErrors.push(err514);
 }
 errors++;
 }
-}
-}
-else {
-const err515 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/38/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data218 < 0 || isNaN(data218)){
+const err515 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -6450,13 +6435,10 @@ vErrors.push(err515);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data228 = data.env;
-if(Array.isArray(data228)){
-const len18 = data228.length;
-for(let i18=0; i18<len18; i18++){
-if(typeof data228[i18] !== "string"){
-const err516 = {instancePath:instancePath+"/env/" + i18,schemaPath:"#/oneOf/38/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err516 = {instancePath,schemaPath:"#/oneOf/36/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -6465,10 +6447,20 @@ vErrors.push(err516);
 }
 errors++;
 }
-}
+var _valid0 = _errs490 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 36];
 }
 else {
-const err517 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/38/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(_valid0){
+valid0 = true;
+passing0 = 36;
+}
+const _errs501 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err517 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -6477,11 +6469,8 @@ vErrors.push(err517);
 }
 errors++;
 }
-}
-if(data.timeout !== undefined){
-let data230 = data.timeout;
-if(!(((typeof data230 == "number") && (!(data230 % 1) && !isNaN(data230))) && (isFinite(data230)))){
-const err518 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/38/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.stage === undefined){
+const err518 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -6490,9 +6479,8 @@ vErrors.push(err518);
 }
 errors++;
 }
-if((typeof data230 == "number") && (isFinite(data230))){
-if(data230 < 1 || isNaN(data230)){
-const err519 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/38/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data.why === undefined){
+const err519 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -6501,13 +6489,8 @@ vErrors.push(err519);
 }
 errors++;
 }
-}
-}
-if(data.state !== undefined){
-let data231 = data.state;
-if(data231 && typeof data231 == "object" && !Array.isArray(data231)){
-if(data231.ociVersion === undefined){
-const err520 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.mode === undefined){
+const err520 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -6516,8 +6499,8 @@ vErrors.push(err520);
 }
 errors++;
 }
-if(data231.id === undefined){
-const err521 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(data.nodes === undefined){
+const err521 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'"};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -6526,8 +6509,8 @@ vErrors.push(err521);
 }
 errors++;
 }
-if(data231.status === undefined){
-const err522 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.flags === undefined){
+const err522 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -6536,8 +6519,9 @@ vErrors.push(err522);
 }
 errors++;
 }
-if(data231.bundle === undefined){
-const err523 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+for(const key41 in data){
+if(!((((((key41 === "op") || (key41 === "stage")) || (key41 === "why")) || (key41 === "mode")) || (key41 === "nodes")) || (key41 === "flags"))){
+const err523 = {instancePath,schemaPath:"#/oneOf/37/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -6546,9 +6530,10 @@ vErrors.push(err523);
 }
 errors++;
 }
-for(const key44 in data231){
-if(!(((((key44 === "ociVersion") || (key44 === "id")) || (key44 === "status")) || (key44 === "bundle")) || (key44 === "annotations"))){
-const err524 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("mempolicy.set" !== data.op){
+const err524 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/37/properties/op/const",keyword:"const",params:{allowedValue: "mempolicy.set"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -6558,9 +6543,9 @@ vErrors.push(err524);
 errors++;
 }
 }
-if(data231.ociVersion !== undefined){
-if(typeof data231.ociVersion !== "string"){
-const err525 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err525 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/37/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -6570,9 +6555,9 @@ vErrors.push(err525);
 errors++;
 }
 }
-if(data231.id !== undefined){
-if(typeof data231.id !== "string"){
-const err526 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err526 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -6582,10 +6567,10 @@ vErrors.push(err526);
 errors++;
 }
 }
-if(data231.status !== undefined){
-let data234 = data231.status;
-if(!((((data234 === "creating") || (data234 === "created")) || (data234 === "running")) || (data234 === "stopped"))){
-const err527 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema56.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.mode !== undefined){
+let data222 = data.mode;
+if(!(((((((data222 === "MPOL_DEFAULT") || (data222 === "MPOL_PREFERRED")) || (data222 === "MPOL_BIND")) || (data222 === "MPOL_INTERLEAVE")) || (data222 === "MPOL_LOCAL")) || (data222 === "MPOL_PREFERRED_MANY")) || (data222 === "MPOL_WEIGHTED_INTERLEAVE"))){
+const err527 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/37/properties/mode/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[37].properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -6595,9 +6580,14 @@ vErrors.push(err527);
 errors++;
 }
 }
-if(data231.bundle !== undefined){
-if(typeof data231.bundle !== "string"){
-const err528 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.nodes !== undefined){
+let data223 = data.nodes;
+if(Array.isArray(data223)){
+const len12 = data223.length;
+for(let i13=0; i13<len12; i13++){
+let data224 = data223[i13];
+if(!(((typeof data224 == "number") && (!(data224 % 1) && !isNaN(data224))) && (isFinite(data224)))){
+const err528 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -6606,13 +6596,9 @@ vErrors.push(err528);
 }
 errors++;
 }
-}
-if(data231.annotations !== undefined){
-let data236 = data231.annotations;
-if(data236 && typeof data236 == "object" && !Array.isArray(data236)){
-for(const key45 in data236){
-if(typeof data236[key45] !== "string"){
-const err529 = {instancePath:instancePath+"/state/annotations/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data224 == "number") && (isFinite(data224))){
+if(data224 > 1023 || isNaN(data224)){
+const err529 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1023},message:"must be <= 1023"};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -6621,10 +6607,8 @@ vErrors.push(err529);
 }
 errors++;
 }
-}
-}
-else {
-const err530 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data224 < 0 || isNaN(data224)){
+const err530 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -6635,8 +6619,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err531 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err531 = {instancePath:instancePath+"/nodes",schemaPath:"#/oneOf/37/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -6646,9 +6631,14 @@ vErrors.push(err531);
 errors++;
 }
 }
-}
-else {
-const err532 = {instancePath,schemaPath:"#/oneOf/38/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.flags !== undefined){
+let data225 = data.flags;
+if(Array.isArray(data225)){
+const len13 = data225.length;
+for(let i14=0; i14<len13; i14++){
+let data226 = data225[i14];
+if(!(((data226 === "MPOL_F_NUMA_BALANCING") || (data226 === "MPOL_F_RELATIVE_NODES")) || (data226 === "MPOL_F_STATIC_NODES"))){
+const err532 = {instancePath:instancePath+"/flags/" + i14,schemaPath:"#/oneOf/37/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[37].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -6657,20 +6647,10 @@ vErrors.push(err532);
 }
 errors++;
 }
-var _valid0 = _errs515 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 38];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 38;
-}
-const _errs551 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err533 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err533 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/37/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -6679,8 +6659,10 @@ vErrors.push(err533);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err534 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err534 = {instancePath,schemaPath:"#/oneOf/37/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -6689,8 +6671,20 @@ vErrors.push(err534);
 }
 errors++;
 }
-if(data.why === undefined){
-const err535 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+var _valid0 = _errs501 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 37];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 37;
+}
+const _errs517 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err535 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -6699,8 +6693,8 @@ vErrors.push(err535);
 }
 errors++;
 }
-if(data.path === undefined){
-const err536 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err536 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -6709,8 +6703,8 @@ vErrors.push(err536);
 }
 errors++;
 }
-if(data.args === undefined){
-const err537 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.why === undefined){
+const err537 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -6719,8 +6713,8 @@ vErrors.push(err537);
 }
 errors++;
 }
-if(data.env === undefined){
-const err538 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.domain === undefined){
+const err538 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "domain"},message:"must have required property '"+"domain"+"'"};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -6729,8 +6723,9 @@ vErrors.push(err538);
 }
 errors++;
 }
-if(data.state === undefined){
-const err539 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+for(const key42 in data){
+if(!((((key42 === "op") || (key42 === "stage")) || (key42 === "why")) || (key42 === "domain"))){
+const err539 = {instancePath,schemaPath:"#/oneOf/38/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -6739,9 +6734,10 @@ vErrors.push(err539);
 }
 errors++;
 }
-for(const key46 in data){
-if(!((((((((key46 === "op") || (key46 === "stage")) || (key46 === "why")) || (key46 === "path")) || (key46 === "args")) || (key46 === "env")) || (key46 === "timeout")) || (key46 === "state"))){
-const err540 = {instancePath,schemaPath:"#/oneOf/39/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("personality.set" !== data.op){
+const err540 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/38/properties/op/const",keyword:"const",params:{allowedValue: "personality.set"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -6751,9 +6747,9 @@ vErrors.push(err540);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("hook.start-container" !== data.op){
-const err541 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/39/properties/op/const",keyword:"const",params:{allowedValue: "hook.start-container"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err541 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/38/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -6763,9 +6759,9 @@ vErrors.push(err541);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err542 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/39/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err542 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -6775,9 +6771,10 @@ vErrors.push(err542);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err543 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.domain !== undefined){
+let data230 = data.domain;
+if(!((data230 === "LINUX") || (data230 === "LINUX32"))){
+const err543 = {instancePath:instancePath+"/domain",schemaPath:"#/oneOf/38/properties/domain/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[38].properties.domain.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -6787,9 +6784,9 @@ vErrors.push(err543);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err544 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/39/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err544 = {instancePath,schemaPath:"#/oneOf/38/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -6798,12 +6795,20 @@ vErrors.push(err544);
 }
 errors++;
 }
+var _valid0 = _errs517 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 38];
 }
-if(data.args !== undefined){
-let data242 = data.args;
-if(Array.isArray(data242)){
-if(data242.length < 1){
-const err545 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/39/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 38;
+}
+const _errs526 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err545 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -6812,10 +6817,8 @@ vErrors.push(err545);
 }
 errors++;
 }
-const len19 = data242.length;
-for(let i19=0; i19<len19; i19++){
-if(typeof data242[i19] !== "string"){
-const err546 = {instancePath:instancePath+"/args/" + i19,schemaPath:"#/oneOf/39/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err546 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -6824,10 +6827,8 @@ vErrors.push(err546);
 }
 errors++;
 }
-}
-}
-else {
-const err547 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/39/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why === undefined){
+const err547 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -6836,14 +6837,8 @@ vErrors.push(err547);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data244 = data.env;
-if(Array.isArray(data244)){
-const len20 = data244.length;
-for(let i20=0; i20<len20; i20++){
-if(typeof data244[i20] !== "string"){
-const err548 = {instancePath:instancePath+"/env/" + i20,schemaPath:"#/oneOf/39/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.keep === undefined){
+const err548 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -6852,10 +6847,9 @@ vErrors.push(err548);
 }
 errors++;
 }
-}
-}
-else {
-const err549 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/39/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key43 in data){
+if(!((((key43 === "op") || (key43 === "stage")) || (key43 === "why")) || (key43 === "keep"))){
+const err549 = {instancePath,schemaPath:"#/oneOf/39/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -6865,10 +6859,9 @@ vErrors.push(err549);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data246 = data.timeout;
-if(!(((typeof data246 == "number") && (!(data246 % 1) && !isNaN(data246))) && (isFinite(data246)))){
-const err550 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/39/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.op !== undefined){
+if("caps.bounding" !== data.op){
+const err550 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/39/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -6877,9 +6870,10 @@ vErrors.push(err550);
 }
 errors++;
 }
-if((typeof data246 == "number") && (isFinite(data246))){
-if(data246 < 1 || isNaN(data246)){
-const err551 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/39/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err551 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/39/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -6889,12 +6883,9 @@ vErrors.push(err551);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data247 = data.state;
-if(data247 && typeof data247 == "object" && !Array.isArray(data247)){
-if(data247.ociVersion === undefined){
-const err552 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err552 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -6903,8 +6894,14 @@ vErrors.push(err552);
 }
 errors++;
 }
-if(data247.id === undefined){
-const err553 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+if(data.keep !== undefined){
+let data234 = data.keep;
+if(Array.isArray(data234)){
+const len14 = data234.length;
+for(let i15=0; i15<len14; i15++){
+if(typeof data234[i15] !== "string"){
+const err553 = {instancePath:instancePath+"/keep/" + i15,schemaPath:"#/oneOf/39/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -6913,8 +6910,10 @@ vErrors.push(err553);
 }
 errors++;
 }
-if(data247.status === undefined){
-const err554 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+else {
+const err554 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/39/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -6923,8 +6922,10 @@ vErrors.push(err554);
 }
 errors++;
 }
-if(data247.bundle === undefined){
-const err555 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+}
+}
+else {
+const err555 = {instancePath,schemaPath:"#/oneOf/39/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -6933,118 +6934,7 @@ vErrors.push(err555);
 }
 errors++;
 }
-for(const key47 in data247){
-if(!(((((key47 === "ociVersion") || (key47 === "id")) || (key47 === "status")) || (key47 === "bundle")) || (key47 === "annotations"))){
-const err556 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err556];
-}
-else {
-vErrors.push(err556);
-}
-errors++;
-}
-}
-if(data247.ociVersion !== undefined){
-if(typeof data247.ociVersion !== "string"){
-const err557 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err557];
-}
-else {
-vErrors.push(err557);
-}
-errors++;
-}
-}
-if(data247.id !== undefined){
-if(typeof data247.id !== "string"){
-const err558 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err558];
-}
-else {
-vErrors.push(err558);
-}
-errors++;
-}
-}
-if(data247.status !== undefined){
-let data250 = data247.status;
-if(!((((data250 === "creating") || (data250 === "created")) || (data250 === "running")) || (data250 === "stopped"))){
-const err559 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema56.properties.status.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err559];
-}
-else {
-vErrors.push(err559);
-}
-errors++;
-}
-}
-if(data247.bundle !== undefined){
-if(typeof data247.bundle !== "string"){
-const err560 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err560];
-}
-else {
-vErrors.push(err560);
-}
-errors++;
-}
-}
-if(data247.annotations !== undefined){
-let data252 = data247.annotations;
-if(data252 && typeof data252 == "object" && !Array.isArray(data252)){
-for(const key48 in data252){
-if(typeof data252[key48] !== "string"){
-const err561 = {instancePath:instancePath+"/state/annotations/" + key48.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err561];
-}
-else {
-vErrors.push(err561);
-}
-errors++;
-}
-}
-}
-else {
-const err562 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err562];
-}
-else {
-vErrors.push(err562);
-}
-errors++;
-}
-}
-}
-else {
-const err563 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err563];
-}
-else {
-vErrors.push(err563);
-}
-errors++;
-}
-}
-}
-else {
-const err564 = {instancePath,schemaPath:"#/oneOf/39/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err564];
-}
-else {
-vErrors.push(err564);
-}
-errors++;
-}
-var _valid0 = _errs551 === errors;
+var _valid0 = _errs526 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 39];
@@ -7054,10 +6944,107 @@ if(_valid0){
 valid0 = true;
 passing0 = 39;
 }
-const _errs587 = errors;
+const _errs538 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err565 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err556 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err556];
+}
+else {
+vErrors.push(err556);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err557 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err557];
+}
+else {
+vErrors.push(err557);
+}
+errors++;
+}
+if(data.why === undefined){
+const err558 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err558];
+}
+else {
+vErrors.push(err558);
+}
+errors++;
+}
+if(data.uid === undefined){
+const err559 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(vErrors === null){
+vErrors = [err559];
+}
+else {
+vErrors.push(err559);
+}
+errors++;
+}
+if(data.gid === undefined){
+const err560 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(vErrors === null){
+vErrors = [err560];
+}
+else {
+vErrors.push(err560);
+}
+errors++;
+}
+if(data.additionalGids === undefined){
+const err561 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
+if(vErrors === null){
+vErrors = [err561];
+}
+else {
+vErrors.push(err561);
+}
+errors++;
+}
+for(const key44 in data){
+if(!(((((((key44 === "op") || (key44 === "stage")) || (key44 === "why")) || (key44 === "uid")) || (key44 === "gid")) || (key44 === "additionalGids")) || (key44 === "umask"))){
+const err562 = {instancePath,schemaPath:"#/oneOf/40/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err562];
+}
+else {
+vErrors.push(err562);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("user" !== data.op){
+const err563 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/40/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err563];
+}
+else {
+vErrors.push(err563);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err564 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/40/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err564];
+}
+else {
+vErrors.push(err564);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err565 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -7066,8 +7053,11 @@ vErrors.push(err565);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err566 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.uid !== undefined){
+let data239 = data.uid;
+if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
+const err566 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/40/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -7076,8 +7066,11 @@ vErrors.push(err566);
 }
 errors++;
 }
-if(data.why === undefined){
-const err567 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.gid !== undefined){
+let data240 = data.gid;
+if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
+const err567 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/40/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -7086,8 +7079,15 @@ vErrors.push(err567);
 }
 errors++;
 }
-if(data.path === undefined){
-const err568 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.additionalGids !== undefined){
+let data241 = data.additionalGids;
+if(Array.isArray(data241)){
+const len15 = data241.length;
+for(let i16=0; i16<len15; i16++){
+let data242 = data241[i16];
+if(!(((typeof data242 == "number") && (!(data242 % 1) && !isNaN(data242))) && (isFinite(data242)))){
+const err568 = {instancePath:instancePath+"/additionalGids/" + i16,schemaPath:"#/oneOf/40/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -7096,8 +7096,10 @@ vErrors.push(err568);
 }
 errors++;
 }
-if(data.args === undefined){
-const err569 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+else {
+const err569 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/40/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -7106,8 +7108,11 @@ vErrors.push(err569);
 }
 errors++;
 }
-if(data.env === undefined){
-const err570 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+}
+if(data.umask !== undefined){
+let data243 = data.umask;
+if(!(((typeof data243 == "number") && (!(data243 % 1) && !isNaN(data243))) && (isFinite(data243)))){
+const err570 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/40/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -7116,8 +7121,10 @@ vErrors.push(err570);
 }
 errors++;
 }
-if(data.state === undefined){
-const err571 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+}
+}
+else {
+const err571 = {instancePath,schemaPath:"#/oneOf/40/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -7126,9 +7133,20 @@ vErrors.push(err571);
 }
 errors++;
 }
-for(const key49 in data){
-if(!((((((((key49 === "op") || (key49 === "stage")) || (key49 === "why")) || (key49 === "path")) || (key49 === "args")) || (key49 === "env")) || (key49 === "timeout")) || (key49 === "state"))){
-const err572 = {instancePath,schemaPath:"#/oneOf/40/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
+var _valid0 = _errs538 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 40];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 40;
+}
+const _errs556 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err572 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -7137,10 +7155,8 @@ vErrors.push(err572);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.poststart" !== data.op){
-const err573 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/40/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststart"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err573 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -7149,10 +7165,8 @@ vErrors.push(err573);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("start" !== data.stage){
-const err574 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/40/properties/stage/const",keyword:"const",params:{allowedValue: "start"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err574 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -7161,10 +7175,8 @@ vErrors.push(err574);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err575 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.effective === undefined){
+const err575 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -7173,10 +7185,8 @@ vErrors.push(err575);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err576 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/40/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.permitted === undefined){
+const err576 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -7185,12 +7195,8 @@ vErrors.push(err576);
 }
 errors++;
 }
-}
-if(data.args !== undefined){
-let data258 = data.args;
-if(Array.isArray(data258)){
-if(data258.length < 1){
-const err577 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/40/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.inheritable === undefined){
+const err577 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -7199,10 +7205,8 @@ vErrors.push(err577);
 }
 errors++;
 }
-const len21 = data258.length;
-for(let i21=0; i21<len21; i21++){
-if(typeof data258[i21] !== "string"){
-const err578 = {instancePath:instancePath+"/args/" + i21,schemaPath:"#/oneOf/40/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.ambient === undefined){
+const err578 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -7211,10 +7215,9 @@ vErrors.push(err578);
 }
 errors++;
 }
-}
-}
-else {
-const err579 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/40/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key45 in data){
+if(!(((((((key45 === "op") || (key45 === "stage")) || (key45 === "why")) || (key45 === "effective")) || (key45 === "permitted")) || (key45 === "inheritable")) || (key45 === "ambient"))){
+const err579 = {instancePath,schemaPath:"#/oneOf/41/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -7224,13 +7227,9 @@ vErrors.push(err579);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data260 = data.env;
-if(Array.isArray(data260)){
-const len22 = data260.length;
-for(let i22=0; i22<len22; i22++){
-if(typeof data260[i22] !== "string"){
-const err580 = {instancePath:instancePath+"/env/" + i22,schemaPath:"#/oneOf/40/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("caps" !== data.op){
+const err580 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/41/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -7240,9 +7239,9 @@ vErrors.push(err580);
 errors++;
 }
 }
-}
-else {
-const err581 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/40/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err581 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/41/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -7252,10 +7251,9 @@ vErrors.push(err581);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data262 = data.timeout;
-if(!(((typeof data262 == "number") && (!(data262 % 1) && !isNaN(data262))) && (isFinite(data262)))){
-const err582 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/40/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err582 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -7264,9 +7262,14 @@ vErrors.push(err582);
 }
 errors++;
 }
-if((typeof data262 == "number") && (isFinite(data262))){
-if(data262 < 1 || isNaN(data262)){
-const err583 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/40/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.effective !== undefined){
+let data247 = data.effective;
+if(Array.isArray(data247)){
+const len16 = data247.length;
+for(let i17=0; i17<len16; i17++){
+if(typeof data247[i17] !== "string"){
+const err583 = {instancePath:instancePath+"/effective/" + i17,schemaPath:"#/oneOf/41/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -7277,11 +7280,8 @@ errors++;
 }
 }
 }
-if(data.state !== undefined){
-let data263 = data.state;
-if(data263 && typeof data263 == "object" && !Array.isArray(data263)){
-if(data263.ociVersion === undefined){
-const err584 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+else {
+const err584 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/41/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -7290,8 +7290,14 @@ vErrors.push(err584);
 }
 errors++;
 }
-if(data263.id === undefined){
-const err585 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+if(data.permitted !== undefined){
+let data249 = data.permitted;
+if(Array.isArray(data249)){
+const len17 = data249.length;
+for(let i18=0; i18<len17; i18++){
+if(typeof data249[i18] !== "string"){
+const err585 = {instancePath:instancePath+"/permitted/" + i18,schemaPath:"#/oneOf/41/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -7300,8 +7306,10 @@ vErrors.push(err585);
 }
 errors++;
 }
-if(data263.status === undefined){
-const err586 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+else {
+const err586 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/41/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -7310,8 +7318,14 @@ vErrors.push(err586);
 }
 errors++;
 }
-if(data263.bundle === undefined){
-const err587 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+}
+if(data.inheritable !== undefined){
+let data251 = data.inheritable;
+if(Array.isArray(data251)){
+const len18 = data251.length;
+for(let i19=0; i19<len18; i19++){
+if(typeof data251[i19] !== "string"){
+const err587 = {instancePath:instancePath+"/inheritable/" + i19,schemaPath:"#/oneOf/41/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -7320,9 +7334,10 @@ vErrors.push(err587);
 }
 errors++;
 }
-for(const key50 in data263){
-if(!(((((key50 === "ociVersion") || (key50 === "id")) || (key50 === "status")) || (key50 === "bundle")) || (key50 === "annotations"))){
-const err588 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
+}
+}
+else {
+const err588 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/41/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -7332,9 +7347,13 @@ vErrors.push(err588);
 errors++;
 }
 }
-if(data263.ociVersion !== undefined){
-if(typeof data263.ociVersion !== "string"){
-const err589 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.ambient !== undefined){
+let data253 = data.ambient;
+if(Array.isArray(data253)){
+const len19 = data253.length;
+for(let i20=0; i20<len19; i20++){
+if(typeof data253[i20] !== "string"){
+const err589 = {instancePath:instancePath+"/ambient/" + i20,schemaPath:"#/oneOf/41/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -7344,9 +7363,9 @@ vErrors.push(err589);
 errors++;
 }
 }
-if(data263.id !== undefined){
-if(typeof data263.id !== "string"){
-const err590 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err590 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/41/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -7356,10 +7375,9 @@ vErrors.push(err590);
 errors++;
 }
 }
-if(data263.status !== undefined){
-let data266 = data263.status;
-if(!((((data266 === "creating") || (data266 === "created")) || (data266 === "running")) || (data266 === "stopped"))){
-const err591 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema56.properties.status.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err591 = {instancePath,schemaPath:"#/oneOf/41/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -7368,10 +7386,20 @@ vErrors.push(err591);
 }
 errors++;
 }
+var _valid0 = _errs556 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 41];
 }
-if(data263.bundle !== undefined){
-if(typeof data263.bundle !== "string"){
-const err592 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 41;
+}
+const _errs580 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err592 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -7380,13 +7408,8 @@ vErrors.push(err592);
 }
 errors++;
 }
-}
-if(data263.annotations !== undefined){
-let data268 = data263.annotations;
-if(data268 && typeof data268 == "object" && !Array.isArray(data268)){
-for(const key51 in data268){
-if(typeof data268[key51] !== "string"){
-const err593 = {instancePath:instancePath+"/state/annotations/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err593 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -7395,10 +7418,8 @@ vErrors.push(err593);
 }
 errors++;
 }
-}
-}
-else {
-const err594 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err594 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -7407,10 +7428,9 @@ vErrors.push(err594);
 }
 errors++;
 }
-}
-}
-else {
-const err595 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key46 in data){
+if(!(((key46 === "op") || (key46 === "stage")) || (key46 === "why"))){
+const err595 = {instancePath,schemaPath:"#/oneOf/42/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -7420,9 +7440,9 @@ vErrors.push(err595);
 errors++;
 }
 }
-}
-else {
-const err596 = {instancePath,schemaPath:"#/oneOf/40/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("no-new-privs" !== data.op){
+const err596 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/42/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err596];
 }
@@ -7431,20 +7451,10 @@ vErrors.push(err596);
 }
 errors++;
 }
-var _valid0 = _errs587 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 40];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 40;
-}
-const _errs623 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err597 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err597 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/42/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err597];
 }
@@ -7453,8 +7463,10 @@ vErrors.push(err597);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err598 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err598 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err598];
 }
@@ -7463,8 +7475,10 @@ vErrors.push(err598);
 }
 errors++;
 }
-if(data.why === undefined){
-const err599 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err599 = {instancePath,schemaPath:"#/oneOf/42/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err599];
 }
@@ -7473,8 +7487,20 @@ vErrors.push(err599);
 }
 errors++;
 }
-if(data.path === undefined){
-const err600 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+var _valid0 = _errs580 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 42];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 42;
+}
+const _errs588 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err600 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err600];
 }
@@ -7483,8 +7509,8 @@ vErrors.push(err600);
 }
 errors++;
 }
-if(data.args === undefined){
-const err601 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.stage === undefined){
+const err601 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -7493,8 +7519,8 @@ vErrors.push(err601);
 }
 errors++;
 }
-if(data.env === undefined){
-const err602 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.why === undefined){
+const err602 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -7503,8 +7529,8 @@ vErrors.push(err602);
 }
 errors++;
 }
-if(data.state === undefined){
-const err603 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.path === undefined){
+const err603 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -7513,9 +7539,9 @@ vErrors.push(err603);
 }
 errors++;
 }
-for(const key52 in data){
-if(!((((((((key52 === "op") || (key52 === "stage")) || (key52 === "why")) || (key52 === "path")) || (key52 === "args")) || (key52 === "env")) || (key52 === "timeout")) || (key52 === "state"))){
-const err604 = {instancePath,schemaPath:"#/oneOf/41/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
+for(const key47 in data){
+if(!((((key47 === "op") || (key47 === "stage")) || (key47 === "why")) || (key47 === "path"))){
+const err604 = {instancePath,schemaPath:"#/oneOf/43/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -7526,8 +7552,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("hook.poststop" !== data.op){
-const err605 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/41/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststop"},message:"must be equal to constant"};
+if("chdir" !== data.op){
+const err605 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/43/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7538,8 +7564,8 @@ errors++;
 }
 }
 if(data.stage !== undefined){
-if("delete" !== data.stage){
-const err606 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/41/properties/stage/const",keyword:"const",params:{allowedValue: "delete"},message:"must be equal to constant"};
+if("init" !== data.stage){
+const err606 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/43/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err606];
 }
@@ -7563,7 +7589,7 @@ errors++;
 }
 if(data.path !== undefined){
 if(typeof data.path !== "string"){
-const err608 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/41/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err608 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -7573,11 +7599,9 @@ vErrors.push(err608);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data274 = data.args;
-if(Array.isArray(data274)){
-if(data274.length < 1){
-const err609 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/41/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+}
+else {
+const err609 = {instancePath,schemaPath:"#/oneOf/43/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err609];
 }
@@ -7586,10 +7610,20 @@ vErrors.push(err609);
 }
 errors++;
 }
-const len23 = data274.length;
-for(let i23=0; i23<len23; i23++){
-if(typeof data274[i23] !== "string"){
-const err610 = {instancePath:instancePath+"/args/" + i23,schemaPath:"#/oneOf/41/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs588 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 43];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 43;
+}
+const _errs598 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err610 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err610];
 }
@@ -7598,10 +7632,8 @@ vErrors.push(err610);
 }
 errors++;
 }
-}
-}
-else {
-const err611 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/41/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage === undefined){
+const err611 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -7610,14 +7642,8 @@ vErrors.push(err611);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data276 = data.env;
-if(Array.isArray(data276)){
-const len24 = data276.length;
-for(let i24=0; i24<len24; i24++){
-if(typeof data276[i24] !== "string"){
-const err612 = {instancePath:instancePath+"/env/" + i24,schemaPath:"#/oneOf/41/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err612 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -7626,10 +7652,8 @@ vErrors.push(err612);
 }
 errors++;
 }
-}
-}
-else {
-const err613 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/41/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.file === undefined){
+const err613 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -7638,11 +7662,8 @@ vErrors.push(err613);
 }
 errors++;
 }
-}
-if(data.timeout !== undefined){
-let data278 = data.timeout;
-if(!(((typeof data278 == "number") && (!(data278 % 1) && !isNaN(data278))) && (isFinite(data278)))){
-const err614 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/41/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.env === undefined){
+const err614 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -7651,9 +7672,9 @@ vErrors.push(err614);
 }
 errors++;
 }
-if((typeof data278 == "number") && (isFinite(data278))){
-if(data278 < 1 || isNaN(data278)){
-const err615 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/41/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key48 in data){
+if(!(((((key48 === "op") || (key48 === "stage")) || (key48 === "why")) || (key48 === "file")) || (key48 === "env"))){
+const err615 = {instancePath,schemaPath:"#/oneOf/44/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -7663,12 +7684,9 @@ vErrors.push(err615);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data279 = data.state;
-if(data279 && typeof data279 == "object" && !Array.isArray(data279)){
-if(data279.ociVersion === undefined){
-const err616 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.op !== undefined){
+if("exec.check" !== data.op){
+const err616 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/44/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -7677,8 +7695,10 @@ vErrors.push(err616);
 }
 errors++;
 }
-if(data279.id === undefined){
-const err617 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err617 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/44/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -7687,8 +7707,10 @@ vErrors.push(err617);
 }
 errors++;
 }
-if(data279.status === undefined){
-const err618 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err618 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -7697,8 +7719,10 @@ vErrors.push(err618);
 }
 errors++;
 }
-if(data279.bundle === undefined){
-const err619 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+}
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err619 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/44/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -7707,9 +7731,14 @@ vErrors.push(err619);
 }
 errors++;
 }
-for(const key53 in data279){
-if(!(((((key53 === "ociVersion") || (key53 === "id")) || (key53 === "status")) || (key53 === "bundle")) || (key53 === "annotations"))){
-const err620 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties"};
+}
+if(data.env !== undefined){
+let data266 = data.env;
+if(Array.isArray(data266)){
+const len20 = data266.length;
+for(let i21=0; i21<len20; i21++){
+if(typeof data266[i21] !== "string"){
+const err620 = {instancePath:instancePath+"/env/" + i21,schemaPath:"#/oneOf/44/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -7719,9 +7748,9 @@ vErrors.push(err620);
 errors++;
 }
 }
-if(data279.ociVersion !== undefined){
-if(typeof data279.ociVersion !== "string"){
-const err621 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err621 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/44/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -7731,9 +7760,9 @@ vErrors.push(err621);
 errors++;
 }
 }
-if(data279.id !== undefined){
-if(typeof data279.id !== "string"){
-const err622 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err622 = {instancePath,schemaPath:"#/oneOf/44/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err622];
 }
@@ -7742,11 +7771,20 @@ vErrors.push(err622);
 }
 errors++;
 }
+var _valid0 = _errs598 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 44];
 }
-if(data279.status !== undefined){
-let data282 = data279.status;
-if(!((((data282 === "creating") || (data282 === "created")) || (data282 === "running")) || (data282 === "stopped"))){
-const err623 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema56.properties.status.enum},message:"must be equal to one of the allowed values"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 44;
+}
+const _errs612 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err623 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err623];
 }
@@ -7755,10 +7793,8 @@ vErrors.push(err623);
 }
 errors++;
 }
-}
-if(data279.bundle !== undefined){
-if(typeof data279.bundle !== "string"){
-const err624 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err624 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err624];
 }
@@ -7767,13 +7803,8 @@ vErrors.push(err624);
 }
 errors++;
 }
-}
-if(data279.annotations !== undefined){
-let data284 = data279.annotations;
-if(data284 && typeof data284 == "object" && !Array.isArray(data284)){
-for(const key54 in data284){
-if(typeof data284[key54] !== "string"){
-const err625 = {instancePath:instancePath+"/state/annotations/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err625 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err625];
 }
@@ -7782,10 +7813,9 @@ vErrors.push(err625);
 }
 errors++;
 }
-}
-}
-else {
-const err626 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key49 in data){
+if(!(((key49 === "op") || (key49 === "stage")) || (key49 === "why"))){
+const err626 = {instancePath,schemaPath:"#/oneOf/45/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err626];
 }
@@ -7795,9 +7825,9 @@ vErrors.push(err626);
 errors++;
 }
 }
-}
-else {
-const err627 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("execfifo.wait" !== data.op){
+const err627 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/45/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err627];
 }
@@ -7807,9 +7837,9 @@ vErrors.push(err627);
 errors++;
 }
 }
-}
-else {
-const err628 = {instancePath,schemaPath:"#/oneOf/41/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err628 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/45/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err628];
 }
@@ -7818,20 +7848,10 @@ vErrors.push(err628);
 }
 errors++;
 }
-var _valid0 = _errs623 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 41];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 41;
-}
-const _errs659 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err629 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err629 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err629];
 }
@@ -7840,8 +7860,10 @@ vErrors.push(err629);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err630 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err630 = {instancePath,schemaPath:"#/oneOf/45/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err630];
 }
@@ -7850,8 +7872,20 @@ vErrors.push(err630);
 }
 errors++;
 }
-if(data.why === undefined){
-const err631 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+var _valid0 = _errs612 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 45];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 45;
+}
+const _errs620 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err631 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err631];
 }
@@ -7860,8 +7894,8 @@ vErrors.push(err631);
 }
 errors++;
 }
-if(data.pid === undefined){
-const err632 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
+if(data.stage === undefined){
+const err632 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err632];
 }
@@ -7870,8 +7904,8 @@ vErrors.push(err632);
 }
 errors++;
 }
-if(data.startTime === undefined){
-const err633 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "startTime"},message:"must have required property '"+"startTime"+"'"};
+if(data.why === undefined){
+const err633 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err633];
 }
@@ -7880,8 +7914,8 @@ vErrors.push(err633);
 }
 errors++;
 }
-if(data.namespaces === undefined){
-const err634 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
+if(data.args === undefined){
+const err634 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err634];
 }
@@ -7890,9 +7924,8 @@ vErrors.push(err634);
 }
 errors++;
 }
-for(const key55 in data){
-if(!((((((key55 === "op") || (key55 === "stage")) || (key55 === "why")) || (key55 === "pid")) || (key55 === "startTime")) || (key55 === "namespaces"))){
-const err635 = {instancePath,schemaPath:"#/oneOf/42/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
+if(data.env === undefined){
+const err635 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err635];
 }
@@ -7901,10 +7934,9 @@ vErrors.push(err635);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ns.enter" !== data.op){
-const err636 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/42/properties/op/const",keyword:"const",params:{allowedValue: "ns.enter"},message:"must be equal to constant"};
+for(const key50 in data){
+if(!(((((key50 === "op") || (key50 === "stage")) || (key50 === "why")) || (key50 === "args")) || (key50 === "env"))){
+const err636 = {instancePath,schemaPath:"#/oneOf/46/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err636];
 }
@@ -7914,9 +7946,9 @@ vErrors.push(err636);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err637 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/42/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("exec" !== data.op){
+const err637 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/46/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err637];
 }
@@ -7926,9 +7958,9 @@ vErrors.push(err637);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err638 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err638 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/46/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err638];
 }
@@ -7938,10 +7970,9 @@ vErrors.push(err638);
 errors++;
 }
 }
-if(data.pid !== undefined){
-let data289 = data.pid;
-if(!(((typeof data289 == "number") && (!(data289 % 1) && !isNaN(data289))) && (isFinite(data289)))){
-const err639 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/42/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err639 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err639];
 }
@@ -7950,9 +7981,14 @@ vErrors.push(err639);
 }
 errors++;
 }
-if((typeof data289 == "number") && (isFinite(data289))){
-if(data289 < 2 || isNaN(data289)){
-const err640 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/42/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+}
+if(data.args !== undefined){
+let data274 = data.args;
+if(Array.isArray(data274)){
+const len21 = data274.length;
+for(let i22=0; i22<len21; i22++){
+if(typeof data274[i22] !== "string"){
+const err640 = {instancePath:instancePath+"/args/" + i22,schemaPath:"#/oneOf/46/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err640];
 }
@@ -7963,11 +7999,8 @@ errors++;
 }
 }
 }
-if(data.startTime !== undefined){
-let data290 = data.startTime;
-if(typeof data290 === "string"){
-if(!pattern2.test(data290)){
-const err641 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/42/properties/startTime/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
+else {
+const err641 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/46/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err641];
 }
@@ -7977,8 +8010,13 @@ vErrors.push(err641);
 errors++;
 }
 }
-else {
-const err642 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/42/properties/startTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env !== undefined){
+let data276 = data.env;
+if(Array.isArray(data276)){
+const len22 = data276.length;
+for(let i23=0; i23<len22; i23++){
+if(typeof data276[i23] !== "string"){
+const err642 = {instancePath:instancePath+"/env/" + i23,schemaPath:"#/oneOf/46/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err642];
 }
@@ -7988,14 +8026,9 @@ vErrors.push(err642);
 errors++;
 }
 }
-if(data.namespaces !== undefined){
-let data291 = data.namespaces;
-if(Array.isArray(data291)){
-const len25 = data291.length;
-for(let i25=0; i25<len25; i25++){
-let data292 = data291[i25];
-if(!((((((((data292 === "pid") || (data292 === "network")) || (data292 === "mount")) || (data292 === "ipc")) || (data292 === "uts")) || (data292 === "user")) || (data292 === "cgroup")) || (data292 === "time"))){
-const err643 = {instancePath:instancePath+"/namespaces/" + i25,schemaPath:"#/oneOf/42/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[42].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err643 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/46/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err643];
 }
@@ -8007,7 +8040,7 @@ errors++;
 }
 }
 else {
-const err644 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/42/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err644 = {instancePath,schemaPath:"#/oneOf/46/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err644];
 }
@@ -8016,10 +8049,20 @@ vErrors.push(err644);
 }
 errors++;
 }
-}
+var _valid0 = _errs620 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 46];
 }
 else {
-const err645 = {instancePath,schemaPath:"#/oneOf/42/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(_valid0){
+valid0 = true;
+passing0 = 46;
+}
+const _errs636 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err645 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err645];
 }
@@ -8028,20 +8071,8 @@ vErrors.push(err645);
 }
 errors++;
 }
-var _valid0 = _errs659 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 42];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 42;
-}
-const _errs674 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err646 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage === undefined){
+const err646 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err646];
 }
@@ -8050,8 +8081,8 @@ vErrors.push(err646);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err647 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.why === undefined){
+const err647 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err647];
 }
@@ -8060,8 +8091,8 @@ vErrors.push(err647);
 }
 errors++;
 }
-if(data.why === undefined){
-const err648 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.path === undefined){
+const err648 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err648];
 }
@@ -8070,8 +8101,8 @@ vErrors.push(err648);
 }
 errors++;
 }
-if(data.path === undefined){
-const err649 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.args === undefined){
+const err649 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err649];
 }
@@ -8080,8 +8111,8 @@ vErrors.push(err649);
 }
 errors++;
 }
-if(data.ino === undefined){
-const err650 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "ino"},message:"must have required property '"+"ino"+"'"};
+if(data.env === undefined){
+const err650 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err650];
 }
@@ -8090,9 +8121,8 @@ vErrors.push(err650);
 }
 errors++;
 }
-for(const key56 in data){
-if(!((((((key56 === "op") || (key56 === "stage")) || (key56 === "why")) || (key56 === "path")) || (key56 === "ino")) || (key56 === "sub"))){
-const err651 = {instancePath,schemaPath:"#/oneOf/43/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties"};
+if(data.state === undefined){
+const err651 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err651];
 }
@@ -8101,10 +8131,9 @@ vErrors.push(err651);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("cgroup.open" !== data.op){
-const err652 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/43/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.open"},message:"must be equal to constant"};
+for(const key51 in data){
+if(!((((((((key51 === "op") || (key51 === "stage")) || (key51 === "why")) || (key51 === "path")) || (key51 === "args")) || (key51 === "env")) || (key51 === "timeout")) || (key51 === "state"))){
+const err652 = {instancePath,schemaPath:"#/oneOf/47/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err652];
 }
@@ -8114,9 +8143,9 @@ vErrors.push(err652);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err653 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/43/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("hook.prestart" !== data.op){
+const err653 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/47/properties/op/const",keyword:"const",params:{allowedValue: "hook.prestart"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err653];
 }
@@ -8126,9 +8155,9 @@ vErrors.push(err653);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err654 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err654 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/47/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err654];
 }
@@ -8138,9 +8167,9 @@ vErrors.push(err654);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err655 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err655 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err655];
 }
@@ -8150,10 +8179,9 @@ vErrors.push(err655);
 errors++;
 }
 }
-if(data.ino !== undefined){
-let data297 = data.ino;
-if(!(((typeof data297 == "number") && (!(data297 % 1) && !isNaN(data297))) && (isFinite(data297)))){
-const err656 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/43/properties/ino/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err656 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/47/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err656];
 }
@@ -8162,9 +8190,12 @@ vErrors.push(err656);
 }
 errors++;
 }
-if((typeof data297 == "number") && (isFinite(data297))){
-if(data297 < 1 || isNaN(data297)){
-const err657 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/43/properties/ino/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.args !== undefined){
+let data282 = data.args;
+if(Array.isArray(data282)){
+if(data282.length < 1){
+const err657 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/47/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err657];
 }
@@ -8173,11 +8204,10 @@ vErrors.push(err657);
 }
 errors++;
 }
-}
-}
-if(data.sub !== undefined){
-if(typeof data.sub !== "string"){
-const err658 = {instancePath:instancePath+"/sub",schemaPath:"#/oneOf/43/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len23 = data282.length;
+for(let i24=0; i24<len23; i24++){
+if(typeof data282[i24] !== "string"){
+const err658 = {instancePath:instancePath+"/args/" + i24,schemaPath:"#/oneOf/47/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err658];
 }
@@ -8189,7 +8219,7 @@ errors++;
 }
 }
 else {
-const err659 = {instancePath,schemaPath:"#/oneOf/43/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err659 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/47/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err659];
 }
@@ -8198,20 +8228,14 @@ vErrors.push(err659);
 }
 errors++;
 }
-var _valid0 = _errs674 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 43];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 43;
-}
-const _errs688 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err660 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.env !== undefined){
+let data284 = data.env;
+if(Array.isArray(data284)){
+const len24 = data284.length;
+for(let i25=0; i25<len24; i25++){
+if(typeof data284[i25] !== "string"){
+const err660 = {instancePath:instancePath+"/env/" + i25,schemaPath:"#/oneOf/47/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err660];
 }
@@ -8220,8 +8244,10 @@ vErrors.push(err660);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err661 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err661 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/47/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err661];
 }
@@ -8230,8 +8256,11 @@ vErrors.push(err661);
 }
 errors++;
 }
-if(data.why === undefined){
-const err662 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.timeout !== undefined){
+let data286 = data.timeout;
+if(!(((typeof data286 == "number") && (!(data286 % 1) && !isNaN(data286))) && (isFinite(data286)))){
+const err662 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/47/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err662];
 }
@@ -8240,8 +8269,9 @@ vErrors.push(err662);
 }
 errors++;
 }
-if(data.path === undefined){
-const err663 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if((typeof data286 == "number") && (isFinite(data286))){
+if(data286 < 1 || isNaN(data286)){
+const err663 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/47/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err663];
 }
@@ -8250,9 +8280,13 @@ vErrors.push(err663);
 }
 errors++;
 }
-for(const key57 in data){
-if(!((((key57 === "op") || (key57 === "stage")) || (key57 === "why")) || (key57 === "path"))){
-const err664 = {instancePath,schemaPath:"#/oneOf/44/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
+}
+}
+if(data.state !== undefined){
+let data287 = data.state;
+if(data287 && typeof data287 == "object" && !Array.isArray(data287)){
+if(data287.ociVersion === undefined){
+const err664 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err664];
 }
@@ -8261,10 +8295,8 @@ vErrors.push(err664);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("cgroup.attach" !== data.op){
-const err665 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/44/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.attach"},message:"must be equal to constant"};
+if(data287.id === undefined){
+const err665 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err665];
 }
@@ -8273,10 +8305,8 @@ vErrors.push(err665);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err666 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/44/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data287.status === undefined){
+const err666 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err666];
 }
@@ -8285,10 +8315,8 @@ vErrors.push(err666);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err667 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data287.bundle === undefined){
+const err667 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err667];
 }
@@ -8297,10 +8325,9 @@ vErrors.push(err667);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err668 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/44/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key52 in data287){
+if(!(((((key52 === "ociVersion") || (key52 === "id")) || (key52 === "status")) || (key52 === "bundle")) || (key52 === "annotations"))){
+const err668 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err668];
 }
@@ -8310,9 +8337,9 @@ vErrors.push(err668);
 errors++;
 }
 }
-}
-else {
-const err669 = {instancePath,schemaPath:"#/oneOf/44/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data287.ociVersion !== undefined){
+if(typeof data287.ociVersion !== "string"){
+const err669 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err669];
 }
@@ -8321,20 +8348,10 @@ vErrors.push(err669);
 }
 errors++;
 }
-var _valid0 = _errs688 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 44];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 44;
-}
-const _errs698 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err670 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data287.id !== undefined){
+if(typeof data287.id !== "string"){
+const err670 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err670];
 }
@@ -8343,8 +8360,11 @@ vErrors.push(err670);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err671 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data287.status !== undefined){
+let data290 = data287.status;
+if(!((((data290 === "creating") || (data290 === "created")) || (data290 === "running")) || (data290 === "stopped"))){
+const err671 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err671];
 }
@@ -8353,8 +8373,10 @@ vErrors.push(err671);
 }
 errors++;
 }
-if(data.why === undefined){
-const err672 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data287.bundle !== undefined){
+if(typeof data287.bundle !== "string"){
+const err672 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err672];
 }
@@ -8363,9 +8385,13 @@ vErrors.push(err672);
 }
 errors++;
 }
-for(const key58 in data){
-if(!(((key58 === "op") || (key58 === "stage")) || (key58 === "why"))){
-const err673 = {instancePath,schemaPath:"#/oneOf/45/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties"};
+}
+if(data287.annotations !== undefined){
+let data292 = data287.annotations;
+if(data292 && typeof data292 == "object" && !Array.isArray(data292)){
+for(const key53 in data292){
+if(typeof data292[key53] !== "string"){
+const err673 = {instancePath:instancePath+"/state/annotations/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err673];
 }
@@ -8375,9 +8401,9 @@ vErrors.push(err673);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("cgroupns.enter" !== data.op){
-const err674 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/45/properties/op/const",keyword:"const",params:{allowedValue: "cgroupns.enter"},message:"must be equal to constant"};
+}
+else {
+const err674 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err674];
 }
@@ -8387,9 +8413,9 @@ vErrors.push(err674);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err675 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/45/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+}
+else {
+const err675 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err675];
 }
@@ -8399,9 +8425,9 @@ vErrors.push(err675);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err676 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err676 = {instancePath,schemaPath:"#/oneOf/47/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err676];
 }
@@ -8410,243 +8436,7 @@ vErrors.push(err676);
 }
 errors++;
 }
-}
-}
-else {
-const err677 = {instancePath,schemaPath:"#/oneOf/45/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err677];
-}
-else {
-vErrors.push(err677);
-}
-errors++;
-}
-var _valid0 = _errs698 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 45];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 45;
-}
-const _errs706 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err678 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err678];
-}
-else {
-vErrors.push(err678);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err679 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err679];
-}
-else {
-vErrors.push(err679);
-}
-errors++;
-}
-if(data.why === undefined){
-const err680 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err680];
-}
-else {
-vErrors.push(err680);
-}
-errors++;
-}
-if(data.path === undefined){
-const err681 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err681];
-}
-else {
-vErrors.push(err681);
-}
-errors++;
-}
-for(const key59 in data){
-if(!((((key59 === "op") || (key59 === "stage")) || (key59 === "why")) || (key59 === "path"))){
-const err682 = {instancePath,schemaPath:"#/oneOf/46/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err682];
-}
-else {
-vErrors.push(err682);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("console.socket" !== data.op){
-const err683 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/46/properties/op/const",keyword:"const",params:{allowedValue: "console.socket"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err683];
-}
-else {
-vErrors.push(err683);
-}
-errors++;
-}
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err684 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/46/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err684];
-}
-else {
-vErrors.push(err684);
-}
-errors++;
-}
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err685 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err685];
-}
-else {
-vErrors.push(err685);
-}
-errors++;
-}
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err686 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/46/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err686];
-}
-else {
-vErrors.push(err686);
-}
-errors++;
-}
-}
-}
-else {
-const err687 = {instancePath,schemaPath:"#/oneOf/46/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err687];
-}
-else {
-vErrors.push(err687);
-}
-errors++;
-}
-var _valid0 = _errs706 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 46];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 46;
-}
-const _errs716 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err688 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err688];
-}
-else {
-vErrors.push(err688);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err689 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err689];
-}
-else {
-vErrors.push(err689);
-}
-errors++;
-}
-if(data.why === undefined){
-const err690 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err690];
-}
-else {
-vErrors.push(err690);
-}
-errors++;
-}
-for(const key60 in data){
-if(!(((key60 === "op") || (key60 === "stage")) || (key60 === "why"))){
-const err691 = {instancePath,schemaPath:"#/oneOf/47/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err691];
-}
-else {
-vErrors.push(err691);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("console.relay" !== data.op){
-const err692 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/47/properties/op/const",keyword:"const",params:{allowedValue: "console.relay"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err692];
-}
-else {
-vErrors.push(err692);
-}
-errors++;
-}
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err693 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/47/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err693];
-}
-else {
-vErrors.push(err693);
-}
-errors++;
-}
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err694 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err694];
-}
-else {
-vErrors.push(err694);
-}
-errors++;
-}
-}
-}
-else {
-const err695 = {instancePath,schemaPath:"#/oneOf/47/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err695];
-}
-else {
-vErrors.push(err695);
-}
-errors++;
-}
-var _valid0 = _errs716 === errors;
+var _valid0 = _errs636 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 47];
@@ -8656,10 +8446,234 @@ if(_valid0){
 valid0 = true;
 passing0 = 47;
 }
-const _errs724 = errors;
+const _errs672 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err696 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err677 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err677];
+}
+else {
+vErrors.push(err677);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err678 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err678];
+}
+else {
+vErrors.push(err678);
+}
+errors++;
+}
+if(data.why === undefined){
+const err679 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err679];
+}
+else {
+vErrors.push(err679);
+}
+errors++;
+}
+if(data.path === undefined){
+const err680 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err680];
+}
+else {
+vErrors.push(err680);
+}
+errors++;
+}
+if(data.args === undefined){
+const err681 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(vErrors === null){
+vErrors = [err681];
+}
+else {
+vErrors.push(err681);
+}
+errors++;
+}
+if(data.env === undefined){
+const err682 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(vErrors === null){
+vErrors = [err682];
+}
+else {
+vErrors.push(err682);
+}
+errors++;
+}
+if(data.state === undefined){
+const err683 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err683];
+}
+else {
+vErrors.push(err683);
+}
+errors++;
+}
+for(const key54 in data){
+if(!((((((((key54 === "op") || (key54 === "stage")) || (key54 === "why")) || (key54 === "path")) || (key54 === "args")) || (key54 === "env")) || (key54 === "timeout")) || (key54 === "state"))){
+const err684 = {instancePath,schemaPath:"#/oneOf/48/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err684];
+}
+else {
+vErrors.push(err684);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("hook.create-runtime" !== data.op){
+const err685 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/48/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-runtime"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err685];
+}
+else {
+vErrors.push(err685);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err686 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/48/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err686];
+}
+else {
+vErrors.push(err686);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err687 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err687];
+}
+else {
+vErrors.push(err687);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err688 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/48/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err688];
+}
+else {
+vErrors.push(err688);
+}
+errors++;
+}
+}
+if(data.args !== undefined){
+let data298 = data.args;
+if(Array.isArray(data298)){
+if(data298.length < 1){
+const err689 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err689];
+}
+else {
+vErrors.push(err689);
+}
+errors++;
+}
+const len25 = data298.length;
+for(let i26=0; i26<len25; i26++){
+if(typeof data298[i26] !== "string"){
+const err690 = {instancePath:instancePath+"/args/" + i26,schemaPath:"#/oneOf/48/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err690];
+}
+else {
+vErrors.push(err690);
+}
+errors++;
+}
+}
+}
+else {
+const err691 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err691];
+}
+else {
+vErrors.push(err691);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data300 = data.env;
+if(Array.isArray(data300)){
+const len26 = data300.length;
+for(let i27=0; i27<len26; i27++){
+if(typeof data300[i27] !== "string"){
+const err692 = {instancePath:instancePath+"/env/" + i27,schemaPath:"#/oneOf/48/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err692];
+}
+else {
+vErrors.push(err692);
+}
+errors++;
+}
+}
+}
+else {
+const err693 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/48/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err693];
+}
+else {
+vErrors.push(err693);
+}
+errors++;
+}
+}
+if(data.timeout !== undefined){
+let data302 = data.timeout;
+if(!(((typeof data302 == "number") && (!(data302 % 1) && !isNaN(data302))) && (isFinite(data302)))){
+const err694 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/48/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err694];
+}
+else {
+vErrors.push(err694);
+}
+errors++;
+}
+if((typeof data302 == "number") && (isFinite(data302))){
+if(data302 < 1 || isNaN(data302)){
+const err695 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/48/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err695];
+}
+else {
+vErrors.push(err695);
+}
+errors++;
+}
+}
+}
+if(data.state !== undefined){
+let data303 = data.state;
+if(data303 && typeof data303 == "object" && !Array.isArray(data303)){
+if(data303.ociVersion === undefined){
+const err696 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err696];
 }
@@ -8668,8 +8682,8 @@ vErrors.push(err696);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err697 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data303.id === undefined){
+const err697 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err697];
 }
@@ -8678,8 +8692,8 @@ vErrors.push(err697);
 }
 errors++;
 }
-if(data.why === undefined){
-const err698 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data303.status === undefined){
+const err698 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err698];
 }
@@ -8688,8 +8702,8 @@ vErrors.push(err698);
 }
 errors++;
 }
-if(data.sizeFromTerminal === undefined){
-const err699 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "sizeFromTerminal"},message:"must have required property '"+"sizeFromTerminal"+"'"};
+if(data303.bundle === undefined){
+const err699 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err699];
 }
@@ -8698,8 +8712,9 @@ vErrors.push(err699);
 }
 errors++;
 }
-if(data.devConsole === undefined){
-const err700 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "devConsole"},message:"must have required property '"+"devConsole"+"'"};
+for(const key55 in data303){
+if(!(((((key55 === "ociVersion") || (key55 === "id")) || (key55 === "status")) || (key55 === "bundle")) || (key55 === "annotations"))){
+const err700 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err700];
 }
@@ -8708,9 +8723,10 @@ vErrors.push(err700);
 }
 errors++;
 }
-for(const key61 in data){
-if(!(((((((key61 === "op") || (key61 === "stage")) || (key61 === "why")) || (key61 === "width")) || (key61 === "height")) || (key61 === "sizeFromTerminal")) || (key61 === "devConsole"))){
-const err701 = {instancePath,schemaPath:"#/oneOf/48/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
+}
+if(data303.ociVersion !== undefined){
+if(typeof data303.ociVersion !== "string"){
+const err701 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err701];
 }
@@ -8720,9 +8736,9 @@ vErrors.push(err701);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("console.create" !== data.op){
-const err702 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/48/properties/op/const",keyword:"const",params:{allowedValue: "console.create"},message:"must be equal to constant"};
+if(data303.id !== undefined){
+if(typeof data303.id !== "string"){
+const err702 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err702];
 }
@@ -8732,9 +8748,10 @@ vErrors.push(err702);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err703 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/48/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data303.status !== undefined){
+let data306 = data303.status;
+if(!((((data306 === "creating") || (data306 === "created")) || (data306 === "running")) || (data306 === "stopped"))){
+const err703 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err703];
 }
@@ -8744,9 +8761,9 @@ vErrors.push(err703);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err704 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data303.bundle !== undefined){
+if(typeof data303.bundle !== "string"){
+const err704 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err704];
 }
@@ -8756,10 +8773,12 @@ vErrors.push(err704);
 errors++;
 }
 }
-if(data.width !== undefined){
-let data316 = data.width;
-if(!(((typeof data316 == "number") && (!(data316 % 1) && !isNaN(data316))) && (isFinite(data316)))){
-const err705 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/48/properties/width/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data303.annotations !== undefined){
+let data308 = data303.annotations;
+if(data308 && typeof data308 == "object" && !Array.isArray(data308)){
+for(const key56 in data308){
+if(typeof data308[key56] !== "string"){
+const err705 = {instancePath:instancePath+"/state/annotations/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err705];
 }
@@ -8768,9 +8787,10 @@ vErrors.push(err705);
 }
 errors++;
 }
-if((typeof data316 == "number") && (isFinite(data316))){
-if(data316 > 65535 || isNaN(data316)){
-const err706 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/48/properties/width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+}
+}
+else {
+const err706 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err706];
 }
@@ -8779,8 +8799,10 @@ vErrors.push(err706);
 }
 errors++;
 }
-if(data316 < 0 || isNaN(data316)){
-const err707 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/48/properties/width/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+else {
+const err707 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err707];
 }
@@ -8791,10 +8813,8 @@ errors++;
 }
 }
 }
-if(data.height !== undefined){
-let data317 = data.height;
-if(!(((typeof data317 == "number") && (!(data317 % 1) && !isNaN(data317))) && (isFinite(data317)))){
-const err708 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/48/properties/height/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err708 = {instancePath,schemaPath:"#/oneOf/48/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err708];
 }
@@ -8803,65 +8823,7 @@ vErrors.push(err708);
 }
 errors++;
 }
-if((typeof data317 == "number") && (isFinite(data317))){
-if(data317 > 65535 || isNaN(data317)){
-const err709 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/48/properties/height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
-if(vErrors === null){
-vErrors = [err709];
-}
-else {
-vErrors.push(err709);
-}
-errors++;
-}
-if(data317 < 0 || isNaN(data317)){
-const err710 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/48/properties/height/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err710];
-}
-else {
-vErrors.push(err710);
-}
-errors++;
-}
-}
-}
-if(data.sizeFromTerminal !== undefined){
-if(typeof data.sizeFromTerminal !== "boolean"){
-const err711 = {instancePath:instancePath+"/sizeFromTerminal",schemaPath:"#/oneOf/48/properties/sizeFromTerminal/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err711];
-}
-else {
-vErrors.push(err711);
-}
-errors++;
-}
-}
-if(data.devConsole !== undefined){
-if(typeof data.devConsole !== "boolean"){
-const err712 = {instancePath:instancePath+"/devConsole",schemaPath:"#/oneOf/48/properties/devConsole/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err712];
-}
-else {
-vErrors.push(err712);
-}
-errors++;
-}
-}
-}
-else {
-const err713 = {instancePath,schemaPath:"#/oneOf/48/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err713];
-}
-else {
-vErrors.push(err713);
-}
-errors++;
-}
-var _valid0 = _errs724 === errors;
+var _valid0 = _errs672 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 48];
@@ -8870,6 +8832,2608 @@ else {
 if(_valid0){
 valid0 = true;
 passing0 = 48;
+}
+const _errs708 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err709 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err709];
+}
+else {
+vErrors.push(err709);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err710 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err710];
+}
+else {
+vErrors.push(err710);
+}
+errors++;
+}
+if(data.why === undefined){
+const err711 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err711];
+}
+else {
+vErrors.push(err711);
+}
+errors++;
+}
+if(data.path === undefined){
+const err712 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err712];
+}
+else {
+vErrors.push(err712);
+}
+errors++;
+}
+if(data.args === undefined){
+const err713 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(vErrors === null){
+vErrors = [err713];
+}
+else {
+vErrors.push(err713);
+}
+errors++;
+}
+if(data.env === undefined){
+const err714 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(vErrors === null){
+vErrors = [err714];
+}
+else {
+vErrors.push(err714);
+}
+errors++;
+}
+if(data.state === undefined){
+const err715 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err715];
+}
+else {
+vErrors.push(err715);
+}
+errors++;
+}
+for(const key57 in data){
+if(!((((((((key57 === "op") || (key57 === "stage")) || (key57 === "why")) || (key57 === "path")) || (key57 === "args")) || (key57 === "env")) || (key57 === "timeout")) || (key57 === "state"))){
+const err716 = {instancePath,schemaPath:"#/oneOf/49/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err716];
+}
+else {
+vErrors.push(err716);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("hook.create-container" !== data.op){
+const err717 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/49/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-container"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err717];
+}
+else {
+vErrors.push(err717);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err718 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/49/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err718];
+}
+else {
+vErrors.push(err718);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err719 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err719];
+}
+else {
+vErrors.push(err719);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err720 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/49/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err720];
+}
+else {
+vErrors.push(err720);
+}
+errors++;
+}
+}
+if(data.args !== undefined){
+let data314 = data.args;
+if(Array.isArray(data314)){
+if(data314.length < 1){
+const err721 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err721];
+}
+else {
+vErrors.push(err721);
+}
+errors++;
+}
+const len27 = data314.length;
+for(let i28=0; i28<len27; i28++){
+if(typeof data314[i28] !== "string"){
+const err722 = {instancePath:instancePath+"/args/" + i28,schemaPath:"#/oneOf/49/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err722];
+}
+else {
+vErrors.push(err722);
+}
+errors++;
+}
+}
+}
+else {
+const err723 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err723];
+}
+else {
+vErrors.push(err723);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data316 = data.env;
+if(Array.isArray(data316)){
+const len28 = data316.length;
+for(let i29=0; i29<len28; i29++){
+if(typeof data316[i29] !== "string"){
+const err724 = {instancePath:instancePath+"/env/" + i29,schemaPath:"#/oneOf/49/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err724];
+}
+else {
+vErrors.push(err724);
+}
+errors++;
+}
+}
+}
+else {
+const err725 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/49/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err725];
+}
+else {
+vErrors.push(err725);
+}
+errors++;
+}
+}
+if(data.timeout !== undefined){
+let data318 = data.timeout;
+if(!(((typeof data318 == "number") && (!(data318 % 1) && !isNaN(data318))) && (isFinite(data318)))){
+const err726 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err726];
+}
+else {
+vErrors.push(err726);
+}
+errors++;
+}
+if((typeof data318 == "number") && (isFinite(data318))){
+if(data318 < 1 || isNaN(data318)){
+const err727 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err727];
+}
+else {
+vErrors.push(err727);
+}
+errors++;
+}
+}
+}
+if(data.state !== undefined){
+let data319 = data.state;
+if(data319 && typeof data319 == "object" && !Array.isArray(data319)){
+if(data319.ociVersion === undefined){
+const err728 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(vErrors === null){
+vErrors = [err728];
+}
+else {
+vErrors.push(err728);
+}
+errors++;
+}
+if(data319.id === undefined){
+const err729 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err729];
+}
+else {
+vErrors.push(err729);
+}
+errors++;
+}
+if(data319.status === undefined){
+const err730 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err730];
+}
+else {
+vErrors.push(err730);
+}
+errors++;
+}
+if(data319.bundle === undefined){
+const err731 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(vErrors === null){
+vErrors = [err731];
+}
+else {
+vErrors.push(err731);
+}
+errors++;
+}
+for(const key58 in data319){
+if(!(((((key58 === "ociVersion") || (key58 === "id")) || (key58 === "status")) || (key58 === "bundle")) || (key58 === "annotations"))){
+const err732 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err732];
+}
+else {
+vErrors.push(err732);
+}
+errors++;
+}
+}
+if(data319.ociVersion !== undefined){
+if(typeof data319.ociVersion !== "string"){
+const err733 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err733];
+}
+else {
+vErrors.push(err733);
+}
+errors++;
+}
+}
+if(data319.id !== undefined){
+if(typeof data319.id !== "string"){
+const err734 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err734];
+}
+else {
+vErrors.push(err734);
+}
+errors++;
+}
+}
+if(data319.status !== undefined){
+let data322 = data319.status;
+if(!((((data322 === "creating") || (data322 === "created")) || (data322 === "running")) || (data322 === "stopped"))){
+const err735 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err735];
+}
+else {
+vErrors.push(err735);
+}
+errors++;
+}
+}
+if(data319.bundle !== undefined){
+if(typeof data319.bundle !== "string"){
+const err736 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err736];
+}
+else {
+vErrors.push(err736);
+}
+errors++;
+}
+}
+if(data319.annotations !== undefined){
+let data324 = data319.annotations;
+if(data324 && typeof data324 == "object" && !Array.isArray(data324)){
+for(const key59 in data324){
+if(typeof data324[key59] !== "string"){
+const err737 = {instancePath:instancePath+"/state/annotations/" + key59.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err737];
+}
+else {
+vErrors.push(err737);
+}
+errors++;
+}
+}
+}
+else {
+const err738 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err738];
+}
+else {
+vErrors.push(err738);
+}
+errors++;
+}
+}
+}
+else {
+const err739 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err739];
+}
+else {
+vErrors.push(err739);
+}
+errors++;
+}
+}
+}
+else {
+const err740 = {instancePath,schemaPath:"#/oneOf/49/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err740];
+}
+else {
+vErrors.push(err740);
+}
+errors++;
+}
+var _valid0 = _errs708 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 49];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 49;
+}
+const _errs744 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err741 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err741];
+}
+else {
+vErrors.push(err741);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err742 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err742];
+}
+else {
+vErrors.push(err742);
+}
+errors++;
+}
+if(data.why === undefined){
+const err743 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err743];
+}
+else {
+vErrors.push(err743);
+}
+errors++;
+}
+if(data.path === undefined){
+const err744 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err744];
+}
+else {
+vErrors.push(err744);
+}
+errors++;
+}
+if(data.args === undefined){
+const err745 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(vErrors === null){
+vErrors = [err745];
+}
+else {
+vErrors.push(err745);
+}
+errors++;
+}
+if(data.env === undefined){
+const err746 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(vErrors === null){
+vErrors = [err746];
+}
+else {
+vErrors.push(err746);
+}
+errors++;
+}
+if(data.state === undefined){
+const err747 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err747];
+}
+else {
+vErrors.push(err747);
+}
+errors++;
+}
+for(const key60 in data){
+if(!((((((((key60 === "op") || (key60 === "stage")) || (key60 === "why")) || (key60 === "path")) || (key60 === "args")) || (key60 === "env")) || (key60 === "timeout")) || (key60 === "state"))){
+const err748 = {instancePath,schemaPath:"#/oneOf/50/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err748];
+}
+else {
+vErrors.push(err748);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("hook.start-container" !== data.op){
+const err749 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/50/properties/op/const",keyword:"const",params:{allowedValue: "hook.start-container"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err749];
+}
+else {
+vErrors.push(err749);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err750 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/50/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err750];
+}
+else {
+vErrors.push(err750);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err751 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err751];
+}
+else {
+vErrors.push(err751);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err752 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/50/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err752];
+}
+else {
+vErrors.push(err752);
+}
+errors++;
+}
+}
+if(data.args !== undefined){
+let data330 = data.args;
+if(Array.isArray(data330)){
+if(data330.length < 1){
+const err753 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err753];
+}
+else {
+vErrors.push(err753);
+}
+errors++;
+}
+const len29 = data330.length;
+for(let i30=0; i30<len29; i30++){
+if(typeof data330[i30] !== "string"){
+const err754 = {instancePath:instancePath+"/args/" + i30,schemaPath:"#/oneOf/50/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err754];
+}
+else {
+vErrors.push(err754);
+}
+errors++;
+}
+}
+}
+else {
+const err755 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err755];
+}
+else {
+vErrors.push(err755);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data332 = data.env;
+if(Array.isArray(data332)){
+const len30 = data332.length;
+for(let i31=0; i31<len30; i31++){
+if(typeof data332[i31] !== "string"){
+const err756 = {instancePath:instancePath+"/env/" + i31,schemaPath:"#/oneOf/50/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err756];
+}
+else {
+vErrors.push(err756);
+}
+errors++;
+}
+}
+}
+else {
+const err757 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/50/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err757];
+}
+else {
+vErrors.push(err757);
+}
+errors++;
+}
+}
+if(data.timeout !== undefined){
+let data334 = data.timeout;
+if(!(((typeof data334 == "number") && (!(data334 % 1) && !isNaN(data334))) && (isFinite(data334)))){
+const err758 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err758];
+}
+else {
+vErrors.push(err758);
+}
+errors++;
+}
+if((typeof data334 == "number") && (isFinite(data334))){
+if(data334 < 1 || isNaN(data334)){
+const err759 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err759];
+}
+else {
+vErrors.push(err759);
+}
+errors++;
+}
+}
+}
+if(data.state !== undefined){
+let data335 = data.state;
+if(data335 && typeof data335 == "object" && !Array.isArray(data335)){
+if(data335.ociVersion === undefined){
+const err760 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(vErrors === null){
+vErrors = [err760];
+}
+else {
+vErrors.push(err760);
+}
+errors++;
+}
+if(data335.id === undefined){
+const err761 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err761];
+}
+else {
+vErrors.push(err761);
+}
+errors++;
+}
+if(data335.status === undefined){
+const err762 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err762];
+}
+else {
+vErrors.push(err762);
+}
+errors++;
+}
+if(data335.bundle === undefined){
+const err763 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(vErrors === null){
+vErrors = [err763];
+}
+else {
+vErrors.push(err763);
+}
+errors++;
+}
+for(const key61 in data335){
+if(!(((((key61 === "ociVersion") || (key61 === "id")) || (key61 === "status")) || (key61 === "bundle")) || (key61 === "annotations"))){
+const err764 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err764];
+}
+else {
+vErrors.push(err764);
+}
+errors++;
+}
+}
+if(data335.ociVersion !== undefined){
+if(typeof data335.ociVersion !== "string"){
+const err765 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err765];
+}
+else {
+vErrors.push(err765);
+}
+errors++;
+}
+}
+if(data335.id !== undefined){
+if(typeof data335.id !== "string"){
+const err766 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err766];
+}
+else {
+vErrors.push(err766);
+}
+errors++;
+}
+}
+if(data335.status !== undefined){
+let data338 = data335.status;
+if(!((((data338 === "creating") || (data338 === "created")) || (data338 === "running")) || (data338 === "stopped"))){
+const err767 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err767];
+}
+else {
+vErrors.push(err767);
+}
+errors++;
+}
+}
+if(data335.bundle !== undefined){
+if(typeof data335.bundle !== "string"){
+const err768 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err768];
+}
+else {
+vErrors.push(err768);
+}
+errors++;
+}
+}
+if(data335.annotations !== undefined){
+let data340 = data335.annotations;
+if(data340 && typeof data340 == "object" && !Array.isArray(data340)){
+for(const key62 in data340){
+if(typeof data340[key62] !== "string"){
+const err769 = {instancePath:instancePath+"/state/annotations/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err769];
+}
+else {
+vErrors.push(err769);
+}
+errors++;
+}
+}
+}
+else {
+const err770 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err770];
+}
+else {
+vErrors.push(err770);
+}
+errors++;
+}
+}
+}
+else {
+const err771 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err771];
+}
+else {
+vErrors.push(err771);
+}
+errors++;
+}
+}
+}
+else {
+const err772 = {instancePath,schemaPath:"#/oneOf/50/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err772];
+}
+else {
+vErrors.push(err772);
+}
+errors++;
+}
+var _valid0 = _errs744 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 50];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 50;
+}
+const _errs780 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err773 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err773];
+}
+else {
+vErrors.push(err773);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err774 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err774];
+}
+else {
+vErrors.push(err774);
+}
+errors++;
+}
+if(data.why === undefined){
+const err775 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err775];
+}
+else {
+vErrors.push(err775);
+}
+errors++;
+}
+if(data.path === undefined){
+const err776 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err776];
+}
+else {
+vErrors.push(err776);
+}
+errors++;
+}
+if(data.args === undefined){
+const err777 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(vErrors === null){
+vErrors = [err777];
+}
+else {
+vErrors.push(err777);
+}
+errors++;
+}
+if(data.env === undefined){
+const err778 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(vErrors === null){
+vErrors = [err778];
+}
+else {
+vErrors.push(err778);
+}
+errors++;
+}
+if(data.state === undefined){
+const err779 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err779];
+}
+else {
+vErrors.push(err779);
+}
+errors++;
+}
+for(const key63 in data){
+if(!((((((((key63 === "op") || (key63 === "stage")) || (key63 === "why")) || (key63 === "path")) || (key63 === "args")) || (key63 === "env")) || (key63 === "timeout")) || (key63 === "state"))){
+const err780 = {instancePath,schemaPath:"#/oneOf/51/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err780];
+}
+else {
+vErrors.push(err780);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("hook.poststart" !== data.op){
+const err781 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/51/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststart"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err781];
+}
+else {
+vErrors.push(err781);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("start" !== data.stage){
+const err782 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/51/properties/stage/const",keyword:"const",params:{allowedValue: "start"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err782];
+}
+else {
+vErrors.push(err782);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err783 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err783];
+}
+else {
+vErrors.push(err783);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err784 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/51/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err784];
+}
+else {
+vErrors.push(err784);
+}
+errors++;
+}
+}
+if(data.args !== undefined){
+let data346 = data.args;
+if(Array.isArray(data346)){
+if(data346.length < 1){
+const err785 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err785];
+}
+else {
+vErrors.push(err785);
+}
+errors++;
+}
+const len31 = data346.length;
+for(let i32=0; i32<len31; i32++){
+if(typeof data346[i32] !== "string"){
+const err786 = {instancePath:instancePath+"/args/" + i32,schemaPath:"#/oneOf/51/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err786];
+}
+else {
+vErrors.push(err786);
+}
+errors++;
+}
+}
+}
+else {
+const err787 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err787];
+}
+else {
+vErrors.push(err787);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data348 = data.env;
+if(Array.isArray(data348)){
+const len32 = data348.length;
+for(let i33=0; i33<len32; i33++){
+if(typeof data348[i33] !== "string"){
+const err788 = {instancePath:instancePath+"/env/" + i33,schemaPath:"#/oneOf/51/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err788];
+}
+else {
+vErrors.push(err788);
+}
+errors++;
+}
+}
+}
+else {
+const err789 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/51/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err789];
+}
+else {
+vErrors.push(err789);
+}
+errors++;
+}
+}
+if(data.timeout !== undefined){
+let data350 = data.timeout;
+if(!(((typeof data350 == "number") && (!(data350 % 1) && !isNaN(data350))) && (isFinite(data350)))){
+const err790 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err790];
+}
+else {
+vErrors.push(err790);
+}
+errors++;
+}
+if((typeof data350 == "number") && (isFinite(data350))){
+if(data350 < 1 || isNaN(data350)){
+const err791 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err791];
+}
+else {
+vErrors.push(err791);
+}
+errors++;
+}
+}
+}
+if(data.state !== undefined){
+let data351 = data.state;
+if(data351 && typeof data351 == "object" && !Array.isArray(data351)){
+if(data351.ociVersion === undefined){
+const err792 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(vErrors === null){
+vErrors = [err792];
+}
+else {
+vErrors.push(err792);
+}
+errors++;
+}
+if(data351.id === undefined){
+const err793 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err793];
+}
+else {
+vErrors.push(err793);
+}
+errors++;
+}
+if(data351.status === undefined){
+const err794 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err794];
+}
+else {
+vErrors.push(err794);
+}
+errors++;
+}
+if(data351.bundle === undefined){
+const err795 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(vErrors === null){
+vErrors = [err795];
+}
+else {
+vErrors.push(err795);
+}
+errors++;
+}
+for(const key64 in data351){
+if(!(((((key64 === "ociVersion") || (key64 === "id")) || (key64 === "status")) || (key64 === "bundle")) || (key64 === "annotations"))){
+const err796 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err796];
+}
+else {
+vErrors.push(err796);
+}
+errors++;
+}
+}
+if(data351.ociVersion !== undefined){
+if(typeof data351.ociVersion !== "string"){
+const err797 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err797];
+}
+else {
+vErrors.push(err797);
+}
+errors++;
+}
+}
+if(data351.id !== undefined){
+if(typeof data351.id !== "string"){
+const err798 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err798];
+}
+else {
+vErrors.push(err798);
+}
+errors++;
+}
+}
+if(data351.status !== undefined){
+let data354 = data351.status;
+if(!((((data354 === "creating") || (data354 === "created")) || (data354 === "running")) || (data354 === "stopped"))){
+const err799 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err799];
+}
+else {
+vErrors.push(err799);
+}
+errors++;
+}
+}
+if(data351.bundle !== undefined){
+if(typeof data351.bundle !== "string"){
+const err800 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err800];
+}
+else {
+vErrors.push(err800);
+}
+errors++;
+}
+}
+if(data351.annotations !== undefined){
+let data356 = data351.annotations;
+if(data356 && typeof data356 == "object" && !Array.isArray(data356)){
+for(const key65 in data356){
+if(typeof data356[key65] !== "string"){
+const err801 = {instancePath:instancePath+"/state/annotations/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err801];
+}
+else {
+vErrors.push(err801);
+}
+errors++;
+}
+}
+}
+else {
+const err802 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err802];
+}
+else {
+vErrors.push(err802);
+}
+errors++;
+}
+}
+}
+else {
+const err803 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err803];
+}
+else {
+vErrors.push(err803);
+}
+errors++;
+}
+}
+}
+else {
+const err804 = {instancePath,schemaPath:"#/oneOf/51/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err804];
+}
+else {
+vErrors.push(err804);
+}
+errors++;
+}
+var _valid0 = _errs780 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 51];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 51;
+}
+const _errs816 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err805 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err805];
+}
+else {
+vErrors.push(err805);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err806 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err806];
+}
+else {
+vErrors.push(err806);
+}
+errors++;
+}
+if(data.why === undefined){
+const err807 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err807];
+}
+else {
+vErrors.push(err807);
+}
+errors++;
+}
+if(data.path === undefined){
+const err808 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err808];
+}
+else {
+vErrors.push(err808);
+}
+errors++;
+}
+if(data.args === undefined){
+const err809 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(vErrors === null){
+vErrors = [err809];
+}
+else {
+vErrors.push(err809);
+}
+errors++;
+}
+if(data.env === undefined){
+const err810 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(vErrors === null){
+vErrors = [err810];
+}
+else {
+vErrors.push(err810);
+}
+errors++;
+}
+if(data.state === undefined){
+const err811 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err811];
+}
+else {
+vErrors.push(err811);
+}
+errors++;
+}
+for(const key66 in data){
+if(!((((((((key66 === "op") || (key66 === "stage")) || (key66 === "why")) || (key66 === "path")) || (key66 === "args")) || (key66 === "env")) || (key66 === "timeout")) || (key66 === "state"))){
+const err812 = {instancePath,schemaPath:"#/oneOf/52/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err812];
+}
+else {
+vErrors.push(err812);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("hook.poststop" !== data.op){
+const err813 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/52/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststop"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err813];
+}
+else {
+vErrors.push(err813);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("delete" !== data.stage){
+const err814 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/52/properties/stage/const",keyword:"const",params:{allowedValue: "delete"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err814];
+}
+else {
+vErrors.push(err814);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err815 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err815];
+}
+else {
+vErrors.push(err815);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err816 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/52/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err816];
+}
+else {
+vErrors.push(err816);
+}
+errors++;
+}
+}
+if(data.args !== undefined){
+let data362 = data.args;
+if(Array.isArray(data362)){
+if(data362.length < 1){
+const err817 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err817];
+}
+else {
+vErrors.push(err817);
+}
+errors++;
+}
+const len33 = data362.length;
+for(let i34=0; i34<len33; i34++){
+if(typeof data362[i34] !== "string"){
+const err818 = {instancePath:instancePath+"/args/" + i34,schemaPath:"#/oneOf/52/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err818];
+}
+else {
+vErrors.push(err818);
+}
+errors++;
+}
+}
+}
+else {
+const err819 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err819];
+}
+else {
+vErrors.push(err819);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data364 = data.env;
+if(Array.isArray(data364)){
+const len34 = data364.length;
+for(let i35=0; i35<len34; i35++){
+if(typeof data364[i35] !== "string"){
+const err820 = {instancePath:instancePath+"/env/" + i35,schemaPath:"#/oneOf/52/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err820];
+}
+else {
+vErrors.push(err820);
+}
+errors++;
+}
+}
+}
+else {
+const err821 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/52/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err821];
+}
+else {
+vErrors.push(err821);
+}
+errors++;
+}
+}
+if(data.timeout !== undefined){
+let data366 = data.timeout;
+if(!(((typeof data366 == "number") && (!(data366 % 1) && !isNaN(data366))) && (isFinite(data366)))){
+const err822 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err822];
+}
+else {
+vErrors.push(err822);
+}
+errors++;
+}
+if((typeof data366 == "number") && (isFinite(data366))){
+if(data366 < 1 || isNaN(data366)){
+const err823 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err823];
+}
+else {
+vErrors.push(err823);
+}
+errors++;
+}
+}
+}
+if(data.state !== undefined){
+let data367 = data.state;
+if(data367 && typeof data367 == "object" && !Array.isArray(data367)){
+if(data367.ociVersion === undefined){
+const err824 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(vErrors === null){
+vErrors = [err824];
+}
+else {
+vErrors.push(err824);
+}
+errors++;
+}
+if(data367.id === undefined){
+const err825 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err825];
+}
+else {
+vErrors.push(err825);
+}
+errors++;
+}
+if(data367.status === undefined){
+const err826 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err826];
+}
+else {
+vErrors.push(err826);
+}
+errors++;
+}
+if(data367.bundle === undefined){
+const err827 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(vErrors === null){
+vErrors = [err827];
+}
+else {
+vErrors.push(err827);
+}
+errors++;
+}
+for(const key67 in data367){
+if(!(((((key67 === "ociVersion") || (key67 === "id")) || (key67 === "status")) || (key67 === "bundle")) || (key67 === "annotations"))){
+const err828 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err828];
+}
+else {
+vErrors.push(err828);
+}
+errors++;
+}
+}
+if(data367.ociVersion !== undefined){
+if(typeof data367.ociVersion !== "string"){
+const err829 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err829];
+}
+else {
+vErrors.push(err829);
+}
+errors++;
+}
+}
+if(data367.id !== undefined){
+if(typeof data367.id !== "string"){
+const err830 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err830];
+}
+else {
+vErrors.push(err830);
+}
+errors++;
+}
+}
+if(data367.status !== undefined){
+let data370 = data367.status;
+if(!((((data370 === "creating") || (data370 === "created")) || (data370 === "running")) || (data370 === "stopped"))){
+const err831 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err831];
+}
+else {
+vErrors.push(err831);
+}
+errors++;
+}
+}
+if(data367.bundle !== undefined){
+if(typeof data367.bundle !== "string"){
+const err832 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err832];
+}
+else {
+vErrors.push(err832);
+}
+errors++;
+}
+}
+if(data367.annotations !== undefined){
+let data372 = data367.annotations;
+if(data372 && typeof data372 == "object" && !Array.isArray(data372)){
+for(const key68 in data372){
+if(typeof data372[key68] !== "string"){
+const err833 = {instancePath:instancePath+"/state/annotations/" + key68.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err833];
+}
+else {
+vErrors.push(err833);
+}
+errors++;
+}
+}
+}
+else {
+const err834 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err834];
+}
+else {
+vErrors.push(err834);
+}
+errors++;
+}
+}
+}
+else {
+const err835 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err835];
+}
+else {
+vErrors.push(err835);
+}
+errors++;
+}
+}
+}
+else {
+const err836 = {instancePath,schemaPath:"#/oneOf/52/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err836];
+}
+else {
+vErrors.push(err836);
+}
+errors++;
+}
+var _valid0 = _errs816 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 52];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 52;
+}
+const _errs852 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err837 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err837];
+}
+else {
+vErrors.push(err837);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err838 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err838];
+}
+else {
+vErrors.push(err838);
+}
+errors++;
+}
+if(data.why === undefined){
+const err839 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err839];
+}
+else {
+vErrors.push(err839);
+}
+errors++;
+}
+if(data.pid === undefined){
+const err840 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
+if(vErrors === null){
+vErrors = [err840];
+}
+else {
+vErrors.push(err840);
+}
+errors++;
+}
+if(data.startTime === undefined){
+const err841 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "startTime"},message:"must have required property '"+"startTime"+"'"};
+if(vErrors === null){
+vErrors = [err841];
+}
+else {
+vErrors.push(err841);
+}
+errors++;
+}
+if(data.namespaces === undefined){
+const err842 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
+if(vErrors === null){
+vErrors = [err842];
+}
+else {
+vErrors.push(err842);
+}
+errors++;
+}
+for(const key69 in data){
+if(!((((((key69 === "op") || (key69 === "stage")) || (key69 === "why")) || (key69 === "pid")) || (key69 === "startTime")) || (key69 === "namespaces"))){
+const err843 = {instancePath,schemaPath:"#/oneOf/53/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err843];
+}
+else {
+vErrors.push(err843);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("ns.enter" !== data.op){
+const err844 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/53/properties/op/const",keyword:"const",params:{allowedValue: "ns.enter"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err844];
+}
+else {
+vErrors.push(err844);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err845 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/53/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err845];
+}
+else {
+vErrors.push(err845);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err846 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err846];
+}
+else {
+vErrors.push(err846);
+}
+errors++;
+}
+}
+if(data.pid !== undefined){
+let data377 = data.pid;
+if(!(((typeof data377 == "number") && (!(data377 % 1) && !isNaN(data377))) && (isFinite(data377)))){
+const err847 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/53/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err847];
+}
+else {
+vErrors.push(err847);
+}
+errors++;
+}
+if((typeof data377 == "number") && (isFinite(data377))){
+if(data377 < 2 || isNaN(data377)){
+const err848 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/53/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+if(vErrors === null){
+vErrors = [err848];
+}
+else {
+vErrors.push(err848);
+}
+errors++;
+}
+}
+}
+if(data.startTime !== undefined){
+let data378 = data.startTime;
+if(typeof data378 === "string"){
+if(!pattern9.test(data378)){
+const err849 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/53/properties/startTime/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
+if(vErrors === null){
+vErrors = [err849];
+}
+else {
+vErrors.push(err849);
+}
+errors++;
+}
+}
+else {
+const err850 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/53/properties/startTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err850];
+}
+else {
+vErrors.push(err850);
+}
+errors++;
+}
+}
+if(data.namespaces !== undefined){
+let data379 = data.namespaces;
+if(Array.isArray(data379)){
+const len35 = data379.length;
+for(let i36=0; i36<len35; i36++){
+let data380 = data379[i36];
+if(!((((((((data380 === "pid") || (data380 === "network")) || (data380 === "mount")) || (data380 === "ipc")) || (data380 === "uts")) || (data380 === "user")) || (data380 === "cgroup")) || (data380 === "time"))){
+const err851 = {instancePath:instancePath+"/namespaces/" + i36,schemaPath:"#/oneOf/53/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[53].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err851];
+}
+else {
+vErrors.push(err851);
+}
+errors++;
+}
+}
+}
+else {
+const err852 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/53/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err852];
+}
+else {
+vErrors.push(err852);
+}
+errors++;
+}
+}
+}
+else {
+const err853 = {instancePath,schemaPath:"#/oneOf/53/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err853];
+}
+else {
+vErrors.push(err853);
+}
+errors++;
+}
+var _valid0 = _errs852 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 53];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 53;
+}
+const _errs867 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err854 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err854];
+}
+else {
+vErrors.push(err854);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err855 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err855];
+}
+else {
+vErrors.push(err855);
+}
+errors++;
+}
+if(data.why === undefined){
+const err856 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err856];
+}
+else {
+vErrors.push(err856);
+}
+errors++;
+}
+if(data.path === undefined){
+const err857 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err857];
+}
+else {
+vErrors.push(err857);
+}
+errors++;
+}
+if(data.ino === undefined){
+const err858 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "ino"},message:"must have required property '"+"ino"+"'"};
+if(vErrors === null){
+vErrors = [err858];
+}
+else {
+vErrors.push(err858);
+}
+errors++;
+}
+for(const key70 in data){
+if(!((((((key70 === "op") || (key70 === "stage")) || (key70 === "why")) || (key70 === "path")) || (key70 === "ino")) || (key70 === "sub"))){
+const err859 = {instancePath,schemaPath:"#/oneOf/54/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err859];
+}
+else {
+vErrors.push(err859);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroup.open" !== data.op){
+const err860 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/54/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.open"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err860];
+}
+else {
+vErrors.push(err860);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err861 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/54/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err861];
+}
+else {
+vErrors.push(err861);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err862 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err862];
+}
+else {
+vErrors.push(err862);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err863 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/54/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err863];
+}
+else {
+vErrors.push(err863);
+}
+errors++;
+}
+}
+if(data.ino !== undefined){
+let data385 = data.ino;
+if(!(((typeof data385 == "number") && (!(data385 % 1) && !isNaN(data385))) && (isFinite(data385)))){
+const err864 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/54/properties/ino/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err864];
+}
+else {
+vErrors.push(err864);
+}
+errors++;
+}
+if((typeof data385 == "number") && (isFinite(data385))){
+if(data385 < 1 || isNaN(data385)){
+const err865 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/54/properties/ino/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err865];
+}
+else {
+vErrors.push(err865);
+}
+errors++;
+}
+}
+}
+if(data.sub !== undefined){
+if(typeof data.sub !== "string"){
+const err866 = {instancePath:instancePath+"/sub",schemaPath:"#/oneOf/54/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err866];
+}
+else {
+vErrors.push(err866);
+}
+errors++;
+}
+}
+}
+else {
+const err867 = {instancePath,schemaPath:"#/oneOf/54/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err867];
+}
+else {
+vErrors.push(err867);
+}
+errors++;
+}
+var _valid0 = _errs867 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 54];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 54;
+}
+const _errs881 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err868 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err868];
+}
+else {
+vErrors.push(err868);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err869 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err869];
+}
+else {
+vErrors.push(err869);
+}
+errors++;
+}
+if(data.why === undefined){
+const err870 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err870];
+}
+else {
+vErrors.push(err870);
+}
+errors++;
+}
+if(data.path === undefined){
+const err871 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err871];
+}
+else {
+vErrors.push(err871);
+}
+errors++;
+}
+for(const key71 in data){
+if(!((((key71 === "op") || (key71 === "stage")) || (key71 === "why")) || (key71 === "path"))){
+const err872 = {instancePath,schemaPath:"#/oneOf/55/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key71},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err872];
+}
+else {
+vErrors.push(err872);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroup.attach" !== data.op){
+const err873 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/55/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.attach"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err873];
+}
+else {
+vErrors.push(err873);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err874 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/55/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err874];
+}
+else {
+vErrors.push(err874);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err875 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err875];
+}
+else {
+vErrors.push(err875);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err876 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/55/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err876];
+}
+else {
+vErrors.push(err876);
+}
+errors++;
+}
+}
+}
+else {
+const err877 = {instancePath,schemaPath:"#/oneOf/55/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err877];
+}
+else {
+vErrors.push(err877);
+}
+errors++;
+}
+var _valid0 = _errs881 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 55];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 55;
+}
+const _errs891 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err878 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err878];
+}
+else {
+vErrors.push(err878);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err879 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err879];
+}
+else {
+vErrors.push(err879);
+}
+errors++;
+}
+if(data.why === undefined){
+const err880 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err880];
+}
+else {
+vErrors.push(err880);
+}
+errors++;
+}
+for(const key72 in data){
+if(!(((key72 === "op") || (key72 === "stage")) || (key72 === "why"))){
+const err881 = {instancePath,schemaPath:"#/oneOf/56/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key72},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err881];
+}
+else {
+vErrors.push(err881);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroupns.enter" !== data.op){
+const err882 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/56/properties/op/const",keyword:"const",params:{allowedValue: "cgroupns.enter"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err882];
+}
+else {
+vErrors.push(err882);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err883 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/56/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err883];
+}
+else {
+vErrors.push(err883);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err884 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err884];
+}
+else {
+vErrors.push(err884);
+}
+errors++;
+}
+}
+}
+else {
+const err885 = {instancePath,schemaPath:"#/oneOf/56/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err885];
+}
+else {
+vErrors.push(err885);
+}
+errors++;
+}
+var _valid0 = _errs891 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 56];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 56;
+}
+const _errs899 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err886 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err886];
+}
+else {
+vErrors.push(err886);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err887 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err887];
+}
+else {
+vErrors.push(err887);
+}
+errors++;
+}
+if(data.why === undefined){
+const err888 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err888];
+}
+else {
+vErrors.push(err888);
+}
+errors++;
+}
+if(data.path === undefined){
+const err889 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err889];
+}
+else {
+vErrors.push(err889);
+}
+errors++;
+}
+for(const key73 in data){
+if(!((((key73 === "op") || (key73 === "stage")) || (key73 === "why")) || (key73 === "path"))){
+const err890 = {instancePath,schemaPath:"#/oneOf/57/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key73},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err890];
+}
+else {
+vErrors.push(err890);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.socket" !== data.op){
+const err891 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/57/properties/op/const",keyword:"const",params:{allowedValue: "console.socket"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err891];
+}
+else {
+vErrors.push(err891);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err892 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/57/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err892];
+}
+else {
+vErrors.push(err892);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err893 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err893];
+}
+else {
+vErrors.push(err893);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err894 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/57/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err894];
+}
+else {
+vErrors.push(err894);
+}
+errors++;
+}
+}
+}
+else {
+const err895 = {instancePath,schemaPath:"#/oneOf/57/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err895];
+}
+else {
+vErrors.push(err895);
+}
+errors++;
+}
+var _valid0 = _errs899 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 57];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 57;
+}
+const _errs909 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err896 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err896];
+}
+else {
+vErrors.push(err896);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err897 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err897];
+}
+else {
+vErrors.push(err897);
+}
+errors++;
+}
+if(data.why === undefined){
+const err898 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err898];
+}
+else {
+vErrors.push(err898);
+}
+errors++;
+}
+for(const key74 in data){
+if(!(((key74 === "op") || (key74 === "stage")) || (key74 === "why"))){
+const err899 = {instancePath,schemaPath:"#/oneOf/58/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key74},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err899];
+}
+else {
+vErrors.push(err899);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.relay" !== data.op){
+const err900 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/58/properties/op/const",keyword:"const",params:{allowedValue: "console.relay"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err900];
+}
+else {
+vErrors.push(err900);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err901 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/58/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err901];
+}
+else {
+vErrors.push(err901);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err902 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err902];
+}
+else {
+vErrors.push(err902);
+}
+errors++;
+}
+}
+}
+else {
+const err903 = {instancePath,schemaPath:"#/oneOf/58/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err903];
+}
+else {
+vErrors.push(err903);
+}
+errors++;
+}
+var _valid0 = _errs909 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 58];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 58;
+}
+const _errs917 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err904 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err904];
+}
+else {
+vErrors.push(err904);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err905 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err905];
+}
+else {
+vErrors.push(err905);
+}
+errors++;
+}
+if(data.why === undefined){
+const err906 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err906];
+}
+else {
+vErrors.push(err906);
+}
+errors++;
+}
+if(data.sizeFromTerminal === undefined){
+const err907 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "sizeFromTerminal"},message:"must have required property '"+"sizeFromTerminal"+"'"};
+if(vErrors === null){
+vErrors = [err907];
+}
+else {
+vErrors.push(err907);
+}
+errors++;
+}
+if(data.devConsole === undefined){
+const err908 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "devConsole"},message:"must have required property '"+"devConsole"+"'"};
+if(vErrors === null){
+vErrors = [err908];
+}
+else {
+vErrors.push(err908);
+}
+errors++;
+}
+for(const key75 in data){
+if(!(((((((key75 === "op") || (key75 === "stage")) || (key75 === "why")) || (key75 === "width")) || (key75 === "height")) || (key75 === "sizeFromTerminal")) || (key75 === "devConsole"))){
+const err909 = {instancePath,schemaPath:"#/oneOf/59/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key75},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err909];
+}
+else {
+vErrors.push(err909);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.create" !== data.op){
+const err910 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/59/properties/op/const",keyword:"const",params:{allowedValue: "console.create"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err910];
+}
+else {
+vErrors.push(err910);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err911 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/59/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err911];
+}
+else {
+vErrors.push(err911);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err912 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err912];
+}
+else {
+vErrors.push(err912);
+}
+errors++;
+}
+}
+if(data.width !== undefined){
+let data404 = data.width;
+if(!(((typeof data404 == "number") && (!(data404 % 1) && !isNaN(data404))) && (isFinite(data404)))){
+const err913 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/59/properties/width/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err913];
+}
+else {
+vErrors.push(err913);
+}
+errors++;
+}
+if((typeof data404 == "number") && (isFinite(data404))){
+if(data404 > 65535 || isNaN(data404)){
+const err914 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/59/properties/width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err914];
+}
+else {
+vErrors.push(err914);
+}
+errors++;
+}
+if(data404 < 0 || isNaN(data404)){
+const err915 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/59/properties/width/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err915];
+}
+else {
+vErrors.push(err915);
+}
+errors++;
+}
+}
+}
+if(data.height !== undefined){
+let data405 = data.height;
+if(!(((typeof data405 == "number") && (!(data405 % 1) && !isNaN(data405))) && (isFinite(data405)))){
+const err916 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/59/properties/height/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err916];
+}
+else {
+vErrors.push(err916);
+}
+errors++;
+}
+if((typeof data405 == "number") && (isFinite(data405))){
+if(data405 > 65535 || isNaN(data405)){
+const err917 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/59/properties/height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err917];
+}
+else {
+vErrors.push(err917);
+}
+errors++;
+}
+if(data405 < 0 || isNaN(data405)){
+const err918 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/59/properties/height/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err918];
+}
+else {
+vErrors.push(err918);
+}
+errors++;
+}
+}
+}
+if(data.sizeFromTerminal !== undefined){
+if(typeof data.sizeFromTerminal !== "boolean"){
+const err919 = {instancePath:instancePath+"/sizeFromTerminal",schemaPath:"#/oneOf/59/properties/sizeFromTerminal/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err919];
+}
+else {
+vErrors.push(err919);
+}
+errors++;
+}
+}
+if(data.devConsole !== undefined){
+if(typeof data.devConsole !== "boolean"){
+const err920 = {instancePath:instancePath+"/devConsole",schemaPath:"#/oneOf/59/properties/devConsole/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err920];
+}
+else {
+vErrors.push(err920);
+}
+errors++;
+}
+}
+}
+else {
+const err921 = {instancePath,schemaPath:"#/oneOf/59/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err921];
+}
+else {
+vErrors.push(err921);
+}
+errors++;
+}
+var _valid0 = _errs917 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 59];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 59;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
@@ -8920,12 +11484,12 @@ passing0 = 48;
 }
 }
 if(!valid0){
-const err714 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err922 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err714];
+vErrors = [err922];
 }
 else {
-vErrors.push(err714);
+vErrors.push(err922);
 }
 errors++;
 }
