@@ -273,7 +273,8 @@ int console_relay(struct ctx *c, pid_t pid)
 			break;
 		}
 		struct pollfd p[3] = {{sfd, POLLIN, 0}, {out ? master : -1, POLLIN, 0}, {in == 0 && master >= 0 ? 0 : -1, POLLIN, 0}};
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+		/* SIGCHLD wakes it through the signalfd; the timeout only bounds a lost one. */
+		if (poll(p, 3, 1000) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents) {
 			struct signalfd_siginfo si;
