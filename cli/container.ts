@@ -20,6 +20,8 @@ import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 import { errnoWords } from './errno.js';
+import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
+import { checkTerminal } from '../planner/console.js';
 import { runPoststop } from './state/hooks.js';
 import { reportWarning } from './report.js';
 
@@ -44,18 +46,23 @@ export interface Created {
   record: ContainerRecord;
   /** The container's exit status, for a foreground run (the executor waits and exits with it). */
   exited: Promise<number | null>;
+  /** A foreground terminal: the executor relays planc's terminal and passes window changes on itself. */
+  relay: boolean;
 }
 
-/** The container's audit log, created with its header line: the fd the executor appends its records to. */
-function openAudit(dir: ContainerDir, header: string): number {
+/**
+ * An audit log, created with its header line: the fd the executor appends its records to. `name`:
+ * the container's audit.jsonl, or an exec's trail beside it (cli/state/exec-trails.ts).
+ */
+export function openAudit(dir: ContainerDir, header: string, name: string = FILES.audit): number {
   let fd = -1;
   try {
-    fd = dir.openFile(FILES.audit, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600);
+    fd = dir.openFile(name, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600);
     writeSync(fd, header);
     return fd;
   } catch (e) {
     if (fd >= 0) closeSync(fd);
-    throw new PlancError('system', `write ${dir.path}/${FILES.audit}: ${errnoWords(e)}`);
+    throw new PlancError('system', `write ${dir.path}/${name}: ${errnoWords(e)}`);
   }
 }
 
@@ -65,10 +72,10 @@ function openAudit(dir: ContainerDir, header: string): number {
  */
 export async function createContainer(id: string, flags: CreateFlags, mode: 'create' | 'run' | 'run-detached', onConfig: (path: string) => void): Promise<Created | null> {
   checkId(id);
-  const { plan, bytes, digest, config } = planBundle({ ...flags, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
-  if (config.process?.terminal || flags['console-socket']) {
-    throw new PlancError('unsupported', 'terminals (process.terminal, --console-socket) are not supported yet; set "terminal": false', { where: '/process/terminal' });
-  }
+  const socket = flags['console-socket'] === undefined ? undefined : checkConsoleSocket(flags['console-socket']);
+  const { plan, bytes, digest, config } = planBundle({ ...flags, 'console-socket': socket, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
+  checkTerminal({ terminal: config.process?.terminal ?? false, detach: mode !== 'run', socket }, '/process/terminal');
+  if (config.process?.terminal && mode === 'run' && !flags['dry-run']) checkRelayTerminal('/process/terminal');
   checkRootfs(plan.rootfs);
   debug(`${id}: plan ${digest}, ${plan.actions.length} actions`, flags);
   for (const w of plan.warnings) debug(`${id}: warning: ${w.message} (${w.why})`, flags);
@@ -121,7 +128,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     saveRecord(dir, record);
     exportAudit(dir, record);
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
-    return { dir, record, exited: run.exited };
+    return { dir, record, exited: run.exited, relay: plan.actions.some((a) => a.op === 'console.relay') };
   } catch (e) {
     // Once a hook ran, a failed create goes on at the spec's step 12: destroyed, then the poststop hooks.
     const hooksRan = dir.read(FILES.audit)?.includes('"op":"hook.') ?? false;

@@ -3,7 +3,7 @@
 // A well-formed call of a known verb runs without loading oclif (fast.ts);
 // everything else — help, unknown verbs, malformed flags — goes to oclif.
 import { TOPICS, VERBS } from './commands.js';
-import { fastParse, normalizeSwitches } from './fast.js';
+import { fastParse, normalizeSwitches, separateCommand } from './fast.js';
 import { isRootless, rootlessStateRoot, setRootlessMode } from './rootless.js';
 import { describeError, logTarget, reportError } from './report.js';
 
@@ -67,12 +67,13 @@ export async function main(argv: string[], packageRoot: string): Promise<void> {
   const load = VERBS[args[0]!];
   if (load) {
     const verb = (await load()).default;
-    args.splice(1, args.length - 1, ...normalizeSwitches(verb, args.slice(1)));
+    // The command of `exec ID cmd…` first: --x=true in it is the command's, not a switch of ours.
+    args.splice(1, args.length - 1, ...normalizeSwitches(verb, separateCommand(verb, args.slice(1))));
     const parsed = fastParse(verb, args.slice(1));
     if (parsed) {
       let configPath: string | undefined;
       try {
-        await verb.run(parsed.args as never, parsed.flags as never, { setConfigPath: (p) => (configPath = p) });
+        await verb.run(parsed.args as never, parsed.flags as never, { setConfigPath: (p) => (configPath = p), rest: parsed.rest });
       } catch (e) {
         reportError(describeError(e, configPath), logTarget(args));
         process.exitCode = 1;

@@ -23,15 +23,19 @@ export interface AuditReport {
   applied: number;
   skipped: number;
   problems: string[];
+  /** `ended` logs: the action the run stopped at, when it failed (an exec whose command was not found). */
+  failed?: string;
 }
 
 /**
  * How far the container is known to have got:
  * - `created`: waiting for start — every action before `execfifo.wait`, none after;
  * - `started`: every action but the delete stage's (poststop hooks run after the log is removed);
- * - `partial`: in flight or failed — order and consistency only.
+ * - `partial`: in flight or failed — order and consistency only;
+ * - `ended`: a run that is over and kept its log (an exec): every action, or every action up to
+ *   one that failed and is the last record (reported as `failed`, not as a problem).
  */
-export type AuditExpectation = 'created' | 'started' | 'partial';
+export type AuditExpectation = 'created' | 'started' | 'partial' | 'ended';
 
 // Actions the executor may find already done or not applicable (a masked path the rootfs lacks).
 const MAY_SKIP = new Set<Action['op']>(['mask', 'readonly', 'symlink']);
@@ -63,7 +67,9 @@ export function verifyAudit(plan: Plan, digest: string, text: string, expect: Au
   let last = -1;
   let applied = 0;
   let skipped = 0;
+  let failed: string | undefined;
   const seen = new Set<number>();
+  const lastLine = lines.length - 1;
   lines.slice(1).forEach((line, k) => {
     const n = k + 2;
     const rec = parse(line, n) as AuditRecord | null;
@@ -86,7 +92,11 @@ export function verifyAudit(plan: Plan, digest: string, text: string, expect: Au
     else if (rec.r === 'skipped') {
       skipped++;
       if (!MAY_SKIP.has(planned.op)) problems.push(`action ${rec.i} (${planned.op}) was skipped, which it may not be`);
-    } else if (rec.r === 'error') problems.push(`action ${rec.i} (${planned.op}, from ${planned.why}) failed: ${rec.msg ?? `errno ${rec.errno}`}`);
+    } else if (rec.r === 'error') {
+      const what = `action ${rec.i} (${planned.op}, from ${planned.why}) failed: ${rec.msg ?? `errno ${rec.errno}`}`;
+      if (expect === 'ended' && k + 1 === lastLine) failed = what;
+      else problems.push(what);
+    }
     else problems.push(`line ${n}: unknown result ${JSON.stringify(rec.r)}`);
   });
   if (expect !== 'partial') {
@@ -94,10 +104,10 @@ export function verifyAudit(plan: Plan, digest: string, text: string, expect: Au
     const wait = plan.actions.findIndex((a) => a.op === 'execfifo.wait');
     if (expect === 'created' && wait < 0) problems.push('the plan has no execfifo.wait: it cannot be waiting for start');
     // The delete stage (poststop hooks) runs only once the container and its log are gone.
-    const last = plan.actions.findIndex((a) => a.stage === 'delete');
-    const end = expect === 'created' && wait >= 0 ? wait : last >= 0 ? last : plan.actions.length;
+    const deleteStage = plan.actions.findIndex((a) => a.stage === 'delete');
+    const end = expect === 'created' && wait >= 0 ? wait : failed !== undefined ? last + 1 : deleteStage >= 0 ? deleteStage : plan.actions.length;
     for (let i = 0; i < end; i++) if (!seen.has(i)) problems.push(`action ${i} (${plan.actions[i]!.op}) is missing from the log`);
     for (const i of seen) if (i >= end) problems.push(`action ${i} (${plan.actions[i]!.op}) is recorded, but the container ${expect === 'created' ? 'was not started' : 'was not deleted'}`);
   }
-  return { ok: problems.length === 0, applied, skipped, problems };
+  return { ok: problems.length === 0, applied, skipped, problems, ...(failed === undefined ? {} : { failed }) };
 }

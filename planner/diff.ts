@@ -27,6 +27,8 @@ export function identityOf(a: Action): string {
   switch (a.op) {
     case 'cgroup.create':
     case 'cgroup.join':
+    case 'cgroup.open':
+    case 'cgroup.attach':
       return `${a.op} ${a.path}`;
     case 'cgroup.write':
       return `${a.op} ${a.path}/${a.file}`;

@@ -5,7 +5,7 @@ import type { HostFacts } from '../schemas/generated/hostfacts.js';
 import { PlancError } from '../schemas/error.js';
 import type { Config } from './config.js';
 import type { PlanContext } from './context.js';
-import { add } from './context.js';
+import { add, warn } from './context.js';
 import { type Json } from './json.js';
 import { validateConfig } from './validate.js';
 import { cgroupPathOf, planCgroups } from './cgroups.js';
@@ -17,6 +17,7 @@ import { planClone, planIdMaps, planJoins, planTimeNamespace, readNamespaces } f
 import { checkExecCpuAffinity, planIoPriority, planMemoryPolicy, planPersonality, planScheduler } from './process-attrs.js';
 import { planNetDevices } from './netdevices.js';
 import { isAbsolute, join, pointer, utf8Length } from './paths.js';
+import { consoleCreateAction, consoleHostActions, type TerminalRequest } from './console.js';
 import { noteRisks } from './risks.js';
 import { checkHooks, planHooks } from './hooks.js';
 import { planSeccomp, planSeccompConnect, seccompLate } from './seccomp-plan.js';
@@ -26,6 +27,8 @@ export interface PlanOptions {
   waitForStart?: boolean;
   /** `run` without --detach: planc waits for the container, through the executor (see PROTOCOL.md). */
   foreground?: boolean;
+  /** --console-socket: where the pty master of a terminal goes (create, run --detach). */
+  consoleSocket?: string;
 }
 
 export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}): Plan {
@@ -54,11 +57,16 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   checkHooks(ctx);
   const fifo = `${facts.stateDir}/exec.fifo`;
   const waitForStart = opts.waitForStart ?? true;
+  const terminal: TerminalRequest = { terminal: config.process!.terminal ?? false, detach: !opts.foreground, socket: opts.consoleSocket, consoleSize: config.process!.consoleSize };
+  if (terminal.terminal && terminal.detach && terminal.socket === undefined) {
+    warn(ctx, 'terminal', '/process/terminal', 'process.terminal: creating this container needs --console-socket, where its pty master is sent');
+  }
 
   // host stage: in the runtime's namespaces, before the container exists
   const cgroupDirs = planCgroups(ctx);
   const rdtGroups = planIntelRdt(ctx);
   if (waitForStart) add(ctx, { stage: 'host', op: 'execfifo.create', why: 'runtime:start', path: fifo });
+  for (const a of consoleHostActions(terminal, { terminal: '/process/terminal', socket: 'cli:--console-socket' })) add(ctx, a);
   planJoins(ctx, namespaces);
   planIdmappedMounts(ctx);
   planClone(ctx, namespaces, opts.foreground ?? false);
@@ -90,6 +98,8 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planSeccompConnect(ctx);
   add(ctx, facts.noPivot ? { stage: 'init', op: 'rootfs.chroot', why: 'runtime:no-pivot' } : { stage: 'init', op: 'rootfs.pivot', why: '/root/path' });
   if (unbindable) add(ctx, { stage: 'init', op: 'mount.propagation', why: '/linux/rootfsPropagation', target: '/', propagation });
+  // After the pivot, so /dev/ptmx is the container's own devpts; before / turns read-only (/dev/console).
+  if (terminal.terminal) add(ctx, consoleCreateAction(terminal, '/process/terminal', '/process/consoleSize', true));
   if (config.root.readonly) add(ctx, { stage: 'init', op: 'rootfs.readonly', why: '/root/readonly' });
   planUts(ctx);
   planSysctls(ctx);

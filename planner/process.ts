@@ -84,8 +84,6 @@ export function checkProcess(ctx: PlanContext): void {
   if (!p.args || p.args.length === 0) throw new PlancError('invalid-config', 'process.args must name the program to run', { where: '/process/args' });
   if (p.user?.uid === undefined || p.user.gid === undefined) throw new PlancError('invalid-config', 'process.user.uid and gid are required on Linux', { where: '/process/user' });
   if (!isAbsolute(p.cwd)) throw new PlancError('invalid-config', `cwd must be an absolute path, got ${JSON.stringify(p.cwd)}`, { where: '/process/cwd' });
-  // Planning does not need a terminal; creating does (the CLI refuses it until console sockets land).
-  if (p.terminal) warn(ctx, 'terminal', '/process/terminal', 'process.terminal needs --console-socket, which planc does not support yet');
   for (const [k, e] of (p.env ?? []).entries()) {
     if (!e.includes('=')) throw new PlancError('invalid-config', `env entries must be KEY=value, got ${JSON.stringify(e)}`, { where: `/process/env/${k}` });
   }

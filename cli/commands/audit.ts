@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
@@ -6,12 +6,16 @@ import { verifyAudit } from '../../planner/audit.js';
 import { decodePlan } from '../../planner/encode.js';
 import { digest } from '../digest.js';
 import { FILES, openContainer } from '../state/store.js';
+import { execAuditFile, execPlanFile, execTrails } from '../state/exec-trails.js';
+import type { AuditReport } from '../../planner/audit.js';
 
 interface Trail {
   plan: Buffer | null;
   audit: Buffer | null;
   /** The exec fifo exists until `start`: until then the init has applied everything up to the wait. */
   waiting: boolean;
+  /** `planc exec` trails beside the container's (cli/state/exec-trails.ts): number, plan, audit log. */
+  execs: { n: number; plan: Buffer | null; audit: Buffer | null }[];
 }
 
 /** A directory the caller names (a copy of a state directory): read as given. */
@@ -23,7 +27,18 @@ function trailAt(dir: string): Trail {
       return null;
     }
   };
-  return { plan: read(FILES.plan), audit: read(FILES.audit), waiting: existsSync(`${dir}/${FILES.fifo}`) };
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    // reported as a missing plan below
+  }
+  const execs = execTrails({ names: () => names }).map((n) => ({ n, plan: read(execPlanFile(n)), audit: read(execAuditFile(n)) }));
+  return { plan: read(FILES.plan), audit: read(FILES.audit), waiting: existsSync(`${dir}/${FILES.fifo}`), execs };
+}
+
+function summary(r: AuditReport): string {
+  return `${r.ok ? 'ok' : 'FAILED'}: ${r.applied} applied, ${r.skipped} skipped, ${r.problems.length} problems\n${r.problems.map((p) => `  ${p}\n`).join('')}`;
 }
 
 export default defineVerb({
@@ -41,12 +56,18 @@ export default defineVerb({
     if (given) trail = trailAt(resolve(given));
     else {
       const dir = openContainer(flags.root, args.id!);
-      trail = { plan: dir.read(FILES.plan), audit: dir.read(FILES.audit), waiting: dir.has(FILES.fifo) };
+      const execs = execTrails(dir).map((n) => ({ n, plan: dir.read(execPlanFile(n)), audit: dir.read(execAuditFile(n)) }));
+      trail = { plan: dir.read(FILES.plan), audit: dir.read(FILES.audit), waiting: dir.has(FILES.fifo), execs };
     }
     if (!trail.plan) throw new PlancError('not-found', given ? 'no plan.msgpack in this directory' : 'container does not exist', given ? { file: given } : { where: args.id });
     const report = verifyAudit(decodePlan(trail.plan), digest(trail.plan), trail.audit?.toString('utf8') ?? '', trail.waiting ? 'created' : 'started');
-    if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    else process.stdout.write(`${report.ok ? 'ok' : 'FAILED'}: ${report.applied} applied, ${report.skipped} skipped, ${report.problems.length} problems\n${report.problems.map((p) => `  ${p}\n`).join('')}`);
-    if (!report.ok) process.exitCode = 1;
+    // Each exec is over once its process runs (or failed to start): its log is checked as ended.
+    const execs = trail.execs.map((e) => ({ exec: e.n, ...verifyAudit(decodePlan(e.plan!), digest(e.plan!), e.audit?.toString('utf8') ?? '', 'ended') }));
+    if (flags.json) process.stdout.write(JSON.stringify(execs.length ? { ...report, execs } : report, null, 2) + '\n');
+    else {
+      const lines = execs.map((e) => `exec ${e.exec}: ${summary(e)}${e.failed ? `  the process did not start: ${e.failed}\n` : ''}`);
+      process.stdout.write(summary(report) + lines.join(''));
+    }
+    if (!report.ok || execs.some((e) => !e.ok)) process.exitCode = 1;
   },
 });

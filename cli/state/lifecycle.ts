@@ -5,7 +5,7 @@
 // on cgroupfs). Joined cgroups are never emptied or removed.
 import { closeSync, constants as C, fstatSync, readSync, rmdirSync } from 'node:fs';
 import { PlancError } from '../../schemas/error.js';
-import { cgroupPids, ownedFromAudit, stillOwned } from './cgroups.js';
+import { cgroupPids, cgroupTree, ownedFromAudit, stillOwned, treePids } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
 import { isPaused, setFreezer } from './live.js';
 import { alive, sleepMs } from './procfs.js';
@@ -117,7 +117,7 @@ export function start(dir: ContainerDir, rec: ContainerRecord): void {
 /** The host pids of the container's processes, sorted: members of the cgroups it made, and its init. */
 export function containerPids(rec: ContainerRecord): number[] {
   const cgroups = liveCgroups(rec);
-  const pids = new Set(cgroups.filter((c) => c.made).flatMap((c) => cgroupPids(c.path)));
+  const pids = new Set(cgroups.filter((c) => c.made).flatMap((c) => treePids(c.path)));
   if (initIsOurs(rec, cgroups)) pids.add(rec.pid);
   return [...pids].sort((a, b) => a - b);
 }
@@ -155,16 +155,16 @@ export function kill(rec: ContainerRecord, sig: number, all: boolean): void {
   try {
     const pids = new Set<number>();
     if (initIsOurs(rec, cgroups)) pids.add(rec.pid);
-    if (all) for (const c of cgroups) if (c.made) for (const p of cgroupPids(c.path)) pids.add(p);
+    if (all) for (const c of cgroups) if (c.made) for (const p of treePids(c.path)) pids.add(p);
     for (const pid of pids) signal(pid, sig);
   } finally {
     if (froze || (paused && sig === SIGKILL)) setFreezer(cgroups, 'THAWED');
   }
 }
 
-/** Remove cgroup directories; one whose last process just exited can be busy for a moment. */
+/** Remove cgroup directories (and their sub-cgroups first); one whose last process just exited can be busy for a moment. */
 function removeCgroups(cgroups: OwnedCgroup[]): void {
-  for (const { path } of cgroups) {
+  for (const path of cgroups.flatMap((c) => cgroupTree(c.path))) {
     for (let attempt = 0; ; attempt++) {
       try {
         rmdirSync(path);
@@ -205,14 +205,14 @@ export function teardown(dir: ContainerDir, rec: Remains, reap?: (pid: number) =
   if (isPaused(cgroups)) {
     // A frozen process does not die until thawed: kill everything first, then thaw, so no
     // process of a paused container runs a single instruction more.
-    for (const pid of made.flatMap((c) => cgroupPids(c.path))) signal(pid, 'SIGKILL');
+    for (const pid of made.flatMap((c) => treePids(c.path))) signal(pid, 'SIGKILL');
     setFreezer(cgroups, 'THAWED');
   }
   if (ours) reap?.(rec.pid);
   // Without a pid namespace the init's death does not take the rest with it.
   // A killed process leaves its cgroup within a millisecond or two: poll finely, for up to 2 s.
   for (let round = 0; round < 2000; round++) {
-    const left = made.flatMap((c) => cgroupPids(c.path));
+    const left = made.flatMap((c) => treePids(c.path));
     if (left.length === 0) break;
     for (const pid of left) signal(pid, 'SIGKILL');
     sleepMs(1);

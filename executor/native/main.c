@@ -282,7 +282,7 @@ static int apply_parent(const mp *actions, uint32_t i, struct ctx *c)
  * pipe closes first, so planc knows setup is over; signals meant for the
  * container are planc's to forward, so a terminal's ^C to the whole process
  * group does not end P before its child. */
-static int wait_for_init(pid_t pid)
+static int wait_for_init(struct ctx *c, pid_t pid)
 {
 	int status;
 	report_close();
@@ -290,6 +290,8 @@ static int wait_for_init(pid_t pid)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	if (c->relay >= 0) /* a terminal and no console socket: planc's terminal is relayed (tty.c) */
+		return console_relay(c, pid);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;
@@ -345,7 +347,7 @@ int main(int argc, char **argv)
 	validate(actions);
 
 	struct ctx c = {.rootfd = -1, .fifofd = -1, .child = -1, .agent = -1, .go = {-1, -1}, .ready = {-1, -1},
-			.preserve = preserve, .cap_last = read_cap_last()};
+			.preserve = preserve, .cap_last = read_cap_last(), .pidfd = -1, .console = -1, .relay = -1};
 	for (uint32_t i = 0; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
 		/* C's stage from here on, and the CLI's after it: not ours. */
@@ -387,5 +389,5 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	return c.waits ? wait_for_init(c.child) : 0;
+	return c.waits ? wait_for_init(&c, c.child) : 0;
 }

@@ -61,7 +61,14 @@ handler op_hook_prestart;
 handler op_hook_create_runtime;
 handler op_hook_create_container;
 handler op_hook_start_container;
-#define N_OPS 55
+handler op_ns_enter;
+handler op_cgroup_open;
+handler op_cgroup_attach;
+handler op_cgroupns_enter;
+handler op_console_socket;
+handler op_console_relay;
+handler op_console_create;
+#define N_OPS 62
 extern const struct op_entry op_table[N_OPS];
 
 /* A name of the plan and the kernel's number for it. */

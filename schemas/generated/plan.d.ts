@@ -5,7 +5,7 @@
  */
 
 /**
- * Provenance: a JSON pointer into config.json ("/linux/resources/memory/limit"), or "runtime:<reason>" for what the runtime adds itself.
+ * Provenance: a JSON pointer into config.json ("/linux/resources/memory/limit"), "runtime:<reason>" for what the runtime adds itself, or "cli:<flag>" for what planc's command line asked ("cli:--console-socket"; "cli:args": the command given to exec). An exec plan's plain pointers are into the container's config.json, and "process.json:<pointer>" into the file given to exec --process.
  *
  * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "Why".
@@ -70,7 +70,14 @@ export type Action =
   | HookCreateContainerAction
   | HookStartContainerAction
   | HookPoststartAction
-  | HookPoststopAction;
+  | HookPoststopAction
+  | NsEnterAction
+  | CgroupOpenAction
+  | CgroupAttachAction
+  | CgroupnsEnterAction
+  | ConsoleSocketAction
+  | ConsoleRelayAction
+  | ConsoleCreateAction;
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "Propagation".
@@ -109,7 +116,7 @@ export type MountAttr = "ro" | "nosuid" | "nodev" | "noexec" | "nodiratime" | "n
  */
 export interface Plan {
   planVersion: 1;
-  kind: "create";
+  kind: "create" | "exec";
   containerId: string;
   ociVersion: string;
   /**
@@ -1017,4 +1024,84 @@ export interface HookPoststopAction {
    */
   timeout?: number;
   state: HookState;
+}
+/**
+ * exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.
+ */
+export interface NsEnterAction {
+  op: "ns.enter";
+  stage: "host";
+  why: Why;
+  pid: number;
+  /**
+   * field 22 of /proc/<pid>/stat recorded at create
+   */
+  startTime: string;
+  namespaces: ("pid" | "network" | "mount" | "ipc" | "uts" | "user" | "cgroup" | "time")[];
+}
+/**
+ * exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.
+ */
+export interface CgroupOpenAction {
+  op: "cgroup.open";
+  stage: "host";
+  why: Why;
+  path: string;
+  ino: number;
+  /**
+   * a relative path below path (exec --cgroup)
+   */
+  sub?: string;
+}
+/**
+ * exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.
+ */
+export interface CgroupAttachAction {
+  op: "cgroup.attach";
+  stage: "parent";
+  why: Why;
+  path: string;
+}
+/**
+ * exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.
+ */
+export interface CgroupnsEnterAction {
+  op: "cgroupns.enter";
+  stage: "init";
+  why: Why;
+}
+/**
+ * Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.
+ */
+export interface ConsoleSocketAction {
+  op: "console.socket";
+  stage: "host";
+  why: Why;
+  path: string;
+}
+/**
+ * A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.
+ */
+export interface ConsoleRelayAction {
+  op: "console.relay";
+  stage: "host";
+  why: Why;
+}
+/**
+ * Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload "/dev/ptmx") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.
+ */
+export interface ConsoleCreateAction {
+  op: "console.create";
+  stage: "init";
+  why: Why;
+  width?: number;
+  height?: number;
+  /**
+   * take the window size of the terminal planc runs in (foreground run/exec -t)
+   */
+  sizeFromTerminal: boolean;
+  /**
+   * also bind the slave onto /dev/console (the container init, as runc does)
+   */
+  devConsole: boolean;
 }

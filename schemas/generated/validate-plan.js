@@ -3,10 +3,10 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"},"SockFilter":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]},"SeccompListener":{"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]},"SeccompVerdict":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]},"SeccompStats":{"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create","exec"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"},"SockFilter":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]},"SeccompListener":{"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]},"SeccompVerdict":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]},"SeccompStats":{"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
-const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."};
+const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."};
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -117,7 +117,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]};
+const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]};
 const schema20 = {"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"};
 const schema31 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
 const schema34 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
@@ -128,6 +128,7 @@ const pattern0 = new RegExp("^/", "u");
 const pattern3 = new RegExp("^-?[0-9]+$", "u");
 const pattern4 = new RegExp("^[0-9]+$", "u");
 const pattern10 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+const pattern12 = new RegExp("^[0-9]{1,20}$", "u");
 const schema69 = {"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]};
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -12162,6 +12163,1056 @@ if(_valid0){
 valid0 = true;
 passing0 = 54;
 }
+const _errs890 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err886 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err886];
+}
+else {
+vErrors.push(err886);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err887 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err887];
+}
+else {
+vErrors.push(err887);
+}
+errors++;
+}
+if(data.why === undefined){
+const err888 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err888];
+}
+else {
+vErrors.push(err888);
+}
+errors++;
+}
+if(data.pid === undefined){
+const err889 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
+if(vErrors === null){
+vErrors = [err889];
+}
+else {
+vErrors.push(err889);
+}
+errors++;
+}
+if(data.startTime === undefined){
+const err890 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "startTime"},message:"must have required property '"+"startTime"+"'"};
+if(vErrors === null){
+vErrors = [err890];
+}
+else {
+vErrors.push(err890);
+}
+errors++;
+}
+if(data.namespaces === undefined){
+const err891 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
+if(vErrors === null){
+vErrors = [err891];
+}
+else {
+vErrors.push(err891);
+}
+errors++;
+}
+for(const key72 in data){
+if(!((((((key72 === "op") || (key72 === "stage")) || (key72 === "why")) || (key72 === "pid")) || (key72 === "startTime")) || (key72 === "namespaces"))){
+const err892 = {instancePath,schemaPath:"#/oneOf/55/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key72},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err892];
+}
+else {
+vErrors.push(err892);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("ns.enter" !== data.op){
+const err893 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/55/properties/op/const",keyword:"const",params:{allowedValue: "ns.enter"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err893];
+}
+else {
+vErrors.push(err893);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err894 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/55/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err894];
+}
+else {
+vErrors.push(err894);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err895 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err895];
+}
+else {
+vErrors.push(err895);
+}
+errors++;
+}
+}
+if(data.pid !== undefined){
+let data394 = data.pid;
+if(!(((typeof data394 == "number") && (!(data394 % 1) && !isNaN(data394))) && (isFinite(data394)))){
+const err896 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/55/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err896];
+}
+else {
+vErrors.push(err896);
+}
+errors++;
+}
+if((typeof data394 == "number") && (isFinite(data394))){
+if(data394 < 2 || isNaN(data394)){
+const err897 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/55/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+if(vErrors === null){
+vErrors = [err897];
+}
+else {
+vErrors.push(err897);
+}
+errors++;
+}
+}
+}
+if(data.startTime !== undefined){
+let data395 = data.startTime;
+if(typeof data395 === "string"){
+if(!pattern12.test(data395)){
+const err898 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/55/properties/startTime/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
+if(vErrors === null){
+vErrors = [err898];
+}
+else {
+vErrors.push(err898);
+}
+errors++;
+}
+}
+else {
+const err899 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/55/properties/startTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err899];
+}
+else {
+vErrors.push(err899);
+}
+errors++;
+}
+}
+if(data.namespaces !== undefined){
+let data396 = data.namespaces;
+if(Array.isArray(data396)){
+const len36 = data396.length;
+for(let i37=0; i37<len36; i37++){
+let data397 = data396[i37];
+if(!((((((((data397 === "pid") || (data397 === "network")) || (data397 === "mount")) || (data397 === "ipc")) || (data397 === "uts")) || (data397 === "user")) || (data397 === "cgroup")) || (data397 === "time"))){
+const err900 = {instancePath:instancePath+"/namespaces/" + i37,schemaPath:"#/oneOf/55/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[55].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err900];
+}
+else {
+vErrors.push(err900);
+}
+errors++;
+}
+}
+}
+else {
+const err901 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/55/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err901];
+}
+else {
+vErrors.push(err901);
+}
+errors++;
+}
+}
+}
+else {
+const err902 = {instancePath,schemaPath:"#/oneOf/55/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err902];
+}
+else {
+vErrors.push(err902);
+}
+errors++;
+}
+var _valid0 = _errs890 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 55];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 55;
+}
+const _errs905 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err903 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err903];
+}
+else {
+vErrors.push(err903);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err904 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err904];
+}
+else {
+vErrors.push(err904);
+}
+errors++;
+}
+if(data.why === undefined){
+const err905 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err905];
+}
+else {
+vErrors.push(err905);
+}
+errors++;
+}
+if(data.path === undefined){
+const err906 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err906];
+}
+else {
+vErrors.push(err906);
+}
+errors++;
+}
+if(data.ino === undefined){
+const err907 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "ino"},message:"must have required property '"+"ino"+"'"};
+if(vErrors === null){
+vErrors = [err907];
+}
+else {
+vErrors.push(err907);
+}
+errors++;
+}
+for(const key73 in data){
+if(!((((((key73 === "op") || (key73 === "stage")) || (key73 === "why")) || (key73 === "path")) || (key73 === "ino")) || (key73 === "sub"))){
+const err908 = {instancePath,schemaPath:"#/oneOf/56/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key73},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err908];
+}
+else {
+vErrors.push(err908);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroup.open" !== data.op){
+const err909 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/56/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.open"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err909];
+}
+else {
+vErrors.push(err909);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err910 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/56/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err910];
+}
+else {
+vErrors.push(err910);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err911 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err911];
+}
+else {
+vErrors.push(err911);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err912 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/56/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err912];
+}
+else {
+vErrors.push(err912);
+}
+errors++;
+}
+}
+if(data.ino !== undefined){
+let data402 = data.ino;
+if(!(((typeof data402 == "number") && (!(data402 % 1) && !isNaN(data402))) && (isFinite(data402)))){
+const err913 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/56/properties/ino/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err913];
+}
+else {
+vErrors.push(err913);
+}
+errors++;
+}
+if((typeof data402 == "number") && (isFinite(data402))){
+if(data402 < 1 || isNaN(data402)){
+const err914 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/56/properties/ino/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err914];
+}
+else {
+vErrors.push(err914);
+}
+errors++;
+}
+}
+}
+if(data.sub !== undefined){
+if(typeof data.sub !== "string"){
+const err915 = {instancePath:instancePath+"/sub",schemaPath:"#/oneOf/56/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err915];
+}
+else {
+vErrors.push(err915);
+}
+errors++;
+}
+}
+}
+else {
+const err916 = {instancePath,schemaPath:"#/oneOf/56/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err916];
+}
+else {
+vErrors.push(err916);
+}
+errors++;
+}
+var _valid0 = _errs905 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 56];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 56;
+}
+const _errs919 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err917 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err917];
+}
+else {
+vErrors.push(err917);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err918 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err918];
+}
+else {
+vErrors.push(err918);
+}
+errors++;
+}
+if(data.why === undefined){
+const err919 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err919];
+}
+else {
+vErrors.push(err919);
+}
+errors++;
+}
+if(data.path === undefined){
+const err920 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err920];
+}
+else {
+vErrors.push(err920);
+}
+errors++;
+}
+for(const key74 in data){
+if(!((((key74 === "op") || (key74 === "stage")) || (key74 === "why")) || (key74 === "path"))){
+const err921 = {instancePath,schemaPath:"#/oneOf/57/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key74},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err921];
+}
+else {
+vErrors.push(err921);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroup.attach" !== data.op){
+const err922 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/57/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.attach"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err922];
+}
+else {
+vErrors.push(err922);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err923 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/57/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err923];
+}
+else {
+vErrors.push(err923);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err924 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err924];
+}
+else {
+vErrors.push(err924);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err925 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/57/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err925];
+}
+else {
+vErrors.push(err925);
+}
+errors++;
+}
+}
+}
+else {
+const err926 = {instancePath,schemaPath:"#/oneOf/57/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err926];
+}
+else {
+vErrors.push(err926);
+}
+errors++;
+}
+var _valid0 = _errs919 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 57];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 57;
+}
+const _errs929 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err927 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err927];
+}
+else {
+vErrors.push(err927);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err928 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err928];
+}
+else {
+vErrors.push(err928);
+}
+errors++;
+}
+if(data.why === undefined){
+const err929 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err929];
+}
+else {
+vErrors.push(err929);
+}
+errors++;
+}
+for(const key75 in data){
+if(!(((key75 === "op") || (key75 === "stage")) || (key75 === "why"))){
+const err930 = {instancePath,schemaPath:"#/oneOf/58/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key75},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err930];
+}
+else {
+vErrors.push(err930);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroupns.enter" !== data.op){
+const err931 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/58/properties/op/const",keyword:"const",params:{allowedValue: "cgroupns.enter"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err931];
+}
+else {
+vErrors.push(err931);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err932 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/58/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err932];
+}
+else {
+vErrors.push(err932);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err933 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err933];
+}
+else {
+vErrors.push(err933);
+}
+errors++;
+}
+}
+}
+else {
+const err934 = {instancePath,schemaPath:"#/oneOf/58/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err934];
+}
+else {
+vErrors.push(err934);
+}
+errors++;
+}
+var _valid0 = _errs929 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 58];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 58;
+}
+const _errs937 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err935 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err935];
+}
+else {
+vErrors.push(err935);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err936 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err936];
+}
+else {
+vErrors.push(err936);
+}
+errors++;
+}
+if(data.why === undefined){
+const err937 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err937];
+}
+else {
+vErrors.push(err937);
+}
+errors++;
+}
+if(data.path === undefined){
+const err938 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err938];
+}
+else {
+vErrors.push(err938);
+}
+errors++;
+}
+for(const key76 in data){
+if(!((((key76 === "op") || (key76 === "stage")) || (key76 === "why")) || (key76 === "path"))){
+const err939 = {instancePath,schemaPath:"#/oneOf/59/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key76},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err939];
+}
+else {
+vErrors.push(err939);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.socket" !== data.op){
+const err940 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/59/properties/op/const",keyword:"const",params:{allowedValue: "console.socket"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err940];
+}
+else {
+vErrors.push(err940);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err941 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/59/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err941];
+}
+else {
+vErrors.push(err941);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err942 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err942];
+}
+else {
+vErrors.push(err942);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err943 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/59/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err943];
+}
+else {
+vErrors.push(err943);
+}
+errors++;
+}
+}
+}
+else {
+const err944 = {instancePath,schemaPath:"#/oneOf/59/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err944];
+}
+else {
+vErrors.push(err944);
+}
+errors++;
+}
+var _valid0 = _errs937 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 59];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 59;
+}
+const _errs947 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err945 = {instancePath,schemaPath:"#/oneOf/60/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err945];
+}
+else {
+vErrors.push(err945);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err946 = {instancePath,schemaPath:"#/oneOf/60/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err946];
+}
+else {
+vErrors.push(err946);
+}
+errors++;
+}
+if(data.why === undefined){
+const err947 = {instancePath,schemaPath:"#/oneOf/60/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err947];
+}
+else {
+vErrors.push(err947);
+}
+errors++;
+}
+for(const key77 in data){
+if(!(((key77 === "op") || (key77 === "stage")) || (key77 === "why"))){
+const err948 = {instancePath,schemaPath:"#/oneOf/60/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key77},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err948];
+}
+else {
+vErrors.push(err948);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.relay" !== data.op){
+const err949 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/60/properties/op/const",keyword:"const",params:{allowedValue: "console.relay"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err949];
+}
+else {
+vErrors.push(err949);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err950 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/60/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err950];
+}
+else {
+vErrors.push(err950);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err951 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err951];
+}
+else {
+vErrors.push(err951);
+}
+errors++;
+}
+}
+}
+else {
+const err952 = {instancePath,schemaPath:"#/oneOf/60/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err952];
+}
+else {
+vErrors.push(err952);
+}
+errors++;
+}
+var _valid0 = _errs947 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 60];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 60;
+}
+const _errs955 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err953 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err953];
+}
+else {
+vErrors.push(err953);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err954 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err954];
+}
+else {
+vErrors.push(err954);
+}
+errors++;
+}
+if(data.why === undefined){
+const err955 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err955];
+}
+else {
+vErrors.push(err955);
+}
+errors++;
+}
+if(data.sizeFromTerminal === undefined){
+const err956 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "sizeFromTerminal"},message:"must have required property '"+"sizeFromTerminal"+"'"};
+if(vErrors === null){
+vErrors = [err956];
+}
+else {
+vErrors.push(err956);
+}
+errors++;
+}
+if(data.devConsole === undefined){
+const err957 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "devConsole"},message:"must have required property '"+"devConsole"+"'"};
+if(vErrors === null){
+vErrors = [err957];
+}
+else {
+vErrors.push(err957);
+}
+errors++;
+}
+for(const key78 in data){
+if(!(((((((key78 === "op") || (key78 === "stage")) || (key78 === "why")) || (key78 === "width")) || (key78 === "height")) || (key78 === "sizeFromTerminal")) || (key78 === "devConsole"))){
+const err958 = {instancePath,schemaPath:"#/oneOf/61/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key78},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err958];
+}
+else {
+vErrors.push(err958);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.create" !== data.op){
+const err959 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/61/properties/op/const",keyword:"const",params:{allowedValue: "console.create"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err959];
+}
+else {
+vErrors.push(err959);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err960 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/61/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err960];
+}
+else {
+vErrors.push(err960);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err961 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err961];
+}
+else {
+vErrors.push(err961);
+}
+errors++;
+}
+}
+if(data.width !== undefined){
+let data421 = data.width;
+if(!(((typeof data421 == "number") && (!(data421 % 1) && !isNaN(data421))) && (isFinite(data421)))){
+const err962 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/61/properties/width/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err962];
+}
+else {
+vErrors.push(err962);
+}
+errors++;
+}
+if((typeof data421 == "number") && (isFinite(data421))){
+if(data421 > 65535 || isNaN(data421)){
+const err963 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/61/properties/width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err963];
+}
+else {
+vErrors.push(err963);
+}
+errors++;
+}
+if(data421 < 0 || isNaN(data421)){
+const err964 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/61/properties/width/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err964];
+}
+else {
+vErrors.push(err964);
+}
+errors++;
+}
+}
+}
+if(data.height !== undefined){
+let data422 = data.height;
+if(!(((typeof data422 == "number") && (!(data422 % 1) && !isNaN(data422))) && (isFinite(data422)))){
+const err965 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/61/properties/height/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err965];
+}
+else {
+vErrors.push(err965);
+}
+errors++;
+}
+if((typeof data422 == "number") && (isFinite(data422))){
+if(data422 > 65535 || isNaN(data422)){
+const err966 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/61/properties/height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err966];
+}
+else {
+vErrors.push(err966);
+}
+errors++;
+}
+if(data422 < 0 || isNaN(data422)){
+const err967 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/61/properties/height/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err967];
+}
+else {
+vErrors.push(err967);
+}
+errors++;
+}
+}
+}
+if(data.sizeFromTerminal !== undefined){
+if(typeof data.sizeFromTerminal !== "boolean"){
+const err968 = {instancePath:instancePath+"/sizeFromTerminal",schemaPath:"#/oneOf/61/properties/sizeFromTerminal/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err968];
+}
+else {
+vErrors.push(err968);
+}
+errors++;
+}
+}
+if(data.devConsole !== undefined){
+if(typeof data.devConsole !== "boolean"){
+const err969 = {instancePath:instancePath+"/devConsole",schemaPath:"#/oneOf/61/properties/devConsole/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err969];
+}
+else {
+vErrors.push(err969);
+}
+errors++;
+}
+}
+}
+else {
+const err970 = {instancePath,schemaPath:"#/oneOf/61/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err970];
+}
+else {
+vErrors.push(err970);
+}
+errors++;
+}
+var _valid0 = _errs955 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 61];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 61;
+}
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
@@ -12217,12 +13268,12 @@ passing0 = 54;
 }
 }
 if(!valid0){
-const err886 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err971 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err886];
+vErrors = [err971];
 }
 else {
-vErrors.push(err886);
+vErrors.push(err971);
 }
 errors++;
 }
@@ -12382,7 +13433,8 @@ errors++;
 }
 }
 if(data.kind !== undefined){
-if(!(data.kind === "create")){
+let data1 = data.kind;
+if(!((data1 === "create") || (data1 === "exec"))){
 const err13 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err13];
