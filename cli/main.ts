@@ -1,9 +1,10 @@
 // planc's entry. runc's global flags come before the verb
 // (`planc --root /x --log-format=json create …`); they are moved behind it.
 // A well-formed call of a known verb runs without loading oclif (fast.ts);
-// everything else — help, unknown verbs, malformed flags — goes to oclif.
+// help and malformed flags go to oclif; an unknown verb is an error like any other.
 import { VERBS } from './commands.js';
 import { fastParse, normalizeSwitches } from './fast.js';
+import { escapeControls } from '../schemas/error.js';
 import { describeError, logTarget, reportError } from './report.js';
 
 const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu']);
@@ -49,7 +50,9 @@ async function printVersion(packageRoot: string): Promise<void> {
 export async function main(argv: string[], packageRoot: string): Promise<void> {
   // A reader that went away (`planc … | head`) must not crash planc halfway through a create.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-  const args = rewriteArgv(argv);
+  let args = rewriteArgv(argv);
+  // `planc help [verb]`, as runc has it: oclif's own form is `[verb] --help`.
+  if (args[0] === 'help') args = [...args.slice(1).filter((a) => a in VERBS).slice(0, 1), '--help'];
   if (args[0] === '--version' || args[0] === '-v') return printVersion(packageRoot);
   const load = VERBS[args[0]!];
   if (load) {
@@ -66,6 +69,13 @@ export async function main(argv: string[], packageRoot: string): Promise<void> {
       }
       return;
     }
+  }
+  if (!load && !args[0]!.startsWith('-')) {
+    // Not a verb: said like every other error (one line, and into --log, where containerd's
+    // shim and conmon look for the runtime's error), not as oclif's multi-line hint on stderr only.
+    reportError(`${escapeControls(args[0]!)}: no such command (planc --help lists them)`, logTarget(args));
+    process.exitCode = 1;
+    return;
   }
   const { execute } = await import('@oclif/core');
   await execute({ dir: packageRoot, args });
