@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pkg in gcc libc6-dev busybox-static runc crun hyperfine iproute2 strace chromium; do
+for pkg in gcc libc6-dev busybox-static runc crun hyperfine iproute2 strace chromium podman conmon containerd catatonit tmux; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

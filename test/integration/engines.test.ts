@@ -1,0 +1,405 @@
+// Real engines with planc as their runtime: podman 4 (through conmon) and
+// containerd 1.6 (`ctr`, through the runc v2 shim), installed by
+// scripts/setup.sh, each in a private world (test/helpers/engines.ts) with
+// images built here from busybox-static. Every scenario runs twice, with planc
+// and with the real runc as the runtime, and asserts the same engine-visible
+// result and that nothing of the container is left: not in the engine, not in
+// the runtime's state dir, no cgroup, process, mount or shim. The wall time of
+// each engine's scenarios under planc and under runc is printed side by side.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Containerd, type EngineResult, busyboxRootfsTar, ociArchive, Podman, processesMentioning, Runtime, type RuntimeName, Tmux } from '../helpers/engines.js';
+import { cgroupDir, cgroupDirsOf, mountsMentioning, NEEDS_ROOT, processesOf, waitFor } from '../helpers/planc.js';
+
+const skip = NEEDS_ROOT;
+const RUNTIMES: RuntimeName[] = ['planc', 'runc'];
+const IMAGE = 'localhost/busybox:latest';
+
+let scratch = '';
+let rootfsTar = '';
+before(() => {
+  if (skip) return;
+  scratch = mkdtempSync(join(tmpdir(), 'planc-eng-'));
+  rootfsTar = busyboxRootfsTar(scratch);
+});
+
+/** Wall time of each engine's scenarios per runtime, printed at the end. */
+const times: Record<string, Partial<Record<RuntimeName, number>>> = {};
+after(() => {
+  for (const [engine, t] of Object.entries(times)) {
+    const s = (rt: RuntimeName) => (t[rt] === undefined ? 'not run' : `${(t[rt]! / 1000).toFixed(1)} s`);
+    console.log(`${engine} suite wall time: planc ${s('planc')}, runc ${s('runc')}`);
+  }
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+function timed(engine: string, rt: RuntimeName): void {
+  let t0 = 0;
+  before(() => void (t0 = Date.now()));
+  after(() => void ((times[engine] ??= {})[rt] = Date.now() - t0));
+}
+
+/** Run in an exec'd process: names each namespace (and the memory cgroup) it shares with the container's init. */
+const SAME_AS_INIT = 'for n in cgroup ipc mnt net pid uts; do [ "$(readlink /proc/1/ns/$n)" = "$(readlink /proc/self/ns/$n)" ] && echo $n; done; [ "$(grep :memory: /proc/1/cgroup)" = "$(grep :memory: /proc/self/cgroup)" ] && echo memory';
+const JOINED = 'cgroup\nipc\nmnt\nnet\npid\nuts\nmemory\n';
+
+/** The engine failed the way its users see it: exit `code`, its message matching `re`. */
+function fails(r: EngineResult, code: number, re: RegExp): void {
+  assert.equal(r.code, code, `exit code\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  assert.match(r.stderr, re);
+}
+
+// ---------------------------------------------------------------------------
+// podman
+
+describe('podman', { skip }, () => {
+  let podman: Podman;
+  before(() => {
+    podman = new Podman();
+    podman.importImage(rootfsTar, IMAGE);
+  });
+  after(async () => {
+    if (!podman) return;
+    const problems = await podman.close();
+    assert.deepEqual(problems, [], 'podman world left things behind');
+  });
+
+  for (const name of RUNTIMES) {
+    describe(`podman with ${name} as the runtime`, () => {
+      let rt: Runtime;
+      before(() => void (rt = new Runtime(name, podman.dir, true)));
+      timed('podman', name);
+
+      let n = 0;
+      /** `podman run` with our cgroup parent and a cid file; returns the call and the container's full id. */
+      const run = (args: string[], opts: { timeout?: number } = {}) => {
+        const cidfile = join(podman.dir, `cid-${name}-${++n}`);
+        const r = podman.run(rt, ['run', '--cgroup-parent', `/${podman.cgroupParent}`, '--cidfile', cidfile, ...args], opts);
+        let cid = '';
+        try {
+          cid = readFileSync(cidfile, 'utf8').trim();
+        } catch {
+          // podman failed before making the container
+        }
+        return { r, cid };
+      };
+      const cgroup = (cid: string, controller: string, file: string) => readFileSync(cgroupDir(controller, `${podman.cgroupParent}/libpod-${cid}/${file}`), 'utf8').trim();
+      const runtimeState = (cid: string) => {
+        const r = rt.cli(['state', cid]);
+        assert.equal(r.code, 0, `${name} state ${cid}: ${r.stderr}`);
+        return JSON.parse(r.stdout) as { status: string; pid: number };
+      };
+      /** Nothing of `cid` anywhere: podman, the runtime's state dir, cgroups, processes, mounts, conmon. */
+      const nothingLeft = (cid: string) => {
+        assert.ok(cid, 'the container has an id');
+        assert.ok(!podman.containers().includes(cid), `podman still lists ${cid}`);
+        assert.deepEqual(rt.leftovers([cid]), [], `${name}'s state dir`);
+        assert.deepEqual(cgroupDirsOf(`libpod-${cid}`), [], 'container cgroups');
+        assert.deepEqual(processesOf(`libpod-${cid}`), [], 'processes in its cgroups');
+        assert.deepEqual(mountsMentioning(cid), [], 'mounts');
+        assert.deepEqual(processesMentioning(cid), [], 'conmon or other processes naming it');
+      };
+
+      test('run --rm echo: the output, exit 0, nothing left', async () => {
+        const { r, cid } = run(['--rm', IMAGE, 'echo', 'hi']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, 'hi\n');
+        nothingLeft(cid);
+      });
+
+      test("exit codes: the container's status; 137 after podman kill (SIGKILL)", async () => {
+        const a = run(['--rm', IMAGE, 'sh', '-c', 'exit 3']);
+        assert.equal(a.r.code, 3, a.r.stderr);
+        nothingLeft(a.cid);
+        const b = run(['-d', IMAGE, 'sleep', '1000']);
+        assert.equal(b.r.code, 0, b.r.stderr);
+        try {
+          podman.ok(rt, ['kill', b.cid]);
+          assert.equal(podman.ok(rt, ['wait', b.cid]).stdout.trim(), '137');
+        } finally {
+          podman.ok(rt, ['rm', '-f', '-t', '0', b.cid]);
+        }
+        nothingLeft(b.cid);
+      });
+
+      test('run -d, ps, top, pause/unpause, stop (SIGTERM reaches the init), rm -f', async () => {
+        const { r, cid } = run(['-d', IMAGE, 'sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.1; done']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.trim(), cid);
+        try {
+          assert.match(podman.ok(rt, ['ps', '--no-trunc', '--format', '{{.ID}} {{.Status}}']).stdout, new RegExp(`^${cid} Up `, 'm'));
+          assert.equal(runtimeState(cid).status, 'running');
+          // top reads the container's processes from the host's /proc: pid 1 is the shell.
+          assert.match(podman.ok(rt, ['top', cid, 'pid', 'args']).stdout, /^1 +sh -c trap/m);
+
+          podman.ok(rt, ['pause', cid]);
+          assert.equal(podman.ok(rt, ['inspect', '--format', '{{.State.Status}}', cid]).stdout.trim(), 'paused');
+          assert.equal(runtimeState(cid).status, 'paused');
+          assert.equal(cgroup(cid, 'freezer', 'freezer.state'), 'FROZEN');
+          podman.ok(rt, ['unpause', cid]);
+          assert.equal(podman.ok(rt, ['inspect', '--format', '{{.State.Status}}', cid]).stdout.trim(), 'running');
+          assert.equal(runtimeState(cid).status, 'running');
+
+          // The trap answers SIGTERM with 7 at once; a lost TERM would mean waiting the full timeout and 137.
+          const t0 = Date.now();
+          podman.ok(rt, ['stop', '-t', '20', cid]);
+          assert.ok(Date.now() - t0 < 15_000, `stop took ${Date.now() - t0} ms: SIGTERM did not end the container`);
+          assert.equal(podman.ok(rt, ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', cid]).stdout.trim(), 'exited 7');
+        } finally {
+          podman.run(rt, ['rm', '-f', '-t', '0', cid]);
+        }
+        nothingLeft(cid);
+      });
+
+      test('exec into a running container: output, exit status, its namespaces and cgroup; rm -f of a running one', async () => {
+        const { r, cid } = run(['-d', IMAGE, 'sleep', '1000']);
+        assert.equal(r.code, 0, r.stderr);
+        try {
+          const e = podman.run(rt, ['exec', cid, 'sh', '-c', 'echo in; cat /proc/1/cmdline | tr "\\0" " "; exit 5']);
+          assert.equal(e.code, 5, `exec exit status\nstdout: ${e.stdout}\nstderr: ${e.stderr}`);
+          assert.equal(e.stdout, 'in\nsleep 1000 ');
+          // A second exec after the first has gone: in every namespace and the memory cgroup of the init.
+          assert.equal(podman.ok(rt, ['exec', cid, 'sh', '-c', SAME_AS_INIT]).stdout, JOINED);
+        } finally {
+          podman.ok(rt, ['rm', '-f', '-t', '0', cid]);
+        }
+        nothingLeft(cid);
+      });
+
+      test('run -it under tmux: a shell prompt, the window size, typed commands, its exit status', async () => {
+        const tmux = new Tmux(podman.dir, 100, 30);
+        const cidfile = join(podman.dir, `cid-${name}-tty`);
+        try {
+          tmux.start([...podman.envPrefix(), ...podman.argv(rt, ['run', '-it', '--rm', '--cgroup-parent', `/${podman.cgroupParent}`, '--cidfile', cidfile, IMAGE, 'sh'])]);
+          await tmux.waitScreen('the shell prompt', /^\/ # ?$/m);
+          tmux.send('stty size; echo $((6*7))', 'Enter');
+          await tmux.waitScreen('the output of the typed command', /^30 100\n42\n\/ # ?$/m);
+          tmux.send('exit 4', 'Enter');
+          const status = await waitFor('the session to end', () => tmux.exitStatus() ?? null, 20_000);
+          assert.equal(status, 4, tmux.screen());
+        } finally {
+          tmux.kill();
+          if (existsSync(cidfile)) podman.run(rt, ['rm', '-f', '-t', '0', readFileSync(cidfile, 'utf8').trim()]);
+        }
+        const cid = readFileSync(cidfile, 'utf8').trim();
+        await waitFor('podman to remove the container', () => !podman.containers().includes(cid), 20_000);
+        nothingLeft(cid);
+      });
+
+      test('--memory, --pids-limit, --cpus: seen inside the container and in its host cgroup files; update changes them live', async () => {
+        // The container prints its own limits every 0.2 s, so an update shows inside without exec.
+        const show = 'while :; do echo "$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) $(cat /sys/fs/cgroup/pids/pids.max) $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"; sleep 0.2; done';
+        const { r, cid } = run(['-d', '--memory', '64m', '--pids-limit', '50', '--cpus', '0.5', IMAGE, 'sh', '-c', show]);
+        assert.equal(r.code, 0, r.stderr);
+        try {
+          const logs = () => podman.ok(rt, ['logs', cid]).stdout;
+          await waitFor('the limits inside', () => logs().includes('67108864 50 50000 100000\n'), 20_000);
+          assert.equal(cgroup(cid, 'memory', 'memory.limit_in_bytes'), '67108864');
+          assert.equal(cgroup(cid, 'pids', 'pids.max'), '50');
+          assert.equal(cgroup(cid, 'cpu', 'cpu.cfs_quota_us'), '50000');
+          assert.equal(cgroup(cid, 'cpu', 'cpu.cfs_period_us'), '100000');
+
+          podman.ok(rt, ['update', '--memory', '128m', '--cpus', '1', cid]);
+          assert.equal(cgroup(cid, 'memory', 'memory.limit_in_bytes'), '134217728');
+          assert.equal(cgroup(cid, 'cpu', 'cpu.cfs_quota_us'), '100000');
+          assert.equal(cgroup(cid, 'pids', 'pids.max'), '50', 'update left pids alone');
+          await waitFor('the new limits inside', () => logs().includes('134217728 50 100000 100000\n'), 20_000);
+        } finally {
+          podman.ok(rt, ['rm', '-f', '-t', '0', cid]);
+        }
+        nothingLeft(cid);
+      });
+
+      test("a missing binary: podman's 'command not found' and 127; a file that is not executable: 126", async () => {
+        const a = run(['--rm', IMAGE, '/no/such/binary']);
+        fails(a.r, 127, /\/no\/such\/binary.*(no such file or directory|executable file not found).*OCI runtime attempted to invoke a command that was not found/);
+        const b = run(['--rm', IMAGE, '/etc/passwd']);
+        fails(b.r, 126, /\/etc\/passwd.*permission denied.*OCI permission denied/);
+        for (const x of [a, b]) if (x.cid) nothingLeft(x.cid);
+        assert.deepEqual(rt.leftovers([]), [], `${name}'s state dir`);
+      });
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// containerd
+
+describe('containerd', { skip }, () => {
+  let ctd: Containerd;
+  before(async () => {
+    ctd = new Containerd();
+    await ctd.start();
+    ctd.ok(['images', 'import', ociArchive(rootfsTar, join(scratch, 'busybox.oci.tar'), IMAGE)]);
+  });
+  after(async () => {
+    if (!ctd) return;
+    const problems = await ctd.close();
+    assert.deepEqual(problems, [], 'containerd world left things behind');
+  });
+
+  for (const name of RUNTIMES) {
+    describe(`containerd with ${name} as the runtime`, () => {
+      let rt: Runtime;
+      before(() => void (rt = new Runtime(name, ctd.dir, false)));
+      timed('containerd', name);
+
+      let n = 0;
+      const newId = () => `eng-${name}-${process.pid}-${++n}`;
+      const run = (id: string, flags: string[], args: string[], opts: { timeout?: number } = {}) => ctd.ctr(['run', ...ctd.runtimeFlags(rt), ...flags, IMAGE, id, ...args], opts);
+      const taskStatus = (id: string) => {
+        const line = ctd.ok(['task', 'ls']).stdout.split('\n').find((l) => l.split(/\s+/)[0] === id);
+        return line?.split(/\s+/)[2];
+      };
+      const runtimeState = (id: string) => {
+        const r = rt.cli(['state', id], ctd.stateRoot(rt));
+        assert.equal(r.code, 0, `${name} state ${id}: ${r.stderr}`);
+        return JSON.parse(r.stdout) as { status: string; pid: number };
+      };
+      /** Kill, delete and remove a container that may still run (a failed test's leftover). */
+      const removeTask = async (id: string) => {
+        if (taskStatus(id) !== undefined) {
+          ctd.ctr(['task', 'kill', '-s', 'KILL', id]);
+          await waitFor('the task to stop', () => taskStatus(id) !== 'RUNNING' && taskStatus(id) !== 'PAUSED', 15_000).catch(() => {});
+          ctd.ctr(['task', 'delete', '--force', id]);
+        }
+        ctd.ctr(['containers', 'delete', id]);
+      };
+      /** Nothing of `id` anywhere: containerd's containers and tasks, the runtime's state, cgroups, processes, mounts, its shim. */
+      const nothingLeft = (id: string) => {
+        assert.ok(!ctd.ok(['containers', 'ls', '-q']).stdout.split('\n').includes(id), `ctr still lists container ${id}`);
+        assert.equal(taskStatus(id), undefined, `ctr still lists task ${id}`);
+        assert.deepEqual(rt.leftovers([id], ctd.stateRoot(rt)), [], `${name}'s state dir`);
+        assert.deepEqual(cgroupDirsOf(id), [], 'container cgroups');
+        assert.deepEqual(processesOf(id), [], 'processes in its cgroups');
+        assert.deepEqual(mountsMentioning(id), [], 'mounts');
+        assert.deepEqual(ctd.shims().filter((p) => p.cmdline.includes(id)), [], 'its shim');
+      };
+
+      test('ctr run --rm: the output, exit 0, nothing left', async () => {
+        const id = newId();
+        const r = run(id, ['--rm'], ['echo', 'hi']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, 'hi\n');
+        nothingLeft(id);
+      });
+
+      test("ctr run exits with the container's status", async () => {
+        const id = newId();
+        const r = run(id, ['--rm'], ['sh', '-c', 'exit 3']);
+        assert.equal(r.code, 3, r.stderr);
+        nothingLeft(id);
+      });
+
+      test("the shim's own fds (its socket as fd 3) do not reach the container", async () => {
+        const id = newId();
+        // The fds of the container's init (the shell, pid 1), listed from a child.
+        const r = run(id, ['--rm'], ['sh', '-c', 'ls /proc/1/fd; exit 0']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, '0\n1\n2\n');
+        nothingLeft(id);
+      });
+
+      test('ctr run -d, task ps, pause/resume, kill (SIGTERM reaches the init), task delete, container delete', async () => {
+        const id = newId();
+        ctd.ok(['run', '-d', ...ctd.runtimeFlags(rt), IMAGE, id, 'sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.1; done']);
+        try {
+          assert.equal(taskStatus(id), 'RUNNING');
+          const st = runtimeState(id);
+          assert.equal(st.status, 'running');
+          // task ps is the runtime's `ps --format json`: the init is listed.
+          assert.match(ctd.ok(['task', 'ps', id]).stdout, new RegExp(`^${st.pid}\\s`, 'm'));
+
+          ctd.ok(['task', 'pause', id]);
+          assert.equal(taskStatus(id), 'PAUSED');
+          assert.equal(runtimeState(id).status, 'paused');
+          ctd.ok(['task', 'resume', id]);
+          assert.equal(taskStatus(id), 'RUNNING');
+          assert.equal(runtimeState(id).status, 'running');
+
+          ctd.ok(['task', 'kill', id]);
+          await waitFor('the task to stop', () => taskStatus(id) === 'STOPPED', 15_000);
+          const del = ctd.ok(['task', 'delete', id]);
+          assert.match(del.stdout + del.stderr, /exit.* 7\b|\b7\b/, 'task delete reports exit status 7');
+          ctd.ok(['containers', 'delete', id]);
+        } finally {
+          await removeTask(id);
+        }
+        nothingLeft(id);
+      });
+
+      test('ctr task exec into a running container: output, exit status, its namespaces and cgroup; an exec id can be reused', async () => {
+        const id = newId();
+        ctd.ok(['run', '-d', ...ctd.runtimeFlags(rt), IMAGE, id, 'sleep', '1000']);
+        try {
+          const e = ctd.ctr(['task', 'exec', '--exec-id', 'e1', '--fifo-dir', ctd.fifoDir, id, 'sh', '-c', 'echo in; cat /proc/1/cmdline | tr "\\0" " "; exit 5']);
+          assert.equal(e.code, 5, `exec exit status\nstdout: ${e.stdout}\nstderr: ${e.stderr}`);
+          assert.equal(e.stdout, 'in\nsleep 1000 ');
+          // The same exec id again, once the first is gone: in every namespace and the memory cgroup of the init.
+          const again = ctd.ok(['task', 'exec', '--exec-id', 'e1', '--fifo-dir', ctd.fifoDir, id, 'sh', '-c', SAME_AS_INIT]);
+          assert.equal(again.stdout, JOINED);
+        } finally {
+          await removeTask(id);
+        }
+        nothingLeft(id);
+      });
+
+      test('ctr run -t under tmux: a shell prompt, the window size, typed commands, its exit status', async () => {
+        const id = newId();
+        const tmux = new Tmux(ctd.dir, 100, 30);
+        try {
+          tmux.start([...ctd.ctrArgv(), 'run', '-t', '--rm', ...ctd.runtimeFlags(rt), IMAGE, id, 'sh']);
+          await tmux.waitScreen('the shell prompt', /^\/ # ?$/m);
+          tmux.send('stty size; echo $((6*7))', 'Enter');
+          await tmux.waitScreen('the output of the typed command', /^30 100\n42\n\/ # ?$/m);
+          tmux.send('exit 4', 'Enter');
+          const status = await waitFor('the session to end', () => tmux.exitStatus() ?? null, 20_000);
+          assert.equal(status, 4, tmux.screen());
+        } finally {
+          tmux.kill();
+          await removeTask(id);
+        }
+        nothingLeft(id);
+      });
+
+      test('ctr task metrics: the memory limit and pids of the live container', async () => {
+        const id = newId();
+        ctd.ok(['run', '-d', ...ctd.runtimeFlags(rt), '--memory-limit', '67108864', IMAGE, id, 'sleep', '1000']);
+        try {
+          // Right after start the runtime's init may still be finishing its exec (runc's has threads): wait for the one process.
+          const table = await waitFor('pids.current to be 1', () => {
+            const t = ctd.ok(['task', 'metrics', id]).stdout;
+            return /^pids\.current +1 *$/m.test(t) ? t : null;
+          }, 10_000);
+          assert.match(table, /^memory\.limit_in_bytes +67108864 *$/m);
+          const json = JSON.parse(ctd.ok(['task', 'metrics', '--format', 'json', id]).stdout);
+          assert.equal(JSON.stringify(json).includes('67108864'), true, 'the limit in the JSON metrics');
+        } finally {
+          await removeTask(id);
+        }
+        nothingLeft(id);
+      });
+
+      test("a create error: ctr shows the runtime's own error line (from its --log JSON), nothing left", async () => {
+        const id = newId();
+        const r = run(id, ['--rm'], ['/no/such/binary']);
+        assert.notEqual(r.code, 0);
+        assert.doesNotMatch(r.stderr, /unable to retrieve OCI runtime error/);
+        assert.match(r.stderr, /OCI runtime create failed: .*exec: "\/no\/such\/binary": stat \/no\/such\/binary: no such file or directory/);
+        const id2 = newId();
+        const r2 = run(id2, ['--rm', '--cwd', 'not/absolute'], ['true']);
+        assert.notEqual(r2.code, 0);
+        assert.doesNotMatch(r2.stderr, /unable to retrieve OCI runtime error/);
+        assert.match(r2.stderr, /OCI runtime create failed: .*cwd.*(absolute|not\/absolute)/i);
+        for (const x of [id, id2]) {
+          // ctr --rm does not remove a container whose task never started.
+          ctd.ctr(['containers', 'delete', x]);
+          nothingLeft(x);
+        }
+      });
+    });
+  }
+});
