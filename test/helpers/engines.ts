@@ -455,10 +455,16 @@ export class Tmux {
     return this.tmux(['capture-pane', '-p', '-t', this.session]).replace(/\n+$/, '');
   }
 
+  /** Wait until the screen matches `re`; fails at once if the program has ended without it. */
   async waitScreen(what: string, re: RegExp, ms = 20_000): Promise<string> {
     let last = '';
     try {
-      return await waitFor(what, () => (re.test((last = this.screen())) ? last : null), ms);
+      return await waitFor(what, () => {
+        const dead = this.exitStatus() !== null;
+        if (re.test((last = this.screen()))) return last;
+        if (dead) throw new Error(`the program ended (status ${this.exitStatus()}) before ${what}`);
+        return null;
+      }, ms);
     } catch (e) {
       throw new Error(`${(e as Error).message}; screen:\n${last}`);
     }
@@ -466,9 +472,11 @@ export class Tmux {
 
   /** The pane's program exit status once it has ended (remain-on-exit), else null. */
   exitStatus(): number | null {
-    const out = this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead} #{pane_dead_status}']).trim();
-    const [dead, status] = out.split(' ');
-    return dead === '1' ? Number(status) : null;
+    const out = this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}:#{pane_dead_status}']).trim();
+    const [dead, status] = out.split(':');
+    if (dead !== '1') return null;
+    // An empty status: the program was killed by a signal (tmux has no status for it).
+    return status ? Number(status) : -1;
   }
 
   kill(): void {
