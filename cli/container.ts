@@ -20,6 +20,8 @@ import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 import { errnoWords } from './errno.js';
+import { runPoststop } from './state/hooks.js';
+import { reportWarning } from './report.js';
 
 export interface CreateFlags {
   root: string;
@@ -121,8 +123,14 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
     return { dir, record, exited: run.exited };
   } catch (e) {
+    // Once a hook ran, a failed create goes on at the spec's step 12: destroyed, then the poststop hooks.
+    const hooksRan = dir.read(FILES.audit)?.includes('"op":"hook.') ?? false;
     // The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed create.
     teardown(dir, remains, reapSync);
+    if (hooksRan) {
+      const auditLog = flags['audit-log'] ? resolve(flags['audit-log']) : undefined;
+      runPoststop(plan, { id, planDigest: digest, auditLog }, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }));
+    }
     throw e;
   }
 }

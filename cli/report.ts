@@ -16,6 +16,12 @@ export function reportError(line: string, log: { file?: string; format?: string 
   writeLog('error', line, log);
 }
 
+/** A warning: the operation goes on (runtime-spec runtime.md "Warnings"); one line on stderr, one record in --log. */
+export function reportWarning(line: string, log: { file?: string; format?: string }): void {
+  process.stderr.write(`planc: warning: ${escapeControls(line)}\n`);
+  writeLog('warning', escapeControls(line), log);
+}
+
 /** --debug records: to the --log file when there is one, else to stderr. */
 export function debug(line: string, flags: { debug?: boolean; log?: string; 'log-format'?: string }): void {
   if (!flags.debug) return;
@@ -23,7 +29,7 @@ export function debug(line: string, flags: { debug?: boolean; log?: string; 'log
   else process.stderr.write(`planc: debug: ${line}\n`);
 }
 
-function writeLog(level: 'error' | 'debug', msg: string, log: { file?: string; format?: string }): void {
+function writeLog(level: 'error' | 'warning' | 'debug', msg: string, log: { file?: string; format?: string }): void {
   if (!log.file) return;
   // RFC 3339 to the second, as runc's logrus writes it ("2026-01-02T15:04:05Z").
   const time = new Date().toISOString().replace(/\.[0-9]+Z$/, 'Z');

@@ -28,7 +28,7 @@ export interface AuditReport {
 /**
  * How far the container is known to have got:
  * - `created`: waiting for start — every action before `execfifo.wait`, none after;
- * - `started`: every action;
+ * - `started`: every action but the delete stage's (poststop hooks run after the log is removed);
  * - `partial`: in flight or failed — order and consistency only.
  */
 export type AuditExpectation = 'created' | 'started' | 'partial';
@@ -93,9 +93,11 @@ export function verifyAudit(plan: Plan, digest: string, text: string, expect: Au
     // Until start, the init stops at execfifo.wait; after it, every action must be there.
     const wait = plan.actions.findIndex((a) => a.op === 'execfifo.wait');
     if (expect === 'created' && wait < 0) problems.push('the plan has no execfifo.wait: it cannot be waiting for start');
-    const end = expect === 'created' && wait >= 0 ? wait : plan.actions.length;
+    // The delete stage (poststop hooks) runs only once the container and its log are gone.
+    const last = plan.actions.findIndex((a) => a.stage === 'delete');
+    const end = expect === 'created' && wait >= 0 ? wait : last >= 0 ? last : plan.actions.length;
     for (let i = 0; i < end; i++) if (!seen.has(i)) problems.push(`action ${i} (${plan.actions[i]!.op}) is missing from the log`);
-    for (const i of seen) if (i >= end) problems.push(`action ${i} (${plan.actions[i]!.op}) is recorded, but the container was not started`);
+    for (const i of seen) if (i >= end) problems.push(`action ${i} (${plan.actions[i]!.op}) is recorded, but the container ${expect === 'created' ? 'was not started' : 'was not deleted'}`);
   }
   return { ok: problems.length === 0, applied, skipped, problems };
 }

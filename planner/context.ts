@@ -14,6 +14,8 @@ export interface PlanContext {
   newNs: Set<string>;
   /** The container's cgroup path (e.g. /planc/id), relative to each hierarchy's mountpoint. */
   cgroupPath: string;
+  /** Config mount index → index of the host-stage action that makes its id-mapped copy (mount.idmap). */
+  idmapped: Map<number, number>;
   actions: Action[];
   warnings: Warning[];
 }

@@ -37,7 +37,13 @@ export function identityOf(a: Action): string {
     case 'mount':
     case 'mount.remount':
     case 'mount.propagation':
+    case 'mount.setattr':
+    case 'mount.attach':
       return `${a.op} ${a.target}`;
+    case 'mount.idmap':
+      return `${a.op} ${a.source}`;
+    case 'netdev.move':
+      return `${a.op} ${a.device}`;
     case 'mknod':
     case 'device.bind':
     case 'symlink':

@@ -8,6 +8,8 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'ambient-dropped': 'note',
   deprecated: 'note',
   'dangerous-capability': 'error',
+  // A field that has no effect on what planc starts (process.execCPUAffinity: exec only).
+  'exec-cpu-affinity': 'note',
   'devices-allow-all': 'error',
   'host-namespace': 'warning',
   'host-path': 'warning',

@@ -35,11 +35,12 @@ export function readNamespaces(ctx: PlanContext): Plan['namespaces'] {
   if (ctx.newNs.has('user')) {
     for (const kind of ['uidMappings', 'gidMappings'] as const) {
       if (!lin[kind]?.length) throw new PlancError('invalid-config', 'a new user namespace needs uidMappings and gidMappings', { where: `/linux/${kind}` });
-      checkIdMap(lin[kind]!, kind);
+      checkIdMap(lin[kind]!, `/linux/${kind}`);
     }
   }
-  if (lin.timeOffsets && !ctx.newNs.has('time')) throw new PlancError('invalid-config', 'timeOffsets need a new time namespace', { where: '/linux/timeOffsets' });
-  if (ctx.newNs.has('time')) throw new PlancError('unsupported', 'time namespaces are not supported yet', { where: '/linux/namespaces' });
+  if (lin.timeOffsets && Object.keys(lin.timeOffsets).length > 0 && !ctx.newNs.has('time')) {
+    throw new PlancError('invalid-config', 'timeOffsets need a new time namespace', { where: '/linux/timeOffsets' });
+  }
   return out.sort((a, b) => NAMESPACES.indexOf(a.type) - NAMESPACES.indexOf(b.type));
 }
 
@@ -49,9 +50,10 @@ export function readNamespaces(ctx: PlanContext): Plan['namespaces'] {
 const MAX_EXTENTS = 340;
 const LAST_ID = 4294967295;
 
-function checkIdMap(map: { containerID: number; hostID: number; size: number }[], kind: 'uidMappings' | 'gidMappings'): void {
-  const at = (k: number, field?: string) => pointer('linux', kind, k, ...(field ? [field] : []));
-  if (map.length > MAX_EXTENTS) throw new PlancError('invalid-config', `${map.length} ranges: the kernel takes at most ${MAX_EXTENTS}`, { where: `/linux/${kind}` });
+/** @param base the pointer of the mapping list (/linux/uidMappings, /mounts/3/gidMappings). */
+export function checkIdMap(map: { containerID: number; hostID: number; size: number }[], base: string): void {
+  const at = (k: number, field?: string) => base + pointer(k, ...(field ? [field] : []));
+  if (map.length > MAX_EXTENTS) throw new PlancError('invalid-config', `${map.length} ranges: the kernel takes at most ${MAX_EXTENTS}`, { where: base });
   map.forEach((m, k) => {
     if (m.size === 0) throw new PlancError('invalid-config', 'size is 0: an empty range maps nothing, and the kernel refuses it', { where: at(k, 'size') });
     for (const side of ['containerID', 'hostID'] as const) {
@@ -81,8 +83,9 @@ export function planJoins(ctx: PlanContext, nss: Plan['namespaces']): void {
 
 /** @param foreground the executor stays the init's parent and exits with its status (`run` without -d). */
 export function planClone(ctx: PlanContext, nss: Plan['namespaces'], foreground: boolean): void {
-  // The cgroup namespace is unshared by the init after it joined its cgroup, so that cgroup is its root.
-  const namespaces = nss.filter((n) => !n.path && n.type !== 'cgroup').map((n) => n.type);
+  // The cgroup namespace is unshared by the init after it joined its cgroup, so that cgroup is its root;
+  // the time namespace by the init too, since a clone into a new one would freeze its offsets at zero.
+  const namespaces = nss.filter((n) => !n.path && n.type !== 'cgroup' && n.type !== 'time').map((n) => n.type);
   add(ctx, { stage: 'clone', op: 'clone', why: '/linux/namespaces', namespaces, parent: foreground ? 'executor' : 'caller' });
 }
 
@@ -92,4 +95,28 @@ export function planIdMaps(ctx: PlanContext): void {
   const conv = (m: { containerID: number; hostID: number; size: number }) => ({ containerID: m.containerID, hostID: m.hostID, size: m.size });
   add(ctx, { stage: 'parent', op: 'idmap.write', why: '/linux/uidMappings', kind: 'uid', map: (lin.uidMappings ?? []).map(conv) });
   add(ctx, { stage: 'parent', op: 'idmap.write', why: '/linux/gidMappings', kind: 'gid', map: (lin.gidMappings ?? []).map(conv), ...(ctx.facts.rootless ? { setgroups: 'deny' as const } : {}) });
+}
+
+// include/linux/time64.h KTIME_SEC_MAX: the kernel refuses an offset beyond it (ERANGE), and also one
+// that takes the clock below zero or past half of it, which depends on the host's uptime.
+const KTIME_SEC_MAX = 9223372036n;
+
+/**
+ * Init stage: a new time namespace with the configured clock offsets. The offsets can only be
+ * written while no process is in the namespace, so the init unshares it (its children would enter
+ * it), writes them, and then enters it itself before anything else runs there.
+ */
+export function planTimeNamespace(ctx: PlanContext): void {
+  if (!ctx.newNs.has('time')) return;
+  const given = ctx.config.linux?.timeOffsets ?? {};
+  const offsets = (['monotonic', 'boottime'] as const).filter((clock) => given[clock] !== undefined).map((clock) => {
+    const o = given[clock]!;
+    const secs = BigInt(o.secs ?? 0);
+    if (secs > KTIME_SEC_MAX || secs < -KTIME_SEC_MAX) {
+      throw new PlancError('invalid-config', `${secs} s is out of range: the kernel takes offsets from -${KTIME_SEC_MAX} to ${KTIME_SEC_MAX} s`, { where: pointer('linux', 'timeOffsets', clock, 'secs') });
+    }
+    return { clock, secs: String(secs), nanosecs: o.nanosecs ?? 0 };
+  });
+  const k = (ctx.config.linux?.namespaces ?? []).findIndex((n) => n.type === 'time');
+  add(ctx, { stage: 'init', op: 'timens.create', why: offsets.length > 0 ? '/linux/timeOffsets' : pointer('linux', 'namespaces', k), offsets });
 }

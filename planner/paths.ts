@@ -38,3 +38,13 @@ export function pointer(...segments: (string | number)[]): string {
 export function under(base: string, p: string): string {
   return clean(`${base}/${p}`);
 }
+
+/** Bytes of the UTF-8 encoding (no TextEncoder: the planner also runs in bare JavaScript engines). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  }
+  return n;
+}

@@ -9,12 +9,15 @@ import { add } from './context.js';
 import { type Json } from './json.js';
 import { validateConfig } from './validate.js';
 import { cgroupPathOf, planCgroups } from './cgroups.js';
-import { planMounts, planPathProtection } from './mounts.js';
+import { planIdmappedMounts, planMounts, planPathProtection } from './mounts.js';
 import { planDevices, planDevSymlinks } from './devices.js';
 import { checkProcess, planExec, planIdentity, planRlimits } from './process.js';
-import { planClone, planIdMaps, planJoins, readNamespaces } from './namespaces.js';
-import { isAbsolute, join, pointer } from './paths.js';
+import { planClone, planIdMaps, planJoins, planTimeNamespace, readNamespaces } from './namespaces.js';
+import { checkExecCpuAffinity, planIoPriority, planMemoryPolicy, planPersonality, planScheduler } from './process-attrs.js';
+import { planNetDevices } from './netdevices.js';
+import { isAbsolute, join, pointer, utf8Length } from './paths.js';
 import { noteRisks } from './risks.js';
+import { checkHooks, planHooks } from './hooks.js';
 
 export interface PlanOptions {
   /** false for `run`: the init does not wait on the exec fifo for a separate start. */
@@ -38,12 +41,15 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
     rootfs: join(facts.bundle, config.root.path),
     newNs: new Set(),
     cgroupPath: cgroupPathOf(config.linux.cgroupsPath, facts.containerId, facts.systemdCgroup ?? false),
+    idmapped: new Map(),
     actions: [],
     warnings: [],
   };
   checkProcess(ctx);
   rejectUnplanned(config);
+  checkExecCpuAffinity(ctx);
   const namespaces = readNamespaces(ctx);
+  checkHooks(ctx);
   const fifo = `${facts.stateDir}/exec.fifo`;
   const waitForStart = opts.waitForStart ?? true;
 
@@ -51,14 +57,17 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   const cgroupDirs = planCgroups(ctx);
   if (waitForStart) add(ctx, { stage: 'host', op: 'execfifo.create', why: 'runtime:start', path: fifo });
   planJoins(ctx, namespaces);
+  planIdmappedMounts(ctx);
   planClone(ctx, namespaces, opts.foreground ?? false);
 
   // parent stage: the init exists and waits
   for (const path of cgroupDirs) add(ctx, { stage: 'parent', op: 'cgroup.join', why: '/linux/cgroupsPath', path });
   planIdMaps(ctx);
+  planNetDevices(ctx);
 
   // init stage: inside the new namespaces
   if (ctx.newNs.has('cgroup')) add(ctx, { stage: 'init', op: 'ns.unshare', why: '/linux/namespaces', ns: 'cgroup' });
+  planTimeNamespace(ctx);
   const propagation = config.linux.rootfsPropagation ?? 'rslave';
   add(ctx, { stage: 'init', op: 'rootfs.propagation', why: config.linux.rootfsPropagation ? '/linux/rootfsPropagation' : 'runtime:default-propagation', propagation: propagation as Propagation });
   add(ctx, { stage: 'init', op: 'rootfs.bind', why: '/root/path', path: ctx.rootfs });
@@ -66,6 +75,11 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planDevices(ctx);
   planDevSymlinks(ctx);
   if (waitForStart) add(ctx, { stage: 'init', op: 'execfifo.open', why: 'runtime:start', path: fifo });
+  // The mounts are in place, the host's root still reachable: the create hooks run now (config.md),
+  // prestart and createRuntime by the executor in the runtime's namespaces while the init waits.
+  planHooks(ctx, 'prestart');
+  planHooks(ctx, 'createRuntime');
+  planHooks(ctx, 'createContainer');
   add(ctx, facts.noPivot ? { stage: 'init', op: 'rootfs.chroot', why: 'runtime:no-pivot' } : { stage: 'init', op: 'rootfs.pivot', why: '/root/path' });
   if (config.root.readonly) add(ctx, { stage: 'init', op: 'rootfs.readonly', why: '/root/readonly' });
   planUts(ctx);
@@ -73,8 +87,17 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   if (ctx.newNs.has('network')) add(ctx, { stage: 'init', op: 'link.up', why: '/linux/namespaces', name: 'lo' });
   planPathProtection(ctx);
   planRlimits(ctx);
+  // Before the user switch and the capability drop: real-time policies, a negative nice value and
+  // the real-time I/O class need privileges the container process may not keep.
+  planScheduler(ctx);
+  planIoPriority(ctx);
+  planMemoryPolicy(ctx);
+  planPersonality(ctx);
   planIdentity(ctx);
-  planExec(ctx, waitForStart);
+  planExec(ctx, waitForStart, () => planHooks(ctx, 'startContainer'));
+  // Applied by the CLI itself: poststart once the process was executed, poststop once the container is gone.
+  planHooks(ctx, 'poststart');
+  planHooks(ctx, 'poststop');
   noteRisks(ctx);
 
   return {
@@ -96,23 +119,13 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 // silently skipped a seccomp profile or a hook would run something else than was asked.
 const NOT_YET: [string, (c: Config) => unknown][] = [
   ['/linux/seccomp', (c) => c.linux?.seccomp],
-  ['/hooks', (c) => c.hooks && Object.values(c.hooks).some((h) => Array.isArray(h) && h.length > 0)],
   ['/linux/intelRdt', (c) => c.linux?.intelRdt],
-  ['/linux/personality', (c) => c.linux?.personality],
-  ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy],
-  ['/linux/netDevices', (c) => c.linux?.netDevices && Object.keys(c.linux.netDevices).length > 0],
-  ['/process/scheduler', (c) => c.process?.scheduler],
-  ['/process/ioPriority', (c) => c.process?.ioPriority],
-  ['/process/execCPUAffinity', (c) => c.process?.execCPUAffinity],
 ];
 
 function rejectUnplanned(config: Config): void {
   for (const [where, get] of NOT_YET) {
     if (get(config)) throw new PlancError('unsupported', `${where.slice(1).replace(/\//g, '.')} is not supported by planc yet`, { where });
   }
-  (config.mounts ?? []).forEach((m, k) => {
-    if (m.uidMappings?.length || m.gidMappings?.length) throw new PlancError('unsupported', 'idmapped mounts are not supported by planc yet', { where: pointer('mounts', k, 'uidMappings') });
-  });
 }
 
 function planUts(ctx: PlanContext): void {
@@ -138,14 +151,6 @@ function checkUtsName(key: 'hostname' | 'domainname', name: string): void {
   }
 }
 
-function utf8Length(s: string): number {
-  let n = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-  }
-  return n;
-}
 
 // A sysctl is only safe to set when it belongs to a namespace the container owns.
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);

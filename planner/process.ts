@@ -66,12 +66,14 @@ export function planIdentity(ctx: PlanContext): void {
   add(ctx, { stage: 'init', op: 'chdir', why: '/process/cwd', path: p.cwd });
 }
 
-export function planExec(ctx: PlanContext, waitForStart: boolean): void {
+/** @param beforeExec adds what runs after `start` released the init and before the execve (startContainer hooks). */
+export function planExec(ctx: PlanContext, waitForStart: boolean, beforeExec: () => void = () => {}): void {
   const p = ctx.config.process!;
   const args = p.args ?? [];
   const env = p.env ?? [];
   add(ctx, { stage: 'init', op: 'exec.check', why: '/process/args/0', file: args[0]!, env });
   if (waitForStart) add(ctx, { stage: 'init', op: 'execfifo.wait', why: 'runtime:start' });
+  beforeExec();
   add(ctx, { stage: 'init', op: 'exec', why: '/process/args', args, env });
 }
 

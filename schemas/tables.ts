@@ -129,3 +129,69 @@ export const PROPAGATION_TABLE = [
   { name: 'unbindable', macros: ['MS_UNBINDABLE'], value: 0x20000 },
   { name: 'runbindable', macros: ['MS_UNBINDABLE', 'MS_REC'], value: 0x24000 },
 ] as const;
+
+// Name → number tables of the attributes the init sets on itself and of recursive mount
+// attributes. A row's macro is its name unless it says otherwise; a row with `unchecked` is
+// not compared with the build host's headers, which may predate it (the reason says why).
+
+/** Per-mount attributes mount_setattr(2) sets or clears (plan.schema.json MountAttr): MOUNT_ATTR_* bits. */
+export const MOUNT_ATTR_TABLE = [
+  { name: 'ro', macro: 'MOUNT_ATTR_RDONLY', value: 0x1 },
+  { name: 'nosuid', macro: 'MOUNT_ATTR_NOSUID', value: 0x2 },
+  { name: 'nodev', macro: 'MOUNT_ATTR_NODEV', value: 0x4 },
+  { name: 'noexec', macro: 'MOUNT_ATTR_NOEXEC', value: 0x8 },
+  { name: 'nodiratime', macro: 'MOUNT_ATTR_NODIRATIME', value: 0x80 },
+  { name: 'nosymfollow', macro: 'MOUNT_ATTR_NOSYMFOLLOW', value: 0x200000 },
+] as const;
+
+/** Scheduling policies sched_setattr(2) takes (sched.h, linux/sched.h). SCHED_ISO, which runtime-spec lists, is not one. */
+export const SCHED_POLICY_TABLE = [
+  { name: 'SCHED_OTHER', value: 0 },
+  { name: 'SCHED_FIFO', value: 1 },
+  { name: 'SCHED_RR', value: 2 },
+  { name: 'SCHED_BATCH', value: 3 },
+  { name: 'SCHED_IDLE', value: 5 },
+  { name: 'SCHED_DEADLINE', value: 6 },
+] as const;
+
+/** sched_setattr(2) flags (linux/sched.h), in bit order. */
+export const SCHED_FLAG_TABLE = [
+  { name: 'SCHED_FLAG_RESET_ON_FORK', value: 0x1 },
+  { name: 'SCHED_FLAG_RECLAIM', value: 0x2 },
+  { name: 'SCHED_FLAG_DL_OVERRUN', value: 0x4 },
+  { name: 'SCHED_FLAG_KEEP_POLICY', value: 0x8 },
+  { name: 'SCHED_FLAG_KEEP_PARAMS', value: 0x10 },
+  { name: 'SCHED_FLAG_UTIL_CLAMP_MIN', value: 0x20 },
+  { name: 'SCHED_FLAG_UTIL_CLAMP_MAX', value: 0x40 },
+] as const;
+
+/** I/O scheduling classes of ioprio_set(2) (linux/ioprio.h). */
+export const IOPRIO_CLASS_TABLE = [
+  { name: 'IOPRIO_CLASS_RT', value: 1 },
+  { name: 'IOPRIO_CLASS_BE', value: 2 },
+  { name: 'IOPRIO_CLASS_IDLE', value: 3 },
+] as const;
+
+/** NUMA memory policy modes of set_mempolicy(2) (linux/mempolicy.h), in the kernel's order. */
+export const MPOL_MODE_TABLE = [
+  { name: 'MPOL_DEFAULT', value: 0 },
+  { name: 'MPOL_PREFERRED', value: 1 },
+  { name: 'MPOL_BIND', value: 2 },
+  { name: 'MPOL_INTERLEAVE', value: 3 },
+  { name: 'MPOL_LOCAL', value: 4 },
+  { name: 'MPOL_PREFERRED_MANY', value: 5 },
+  { name: 'MPOL_WEIGHTED_INTERLEAVE', value: 6, unchecked: 'Linux 6.9 added it: older headers (Debian 12 has 6.1) do not name it' },
+] as const;
+
+/** Mode flags of set_mempolicy(2) (linux/mempolicy.h), in bit order. */
+export const MPOL_FLAG_TABLE = [
+  { name: 'MPOL_F_NUMA_BALANCING', value: 0x2000 },
+  { name: 'MPOL_F_RELATIVE_NODES', value: 0x4000 },
+  { name: 'MPOL_F_STATIC_NODES', value: 0x8000 },
+] as const;
+
+/** Execution domains of personality(2) (sys/personality.h) that runtime-spec names. */
+export const PERSONALITY_TABLE = [
+  { name: 'LINUX', macro: 'PER_LINUX', value: 0x0 },
+  { name: 'LINUX32', macro: 'PER_LINUX32', value: 0x8 },
+] as const;

@@ -3,7 +3,9 @@ import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
 import { remainsOfCrashedCreate, statusOf, teardown } from '../state/lifecycle.js';
 import { type ContainerDir, checkId } from '../state/gate.js';
-import { openContainer, readRecord } from '../state/store.js';
+import { FILES, openContainer, readRecord } from '../state/store.js';
+import { planWithHooks, runPoststop } from '../state/hooks.js';
+import { reportWarning } from '../report.js';
 
 /** The container's directory, locked; null for --force on a container that does not exist (runc exits 0 then). */
 function lockedDir(root: string, id: string, force: boolean): ContainerDir | null {
@@ -26,15 +28,22 @@ export default defineVerb({
     const dir = lockedDir(flags.root, args.id, flags.force ?? false);
     if (!dir) return;
     const rec = readRecord(dir);
+    const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
+    // Read before teardown removes it: the poststop hooks run once the container is gone.
+    const hooked = planWithHooks(dir);
     if (!rec) {
       // No record under the lock: a create that crashed. Clean up what its executor recorded making.
       if (!flags.force) throw new PlancError('bad-state', 'container was never fully created; delete --force removes what it left', { where: args.id });
-      return teardown(dir, remainsOfCrashedCreate(dir));
+      const hooksRan = dir.read(FILES.audit)?.includes('"op":"hook.') ?? false;
+      teardown(dir, remainsOfCrashedCreate(dir));
+      if (hooksRan) runPoststop(hooked, null, warn);
+      return;
     }
     const status = statusOf(dir, rec);
     if (!flags.force && (status === 'running' || status === 'paused')) {
       throw new PlancError('bad-state', `cannot delete container ${args.id} that is not stopped: ${status}`);
     }
     teardown(dir, rec);
+    runPoststop(hooked, rec, warn);
   },
 });

@@ -4,6 +4,8 @@ import { createFlags, idArg } from '../flags.js';
 import { createContainer } from '../container.js';
 import { exportAfterStart, exportAudit } from '../state/audit-export.js';
 import { teardown } from '../state/lifecycle.js';
+import { afterRelease, planWithHooks, runPoststop } from '../state/hooks.js';
+import { reportWarning } from '../report.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -15,6 +17,9 @@ export default defineVerb({
     const created = await createContainer(args.id, flags, flags.detach ? 'run-detached' : 'run', ctx.setConfigPath);
     if (!created) return;
     const { dir, record, exited } = created;
+    const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
+    const hooked = planWithHooks(dir);
+    if (hooked) afterRelease(dir, record, hooked, warn); // poststart, once the process was executed
     if (flags.detach) return exportAfterStart(dir, record);
     // While it runs, other verbs (state, kill, delete --force) may act on it.
     dir.unlock();
@@ -38,5 +43,6 @@ export default defineVerb({
     }
     exportAudit(dir, record);
     teardown(dir, record);
+    runPoststop(hooked, record, warn);
   },
 });

@@ -126,12 +126,16 @@ static int read_cap_last(void)
 	return n > 0 && n < 64 ? n : 40;
 }
 
+/* Where a stage sits in a plan: host, then the clone, then parent and init
+ * actions interleaved (parent ones are P's, applied while C waits), then the
+ * stages the CLI applies itself after the exec (start, delete). */
 static int rank(const char *stage)
 {
-	static const char *const order[] = {"host", "clone", "parent", "init"};
-	for (int k = 0; stage && k < 4; k++)
+	static const char *const order[] = {"host", "clone", "parent", "init", "start", "delete"};
+	static const int ranks[] = {0, 1, 2, 2, 3, 4};
+	for (int k = 0; stage && k < 6; k++)
 		if (!strcmp(stage, order[k]))
-			return k;
+			return ranks[k];
 	return -1;
 }
 
@@ -147,8 +151,8 @@ static void plan_error(int i, const char *op, const char *stage, const char *why
  * stage out of order must not leave a half-applied container. */
 static void validate(const mp *actions)
 {
-	int last = 0, clones = 0;
-	const char *op = NULL;
+	int last = 0, clones = 0, waited = 0;
+	const char *op = NULL, *last_own = NULL; /* the last op the executor applies */
 	if (!actions || actions->type != MP_ARR)
 		die("%s", "plan: \"actions\" is not an array");
 	for (uint32_t i = 0; i < actions->len; i++) {
@@ -162,11 +166,17 @@ static void validate(const mp *actions)
 			plan_error(i, op, stage, "plan: op \"%s\" belongs to another stage", op);
 		if (r < last)
 			plan_error(i, op, stage, "plan: \"%s\" action after a later stage", stage);
-		if ((r == 1 && clones++) || (r > 1 && !clones))
+		if ((r == 1 && clones++) || (r == 2 && !clones))
 			plan_error(i, op, stage, "plan: \"%s\" needs exactly one clone before it", op);
+		/* P is gone once the init waits for start: nothing is left to apply a parent action. */
+		if (waited && !strcmp(stage, "parent"))
+			plan_error(i, op, stage, "plan: parent action \"%s\" after execfifo.wait", op);
+		waited |= !strcmp(op, "execfifo.wait");
+		if (o->fn)
+			last_own = op;
 		last = r;
 	}
-	if (clones && (!op || strcmp(op, "exec")))
+	if (clones && (!last_own || strcmp(last_own, "exec")))
 		plan_error(actions->len - 1, op, "init", "plan: the init stage must end with exec%s", "");
 }
 
@@ -209,20 +219,32 @@ static int apply(const mp *a, int i, struct ctx *c)
 	return op_by_name(op)->fn(a, c);
 }
 
+static int is_parent(const mp *actions, uint32_t i)
+{
+	return i < actions->len && !strcmp(mp_str(mp_get(&actions->kids[i], "stage")), "parent");
+}
+
 /* C: waits for P to finish the parent stage, then applies the init stage.
- * Never returns: exec succeeds or C exits non-zero. */
+ * A later parent action (a prestart or createRuntime hook) is P's: C asks P
+ * to apply it and waits. Never returns: exec succeeds or C exits non-zero. */
 static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 {
-	char b;
-	ssize_t n;
-	while ((n = read(c->go[0], &b, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1) /* P failed (and reported why) or died */
-		_exit(1);
-	close(c->go[0]);
-	for (uint32_t i = from; i < actions->len; i++) {
+	ns_forget_runtime();
+	if (sync_wait(c))
+		_exit(1); /* P failed (and reported why) or died */
+	uint32_t i = from;
+	while (is_parent(actions, i)) /* applied by P before it released us */
+		i++;
+	for (; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
 		int rc = DONE;
+		if (is_parent(actions, i)) {
+			if (sync_ask(c, i))
+				_exit(1);
+			while (is_parent(actions, i + 1))
+				i++;
+			continue;
+		}
 		if (strcmp(mp_str(mp_get(a, "stage")), "init"))
 			continue;
 		/* A failure to become root in the user namespace is charged to the
@@ -242,6 +264,18 @@ static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 		}
 	}
 	_exit(1);
+}
+
+/* P: applies the parent actions from i on (up to the next init action); 0 when all went well. */
+static int apply_parent(const mp *actions, uint32_t i, struct ctx *c)
+{
+	for (; is_parent(actions, i); i++) {
+		int rc = apply(&actions->kids[i], i, c);
+		report_result(rc);
+		if (rc == FAILED)
+			return -1;
+	}
+	return 0;
 }
 
 /* Foreground run: planc learns the container's status from ours. The report
@@ -314,7 +348,8 @@ int main(int argc, char **argv)
 			.preserve = preserve, .cap_last = read_cap_last()};
 	for (uint32_t i = 0; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
-		if (!strcmp(mp_str(mp_get(a, "stage")), "init"))
+		/* C's stage from here on, and the CLI's after it: not ours. */
+		if (!strcmp(mp_str(mp_get(a, "stage")), "init") || !op_by_name(mp_str(mp_get(a, "op")))->fn)
 			break;
 		int rc = apply(a, i, &c);
 		if (rc == DONE && c.child == 0)
@@ -333,18 +368,24 @@ int main(int argc, char **argv)
 	}
 	if (c.child <= 0)
 		return 0;
-	/* Release C, then wait for its outcome: C is our sibling (CLONE_PARENT),
-	 * not our child, so a pipe byte stands in for waitpid(). */
-	char b;
-	ssize_t n;
-	if (write(c.go[1], "1", 1) != 1) {
-		kill(c.child, SIGKILL);
-		return 1;
+	/* Release C, then serve its requests for later parent actions until it
+	 * is ready: C is our sibling (CLONE_PARENT), not our child, so pipe
+	 * messages stand in for waitpid(). */
+	for (;;) {
+		if (sync_go(&c)) {
+			kill(c.child, SIGKILL);
+			return 1;
+		}
+		int64_t at = sync_next(&c);
+		if (at == SYNC_READY)
+			break;
+		if (at < 0) /* C failed (and reported why) or died */
+			return 1;
+		/* C names the action it waits at; the plan was validated in P, and C runs our code. */
+		if ((uint64_t)at >= actions->len || !is_parent(actions, (uint32_t)at) || apply_parent(actions, (uint32_t)at, &c)) {
+			kill(c.child, SIGKILL);
+			return 1;
+		}
 	}
-	close(c.go[1]);
-	while ((n = read(c.ready[0], &b, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1)
-		return 1;
 	return c.waits ? wait_for_init(c.child) : 0;
 }

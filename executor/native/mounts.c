@@ -283,6 +283,13 @@ int op_mount(const mp *a, struct ctx *c)
 		}
 	} else {
 		m = new_fs(type, src, data, fl);
+		/* tmpcopyup: the new tmpfs gets a copy of what the directory it covers held, before it covers it. */
+		const mp *copy = mp_get(a, "copyUp");
+		if (m >= 0 && copy && copy->type == MP_BOOL && copy->i && copy_up(t, m)) {
+			int e = errno;
+			close(m);
+			return close_ret(failx(e, "mount \"%s\" on \"%s\": copy up what it held: %s", src, dst, err_words(e)), s, t);
+		}
 	}
 	int rc = attach(m, t);
 	return close_ret(rc ? fail(errno, "mount \"%s\" on \"%s\"", src, dst) : DONE, s, t);

@@ -9,6 +9,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -188,6 +189,23 @@ int proc_open(const char *path, int flags)
 	if (fd >= 0 && expect_fs(fd, "proc")) {
 		close(fd);
 		return -1;
+	}
+	return fd;
+}
+
+/* The files of a non-dumpable process (as the executor is) belong to host root: in a user
+ * namespace the init, root there but another uid on the host, may not open its own
+ * /proc/self files for writing. It turns dumpable for that one open, as crun's init is at
+ * that point; the kernel checks the opener's rights in the namespace at the write. */
+int proc_open_own(const char *path, int flags)
+{
+	int fd = proc_open(path, flags);
+	if (fd < 0 && errno == EACCES) {
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		fd = proc_open(path, flags);
+		int e = errno;
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		errno = e;
 	}
 	return fd;
 }

@@ -14,8 +14,8 @@ struct ctx {
 	int rootfd;        /* where container paths resolve: the rootfs bind before the pivot, "/" after */
 	int fifofd;        /* exec fifo, opened O_PATH while its host path is still reachable */
 	pid_t child;       /* P: the container init once cloned; C: 0 */
-	int go[2];         /* P -> C: the parent stage is applied, continue */
-	int ready[2];      /* C -> P: one byte when ready; EOF if C died first */
+	int go[2];         /* P -> C: the parent actions C waits for are applied, continue */
+	int ready[2];      /* C -> P: the parent action C waits at, or ready; EOF if C died first */
 	int preserve;      /* --preserve-fds N: fds 3..3+N-1 reach the container */
 	int userns;        /* C was cloned into a new user namespace */
 	int waits;         /* P stays C's parent and exits with its status (clone parent "executor") */
@@ -67,6 +67,7 @@ int proc_init(void);
 int proc_handle(void);
 void proc_close(void);
 int proc_open(const char *path, int flags);
+int proc_open_own(const char *path, int flags);
 int proc_link(const char *dir, const char *name, int flags);
 int write_all(int fd, const char *s, size_t n);
 int write_file(const char *path, const char *s, int (*opener)(const char *, int));
@@ -93,9 +94,25 @@ int mount_bind(int src, int dst, int rec);
 
 /* namespaces.c */
 int ns_flag(const char *name);
+int ns_return_to_runtime(void);
+void ns_forget_runtime(void);
+
+/* wt-procfields helpers */
+void held_close_all(void);         /* idmap-mounts.c: P drops its copies of detached mounts after the clone */
+void netdev_note_runtime_ns(void); /* netdev.c: before P joins another network namespace */
+int report_index(void);            /* report.c: the plan index of the action being applied */
+const char *err_words(int err);    /* report.c: strerror() in lower case, for messages that go on after it */
+int copy_up(int from, int to);     /* copyup.c: tmpcopyup, the entries of directory from into the detached tmpfs to */
 
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);
+/* process.c: the sync pipes (P releases C, C asks P for later parent actions, C is ready). */
+#define SYNC_READY (-1)
+#define SYNC_GONE (-2)
+int sync_wait(struct ctx *c);
+int sync_ask(struct ctx *c, uint32_t i);
+int sync_go(struct ctx *c);
+int64_t sync_next(struct ctx *c);
 int userns_root(void);
 
 #endif

@@ -98,6 +98,8 @@ int op_clone(const mp *a, struct ctx *c)
 		close(c->go[0]);
 		close(c->ready[1]);
 		c->go[0] = c->ready[1] = -1;
+		/* The init has its own copies of the detached id-mapped mounts; ours would keep them alive. */
+		held_close_all();
 	}
 	return DONE;
 }
@@ -170,6 +172,54 @@ int op_execfifo_open(const mp *a, struct ctx *c)
 	return DONE;
 }
 
+/* The sync pipes between P and C. C -> P (ready): 4-byte messages, the index
+ * of a parent action C waits at, or SYNC_READY; EOF if C died first. P -> C
+ * (go): one byte, "go on"; EOF if P failed or died. */
+static int read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += r;
+	}
+	return 0;
+}
+
+static int send_msg(struct ctx *c, int32_t msg)
+{
+	if (c->ready[1] < 0)
+		return -1;
+	return write(c->ready[1], &msg, sizeof msg) == sizeof msg ? 0 : -1;
+}
+
+int sync_wait(struct ctx *c)
+{
+	char b;
+	return read_full(c->go[0], &b, 1) || b != '1' ? -1 : 0;
+}
+
+int sync_ask(struct ctx *c, uint32_t i)
+{
+	return send_msg(c, (int32_t)i) || sync_wait(c) ? -1 : 0;
+}
+
+int sync_go(struct ctx *c)
+{
+	return write(c->go[1], "1", 1) == 1 ? 0 : -1;
+}
+
+int64_t sync_next(struct ctx *c)
+{
+	int32_t msg;
+	if (read_full(c->ready[0], &msg, sizeof msg))
+		return SYNC_GONE;
+	return msg;
+}
+
 /* Ready: the report pipe reaches EOF and P learns it may exit 0. */
 void send_ready(struct ctx *c)
 {
@@ -178,11 +228,15 @@ void send_ready(struct ctx *c)
 		report_close();
 	}
 	if (c->ready[1] >= 0) {
-		if (write(c->ready[1], "1", 1) < 0) {
+		if (send_msg(c, SYNC_READY)) {
 			/* P is gone: nobody is left to tell */
 		}
 		close(c->ready[1]);
 		c->ready[1] = -1;
+	}
+	if (c->go[0] >= 0) { /* P has nothing more to apply for us */
+		close(c->go[0]);
+		c->go[0] = -1;
 	}
 }
 

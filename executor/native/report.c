@@ -147,6 +147,11 @@ void report_flag(const char *key, int v)
 	add_extra(key, v ? "true" : "false");
 }
 
+int report_index(void)
+{
+	return cur_i;
+}
+
 void report_begin(int i, const char *op, const char *stage)
 {
 	extra_n = 0;
@@ -218,4 +223,13 @@ void report_close(void)
 	if (report_fd >= 0)
 		close(report_fd);
 	report_fd = -1;
+}
+
+/* strerror() in the lower case of the executor's messages, for a message that goes on after it. */
+const char *err_words(int err)
+{
+	static char b[128];
+	snprintf(b, sizeof b, "%s", strerror(err));
+	b[0] = tolower((unsigned char)b[0]);
+	return b;
 }

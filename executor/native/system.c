@@ -109,5 +109,6 @@ int op_oom_score_adj(const mp *a, struct ctx *c)
 	if (need_int(a, "value", &v))
 		return FAILED;
 	snprintf(buf, sizeof buf, "%lld", (long long)v);
-	return write_file("self/oom_score_adj", buf, proc_open) ? fail(errno, "oom_score_adj = %s", buf) : DONE;
+	/* In a user namespace the init may only open its own /proc files while dumpable (proc_open_own). */
+	return write_file("self/oom_score_adj", buf, proc_open_own) ? fail(errno, "oom_score_adj = %s", buf) : DONE;
 }

@@ -2,7 +2,8 @@
 #ifndef TABLES_GENERATED_H
 #define TABLES_GENERATED_H
 
-/* Every op of the plan (plan.schema.json definitions/Action), the stage that applies it and its handler. */
+/* Every op of the plan (plan.schema.json definitions/Action), the stage that applies it and its
+ * handler; NULL for the stages the CLI applies itself (start, delete). */
 struct op_entry {
 	const char *name, *stage;
 	handler *fn;
@@ -11,15 +12,20 @@ handler op_cgroup_create;
 handler op_cgroup_write;
 handler op_execfifo_create;
 handler op_ns_join;
+handler op_mount_idmap;
 handler op_clone;
 handler op_cgroup_join;
 handler op_idmap_write;
+handler op_netdev_move;
 handler op_ns_unshare;
+handler op_timens_create;
 handler op_rootfs_propagation;
 handler op_rootfs_bind;
 handler op_mount;
 handler op_mount_remount;
 handler op_mount_propagation;
+handler op_mount_setattr;
+handler op_mount_attach;
 handler op_mknod;
 handler op_device_bind;
 handler op_symlink;
@@ -35,6 +41,10 @@ handler op_sysctl;
 handler op_link_up;
 handler op_rlimit;
 handler op_oom_score_adj;
+handler op_sched_setattr;
+handler op_ioprio_set;
+handler op_mempolicy_set;
+handler op_personality_set;
 handler op_caps_bounding;
 handler op_user;
 handler op_caps;
@@ -43,7 +53,11 @@ handler op_chdir;
 handler op_exec_check;
 handler op_execfifo_wait;
 handler op_exec;
-#define N_OPS 36
+handler op_hook_prestart;
+handler op_hook_create_runtime;
+handler op_hook_create_container;
+handler op_hook_start_container;
+#define N_OPS 51
 extern const struct op_entry op_table[N_OPS];
 
 /* A name of the plan and the kernel's number for it. */
@@ -80,5 +94,33 @@ extern const struct name_value mount_flag_table[N_MOUNT_FLAGS];
 /* Mount propagation: name and MS_* bits (the r* forms include MS_REC). */
 #define N_PROPAGATIONS 8
 extern const struct name_value propagation_table[N_PROPAGATIONS];
+
+/* Per-mount attributes of mount_setattr(2) (the plan's MountAttr) and their MOUNT_ATTR_* bits. */
+#define N_MOUNT_ATTRS 6
+extern const struct name_value mount_attr_table[N_MOUNT_ATTRS];
+
+/* Scheduling policies of sched_setattr(2). */
+#define N_SCHED_POLICIES 6
+extern const struct name_value sched_policy_table[N_SCHED_POLICIES];
+
+/* sched_setattr(2) flags. */
+#define N_SCHED_FLAGS 7
+extern const struct name_value sched_flag_table[N_SCHED_FLAGS];
+
+/* I/O scheduling classes of ioprio_set(2). */
+#define N_IOPRIO_CLASSES 3
+extern const struct name_value ioprio_class_table[N_IOPRIO_CLASSES];
+
+/* Memory policy modes of set_mempolicy(2). */
+#define N_MPOL_MODES 7
+extern const struct name_value mpol_mode_table[N_MPOL_MODES];
+
+/* Memory policy mode flags of set_mempolicy(2). */
+#define N_MPOL_FLAGS 3
+extern const struct name_value mpol_flag_table[N_MPOL_FLAGS];
+
+/* Execution domains of personality(2). */
+#define N_PERSONALITIES 2
+extern const struct name_value personality_table[N_PERSONALITIES];
 
 #endif

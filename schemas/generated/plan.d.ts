@@ -20,15 +20,20 @@ export type Action =
   | CgroupWriteAction
   | ExecfifoCreateAction
   | NsJoinAction
+  | MountIdmapAction
   | CloneAction
   | CgroupJoinAction
   | IdmapWriteAction
+  | NetdevMoveAction
   | NsUnshareAction
+  | TimensCreateAction
   | RootfsPropagationAction
   | RootfsBindAction
   | MountAction
   | MountRemountAction
   | MountPropagationAction
+  | MountSetattrAction
+  | MountAttachAction
   | MknodAction
   | DeviceBindAction
   | SymlinkAction
@@ -44,6 +49,10 @@ export type Action =
   | LinkUpAction
   | RlimitAction
   | OomScoreAdjAction
+  | SchedSetattrAction
+  | IoprioSetAction
+  | MempolicySetAction
+  | PersonalitySetAction
   | CapsBoundingAction
   | UserAction
   | CapsAction
@@ -51,7 +60,13 @@ export type Action =
   | ChdirAction
   | ExecCheckAction
   | ExecfifoWaitAction
-  | ExecAction;
+  | ExecAction
+  | HookPrestartAction
+  | HookCreateRuntimeAction
+  | HookCreateContainerAction
+  | HookStartContainerAction
+  | HookPoststartAction
+  | HookPoststopAction;
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "Propagation".
@@ -77,6 +92,13 @@ export type MountFlag =
   | "bind"
   | "rec"
   | "remount";
+/**
+ * a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "MountAttr".
+ */
+export type MountAttr = "ro" | "nosuid" | "nodev" | "noexec" | "nodiratime" | "nosymfollow";
 
 /**
  * A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.
@@ -165,6 +187,36 @@ export interface NsJoinAction {
   path: string;
 }
 /**
+ * Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.
+ */
+export interface MountIdmapAction {
+  op: "mount.idmap";
+  stage: "host";
+  why: Why;
+  source: string;
+  /**
+   * rbind: the copy includes the mounts below the source
+   */
+  recursive: boolean;
+  /**
+   * ridmap: the mounts below are id-mapped too (AT_RECURSIVE)
+   */
+  idmapRecursive: boolean;
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+}
+/**
+ * one line of a uid_map/gid_map: containerID hostID size
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "IdMapping".
+ */
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+/**
  * clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.
  */
 export interface CloneAction {
@@ -202,6 +254,22 @@ export interface IdmapWriteAction {
   setgroups?: "allow" | "deny";
 }
 /**
+ * Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.
+ */
+export interface NetdevMoveAction {
+  op: "netdev.move";
+  stage: "parent";
+  why: Why;
+  /**
+   * its name in the runtime's network namespace
+   */
+  device: string;
+  /**
+   * its name in the container (may end in %d: the kernel picks the number)
+   */
+  name: string;
+}
+/**
  * unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).
  */
 export interface NsUnshareAction {
@@ -209,6 +277,22 @@ export interface NsUnshareAction {
   stage: "init";
   why: Why;
   ns: "pid" | "network" | "mount" | "ipc" | "uts" | "user" | "cgroup" | "time";
+}
+/**
+ * unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).
+ */
+export interface TimensCreateAction {
+  op: "timens.create";
+  stage: "init";
+  why: Why;
+  offsets: {
+    clock: "monotonic" | "boottime";
+    /**
+     * signed 64-bit integer as a decimal string (no precision loss)
+     */
+    secs: string;
+    nanosecs: number;
+  }[];
 }
 /**
  * Set the propagation of the whole mount tree of the new mount namespace.
@@ -248,6 +332,10 @@ export interface MountAction {
    * the resolved target must be on this filesystem type (checked with fstatfs before mounting)
    */
   expectFs?: "proc" | "sysfs";
+  /**
+   * tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it
+   */
+  copyUp?: boolean;
 }
 /**
  * Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).
@@ -268,6 +356,42 @@ export interface MountPropagationAction {
   why: Why;
   target: string;
   propagation: Propagation;
+}
+/**
+ * Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...
+ */
+export interface MountSetattrAction {
+  op: "mount.setattr";
+  stage: "init";
+  why: Why;
+  target: string;
+  set: MountAttr[];
+  clear: MountAttr[];
+  /**
+   * the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)
+   */
+  atime?: "relatime" | "noatime" | "strictatime";
+}
+/**
+ * Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.
+ */
+export interface MountAttachAction {
+  op: "mount.attach";
+  stage: "init";
+  why: Why;
+  /**
+   * index in actions of the mount.idmap action whose copy this attaches
+   */
+  detached: number;
+  target: string;
+  /**
+   * dir: create missing target directories; auto: like the source (file or dir)
+   */
+  create: "dir" | "auto";
+  /**
+   * the resolved target must be on this filesystem type (checked with fstatfs before mounting)
+   */
+  expectFs?: "proc" | "sysfs";
 }
 /**
  * Create a device node inside the rootfs.
@@ -427,6 +551,78 @@ export interface OomScoreAdjAction {
   value: number;
 }
 /**
+ * sched_setattr(2) on the init, which the container process inherits across execve.
+ */
+export interface SchedSetattrAction {
+  op: "sched.setattr";
+  stage: "init";
+  why: Why;
+  policy: "SCHED_OTHER" | "SCHED_FIFO" | "SCHED_RR" | "SCHED_BATCH" | "SCHED_IDLE" | "SCHED_DEADLINE";
+  nice: number;
+  priority: number;
+  flags: (
+    | "SCHED_FLAG_RESET_ON_FORK"
+    | "SCHED_FLAG_RECLAIM"
+    | "SCHED_FLAG_DL_OVERRUN"
+    | "SCHED_FLAG_KEEP_POLICY"
+    | "SCHED_FLAG_KEEP_PARAMS"
+    | "SCHED_FLAG_UTIL_CLAMP_MIN"
+    | "SCHED_FLAG_UTIL_CLAMP_MAX"
+  )[];
+  /**
+   * unsigned 64-bit integer as a decimal string (no precision loss)
+   */
+  runtime: string;
+  /**
+   * unsigned 64-bit integer as a decimal string (no precision loss)
+   */
+  deadline: string;
+  /**
+   * unsigned 64-bit integer as a decimal string (no precision loss)
+   */
+  period: string;
+}
+/**
+ * ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.
+ */
+export interface IoprioSetAction {
+  op: "ioprio.set";
+  stage: "init";
+  why: Why;
+  class: "IOPRIO_CLASS_RT" | "IOPRIO_CLASS_BE" | "IOPRIO_CLASS_IDLE";
+  priority: number;
+}
+/**
+ * set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.
+ */
+export interface MempolicySetAction {
+  op: "mempolicy.set";
+  stage: "init";
+  why: Why;
+  mode:
+    | "MPOL_DEFAULT"
+    | "MPOL_PREFERRED"
+    | "MPOL_BIND"
+    | "MPOL_INTERLEAVE"
+    | "MPOL_LOCAL"
+    | "MPOL_PREFERRED_MANY"
+    | "MPOL_WEIGHTED_INTERLEAVE";
+  /**
+   * the node mask, as node numbers in ascending order
+   */
+  nodes: number[];
+  flags: ("MPOL_F_NUMA_BALANCING" | "MPOL_F_RELATIVE_NODES" | "MPOL_F_STATIC_NODES")[];
+}
+/**
+ * personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).
+ */
+export interface PersonalitySetAction {
+  op: "personality.set";
+  stage: "init";
+  why: Why;
+  domain: "LINUX" | "LINUX32";
+}
+/**
  * Drop every capability not listed from the bounding set.
  */
 export interface CapsBoundingAction {
@@ -503,4 +699,181 @@ export interface ExecAction {
   why: Why;
   args: string[];
   env: string[];
+}
+/**
+ * Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.
+ */
+export interface HookPrestartAction {
+  op: "hook.prestart";
+  stage: "parent";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without "pid": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "HookState".
+ */
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: "creating" | "created" | "running" | "stopped";
+  bundle: string;
+  annotations?: {
+    [k: string]: string;
+  };
+}
+/**
+ * Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.
+ */
+export interface HookCreateRuntimeAction {
+  op: "hook.create-runtime";
+  stage: "parent";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).
+ */
+export interface HookCreateContainerAction {
+  op: "hook.create-container";
+  stage: "init";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.
+ */
+export interface HookStartContainerAction {
+  op: "hook.start-container";
+  stage: "init";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.
+ */
+export interface HookPoststartAction {
+  op: "hook.poststart";
+  stage: "start";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
+}
+/**
+ * Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.
+ */
+export interface HookPoststopAction {
+  op: "hook.poststop";
+  stage: "delete";
+  why: Why;
+  /**
+   * absolute path of the program (execv semantics)
+   */
+  path: string;
+  /**
+   * argv, argv[0] included (the config's args, or [path] when it has none)
+   *
+   * @minItems 1
+   */
+  args: string[];
+  /**
+   * the hook's whole environment: nothing is inherited
+   */
+  env: string[];
+  /**
+   * seconds; the hook (and its process group) is killed when it runs longer
+   */
+  timeout?: number;
+  state: HookState;
 }

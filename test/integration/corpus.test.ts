@@ -483,7 +483,8 @@ function handCases(): Case[] {
   add('duplicate destination, the second relative', cfg((c) => c.mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm' }, { destination: 'dev/shm', type: 'tmpfs', source: 'shm' })), at('/mounts/8/destination', 'must be absolute'));
   add('mount onto /', cfg(mount({ destination: '/', type: 'tmpfs', source: 'tmpfs' })), at('/mounts/7/destination', 'would hide the rootfs'));
   add('mount onto /.. (cleans to /)', cfg(mount({ destination: '/..', type: 'tmpfs', source: 'tmpfs' })), at('/mounts/7/destination', 'would hide the rootfs'));
-  add('mount option that needs mount_setattr', cfg(mount({ destination: '/x', type: 'bind', source: w.rootfs, options: ['rbind', 'rro'] })), at('/mounts/7/options/1', 'not supported yet'));
+  add('id-mapped bind of a filesystem that has no id-mapped mounts (sysfs)', cfg(mount({ destination: '/x', type: 'bind', source: '/sys/kernel', options: ['bind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] })), at('/mounts/7', 'does not support id-mapped mounts'));
+  add('tmpcopyup on a bind mount', cfg(mount({ destination: '/x', type: 'bind', source: w.rootfs, options: ['rbind', 'tmpcopyup'] })), at('/mounts/7/options/1', 'tmpcopyup fills a new tmpfs'));
   add('bind mount without a source', cfg(mount({ destination: '/x', type: 'bind', options: ['rbind'] })), at('/mounts/7', 'needs a source'));
   add('bind source missing on the host', cfg(mount({ destination: '/x', type: 'bind', source: join(scratch, 'no-such-source'), options: ['rbind'] })), at('/mounts/7', 'no such file or directory'));
   add('bind source a symlink loop on the host', cfg(mount({ destination: '/x', type: 'bind', source: join(scratch, 'host-loop'), options: ['rbind'] })), at('/mounts/7', 'too many levels of symbolic links'));
@@ -523,7 +524,7 @@ function handCases(): Case[] {
   add('namespace type in capitals', cfg((c) => c.linux.namespaces.push({ type: 'USER' })), at('/linux/namespaces/6/type', 'must be one of'));
   add('namespace listed twice', cfg((c) => c.linux.namespaces.push({ type: 'pid' })), at('/linux/namespaces/6', 'listed twice'));
   add('no mount namespace', cfg((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'))), at('/linux/namespaces', 'mount namespace'));
-  add('time namespace (refused, not advertised)', cfg((c) => c.linux.namespaces.push({ type: 'time' })), at('/linux/namespaces', 'not supported'));
+  add('time offsets without a time namespace', cfg((c) => (c.linux.timeOffsets = { monotonic: { secs: 10 } })), at('/linux/timeOffsets', 'need a new time namespace'));
   add('namespace path relative', cfg((c) => (c.linux.namespaces[0].path = 'proc/1/ns/pid')), at('/linux/namespaces/0/path', 'must match pattern'));
   add('namespace path not a namespace', cfg((c) => (c.linux.namespaces[0].path = join(scratch, 'rootfs-file'))), at('/linux/namespaces/0/path', 'invalid argument'));
   add('namespace path missing', cfg((c) => (c.linux.namespaces[0].path = join(scratch, 'no-ns'))), at('/linux/namespaces/0/path', 'no such file or directory'));

@@ -280,3 +280,14 @@ test('mount namespace: the container\'s mounts are not visible on the host, and 
   assert.match(out, / \/sys ro[ ,].* - sysfs /);
   assert.ok(rootfs.length > 0);
 });
+
+test('sharing the host network namespace: /sys is the host\'s, bound in, and the cgroup mount below it works', { skip }, async (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['sh', '-c', 'ls /sys/fs/cgroup; cat /sys/fs/cgroup/memory/memory.limit_in_bytes'], (c: Config) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
+  });
+  const out = await pc.createStartWait(id, bundle);
+  assert.match(out.stdout, /^blkio$/m);
+  assert.match(out.stdout, /^memory$/m);
+  pc.finish(id, bundle);
+});

@@ -40,3 +40,18 @@ test('a user namespace maps container root to host uid 100000; /dev nodes are bo
   assert.match(done.stdout, /^dev-null-works$/m);
   leftovers(pc.root, id, bundle);
 });
+
+test('in a user namespace the init still sets its own oom_score_adj (its /proc files are opened while briefly dumpable)', { skip: NEEDS_ROOT }, async (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['cat', '/proc/self/oom_score_adj'], (c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.process.oomScoreAdj = 123;
+  });
+  for (let d = bundle; d !== '/tmp' && d !== '/'; d = dirname(d)) chmodSync(d, 0o755);
+  const r = pc.run(['run', '--bundle', bundle, id]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '123\n');
+  leftovers(pc.root, id, bundle);
+});

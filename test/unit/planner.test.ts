@@ -37,7 +37,7 @@ function planError(cfg: Json, over: Partial<HostFacts> = {}): PlancError {
 }
 
 test('explain snapshots of the fixture corpus (UPDATE_SNAPSHOTS=1 rewrites them)', () => {
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
     const p = plan(fixture(name));
     const text = explainLines(p).join('\n') + '\n';
     const file = new URL(`${name}.explain.txt`, SNAPSHOTS);
@@ -49,7 +49,7 @@ test('explain snapshots of the fixture corpus (UPDATE_SNAPSHOTS=1 rewrites them)
 });
 
 test('every plan of the corpus matches the plan schema', () => {
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
     const p = plan(fixture(name));
     assert.ok(validatePlan(JSON.parse(JSON.stringify(p))), `${name}: ${JSON.stringify(validatePlan.errors?.slice(0, 3))}`);
   }
@@ -196,15 +196,19 @@ const BAD: [string, (c: any) => void, RegExp, string][] = [
   }, /network namespace/, '/linux/sysctl/net.ipv4.ip_forward'],
   ['soft rlimit above hard', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }]), /above the hard/, '/process/rlimits/0'],
   ['relative mount destination', (c) => c.mounts.push({ destination: 'data', type: 'tmpfs', source: 'tmpfs' }), /absolute/, '/mounts/7/destination'],
-  ['mount option needing mount_setattr', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/x', options: ['rbind', 'rro'] }), /not supported yet/, '/mounts/7/options/1'],
+  ['tmpcopyup on a bind mount', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/x', options: ['rbind', 'tmpcopyup'] }), /tmpcopyup fills a new tmpfs/, '/mounts/7/options/1'],
   ['windows config', (c) => {
     delete c.linux;
     c.windows = { layerFolders: [] };
   }, /windows containers are not supported/, '/windows'],
   ['missing root', (c) => delete c.root, /root.path/, '/root/path'],
   ['seccomp (not yet)', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), /linux.seccomp is not supported by planc yet/, '/linux/seccomp'],
-  ['hooks (not yet)', (c) => (c.hooks = { prestart: [{ path: '/bin/true' }] }), /hooks is not supported/, '/hooks'],
-  ['idmapped mount (not yet)', (c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/m', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /idmapped/, '/mounts/7/uidMappings'],
+  ['a hook environment setting a name twice', (c) => (c.hooks = { poststart: [{ path: '/bin/true', env: ['A=1', 'B=2', 'A=3'] }] }), /^A is set twice in the environment of this hook$/, '/hooks/poststart/0/env/2'],
+  ['createRuntime hooks after joining a user namespace', (c) => {
+    c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' });
+    c.hooks = { createRuntime: [{ path: '/bin/true' }] };
+  }, /^createRuntime hooks run in the runtime's namespaces, which planc cannot return to after joining the existing user namespace \/linux\/namespaces\/\d+\/path$/, '/hooks/createRuntime'],
+  ['idmapped mount without gidMappings', (c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/m', options: ['bind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }), /both uidMappings and gidMappings/, '/mounts/7/gidMappings'],
 ];
 
 for (const [name, fn, message, where] of BAD) {
@@ -353,7 +357,7 @@ import { DEFAULT_LEVELS, lintPlan, toSarif } from '../../planner/lint.js';
 test('lint: every warning code has a rule, the policy schema lists exactly the rules, levels and allow lists apply', () => {
   const schema = JSON.parse(readFileSync(new URL('../../schemas/policy.schema.json', import.meta.url), 'utf8'));
   assert.deepEqual([...schema.properties.rules.propertyNames.enum].sort(), Object.keys(DEFAULT_LEVELS).sort());
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
     for (const w of plan(fixture(name)).warnings) assert.ok(w.code in DEFAULT_LEVELS, `warning code ${w.code} has no lint rule`);
   }
   const p = plan(fixture('privileged-like'));
@@ -380,12 +384,12 @@ test('an enormous config (10 000 mounts) plans completely, each mount traced to 
   assert.match(digestOf(encodePlan(p)), /^sha256:/);
 });
 
-test('the hooks-and-seccomp fixture: valid OCI, refused until planc can plan them (never run without them)', () => {
+test('the hooks-and-seccomp fixture: valid OCI, refused until planc can plan seccomp; its hooks plan', () => {
   const e = planError(fixture('unsupported/hooks-seccomp'));
   assert.equal(e.code, 'unsupported');
   assert.equal(e.oneLine('config.json'), 'config.json: /linux/seccomp: linux.seccomp is not supported by planc yet');
-  const noSeccomp = planError(mutate('unsupported/hooks-seccomp', (c) => delete c.linux.seccomp));
-  assert.equal(noSeccomp.oneLine('config.json'), 'config.json: /hooks: hooks is not supported by planc yet');
+  const p = plan(mutate('unsupported/hooks-seccomp', (c) => delete c.linux.seccomp));
+  assert.ok(p.actions.some((a) => a.op.startsWith('hook.')));
 });
 
 import { features } from '../../planner/features.js';
@@ -401,7 +405,7 @@ test('features says only what the planner accepts: every listed namespace and mo
     }));
     assert.ok(p.namespaces.some((n) => n.type === ns), ns);
   }
-  assert.ok(!f.linux.namespaces.includes('time'), 'time namespaces are refused, so not advertised');
+  assert.ok(f.linux.namespaces.includes('time'), 'time namespaces are planned, so advertised');
   assert.equal(f.linux.capabilities.length, 41);
 });
 
@@ -417,4 +421,15 @@ test('/proc takes only procfs, and nothing is mounted inside it but the files lx
   // lxcfs's files are allowed.
   const p = plan(withMount({ destination: '/proc/meminfo', type: 'bind', source: '/var/lib/lxcfs/proc/meminfo', options: ['bind'] }));
   assert.ok(ops(p, 'mount').some((a) => a.op === 'mount' && a.target === '/proc/meminfo'));
+});
+
+test('without a network namespace /sys is the host\'s, bound in: the cgroup mount below it is not checked to be sysfs', () => {
+  const noNet = mutate('default', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network')));
+  const cg = ops(plan(noNet), 'mount').find((a) => a.op === 'mount' && a.target === '/sys/fs/cgroup');
+  assert.ok(cg && cg.op === 'mount');
+  assert.equal(cg.expectFs, undefined);
+  // With its own network namespace, sysfs is mounted fresh and everything below /sys must be on it.
+  const own = ops(plan(fixture('default')), 'mount').find((a) => a.op === 'mount' && a.target === '/sys/fs/cgroup');
+  assert.ok(own && own.op === 'mount');
+  assert.equal(own.expectFs, 'sysfs');
 });

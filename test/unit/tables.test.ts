@@ -64,6 +64,12 @@ describe('shared tables (schemas/tables.ts → executor/native/tables.generated.
       '{"ro", 0x1}', '{"strictatime", 0x1000000}', '{"rec", 0x4000}',
       '{"rslave", 0x84000}', '{"unbindable", 0x20000}',
       '{"oom-score-adj", "init", op_oom_score_adj}', '{"cgroup.create", "host", op_cgroup_create}', '{"clone", "clone", op_clone}',
+      // Ops of the stages the CLI applies itself have no handler.
+      '{"hook.create-runtime", "parent", op_hook_create_runtime}', '{"hook.poststart", "start", NULL}', '{"hook.poststop", "delete", NULL}',
+      // uapi linux/mount.h, linux/sched.h, linux/ioprio.h, linux/mempolicy.h, sys/personality.h
+      '{"nosymfollow", 0x200000}', '{"SCHED_DEADLINE", 0x6}', '{"SCHED_FLAG_RESET_ON_FORK", 0x1}', '{"IOPRIO_CLASS_IDLE", 0x3}',
+      '{"MPOL_WEIGHTED_INTERLEAVE", 0x6}', '{"MPOL_F_STATIC_NODES", 0x8000}', '{"LINUX32", 0x8}',
+      '{"netdev.move", "parent", op_netdev_move}', '{"mount.idmap", "host", op_mount_idmap}',
     ]) assert.ok(c.includes(`\t${row},\n`), `tables.generated.c has ${row}`);
     const names = (table: string) => [...c.slice(c.indexOf(`${table}[`)).split('};')[0]!.matchAll(/^\t\{"([^"]+)"/gm)].map((m) => m[1]);
     assert.deepEqual(names('cap_table'), CAPABILITIES);
@@ -117,7 +123,8 @@ describe('shared tables (schemas/tables.ts → executor/native/tables.generated.
       assert.equal(r.status, 1);
       assert.match(r.stderr, /out of date: executor\/native\/tables\.generated\.h\n {2}out of date: executor\/native\/tables\.generated\.c/);
       assert.equal(gen(tmp).status, 0);
-      assert.ok(readFileSync(join(tmp, H), 'utf8').includes('\nhandler op_hook_run_x;\n#define N_OPS 37\n'));
+      const nOps = JSON.parse(readFileSync(join(ROOT, 'schemas/plan.schema.json'), 'utf8')).definitions.Action.oneOf.length + 1;
+      assert.ok(readFileSync(join(tmp, H), 'utf8').includes(`\nhandler op_hook_run_x;\n#define N_OPS ${nOps}\n`));
       assert.ok(readFileSync(join(tmp, C), 'utf8').includes('\t{"hook.run-x", "parent", op_hook_run_x},\n};'));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
@@ -132,8 +139,12 @@ describe('shared tables (schemas/tables.ts → executor/native/tables.generated.
         /^gen-tables: plan\.schema\.json#\/definitions\/MountFlag\/enum and schemas\/tables\.ts MOUNT_FLAG_TABLE disagree: only in the table: mand; change both together\n$/],
       ['plan.schema.json', (s) => { s.definitions.Action.oneOf[3].properties.ns.enum.push('pidfd'); },
         /^gen-tables: plan\.schema\.json#\/definitions\/Action\/oneOf\/3\/properties\/ns\/enum lists pidfd, which schemas\/tables\.ts NAMESPACE_TABLE does not have\n$/],
+      ['config.schema.json', (s) => s.definitions.MemoryPolicy.properties.mode.enum.push('MPOL_BOGUS'),
+        /^gen-tables: config\.schema\.json#\/definitions\/MemoryPolicy\/properties\/mode\/enum and schemas\/tables\.ts MPOL_MODE_TABLE disagree: only in the schema: MPOL_BOGUS; change both together\n$/],
+      ['plan.schema.json', (s) => { s.definitions.MountAttr.enum.pop(); },
+        /^gen-tables: plan\.schema\.json#\/definitions\/MountAttr\/enum and schemas\/tables\.ts MOUNT_ATTR_TABLE disagree: only in the table: nosymfollow; change both together\n$/],
       ['plan.schema.json', (s) => { s.definitions.Action.oneOf[0].properties.stage.const = 'later'; },
-        /^gen-tables: plan\.schema\.json#\/definitions\/Action\/oneOf\/0 \(cgroup\.create\): properties\/stage\/const must be one of host, clone, parent, init, got "later"\n$/],
+        /^gen-tables: plan\.schema\.json#\/definitions\/Action\/oneOf\/0 \(cgroup\.create\): properties\/stage\/const must be one of host, clone, parent, init, start, delete, got "later"\n$/],
     ];
     for (const [file, change, message] of cases) {
       const tmp = copy();
