@@ -432,18 +432,23 @@ export class Containerd {
 
 export class Tmux {
   private readonly socket: string;
+  /** Where the pane's shell writes the program's exit status: tmux itself now and then never reaps a pane's program. */
+  private readonly statusFile: string;
   readonly session = 'eng';
 
   constructor(dir: string, private readonly cols = 100, private readonly rows = 30) {
-    this.socket = join(dir, `tmux-${process.hrtime.bigint()}`);
+    const n = process.hrtime.bigint();
+    this.socket = join(dir, `tmux-${n}`);
+    this.statusFile = join(dir, `tmux-${n}.status`);
   }
 
-  /** Start `argv` (quoted for sh) in a new detached session of `cols`×`rows`. remain-on-exit keeps its status readable. */
+  /** Start `argv` in a new detached session of `cols`×`rows`; the pane stays (remain-on-exit) so its last screen can be read. */
   start(argv: string[]): void {
-    const line = argv.map(shQuote).join(' ');
-    const r = spawnSync('tmux', ['-S', this.socket, 'new-session', '-d', '-s', this.session, '-x', String(this.cols), '-y', String(this.rows), line], { encoding: 'utf8' });
+    const line = `${argv.map(shQuote).join(' ')}; echo $? > ${shQuote(this.statusFile)}`;
+    const r = spawnSync('tmux', ['-f', '/dev/null', '-S', this.socket,
+      'start-server', ';', 'set-option', '-g', 'remain-on-exit', 'on', ';',
+      'new-session', '-d', '-s', this.session, '-x', String(this.cols), '-y', String(this.rows), line], { encoding: 'utf8' });
     assert.equal(r.status, 0, `tmux new-session: ${r.stderr}`);
-    this.tmux(['set-option', '-t', this.session, 'remain-on-exit', 'on']);
   }
 
   send(...keys: string[]): void {
@@ -460,9 +465,9 @@ export class Tmux {
     let last = '';
     try {
       return await waitFor(what, () => {
-        const dead = this.exitStatus() !== null;
+        const ended = this.exitStatus();
         if (re.test((last = this.screen()))) return last;
-        if (dead) throw new Error(`the program ended (status ${this.exitStatus()}) before ${what}`);
+        if (ended !== null) throw new Error(`the program ended (status ${ended}) before ${what}`);
         return null;
       }, ms);
     } catch (e) {
@@ -470,18 +475,21 @@ export class Tmux {
     }
   }
 
-  /** The pane's program exit status once it has ended (remain-on-exit), else null. */
+  /** The program's exit status once it has ended (as the shell reports it: 128 + N after signal N), else null. */
   exitStatus(): number | null {
-    const out = this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}:#{pane_dead_status}']).trim();
-    const [dead, status] = out.split(':');
-    if (dead !== '1') return null;
-    // An empty status: the program was killed by a signal (tmux has no status for it).
-    return status ? Number(status) : -1;
+    let s = '';
+    try {
+      s = readFileSync(this.statusFile, 'utf8');
+    } catch {
+      return null;
+    }
+    return s.endsWith('\n') ? Number(s.trim()) : null;
   }
 
   kill(): void {
     spawnSync('tmux', ['-S', this.socket, 'kill-server'], { encoding: 'utf8' });
     rmSync(this.socket, { force: true });
+    rmSync(this.statusFile, { force: true });
   }
 
   private tmux(args: string[]): string {
