@@ -46,6 +46,8 @@ function timed(engine: string, rt: RuntimeName): void {
 const SAME_AS_INIT = 'for n in cgroup ipc mnt net pid uts; do [ "$(readlink /proc/1/ns/$n)" = "$(readlink /proc/self/ns/$n)" ] && echo $n; done; [ "$(grep :memory: /proc/1/cgroup)" = "$(grep :memory: /proc/self/cgroup)" ] && echo memory';
 const JOINED = 'cgroup\nipc\nmnt\nnet\npid\nuts\nmemory\n';
 
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
  * A busybox shell in `tmux` (100×30): its prompt, the window size, a typed command's output,
  * and `exit 4` ending the engine's command with status 4.
@@ -182,7 +184,7 @@ describe('podman', { skip }, () => {
         await nothingLeft(cid);
       });
 
-      test('exec into a running container: output, exit status, its namespaces and cgroup; rm -f of a running one', async () => {
+      test('exec into a running container: output, exit status, its namespaces and cgroup; 127/126 for what cannot be exec\'d; rm -f of a running one', async () => {
         const { r, cid } = run(['-d', IMAGE, 'sleep', '1000']);
         assert.equal(r.code, 0, r.stderr);
         try {
@@ -191,6 +193,17 @@ describe('podman', { skip }, () => {
           assert.equal(e.stdout, 'in\nsleep 1000 ');
           // A second exec after the first has gone: in every namespace and the memory cgroup of the init.
           assert.equal(podman.ok(rt, ['exec', cid, 'sh', '-c', SAME_AS_INIT]).stdout, JOINED);
+          // What cannot be exec'd: podman's 127/126 from the runtime's words, its line after the runtime's path.
+          // planc names the process.json podman wrote (a path of podman's choosing) and the field.
+          const execFails = (args: string[], code: number, words: string, podmanWords: string) => {
+            const e = podman.run(rt, ['exec', cid, ...args]);
+            const msg = name === 'planc' ? `${escapeRe(join(podman.dir, 'storage', 'vfs-containers', cid, 'userdata'))}/[0-9a-f]{64}/exec-process-[0-9]+: /args/0: ${escapeRe(words)}` : `exec failed: unable to start container process: ${escapeRe(words)}`;
+            assert.equal(e.code, code, e.stderr);
+            assert.match(e.stderr, new RegExp(`^Error: ${escapeRe(rt.bin)}: ${msg}: ${podmanWords}\n$`));
+          };
+          execFails(['/no/such/binary'], 127, 'exec: "/no/such/binary": stat /no/such/binary: no such file or directory', 'OCI runtime attempted to invoke a command that was not found');
+          execFails(['nosuchcmd'], 127, 'exec: "nosuchcmd": executable file not found in $PATH', 'OCI runtime attempted to invoke a command that was not found');
+          execFails(['/etc/passwd'], 126, 'exec: "/etc/passwd": permission denied', 'OCI permission denied');
         } finally {
           podman.ok(rt, ['rm', '-f', '-t', '0', cid]);
         }
@@ -375,7 +388,7 @@ describe('containerd', { skip }, () => {
         await nothingLeft(id);
       });
 
-      test('ctr task exec into a running container: output, exit status, its namespaces and cgroup; an exec id can be reused', async () => {
+      test('ctr task exec into a running container: output, exit status, its namespaces and cgroup; an exec id can be reused; a failed exec shows the runtime\'s line', async () => {
         const id = newId();
         ctd.ok(['run', '-d', ...ctd.runtimeFlags(rt), IMAGE, id, 'sleep', '1000']);
         try {
@@ -385,6 +398,12 @@ describe('containerd', { skip }, () => {
           // The same exec id again, once the first is gone: in every namespace and the memory cgroup of the init.
           const again = ctd.ok(['task', 'exec', '--exec-id', 'e1', '--fifo-dir', ctd.fifoDir, id, 'sh', '-c', SAME_AS_INIT]);
           assert.equal(again.stdout, JOINED);
+          // An exec that cannot start: ctr shows the runtime's line from its --log (planc names the shim's process.json).
+          const bad = ctd.ctr(['task', 'exec', '--exec-id', 'e2', '--fifo-dir', ctd.fifoDir, id, '/no/such/binary']);
+          const words = 'exec: "/no/such/binary": stat /no/such/binary: no such file or directory';
+          const msg = name === 'planc' ? `/tmp/runc-process[0-9]+: /args/0: ${escapeRe(words)}` : `exec failed: unable to start container process: ${escapeRe(words)}`;
+          assert.equal(bad.code, 1);
+          assert.match(bad.stderr, new RegExp(`^ctr: OCI runtime exec failed: ${msg}: unknown\n$`));
         } finally {
           await removeTask(id);
         }
