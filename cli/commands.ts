@@ -1,7 +1,11 @@
 // Every verb, loaded on demand: a verb's run pays only for its own imports.
+// A topic's subcommands are 'topic:sub' (`planc image unpack` → 'image:unpack', see TOPICS).
 import type { Verb } from './verb.js';
 
 type Loader = () => Promise<{ default: Verb }>;
+
+/** Words that are a topic, not a verb: the next word names the subcommand. */
+export const TOPICS = new Set(['image']);
 
 export const VERBS: Record<string, Loader> = {
   audit: () => import('./commands/audit.js') as Promise<{ default: Verb }>,
@@ -12,6 +16,8 @@ export const VERBS: Record<string, Loader> = {
   events: () => import('./commands/events.js') as Promise<{ default: Verb }>,
   explain: () => import('./commands/explain.js') as Promise<{ default: Verb }>,
   features: () => import('./commands/features.js') as Promise<{ default: Verb }>,
+  'image:create': () => import('./commands/image-create.js') as Promise<{ default: Verb }>,
+  'image:unpack': () => import('./commands/image-unpack.js') as Promise<{ default: Verb }>,
   kill: () => import('./commands/kill.js') as Promise<{ default: Verb }>,
   lint: () => import('./commands/lint.js') as Promise<{ default: Verb }>,
   list: () => import('./commands/list.js') as Promise<{ default: Verb }>,

@@ -37,7 +37,8 @@ export function defaultSpec(rootless: boolean, uid: number, gid: number): Record
   };
   if (rootless) {
     // As runc --rootless: a user namespace mapping us to root, /sys bound from the host, no device cgroup.
-    spec.linux.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, { type: 'user' }];
+    // Unlike runc's, the network namespace stays: private, with only loopback (an unprivileged user can make one).
+    spec.linux.namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, { type: 'user' }];
     spec.linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
     spec.linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }];
     delete spec.linux.resources;

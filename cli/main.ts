@@ -2,9 +2,10 @@
 // (`planc --root /x --log-format=json create …`); they are moved behind it.
 // A well-formed call of a known verb runs without loading oclif (fast.ts);
 // help and malformed flags go to oclif; an unknown verb is an error like any other.
-import { VERBS } from './commands.js';
-import { fastParse, normalizeSwitches } from './fast.js';
 import { escapeControls } from '../schemas/error.js';
+import { TOPICS, VERBS } from './commands.js';
+import { fastParse, normalizeSwitches } from './fast.js';
+import { isRootless, rootlessStateRoot, setRootlessMode } from './rootless.js';
 import { describeError, logTarget, reportError } from './report.js';
 
 const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu']);
@@ -18,8 +19,8 @@ export function rewriteArgv(argv: string[]): string[] {
     const a = argv[i]!;
     const name = a.split('=')[0]!;
     if (name === '--rootless') {
-      // true|false|auto: planc decides by its effective uid either way.
-      if (!a.includes('=')) i++;
+      // true|false|auto, as runc: auto is rootless when not root (cli/rootless.ts).
+      setRootlessMode(a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[++i] ?? ''));
     } else if (WITH_VALUE.has(name)) {
       globals.push(a);
       if (!a.includes('=') && i + 1 < argv.length) globals.push(argv[++i]!);
@@ -32,7 +33,16 @@ export function rewriteArgv(argv: string[]): string[] {
     else break;
   }
   const rest = argv.slice(i);
-  return rest.length === 0 ? ['--help', ...globals] : [rest[0]!, ...globals, ...rest.slice(1)];
+  if (rest.length === 0) return ['--help', ...globals];
+  if (rest[0] === 'help') {
+    // `planc help [verb]`, as runc has it (`help image unpack` too): oclif's own form is `verb --help`.
+    const [w1, w2] = rest.slice(1);
+    const id = w1 !== undefined && TOPICS.has(w1) && w2 !== undefined ? `${w1}:${w2}` : w1;
+    return [...(id !== undefined && (id in VERBS || TOPICS.has(id)) ? [id] : []), '--help', ...globals];
+  }
+  // `image unpack …` is the verb 'image:unpack' (oclif's own id for it).
+  if (TOPICS.has(rest[0]!) && rest.length > 1 && !rest[1]!.startsWith('-')) return [`${rest[0]}:${rest[1]}`, ...globals, ...rest.slice(2)];
+  return [rest[0]!, ...globals, ...rest.slice(1)];
 }
 
 /**
@@ -50,10 +60,17 @@ async function printVersion(packageRoot: string): Promise<void> {
 export async function main(argv: string[], packageRoot: string): Promise<void> {
   // A reader that went away (`planc … | head`) must not crash planc halfway through a create.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-  let args = rewriteArgv(argv);
-  // `planc help [verb]`, as runc has it: oclif's own form is `[verb] --help`.
-  if (args[0] === 'help') args = [...args.slice(1).filter((a) => a in VERBS).slice(0, 1), '--help'];
+  const args = rewriteArgv(argv);
   if (args[0] === '--version' || args[0] === '-v') return printVersion(packageRoot);
+  // Rootless without --root: state under $XDG_RUNTIME_DIR/planc, as runc keeps it (/run/planc is root's).
+  try {
+    const rootless = isRootless(); // checks a --rootless value whatever the verb
+    if (rootless && process.geteuid?.() !== 0 && !args.some((a) => a === '--root' || a.startsWith('--root='))) args.splice(1, 0, '--root', rootlessStateRoot());
+  } catch (e) {
+    reportError(describeError(e), logTarget(args));
+    process.exitCode = 1;
+    return;
+  }
   const load = VERBS[args[0]!];
   if (load) {
     const verb = (await load()).default;
@@ -70,7 +87,7 @@ export async function main(argv: string[], packageRoot: string): Promise<void> {
       return;
     }
   }
-  if (!load && !args[0]!.startsWith('-')) {
+  if (!load && !args[0]!.startsWith('-') && !TOPICS.has(args[0]!)) {
     // Not a verb: said like every other error (one line, and into --log, where containerd's
     // shim and conmon look for the runtime's error), not as oclif's multi-line hint on stderr only.
     reportError(`${escapeControls(args[0]!)}: no such command (planc --help lists them)`, logTarget(args));

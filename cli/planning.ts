@@ -14,6 +14,7 @@ import { digest } from './digest.js';
 import { gatherHostFacts } from './host-facts.js';
 import { checkId } from './state/gate.js';
 import { readBundle } from './bundle.js';
+import type { Json } from '../planner/json.js';
 
 export interface Planned {
   plan: Plan;
@@ -59,6 +60,19 @@ export async function planBundleWith(engine: string | undefined, flags: Planning
   return { plan: decodePlan(bytes), bytes, digest, config: bundle.config as Planned['config'] };
 }
 
+/**
+ * Plan a config that is not in a bundle on disk: an image's, before it is unpacked
+ * (`explain --image`). The bundle it would be unpacked to is --bundle (default: here).
+ */
+export function planConfig(config: Json, flags: PlanningFlags): Omit<Planned, 'config'> {
+  checkId(flags.id);
+  const dir = resolve(flags.bundle ?? '.');
+  const base = gatherHostFacts({ id: flags.id, bundle: dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false, cgroupsPath: cgroupsPathOf(config) });
+  const plan = planCreate(config, flags.host ? hostProfile(flags.host, base) : base, planOptions(flags));
+  const bytes = encodePlan(plan);
+  return { plan, bytes, digest: digest(bytes) };
+}
+
 function planOptions(flags: PlanningFlags): PlanOptions {
   return { waitForStart: !flags.run, foreground: (flags.run ?? false) && !flags.detach };
 }
@@ -67,7 +81,7 @@ function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {
   checkId(flags.id); // the same gate as every verb that names a container, before the bundle is read
   const bundle = readBundle(flags.bundle);
   onConfig(bundle.configPath);
-  const facts = gatherHostFacts({ id: flags.id, bundle: flags.bundleAs ?? bundle.dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false });
+  const facts = gatherHostFacts({ id: flags.id, bundle: flags.bundleAs ?? bundle.dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false, cgroupsPath: cgroupsPathOf(bundle.config) });
   return { bundle, facts: flags.host ? hostProfile(flags.host, facts) : facts };
 }
 
@@ -103,4 +117,11 @@ function hostProfile(host: string, base: HostFacts): HostFacts {
     throw new PlancError('invalid-argument', `host profile: ${errs.join('; ')}`, { file: path });
   }
   return facts;
+}
+
+/** linux.cgroupsPath when the config has one (a string), for the rootless cgroup check. */
+function cgroupsPathOf(config: Json): string | undefined {
+  const linux = typeof config === 'object' && config !== null && !Array.isArray(config) ? config.linux : undefined;
+  const p = typeof linux === 'object' && linux !== null && !Array.isArray(linux) ? linux.cgroupsPath : undefined;
+  return typeof p === 'string' ? p : undefined;
 }

@@ -13,7 +13,7 @@ export interface AuditRecord {
   errno?: number;
   msg?: string;
   why?: string;
-  /** cgroup.create ok records: the cgroup directory's inode, and whether planc made it (executor/PROTOCOL.md). */
+  /** cgroup.create and resctrl.create ok records: the directory's inode, and whether planc made it (executor/PROTOCOL.md). */
   ino?: number;
   made?: boolean;
 }
@@ -78,7 +78,7 @@ export function verifyAudit(plan: Plan, digest: string, text: string, expect: Au
     last = Math.max(last, rec.i);
     seen.add(rec.i);
     if (typeof rec.t !== 'number' || !(rec.t > 0)) problems.push(`line ${n}: action ${rec.i} has no time`);
-    if (rec.r === 'ok' && planned.op === 'cgroup.create') {
+    if (rec.r === 'ok' && (planned.op === 'cgroup.create' || planned.op === 'resctrl.create')) {
       if (rec.ino !== undefined && !(Number.isSafeInteger(rec.ino) && rec.ino > 0)) problems.push(`line ${n}: action ${rec.i} has a bad cgroup inode ${JSON.stringify(rec.ino)}`);
       if (rec.made !== undefined && typeof rec.made !== 'boolean') problems.push(`line ${n}: action ${rec.i} has a bad "made" ${JSON.stringify(rec.made)}`);
     }

@@ -4,18 +4,13 @@
 import { PlancError } from '../schemas/error.js';
 import type { PlanContext } from './context.js';
 import { add, warn } from './context.js';
-import { int, u64 } from './config.js';
-import { clean, pointer, under } from './paths.js';
+import { clean, under } from './paths.js';
+import { v1Writes } from './cgroups/v1.js';
+import { v2Writes } from './cgroups/v2.js';
 
-/** A control-file write before the controller is resolved to a directory. */
-export interface Write {
-  controller: string;
-  file: string;
-  value: string;
-  why: string;
-}
-
-const RES = '/linux/resources';
+export { DEFAULT_ALLOWED_DEVICES, v1Writes } from './cgroups/v1.js';
+export { blkioToIoWeight, sharesToWeight, v2Writes } from './cgroups/v2.js';
+export type { Write } from './cgroups/common.js';
 
 const WHERE = '/linux/cgroupsPath';
 
@@ -124,134 +119,18 @@ export function noteSharedCgroup(ctx: PlanContext): void {
     ctx.cgroupPath);
 }
 
-/** The control-file writes a config's resources ask for, in the order they must be written (also `planc update`'s, see live.ts). */
-export function v1Writes(ctx: Pick<PlanContext, 'config' | 'warnings'>): Write[] {
-  const r = ctx.config.linux?.resources;
-  const out: Write[] = [];
-  if (!r) return out;
-  const w = (controller: string, file: string, value: string, ...why: (string | number)[]) =>
-    out.push({ controller, file, value, why: RES + pointer(...why) });
-  if (r.devices) {
-    r.devices.forEach((d, k) => w('devices', d.allow ? 'devices.allow' : 'devices.deny', deviceRule(d), 'devices', k));
-    // The nodes every container gets (see devices.ts) stay usable whatever the rules said, as with runc.
-    for (const rule of DEFAULT_ALLOWED_DEVICES) w('devices', 'devices.allow', rule, 'devices');
-  }
-  const m = r.memory;
-  if (m) {
-    if (m.limit !== undefined) w('memory', 'memory.limit_in_bytes', int(m.limit), 'memory', 'limit');
-    if (m.swap !== undefined) w('memory', 'memory.memsw.limit_in_bytes', int(m.swap), 'memory', 'swap');
-    if (m.reservation !== undefined) w('memory', 'memory.soft_limit_in_bytes', int(m.reservation), 'memory', 'reservation');
-    if (m.kernelTCP !== undefined) w('memory', 'memory.kmem.tcp.limit_in_bytes', int(m.kernelTCP), 'memory', 'kernelTCP');
-    if (m.swappiness !== undefined) w('memory', 'memory.swappiness', u64(m.swappiness), 'memory', 'swappiness');
-    if (m.disableOOMKiller) w('memory', 'memory.oom_control', '1', 'memory', 'disableOOMKiller');
-    if (m.kernel !== undefined) {
-      ctx.warnings.push({ code: 'deprecated', why: `${RES}/memory/kernel`, message: 'kernel memory limits are deprecated and ignored' });
-    }
-  }
-  const c = r.cpu;
-  if (c) {
-    if (c.shares !== undefined) w('cpu', 'cpu.shares', u64(c.shares), 'cpu', 'shares');
-    // The period goes first: a quota is checked against the current period.
-    if (c.period !== undefined) w('cpu', 'cpu.cfs_period_us', u64(c.period), 'cpu', 'period');
-    if (c.quota !== undefined) w('cpu', 'cpu.cfs_quota_us', int(c.quota), 'cpu', 'quota');
-    if (c.burst !== undefined) w('cpu', 'cpu.cfs_burst_us', u64(c.burst), 'cpu', 'burst');
-    if (c.realtimePeriod !== undefined) w('cpu', 'cpu.rt_period_us', u64(c.realtimePeriod), 'cpu', 'realtimePeriod');
-    if (c.realtimeRuntime !== undefined) w('cpu', 'cpu.rt_runtime_us', int(c.realtimeRuntime), 'cpu', 'realtimeRuntime');
-    if (c.idle !== undefined) w('cpu', 'cpu.idle', int(c.idle), 'cpu', 'idle');
-    if (c.cpus !== undefined || c.mems !== undefined) {
-      throw new PlancError('unsupported', 'cpuset limits (cpus, mems) are not supported yet', { where: `${RES}/cpu/${c.cpus !== undefined ? 'cpus' : 'mems'}` });
-    }
-  }
-  if (r.pids?.limit !== undefined) {
-    const lim = BigInt(r.pids.limit as number | bigint);
-    w('pids', 'pids.max', lim > 0n ? String(lim) : 'max', 'pids', 'limit');
-  }
-  const b = r.blockIO;
-  if (b) {
-    if (b.weight !== undefined) w('blkio', 'blkio.weight', u64(b.weight), 'blockIO', 'weight');
-    if (b.leafWeight !== undefined) w('blkio', 'blkio.leaf_weight', u64(b.leafWeight), 'blockIO', 'leafWeight');
-    b.weightDevice?.forEach((d, k) => {
-      if (d.weight !== undefined) w('blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.weight}`, 'blockIO', 'weightDevice', k);
-    });
-    const throttles = [
-      ['throttleReadBpsDevice', 'blkio.throttle.read_bps_device'],
-      ['throttleWriteBpsDevice', 'blkio.throttle.write_bps_device'],
-      ['throttleReadIOPSDevice', 'blkio.throttle.read_iops_device'],
-      ['throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device'],
-    ] as const;
-    for (const [key, file] of throttles) {
-      b[key]?.forEach((d, k) => w('blkio', file, `${d.major}:${d.minor} ${u64(d.rate)}`, 'blockIO', key, k));
-    }
-  }
-  r.hugepageLimits?.forEach((h, k) => w('hugetlb', `hugetlb.${h.pageSize}.limit_in_bytes`, u64(h.limit), 'hugepageLimits', k));
-  if (r.network?.classID !== undefined) w('net_cls', 'net_cls.classid', u64(r.network.classID), 'network', 'classID');
-  r.network?.priorities?.forEach((p, k) => w('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, 'network', 'priorities', k));
-  if (r.unified && Object.keys(r.unified).length > 0) {
-    throw new PlancError('unsupported', 'unified (cgroup v2) resources need a cgroup v2 host; this plan is for cgroup v1', { where: `${RES}/unified` });
-  }
-  return out;
-}
-
-/** runc's device cgroup allowances for the default /dev nodes, ptys and tun. */
-export const DEFAULT_ALLOWED_DEVICES = [
-  'c *:* m', 'b *:* m',
-  'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm',
-  'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
-];
-
-function deviceRule(d: { type?: string; major?: unknown; minor?: unknown; access?: string }): string {
-  const num = (n: unknown) => (n === undefined || n === null || Number(n) < 0 ? '*' : String(n));
-  return `${d.type ?? 'a'} ${num(d.major)}:${num(d.minor)} ${d.access ?? 'rwm'}`;
-}
-
-/** v2: one directory, controllers enabled along the way, different file names and units. */
-export function v2Writes(ctx: Pick<PlanContext, 'config' | 'warnings'>): Write[] {
-  const r = ctx.config.linux?.resources;
-  const out: Write[] = [];
-  if (!r) return out;
-  const w = (file: string, value: string, ...why: (string | number)[]) => out.push({ controller: '', file, value, why: RES + pointer(...why) });
-  const m = r.memory;
-  if (m?.limit !== undefined) w('memory.max', maxOf(m.limit), 'memory', 'limit');
-  if (m?.reservation !== undefined) w('memory.low', maxOf(m.reservation), 'memory', 'reservation');
-  if (m?.swap !== undefined) {
-    // v1's swap is memory+swap; v2's memory.swap.max is swap alone.
-    const swap = BigInt(m.swap as number | bigint);
-    const limit = m.limit === undefined ? -1n : BigInt(m.limit as number | bigint);
-    w('memory.swap.max', swap < 0n || limit < 0n ? 'max' : String(swap - limit), 'memory', 'swap');
-  }
-  const c = r.cpu;
-  if (c?.shares !== undefined) {
-    const s = BigInt(c.shares as number | bigint);
-    w('cpu.weight', String(s === 0n ? 100n : 1n + ((s - 2n) * 9999n) / 262142n), 'cpu', 'shares');
-  }
-  if (c?.quota !== undefined || c?.period !== undefined) {
-    w('cpu.max', `${c.quota === undefined || Number(c.quota) < 0 ? 'max' : int(c.quota)} ${c.period === undefined ? '100000' : u64(c.period)}`, 'cpu', c.quota !== undefined ? 'quota' : 'period');
-  }
-  if (r.pids?.limit !== undefined) w('pids.max', Number(r.pids.limit) > 0 ? int(r.pids.limit) : 'max', 'pids', 'limit');
-  for (const [file, value] of Object.entries(r.unified ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (file.includes('/')) throw new PlancError('invalid-config', `unified key must be a file name, got ${JSON.stringify(file)}`, { where: `${RES}/unified` });
-    w(file, String(value), 'unified', file);
-  }
-  if (r.devices && r.devices.length > 0) {
-    ctx.warnings.push({ code: 'v2-devices', why: `${RES}/devices`, message: 'device rules on cgroup v2 need an eBPF program, not planned yet: devices are not restricted' });
-  }
-  return out;
-}
-
-function maxOf(v: unknown): string {
-  return BigInt(v as number | bigint) < 0n ? 'max' : int(v);
-}
-
 /** Host stage: create the cgroup and write limits. Returns the directories the init must join. */
 export function planCgroups(ctx: PlanContext): string[] {
   const why = WHERE;
   noteSharedCgroup(ctx);
   const cg = ctx.facts.cgroup;
+  if (ctx.facts.rootless && ctx.facts.cgroupWritable === false) return withoutCgroups(ctx);
   if (cg.version === 2) {
     const dir = under(cg.root, ctx.cgroupPath);
+    // Every write is checked against the host before the first action: a refusal leaves nothing behind.
     const writes = v2Writes(ctx);
-    // Each ancestor must delegate the controllers the limits use.
-    const needed = [...new Set(writes.map((x) => x.file.split('.')[0]!).filter((c) => ['cpu', 'memory', 'pids', 'io', 'hugetlb', 'cpuset'].includes(c)))].sort();
+    // Each ancestor must hand the controllers the limits use down to its children (left enabled afterwards, as runc does).
+    const needed = [...new Set(writes.map((x) => x.controller).filter((c) => c !== ''))].sort();
     add(ctx, { stage: 'host', op: 'cgroup.create', why, path: dir });
     if (needed.length > 0) {
       const parts = ctx.cgroupPath.split('/').filter(Boolean);
@@ -264,24 +143,36 @@ export function planCgroups(ctx: PlanContext): string[] {
     return [dir];
   }
   const controllers = cg.v1Controllers ?? [];
-  const hierarchyOf = (name: string) => controllers.find((c) => c.name.split(',').includes(name));
   const writes = v1Writes(ctx);
-  for (const x of writes) {
-    if (!hierarchyOf(x.controller)) {
-      throw new PlancError('unsupported', `the ${x.controller} cgroup controller is not available on this host`, { where: x.why });
-    }
-  }
-  // cpuset needs cpus/mems copied into every new level before anything can join; it is only
-  // joined once cpuset limits are supported (see v1Writes).
-  const joined = controllers.filter((c) => c.name !== 'cpuset');
   const dirs: string[] = [];
-  for (const c of joined) {
+  for (const c of controllers) {
     const dir = under(c.mountpoint, ctx.cgroupPath);
     dirs.push(dir);
-    add(ctx, { stage: 'host', op: 'cgroup.create', why, path: dir });
+    // A new v1 cpuset has no cpus and no mems, and no task can join it until it has: each new
+    // level takes its parent's first (the config's own cpus/mems are written after).
+    const cpuset = c.name.split(',').includes('cpuset');
+    add(ctx, cpuset ? { stage: 'host', op: 'cgroup.create', why, path: dir, inherit: ['cpuset.cpus', 'cpuset.mems'] } : { stage: 'host', op: 'cgroup.create', why, path: dir });
   }
   for (const x of writes) {
-    add(ctx, { stage: 'host', op: 'cgroup.write', why: x.why, path: under(hierarchyOf(x.controller)!.mountpoint, ctx.cgroupPath), file: x.file, value: x.value });
+    const h = controllers.find((c) => c.name.split(',').includes(x.controller))!;
+    add(ctx, { stage: 'host', op: 'cgroup.write', why: x.why, path: under(h.mountpoint, ctx.cgroupPath), file: x.file, value: x.value });
   }
   return dirs;
+}
+
+/**
+ * Rootless where no cgroup is delegated to the caller (cgroup v1, or v2 without a
+ * writable subtree): as runc --rootless, the container runs in the caller's own
+ * cgroups. That is a note, not a failure — unless the config asks for a limit,
+ * which only a cgroup can give. Device rules need no cgroup there: in a user
+ * namespace no device node can be made, the host's are bound in.
+ */
+function withoutCgroups(ctx: PlanContext): string[] {
+  const cg = ctx.facts.cgroup;
+  const limits = cg.version === 2 ? v2Writes(ctx) : v1Writes(ctx).filter((x) => x.controller !== 'devices');
+  if (limits.length > 0) {
+    throw new PlancError('unsupported', `rootless: this limit needs a cgroup, and the cgroups under ${cg.root} are not delegated to this user (on cgroup v2, run planc in a delegated subtree, e.g. a systemd unit with Delegate=yes)`, { where: limits[0]!.why });
+  }
+  warn(ctx, 'rootless-no-cgroup', WHERE, `rootless: the cgroups under ${cg.root} are not writable by this user (not delegated): the container gets no cgroup of its own and stays in the caller's, without limits`);
+  return [];
 }

@@ -2,6 +2,7 @@
 // a one-line description in plain words. Typed so that a new op in the plan
 // schema does not compile until it can be explained.
 import type { Action, Plan } from '../schemas/generated/plan.js';
+import { describeSeccomp } from './seccomp-plan.js';
 
 export type Effect = 'filesystem' | 'devices' | 'isolation' | 'privileges' | 'resources' | 'process' | 'lifecycle';
 
@@ -33,14 +34,27 @@ const hook = (name: string, where: string, after = '') => (a: Hook) => {
 };
 
 export const VOCABULARY: Vocabulary = {
-  'cgroup.create': { effect: 'resources', say: (a) => `create cgroup ${a.path} (refused if it holds processes)` },
+  'cgroup.create': {
+    effect: 'resources',
+    say: (a) => `create cgroup ${a.path} (refused if it holds processes)${a.inherit ? `; each level without ${a.inherit.join(' or ')} takes its parent's` : ''}`,
+  },
   'cgroup.write': { effect: 'resources', say: (a) => `set ${a.file} = ${a.value} in ${a.path}` },
   'execfifo.create': { effect: 'lifecycle', say: (a) => `create the start fifo ${a.path}` },
   'ns.join': { effect: 'isolation', say: (a) => `join the existing ${a.ns} namespace ${a.path}` },
   'mount.idmap': { effect: 'filesystem', say: (a) => `make an id-mapped copy of ${a.source}${a.recursive ? ' and the mounts below it' : ''} for the container: uids ${idmap(a.uidMappings)}, gids ${idmap(a.gidMappings)}${a.idmapRecursive ? ', mounts below mapped too' : ''}` },
   clone: { effect: 'isolation', say: (a) => `start the container init in new namespaces: ${a.namespaces.join(', ') || '(none)'}${a.parent === 'executor' ? ' (planc waits for it)' : ''}` },
   'cgroup.join': { effect: 'resources', say: (a) => `move the init into cgroup ${a.path}` },
-  'idmap.write': { effect: 'isolation', say: (a) => `map ${a.kind}s ${a.map.map((m) => `${m.containerID}→${m.hostID} (${m.size})`).join(', ')}${a.setgroups ? `, setgroups ${a.setgroups}` : ''}` },
+  'resctrl.create': {
+    effect: 'resources',
+    say: (a) => {
+      const lines = a.schemata ? `: ${a.schemata.join('; ')}` : '';
+      if (a.exists === 'refuse') return `create resctrl group ${a.path}${a.schemata ? ` with schemata${lines}` : ''} (removed on delete)`;
+      if (a.exists === 'required') return `use the existing resctrl group ${a.path}`;
+      return `use resctrl group ${a.path}, made with schemata${lines} if missing, else refused unless its schemata match`;
+    },
+  },
+  'resctrl.join': { effect: 'resources', say: (a) => `move the init into resctrl group ${a.path}` },
+  'idmap.write': { effect: 'isolation', say: (a) => `map ${a.kind}s ${a.map.map((m) => `${m.containerID}→${m.hostID} (${m.size})`).join(', ')}${a.setgroups ? `, setgroups ${a.setgroups}` : ''}${a.helper ? ` through ${a.helper}` : ''}` },
   'netdev.move': { effect: 'isolation', say: (a) => `move the host network interface ${a.device} into the container's network namespace${a.name !== a.device ? ` as ${a.name}` : ''}, with its permanent global addresses, and bring it up` },
   'ns.unshare': { effect: 'isolation', say: (a) => `enter a new ${a.ns} namespace rooted at the container's cgroup` },
   'timens.create': { effect: 'isolation', say: (a) => `enter a new time namespace${a.offsets.length ? ` with clocks offset: ${a.offsets.map(offset).join(', ')}` : ''}` },
@@ -76,6 +90,8 @@ export const VOCABULARY: Vocabulary = {
   'caps.bounding': { effect: 'privileges', say: (a) => `limit the bounding set to ${a.keep.join(', ') || '(nothing)'}` },
   user: { effect: 'privileges', say: (a) => `run as uid ${a.uid} gid ${a.gid}${a.additionalGids.length ? ` groups ${a.additionalGids.join(',')}` : ''}` },
   caps: { effect: 'privileges', say: (a) => `capabilities: effective ${a.effective.join(',') || '-'}; ambient ${a.ambient.join(',') || '-'}` },
+  'seccomp.connect': { effect: 'privileges', say: (a) => `connect to the seccomp agent at ${a.path} while the host's paths are reachable (the listener fd goes there)` },
+  'seccomp.load': { effect: 'privileges', say: describeSeccomp },
   'no-new-privs': { effect: 'privileges', say: () => `set no_new_privs: setuid binaries and file caps cannot raise privileges` },
   chdir: { effect: 'process', say: (a) => `change directory to ${a.path}` },
   'exec.check': { effect: 'process', say: (a) => `check that ${q(a.file)} can be executed` },

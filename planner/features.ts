@@ -5,6 +5,7 @@ import { MOUNT_OPTIONS } from './mounts.js';
 import { NAMESPACES } from './namespaces.js';
 import { CAPABILITIES } from './process.js';
 import { HOOKS } from './hooks.js';
+import { seccompFeatures } from './seccomp/index.js';
 
 export function features(): Record<string, unknown> {
   return {
@@ -15,11 +16,11 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: [...NAMESPACES],
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      seccomp: { enabled: true, ...seccompFeatures() },
       apparmor: { enabled: false },
       selinux: { enabled: false },
-      intelRdt: { enabled: false },
+      intelRdt: { enabled: true, schemata: true, monitoring: true },
       memoryPolicy: { modes: MPOL_MODE_TABLE.map((m) => m.name), flags: MPOL_FLAG_TABLE.map((f) => f.name) },
       mountExtensions: { idmap: { enabled: true } },
       netDevices: { enabled: true },

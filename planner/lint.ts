@@ -12,6 +12,8 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'exec-cpu-affinity': 'note',
   'devices-allow-all': 'error',
   'host-namespace': 'warning',
+  // A hugetlb limit the kernel rounds down to whole pages.
+  'hugetlb-rounded': 'warning',
   'host-path': 'warning',
   'new-privileges': 'warning',
   'no-apparmor': 'note',
@@ -20,15 +22,24 @@ export const DEFAULT_LEVELS: Record<string, Level> = {
   'no-selinux': 'note',
   privileged: 'error',
   'root-user': 'note',
+  // Rootless without a delegated cgroup: the container runs in the caller's cgroups, with no limits.
+  'rootless-no-cgroup': 'note',
   'runtime-socket': 'error',
+  // A seccomp setting without effect here: an architecture without a syscall table, TSYNC, an errno above MAX_ERRNO.
+  'seccomp-note': 'note',
+  // A syscall name libseccomp does not know: skipped, as runc skips it; the filter has a hole only if the kernel knows the name.
+  'seccomp-unknown-syscall': 'warning',
   // A cgroup the host's own services live in: limits and teardown would reach them.
   'shared-cgroup': 'error',
   terminal: 'note',
-  'unknown-capability': 'warning',
+  // unified rewrites a file a v1 field was converted to: the config says two things.
+  'unified-overrides': 'warning',
   'v2-devices': 'error',
   'writable-proc': 'warning',
   'writable-rootfs': 'note',
   'writable-sys': 'error',
+  // 0 in a weight, share or period, read as "not set" as runc and crun read it.
+  'zero-is-unset': 'note',
 };
 
 export interface Finding {

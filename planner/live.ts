@@ -223,7 +223,7 @@ export function planUpdate(current: Resources | undefined, request: Resources, l
     }
   }
 
-  // cpuset: its own files, and in v1 its own hierarchy (create does not plan it on v1 yet, so not through v1Writes).
+  // cpuset: its own files, and in v1 its own hierarchy (written here, where the update names the live directories).
   const rest: Record<string, unknown> = { ...delta };
   if (delta.cpu) {
     const { cpus, mems, ...cpu } = delta.cpu;

@@ -91,10 +91,49 @@ export function planClone(ctx: PlanContext, nss: Plan['namespaces'], foreground:
 
 export function planIdMaps(ctx: PlanContext): void {
   const lin = ctx.config.linux ?? {};
+  const ids = ctx.facts.ids;
+  if (ctx.facts.rootless && ids) {
+    // Without root a container can only be made inside a user namespace of its own.
+    if (!ctx.newNs.has('user')) throw new PlancError('unsupported', 'rootless: without root the container needs a new user namespace (`planc spec --rootless` writes a config with one)', { where: '/linux/namespaces' });
+    if (ids.usernsDisabled) throw new PlancError('unsupported', `rootless: user namespaces are disabled on this host (${ids.usernsDisabled})`, { where: '/linux/namespaces' });
+  }
   if (!ctx.newNs.has('user')) return;
   const conv = (m: { containerID: number; hostID: number; size: number }) => ({ containerID: m.containerID, hostID: m.hostID, size: m.size });
-  add(ctx, { stage: 'parent', op: 'idmap.write', why: '/linux/uidMappings', kind: 'uid', map: (lin.uidMappings ?? []).map(conv) });
-  add(ctx, { stage: 'parent', op: 'idmap.write', why: '/linux/gidMappings', kind: 'gid', map: (lin.gidMappings ?? []).map(conv), ...(ctx.facts.rootless ? { setgroups: 'deny' as const } : {}) });
+  const uidMap = (lin.uidMappings ?? []).map(conv);
+  const gidMap = (lin.gidMappings ?? []).map(conv);
+  const uidHelper = ctx.facts.rootless && ids ? mapHelper(ids, 'uid', uidMap) : undefined;
+  const gidHelper = ctx.facts.rootless && ids ? mapHelper(ids, 'gid', gidMap) : undefined;
+  add(ctx, { stage: 'parent', op: 'idmap.write', why: '/linux/uidMappings', kind: 'uid', map: uidMap, ...(uidHelper ? { helper: uidHelper } : {}) });
+  // An unprivileged process may write its own single gid only once setgroups is denied; newgidmap decides that itself.
+  const deny = ctx.facts.rootless && !gidHelper;
+  add(ctx, { stage: 'parent', op: 'idmap.write', why: '/linux/gidMappings', kind: 'gid', map: gidMap, ...(deny ? { setgroups: 'deny' as const } : {}), ...(gidHelper ? { helper: gidHelper } : {}) });
+}
+
+type IdFacts = NonNullable<PlanContext['facts']['ids']>;
+
+/**
+ * Rootless: a map of just the caller's own id is written directly; anything
+ * more must come from the caller's /etc/subuid (subgid) ranges and goes
+ * through the setuid newuidmap (newgidmap), which checks the same file.
+ */
+function mapHelper(ids: IdFacts, kind: 'uid' | 'gid', map: { containerID: number; hostID: number; size: number }[]): string | undefined {
+  const own = kind === 'uid' ? ids.uid : ids.gid;
+  if (map.length === 1 && map[0]!.hostID === own && map[0]!.size === 1) return undefined;
+  const ranges = kind === 'uid' ? ids.subuid : ids.subgid;
+  const file = `/etc/sub${kind}`;
+  const who = ids.user ?? String(own);
+  const field = kind === 'uid' ? 'uidMappings' : 'gidMappings';
+  map.forEach((m, k) => {
+    const mine = m.hostID === own && m.size === 1;
+    const delegated = ranges.some((r) => m.hostID >= r.start && m.hostID + m.size <= r.start + r.count);
+    if (!mine && !delegated) {
+      const have = ranges.length > 0 ? `${kind} ${own} and ${file}'s ranges for ${who} (${ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ')})` : `${kind} ${own}: ${file} has no entry for ${who}`;
+      throw new PlancError('unsupported', `rootless: host ${kind}s ${m.hostID}-${m.hostID + m.size - 1} are not this user's to map; it may map only ${have}`, { where: pointer('linux', field, k) });
+    }
+  });
+  const helper = kind === 'uid' ? ids.newuidmap : ids.newgidmap;
+  if (!helper) throw new PlancError('unsupported', `rootless: mapping more than the caller's own ${kind} needs new${kind}map, which is not installed (Debian: apt-get install uidmap)`, { where: `/linux/${field}` });
+  return helper;
 }
 
 // include/linux/time64.h KTIME_SEC_MAX: the kernel refuses an offset beyond it (ERANGE), and also one

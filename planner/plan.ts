@@ -9,6 +9,7 @@ import { add } from './context.js';
 import { type Json } from './json.js';
 import { validateConfig } from './validate.js';
 import { cgroupPathOf, planCgroups } from './cgroups.js';
+import { planIntelRdt } from './cgroups/intel-rdt.js';
 import { planIdmappedMounts, planMounts, planPathProtection } from './mounts.js';
 import { planDevices, planDevSymlinks } from './devices.js';
 import { checkProcess, planExec, planIdentity, planRlimits } from './process.js';
@@ -18,6 +19,7 @@ import { planNetDevices } from './netdevices.js';
 import { isAbsolute, join, pointer, utf8Length } from './paths.js';
 import { noteRisks } from './risks.js';
 import { checkHooks, planHooks } from './hooks.js';
+import { planSeccomp, planSeccompConnect, seccompLate } from './seccomp-plan.js';
 
 export interface PlanOptions {
   /** false for `run`: the init does not wait on the exec fifo for a separate start. */
@@ -55,6 +57,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 
   // host stage: in the runtime's namespaces, before the container exists
   const cgroupDirs = planCgroups(ctx);
+  const rdtGroups = planIntelRdt(ctx);
   if (waitForStart) add(ctx, { stage: 'host', op: 'execfifo.create', why: 'runtime:start', path: fifo });
   planJoins(ctx, namespaces);
   planIdmappedMounts(ctx);
@@ -62,14 +65,18 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 
   // parent stage: the init exists and waits
   for (const path of cgroupDirs) add(ctx, { stage: 'parent', op: 'cgroup.join', why: '/linux/cgroupsPath', path });
+  for (const path of rdtGroups) add(ctx, { stage: 'parent', op: 'resctrl.join', why: '/linux/intelRdt', path });
   planIdMaps(ctx);
   planNetDevices(ctx);
 
   // init stage: inside the new namespaces
   if (ctx.newNs.has('cgroup')) add(ctx, { stage: 'init', op: 'ns.unshare', why: '/linux/namespaces', ns: 'cgroup' });
   planTimeNamespace(ctx);
-  const propagation = config.linux.rootfsPropagation ?? 'rslave';
-  add(ctx, { stage: 'init', op: 'rootfs.propagation', why: config.linux.rootfsPropagation ? '/linux/rootfsPropagation' : 'runtime:default-propagation', propagation: propagation as Propagation });
+  const propagation = (config.linux.rootfsPropagation ?? 'rslave') as Propagation;
+  // An unbindable "/" could not be bound as the rootfs: it stays private until the
+  // pivot, then the new root gets what was asked (runc refuses unbindable instead).
+  const unbindable = propagation === 'unbindable' || propagation === 'runbindable';
+  add(ctx, { stage: 'init', op: 'rootfs.propagation', why: config.linux.rootfsPropagation ? '/linux/rootfsPropagation' : 'runtime:default-propagation', propagation: unbindable ? 'rprivate' : propagation });
   add(ctx, { stage: 'init', op: 'rootfs.bind', why: '/root/path', path: ctx.rootfs });
   planMounts(ctx);
   planDevices(ctx);
@@ -80,7 +87,9 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planHooks(ctx, 'prestart');
   planHooks(ctx, 'createRuntime');
   planHooks(ctx, 'createContainer');
+  planSeccompConnect(ctx);
   add(ctx, facts.noPivot ? { stage: 'init', op: 'rootfs.chroot', why: 'runtime:no-pivot' } : { stage: 'init', op: 'rootfs.pivot', why: '/root/path' });
+  if (unbindable) add(ctx, { stage: 'init', op: 'mount.propagation', why: '/linux/rootfsPropagation', target: '/', propagation });
   if (config.root.readonly) add(ctx, { stage: 'init', op: 'rootfs.readonly', why: '/root/readonly' });
   planUts(ctx);
   planSysctls(ctx);
@@ -93,8 +102,16 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planIoPriority(ctx);
   planMemoryPolicy(ctx);
   planPersonality(ctx);
+  // Without noNewPrivileges, loading a filter needs CAP_SYS_ADMIN: before planIdentity drops it.
+  const late = seccompLate(ctx);
+  if (!late) planSeccomp(ctx, false);
   planIdentity(ctx);
-  planExec(ctx, waitForStart, () => planHooks(ctx, 'startContainer'));
+  // With it, as late as possible (runc): what planc does after the filter is loaded is only
+  // the startContainer hooks and the execve.
+  planExec(ctx, waitForStart, () => {
+    if (late) planSeccomp(ctx, waitForStart);
+    planHooks(ctx, 'startContainer');
+  });
   // Applied by the CLI itself: poststart once the process was executed, poststop once the container is gone.
   planHooks(ctx, 'poststart');
   planHooks(ctx, 'poststop');
@@ -117,10 +134,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 
 // Settings planc cannot plan yet. Refusing them is the honest answer: a runtime that
 // silently skipped a seccomp profile or a hook would run something else than was asked.
-const NOT_YET: [string, (c: Config) => unknown][] = [
-  ['/linux/seccomp', (c) => c.linux?.seccomp],
-  ['/linux/intelRdt', (c) => c.linux?.intelRdt],
-];
+const NOT_YET: [string, (c: Config) => unknown][] = [];
 
 function rejectUnplanned(config: Config): void {
   for (const [where, get] of NOT_YET) {

@@ -20,16 +20,20 @@ export default defineVerb({
     verbose: { type: 'boolean', char: 'v', description: 'also show each action exactly as the executor receives it' },
     serve: { type: 'boolean', description: 'plan nothing here: serve the explain page (paste a config.json, see errors, explain, warnings, diff) on 127.0.0.1 until Ctrl-C' },
     port: { type: 'integer', description: 'port for --serve (0 picks a free one)', default: 8080, min: 0 },
+    image: { type: 'string', description: 'explain running an image (LAYOUT[:REF]) with planc’s default spec, from its manifest and config alone, before unpacking it' },
+    platform: { type: 'string', description: 'with --image: os/arch[/variant] to pick (default: this host’s)' },
   },
-  run(_args, flags, ctx) {
+  async run(_args, flags, ctx) {
     // The server is imported only for --serve, so a plain explain loads none of it.
     if (flags.serve) return import('../serve.js').then((m) => m.serveExplainPage({ port: flags.port }));
-    const { plan, digest } = planBundle(flags, ctx.setConfigPath);
+    const img = flags.image ? (await import('../image/plan-image.js')).planImage(flags.image, flags.platform, flags, ctx.setConfigPath) : undefined;
+    const { plan, digest } = img ?? planBundle(flags, ctx.setConfigPath);
     if (flags.json) {
       const actions = plan.actions.map((a, index) => ({ index, stage: a.stage, op: a.op, effect: effectOf(a), why: a.why, text: explainAction(a) }));
-      return void process.stdout.write(JSON.stringify({ digest, actions, warnings: plan.warnings }, null, 2) + '\n');
+      return void process.stdout.write(JSON.stringify({ digest, ...(img ? { image: { name: img.image, notes: img.notes } } : {}), actions, warnings: plan.warnings }, null, 2) + '\n');
     }
     const out = [`plan ${digest} for ${plan.containerId}: ${plan.actions.length} actions`];
+    if (img) out.push(`image ${img.image}`, ...img.notes.map((n) => `  ${warnColour('note:')} ${n}`));
     if (flags.flat) out.push(...explainLines(plan));
     else {
       const width = String(plan.actions.length - 1).length;

@@ -39,11 +39,14 @@ export default defineVerb({
     ...planningFlags,
     policy: { type: 'string', description: 'policy file (JSON or YAML): rule levels, allowed host paths and capabilities' },
     format: { type: 'string', options: ['text', 'json', 'sarif'], default: 'text', description: 'output format' },
+    image: { type: 'string', description: 'check an image (LAYOUT[:REF]) run with planc’s default spec, from its manifest and config alone, before unpacking it' },
+    platform: { type: 'string', description: 'with --image: os/arch[/variant] to pick (default: this host’s)' },
   },
   async run(_args, flags, ctx) {
     const policy = flags.policy ? await readPolicy(flags.policy) : {};
     let configPath = '';
-    const { plan } = planBundle(flags, (p) => ctx.setConfigPath((configPath = p)));
+    const onConfig = (p: string) => ctx.setConfigPath((configPath = p));
+    const { plan } = flags.image ? (await import('../image/plan-image.js')).planImage(flags.image, flags.platform, flags, onConfig) : planBundle(flags, onConfig);
     const findings = lintPlan(plan, policy);
     if (flags.format === 'json') process.stdout.write(JSON.stringify({ findings }, null, 2) + '\n');
     else if (flags.format === 'sarif') process.stdout.write(JSON.stringify(toSarif(findings, configPath, '0.1.0'), null, 2) + '\n');

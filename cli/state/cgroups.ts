@@ -10,6 +10,9 @@ import type { OwnedCgroup } from '../../schemas/generated/record.js';
 
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
 const CGROUP2_SUPER_MAGIC = 0x63677270;
+// linux.intelRdt groups are directories of resctrl, owned the same way (their tasks are not
+// listed in a cgroup.procs, so they are never signalled through them, only removed).
+const RDTGROUP_SUPER_MAGIC = 0x7655821;
 
 /** An executor record (report line or audit.jsonl line) of a cgroup.create. */
 interface CgroupRecord {
@@ -20,19 +23,25 @@ interface CgroupRecord {
   made?: unknown;
 }
 
-/** The cgroup a cgroup.create record stands for, if it is well-formed and matches the plan. */
+/**
+ * The cgroup (or resctrl group) a cgroup.create or resctrl.create record stands for, if it is
+ * well-formed and matches the plan. A resctrl group counts as made (removed on delete) only
+ * when it is the container's own: the spec keeps a group named by closID, even one planc made.
+ */
 export function ownedFromRecord(plan: Plan, rec: CgroupRecord): OwnedCgroup | null {
-  if (rec.op !== 'cgroup.create' || rec.r !== 'ok' || typeof rec.i !== 'number') return null;
+  if ((rec.op !== 'cgroup.create' && rec.op !== 'resctrl.create') || rec.r !== 'ok' || typeof rec.i !== 'number') return null;
   const action = plan.actions[rec.i];
-  if (action?.op !== 'cgroup.create' || !Number.isSafeInteger(rec.ino) || (rec.ino as number) < 1 || typeof rec.made !== 'boolean') return null;
-  return { path: action.path, ino: rec.ino as number, made: rec.made };
+  if ((action?.op !== 'cgroup.create' && action?.op !== 'resctrl.create') || action.op !== rec.op) return null;
+  if (!Number.isSafeInteger(rec.ino) || (rec.ino as number) < 1 || typeof rec.made !== 'boolean') return null;
+  const made = rec.made && (action.op === 'cgroup.create' || action.exists === 'refuse');
+  return { path: action.path, ino: rec.ino as number, made };
 }
 
 /** The cgroups an audit log says the executor made or joined (a create that never finished leaves only these). */
 export function ownedFromAudit(plan: Plan, auditText: string): OwnedCgroup[] {
   const out: OwnedCgroup[] = [];
   for (const line of auditText.split('\n')) {
-    if (!line.includes('"cgroup.create"')) continue;
+    if (!line.includes('"cgroup.create"') && !line.includes('"resctrl.create"')) continue;
     try {
       const c = ownedFromRecord(plan, JSON.parse(line) as CgroupRecord);
       if (c && !out.some((o) => o.path === c.path)) out.push(c);
@@ -51,7 +60,7 @@ export function ownedFromAudit(plan: Plan, auditText: string): OwnedCgroup[] {
 export function unrecordedCgroups(plan: Plan, before: Set<string>, recorded: OwnedCgroup[]): OwnedCgroup[] {
   const out: OwnedCgroup[] = [];
   for (const a of plan.actions) {
-    if (a.op !== 'cgroup.create' || before.has(a.path) || recorded.some((r) => r.path === a.path)) continue;
+    if ((a.op !== 'cgroup.create' && !(a.op === 'resctrl.create' && a.exists === 'refuse')) || before.has(a.path) || recorded.some((r) => r.path === a.path)) continue;
     try {
       const st = lstatSync(a.path);
       const c = { path: a.path, ino: st.ino, made: true };
@@ -65,7 +74,7 @@ export function unrecordedCgroups(plan: Plan, before: Set<string>, recorded: Own
 
 /** Which planned cgroup directories exist already (before the executor runs). */
 export function existingCgroups(plan: Plan): Set<string> {
-  return new Set(plan.actions.flatMap((a) => (a.op === 'cgroup.create' && existsSync(a.path) ? [a.path] : [])));
+  return new Set(plan.actions.flatMap((a) => ((a.op === 'cgroup.create' || a.op === 'resctrl.create') && existsSync(a.path) ? [a.path] : [])));
 }
 
 /** Is this still the cgroup the executor reported: a clean absolute path, a directory on cgroupfs, the same inode? */
@@ -75,7 +84,7 @@ export function stillOwned(c: OwnedCgroup): boolean {
     const st = lstatSync(c.path);
     if (!st.isDirectory() || st.ino !== c.ino) return false;
     const type = statfsSync(c.path).type;
-    return type === CGROUP_SUPER_MAGIC || type === CGROUP2_SUPER_MAGIC;
+    return type === CGROUP_SUPER_MAGIC || type === CGROUP2_SUPER_MAGIC || type === RDTGROUP_SUPER_MAGIC;
   } catch {
     return false;
   }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -80,6 +81,103 @@ static int cgroup_dir(const char *path, int depth)
 	return fd;
 }
 
+/* v1 cpuset: no task can join a cpuset without cpus and mems, and a new one
+ * has neither. Each file of `inherit` (cpuset.cpus, cpuset.mems) that is
+ * empty in dir gets parent's value, as runc does for every level it passes. */
+static int read_at(int dir, const char *name, char *buf, size_t size)
+{
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	if (!on_cgroupfs(fd)) {
+		close(fd);
+		return errno = EXDEV, -1;
+	}
+	size_t n = 0;
+	ssize_t r;
+	while (n < size - 1 && ((r = read(fd, buf + n, size - 1 - n)) > 0 || (r < 0 && errno == EINTR)))
+		n += r > 0 ? (size_t)r : 0;
+	int e = errno;
+	close(fd);
+	buf[n] = 0;
+	if (r < 0)
+		return errno = e, -1;
+	if (n == size - 1)
+		return errno = E2BIG, -1;
+	return (int)n;
+}
+
+static int blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\n' && *s != '\t')
+			return 0;
+	return 1;
+}
+
+static int inherit_from(int parent, int dir, char **inherit)
+{
+	char own[4096], theirs[4096];
+	for (; inherit && *inherit; inherit++) {
+		const char *f = *inherit;
+		if (strcmp(f, "cpuset.cpus") && strcmp(f, "cpuset.mems"))
+			return errno = EINVAL, -1; /* the plan schema allows only these two */
+		if (read_at(dir, f, own, sizeof own) < 0)
+			return -1;
+		if (!blank(own))
+			continue;
+		int n = read_at(parent, f, theirs, sizeof theirs);
+		if (n < 0)
+			return -1;
+		int fd = openat(dir, f, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return -1;
+		int rc = on_cgroupfs(fd) ? write_all(fd, theirs, (size_t)n) : (errno = EXDEV, -1);
+		int e = errno;
+		close(fd);
+		if (rc)
+			return errno = e, -1;
+	}
+	return 0;
+}
+
+/* cgroup_dir for a cgroup that inherits (v1 cpuset): every level from the
+ * hierarchy's root down is visited, found or made, so that an empty
+ * ancestor is filled before its child copies it. Above the hierarchy (the
+ * parent is not on cgroupfs) nothing is made or written. */
+static int inheriting_dir(const char *path, int depth, char **inherit)
+{
+	char dir[4096];
+	if (depth > 64)
+		return errno = ELOOP, -1;
+	const char *name = split(path, dir);
+	if (!name)
+		return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int p = inheriting_dir(dir, depth + 1, inherit);
+	if (p < 0)
+		return -1;
+	if (!on_cgroupfs(p)) {
+		close(p);
+		return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (mkdirat(p, name, 0755) && errno != EEXIST) {
+		int e = errno;
+		close(p);
+		return errno = e, -1;
+	}
+	int fd = openat(p, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && inherit_from(p, fd, inherit)) {
+		int e = errno;
+		close(fd);
+		fd = -1;
+		errno = e;
+	}
+	int e = errno;
+	close(p);
+	errno = e;
+	return fd;
+}
+
 /* Members of the cgroup dir (lines of its cgroup.procs), or -1. */
 static long members(int dir)
 {
@@ -102,19 +200,17 @@ static long members(int dir)
  * cgroup filesystem. One that already exists is joined only while it has no
  * process: planc never shares a cgroup with processes it did not start (its
  * teardown kills a cgroup's members). The record tells the teardown which
- * directory this was and whether planc made it (PROTOCOL.md). */
-int op_cgroup_create(const mp *a, struct ctx *c)
+ * directory this was and whether planc made it (PROTOCOL.md). With inherit
+ * (v1 cpuset), every level on the way gets its parent's cpus and mems where
+ * it has none; a leaf that cannot get them is removed again if planc made it. */
+static int create(const char *path, char **inherit)
 {
-	(void)c;
-	const char *path = need_str(a, "path");
 	char dir[4096];
 	struct stat st;
-	if (!path)
-		return FAILED;
 	const char *name = split(path, dir);
 	if (!name)
 		return fail(errno, "create cgroup \"%s\"", path);
-	int p = cgroup_dir(dir, 0);
+	int p = inherit ? inheriting_dir(dir, 0, inherit) : cgroup_dir(dir, 0);
 	if (p < 0)
 		return fail(errno, "create cgroup \"%s\": open \"%s\"", path, dir);
 	if (!on_cgroupfs(p)) {
@@ -125,22 +221,51 @@ int op_cgroup_create(const mp *a, struct ctx *c)
 	if (made || errno == EEXIST)
 		d = openat(p, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int e = errno;
-	close(p);
-	if (d < 0)
+	if (d < 0) {
+		close(p);
 		return fail(e, "create cgroup \"%s\"", path);
+	}
 	long n = made ? 0 : members(d);
 	if (n < 0 || fstat(d, &st)) {
 		e = errno;
 		close(d);
+		close(p);
 		return fail(e, "create cgroup \"%s\"", path);
 	}
-	close(d);
-	if (n > 0)
+	if (n > 0) {
+		close(d);
+		close(p);
 		return failx(EBUSY, "create cgroup \"%s\": it already has %ld process%s; planc does not share a cgroup with "
 			     "processes it did not start", path, n, n == 1 ? "" : "es");
+	}
+	if (inherit && inherit_from(p, d, inherit)) {
+		e = errno;
+		close(d);
+		if (made)
+			unlinkat(p, name, AT_REMOVEDIR);
+		close(p);
+		return fail(e, "create cgroup \"%s\": copy cpuset.cpus and cpuset.mems from \"%s\"", path, dir);
+	}
+	close(d);
+	close(p);
 	report_field("ino", (long long)st.st_ino);
 	report_flag("made", made);
 	return DONE;
+}
+
+int op_cgroup_create(const mp *a, struct ctx *c)
+{
+	(void)c;
+	const char *path = need_str(a, "path");
+	if (!path)
+		return FAILED;
+	const mp *inh = mp_get(a, "inherit");
+	char **inherit = inh ? mp_strv(inh) : NULL;
+	if (inh && !inherit)
+		return failx(EINVAL, "plan: field \"inherit\" is not an array of strings");
+	int rc = create(path, inherit);
+	free(inherit);
+	return rc;
 }
 
 int op_cgroup_write(const mp *a, struct ctx *c)

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef MFD_EXEC
@@ -86,7 +88,15 @@ int op_clone(const mp *a, struct ctx *c)
 	 * SIGCHLD for anything spawned normally. Parent "executor" (foreground
 	 * run): P keeps the init as its own child and exits with its status. */
 	struct clone_args ca = {.flags = flags, .exit_signal = c->waits ? SIGCHLD : 0};
+	/* Rootless: P may write C's id maps only while C is dumpable (a non-dumpable
+	 * task's /proc files are root's). C inherits it from this clone and drops it
+	 * again once the maps are written (userns_root). */
+	int rootless_maps = c->userns && geteuid() != 0;
+	if (rootless_maps)
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	pid_t pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (rootless_maps && pid != 0)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (pid < 0)
 		return fail(errno, "clone3");
 	c->child = pid;
@@ -109,14 +119,68 @@ int op_clone(const mp *a, struct ctx *c)
  * could not even create a file on its own tmpfs. */
 int userns_root(void)
 {
+	/* The maps are written: nobody needs C's /proc files any more (see op_clone). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (syscall(SYS_setresgid, 0, 0, 0) || syscall(SYS_setresuid, 0, 0, 0))
 		return fail(errno, "become root of the new user namespace (is container id 0 mapped?)");
 	return DONE;
 }
 
+/* Rootless, ranges beyond the caller's own id: the setuid helper (newuidmap,
+ * newgidmap) checks /etc/subuid (subgid) itself and writes the map. Its
+ * complaint, if any, becomes this action's error message instead of reaching
+ * the caller's stderr as a second line. */
+static int map_through_helper(const char *helper, const char *text, pid_t child)
+{
+	char *argv[3 + 3 * 340 + 1], pid[24], words[4096], msg[512];
+	int n = 0, p[2], status;
+	snprintf(pid, sizeof pid, "%d", (int)child);
+	snprintf(words, sizeof words, "%s", text);
+	argv[n++] = (char *)helper;
+	argv[n++] = pid;
+	for (char *save = NULL, *w = strtok_r(words, " \n", &save); w && n < (int)(sizeof argv / sizeof *argv) - 1; w = strtok_r(NULL, " \n", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	if (pipe2(p, O_CLOEXEC))
+		return fail(errno, "pipe for %s", helper);
+	pid_t h = fork();
+	if (h < 0) {
+		close(p[0]), close(p[1]);
+		return fail(errno, "fork %s", helper);
+	}
+	if (h == 0) {
+		char *envp[] = { NULL };
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		syscall(SYS_close_range, 3, ~0U, 0);
+		execve(helper, argv, envp);
+		dprintf(2, "exec: %s", strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	ssize_t got = 0, r;
+	while (got < (ssize_t)sizeof msg - 1 && (r = read(p[0], msg + got, sizeof msg - 1 - got)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		got += r;
+	}
+	close(p[0]);
+	while (waitpid(h, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return DONE;
+	msg[got] = 0;
+	for (char *q = msg; *q; q++)
+		if (*q == '\n')
+			*q = *(q + 1) ? ' ' : 0;
+	return failx(EPERM, "%s failed: %s", helper, got ? msg : "no message");
+}
+
 int op_idmap_write(const mp *a, struct ctx *c)
 {
-	const char *kind = need_str(a, "kind"), *sg = mp_str(mp_get(a, "setgroups"));
+	const char *kind = need_str(a, "kind"), *sg = mp_str(mp_get(a, "setgroups")), *helper = mp_str(mp_get(a, "helper"));
 	const mp *map = need_arr(a, "map");
 	char buf[4096], path[64];
 	size_t n = 0;
@@ -134,6 +198,8 @@ int op_idmap_write(const mp *a, struct ctx *c)
 			return failx(E2BIG, "%s map: too many entries", kind);
 		n += w;
 	}
+	if (helper)
+		return map_through_helper(helper, buf, c->child);
 	if (sg && !strcmp(sg, "deny")) {
 		snprintf(path, sizeof path, "%d/setgroups", (int)c->child);
 		if (write_file(path, "deny", proc_open))

@@ -14,7 +14,9 @@ handler op_execfifo_create;
 handler op_ns_join;
 handler op_mount_idmap;
 handler op_clone;
+handler op_resctrl_create;
 handler op_cgroup_join;
+handler op_resctrl_join;
 handler op_idmap_write;
 handler op_netdev_move;
 handler op_ns_unshare;
@@ -49,6 +51,8 @@ handler op_caps_bounding;
 handler op_user;
 handler op_caps;
 handler op_no_new_privs;
+handler op_seccomp_connect;
+handler op_seccomp_load;
 handler op_chdir;
 handler op_exec_check;
 handler op_execfifo_wait;
@@ -57,7 +61,7 @@ handler op_hook_prestart;
 handler op_hook_create_runtime;
 handler op_hook_create_container;
 handler op_hook_start_container;
-#define N_OPS 51
+#define N_OPS 55
 extern const struct op_entry op_table[N_OPS];
 
 /* A name of the plan and the kernel's number for it. */

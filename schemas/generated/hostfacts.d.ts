@@ -33,6 +33,19 @@ export interface HostFacts {
    * cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).
    */
   systemdCgroup?: boolean;
+  /**
+   * Rootless: the cgroups the container would get can be made by this user (a delegated, writable subtree). When false a rootless plan gets no cgroup of its own (a note) and refuses resource limits. Absent: writable.
+   */
+  cgroupWritable?: boolean;
+  ids?: IdFacts;
+  /**
+   * Where a resctrl filesystem (Intel RDT / AMD QoS) is mounted in the runtime's mount namespace; absent when none is (linux.intelRdt is then refused).
+   */
+  resctrl?: string;
+  /**
+   * The native architecture of the host (the audit arch seccomp filters are compiled for): from process.arch. Absent: x86_64.
+   */
+  arch?: "x86_64" | "aarch64";
 }
 /**
  * The host's cgroup setup.
@@ -53,6 +66,30 @@ export interface CgroupFacts {
    * The cgroup v1 hierarchies (required when version is 1).
    */
   v1Controllers?: CgroupV1Controller[];
+  /**
+   * cgroup v2: the controllers the hierarchy has (cgroup.controllers of its root). Absent: not known, every controller the planner knows is assumed and the kernel has the last word.
+   */
+  v2Controllers?: string[];
+  /**
+   * Huge page sizes of this kernel, as the hugetlb controller names them ("2MB", "1GB"; from /sys/kernel/mm/hugepages). Absent: not known.
+   */
+  hugepageSizes?: string[];
+  /**
+   * The hugetlb controller has reservation limits (hugetlb.<size>.rsvd.*, Linux 5.7+): hugepageLimits then limit reservations as well as faults, as the spec asks. Absent: false.
+   */
+  hugetlbReservations?: boolean;
+  /**
+   * The BFQ I/O scheduler's cgroup policy is registered, so cgroups have its weight files (blkio.bfq.weight, io.bfq.weight). Absent: false.
+   */
+  bfq?: boolean;
+  /**
+   * The CPUs a container's cpuset can use (the root cpuset's cpus, or cpuset.cpus.effective on v2). Absent: not known.
+   */
+  cpus?: string;
+  /**
+   * The memory nodes a container's cpuset can use (as cpus). Absent: not known.
+   */
+  mems?: string;
 }
 /**
  * A mounted cgroup v1 hierarchy.
@@ -69,4 +106,56 @@ export interface CgroupV1Controller {
    * Where the hierarchy is mounted.
    */
   mountpoint: string;
+  /**
+   * The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word.
+   */
+  files?: string[];
+}
+/**
+ * Rootless: the ids this user may map into a user namespace, and how.
+ *
+ * This interface was referenced by `HostFacts`'s JSON-Schema
+ * via the `definition` "IdFacts".
+ */
+export interface IdFacts {
+  /**
+   * The effective uid planc runs as.
+   */
+  uid: number;
+  /**
+   * The effective gid planc runs as.
+   */
+  gid: number;
+  /**
+   * The user name (as /etc/subuid may list it).
+   */
+  user?: string;
+  /**
+   * This user's /etc/subuid ranges.
+   */
+  subuid: IdRange[];
+  /**
+   * This user's /etc/subgid ranges.
+   */
+  subgid: IdRange[];
+  /**
+   * The setuid newuidmap helper, when installed.
+   */
+  newuidmap?: string;
+  /**
+   * The setuid newgidmap helper, when installed.
+   */
+  newgidmap?: string;
+  /**
+   * Why this user cannot make user namespaces here (a sysctl), when it cannot.
+   */
+  usernsDisabled?: string;
+}
+/**
+ * This interface was referenced by `HostFacts`'s JSON-Schema
+ * via the `definition` "IdRange".
+ */
+export interface IdRange {
+  start: number;
+  count: number;
 }

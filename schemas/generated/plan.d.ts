@@ -22,7 +22,9 @@ export type Action =
   | NsJoinAction
   | MountIdmapAction
   | CloneAction
+  | ResctrlCreateAction
   | CgroupJoinAction
+  | ResctrlJoinAction
   | IdmapWriteAction
   | NetdevMoveAction
   | NsUnshareAction
@@ -57,6 +59,8 @@ export type Action =
   | UserAction
   | CapsAction
   | NoNewPrivsAction
+  | SeccompConnectAction
+  | SeccompLoadAction
   | ChdirAction
   | ExecCheckAction
   | ExecfifoWaitAction
@@ -155,6 +159,12 @@ export interface CgroupCreateAction {
   stage: "host";
   why: Why;
   path: string;
+  /**
+   * cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems.
+   *
+   * @minItems 1
+   */
+  inherit?: ("cpuset.cpus" | "cpuset.mems")[];
 }
 /**
  * Write a value to a cgroup control file.
@@ -230,10 +240,38 @@ export interface CloneAction {
   parent: "caller" | "executor";
 }
 /**
+ * linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.
+ */
+export interface ResctrlCreateAction {
+  op: "resctrl.create";
+  stage: "host";
+  why: Why;
+  path: string;
+  /**
+   * refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed.
+   */
+  exists: "refuse" | "use" | "required";
+  /**
+   * Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata).
+   *
+   * @minItems 1
+   */
+  schemata?: string[];
+}
+/**
  * Move the container's init into the cgroup (write its pid to cgroup.procs).
  */
 export interface CgroupJoinAction {
   op: "cgroup.join";
+  stage: "parent";
+  why: Why;
+  path: string;
+}
+/**
+ * linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).
+ */
+export interface ResctrlJoinAction {
+  op: "resctrl.join";
   stage: "parent";
   why: Why;
   path: string;
@@ -252,6 +290,10 @@ export interface IdmapWriteAction {
     size: number;
   }[];
   setgroups?: "allow" | "deny";
+  /**
+   * Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly.
+   */
+  helper?: string;
 }
 /**
  * Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.
@@ -664,6 +706,120 @@ export interface NoNewPrivsAction {
   why: Why;
 }
 /**
+ * Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.
+ */
+export interface SeccompConnectAction {
+  op: "seccomp.connect";
+  stage: "init";
+  why: Why;
+  /**
+   * listenerPath, a host path
+   */
+  path: string;
+}
+/**
+ * seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).
+ */
+export interface SeccompLoadAction {
+  op: "seccomp.load";
+  stage: "init";
+  why: Why;
+  /**
+   * struct sock_filter[], in order
+   *
+   * @minItems 1
+   * @maxItems 4096
+   */
+  program: SockFilter[];
+  /**
+   * SECCOMP_FILTER_FLAG_* bits
+   */
+  flags: number;
+  /**
+   * sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)
+   */
+  digest: string;
+  listener?: SeccompListener;
+  stats: SeccompStats;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SockFilter".
+ */
+export interface SockFilter {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+/**
+ * Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md "Container process state"; the executor adds the pid as the runtime sees it.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SeccompListener".
+ */
+export interface SeccompListener {
+  path: string;
+  metadata?: string;
+  state: HookState;
+}
+/**
+ * The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without "pid": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "HookState".
+ */
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: "creating" | "created" | "running" | "stopped";
+  bundle: string;
+  annotations?: {
+    [k: string]: string;
+  };
+}
+/**
+ * What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SeccompStats".
+ */
+export interface SeccompStats {
+  native: string;
+  architectures: string[];
+  defaultAction: SeccompVerdict;
+  badArchAction: SeccompVerdict;
+  byAction: {
+    action: string;
+    data?: number;
+    ret: number;
+    text: string;
+    count: number;
+    syscalls: string[];
+  }[];
+  conditional: {
+    syscall: string;
+    verdicts: SeccompVerdict[];
+  }[];
+  unknownSyscalls: string[];
+  enosysAbove: {
+    [k: string]: number;
+  };
+  flags: string[];
+  instructions: number;
+  libseccomp: string;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SeccompVerdict".
+ */
+export interface SeccompVerdict {
+  action: string;
+  data?: number;
+  ret: number;
+  text: string;
+}
+/**
  * Change to the process working directory.
  */
 export interface ChdirAction {
@@ -726,21 +882,6 @@ export interface HookPrestartAction {
    */
   timeout?: number;
   state: HookState;
-}
-/**
- * The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without "pid": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).
- *
- * This interface was referenced by `Plan`'s JSON-Schema
- * via the `definition` "HookState".
- */
-export interface HookState {
-  ociVersion: string;
-  id: string;
-  status: "creating" | "created" | "running" | "stopped";
-  bundle: string;
-  annotations?: {
-    [k: string]: string;
-  };
 }
 /**
  * Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.

@@ -3,11 +3,15 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/hostfacts.schema.json","title":"HostFacts","description":"Everything the pure planner knows about the host, gathered up front by the CLI so that planning never reads the host itself.","type":"object","additionalProperties":false,"required":["containerId","bundle","stateDir","cgroup","rootless"],"properties":{"containerId":{"type":"string","description":"The container id.","minLength":1},"bundle":{"type":"string","description":"Absolute path of the bundle directory.","pattern":"^/"},"stateDir":{"type":"string","description":"The container's state directory.","minLength":1},"cgroup":{"$ref":"#/definitions/CgroupFacts"},"rootless":{"type":"boolean","description":"planc runs without root privileges on the host."},"noPivot":{"type":"boolean","description":"Use chroot-style root switching instead of pivot_root (--no-pivot).","default":false},"systemdCgroup":{"type":"boolean","description":"cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).","default":false}},"definitions":{"CgroupFacts":{"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}},"CgroupV1Controller":{"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"}},"additionalProperties":false}}};
-const func2 = (function ucs2length(str) { let n = 0; for (const _ of str) n++; return n; });
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/hostfacts.schema.json","title":"HostFacts","description":"Everything the pure planner knows about the host, gathered up front by the CLI so that planning never reads the host itself.","type":"object","additionalProperties":false,"required":["containerId","bundle","stateDir","cgroup","rootless"],"properties":{"containerId":{"type":"string","description":"The container id.","minLength":1},"bundle":{"type":"string","description":"Absolute path of the bundle directory.","pattern":"^/"},"stateDir":{"type":"string","description":"The container's state directory.","minLength":1},"cgroup":{"$ref":"#/definitions/CgroupFacts"},"rootless":{"type":"boolean","description":"planc runs without root privileges on the host."},"noPivot":{"type":"boolean","description":"Use chroot-style root switching instead of pivot_root (--no-pivot).","default":false},"systemdCgroup":{"type":"boolean","description":"cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).","default":false},"cgroupWritable":{"type":"boolean","description":"Rootless: the cgroups the container would get can be made by this user (a delegated, writable subtree). When false a rootless plan gets no cgroup of its own (a note) and refuses resource limits. Absent: writable."},"ids":{"$ref":"#/definitions/IdFacts"},"resctrl":{"type":"string","pattern":"^/","description":"Where a resctrl filesystem (Intel RDT / AMD QoS) is mounted in the runtime's mount namespace; absent when none is (linux.intelRdt is then refused)."},"arch":{"enum":["x86_64","aarch64"],"description":"The native architecture of the host (the audit arch seccomp filters are compiled for): from process.arch. Absent: x86_64.","default":"x86_64"}},"definitions":{"CgroupFacts":{"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."},"v2Controllers":{"type":"array","items":{"type":"string","pattern":"^[a-z_0-9]+$"},"uniqueItems":true,"description":"cgroup v2: the controllers the hierarchy has (cgroup.controllers of its root). Absent: not known, every controller the planner knows is assumed and the kernel has the last word."},"hugepageSizes":{"type":"array","items":{"type":"string","pattern":"^[0-9]+[KMGTPE]?B$"},"uniqueItems":true,"description":"Huge page sizes of this kernel, as the hugetlb controller names them (\"2MB\", \"1GB\"; from /sys/kernel/mm/hugepages). Absent: not known."},"hugetlbReservations":{"type":"boolean","description":"The hugetlb controller has reservation limits (hugetlb.<size>.rsvd.*, Linux 5.7+): hugepageLimits then limit reservations as well as faults, as the spec asks. Absent: false."},"bfq":{"type":"boolean","description":"The BFQ I/O scheduler's cgroup policy is registered, so cgroups have its weight files (blkio.bfq.weight, io.bfq.weight). Absent: false."},"cpus":{"type":"string","pattern":"^[0-9,-]*$","description":"The CPUs a container's cpuset can use (the root cpuset's cpus, or cpuset.cpus.effective on v2). Absent: not known."},"mems":{"type":"string","pattern":"^[0-9,-]*$","description":"The memory nodes a container's cpuset can use (as cpus). Absent: not known."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}},"CgroupV1Controller":{"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"},"files":{"type":"array","items":{"type":"string","minLength":1},"description":"The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word."}},"additionalProperties":false},"IdFacts":{"title":"IdFacts","description":"Rootless: the ids this user may map into a user namespace, and how.","type":"object","additionalProperties":false,"required":["uid","gid","subuid","subgid"],"properties":{"uid":{"type":"integer","minimum":0,"description":"The effective uid planc runs as."},"gid":{"type":"integer","minimum":0,"description":"The effective gid planc runs as."},"user":{"type":"string","description":"The user name (as /etc/subuid may list it)."},"subuid":{"type":"array","items":{"$ref":"#/definitions/IdRange"},"description":"This user's /etc/subuid ranges."},"subgid":{"type":"array","items":{"$ref":"#/definitions/IdRange"},"description":"This user's /etc/subgid ranges."},"newuidmap":{"type":"string","pattern":"^/","description":"The setuid newuidmap helper, when installed."},"newgidmap":{"type":"string","pattern":"^/","description":"The setuid newgidmap helper, when installed."},"usernsDisabled":{"type":"string","description":"Why this user cannot make user namespaces here (a sysctl), when it cannot."}}},"IdRange":{"title":"IdRange","type":"object","additionalProperties":false,"required":["start","count"],"properties":{"start":{"type":"integer","minimum":0},"count":{"type":"integer","minimum":1}}}}};
+const func2 = Object.prototype.hasOwnProperty;
+const func3 = (function ucs2length(str) { let n = 0; for (const _ of str) n++; return n; });
 const pattern0 = new RegExp("^/", "u");
-const schema12 = {"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}};
-const schema13 = {"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"}},"additionalProperties":false};
+const schema12 = {"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."},"v2Controllers":{"type":"array","items":{"type":"string","pattern":"^[a-z_0-9]+$"},"uniqueItems":true,"description":"cgroup v2: the controllers the hierarchy has (cgroup.controllers of its root). Absent: not known, every controller the planner knows is assumed and the kernel has the last word."},"hugepageSizes":{"type":"array","items":{"type":"string","pattern":"^[0-9]+[KMGTPE]?B$"},"uniqueItems":true,"description":"Huge page sizes of this kernel, as the hugetlb controller names them (\"2MB\", \"1GB\"; from /sys/kernel/mm/hugepages). Absent: not known."},"hugetlbReservations":{"type":"boolean","description":"The hugetlb controller has reservation limits (hugetlb.<size>.rsvd.*, Linux 5.7+): hugepageLimits then limit reservations as well as faults, as the spec asks. Absent: false."},"bfq":{"type":"boolean","description":"The BFQ I/O scheduler's cgroup policy is registered, so cgroups have its weight files (blkio.bfq.weight, io.bfq.weight). Absent: false."},"cpus":{"type":"string","pattern":"^[0-9,-]*$","description":"The CPUs a container's cpuset can use (the root cpuset's cpus, or cpuset.cpus.effective on v2). Absent: not known."},"mems":{"type":"string","pattern":"^[0-9,-]*$","description":"The memory nodes a container's cpuset can use (as cpus). Absent: not known."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}};
+const schema13 = {"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"},"files":{"type":"array","items":{"type":"string","minLength":1},"description":"The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word."}},"additionalProperties":false};
+const pattern3 = new RegExp("^[a-z_0-9]+$", "u");
+const pattern4 = new RegExp("^[0-9]+[KMGTPE]?B$", "u");
+const pattern5 = new RegExp("^[0-9,-]*$", "u");
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -101,7 +105,7 @@ vErrors.push(err5);
 errors++;
 }
 for(const key0 in data){
-if(!(((key0 === "version") || (key0 === "root")) || (key0 === "v1Controllers"))){
+if(!(func2.call(schema12.properties, key0))){
 const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err6];
@@ -188,7 +192,7 @@ vErrors.push(err12);
 errors++;
 }
 for(const key1 in data4){
-if(!((key1 === "name") || (key1 === "mountpoint"))){
+if(!(((key1 === "name") || (key1 === "mountpoint")) || (key1 === "files"))){
 const err13 = {instancePath:instancePath+"/v1Controllers/" + i0,schemaPath:"#/definitions/CgroupV1Controller/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err13];
@@ -202,7 +206,7 @@ errors++;
 if(data4.name !== undefined){
 let data5 = data4.name;
 if(typeof data5 === "string"){
-if(func2(data5) < 1){
+if(func3(data5) < 1){
 const err14 = {instancePath:instancePath+"/v1Controllers/" + i0+"/name",schemaPath:"#/definitions/CgroupV1Controller/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err14];
@@ -249,9 +253,15 @@ vErrors.push(err17);
 errors++;
 }
 }
-}
-else {
-const err18 = {instancePath:instancePath+"/v1Controllers/" + i0,schemaPath:"#/definitions/CgroupV1Controller/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data4.files !== undefined){
+let data7 = data4.files;
+if(Array.isArray(data7)){
+const len1 = data7.length;
+for(let i1=0; i1<len1; i1++){
+let data8 = data7[i1];
+if(typeof data8 === "string"){
+if(func3(data8) < 1){
+const err18 = {instancePath:instancePath+"/v1Controllers/" + i0+"/files/" + i1,schemaPath:"#/definitions/CgroupV1Controller/properties/files/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -261,9 +271,8 @@ vErrors.push(err18);
 errors++;
 }
 }
-}
 else {
-const err19 = {instancePath:instancePath+"/v1Controllers",schemaPath:"#/properties/v1Controllers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err19 = {instancePath:instancePath+"/v1Controllers/" + i0+"/files/" + i1,schemaPath:"#/definitions/CgroupV1Controller/properties/files/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -275,7 +284,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err20 = {instancePath:instancePath+"/v1Controllers/" + i0+"/files",schemaPath:"#/definitions/CgroupV1Controller/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -284,7 +293,671 @@ vErrors.push(err20);
 }
 errors++;
 }
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/v1Controllers/" + i0,schemaPath:"#/definitions/CgroupV1Controller/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/v1Controllers",schemaPath:"#/properties/v1Controllers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.v2Controllers !== undefined){
+let data9 = data.v2Controllers;
+if(Array.isArray(data9)){
+const len2 = data9.length;
+for(let i2=0; i2<len2; i2++){
+let data10 = data9[i2];
+if(typeof data10 === "string"){
+if(!pattern3.test(data10)){
+const err23 = {instancePath:instancePath+"/v2Controllers/" + i2,schemaPath:"#/properties/v2Controllers/items/pattern",keyword:"pattern",params:{pattern: "^[a-z_0-9]+$"},message:"must match pattern \""+"^[a-z_0-9]+$"+"\""};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/v2Controllers/" + i2,schemaPath:"#/properties/v2Controllers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+let i3 = data9.length;
+let j0;
+if(i3 > 1){
+const indices0 = {};
+for(;i3--;){
+let item0 = data9[i3];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err25 = {instancePath:instancePath+"/v2Controllers",schemaPath:"#/properties/v2Controllers/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+break;
+}
+indices0[item0] = i3;
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/v2Controllers",schemaPath:"#/properties/v2Controllers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data.hugepageSizes !== undefined){
+let data11 = data.hugepageSizes;
+if(Array.isArray(data11)){
+const len3 = data11.length;
+for(let i4=0; i4<len3; i4++){
+let data12 = data11[i4];
+if(typeof data12 === "string"){
+if(!pattern4.test(data12)){
+const err27 = {instancePath:instancePath+"/hugepageSizes/" + i4,schemaPath:"#/properties/hugepageSizes/items/pattern",keyword:"pattern",params:{pattern: "^[0-9]+[KMGTPE]?B$"},message:"must match pattern \""+"^[0-9]+[KMGTPE]?B$"+"\""};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/hugepageSizes/" + i4,schemaPath:"#/properties/hugepageSizes/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+let i5 = data11.length;
+let j1;
+if(i5 > 1){
+const indices1 = {};
+for(;i5--;){
+let item1 = data11[i5];
+if(typeof item1 !== "string"){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err29 = {instancePath:instancePath+"/hugepageSizes",schemaPath:"#/properties/hugepageSizes/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i5+" are identical)"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+break;
+}
+indices1[item1] = i5;
+}
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/hugepageSizes",schemaPath:"#/properties/hugepageSizes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data.hugetlbReservations !== undefined){
+if(typeof data.hugetlbReservations !== "boolean"){
+const err31 = {instancePath:instancePath+"/hugetlbReservations",schemaPath:"#/properties/hugetlbReservations/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data.bfq !== undefined){
+if(typeof data.bfq !== "boolean"){
+const err32 = {instancePath:instancePath+"/bfq",schemaPath:"#/properties/bfq/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data.cpus !== undefined){
+let data15 = data.cpus;
+if(typeof data15 === "string"){
+if(!pattern5.test(data15)){
+const err33 = {instancePath:instancePath+"/cpus",schemaPath:"#/properties/cpus/pattern",keyword:"pattern",params:{pattern: "^[0-9,-]*$"},message:"must match pattern \""+"^[0-9,-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/cpus",schemaPath:"#/properties/cpus/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data.mems !== undefined){
+let data16 = data.mems;
+if(typeof data16 === "string"){
+if(!pattern5.test(data16)){
+const err35 = {instancePath:instancePath+"/mems",schemaPath:"#/properties/mems/pattern",keyword:"pattern",params:{pattern: "^[0-9,-]*$"},message:"must match pattern \""+"^[0-9,-]*$"+"\""};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/mems",schemaPath:"#/properties/mems/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+else {
+const err37 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
 validate11.errors = vErrors;
+return errors === 0;
+}
+
+const schema14 = {"title":"IdFacts","description":"Rootless: the ids this user may map into a user namespace, and how.","type":"object","additionalProperties":false,"required":["uid","gid","subuid","subgid"],"properties":{"uid":{"type":"integer","minimum":0,"description":"The effective uid planc runs as."},"gid":{"type":"integer","minimum":0,"description":"The effective gid planc runs as."},"user":{"type":"string","description":"The user name (as /etc/subuid may list it)."},"subuid":{"type":"array","items":{"$ref":"#/definitions/IdRange"},"description":"This user's /etc/subuid ranges."},"subgid":{"type":"array","items":{"$ref":"#/definitions/IdRange"},"description":"This user's /etc/subgid ranges."},"newuidmap":{"type":"string","pattern":"^/","description":"The setuid newuidmap helper, when installed."},"newgidmap":{"type":"string","pattern":"^/","description":"The setuid newgidmap helper, when installed."},"usernsDisabled":{"type":"string","description":"Why this user cannot make user namespaces here (a sysctl), when it cannot."}}};
+const schema15 = {"title":"IdRange","type":"object","additionalProperties":false,"required":["start","count"],"properties":{"start":{"type":"integer","minimum":0},"count":{"type":"integer","minimum":1}}};
+
+function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.uid === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.gid === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.subuid === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "subuid"},message:"must have required property '"+"subuid"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.subgid === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "subgid"},message:"must have required property '"+"subgid"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((((key0 === "uid") || (key0 === "gid")) || (key0 === "user")) || (key0 === "subuid")) || (key0 === "subgid")) || (key0 === "newuidmap")) || (key0 === "newgidmap")) || (key0 === "usernsDisabled"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.uid !== undefined){
+let data0 = data.uid;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+const err5 = {instancePath:instancePath+"/uid",schemaPath:"#/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+const err6 = {instancePath:instancePath+"/uid",schemaPath:"#/properties/uid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+if(data.gid !== undefined){
+let data1 = data.gid;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err7 = {instancePath:instancePath+"/gid",schemaPath:"#/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err8 = {instancePath:instancePath+"/gid",schemaPath:"#/properties/gid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+if(data.user !== undefined){
+if(typeof data.user !== "string"){
+const err9 = {instancePath:instancePath+"/user",schemaPath:"#/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.subuid !== undefined){
+let data3 = data.subuid;
+if(Array.isArray(data3)){
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.start === undefined){
+const err10 = {instancePath:instancePath+"/subuid/" + i0,schemaPath:"#/definitions/IdRange/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(data4.count === undefined){
+const err11 = {instancePath:instancePath+"/subuid/" + i0,schemaPath:"#/definitions/IdRange/required",keyword:"required",params:{missingProperty: "count"},message:"must have required property '"+"count"+"'"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+for(const key1 in data4){
+if(!((key1 === "start") || (key1 === "count"))){
+const err12 = {instancePath:instancePath+"/subuid/" + i0,schemaPath:"#/definitions/IdRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data4.start !== undefined){
+let data5 = data4.start;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err13 = {instancePath:instancePath+"/subuid/" + i0+"/start",schemaPath:"#/definitions/IdRange/properties/start/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+const err14 = {instancePath:instancePath+"/subuid/" + i0+"/start",schemaPath:"#/definitions/IdRange/properties/start/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+if(data4.count !== undefined){
+let data6 = data4.count;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err15 = {instancePath:instancePath+"/subuid/" + i0+"/count",schemaPath:"#/definitions/IdRange/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 1 || isNaN(data6)){
+const err16 = {instancePath:instancePath+"/subuid/" + i0+"/count",schemaPath:"#/definitions/IdRange/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/subuid/" + i0,schemaPath:"#/definitions/IdRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/subuid",schemaPath:"#/properties/subuid/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.subgid !== undefined){
+let data7 = data.subgid;
+if(Array.isArray(data7)){
+const len1 = data7.length;
+for(let i1=0; i1<len1; i1++){
+let data8 = data7[i1];
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.start === undefined){
+const err19 = {instancePath:instancePath+"/subgid/" + i1,schemaPath:"#/definitions/IdRange/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(data8.count === undefined){
+const err20 = {instancePath:instancePath+"/subgid/" + i1,schemaPath:"#/definitions/IdRange/required",keyword:"required",params:{missingProperty: "count"},message:"must have required property '"+"count"+"'"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+for(const key2 in data8){
+if(!((key2 === "start") || (key2 === "count"))){
+const err21 = {instancePath:instancePath+"/subgid/" + i1,schemaPath:"#/definitions/IdRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data8.start !== undefined){
+let data9 = data8.start;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err22 = {instancePath:instancePath+"/subgid/" + i1+"/start",schemaPath:"#/definitions/IdRange/properties/start/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+const err23 = {instancePath:instancePath+"/subgid/" + i1+"/start",schemaPath:"#/definitions/IdRange/properties/start/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+if(data8.count !== undefined){
+let data10 = data8.count;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err24 = {instancePath:instancePath+"/subgid/" + i1+"/count",schemaPath:"#/definitions/IdRange/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 1 || isNaN(data10)){
+const err25 = {instancePath:instancePath+"/subgid/" + i1+"/count",schemaPath:"#/definitions/IdRange/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/subgid/" + i1,schemaPath:"#/definitions/IdRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/subgid",schemaPath:"#/properties/subgid/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data.newuidmap !== undefined){
+let data11 = data.newuidmap;
+if(typeof data11 === "string"){
+if(!pattern0.test(data11)){
+const err28 = {instancePath:instancePath+"/newuidmap",schemaPath:"#/properties/newuidmap/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/newuidmap",schemaPath:"#/properties/newuidmap/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data.newgidmap !== undefined){
+let data12 = data.newgidmap;
+if(typeof data12 === "string"){
+if(!pattern0.test(data12)){
+const err30 = {instancePath:instancePath+"/newgidmap",schemaPath:"#/properties/newgidmap/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/newgidmap",schemaPath:"#/properties/newgidmap/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data.usernsDisabled !== undefined){
+if(typeof data.usernsDisabled !== "string"){
+const err32 = {instancePath:instancePath+"/usernsDisabled",schemaPath:"#/properties/usernsDisabled/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+}
+else {
+const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+validate13.errors = vErrors;
 return errors === 0;
 }
 
@@ -345,7 +1018,7 @@ vErrors.push(err4);
 errors++;
 }
 for(const key0 in data){
-if(!(((((((key0 === "containerId") || (key0 === "bundle")) || (key0 === "stateDir")) || (key0 === "cgroup")) || (key0 === "rootless")) || (key0 === "noPivot")) || (key0 === "systemdCgroup"))){
+if(!(func2.call(schema11.properties, key0))){
 const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err5];
@@ -359,7 +1032,7 @@ errors++;
 if(data.containerId !== undefined){
 let data0 = data.containerId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err6 = {instancePath:instancePath+"/containerId",schemaPath:"#/properties/containerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err6];
@@ -409,7 +1082,7 @@ errors++;
 if(data.stateDir !== undefined){
 let data2 = data.stateDir;
 if(typeof data2 === "string"){
-if(func2(data2) < 1){
+if(func3(data2) < 1){
 const err10 = {instancePath:instancePath+"/stateDir",schemaPath:"#/properties/stateDir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err10];
@@ -473,14 +1146,70 @@ vErrors.push(err14);
 errors++;
 }
 }
-}
-else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.cgroupWritable !== undefined){
+if(typeof data.cgroupWritable !== "boolean"){
+const err15 = {instancePath:instancePath+"/cgroupWritable",schemaPath:"#/properties/cgroupWritable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err15];
 }
 else {
 vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.ids !== undefined){
+if(!(validate13(data.ids, {instancePath:instancePath+"/ids",parentData:data,parentDataProperty:"ids",rootData}))){
+vErrors = vErrors === null ? validate13.errors : vErrors.concat(validate13.errors);
+errors = vErrors.length;
+}
+}
+if(data.resctrl !== undefined){
+let data9 = data.resctrl;
+if(typeof data9 === "string"){
+if(!pattern0.test(data9)){
+const err16 = {instancePath:instancePath+"/resctrl",schemaPath:"#/properties/resctrl/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/resctrl",schemaPath:"#/properties/resctrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.arch !== undefined){
+let data10 = data.arch;
+if(!((data10 === "x86_64") || (data10 === "aarch64"))){
+const err18 = {instancePath:instancePath+"/arch",schemaPath:"#/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.arch.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+}
+else {
+const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
 }
 errors++;
 }

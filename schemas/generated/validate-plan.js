@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"},"SockFilter":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]},"SeccompListener":{"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]},"SeccompVerdict":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]},"SeccompStats":{"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
 const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), or \"runtime:<reason>\" for what the runtime adds itself."};
@@ -117,14 +117,1205 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]};
+const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]}]};
 const schema20 = {"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"};
-const schema29 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
-const schema32 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
-const schema38 = {"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"};
-const schema69 = {"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]};
-const pattern0 = new RegExp("^-?[0-9]+$", "u");
-const pattern1 = new RegExp("^[0-9]+$", "u");
+const schema31 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
+const schema34 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
+const schema40 = {"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"};
+const schema68 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]};
+const schema70 = {"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]};
+const pattern0 = new RegExp("^/", "u");
+const pattern3 = new RegExp("^-?[0-9]+$", "u");
+const pattern4 = new RegExp("^[0-9]+$", "u");
+const pattern10 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+const schema69 = {"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]};
+
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.path === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.state === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "path") || (key0 === "metadata")) || (key0 === "state"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+let data0 = data.path;
+if(typeof data0 === "string"){
+if(!pattern0.test(data0)){
+const err3 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+if(typeof data.metadata !== "string"){
+const err5 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.state !== undefined){
+let data2 = data.state;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.ociVersion === undefined){
+const err6 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data2.id === undefined){
+const err7 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data2.status === undefined){
+const err8 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data2.bundle === undefined){
+const err9 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+for(const key1 in data2){
+if(!(((((key1 === "ociVersion") || (key1 === "id")) || (key1 === "status")) || (key1 === "bundle")) || (key1 === "annotations"))){
+const err10 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data2.ociVersion !== undefined){
+if(typeof data2.ociVersion !== "string"){
+const err11 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data2.id !== undefined){
+if(typeof data2.id !== "string"){
+const err12 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data2.status !== undefined){
+let data5 = data2.status;
+if(!((((data5 === "creating") || (data5 === "created")) || (data5 === "running")) || (data5 === "stopped"))){
+const err13 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data2.bundle !== undefined){
+if(typeof data2.bundle !== "string"){
+const err14 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data2.annotations !== undefined){
+let data7 = data2.annotations;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key2 in data7){
+if(typeof data7[key2] !== "string"){
+const err15 = {instancePath:instancePath+"/state/annotations/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate14.errors = vErrors;
+return errors === 0;
+}
+
+const schema71 = {"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]};
+const schema72 = {"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]};
+
+function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.native === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "native"},message:"must have required property '"+"native"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.architectures === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "architectures"},message:"must have required property '"+"architectures"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.defaultAction === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "defaultAction"},message:"must have required property '"+"defaultAction"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.badArchAction === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "badArchAction"},message:"must have required property '"+"badArchAction"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.byAction === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "byAction"},message:"must have required property '"+"byAction"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.conditional === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "conditional"},message:"must have required property '"+"conditional"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.unknownSyscalls === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "unknownSyscalls"},message:"must have required property '"+"unknownSyscalls"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.enosysAbove === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "enosysAbove"},message:"must have required property '"+"enosysAbove"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.flags === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data.instructions === undefined){
+const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "instructions"},message:"must have required property '"+"instructions"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data.libseccomp === undefined){
+const err10 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "libseccomp"},message:"must have required property '"+"libseccomp"+"'"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func2.call(schema71.properties, key0))){
+const err11 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.native !== undefined){
+if(typeof data.native !== "string"){
+const err12 = {instancePath:instancePath+"/native",schemaPath:"#/properties/native/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.architectures !== undefined){
+let data1 = data.architectures;
+if(Array.isArray(data1)){
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data1[i0] !== "string"){
+const err13 = {instancePath:instancePath+"/architectures/" + i0,schemaPath:"#/properties/architectures/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/architectures",schemaPath:"#/properties/architectures/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.defaultAction !== undefined){
+let data3 = data.defaultAction;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.action === undefined){
+const err15 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(data3.ret === undefined){
+const err16 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "ret"},message:"must have required property '"+"ret"+"'"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(data3.text === undefined){
+const err17 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+for(const key1 in data3){
+if(!((((key1 === "action") || (key1 === "data")) || (key1 === "ret")) || (key1 === "text"))){
+const err18 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data3.action !== undefined){
+if(typeof data3.action !== "string"){
+const err19 = {instancePath:instancePath+"/defaultAction/action",schemaPath:"#/definitions/SeccompVerdict/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data3.data !== undefined){
+let data5 = data3.data;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err20 = {instancePath:instancePath+"/defaultAction/data",schemaPath:"#/definitions/SeccompVerdict/properties/data/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data3.ret !== undefined){
+let data6 = data3.ret;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err21 = {instancePath:instancePath+"/defaultAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 4294967295 || isNaN(data6)){
+const err22 = {instancePath:instancePath+"/defaultAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(data6 < 0 || isNaN(data6)){
+const err23 = {instancePath:instancePath+"/defaultAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+if(data3.text !== undefined){
+if(typeof data3.text !== "string"){
+const err24 = {instancePath:instancePath+"/defaultAction/text",schemaPath:"#/definitions/SeccompVerdict/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.badArchAction !== undefined){
+let data8 = data.badArchAction;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.action === undefined){
+const err26 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if(data8.ret === undefined){
+const err27 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "ret"},message:"must have required property '"+"ret"+"'"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(data8.text === undefined){
+const err28 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+for(const key2 in data8){
+if(!((((key2 === "action") || (key2 === "data")) || (key2 === "ret")) || (key2 === "text"))){
+const err29 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data8.action !== undefined){
+if(typeof data8.action !== "string"){
+const err30 = {instancePath:instancePath+"/badArchAction/action",schemaPath:"#/definitions/SeccompVerdict/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data8.data !== undefined){
+let data10 = data8.data;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err31 = {instancePath:instancePath+"/badArchAction/data",schemaPath:"#/definitions/SeccompVerdict/properties/data/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data8.ret !== undefined){
+let data11 = data8.ret;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err32 = {instancePath:instancePath+"/badArchAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 4294967295 || isNaN(data11)){
+const err33 = {instancePath:instancePath+"/badArchAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if(data11 < 0 || isNaN(data11)){
+const err34 = {instancePath:instancePath+"/badArchAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+if(data8.text !== undefined){
+if(typeof data8.text !== "string"){
+const err35 = {instancePath:instancePath+"/badArchAction/text",schemaPath:"#/definitions/SeccompVerdict/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data.byAction !== undefined){
+let data13 = data.byAction;
+if(Array.isArray(data13)){
+const len1 = data13.length;
+for(let i1=0; i1<len1; i1++){
+let data14 = data13[i1];
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.action === undefined){
+const err37 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(data14.ret === undefined){
+const err38 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "ret"},message:"must have required property '"+"ret"+"'"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+if(data14.text === undefined){
+const err39 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+if(data14.count === undefined){
+const err40 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "count"},message:"must have required property '"+"count"+"'"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+if(data14.syscalls === undefined){
+const err41 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "syscalls"},message:"must have required property '"+"syscalls"+"'"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+for(const key3 in data14){
+if(!((((((key3 === "action") || (key3 === "data")) || (key3 === "ret")) || (key3 === "text")) || (key3 === "count")) || (key3 === "syscalls"))){
+const err42 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+if(data14.action !== undefined){
+if(typeof data14.action !== "string"){
+const err43 = {instancePath:instancePath+"/byAction/" + i1+"/action",schemaPath:"#/properties/byAction/items/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data14.data !== undefined){
+let data16 = data14.data;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err44 = {instancePath:instancePath+"/byAction/" + i1+"/data",schemaPath:"#/properties/byAction/items/properties/data/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+if(data14.ret !== undefined){
+let data17 = data14.ret;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err45 = {instancePath:instancePath+"/byAction/" + i1+"/ret",schemaPath:"#/properties/byAction/items/properties/ret/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data14.text !== undefined){
+if(typeof data14.text !== "string"){
+const err46 = {instancePath:instancePath+"/byAction/" + i1+"/text",schemaPath:"#/properties/byAction/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data14.count !== undefined){
+let data19 = data14.count;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err47 = {instancePath:instancePath+"/byAction/" + i1+"/count",schemaPath:"#/properties/byAction/items/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data14.syscalls !== undefined){
+let data20 = data14.syscalls;
+if(Array.isArray(data20)){
+const len2 = data20.length;
+for(let i2=0; i2<len2; i2++){
+if(typeof data20[i2] !== "string"){
+const err48 = {instancePath:instancePath+"/byAction/" + i1+"/syscalls/" + i2,schemaPath:"#/properties/byAction/items/properties/syscalls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/byAction/" + i1+"/syscalls",schemaPath:"#/properties/byAction/items/properties/syscalls/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/byAction",schemaPath:"#/properties/byAction/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+if(data.conditional !== undefined){
+let data22 = data.conditional;
+if(Array.isArray(data22)){
+const len3 = data22.length;
+for(let i3=0; i3<len3; i3++){
+let data23 = data22[i3];
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.syscall === undefined){
+const err52 = {instancePath:instancePath+"/conditional/" + i3,schemaPath:"#/properties/conditional/items/required",keyword:"required",params:{missingProperty: "syscall"},message:"must have required property '"+"syscall"+"'"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+if(data23.verdicts === undefined){
+const err53 = {instancePath:instancePath+"/conditional/" + i3,schemaPath:"#/properties/conditional/items/required",keyword:"required",params:{missingProperty: "verdicts"},message:"must have required property '"+"verdicts"+"'"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+for(const key4 in data23){
+if(!((key4 === "syscall") || (key4 === "verdicts"))){
+const err54 = {instancePath:instancePath+"/conditional/" + i3,schemaPath:"#/properties/conditional/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+if(data23.syscall !== undefined){
+if(typeof data23.syscall !== "string"){
+const err55 = {instancePath:instancePath+"/conditional/" + i3+"/syscall",schemaPath:"#/properties/conditional/items/properties/syscall/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+if(data23.verdicts !== undefined){
+let data25 = data23.verdicts;
+if(Array.isArray(data25)){
+const len4 = data25.length;
+for(let i4=0; i4<len4; i4++){
+let data26 = data25[i4];
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+if(data26.action === undefined){
+const err56 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if(data26.ret === undefined){
+const err57 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "ret"},message:"must have required property '"+"ret"+"'"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+if(data26.text === undefined){
+const err58 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+for(const key5 in data26){
+if(!((((key5 === "action") || (key5 === "data")) || (key5 === "ret")) || (key5 === "text"))){
+const err59 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+if(data26.action !== undefined){
+if(typeof data26.action !== "string"){
+const err60 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/action",schemaPath:"#/definitions/SeccompVerdict/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+if(data26.data !== undefined){
+let data28 = data26.data;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err61 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/data",schemaPath:"#/definitions/SeccompVerdict/properties/data/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data26.ret !== undefined){
+let data29 = data26.ret;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err62 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 > 4294967295 || isNaN(data29)){
+const err63 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+if(data29 < 0 || isNaN(data29)){
+const err64 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+}
+if(data26.text !== undefined){
+if(typeof data26.text !== "string"){
+const err65 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/text",schemaPath:"#/definitions/SeccompVerdict/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts",schemaPath:"#/properties/conditional/items/properties/verdicts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/conditional/" + i3,schemaPath:"#/properties/conditional/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+}
+else {
+const err69 = {instancePath:instancePath+"/conditional",schemaPath:"#/properties/conditional/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data.unknownSyscalls !== undefined){
+let data31 = data.unknownSyscalls;
+if(Array.isArray(data31)){
+const len5 = data31.length;
+for(let i5=0; i5<len5; i5++){
+if(typeof data31[i5] !== "string"){
+const err70 = {instancePath:instancePath+"/unknownSyscalls/" + i5,schemaPath:"#/properties/unknownSyscalls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+}
+else {
+const err71 = {instancePath:instancePath+"/unknownSyscalls",schemaPath:"#/properties/unknownSyscalls/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+if(data.enosysAbove !== undefined){
+let data33 = data.enosysAbove;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+for(const key6 in data33){
+let data34 = data33[key6];
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err72 = {instancePath:instancePath+"/enosysAbove/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/enosysAbove/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/enosysAbove",schemaPath:"#/properties/enosysAbove/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data.flags !== undefined){
+let data35 = data.flags;
+if(Array.isArray(data35)){
+const len6 = data35.length;
+for(let i6=0; i6<len6; i6++){
+if(typeof data35[i6] !== "string"){
+const err74 = {instancePath:instancePath+"/flags/" + i6,schemaPath:"#/properties/flags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/flags",schemaPath:"#/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+if(data.instructions !== undefined){
+let data37 = data.instructions;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err76 = {instancePath:instancePath+"/instructions",schemaPath:"#/properties/instructions/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+if(data.libseccomp !== undefined){
+if(typeof data.libseccomp !== "string"){
+const err77 = {instancePath:instancePath+"/libseccomp",schemaPath:"#/properties/libseccomp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+else {
+const err78 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+validate16.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -175,7 +1366,7 @@ vErrors.push(err3);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "op") || (key0 === "stage")) || (key0 === "why")) || (key0 === "path"))){
+if(!(((((key0 === "op") || (key0 === "stage")) || (key0 === "why")) || (key0 === "path")) || (key0 === "inherit"))){
 const err4 = {instancePath,schemaPath:"#/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err4];
@@ -234,9 +1425,11 @@ vErrors.push(err8);
 errors++;
 }
 }
-}
-else {
-const err9 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.inherit !== undefined){
+let data4 = data.inherit;
+if(Array.isArray(data4)){
+if(data4.length < 1){
+const err9 = {instancePath:instancePath+"/inherit",schemaPath:"#/oneOf/0/properties/inherit/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -245,15 +1438,11 @@ vErrors.push(err9);
 }
 errors++;
 }
-var _valid0 = _errs1 === errors;
-if(_valid0){
-valid0 = true;
-passing0 = 0;
-}
-const _errs11 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err10 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+if(typeof data5 !== "string"){
+const err10 = {instancePath:instancePath+"/inherit/" + i0,schemaPath:"#/oneOf/0/properties/inherit/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -262,8 +1451,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err11 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(!((data5 === "cpuset.cpus") || (data5 === "cpuset.mems"))){
+const err11 = {instancePath:instancePath+"/inherit/" + i0,schemaPath:"#/oneOf/0/properties/inherit/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[0].properties.inherit.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -272,8 +1461,19 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data.why === undefined){
-const err12 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+let i1 = data4.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data4[i1];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err12 = {instancePath:instancePath+"/inherit",schemaPath:"#/oneOf/0/properties/inherit/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -281,9 +1481,14 @@ else {
 vErrors.push(err12);
 }
 errors++;
+break;
 }
-if(data.path === undefined){
-const err13 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+indices0[item0] = i1;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/inherit",schemaPath:"#/oneOf/0/properties/inherit/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -292,8 +1497,10 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(data.file === undefined){
-const err14 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -302,8 +1509,15 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data.value === undefined){
-const err15 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs15 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err15 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -312,9 +1526,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-for(const key1 in data){
-if(!((((((key1 === "op") || (key1 === "stage")) || (key1 === "why")) || (key1 === "path")) || (key1 === "file")) || (key1 === "value"))){
-const err16 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err16 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -323,10 +1536,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("cgroup.write" !== data.op){
-const err17 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/1/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.write"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err17 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -335,10 +1546,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err18 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/1/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err18 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -347,10 +1556,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err19 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.file === undefined){
+const err19 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -359,10 +1566,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err20 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/1/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.value === undefined){
+const err20 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -371,10 +1576,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err21 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/1/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key1 in data){
+if(!((((((key1 === "op") || (key1 === "stage")) || (key1 === "why")) || (key1 === "path")) || (key1 === "file")) || (key1 === "value"))){
+const err21 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -384,9 +1588,9 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.value !== undefined){
-if(typeof data.value !== "string"){
-const err22 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/1/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("cgroup.write" !== data.op){
+const err22 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/1/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.write"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -396,9 +1600,9 @@ vErrors.push(err22);
 errors++;
 }
 }
-}
-else {
-const err23 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err23 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/1/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -407,7 +1611,67 @@ vErrors.push(err23);
 }
 errors++;
 }
-var _valid0 = _errs11 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err24 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err25 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/1/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err26 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/1/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err27 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/1/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid0 = _errs15 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 1];
@@ -417,63 +1681,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 1;
 }
-const _errs25 = errors;
+const _errs29 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err24 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err25 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-if(data.why === undefined){
-const err26 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-if(data.path === undefined){
-const err27 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-for(const key2 in data){
-if(!((((key2 === "op") || (key2 === "stage")) || (key2 === "why")) || (key2 === "path"))){
-const err28 = {instancePath,schemaPath:"#/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("execfifo.create" !== data.op){
-const err29 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/2/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.create"},message:"must be equal to constant"};
+const err29 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -482,10 +1693,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err30 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/2/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err30 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -494,10 +1703,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err31 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err31 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -506,10 +1713,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err32 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/2/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err32 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -518,10 +1723,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-}
-else {
-const err33 = {instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key2 in data){
+if(!((((key2 === "op") || (key2 === "stage")) || (key2 === "why")) || (key2 === "path"))){
+const err33 = {instancePath,schemaPath:"#/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -530,7 +1734,67 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid0 = _errs25 === errors;
+}
+if(data.op !== undefined){
+if("execfifo.create" !== data.op){
+const err34 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/2/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.create"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err35 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/2/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err36 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err37 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/2/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+else {
+const err38 = {instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+var _valid0 = _errs29 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 2];
@@ -540,61 +1804,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 2;
 }
-const _errs35 = errors;
+const _errs39 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err34 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err35 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-if(data.why === undefined){
-const err36 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-if(data.ns === undefined){
-const err37 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-if(data.path === undefined){
-const err38 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-for(const key3 in data){
-if(!(((((key3 === "op") || (key3 === "stage")) || (key3 === "why")) || (key3 === "ns")) || (key3 === "path"))){
-const err39 = {instancePath,schemaPath:"#/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+const err39 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -603,10 +1816,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ns.join" !== data.op){
-const err40 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/3/properties/op/const",keyword:"const",params:{allowedValue: "ns.join"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err40 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -615,10 +1826,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err41 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/3/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err41 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -627,10 +1836,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err42 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.ns === undefined){
+const err42 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -639,11 +1846,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-if(data.ns !== undefined){
-let data17 = data.ns;
-if(!((((((((data17 === "pid") || (data17 === "network")) || (data17 === "mount")) || (data17 === "ipc")) || (data17 === "uts")) || (data17 === "user")) || (data17 === "cgroup")) || (data17 === "time"))){
-const err43 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/3/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[3].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(data.path === undefined){
+const err43 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -652,10 +1856,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err44 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/3/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data){
+if(!(((((key3 === "op") || (key3 === "stage")) || (key3 === "why")) || (key3 === "ns")) || (key3 === "path"))){
+const err44 = {instancePath,schemaPath:"#/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -665,9 +1868,9 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-else {
-const err45 = {instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("ns.join" !== data.op){
+const err45 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/3/properties/op/const",keyword:"const",params:{allowedValue: "ns.join"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -676,7 +1879,68 @@ vErrors.push(err45);
 }
 errors++;
 }
-var _valid0 = _errs35 === errors;
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err46 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/3/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err47 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data.ns !== undefined){
+let data19 = data.ns;
+if(!((((((((data19 === "pid") || (data19 === "network")) || (data19 === "mount")) || (data19 === "ipc")) || (data19 === "uts")) || (data19 === "user")) || (data19 === "cgroup")) || (data19 === "time"))){
+const err48 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/3/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[3].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err49 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/3/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+}
+else {
+const err50 = {instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+var _valid0 = _errs39 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 3];
@@ -686,60 +1950,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 3;
 }
-const _errs46 = errors;
+const _errs50 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err46 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err47 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-if(data.why === undefined){
-const err48 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-if(data.source === undefined){
-const err49 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-if(data.recursive === undefined){
-const err50 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "recursive"},message:"must have required property '"+"recursive"+"'"};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-if(data.idmapRecursive === undefined){
-const err51 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "idmapRecursive"},message:"must have required property '"+"idmapRecursive"+"'"};
+const err51 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -748,8 +1962,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-if(data.uidMappings === undefined){
-const err52 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "uidMappings"},message:"must have required property '"+"uidMappings"+"'"};
+if(data.stage === undefined){
+const err52 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -758,8 +1972,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data.gidMappings === undefined){
-const err53 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "gidMappings"},message:"must have required property '"+"gidMappings"+"'"};
+if(data.why === undefined){
+const err53 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -768,9 +1982,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-for(const key4 in data){
-if(!((((((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "source")) || (key4 === "recursive")) || (key4 === "idmapRecursive")) || (key4 === "uidMappings")) || (key4 === "gidMappings"))){
-const err54 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data.source === undefined){
+const err54 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -779,10 +1992,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.idmap" !== data.op){
-const err55 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "mount.idmap"},message:"must be equal to constant"};
+if(data.recursive === undefined){
+const err55 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "recursive"},message:"must have required property '"+"recursive"+"'"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -791,10 +2002,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err56 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(data.idmapRecursive === undefined){
+const err56 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "idmapRecursive"},message:"must have required property '"+"idmapRecursive"+"'"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -803,10 +2012,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err57 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.uidMappings === undefined){
+const err57 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "uidMappings"},message:"must have required property '"+"uidMappings"+"'"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -815,10 +2022,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err58 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/4/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.gidMappings === undefined){
+const err58 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "gidMappings"},message:"must have required property '"+"gidMappings"+"'"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -827,10 +2032,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-if(data.recursive !== undefined){
-if(typeof data.recursive !== "boolean"){
-const err59 = {instancePath:instancePath+"/recursive",schemaPath:"#/oneOf/4/properties/recursive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key4 in data){
+if(!((((((((key4 === "op") || (key4 === "stage")) || (key4 === "why")) || (key4 === "source")) || (key4 === "recursive")) || (key4 === "idmapRecursive")) || (key4 === "uidMappings")) || (key4 === "gidMappings"))){
+const err59 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -840,9 +2044,9 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data.idmapRecursive !== undefined){
-if(typeof data.idmapRecursive !== "boolean"){
-const err60 = {instancePath:instancePath+"/idmapRecursive",schemaPath:"#/oneOf/4/properties/idmapRecursive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.op !== undefined){
+if("mount.idmap" !== data.op){
+const err60 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/4/properties/op/const",keyword:"const",params:{allowedValue: "mount.idmap"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -852,15 +2056,9 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data.uidMappings !== undefined){
-let data25 = data.uidMappings;
-if(Array.isArray(data25)){
-const len0 = data25.length;
-for(let i0=0; i0<len0; i0++){
-let data26 = data25[i0];
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-if(data26.containerID === undefined){
-const err61 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err61 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/4/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -869,8 +2067,10 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data26.hostID === undefined){
-const err62 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err62 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -879,8 +2079,10 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data26.size === undefined){
-const err63 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+}
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err63 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/4/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -889,9 +2091,10 @@ vErrors.push(err63);
 }
 errors++;
 }
-for(const key5 in data26){
-if(!(((key5 === "containerID") || (key5 === "hostID")) || (key5 === "size"))){
-const err64 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+if(data.recursive !== undefined){
+if(typeof data.recursive !== "boolean"){
+const err64 = {instancePath:instancePath+"/recursive",schemaPath:"#/oneOf/4/properties/recursive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -901,10 +2104,9 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data26.containerID !== undefined){
-let data27 = data26.containerID;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err65 = {instancePath:instancePath+"/uidMappings/" + i0+"/containerID",schemaPath:"#/definitions/IdMapping/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.idmapRecursive !== undefined){
+if(typeof data.idmapRecursive !== "boolean"){
+const err65 = {instancePath:instancePath+"/idmapRecursive",schemaPath:"#/oneOf/4/properties/idmapRecursive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -914,10 +2116,15 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data26.hostID !== undefined){
-let data28 = data26.hostID;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-const err66 = {instancePath:instancePath+"/uidMappings/" + i0+"/hostID",schemaPath:"#/definitions/IdMapping/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.uidMappings !== undefined){
+let data27 = data.uidMappings;
+if(Array.isArray(data27)){
+const len1 = data27.length;
+for(let i2=0; i2<len1; i2++){
+let data28 = data27[i2];
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+if(data28.containerID === undefined){
+const err66 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -926,11 +2133,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data26.size !== undefined){
-let data29 = data26.size;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err67 = {instancePath:instancePath+"/uidMappings/" + i0+"/size",schemaPath:"#/definitions/IdMapping/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data28.hostID === undefined){
+const err67 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -939,10 +2143,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/uidMappings/" + i0,schemaPath:"#/definitions/IdMapping/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data28.size === undefined){
+const err68 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -951,10 +2153,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-}
-else {
-const err69 = {instancePath:instancePath+"/uidMappings",schemaPath:"#/oneOf/4/properties/uidMappings/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key5 in data28){
+if(!(((key5 === "containerID") || (key5 === "hostID")) || (key5 === "size"))){
+const err69 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -964,15 +2165,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data.gidMappings !== undefined){
-let data30 = data.gidMappings;
-if(Array.isArray(data30)){
-const len1 = data30.length;
-for(let i1=0; i1<len1; i1++){
-let data31 = data30[i1];
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-if(data31.containerID === undefined){
-const err70 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
+if(data28.containerID !== undefined){
+let data29 = data28.containerID;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err70 = {instancePath:instancePath+"/uidMappings/" + i2+"/containerID",schemaPath:"#/definitions/IdMapping/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -981,8 +2177,11 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data31.hostID === undefined){
-const err71 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
+}
+if(data28.hostID !== undefined){
+let data30 = data28.hostID;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err71 = {instancePath:instancePath+"/uidMappings/" + i2+"/hostID",schemaPath:"#/definitions/IdMapping/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -991,8 +2190,11 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data31.size === undefined){
-const err72 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+}
+if(data28.size !== undefined){
+let data31 = data28.size;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err72 = {instancePath:instancePath+"/uidMappings/" + i2+"/size",schemaPath:"#/definitions/IdMapping/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1001,9 +2203,10 @@ vErrors.push(err72);
 }
 errors++;
 }
-for(const key6 in data31){
-if(!(((key6 === "containerID") || (key6 === "hostID")) || (key6 === "size"))){
-const err73 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/uidMappings/" + i2,schemaPath:"#/definitions/IdMapping/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1013,10 +2216,9 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data31.containerID !== undefined){
-let data32 = data31.containerID;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err74 = {instancePath:instancePath+"/gidMappings/" + i1+"/containerID",schemaPath:"#/definitions/IdMapping/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err74 = {instancePath:instancePath+"/uidMappings",schemaPath:"#/oneOf/4/properties/uidMappings/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1026,10 +2228,15 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data31.hostID !== undefined){
-let data33 = data31.hostID;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err75 = {instancePath:instancePath+"/gidMappings/" + i1+"/hostID",schemaPath:"#/definitions/IdMapping/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.gidMappings !== undefined){
+let data32 = data.gidMappings;
+if(Array.isArray(data32)){
+const len2 = data32.length;
+for(let i3=0; i3<len2; i3++){
+let data33 = data32[i3];
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.containerID === undefined){
+const err75 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1038,11 +2245,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-if(data31.size !== undefined){
-let data34 = data31.size;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err76 = {instancePath:instancePath+"/gidMappings/" + i1+"/size",schemaPath:"#/definitions/IdMapping/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data33.hostID === undefined){
+const err76 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1051,10 +2255,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/gidMappings/" + i1,schemaPath:"#/definitions/IdMapping/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data33.size === undefined){
+const err77 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1063,10 +2265,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-}
-else {
-const err78 = {instancePath:instancePath+"/gidMappings",schemaPath:"#/oneOf/4/properties/gidMappings/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key6 in data33){
+if(!(((key6 === "containerID") || (key6 === "hostID")) || (key6 === "size"))){
+const err78 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1076,9 +2277,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-}
-else {
-const err79 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data33.containerID !== undefined){
+let data34 = data33.containerID;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err79 = {instancePath:instancePath+"/gidMappings/" + i3+"/containerID",schemaPath:"#/definitions/IdMapping/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1087,7 +2289,69 @@ vErrors.push(err79);
 }
 errors++;
 }
-var _valid0 = _errs46 === errors;
+}
+if(data33.hostID !== undefined){
+let data35 = data33.hostID;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+const err80 = {instancePath:instancePath+"/gidMappings/" + i3+"/hostID",schemaPath:"#/definitions/IdMapping/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+if(data33.size !== undefined){
+let data36 = data33.size;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err81 = {instancePath:instancePath+"/gidMappings/" + i3+"/size",schemaPath:"#/definitions/IdMapping/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+}
+else {
+const err82 = {instancePath:instancePath+"/gidMappings/" + i3,schemaPath:"#/definitions/IdMapping/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+}
+else {
+const err83 = {instancePath:instancePath+"/gidMappings",schemaPath:"#/oneOf/4/properties/gidMappings/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+}
+else {
+const err84 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+var _valid0 = _errs50 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 4];
@@ -1097,61 +2361,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 4;
 }
-const _errs84 = errors;
+const _errs88 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err80 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err81 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err81];
-}
-else {
-vErrors.push(err81);
-}
-errors++;
-}
-if(data.why === undefined){
-const err82 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-if(data.namespaces === undefined){
-const err83 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
-errors++;
-}
-if(data.parent === undefined){
-const err84 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "parent"},message:"must have required property '"+"parent"+"'"};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
-errors++;
-}
-for(const key7 in data){
-if(!(((((key7 === "op") || (key7 === "stage")) || (key7 === "why")) || (key7 === "namespaces")) || (key7 === "parent"))){
-const err85 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+const err85 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1160,10 +2373,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("clone" !== data.op){
-const err86 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err86 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1172,10 +2383,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("clone" !== data.stage){
-const err87 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err87 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1184,10 +2393,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err88 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.namespaces === undefined){
+const err88 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1196,15 +2403,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data.namespaces !== undefined){
-let data38 = data.namespaces;
-if(Array.isArray(data38)){
-const len2 = data38.length;
-for(let i2=0; i2<len2; i2++){
-let data39 = data38[i2];
-if(!((((((((data39 === "pid") || (data39 === "network")) || (data39 === "mount")) || (data39 === "ipc")) || (data39 === "uts")) || (data39 === "user")) || (data39 === "cgroup")) || (data39 === "time"))){
-const err89 = {instancePath:instancePath+"/namespaces/" + i2,schemaPath:"#/oneOf/5/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[5].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+if(data.parent === undefined){
+const err89 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "parent"},message:"must have required property '"+"parent"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1213,10 +2413,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-}
-else {
-const err90 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/5/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key7 in data){
+if(!(((((key7 === "op") || (key7 === "stage")) || (key7 === "why")) || (key7 === "namespaces")) || (key7 === "parent"))){
+const err90 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1226,10 +2425,9 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data.parent !== undefined){
-let data40 = data.parent;
-if(!((data40 === "caller") || (data40 === "executor"))){
-const err91 = {instancePath:instancePath+"/parent",schemaPath:"#/oneOf/5/properties/parent/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[5].properties.parent.enum},message:"must be equal to one of the allowed values"};
+if(data.op !== undefined){
+if("clone" !== data.op){
+const err91 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/5/properties/op/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1239,9 +2437,9 @@ vErrors.push(err91);
 errors++;
 }
 }
-}
-else {
-const err92 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("clone" !== data.stage){
+const err92 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/5/properties/stage/const",keyword:"const",params:{allowedValue: "clone"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1250,7 +2448,73 @@ vErrors.push(err92);
 }
 errors++;
 }
-var _valid0 = _errs84 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err93 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+if(data.namespaces !== undefined){
+let data40 = data.namespaces;
+if(Array.isArray(data40)){
+const len3 = data40.length;
+for(let i4=0; i4<len3; i4++){
+let data41 = data40[i4];
+if(!((((((((data41 === "pid") || (data41 === "network")) || (data41 === "mount")) || (data41 === "ipc")) || (data41 === "uts")) || (data41 === "user")) || (data41 === "cgroup")) || (data41 === "time"))){
+const err94 = {instancePath:instancePath+"/namespaces/" + i4,schemaPath:"#/oneOf/5/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[5].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+}
+else {
+const err95 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/5/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+if(data.parent !== undefined){
+let data42 = data.parent;
+if(!((data42 === "caller") || (data42 === "executor"))){
+const err96 = {instancePath:instancePath+"/parent",schemaPath:"#/oneOf/5/properties/parent/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[5].properties.parent.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+else {
+const err97 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+var _valid0 = _errs88 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 5];
@@ -1260,63 +2524,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 5;
 }
-const _errs96 = errors;
+const _errs100 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err93 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err93];
-}
-else {
-vErrors.push(err93);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err94 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err94];
-}
-else {
-vErrors.push(err94);
-}
-errors++;
-}
-if(data.why === undefined){
-const err95 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err95];
-}
-else {
-vErrors.push(err95);
-}
-errors++;
-}
-if(data.path === undefined){
-const err96 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err96];
-}
-else {
-vErrors.push(err96);
-}
-errors++;
-}
-for(const key8 in data){
-if(!((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "path"))){
-const err97 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err97];
-}
-else {
-vErrors.push(err97);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("cgroup.join" !== data.op){
-const err98 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
+const err98 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1325,10 +2536,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err99 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err99 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1337,10 +2546,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err100 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err100 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1349,10 +2556,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err101 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/6/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err101 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1361,10 +2566,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-}
-else {
-const err102 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.exists === undefined){
+const err102 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "exists"},message:"must have required property '"+"exists"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1373,20 +2576,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-var _valid0 = _errs96 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 6];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 6;
-}
-const _errs106 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err103 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key8 in data){
+if(!((((((key8 === "op") || (key8 === "stage")) || (key8 === "why")) || (key8 === "path")) || (key8 === "exists")) || (key8 === "schemata"))){
+const err103 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1395,8 +2587,10 @@ vErrors.push(err103);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err104 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("resctrl.create" !== data.op){
+const err104 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/6/properties/op/const",keyword:"const",params:{allowedValue: "resctrl.create"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1405,8 +2599,10 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(data.why === undefined){
-const err105 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err105 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/6/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1415,8 +2611,10 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err106 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err106 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1425,8 +2623,12 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(data.map === undefined){
-const err107 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
+}
+if(data.path !== undefined){
+let data46 = data.path;
+if(typeof data46 === "string"){
+if(!pattern0.test(data46)){
+const err107 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/6/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1435,9 +2637,9 @@ vErrors.push(err107);
 }
 errors++;
 }
-for(const key9 in data){
-if(!((((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "kind")) || (key9 === "map")) || (key9 === "setgroups"))){
-const err108 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+}
+else {
+const err108 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/6/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1447,9 +2649,10 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("idmap.write" !== data.op){
-const err109 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
+if(data.exists !== undefined){
+let data47 = data.exists;
+if(typeof data47 !== "string"){
+const err109 = {instancePath:instancePath+"/exists",schemaPath:"#/oneOf/6/properties/exists/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1458,10 +2661,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err110 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(!(((data47 === "refuse") || (data47 === "use")) || (data47 === "required"))){
+const err110 = {instancePath:instancePath+"/exists",schemaPath:"#/oneOf/6/properties/exists/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[6].properties.exists.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1471,9 +2672,11 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err111 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.schemata !== undefined){
+let data48 = data.schemata;
+if(Array.isArray(data48)){
+if(data48.length < 1){
+const err111 = {instancePath:instancePath+"/schemata",schemaPath:"#/oneOf/6/properties/schemata/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1482,11 +2685,10 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data48 = data.kind;
-if(!((data48 === "uid") || (data48 === "gid"))){
-const err112 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/7/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.kind.enum},message:"must be equal to one of the allowed values"};
+const len4 = data48.length;
+for(let i5=0; i5<len4; i5++){
+if(typeof data48[i5] !== "string"){
+const err112 = {instancePath:instancePath+"/schemata/" + i5,schemaPath:"#/oneOf/6/properties/schemata/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1496,15 +2698,9 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data.map !== undefined){
-let data49 = data.map;
-if(Array.isArray(data49)){
-const len3 = data49.length;
-for(let i3=0; i3<len3; i3++){
-let data50 = data49[i3];
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-if(data50.containerID === undefined){
-const err113 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
+}
+else {
+const err113 = {instancePath:instancePath+"/schemata",schemaPath:"#/oneOf/6/properties/schemata/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1513,8 +2709,10 @@ vErrors.push(err113);
 }
 errors++;
 }
-if(data50.hostID === undefined){
-const err114 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
+}
+}
+else {
+const err114 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1523,8 +2721,20 @@ vErrors.push(err114);
 }
 errors++;
 }
-if(data50.size === undefined){
-const err115 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
+var _valid0 = _errs100 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 6];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 6;
+}
+const _errs116 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err115 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1533,9 +2743,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-for(const key10 in data50){
-if(!(((key10 === "containerID") || (key10 === "hostID")) || (key10 === "size"))){
-const err116 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err116 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1544,11 +2753,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-if(data50.containerID !== undefined){
-let data51 = data50.containerID;
-if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-const err117 = {instancePath:instancePath+"/map/" + i3+"/containerID",schemaPath:"#/oneOf/7/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why === undefined){
+const err117 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1557,11 +2763,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-if(data50.hostID !== undefined){
-let data52 = data50.hostID;
-if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
-const err118 = {instancePath:instancePath+"/map/" + i3+"/hostID",schemaPath:"#/oneOf/7/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.path === undefined){
+const err118 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1570,11 +2773,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-if(data50.size !== undefined){
-let data53 = data50.size;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err119 = {instancePath:instancePath+"/map/" + i3+"/size",schemaPath:"#/oneOf/7/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key9 in data){
+if(!((((key9 === "op") || (key9 === "stage")) || (key9 === "why")) || (key9 === "path"))){
+const err119 = {instancePath,schemaPath:"#/oneOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1584,9 +2785,9 @@ vErrors.push(err119);
 errors++;
 }
 }
-}
-else {
-const err120 = {instancePath:instancePath+"/map/" + i3,schemaPath:"#/oneOf/7/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("cgroup.join" !== data.op){
+const err120 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/7/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.join"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1596,9 +2797,9 @@ vErrors.push(err120);
 errors++;
 }
 }
-}
-else {
-const err121 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/7/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err121 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/7/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1608,10 +2809,9 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data.setgroups !== undefined){
-let data54 = data.setgroups;
-if(!((data54 === "allow") || (data54 === "deny"))){
-const err122 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/7/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[7].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err122 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1621,9 +2821,9 @@ vErrors.push(err122);
 errors++;
 }
 }
-}
-else {
-const err123 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err123 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/7/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1632,7 +2832,19 @@ vErrors.push(err123);
 }
 errors++;
 }
-var _valid0 = _errs106 === errors;
+}
+}
+else {
+const err124 = {instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+var _valid0 = _errs116 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 7];
@@ -1642,20 +2854,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 7;
 }
-const _errs127 = errors;
+const _errs126 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err124 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err125 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err125 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1664,8 +2866,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data.why === undefined){
-const err126 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.stage === undefined){
+const err126 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1674,8 +2876,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(data.device === undefined){
-const err127 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'"};
+if(data.why === undefined){
+const err127 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1684,8 +2886,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data.name === undefined){
-const err128 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data.path === undefined){
+const err128 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1694,9 +2896,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-for(const key11 in data){
-if(!(((((key11 === "op") || (key11 === "stage")) || (key11 === "why")) || (key11 === "device")) || (key11 === "name"))){
-const err129 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+for(const key10 in data){
+if(!((((key10 === "op") || (key10 === "stage")) || (key10 === "why")) || (key10 === "path"))){
+const err129 = {instancePath,schemaPath:"#/oneOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1707,8 +2909,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("netdev.move" !== data.op){
-const err130 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "netdev.move"},message:"must be equal to constant"};
+if("resctrl.join" !== data.op){
+const err130 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/8/properties/op/const",keyword:"const",params:{allowedValue: "resctrl.join"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1742,9 +2944,11 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data.device !== undefined){
-if(typeof data.device !== "string"){
-const err133 = {instancePath:instancePath+"/device",schemaPath:"#/oneOf/8/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+let data57 = data.path;
+if(typeof data57 === "string"){
+if(!pattern0.test(data57)){
+const err133 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/8/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1754,9 +2958,8 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err134 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/8/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err134 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/8/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1777,7 +2980,7 @@ vErrors.push(err135);
 }
 errors++;
 }
-var _valid0 = _errs127 === errors;
+var _valid0 = _errs126 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 8];
@@ -1787,7 +2990,7 @@ if(_valid0){
 valid0 = true;
 passing0 = 8;
 }
-const _errs139 = errors;
+const _errs136 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err136 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -1819,8 +3022,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data.ns === undefined){
-const err139 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
+if(data.kind === undefined){
+const err139 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1829,9 +3032,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-for(const key12 in data){
-if(!((((key12 === "op") || (key12 === "stage")) || (key12 === "why")) || (key12 === "ns"))){
-const err140 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(data.map === undefined){
+const err140 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1840,10 +3042,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ns.unshare" !== data.op){
-const err141 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
+for(const key11 in data){
+if(!(((((((key11 === "op") || (key11 === "stage")) || (key11 === "why")) || (key11 === "kind")) || (key11 === "map")) || (key11 === "setgroups")) || (key11 === "helper"))){
+const err141 = {instancePath,schemaPath:"#/oneOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1853,9 +3054,9 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err142 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("idmap.write" !== data.op){
+const err142 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/9/properties/op/const",keyword:"const",params:{allowedValue: "idmap.write"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1865,9 +3066,9 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err143 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err143 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/9/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1877,10 +3078,9 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data.ns !== undefined){
-let data63 = data.ns;
-if(!((((((((data63 === "pid") || (data63 === "network")) || (data63 === "mount")) || (data63 === "ipc")) || (data63 === "uts")) || (data63 === "user")) || (data63 === "cgroup")) || (data63 === "time"))){
-const err144 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/9/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[9].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err144 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1890,9 +3090,10 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
-else {
-const err145 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.kind !== undefined){
+let data61 = data.kind;
+if(!((data61 === "uid") || (data61 === "gid"))){
+const err145 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/9/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[9].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1901,20 +3102,16 @@ vErrors.push(err145);
 }
 errors++;
 }
-var _valid0 = _errs139 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 9];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 9;
-}
-const _errs148 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err146 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.map !== undefined){
+let data62 = data.map;
+if(Array.isArray(data62)){
+const len5 = data62.length;
+for(let i6=0; i6<len5; i6++){
+let data63 = data62[i6];
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+if(data63.containerID === undefined){
+const err146 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/required",keyword:"required",params:{missingProperty: "containerID"},message:"must have required property '"+"containerID"+"'"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1923,8 +3120,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err147 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data63.hostID === undefined){
+const err147 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/required",keyword:"required",params:{missingProperty: "hostID"},message:"must have required property '"+"hostID"+"'"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1933,8 +3130,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data.why === undefined){
-const err148 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data63.size === undefined){
+const err148 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1943,8 +3140,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data.offsets === undefined){
-const err149 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "offsets"},message:"must have required property '"+"offsets"+"'"};
+for(const key12 in data63){
+if(!(((key12 === "containerID") || (key12 === "hostID")) || (key12 === "size"))){
+const err149 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1953,9 +3151,11 @@ vErrors.push(err149);
 }
 errors++;
 }
-for(const key13 in data){
-if(!((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "offsets"))){
-const err150 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+}
+if(data63.containerID !== undefined){
+let data64 = data63.containerID;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err150 = {instancePath:instancePath+"/map/" + i6+"/containerID",schemaPath:"#/oneOf/9/properties/map/items/properties/containerID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1965,9 +3165,10 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("timens.create" !== data.op){
-const err151 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "timens.create"},message:"must be equal to constant"};
+if(data63.hostID !== undefined){
+let data65 = data63.hostID;
+if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
+const err151 = {instancePath:instancePath+"/map/" + i6+"/hostID",schemaPath:"#/oneOf/9/properties/map/items/properties/hostID/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1977,9 +3178,10 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err152 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data63.size !== undefined){
+let data66 = data63.size;
+if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
+const err152 = {instancePath:instancePath+"/map/" + i6+"/size",schemaPath:"#/oneOf/9/properties/map/items/properties/size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1989,9 +3191,9 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err153 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err153 = {instancePath:instancePath+"/map/" + i6,schemaPath:"#/oneOf/9/properties/map/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2001,15 +3203,9 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data.offsets !== undefined){
-let data67 = data.offsets;
-if(Array.isArray(data67)){
-const len4 = data67.length;
-for(let i4=0; i4<len4; i4++){
-let data68 = data67[i4];
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-if(data68.clock === undefined){
-const err154 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/required",keyword:"required",params:{missingProperty: "clock"},message:"must have required property '"+"clock"+"'"};
+}
+else {
+const err154 = {instancePath:instancePath+"/map",schemaPath:"#/oneOf/9/properties/map/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2018,8 +3214,11 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(data68.secs === undefined){
-const err155 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/required",keyword:"required",params:{missingProperty: "secs"},message:"must have required property '"+"secs"+"'"};
+}
+if(data.setgroups !== undefined){
+let data67 = data.setgroups;
+if(!((data67 === "allow") || (data67 === "deny"))){
+const err155 = {instancePath:instancePath+"/setgroups",schemaPath:"#/oneOf/9/properties/setgroups/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[9].properties.setgroups.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2028,8 +3227,12 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data68.nanosecs === undefined){
-const err156 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/required",keyword:"required",params:{missingProperty: "nanosecs"},message:"must have required property '"+"nanosecs"+"'"};
+}
+if(data.helper !== undefined){
+let data68 = data.helper;
+if(typeof data68 === "string"){
+if(!pattern0.test(data68)){
+const err156 = {instancePath:instancePath+"/helper",schemaPath:"#/oneOf/9/properties/helper/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2038,9 +3241,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-for(const key14 in data68){
-if(!(((key14 === "clock") || (key14 === "secs")) || (key14 === "nanosecs"))){
-const err157 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+}
+else {
+const err157 = {instancePath:instancePath+"/helper",schemaPath:"#/oneOf/9/properties/helper/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2050,10 +3253,9 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data68.clock !== undefined){
-let data69 = data68.clock;
-if(!((data69 === "monotonic") || (data69 === "boottime"))){
-const err158 = {instancePath:instancePath+"/offsets/" + i4+"/clock",schemaPath:"#/oneOf/10/properties/offsets/items/properties/clock/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[10].properties.offsets.items.properties.clock.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err158 = {instancePath,schemaPath:"#/oneOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2062,12 +3264,20 @@ vErrors.push(err158);
 }
 errors++;
 }
+var _valid0 = _errs136 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 9];
 }
-if(data68.secs !== undefined){
-let data70 = data68.secs;
-if(typeof data70 === "string"){
-if(!pattern0.test(data70)){
-const err159 = {instancePath:instancePath+"/offsets/" + i4+"/secs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/secs/pattern",keyword:"pattern",params:{pattern: "^-?[0-9]+$"},message:"must match pattern \""+"^-?[0-9]+$"+"\""};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 9;
+}
+const _errs159 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err159 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2076,9 +3286,8 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-else {
-const err160 = {instancePath:instancePath+"/offsets/" + i4+"/secs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/secs/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err160 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2087,11 +3296,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-if(data68.nanosecs !== undefined){
-let data71 = data68.nanosecs;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err161 = {instancePath:instancePath+"/offsets/" + i4+"/nanosecs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/nanosecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why === undefined){
+const err161 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2100,9 +3306,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 999999999 || isNaN(data71)){
-const err162 = {instancePath:instancePath+"/offsets/" + i4+"/nanosecs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/nanosecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(data.device === undefined){
+const err162 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "device"},message:"must have required property '"+"device"+"'"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2111,8 +3316,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-if(data71 < 0 || isNaN(data71)){
-const err163 = {instancePath:instancePath+"/offsets/" + i4+"/nanosecs",schemaPath:"#/oneOf/10/properties/offsets/items/properties/nanosecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data.name === undefined){
+const err163 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2121,11 +3326,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err164 = {instancePath:instancePath+"/offsets/" + i4,schemaPath:"#/oneOf/10/properties/offsets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key13 in data){
+if(!(((((key13 === "op") || (key13 === "stage")) || (key13 === "why")) || (key13 === "device")) || (key13 === "name"))){
+const err164 = {instancePath,schemaPath:"#/oneOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2135,9 +3338,9 @@ vErrors.push(err164);
 errors++;
 }
 }
-}
-else {
-const err165 = {instancePath:instancePath+"/offsets",schemaPath:"#/oneOf/10/properties/offsets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.op !== undefined){
+if("netdev.move" !== data.op){
+const err165 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/10/properties/op/const",keyword:"const",params:{allowedValue: "netdev.move"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2147,9 +3350,9 @@ vErrors.push(err165);
 errors++;
 }
 }
-}
-else {
-const err166 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err166 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/10/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2158,7 +3361,55 @@ vErrors.push(err166);
 }
 errors++;
 }
-var _valid0 = _errs148 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err167 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+}
+if(data.device !== undefined){
+if(typeof data.device !== "string"){
+const err168 = {instancePath:instancePath+"/device",schemaPath:"#/oneOf/10/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err169 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/10/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+}
+}
+else {
+const err170 = {instancePath,schemaPath:"#/oneOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+var _valid0 = _errs159 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 10];
@@ -2168,51 +3419,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 10;
 }
-const _errs166 = errors;
+const _errs171 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err167 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err167];
-}
-else {
-vErrors.push(err167);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err168 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err168];
-}
-else {
-vErrors.push(err168);
-}
-errors++;
-}
-if(data.why === undefined){
-const err169 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err169];
-}
-else {
-vErrors.push(err169);
-}
-errors++;
-}
-if(data.propagation === undefined){
-const err170 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
-if(vErrors === null){
-vErrors = [err170];
-}
-else {
-vErrors.push(err170);
-}
-errors++;
-}
-for(const key15 in data){
-if(!((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "propagation"))){
-const err171 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+const err171 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2221,10 +3431,8 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.propagation" !== data.op){
-const err172 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err172 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2233,10 +3441,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err173 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err173 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2245,10 +3451,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err174 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.ns === undefined){
+const err174 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "ns"},message:"must have required property '"+"ns"+"'"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2257,11 +3461,9 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-if(data.propagation !== undefined){
-let data75 = data.propagation;
-if(!((((((((data75 === "shared") || (data75 === "rshared")) || (data75 === "slave")) || (data75 === "rslave")) || (data75 === "private")) || (data75 === "rprivate")) || (data75 === "unbindable")) || (data75 === "runbindable"))){
-const err175 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema29.enum},message:"must be equal to one of the allowed values"};
+for(const key14 in data){
+if(!((((key14 === "op") || (key14 === "stage")) || (key14 === "why")) || (key14 === "ns"))){
+const err175 = {instancePath,schemaPath:"#/oneOf/11/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2271,9 +3473,9 @@ vErrors.push(err175);
 errors++;
 }
 }
-}
-else {
-const err176 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("ns.unshare" !== data.op){
+const err176 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/11/properties/op/const",keyword:"const",params:{allowedValue: "ns.unshare"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2282,7 +3484,56 @@ vErrors.push(err176);
 }
 errors++;
 }
-var _valid0 = _errs166 === errors;
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err177 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/11/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err178 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+}
+if(data.ns !== undefined){
+let data77 = data.ns;
+if(!((((((((data77 === "pid") || (data77 === "network")) || (data77 === "mount")) || (data77 === "ipc")) || (data77 === "uts")) || (data77 === "user")) || (data77 === "cgroup")) || (data77 === "time"))){
+const err179 = {instancePath:instancePath+"/ns",schemaPath:"#/oneOf/11/properties/ns/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[11].properties.ns.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+}
+}
+else {
+const err180 = {instancePath,schemaPath:"#/oneOf/11/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+var _valid0 = _errs171 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 11];
@@ -2292,51 +3543,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 11;
 }
-const _errs176 = errors;
+const _errs180 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err177 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err177];
-}
-else {
-vErrors.push(err177);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err178 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err178];
-}
-else {
-vErrors.push(err178);
-}
-errors++;
-}
-if(data.why === undefined){
-const err179 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err179];
-}
-else {
-vErrors.push(err179);
-}
-errors++;
-}
-if(data.path === undefined){
-const err180 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err180];
-}
-else {
-vErrors.push(err180);
-}
-errors++;
-}
-for(const key16 in data){
-if(!((((key16 === "op") || (key16 === "stage")) || (key16 === "why")) || (key16 === "path"))){
-const err181 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+const err181 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2345,10 +3555,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.bind" !== data.op){
-const err182 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err182 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2357,10 +3565,8 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err183 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err183 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2369,10 +3575,8 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err184 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.offsets === undefined){
+const err184 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "offsets"},message:"must have required property '"+"offsets"+"'"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2381,10 +3585,9 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err185 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/12/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key15 in data){
+if(!((((key15 === "op") || (key15 === "stage")) || (key15 === "why")) || (key15 === "offsets"))){
+const err185 = {instancePath,schemaPath:"#/oneOf/12/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2394,9 +3597,9 @@ vErrors.push(err185);
 errors++;
 }
 }
-}
-else {
-const err186 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("timens.create" !== data.op){
+const err186 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/12/properties/op/const",keyword:"const",params:{allowedValue: "timens.create"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2405,20 +3608,10 @@ vErrors.push(err186);
 }
 errors++;
 }
-var _valid0 = _errs176 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 12];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 12;
-}
-const _errs186 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err187 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err187 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/12/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2427,8 +3620,10 @@ vErrors.push(err187);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err188 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err188 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2437,8 +3632,16 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(data.why === undefined){
-const err189 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.offsets !== undefined){
+let data81 = data.offsets;
+if(Array.isArray(data81)){
+const len6 = data81.length;
+for(let i7=0; i7<len6; i7++){
+let data82 = data81[i7];
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+if(data82.clock === undefined){
+const err189 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "clock"},message:"must have required property '"+"clock"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2447,8 +3650,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data.source === undefined){
-const err190 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(data82.secs === undefined){
+const err190 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "secs"},message:"must have required property '"+"secs"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2457,8 +3660,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(data.target === undefined){
-const err191 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data82.nanosecs === undefined){
+const err191 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/required",keyword:"required",params:{missingProperty: "nanosecs"},message:"must have required property '"+"nanosecs"+"'"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2467,8 +3670,9 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(data.fstype === undefined){
-const err192 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
+for(const key16 in data82){
+if(!(((key16 === "clock") || (key16 === "secs")) || (key16 === "nanosecs"))){
+const err192 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2477,8 +3681,11 @@ vErrors.push(err192);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err193 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+}
+if(data82.clock !== undefined){
+let data83 = data82.clock;
+if(!((data83 === "monotonic") || (data83 === "boottime"))){
+const err193 = {instancePath:instancePath+"/offsets/" + i7+"/clock",schemaPath:"#/oneOf/12/properties/offsets/items/properties/clock/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[12].properties.offsets.items.properties.clock.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2487,8 +3694,12 @@ vErrors.push(err193);
 }
 errors++;
 }
-if(data.data === undefined){
-const err194 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+}
+if(data82.secs !== undefined){
+let data84 = data82.secs;
+if(typeof data84 === "string"){
+if(!pattern3.test(data84)){
+const err194 = {instancePath:instancePath+"/offsets/" + i7+"/secs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/secs/pattern",keyword:"pattern",params:{pattern: "^-?[0-9]+$"},message:"must match pattern \""+"^-?[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2497,8 +3708,9 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(data.create === undefined){
-const err195 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
+}
+else {
+const err195 = {instancePath:instancePath+"/offsets/" + i7+"/secs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/secs/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2507,9 +3719,11 @@ vErrors.push(err195);
 }
 errors++;
 }
-for(const key17 in data){
-if(!(func2.call(schema14.oneOf[13].properties, key17))){
-const err196 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+}
+if(data82.nanosecs !== undefined){
+let data85 = data82.nanosecs;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err196 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2518,10 +3732,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount" !== data.op){
-const err197 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 999999999 || isNaN(data85)){
+const err197 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2530,10 +3743,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err198 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data85 < 0 || isNaN(data85)){
+const err198 = {instancePath:instancePath+"/offsets/" + i7+"/nanosecs",schemaPath:"#/oneOf/12/properties/offsets/items/properties/nanosecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2543,9 +3754,10 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err199 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err199 = {instancePath:instancePath+"/offsets/" + i7,schemaPath:"#/oneOf/12/properties/offsets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2555,9 +3767,9 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err200 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/13/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err200 = {instancePath:instancePath+"/offsets",schemaPath:"#/oneOf/12/properties/offsets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2567,9 +3779,9 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err201 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/13/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err201 = {instancePath,schemaPath:"#/oneOf/12/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2578,10 +3790,20 @@ vErrors.push(err201);
 }
 errors++;
 }
+var _valid0 = _errs180 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 12];
 }
-if(data.fstype !== undefined){
-if(typeof data.fstype !== "string"){
-const err202 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/13/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 12;
+}
+const _errs198 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err202 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2590,15 +3812,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-if(data.flags !== undefined){
-let data86 = data.flags;
-if(Array.isArray(data86)){
-const len5 = data86.length;
-for(let i5=0; i5<len5; i5++){
-let data87 = data86[i5];
-if(!((((((((((((((data87 === "ro") || (data87 === "nosuid")) || (data87 === "nodev")) || (data87 === "noexec")) || (data87 === "sync")) || (data87 === "dirsync")) || (data87 === "mand")) || (data87 === "noatime")) || (data87 === "nodiratime")) || (data87 === "relatime")) || (data87 === "strictatime")) || (data87 === "bind")) || (data87 === "rec")) || (data87 === "remount"))){
-const err203 = {instancePath:instancePath+"/flags/" + i5,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema32.enum},message:"must be equal to one of the allowed values"};
+if(data.stage === undefined){
+const err203 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2607,10 +3822,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-}
-else {
-const err204 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/13/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why === undefined){
+const err204 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2619,10 +3832,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data.data !== undefined){
-if(typeof data.data !== "string"){
-const err205 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/13/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.propagation === undefined){
+const err205 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2631,11 +3842,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-if(data.create !== undefined){
-let data89 = data.create;
-if(!((data89 === "dir") || (data89 === "auto"))){
-const err206 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/13/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.create.enum},message:"must be equal to one of the allowed values"};
+for(const key17 in data){
+if(!((((key17 === "op") || (key17 === "stage")) || (key17 === "why")) || (key17 === "propagation"))){
+const err206 = {instancePath,schemaPath:"#/oneOf/13/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2645,10 +3854,9 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data90 = data.expectFs;
-if(!((data90 === "proc") || (data90 === "sysfs"))){
-const err207 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/13/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[13].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.op !== undefined){
+if("rootfs.propagation" !== data.op){
+const err207 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/13/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2658,9 +3866,9 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data.copyUp !== undefined){
-if(typeof data.copyUp !== "boolean"){
-const err208 = {instancePath:instancePath+"/copyUp",schemaPath:"#/oneOf/13/properties/copyUp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err208 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/13/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2670,9 +3878,9 @@ vErrors.push(err208);
 errors++;
 }
 }
-}
-else {
-const err209 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err209 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2681,7 +3889,32 @@ vErrors.push(err209);
 }
 errors++;
 }
-var _valid0 = _errs186 === errors;
+}
+if(data.propagation !== undefined){
+let data89 = data.propagation;
+if(!((((((((data89 === "shared") || (data89 === "rshared")) || (data89 === "slave")) || (data89 === "rslave")) || (data89 === "private")) || (data89 === "rprivate")) || (data89 === "unbindable")) || (data89 === "runbindable"))){
+const err210 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema31.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+}
+}
+else {
+const err211 = {instancePath,schemaPath:"#/oneOf/13/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+var _valid0 = _errs198 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 13];
@@ -2691,30 +3924,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 13;
 }
-const _errs210 = errors;
+const _errs208 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err210 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err210];
-}
-else {
-vErrors.push(err210);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err211 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err211];
-}
-else {
-vErrors.push(err211);
-}
-errors++;
-}
-if(data.why === undefined){
-const err212 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err212 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2723,8 +3936,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-if(data.target === undefined){
-const err213 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.stage === undefined){
+const err213 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2733,8 +3946,8 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err214 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(data.why === undefined){
+const err214 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2743,9 +3956,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-for(const key18 in data){
-if(!(((((key18 === "op") || (key18 === "stage")) || (key18 === "why")) || (key18 === "target")) || (key18 === "flags"))){
-const err215 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err215 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2754,10 +3966,9 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.remount" !== data.op){
-const err216 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
+for(const key18 in data){
+if(!((((key18 === "op") || (key18 === "stage")) || (key18 === "why")) || (key18 === "path"))){
+const err216 = {instancePath,schemaPath:"#/oneOf/14/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2767,9 +3978,9 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err217 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("rootfs.bind" !== data.op){
+const err217 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/14/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2779,9 +3990,9 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err218 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err218 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/14/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2791,9 +4002,9 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err219 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/14/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err219 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2803,14 +4014,9 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data96 = data.flags;
-if(Array.isArray(data96)){
-const len6 = data96.length;
-for(let i6=0; i6<len6; i6++){
-let data97 = data96[i6];
-if(!((((((((((((((data97 === "ro") || (data97 === "nosuid")) || (data97 === "nodev")) || (data97 === "noexec")) || (data97 === "sync")) || (data97 === "dirsync")) || (data97 === "mand")) || (data97 === "noatime")) || (data97 === "nodiratime")) || (data97 === "relatime")) || (data97 === "strictatime")) || (data97 === "bind")) || (data97 === "rec")) || (data97 === "remount"))){
-const err220 = {instancePath:instancePath+"/flags/" + i6,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema32.enum},message:"must be equal to one of the allowed values"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err220 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/14/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2822,7 +4028,7 @@ errors++;
 }
 }
 else {
-const err221 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/14/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err221 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2831,19 +4037,7 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-}
-else {
-const err222 = {instancePath,schemaPath:"#/oneOf/14/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err222];
-}
-else {
-vErrors.push(err222);
-}
-errors++;
-}
-var _valid0 = _errs210 === errors;
+var _valid0 = _errs208 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 14];
@@ -2853,10 +4047,20 @@ if(_valid0){
 valid0 = true;
 passing0 = 14;
 }
-const _errs224 = errors;
+const _errs218 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err223 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err222 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err223 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2865,8 +4069,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err224 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.why === undefined){
+const err224 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2875,8 +4079,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(data.why === undefined){
-const err225 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.source === undefined){
+const err225 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2895,8 +4099,8 @@ vErrors.push(err226);
 }
 errors++;
 }
-if(data.propagation === undefined){
-const err227 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
+if(data.fstype === undefined){
+const err227 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "fstype"},message:"must have required property '"+"fstype"+"'"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2905,9 +4109,8 @@ vErrors.push(err227);
 }
 errors++;
 }
-for(const key19 in data){
-if(!(((((key19 === "op") || (key19 === "stage")) || (key19 === "why")) || (key19 === "target")) || (key19 === "propagation"))){
-const err228 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+if(data.flags === undefined){
+const err228 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2916,10 +4119,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.propagation" !== data.op){
-const err229 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
+if(data.data === undefined){
+const err229 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2928,10 +4129,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err230 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.create === undefined){
+const err230 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2940,10 +4139,9 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err231 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key19 in data){
+if(!(func2.call(schema14.oneOf[15].properties, key19))){
+const err231 = {instancePath,schemaPath:"#/oneOf/15/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2953,9 +4151,9 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err232 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount" !== data.op){
+const err232 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/15/properties/op/const",keyword:"const",params:{allowedValue: "mount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2965,10 +4163,9 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data.propagation !== undefined){
-let data102 = data.propagation;
-if(!((((((((data102 === "shared") || (data102 === "rshared")) || (data102 === "slave")) || (data102 === "rslave")) || (data102 === "private")) || (data102 === "rprivate")) || (data102 === "unbindable")) || (data102 === "runbindable"))){
-const err233 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema29.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err233 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/15/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2978,9 +4175,9 @@ vErrors.push(err233);
 errors++;
 }
 }
-}
-else {
-const err234 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err234 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2989,20 +4186,10 @@ vErrors.push(err234);
 }
 errors++;
 }
-var _valid0 = _errs224 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 15];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 15;
-}
-const _errs236 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err235 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err235 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/15/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3011,8 +4198,10 @@ vErrors.push(err235);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err236 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err236 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/15/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3021,8 +4210,10 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(data.why === undefined){
-const err237 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.fstype !== undefined){
+if(typeof data.fstype !== "string"){
+const err237 = {instancePath:instancePath+"/fstype",schemaPath:"#/oneOf/15/properties/fstype/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3031,8 +4222,15 @@ vErrors.push(err237);
 }
 errors++;
 }
-if(data.target === undefined){
-const err238 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+}
+if(data.flags !== undefined){
+let data100 = data.flags;
+if(Array.isArray(data100)){
+const len7 = data100.length;
+for(let i8=0; i8<len7; i8++){
+let data101 = data100[i8];
+if(!((((((((((((((data101 === "ro") || (data101 === "nosuid")) || (data101 === "nodev")) || (data101 === "noexec")) || (data101 === "sync")) || (data101 === "dirsync")) || (data101 === "mand")) || (data101 === "noatime")) || (data101 === "nodiratime")) || (data101 === "relatime")) || (data101 === "strictatime")) || (data101 === "bind")) || (data101 === "rec")) || (data101 === "remount"))){
+const err238 = {instancePath:instancePath+"/flags/" + i8,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3041,8 +4239,10 @@ vErrors.push(err238);
 }
 errors++;
 }
-if(data.set === undefined){
-const err239 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "set"},message:"must have required property '"+"set"+"'"};
+}
+}
+else {
+const err239 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/15/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3051,8 +4251,10 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data.clear === undefined){
-const err240 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "clear"},message:"must have required property '"+"clear"+"'"};
+}
+if(data.data !== undefined){
+if(typeof data.data !== "string"){
+const err240 = {instancePath:instancePath+"/data",schemaPath:"#/oneOf/15/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3061,9 +4263,11 @@ vErrors.push(err240);
 }
 errors++;
 }
-for(const key20 in data){
-if(!(((((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "target")) || (key20 === "set")) || (key20 === "clear")) || (key20 === "atime"))){
-const err241 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
+}
+if(data.create !== undefined){
+let data103 = data.create;
+if(!((data103 === "dir") || (data103 === "auto"))){
+const err241 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/15/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[15].properties.create.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3073,9 +4277,10 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("mount.setattr" !== data.op){
-const err242 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "mount.setattr"},message:"must be equal to constant"};
+if(data.expectFs !== undefined){
+let data104 = data.expectFs;
+if(!((data104 === "proc") || (data104 === "sysfs"))){
+const err242 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/15/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[15].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3085,9 +4290,9 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err243 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.copyUp !== undefined){
+if(typeof data.copyUp !== "boolean"){
+const err243 = {instancePath:instancePath+"/copyUp",schemaPath:"#/oneOf/15/properties/copyUp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3097,9 +4302,9 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err244 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err244 = {instancePath,schemaPath:"#/oneOf/15/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3108,10 +4313,20 @@ vErrors.push(err244);
 }
 errors++;
 }
+var _valid0 = _errs218 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 15];
 }
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err245 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/16/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 15;
+}
+const _errs242 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err245 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3120,15 +4335,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-if(data.set !== undefined){
-let data107 = data.set;
-if(Array.isArray(data107)){
-const len7 = data107.length;
-for(let i7=0; i7<len7; i7++){
-let data108 = data107[i7];
-if(!((((((data108 === "ro") || (data108 === "nosuid")) || (data108 === "nodev")) || (data108 === "noexec")) || (data108 === "nodiratime")) || (data108 === "nosymfollow"))){
-const err246 = {instancePath:instancePath+"/set/" + i7,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema38.enum},message:"must be equal to one of the allowed values"};
+if(data.stage === undefined){
+const err246 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3137,10 +4345,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-}
-else {
-const err247 = {instancePath:instancePath+"/set",schemaPath:"#/oneOf/16/properties/set/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why === undefined){
+const err247 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3149,15 +4355,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-if(data.clear !== undefined){
-let data109 = data.clear;
-if(Array.isArray(data109)){
-const len8 = data109.length;
-for(let i8=0; i8<len8; i8++){
-let data110 = data109[i8];
-if(!((((((data110 === "ro") || (data110 === "nosuid")) || (data110 === "nodev")) || (data110 === "noexec")) || (data110 === "nodiratime")) || (data110 === "nosymfollow"))){
-const err248 = {instancePath:instancePath+"/clear/" + i8,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema38.enum},message:"must be equal to one of the allowed values"};
+if(data.target === undefined){
+const err248 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3166,10 +4365,8 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-}
-else {
-const err249 = {instancePath:instancePath+"/clear",schemaPath:"#/oneOf/16/properties/clear/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.flags === undefined){
+const err249 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3178,11 +4375,9 @@ vErrors.push(err249);
 }
 errors++;
 }
-}
-if(data.atime !== undefined){
-let data111 = data.atime;
-if(!(((data111 === "relatime") || (data111 === "noatime")) || (data111 === "strictatime"))){
-const err250 = {instancePath:instancePath+"/atime",schemaPath:"#/oneOf/16/properties/atime/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[16].properties.atime.enum},message:"must be equal to one of the allowed values"};
+for(const key20 in data){
+if(!(((((key20 === "op") || (key20 === "stage")) || (key20 === "why")) || (key20 === "target")) || (key20 === "flags"))){
+const err250 = {instancePath,schemaPath:"#/oneOf/16/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3192,9 +4387,9 @@ vErrors.push(err250);
 errors++;
 }
 }
-}
-else {
-const err251 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("mount.remount" !== data.op){
+const err251 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/16/properties/op/const",keyword:"const",params:{allowedValue: "mount.remount"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3203,7 +4398,84 @@ vErrors.push(err251);
 }
 errors++;
 }
-var _valid0 = _errs236 === errors;
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err252 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/16/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err253 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err254 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/16/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+}
+if(data.flags !== undefined){
+let data110 = data.flags;
+if(Array.isArray(data110)){
+const len8 = data110.length;
+for(let i9=0; i9<len8; i9++){
+let data111 = data110[i9];
+if(!((((((((((((((data111 === "ro") || (data111 === "nosuid")) || (data111 === "nodev")) || (data111 === "noexec")) || (data111 === "sync")) || (data111 === "dirsync")) || (data111 === "mand")) || (data111 === "noatime")) || (data111 === "nodiratime")) || (data111 === "relatime")) || (data111 === "strictatime")) || (data111 === "bind")) || (data111 === "rec")) || (data111 === "remount"))){
+const err255 = {instancePath:instancePath+"/flags/" + i9,schemaPath:"#/definitions/MountFlag/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+}
+}
+else {
+const err256 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/16/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+}
+}
+else {
+const err257 = {instancePath,schemaPath:"#/oneOf/16/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+var _valid0 = _errs242 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 16];
@@ -3213,71 +4485,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 16;
 }
-const _errs255 = errors;
+const _errs256 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err252 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err252];
-}
-else {
-vErrors.push(err252);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err253 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err253];
-}
-else {
-vErrors.push(err253);
-}
-errors++;
-}
-if(data.why === undefined){
-const err254 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err254];
-}
-else {
-vErrors.push(err254);
-}
-errors++;
-}
-if(data.detached === undefined){
-const err255 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "detached"},message:"must have required property '"+"detached"+"'"};
-if(vErrors === null){
-vErrors = [err255];
-}
-else {
-vErrors.push(err255);
-}
-errors++;
-}
-if(data.target === undefined){
-const err256 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
-if(vErrors === null){
-vErrors = [err256];
-}
-else {
-vErrors.push(err256);
-}
-errors++;
-}
-if(data.create === undefined){
-const err257 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
-if(vErrors === null){
-vErrors = [err257];
-}
-else {
-vErrors.push(err257);
-}
-errors++;
-}
-for(const key21 in data){
-if(!(((((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "detached")) || (key21 === "target")) || (key21 === "create")) || (key21 === "expectFs"))){
-const err258 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
+const err258 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3286,10 +4497,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mount.attach" !== data.op){
-const err259 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "mount.attach"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err259 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3298,10 +4507,8 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err260 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err260 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3310,10 +4517,8 @@ vErrors.push(err260);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err261 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.target === undefined){
+const err261 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3322,11 +4527,8 @@ vErrors.push(err261);
 }
 errors++;
 }
-}
-if(data.detached !== undefined){
-let data115 = data.detached;
-if(!(((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115))) && (isFinite(data115)))){
-const err262 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/17/properties/detached/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.propagation === undefined){
+const err262 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "propagation"},message:"must have required property '"+"propagation"+"'"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3335,9 +4537,9 @@ vErrors.push(err262);
 }
 errors++;
 }
-if((typeof data115 == "number") && (isFinite(data115))){
-if(data115 < 0 || isNaN(data115)){
-const err263 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/17/properties/detached/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key21 in data){
+if(!(((((key21 === "op") || (key21 === "stage")) || (key21 === "why")) || (key21 === "target")) || (key21 === "propagation"))){
+const err263 = {instancePath,schemaPath:"#/oneOf/17/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3347,10 +4549,9 @@ vErrors.push(err263);
 errors++;
 }
 }
-}
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err264 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/17/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("mount.propagation" !== data.op){
+const err264 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/17/properties/op/const",keyword:"const",params:{allowedValue: "mount.propagation"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3360,10 +4561,9 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data.create !== undefined){
-let data117 = data.create;
-if(!((data117 === "dir") || (data117 === "auto"))){
-const err265 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/17/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[17].properties.create.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err265 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/17/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3373,10 +4573,9 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data.expectFs !== undefined){
-let data118 = data.expectFs;
-if(!((data118 === "proc") || (data118 === "sysfs"))){
-const err266 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/17/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[17].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err266 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3386,9 +4585,9 @@ vErrors.push(err266);
 errors++;
 }
 }
-}
-else {
-const err267 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err267 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/17/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3397,7 +4596,32 @@ vErrors.push(err267);
 }
 errors++;
 }
-var _valid0 = _errs255 === errors;
+}
+if(data.propagation !== undefined){
+let data116 = data.propagation;
+if(!((((((((data116 === "shared") || (data116 === "rshared")) || (data116 === "slave")) || (data116 === "rslave")) || (data116 === "private")) || (data116 === "rprivate")) || (data116 === "unbindable")) || (data116 === "runbindable"))){
+const err268 = {instancePath:instancePath+"/propagation",schemaPath:"#/definitions/Propagation/enum",keyword:"enum",params:{allowedValues: schema31.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+}
+}
+else {
+const err269 = {instancePath,schemaPath:"#/oneOf/17/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+var _valid0 = _errs256 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 17];
@@ -3407,30 +4631,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 17;
 }
-const _errs269 = errors;
+const _errs268 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err268 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err268];
-}
-else {
-vErrors.push(err268);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err269 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err269];
-}
-else {
-vErrors.push(err269);
-}
-errors++;
-}
-if(data.why === undefined){
-const err270 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err270 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3439,8 +4643,8 @@ vErrors.push(err270);
 }
 errors++;
 }
-if(data.path === undefined){
-const err271 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.stage === undefined){
+const err271 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3449,8 +4653,8 @@ vErrors.push(err271);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err272 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.why === undefined){
+const err272 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3459,8 +4663,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-if(data.major === undefined){
-const err273 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
+if(data.target === undefined){
+const err273 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3469,8 +4673,8 @@ vErrors.push(err273);
 }
 errors++;
 }
-if(data.minor === undefined){
-const err274 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
+if(data.set === undefined){
+const err274 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "set"},message:"must have required property '"+"set"+"'"};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3479,8 +4683,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-if(data.mode === undefined){
-const err275 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+if(data.clear === undefined){
+const err275 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "clear"},message:"must have required property '"+"clear"+"'"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3489,8 +4693,9 @@ vErrors.push(err275);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err276 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+for(const key22 in data){
+if(!(((((((key22 === "op") || (key22 === "stage")) || (key22 === "why")) || (key22 === "target")) || (key22 === "set")) || (key22 === "clear")) || (key22 === "atime"))){
+const err276 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3499,8 +4704,10 @@ vErrors.push(err276);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err277 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+}
+if(data.op !== undefined){
+if("mount.setattr" !== data.op){
+const err277 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "mount.setattr"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3509,9 +4716,10 @@ vErrors.push(err277);
 }
 errors++;
 }
-for(const key22 in data){
-if(!(func2.call(schema14.oneOf[18].properties, key22))){
-const err278 = {instancePath,schemaPath:"#/oneOf/18/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err278 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3521,9 +4729,9 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("mknod" !== data.op){
-const err279 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/18/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err279 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3533,9 +4741,9 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err280 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/18/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err280 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/18/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3545,9 +4753,14 @@ vErrors.push(err280);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err281 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.set !== undefined){
+let data121 = data.set;
+if(Array.isArray(data121)){
+const len9 = data121.length;
+for(let i10=0; i10<len9; i10++){
+let data122 = data121[i10];
+if(!((((((data122 === "ro") || (data122 === "nosuid")) || (data122 === "nodev")) || (data122 === "noexec")) || (data122 === "nodiratime")) || (data122 === "nosymfollow"))){
+const err281 = {instancePath:instancePath+"/set/" + i10,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema40.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3557,9 +4770,9 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err282 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/18/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err282 = {instancePath:instancePath+"/set",schemaPath:"#/oneOf/18/properties/set/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3569,10 +4782,14 @@ vErrors.push(err282);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data123 = data.kind;
-if(!((((data123 === "c") || (data123 === "b")) || (data123 === "u")) || (data123 === "p"))){
-const err283 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/18/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[18].properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data.clear !== undefined){
+let data123 = data.clear;
+if(Array.isArray(data123)){
+const len10 = data123.length;
+for(let i11=0; i11<len10; i11++){
+let data124 = data123[i11];
+if(!((((((data124 === "ro") || (data124 === "nosuid")) || (data124 === "nodev")) || (data124 === "noexec")) || (data124 === "nodiratime")) || (data124 === "nosymfollow"))){
+const err283 = {instancePath:instancePath+"/clear/" + i11,schemaPath:"#/definitions/MountAttr/enum",keyword:"enum",params:{allowedValues: schema40.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3582,10 +4799,9 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data.major !== undefined){
-let data124 = data.major;
-if(!(((typeof data124 == "number") && (!(data124 % 1) && !isNaN(data124))) && (isFinite(data124)))){
-const err284 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/18/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err284 = {instancePath:instancePath+"/clear",schemaPath:"#/oneOf/18/properties/clear/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3595,10 +4811,10 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data.minor !== undefined){
-let data125 = data.minor;
-if(!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))){
-const err285 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/18/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.atime !== undefined){
+let data125 = data.atime;
+if(!(((data125 === "relatime") || (data125 === "noatime")) || (data125 === "strictatime"))){
+const err285 = {instancePath:instancePath+"/atime",schemaPath:"#/oneOf/18/properties/atime/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[18].properties.atime.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3608,10 +4824,9 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data126 = data.mode;
-if(!(((typeof data126 == "number") && (!(data126 % 1) && !isNaN(data126))) && (isFinite(data126)))){
-const err286 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/18/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err286 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3620,45 +4835,7 @@ vErrors.push(err286);
 }
 errors++;
 }
-}
-if(data.uid !== undefined){
-let data127 = data.uid;
-if(!(((typeof data127 == "number") && (!(data127 % 1) && !isNaN(data127))) && (isFinite(data127)))){
-const err287 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/18/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err287];
-}
-else {
-vErrors.push(err287);
-}
-errors++;
-}
-}
-if(data.gid !== undefined){
-let data128 = data.gid;
-if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
-const err288 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/18/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err288];
-}
-else {
-vErrors.push(err288);
-}
-errors++;
-}
-}
-}
-else {
-const err289 = {instancePath,schemaPath:"#/oneOf/18/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err289];
-}
-else {
-vErrors.push(err289);
-}
-errors++;
-}
-var _valid0 = _errs269 === errors;
+var _valid0 = _errs268 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 18];
@@ -3668,10 +4845,40 @@ if(_valid0){
 valid0 = true;
 passing0 = 18;
 }
-const _errs290 = errors;
+const _errs287 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err290 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err287 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err288 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+if(data.why === undefined){
+const err289 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err289];
+}
+else {
+vErrors.push(err289);
+}
+errors++;
+}
+if(data.detached === undefined){
+const err290 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "detached"},message:"must have required property '"+"detached"+"'"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3680,8 +4887,8 @@ vErrors.push(err290);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err291 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.target === undefined){
+const err291 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3690,8 +4897,8 @@ vErrors.push(err291);
 }
 errors++;
 }
-if(data.why === undefined){
-const err292 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.create === undefined){
+const err292 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "create"},message:"must have required property '"+"create"+"'"};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3700,8 +4907,9 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(data.path === undefined){
-const err293 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+for(const key23 in data){
+if(!(((((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "detached")) || (key23 === "target")) || (key23 === "create")) || (key23 === "expectFs"))){
+const err293 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3710,8 +4918,10 @@ vErrors.push(err293);
 }
 errors++;
 }
-if(data.source === undefined){
-const err294 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+}
+if(data.op !== undefined){
+if("mount.attach" !== data.op){
+const err294 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "mount.attach"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3720,9 +4930,10 @@ vErrors.push(err294);
 }
 errors++;
 }
-for(const key23 in data){
-if(!(((((key23 === "op") || (key23 === "stage")) || (key23 === "why")) || (key23 === "path")) || (key23 === "source"))){
-const err295 = {instancePath,schemaPath:"#/oneOf/19/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err295 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3732,9 +4943,9 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("device.bind" !== data.op){
-const err296 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/19/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err296 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3744,9 +4955,10 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err297 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/19/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.detached !== undefined){
+let data129 = data.detached;
+if(!(((typeof data129 == "number") && (!(data129 % 1) && !isNaN(data129))) && (isFinite(data129)))){
+const err297 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/19/properties/detached/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3755,10 +4967,9 @@ vErrors.push(err297);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err298 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data129 == "number") && (isFinite(data129))){
+if(data129 < 0 || isNaN(data129)){
+const err298 = {instancePath:instancePath+"/detached",schemaPath:"#/oneOf/19/properties/detached/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3768,9 +4979,10 @@ vErrors.push(err298);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err299 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/19/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err299 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/19/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3780,9 +4992,10 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data.source !== undefined){
-if(typeof data.source !== "string"){
-const err300 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/19/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.create !== undefined){
+let data131 = data.create;
+if(!((data131 === "dir") || (data131 === "auto"))){
+const err300 = {instancePath:instancePath+"/create",schemaPath:"#/oneOf/19/properties/create/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.create.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3792,9 +5005,10 @@ vErrors.push(err300);
 errors++;
 }
 }
-}
-else {
-const err301 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.expectFs !== undefined){
+let data132 = data.expectFs;
+if(!((data132 === "proc") || (data132 === "sysfs"))){
+const err301 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/19/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[19].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3803,7 +5017,19 @@ vErrors.push(err301);
 }
 errors++;
 }
-var _valid0 = _errs290 === errors;
+}
+}
+else {
+const err302 = {instancePath,schemaPath:"#/oneOf/19/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+var _valid0 = _errs287 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 19];
@@ -3813,20 +5039,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 19;
 }
-const _errs302 = errors;
+const _errs301 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err302 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err302];
-}
-else {
-vErrors.push(err302);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err303 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err303 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3835,8 +5051,8 @@ vErrors.push(err303);
 }
 errors++;
 }
-if(data.why === undefined){
-const err304 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.stage === undefined){
+const err304 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3845,8 +5061,8 @@ vErrors.push(err304);
 }
 errors++;
 }
-if(data.path === undefined){
-const err305 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.why === undefined){
+const err305 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3855,8 +5071,8 @@ vErrors.push(err305);
 }
 errors++;
 }
-if(data.target === undefined){
-const err306 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(data.path === undefined){
+const err306 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3865,9 +5081,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-for(const key24 in data){
-if(!(((((key24 === "op") || (key24 === "stage")) || (key24 === "why")) || (key24 === "path")) || (key24 === "target"))){
-const err307 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
+if(data.kind === undefined){
+const err307 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3876,10 +5091,8 @@ vErrors.push(err307);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("symlink" !== data.op){
-const err308 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
+if(data.major === undefined){
+const err308 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "major"},message:"must have required property '"+"major"+"'"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3888,10 +5101,8 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err309 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.minor === undefined){
+const err309 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "minor"},message:"must have required property '"+"minor"+"'"};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3900,10 +5111,8 @@ vErrors.push(err309);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err310 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.mode === undefined){
+const err310 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3912,10 +5121,8 @@ vErrors.push(err310);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err311 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.uid === undefined){
+const err311 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3924,10 +5131,8 @@ vErrors.push(err311);
 }
 errors++;
 }
-}
-if(data.target !== undefined){
-if(typeof data.target !== "string"){
-const err312 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/20/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.gid === undefined){
+const err312 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3936,10 +5141,9 @@ vErrors.push(err312);
 }
 errors++;
 }
-}
-}
-else {
-const err313 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key24 in data){
+if(!(func2.call(schema14.oneOf[20].properties, key24))){
+const err313 = {instancePath,schemaPath:"#/oneOf/20/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3948,20 +5152,10 @@ vErrors.push(err313);
 }
 errors++;
 }
-var _valid0 = _errs302 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 20];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 20;
-}
-const _errs314 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err314 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.op !== undefined){
+if("mknod" !== data.op){
+const err314 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/20/properties/op/const",keyword:"const",params:{allowedValue: "mknod"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3970,8 +5164,10 @@ vErrors.push(err314);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err315 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err315 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/20/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3980,8 +5176,10 @@ vErrors.push(err315);
 }
 errors++;
 }
-if(data.why === undefined){
-const err316 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err316 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3990,8 +5188,10 @@ vErrors.push(err316);
 }
 errors++;
 }
-if(data.path === undefined){
-const err317 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err317 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/20/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4000,9 +5200,11 @@ vErrors.push(err317);
 }
 errors++;
 }
-for(const key25 in data){
-if(!((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "path"))){
-const err318 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+}
+if(data.kind !== undefined){
+let data137 = data.kind;
+if(!((((data137 === "c") || (data137 === "b")) || (data137 === "u")) || (data137 === "p"))){
+const err318 = {instancePath:instancePath+"/kind",schemaPath:"#/oneOf/20/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[20].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4012,9 +5214,10 @@ vErrors.push(err318);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("execfifo.open" !== data.op){
-const err319 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
+if(data.major !== undefined){
+let data138 = data.major;
+if(!(((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138))) && (isFinite(data138)))){
+const err319 = {instancePath:instancePath+"/major",schemaPath:"#/oneOf/20/properties/major/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4024,9 +5227,10 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err320 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.minor !== undefined){
+let data139 = data.minor;
+if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
+const err320 = {instancePath:instancePath+"/minor",schemaPath:"#/oneOf/20/properties/minor/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4036,9 +5240,10 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err321 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.mode !== undefined){
+let data140 = data.mode;
+if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
+const err321 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/20/properties/mode/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4048,9 +5253,10 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err322 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/21/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.uid !== undefined){
+let data141 = data.uid;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err322 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/20/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4060,9 +5266,10 @@ vErrors.push(err322);
 errors++;
 }
 }
-}
-else {
-const err323 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.gid !== undefined){
+let data142 = data.gid;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+const err323 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/20/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4071,20 +5278,10 @@ vErrors.push(err323);
 }
 errors++;
 }
-var _valid0 = _errs314 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 21];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 21;
-}
-const _errs324 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err324 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err324 = {instancePath,schemaPath:"#/oneOf/20/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4093,8 +5290,20 @@ vErrors.push(err324);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err325 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+var _valid0 = _errs301 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 20];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 20;
+}
+const _errs322 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err325 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4103,8 +5312,8 @@ vErrors.push(err325);
 }
 errors++;
 }
-if(data.why === undefined){
-const err326 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.stage === undefined){
+const err326 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4113,9 +5322,8 @@ vErrors.push(err326);
 }
 errors++;
 }
-for(const key26 in data){
-if(!(((key26 === "op") || (key26 === "stage")) || (key26 === "why"))){
-const err327 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
+if(data.why === undefined){
+const err327 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4124,10 +5332,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rootfs.pivot" !== data.op){
-const err328 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err328 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4136,10 +5342,8 @@ vErrors.push(err328);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err329 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.source === undefined){
+const err329 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4148,10 +5352,9 @@ vErrors.push(err329);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err330 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key25 in data){
+if(!(((((key25 === "op") || (key25 === "stage")) || (key25 === "why")) || (key25 === "path")) || (key25 === "source"))){
+const err330 = {instancePath,schemaPath:"#/oneOf/21/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4161,9 +5364,9 @@ vErrors.push(err330);
 errors++;
 }
 }
-}
-else {
-const err331 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("device.bind" !== data.op){
+const err331 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/21/properties/op/const",keyword:"const",params:{allowedValue: "device.bind"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4172,20 +5375,10 @@ vErrors.push(err331);
 }
 errors++;
 }
-var _valid0 = _errs324 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 22];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 22;
-}
-const _errs332 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err332 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err332 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/21/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4194,8 +5387,10 @@ vErrors.push(err332);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err333 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err333 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4204,8 +5399,10 @@ vErrors.push(err333);
 }
 errors++;
 }
-if(data.why === undefined){
-const err334 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err334 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/21/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4214,9 +5411,10 @@ vErrors.push(err334);
 }
 errors++;
 }
-for(const key27 in data){
-if(!(((key27 === "op") || (key27 === "stage")) || (key27 === "why"))){
-const err335 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+}
+if(data.source !== undefined){
+if(typeof data.source !== "string"){
+const err335 = {instancePath:instancePath+"/source",schemaPath:"#/oneOf/21/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4226,9 +5424,9 @@ vErrors.push(err335);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rootfs.chroot" !== data.op){
-const err336 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
+}
+else {
+const err336 = {instancePath,schemaPath:"#/oneOf/21/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4237,10 +5435,20 @@ vErrors.push(err336);
 }
 errors++;
 }
+var _valid0 = _errs322 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 21];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err337 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 21;
+}
+const _errs334 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err337 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4249,10 +5457,8 @@ vErrors.push(err337);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err338 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err338 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4261,10 +5467,8 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-}
-else {
-const err339 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err339 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4273,20 +5477,8 @@ vErrors.push(err339);
 }
 errors++;
 }
-var _valid0 = _errs332 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 23];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 23;
-}
-const _errs340 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err340 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.path === undefined){
+const err340 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4295,8 +5487,8 @@ vErrors.push(err340);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err341 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.target === undefined){
+const err341 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4305,8 +5497,9 @@ vErrors.push(err341);
 }
 errors++;
 }
-if(data.why === undefined){
-const err342 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+for(const key26 in data){
+if(!(((((key26 === "op") || (key26 === "stage")) || (key26 === "why")) || (key26 === "path")) || (key26 === "target"))){
+const err342 = {instancePath,schemaPath:"#/oneOf/22/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4315,8 +5508,10 @@ vErrors.push(err342);
 }
 errors++;
 }
-if(data.path === undefined){
-const err343 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.op !== undefined){
+if("symlink" !== data.op){
+const err343 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/22/properties/op/const",keyword:"const",params:{allowedValue: "symlink"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4325,9 +5520,10 @@ vErrors.push(err343);
 }
 errors++;
 }
-for(const key28 in data){
-if(!(((((key28 === "op") || (key28 === "stage")) || (key28 === "why")) || (key28 === "path")) || (key28 === "expectFs"))){
-const err344 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err344 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/22/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4337,9 +5533,9 @@ vErrors.push(err344);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("mask" !== data.op){
-const err345 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err345 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4349,9 +5545,9 @@ vErrors.push(err345);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err346 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err346 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/22/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4361,9 +5557,9 @@ vErrors.push(err346);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err347 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.target !== undefined){
+if(typeof data.target !== "string"){
+const err347 = {instancePath:instancePath+"/target",schemaPath:"#/oneOf/22/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4373,9 +5569,9 @@ vErrors.push(err347);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err348 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/24/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err348 = {instancePath,schemaPath:"#/oneOf/22/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4384,11 +5580,20 @@ vErrors.push(err348);
 }
 errors++;
 }
+var _valid0 = _errs334 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 22];
 }
-if(data.expectFs !== undefined){
-let data153 = data.expectFs;
-if(!((data153 === "proc") || (data153 === "sysfs"))){
-const err349 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/24/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[24].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 22;
+}
+const _errs346 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err349 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4397,10 +5602,8 @@ vErrors.push(err349);
 }
 errors++;
 }
-}
-}
-else {
-const err350 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage === undefined){
+const err350 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4409,20 +5612,8 @@ vErrors.push(err350);
 }
 errors++;
 }
-var _valid0 = _errs340 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 24];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 24;
-}
-const _errs351 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err351 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why === undefined){
+const err351 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4431,8 +5622,8 @@ vErrors.push(err351);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err352 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.path === undefined){
+const err352 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4441,8 +5632,9 @@ vErrors.push(err352);
 }
 errors++;
 }
-if(data.why === undefined){
-const err353 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+for(const key27 in data){
+if(!((((key27 === "op") || (key27 === "stage")) || (key27 === "why")) || (key27 === "path"))){
+const err353 = {instancePath,schemaPath:"#/oneOf/23/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4451,8 +5643,10 @@ vErrors.push(err353);
 }
 errors++;
 }
-if(data.path === undefined){
-const err354 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.op !== undefined){
+if("execfifo.open" !== data.op){
+const err354 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/23/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.open"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4461,9 +5655,10 @@ vErrors.push(err354);
 }
 errors++;
 }
-for(const key29 in data){
-if(!(((((key29 === "op") || (key29 === "stage")) || (key29 === "why")) || (key29 === "path")) || (key29 === "expectFs"))){
-const err355 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err355 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/23/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4473,9 +5668,9 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("readonly" !== data.op){
-const err356 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err356 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4485,9 +5680,9 @@ vErrors.push(err356);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err357 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err357 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/23/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4497,9 +5692,9 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err358 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err358 = {instancePath,schemaPath:"#/oneOf/23/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4508,10 +5703,20 @@ vErrors.push(err358);
 }
 errors++;
 }
+var _valid0 = _errs346 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 23];
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err359 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/25/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 23;
+}
+const _errs356 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err359 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4520,11 +5725,8 @@ vErrors.push(err359);
 }
 errors++;
 }
-}
-if(data.expectFs !== undefined){
-let data158 = data.expectFs;
-if(!((data158 === "proc") || (data158 === "sysfs"))){
-const err360 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/25/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[25].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
+if(data.stage === undefined){
+const err360 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4533,10 +5735,8 @@ vErrors.push(err360);
 }
 errors++;
 }
-}
-}
-else {
-const err361 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err361 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4545,20 +5745,9 @@ vErrors.push(err361);
 }
 errors++;
 }
-var _valid0 = _errs351 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 25];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 25;
-}
-const _errs362 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err362 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key28 in data){
+if(!(((key28 === "op") || (key28 === "stage")) || (key28 === "why"))){
+const err362 = {instancePath,schemaPath:"#/oneOf/24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4567,8 +5756,10 @@ vErrors.push(err362);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err363 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("rootfs.pivot" !== data.op){
+const err363 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/24/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.pivot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4577,8 +5768,10 @@ vErrors.push(err363);
 }
 errors++;
 }
-if(data.why === undefined){
-const err364 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err364 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/24/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4587,9 +5780,10 @@ vErrors.push(err364);
 }
 errors++;
 }
-for(const key30 in data){
-if(!(((key30 === "op") || (key30 === "stage")) || (key30 === "why"))){
-const err365 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err365 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4599,9 +5793,9 @@ vErrors.push(err365);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("rootfs.readonly" !== data.op){
-const err366 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
+}
+else {
+const err366 = {instancePath,schemaPath:"#/oneOf/24/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4610,10 +5804,20 @@ vErrors.push(err366);
 }
 errors++;
 }
+var _valid0 = _errs356 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 24];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err367 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 24;
+}
+const _errs364 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err367 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4622,10 +5826,8 @@ vErrors.push(err367);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err368 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err368 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4634,10 +5836,8 @@ vErrors.push(err368);
 }
 errors++;
 }
-}
-}
-else {
-const err369 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err369 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4646,20 +5846,9 @@ vErrors.push(err369);
 }
 errors++;
 }
-var _valid0 = _errs362 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 26];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 26;
-}
-const _errs370 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err370 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key29 in data){
+if(!(((key29 === "op") || (key29 === "stage")) || (key29 === "why"))){
+const err370 = {instancePath,schemaPath:"#/oneOf/25/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4668,8 +5857,10 @@ vErrors.push(err370);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err371 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("rootfs.chroot" !== data.op){
+const err371 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/25/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.chroot"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4678,8 +5869,10 @@ vErrors.push(err371);
 }
 errors++;
 }
-if(data.why === undefined){
-const err372 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err372 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/25/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4688,8 +5881,10 @@ vErrors.push(err372);
 }
 errors++;
 }
-if(data.name === undefined){
-const err373 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err373 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4698,9 +5893,10 @@ vErrors.push(err373);
 }
 errors++;
 }
-for(const key31 in data){
-if(!((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "name"))){
-const err374 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
+}
+}
+else {
+const err374 = {instancePath,schemaPath:"#/oneOf/25/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4709,10 +5905,20 @@ vErrors.push(err374);
 }
 errors++;
 }
+var _valid0 = _errs364 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 25];
 }
-if(data.op !== undefined){
-if("hostname" !== data.op){
-const err375 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 25;
+}
+const _errs372 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err375 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4721,10 +5927,8 @@ vErrors.push(err375);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err376 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err376 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4733,10 +5937,8 @@ vErrors.push(err376);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err377 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err377 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4745,10 +5947,8 @@ vErrors.push(err377);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err378 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/27/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err378 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4757,10 +5957,9 @@ vErrors.push(err378);
 }
 errors++;
 }
-}
-}
-else {
-const err379 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key30 in data){
+if(!(((((key30 === "op") || (key30 === "stage")) || (key30 === "why")) || (key30 === "path")) || (key30 === "expectFs"))){
+const err379 = {instancePath,schemaPath:"#/oneOf/26/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4769,20 +5968,10 @@ vErrors.push(err379);
 }
 errors++;
 }
-var _valid0 = _errs370 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 27];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 27;
-}
-const _errs380 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err380 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.op !== undefined){
+if("mask" !== data.op){
+const err380 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/26/properties/op/const",keyword:"const",params:{allowedValue: "mask"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4791,8 +5980,10 @@ vErrors.push(err380);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err381 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err381 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/26/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4801,8 +5992,10 @@ vErrors.push(err381);
 }
 errors++;
 }
-if(data.why === undefined){
-const err382 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err382 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4811,8 +6004,10 @@ vErrors.push(err382);
 }
 errors++;
 }
-if(data.name === undefined){
-const err383 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err383 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/26/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4821,9 +6016,11 @@ vErrors.push(err383);
 }
 errors++;
 }
-for(const key32 in data){
-if(!((((key32 === "op") || (key32 === "stage")) || (key32 === "why")) || (key32 === "name"))){
-const err384 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
+}
+if(data.expectFs !== undefined){
+let data167 = data.expectFs;
+if(!((data167 === "proc") || (data167 === "sysfs"))){
+const err384 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/26/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[26].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4833,9 +6030,9 @@ vErrors.push(err384);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("domainname" !== data.op){
-const err385 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
+}
+else {
+const err385 = {instancePath,schemaPath:"#/oneOf/26/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4844,10 +6041,20 @@ vErrors.push(err385);
 }
 errors++;
 }
+var _valid0 = _errs372 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 26];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err386 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 26;
+}
+const _errs383 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err386 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4856,10 +6063,8 @@ vErrors.push(err386);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err387 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err387 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4868,10 +6073,8 @@ vErrors.push(err387);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err388 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/28/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err388 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4880,10 +6083,8 @@ vErrors.push(err388);
 }
 errors++;
 }
-}
-}
-else {
-const err389 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path === undefined){
+const err389 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4892,20 +6093,9 @@ vErrors.push(err389);
 }
 errors++;
 }
-var _valid0 = _errs380 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 28];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 28;
-}
-const _errs390 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err390 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+for(const key31 in data){
+if(!(((((key31 === "op") || (key31 === "stage")) || (key31 === "why")) || (key31 === "path")) || (key31 === "expectFs"))){
+const err390 = {instancePath,schemaPath:"#/oneOf/27/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4914,8 +6104,10 @@ vErrors.push(err390);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err391 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.op !== undefined){
+if("readonly" !== data.op){
+const err391 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/27/properties/op/const",keyword:"const",params:{allowedValue: "readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4924,8 +6116,10 @@ vErrors.push(err391);
 }
 errors++;
 }
-if(data.why === undefined){
-const err392 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err392 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/27/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4934,8 +6128,10 @@ vErrors.push(err392);
 }
 errors++;
 }
-if(data.key === undefined){
-const err393 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err393 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4944,8 +6140,10 @@ vErrors.push(err393);
 }
 errors++;
 }
-if(data.value === undefined){
-const err394 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err394 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/27/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4954,9 +6152,11 @@ vErrors.push(err394);
 }
 errors++;
 }
-for(const key33 in data){
-if(!(((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "key")) || (key33 === "value"))){
-const err395 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
+}
+if(data.expectFs !== undefined){
+let data172 = data.expectFs;
+if(!((data172 === "proc") || (data172 === "sysfs"))){
+const err395 = {instancePath:instancePath+"/expectFs",schemaPath:"#/oneOf/27/properties/expectFs/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[27].properties.expectFs.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4966,9 +6166,9 @@ vErrors.push(err395);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("sysctl" !== data.op){
-const err396 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
+}
+else {
+const err396 = {instancePath,schemaPath:"#/oneOf/27/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4977,10 +6177,20 @@ vErrors.push(err396);
 }
 errors++;
 }
+var _valid0 = _errs383 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 27];
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err397 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 27;
+}
+const _errs394 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err397 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -4989,10 +6199,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err398 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err398 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -5001,10 +6209,8 @@ vErrors.push(err398);
 }
 errors++;
 }
-}
-if(data.key !== undefined){
-if(typeof data.key !== "string"){
-const err399 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/29/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err399 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -5013,10 +6219,9 @@ vErrors.push(err399);
 }
 errors++;
 }
-}
-if(data.value !== undefined){
-if(typeof data.value !== "string"){
-const err400 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/29/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key32 in data){
+if(!(((key32 === "op") || (key32 === "stage")) || (key32 === "why"))){
+const err400 = {instancePath,schemaPath:"#/oneOf/28/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -5026,9 +6231,9 @@ vErrors.push(err400);
 errors++;
 }
 }
-}
-else {
-const err401 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("rootfs.readonly" !== data.op){
+const err401 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/28/properties/op/const",keyword:"const",params:{allowedValue: "rootfs.readonly"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -5037,20 +6242,10 @@ vErrors.push(err401);
 }
 errors++;
 }
-var _valid0 = _errs390 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 29];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 29;
-}
-const _errs402 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err402 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err402 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/28/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -5059,8 +6254,10 @@ vErrors.push(err402);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err403 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err403 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5069,8 +6266,10 @@ vErrors.push(err403);
 }
 errors++;
 }
-if(data.why === undefined){
-const err404 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err404 = {instancePath,schemaPath:"#/oneOf/28/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5079,8 +6278,20 @@ vErrors.push(err404);
 }
 errors++;
 }
-if(data.name === undefined){
-const err405 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+var _valid0 = _errs394 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 28];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 28;
+}
+const _errs402 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err405 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5089,9 +6300,8 @@ vErrors.push(err405);
 }
 errors++;
 }
-for(const key34 in data){
-if(!((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "name"))){
-const err406 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err406 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5100,10 +6310,8 @@ vErrors.push(err406);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("link.up" !== data.op){
-const err407 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err407 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5112,10 +6320,8 @@ vErrors.push(err407);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err408 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.name === undefined){
+const err408 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5124,10 +6330,9 @@ vErrors.push(err408);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err409 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key33 in data){
+if(!((((key33 === "op") || (key33 === "stage")) || (key33 === "why")) || (key33 === "name"))){
+const err409 = {instancePath,schemaPath:"#/oneOf/29/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5137,9 +6342,9 @@ vErrors.push(err409);
 errors++;
 }
 }
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err410 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/30/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hostname" !== data.op){
+const err410 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/29/properties/op/const",keyword:"const",params:{allowedValue: "hostname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5149,9 +6354,9 @@ vErrors.push(err410);
 errors++;
 }
 }
-}
-else {
-const err411 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err411 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/29/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5160,20 +6365,10 @@ vErrors.push(err411);
 }
 errors++;
 }
-var _valid0 = _errs402 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 30];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 30;
-}
-const _errs412 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err412 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err412 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5182,8 +6377,10 @@ vErrors.push(err412);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err413 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err413 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/29/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5192,8 +6389,10 @@ vErrors.push(err413);
 }
 errors++;
 }
-if(data.why === undefined){
-const err414 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err414 = {instancePath,schemaPath:"#/oneOf/29/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5202,8 +6401,20 @@ vErrors.push(err414);
 }
 errors++;
 }
-if(data.resource === undefined){
-const err415 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
+var _valid0 = _errs402 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 29];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 29;
+}
+const _errs412 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err415 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5212,8 +6423,8 @@ vErrors.push(err415);
 }
 errors++;
 }
-if(data.soft === undefined){
-const err416 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
+if(data.stage === undefined){
+const err416 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5222,8 +6433,8 @@ vErrors.push(err416);
 }
 errors++;
 }
-if(data.hard === undefined){
-const err417 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
+if(data.why === undefined){
+const err417 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5232,9 +6443,8 @@ vErrors.push(err417);
 }
 errors++;
 }
-for(const key35 in data){
-if(!((((((key35 === "op") || (key35 === "stage")) || (key35 === "why")) || (key35 === "resource")) || (key35 === "soft")) || (key35 === "hard"))){
-const err418 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+if(data.name === undefined){
+const err418 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5243,10 +6453,9 @@ vErrors.push(err418);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("rlimit" !== data.op){
-const err419 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
+for(const key34 in data){
+if(!((((key34 === "op") || (key34 === "stage")) || (key34 === "why")) || (key34 === "name"))){
+const err419 = {instancePath,schemaPath:"#/oneOf/30/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5256,9 +6465,9 @@ vErrors.push(err419);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err420 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("domainname" !== data.op){
+const err420 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/30/properties/op/const",keyword:"const",params:{allowedValue: "domainname"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5268,9 +6477,9 @@ vErrors.push(err420);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err421 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err421 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/30/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5280,9 +6489,9 @@ vErrors.push(err421);
 errors++;
 }
 }
-if(data.resource !== undefined){
-if(typeof data.resource !== "string"){
-const err422 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/31/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err422 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5292,11 +6501,9 @@ vErrors.push(err422);
 errors++;
 }
 }
-if(data.soft !== undefined){
-let data183 = data.soft;
-if(typeof data183 === "string"){
-if(!pattern1.test(data183)){
-const err423 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/31/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err423 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/30/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5306,8 +6513,9 @@ vErrors.push(err423);
 errors++;
 }
 }
+}
 else {
-const err424 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/31/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err424 = {instancePath,schemaPath:"#/oneOf/30/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5316,12 +6524,20 @@ vErrors.push(err424);
 }
 errors++;
 }
+var _valid0 = _errs412 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 30];
 }
-if(data.hard !== undefined){
-let data184 = data.hard;
-if(typeof data184 === "string"){
-if(!pattern1.test(data184)){
-const err425 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/31/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 30;
+}
+const _errs422 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err425 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5330,9 +6546,8 @@ vErrors.push(err425);
 }
 errors++;
 }
-}
-else {
-const err426 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/31/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err426 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5341,10 +6556,8 @@ vErrors.push(err426);
 }
 errors++;
 }
-}
-}
-else {
-const err427 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err427 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5353,20 +6566,8 @@ vErrors.push(err427);
 }
 errors++;
 }
-var _valid0 = _errs412 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 31];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 31;
-}
-const _errs426 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err428 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.key === undefined){
+const err428 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5375,8 +6576,8 @@ vErrors.push(err428);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err429 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.value === undefined){
+const err429 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5385,8 +6586,9 @@ vErrors.push(err429);
 }
 errors++;
 }
-if(data.why === undefined){
-const err430 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+for(const key35 in data){
+if(!(((((key35 === "op") || (key35 === "stage")) || (key35 === "why")) || (key35 === "key")) || (key35 === "value"))){
+const err430 = {instancePath,schemaPath:"#/oneOf/31/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5395,8 +6597,10 @@ vErrors.push(err430);
 }
 errors++;
 }
-if(data.value === undefined){
-const err431 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+}
+if(data.op !== undefined){
+if("sysctl" !== data.op){
+const err431 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/31/properties/op/const",keyword:"const",params:{allowedValue: "sysctl"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5405,9 +6609,10 @@ vErrors.push(err431);
 }
 errors++;
 }
-for(const key36 in data){
-if(!((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "value"))){
-const err432 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err432 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/31/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5417,9 +6622,9 @@ vErrors.push(err432);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("oom-score-adj" !== data.op){
-const err433 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err433 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5429,9 +6634,9 @@ vErrors.push(err433);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err434 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.key !== undefined){
+if(typeof data.key !== "string"){
+const err434 = {instancePath:instancePath+"/key",schemaPath:"#/oneOf/31/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5441,9 +6646,9 @@ vErrors.push(err434);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err435 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.value !== undefined){
+if(typeof data.value !== "string"){
+const err435 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/31/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5453,10 +6658,9 @@ vErrors.push(err435);
 errors++;
 }
 }
-if(data.value !== undefined){
-let data188 = data.value;
-if(!(((typeof data188 == "number") && (!(data188 % 1) && !isNaN(data188))) && (isFinite(data188)))){
-const err436 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/32/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err436 = {instancePath,schemaPath:"#/oneOf/31/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5465,10 +6669,20 @@ vErrors.push(err436);
 }
 errors++;
 }
-}
+var _valid0 = _errs422 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 31];
 }
 else {
-const err437 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(_valid0){
+valid0 = true;
+passing0 = 31;
+}
+const _errs434 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err437 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5477,7 +6691,108 @@ vErrors.push(err437);
 }
 errors++;
 }
-var _valid0 = _errs426 === errors;
+if(data.stage === undefined){
+const err438 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err438];
+}
+else {
+vErrors.push(err438);
+}
+errors++;
+}
+if(data.why === undefined){
+const err439 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err439];
+}
+else {
+vErrors.push(err439);
+}
+errors++;
+}
+if(data.name === undefined){
+const err440 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err440];
+}
+else {
+vErrors.push(err440);
+}
+errors++;
+}
+for(const key36 in data){
+if(!((((key36 === "op") || (key36 === "stage")) || (key36 === "why")) || (key36 === "name"))){
+const err441 = {instancePath,schemaPath:"#/oneOf/32/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("link.up" !== data.op){
+const err442 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/32/properties/op/const",keyword:"const",params:{allowedValue: "link.up"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err442];
+}
+else {
+vErrors.push(err442);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err443 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/32/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err443];
+}
+else {
+vErrors.push(err443);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err444 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err444];
+}
+else {
+vErrors.push(err444);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err445 = {instancePath:instancePath+"/name",schemaPath:"#/oneOf/32/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err445];
+}
+else {
+vErrors.push(err445);
+}
+errors++;
+}
+}
+}
+else {
+const err446 = {instancePath,schemaPath:"#/oneOf/32/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err446];
+}
+else {
+vErrors.push(err446);
+}
+errors++;
+}
+var _valid0 = _errs434 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 32];
@@ -5487,100 +6802,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 32;
 }
-const _errs436 = errors;
+const _errs444 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err438 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err438];
-}
-else {
-vErrors.push(err438);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err439 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err439];
-}
-else {
-vErrors.push(err439);
-}
-errors++;
-}
-if(data.why === undefined){
-const err440 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err440];
-}
-else {
-vErrors.push(err440);
-}
-errors++;
-}
-if(data.policy === undefined){
-const err441 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "policy"},message:"must have required property '"+"policy"+"'"};
-if(vErrors === null){
-vErrors = [err441];
-}
-else {
-vErrors.push(err441);
-}
-errors++;
-}
-if(data.nice === undefined){
-const err442 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "nice"},message:"must have required property '"+"nice"+"'"};
-if(vErrors === null){
-vErrors = [err442];
-}
-else {
-vErrors.push(err442);
-}
-errors++;
-}
-if(data.priority === undefined){
-const err443 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
-if(vErrors === null){
-vErrors = [err443];
-}
-else {
-vErrors.push(err443);
-}
-errors++;
-}
-if(data.flags === undefined){
-const err444 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
-if(vErrors === null){
-vErrors = [err444];
-}
-else {
-vErrors.push(err444);
-}
-errors++;
-}
-if(data.runtime === undefined){
-const err445 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "runtime"},message:"must have required property '"+"runtime"+"'"};
-if(vErrors === null){
-vErrors = [err445];
-}
-else {
-vErrors.push(err445);
-}
-errors++;
-}
-if(data.deadline === undefined){
-const err446 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "deadline"},message:"must have required property '"+"deadline"+"'"};
-if(vErrors === null){
-vErrors = [err446];
-}
-else {
-vErrors.push(err446);
-}
-errors++;
-}
-if(data.period === undefined){
-const err447 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
+const err447 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5589,9 +6814,8 @@ vErrors.push(err447);
 }
 errors++;
 }
-for(const key37 in data){
-if(!(func2.call(schema14.oneOf[33].properties, key37))){
-const err448 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err448 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5600,10 +6824,8 @@ vErrors.push(err448);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("sched.setattr" !== data.op){
-const err449 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "sched.setattr"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err449 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5612,10 +6834,8 @@ vErrors.push(err449);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err450 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.resource === undefined){
+const err450 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "resource"},message:"must have required property '"+"resource"+"'"};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5624,10 +6844,8 @@ vErrors.push(err450);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err451 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.soft === undefined){
+const err451 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "soft"},message:"must have required property '"+"soft"+"'"};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5636,11 +6854,8 @@ vErrors.push(err451);
 }
 errors++;
 }
-}
-if(data.policy !== undefined){
-let data192 = data.policy;
-if(!((((((data192 === "SCHED_OTHER") || (data192 === "SCHED_FIFO")) || (data192 === "SCHED_RR")) || (data192 === "SCHED_BATCH")) || (data192 === "SCHED_IDLE")) || (data192 === "SCHED_DEADLINE"))){
-const err452 = {instancePath:instancePath+"/policy",schemaPath:"#/oneOf/33/properties/policy/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[33].properties.policy.enum},message:"must be equal to one of the allowed values"};
+if(data.hard === undefined){
+const err452 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "hard"},message:"must have required property '"+"hard"+"'"};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5649,11 +6864,9 @@ vErrors.push(err452);
 }
 errors++;
 }
-}
-if(data.nice !== undefined){
-let data193 = data.nice;
-if(!(((typeof data193 == "number") && (!(data193 % 1) && !isNaN(data193))) && (isFinite(data193)))){
-const err453 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/33/properties/nice/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key37 in data){
+if(!((((((key37 === "op") || (key37 === "stage")) || (key37 === "why")) || (key37 === "resource")) || (key37 === "soft")) || (key37 === "hard"))){
+const err453 = {instancePath,schemaPath:"#/oneOf/33/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -5662,9 +6875,10 @@ vErrors.push(err453);
 }
 errors++;
 }
-if((typeof data193 == "number") && (isFinite(data193))){
-if(data193 > 19 || isNaN(data193)){
-const err454 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/33/properties/nice/maximum",keyword:"maximum",params:{comparison: "<=", limit: 19},message:"must be <= 19"};
+}
+if(data.op !== undefined){
+if("rlimit" !== data.op){
+const err454 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/33/properties/op/const",keyword:"const",params:{allowedValue: "rlimit"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -5673,8 +6887,10 @@ vErrors.push(err454);
 }
 errors++;
 }
-if(data193 < -20 || isNaN(data193)){
-const err455 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/33/properties/nice/minimum",keyword:"minimum",params:{comparison: ">=", limit: -20},message:"must be >= -20"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err455 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/33/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -5684,11 +6900,9 @@ vErrors.push(err455);
 errors++;
 }
 }
-}
-if(data.priority !== undefined){
-let data194 = data.priority;
-if(!(((typeof data194 == "number") && (!(data194 % 1) && !isNaN(data194))) && (isFinite(data194)))){
-const err456 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/33/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err456 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5697,9 +6911,10 @@ vErrors.push(err456);
 }
 errors++;
 }
-if((typeof data194 == "number") && (isFinite(data194))){
-if(data194 > 99 || isNaN(data194)){
-const err457 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/33/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 99},message:"must be <= 99"};
+}
+if(data.resource !== undefined){
+if(typeof data.resource !== "string"){
+const err457 = {instancePath:instancePath+"/resource",schemaPath:"#/oneOf/33/properties/resource/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5708,8 +6923,12 @@ vErrors.push(err457);
 }
 errors++;
 }
-if(data194 < 0 || isNaN(data194)){
-const err458 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/33/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.soft !== undefined){
+let data197 = data.soft;
+if(typeof data197 === "string"){
+if(!pattern4.test(data197)){
+const err458 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/33/properties/soft/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5719,15 +6938,8 @@ vErrors.push(err458);
 errors++;
 }
 }
-}
-if(data.flags !== undefined){
-let data195 = data.flags;
-if(Array.isArray(data195)){
-const len9 = data195.length;
-for(let i9=0; i9<len9; i9++){
-let data196 = data195[i9];
-if(!(((((((data196 === "SCHED_FLAG_RESET_ON_FORK") || (data196 === "SCHED_FLAG_RECLAIM")) || (data196 === "SCHED_FLAG_DL_OVERRUN")) || (data196 === "SCHED_FLAG_KEEP_POLICY")) || (data196 === "SCHED_FLAG_KEEP_PARAMS")) || (data196 === "SCHED_FLAG_UTIL_CLAMP_MIN")) || (data196 === "SCHED_FLAG_UTIL_CLAMP_MAX"))){
-const err459 = {instancePath:instancePath+"/flags/" + i9,schemaPath:"#/oneOf/33/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[33].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
+else {
+const err459 = {instancePath:instancePath+"/soft",schemaPath:"#/oneOf/33/properties/soft/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -5737,9 +6949,11 @@ vErrors.push(err459);
 errors++;
 }
 }
-}
-else {
-const err460 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/33/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.hard !== undefined){
+let data198 = data.hard;
+if(typeof data198 === "string"){
+if(!pattern4.test(data198)){
+const err460 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/33/properties/hard/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -5749,11 +6963,8 @@ vErrors.push(err460);
 errors++;
 }
 }
-if(data.runtime !== undefined){
-let data197 = data.runtime;
-if(typeof data197 === "string"){
-if(!pattern1.test(data197)){
-const err461 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/33/properties/runtime/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+else {
+const err461 = {instancePath:instancePath+"/hard",schemaPath:"#/oneOf/33/properties/hard/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -5763,8 +6974,9 @@ vErrors.push(err461);
 errors++;
 }
 }
+}
 else {
-const err462 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/33/properties/runtime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err462 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -5773,69 +6985,7 @@ vErrors.push(err462);
 }
 errors++;
 }
-}
-if(data.deadline !== undefined){
-let data198 = data.deadline;
-if(typeof data198 === "string"){
-if(!pattern1.test(data198)){
-const err463 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/33/properties/deadline/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
-if(vErrors === null){
-vErrors = [err463];
-}
-else {
-vErrors.push(err463);
-}
-errors++;
-}
-}
-else {
-const err464 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/33/properties/deadline/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err464];
-}
-else {
-vErrors.push(err464);
-}
-errors++;
-}
-}
-if(data.period !== undefined){
-let data199 = data.period;
-if(typeof data199 === "string"){
-if(!pattern1.test(data199)){
-const err465 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/33/properties/period/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
-if(vErrors === null){
-vErrors = [err465];
-}
-else {
-vErrors.push(err465);
-}
-errors++;
-}
-}
-else {
-const err466 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/33/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err466];
-}
-else {
-vErrors.push(err466);
-}
-errors++;
-}
-}
-}
-else {
-const err467 = {instancePath,schemaPath:"#/oneOf/33/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err467];
-}
-else {
-vErrors.push(err467);
-}
-errors++;
-}
-var _valid0 = _errs436 === errors;
+var _valid0 = _errs444 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 33];
@@ -5848,7 +6998,60 @@ passing0 = 33;
 const _errs458 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err468 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err463 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err463];
+}
+else {
+vErrors.push(err463);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err464 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err464];
+}
+else {
+vErrors.push(err464);
+}
+errors++;
+}
+if(data.why === undefined){
+const err465 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err465];
+}
+else {
+vErrors.push(err465);
+}
+errors++;
+}
+if(data.value === undefined){
+const err466 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err466];
+}
+else {
+vErrors.push(err466);
+}
+errors++;
+}
+for(const key38 in data){
+if(!((((key38 === "op") || (key38 === "stage")) || (key38 === "why")) || (key38 === "value"))){
+const err467 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err467];
+}
+else {
+vErrors.push(err467);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("oom-score-adj" !== data.op){
+const err468 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "oom-score-adj"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -5857,8 +7060,10 @@ vErrors.push(err468);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err469 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err469 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -5867,8 +7072,10 @@ vErrors.push(err469);
 }
 errors++;
 }
-if(data.why === undefined){
-const err470 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err470 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -5877,8 +7084,11 @@ vErrors.push(err470);
 }
 errors++;
 }
-if(data.class === undefined){
-const err471 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "class"},message:"must have required property '"+"class"+"'"};
+}
+if(data.value !== undefined){
+let data202 = data.value;
+if(!(((typeof data202 == "number") && (!(data202 % 1) && !isNaN(data202))) && (isFinite(data202)))){
+const err471 = {instancePath:instancePath+"/value",schemaPath:"#/oneOf/34/properties/value/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -5887,120 +7097,15 @@ vErrors.push(err471);
 }
 errors++;
 }
-if(data.priority === undefined){
-const err472 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
+}
+}
+else {
+const err472 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err472];
 }
 else {
 vErrors.push(err472);
-}
-errors++;
-}
-for(const key38 in data){
-if(!(((((key38 === "op") || (key38 === "stage")) || (key38 === "why")) || (key38 === "class")) || (key38 === "priority"))){
-const err473 = {instancePath,schemaPath:"#/oneOf/34/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err473];
-}
-else {
-vErrors.push(err473);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("ioprio.set" !== data.op){
-const err474 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/34/properties/op/const",keyword:"const",params:{allowedValue: "ioprio.set"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err474];
-}
-else {
-vErrors.push(err474);
-}
-errors++;
-}
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err475 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/34/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err475];
-}
-else {
-vErrors.push(err475);
-}
-errors++;
-}
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err476 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err476];
-}
-else {
-vErrors.push(err476);
-}
-errors++;
-}
-}
-if(data.class !== undefined){
-let data203 = data.class;
-if(!(((data203 === "IOPRIO_CLASS_RT") || (data203 === "IOPRIO_CLASS_BE")) || (data203 === "IOPRIO_CLASS_IDLE"))){
-const err477 = {instancePath:instancePath+"/class",schemaPath:"#/oneOf/34/properties/class/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[34].properties.class.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err477];
-}
-else {
-vErrors.push(err477);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data204 = data.priority;
-if(!(((typeof data204 == "number") && (!(data204 % 1) && !isNaN(data204))) && (isFinite(data204)))){
-const err478 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/34/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err478];
-}
-else {
-vErrors.push(err478);
-}
-errors++;
-}
-if((typeof data204 == "number") && (isFinite(data204))){
-if(data204 > 7 || isNaN(data204)){
-const err479 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/34/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 7},message:"must be <= 7"};
-if(vErrors === null){
-vErrors = [err479];
-}
-else {
-vErrors.push(err479);
-}
-errors++;
-}
-if(data204 < 0 || isNaN(data204)){
-const err480 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/34/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err480];
-}
-else {
-vErrors.push(err480);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err481 = {instancePath,schemaPath:"#/oneOf/34/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err481];
-}
-else {
-vErrors.push(err481);
 }
 errors++;
 }
@@ -6014,10 +7119,100 @@ if(_valid0){
 valid0 = true;
 passing0 = 34;
 }
-const _errs469 = errors;
+const _errs468 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err482 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err473 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err473];
+}
+else {
+vErrors.push(err473);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err474 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err474];
+}
+else {
+vErrors.push(err474);
+}
+errors++;
+}
+if(data.why === undefined){
+const err475 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err475];
+}
+else {
+vErrors.push(err475);
+}
+errors++;
+}
+if(data.policy === undefined){
+const err476 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "policy"},message:"must have required property '"+"policy"+"'"};
+if(vErrors === null){
+vErrors = [err476];
+}
+else {
+vErrors.push(err476);
+}
+errors++;
+}
+if(data.nice === undefined){
+const err477 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "nice"},message:"must have required property '"+"nice"+"'"};
+if(vErrors === null){
+vErrors = [err477];
+}
+else {
+vErrors.push(err477);
+}
+errors++;
+}
+if(data.priority === undefined){
+const err478 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
+if(vErrors === null){
+vErrors = [err478];
+}
+else {
+vErrors.push(err478);
+}
+errors++;
+}
+if(data.flags === undefined){
+const err479 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(vErrors === null){
+vErrors = [err479];
+}
+else {
+vErrors.push(err479);
+}
+errors++;
+}
+if(data.runtime === undefined){
+const err480 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "runtime"},message:"must have required property '"+"runtime"+"'"};
+if(vErrors === null){
+vErrors = [err480];
+}
+else {
+vErrors.push(err480);
+}
+errors++;
+}
+if(data.deadline === undefined){
+const err481 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "deadline"},message:"must have required property '"+"deadline"+"'"};
+if(vErrors === null){
+vErrors = [err481];
+}
+else {
+vErrors.push(err481);
+}
+errors++;
+}
+if(data.period === undefined){
+const err482 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -6026,8 +7221,9 @@ vErrors.push(err482);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err483 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+for(const key39 in data){
+if(!(func2.call(schema14.oneOf[35].properties, key39))){
+const err483 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -6036,8 +7232,10 @@ vErrors.push(err483);
 }
 errors++;
 }
-if(data.why === undefined){
-const err484 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.op !== undefined){
+if("sched.setattr" !== data.op){
+const err484 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "sched.setattr"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -6046,8 +7244,10 @@ vErrors.push(err484);
 }
 errors++;
 }
-if(data.mode === undefined){
-const err485 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err485 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -6056,8 +7256,10 @@ vErrors.push(err485);
 }
 errors++;
 }
-if(data.nodes === undefined){
-const err486 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err486 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -6066,8 +7268,11 @@ vErrors.push(err486);
 }
 errors++;
 }
-if(data.flags === undefined){
-const err487 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+}
+if(data.policy !== undefined){
+let data206 = data.policy;
+if(!((((((data206 === "SCHED_OTHER") || (data206 === "SCHED_FIFO")) || (data206 === "SCHED_RR")) || (data206 === "SCHED_BATCH")) || (data206 === "SCHED_IDLE")) || (data206 === "SCHED_DEADLINE"))){
+const err487 = {instancePath:instancePath+"/policy",schemaPath:"#/oneOf/35/properties/policy/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.policy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -6076,9 +7281,11 @@ vErrors.push(err487);
 }
 errors++;
 }
-for(const key39 in data){
-if(!((((((key39 === "op") || (key39 === "stage")) || (key39 === "why")) || (key39 === "mode")) || (key39 === "nodes")) || (key39 === "flags"))){
-const err488 = {instancePath,schemaPath:"#/oneOf/35/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties"};
+}
+if(data.nice !== undefined){
+let data207 = data.nice;
+if(!(((typeof data207 == "number") && (!(data207 % 1) && !isNaN(data207))) && (isFinite(data207)))){
+const err488 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -6087,10 +7294,9 @@ vErrors.push(err488);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("mempolicy.set" !== data.op){
-const err489 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/35/properties/op/const",keyword:"const",params:{allowedValue: "mempolicy.set"},message:"must be equal to constant"};
+if((typeof data207 == "number") && (isFinite(data207))){
+if(data207 > 19 || isNaN(data207)){
+const err489 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/maximum",keyword:"maximum",params:{comparison: "<=", limit: 19},message:"must be <= 19"};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -6099,10 +7305,8 @@ vErrors.push(err489);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err490 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/35/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data207 < -20 || isNaN(data207)){
+const err490 = {instancePath:instancePath+"/nice",schemaPath:"#/oneOf/35/properties/nice/minimum",keyword:"minimum",params:{comparison: ">=", limit: -20},message:"must be >= -20"};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -6112,9 +7316,11 @@ vErrors.push(err490);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err491 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.priority !== undefined){
+let data208 = data.priority;
+if(!(((typeof data208 == "number") && (!(data208 % 1) && !isNaN(data208))) && (isFinite(data208)))){
+const err491 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -6123,11 +7329,9 @@ vErrors.push(err491);
 }
 errors++;
 }
-}
-if(data.mode !== undefined){
-let data208 = data.mode;
-if(!(((((((data208 === "MPOL_DEFAULT") || (data208 === "MPOL_PREFERRED")) || (data208 === "MPOL_BIND")) || (data208 === "MPOL_INTERLEAVE")) || (data208 === "MPOL_LOCAL")) || (data208 === "MPOL_PREFERRED_MANY")) || (data208 === "MPOL_WEIGHTED_INTERLEAVE"))){
-const err492 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/35/properties/mode/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.mode.enum},message:"must be equal to one of the allowed values"};
+if((typeof data208 == "number") && (isFinite(data208))){
+if(data208 > 99 || isNaN(data208)){
+const err492 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 99},message:"must be <= 99"};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -6136,15 +7340,8 @@ vErrors.push(err492);
 }
 errors++;
 }
-}
-if(data.nodes !== undefined){
-let data209 = data.nodes;
-if(Array.isArray(data209)){
-const len10 = data209.length;
-for(let i10=0; i10<len10; i10++){
-let data210 = data209[i10];
-if(!(((typeof data210 == "number") && (!(data210 % 1) && !isNaN(data210))) && (isFinite(data210)))){
-const err493 = {instancePath:instancePath+"/nodes/" + i10,schemaPath:"#/oneOf/35/properties/nodes/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data208 < 0 || isNaN(data208)){
+const err493 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/35/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -6153,9 +7350,16 @@ vErrors.push(err493);
 }
 errors++;
 }
-if((typeof data210 == "number") && (isFinite(data210))){
-if(data210 > 1023 || isNaN(data210)){
-const err494 = {instancePath:instancePath+"/nodes/" + i10,schemaPath:"#/oneOf/35/properties/nodes/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1023},message:"must be <= 1023"};
+}
+}
+if(data.flags !== undefined){
+let data209 = data.flags;
+if(Array.isArray(data209)){
+const len11 = data209.length;
+for(let i12=0; i12<len11; i12++){
+let data210 = data209[i12];
+if(!(((((((data210 === "SCHED_FLAG_RESET_ON_FORK") || (data210 === "SCHED_FLAG_RECLAIM")) || (data210 === "SCHED_FLAG_DL_OVERRUN")) || (data210 === "SCHED_FLAG_KEEP_POLICY")) || (data210 === "SCHED_FLAG_KEEP_PARAMS")) || (data210 === "SCHED_FLAG_UTIL_CLAMP_MIN")) || (data210 === "SCHED_FLAG_UTIL_CLAMP_MAX"))){
+const err494 = {instancePath:instancePath+"/flags/" + i12,schemaPath:"#/oneOf/35/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -6164,8 +7368,10 @@ vErrors.push(err494);
 }
 errors++;
 }
-if(data210 < 0 || isNaN(data210)){
-const err495 = {instancePath:instancePath+"/nodes/" + i10,schemaPath:"#/oneOf/35/properties/nodes/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+else {
+const err495 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/35/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -6175,10 +7381,11 @@ vErrors.push(err495);
 errors++;
 }
 }
-}
-}
-else {
-const err496 = {instancePath:instancePath+"/nodes",schemaPath:"#/oneOf/35/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.runtime !== undefined){
+let data211 = data.runtime;
+if(typeof data211 === "string"){
+if(!pattern4.test(data211)){
+const err496 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/35/properties/runtime/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -6188,14 +7395,8 @@ vErrors.push(err496);
 errors++;
 }
 }
-if(data.flags !== undefined){
-let data211 = data.flags;
-if(Array.isArray(data211)){
-const len11 = data211.length;
-for(let i11=0; i11<len11; i11++){
-let data212 = data211[i11];
-if(!(((data212 === "MPOL_F_NUMA_BALANCING") || (data212 === "MPOL_F_RELATIVE_NODES")) || (data212 === "MPOL_F_STATIC_NODES"))){
-const err497 = {instancePath:instancePath+"/flags/" + i11,schemaPath:"#/oneOf/35/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[35].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
+else {
+const err497 = {instancePath:instancePath+"/runtime",schemaPath:"#/oneOf/35/properties/runtime/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -6205,9 +7406,11 @@ vErrors.push(err497);
 errors++;
 }
 }
-}
-else {
-const err498 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/35/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.deadline !== undefined){
+let data212 = data.deadline;
+if(typeof data212 === "string"){
+if(!pattern4.test(data212)){
+const err498 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/35/properties/deadline/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -6217,9 +7420,8 @@ vErrors.push(err498);
 errors++;
 }
 }
-}
 else {
-const err499 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err499 = {instancePath:instancePath+"/deadline",schemaPath:"#/oneOf/35/properties/deadline/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -6228,7 +7430,44 @@ vErrors.push(err499);
 }
 errors++;
 }
-var _valid0 = _errs469 === errors;
+}
+if(data.period !== undefined){
+let data213 = data.period;
+if(typeof data213 === "string"){
+if(!pattern4.test(data213)){
+const err500 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/35/properties/period/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\""};
+if(vErrors === null){
+vErrors = [err500];
+}
+else {
+vErrors.push(err500);
+}
+errors++;
+}
+}
+else {
+const err501 = {instancePath:instancePath+"/period",schemaPath:"#/oneOf/35/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err501];
+}
+else {
+vErrors.push(err501);
+}
+errors++;
+}
+}
+}
+else {
+const err502 = {instancePath,schemaPath:"#/oneOf/35/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err502];
+}
+else {
+vErrors.push(err502);
+}
+errors++;
+}
+var _valid0 = _errs468 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 35];
@@ -6238,40 +7477,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 35;
 }
-const _errs485 = errors;
+const _errs490 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err500 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err500];
-}
-else {
-vErrors.push(err500);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err501 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err501];
-}
-else {
-vErrors.push(err501);
-}
-errors++;
-}
-if(data.why === undefined){
-const err502 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err502];
-}
-else {
-vErrors.push(err502);
-}
-errors++;
-}
-if(data.domain === undefined){
-const err503 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "domain"},message:"must have required property '"+"domain"+"'"};
+const err503 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -6280,9 +7489,8 @@ vErrors.push(err503);
 }
 errors++;
 }
-for(const key40 in data){
-if(!((((key40 === "op") || (key40 === "stage")) || (key40 === "why")) || (key40 === "domain"))){
-const err504 = {instancePath,schemaPath:"#/oneOf/36/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err504 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -6291,10 +7499,8 @@ vErrors.push(err504);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("personality.set" !== data.op){
-const err505 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/36/properties/op/const",keyword:"const",params:{allowedValue: "personality.set"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err505 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -6303,10 +7509,8 @@ vErrors.push(err505);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err506 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/36/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.class === undefined){
+const err506 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "class"},message:"must have required property '"+"class"+"'"};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -6315,10 +7519,8 @@ vErrors.push(err506);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err507 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.priority === undefined){
+const err507 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -6327,11 +7529,9 @@ vErrors.push(err507);
 }
 errors++;
 }
-}
-if(data.domain !== undefined){
-let data216 = data.domain;
-if(!((data216 === "LINUX") || (data216 === "LINUX32"))){
-const err508 = {instancePath:instancePath+"/domain",schemaPath:"#/oneOf/36/properties/domain/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[36].properties.domain.enum},message:"must be equal to one of the allowed values"};
+for(const key40 in data){
+if(!(((((key40 === "op") || (key40 === "stage")) || (key40 === "why")) || (key40 === "class")) || (key40 === "priority"))){
+const err508 = {instancePath,schemaPath:"#/oneOf/36/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -6341,9 +7541,9 @@ vErrors.push(err508);
 errors++;
 }
 }
-}
-else {
-const err509 = {instancePath,schemaPath:"#/oneOf/36/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("ioprio.set" !== data.op){
+const err509 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/36/properties/op/const",keyword:"const",params:{allowedValue: "ioprio.set"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -6352,20 +7552,10 @@ vErrors.push(err509);
 }
 errors++;
 }
-var _valid0 = _errs485 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 36];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 36;
-}
-const _errs494 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err510 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err510 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/36/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -6374,8 +7564,10 @@ vErrors.push(err510);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err511 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err511 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -6384,8 +7576,11 @@ vErrors.push(err511);
 }
 errors++;
 }
-if(data.why === undefined){
-const err512 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.class !== undefined){
+let data217 = data.class;
+if(!(((data217 === "IOPRIO_CLASS_RT") || (data217 === "IOPRIO_CLASS_BE")) || (data217 === "IOPRIO_CLASS_IDLE"))){
+const err512 = {instancePath:instancePath+"/class",schemaPath:"#/oneOf/36/properties/class/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[36].properties.class.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -6394,8 +7589,11 @@ vErrors.push(err512);
 }
 errors++;
 }
-if(data.keep === undefined){
-const err513 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
+}
+if(data.priority !== undefined){
+let data218 = data.priority;
+if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
+const err513 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -6404,9 +7602,9 @@ vErrors.push(err513);
 }
 errors++;
 }
-for(const key41 in data){
-if(!((((key41 === "op") || (key41 === "stage")) || (key41 === "why")) || (key41 === "keep"))){
-const err514 = {instancePath,schemaPath:"#/oneOf/37/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
+if((typeof data218 == "number") && (isFinite(data218))){
+if(data218 > 7 || isNaN(data218)){
+const err514 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 7},message:"must be <= 7"};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -6415,10 +7613,8 @@ vErrors.push(err514);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("caps.bounding" !== data.op){
-const err515 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/37/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
+if(data218 < 0 || isNaN(data218)){
+const err515 = {instancePath:instancePath+"/priority",schemaPath:"#/oneOf/36/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -6428,9 +7624,10 @@ vErrors.push(err515);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err516 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/37/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+}
+}
+else {
+const err516 = {instancePath,schemaPath:"#/oneOf/36/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -6439,10 +7636,20 @@ vErrors.push(err516);
 }
 errors++;
 }
+var _valid0 = _errs490 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 36];
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err517 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 36;
+}
+const _errs501 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err517 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -6451,14 +7658,8 @@ vErrors.push(err517);
 }
 errors++;
 }
-}
-if(data.keep !== undefined){
-let data220 = data.keep;
-if(Array.isArray(data220)){
-const len12 = data220.length;
-for(let i12=0; i12<len12; i12++){
-if(typeof data220[i12] !== "string"){
-const err518 = {instancePath:instancePath+"/keep/" + i12,schemaPath:"#/oneOf/37/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err518 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -6467,10 +7668,8 @@ vErrors.push(err518);
 }
 errors++;
 }
-}
-}
-else {
-const err519 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/37/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why === undefined){
+const err519 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -6479,10 +7678,8 @@ vErrors.push(err519);
 }
 errors++;
 }
-}
-}
-else {
-const err520 = {instancePath,schemaPath:"#/oneOf/37/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.mode === undefined){
+const err520 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -6491,20 +7688,8 @@ vErrors.push(err520);
 }
 errors++;
 }
-var _valid0 = _errs494 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 37];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 37;
-}
-const _errs506 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err521 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.nodes === undefined){
+const err521 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'"};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -6513,8 +7698,8 @@ vErrors.push(err521);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err522 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.flags === undefined){
+const err522 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -6523,8 +7708,9 @@ vErrors.push(err522);
 }
 errors++;
 }
-if(data.why === undefined){
-const err523 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+for(const key41 in data){
+if(!((((((key41 === "op") || (key41 === "stage")) || (key41 === "why")) || (key41 === "mode")) || (key41 === "nodes")) || (key41 === "flags"))){
+const err523 = {instancePath,schemaPath:"#/oneOf/37/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -6533,8 +7719,10 @@ vErrors.push(err523);
 }
 errors++;
 }
-if(data.uid === undefined){
-const err524 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+}
+if(data.op !== undefined){
+if("mempolicy.set" !== data.op){
+const err524 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/37/properties/op/const",keyword:"const",params:{allowedValue: "mempolicy.set"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -6543,8 +7731,10 @@ vErrors.push(err524);
 }
 errors++;
 }
-if(data.gid === undefined){
-const err525 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err525 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/37/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -6553,8 +7743,10 @@ vErrors.push(err525);
 }
 errors++;
 }
-if(data.additionalGids === undefined){
-const err526 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err526 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -6563,9 +7755,11 @@ vErrors.push(err526);
 }
 errors++;
 }
-for(const key42 in data){
-if(!(((((((key42 === "op") || (key42 === "stage")) || (key42 === "why")) || (key42 === "uid")) || (key42 === "gid")) || (key42 === "additionalGids")) || (key42 === "umask"))){
-const err527 = {instancePath,schemaPath:"#/oneOf/38/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties"};
+}
+if(data.mode !== undefined){
+let data222 = data.mode;
+if(!(((((((data222 === "MPOL_DEFAULT") || (data222 === "MPOL_PREFERRED")) || (data222 === "MPOL_BIND")) || (data222 === "MPOL_INTERLEAVE")) || (data222 === "MPOL_LOCAL")) || (data222 === "MPOL_PREFERRED_MANY")) || (data222 === "MPOL_WEIGHTED_INTERLEAVE"))){
+const err527 = {instancePath:instancePath+"/mode",schemaPath:"#/oneOf/37/properties/mode/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[37].properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -6575,9 +7769,14 @@ vErrors.push(err527);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("user" !== data.op){
-const err528 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/38/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
+if(data.nodes !== undefined){
+let data223 = data.nodes;
+if(Array.isArray(data223)){
+const len12 = data223.length;
+for(let i13=0; i13<len12; i13++){
+let data224 = data223[i13];
+if(!(((typeof data224 == "number") && (!(data224 % 1) && !isNaN(data224))) && (isFinite(data224)))){
+const err528 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -6586,10 +7785,9 @@ vErrors.push(err528);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err529 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/38/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if((typeof data224 == "number") && (isFinite(data224))){
+if(data224 > 1023 || isNaN(data224)){
+const err529 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1023},message:"must be <= 1023"};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -6598,10 +7796,8 @@ vErrors.push(err529);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err530 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data224 < 0 || isNaN(data224)){
+const err530 = {instancePath:instancePath+"/nodes/" + i13,schemaPath:"#/oneOf/37/properties/nodes/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -6611,10 +7807,10 @@ vErrors.push(err530);
 errors++;
 }
 }
-if(data.uid !== undefined){
-let data225 = data.uid;
-if(!(((typeof data225 == "number") && (!(data225 % 1) && !isNaN(data225))) && (isFinite(data225)))){
-const err531 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/38/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+else {
+const err531 = {instancePath:instancePath+"/nodes",schemaPath:"#/oneOf/37/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -6624,10 +7820,14 @@ vErrors.push(err531);
 errors++;
 }
 }
-if(data.gid !== undefined){
-let data226 = data.gid;
-if(!(((typeof data226 == "number") && (!(data226 % 1) && !isNaN(data226))) && (isFinite(data226)))){
-const err532 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/38/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.flags !== undefined){
+let data225 = data.flags;
+if(Array.isArray(data225)){
+const len13 = data225.length;
+for(let i14=0; i14<len13; i14++){
+let data226 = data225[i14];
+if(!(((data226 === "MPOL_F_NUMA_BALANCING") || (data226 === "MPOL_F_RELATIVE_NODES")) || (data226 === "MPOL_F_STATIC_NODES"))){
+const err532 = {instancePath:instancePath+"/flags/" + i14,schemaPath:"#/oneOf/37/properties/flags/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[37].properties.flags.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -6637,14 +7837,9 @@ vErrors.push(err532);
 errors++;
 }
 }
-if(data.additionalGids !== undefined){
-let data227 = data.additionalGids;
-if(Array.isArray(data227)){
-const len13 = data227.length;
-for(let i13=0; i13<len13; i13++){
-let data228 = data227[i13];
-if(!(((typeof data228 == "number") && (!(data228 % 1) && !isNaN(data228))) && (isFinite(data228)))){
-const err533 = {instancePath:instancePath+"/additionalGids/" + i13,schemaPath:"#/oneOf/38/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err533 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/37/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -6656,7 +7851,7 @@ errors++;
 }
 }
 else {
-const err534 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/38/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err534 = {instancePath,schemaPath:"#/oneOf/37/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -6665,11 +7860,20 @@ vErrors.push(err534);
 }
 errors++;
 }
+var _valid0 = _errs501 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 37];
 }
-if(data.umask !== undefined){
-let data229 = data.umask;
-if(!(((typeof data229 == "number") && (!(data229 % 1) && !isNaN(data229))) && (isFinite(data229)))){
-const err535 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/38/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 37;
+}
+const _errs517 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err535 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -6678,10 +7882,8 @@ vErrors.push(err535);
 }
 errors++;
 }
-}
-}
-else {
-const err536 = {instancePath,schemaPath:"#/oneOf/38/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage === undefined){
+const err536 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -6690,7 +7892,99 @@ vErrors.push(err536);
 }
 errors++;
 }
-var _valid0 = _errs506 === errors;
+if(data.why === undefined){
+const err537 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err537];
+}
+else {
+vErrors.push(err537);
+}
+errors++;
+}
+if(data.domain === undefined){
+const err538 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "domain"},message:"must have required property '"+"domain"+"'"};
+if(vErrors === null){
+vErrors = [err538];
+}
+else {
+vErrors.push(err538);
+}
+errors++;
+}
+for(const key42 in data){
+if(!((((key42 === "op") || (key42 === "stage")) || (key42 === "why")) || (key42 === "domain"))){
+const err539 = {instancePath,schemaPath:"#/oneOf/38/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err539];
+}
+else {
+vErrors.push(err539);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("personality.set" !== data.op){
+const err540 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/38/properties/op/const",keyword:"const",params:{allowedValue: "personality.set"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err540];
+}
+else {
+vErrors.push(err540);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err541 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/38/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err541];
+}
+else {
+vErrors.push(err541);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err542 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err542];
+}
+else {
+vErrors.push(err542);
+}
+errors++;
+}
+}
+if(data.domain !== undefined){
+let data230 = data.domain;
+if(!((data230 === "LINUX") || (data230 === "LINUX32"))){
+const err543 = {instancePath:instancePath+"/domain",schemaPath:"#/oneOf/38/properties/domain/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[38].properties.domain.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err543];
+}
+else {
+vErrors.push(err543);
+}
+errors++;
+}
+}
+}
+else {
+const err544 = {instancePath,schemaPath:"#/oneOf/38/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err544];
+}
+else {
+vErrors.push(err544);
+}
+errors++;
+}
+var _valid0 = _errs517 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 38];
@@ -6700,93 +7994,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 38;
 }
-const _errs524 = errors;
+const _errs526 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err537 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err537];
-}
-else {
-vErrors.push(err537);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err538 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err538];
-}
-else {
-vErrors.push(err538);
-}
-errors++;
-}
-if(data.why === undefined){
-const err539 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err539];
-}
-else {
-vErrors.push(err539);
-}
-errors++;
-}
-if(data.effective === undefined){
-const err540 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
-if(vErrors === null){
-vErrors = [err540];
-}
-else {
-vErrors.push(err540);
-}
-errors++;
-}
-if(data.permitted === undefined){
-const err541 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
-if(vErrors === null){
-vErrors = [err541];
-}
-else {
-vErrors.push(err541);
-}
-errors++;
-}
-if(data.inheritable === undefined){
-const err542 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
-if(vErrors === null){
-vErrors = [err542];
-}
-else {
-vErrors.push(err542);
-}
-errors++;
-}
-if(data.ambient === undefined){
-const err543 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
-if(vErrors === null){
-vErrors = [err543];
-}
-else {
-vErrors.push(err543);
-}
-errors++;
-}
-for(const key43 in data){
-if(!(((((((key43 === "op") || (key43 === "stage")) || (key43 === "why")) || (key43 === "effective")) || (key43 === "permitted")) || (key43 === "inheritable")) || (key43 === "ambient"))){
-const err544 = {instancePath,schemaPath:"#/oneOf/39/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err544];
-}
-else {
-vErrors.push(err544);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("caps" !== data.op){
-const err545 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/39/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
+const err545 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -6795,10 +8006,8 @@ vErrors.push(err545);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err546 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/39/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err546 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -6807,10 +8016,8 @@ vErrors.push(err546);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err547 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why === undefined){
+const err547 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -6819,14 +8026,8 @@ vErrors.push(err547);
 }
 errors++;
 }
-}
-if(data.effective !== undefined){
-let data233 = data.effective;
-if(Array.isArray(data233)){
-const len14 = data233.length;
-for(let i14=0; i14<len14; i14++){
-if(typeof data233[i14] !== "string"){
-const err548 = {instancePath:instancePath+"/effective/" + i14,schemaPath:"#/oneOf/39/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.keep === undefined){
+const err548 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "keep"},message:"must have required property '"+"keep"+"'"};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -6835,10 +8036,9 @@ vErrors.push(err548);
 }
 errors++;
 }
-}
-}
-else {
-const err549 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/39/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key43 in data){
+if(!((((key43 === "op") || (key43 === "stage")) || (key43 === "why")) || (key43 === "keep"))){
+const err549 = {instancePath,schemaPath:"#/oneOf/39/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -6848,13 +8048,9 @@ vErrors.push(err549);
 errors++;
 }
 }
-if(data.permitted !== undefined){
-let data235 = data.permitted;
-if(Array.isArray(data235)){
-const len15 = data235.length;
-for(let i15=0; i15<len15; i15++){
-if(typeof data235[i15] !== "string"){
-const err550 = {instancePath:instancePath+"/permitted/" + i15,schemaPath:"#/oneOf/39/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("caps.bounding" !== data.op){
+const err550 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/39/properties/op/const",keyword:"const",params:{allowedValue: "caps.bounding"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -6864,9 +8060,9 @@ vErrors.push(err550);
 errors++;
 }
 }
-}
-else {
-const err551 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/39/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err551 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/39/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -6876,13 +8072,9 @@ vErrors.push(err551);
 errors++;
 }
 }
-if(data.inheritable !== undefined){
-let data237 = data.inheritable;
-if(Array.isArray(data237)){
-const len16 = data237.length;
-for(let i16=0; i16<len16; i16++){
-if(typeof data237[i16] !== "string"){
-const err552 = {instancePath:instancePath+"/inheritable/" + i16,schemaPath:"#/oneOf/39/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err552 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -6892,9 +8084,13 @@ vErrors.push(err552);
 errors++;
 }
 }
-}
-else {
-const err553 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/39/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.keep !== undefined){
+let data234 = data.keep;
+if(Array.isArray(data234)){
+const len14 = data234.length;
+for(let i15=0; i15<len14; i15++){
+if(typeof data234[i15] !== "string"){
+const err553 = {instancePath:instancePath+"/keep/" + i15,schemaPath:"#/oneOf/39/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -6904,13 +8100,9 @@ vErrors.push(err553);
 errors++;
 }
 }
-if(data.ambient !== undefined){
-let data239 = data.ambient;
-if(Array.isArray(data239)){
-const len17 = data239.length;
-for(let i17=0; i17<len17; i17++){
-if(typeof data239[i17] !== "string"){
-const err554 = {instancePath:instancePath+"/ambient/" + i17,schemaPath:"#/oneOf/39/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err554 = {instancePath:instancePath+"/keep",schemaPath:"#/oneOf/39/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -6922,7 +8114,7 @@ errors++;
 }
 }
 else {
-const err555 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/39/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err555 = {instancePath,schemaPath:"#/oneOf/39/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -6931,19 +8123,7 @@ vErrors.push(err555);
 }
 errors++;
 }
-}
-}
-else {
-const err556 = {instancePath,schemaPath:"#/oneOf/39/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err556];
-}
-else {
-vErrors.push(err556);
-}
-errors++;
-}
-var _valid0 = _errs524 === errors;
+var _valid0 = _errs526 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 39];
@@ -6953,10 +8133,20 @@ if(_valid0){
 valid0 = true;
 passing0 = 39;
 }
-const _errs548 = errors;
+const _errs538 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err557 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err556 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err556];
+}
+else {
+vErrors.push(err556);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err557 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -6965,8 +8155,8 @@ vErrors.push(err557);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err558 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.why === undefined){
+const err558 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -6975,8 +8165,8 @@ vErrors.push(err558);
 }
 errors++;
 }
-if(data.why === undefined){
-const err559 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.uid === undefined){
+const err559 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -6985,9 +8175,8 @@ vErrors.push(err559);
 }
 errors++;
 }
-for(const key44 in data){
-if(!(((key44 === "op") || (key44 === "stage")) || (key44 === "why"))){
-const err560 = {instancePath,schemaPath:"#/oneOf/40/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties"};
+if(data.gid === undefined){
+const err560 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "gid"},message:"must have required property '"+"gid"+"'"};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -6996,10 +8185,8 @@ vErrors.push(err560);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("no-new-privs" !== data.op){
-const err561 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/40/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
+if(data.additionalGids === undefined){
+const err561 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "additionalGids"},message:"must have required property '"+"additionalGids"+"'"};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -7008,10 +8195,9 @@ vErrors.push(err561);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err562 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/40/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+for(const key44 in data){
+if(!(((((((key44 === "op") || (key44 === "stage")) || (key44 === "why")) || (key44 === "uid")) || (key44 === "gid")) || (key44 === "additionalGids")) || (key44 === "umask"))){
+const err562 = {instancePath,schemaPath:"#/oneOf/40/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -7021,9 +8207,9 @@ vErrors.push(err562);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err563 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("user" !== data.op){
+const err563 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/40/properties/op/const",keyword:"const",params:{allowedValue: "user"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -7033,9 +8219,9 @@ vErrors.push(err563);
 errors++;
 }
 }
-}
-else {
-const err564 = {instancePath,schemaPath:"#/oneOf/40/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err564 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/40/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -7044,7 +8230,99 @@ vErrors.push(err564);
 }
 errors++;
 }
-var _valid0 = _errs548 === errors;
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err565 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err565];
+}
+else {
+vErrors.push(err565);
+}
+errors++;
+}
+}
+if(data.uid !== undefined){
+let data239 = data.uid;
+if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
+const err566 = {instancePath:instancePath+"/uid",schemaPath:"#/oneOf/40/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err566];
+}
+else {
+vErrors.push(err566);
+}
+errors++;
+}
+}
+if(data.gid !== undefined){
+let data240 = data.gid;
+if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
+const err567 = {instancePath:instancePath+"/gid",schemaPath:"#/oneOf/40/properties/gid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err567];
+}
+else {
+vErrors.push(err567);
+}
+errors++;
+}
+}
+if(data.additionalGids !== undefined){
+let data241 = data.additionalGids;
+if(Array.isArray(data241)){
+const len15 = data241.length;
+for(let i16=0; i16<len15; i16++){
+let data242 = data241[i16];
+if(!(((typeof data242 == "number") && (!(data242 % 1) && !isNaN(data242))) && (isFinite(data242)))){
+const err568 = {instancePath:instancePath+"/additionalGids/" + i16,schemaPath:"#/oneOf/40/properties/additionalGids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err568];
+}
+else {
+vErrors.push(err568);
+}
+errors++;
+}
+}
+}
+else {
+const err569 = {instancePath:instancePath+"/additionalGids",schemaPath:"#/oneOf/40/properties/additionalGids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err569];
+}
+else {
+vErrors.push(err569);
+}
+errors++;
+}
+}
+if(data.umask !== undefined){
+let data243 = data.umask;
+if(!(((typeof data243 == "number") && (!(data243 % 1) && !isNaN(data243))) && (isFinite(data243)))){
+const err570 = {instancePath:instancePath+"/umask",schemaPath:"#/oneOf/40/properties/umask/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err570];
+}
+else {
+vErrors.push(err570);
+}
+errors++;
+}
+}
+}
+else {
+const err571 = {instancePath,schemaPath:"#/oneOf/40/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err571];
+}
+else {
+vErrors.push(err571);
+}
+errors++;
+}
+var _valid0 = _errs538 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 40];
@@ -7057,84 +8335,7 @@ passing0 = 40;
 const _errs556 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err565 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err565];
-}
-else {
-vErrors.push(err565);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err566 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err566];
-}
-else {
-vErrors.push(err566);
-}
-errors++;
-}
-if(data.why === undefined){
-const err567 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err567];
-}
-else {
-vErrors.push(err567);
-}
-errors++;
-}
-if(data.path === undefined){
-const err568 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err568];
-}
-else {
-vErrors.push(err568);
-}
-errors++;
-}
-for(const key45 in data){
-if(!((((key45 === "op") || (key45 === "stage")) || (key45 === "why")) || (key45 === "path"))){
-const err569 = {instancePath,schemaPath:"#/oneOf/41/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err569];
-}
-else {
-vErrors.push(err569);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("chdir" !== data.op){
-const err570 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/41/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err570];
-}
-else {
-vErrors.push(err570);
-}
-errors++;
-}
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err571 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/41/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err571];
-}
-else {
-vErrors.push(err571);
-}
-errors++;
-}
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err572 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err572 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -7143,10 +8344,8 @@ vErrors.push(err572);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err573 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/41/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err573 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -7155,15 +8354,224 @@ vErrors.push(err573);
 }
 errors++;
 }
-}
-}
-else {
-const err574 = {instancePath,schemaPath:"#/oneOf/41/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err574 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err574];
 }
 else {
 vErrors.push(err574);
+}
+errors++;
+}
+if(data.effective === undefined){
+const err575 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "effective"},message:"must have required property '"+"effective"+"'"};
+if(vErrors === null){
+vErrors = [err575];
+}
+else {
+vErrors.push(err575);
+}
+errors++;
+}
+if(data.permitted === undefined){
+const err576 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "permitted"},message:"must have required property '"+"permitted"+"'"};
+if(vErrors === null){
+vErrors = [err576];
+}
+else {
+vErrors.push(err576);
+}
+errors++;
+}
+if(data.inheritable === undefined){
+const err577 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "inheritable"},message:"must have required property '"+"inheritable"+"'"};
+if(vErrors === null){
+vErrors = [err577];
+}
+else {
+vErrors.push(err577);
+}
+errors++;
+}
+if(data.ambient === undefined){
+const err578 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "ambient"},message:"must have required property '"+"ambient"+"'"};
+if(vErrors === null){
+vErrors = [err578];
+}
+else {
+vErrors.push(err578);
+}
+errors++;
+}
+for(const key45 in data){
+if(!(((((((key45 === "op") || (key45 === "stage")) || (key45 === "why")) || (key45 === "effective")) || (key45 === "permitted")) || (key45 === "inheritable")) || (key45 === "ambient"))){
+const err579 = {instancePath,schemaPath:"#/oneOf/41/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err579];
+}
+else {
+vErrors.push(err579);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("caps" !== data.op){
+const err580 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/41/properties/op/const",keyword:"const",params:{allowedValue: "caps"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err580];
+}
+else {
+vErrors.push(err580);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err581 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/41/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err581];
+}
+else {
+vErrors.push(err581);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err582 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err582];
+}
+else {
+vErrors.push(err582);
+}
+errors++;
+}
+}
+if(data.effective !== undefined){
+let data247 = data.effective;
+if(Array.isArray(data247)){
+const len16 = data247.length;
+for(let i17=0; i17<len16; i17++){
+if(typeof data247[i17] !== "string"){
+const err583 = {instancePath:instancePath+"/effective/" + i17,schemaPath:"#/oneOf/41/properties/effective/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err583];
+}
+else {
+vErrors.push(err583);
+}
+errors++;
+}
+}
+}
+else {
+const err584 = {instancePath:instancePath+"/effective",schemaPath:"#/oneOf/41/properties/effective/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err584];
+}
+else {
+vErrors.push(err584);
+}
+errors++;
+}
+}
+if(data.permitted !== undefined){
+let data249 = data.permitted;
+if(Array.isArray(data249)){
+const len17 = data249.length;
+for(let i18=0; i18<len17; i18++){
+if(typeof data249[i18] !== "string"){
+const err585 = {instancePath:instancePath+"/permitted/" + i18,schemaPath:"#/oneOf/41/properties/permitted/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err585];
+}
+else {
+vErrors.push(err585);
+}
+errors++;
+}
+}
+}
+else {
+const err586 = {instancePath:instancePath+"/permitted",schemaPath:"#/oneOf/41/properties/permitted/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err586];
+}
+else {
+vErrors.push(err586);
+}
+errors++;
+}
+}
+if(data.inheritable !== undefined){
+let data251 = data.inheritable;
+if(Array.isArray(data251)){
+const len18 = data251.length;
+for(let i19=0; i19<len18; i19++){
+if(typeof data251[i19] !== "string"){
+const err587 = {instancePath:instancePath+"/inheritable/" + i19,schemaPath:"#/oneOf/41/properties/inheritable/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err587];
+}
+else {
+vErrors.push(err587);
+}
+errors++;
+}
+}
+}
+else {
+const err588 = {instancePath:instancePath+"/inheritable",schemaPath:"#/oneOf/41/properties/inheritable/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err588];
+}
+else {
+vErrors.push(err588);
+}
+errors++;
+}
+}
+if(data.ambient !== undefined){
+let data253 = data.ambient;
+if(Array.isArray(data253)){
+const len19 = data253.length;
+for(let i20=0; i20<len19; i20++){
+if(typeof data253[i20] !== "string"){
+const err589 = {instancePath:instancePath+"/ambient/" + i20,schemaPath:"#/oneOf/41/properties/ambient/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err589];
+}
+else {
+vErrors.push(err589);
+}
+errors++;
+}
+}
+}
+else {
+const err590 = {instancePath:instancePath+"/ambient",schemaPath:"#/oneOf/41/properties/ambient/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err590];
+}
+else {
+vErrors.push(err590);
+}
+errors++;
+}
+}
+}
+else {
+const err591 = {instancePath,schemaPath:"#/oneOf/41/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err591];
+}
+else {
+vErrors.push(err591);
 }
 errors++;
 }
@@ -7177,158 +8585,98 @@ if(_valid0){
 valid0 = true;
 passing0 = 41;
 }
-const _errs566 = errors;
+const _errs580 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err575 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err592 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
-vErrors = [err575];
+vErrors = [err592];
 }
 else {
-vErrors.push(err575);
+vErrors.push(err592);
 }
 errors++;
 }
 if(data.stage === undefined){
-const err576 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err593 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
-vErrors = [err576];
+vErrors = [err593];
 }
 else {
-vErrors.push(err576);
+vErrors.push(err593);
 }
 errors++;
 }
 if(data.why === undefined){
-const err577 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err594 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
-vErrors = [err577];
+vErrors = [err594];
 }
 else {
-vErrors.push(err577);
-}
-errors++;
-}
-if(data.file === undefined){
-const err578 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
-if(vErrors === null){
-vErrors = [err578];
-}
-else {
-vErrors.push(err578);
-}
-errors++;
-}
-if(data.env === undefined){
-const err579 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
-if(vErrors === null){
-vErrors = [err579];
-}
-else {
-vErrors.push(err579);
+vErrors.push(err594);
 }
 errors++;
 }
 for(const key46 in data){
-if(!(((((key46 === "op") || (key46 === "stage")) || (key46 === "why")) || (key46 === "file")) || (key46 === "env"))){
-const err580 = {instancePath,schemaPath:"#/oneOf/42/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties"};
+if(!(((key46 === "op") || (key46 === "stage")) || (key46 === "why"))){
+const err595 = {instancePath,schemaPath:"#/oneOf/42/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err580];
+vErrors = [err595];
 }
 else {
-vErrors.push(err580);
+vErrors.push(err595);
 }
 errors++;
 }
 }
 if(data.op !== undefined){
-if("exec.check" !== data.op){
-const err581 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/42/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
+if("no-new-privs" !== data.op){
+const err596 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/42/properties/op/const",keyword:"const",params:{allowedValue: "no-new-privs"},message:"must be equal to constant"};
 if(vErrors === null){
-vErrors = [err581];
+vErrors = [err596];
 }
 else {
-vErrors.push(err581);
+vErrors.push(err596);
 }
 errors++;
 }
 }
 if(data.stage !== undefined){
 if("init" !== data.stage){
-const err582 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/42/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+const err597 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/42/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
-vErrors = [err582];
+vErrors = [err597];
 }
 else {
-vErrors.push(err582);
+vErrors.push(err597);
 }
 errors++;
 }
 }
 if(data.why !== undefined){
 if(typeof data.why !== "string"){
-const err583 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err598 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err583];
+vErrors = [err598];
 }
 else {
-vErrors.push(err583);
-}
-errors++;
-}
-}
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err584 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/42/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err584];
-}
-else {
-vErrors.push(err584);
-}
-errors++;
-}
-}
-if(data.env !== undefined){
-let data252 = data.env;
-if(Array.isArray(data252)){
-const len18 = data252.length;
-for(let i18=0; i18<len18; i18++){
-if(typeof data252[i18] !== "string"){
-const err585 = {instancePath:instancePath+"/env/" + i18,schemaPath:"#/oneOf/42/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err585];
-}
-else {
-vErrors.push(err585);
+vErrors.push(err598);
 }
 errors++;
 }
 }
 }
 else {
-const err586 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/42/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err599 = {instancePath,schemaPath:"#/oneOf/42/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err586];
+vErrors = [err599];
 }
 else {
-vErrors.push(err586);
+vErrors.push(err599);
 }
 errors++;
 }
-}
-}
-else {
-const err587 = {instancePath,schemaPath:"#/oneOf/42/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err587];
-}
-else {
-vErrors.push(err587);
-}
-errors++;
-}
-var _valid0 = _errs566 === errors;
+var _valid0 = _errs580 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 42];
@@ -7338,151 +8686,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 42;
 }
-const _errs580 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err588 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err588];
-}
-else {
-vErrors.push(err588);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err589 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err589];
-}
-else {
-vErrors.push(err589);
-}
-errors++;
-}
-if(data.why === undefined){
-const err590 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err590];
-}
-else {
-vErrors.push(err590);
-}
-errors++;
-}
-for(const key47 in data){
-if(!(((key47 === "op") || (key47 === "stage")) || (key47 === "why"))){
-const err591 = {instancePath,schemaPath:"#/oneOf/43/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err591];
-}
-else {
-vErrors.push(err591);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("execfifo.wait" !== data.op){
-const err592 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/43/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err592];
-}
-else {
-vErrors.push(err592);
-}
-errors++;
-}
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err593 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/43/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err593];
-}
-else {
-vErrors.push(err593);
-}
-errors++;
-}
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err594 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err594];
-}
-else {
-vErrors.push(err594);
-}
-errors++;
-}
-}
-}
-else {
-const err595 = {instancePath,schemaPath:"#/oneOf/43/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err595];
-}
-else {
-vErrors.push(err595);
-}
-errors++;
-}
-var _valid0 = _errs580 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 43];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 43;
-}
 const _errs588 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err596 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err596];
-}
-else {
-vErrors.push(err596);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err597 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err597];
-}
-else {
-vErrors.push(err597);
-}
-errors++;
-}
-if(data.why === undefined){
-const err598 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err598];
-}
-else {
-vErrors.push(err598);
-}
-errors++;
-}
-if(data.args === undefined){
-const err599 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
-if(vErrors === null){
-vErrors = [err599];
-}
-else {
-vErrors.push(err599);
-}
-errors++;
-}
-if(data.env === undefined){
-const err600 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+const err600 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err600];
 }
@@ -7491,9 +8698,8 @@ vErrors.push(err600);
 }
 errors++;
 }
-for(const key48 in data){
-if(!(((((key48 === "op") || (key48 === "stage")) || (key48 === "why")) || (key48 === "args")) || (key48 === "env"))){
-const err601 = {instancePath,schemaPath:"#/oneOf/44/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err601 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -7502,10 +8708,8 @@ vErrors.push(err601);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec" !== data.op){
-const err602 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/44/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err602 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -7514,10 +8718,8 @@ vErrors.push(err602);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err603 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/44/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.path === undefined){
+const err603 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -7526,10 +8728,9 @@ vErrors.push(err603);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err604 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key47 in data){
+if(!((((key47 === "op") || (key47 === "stage")) || (key47 === "why")) || (key47 === "path"))){
+const err604 = {instancePath,schemaPath:"#/oneOf/43/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -7539,13 +8740,9 @@ vErrors.push(err604);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data260 = data.args;
-if(Array.isArray(data260)){
-const len19 = data260.length;
-for(let i19=0; i19<len19; i19++){
-if(typeof data260[i19] !== "string"){
-const err605 = {instancePath:instancePath+"/args/" + i19,schemaPath:"#/oneOf/44/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("seccomp.connect" !== data.op){
+const err605 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/43/properties/op/const",keyword:"const",params:{allowedValue: "seccomp.connect"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7555,9 +8752,9 @@ vErrors.push(err605);
 errors++;
 }
 }
-}
-else {
-const err606 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/44/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err606 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/43/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err606];
 }
@@ -7567,13 +8764,9 @@ vErrors.push(err606);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data262 = data.env;
-if(Array.isArray(data262)){
-const len20 = data262.length;
-for(let i20=0; i20<len20; i20++){
-if(typeof data262[i20] !== "string"){
-const err607 = {instancePath:instancePath+"/env/" + i20,schemaPath:"#/oneOf/44/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err607 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err607];
 }
@@ -7583,9 +8776,11 @@ vErrors.push(err607);
 errors++;
 }
 }
-}
-else {
-const err608 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/44/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.path !== undefined){
+let data261 = data.path;
+if(typeof data261 === "string"){
+if(!pattern0.test(data261)){
+const err608 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -7595,9 +8790,8 @@ vErrors.push(err608);
 errors++;
 }
 }
-}
 else {
-const err609 = {instancePath,schemaPath:"#/oneOf/44/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err609 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err609];
 }
@@ -7606,20 +8800,10 @@ vErrors.push(err609);
 }
 errors++;
 }
-var _valid0 = _errs588 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 44];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 44;
-}
-const _errs604 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err610 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err610 = {instancePath,schemaPath:"#/oneOf/43/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err610];
 }
@@ -7628,8 +8812,20 @@ vErrors.push(err610);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err611 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+var _valid0 = _errs588 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 43];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 43;
+}
+const _errs598 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err611 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -7638,8 +8834,8 @@ vErrors.push(err611);
 }
 errors++;
 }
-if(data.why === undefined){
-const err612 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.stage === undefined){
+const err612 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -7648,8 +8844,8 @@ vErrors.push(err612);
 }
 errors++;
 }
-if(data.path === undefined){
-const err613 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.why === undefined){
+const err613 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -7658,8 +8854,8 @@ vErrors.push(err613);
 }
 errors++;
 }
-if(data.args === undefined){
-const err614 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.program === undefined){
+const err614 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "program"},message:"must have required property '"+"program"+"'"};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -7668,8 +8864,8 @@ vErrors.push(err614);
 }
 errors++;
 }
-if(data.env === undefined){
-const err615 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.flags === undefined){
+const err615 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -7678,8 +8874,8 @@ vErrors.push(err615);
 }
 errors++;
 }
-if(data.state === undefined){
-const err616 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.digest === undefined){
+const err616 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "digest"},message:"must have required property '"+"digest"+"'"};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -7688,9 +8884,8 @@ vErrors.push(err616);
 }
 errors++;
 }
-for(const key49 in data){
-if(!((((((((key49 === "op") || (key49 === "stage")) || (key49 === "why")) || (key49 === "path")) || (key49 === "args")) || (key49 === "env")) || (key49 === "timeout")) || (key49 === "state"))){
-const err617 = {instancePath,schemaPath:"#/oneOf/45/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
+if(data.stats === undefined){
+const err617 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stats"},message:"must have required property '"+"stats"+"'"};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -7699,10 +8894,9 @@ vErrors.push(err617);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.prestart" !== data.op){
-const err618 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/45/properties/op/const",keyword:"const",params:{allowedValue: "hook.prestart"},message:"must be equal to constant"};
+for(const key48 in data){
+if(!((((((((key48 === "op") || (key48 === "stage")) || (key48 === "why")) || (key48 === "program")) || (key48 === "flags")) || (key48 === "digest")) || (key48 === "listener")) || (key48 === "stats"))){
+const err618 = {instancePath,schemaPath:"#/oneOf/44/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -7712,9 +8906,9 @@ vErrors.push(err618);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err619 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/45/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("seccomp.load" !== data.op){
+const err619 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/44/properties/op/const",keyword:"const",params:{allowedValue: "seccomp.load"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -7724,9 +8918,9 @@ vErrors.push(err619);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err620 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err620 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/44/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -7736,9 +8930,9 @@ vErrors.push(err620);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err621 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/45/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err621 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -7748,11 +8942,11 @@ vErrors.push(err621);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data268 = data.args;
-if(Array.isArray(data268)){
-if(data268.length < 1){
-const err622 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/45/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.program !== undefined){
+let data265 = data.program;
+if(Array.isArray(data265)){
+if(data265.length > 4096){
+const err622 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
 if(vErrors === null){
 vErrors = [err622];
 }
@@ -7761,10 +8955,8 @@ vErrors.push(err622);
 }
 errors++;
 }
-const len21 = data268.length;
-for(let i21=0; i21<len21; i21++){
-if(typeof data268[i21] !== "string"){
-const err623 = {instancePath:instancePath+"/args/" + i21,schemaPath:"#/oneOf/45/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data265.length < 1){
+const err623 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err623];
 }
@@ -7773,10 +8965,12 @@ vErrors.push(err623);
 }
 errors++;
 }
-}
-}
-else {
-const err624 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/45/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const len20 = data265.length;
+for(let i21=0; i21<len20; i21++){
+let data266 = data265[i21];
+if(data266 && typeof data266 == "object" && !Array.isArray(data266)){
+if(data266.code === undefined){
+const err624 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
 if(vErrors === null){
 vErrors = [err624];
 }
@@ -7785,14 +8979,8 @@ vErrors.push(err624);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data270 = data.env;
-if(Array.isArray(data270)){
-const len22 = data270.length;
-for(let i22=0; i22<len22; i22++){
-if(typeof data270[i22] !== "string"){
-const err625 = {instancePath:instancePath+"/env/" + i22,schemaPath:"#/oneOf/45/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data266.jt === undefined){
+const err625 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "jt"},message:"must have required property '"+"jt"+"'"};
 if(vErrors === null){
 vErrors = [err625];
 }
@@ -7801,10 +8989,8 @@ vErrors.push(err625);
 }
 errors++;
 }
-}
-}
-else {
-const err626 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/45/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data266.jf === undefined){
+const err626 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "jf"},message:"must have required property '"+"jf"+"'"};
 if(vErrors === null){
 vErrors = [err626];
 }
@@ -7813,11 +8999,8 @@ vErrors.push(err626);
 }
 errors++;
 }
-}
-if(data.timeout !== undefined){
-let data272 = data.timeout;
-if(!(((typeof data272 == "number") && (!(data272 % 1) && !isNaN(data272))) && (isFinite(data272)))){
-const err627 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/45/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data266.k === undefined){
+const err627 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "k"},message:"must have required property '"+"k"+"'"};
 if(vErrors === null){
 vErrors = [err627];
 }
@@ -7826,9 +9009,9 @@ vErrors.push(err627);
 }
 errors++;
 }
-if((typeof data272 == "number") && (isFinite(data272))){
-if(data272 < 1 || isNaN(data272)){
-const err628 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/45/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key49 in data266){
+if(!((((key49 === "code") || (key49 === "jt")) || (key49 === "jf")) || (key49 === "k"))){
+const err628 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err628];
 }
@@ -7838,12 +9021,10 @@ vErrors.push(err628);
 errors++;
 }
 }
-}
-if(data.state !== undefined){
-let data273 = data.state;
-if(data273 && typeof data273 == "object" && !Array.isArray(data273)){
-if(data273.ociVersion === undefined){
-const err629 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data266.code !== undefined){
+let data267 = data266.code;
+if(!(((typeof data267 == "number") && (!(data267 % 1) && !isNaN(data267))) && (isFinite(data267)))){
+const err629 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err629];
 }
@@ -7852,8 +9033,9 @@ vErrors.push(err629);
 }
 errors++;
 }
-if(data273.id === undefined){
-const err630 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if((typeof data267 == "number") && (isFinite(data267))){
+if(data267 > 65535 || isNaN(data267)){
+const err630 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
 if(vErrors === null){
 vErrors = [err630];
 }
@@ -7862,8 +9044,8 @@ vErrors.push(err630);
 }
 errors++;
 }
-if(data273.status === undefined){
-const err631 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data267 < 0 || isNaN(data267)){
+const err631 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err631];
 }
@@ -7872,8 +9054,12 @@ vErrors.push(err631);
 }
 errors++;
 }
-if(data273.bundle === undefined){
-const err632 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+}
+}
+if(data266.jt !== undefined){
+let data268 = data266.jt;
+if(!(((typeof data268 == "number") && (!(data268 % 1) && !isNaN(data268))) && (isFinite(data268)))){
+const err632 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err632];
 }
@@ -7882,9 +9068,9 @@ vErrors.push(err632);
 }
 errors++;
 }
-for(const key50 in data273){
-if(!(((((key50 === "ociVersion") || (key50 === "id")) || (key50 === "status")) || (key50 === "bundle")) || (key50 === "annotations"))){
-const err633 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
+if((typeof data268 == "number") && (isFinite(data268))){
+if(data268 > 255 || isNaN(data268)){
+const err633 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255"};
 if(vErrors === null){
 vErrors = [err633];
 }
@@ -7893,10 +9079,8 @@ vErrors.push(err633);
 }
 errors++;
 }
-}
-if(data273.ociVersion !== undefined){
-if(typeof data273.ociVersion !== "string"){
-const err634 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data268 < 0 || isNaN(data268)){
+const err634 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err634];
 }
@@ -7906,9 +9090,11 @@ vErrors.push(err634);
 errors++;
 }
 }
-if(data273.id !== undefined){
-if(typeof data273.id !== "string"){
-const err635 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data266.jf !== undefined){
+let data269 = data266.jf;
+if(!(((typeof data269 == "number") && (!(data269 % 1) && !isNaN(data269))) && (isFinite(data269)))){
+const err635 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err635];
 }
@@ -7917,11 +9103,9 @@ vErrors.push(err635);
 }
 errors++;
 }
-}
-if(data273.status !== undefined){
-let data276 = data273.status;
-if(!((((data276 === "creating") || (data276 === "created")) || (data276 === "running")) || (data276 === "stopped"))){
-const err636 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema69.properties.status.enum},message:"must be equal to one of the allowed values"};
+if((typeof data269 == "number") && (isFinite(data269))){
+if(data269 > 255 || isNaN(data269)){
+const err636 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255"};
 if(vErrors === null){
 vErrors = [err636];
 }
@@ -7930,10 +9114,8 @@ vErrors.push(err636);
 }
 errors++;
 }
-}
-if(data273.bundle !== undefined){
-if(typeof data273.bundle !== "string"){
-const err637 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data269 < 0 || isNaN(data269)){
+const err637 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err637];
 }
@@ -7943,12 +9125,11 @@ vErrors.push(err637);
 errors++;
 }
 }
-if(data273.annotations !== undefined){
-let data278 = data273.annotations;
-if(data278 && typeof data278 == "object" && !Array.isArray(data278)){
-for(const key51 in data278){
-if(typeof data278[key51] !== "string"){
-const err638 = {instancePath:instancePath+"/state/annotations/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data266.k !== undefined){
+let data270 = data266.k;
+if(!(((typeof data270 == "number") && (!(data270 % 1) && !isNaN(data270))) && (isFinite(data270)))){
+const err638 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err638];
 }
@@ -7957,10 +9138,9 @@ vErrors.push(err638);
 }
 errors++;
 }
-}
-}
-else {
-const err639 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data270 == "number") && (isFinite(data270))){
+if(data270 > 4294967295 || isNaN(data270)){
+const err639 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
 if(vErrors === null){
 vErrors = [err639];
 }
@@ -7969,10 +9149,8 @@ vErrors.push(err639);
 }
 errors++;
 }
-}
-}
-else {
-const err640 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data270 < 0 || isNaN(data270)){
+const err640 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err640];
 }
@@ -7983,8 +9161,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err641 = {instancePath,schemaPath:"#/oneOf/45/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err641 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err641];
 }
@@ -7993,20 +9172,10 @@ vErrors.push(err641);
 }
 errors++;
 }
-var _valid0 = _errs604 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 45];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 45;
-}
-const _errs640 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err642 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err642 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err642];
 }
@@ -8015,8 +9184,11 @@ vErrors.push(err642);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err643 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.flags !== undefined){
+let data271 = data.flags;
+if(!(((typeof data271 == "number") && (!(data271 % 1) && !isNaN(data271))) && (isFinite(data271)))){
+const err643 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err643];
 }
@@ -8025,8 +9197,9 @@ vErrors.push(err643);
 }
 errors++;
 }
-if(data.why === undefined){
-const err644 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if((typeof data271 == "number") && (isFinite(data271))){
+if(data271 > 4294967295 || isNaN(data271)){
+const err644 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
 if(vErrors === null){
 vErrors = [err644];
 }
@@ -8035,8 +9208,8 @@ vErrors.push(err644);
 }
 errors++;
 }
-if(data.path === undefined){
-const err645 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data271 < 0 || isNaN(data271)){
+const err645 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err645];
 }
@@ -8045,8 +9218,13 @@ vErrors.push(err645);
 }
 errors++;
 }
-if(data.args === undefined){
-const err646 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+if(data.digest !== undefined){
+let data272 = data.digest;
+if(typeof data272 === "string"){
+if(!pattern10.test(data272)){
+const err646 = {instancePath:instancePath+"/digest",schemaPath:"#/oneOf/44/properties/digest/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
 if(vErrors === null){
 vErrors = [err646];
 }
@@ -8055,8 +9233,9 @@ vErrors.push(err646);
 }
 errors++;
 }
-if(data.env === undefined){
-const err647 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+}
+else {
+const err647 = {instancePath:instancePath+"/digest",schemaPath:"#/oneOf/44/properties/digest/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err647];
 }
@@ -8065,8 +9244,22 @@ vErrors.push(err647);
 }
 errors++;
 }
-if(data.state === undefined){
-const err648 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+}
+if(data.listener !== undefined){
+if(!(validate14(data.listener, {instancePath:instancePath+"/listener",parentData:data,parentDataProperty:"listener",rootData}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
+errors = vErrors.length;
+}
+}
+if(data.stats !== undefined){
+if(!(validate16(data.stats, {instancePath:instancePath+"/stats",parentData:data,parentDataProperty:"stats",rootData}))){
+vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err648 = {instancePath,schemaPath:"#/oneOf/44/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err648];
 }
@@ -8075,9 +9268,20 @@ vErrors.push(err648);
 }
 errors++;
 }
-for(const key52 in data){
-if(!((((((((key52 === "op") || (key52 === "stage")) || (key52 === "why")) || (key52 === "path")) || (key52 === "args")) || (key52 === "env")) || (key52 === "timeout")) || (key52 === "state"))){
-const err649 = {instancePath,schemaPath:"#/oneOf/46/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
+var _valid0 = _errs598 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 44];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 44;
+}
+const _errs626 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err649 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err649];
 }
@@ -8086,10 +9290,8 @@ vErrors.push(err649);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.create-runtime" !== data.op){
-const err650 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/46/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-runtime"},message:"must be equal to constant"};
+if(data.stage === undefined){
+const err650 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err650];
 }
@@ -8098,10 +9300,8 @@ vErrors.push(err650);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err651 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/46/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err651 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err651];
 }
@@ -8110,10 +9310,8 @@ vErrors.push(err651);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err652 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path === undefined){
+const err652 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err652];
 }
@@ -8122,10 +9320,9 @@ vErrors.push(err652);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err653 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/46/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key50 in data){
+if(!((((key50 === "op") || (key50 === "stage")) || (key50 === "why")) || (key50 === "path"))){
+const err653 = {instancePath,schemaPath:"#/oneOf/45/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err653];
 }
@@ -8135,11 +9332,9 @@ vErrors.push(err653);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data284 = data.args;
-if(Array.isArray(data284)){
-if(data284.length < 1){
-const err654 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/46/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.op !== undefined){
+if("chdir" !== data.op){
+const err654 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/45/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err654];
 }
@@ -8148,10 +9343,10 @@ vErrors.push(err654);
 }
 errors++;
 }
-const len23 = data284.length;
-for(let i23=0; i23<len23; i23++){
-if(typeof data284[i23] !== "string"){
-const err655 = {instancePath:instancePath+"/args/" + i23,schemaPath:"#/oneOf/46/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err655 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/45/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err655];
 }
@@ -8161,9 +9356,9 @@ vErrors.push(err655);
 errors++;
 }
 }
-}
-else {
-const err656 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/46/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err656 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err656];
 }
@@ -8173,13 +9368,9 @@ vErrors.push(err656);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data286 = data.env;
-if(Array.isArray(data286)){
-const len24 = data286.length;
-for(let i24=0; i24<len24; i24++){
-if(typeof data286[i24] !== "string"){
-const err657 = {instancePath:instancePath+"/env/" + i24,schemaPath:"#/oneOf/46/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err657 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/45/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err657];
 }
@@ -8191,7 +9382,7 @@ errors++;
 }
 }
 else {
-const err658 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/46/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err658 = {instancePath,schemaPath:"#/oneOf/45/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err658];
 }
@@ -8200,11 +9391,20 @@ vErrors.push(err658);
 }
 errors++;
 }
+var _valid0 = _errs626 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 45];
 }
-if(data.timeout !== undefined){
-let data288 = data.timeout;
-if(!(((typeof data288 == "number") && (!(data288 % 1) && !isNaN(data288))) && (isFinite(data288)))){
-const err659 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/46/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 45;
+}
+const _errs636 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err659 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err659];
 }
@@ -8213,9 +9413,8 @@ vErrors.push(err659);
 }
 errors++;
 }
-if((typeof data288 == "number") && (isFinite(data288))){
-if(data288 < 1 || isNaN(data288)){
-const err660 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/46/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data.stage === undefined){
+const err660 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err660];
 }
@@ -8224,13 +9423,8 @@ vErrors.push(err660);
 }
 errors++;
 }
-}
-}
-if(data.state !== undefined){
-let data289 = data.state;
-if(data289 && typeof data289 == "object" && !Array.isArray(data289)){
-if(data289.ociVersion === undefined){
-const err661 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.why === undefined){
+const err661 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err661];
 }
@@ -8239,8 +9433,8 @@ vErrors.push(err661);
 }
 errors++;
 }
-if(data289.id === undefined){
-const err662 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(data.file === undefined){
+const err662 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err662];
 }
@@ -8249,8 +9443,8 @@ vErrors.push(err662);
 }
 errors++;
 }
-if(data289.status === undefined){
-const err663 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.env === undefined){
+const err663 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err663];
 }
@@ -8259,8 +9453,9 @@ vErrors.push(err663);
 }
 errors++;
 }
-if(data289.bundle === undefined){
-const err664 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+for(const key51 in data){
+if(!(((((key51 === "op") || (key51 === "stage")) || (key51 === "why")) || (key51 === "file")) || (key51 === "env"))){
+const err664 = {instancePath,schemaPath:"#/oneOf/46/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err664];
 }
@@ -8269,9 +9464,10 @@ vErrors.push(err664);
 }
 errors++;
 }
-for(const key53 in data289){
-if(!(((((key53 === "ociVersion") || (key53 === "id")) || (key53 === "status")) || (key53 === "bundle")) || (key53 === "annotations"))){
-const err665 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("exec.check" !== data.op){
+const err665 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/46/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err665];
 }
@@ -8281,9 +9477,9 @@ vErrors.push(err665);
 errors++;
 }
 }
-if(data289.ociVersion !== undefined){
-if(typeof data289.ociVersion !== "string"){
-const err666 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err666 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/46/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err666];
 }
@@ -8293,9 +9489,9 @@ vErrors.push(err666);
 errors++;
 }
 }
-if(data289.id !== undefined){
-if(typeof data289.id !== "string"){
-const err667 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err667 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err667];
 }
@@ -8305,10 +9501,9 @@ vErrors.push(err667);
 errors++;
 }
 }
-if(data289.status !== undefined){
-let data292 = data289.status;
-if(!((((data292 === "creating") || (data292 === "created")) || (data292 === "running")) || (data292 === "stopped"))){
-const err668 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema69.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err668 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/46/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err668];
 }
@@ -8318,9 +9513,13 @@ vErrors.push(err668);
 errors++;
 }
 }
-if(data289.bundle !== undefined){
-if(typeof data289.bundle !== "string"){
-const err669 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env !== undefined){
+let data283 = data.env;
+if(Array.isArray(data283)){
+const len21 = data283.length;
+for(let i22=0; i22<len21; i22++){
+if(typeof data283[i22] !== "string"){
+const err669 = {instancePath:instancePath+"/env/" + i22,schemaPath:"#/oneOf/46/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err669];
 }
@@ -8330,12 +9529,9 @@ vErrors.push(err669);
 errors++;
 }
 }
-if(data289.annotations !== undefined){
-let data294 = data289.annotations;
-if(data294 && typeof data294 == "object" && !Array.isArray(data294)){
-for(const key54 in data294){
-if(typeof data294[key54] !== "string"){
-const err670 = {instancePath:instancePath+"/state/annotations/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err670 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/46/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err670];
 }
@@ -8347,7 +9543,7 @@ errors++;
 }
 }
 else {
-const err671 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err671 = {instancePath,schemaPath:"#/oneOf/46/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err671];
 }
@@ -8356,31 +9552,7 @@ vErrors.push(err671);
 }
 errors++;
 }
-}
-}
-else {
-const err672 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err672];
-}
-else {
-vErrors.push(err672);
-}
-errors++;
-}
-}
-}
-else {
-const err673 = {instancePath,schemaPath:"#/oneOf/46/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err673];
-}
-else {
-vErrors.push(err673);
-}
-errors++;
-}
-var _valid0 = _errs640 === errors;
+var _valid0 = _errs636 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 46];
@@ -8390,10 +9562,30 @@ if(_valid0){
 valid0 = true;
 passing0 = 46;
 }
-const _errs676 = errors;
+const _errs650 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err674 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err672 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err672];
+}
+else {
+vErrors.push(err672);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err673 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err673];
+}
+else {
+vErrors.push(err673);
+}
+errors++;
+}
+if(data.why === undefined){
+const err674 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err674];
 }
@@ -8402,8 +9594,9 @@ vErrors.push(err674);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err675 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+for(const key52 in data){
+if(!(((key52 === "op") || (key52 === "stage")) || (key52 === "why"))){
+const err675 = {instancePath,schemaPath:"#/oneOf/47/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err675];
 }
@@ -8412,8 +9605,10 @@ vErrors.push(err675);
 }
 errors++;
 }
-if(data.why === undefined){
-const err676 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.op !== undefined){
+if("execfifo.wait" !== data.op){
+const err676 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/47/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err676];
 }
@@ -8422,8 +9617,10 @@ vErrors.push(err676);
 }
 errors++;
 }
-if(data.path === undefined){
-const err677 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err677 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/47/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err677];
 }
@@ -8432,8 +9629,10 @@ vErrors.push(err677);
 }
 errors++;
 }
-if(data.args === undefined){
-const err678 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err678 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err678];
 }
@@ -8442,8 +9641,10 @@ vErrors.push(err678);
 }
 errors++;
 }
-if(data.env === undefined){
-const err679 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+}
+}
+else {
+const err679 = {instancePath,schemaPath:"#/oneOf/47/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err679];
 }
@@ -8452,8 +9653,20 @@ vErrors.push(err679);
 }
 errors++;
 }
-if(data.state === undefined){
-const err680 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+var _valid0 = _errs650 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 47];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 47;
+}
+const _errs658 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err680 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err680];
 }
@@ -8462,9 +9675,8 @@ vErrors.push(err680);
 }
 errors++;
 }
-for(const key55 in data){
-if(!((((((((key55 === "op") || (key55 === "stage")) || (key55 === "why")) || (key55 === "path")) || (key55 === "args")) || (key55 === "env")) || (key55 === "timeout")) || (key55 === "state"))){
-const err681 = {instancePath,schemaPath:"#/oneOf/47/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
+if(data.stage === undefined){
+const err681 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err681];
 }
@@ -8473,10 +9685,8 @@ vErrors.push(err681);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.create-container" !== data.op){
-const err682 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/47/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-container"},message:"must be equal to constant"};
+if(data.why === undefined){
+const err682 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err682];
 }
@@ -8485,10 +9695,8 @@ vErrors.push(err682);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err683 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/47/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.args === undefined){
+const err683 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err683];
 }
@@ -8497,10 +9705,8 @@ vErrors.push(err683);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err684 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env === undefined){
+const err684 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err684];
 }
@@ -8509,10 +9715,9 @@ vErrors.push(err684);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err685 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/47/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key53 in data){
+if(!(((((key53 === "op") || (key53 === "stage")) || (key53 === "why")) || (key53 === "args")) || (key53 === "env"))){
+const err685 = {instancePath,schemaPath:"#/oneOf/48/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err685];
 }
@@ -8522,11 +9727,9 @@ vErrors.push(err685);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data300 = data.args;
-if(Array.isArray(data300)){
-if(data300.length < 1){
-const err686 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/47/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.op !== undefined){
+if("exec" !== data.op){
+const err686 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/48/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err686];
 }
@@ -8535,10 +9738,10 @@ vErrors.push(err686);
 }
 errors++;
 }
-const len25 = data300.length;
-for(let i25=0; i25<len25; i25++){
-if(typeof data300[i25] !== "string"){
-const err687 = {instancePath:instancePath+"/args/" + i25,schemaPath:"#/oneOf/47/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err687 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/48/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err687];
 }
@@ -8548,9 +9751,9 @@ vErrors.push(err687);
 errors++;
 }
 }
-}
-else {
-const err688 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/47/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err688 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err688];
 }
@@ -8560,13 +9763,13 @@ vErrors.push(err688);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data302 = data.env;
-if(Array.isArray(data302)){
-const len26 = data302.length;
-for(let i26=0; i26<len26; i26++){
-if(typeof data302[i26] !== "string"){
-const err689 = {instancePath:instancePath+"/env/" + i26,schemaPath:"#/oneOf/47/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.args !== undefined){
+let data291 = data.args;
+if(Array.isArray(data291)){
+const len22 = data291.length;
+for(let i23=0; i23<len22; i23++){
+if(typeof data291[i23] !== "string"){
+const err689 = {instancePath:instancePath+"/args/" + i23,schemaPath:"#/oneOf/48/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err689];
 }
@@ -8578,7 +9781,7 @@ errors++;
 }
 }
 else {
-const err690 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/47/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err690 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err690];
 }
@@ -8588,10 +9791,13 @@ vErrors.push(err690);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data304 = data.timeout;
-if(!(((typeof data304 == "number") && (!(data304 % 1) && !isNaN(data304))) && (isFinite(data304)))){
-const err691 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/47/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.env !== undefined){
+let data293 = data.env;
+if(Array.isArray(data293)){
+const len23 = data293.length;
+for(let i24=0; i24<len23; i24++){
+if(typeof data293[i24] !== "string"){
+const err691 = {instancePath:instancePath+"/env/" + i24,schemaPath:"#/oneOf/48/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err691];
 }
@@ -8600,9 +9806,10 @@ vErrors.push(err691);
 }
 errors++;
 }
-if((typeof data304 == "number") && (isFinite(data304))){
-if(data304 < 1 || isNaN(data304)){
-const err692 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/47/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err692 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/48/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err692];
 }
@@ -8613,11 +9820,8 @@ errors++;
 }
 }
 }
-if(data.state !== undefined){
-let data305 = data.state;
-if(data305 && typeof data305 == "object" && !Array.isArray(data305)){
-if(data305.ociVersion === undefined){
-const err693 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+else {
+const err693 = {instancePath,schemaPath:"#/oneOf/48/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err693];
 }
@@ -8626,8 +9830,20 @@ vErrors.push(err693);
 }
 errors++;
 }
-if(data305.id === undefined){
-const err694 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+var _valid0 = _errs658 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 48];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 48;
+}
+const _errs674 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err694 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err694];
 }
@@ -8636,8 +9852,8 @@ vErrors.push(err694);
 }
 errors++;
 }
-if(data305.status === undefined){
-const err695 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.stage === undefined){
+const err695 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err695];
 }
@@ -8646,8 +9862,8 @@ vErrors.push(err695);
 }
 errors++;
 }
-if(data305.bundle === undefined){
-const err696 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data.why === undefined){
+const err696 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err696];
 }
@@ -8656,9 +9872,8 @@ vErrors.push(err696);
 }
 errors++;
 }
-for(const key56 in data305){
-if(!(((((key56 === "ociVersion") || (key56 === "id")) || (key56 === "status")) || (key56 === "bundle")) || (key56 === "annotations"))){
-const err697 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err697 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err697];
 }
@@ -8667,10 +9882,8 @@ vErrors.push(err697);
 }
 errors++;
 }
-}
-if(data305.ociVersion !== undefined){
-if(typeof data305.ociVersion !== "string"){
-const err698 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.args === undefined){
+const err698 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err698];
 }
@@ -8679,10 +9892,8 @@ vErrors.push(err698);
 }
 errors++;
 }
-}
-if(data305.id !== undefined){
-if(typeof data305.id !== "string"){
-const err699 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env === undefined){
+const err699 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err699];
 }
@@ -8691,11 +9902,8 @@ vErrors.push(err699);
 }
 errors++;
 }
-}
-if(data305.status !== undefined){
-let data308 = data305.status;
-if(!((((data308 === "creating") || (data308 === "created")) || (data308 === "running")) || (data308 === "stopped"))){
-const err700 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema69.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.state === undefined){
+const err700 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err700];
 }
@@ -8704,10 +9912,9 @@ vErrors.push(err700);
 }
 errors++;
 }
-}
-if(data305.bundle !== undefined){
-if(typeof data305.bundle !== "string"){
-const err701 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key54 in data){
+if(!((((((((key54 === "op") || (key54 === "stage")) || (key54 === "why")) || (key54 === "path")) || (key54 === "args")) || (key54 === "env")) || (key54 === "timeout")) || (key54 === "state"))){
+const err701 = {instancePath,schemaPath:"#/oneOf/49/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err701];
 }
@@ -8717,12 +9924,9 @@ vErrors.push(err701);
 errors++;
 }
 }
-if(data305.annotations !== undefined){
-let data310 = data305.annotations;
-if(data310 && typeof data310 == "object" && !Array.isArray(data310)){
-for(const key57 in data310){
-if(typeof data310[key57] !== "string"){
-const err702 = {instancePath:instancePath+"/state/annotations/" + key57.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.prestart" !== data.op){
+const err702 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/49/properties/op/const",keyword:"const",params:{allowedValue: "hook.prestart"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err702];
 }
@@ -8732,9 +9936,9 @@ vErrors.push(err702);
 errors++;
 }
 }
-}
-else {
-const err703 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err703 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/49/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err703];
 }
@@ -8744,9 +9948,9 @@ vErrors.push(err703);
 errors++;
 }
 }
-}
-else {
-const err704 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err704 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err704];
 }
@@ -8756,9 +9960,9 @@ vErrors.push(err704);
 errors++;
 }
 }
-}
-else {
-const err705 = {instancePath,schemaPath:"#/oneOf/47/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err705 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/49/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err705];
 }
@@ -8767,20 +9971,12 @@ vErrors.push(err705);
 }
 errors++;
 }
-var _valid0 = _errs676 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 47];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 47;
-}
-const _errs712 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err706 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.args !== undefined){
+let data299 = data.args;
+if(Array.isArray(data299)){
+if(data299.length < 1){
+const err706 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err706];
 }
@@ -8789,8 +9985,10 @@ vErrors.push(err706);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err707 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const len24 = data299.length;
+for(let i25=0; i25<len24; i25++){
+if(typeof data299[i25] !== "string"){
+const err707 = {instancePath:instancePath+"/args/" + i25,schemaPath:"#/oneOf/49/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err707];
 }
@@ -8799,8 +9997,10 @@ vErrors.push(err707);
 }
 errors++;
 }
-if(data.why === undefined){
-const err708 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err708 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err708];
 }
@@ -8809,8 +10009,14 @@ vErrors.push(err708);
 }
 errors++;
 }
-if(data.path === undefined){
-const err709 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.env !== undefined){
+let data301 = data.env;
+if(Array.isArray(data301)){
+const len25 = data301.length;
+for(let i26=0; i26<len25; i26++){
+if(typeof data301[i26] !== "string"){
+const err709 = {instancePath:instancePath+"/env/" + i26,schemaPath:"#/oneOf/49/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err709];
 }
@@ -8819,8 +10025,10 @@ vErrors.push(err709);
 }
 errors++;
 }
-if(data.args === undefined){
-const err710 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+else {
+const err710 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/49/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err710];
 }
@@ -8829,8 +10037,11 @@ vErrors.push(err710);
 }
 errors++;
 }
-if(data.env === undefined){
-const err711 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+}
+if(data.timeout !== undefined){
+let data303 = data.timeout;
+if(!(((typeof data303 == "number") && (!(data303 % 1) && !isNaN(data303))) && (isFinite(data303)))){
+const err711 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err711];
 }
@@ -8839,8 +10050,9 @@ vErrors.push(err711);
 }
 errors++;
 }
-if(data.state === undefined){
-const err712 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if((typeof data303 == "number") && (isFinite(data303))){
+if(data303 < 1 || isNaN(data303)){
+const err712 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err712];
 }
@@ -8849,9 +10061,13 @@ vErrors.push(err712);
 }
 errors++;
 }
-for(const key58 in data){
-if(!((((((((key58 === "op") || (key58 === "stage")) || (key58 === "why")) || (key58 === "path")) || (key58 === "args")) || (key58 === "env")) || (key58 === "timeout")) || (key58 === "state"))){
-const err713 = {instancePath,schemaPath:"#/oneOf/48/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties"};
+}
+}
+if(data.state !== undefined){
+let data304 = data.state;
+if(data304 && typeof data304 == "object" && !Array.isArray(data304)){
+if(data304.ociVersion === undefined){
+const err713 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err713];
 }
@@ -8860,10 +10076,8 @@ vErrors.push(err713);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.start-container" !== data.op){
-const err714 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/48/properties/op/const",keyword:"const",params:{allowedValue: "hook.start-container"},message:"must be equal to constant"};
+if(data304.id === undefined){
+const err714 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err714];
 }
@@ -8872,10 +10086,8 @@ vErrors.push(err714);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err715 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/48/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data304.status === undefined){
+const err715 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err715];
 }
@@ -8884,10 +10096,8 @@ vErrors.push(err715);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err716 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data304.bundle === undefined){
+const err716 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err716];
 }
@@ -8896,10 +10106,9 @@ vErrors.push(err716);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err717 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/48/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key55 in data304){
+if(!(((((key55 === "ociVersion") || (key55 === "id")) || (key55 === "status")) || (key55 === "bundle")) || (key55 === "annotations"))){
+const err717 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err717];
 }
@@ -8909,11 +10118,9 @@ vErrors.push(err717);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data316 = data.args;
-if(Array.isArray(data316)){
-if(data316.length < 1){
-const err718 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data304.ociVersion !== undefined){
+if(typeof data304.ociVersion !== "string"){
+const err718 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err718];
 }
@@ -8922,10 +10129,10 @@ vErrors.push(err718);
 }
 errors++;
 }
-const len27 = data316.length;
-for(let i27=0; i27<len27; i27++){
-if(typeof data316[i27] !== "string"){
-const err719 = {instancePath:instancePath+"/args/" + i27,schemaPath:"#/oneOf/48/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data304.id !== undefined){
+if(typeof data304.id !== "string"){
+const err719 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err719];
 }
@@ -8935,9 +10142,10 @@ vErrors.push(err719);
 errors++;
 }
 }
-}
-else {
-const err720 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data304.status !== undefined){
+let data307 = data304.status;
+if(!((((data307 === "creating") || (data307 === "created")) || (data307 === "running")) || (data307 === "stopped"))){
+const err720 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err720];
 }
@@ -8947,13 +10155,9 @@ vErrors.push(err720);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data318 = data.env;
-if(Array.isArray(data318)){
-const len28 = data318.length;
-for(let i28=0; i28<len28; i28++){
-if(typeof data318[i28] !== "string"){
-const err721 = {instancePath:instancePath+"/env/" + i28,schemaPath:"#/oneOf/48/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data304.bundle !== undefined){
+if(typeof data304.bundle !== "string"){
+const err721 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err721];
 }
@@ -8963,9 +10167,12 @@ vErrors.push(err721);
 errors++;
 }
 }
-}
-else {
-const err722 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/48/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data304.annotations !== undefined){
+let data309 = data304.annotations;
+if(data309 && typeof data309 == "object" && !Array.isArray(data309)){
+for(const key56 in data309){
+if(typeof data309[key56] !== "string"){
+const err722 = {instancePath:instancePath+"/state/annotations/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err722];
 }
@@ -8975,10 +10182,9 @@ vErrors.push(err722);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data320 = data.timeout;
-if(!(((typeof data320 == "number") && (!(data320 % 1) && !isNaN(data320))) && (isFinite(data320)))){
-const err723 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/48/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err723 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err723];
 }
@@ -8987,9 +10193,10 @@ vErrors.push(err723);
 }
 errors++;
 }
-if((typeof data320 == "number") && (isFinite(data320))){
-if(data320 < 1 || isNaN(data320)){
-const err724 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/48/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err724 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err724];
 }
@@ -9000,11 +10207,8 @@ errors++;
 }
 }
 }
-if(data.state !== undefined){
-let data321 = data.state;
-if(data321 && typeof data321 == "object" && !Array.isArray(data321)){
-if(data321.ociVersion === undefined){
-const err725 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+else {
+const err725 = {instancePath,schemaPath:"#/oneOf/49/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err725];
 }
@@ -9013,8 +10217,20 @@ vErrors.push(err725);
 }
 errors++;
 }
-if(data321.id === undefined){
-const err726 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+var _valid0 = _errs674 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 49];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 49;
+}
+const _errs710 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err726 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err726];
 }
@@ -9023,8 +10239,8 @@ vErrors.push(err726);
 }
 errors++;
 }
-if(data321.status === undefined){
-const err727 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.stage === undefined){
+const err727 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err727];
 }
@@ -9033,8 +10249,8 @@ vErrors.push(err727);
 }
 errors++;
 }
-if(data321.bundle === undefined){
-const err728 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data.why === undefined){
+const err728 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err728];
 }
@@ -9043,9 +10259,8 @@ vErrors.push(err728);
 }
 errors++;
 }
-for(const key59 in data321){
-if(!(((((key59 === "ociVersion") || (key59 === "id")) || (key59 === "status")) || (key59 === "bundle")) || (key59 === "annotations"))){
-const err729 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err729 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err729];
 }
@@ -9054,10 +10269,8 @@ vErrors.push(err729);
 }
 errors++;
 }
-}
-if(data321.ociVersion !== undefined){
-if(typeof data321.ociVersion !== "string"){
-const err730 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.args === undefined){
+const err730 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err730];
 }
@@ -9066,10 +10279,8 @@ vErrors.push(err730);
 }
 errors++;
 }
-}
-if(data321.id !== undefined){
-if(typeof data321.id !== "string"){
-const err731 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env === undefined){
+const err731 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err731];
 }
@@ -9078,11 +10289,8 @@ vErrors.push(err731);
 }
 errors++;
 }
-}
-if(data321.status !== undefined){
-let data324 = data321.status;
-if(!((((data324 === "creating") || (data324 === "created")) || (data324 === "running")) || (data324 === "stopped"))){
-const err732 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema69.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.state === undefined){
+const err732 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err732];
 }
@@ -9091,10 +10299,9 @@ vErrors.push(err732);
 }
 errors++;
 }
-}
-if(data321.bundle !== undefined){
-if(typeof data321.bundle !== "string"){
-const err733 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key57 in data){
+if(!((((((((key57 === "op") || (key57 === "stage")) || (key57 === "why")) || (key57 === "path")) || (key57 === "args")) || (key57 === "env")) || (key57 === "timeout")) || (key57 === "state"))){
+const err733 = {instancePath,schemaPath:"#/oneOf/50/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err733];
 }
@@ -9104,12 +10311,9 @@ vErrors.push(err733);
 errors++;
 }
 }
-if(data321.annotations !== undefined){
-let data326 = data321.annotations;
-if(data326 && typeof data326 == "object" && !Array.isArray(data326)){
-for(const key60 in data326){
-if(typeof data326[key60] !== "string"){
-const err734 = {instancePath:instancePath+"/state/annotations/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.create-runtime" !== data.op){
+const err734 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/50/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-runtime"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err734];
 }
@@ -9119,9 +10323,9 @@ vErrors.push(err734);
 errors++;
 }
 }
-}
-else {
-const err735 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err735 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/50/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err735];
 }
@@ -9131,9 +10335,9 @@ vErrors.push(err735);
 errors++;
 }
 }
-}
-else {
-const err736 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err736 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err736];
 }
@@ -9143,9 +10347,9 @@ vErrors.push(err736);
 errors++;
 }
 }
-}
-else {
-const err737 = {instancePath,schemaPath:"#/oneOf/48/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err737 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/50/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err737];
 }
@@ -9154,20 +10358,12 @@ vErrors.push(err737);
 }
 errors++;
 }
-var _valid0 = _errs712 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 48];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 48;
-}
-const _errs748 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err738 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.args !== undefined){
+let data315 = data.args;
+if(Array.isArray(data315)){
+if(data315.length < 1){
+const err738 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err738];
 }
@@ -9176,8 +10372,10 @@ vErrors.push(err738);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err739 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const len26 = data315.length;
+for(let i27=0; i27<len26; i27++){
+if(typeof data315[i27] !== "string"){
+const err739 = {instancePath:instancePath+"/args/" + i27,schemaPath:"#/oneOf/50/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err739];
 }
@@ -9186,8 +10384,10 @@ vErrors.push(err739);
 }
 errors++;
 }
-if(data.why === undefined){
-const err740 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err740 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err740];
 }
@@ -9196,8 +10396,14 @@ vErrors.push(err740);
 }
 errors++;
 }
-if(data.path === undefined){
-const err741 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.env !== undefined){
+let data317 = data.env;
+if(Array.isArray(data317)){
+const len27 = data317.length;
+for(let i28=0; i28<len27; i28++){
+if(typeof data317[i28] !== "string"){
+const err741 = {instancePath:instancePath+"/env/" + i28,schemaPath:"#/oneOf/50/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err741];
 }
@@ -9206,8 +10412,10 @@ vErrors.push(err741);
 }
 errors++;
 }
-if(data.args === undefined){
-const err742 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+else {
+const err742 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/50/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err742];
 }
@@ -9216,8 +10424,11 @@ vErrors.push(err742);
 }
 errors++;
 }
-if(data.env === undefined){
-const err743 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+}
+if(data.timeout !== undefined){
+let data319 = data.timeout;
+if(!(((typeof data319 == "number") && (!(data319 % 1) && !isNaN(data319))) && (isFinite(data319)))){
+const err743 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err743];
 }
@@ -9226,8 +10437,9 @@ vErrors.push(err743);
 }
 errors++;
 }
-if(data.state === undefined){
-const err744 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if((typeof data319 == "number") && (isFinite(data319))){
+if(data319 < 1 || isNaN(data319)){
+const err744 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err744];
 }
@@ -9236,9 +10448,13 @@ vErrors.push(err744);
 }
 errors++;
 }
-for(const key61 in data){
-if(!((((((((key61 === "op") || (key61 === "stage")) || (key61 === "why")) || (key61 === "path")) || (key61 === "args")) || (key61 === "env")) || (key61 === "timeout")) || (key61 === "state"))){
-const err745 = {instancePath,schemaPath:"#/oneOf/49/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
+}
+}
+if(data.state !== undefined){
+let data320 = data.state;
+if(data320 && typeof data320 == "object" && !Array.isArray(data320)){
+if(data320.ociVersion === undefined){
+const err745 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err745];
 }
@@ -9247,10 +10463,8 @@ vErrors.push(err745);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.poststart" !== data.op){
-const err746 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/49/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststart"},message:"must be equal to constant"};
+if(data320.id === undefined){
+const err746 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err746];
 }
@@ -9259,10 +10473,8 @@ vErrors.push(err746);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("start" !== data.stage){
-const err747 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/49/properties/stage/const",keyword:"const",params:{allowedValue: "start"},message:"must be equal to constant"};
+if(data320.status === undefined){
+const err747 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err747];
 }
@@ -9271,10 +10483,8 @@ vErrors.push(err747);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err748 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data320.bundle === undefined){
+const err748 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err748];
 }
@@ -9283,10 +10493,9 @@ vErrors.push(err748);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err749 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/49/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key58 in data320){
+if(!(((((key58 === "ociVersion") || (key58 === "id")) || (key58 === "status")) || (key58 === "bundle")) || (key58 === "annotations"))){
+const err749 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err749];
 }
@@ -9296,11 +10505,9 @@ vErrors.push(err749);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data332 = data.args;
-if(Array.isArray(data332)){
-if(data332.length < 1){
-const err750 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data320.ociVersion !== undefined){
+if(typeof data320.ociVersion !== "string"){
+const err750 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err750];
 }
@@ -9309,10 +10516,10 @@ vErrors.push(err750);
 }
 errors++;
 }
-const len29 = data332.length;
-for(let i29=0; i29<len29; i29++){
-if(typeof data332[i29] !== "string"){
-const err751 = {instancePath:instancePath+"/args/" + i29,schemaPath:"#/oneOf/49/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data320.id !== undefined){
+if(typeof data320.id !== "string"){
+const err751 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err751];
 }
@@ -9322,9 +10529,10 @@ vErrors.push(err751);
 errors++;
 }
 }
-}
-else {
-const err752 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data320.status !== undefined){
+let data323 = data320.status;
+if(!((((data323 === "creating") || (data323 === "created")) || (data323 === "running")) || (data323 === "stopped"))){
+const err752 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err752];
 }
@@ -9334,13 +10542,9 @@ vErrors.push(err752);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data334 = data.env;
-if(Array.isArray(data334)){
-const len30 = data334.length;
-for(let i30=0; i30<len30; i30++){
-if(typeof data334[i30] !== "string"){
-const err753 = {instancePath:instancePath+"/env/" + i30,schemaPath:"#/oneOf/49/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data320.bundle !== undefined){
+if(typeof data320.bundle !== "string"){
+const err753 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err753];
 }
@@ -9350,9 +10554,12 @@ vErrors.push(err753);
 errors++;
 }
 }
-}
-else {
-const err754 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/49/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data320.annotations !== undefined){
+let data325 = data320.annotations;
+if(data325 && typeof data325 == "object" && !Array.isArray(data325)){
+for(const key59 in data325){
+if(typeof data325[key59] !== "string"){
+const err754 = {instancePath:instancePath+"/state/annotations/" + key59.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err754];
 }
@@ -9362,10 +10569,9 @@ vErrors.push(err754);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data336 = data.timeout;
-if(!(((typeof data336 == "number") && (!(data336 % 1) && !isNaN(data336))) && (isFinite(data336)))){
-const err755 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err755 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err755];
 }
@@ -9374,9 +10580,10 @@ vErrors.push(err755);
 }
 errors++;
 }
-if((typeof data336 == "number") && (isFinite(data336))){
-if(data336 < 1 || isNaN(data336)){
-const err756 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err756 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err756];
 }
@@ -9387,11 +10594,8 @@ errors++;
 }
 }
 }
-if(data.state !== undefined){
-let data337 = data.state;
-if(data337 && typeof data337 == "object" && !Array.isArray(data337)){
-if(data337.ociVersion === undefined){
-const err757 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+else {
+const err757 = {instancePath,schemaPath:"#/oneOf/50/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err757];
 }
@@ -9400,8 +10604,20 @@ vErrors.push(err757);
 }
 errors++;
 }
-if(data337.id === undefined){
-const err758 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+var _valid0 = _errs710 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 50];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 50;
+}
+const _errs746 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err758 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err758];
 }
@@ -9410,8 +10626,8 @@ vErrors.push(err758);
 }
 errors++;
 }
-if(data337.status === undefined){
-const err759 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.stage === undefined){
+const err759 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err759];
 }
@@ -9420,8 +10636,8 @@ vErrors.push(err759);
 }
 errors++;
 }
-if(data337.bundle === undefined){
-const err760 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data.why === undefined){
+const err760 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err760];
 }
@@ -9430,9 +10646,8 @@ vErrors.push(err760);
 }
 errors++;
 }
-for(const key62 in data337){
-if(!(((((key62 === "ociVersion") || (key62 === "id")) || (key62 === "status")) || (key62 === "bundle")) || (key62 === "annotations"))){
-const err761 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err761 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err761];
 }
@@ -9441,10 +10656,8 @@ vErrors.push(err761);
 }
 errors++;
 }
-}
-if(data337.ociVersion !== undefined){
-if(typeof data337.ociVersion !== "string"){
-const err762 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.args === undefined){
+const err762 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err762];
 }
@@ -9453,10 +10666,8 @@ vErrors.push(err762);
 }
 errors++;
 }
-}
-if(data337.id !== undefined){
-if(typeof data337.id !== "string"){
-const err763 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env === undefined){
+const err763 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err763];
 }
@@ -9465,11 +10676,8 @@ vErrors.push(err763);
 }
 errors++;
 }
-}
-if(data337.status !== undefined){
-let data340 = data337.status;
-if(!((((data340 === "creating") || (data340 === "created")) || (data340 === "running")) || (data340 === "stopped"))){
-const err764 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema69.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.state === undefined){
+const err764 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err764];
 }
@@ -9478,10 +10686,9 @@ vErrors.push(err764);
 }
 errors++;
 }
-}
-if(data337.bundle !== undefined){
-if(typeof data337.bundle !== "string"){
-const err765 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key60 in data){
+if(!((((((((key60 === "op") || (key60 === "stage")) || (key60 === "why")) || (key60 === "path")) || (key60 === "args")) || (key60 === "env")) || (key60 === "timeout")) || (key60 === "state"))){
+const err765 = {instancePath,schemaPath:"#/oneOf/51/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err765];
 }
@@ -9491,12 +10698,9 @@ vErrors.push(err765);
 errors++;
 }
 }
-if(data337.annotations !== undefined){
-let data342 = data337.annotations;
-if(data342 && typeof data342 == "object" && !Array.isArray(data342)){
-for(const key63 in data342){
-if(typeof data342[key63] !== "string"){
-const err766 = {instancePath:instancePath+"/state/annotations/" + key63.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.create-container" !== data.op){
+const err766 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/51/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-container"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err766];
 }
@@ -9506,9 +10710,9 @@ vErrors.push(err766);
 errors++;
 }
 }
-}
-else {
-const err767 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err767 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/51/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err767];
 }
@@ -9518,9 +10722,9 @@ vErrors.push(err767);
 errors++;
 }
 }
-}
-else {
-const err768 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err768 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err768];
 }
@@ -9530,9 +10734,9 @@ vErrors.push(err768);
 errors++;
 }
 }
-}
-else {
-const err769 = {instancePath,schemaPath:"#/oneOf/49/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err769 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/51/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err769];
 }
@@ -9541,20 +10745,12 @@ vErrors.push(err769);
 }
 errors++;
 }
-var _valid0 = _errs748 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 49];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 49;
-}
-const _errs784 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err770 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.args !== undefined){
+let data331 = data.args;
+if(Array.isArray(data331)){
+if(data331.length < 1){
+const err770 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err770];
 }
@@ -9563,8 +10759,10 @@ vErrors.push(err770);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err771 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const len28 = data331.length;
+for(let i29=0; i29<len28; i29++){
+if(typeof data331[i29] !== "string"){
+const err771 = {instancePath:instancePath+"/args/" + i29,schemaPath:"#/oneOf/51/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err771];
 }
@@ -9573,8 +10771,10 @@ vErrors.push(err771);
 }
 errors++;
 }
-if(data.why === undefined){
-const err772 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err772 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err772];
 }
@@ -9583,8 +10783,14 @@ vErrors.push(err772);
 }
 errors++;
 }
-if(data.path === undefined){
-const err773 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.env !== undefined){
+let data333 = data.env;
+if(Array.isArray(data333)){
+const len29 = data333.length;
+for(let i30=0; i30<len29; i30++){
+if(typeof data333[i30] !== "string"){
+const err773 = {instancePath:instancePath+"/env/" + i30,schemaPath:"#/oneOf/51/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err773];
 }
@@ -9593,8 +10799,10 @@ vErrors.push(err773);
 }
 errors++;
 }
-if(data.args === undefined){
-const err774 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+else {
+const err774 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/51/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err774];
 }
@@ -9603,8 +10811,11 @@ vErrors.push(err774);
 }
 errors++;
 }
-if(data.env === undefined){
-const err775 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+}
+if(data.timeout !== undefined){
+let data335 = data.timeout;
+if(!(((typeof data335 == "number") && (!(data335 % 1) && !isNaN(data335))) && (isFinite(data335)))){
+const err775 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err775];
 }
@@ -9613,8 +10824,9 @@ vErrors.push(err775);
 }
 errors++;
 }
-if(data.state === undefined){
-const err776 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if((typeof data335 == "number") && (isFinite(data335))){
+if(data335 < 1 || isNaN(data335)){
+const err776 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err776];
 }
@@ -9623,9 +10835,13 @@ vErrors.push(err776);
 }
 errors++;
 }
-for(const key64 in data){
-if(!((((((((key64 === "op") || (key64 === "stage")) || (key64 === "why")) || (key64 === "path")) || (key64 === "args")) || (key64 === "env")) || (key64 === "timeout")) || (key64 === "state"))){
-const err777 = {instancePath,schemaPath:"#/oneOf/50/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
+}
+}
+if(data.state !== undefined){
+let data336 = data.state;
+if(data336 && typeof data336 == "object" && !Array.isArray(data336)){
+if(data336.ociVersion === undefined){
+const err777 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err777];
 }
@@ -9634,10 +10850,8 @@ vErrors.push(err777);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.poststop" !== data.op){
-const err778 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/50/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststop"},message:"must be equal to constant"};
+if(data336.id === undefined){
+const err778 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err778];
 }
@@ -9646,10 +10860,8 @@ vErrors.push(err778);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("delete" !== data.stage){
-const err779 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/50/properties/stage/const",keyword:"const",params:{allowedValue: "delete"},message:"must be equal to constant"};
+if(data336.status === undefined){
+const err779 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err779];
 }
@@ -9658,10 +10870,8 @@ vErrors.push(err779);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err780 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data336.bundle === undefined){
+const err780 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err780];
 }
@@ -9670,10 +10880,9 @@ vErrors.push(err780);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err781 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/50/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key61 in data336){
+if(!(((((key61 === "ociVersion") || (key61 === "id")) || (key61 === "status")) || (key61 === "bundle")) || (key61 === "annotations"))){
+const err781 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err781];
 }
@@ -9683,11 +10892,9 @@ vErrors.push(err781);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data348 = data.args;
-if(Array.isArray(data348)){
-if(data348.length < 1){
-const err782 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data336.ociVersion !== undefined){
+if(typeof data336.ociVersion !== "string"){
+const err782 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err782];
 }
@@ -9696,10 +10903,10 @@ vErrors.push(err782);
 }
 errors++;
 }
-const len31 = data348.length;
-for(let i31=0; i31<len31; i31++){
-if(typeof data348[i31] !== "string"){
-const err783 = {instancePath:instancePath+"/args/" + i31,schemaPath:"#/oneOf/50/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data336.id !== undefined){
+if(typeof data336.id !== "string"){
+const err783 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err783];
 }
@@ -9709,9 +10916,10 @@ vErrors.push(err783);
 errors++;
 }
 }
-}
-else {
-const err784 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data336.status !== undefined){
+let data339 = data336.status;
+if(!((((data339 === "creating") || (data339 === "created")) || (data339 === "running")) || (data339 === "stopped"))){
+const err784 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err784];
 }
@@ -9721,13 +10929,9 @@ vErrors.push(err784);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data350 = data.env;
-if(Array.isArray(data350)){
-const len32 = data350.length;
-for(let i32=0; i32<len32; i32++){
-if(typeof data350[i32] !== "string"){
-const err785 = {instancePath:instancePath+"/env/" + i32,schemaPath:"#/oneOf/50/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data336.bundle !== undefined){
+if(typeof data336.bundle !== "string"){
+const err785 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err785];
 }
@@ -9737,9 +10941,12 @@ vErrors.push(err785);
 errors++;
 }
 }
-}
-else {
-const err786 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/50/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data336.annotations !== undefined){
+let data341 = data336.annotations;
+if(data341 && typeof data341 == "object" && !Array.isArray(data341)){
+for(const key62 in data341){
+if(typeof data341[key62] !== "string"){
+const err786 = {instancePath:instancePath+"/state/annotations/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err786];
 }
@@ -9749,10 +10956,9 @@ vErrors.push(err786);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data352 = data.timeout;
-if(!(((typeof data352 == "number") && (!(data352 % 1) && !isNaN(data352))) && (isFinite(data352)))){
-const err787 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err787 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err787];
 }
@@ -9761,9 +10967,10 @@ vErrors.push(err787);
 }
 errors++;
 }
-if((typeof data352 == "number") && (isFinite(data352))){
-if(data352 < 1 || isNaN(data352)){
-const err788 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err788 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err788];
 }
@@ -9774,11 +10981,8 @@ errors++;
 }
 }
 }
-if(data.state !== undefined){
-let data353 = data.state;
-if(data353 && typeof data353 == "object" && !Array.isArray(data353)){
-if(data353.ociVersion === undefined){
-const err789 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+else {
+const err789 = {instancePath,schemaPath:"#/oneOf/51/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err789];
 }
@@ -9787,8 +10991,20 @@ vErrors.push(err789);
 }
 errors++;
 }
-if(data353.id === undefined){
-const err790 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+var _valid0 = _errs746 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 51];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 51;
+}
+const _errs782 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err790 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err790];
 }
@@ -9797,8 +11013,8 @@ vErrors.push(err790);
 }
 errors++;
 }
-if(data353.status === undefined){
-const err791 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.stage === undefined){
+const err791 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err791];
 }
@@ -9807,8 +11023,8 @@ vErrors.push(err791);
 }
 errors++;
 }
-if(data353.bundle === undefined){
-const err792 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data.why === undefined){
+const err792 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err792];
 }
@@ -9817,9 +11033,8 @@ vErrors.push(err792);
 }
 errors++;
 }
-for(const key65 in data353){
-if(!(((((key65 === "ociVersion") || (key65 === "id")) || (key65 === "status")) || (key65 === "bundle")) || (key65 === "annotations"))){
-const err793 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key65},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err793 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err793];
 }
@@ -9828,10 +11043,8 @@ vErrors.push(err793);
 }
 errors++;
 }
-}
-if(data353.ociVersion !== undefined){
-if(typeof data353.ociVersion !== "string"){
-const err794 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.args === undefined){
+const err794 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err794];
 }
@@ -9840,10 +11053,8 @@ vErrors.push(err794);
 }
 errors++;
 }
-}
-if(data353.id !== undefined){
-if(typeof data353.id !== "string"){
-const err795 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env === undefined){
+const err795 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err795];
 }
@@ -9852,11 +11063,8 @@ vErrors.push(err795);
 }
 errors++;
 }
-}
-if(data353.status !== undefined){
-let data356 = data353.status;
-if(!((((data356 === "creating") || (data356 === "created")) || (data356 === "running")) || (data356 === "stopped"))){
-const err796 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema69.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.state === undefined){
+const err796 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err796];
 }
@@ -9865,10 +11073,9 @@ vErrors.push(err796);
 }
 errors++;
 }
-}
-if(data353.bundle !== undefined){
-if(typeof data353.bundle !== "string"){
-const err797 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key63 in data){
+if(!((((((((key63 === "op") || (key63 === "stage")) || (key63 === "why")) || (key63 === "path")) || (key63 === "args")) || (key63 === "env")) || (key63 === "timeout")) || (key63 === "state"))){
+const err797 = {instancePath,schemaPath:"#/oneOf/52/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err797];
 }
@@ -9878,12 +11085,9 @@ vErrors.push(err797);
 errors++;
 }
 }
-if(data353.annotations !== undefined){
-let data358 = data353.annotations;
-if(data358 && typeof data358 == "object" && !Array.isArray(data358)){
-for(const key66 in data358){
-if(typeof data358[key66] !== "string"){
-const err798 = {instancePath:instancePath+"/state/annotations/" + key66.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.start-container" !== data.op){
+const err798 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/52/properties/op/const",keyword:"const",params:{allowedValue: "hook.start-container"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err798];
 }
@@ -9893,9 +11097,9 @@ vErrors.push(err798);
 errors++;
 }
 }
-}
-else {
-const err799 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err799 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/52/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err799];
 }
@@ -9905,9 +11109,9 @@ vErrors.push(err799);
 errors++;
 }
 }
-}
-else {
-const err800 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err800 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err800];
 }
@@ -9917,9 +11121,9 @@ vErrors.push(err800);
 errors++;
 }
 }
-}
-else {
-const err801 = {instancePath,schemaPath:"#/oneOf/50/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err801 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/52/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err801];
 }
@@ -9928,15 +11132,1039 @@ vErrors.push(err801);
 }
 errors++;
 }
-var _valid0 = _errs784 === errors;
+}
+if(data.args !== undefined){
+let data347 = data.args;
+if(Array.isArray(data347)){
+if(data347.length < 1){
+const err802 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err802];
+}
+else {
+vErrors.push(err802);
+}
+errors++;
+}
+const len30 = data347.length;
+for(let i31=0; i31<len30; i31++){
+if(typeof data347[i31] !== "string"){
+const err803 = {instancePath:instancePath+"/args/" + i31,schemaPath:"#/oneOf/52/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err803];
+}
+else {
+vErrors.push(err803);
+}
+errors++;
+}
+}
+}
+else {
+const err804 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err804];
+}
+else {
+vErrors.push(err804);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data349 = data.env;
+if(Array.isArray(data349)){
+const len31 = data349.length;
+for(let i32=0; i32<len31; i32++){
+if(typeof data349[i32] !== "string"){
+const err805 = {instancePath:instancePath+"/env/" + i32,schemaPath:"#/oneOf/52/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err805];
+}
+else {
+vErrors.push(err805);
+}
+errors++;
+}
+}
+}
+else {
+const err806 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/52/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err806];
+}
+else {
+vErrors.push(err806);
+}
+errors++;
+}
+}
+if(data.timeout !== undefined){
+let data351 = data.timeout;
+if(!(((typeof data351 == "number") && (!(data351 % 1) && !isNaN(data351))) && (isFinite(data351)))){
+const err807 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err807];
+}
+else {
+vErrors.push(err807);
+}
+errors++;
+}
+if((typeof data351 == "number") && (isFinite(data351))){
+if(data351 < 1 || isNaN(data351)){
+const err808 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err808];
+}
+else {
+vErrors.push(err808);
+}
+errors++;
+}
+}
+}
+if(data.state !== undefined){
+let data352 = data.state;
+if(data352 && typeof data352 == "object" && !Array.isArray(data352)){
+if(data352.ociVersion === undefined){
+const err809 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(vErrors === null){
+vErrors = [err809];
+}
+else {
+vErrors.push(err809);
+}
+errors++;
+}
+if(data352.id === undefined){
+const err810 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err810];
+}
+else {
+vErrors.push(err810);
+}
+errors++;
+}
+if(data352.status === undefined){
+const err811 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err811];
+}
+else {
+vErrors.push(err811);
+}
+errors++;
+}
+if(data352.bundle === undefined){
+const err812 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(vErrors === null){
+vErrors = [err812];
+}
+else {
+vErrors.push(err812);
+}
+errors++;
+}
+for(const key64 in data352){
+if(!(((((key64 === "ociVersion") || (key64 === "id")) || (key64 === "status")) || (key64 === "bundle")) || (key64 === "annotations"))){
+const err813 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err813];
+}
+else {
+vErrors.push(err813);
+}
+errors++;
+}
+}
+if(data352.ociVersion !== undefined){
+if(typeof data352.ociVersion !== "string"){
+const err814 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err814];
+}
+else {
+vErrors.push(err814);
+}
+errors++;
+}
+}
+if(data352.id !== undefined){
+if(typeof data352.id !== "string"){
+const err815 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err815];
+}
+else {
+vErrors.push(err815);
+}
+errors++;
+}
+}
+if(data352.status !== undefined){
+let data355 = data352.status;
+if(!((((data355 === "creating") || (data355 === "created")) || (data355 === "running")) || (data355 === "stopped"))){
+const err816 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err816];
+}
+else {
+vErrors.push(err816);
+}
+errors++;
+}
+}
+if(data352.bundle !== undefined){
+if(typeof data352.bundle !== "string"){
+const err817 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err817];
+}
+else {
+vErrors.push(err817);
+}
+errors++;
+}
+}
+if(data352.annotations !== undefined){
+let data357 = data352.annotations;
+if(data357 && typeof data357 == "object" && !Array.isArray(data357)){
+for(const key65 in data357){
+if(typeof data357[key65] !== "string"){
+const err818 = {instancePath:instancePath+"/state/annotations/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err818];
+}
+else {
+vErrors.push(err818);
+}
+errors++;
+}
+}
+}
+else {
+const err819 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err819];
+}
+else {
+vErrors.push(err819);
+}
+errors++;
+}
+}
+}
+else {
+const err820 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err820];
+}
+else {
+vErrors.push(err820);
+}
+errors++;
+}
+}
+}
+else {
+const err821 = {instancePath,schemaPath:"#/oneOf/52/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err821];
+}
+else {
+vErrors.push(err821);
+}
+errors++;
+}
+var _valid0 = _errs782 === errors;
 if(_valid0 && valid0){
 valid0 = false;
-passing0 = [passing0, 50];
+passing0 = [passing0, 52];
 }
 else {
 if(_valid0){
 valid0 = true;
-passing0 = 50;
+passing0 = 52;
+}
+const _errs818 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err822 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err822];
+}
+else {
+vErrors.push(err822);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err823 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err823];
+}
+else {
+vErrors.push(err823);
+}
+errors++;
+}
+if(data.why === undefined){
+const err824 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err824];
+}
+else {
+vErrors.push(err824);
+}
+errors++;
+}
+if(data.path === undefined){
+const err825 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err825];
+}
+else {
+vErrors.push(err825);
+}
+errors++;
+}
+if(data.args === undefined){
+const err826 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(vErrors === null){
+vErrors = [err826];
+}
+else {
+vErrors.push(err826);
+}
+errors++;
+}
+if(data.env === undefined){
+const err827 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(vErrors === null){
+vErrors = [err827];
+}
+else {
+vErrors.push(err827);
+}
+errors++;
+}
+if(data.state === undefined){
+const err828 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err828];
+}
+else {
+vErrors.push(err828);
+}
+errors++;
+}
+for(const key66 in data){
+if(!((((((((key66 === "op") || (key66 === "stage")) || (key66 === "why")) || (key66 === "path")) || (key66 === "args")) || (key66 === "env")) || (key66 === "timeout")) || (key66 === "state"))){
+const err829 = {instancePath,schemaPath:"#/oneOf/53/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err829];
+}
+else {
+vErrors.push(err829);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("hook.poststart" !== data.op){
+const err830 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/53/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststart"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err830];
+}
+else {
+vErrors.push(err830);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("start" !== data.stage){
+const err831 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/53/properties/stage/const",keyword:"const",params:{allowedValue: "start"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err831];
+}
+else {
+vErrors.push(err831);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err832 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err832];
+}
+else {
+vErrors.push(err832);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err833 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/53/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err833];
+}
+else {
+vErrors.push(err833);
+}
+errors++;
+}
+}
+if(data.args !== undefined){
+let data363 = data.args;
+if(Array.isArray(data363)){
+if(data363.length < 1){
+const err834 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/53/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err834];
+}
+else {
+vErrors.push(err834);
+}
+errors++;
+}
+const len32 = data363.length;
+for(let i33=0; i33<len32; i33++){
+if(typeof data363[i33] !== "string"){
+const err835 = {instancePath:instancePath+"/args/" + i33,schemaPath:"#/oneOf/53/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err835];
+}
+else {
+vErrors.push(err835);
+}
+errors++;
+}
+}
+}
+else {
+const err836 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/53/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err836];
+}
+else {
+vErrors.push(err836);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data365 = data.env;
+if(Array.isArray(data365)){
+const len33 = data365.length;
+for(let i34=0; i34<len33; i34++){
+if(typeof data365[i34] !== "string"){
+const err837 = {instancePath:instancePath+"/env/" + i34,schemaPath:"#/oneOf/53/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err837];
+}
+else {
+vErrors.push(err837);
+}
+errors++;
+}
+}
+}
+else {
+const err838 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/53/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err838];
+}
+else {
+vErrors.push(err838);
+}
+errors++;
+}
+}
+if(data.timeout !== undefined){
+let data367 = data.timeout;
+if(!(((typeof data367 == "number") && (!(data367 % 1) && !isNaN(data367))) && (isFinite(data367)))){
+const err839 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/53/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err839];
+}
+else {
+vErrors.push(err839);
+}
+errors++;
+}
+if((typeof data367 == "number") && (isFinite(data367))){
+if(data367 < 1 || isNaN(data367)){
+const err840 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/53/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err840];
+}
+else {
+vErrors.push(err840);
+}
+errors++;
+}
+}
+}
+if(data.state !== undefined){
+let data368 = data.state;
+if(data368 && typeof data368 == "object" && !Array.isArray(data368)){
+if(data368.ociVersion === undefined){
+const err841 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(vErrors === null){
+vErrors = [err841];
+}
+else {
+vErrors.push(err841);
+}
+errors++;
+}
+if(data368.id === undefined){
+const err842 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err842];
+}
+else {
+vErrors.push(err842);
+}
+errors++;
+}
+if(data368.status === undefined){
+const err843 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err843];
+}
+else {
+vErrors.push(err843);
+}
+errors++;
+}
+if(data368.bundle === undefined){
+const err844 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(vErrors === null){
+vErrors = [err844];
+}
+else {
+vErrors.push(err844);
+}
+errors++;
+}
+for(const key67 in data368){
+if(!(((((key67 === "ociVersion") || (key67 === "id")) || (key67 === "status")) || (key67 === "bundle")) || (key67 === "annotations"))){
+const err845 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err845];
+}
+else {
+vErrors.push(err845);
+}
+errors++;
+}
+}
+if(data368.ociVersion !== undefined){
+if(typeof data368.ociVersion !== "string"){
+const err846 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err846];
+}
+else {
+vErrors.push(err846);
+}
+errors++;
+}
+}
+if(data368.id !== undefined){
+if(typeof data368.id !== "string"){
+const err847 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err847];
+}
+else {
+vErrors.push(err847);
+}
+errors++;
+}
+}
+if(data368.status !== undefined){
+let data371 = data368.status;
+if(!((((data371 === "creating") || (data371 === "created")) || (data371 === "running")) || (data371 === "stopped"))){
+const err848 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err848];
+}
+else {
+vErrors.push(err848);
+}
+errors++;
+}
+}
+if(data368.bundle !== undefined){
+if(typeof data368.bundle !== "string"){
+const err849 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err849];
+}
+else {
+vErrors.push(err849);
+}
+errors++;
+}
+}
+if(data368.annotations !== undefined){
+let data373 = data368.annotations;
+if(data373 && typeof data373 == "object" && !Array.isArray(data373)){
+for(const key68 in data373){
+if(typeof data373[key68] !== "string"){
+const err850 = {instancePath:instancePath+"/state/annotations/" + key68.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err850];
+}
+else {
+vErrors.push(err850);
+}
+errors++;
+}
+}
+}
+else {
+const err851 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err851];
+}
+else {
+vErrors.push(err851);
+}
+errors++;
+}
+}
+}
+else {
+const err852 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err852];
+}
+else {
+vErrors.push(err852);
+}
+errors++;
+}
+}
+}
+else {
+const err853 = {instancePath,schemaPath:"#/oneOf/53/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err853];
+}
+else {
+vErrors.push(err853);
+}
+errors++;
+}
+var _valid0 = _errs818 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 53];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 53;
+}
+const _errs854 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err854 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err854];
+}
+else {
+vErrors.push(err854);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err855 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err855];
+}
+else {
+vErrors.push(err855);
+}
+errors++;
+}
+if(data.why === undefined){
+const err856 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err856];
+}
+else {
+vErrors.push(err856);
+}
+errors++;
+}
+if(data.path === undefined){
+const err857 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err857];
+}
+else {
+vErrors.push(err857);
+}
+errors++;
+}
+if(data.args === undefined){
+const err858 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(vErrors === null){
+vErrors = [err858];
+}
+else {
+vErrors.push(err858);
+}
+errors++;
+}
+if(data.env === undefined){
+const err859 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(vErrors === null){
+vErrors = [err859];
+}
+else {
+vErrors.push(err859);
+}
+errors++;
+}
+if(data.state === undefined){
+const err860 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err860];
+}
+else {
+vErrors.push(err860);
+}
+errors++;
+}
+for(const key69 in data){
+if(!((((((((key69 === "op") || (key69 === "stage")) || (key69 === "why")) || (key69 === "path")) || (key69 === "args")) || (key69 === "env")) || (key69 === "timeout")) || (key69 === "state"))){
+const err861 = {instancePath,schemaPath:"#/oneOf/54/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err861];
+}
+else {
+vErrors.push(err861);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("hook.poststop" !== data.op){
+const err862 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/54/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststop"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err862];
+}
+else {
+vErrors.push(err862);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("delete" !== data.stage){
+const err863 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/54/properties/stage/const",keyword:"const",params:{allowedValue: "delete"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err863];
+}
+else {
+vErrors.push(err863);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err864 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err864];
+}
+else {
+vErrors.push(err864);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err865 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/54/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err865];
+}
+else {
+vErrors.push(err865);
+}
+errors++;
+}
+}
+if(data.args !== undefined){
+let data379 = data.args;
+if(Array.isArray(data379)){
+if(data379.length < 1){
+const err866 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/54/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err866];
+}
+else {
+vErrors.push(err866);
+}
+errors++;
+}
+const len34 = data379.length;
+for(let i35=0; i35<len34; i35++){
+if(typeof data379[i35] !== "string"){
+const err867 = {instancePath:instancePath+"/args/" + i35,schemaPath:"#/oneOf/54/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err867];
+}
+else {
+vErrors.push(err867);
+}
+errors++;
+}
+}
+}
+else {
+const err868 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/54/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err868];
+}
+else {
+vErrors.push(err868);
+}
+errors++;
+}
+}
+if(data.env !== undefined){
+let data381 = data.env;
+if(Array.isArray(data381)){
+const len35 = data381.length;
+for(let i36=0; i36<len35; i36++){
+if(typeof data381[i36] !== "string"){
+const err869 = {instancePath:instancePath+"/env/" + i36,schemaPath:"#/oneOf/54/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err869];
+}
+else {
+vErrors.push(err869);
+}
+errors++;
+}
+}
+}
+else {
+const err870 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/54/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err870];
+}
+else {
+vErrors.push(err870);
+}
+errors++;
+}
+}
+if(data.timeout !== undefined){
+let data383 = data.timeout;
+if(!(((typeof data383 == "number") && (!(data383 % 1) && !isNaN(data383))) && (isFinite(data383)))){
+const err871 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/54/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err871];
+}
+else {
+vErrors.push(err871);
+}
+errors++;
+}
+if((typeof data383 == "number") && (isFinite(data383))){
+if(data383 < 1 || isNaN(data383)){
+const err872 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/54/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err872];
+}
+else {
+vErrors.push(err872);
+}
+errors++;
+}
+}
+}
+if(data.state !== undefined){
+let data384 = data.state;
+if(data384 && typeof data384 == "object" && !Array.isArray(data384)){
+if(data384.ociVersion === undefined){
+const err873 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(vErrors === null){
+vErrors = [err873];
+}
+else {
+vErrors.push(err873);
+}
+errors++;
+}
+if(data384.id === undefined){
+const err874 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err874];
+}
+else {
+vErrors.push(err874);
+}
+errors++;
+}
+if(data384.status === undefined){
+const err875 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err875];
+}
+else {
+vErrors.push(err875);
+}
+errors++;
+}
+if(data384.bundle === undefined){
+const err876 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(vErrors === null){
+vErrors = [err876];
+}
+else {
+vErrors.push(err876);
+}
+errors++;
+}
+for(const key70 in data384){
+if(!(((((key70 === "ociVersion") || (key70 === "id")) || (key70 === "status")) || (key70 === "bundle")) || (key70 === "annotations"))){
+const err877 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err877];
+}
+else {
+vErrors.push(err877);
+}
+errors++;
+}
+}
+if(data384.ociVersion !== undefined){
+if(typeof data384.ociVersion !== "string"){
+const err878 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err878];
+}
+else {
+vErrors.push(err878);
+}
+errors++;
+}
+}
+if(data384.id !== undefined){
+if(typeof data384.id !== "string"){
+const err879 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err879];
+}
+else {
+vErrors.push(err879);
+}
+errors++;
+}
+}
+if(data384.status !== undefined){
+let data387 = data384.status;
+if(!((((data387 === "creating") || (data387 === "created")) || (data387 === "running")) || (data387 === "stopped"))){
+const err880 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err880];
+}
+else {
+vErrors.push(err880);
+}
+errors++;
+}
+}
+if(data384.bundle !== undefined){
+if(typeof data384.bundle !== "string"){
+const err881 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err881];
+}
+else {
+vErrors.push(err881);
+}
+errors++;
+}
+}
+if(data384.annotations !== undefined){
+let data389 = data384.annotations;
+if(data389 && typeof data389 == "object" && !Array.isArray(data389)){
+for(const key71 in data389){
+if(typeof data389[key71] !== "string"){
+const err882 = {instancePath:instancePath+"/state/annotations/" + key71.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err882];
+}
+else {
+vErrors.push(err882);
+}
+errors++;
+}
+}
+}
+else {
+const err883 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err883];
+}
+else {
+vErrors.push(err883);
+}
+errors++;
+}
+}
+}
+else {
+const err884 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err884];
+}
+else {
+vErrors.push(err884);
+}
+errors++;
+}
+}
+}
+else {
+const err885 = {instancePath,schemaPath:"#/oneOf/54/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err885];
+}
+else {
+vErrors.push(err885);
+}
+errors++;
+}
+var _valid0 = _errs854 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 54];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 54;
+}
+}
+}
+}
 }
 }
 }
@@ -9989,12 +12217,12 @@ passing0 = 50;
 }
 }
 if(!valid0){
-const err802 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err886 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err802];
+vErrors = [err886];
 }
 else {
-vErrors.push(err802);
+vErrors.push(err886);
 }
 errors++;
 }

@@ -55,7 +55,7 @@ test('a cgroup at the planned path that already has a process: create refuses, t
   assert.deepEqual(procsOf(dir), [sleeper.pid], 'the foreign process is still in its cgroup');
   // Nothing else: no state dir, no other cgroup of the id (the foreign one is the test's own).
   assert.ok(!existsSync(`${pc.root}/${id}`), 'no state dir');
-  const others = ['cpu', 'cpuacct', 'devices', 'freezer', 'blkio', 'pids', 'systemd'].map((c) => `/sys/fs/cgroup/${c}/planc/${id}`).filter(existsSync);
+  const others = ['cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'blkio', 'pids', 'systemd'].map((c) => `/sys/fs/cgroup/${c}/planc/${id}`).filter(existsSync);
   assert.deepEqual(others, [], 'the cgroups planc made before the refusal are removed');
 
   sleeper.kill('SIGKILL');

@@ -257,7 +257,8 @@ test('update: bad input gives one line and changes nothing — not a cgroup file
     [['--cpu-share', '-5'], /^planc: invalid value for --cpu-share: "-5" is not an unsigned integer\n$/],
     [['--pids-limit', '12', '--memory', '1'], /^planc: --memory: unable to set memory limit to 1 \(current usage: [0-9]+, peak usage: [0-9]+\); nothing changed\n$/],
     // The memory limit is written (and put back) before cpu.shares is found clamped.
-    [['--memory', '100M', '--cpu-share', '1000000'], /^planc: --cpu-share: the kernel set cpu.shares to 262144, not 1000000 \(it allows 2 to 262144\); nothing changed\n$/],
+    // Refused while planning (the same check as create's), before anything is written.
+    [['--memory', '100M', '--cpu-share', '1000000'], /^planc: --cpu-share: cpu.shares 1000000 is outside the kernel's range of 2 to 262144 \(it would quietly use 262144\)\n$/],
     [['--cpu-quota', '20000', '--cpu-rt-runtime', '1000'], /^planc: --cpu-rt-runtime: .*; nothing changed\n$/],
     [['--l3-cache-schema', 'L3:0=f'], /^planc: --l3-cache-schema: planc does not manage Intel RDT \(resctrl\); nothing changed\n$/],
     [['-r', '-', '--memory', '5M'], /^planc: --resources and --memory cannot be combined: give the values in one place\n$/],
@@ -275,8 +276,8 @@ test('update: bad input gives one line and changes nothing — not a cgroup file
   writeFileSync(rfile, '[1]');
   oneLine(pc.run(['update', '-r', rfile, id]), new RegExp(`: must be a JSON object \\(runtime-spec LinuxResources\\)\n$`));
   assert.deepEqual(files(), before);
-  // A controller the container has no cgroup in: planc does not place v1 containers in a cpuset
-  // cgroup (yet), so --cpuset-cpus names itself and changes nothing; where it does, the value lands.
+  // A controller the container has no cgroup in (a host without a cpuset hierarchy): --cpuset-cpus
+  // names itself and changes nothing; where it has one (v1 containers join cpuset), the value lands.
   if (!existsSync(cgroupDir('cpuset', `planc/${id}`))) {
     oneLine(pc.run(['update', '--pids-limit', '12', '--cpuset-cpus', '0', id]), /^planc: --cpuset-cpus: the container has no cpuset cgroup to change on this host; nothing changed\n$/);
     assert.deepEqual(files(), before);

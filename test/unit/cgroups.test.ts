@@ -166,7 +166,7 @@ test('a cgroup hosts always share is planned with a shared-cgroup warning', () =
   }
   // The plan itself is unchanged by the warning: the same directories, on v1 and v2.
   const p = planOf('/system.slice');
-  assert.deepEqual(p.cgroupPaths, ['cpu', 'cpuacct', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd'].map((c) => `/sys/fs/cgroup/${c}/system.slice`));
+  assert.deepEqual(p.cgroupPaths, ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd'].map((c) => `/sys/fs/cgroup/${c}/system.slice`));
   const v2 = planOf('/system.slice', V2);
   assert.deepEqual(v2.cgroupPaths, ['/sys/fs/cgroup/system.slice']);
   assert.equal(sharedWarnings(v2).length, 1);

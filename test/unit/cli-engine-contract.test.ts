@@ -40,4 +40,11 @@ test('help is still help: `planc help`, `planc --help` and planc alone list the 
   const verbHelp = planc('help', 'state');
   assert.equal(verbHelp.code, 0, verbHelp.stderr);
   assert.match(verbHelp.stdout, /^ {2}\$ planc state ID /m);
+  // A topic is not an unknown verb: `planc image` lists its subcommands, `help image unpack` shows one.
+  const topic = planc('image');
+  assert.equal(topic.code, 0, topic.stderr);
+  assert.match(topic.stdout, /^ {2}\$ planc image COMMAND$/m);
+  const subHelp = planc('help', 'image', 'unpack');
+  assert.equal(subHelp.code, 0, subHelp.stderr);
+  assert.match(subHelp.stdout, /^ {2}\$ planc image unpack IMAGE BUNDLE /m);
 });

@@ -195,7 +195,8 @@ test('v2: cpu.max carries quota and period together, the missing half from what 
   assert.deepEqual(writes(planUpdate({ cpu: { quota: 50000 } }, resourcesFromFlags({ 'cpu-period': '250000' }), live, FLAGS)), [['cpu.max', '50000 250000', V2DIR]]);
   assert.deepEqual(writes(planUpdate(undefined, resourcesFromFlags({ 'cpu-quota': '-1' }), live, FLAGS)), [['cpu.max', 'max 100000', V2DIR]]);
   // cpu.weight from shares: 2 → 1, 1024 → 39, 262144 → 10000 (runc's conversion).
-  assert.deepEqual(writes(planUpdate(undefined, resourcesFromFlags({ 'cpu-share': '1024' }), live, FLAGS)), [['cpu.weight', '39', V2DIR]]);
+  // The default maps to the default (runc's current conversion, docs/cgroups.md): 1024 → 100.
+  assert.deepEqual(writes(planUpdate(undefined, resourcesFromFlags({ 'cpu-share': '1024' }), live, FLAGS)), [['cpu.weight', '100', V2DIR]]);
   // memory.swap.max is swap alone: total 300M with a 100M limit in force is 200M of swap.
   assert.deepEqual(writes(planUpdate({ memory: { limit: 104857600 } }, resourcesFromFlags({ 'memory-swap': '300M' }), live, FLAGS)), [
     ['memory.max', '104857600', V2DIR],
@@ -211,8 +212,9 @@ test('v2: a controller not enabled for the cgroup, or a v1-only resource, is an 
   assert.equal(errorOf(() => planUpdate(undefined, resourcesFromFlags({ memory: '1g' }), bare, FLAGS)).message, "--memory: the memory controller is not enabled for the container's cgroup (no memory.max); nothing changed");
   assert.equal(errorOf(() => planUpdate(undefined, resourcesFromFlags({ 'pids-limit': '5' }), bare, FLAGS)).message, "--pids-limit: the pids controller is not enabled for the container's cgroup (no pids.max); nothing changed");
   const full = v2(['cpu.max', 'cpu.weight', 'memory.max', 'pids.max']);
-  assert.equal(errorOf(() => planUpdate(undefined, resourcesFromFlags({ 'cpu-rt-runtime': '5' }), full, FLAGS)).message, '--cpu-rt-runtime: cannot be set on cgroup v2 (it has no such control file); nothing changed');
-  assert.equal(errorOf(() => planUpdate(undefined, resourcesFromFlags({ 'blkio-weight': '100' }), full, FLAGS)).message, '--blkio-weight: cannot be set on cgroup v2 (it has no such control file); nothing changed');
+  assert.equal(errorOf(() => planUpdate(undefined, resourcesFromFlags({ 'cpu-rt-runtime': '5' }), full, FLAGS)).message, '--cpu-rt-runtime: cgroup v2 has no realtime group scheduling (cpu.rt_* are cgroup v1 files)');
+  // The blkio weight converts to io.weight (docs/cgroups.md), which needs the io controller.
+  assert.equal(errorOf(() => planUpdate(undefined, resourcesFromFlags({ 'blkio-weight': '100' }), full, FLAGS)).message, "--blkio-weight: the io controller is not enabled for the container's cgroup (no io.weight); nothing changed");
 });
 
 test('the freezer: v1 freezer.state FROZEN/THAWED, v2 cgroup.freeze 1/0; none → a clear error', () => {

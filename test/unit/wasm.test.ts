@@ -113,6 +113,16 @@ test('every fixture plans to the same bytes and digest in Node and through WebAs
   assert.ok(planned >= fixtureNames.length * 2);
 });
 
+test('cpu.shares → cpu.weight (floating point: log2 and pow) gives the same weight in QuickJS as in V8', () => {
+  // The shares whose exact weight lies nearest an integer (200416), the one that is an integer (1024), and the edges.
+  for (const shares of [2, 3, 4, 10, 100, 512, 1024, 2048, 4096, 10000, 100000, 116225, 196547, 200416, 226073, 230091, 262143, 262144]) {
+    const cfg = JSON.parse(fixtureText('default.json'));
+    cfg.linux.resources.cpu = { shares };
+    const out = assertSame(JSON.stringify(cfg), FACTS['cgroup v2']!, `shares ${shares}`);
+    assert.ok('bytes' in out, `shares ${shares} plans`);
+  }
+});
+
 test('strings, numbers and key orders that stress the encoding give the same bytes', () => {
   const cfg = JSON.parse(fixtureText('default.json'));
   const long = 'y'.repeat(80);
