@@ -14,6 +14,7 @@ export const VERBS: Record<string, Loader> = {
   delete: () => import('./commands/delete.js') as Promise<{ default: Verb }>,
   diff: () => import('./commands/diff.js') as Promise<{ default: Verb }>,
   events: () => import('./commands/events.js') as Promise<{ default: Verb }>,
+  exec: () => import('./commands/exec.js') as Promise<{ default: Verb }>,
   explain: () => import('./commands/explain.js') as Promise<{ default: Verb }>,
   features: () => import('./commands/features.js') as Promise<{ default: Verb }>,
   'image:create': () => import('./commands/image-create.js') as Promise<{ default: Verb }>,

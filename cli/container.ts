@@ -21,6 +21,8 @@ import { openCallerLog, writeCallerFile } from './caller-files.js';
 import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
+import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
+import { checkTerminal } from '../planner/console.js';
 import { runPoststop } from './state/hooks.js';
 import { reportWarning } from './report.js';
 
@@ -49,6 +51,8 @@ export interface Created {
   exited: Promise<Exit | null>;
   /** The container's audit trail in the durable store. */
   trail: TrailRef;
+  /** A foreground terminal: the executor relays planc's terminal and passes window changes on itself. */
+  relay: boolean;
 }
 
 /**
@@ -57,10 +61,10 @@ export interface Created {
  */
 export async function createContainer(id: string, flags: CreateFlags, mode: 'create' | 'run' | 'run-detached', onConfig: (path: string) => void): Promise<Created | null> {
   checkId(id);
-  const { plan, bytes, digest, config } = planBundle({ ...flags, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
-  if (config.process?.terminal || flags['console-socket']) {
-    throw new PlancError('unsupported', 'terminals (process.terminal, --console-socket) are not supported yet; set "terminal": false', { where: '/process/terminal' });
-  }
+  const socket = flags['console-socket'] === undefined ? undefined : checkConsoleSocket(flags['console-socket']);
+  const { plan, bytes, digest, config } = planBundle({ ...flags, 'console-socket': socket, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
+  checkTerminal({ terminal: config.process?.terminal ?? false, detach: mode !== 'run', socket }, '/process/terminal');
+  if (config.process?.terminal && mode === 'run' && !flags['dry-run']) checkRelayTerminal('/process/terminal');
   checkRootfs(plan.rootfs);
   debug(`${id}: plan ${digest}, ${plan.actions.length} actions`, flags);
   for (const w of plan.warnings) debug(`${id}: warning: ${w.message} (${w.why})`, flags);
@@ -117,7 +121,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     exportAudit(dir, record);
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
     closeSync(trailFd);
-    return { dir, record, exited: run.exited, trail: ref };
+    return { dir, record, exited: run.exited, trail: ref, relay: plan.actions.some((a) => a.op === 'console.relay') };
   } catch (e) {
     // Undo what the executor made, recorded in the trail as an undo plan (or, when the trail
     // itself cannot be written, unrecorded: nothing may be left behind for want of a record).

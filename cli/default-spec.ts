@@ -1,5 +1,5 @@
-// The config `planc spec` writes: runc's default, except "terminal": false
-// (planc has no console-socket support yet, and a default that cannot run is no default).
+// The config `planc spec` writes: runc's default (an interactive `sh` on a
+// terminal: `planc run` relays it, `create` needs --console-socket).
 
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
@@ -7,7 +7,7 @@ export function defaultSpec(rootless: boolean, uid: number, gid: number): Record
   const spec = {
     ociVersion: '1.2.0',
     process: {
-      terminal: false,
+      terminal: true,
       user: { uid: 0, gid: 0 },
       args: ['sh'],
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],

@@ -8,7 +8,31 @@ import { type FlagSpec, GLOBAL_FLAGS, type Verb } from './verb.js';
 
 export interface Parsed {
   args: Record<string, string | undefined>;
-  flags: Record<string, string | number | boolean | undefined>;
+  flags: Record<string, string | string[] | number | boolean | undefined>;
+  /** Positional arguments after the declared ones (variadic verbs). */
+  rest: string[];
+}
+
+/**
+ * For a variadic verb, flags end at its first positional argument, as with runc (`exec [flags] ID cmd…`):
+ * a `--` is put after that argument so both parsers take the rest as arguments, whatever dashes it has.
+ */
+export function separateCommand(verb: Verb, argv: string[]): string[] {
+  if (!verb.variadic) return argv;
+  const specs: Record<string, FlagSpec> = { ...GLOBAL_FLAGS, ...verb.flags };
+  const byChar = new Map(Object.entries(specs).filter(([, s]) => s.char).map(([k, s]) => [s.char!, k]));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv;
+    if (!a.startsWith('-') || a === '-') {
+      // `exec ID -- cmd` (runc's man page form) keeps its one separator.
+      return argv[i + 1] === '--' ? argv : [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)];
+    }
+    const name = a.startsWith('--') ? a.slice(2).split('=')[0]! : a.length === 2 ? byChar.get(a[1]!) : undefined;
+    const spec = name === undefined ? undefined : specs[name];
+    if (spec && spec.type !== 'boolean' && !a.includes('=')) i++; // its value
+  }
+  return argv;
 }
 
 export function fastParse(verb: Verb, argv: string[]): Parsed | null {
@@ -35,7 +59,7 @@ export function fastParse(verb: Verb, argv: string[]): Parsed | null {
       if (eq >= 0) value = a.slice(eq + 1);
     } else if (a.length === 2) name = byChar.get(a[1]!);
     const spec = name === undefined ? undefined : specs[name];
-    if (!spec || name === undefined || name in flags) return null;
+    if (!spec || name === undefined || (name in flags && !('multiple' in spec))) return null;
     if (spec.type === 'boolean') {
       if (value !== undefined) return null;
       flags[name] = true;
@@ -53,6 +77,8 @@ export function fastParse(verb: Verb, argv: string[]): Parsed | null {
       const n = Number(value);
       if (spec.min !== undefined && n < spec.min) return null;
       flags[name] = n;
+    } else if ('multiple' in spec) {
+      flags[name] = [...((flags[name] as string[] | undefined) ?? []), value];
     } else {
       if (spec.options && !spec.options.includes(value)) return null;
       flags[name] = value;
@@ -61,7 +87,7 @@ export function fastParse(verb: Verb, argv: string[]): Parsed | null {
   for (const [name, spec] of Object.entries(specs)) {
     if (name in flags) continue;
     // As oclif: an absent switch is undefined, not false.
-    flags[name] = spec.type === 'boolean' ? undefined : spec.default;
+    flags[name] = spec.type === 'boolean' || 'multiple' in spec ? undefined : spec.default;
   }
   const argNames = Object.keys(verb.args);
   if (positional.length > argNames.length && !verb.variadic) return null;
@@ -72,7 +98,7 @@ export function fastParse(verb: Verb, argv: string[]): Parsed | null {
     if (v === undefined && spec.required) return null;
     args[name] = v;
   }
-  return { args, flags };
+  return { args, flags, rest: positional.slice(argNames.length) };
 }
 
 // Go's strconv.ParseBool, which runc's flag parser uses for `--flag=value` on a switch.

@@ -10,6 +10,8 @@ function toFlag(spec: FlagSpec, helpGroup?: string): Interfaces.Flag<unknown> {
   const common = { description: spec.description, char: spec.char as 'a' | undefined, helpGroup };
   if (spec.type === 'boolean') return Flags.boolean(common) as Interfaces.Flag<unknown>;
   if (spec.type === 'integer') return Flags.integer({ ...common, min: spec.min, default: spec.default }) as Interfaces.Flag<unknown>;
+  // Non-greedy: `--env A ID` must not take ID as a second value.
+  if ('multiple' in spec) return Flags.string({ ...common, multiple: true, multipleNonGreedy: true }) as Interfaces.Flag<unknown>;
   return Flags.string({ ...common, options: spec.options ? [...spec.options] : undefined, default: spec.default }) as Interfaces.Flag<unknown>;
 }
 
@@ -27,8 +29,13 @@ export function commandOf(verb: Verb): typeof Command {
     private configPath?: string;
 
     async run(): Promise<void> {
-      const { args, flags } = await this.parse(cmd);
-      await verb.run(args as never, flags as never, { setConfigPath: (p) => (this.configPath = p) });
+      const { args, argv, flags } = await this.parse(cmd);
+      // A variadic verb's command is everything after the separator main.ts put after its first
+      // argument (fast.ts separateCommand), taken from the raw argv: oclif's own argv list may
+      // reorder a word that is also one of the verb's flags (`exec -u 1 c1 -- id -u`).
+      const sep = this.argv.indexOf('--');
+      const rest = verb.variadic && sep >= 0 ? this.argv.slice(sep + 1) : (argv as string[]).slice(Object.keys(verb.args).length);
+      await verb.run(args as never, flags as never, { setConfigPath: (p) => (this.configPath = p), rest });
     }
 
     protected override async catch(err: Error & { code?: string; oclif?: { exit?: number } }): Promise<never> {

@@ -39,6 +39,8 @@ export interface PlanningFlags {
   /** Host facts from a profile instead of this machine (see hostProfile). */
   host?: string;
   'systemd-cgroup'?: boolean;
+  /** create/run: where a terminal's pty master goes (already checked, cli/console-socket.ts). */
+  'console-socket'?: string;
 }
 
 export function planBundle(flags: PlanningFlags, onConfig: (p: string) => void): Planned {
@@ -75,7 +77,8 @@ export function planConfig(config: Json, flags: PlanningFlags): Omit<Planned, 'c
 }
 
 function planOptions(flags: PlanningFlags): PlanOptions {
-  return { waitForStart: !flags.run, foreground: (flags.run ?? false) && !flags.detach };
+  const opts: PlanOptions = { waitForStart: !flags.run, foreground: (flags.run ?? false) && !flags.detach };
+  return flags['console-socket'] === undefined ? opts : { ...opts, consoleSocket: flags['console-socket'] };
 }
 
 function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {

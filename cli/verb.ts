@@ -6,6 +6,8 @@
 export type FlagSpec =
   | { type: 'boolean'; char?: string; description: string }
   | { type: 'string'; char?: string; description: string; options?: readonly string[]; default?: string }
+  /** A flag that may be given many times (runc's slice flags: `exec --env A --env B`): its values in order. */
+  | { type: 'string'; multiple: true; char?: string; description: string }
   | { type: 'integer'; char?: string; description: string; min?: number; default?: number };
 
 export interface ArgSpec {
@@ -16,6 +18,8 @@ export interface ArgSpec {
 
 type FlagValue<S extends FlagSpec> = S extends { type: 'boolean' }
   ? boolean | undefined
+  : S extends { multiple: true }
+    ? string[] | undefined
   : S extends { type: 'integer' }
     ? S extends { default: number } ? number : number | undefined
     : S extends { default: string } ? string : string | undefined;
@@ -38,13 +42,18 @@ export const GLOBAL_FLAGS = {
 export interface VerbContext {
   /** Tell the error reporter which config file errors with a JSON pointer refer to. */
   setConfigPath(path: string): void;
+  /** A variadic verb's positional arguments after its declared ones (`exec ID cmd…`: the command). */
+  rest: string[];
 }
 
 export interface Verb<F extends Record<string, FlagSpec> = Record<string, FlagSpec>, A extends Record<string, ArgSpec> = Record<string, ArgSpec>> {
   summary: string;
   args: A;
   flags: F;
-  /** Extra positional arguments allowed (e.g. `exec ID cmd…`). */
+  /**
+   * Extra positional arguments allowed (e.g. `exec ID cmd…`), in ctx.rest. As with runc, flags end at
+   * the first positional argument: what follows it belongs to the command (`exec c1 sh -c 'ls'`).
+   */
   variadic?: boolean;
   run(args: ArgValues<A>, flags: FlagValues<F & typeof GLOBAL_FLAGS>, ctx: VerbContext): Promise<void> | void;
 }

@@ -30,6 +30,14 @@ export interface VerifyOptions {
   live?: string;
   /** Checks the closing record's signature (the caller's Ed25519): given, an unsigned trail is a problem. */
   verify?: (line: Uint8Array, sig: { sig: string; alg: string; key: string }) => boolean;
+  /**
+   * An exec's trail has no closing record: the container's trail closes it, with the line
+   * count and the last line's hash it had once the exec ran (its `exec` end line). Given,
+   * the trail must end exactly there.
+   */
+  anchor?: { lines: number; head: string };
+  /** The container's trail names each exec: its begin (plan digest) and end (anchor) lines, for the exec trails' checks. */
+  onExec?: (e: { n: number; planDigest?: string; lines?: number; head?: string; started?: boolean }) => void;
 }
 
 type Rec = Record<string, unknown>;
@@ -133,7 +141,15 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
       break;
     }
   }
-  if (final >= 0) verdict.state = 'closed';
+  if (opts.anchor) {
+    // An exec's trail ends where the container's trail says it ended.
+    const a = opts.anchor;
+    if (final >= 0) breakAt(final, 'after-close', `line ${final} is a closing record, which an exec's trail does not have`);
+    else if (lines.length > a.lines) breakAt(a.lines, 'after-close', `line ${a.lines} comes after the end the container's trail recorded (${a.lines} lines)`);
+    else if (lines.length < a.lines) breakAt(lines.length, 'truncated', `the trail ends at line ${lines.length - 1}, but the container's trail recorded ${a.lines} lines: its end was cut off`);
+    else if (hashes.at(-1) !== a.head) breakAt(lines.length - 1, 'edited', `line ${lines.length - 1} was changed after it was written: the container's trail recorded another last line`);
+    verdict.state = 'closed';
+  } else if (final >= 0) verdict.state = 'closed';
   else if (opts.live) verdict.state = 'open';
   else {
     verdict.state = 'truncated';
@@ -216,6 +232,12 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
       verdict.lifecycle.push(entry);
       continue;
     }
+    if (r.exec !== null && typeof r.exec === 'object') {
+      const e = r.exec as { n?: unknown; planDigest?: unknown; lines?: unknown; head?: unknown; started?: unknown };
+      if (!isInt(e.n) || !(typeof e.planDigest === 'string' || (isInt(e.lines) && typeof e.head === 'string'))) problems.push(`${at}: not an exec record planc writes`);
+      else opts.onExec?.({ n: e.n, ...(typeof e.planDigest === 'string' ? { planDigest: e.planDigest } : { lines: e.lines as number, head: e.head as string, started: e.started === true }) });
+      continue;
+    }
     if (r.event === 'exited') {
       verdict.outcome = isInt(r.code) ? { code: r.code } : { signal: String(r.signal) };
       continue;
@@ -237,6 +259,8 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
     }
     // Setup (host … init), then what the CLI runs itself: after the exec (poststart hooks), after the teardown (poststop).
     const group = planned.stage === 'start' || planned.stage === 'delete' ? planned.stage : 'setup';
+    // The executor stops at a failure: nothing of the plan's setup comes after one.
+    if (group === 'setup' && createFailed) problems.push(`${at}: action ${r.i} recorded after a failed action`);
     const before = createSeen.get(r.i);
     const last = group === 'setup' ? lastCreate : (lastOf.get(group) ?? plan.actions.findIndex((a) => a.stage === group) - 1);
     if (before === 'pending' && planned.op === 'exec' && (r.r === 'ok' || r.r === 'error')) {
@@ -287,10 +311,10 @@ export function verifyTrail(planBytes: Uint8Array, trailBytes: Uint8Array, opts:
     } else if (!opts.live && !createFailed && !undone && verdict.state === 'closed') {
       // Deleted: it was created (everything up to the wait for start), and if it was started, its exec confirmed.
       const needed = wait >= 0 ? wait - 1 : exec;
-      if (lastCreate < needed) problems.push(`the container was deleted, but its create is recorded only up to action ${lastCreate} of ${needed}`);
+      if (lastCreate < needed) problems.push(plan.kind === 'exec' ? `the exec ended, but its plan is recorded only up to action ${lastCreate} of ${needed}` : `the container was deleted, but its create is recorded only up to action ${lastCreate} of ${needed}`);
       if (execState === 'pending') problems.push(`the exec (action ${exec}) is pending: its outcome was never recorded`);
     }
-    if (createFailed && !undone && verdict.state === 'closed') problems.push('the create failed, but the trail has no undo of it');
+    if (createFailed && !undone && verdict.state === 'closed' && plan.kind !== 'exec') problems.push('the create failed, but the trail has no undo of it');
     // The poststop hooks run once the container is gone: not while it lives; after a delete (or the end of a run), every one.
     const ended = verdict.lifecycle.some((l) => l.kind === 'delete' || l.kind === 'exit');
     plan.actions.forEach((a, i) => {

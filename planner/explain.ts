@@ -2,6 +2,7 @@
 // a one-line description in plain words. Typed so that a new op in the plan
 // schema does not compile until it can be explained.
 import type { Action, Plan } from '../schemas/generated/plan.js';
+import { describeSeccomp } from './seccomp-plan.js';
 
 export type Effect = 'filesystem' | 'devices' | 'isolation' | 'privileges' | 'resources' | 'process' | 'lifecycle';
 
@@ -41,7 +42,12 @@ export const VOCABULARY: Vocabulary = {
   'execfifo.create': { effect: 'lifecycle', say: (a) => `create the start fifo ${a.path}` },
   'ns.join': { effect: 'isolation', say: (a) => `join the existing ${a.ns} namespace ${a.path}` },
   'mount.idmap': { effect: 'filesystem', say: (a) => `make an id-mapped copy of ${a.source}${a.recursive ? ' and the mounts below it' : ''} for the container: uids ${idmap(a.uidMappings)}, gids ${idmap(a.gidMappings)}${a.idmapRecursive ? ', mounts below mapped too' : ''}` },
-  clone: { effect: 'isolation', say: (a) => `start the container init in new namespaces: ${a.namespaces.join(', ') || '(none)'}${a.parent === 'executor' ? ' (planc waits for it)' : ''}` },
+  clone: {
+    effect: 'isolation',
+    say: (a) =>
+      // No new namespace: an exec's process, in the namespaces ns.enter joined.
+      `${a.namespaces.length ? `start the container init in new namespaces: ${a.namespaces.join(', ')}` : 'start the process in the namespaces joined'}${a.parent === 'executor' ? ' (planc waits for it)' : ''}`,
+  },
   'cgroup.join': { effect: 'resources', say: (a) => `move the init into cgroup ${a.path}` },
   'resctrl.create': {
     effect: 'resources',
@@ -89,6 +95,8 @@ export const VOCABULARY: Vocabulary = {
   'caps.bounding': { effect: 'privileges', say: (a) => `limit the bounding set to ${a.keep.join(', ') || '(nothing)'}` },
   user: { effect: 'privileges', say: (a) => `run as uid ${a.uid} gid ${a.gid}${a.additionalGids.length ? ` groups ${a.additionalGids.join(',')}` : ''}` },
   caps: { effect: 'privileges', say: (a) => `capabilities: effective ${a.effective.join(',') || '-'}; ambient ${a.ambient.join(',') || '-'}` },
+  'seccomp.connect': { effect: 'privileges', say: (a) => `connect to the seccomp agent at ${a.path} while the host's paths are reachable (the listener fd goes there)` },
+  'seccomp.load': { effect: 'privileges', say: describeSeccomp },
   'no-new-privs': { effect: 'privileges', say: () => `set no_new_privs: setuid binaries and file caps cannot raise privileges` },
   chdir: { effect: 'process', say: (a) => `change directory to ${a.path}` },
   'exec.check': { effect: 'process', say: (a) => `check that ${q(a.file)} can be executed` },
@@ -100,6 +108,18 @@ export const VOCABULARY: Vocabulary = {
   'hook.start-container': { effect: 'lifecycle', say: hook('startContainer', 'in the container, as its process, just before the exec (the path is the container\'s)') },
   'hook.poststart': { effect: 'lifecycle', say: hook('poststart', "on the host, in the runtime's namespaces", '; a failure stops and removes the container') },
   'hook.poststop': { effect: 'lifecycle', say: hook('poststop', "on the host, in the runtime's namespaces", '; a failure is only a warning') },
+  'ns.enter': { effect: 'isolation', say: (a) => `join the ${a.namespaces.join(', ') || '(no)'} namespaces of the container's init (pid ${a.pid}, checked by its start time)` },
+  'cgroup.open': { effect: 'resources', say: (a) => `open cgroup ${a.path}${a.sub ? `/${a.sub}` : ''} (checked: inode ${a.ino} on cgroupfs)` },
+  'cgroup.attach': { effect: 'resources', say: (a) => `move the process into cgroup ${a.path}` },
+  'cgroupns.enter': { effect: 'isolation', say: () => `join the container's cgroup namespace` },
+  'console.socket': { effect: 'process', say: (a) => `connect to the console socket ${a.path}, where the terminal's master goes` },
+  'console.relay': { effect: 'process', say: () => `keep the terminal's master: planc relays it to its own terminal` },
+  'console.create': {
+    effect: 'process',
+    say: (a) =>
+      `open a terminal in the container's devpts as the process's stdio and controlling tty${a.devConsole ? ', also on /dev/console' : ''}` +
+      (a.sizeFromTerminal ? ', sized like planc\'s terminal' : a.width && a.height ? `, ${a.width}x${a.height}` : ''),
+  },
 };
 
 export function explainAction(a: Action): string {
@@ -119,13 +139,23 @@ export function explainLines(plan: Plan): string[] {
   return lines;
 }
 
-const STAGE_TITLES: Record<Action['stage'], string> = {
-  host: 'on the host, before the container exists',
-  clone: 'creating the container',
-  parent: 'on the host, while the new init waits',
-  init: 'inside the container, before your process runs',
-  start: 'by `planc start`, once your process runs',
-  delete: 'by `planc delete`, once the container is gone',
+const STAGE_TITLES: Record<Plan['kind'], Record<Action['stage'], string>> = {
+  create: {
+    host: 'on the host, before the container exists',
+    clone: 'creating the container',
+    parent: 'on the host, while the new init waits',
+    init: 'inside the container, before your process runs',
+    start: 'by `planc start`, once your process runs',
+    delete: 'by `planc delete`, once the container is gone',
+  },
+  exec: {
+    host: 'on the host, before joining the container',
+    clone: 'starting the process in the container',
+    parent: 'on the host, while the new process waits',
+    init: 'inside the container, before your process runs',
+    start: 'once your process runs',
+    delete: 'once the container is gone',
+  },
 };
 const EFFECT_ORDER: Effect[] = ['isolation', 'resources', 'filesystem', 'devices', 'privileges', 'process', 'lifecycle'];
 
@@ -140,7 +170,7 @@ export function explainSections(plan: Plan): ExplainSection[] {
   const sections: ExplainSection[] = [];
   plan.actions.forEach((a, index) => {
     let s = sections.at(-1);
-    if (!s || s.stage !== a.stage) sections.push((s = { stage: a.stage, title: STAGE_TITLES[a.stage], groups: [] }));
+    if (!s || s.stage !== a.stage) sections.push((s = { stage: a.stage, title: STAGE_TITLES[plan.kind][a.stage], groups: [] }));
     const effect = effectOf(a);
     let g = s.groups.find((x) => x.effect === effect);
     if (!g) s.groups.push((g = { effect, lines: [] }));

@@ -19,8 +19,9 @@ function capSet(ctx: PlanContext, set: 'bounding' | 'effective' | 'permitted' | 
   const names = ctx.config.process?.capabilities?.[set] ?? [];
   const out: string[] = [];
   names.forEach((name, k) => {
-    // runc ignores capabilities this kernel does not know, with a warning; so do we.
-    if (!NUMBER.has(name)) return warn(ctx, 'unknown-capability', pointer('process', 'capabilities', set, k), `unknown capability ${name} ignored`);
+    // The spec: a value that cannot be mapped to a kernel interface MUST cause an error
+    // (runc only warns and drops it; see docs/linux-fields.md).
+    if (!NUMBER.has(name)) throw new PlancError('invalid-config', `unknown capability ${JSON.stringify(name)}`, { where: pointer('process', 'capabilities', set, k) });
     if (!out.includes(name)) out.push(name);
   });
   return out.sort((a, b) => NUMBER.get(a)! - NUMBER.get(b)!);
@@ -83,8 +84,6 @@ export function checkProcess(ctx: PlanContext): void {
   if (!p.args || p.args.length === 0) throw new PlancError('invalid-config', 'process.args must name the program to run', { where: '/process/args' });
   if (p.user?.uid === undefined || p.user.gid === undefined) throw new PlancError('invalid-config', 'process.user.uid and gid are required on Linux', { where: '/process/user' });
   if (!isAbsolute(p.cwd)) throw new PlancError('invalid-config', `cwd must be an absolute path, got ${JSON.stringify(p.cwd)}`, { where: '/process/cwd' });
-  // Planning does not need a terminal; creating does (the CLI refuses it until console sockets land).
-  if (p.terminal) warn(ctx, 'terminal', '/process/terminal', 'process.terminal needs --console-socket, which planc does not support yet');
   for (const [k, e] of (p.env ?? []).entries()) {
     if (!e.includes('=')) throw new PlancError('invalid-config', `env entries must be KEY=value, got ${JSON.stringify(e)}`, { where: `/process/env/${k}` });
   }

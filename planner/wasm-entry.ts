@@ -34,7 +34,8 @@ export interface WasmPlanOptions extends PlanOptions {
 
 // Every PlanOptions member, so the artifact takes all of them: adding one to
 // PlanOptions without listing it here fails the type check below.
-const PLAN_OPTIONS = ['waitForStart', 'foreground'] as const;
+const PLAN_OPTIONS = ['waitForStart', 'foreground', 'consoleSocket'] as const;
+const STRING_OPTIONS = new Set(['configFile', 'consoleSocket']);
 type Unlisted = Exclude<keyof PlanOptions, (typeof PLAN_OPTIONS)[number]>;
 const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void allListed;
@@ -89,7 +90,7 @@ function readOptions(text: string): WasmPlanOptions {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new PlancError('invalid-argument', 'options must be a JSON object', { where: 'options' });
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    const type = k === 'configFile' ? 'string' : (PLAN_OPTIONS as readonly string[]).includes(k) ? 'boolean' : null;
+    const type = STRING_OPTIONS.has(k) ? 'string' : (PLAN_OPTIONS as readonly string[]).includes(k) ? 'boolean' : null;
     if (type === null) throw new PlancError('invalid-argument', `unknown option ${JSON.stringify(k)}`, { where: 'options' });
     if (o[k] !== undefined && typeof o[k] !== type) throw new PlancError('invalid-argument', `option ${k} must be a ${type}`, { where: 'options' });
   }

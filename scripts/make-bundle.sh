@@ -2,6 +2,9 @@
 # Build an OCI bundle from Debian's busybox-static: DIR/rootfs (busybox and
 # its applet links) and DIR/config.json (`planc spec`, args set to the rest
 # of the command line). No image pulls: the rootfs is one static binary.
+# Without ARGS the config is `planc spec`'s own: an interactive sh on a
+# terminal. With ARGS the command runs without one (terminal: false), its
+# output going to planc's own stdout, so it can be created and piped.
 set -euo pipefail
 dir=${1:?usage: make-bundle.sh DIR [ARGS...]}
 shift
@@ -19,6 +22,6 @@ node "$here/bin/planc.cjs" spec --bundle "$dir"
 if [ $# -gt 0 ]; then
   node -e '
     const fs = require("fs"); const [file, ...args] = process.argv.slice(1);
-    const c = JSON.parse(fs.readFileSync(file, "utf8")); c.process.args = args;
+    const c = JSON.parse(fs.readFileSync(file, "utf8")); c.process.args = args; c.process.terminal = false;
     fs.writeFileSync(file, JSON.stringify(c, null, "\t") + "\n");' "$dir/config.json" "$@"
 fi

@@ -5,6 +5,8 @@
 //   <audit-dir>/<id>/<seq>.plan.msgpack   the exact plan bytes of one create
 //   <audit-dir>/<id>/<seq>.audit.jsonl    its trail: the executor's records,
 //                                          then kill, delete, the outcome, closed
+//   <audit-dir>/<id>/<seq>.exec-<n>.plan.msgpack, .audit.jsonl
+//                                          each `planc exec` into that container
 //
 // <seq> counts the creates of one id (1, 2, …): an id can be reused, a trail
 // never is. The store and each id's directory are opened through the same
@@ -46,6 +48,10 @@ export interface TrailRef {
 export const PLAN_SUFFIX = '.plan.msgpack';
 export const TRAIL_SUFFIX = '.audit.jsonl';
 const TRAIL_NAME = /^([1-9][0-9]{0,8})\.audit\.jsonl$/;
+const EXEC_TRAIL_NAME = /^([1-9][0-9]{0,8})\.exec-([1-9][0-9]{0,8})\.audit\.jsonl$/;
+
+/** The files of exec n of create seq. */
+export const execName = (seq: number, n: number, suffix: string): string => `${seq}.exec-${n}${suffix}`;
 
 /** The gate's StateRoot, its messages naming --audit-dir (the gate speaks of --root). */
 function openRoot(dir: string, create: boolean): StateRoot | null {
@@ -140,6 +146,68 @@ export class AuditStore {
     } finally {
       dir.close();
     }
+  }
+
+  /** The numbers of the execs into create `seq` of an id, ascending. */
+  execs(dir: ContainerDir, seq: number): number[] {
+    return readdirSync(`/proc/self/fd/${dir.fd}`)
+      .map((n) => EXEC_TRAIL_NAME.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) === seq)
+      .map((m) => Number(m[2]))
+      .sort((a, b) => a - b);
+  }
+
+  /**
+   * A trail for an exec into the container of `ref` (the caller holds the container's lock):
+   * its plan stored under the next number, its trail made empty for the executor, as begin.
+   */
+  beginExec(ref: TrailRef, plan: Uint8Array): { n: number; fd: number; path: string } {
+    const dir = this.idDir(ref.id, { create: false });
+    if (!dir) throw new PlancError('audit', `the audit trail ${this.path(ref)} is gone`);
+    try {
+      for (let n = (this.execs(dir, ref.seq).at(-1) ?? 0) + 1, attempt = 0; ; n++, attempt++) {
+        const planName = execName(ref.seq, n, PLAN_SUFFIX);
+        let fd = -1;
+        try {
+          fd = dir.openFile(planName, C.O_WRONLY | C.O_CREAT | C.O_EXCL, 0o600);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 100) continue;
+          throw new PlancError('audit', `store the exec plan in ${this.dir}/${ref.id}: ${errnoWords(e)}`);
+        }
+        try {
+          for (let off = 0; off < plan.length; ) off += writeSync(fd, plan, off, plan.length - off);
+          fsyncSync(fd);
+        } catch (e) {
+          dir.unlink(planName);
+          throw new PlancError('audit', `store the plan in ${this.dir}/${ref.id}/${planName}: ${errnoWords(e)}`);
+        } finally {
+          closeSync(fd);
+        }
+        const trailName = execName(ref.seq, n, TRAIL_SUFFIX);
+        try {
+          return { n, fd: dir.openFile(trailName, C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600), path: `${this.dir}/${ref.id}/${trailName}` };
+        } catch (e) {
+          throw new PlancError('audit', `create the audit trail ${this.dir}/${ref.id}/${trailName}: ${errnoWords(e)}`);
+        }
+      }
+    } finally {
+      dir.close();
+    }
+  }
+
+  /** An exec trail's plan bytes and text (either null when missing). */
+  readExec(ref: TrailRef, n: number): { plan: Buffer | null; trail: Buffer | null } {
+    const dir = this.idDir(ref.id, { create: false });
+    if (!dir) return { plan: null, trail: null };
+    try {
+      return { plan: dir.read(execName(ref.seq, n, PLAN_SUFFIX)), trail: dir.read(execName(ref.seq, n, TRAIL_SUFFIX)) };
+    } finally {
+      dir.close();
+    }
+  }
+
+  execPath(ref: TrailRef, n: number): string {
+    return `${this.dir}/${ref.id}/${execName(ref.seq, n, TRAIL_SUFFIX)}`;
   }
 
   /** A trail's plan bytes and text (either null when missing). */

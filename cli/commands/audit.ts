@@ -8,7 +8,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isPlancError, PlancError } from '../../schemas/error.js';
 import type { AuditReport, TrailReport } from '../../schemas/generated/audit.js';
-import { verifyTrail } from '../../planner/audit.js';
+import { verifyTrail, type VerifyOptions } from '../../planner/audit.js';
+import { digest } from '../digest.js';
 import { defineVerb } from '../verb.js';
 import { AuditStore, auditDirOf, PLAN_SUFFIX, TRAIL_SUFFIX, trailRefOf, type TrailRef } from '../audit/store.js';
 import { checkId, ContainerDir, type StateRoot } from '../state/gate.js';
@@ -22,6 +23,10 @@ interface Source {
   containerId?: string;
   seq?: number;
   live?: string;
+  /** An exec's trail: its number (its end is in the container's trail, checked first). */
+  exec?: number;
+  /** A container's trail: the trails of the execs into it. */
+  execs?: Source[];
 }
 
 function loadVerifyKey(path: string | undefined): KeyObject | undefined {
@@ -75,7 +80,12 @@ function liveElsewhere(root: StateRoot | null, id: string, storeDir: string): So
   if (!store) return [];
   try {
     const { plan, trail } = store.read(ref);
-    return [{ source: store.path(ref), plan, trail, containerId: id, seq: ref.seq, live: liveStatus(root, ref) }];
+    const live = liveStatus(root, ref);
+    const dirOfId = store.idDir(id, { create: false });
+    const ns = dirOfId ? store.execs(dirOfId, ref.seq) : [];
+    dirOfId?.close();
+    const execs = ns.map((n) => ({ source: store.execPath(ref, n), ...store.readExec(ref, n), containerId: id, seq: ref.seq, exec: n, live }));
+    return [{ source: store.path(ref), plan, trail, containerId: id, seq: ref.seq, live, execs }];
   } finally {
     store.close();
   }
@@ -91,7 +101,9 @@ function fromStore(store: AuditStore, ids: string[] | null, root: StateRoot | nu
       for (const seq of store.seqs(dir)) {
         const ref = { dir: store.dir, id, seq };
         const { plan, trail } = store.read(ref);
-        out.push({ source: store.path(ref), plan, trail, containerId: id, seq, live: liveStatus(root, ref) });
+        const live = liveStatus(root, ref);
+        const execs = store.execs(dir, seq).map((n) => ({ source: store.execPath(ref, n), ...store.readExec(ref, n), containerId: id, seq, exec: n, live }));
+        out.push({ source: store.path(ref), plan, trail, containerId: id, seq, live, execs });
       }
     } finally {
       dir.close();
@@ -99,6 +111,9 @@ function fromStore(store: AuditStore, ids: string[] | null, root: StateRoot | nu
   }
   return out;
 }
+
+const EXEC_FILE = /^([1-9][0-9]*)\.exec-([1-9][0-9]*)\.audit\.jsonl$/;
+const CREATE_FILE = /^([1-9][0-9]*)\.audit\.jsonl$/;
 
 /** Trails a path names: a trail file (its plan beside it), or a directory of trails, or of ids. */
 function fromPath(given: string, depth = 0): Source[] {
@@ -110,39 +125,83 @@ function fromPath(given: string, depth = 0): Source[] {
     throw new PlancError('not-found', 'no such file or directory', { file: path });
   }
   const read = (p: string) => (existsSync(p) ? readFileSync(p) : null);
+  const dir = dirname(path);
   if (st.isFile()) {
-    const m = /^([1-9][0-9]*)\.audit\.jsonl$/.exec(basename(path));
-    const plan = m ? join(dirname(path), `${m[1]}${PLAN_SUFFIX}`) : path.replace(/\.audit\.jsonl$|$/, PLAN_SUFFIX);
-    return [{ source: path, plan: read(plan), trail: readFileSync(path), ...(m ? { seq: Number(m[1]) } : {}), containerId: basename(dirname(path)) }];
+    const name = basename(path);
+    const e = EXEC_FILE.exec(name);
+    if (e) {
+      // An exec's trail alone: judged inside its container's trail when that is beside it.
+      const exec: Source = { source: path, plan: read(join(dir, `${e[1]}.exec-${e[2]}${PLAN_SUFFIX}`)), trail: readFileSync(path), containerId: basename(dir), seq: Number(e[1]), exec: Number(e[2]) };
+      const container = join(dir, `${e[1]}${TRAIL_SUFFIX}`);
+      return existsSync(container) ? [{ ...fromPath(container, depth + 1)[0]!, execs: [exec] }] : [exec];
+    }
+    const m = CREATE_FILE.exec(name);
+    const plan = m ? join(dir, `${m[1]}${PLAN_SUFFIX}`) : path.replace(/\.audit\.jsonl$|$/, PLAN_SUFFIX);
+    const execs = m && depth > 0 ? [] : m ? execsBeside(dir, Number(m[1])) : [];
+    return [{ source: path, plan: read(plan), trail: readFileSync(path), ...(m ? { seq: Number(m[1]) } : {}), containerId: basename(dir), execs }];
   }
   const names = readdirSync(path).sort((a, b) => (parseInt(a) || 0) - (parseInt(b) || 0) || a.localeCompare(b));
-  const trails = names.filter((n) => n.endsWith(TRAIL_SUFFIX));
-  if (trails.length > 0) return trails.flatMap((n) => fromPath(join(path, n), depth + 1));
+  const trails = names.filter((n) => CREATE_FILE.test(n) || (n.endsWith(TRAIL_SUFFIX) && !EXEC_FILE.test(n)));
+  if (trails.length > 0) return trails.map((n) => ({ ...fromPath(join(path, n), depth + 1)[0]!, execs: CREATE_FILE.test(n) ? execsBeside(path, parseInt(n)) : [] }));
   if (depth > 0) return [];
   return names.filter((n) => statSync(join(path, n)).isDirectory()).flatMap((n) => fromPath(join(path, n), depth + 1));
 }
 
-function judge(s: Source, key: KeyObject | undefined): TrailReport {
-  const base = { source: s.source, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.seq ? { seq: s.seq } : {}), ...(s.live ? { live: s.live } : {}) };
+/** The exec trails of create `seq` in a directory given by path. */
+function execsBeside(dir: string, seq: number): Source[] {
+  return readdirSync(dir)
+    .map((n) => EXEC_FILE.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) === seq)
+    .sort((a, b) => Number(a[2]) - Number(b[2]))
+    .map((m) => {
+      const read = (p: string) => (existsSync(p) ? readFileSync(p) : null);
+      return { source: join(dir, m[0]), plan: read(join(dir, `${m[1]}.exec-${m[2]}${PLAN_SUFFIX}`)), trail: readFileSync(join(dir, m[0])), containerId: basename(dir), seq, exec: Number(m[2]) };
+    });
+}
+
+function judge(s: Source, key: KeyObject | undefined, opts: Pick<VerifyOptions, 'anchor' | 'onExec'> = {}): TrailReport {
+  const base = { source: s.source, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.seq ? { seq: s.seq } : {}), ...(s.exec ? { exec: s.exec } : {}), ...(s.live ? { live: s.live } : {}) };
   if (!s.plan) {
-    return { ...base, ok: false, state: 'empty', lines: 0, applied: 0, skipped: 0, problems: [`no plan beside the trail (${s.seq ?? '?'}${PLAN_SUFFIX})`], lifecycle: [], signature: 'unsigned' };
+    return { ...base, ok: false, state: 'empty', lines: 0, applied: 0, skipped: 0, problems: ['no plan beside the trail'], lifecycle: [], signature: 'unsigned' };
   }
   const v = verifyTrail(s.plan, s.trail ?? Buffer.alloc(0), {
+    ...opts,
     live: s.live,
     ...(key ? { verify: (line: Uint8Array, sig: { sig: string }) => verify(null, line, key, Buffer.from(sig.sig, 'base64')) } : {}),
   });
   return { ...v, ...base };
 }
 
+/** A container's trail, then the trails of the execs into it, each checked against the end it recorded. */
+function judgeAll(s: Source, key: KeyObject | undefined): TrailReport[] {
+  const begun = new Map<number, string>();
+  const ended = new Map<number, { lines: number; head: string }>();
+  const top = s.exec === undefined ? judge(s, key, { onExec: (e) => (e.planDigest !== undefined ? begun.set(e.n, e.planDigest) : ended.set(e.n, { lines: e.lines!, head: e.head! })) }) : null;
+  const out = top ? [top] : [];
+  for (const x of s.exec !== undefined ? [s] : (s.execs ?? [])) {
+    const anchor = ended.get(x.exec!);
+    // An exec still being set up (its container lives, its end not yet recorded): order only.
+    const r = judge({ ...x, live: anchor ? undefined : x.live ? 'creating' : undefined }, undefined, anchor ? { anchor } : {});
+    const extra: string[] = [];
+    if (top && !begun.has(x.exec!)) extra.push(`the container's trail names no exec ${x.exec}`);
+    else if (top && x.plan && begun.get(x.exec!) !== digest(x.plan)) extra.push(`the container's trail names exec ${x.exec} with plan ${begun.get(x.exec!)}, but its stored plan is ${digest(x.plan)}`);
+    if (extra.length) out.push({ ...r, ok: false, problems: [...r.problems, ...extra] });
+    else out.push(r);
+  }
+  // An exec the container's trail names whose trail is gone.
+  if (top) for (const n of begun.keys()) if (!(s.execs ?? []).some((x) => x.exec === n)) out[0] = { ...out[0]!, ok: false, problems: [...out[0]!.problems, `exec ${n} is named, but its trail is missing`] };
+  return out;
+}
+
 const when = (t: number | undefined) => (t === undefined ? '?' : new Date(Math.floor(t / 1000)).toISOString());
 
 function describe(r: TrailReport): string {
-  const what = `${r.containerId ?? '?'}${r.seq ? ` #${r.seq}` : ''}`;
+  const what = `${r.containerId ?? '?'}${r.seq ? ` #${r.seq}` : ''}${r.exec ? ` exec ${r.exec}` : ''}`;
   const state = r.state === 'open' ? `open (the container is ${r.live})` : r.state;
   const facts = [
     `${r.applied} applied, ${r.skipped} skipped, ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`,
     `${what}, ${state}`,
-    ...(r.failed ? [`create failed: ${r.failed}`] : []),
+    ...(r.failed ? [`${r.exec ? 'the exec' : 'create'} failed: ${r.failed}`] : []),
     ...(r.outcome ? [`exited ${r.outcome.signal ? `by ${r.outcome.signal}` : `with status ${r.outcome.code}`}`] : []),
     ...(r.deleted ? [`deleted ${when(r.deleted.t)} by uid ${r.deleted.by.uid} (pid ${r.deleted.by.pid}: ${r.deleted.by.command}${r.deleted.by.parent?.command ? `, run by ${r.deleted.by.parent.command}` : ''})`] : []),
     `signature ${r.signature}${r.signer ? ` (${r.signer})` : ''}`,
@@ -180,7 +239,7 @@ export default defineVerb({
       }
       if (args.id !== undefined && sources.length === 0) throw new PlancError('not-found', `no audit trail in ${auditDirOf(flags)}`, { where: args.id });
     } else throw new PlancError('invalid-argument', 'give a container id, a path, or --all');
-    const trails = sources.map((s) => judge(s, key));
+    const trails = sources.flatMap((s) => judgeAll(s, key));
     const report: AuditReport = { ok: trails.every((t) => t.ok), trails };
     if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else process.stdout.write(trails.length === 0 ? 'no audit trails\n' : trails.map(describe).join(''));

@@ -35,7 +35,9 @@ export default defineVerb({
     const hooked = planWithHooks(dir);
     if (!rec && !flags.force) throw new PlancError('bad-state', 'container was never fully created; delete --force removes what it left', { where: args.id });
     const status = rec ? statusOf(dir, rec) : 'creating';
-    if (!flags.force && (status === 'running' || status === 'paused')) {
+    // The spec: deleting a container that is not stopped MUST fail and leave it be — a created
+    // one too (runc deletes it; see docs/linux-fields.md). --force stops it first.
+    if (!flags.force && status !== 'stopped') {
       throw new PlancError('bad-state', `cannot delete container ${args.id} that is not stopped: ${status}`);
     }
     // The delete is planned into the container's trail, recorded action by action, then the

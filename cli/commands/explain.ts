@@ -1,5 +1,5 @@
 import { defineVerb } from '../verb.js';
-import { planningFlags } from '../flags.js';
+import { execPlanningFlags, planningFlags } from '../flags.js';
 import { planBundle } from '../planning.js';
 import { effectOf, explainAction, explainLines, explainSections } from '../../planner/explain.js';
 
@@ -15,6 +15,7 @@ export default defineVerb({
   args: {},
   flags: {
     ...planningFlags,
+    ...execPlanningFlags,
     json: { type: 'boolean', description: 'machine-readable: actions with their effect and explanation' },
     flat: { type: 'boolean', description: 'one line per action in application order' },
     verbose: { type: 'boolean', char: 'v', description: 'also show each action exactly as the executor receives it' },
@@ -27,12 +28,14 @@ export default defineVerb({
     // The server is imported only for --serve, so a plain explain loads none of it.
     if (flags.serve) return import('../serve.js').then((m) => m.serveExplainPage({ port: flags.port }));
     const img = flags.image ? (await import('../image/plan-image.js')).planImage(flags.image, flags.platform, flags, ctx.setConfigPath) : undefined;
-    const { plan, digest } = img ?? planBundle(flags, ctx.setConfigPath);
+    // --process: an exec into a running container, planned against its stored plan (cli/exec.ts).
+    const exec = flags.process !== undefined ? (await import('../exec.js')).planExecOfProcess(flags.root, flags.id, flags.process, flags.detach ?? false, ctx.setConfigPath) : undefined;
+    const { plan, digest } = img ?? exec ?? planBundle(flags, ctx.setConfigPath);
     if (flags.json) {
       const actions = plan.actions.map((a, index) => ({ index, stage: a.stage, op: a.op, effect: effectOf(a), why: a.why, text: explainAction(a) }));
       return void process.stdout.write(JSON.stringify({ digest, ...(img ? { image: { name: img.image, notes: img.notes } } : {}), actions, warnings: plan.warnings }, null, 2) + '\n');
     }
-    const out = [`plan ${digest} for ${plan.containerId}: ${plan.actions.length} actions`];
+    const out = [`${plan.kind === 'exec' ? 'exec plan' : 'plan'} ${digest} for ${plan.containerId}: ${plan.actions.length} actions`];
     if (img) out.push(`image ${img.image}`, ...img.notes.map((n) => `  ${warnColour('note:')} ${n}`));
     if (flags.flat) out.push(...explainLines(plan));
     else {

@@ -1,5 +1,6 @@
+import { PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
-import { planningFlags } from '../flags.js';
+import { execPlanningFlags, planningFlags } from '../flags.js';
 import { planBundleWith } from '../planning.js';
 import { writeCallerFile } from '../caller-files.js';
 import { canonical, planJson } from '../../planner/encode.js';
@@ -9,6 +10,7 @@ export default defineVerb({
   args: {},
   flags: {
     ...planningFlags,
+    ...execPlanningFlags,
     format: { type: 'string', options: ['json', 'yaml', 'msgpack'], default: 'json', description: 'json or yaml (canonical: sorted keys), or the msgpack bytes the executor receives' },
     json: { type: 'boolean', description: 'same as --format json' },
     digest: { type: 'boolean', description: 'print only the plan digest (sha256 of the canonical msgpack)' },
@@ -16,7 +18,10 @@ export default defineVerb({
     engine: { type: 'string', options: ['js', 'wasm'], default: 'js', description: 'plan in-process (js) or through the WebAssembly planner, dist/planner.wasm (wasm): same bytes' },
   },
   async run(_args, flags, ctx) {
-    const { plan, bytes, digest } = await planBundleWith(flags.engine, flags, ctx.setConfigPath);
+    if (flags.process !== undefined && flags.engine === 'wasm') throw new PlancError('invalid-argument', '--process plans an exec, which the WebAssembly planner does not do: use --engine js');
+    // --process: an exec into a running container, planned against its stored plan (cli/exec.ts).
+    const { plan, bytes, digest } =
+      flags.process !== undefined ? (await import('../exec.js')).planExecOfProcess(flags.root, flags.id, flags.process, flags.detach ?? false, ctx.setConfigPath) : await planBundleWith(flags.engine, flags, ctx.setConfigPath);
     const format = flags.json ? 'json' : flags.format;
     let out: string | Uint8Array;
     if (flags.digest) out = digest + '\n';

@@ -17,7 +17,7 @@ export default defineVerb({
   async run(args, flags, ctx) {
     const created = await createContainer(args.id, flags, flags.detach ? 'run-detached' : 'run', ctx.setConfigPath);
     if (!created) return;
-    const { dir, record, exited } = created;
+    const { dir, record, exited, relay } = created;
     const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
     const hooked = planWithHooks(dir);
     // The executor confirmed the exec before create returned: the trail has it.
@@ -33,9 +33,11 @@ export default defineVerb({
         // it has just exited
       }
     };
-    for (const s of FORWARDED) process.on(s, forward);
+    // With a relayed terminal, the pty's size change signals the container itself (executor/native/tty.c).
+    const signals = relay ? FORWARDED.filter((s) => s !== 'SIGWINCH') : FORWARDED;
+    for (const s of signals) process.on(s, forward);
     const exit = await exited;
-    for (const s of FORWARDED) process.off(s, forward);
+    for (const s of signals) process.off(s, forward);
     process.exitCode = exit?.code ?? 1;
     try {
       dir.lock();

@@ -265,6 +265,11 @@ export class ContainerDir {
     return openSync(at(this.fd, name), flags | C.O_NOFOLLOW, mode);
   }
 
+  /** The names in the directory (every file planc keeps there: state, plans, audit trails). */
+  names(): string[] {
+    return readdirSync(at(this.fd));
+  }
+
   has(name: string): boolean {
     try {
       lstatSync(at(this.fd, name));

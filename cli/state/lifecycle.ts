@@ -19,7 +19,7 @@ import type { LifecycleAction, LifecyclePlan } from '../../schemas/generated/lif
 import { planFreezer, planKill, planTeardown, planUpdateWrites } from '../../planner/lifecycle.js';
 import { trailBytesOf, trailRefOf } from '../audit/store.js';
 import { nowMicros, Trail } from '../audit/trail.js';
-import { cgroupPids, ownedFromAudit, stillOwned } from './cgroups.js';
+import { cgroupPids, cgroupTree, ownedFromAudit, stillOwned, treePids } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
 import { applyWrites, isPaused, setFreezer } from './live.js';
 import { alive, sleepMs } from './procfs.js';
@@ -218,7 +218,7 @@ export function openTrail(dir: ContainerDir): Trail | null {
 /** The host pids of the container's processes, sorted: members of the cgroups it made, and its init. */
 export function containerPids(rec: ContainerRecord): number[] {
   const cgroups = liveCgroups(rec);
-  const pids = new Set(cgroups.filter((c) => c.made).flatMap((c) => cgroupPids(c.path)));
+  const pids = new Set(cgroups.filter((c) => c.made).flatMap((c) => treePids(c.path)));
   if (initIsOurs(rec, cgroups)) pids.add(rec.pid);
   return [...pids].sort((a, b) => a - b);
 }
@@ -305,7 +305,7 @@ function applyRecorded(plan: LifecyclePlan, audit: Audit, apply: (a: LifecycleAc
 /** Every process in an owned cgroup signalled (once): how many. */
 function signalCgroup(a: { path: string; ino: number; signal: number }): Applied {
   if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
-  return { r: 'ok', extra: { signalled: cgroupPids(a.path).filter((p) => signal(p, a.signal)).length } };
+  return { r: 'ok', extra: { signalled: treePids(a.path).filter((p) => signal(p, a.signal)).length } };
 }
 
 /**
@@ -379,8 +379,17 @@ export function update(dir: ContainerDir, writes: { why: string; path: string; f
   }
 }
 
-/** Remove a cgroup directory; one whose last process just exited can be busy for a moment. false when it was gone. */
-function removeCgroup(path: string): boolean {
+/**
+ * Remove a cgroup directory, its sub-cgroups first (exec --cgroup makes processes live in
+ * them); one whose last process just exited can be busy for a moment. false when it was gone.
+ */
+function removeCgroup(top: string): boolean {
+  const tree = cgroupTree(top);
+  for (const path of tree.slice(0, -1)) removeOne(path);
+  return removeOne(top);
+}
+
+function removeOne(path: string): boolean {
   for (let attempt = 0; ; attempt++) {
     try {
       rmdirSync(path);
@@ -438,7 +447,7 @@ export function teardown(dir: ContainerDir, rec: Remains, kind: 'delete' | 'undo
         // A killed process leaves its cgroup within a millisecond or two: poll finely, for up to 2 s.
         let killed = 0;
         for (let round = 0; round < 2000; round++) {
-          const left = cgroupPids(a.path);
+          const left = treePids(a.path);
           if (left.length === 0) break;
           for (const pid of left) if (signal(pid, 'SIGKILL')) killed++;
           sleepMs(1);

@@ -361,7 +361,7 @@ stopped:
  * alike otherwise). {"waiting":1} first, so planc knows setup is over;
  * signals meant for the container are planc's to forward, so a terminal's ^C
  * to the whole process group does not end P before its child. */
-static int wait_for_init(pid_t pid)
+static int wait_for_init(struct ctx *c, pid_t pid)
 {
 	int status;
 	char line[96];
@@ -370,9 +370,12 @@ static int wait_for_init(pid_t pid)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
+	if (c->relay >= 0) /* a terminal and no console socket: planc's terminal is relayed (tty.c) */
+		console_relay(c, pid, &status);
+	else
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				return 1;
 	if (WIFEXITED(status))
 		snprintf(line, sizeof line, "{\"exited\":{\"code\":%d}}", WEXITSTATUS(status));
 	else
@@ -442,8 +445,8 @@ int main(int argc, char **argv)
 	}
 	validate(actions);
 
-	struct ctx c = {.rootfd = -1, .fifofd = -1, .child = -1, .go = {-1, -1}, .ready = {-1, -1},
-			.preserve = preserve, .cap_last = read_cap_last(), .status = -1};
+	struct ctx c = {.rootfd = -1, .fifofd = -1, .child = -1, .agent = -1, .go = {-1, -1}, .ready = {-1, -1},
+			.preserve = preserve, .cap_last = read_cap_last(), .pidfd = -1, .console = -1, .relay = -1, .status = -1};
 	int exec_index = -1;
 	for (uint32_t i = 0; i < actions->len; i++) {
 		const char *op = mp_str(mp_get(&actions->kids[i], "op"));
@@ -498,5 +501,5 @@ int main(int argc, char **argv)
 		kill(c.child, SIGKILL);
 		return 1;
 	}
-	return c.waits ? wait_for_init(c.child) : 0;
+	return c.waits ? wait_for_init(&c, c.child) : 0;
 }

@@ -34,6 +34,16 @@ struct ctx {
 	int status;        /* C: where the exec's outcome goes once the report pipe is closed
 			    * (the ready pipe, or the exec fifo after `start`): PROTOCOL.md */
 	int has_wait;      /* the plan waits for `start` (execfifo.wait) */
+	int agent;         /* seccomp.connect: the connection to the seccomp agent (listenerPath), or -1 */
+	/* exec.c, tty.c */
+	int pidfd;         /* exec: the container init's pidfd (ns.enter), for cgroupns.enter */
+	int console;       /* the socket the pty master is sent over (console.socket, C's end of console.relay) */
+	int relay;         /* P's end of console.relay: P receives the master and relays */
+	int ncg;           /* exec: cgroup.procs files opened by cgroup.open, written by cgroup.attach */
+	struct {
+		char *path;
+		int fd;
+	} cg[64];
 };
 
 typedef int handler(const mp *a, struct ctx *c);
@@ -125,6 +135,10 @@ int mount_bind(int src, int dst, int rec);
 int ns_flag(const char *name);
 int ns_return_to_runtime(void);
 void ns_forget_runtime(void);
+
+/* exec.c, tty.c */
+void exec_after_clone(struct ctx *c);
+int console_relay(struct ctx *c, pid_t pid, int *raw);
 
 /* wt-procfields helpers */
 void held_close_all(void);         /* idmap-mounts.c: P drops its copies of detached mounts after the clone */

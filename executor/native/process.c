@@ -100,6 +100,7 @@ int op_clone(const mp *a, struct ctx *c)
 	if (pid < 0)
 		return fail(errno, "clone3");
 	c->child = pid;
+	exec_after_clone(c);
 	if (pid == 0) {
 		close(c->go[1]);
 		close(c->ready[0]);

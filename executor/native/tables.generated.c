@@ -53,6 +53,8 @@ const struct op_entry op_table[N_OPS] = {
 	{"user", "init", op_user},
 	{"caps", "init", op_caps},
 	{"no-new-privs", "init", op_no_new_privs},
+	{"seccomp.connect", "init", op_seccomp_connect},
+	{"seccomp.load", "init", op_seccomp_load},
 	{"chdir", "init", op_chdir},
 	{"exec.check", "init", op_exec_check},
 	{"execfifo.wait", "init", op_execfifo_wait},
@@ -63,6 +65,13 @@ const struct op_entry op_table[N_OPS] = {
 	{"hook.start-container", "init", op_hook_start_container},
 	{"hook.poststart", "start", NULL},
 	{"hook.poststop", "delete", NULL},
+	{"ns.enter", "host", op_ns_enter},
+	{"cgroup.open", "host", op_cgroup_open},
+	{"cgroup.attach", "parent", op_cgroup_attach},
+	{"cgroupns.enter", "init", op_cgroupns_enter},
+	{"console.socket", "host", op_console_socket},
+	{"console.relay", "host", op_console_relay},
+	{"console.create", "init", op_console_create},
 };
 
 const struct name_value cap_table[N_CAPS] = {

@@ -51,6 +51,8 @@ handler op_caps_bounding;
 handler op_user;
 handler op_caps;
 handler op_no_new_privs;
+handler op_seccomp_connect;
+handler op_seccomp_load;
 handler op_chdir;
 handler op_exec_check;
 handler op_execfifo_wait;
@@ -59,7 +61,14 @@ handler op_hook_prestart;
 handler op_hook_create_runtime;
 handler op_hook_create_container;
 handler op_hook_start_container;
-#define N_OPS 53
+handler op_ns_enter;
+handler op_cgroup_open;
+handler op_cgroup_attach;
+handler op_cgroupns_enter;
+handler op_console_socket;
+handler op_console_relay;
+handler op_console_create;
+#define N_OPS 62
 extern const struct op_entry op_table[N_OPS];
 
 /* A name of the plan and the kernel's number for it. */

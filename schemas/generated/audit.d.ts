@@ -35,6 +35,10 @@ export interface TrailReport {
    */
   seq?: number;
   /**
+   * An exec's trail: which `planc exec` into the container (create seq) it is; its end is the one the container's trail recorded.
+   */
+  exec?: number;
+  /**
    * sha256 of the plan bytes stored beside the trail.
    */
   planDigest?: string;

@@ -43,6 +43,10 @@ export interface HostFacts {
    */
   resctrl?: string;
   /**
+   * The native architecture of the host (the audit arch seccomp filters are compiled for): from process.arch. Absent: x86_64.
+   */
+  arch?: "x86_64" | "aarch64";
+  /**
    * What this host has at the host paths a config names (bind sources and the rootfs resolved against the bundle, device paths bound in a user namespace), for the planner's warnings: the type of each, and where it leads when symlinks are followed. Keys are clean absolute paths. Advisory: the executor resolves every path again when it applies the plan.
    */
   hostPaths?: {

@@ -5,7 +5,7 @@
  */
 
 /**
- * Provenance: a JSON pointer into config.json ("/linux/resources/memory/limit"), or "runtime:<reason>" for what the runtime adds itself.
+ * Provenance: a JSON pointer into config.json ("/linux/resources/memory/limit"), "runtime:<reason>" for what the runtime adds itself, or "cli:<flag>" for what planc's command line asked ("cli:--console-socket"; "cli:args": the command given to exec). An exec plan's plain pointers are into the container's config.json, and "process.json:<pointer>" into the file given to exec --process.
  *
  * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "Why".
@@ -59,6 +59,8 @@ export type Action =
   | UserAction
   | CapsAction
   | NoNewPrivsAction
+  | SeccompConnectAction
+  | SeccompLoadAction
   | ChdirAction
   | ExecCheckAction
   | ExecfifoWaitAction
@@ -68,7 +70,14 @@ export type Action =
   | HookCreateContainerAction
   | HookStartContainerAction
   | HookPoststartAction
-  | HookPoststopAction;
+  | HookPoststopAction
+  | NsEnterAction
+  | CgroupOpenAction
+  | CgroupAttachAction
+  | CgroupnsEnterAction
+  | ConsoleSocketAction
+  | ConsoleRelayAction
+  | ConsoleCreateAction;
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "Propagation".
@@ -107,7 +116,7 @@ export type MountAttr = "ro" | "nosuid" | "nodev" | "noexec" | "nodiratime" | "n
  */
 export interface Plan {
   planVersion: 1;
-  kind: "create";
+  kind: "create" | "exec";
   containerId: string;
   ociVersion: string;
   /**
@@ -704,6 +713,120 @@ export interface NoNewPrivsAction {
   why: Why;
 }
 /**
+ * Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.
+ */
+export interface SeccompConnectAction {
+  op: "seccomp.connect";
+  stage: "init";
+  why: Why;
+  /**
+   * listenerPath, a host path
+   */
+  path: string;
+}
+/**
+ * seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).
+ */
+export interface SeccompLoadAction {
+  op: "seccomp.load";
+  stage: "init";
+  why: Why;
+  /**
+   * struct sock_filter[], in order
+   *
+   * @minItems 1
+   * @maxItems 4096
+   */
+  program: SockFilter[];
+  /**
+   * SECCOMP_FILTER_FLAG_* bits
+   */
+  flags: number;
+  /**
+   * sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)
+   */
+  digest: string;
+  listener?: SeccompListener;
+  stats: SeccompStats;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SockFilter".
+ */
+export interface SockFilter {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+/**
+ * Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md "Container process state"; the executor adds the pid as the runtime sees it.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SeccompListener".
+ */
+export interface SeccompListener {
+  path: string;
+  metadata?: string;
+  state: HookState;
+}
+/**
+ * The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without "pid": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "HookState".
+ */
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: "creating" | "created" | "running" | "stopped";
+  bundle: string;
+  annotations?: {
+    [k: string]: string;
+  };
+}
+/**
+ * What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SeccompStats".
+ */
+export interface SeccompStats {
+  native: string;
+  architectures: string[];
+  defaultAction: SeccompVerdict;
+  badArchAction: SeccompVerdict;
+  byAction: {
+    action: string;
+    data?: number;
+    ret: number;
+    text: string;
+    count: number;
+    syscalls: string[];
+  }[];
+  conditional: {
+    syscall: string;
+    verdicts: SeccompVerdict[];
+  }[];
+  unknownSyscalls: string[];
+  enosysAbove: {
+    [k: string]: number;
+  };
+  flags: string[];
+  instructions: number;
+  libseccomp: string;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SeccompVerdict".
+ */
+export interface SeccompVerdict {
+  action: string;
+  data?: number;
+  ret: number;
+  text: string;
+}
+/**
  * Change to the process working directory.
  */
 export interface ChdirAction {
@@ -766,21 +889,6 @@ export interface HookPrestartAction {
    */
   timeout?: number;
   state: HookState;
-}
-/**
- * The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without "pid": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).
- *
- * This interface was referenced by `Plan`'s JSON-Schema
- * via the `definition` "HookState".
- */
-export interface HookState {
-  ociVersion: string;
-  id: string;
-  status: "creating" | "created" | "running" | "stopped";
-  bundle: string;
-  annotations?: {
-    [k: string]: string;
-  };
 }
 /**
  * Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.
@@ -916,4 +1024,84 @@ export interface HookPoststopAction {
    */
   timeout?: number;
   state: HookState;
+}
+/**
+ * exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.
+ */
+export interface NsEnterAction {
+  op: "ns.enter";
+  stage: "host";
+  why: Why;
+  pid: number;
+  /**
+   * field 22 of /proc/<pid>/stat recorded at create
+   */
+  startTime: string;
+  namespaces: ("pid" | "network" | "mount" | "ipc" | "uts" | "user" | "cgroup" | "time")[];
+}
+/**
+ * exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.
+ */
+export interface CgroupOpenAction {
+  op: "cgroup.open";
+  stage: "host";
+  why: Why;
+  path: string;
+  ino: number;
+  /**
+   * a relative path below path (exec --cgroup)
+   */
+  sub?: string;
+}
+/**
+ * exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.
+ */
+export interface CgroupAttachAction {
+  op: "cgroup.attach";
+  stage: "parent";
+  why: Why;
+  path: string;
+}
+/**
+ * exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.
+ */
+export interface CgroupnsEnterAction {
+  op: "cgroupns.enter";
+  stage: "init";
+  why: Why;
+}
+/**
+ * Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.
+ */
+export interface ConsoleSocketAction {
+  op: "console.socket";
+  stage: "host";
+  why: Why;
+  path: string;
+}
+/**
+ * A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.
+ */
+export interface ConsoleRelayAction {
+  op: "console.relay";
+  stage: "host";
+  why: Why;
+}
+/**
+ * Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload "/dev/ptmx") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.
+ */
+export interface ConsoleCreateAction {
+  op: "console.create";
+  stage: "init";
+  why: Why;
+  width?: number;
+  height?: number;
+  /**
+   * take the window size of the terminal planc runs in (foreground run/exec -t)
+   */
+  sizeFromTerminal: boolean;
+  /**
+   * also bind the slave onto /dev/console (the container init, as runc does)
+   */
+  devConsole: boolean;
 }

@@ -3,8 +3,8 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/audit.schema.json","title":"AuditReport","description":"`planc audit --json`: the verdict on one or more audit trails (docs/audit.md).","type":"object","additionalProperties":false,"required":["ok","trails"],"properties":{"ok":{"type":"boolean","description":"Every trail verified."},"trails":{"type":"array","items":{"$ref":"#/definitions/TrailReport"}}},"definitions":{"TrailReport":{"title":"TrailReport","description":"The verdict on one audit trail.","type":"object","additionalProperties":false,"required":["ok","source","state","lines","applied","skipped","problems","lifecycle","signature"],"properties":{"ok":{"type":"boolean","description":"No problem: the chain is whole from the plan to its last line, every record matches the plan it belongs to, and the trail is closed (or its container still exists)."},"source":{"type":"string","description":"Where the trail was read: <audit-dir>/<id>/<seq>.audit.jsonl, or the path given."},"containerId":{"type":"string"},"seq":{"type":"integer","minimum":1,"description":"Which create of the id this trail is (1 for the first)."},"planDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the plan bytes stored beside the trail."},"created":{"type":"integer","description":"When the executor wrote the header (microseconds since the epoch)."},"state":{"enum":["closed","open","truncated","empty"],"description":"closed: ends with its closing record; open: its container still exists; truncated: neither; empty: no line at all."},"live":{"type":"string","description":"The container's status, when it still exists in --root with this trail."},"lines":{"type":"integer","minimum":0},"applied":{"type":"integer","minimum":0,"description":"Create-plan actions recorded ok."},"skipped":{"type":"integer","minimum":0},"failed":{"type":"string","description":"The create failed: the action and why, as its error record says (the trail then goes on with the undo)."},"problems":{"type":"array","items":{"type":"string"},"description":"Everything wrong, one sentence each; the first broken link first."},"broken":{"type":"object","additionalProperties":false,"required":["line","kind","message"],"description":"The first broken link of the hash chain.","properties":{"line":{"type":"integer","minimum":0,"description":"0-based line number."},"kind":{"enum":["plan","edited","removed","reordered","truncated","garbled","after-close"]},"message":{"type":"string"}}},"outcome":{"type":"object","additionalProperties":false,"description":"How a foreground run's container ended.","properties":{"code":{"type":"integer"},"signal":{"type":"string"}}},"lifecycle":{"type":"array","description":"The small plans applied after create (kill, delete, undo, exit), in order.","items":{"type":"object","additionalProperties":false,"required":["line","kind","actions","applied"],"properties":{"line":{"type":"integer","minimum":0},"kind":{"type":"string"},"actions":{"type":"integer","minimum":0},"applied":{"type":"integer","minimum":0},"t":{"type":"integer"},"by":{"$ref":"#/definitions/Caller"}}}},"deleted":{"type":"object","additionalProperties":false,"required":["t","by"],"description":"Who deleted the container, and when.","properties":{"t":{"type":"integer"},"by":{"$ref":"#/definitions/Caller"}}},"signature":{"enum":["valid","invalid","unsigned","unchecked"],"description":"The closing record's Ed25519 signature: valid or invalid against --verify-key, unchecked without one, unsigned when there is none."},"signer":{"type":"string","description":"sha256 fingerprint of the public key the signature names."},"head":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"sha256 of the last line: what an operator keeps elsewhere to detect a later rewrite."}}},"Caller":{"title":"Caller","description":"Who ran the planc verb that wrote a record: its uid and pid, its command line, and its parent (the engine, a shell).","type":"object","additionalProperties":false,"required":["uid","pid","command"],"properties":{"uid":{"type":"integer","minimum":0},"pid":{"type":"integer","minimum":1},"command":{"type":"string"},"parent":{"type":"object","additionalProperties":false,"required":["pid","command"],"properties":{"pid":{"type":"integer","minimum":0},"command":{"type":"string"}}}}}}};
-const schema12 = {"title":"TrailReport","description":"The verdict on one audit trail.","type":"object","additionalProperties":false,"required":["ok","source","state","lines","applied","skipped","problems","lifecycle","signature"],"properties":{"ok":{"type":"boolean","description":"No problem: the chain is whole from the plan to its last line, every record matches the plan it belongs to, and the trail is closed (or its container still exists)."},"source":{"type":"string","description":"Where the trail was read: <audit-dir>/<id>/<seq>.audit.jsonl, or the path given."},"containerId":{"type":"string"},"seq":{"type":"integer","minimum":1,"description":"Which create of the id this trail is (1 for the first)."},"planDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the plan bytes stored beside the trail."},"created":{"type":"integer","description":"When the executor wrote the header (microseconds since the epoch)."},"state":{"enum":["closed","open","truncated","empty"],"description":"closed: ends with its closing record; open: its container still exists; truncated: neither; empty: no line at all."},"live":{"type":"string","description":"The container's status, when it still exists in --root with this trail."},"lines":{"type":"integer","minimum":0},"applied":{"type":"integer","minimum":0,"description":"Create-plan actions recorded ok."},"skipped":{"type":"integer","minimum":0},"failed":{"type":"string","description":"The create failed: the action and why, as its error record says (the trail then goes on with the undo)."},"problems":{"type":"array","items":{"type":"string"},"description":"Everything wrong, one sentence each; the first broken link first."},"broken":{"type":"object","additionalProperties":false,"required":["line","kind","message"],"description":"The first broken link of the hash chain.","properties":{"line":{"type":"integer","minimum":0,"description":"0-based line number."},"kind":{"enum":["plan","edited","removed","reordered","truncated","garbled","after-close"]},"message":{"type":"string"}}},"outcome":{"type":"object","additionalProperties":false,"description":"How a foreground run's container ended.","properties":{"code":{"type":"integer"},"signal":{"type":"string"}}},"lifecycle":{"type":"array","description":"The small plans applied after create (kill, delete, undo, exit), in order.","items":{"type":"object","additionalProperties":false,"required":["line","kind","actions","applied"],"properties":{"line":{"type":"integer","minimum":0},"kind":{"type":"string"},"actions":{"type":"integer","minimum":0},"applied":{"type":"integer","minimum":0},"t":{"type":"integer"},"by":{"$ref":"#/definitions/Caller"}}}},"deleted":{"type":"object","additionalProperties":false,"required":["t","by"],"description":"Who deleted the container, and when.","properties":{"t":{"type":"integer"},"by":{"$ref":"#/definitions/Caller"}}},"signature":{"enum":["valid","invalid","unsigned","unchecked"],"description":"The closing record's Ed25519 signature: valid or invalid against --verify-key, unchecked without one, unsigned when there is none."},"signer":{"type":"string","description":"sha256 fingerprint of the public key the signature names."},"head":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"sha256 of the last line: what an operator keeps elsewhere to detect a later rewrite."}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/audit.schema.json","title":"AuditReport","description":"`planc audit --json`: the verdict on one or more audit trails (docs/audit.md).","type":"object","additionalProperties":false,"required":["ok","trails"],"properties":{"ok":{"type":"boolean","description":"Every trail verified."},"trails":{"type":"array","items":{"$ref":"#/definitions/TrailReport"}}},"definitions":{"TrailReport":{"title":"TrailReport","description":"The verdict on one audit trail.","type":"object","additionalProperties":false,"required":["ok","source","state","lines","applied","skipped","problems","lifecycle","signature"],"properties":{"ok":{"type":"boolean","description":"No problem: the chain is whole from the plan to its last line, every record matches the plan it belongs to, and the trail is closed (or its container still exists)."},"source":{"type":"string","description":"Where the trail was read: <audit-dir>/<id>/<seq>.audit.jsonl, or the path given."},"containerId":{"type":"string"},"seq":{"type":"integer","minimum":1,"description":"Which create of the id this trail is (1 for the first)."},"exec":{"type":"integer","minimum":1,"description":"An exec's trail: which `planc exec` into the container (create seq) it is; its end is the one the container's trail recorded."},"planDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the plan bytes stored beside the trail."},"created":{"type":"integer","description":"When the executor wrote the header (microseconds since the epoch)."},"state":{"enum":["closed","open","truncated","empty"],"description":"closed: ends with its closing record; open: its container still exists; truncated: neither; empty: no line at all."},"live":{"type":"string","description":"The container's status, when it still exists in --root with this trail."},"lines":{"type":"integer","minimum":0},"applied":{"type":"integer","minimum":0,"description":"Create-plan actions recorded ok."},"skipped":{"type":"integer","minimum":0},"failed":{"type":"string","description":"The create failed: the action and why, as its error record says (the trail then goes on with the undo)."},"problems":{"type":"array","items":{"type":"string"},"description":"Everything wrong, one sentence each; the first broken link first."},"broken":{"type":"object","additionalProperties":false,"required":["line","kind","message"],"description":"The first broken link of the hash chain.","properties":{"line":{"type":"integer","minimum":0,"description":"0-based line number."},"kind":{"enum":["plan","edited","removed","reordered","truncated","garbled","after-close"]},"message":{"type":"string"}}},"outcome":{"type":"object","additionalProperties":false,"description":"How a foreground run's container ended.","properties":{"code":{"type":"integer"},"signal":{"type":"string"}}},"lifecycle":{"type":"array","description":"The small plans applied after create (kill, delete, undo, exit), in order.","items":{"type":"object","additionalProperties":false,"required":["line","kind","actions","applied"],"properties":{"line":{"type":"integer","minimum":0},"kind":{"type":"string"},"actions":{"type":"integer","minimum":0},"applied":{"type":"integer","minimum":0},"t":{"type":"integer"},"by":{"$ref":"#/definitions/Caller"}}}},"deleted":{"type":"object","additionalProperties":false,"required":["t","by"],"description":"Who deleted the container, and when.","properties":{"t":{"type":"integer"},"by":{"$ref":"#/definitions/Caller"}}},"signature":{"enum":["valid","invalid","unsigned","unchecked"],"description":"The closing record's Ed25519 signature: valid or invalid against --verify-key, unchecked without one, unsigned when there is none."},"signer":{"type":"string","description":"sha256 fingerprint of the public key the signature names."},"head":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"sha256 of the last line: what an operator keeps elsewhere to detect a later rewrite."}}},"Caller":{"title":"Caller","description":"Who ran the planc verb that wrote a record: its uid and pid, its command line, and its parent (the engine, a shell).","type":"object","additionalProperties":false,"required":["uid","pid","command"],"properties":{"uid":{"type":"integer","minimum":0},"pid":{"type":"integer","minimum":1},"command":{"type":"string"},"parent":{"type":"object","additionalProperties":false,"required":["pid","command"],"properties":{"pid":{"type":"integer","minimum":0},"command":{"type":"string"}}}}}}};
+const schema12 = {"title":"TrailReport","description":"The verdict on one audit trail.","type":"object","additionalProperties":false,"required":["ok","source","state","lines","applied","skipped","problems","lifecycle","signature"],"properties":{"ok":{"type":"boolean","description":"No problem: the chain is whole from the plan to its last line, every record matches the plan it belongs to, and the trail is closed (or its container still exists)."},"source":{"type":"string","description":"Where the trail was read: <audit-dir>/<id>/<seq>.audit.jsonl, or the path given."},"containerId":{"type":"string"},"seq":{"type":"integer","minimum":1,"description":"Which create of the id this trail is (1 for the first)."},"exec":{"type":"integer","minimum":1,"description":"An exec's trail: which `planc exec` into the container (create seq) it is; its end is the one the container's trail recorded."},"planDigest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the plan bytes stored beside the trail."},"created":{"type":"integer","description":"When the executor wrote the header (microseconds since the epoch)."},"state":{"enum":["closed","open","truncated","empty"],"description":"closed: ends with its closing record; open: its container still exists; truncated: neither; empty: no line at all."},"live":{"type":"string","description":"The container's status, when it still exists in --root with this trail."},"lines":{"type":"integer","minimum":0},"applied":{"type":"integer","minimum":0,"description":"Create-plan actions recorded ok."},"skipped":{"type":"integer","minimum":0},"failed":{"type":"string","description":"The create failed: the action and why, as its error record says (the trail then goes on with the undo)."},"problems":{"type":"array","items":{"type":"string"},"description":"Everything wrong, one sentence each; the first broken link first."},"broken":{"type":"object","additionalProperties":false,"required":["line","kind","message"],"description":"The first broken link of the hash chain.","properties":{"line":{"type":"integer","minimum":0,"description":"0-based line number."},"kind":{"enum":["plan","edited","removed","reordered","truncated","garbled","after-close"]},"message":{"type":"string"}}},"outcome":{"type":"object","additionalProperties":false,"description":"How a foreground run's container ended.","properties":{"code":{"type":"integer"},"signal":{"type":"string"}}},"lifecycle":{"type":"array","description":"The small plans applied after create (kill, delete, undo, exit), in order.","items":{"type":"object","additionalProperties":false,"required":["line","kind","actions","applied"],"properties":{"line":{"type":"integer","minimum":0},"kind":{"type":"string"},"actions":{"type":"integer","minimum":0},"applied":{"type":"integer","minimum":0},"t":{"type":"integer"},"by":{"$ref":"#/definitions/Caller"}}}},"deleted":{"type":"object","additionalProperties":false,"required":["t","by"],"description":"Who deleted the container, and when.","properties":{"t":{"type":"integer"},"by":{"$ref":"#/definitions/Caller"}}},"signature":{"enum":["valid","invalid","unsigned","unchecked"],"description":"The closing record's Ed25519 signature: valid or invalid against --verify-key, unchecked without one, unsigned when there is none."},"signer":{"type":"string","description":"sha256 fingerprint of the public key the signature names."},"head":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"sha256 of the last line: what an operator keeps elsewhere to detect a later rewrite."}}};
 const schema13 = {"title":"Caller","description":"Who ran the planc verb that wrote a record: its uid and pid, its command line, and its parent (the engine, a shell).","type":"object","additionalProperties":false,"required":["uid","pid","command"],"properties":{"uid":{"type":"integer","minimum":0},"pid":{"type":"integer","minimum":1},"command":{"type":"string"},"parent":{"type":"object","additionalProperties":false,"required":["pid","command"],"properties":{"pid":{"type":"integer","minimum":0},"command":{"type":"string"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
@@ -177,11 +177,10 @@ errors++;
 }
 }
 }
-if(data.planDigest !== undefined){
-let data4 = data.planDigest;
-if(typeof data4 === "string"){
-if(!pattern0.test(data4)){
-const err15 = {instancePath:instancePath+"/planDigest",schemaPath:"#/properties/planDigest/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
+if(data.exec !== undefined){
+let data4 = data.exec;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err15 = {instancePath:instancePath+"/exec",schemaPath:"#/properties/exec/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -190,9 +189,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-else {
-const err16 = {instancePath:instancePath+"/planDigest",schemaPath:"#/properties/planDigest/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 1 || isNaN(data4)){
+const err16 = {instancePath:instancePath+"/exec",schemaPath:"#/properties/exec/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -202,10 +201,12 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.created !== undefined){
-let data5 = data.created;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err17 = {instancePath:instancePath+"/created",schemaPath:"#/properties/created/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data.planDigest !== undefined){
+let data5 = data.planDigest;
+if(typeof data5 === "string"){
+if(!pattern0.test(data5)){
+const err17 = {instancePath:instancePath+"/planDigest",schemaPath:"#/properties/planDigest/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -215,10 +216,8 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data.state !== undefined){
-let data6 = data.state;
-if(!((((data6 === "closed") || (data6 === "open")) || (data6 === "truncated")) || (data6 === "empty"))){
-const err18 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema12.properties.state.enum},message:"must be equal to one of the allowed values"};
+else {
+const err18 = {instancePath:instancePath+"/planDigest",schemaPath:"#/properties/planDigest/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -228,9 +227,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data.live !== undefined){
-if(typeof data.live !== "string"){
-const err19 = {instancePath:instancePath+"/live",schemaPath:"#/properties/live/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.created !== undefined){
+let data6 = data.created;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err19 = {instancePath:instancePath+"/created",schemaPath:"#/properties/created/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -240,10 +240,10 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.lines !== undefined){
-let data8 = data.lines;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err20 = {instancePath:instancePath+"/lines",schemaPath:"#/properties/lines/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.state !== undefined){
+let data7 = data.state;
+if(!((((data7 === "closed") || (data7 === "open")) || (data7 === "truncated")) || (data7 === "empty"))){
+const err20 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema12.properties.state.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -252,9 +252,10 @@ vErrors.push(err20);
 }
 errors++;
 }
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 < 0 || isNaN(data8)){
-const err21 = {instancePath:instancePath+"/lines",schemaPath:"#/properties/lines/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.live !== undefined){
+if(typeof data.live !== "string"){
+const err21 = {instancePath:instancePath+"/live",schemaPath:"#/properties/live/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -264,11 +265,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-}
-if(data.applied !== undefined){
-let data9 = data.applied;
+if(data.lines !== undefined){
+let data9 = data.lines;
 if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err22 = {instancePath:instancePath+"/applied",schemaPath:"#/properties/applied/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err22 = {instancePath:instancePath+"/lines",schemaPath:"#/properties/lines/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -279,7 +279,7 @@ errors++;
 }
 if((typeof data9 == "number") && (isFinite(data9))){
 if(data9 < 0 || isNaN(data9)){
-const err23 = {instancePath:instancePath+"/applied",schemaPath:"#/properties/applied/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err23 = {instancePath:instancePath+"/lines",schemaPath:"#/properties/lines/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -290,10 +290,10 @@ errors++;
 }
 }
 }
-if(data.skipped !== undefined){
-let data10 = data.skipped;
+if(data.applied !== undefined){
+let data10 = data.applied;
 if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err24 = {instancePath:instancePath+"/skipped",schemaPath:"#/properties/skipped/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err24 = {instancePath:instancePath+"/applied",schemaPath:"#/properties/applied/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -304,7 +304,7 @@ errors++;
 }
 if((typeof data10 == "number") && (isFinite(data10))){
 if(data10 < 0 || isNaN(data10)){
-const err25 = {instancePath:instancePath+"/skipped",schemaPath:"#/properties/skipped/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err25 = {instancePath:instancePath+"/applied",schemaPath:"#/properties/applied/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -315,9 +315,10 @@ errors++;
 }
 }
 }
-if(data.failed !== undefined){
-if(typeof data.failed !== "string"){
-const err26 = {instancePath:instancePath+"/failed",schemaPath:"#/properties/failed/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.skipped !== undefined){
+let data11 = data.skipped;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err26 = {instancePath:instancePath+"/skipped",schemaPath:"#/properties/skipped/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -326,14 +327,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-if(data.problems !== undefined){
-let data12 = data.problems;
-if(Array.isArray(data12)){
-const len0 = data12.length;
-for(let i0=0; i0<len0; i0++){
-if(typeof data12[i0] !== "string"){
-const err27 = {instancePath:instancePath+"/problems/" + i0,schemaPath:"#/properties/problems/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 < 0 || isNaN(data11)){
+const err27 = {instancePath:instancePath+"/skipped",schemaPath:"#/properties/skipped/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -344,8 +340,9 @@ errors++;
 }
 }
 }
-else {
-const err28 = {instancePath:instancePath+"/problems",schemaPath:"#/properties/problems/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.failed !== undefined){
+if(typeof data.failed !== "string"){
+const err28 = {instancePath:instancePath+"/failed",schemaPath:"#/properties/failed/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -355,11 +352,13 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.broken !== undefined){
-let data14 = data.broken;
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.line === undefined){
-const err29 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
+if(data.problems !== undefined){
+let data13 = data.problems;
+if(Array.isArray(data13)){
+const len0 = data13.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data13[i0] !== "string"){
+const err29 = {instancePath:instancePath+"/problems/" + i0,schemaPath:"#/properties/problems/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -368,8 +367,10 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(data14.kind === undefined){
-const err30 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/problems",schemaPath:"#/properties/problems/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -378,8 +379,12 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(data14.message === undefined){
-const err31 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
+}
+if(data.broken !== undefined){
+let data15 = data.broken;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.line === undefined){
+const err31 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -388,9 +393,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-for(const key1 in data14){
-if(!(((key1 === "line") || (key1 === "kind")) || (key1 === "message"))){
-const err32 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data15.kind === undefined){
+const err32 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -399,11 +403,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data14.line !== undefined){
-let data15 = data14.line;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err33 = {instancePath:instancePath+"/broken/line",schemaPath:"#/properties/broken/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data15.message === undefined){
+const err33 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -412,9 +413,9 @@ vErrors.push(err33);
 }
 errors++;
 }
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 < 0 || isNaN(data15)){
-const err34 = {instancePath:instancePath+"/broken/line",schemaPath:"#/properties/broken/properties/line/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key1 in data15){
+if(!(((key1 === "line") || (key1 === "kind")) || (key1 === "message"))){
+const err34 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -424,11 +425,10 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
-if(data14.kind !== undefined){
-let data16 = data14.kind;
-if(!(((((((data16 === "plan") || (data16 === "edited")) || (data16 === "removed")) || (data16 === "reordered")) || (data16 === "truncated")) || (data16 === "garbled")) || (data16 === "after-close"))){
-const err35 = {instancePath:instancePath+"/broken/kind",schemaPath:"#/properties/broken/properties/kind/enum",keyword:"enum",params:{allowedValues: schema12.properties.broken.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data15.line !== undefined){
+let data16 = data15.line;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err35 = {instancePath:instancePath+"/broken/line",schemaPath:"#/properties/broken/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -437,10 +437,9 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-if(data14.message !== undefined){
-if(typeof data14.message !== "string"){
-const err36 = {instancePath:instancePath+"/broken/message",schemaPath:"#/properties/broken/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 < 0 || isNaN(data16)){
+const err36 = {instancePath:instancePath+"/broken/line",schemaPath:"#/properties/broken/properties/line/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -451,8 +450,10 @@ errors++;
 }
 }
 }
-else {
-const err37 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data15.kind !== undefined){
+let data17 = data15.kind;
+if(!(((((((data17 === "plan") || (data17 === "edited")) || (data17 === "removed")) || (data17 === "reordered")) || (data17 === "truncated")) || (data17 === "garbled")) || (data17 === "after-close"))){
+const err37 = {instancePath:instancePath+"/broken/kind",schemaPath:"#/properties/broken/properties/kind/enum",keyword:"enum",params:{allowedValues: schema12.properties.broken.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -462,12 +463,9 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.outcome !== undefined){
-let data18 = data.outcome;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-for(const key2 in data18){
-if(!((key2 === "code") || (key2 === "signal"))){
-const err38 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data15.message !== undefined){
+if(typeof data15.message !== "string"){
+const err38 = {instancePath:instancePath+"/broken/message",schemaPath:"#/properties/broken/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -477,10 +475,9 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data18.code !== undefined){
-let data19 = data18.code;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-const err39 = {instancePath:instancePath+"/outcome/code",schemaPath:"#/properties/outcome/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err39 = {instancePath:instancePath+"/broken",schemaPath:"#/properties/broken/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -490,9 +487,12 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data18.signal !== undefined){
-if(typeof data18.signal !== "string"){
-const err40 = {instancePath:instancePath+"/outcome/signal",schemaPath:"#/properties/outcome/properties/signal/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.outcome !== undefined){
+let data19 = data.outcome;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key2 in data19){
+if(!((key2 === "code") || (key2 === "signal"))){
+const err40 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -502,9 +502,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-}
-else {
-const err41 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data19.code !== undefined){
+let data20 = data19.code;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+const err41 = {instancePath:instancePath+"/outcome/code",schemaPath:"#/properties/outcome/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -514,15 +515,9 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data.lifecycle !== undefined){
-let data21 = data.lifecycle;
-if(Array.isArray(data21)){
-const len1 = data21.length;
-for(let i1=0; i1<len1; i1++){
-let data22 = data21[i1];
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.line === undefined){
-const err42 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
+if(data19.signal !== undefined){
+if(typeof data19.signal !== "string"){
+const err42 = {instancePath:instancePath+"/outcome/signal",schemaPath:"#/properties/outcome/properties/signal/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -531,8 +526,10 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(data22.kind === undefined){
-const err43 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -541,8 +538,16 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data22.actions === undefined){
-const err44 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/required",keyword:"required",params:{missingProperty: "actions"},message:"must have required property '"+"actions"+"'"};
+}
+if(data.lifecycle !== undefined){
+let data22 = data.lifecycle;
+if(Array.isArray(data22)){
+const len1 = data22.length;
+for(let i1=0; i1<len1; i1++){
+let data23 = data22[i1];
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.line === undefined){
+const err44 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -551,8 +556,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(data22.applied === undefined){
-const err45 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/required",keyword:"required",params:{missingProperty: "applied"},message:"must have required property '"+"applied"+"'"};
+if(data23.kind === undefined){
+const err45 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -561,9 +566,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-for(const key3 in data22){
-if(!((((((key3 === "line") || (key3 === "kind")) || (key3 === "actions")) || (key3 === "applied")) || (key3 === "t")) || (key3 === "by"))){
-const err46 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(data23.actions === undefined){
+const err46 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/required",keyword:"required",params:{missingProperty: "actions"},message:"must have required property '"+"actions"+"'"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -572,11 +576,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-if(data22.line !== undefined){
-let data23 = data22.line;
-if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-const err47 = {instancePath:instancePath+"/lifecycle/" + i1+"/line",schemaPath:"#/properties/lifecycle/items/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data23.applied === undefined){
+const err47 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/required",keyword:"required",params:{missingProperty: "applied"},message:"must have required property '"+"applied"+"'"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -585,9 +586,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 < 0 || isNaN(data23)){
-const err48 = {instancePath:instancePath+"/lifecycle/" + i1+"/line",schemaPath:"#/properties/lifecycle/items/properties/line/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key3 in data23){
+if(!((((((key3 === "line") || (key3 === "kind")) || (key3 === "actions")) || (key3 === "applied")) || (key3 === "t")) || (key3 === "by"))){
+const err48 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -597,10 +598,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
-if(data22.kind !== undefined){
-if(typeof data22.kind !== "string"){
-const err49 = {instancePath:instancePath+"/lifecycle/" + i1+"/kind",schemaPath:"#/properties/lifecycle/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data23.line !== undefined){
+let data24 = data23.line;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err49 = {instancePath:instancePath+"/lifecycle/" + i1+"/line",schemaPath:"#/properties/lifecycle/items/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -609,11 +610,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-if(data22.actions !== undefined){
-let data25 = data22.actions;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err50 = {instancePath:instancePath+"/lifecycle/" + i1+"/actions",schemaPath:"#/properties/lifecycle/items/properties/actions/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 0 || isNaN(data24)){
+const err50 = {instancePath:instancePath+"/lifecycle/" + i1+"/line",schemaPath:"#/properties/lifecycle/items/properties/line/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -622,9 +621,11 @@ vErrors.push(err50);
 }
 errors++;
 }
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 < 0 || isNaN(data25)){
-const err51 = {instancePath:instancePath+"/lifecycle/" + i1+"/actions",schemaPath:"#/properties/lifecycle/items/properties/actions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data23.kind !== undefined){
+if(typeof data23.kind !== "string"){
+const err51 = {instancePath:instancePath+"/lifecycle/" + i1+"/kind",schemaPath:"#/properties/lifecycle/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -634,11 +635,10 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
-if(data22.applied !== undefined){
-let data26 = data22.applied;
+if(data23.actions !== undefined){
+let data26 = data23.actions;
 if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err52 = {instancePath:instancePath+"/lifecycle/" + i1+"/applied",schemaPath:"#/properties/lifecycle/items/properties/applied/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err52 = {instancePath:instancePath+"/lifecycle/" + i1+"/actions",schemaPath:"#/properties/lifecycle/items/properties/actions/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -649,7 +649,7 @@ errors++;
 }
 if((typeof data26 == "number") && (isFinite(data26))){
 if(data26 < 0 || isNaN(data26)){
-const err53 = {instancePath:instancePath+"/lifecycle/" + i1+"/applied",schemaPath:"#/properties/lifecycle/items/properties/applied/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err53 = {instancePath:instancePath+"/lifecycle/" + i1+"/actions",schemaPath:"#/properties/lifecycle/items/properties/actions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -660,10 +660,10 @@ errors++;
 }
 }
 }
-if(data22.t !== undefined){
-let data27 = data22.t;
+if(data23.applied !== undefined){
+let data27 = data23.applied;
 if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err54 = {instancePath:instancePath+"/lifecycle/" + i1+"/t",schemaPath:"#/properties/lifecycle/items/properties/t/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err54 = {instancePath:instancePath+"/lifecycle/" + i1+"/applied",schemaPath:"#/properties/lifecycle/items/properties/applied/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -672,12 +672,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(data22.by !== undefined){
-let data28 = data22.by;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-if(data28.uid === undefined){
-const err55 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 < 0 || isNaN(data27)){
+const err55 = {instancePath:instancePath+"/lifecycle/" + i1+"/applied",schemaPath:"#/properties/lifecycle/items/properties/applied/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -686,8 +683,12 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(data28.pid === undefined){
-const err56 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
+}
+}
+if(data23.t !== undefined){
+let data28 = data23.t;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err56 = {instancePath:instancePath+"/lifecycle/" + i1+"/t",schemaPath:"#/properties/lifecycle/items/properties/t/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -696,8 +697,12 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(data28.command === undefined){
-const err57 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+}
+if(data23.by !== undefined){
+let data29 = data23.by;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.uid === undefined){
+const err57 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -706,9 +711,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-for(const key4 in data28){
-if(!((((key4 === "uid") || (key4 === "pid")) || (key4 === "command")) || (key4 === "parent"))){
-const err58 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data29.pid === undefined){
+const err58 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -717,11 +721,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-if(data28.uid !== undefined){
-let data29 = data28.uid;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err59 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/uid",schemaPath:"#/definitions/Caller/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data29.command === undefined){
+const err59 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -730,9 +731,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 < 0 || isNaN(data29)){
-const err60 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/uid",schemaPath:"#/definitions/Caller/properties/uid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key4 in data29){
+if(!((((key4 === "uid") || (key4 === "pid")) || (key4 === "command")) || (key4 === "parent"))){
+const err60 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -742,11 +743,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-}
-if(data28.pid !== undefined){
-let data30 = data28.pid;
+if(data29.uid !== undefined){
+let data30 = data29.uid;
 if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err61 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/pid",schemaPath:"#/definitions/Caller/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err61 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/uid",schemaPath:"#/definitions/Caller/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -756,8 +756,8 @@ vErrors.push(err61);
 errors++;
 }
 if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 1 || isNaN(data30)){
-const err62 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/pid",schemaPath:"#/definitions/Caller/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data30 < 0 || isNaN(data30)){
+const err62 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/uid",schemaPath:"#/definitions/Caller/properties/uid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -768,9 +768,10 @@ errors++;
 }
 }
 }
-if(data28.command !== undefined){
-if(typeof data28.command !== "string"){
-const err63 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/command",schemaPath:"#/definitions/Caller/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data29.pid !== undefined){
+let data31 = data29.pid;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err63 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/pid",schemaPath:"#/definitions/Caller/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -779,12 +780,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data28.parent !== undefined){
-let data32 = data28.parent;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-if(data32.pid === undefined){
-const err64 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent",schemaPath:"#/definitions/Caller/properties/parent/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 < 1 || isNaN(data31)){
+const err64 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/pid",schemaPath:"#/definitions/Caller/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -793,8 +791,11 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data32.command === undefined){
-const err65 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent",schemaPath:"#/definitions/Caller/properties/parent/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+}
+}
+if(data29.command !== undefined){
+if(typeof data29.command !== "string"){
+const err65 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/command",schemaPath:"#/definitions/Caller/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -803,9 +804,12 @@ vErrors.push(err65);
 }
 errors++;
 }
-for(const key5 in data32){
-if(!((key5 === "pid") || (key5 === "command"))){
-const err66 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent",schemaPath:"#/definitions/Caller/properties/parent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+if(data29.parent !== undefined){
+let data33 = data29.parent;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.pid === undefined){
+const err66 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent",schemaPath:"#/definitions/Caller/properties/parent/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -814,11 +818,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data32.pid !== undefined){
-let data33 = data32.pid;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err67 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent/pid",schemaPath:"#/definitions/Caller/properties/parent/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data33.command === undefined){
+const err67 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent",schemaPath:"#/definitions/Caller/properties/parent/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -827,9 +828,9 @@ vErrors.push(err67);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 < 0 || isNaN(data33)){
-const err68 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent/pid",schemaPath:"#/definitions/Caller/properties/parent/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key5 in data33){
+if(!((key5 === "pid") || (key5 === "command"))){
+const err68 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent",schemaPath:"#/definitions/Caller/properties/parent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -839,10 +840,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-}
-if(data32.command !== undefined){
-if(typeof data32.command !== "string"){
-const err69 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent/command",schemaPath:"#/definitions/Caller/properties/parent/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.pid !== undefined){
+let data34 = data33.pid;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err69 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent/pid",schemaPath:"#/definitions/Caller/properties/parent/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -851,10 +852,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-}
-else {
-const err70 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent",schemaPath:"#/definitions/Caller/properties/parent/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 0 || isNaN(data34)){
+const err70 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent/pid",schemaPath:"#/definitions/Caller/properties/parent/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -865,8 +865,9 @@ errors++;
 }
 }
 }
-else {
-const err71 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data33.command !== undefined){
+if(typeof data33.command !== "string"){
+const err71 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent/command",schemaPath:"#/definitions/Caller/properties/parent/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -878,7 +879,7 @@ errors++;
 }
 }
 else {
-const err72 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err72 = {instancePath:instancePath+"/lifecycle/" + i1+"/by/parent",schemaPath:"#/definitions/Caller/properties/parent/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -890,7 +891,7 @@ errors++;
 }
 }
 else {
-const err73 = {instancePath:instancePath+"/lifecycle",schemaPath:"#/properties/lifecycle/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err73 = {instancePath:instancePath+"/lifecycle/" + i1+"/by",schemaPath:"#/definitions/Caller/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -900,11 +901,9 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data.deleted !== undefined){
-let data35 = data.deleted;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-if(data35.t === undefined){
-const err74 = {instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/required",keyword:"required",params:{missingProperty: "t"},message:"must have required property '"+"t"+"'"};
+}
+else {
+const err74 = {instancePath:instancePath+"/lifecycle/" + i1,schemaPath:"#/properties/lifecycle/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -913,8 +912,10 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(data35.by === undefined){
-const err75 = {instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/required",keyword:"required",params:{missingProperty: "by"},message:"must have required property '"+"by"+"'"};
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/lifecycle",schemaPath:"#/properties/lifecycle/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -923,9 +924,12 @@ vErrors.push(err75);
 }
 errors++;
 }
-for(const key6 in data35){
-if(!((key6 === "t") || (key6 === "by"))){
-const err76 = {instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+}
+if(data.deleted !== undefined){
+let data36 = data.deleted;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+if(data36.t === undefined){
+const err76 = {instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/required",keyword:"required",params:{missingProperty: "t"},message:"must have required property '"+"t"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -934,11 +938,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-if(data35.t !== undefined){
-let data36 = data35.t;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err77 = {instancePath:instancePath+"/deleted/t",schemaPath:"#/properties/deleted/properties/t/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data36.by === undefined){
+const err77 = {instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/required",keyword:"required",params:{missingProperty: "by"},message:"must have required property '"+"by"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -947,12 +948,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-if(data35.by !== undefined){
-let data37 = data35.by;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-if(data37.uid === undefined){
-const err78 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
+for(const key6 in data36){
+if(!((key6 === "t") || (key6 === "by"))){
+const err78 = {instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -961,8 +959,11 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(data37.pid === undefined){
-const err79 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
+}
+if(data36.t !== undefined){
+let data37 = data36.t;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err79 = {instancePath:instancePath+"/deleted/t",schemaPath:"#/properties/deleted/properties/t/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -971,8 +972,12 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data37.command === undefined){
-const err80 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+}
+if(data36.by !== undefined){
+let data38 = data36.by;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+if(data38.uid === undefined){
+const err80 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "uid"},message:"must have required property '"+"uid"+"'"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -981,9 +986,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-for(const key7 in data37){
-if(!((((key7 === "uid") || (key7 === "pid")) || (key7 === "command")) || (key7 === "parent"))){
-const err81 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data38.pid === undefined){
+const err81 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -992,11 +996,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-if(data37.uid !== undefined){
-let data38 = data37.uid;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err82 = {instancePath:instancePath+"/deleted/by/uid",schemaPath:"#/definitions/Caller/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data38.command === undefined){
+const err82 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1005,9 +1006,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 < 0 || isNaN(data38)){
-const err83 = {instancePath:instancePath+"/deleted/by/uid",schemaPath:"#/definitions/Caller/properties/uid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key7 in data38){
+if(!((((key7 === "uid") || (key7 === "pid")) || (key7 === "command")) || (key7 === "parent"))){
+const err83 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1017,11 +1018,10 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-if(data37.pid !== undefined){
-let data39 = data37.pid;
+if(data38.uid !== undefined){
+let data39 = data38.uid;
 if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err84 = {instancePath:instancePath+"/deleted/by/pid",schemaPath:"#/definitions/Caller/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err84 = {instancePath:instancePath+"/deleted/by/uid",schemaPath:"#/definitions/Caller/properties/uid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1031,8 +1031,8 @@ vErrors.push(err84);
 errors++;
 }
 if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 < 1 || isNaN(data39)){
-const err85 = {instancePath:instancePath+"/deleted/by/pid",schemaPath:"#/definitions/Caller/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data39 < 0 || isNaN(data39)){
+const err85 = {instancePath:instancePath+"/deleted/by/uid",schemaPath:"#/definitions/Caller/properties/uid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1043,9 +1043,10 @@ errors++;
 }
 }
 }
-if(data37.command !== undefined){
-if(typeof data37.command !== "string"){
-const err86 = {instancePath:instancePath+"/deleted/by/command",schemaPath:"#/definitions/Caller/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data38.pid !== undefined){
+let data40 = data38.pid;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err86 = {instancePath:instancePath+"/deleted/by/pid",schemaPath:"#/definitions/Caller/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1054,12 +1055,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-if(data37.parent !== undefined){
-let data41 = data37.parent;
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-if(data41.pid === undefined){
-const err87 = {instancePath:instancePath+"/deleted/by/parent",schemaPath:"#/definitions/Caller/properties/parent/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 < 1 || isNaN(data40)){
+const err87 = {instancePath:instancePath+"/deleted/by/pid",schemaPath:"#/definitions/Caller/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1068,8 +1066,11 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data41.command === undefined){
-const err88 = {instancePath:instancePath+"/deleted/by/parent",schemaPath:"#/definitions/Caller/properties/parent/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+}
+}
+if(data38.command !== undefined){
+if(typeof data38.command !== "string"){
+const err88 = {instancePath:instancePath+"/deleted/by/command",schemaPath:"#/definitions/Caller/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1078,9 +1079,12 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key8 in data41){
-if(!((key8 === "pid") || (key8 === "command"))){
-const err89 = {instancePath:instancePath+"/deleted/by/parent",schemaPath:"#/definitions/Caller/properties/parent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+}
+if(data38.parent !== undefined){
+let data42 = data38.parent;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.pid === undefined){
+const err89 = {instancePath:instancePath+"/deleted/by/parent",schemaPath:"#/definitions/Caller/properties/parent/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1089,11 +1093,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data41.pid !== undefined){
-let data42 = data41.pid;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err90 = {instancePath:instancePath+"/deleted/by/parent/pid",schemaPath:"#/definitions/Caller/properties/parent/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data42.command === undefined){
+const err90 = {instancePath:instancePath+"/deleted/by/parent",schemaPath:"#/definitions/Caller/properties/parent/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1102,9 +1103,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 < 0 || isNaN(data42)){
-const err91 = {instancePath:instancePath+"/deleted/by/parent/pid",schemaPath:"#/definitions/Caller/properties/parent/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+for(const key8 in data42){
+if(!((key8 === "pid") || (key8 === "command"))){
+const err91 = {instancePath:instancePath+"/deleted/by/parent",schemaPath:"#/definitions/Caller/properties/parent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1114,10 +1115,10 @@ vErrors.push(err91);
 errors++;
 }
 }
-}
-if(data41.command !== undefined){
-if(typeof data41.command !== "string"){
-const err92 = {instancePath:instancePath+"/deleted/by/parent/command",schemaPath:"#/definitions/Caller/properties/parent/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data42.pid !== undefined){
+let data43 = data42.pid;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err92 = {instancePath:instancePath+"/deleted/by/parent/pid",schemaPath:"#/definitions/Caller/properties/parent/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1126,10 +1127,9 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-}
-else {
-const err93 = {instancePath:instancePath+"/deleted/by/parent",schemaPath:"#/definitions/Caller/properties/parent/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 < 0 || isNaN(data43)){
+const err93 = {instancePath:instancePath+"/deleted/by/parent/pid",schemaPath:"#/definitions/Caller/properties/parent/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1140,8 +1140,9 @@ errors++;
 }
 }
 }
-else {
-const err94 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data42.command !== undefined){
+if(typeof data42.command !== "string"){
+const err94 = {instancePath:instancePath+"/deleted/by/parent/command",schemaPath:"#/definitions/Caller/properties/parent/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1153,7 +1154,7 @@ errors++;
 }
 }
 else {
-const err95 = {instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err95 = {instancePath:instancePath+"/deleted/by/parent",schemaPath:"#/definitions/Caller/properties/parent/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1163,10 +1164,9 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data.signature !== undefined){
-let data44 = data.signature;
-if(!((((data44 === "valid") || (data44 === "invalid")) || (data44 === "unsigned")) || (data44 === "unchecked"))){
-const err96 = {instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/enum",keyword:"enum",params:{allowedValues: schema12.properties.signature.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err96 = {instancePath:instancePath+"/deleted/by",schemaPath:"#/definitions/Caller/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1176,9 +1176,9 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data.signer !== undefined){
-if(typeof data.signer !== "string"){
-const err97 = {instancePath:instancePath+"/signer",schemaPath:"#/properties/signer/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err97 = {instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1188,11 +1188,10 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data.head !== undefined){
-let data46 = data.head;
-if(typeof data46 === "string"){
-if(!pattern1.test(data46)){
-const err98 = {instancePath:instancePath+"/head",schemaPath:"#/properties/head/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""};
+if(data.signature !== undefined){
+let data45 = data.signature;
+if(!((((data45 === "valid") || (data45 === "invalid")) || (data45 === "unsigned")) || (data45 === "unchecked"))){
+const err98 = {instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/enum",keyword:"enum",params:{allowedValues: schema12.properties.signature.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1202,8 +1201,9 @@ vErrors.push(err98);
 errors++;
 }
 }
-else {
-const err99 = {instancePath:instancePath+"/head",schemaPath:"#/properties/head/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.signer !== undefined){
+if(typeof data.signer !== "string"){
+const err99 = {instancePath:instancePath+"/signer",schemaPath:"#/properties/signer/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1213,14 +1213,39 @@ vErrors.push(err99);
 errors++;
 }
 }
-}
-else {
-const err100 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.head !== undefined){
+let data47 = data.head;
+if(typeof data47 === "string"){
+if(!pattern1.test(data47)){
+const err100 = {instancePath:instancePath+"/head",schemaPath:"#/properties/head/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\""};
 if(vErrors === null){
 vErrors = [err100];
 }
 else {
 vErrors.push(err100);
+}
+errors++;
+}
+}
+else {
+const err101 = {instancePath:instancePath+"/head",schemaPath:"#/properties/head/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+}
+else {
+const err102 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
 }
 errors++;
 }

@@ -424,6 +424,8 @@ export class Planc {
     }
     const config = readConfig(dir);
     config.process.args = args;
+    // `planc spec` (like runc's) asks for a terminal; test commands write to planc's stdout.
+    config.process.terminal = false;
     mutate?.(config);
     writeConfig(dir, config);
     return dir;

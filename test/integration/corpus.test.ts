@@ -63,6 +63,7 @@ function setUp(): World {
   symlinkSync('../deep/down', join(rootfs, 'deep', 'down'));
   // Beside it: a rootfs that is a file, a rootfs that is a symlink loop, and a host source that loops.
   writeFileSync(join(scratch, 'rootfs-file'), 'not a directory\n');
+  writeFileSync(join(scratch, 'not-a-socket'), 'a regular file\n');
   symlinkSync('rootfs-loop', join(scratch, 'rootfs-loop'));
   symlinkSync('host-loop', join(scratch, 'host-loop'));
   const base = structuredClone(BASE);
@@ -517,7 +518,7 @@ function handCases(): Case[] {
   add('no process', cfg((c) => delete c.process), at('/process', 'process is required'));
   add('args empty', cfg((c) => (c.process.args = [])), at('/process/args', 'must NOT have fewer than 1 items'));
   add('args[0] missing in the rootfs', cfg((c) => (c.process.args = ['/no/such/binary'])), at('/process/args/0', 'no such file or directory'));
-  add('terminal true without a console socket', cfg((c) => (c.process.terminal = true)), at('/process/terminal', 'not supported'));
+  add('terminal true without a console socket', cfg((c) => (c.process.terminal = true)), at('/process/terminal', 'cannot allocate tty if planc will detach without setting console socket'));
 
   // Namespaces.
   add('unknown namespace type', cfg((c) => c.linux.namespaces.push({ type: 'bogus' })), at('/linux/namespaces/6/type', 'must be one of'));
@@ -584,7 +585,8 @@ function handCases(): Case[] {
   add('--preserve-fds 10^20', undefined, invocation('--preserve-fds'), {
     argv: ['create', '--preserve-fds', '99999999999999999999', '--bundle', '{bundle}', '{id}'],
   });
-  add('--console-socket (terminals unsupported)', undefined, at('/process/terminal', 'not supported'), { argv: ['create', '--console-socket', join(scratch, 'console.sock'), '--bundle', '{bundle}', '{id}'] });
+  add('--console-socket that does not exist', undefined, invocation(`--console-socket ${join(scratch, 'console.sock')}: no such file or directory`), { argv: ['create', '--console-socket', join(scratch, 'console.sock'), '--bundle', '{bundle}', '{id}'] });
+  add('--console-socket that is not a socket', undefined, invocation(`--console-socket ${join(scratch, 'not-a-socket')}: not a socket`), { argv: ['create', '--console-socket', join(scratch, 'not-a-socket'), '--bundle', '{bundle}', '{id}'] });
   add('--pid-file in a missing directory (after the container exists)', undefined, invocation(join(scratch, 'no-dir', 'pid')), {
     argv: ['create', '--pid-file', join(scratch, 'no-dir', 'pid'), '--bundle', '{bundle}', '{id}'],
   });

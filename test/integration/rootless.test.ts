@@ -102,6 +102,7 @@ function userBundle(name: string, args: string[], mutate?: (c: any) => void): st
   ok(user, ['spec', '--rootless', '--bundle', dir]);
   const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   c.process.args = args;
+  c.process.terminal = false; // spec asks for a terminal, as runc's; these commands write to planc's stdout
   mutate?.(c);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, '\t'));
   return dir;

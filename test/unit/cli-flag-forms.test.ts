@@ -17,7 +17,7 @@ import { type FlagSpec, GLOBAL_FLAGS, type Verb } from '../../cli/verb.js';
 /** A value the spec accepts. */
 function sample(spec: FlagSpec): string {
   if (spec.type === 'integer') return String(Math.max(spec.min ?? 3, 3));
-  if (spec.type === 'string' && spec.options) return spec.options[spec.options.length - 1]!;
+  if (spec.type === 'string' && 'options' in spec && spec.options) return spec.options[spec.options.length - 1]!;
   return '/some/value';
 }
 
@@ -55,7 +55,8 @@ test('every flag of every verb: `--flag value` and `--flag=value` parse the same
         results.push(defined(fast.flags));
       }
       for (const r of results.slice(1)) assert.deepEqual(r, results[0], `${name} --${flag}: the forms differ`);
-      assert.equal(results[0]![flag], spec.type === 'boolean' ? true : spec.type === 'integer' ? Number(sample(spec)) : sample(spec), `${name} --${flag}`);
+      // A repeatable flag (exec --env) gives its values as a list.
+      assert.deepEqual(results[0]![flag], spec.type === 'boolean' ? true : spec.type === 'integer' ? Number(sample(spec)) : 'multiple' in spec ? [sample(spec)] : sample(spec), `${name} --${flag}`);
       checked++;
     }
   }
