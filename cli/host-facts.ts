@@ -157,6 +157,7 @@ export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: st
   const cgroup = cgroupLayout(all);
   const rootless = isRootless();
   const facts: HostFacts = {
+    arch: nativeArch(),
     containerId: opts.id,
     bundle: opts.bundle,
     stateDir: opts.stateDir,
@@ -169,4 +170,11 @@ export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: st
   const resctrl = all.find((m) => m.fstype === 'resctrl');
   if (resctrl) facts.resctrl = resctrl.mountpoint;
   return facts;
+}
+
+/** The host's native architecture, as seccomp names its audit arch: planc runs where Node runs. */
+export function nativeArch(): 'x86_64' | 'aarch64' {
+  if (process.arch === 'x64') return 'x86_64';
+  if (process.arch === 'arm64') return 'aarch64';
+  throw new Error(`planc supports x86_64 and aarch64 hosts, not ${process.arch}`);
 }

@@ -3,6 +3,7 @@
 // reordered config shows no change and a changed limit shows as one change.
 import type { Action, Plan } from '../schemas/generated/plan.js';
 import { explainAction } from './explain.js';
+import { seccompChanges } from './seccomp-plan.js';
 
 export interface PlanChange {
   kind: 'added' | 'removed' | 'changed';
@@ -110,7 +111,12 @@ export function diffLines(d: PlanDiff): string[] {
   for (const c of d.changes) {
     if (c.kind === 'added') lines.push(`+ ${c.after!.stage} ${explainAction(c.after!)}  ← ${c.after!.why}`);
     else if (c.kind === 'removed') lines.push(`- ${c.before!.stage} ${explainAction(c.before!)}  ← ${c.before!.why}`);
-    else {
+    else if (c.after!.op === 'seccomp.load' && c.before!.op === 'seccomp.load') {
+      // A filter changes syscall by syscall, not as one unreadable program and stats field.
+      const detail = seccompChanges(c.before!, c.after!);
+      lines.push(`~ ${c.after!.stage} seccomp filter: ${detail.length} change${detail.length === 1 ? '' : 's'}  ← ${c.after!.why}`);
+      for (const d of detail) lines.push(`    ${d}`);
+    } else {
       const what = Object.entries(c.fields!).map(([f, [u, v]]) => `${f}: ${JSON.stringify(u)} → ${JSON.stringify(v)}`).join('; ');
       lines.push(`~ ${c.after!.stage} ${explainAction(c.after!)}  (${what})  ← ${c.after!.why}`);
     }

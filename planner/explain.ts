@@ -2,6 +2,7 @@
 // a one-line description in plain words. Typed so that a new op in the plan
 // schema does not compile until it can be explained.
 import type { Action, Plan } from '../schemas/generated/plan.js';
+import { describeSeccomp } from './seccomp-plan.js';
 
 export type Effect = 'filesystem' | 'devices' | 'isolation' | 'privileges' | 'resources' | 'process' | 'lifecycle';
 
@@ -94,6 +95,8 @@ export const VOCABULARY: Vocabulary = {
   'caps.bounding': { effect: 'privileges', say: (a) => `limit the bounding set to ${a.keep.join(', ') || '(nothing)'}` },
   user: { effect: 'privileges', say: (a) => `run as uid ${a.uid} gid ${a.gid}${a.additionalGids.length ? ` groups ${a.additionalGids.join(',')}` : ''}` },
   caps: { effect: 'privileges', say: (a) => `capabilities: effective ${a.effective.join(',') || '-'}; ambient ${a.ambient.join(',') || '-'}` },
+  'seccomp.connect': { effect: 'privileges', say: (a) => `connect to the seccomp agent at ${a.path} while the host's paths are reachable (the listener fd goes there)` },
+  'seccomp.load': { effect: 'privileges', say: describeSeccomp },
   'no-new-privs': { effect: 'privileges', say: () => `set no_new_privs: setuid binaries and file caps cannot raise privileges` },
   chdir: { effect: 'process', say: (a) => `change directory to ${a.path}` },
   'exec.check': { effect: 'process', say: (a) => `check that ${q(a.file)} can be executed` },

@@ -5,6 +5,7 @@ import { MOUNT_OPTIONS } from './mounts.js';
 import { NAMESPACES } from './namespaces.js';
 import { CAPABILITIES } from './process.js';
 import { HOOKS } from './hooks.js';
+import { seccompFeatures } from './seccomp/index.js';
 
 export function features(): Record<string, unknown> {
   return {
@@ -16,7 +17,7 @@ export function features(): Record<string, unknown> {
       namespaces: [...NAMESPACES],
       capabilities: [...CAPABILITIES],
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
-      seccomp: { enabled: false },
+      seccomp: { enabled: true, ...seccompFeatures() },
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: true, schemata: true, monitoring: true },

@@ -4,8 +4,9 @@ import type { HostFacts } from '../schemas/generated/hostfacts.js';
 
 export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'name=systemd'];
 
-export function defaultHostFacts(containerId: string, bundle: string, stateRoot = '/run/planc'): HostFacts {
+export function defaultHostFacts(containerId: string, bundle: string, stateRoot = '/run/planc', arch: 'x86_64' | 'aarch64' = 'x86_64'): HostFacts {
   return {
+    arch,
     containerId,
     bundle,
     stateDir: `${stateRoot}/${containerId}`,

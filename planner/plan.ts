@@ -20,6 +20,7 @@ import { isAbsolute, join, pointer, utf8Length } from './paths.js';
 import { consoleCreateAction, consoleHostActions, type TerminalRequest } from './console.js';
 import { noteRisks } from './risks.js';
 import { checkHooks, planHooks } from './hooks.js';
+import { planSeccomp, planSeccompConnect, seccompLate } from './seccomp-plan.js';
 
 export interface PlanOptions {
   /** false for `run`: the init does not wait on the exec fifo for a separate start. */
@@ -79,8 +80,11 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   // init stage: inside the new namespaces
   if (ctx.newNs.has('cgroup')) add(ctx, { stage: 'init', op: 'ns.unshare', why: '/linux/namespaces', ns: 'cgroup' });
   planTimeNamespace(ctx);
-  const propagation = config.linux.rootfsPropagation ?? 'rslave';
-  add(ctx, { stage: 'init', op: 'rootfs.propagation', why: config.linux.rootfsPropagation ? '/linux/rootfsPropagation' : 'runtime:default-propagation', propagation: propagation as Propagation });
+  const propagation = (config.linux.rootfsPropagation ?? 'rslave') as Propagation;
+  // An unbindable "/" could not be bound as the rootfs: it stays private until the
+  // pivot, then the new root gets what was asked (runc refuses unbindable instead).
+  const unbindable = propagation === 'unbindable' || propagation === 'runbindable';
+  add(ctx, { stage: 'init', op: 'rootfs.propagation', why: config.linux.rootfsPropagation ? '/linux/rootfsPropagation' : 'runtime:default-propagation', propagation: unbindable ? 'rprivate' : propagation });
   add(ctx, { stage: 'init', op: 'rootfs.bind', why: '/root/path', path: ctx.rootfs });
   planMounts(ctx);
   planDevices(ctx);
@@ -91,7 +95,9 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planHooks(ctx, 'prestart');
   planHooks(ctx, 'createRuntime');
   planHooks(ctx, 'createContainer');
+  planSeccompConnect(ctx);
   add(ctx, facts.noPivot ? { stage: 'init', op: 'rootfs.chroot', why: 'runtime:no-pivot' } : { stage: 'init', op: 'rootfs.pivot', why: '/root/path' });
+  if (unbindable) add(ctx, { stage: 'init', op: 'mount.propagation', why: '/linux/rootfsPropagation', target: '/', propagation });
   // After the pivot, so /dev/ptmx is the container's own devpts; before / turns read-only (/dev/console).
   if (terminal.terminal) add(ctx, consoleCreateAction(terminal, '/process/terminal', '/process/consoleSize', true));
   if (config.root.readonly) add(ctx, { stage: 'init', op: 'rootfs.readonly', why: '/root/readonly' });
@@ -106,8 +112,16 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
   planIoPriority(ctx);
   planMemoryPolicy(ctx);
   planPersonality(ctx);
+  // Without noNewPrivileges, loading a filter needs CAP_SYS_ADMIN: before planIdentity drops it.
+  const late = seccompLate(ctx);
+  if (!late) planSeccomp(ctx, false);
   planIdentity(ctx);
-  planExec(ctx, waitForStart, () => planHooks(ctx, 'startContainer'));
+  // With it, as late as possible (runc): what planc does after the filter is loaded is only
+  // the startContainer hooks and the execve.
+  planExec(ctx, waitForStart, () => {
+    if (late) planSeccomp(ctx, waitForStart);
+    planHooks(ctx, 'startContainer');
+  });
   // Applied by the CLI itself: poststart once the process was executed, poststop once the container is gone.
   planHooks(ctx, 'poststart');
   planHooks(ctx, 'poststop');
@@ -130,9 +144,7 @@ export function planCreate(value: Json, facts: HostFacts, opts: PlanOptions = {}
 
 // Settings planc cannot plan yet. Refusing them is the honest answer: a runtime that
 // silently skipped a seccomp profile or a hook would run something else than was asked.
-const NOT_YET: [string, (c: Config) => unknown][] = [
-  ['/linux/seccomp', (c) => c.linux?.seccomp],
-];
+const NOT_YET: [string, (c: Config) => unknown][] = [];
 
 function rejectUnplanned(config: Config): void {
   for (const [where, get] of NOT_YET) {

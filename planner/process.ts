@@ -19,8 +19,9 @@ function capSet(ctx: PlanContext, set: 'bounding' | 'effective' | 'permitted' | 
   const names = ctx.config.process?.capabilities?.[set] ?? [];
   const out: string[] = [];
   names.forEach((name, k) => {
-    // runc ignores capabilities this kernel does not know, with a warning; so do we.
-    if (!NUMBER.has(name)) return warn(ctx, 'unknown-capability', pointer('process', 'capabilities', set, k), `unknown capability ${name} ignored`);
+    // The spec: a value that cannot be mapped to a kernel interface MUST cause an error
+    // (runc only warns and drops it; see docs/linux-fields.md).
+    if (!NUMBER.has(name)) throw new PlancError('invalid-config', `unknown capability ${JSON.stringify(name)}`, { where: pointer('process', 'capabilities', set, k) });
     if (!out.includes(name)) out.push(name);
   });
   return out.sort((a, b) => NUMBER.get(a)! - NUMBER.get(b)!);

@@ -38,7 +38,12 @@ export function noteRisks(ctx: PlanContext): void {
   const devices = c.linux?.resources?.devices;
   if (!devices || !devices.some((d) => !d.allow && (d.type ?? 'a') === 'a')) warn(ctx, 'devices-allow-all', '/linux/resources/devices', 'the device cgroup does not deny by default: every device node is usable');
   else if (devices.some((d) => d.allow && (d.type ?? 'a') === 'a')) warn(ctx, 'devices-allow-all', '/linux/resources/devices', 'a device rule allows every device');
-  if (!c.linux?.seccomp) warn(ctx, 'no-seccomp', '/linux/seccomp', 'no seccomp filter: every system call is allowed');
+  const filter = ctx.actions.find((a) => a.op === 'seccomp.load');
+  if (!filter) warn(ctx, 'no-seccomp', '/linux/seccomp', 'no seccomp filter: every system call is allowed');
+  // A filter that allows everything on the native ABI is no filter, whatever it does to other ABIs.
+  else if (filter.op === 'seccomp.load' && filter.stats.defaultAction.action === 'SCMP_ACT_ALLOW' && filter.stats.conditional.length === 0 && filter.stats.byAction.every((g) => g.action === 'SCMP_ACT_ALLOW')) {
+    warn(ctx, 'no-seccomp', '/linux/seccomp', 'the seccomp filter allows every system call');
+  }
   if (!c.root?.readonly) warn(ctx, 'writable-rootfs', '/root/readonly', 'the rootfs is writable');
   if (!c.process?.noNewPrivileges) warn(ctx, 'new-privileges', '/process/noNewPrivileges', 'no_new_privs is off: setuid binaries can gain privileges');
   if (c.process?.user?.uid === 0 && !ctx.newNs.has('user')) warn(ctx, 'root-user', '/process/user/uid', 'the process runs as root, and root in the container is root on the host (no user namespace)');

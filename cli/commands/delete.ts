@@ -40,7 +40,9 @@ export default defineVerb({
       return;
     }
     const status = statusOf(dir, rec);
-    if (!flags.force && (status === 'running' || status === 'paused')) {
+    // The spec: deleting a container that is not stopped MUST fail and leave it be — a created
+    // one too (runc deletes it; see docs/linux-fields.md). --force stops it first.
+    if (!flags.force && status !== 'stopped') {
       throw new PlancError('bad-state', `cannot delete container ${args.id} that is not stopped: ${status}`);
     }
     teardown(dir, rec);

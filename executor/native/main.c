@@ -346,7 +346,7 @@ int main(int argc, char **argv)
 	const mp *actions = mp_get(&plan, "actions");
 	validate(actions);
 
-	struct ctx c = {.rootfd = -1, .fifofd = -1, .child = -1, .go = {-1, -1}, .ready = {-1, -1},
+	struct ctx c = {.rootfd = -1, .fifofd = -1, .child = -1, .agent = -1, .go = {-1, -1}, .ready = {-1, -1},
 			.preserve = preserve, .cap_last = read_cap_last(), .pidfd = -1, .console = -1, .relay = -1};
 	for (uint32_t i = 0; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];

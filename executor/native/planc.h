@@ -21,6 +21,7 @@ struct ctx {
 	int waits;         /* P stays C's parent and exits with its status (clone parent "executor") */
 	int cap_last;      /* highest capability this kernel knows */
 	char *exec_path;   /* exec.check's resolution of the executable, used by exec */
+	int agent;         /* seccomp.connect: the connection to the seccomp agent (listenerPath), or -1 */
 	/* exec.c, tty.c */
 	int pidfd;         /* exec: the container init's pidfd (ns.enter), for cgroupns.enter */
 	int console;       /* the socket the pty master is sent over (console.socket, C's end of console.relay) */

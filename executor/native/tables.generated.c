@@ -53,6 +53,8 @@ const struct op_entry op_table[N_OPS] = {
 	{"user", "init", op_user},
 	{"caps", "init", op_caps},
 	{"no-new-privs", "init", op_no_new_privs},
+	{"seccomp.connect", "init", op_seccomp_connect},
+	{"seccomp.load", "init", op_seccomp_load},
 	{"chdir", "init", op_chdir},
 	{"exec.check", "init", op_exec_check},
 	{"execfifo.wait", "init", op_execfifo_wait},

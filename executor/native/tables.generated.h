@@ -51,6 +51,8 @@ handler op_caps_bounding;
 handler op_user;
 handler op_caps;
 handler op_no_new_privs;
+handler op_seccomp_connect;
+handler op_seccomp_load;
 handler op_chdir;
 handler op_exec_check;
 handler op_execfifo_wait;
@@ -66,7 +68,7 @@ handler op_cgroupns_enter;
 handler op_console_socket;
 handler op_console_relay;
 handler op_console_create;
-#define N_OPS 60
+#define N_OPS 62
 extern const struct op_entry op_table[N_OPS];
 
 /* A name of the plan and the kernel's number for it. */

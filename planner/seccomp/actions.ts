@@ -38,6 +38,9 @@ const BASE: Readonly<Record<ActionName, number>> = {
   SCMP_ACT_NOTIFY: SECCOMP_RET_USER_NOTIF,
 };
 
+/** Every action name the compiler accepts, for `planc features`. */
+export const ACTION_NAMES: readonly ActionName[] = Object.keys(BASE) as ActionName[];
+
 export function isActionName(s: unknown): s is ActionName {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(BASE, s);
 }

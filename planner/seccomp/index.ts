@@ -50,7 +50,7 @@
 
 import { PlancError } from '../../schemas/error.js';
 import {
-  actionValue, describeAction, isActionName, takesData, ENOSYS, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_THREAD,
+  ACTION_NAMES, actionValue, describeAction, isActionName, takesData, ENOSYS, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_THREAD,
   SECCOMP_RET_LOG, SECCOMP_RET_TRACE, type ActionName,
 } from './actions.js';
 import {
@@ -140,6 +140,18 @@ const FLAG_BITS: Readonly<Record<string, number>> = {
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: SECCOMP_FILTER_FLAG_SPEC_ALLOW,
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 };
+
+/** What the compiler accepts, for `planc features` (features.md linux.seccomp): read from its own tables. */
+export function seccompFeatures(): { actions: string[]; operators: string[]; archs: string[]; knownFlags: string[]; supportedFlags: string[] } {
+  return {
+    actions: [...ACTION_NAMES],
+    operators: [...CMP_OPS],
+    archs: ARCHES.map((a) => a.scmp),
+    knownFlags: Object.keys(FLAG_BITS),
+    // TSYNC is accepted without effect (the init is single-threaded): not "supported" in the sense of doing something.
+    supportedFlags: Object.keys(FLAG_BITS).filter((f) => FLAG_BITS[f] !== 0),
+  };
+}
 
 const CMP_OPS: ReadonlySet<string> = new Set(['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ']);
 const U64_MAX = 0xffffffffffffffffn;

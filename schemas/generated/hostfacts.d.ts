@@ -42,6 +42,10 @@ export interface HostFacts {
    * Where a resctrl filesystem (Intel RDT / AMD QoS) is mounted in the runtime's mount namespace; absent when none is (linux.intelRdt is then refused).
    */
   resctrl?: string;
+  /**
+   * The native architecture of the host (the audit arch seccomp filters are compiled for): from process.arch. Absent: x86_64.
+   */
+  arch?: "x86_64" | "aarch64";
 }
 /**
  * The host's cgroup setup.

@@ -59,6 +59,8 @@ export type Action =
   | UserAction
   | CapsAction
   | NoNewPrivsAction
+  | SeccompConnectAction
+  | SeccompLoadAction
   | ChdirAction
   | ExecCheckAction
   | ExecfifoWaitAction
@@ -711,6 +713,120 @@ export interface NoNewPrivsAction {
   why: Why;
 }
 /**
+ * Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.
+ */
+export interface SeccompConnectAction {
+  op: "seccomp.connect";
+  stage: "init";
+  why: Why;
+  /**
+   * listenerPath, a host path
+   */
+  path: string;
+}
+/**
+ * seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).
+ */
+export interface SeccompLoadAction {
+  op: "seccomp.load";
+  stage: "init";
+  why: Why;
+  /**
+   * struct sock_filter[], in order
+   *
+   * @minItems 1
+   * @maxItems 4096
+   */
+  program: SockFilter[];
+  /**
+   * SECCOMP_FILTER_FLAG_* bits
+   */
+  flags: number;
+  /**
+   * sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)
+   */
+  digest: string;
+  listener?: SeccompListener;
+  stats: SeccompStats;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SockFilter".
+ */
+export interface SockFilter {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+/**
+ * Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md "Container process state"; the executor adds the pid as the runtime sees it.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SeccompListener".
+ */
+export interface SeccompListener {
+  path: string;
+  metadata?: string;
+  state: HookState;
+}
+/**
+ * The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without "pid": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "HookState".
+ */
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: "creating" | "created" | "running" | "stopped";
+  bundle: string;
+  annotations?: {
+    [k: string]: string;
+  };
+}
+/**
+ * What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SeccompStats".
+ */
+export interface SeccompStats {
+  native: string;
+  architectures: string[];
+  defaultAction: SeccompVerdict;
+  badArchAction: SeccompVerdict;
+  byAction: {
+    action: string;
+    data?: number;
+    ret: number;
+    text: string;
+    count: number;
+    syscalls: string[];
+  }[];
+  conditional: {
+    syscall: string;
+    verdicts: SeccompVerdict[];
+  }[];
+  unknownSyscalls: string[];
+  enosysAbove: {
+    [k: string]: number;
+  };
+  flags: string[];
+  instructions: number;
+  libseccomp: string;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "SeccompVerdict".
+ */
+export interface SeccompVerdict {
+  action: string;
+  data?: number;
+  ret: number;
+  text: string;
+}
+/**
  * Change to the process working directory.
  */
 export interface ChdirAction {
@@ -773,21 +889,6 @@ export interface HookPrestartAction {
    */
   timeout?: number;
   state: HookState;
-}
-/**
- * The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without "pid": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).
- *
- * This interface was referenced by `Plan`'s JSON-Schema
- * via the `definition` "HookState".
- */
-export interface HookState {
-  ociVersion: string;
-  id: string;
-  status: "creating" | "created" | "running" | "stopped";
-  bundle: string;
-  annotations?: {
-    [k: string]: string;
-  };
 }
 /**
  * Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.

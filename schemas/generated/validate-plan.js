@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create","exec"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create","exec"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"},"SockFilter":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]},"SeccompListener":{"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]},"SeccompVerdict":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]},"SeccompStats":{"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
 const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."};
@@ -117,16 +117,1206 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]};
+const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]};
 const schema20 = {"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"};
 const schema31 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
 const schema34 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
 const schema40 = {"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"};
-const schema71 = {"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]};
+const schema68 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]};
+const schema70 = {"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]};
 const pattern0 = new RegExp("^/", "u");
 const pattern3 = new RegExp("^-?[0-9]+$", "u");
 const pattern4 = new RegExp("^[0-9]+$", "u");
-const pattern9 = new RegExp("^[0-9]{1,20}$", "u");
+const pattern10 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+const pattern12 = new RegExp("^[0-9]{1,20}$", "u");
+const schema69 = {"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]};
+
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.path === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.state === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "path") || (key0 === "metadata")) || (key0 === "state"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+let data0 = data.path;
+if(typeof data0 === "string"){
+if(!pattern0.test(data0)){
+const err3 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+if(typeof data.metadata !== "string"){
+const err5 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.state !== undefined){
+let data2 = data.state;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.ociVersion === undefined){
+const err6 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data2.id === undefined){
+const err7 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data2.status === undefined){
+const err8 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data2.bundle === undefined){
+const err9 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+for(const key1 in data2){
+if(!(((((key1 === "ociVersion") || (key1 === "id")) || (key1 === "status")) || (key1 === "bundle")) || (key1 === "annotations"))){
+const err10 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data2.ociVersion !== undefined){
+if(typeof data2.ociVersion !== "string"){
+const err11 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data2.id !== undefined){
+if(typeof data2.id !== "string"){
+const err12 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data2.status !== undefined){
+let data5 = data2.status;
+if(!((((data5 === "creating") || (data5 === "created")) || (data5 === "running")) || (data5 === "stopped"))){
+const err13 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data2.bundle !== undefined){
+if(typeof data2.bundle !== "string"){
+const err14 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data2.annotations !== undefined){
+let data7 = data2.annotations;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key2 in data7){
+if(typeof data7[key2] !== "string"){
+const err15 = {instancePath:instancePath+"/state/annotations/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate14.errors = vErrors;
+return errors === 0;
+}
+
+const schema71 = {"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]};
+const schema72 = {"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]};
+
+function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.native === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "native"},message:"must have required property '"+"native"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.architectures === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "architectures"},message:"must have required property '"+"architectures"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.defaultAction === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "defaultAction"},message:"must have required property '"+"defaultAction"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.badArchAction === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "badArchAction"},message:"must have required property '"+"badArchAction"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.byAction === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "byAction"},message:"must have required property '"+"byAction"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.conditional === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "conditional"},message:"must have required property '"+"conditional"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.unknownSyscalls === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "unknownSyscalls"},message:"must have required property '"+"unknownSyscalls"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.enosysAbove === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "enosysAbove"},message:"must have required property '"+"enosysAbove"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.flags === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data.instructions === undefined){
+const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "instructions"},message:"must have required property '"+"instructions"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data.libseccomp === undefined){
+const err10 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "libseccomp"},message:"must have required property '"+"libseccomp"+"'"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func2.call(schema71.properties, key0))){
+const err11 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.native !== undefined){
+if(typeof data.native !== "string"){
+const err12 = {instancePath:instancePath+"/native",schemaPath:"#/properties/native/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.architectures !== undefined){
+let data1 = data.architectures;
+if(Array.isArray(data1)){
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data1[i0] !== "string"){
+const err13 = {instancePath:instancePath+"/architectures/" + i0,schemaPath:"#/properties/architectures/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/architectures",schemaPath:"#/properties/architectures/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.defaultAction !== undefined){
+let data3 = data.defaultAction;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.action === undefined){
+const err15 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(data3.ret === undefined){
+const err16 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "ret"},message:"must have required property '"+"ret"+"'"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(data3.text === undefined){
+const err17 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+for(const key1 in data3){
+if(!((((key1 === "action") || (key1 === "data")) || (key1 === "ret")) || (key1 === "text"))){
+const err18 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data3.action !== undefined){
+if(typeof data3.action !== "string"){
+const err19 = {instancePath:instancePath+"/defaultAction/action",schemaPath:"#/definitions/SeccompVerdict/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data3.data !== undefined){
+let data5 = data3.data;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err20 = {instancePath:instancePath+"/defaultAction/data",schemaPath:"#/definitions/SeccompVerdict/properties/data/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data3.ret !== undefined){
+let data6 = data3.ret;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err21 = {instancePath:instancePath+"/defaultAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 4294967295 || isNaN(data6)){
+const err22 = {instancePath:instancePath+"/defaultAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(data6 < 0 || isNaN(data6)){
+const err23 = {instancePath:instancePath+"/defaultAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+if(data3.text !== undefined){
+if(typeof data3.text !== "string"){
+const err24 = {instancePath:instancePath+"/defaultAction/text",schemaPath:"#/definitions/SeccompVerdict/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/defaultAction",schemaPath:"#/definitions/SeccompVerdict/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.badArchAction !== undefined){
+let data8 = data.badArchAction;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.action === undefined){
+const err26 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if(data8.ret === undefined){
+const err27 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "ret"},message:"must have required property '"+"ret"+"'"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(data8.text === undefined){
+const err28 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+for(const key2 in data8){
+if(!((((key2 === "action") || (key2 === "data")) || (key2 === "ret")) || (key2 === "text"))){
+const err29 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data8.action !== undefined){
+if(typeof data8.action !== "string"){
+const err30 = {instancePath:instancePath+"/badArchAction/action",schemaPath:"#/definitions/SeccompVerdict/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data8.data !== undefined){
+let data10 = data8.data;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err31 = {instancePath:instancePath+"/badArchAction/data",schemaPath:"#/definitions/SeccompVerdict/properties/data/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data8.ret !== undefined){
+let data11 = data8.ret;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err32 = {instancePath:instancePath+"/badArchAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 4294967295 || isNaN(data11)){
+const err33 = {instancePath:instancePath+"/badArchAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if(data11 < 0 || isNaN(data11)){
+const err34 = {instancePath:instancePath+"/badArchAction/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+if(data8.text !== undefined){
+if(typeof data8.text !== "string"){
+const err35 = {instancePath:instancePath+"/badArchAction/text",schemaPath:"#/definitions/SeccompVerdict/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/badArchAction",schemaPath:"#/definitions/SeccompVerdict/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data.byAction !== undefined){
+let data13 = data.byAction;
+if(Array.isArray(data13)){
+const len1 = data13.length;
+for(let i1=0; i1<len1; i1++){
+let data14 = data13[i1];
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.action === undefined){
+const err37 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(data14.ret === undefined){
+const err38 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "ret"},message:"must have required property '"+"ret"+"'"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+if(data14.text === undefined){
+const err39 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+if(data14.count === undefined){
+const err40 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "count"},message:"must have required property '"+"count"+"'"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+if(data14.syscalls === undefined){
+const err41 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/required",keyword:"required",params:{missingProperty: "syscalls"},message:"must have required property '"+"syscalls"+"'"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+for(const key3 in data14){
+if(!((((((key3 === "action") || (key3 === "data")) || (key3 === "ret")) || (key3 === "text")) || (key3 === "count")) || (key3 === "syscalls"))){
+const err42 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+if(data14.action !== undefined){
+if(typeof data14.action !== "string"){
+const err43 = {instancePath:instancePath+"/byAction/" + i1+"/action",schemaPath:"#/properties/byAction/items/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data14.data !== undefined){
+let data16 = data14.data;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err44 = {instancePath:instancePath+"/byAction/" + i1+"/data",schemaPath:"#/properties/byAction/items/properties/data/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+if(data14.ret !== undefined){
+let data17 = data14.ret;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err45 = {instancePath:instancePath+"/byAction/" + i1+"/ret",schemaPath:"#/properties/byAction/items/properties/ret/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data14.text !== undefined){
+if(typeof data14.text !== "string"){
+const err46 = {instancePath:instancePath+"/byAction/" + i1+"/text",schemaPath:"#/properties/byAction/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data14.count !== undefined){
+let data19 = data14.count;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err47 = {instancePath:instancePath+"/byAction/" + i1+"/count",schemaPath:"#/properties/byAction/items/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data14.syscalls !== undefined){
+let data20 = data14.syscalls;
+if(Array.isArray(data20)){
+const len2 = data20.length;
+for(let i2=0; i2<len2; i2++){
+if(typeof data20[i2] !== "string"){
+const err48 = {instancePath:instancePath+"/byAction/" + i1+"/syscalls/" + i2,schemaPath:"#/properties/byAction/items/properties/syscalls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/byAction/" + i1+"/syscalls",schemaPath:"#/properties/byAction/items/properties/syscalls/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/byAction/" + i1,schemaPath:"#/properties/byAction/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/byAction",schemaPath:"#/properties/byAction/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+if(data.conditional !== undefined){
+let data22 = data.conditional;
+if(Array.isArray(data22)){
+const len3 = data22.length;
+for(let i3=0; i3<len3; i3++){
+let data23 = data22[i3];
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.syscall === undefined){
+const err52 = {instancePath:instancePath+"/conditional/" + i3,schemaPath:"#/properties/conditional/items/required",keyword:"required",params:{missingProperty: "syscall"},message:"must have required property '"+"syscall"+"'"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+if(data23.verdicts === undefined){
+const err53 = {instancePath:instancePath+"/conditional/" + i3,schemaPath:"#/properties/conditional/items/required",keyword:"required",params:{missingProperty: "verdicts"},message:"must have required property '"+"verdicts"+"'"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+for(const key4 in data23){
+if(!((key4 === "syscall") || (key4 === "verdicts"))){
+const err54 = {instancePath:instancePath+"/conditional/" + i3,schemaPath:"#/properties/conditional/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+if(data23.syscall !== undefined){
+if(typeof data23.syscall !== "string"){
+const err55 = {instancePath:instancePath+"/conditional/" + i3+"/syscall",schemaPath:"#/properties/conditional/items/properties/syscall/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+if(data23.verdicts !== undefined){
+let data25 = data23.verdicts;
+if(Array.isArray(data25)){
+const len4 = data25.length;
+for(let i4=0; i4<len4; i4++){
+let data26 = data25[i4];
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+if(data26.action === undefined){
+const err56 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "action"},message:"must have required property '"+"action"+"'"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if(data26.ret === undefined){
+const err57 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "ret"},message:"must have required property '"+"ret"+"'"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+if(data26.text === undefined){
+const err58 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/required",keyword:"required",params:{missingProperty: "text"},message:"must have required property '"+"text"+"'"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+for(const key5 in data26){
+if(!((((key5 === "action") || (key5 === "data")) || (key5 === "ret")) || (key5 === "text"))){
+const err59 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+if(data26.action !== undefined){
+if(typeof data26.action !== "string"){
+const err60 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/action",schemaPath:"#/definitions/SeccompVerdict/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+if(data26.data !== undefined){
+let data28 = data26.data;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err61 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/data",schemaPath:"#/definitions/SeccompVerdict/properties/data/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data26.ret !== undefined){
+let data29 = data26.ret;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err62 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 > 4294967295 || isNaN(data29)){
+const err63 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+if(data29 < 0 || isNaN(data29)){
+const err64 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/ret",schemaPath:"#/definitions/SeccompVerdict/properties/ret/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+}
+if(data26.text !== undefined){
+if(typeof data26.text !== "string"){
+const err65 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4+"/text",schemaPath:"#/definitions/SeccompVerdict/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts/" + i4,schemaPath:"#/definitions/SeccompVerdict/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/conditional/" + i3+"/verdicts",schemaPath:"#/properties/conditional/items/properties/verdicts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/conditional/" + i3,schemaPath:"#/properties/conditional/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+}
+else {
+const err69 = {instancePath:instancePath+"/conditional",schemaPath:"#/properties/conditional/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data.unknownSyscalls !== undefined){
+let data31 = data.unknownSyscalls;
+if(Array.isArray(data31)){
+const len5 = data31.length;
+for(let i5=0; i5<len5; i5++){
+if(typeof data31[i5] !== "string"){
+const err70 = {instancePath:instancePath+"/unknownSyscalls/" + i5,schemaPath:"#/properties/unknownSyscalls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+}
+else {
+const err71 = {instancePath:instancePath+"/unknownSyscalls",schemaPath:"#/properties/unknownSyscalls/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+if(data.enosysAbove !== undefined){
+let data33 = data.enosysAbove;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+for(const key6 in data33){
+let data34 = data33[key6];
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err72 = {instancePath:instancePath+"/enosysAbove/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/enosysAbove/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/enosysAbove",schemaPath:"#/properties/enosysAbove/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data.flags !== undefined){
+let data35 = data.flags;
+if(Array.isArray(data35)){
+const len6 = data35.length;
+for(let i6=0; i6<len6; i6++){
+if(typeof data35[i6] !== "string"){
+const err74 = {instancePath:instancePath+"/flags/" + i6,schemaPath:"#/properties/flags/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/flags",schemaPath:"#/properties/flags/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+if(data.instructions !== undefined){
+let data37 = data.instructions;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err76 = {instancePath:instancePath+"/instructions",schemaPath:"#/properties/instructions/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+if(data.libseccomp !== undefined){
+if(typeof data.libseccomp !== "string"){
+const err77 = {instancePath:instancePath+"/libseccomp",schemaPath:"#/properties/libseccomp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+else {
+const err78 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+validate16.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7552,8 +8742,8 @@ errors++;
 }
 }
 if(data.op !== undefined){
-if("chdir" !== data.op){
-const err605 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/43/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
+if("seccomp.connect" !== data.op){
+const err605 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/43/properties/op/const",keyword:"const",params:{allowedValue: "seccomp.connect"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7588,8 +8778,10 @@ errors++;
 }
 }
 if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err608 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data261 = data.path;
+if(typeof data261 === "string"){
+if(!pattern0.test(data261)){
+const err608 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -7599,14 +8791,25 @@ vErrors.push(err608);
 errors++;
 }
 }
-}
 else {
-const err609 = {instancePath,schemaPath:"#/oneOf/43/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err609 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/43/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err609];
 }
 else {
 vErrors.push(err609);
+}
+errors++;
+}
+}
+}
+else {
+const err610 = {instancePath,schemaPath:"#/oneOf/43/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err610];
+}
+else {
+vErrors.push(err610);
 }
 errors++;
 }
@@ -7623,17 +8826,7 @@ passing0 = 43;
 const _errs598 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err610 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err610];
-}
-else {
-vErrors.push(err610);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err611 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err611 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -7642,8 +8835,8 @@ vErrors.push(err611);
 }
 errors++;
 }
-if(data.why === undefined){
-const err612 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.stage === undefined){
+const err612 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -7652,8 +8845,8 @@ vErrors.push(err612);
 }
 errors++;
 }
-if(data.file === undefined){
-const err613 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+if(data.why === undefined){
+const err613 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -7662,8 +8855,8 @@ vErrors.push(err613);
 }
 errors++;
 }
-if(data.env === undefined){
-const err614 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.program === undefined){
+const err614 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "program"},message:"must have required property '"+"program"+"'"};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -7672,9 +8865,8 @@ vErrors.push(err614);
 }
 errors++;
 }
-for(const key48 in data){
-if(!(((((key48 === "op") || (key48 === "stage")) || (key48 === "why")) || (key48 === "file")) || (key48 === "env"))){
-const err615 = {instancePath,schemaPath:"#/oneOf/44/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
+if(data.flags === undefined){
+const err615 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'"};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -7683,10 +8875,8 @@ vErrors.push(err615);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("exec.check" !== data.op){
-const err616 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/44/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
+if(data.digest === undefined){
+const err616 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "digest"},message:"must have required property '"+"digest"+"'"};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -7695,10 +8885,8 @@ vErrors.push(err616);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err617 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/44/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.stats === undefined){
+const err617 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "stats"},message:"must have required property '"+"stats"+"'"};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -7707,10 +8895,9 @@ vErrors.push(err617);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err618 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key48 in data){
+if(!((((((((key48 === "op") || (key48 === "stage")) || (key48 === "why")) || (key48 === "program")) || (key48 === "flags")) || (key48 === "digest")) || (key48 === "listener")) || (key48 === "stats"))){
+const err618 = {instancePath,schemaPath:"#/oneOf/44/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -7720,9 +8907,9 @@ vErrors.push(err618);
 errors++;
 }
 }
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err619 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/44/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("seccomp.load" !== data.op){
+const err619 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/44/properties/op/const",keyword:"const",params:{allowedValue: "seccomp.load"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -7732,13 +8919,9 @@ vErrors.push(err619);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data266 = data.env;
-if(Array.isArray(data266)){
-const len20 = data266.length;
-for(let i21=0; i21<len20; i21++){
-if(typeof data266[i21] !== "string"){
-const err620 = {instancePath:instancePath+"/env/" + i21,schemaPath:"#/oneOf/44/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err620 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/44/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -7748,9 +8931,9 @@ vErrors.push(err620);
 errors++;
 }
 }
-}
-else {
-const err621 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/44/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err621 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -7760,14 +8943,329 @@ vErrors.push(err621);
 errors++;
 }
 }
-}
-else {
-const err622 = {instancePath,schemaPath:"#/oneOf/44/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.program !== undefined){
+let data265 = data.program;
+if(Array.isArray(data265)){
+if(data265.length > 4096){
+const err622 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/maxItems",keyword:"maxItems",params:{limit: 4096},message:"must NOT have more than 4096 items"};
 if(vErrors === null){
 vErrors = [err622];
 }
 else {
 vErrors.push(err622);
+}
+errors++;
+}
+if(data265.length < 1){
+const err623 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err623];
+}
+else {
+vErrors.push(err623);
+}
+errors++;
+}
+const len20 = data265.length;
+for(let i21=0; i21<len20; i21++){
+let data266 = data265[i21];
+if(data266 && typeof data266 == "object" && !Array.isArray(data266)){
+if(data266.code === undefined){
+const err624 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+if(vErrors === null){
+vErrors = [err624];
+}
+else {
+vErrors.push(err624);
+}
+errors++;
+}
+if(data266.jt === undefined){
+const err625 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "jt"},message:"must have required property '"+"jt"+"'"};
+if(vErrors === null){
+vErrors = [err625];
+}
+else {
+vErrors.push(err625);
+}
+errors++;
+}
+if(data266.jf === undefined){
+const err626 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "jf"},message:"must have required property '"+"jf"+"'"};
+if(vErrors === null){
+vErrors = [err626];
+}
+else {
+vErrors.push(err626);
+}
+errors++;
+}
+if(data266.k === undefined){
+const err627 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/required",keyword:"required",params:{missingProperty: "k"},message:"must have required property '"+"k"+"'"};
+if(vErrors === null){
+vErrors = [err627];
+}
+else {
+vErrors.push(err627);
+}
+errors++;
+}
+for(const key49 in data266){
+if(!((((key49 === "code") || (key49 === "jt")) || (key49 === "jf")) || (key49 === "k"))){
+const err628 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err628];
+}
+else {
+vErrors.push(err628);
+}
+errors++;
+}
+}
+if(data266.code !== undefined){
+let data267 = data266.code;
+if(!(((typeof data267 == "number") && (!(data267 % 1) && !isNaN(data267))) && (isFinite(data267)))){
+const err629 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err629];
+}
+else {
+vErrors.push(err629);
+}
+errors++;
+}
+if((typeof data267 == "number") && (isFinite(data267))){
+if(data267 > 65535 || isNaN(data267)){
+const err630 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err630];
+}
+else {
+vErrors.push(err630);
+}
+errors++;
+}
+if(data267 < 0 || isNaN(data267)){
+const err631 = {instancePath:instancePath+"/program/" + i21+"/code",schemaPath:"#/definitions/SockFilter/properties/code/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err631];
+}
+else {
+vErrors.push(err631);
+}
+errors++;
+}
+}
+}
+if(data266.jt !== undefined){
+let data268 = data266.jt;
+if(!(((typeof data268 == "number") && (!(data268 % 1) && !isNaN(data268))) && (isFinite(data268)))){
+const err632 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err632];
+}
+else {
+vErrors.push(err632);
+}
+errors++;
+}
+if((typeof data268 == "number") && (isFinite(data268))){
+if(data268 > 255 || isNaN(data268)){
+const err633 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255"};
+if(vErrors === null){
+vErrors = [err633];
+}
+else {
+vErrors.push(err633);
+}
+errors++;
+}
+if(data268 < 0 || isNaN(data268)){
+const err634 = {instancePath:instancePath+"/program/" + i21+"/jt",schemaPath:"#/definitions/SockFilter/properties/jt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err634];
+}
+else {
+vErrors.push(err634);
+}
+errors++;
+}
+}
+}
+if(data266.jf !== undefined){
+let data269 = data266.jf;
+if(!(((typeof data269 == "number") && (!(data269 % 1) && !isNaN(data269))) && (isFinite(data269)))){
+const err635 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err635];
+}
+else {
+vErrors.push(err635);
+}
+errors++;
+}
+if((typeof data269 == "number") && (isFinite(data269))){
+if(data269 > 255 || isNaN(data269)){
+const err636 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255"};
+if(vErrors === null){
+vErrors = [err636];
+}
+else {
+vErrors.push(err636);
+}
+errors++;
+}
+if(data269 < 0 || isNaN(data269)){
+const err637 = {instancePath:instancePath+"/program/" + i21+"/jf",schemaPath:"#/definitions/SockFilter/properties/jf/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err637];
+}
+else {
+vErrors.push(err637);
+}
+errors++;
+}
+}
+}
+if(data266.k !== undefined){
+let data270 = data266.k;
+if(!(((typeof data270 == "number") && (!(data270 % 1) && !isNaN(data270))) && (isFinite(data270)))){
+const err638 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err638];
+}
+else {
+vErrors.push(err638);
+}
+errors++;
+}
+if((typeof data270 == "number") && (isFinite(data270))){
+if(data270 > 4294967295 || isNaN(data270)){
+const err639 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(vErrors === null){
+vErrors = [err639];
+}
+else {
+vErrors.push(err639);
+}
+errors++;
+}
+if(data270 < 0 || isNaN(data270)){
+const err640 = {instancePath:instancePath+"/program/" + i21+"/k",schemaPath:"#/definitions/SockFilter/properties/k/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err640];
+}
+else {
+vErrors.push(err640);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err641 = {instancePath:instancePath+"/program/" + i21,schemaPath:"#/definitions/SockFilter/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err641];
+}
+else {
+vErrors.push(err641);
+}
+errors++;
+}
+}
+}
+else {
+const err642 = {instancePath:instancePath+"/program",schemaPath:"#/oneOf/44/properties/program/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err642];
+}
+else {
+vErrors.push(err642);
+}
+errors++;
+}
+}
+if(data.flags !== undefined){
+let data271 = data.flags;
+if(!(((typeof data271 == "number") && (!(data271 % 1) && !isNaN(data271))) && (isFinite(data271)))){
+const err643 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err643];
+}
+else {
+vErrors.push(err643);
+}
+errors++;
+}
+if((typeof data271 == "number") && (isFinite(data271))){
+if(data271 > 4294967295 || isNaN(data271)){
+const err644 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(vErrors === null){
+vErrors = [err644];
+}
+else {
+vErrors.push(err644);
+}
+errors++;
+}
+if(data271 < 0 || isNaN(data271)){
+const err645 = {instancePath:instancePath+"/flags",schemaPath:"#/oneOf/44/properties/flags/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err645];
+}
+else {
+vErrors.push(err645);
+}
+errors++;
+}
+}
+}
+if(data.digest !== undefined){
+let data272 = data.digest;
+if(typeof data272 === "string"){
+if(!pattern10.test(data272)){
+const err646 = {instancePath:instancePath+"/digest",schemaPath:"#/oneOf/44/properties/digest/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
+if(vErrors === null){
+vErrors = [err646];
+}
+else {
+vErrors.push(err646);
+}
+errors++;
+}
+}
+else {
+const err647 = {instancePath:instancePath+"/digest",schemaPath:"#/oneOf/44/properties/digest/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err647];
+}
+else {
+vErrors.push(err647);
+}
+errors++;
+}
+}
+if(data.listener !== undefined){
+if(!(validate14(data.listener, {instancePath:instancePath+"/listener",parentData:data,parentDataProperty:"listener",rootData}))){
+vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
+errors = vErrors.length;
+}
+}
+if(data.stats !== undefined){
+if(!(validate16(data.stats, {instancePath:instancePath+"/stats",parentData:data,parentDataProperty:"stats",rootData}))){
+vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err648 = {instancePath,schemaPath:"#/oneOf/44/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err648];
+}
+else {
+vErrors.push(err648);
 }
 errors++;
 }
@@ -7781,328 +9279,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 44;
 }
-const _errs612 = errors;
+const _errs626 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err623 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err623];
-}
-else {
-vErrors.push(err623);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err624 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err624];
-}
-else {
-vErrors.push(err624);
-}
-errors++;
-}
-if(data.why === undefined){
-const err625 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err625];
-}
-else {
-vErrors.push(err625);
-}
-errors++;
-}
-for(const key49 in data){
-if(!(((key49 === "op") || (key49 === "stage")) || (key49 === "why"))){
-const err626 = {instancePath,schemaPath:"#/oneOf/45/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err626];
-}
-else {
-vErrors.push(err626);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("execfifo.wait" !== data.op){
-const err627 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/45/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err627];
-}
-else {
-vErrors.push(err627);
-}
-errors++;
-}
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err628 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/45/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err628];
-}
-else {
-vErrors.push(err628);
-}
-errors++;
-}
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err629 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err629];
-}
-else {
-vErrors.push(err629);
-}
-errors++;
-}
-}
-}
-else {
-const err630 = {instancePath,schemaPath:"#/oneOf/45/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err630];
-}
-else {
-vErrors.push(err630);
-}
-errors++;
-}
-var _valid0 = _errs612 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 45];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 45;
-}
-const _errs620 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err631 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err631];
-}
-else {
-vErrors.push(err631);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err632 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err632];
-}
-else {
-vErrors.push(err632);
-}
-errors++;
-}
-if(data.why === undefined){
-const err633 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err633];
-}
-else {
-vErrors.push(err633);
-}
-errors++;
-}
-if(data.args === undefined){
-const err634 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
-if(vErrors === null){
-vErrors = [err634];
-}
-else {
-vErrors.push(err634);
-}
-errors++;
-}
-if(data.env === undefined){
-const err635 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
-if(vErrors === null){
-vErrors = [err635];
-}
-else {
-vErrors.push(err635);
-}
-errors++;
-}
-for(const key50 in data){
-if(!(((((key50 === "op") || (key50 === "stage")) || (key50 === "why")) || (key50 === "args")) || (key50 === "env"))){
-const err636 = {instancePath,schemaPath:"#/oneOf/46/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err636];
-}
-else {
-vErrors.push(err636);
-}
-errors++;
-}
-}
-if(data.op !== undefined){
-if("exec" !== data.op){
-const err637 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/46/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err637];
-}
-else {
-vErrors.push(err637);
-}
-errors++;
-}
-}
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err638 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/46/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err638];
-}
-else {
-vErrors.push(err638);
-}
-errors++;
-}
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err639 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err639];
-}
-else {
-vErrors.push(err639);
-}
-errors++;
-}
-}
-if(data.args !== undefined){
-let data274 = data.args;
-if(Array.isArray(data274)){
-const len21 = data274.length;
-for(let i22=0; i22<len21; i22++){
-if(typeof data274[i22] !== "string"){
-const err640 = {instancePath:instancePath+"/args/" + i22,schemaPath:"#/oneOf/46/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err640];
-}
-else {
-vErrors.push(err640);
-}
-errors++;
-}
-}
-}
-else {
-const err641 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/46/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err641];
-}
-else {
-vErrors.push(err641);
-}
-errors++;
-}
-}
-if(data.env !== undefined){
-let data276 = data.env;
-if(Array.isArray(data276)){
-const len22 = data276.length;
-for(let i23=0; i23<len22; i23++){
-if(typeof data276[i23] !== "string"){
-const err642 = {instancePath:instancePath+"/env/" + i23,schemaPath:"#/oneOf/46/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err642];
-}
-else {
-vErrors.push(err642);
-}
-errors++;
-}
-}
-}
-else {
-const err643 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/46/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err643];
-}
-else {
-vErrors.push(err643);
-}
-errors++;
-}
-}
-}
-else {
-const err644 = {instancePath,schemaPath:"#/oneOf/46/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err644];
-}
-else {
-vErrors.push(err644);
-}
-errors++;
-}
-var _valid0 = _errs620 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 46];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 46;
-}
-const _errs636 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err645 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err645];
-}
-else {
-vErrors.push(err645);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err646 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err646];
-}
-else {
-vErrors.push(err646);
-}
-errors++;
-}
-if(data.why === undefined){
-const err647 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err647];
-}
-else {
-vErrors.push(err647);
-}
-errors++;
-}
-if(data.path === undefined){
-const err648 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err648];
-}
-else {
-vErrors.push(err648);
-}
-errors++;
-}
-if(data.args === undefined){
-const err649 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+const err649 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err649];
 }
@@ -8111,8 +9291,8 @@ vErrors.push(err649);
 }
 errors++;
 }
-if(data.env === undefined){
-const err650 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.stage === undefined){
+const err650 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err650];
 }
@@ -8121,8 +9301,8 @@ vErrors.push(err650);
 }
 errors++;
 }
-if(data.state === undefined){
-const err651 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.why === undefined){
+const err651 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err651];
 }
@@ -8131,9 +9311,8 @@ vErrors.push(err651);
 }
 errors++;
 }
-for(const key51 in data){
-if(!((((((((key51 === "op") || (key51 === "stage")) || (key51 === "why")) || (key51 === "path")) || (key51 === "args")) || (key51 === "env")) || (key51 === "timeout")) || (key51 === "state"))){
-const err652 = {instancePath,schemaPath:"#/oneOf/47/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
+if(data.path === undefined){
+const err652 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err652];
 }
@@ -8142,10 +9321,9 @@ vErrors.push(err652);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.prestart" !== data.op){
-const err653 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/47/properties/op/const",keyword:"const",params:{allowedValue: "hook.prestart"},message:"must be equal to constant"};
+for(const key50 in data){
+if(!((((key50 === "op") || (key50 === "stage")) || (key50 === "why")) || (key50 === "path"))){
+const err653 = {instancePath,schemaPath:"#/oneOf/45/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err653];
 }
@@ -8155,9 +9333,9 @@ vErrors.push(err653);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err654 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/47/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("chdir" !== data.op){
+const err654 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/45/properties/op/const",keyword:"const",params:{allowedValue: "chdir"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err654];
 }
@@ -8167,9 +9345,9 @@ vErrors.push(err654);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err655 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err655 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/45/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err655];
 }
@@ -8179,9 +9357,9 @@ vErrors.push(err655);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err656 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/47/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err656 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err656];
 }
@@ -8191,11 +9369,9 @@ vErrors.push(err656);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data282 = data.args;
-if(Array.isArray(data282)){
-if(data282.length < 1){
-const err657 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/47/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err657 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/45/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err657];
 }
@@ -8204,10 +9380,10 @@ vErrors.push(err657);
 }
 errors++;
 }
-const len23 = data282.length;
-for(let i24=0; i24<len23; i24++){
-if(typeof data282[i24] !== "string"){
-const err658 = {instancePath:instancePath+"/args/" + i24,schemaPath:"#/oneOf/47/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err658 = {instancePath,schemaPath:"#/oneOf/45/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err658];
 }
@@ -8216,10 +9392,20 @@ vErrors.push(err658);
 }
 errors++;
 }
-}
+var _valid0 = _errs626 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 45];
 }
 else {
-const err659 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/47/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(_valid0){
+valid0 = true;
+passing0 = 45;
+}
+const _errs636 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err659 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err659];
 }
@@ -8228,14 +9414,8 @@ vErrors.push(err659);
 }
 errors++;
 }
-}
-if(data.env !== undefined){
-let data284 = data.env;
-if(Array.isArray(data284)){
-const len24 = data284.length;
-for(let i25=0; i25<len24; i25++){
-if(typeof data284[i25] !== "string"){
-const err660 = {instancePath:instancePath+"/env/" + i25,schemaPath:"#/oneOf/47/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err660 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err660];
 }
@@ -8244,10 +9424,8 @@ vErrors.push(err660);
 }
 errors++;
 }
-}
-}
-else {
-const err661 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/47/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.why === undefined){
+const err661 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err661];
 }
@@ -8256,11 +9434,8 @@ vErrors.push(err661);
 }
 errors++;
 }
-}
-if(data.timeout !== undefined){
-let data286 = data.timeout;
-if(!(((typeof data286 == "number") && (!(data286 % 1) && !isNaN(data286))) && (isFinite(data286)))){
-const err662 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/47/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.file === undefined){
+const err662 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err662];
 }
@@ -8269,9 +9444,8 @@ vErrors.push(err662);
 }
 errors++;
 }
-if((typeof data286 == "number") && (isFinite(data286))){
-if(data286 < 1 || isNaN(data286)){
-const err663 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/47/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data.env === undefined){
+const err663 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err663];
 }
@@ -8280,13 +9454,9 @@ vErrors.push(err663);
 }
 errors++;
 }
-}
-}
-if(data.state !== undefined){
-let data287 = data.state;
-if(data287 && typeof data287 == "object" && !Array.isArray(data287)){
-if(data287.ociVersion === undefined){
-const err664 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+for(const key51 in data){
+if(!(((((key51 === "op") || (key51 === "stage")) || (key51 === "why")) || (key51 === "file")) || (key51 === "env"))){
+const err664 = {instancePath,schemaPath:"#/oneOf/46/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err664];
 }
@@ -8295,8 +9465,10 @@ vErrors.push(err664);
 }
 errors++;
 }
-if(data287.id === undefined){
-const err665 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+if(data.op !== undefined){
+if("exec.check" !== data.op){
+const err665 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/46/properties/op/const",keyword:"const",params:{allowedValue: "exec.check"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err665];
 }
@@ -8305,8 +9477,10 @@ vErrors.push(err665);
 }
 errors++;
 }
-if(data287.status === undefined){
-const err666 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err666 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/46/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err666];
 }
@@ -8315,8 +9489,10 @@ vErrors.push(err666);
 }
 errors++;
 }
-if(data287.bundle === undefined){
-const err667 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err667 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err667];
 }
@@ -8325,9 +9501,10 @@ vErrors.push(err667);
 }
 errors++;
 }
-for(const key52 in data287){
-if(!(((((key52 === "ociVersion") || (key52 === "id")) || (key52 === "status")) || (key52 === "bundle")) || (key52 === "annotations"))){
-const err668 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
+}
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err668 = {instancePath:instancePath+"/file",schemaPath:"#/oneOf/46/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err668];
 }
@@ -8337,9 +9514,13 @@ vErrors.push(err668);
 errors++;
 }
 }
-if(data287.ociVersion !== undefined){
-if(typeof data287.ociVersion !== "string"){
-const err669 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.env !== undefined){
+let data283 = data.env;
+if(Array.isArray(data283)){
+const len21 = data283.length;
+for(let i22=0; i22<len21; i22++){
+if(typeof data283[i22] !== "string"){
+const err669 = {instancePath:instancePath+"/env/" + i22,schemaPath:"#/oneOf/46/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err669];
 }
@@ -8349,9 +9530,9 @@ vErrors.push(err669);
 errors++;
 }
 }
-if(data287.id !== undefined){
-if(typeof data287.id !== "string"){
-const err670 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err670 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/46/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err670];
 }
@@ -8361,10 +9542,9 @@ vErrors.push(err670);
 errors++;
 }
 }
-if(data287.status !== undefined){
-let data290 = data287.status;
-if(!((((data290 === "creating") || (data290 === "created")) || (data290 === "running")) || (data290 === "stopped"))){
-const err671 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err671 = {instancePath,schemaPath:"#/oneOf/46/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err671];
 }
@@ -8373,10 +9553,20 @@ vErrors.push(err671);
 }
 errors++;
 }
+var _valid0 = _errs636 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 46];
 }
-if(data287.bundle !== undefined){
-if(typeof data287.bundle !== "string"){
-const err672 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 46;
+}
+const _errs650 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err672 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err672];
 }
@@ -8385,13 +9575,8 @@ vErrors.push(err672);
 }
 errors++;
 }
-}
-if(data287.annotations !== undefined){
-let data292 = data287.annotations;
-if(data292 && typeof data292 == "object" && !Array.isArray(data292)){
-for(const key53 in data292){
-if(typeof data292[key53] !== "string"){
-const err673 = {instancePath:instancePath+"/state/annotations/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage === undefined){
+const err673 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err673];
 }
@@ -8400,10 +9585,8 @@ vErrors.push(err673);
 }
 errors++;
 }
-}
-}
-else {
-const err674 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why === undefined){
+const err674 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err674];
 }
@@ -8412,10 +9595,9 @@ vErrors.push(err674);
 }
 errors++;
 }
-}
-}
-else {
-const err675 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key52 in data){
+if(!(((key52 === "op") || (key52 === "stage")) || (key52 === "why"))){
+const err675 = {instancePath,schemaPath:"#/oneOf/47/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err675];
 }
@@ -8425,9 +9607,9 @@ vErrors.push(err675);
 errors++;
 }
 }
-}
-else {
-const err676 = {instancePath,schemaPath:"#/oneOf/47/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.op !== undefined){
+if("execfifo.wait" !== data.op){
+const err676 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/47/properties/op/const",keyword:"const",params:{allowedValue: "execfifo.wait"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err676];
 }
@@ -8436,7 +9618,43 @@ vErrors.push(err676);
 }
 errors++;
 }
-var _valid0 = _errs636 === errors;
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err677 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/47/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err677];
+}
+else {
+vErrors.push(err677);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err678 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err678];
+}
+else {
+vErrors.push(err678);
+}
+errors++;
+}
+}
+}
+else {
+const err679 = {instancePath,schemaPath:"#/oneOf/47/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err679];
+}
+else {
+vErrors.push(err679);
+}
+errors++;
+}
+var _valid0 = _errs650 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 47];
@@ -8446,40 +9664,10 @@ if(_valid0){
 valid0 = true;
 passing0 = 47;
 }
-const _errs672 = errors;
+const _errs658 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err677 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err677];
-}
-else {
-vErrors.push(err677);
-}
-errors++;
-}
-if(data.stage === undefined){
-const err678 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
-if(vErrors === null){
-vErrors = [err678];
-}
-else {
-vErrors.push(err678);
-}
-errors++;
-}
-if(data.why === undefined){
-const err679 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
-if(vErrors === null){
-vErrors = [err679];
-}
-else {
-vErrors.push(err679);
-}
-errors++;
-}
-if(data.path === undefined){
-const err680 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+const err680 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err680];
 }
@@ -8488,8 +9676,8 @@ vErrors.push(err680);
 }
 errors++;
 }
-if(data.args === undefined){
-const err681 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+if(data.stage === undefined){
+const err681 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err681];
 }
@@ -8498,8 +9686,8 @@ vErrors.push(err681);
 }
 errors++;
 }
-if(data.env === undefined){
-const err682 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data.why === undefined){
+const err682 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err682];
 }
@@ -8508,8 +9696,8 @@ vErrors.push(err682);
 }
 errors++;
 }
-if(data.state === undefined){
-const err683 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data.args === undefined){
+const err683 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err683];
 }
@@ -8518,9 +9706,8 @@ vErrors.push(err683);
 }
 errors++;
 }
-for(const key54 in data){
-if(!((((((((key54 === "op") || (key54 === "stage")) || (key54 === "why")) || (key54 === "path")) || (key54 === "args")) || (key54 === "env")) || (key54 === "timeout")) || (key54 === "state"))){
-const err684 = {instancePath,schemaPath:"#/oneOf/48/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
+if(data.env === undefined){
+const err684 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err684];
 }
@@ -8529,10 +9716,9 @@ vErrors.push(err684);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.create-runtime" !== data.op){
-const err685 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/48/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-runtime"},message:"must be equal to constant"};
+for(const key53 in data){
+if(!(((((key53 === "op") || (key53 === "stage")) || (key53 === "why")) || (key53 === "args")) || (key53 === "env"))){
+const err685 = {instancePath,schemaPath:"#/oneOf/48/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err685];
 }
@@ -8542,9 +9728,9 @@ vErrors.push(err685);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err686 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/48/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data.op !== undefined){
+if("exec" !== data.op){
+const err686 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/48/properties/op/const",keyword:"const",params:{allowedValue: "exec"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err686];
 }
@@ -8554,9 +9740,9 @@ vErrors.push(err686);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err687 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err687 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/48/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err687];
 }
@@ -8566,9 +9752,9 @@ vErrors.push(err687);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err688 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/48/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err688 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err688];
 }
@@ -8579,10 +9765,12 @@ errors++;
 }
 }
 if(data.args !== undefined){
-let data298 = data.args;
-if(Array.isArray(data298)){
-if(data298.length < 1){
-const err689 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+let data291 = data.args;
+if(Array.isArray(data291)){
+const len22 = data291.length;
+for(let i23=0; i23<len22; i23++){
+if(typeof data291[i23] !== "string"){
+const err689 = {instancePath:instancePath+"/args/" + i23,schemaPath:"#/oneOf/48/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err689];
 }
@@ -8591,10 +9779,10 @@ vErrors.push(err689);
 }
 errors++;
 }
-const len25 = data298.length;
-for(let i26=0; i26<len25; i26++){
-if(typeof data298[i26] !== "string"){
-const err690 = {instancePath:instancePath+"/args/" + i26,schemaPath:"#/oneOf/48/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err690 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err690];
 }
@@ -8604,9 +9792,13 @@ vErrors.push(err690);
 errors++;
 }
 }
-}
-else {
-const err691 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/48/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.env !== undefined){
+let data293 = data.env;
+if(Array.isArray(data293)){
+const len23 = data293.length;
+for(let i24=0; i24<len23; i24++){
+if(typeof data293[i24] !== "string"){
+const err691 = {instancePath:instancePath+"/env/" + i24,schemaPath:"#/oneOf/48/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err691];
 }
@@ -8616,13 +9808,9 @@ vErrors.push(err691);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data300 = data.env;
-if(Array.isArray(data300)){
-const len26 = data300.length;
-for(let i27=0; i27<len26; i27++){
-if(typeof data300[i27] !== "string"){
-const err692 = {instancePath:instancePath+"/env/" + i27,schemaPath:"#/oneOf/48/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err692 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/48/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err692];
 }
@@ -8634,7 +9822,7 @@ errors++;
 }
 }
 else {
-const err693 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/48/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err693 = {instancePath,schemaPath:"#/oneOf/48/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err693];
 }
@@ -8643,11 +9831,20 @@ vErrors.push(err693);
 }
 errors++;
 }
+var _valid0 = _errs658 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 48];
 }
-if(data.timeout !== undefined){
-let data302 = data.timeout;
-if(!(((typeof data302 == "number") && (!(data302 % 1) && !isNaN(data302))) && (isFinite(data302)))){
-const err694 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/48/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 48;
+}
+const _errs674 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err694 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err694];
 }
@@ -8656,9 +9853,8 @@ vErrors.push(err694);
 }
 errors++;
 }
-if((typeof data302 == "number") && (isFinite(data302))){
-if(data302 < 1 || isNaN(data302)){
-const err695 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/48/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data.stage === undefined){
+const err695 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err695];
 }
@@ -8667,13 +9863,8 @@ vErrors.push(err695);
 }
 errors++;
 }
-}
-}
-if(data.state !== undefined){
-let data303 = data.state;
-if(data303 && typeof data303 == "object" && !Array.isArray(data303)){
-if(data303.ociVersion === undefined){
-const err696 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.why === undefined){
+const err696 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err696];
 }
@@ -8682,8 +9873,8 @@ vErrors.push(err696);
 }
 errors++;
 }
-if(data303.id === undefined){
-const err697 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(data.path === undefined){
+const err697 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err697];
 }
@@ -8692,8 +9883,8 @@ vErrors.push(err697);
 }
 errors++;
 }
-if(data303.status === undefined){
-const err698 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.args === undefined){
+const err698 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err698];
 }
@@ -8702,8 +9893,8 @@ vErrors.push(err698);
 }
 errors++;
 }
-if(data303.bundle === undefined){
-const err699 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data.env === undefined){
+const err699 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err699];
 }
@@ -8712,9 +9903,8 @@ vErrors.push(err699);
 }
 errors++;
 }
-for(const key55 in data303){
-if(!(((((key55 === "ociVersion") || (key55 === "id")) || (key55 === "status")) || (key55 === "bundle")) || (key55 === "annotations"))){
-const err700 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
+if(data.state === undefined){
+const err700 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err700];
 }
@@ -8723,10 +9913,9 @@ vErrors.push(err700);
 }
 errors++;
 }
-}
-if(data303.ociVersion !== undefined){
-if(typeof data303.ociVersion !== "string"){
-const err701 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key54 in data){
+if(!((((((((key54 === "op") || (key54 === "stage")) || (key54 === "why")) || (key54 === "path")) || (key54 === "args")) || (key54 === "env")) || (key54 === "timeout")) || (key54 === "state"))){
+const err701 = {instancePath,schemaPath:"#/oneOf/49/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err701];
 }
@@ -8736,9 +9925,9 @@ vErrors.push(err701);
 errors++;
 }
 }
-if(data303.id !== undefined){
-if(typeof data303.id !== "string"){
-const err702 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.prestart" !== data.op){
+const err702 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/49/properties/op/const",keyword:"const",params:{allowedValue: "hook.prestart"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err702];
 }
@@ -8748,10 +9937,9 @@ vErrors.push(err702);
 errors++;
 }
 }
-if(data303.status !== undefined){
-let data306 = data303.status;
-if(!((((data306 === "creating") || (data306 === "created")) || (data306 === "running")) || (data306 === "stopped"))){
-const err703 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err703 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/49/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err703];
 }
@@ -8761,9 +9949,9 @@ vErrors.push(err703);
 errors++;
 }
 }
-if(data303.bundle !== undefined){
-if(typeof data303.bundle !== "string"){
-const err704 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err704 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err704];
 }
@@ -8773,12 +9961,9 @@ vErrors.push(err704);
 errors++;
 }
 }
-if(data303.annotations !== undefined){
-let data308 = data303.annotations;
-if(data308 && typeof data308 == "object" && !Array.isArray(data308)){
-for(const key56 in data308){
-if(typeof data308[key56] !== "string"){
-const err705 = {instancePath:instancePath+"/state/annotations/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err705 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/49/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err705];
 }
@@ -8788,9 +9973,11 @@ vErrors.push(err705);
 errors++;
 }
 }
-}
-else {
-const err706 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.args !== undefined){
+let data299 = data.args;
+if(Array.isArray(data299)){
+if(data299.length < 1){
+const err706 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err706];
 }
@@ -8799,10 +9986,10 @@ vErrors.push(err706);
 }
 errors++;
 }
-}
-}
-else {
-const err707 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len24 = data299.length;
+for(let i25=0; i25<len24; i25++){
+if(typeof data299[i25] !== "string"){
+const err707 = {instancePath:instancePath+"/args/" + i25,schemaPath:"#/oneOf/49/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err707];
 }
@@ -8814,7 +10001,7 @@ errors++;
 }
 }
 else {
-const err708 = {instancePath,schemaPath:"#/oneOf/48/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err708 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err708];
 }
@@ -8823,20 +10010,14 @@ vErrors.push(err708);
 }
 errors++;
 }
-var _valid0 = _errs672 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 48];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 48;
-}
-const _errs708 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err709 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.env !== undefined){
+let data301 = data.env;
+if(Array.isArray(data301)){
+const len25 = data301.length;
+for(let i26=0; i26<len25; i26++){
+if(typeof data301[i26] !== "string"){
+const err709 = {instancePath:instancePath+"/env/" + i26,schemaPath:"#/oneOf/49/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err709];
 }
@@ -8845,8 +10026,10 @@ vErrors.push(err709);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err710 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err710 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/49/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err710];
 }
@@ -8855,8 +10038,11 @@ vErrors.push(err710);
 }
 errors++;
 }
-if(data.why === undefined){
-const err711 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.timeout !== undefined){
+let data303 = data.timeout;
+if(!(((typeof data303 == "number") && (!(data303 % 1) && !isNaN(data303))) && (isFinite(data303)))){
+const err711 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err711];
 }
@@ -8865,8 +10051,9 @@ vErrors.push(err711);
 }
 errors++;
 }
-if(data.path === undefined){
-const err712 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if((typeof data303 == "number") && (isFinite(data303))){
+if(data303 < 1 || isNaN(data303)){
+const err712 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err712];
 }
@@ -8875,8 +10062,13 @@ vErrors.push(err712);
 }
 errors++;
 }
-if(data.args === undefined){
-const err713 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+if(data.state !== undefined){
+let data304 = data.state;
+if(data304 && typeof data304 == "object" && !Array.isArray(data304)){
+if(data304.ociVersion === undefined){
+const err713 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err713];
 }
@@ -8885,8 +10077,8 @@ vErrors.push(err713);
 }
 errors++;
 }
-if(data.env === undefined){
-const err714 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data304.id === undefined){
+const err714 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err714];
 }
@@ -8895,8 +10087,8 @@ vErrors.push(err714);
 }
 errors++;
 }
-if(data.state === undefined){
-const err715 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data304.status === undefined){
+const err715 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err715];
 }
@@ -8905,9 +10097,8 @@ vErrors.push(err715);
 }
 errors++;
 }
-for(const key57 in data){
-if(!((((((((key57 === "op") || (key57 === "stage")) || (key57 === "why")) || (key57 === "path")) || (key57 === "args")) || (key57 === "env")) || (key57 === "timeout")) || (key57 === "state"))){
-const err716 = {instancePath,schemaPath:"#/oneOf/49/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
+if(data304.bundle === undefined){
+const err716 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err716];
 }
@@ -8916,10 +10107,9 @@ vErrors.push(err716);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.create-container" !== data.op){
-const err717 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/49/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-container"},message:"must be equal to constant"};
+for(const key55 in data304){
+if(!(((((key55 === "ociVersion") || (key55 === "id")) || (key55 === "status")) || (key55 === "bundle")) || (key55 === "annotations"))){
+const err717 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err717];
 }
@@ -8929,9 +10119,9 @@ vErrors.push(err717);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err718 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/49/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data304.ociVersion !== undefined){
+if(typeof data304.ociVersion !== "string"){
+const err718 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err718];
 }
@@ -8941,9 +10131,9 @@ vErrors.push(err718);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err719 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data304.id !== undefined){
+if(typeof data304.id !== "string"){
+const err719 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err719];
 }
@@ -8953,9 +10143,10 @@ vErrors.push(err719);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err720 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/49/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data304.status !== undefined){
+let data307 = data304.status;
+if(!((((data307 === "creating") || (data307 === "created")) || (data307 === "running")) || (data307 === "stopped"))){
+const err720 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err720];
 }
@@ -8965,11 +10156,9 @@ vErrors.push(err720);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data314 = data.args;
-if(Array.isArray(data314)){
-if(data314.length < 1){
-const err721 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data304.bundle !== undefined){
+if(typeof data304.bundle !== "string"){
+const err721 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err721];
 }
@@ -8978,10 +10167,13 @@ vErrors.push(err721);
 }
 errors++;
 }
-const len27 = data314.length;
-for(let i28=0; i28<len27; i28++){
-if(typeof data314[i28] !== "string"){
-const err722 = {instancePath:instancePath+"/args/" + i28,schemaPath:"#/oneOf/49/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data304.annotations !== undefined){
+let data309 = data304.annotations;
+if(data309 && typeof data309 == "object" && !Array.isArray(data309)){
+for(const key56 in data309){
+if(typeof data309[key56] !== "string"){
+const err722 = {instancePath:instancePath+"/state/annotations/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err722];
 }
@@ -8993,7 +10185,7 @@ errors++;
 }
 }
 else {
-const err723 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/49/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err723 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err723];
 }
@@ -9003,13 +10195,9 @@ vErrors.push(err723);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data316 = data.env;
-if(Array.isArray(data316)){
-const len28 = data316.length;
-for(let i29=0; i29<len28; i29++){
-if(typeof data316[i29] !== "string"){
-const err724 = {instancePath:instancePath+"/env/" + i29,schemaPath:"#/oneOf/49/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err724 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err724];
 }
@@ -9021,7 +10209,7 @@ errors++;
 }
 }
 else {
-const err725 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/49/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err725 = {instancePath,schemaPath:"#/oneOf/49/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err725];
 }
@@ -9030,11 +10218,20 @@ vErrors.push(err725);
 }
 errors++;
 }
+var _valid0 = _errs674 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 49];
 }
-if(data.timeout !== undefined){
-let data318 = data.timeout;
-if(!(((typeof data318 == "number") && (!(data318 % 1) && !isNaN(data318))) && (isFinite(data318)))){
-const err726 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 49;
+}
+const _errs710 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err726 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err726];
 }
@@ -9043,9 +10240,8 @@ vErrors.push(err726);
 }
 errors++;
 }
-if((typeof data318 == "number") && (isFinite(data318))){
-if(data318 < 1 || isNaN(data318)){
-const err727 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/49/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data.stage === undefined){
+const err727 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err727];
 }
@@ -9054,13 +10250,8 @@ vErrors.push(err727);
 }
 errors++;
 }
-}
-}
-if(data.state !== undefined){
-let data319 = data.state;
-if(data319 && typeof data319 == "object" && !Array.isArray(data319)){
-if(data319.ociVersion === undefined){
-const err728 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.why === undefined){
+const err728 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err728];
 }
@@ -9069,8 +10260,8 @@ vErrors.push(err728);
 }
 errors++;
 }
-if(data319.id === undefined){
-const err729 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(data.path === undefined){
+const err729 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err729];
 }
@@ -9079,8 +10270,8 @@ vErrors.push(err729);
 }
 errors++;
 }
-if(data319.status === undefined){
-const err730 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.args === undefined){
+const err730 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err730];
 }
@@ -9089,8 +10280,8 @@ vErrors.push(err730);
 }
 errors++;
 }
-if(data319.bundle === undefined){
-const err731 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data.env === undefined){
+const err731 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err731];
 }
@@ -9099,9 +10290,8 @@ vErrors.push(err731);
 }
 errors++;
 }
-for(const key58 in data319){
-if(!(((((key58 === "ociVersion") || (key58 === "id")) || (key58 === "status")) || (key58 === "bundle")) || (key58 === "annotations"))){
-const err732 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties"};
+if(data.state === undefined){
+const err732 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err732];
 }
@@ -9110,10 +10300,9 @@ vErrors.push(err732);
 }
 errors++;
 }
-}
-if(data319.ociVersion !== undefined){
-if(typeof data319.ociVersion !== "string"){
-const err733 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key57 in data){
+if(!((((((((key57 === "op") || (key57 === "stage")) || (key57 === "why")) || (key57 === "path")) || (key57 === "args")) || (key57 === "env")) || (key57 === "timeout")) || (key57 === "state"))){
+const err733 = {instancePath,schemaPath:"#/oneOf/50/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err733];
 }
@@ -9123,9 +10312,9 @@ vErrors.push(err733);
 errors++;
 }
 }
-if(data319.id !== undefined){
-if(typeof data319.id !== "string"){
-const err734 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.create-runtime" !== data.op){
+const err734 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/50/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-runtime"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err734];
 }
@@ -9135,10 +10324,9 @@ vErrors.push(err734);
 errors++;
 }
 }
-if(data319.status !== undefined){
-let data322 = data319.status;
-if(!((((data322 === "creating") || (data322 === "created")) || (data322 === "running")) || (data322 === "stopped"))){
-const err735 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err735 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/50/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err735];
 }
@@ -9148,9 +10336,9 @@ vErrors.push(err735);
 errors++;
 }
 }
-if(data319.bundle !== undefined){
-if(typeof data319.bundle !== "string"){
-const err736 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err736 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err736];
 }
@@ -9160,12 +10348,9 @@ vErrors.push(err736);
 errors++;
 }
 }
-if(data319.annotations !== undefined){
-let data324 = data319.annotations;
-if(data324 && typeof data324 == "object" && !Array.isArray(data324)){
-for(const key59 in data324){
-if(typeof data324[key59] !== "string"){
-const err737 = {instancePath:instancePath+"/state/annotations/" + key59.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err737 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/50/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err737];
 }
@@ -9175,9 +10360,11 @@ vErrors.push(err737);
 errors++;
 }
 }
-}
-else {
-const err738 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.args !== undefined){
+let data315 = data.args;
+if(Array.isArray(data315)){
+if(data315.length < 1){
+const err738 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err738];
 }
@@ -9186,10 +10373,10 @@ vErrors.push(err738);
 }
 errors++;
 }
-}
-}
-else {
-const err739 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len26 = data315.length;
+for(let i27=0; i27<len26; i27++){
+if(typeof data315[i27] !== "string"){
+const err739 = {instancePath:instancePath+"/args/" + i27,schemaPath:"#/oneOf/50/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err739];
 }
@@ -9201,7 +10388,7 @@ errors++;
 }
 }
 else {
-const err740 = {instancePath,schemaPath:"#/oneOf/49/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err740 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err740];
 }
@@ -9210,20 +10397,14 @@ vErrors.push(err740);
 }
 errors++;
 }
-var _valid0 = _errs708 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 49];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 49;
-}
-const _errs744 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err741 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.env !== undefined){
+let data317 = data.env;
+if(Array.isArray(data317)){
+const len27 = data317.length;
+for(let i28=0; i28<len27; i28++){
+if(typeof data317[i28] !== "string"){
+const err741 = {instancePath:instancePath+"/env/" + i28,schemaPath:"#/oneOf/50/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err741];
 }
@@ -9232,8 +10413,10 @@ vErrors.push(err741);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err742 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err742 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/50/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err742];
 }
@@ -9242,8 +10425,11 @@ vErrors.push(err742);
 }
 errors++;
 }
-if(data.why === undefined){
-const err743 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.timeout !== undefined){
+let data319 = data.timeout;
+if(!(((typeof data319 == "number") && (!(data319 % 1) && !isNaN(data319))) && (isFinite(data319)))){
+const err743 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err743];
 }
@@ -9252,8 +10438,9 @@ vErrors.push(err743);
 }
 errors++;
 }
-if(data.path === undefined){
-const err744 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if((typeof data319 == "number") && (isFinite(data319))){
+if(data319 < 1 || isNaN(data319)){
+const err744 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err744];
 }
@@ -9262,8 +10449,13 @@ vErrors.push(err744);
 }
 errors++;
 }
-if(data.args === undefined){
-const err745 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+if(data.state !== undefined){
+let data320 = data.state;
+if(data320 && typeof data320 == "object" && !Array.isArray(data320)){
+if(data320.ociVersion === undefined){
+const err745 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err745];
 }
@@ -9272,8 +10464,8 @@ vErrors.push(err745);
 }
 errors++;
 }
-if(data.env === undefined){
-const err746 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data320.id === undefined){
+const err746 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err746];
 }
@@ -9282,8 +10474,8 @@ vErrors.push(err746);
 }
 errors++;
 }
-if(data.state === undefined){
-const err747 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data320.status === undefined){
+const err747 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err747];
 }
@@ -9292,9 +10484,8 @@ vErrors.push(err747);
 }
 errors++;
 }
-for(const key60 in data){
-if(!((((((((key60 === "op") || (key60 === "stage")) || (key60 === "why")) || (key60 === "path")) || (key60 === "args")) || (key60 === "env")) || (key60 === "timeout")) || (key60 === "state"))){
-const err748 = {instancePath,schemaPath:"#/oneOf/50/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties"};
+if(data320.bundle === undefined){
+const err748 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err748];
 }
@@ -9303,10 +10494,9 @@ vErrors.push(err748);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.start-container" !== data.op){
-const err749 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/50/properties/op/const",keyword:"const",params:{allowedValue: "hook.start-container"},message:"must be equal to constant"};
+for(const key58 in data320){
+if(!(((((key58 === "ociVersion") || (key58 === "id")) || (key58 === "status")) || (key58 === "bundle")) || (key58 === "annotations"))){
+const err749 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err749];
 }
@@ -9316,9 +10506,9 @@ vErrors.push(err749);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err750 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/50/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data320.ociVersion !== undefined){
+if(typeof data320.ociVersion !== "string"){
+const err750 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err750];
 }
@@ -9328,9 +10518,9 @@ vErrors.push(err750);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err751 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data320.id !== undefined){
+if(typeof data320.id !== "string"){
+const err751 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err751];
 }
@@ -9340,9 +10530,10 @@ vErrors.push(err751);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err752 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/50/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data320.status !== undefined){
+let data323 = data320.status;
+if(!((((data323 === "creating") || (data323 === "created")) || (data323 === "running")) || (data323 === "stopped"))){
+const err752 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err752];
 }
@@ -9352,11 +10543,9 @@ vErrors.push(err752);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data330 = data.args;
-if(Array.isArray(data330)){
-if(data330.length < 1){
-const err753 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data320.bundle !== undefined){
+if(typeof data320.bundle !== "string"){
+const err753 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err753];
 }
@@ -9365,10 +10554,13 @@ vErrors.push(err753);
 }
 errors++;
 }
-const len29 = data330.length;
-for(let i30=0; i30<len29; i30++){
-if(typeof data330[i30] !== "string"){
-const err754 = {instancePath:instancePath+"/args/" + i30,schemaPath:"#/oneOf/50/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data320.annotations !== undefined){
+let data325 = data320.annotations;
+if(data325 && typeof data325 == "object" && !Array.isArray(data325)){
+for(const key59 in data325){
+if(typeof data325[key59] !== "string"){
+const err754 = {instancePath:instancePath+"/state/annotations/" + key59.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err754];
 }
@@ -9380,7 +10572,7 @@ errors++;
 }
 }
 else {
-const err755 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/50/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err755 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err755];
 }
@@ -9390,13 +10582,9 @@ vErrors.push(err755);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data332 = data.env;
-if(Array.isArray(data332)){
-const len30 = data332.length;
-for(let i31=0; i31<len30; i31++){
-if(typeof data332[i31] !== "string"){
-const err756 = {instancePath:instancePath+"/env/" + i31,schemaPath:"#/oneOf/50/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err756 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err756];
 }
@@ -9408,7 +10596,7 @@ errors++;
 }
 }
 else {
-const err757 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/50/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err757 = {instancePath,schemaPath:"#/oneOf/50/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err757];
 }
@@ -9417,11 +10605,20 @@ vErrors.push(err757);
 }
 errors++;
 }
+var _valid0 = _errs710 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 50];
 }
-if(data.timeout !== undefined){
-let data334 = data.timeout;
-if(!(((typeof data334 == "number") && (!(data334 % 1) && !isNaN(data334))) && (isFinite(data334)))){
-const err758 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 50;
+}
+const _errs746 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err758 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err758];
 }
@@ -9430,9 +10627,8 @@ vErrors.push(err758);
 }
 errors++;
 }
-if((typeof data334 == "number") && (isFinite(data334))){
-if(data334 < 1 || isNaN(data334)){
-const err759 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/50/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data.stage === undefined){
+const err759 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err759];
 }
@@ -9441,13 +10637,8 @@ vErrors.push(err759);
 }
 errors++;
 }
-}
-}
-if(data.state !== undefined){
-let data335 = data.state;
-if(data335 && typeof data335 == "object" && !Array.isArray(data335)){
-if(data335.ociVersion === undefined){
-const err760 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.why === undefined){
+const err760 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err760];
 }
@@ -9456,8 +10647,8 @@ vErrors.push(err760);
 }
 errors++;
 }
-if(data335.id === undefined){
-const err761 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(data.path === undefined){
+const err761 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err761];
 }
@@ -9466,8 +10657,8 @@ vErrors.push(err761);
 }
 errors++;
 }
-if(data335.status === undefined){
-const err762 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.args === undefined){
+const err762 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err762];
 }
@@ -9476,8 +10667,8 @@ vErrors.push(err762);
 }
 errors++;
 }
-if(data335.bundle === undefined){
-const err763 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data.env === undefined){
+const err763 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err763];
 }
@@ -9486,9 +10677,8 @@ vErrors.push(err763);
 }
 errors++;
 }
-for(const key61 in data335){
-if(!(((((key61 === "ociVersion") || (key61 === "id")) || (key61 === "status")) || (key61 === "bundle")) || (key61 === "annotations"))){
-const err764 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
+if(data.state === undefined){
+const err764 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err764];
 }
@@ -9497,10 +10687,9 @@ vErrors.push(err764);
 }
 errors++;
 }
-}
-if(data335.ociVersion !== undefined){
-if(typeof data335.ociVersion !== "string"){
-const err765 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key60 in data){
+if(!((((((((key60 === "op") || (key60 === "stage")) || (key60 === "why")) || (key60 === "path")) || (key60 === "args")) || (key60 === "env")) || (key60 === "timeout")) || (key60 === "state"))){
+const err765 = {instancePath,schemaPath:"#/oneOf/51/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err765];
 }
@@ -9510,9 +10699,9 @@ vErrors.push(err765);
 errors++;
 }
 }
-if(data335.id !== undefined){
-if(typeof data335.id !== "string"){
-const err766 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.create-container" !== data.op){
+const err766 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/51/properties/op/const",keyword:"const",params:{allowedValue: "hook.create-container"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err766];
 }
@@ -9522,10 +10711,9 @@ vErrors.push(err766);
 errors++;
 }
 }
-if(data335.status !== undefined){
-let data338 = data335.status;
-if(!((((data338 === "creating") || (data338 === "created")) || (data338 === "running")) || (data338 === "stopped"))){
-const err767 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err767 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/51/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err767];
 }
@@ -9535,9 +10723,9 @@ vErrors.push(err767);
 errors++;
 }
 }
-if(data335.bundle !== undefined){
-if(typeof data335.bundle !== "string"){
-const err768 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err768 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err768];
 }
@@ -9547,12 +10735,9 @@ vErrors.push(err768);
 errors++;
 }
 }
-if(data335.annotations !== undefined){
-let data340 = data335.annotations;
-if(data340 && typeof data340 == "object" && !Array.isArray(data340)){
-for(const key62 in data340){
-if(typeof data340[key62] !== "string"){
-const err769 = {instancePath:instancePath+"/state/annotations/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err769 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/51/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err769];
 }
@@ -9562,9 +10747,11 @@ vErrors.push(err769);
 errors++;
 }
 }
-}
-else {
-const err770 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.args !== undefined){
+let data331 = data.args;
+if(Array.isArray(data331)){
+if(data331.length < 1){
+const err770 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err770];
 }
@@ -9573,10 +10760,10 @@ vErrors.push(err770);
 }
 errors++;
 }
-}
-}
-else {
-const err771 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len28 = data331.length;
+for(let i29=0; i29<len28; i29++){
+if(typeof data331[i29] !== "string"){
+const err771 = {instancePath:instancePath+"/args/" + i29,schemaPath:"#/oneOf/51/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err771];
 }
@@ -9588,7 +10775,7 @@ errors++;
 }
 }
 else {
-const err772 = {instancePath,schemaPath:"#/oneOf/50/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err772 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err772];
 }
@@ -9597,20 +10784,14 @@ vErrors.push(err772);
 }
 errors++;
 }
-var _valid0 = _errs744 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 50];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 50;
-}
-const _errs780 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err773 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.env !== undefined){
+let data333 = data.env;
+if(Array.isArray(data333)){
+const len29 = data333.length;
+for(let i30=0; i30<len29; i30++){
+if(typeof data333[i30] !== "string"){
+const err773 = {instancePath:instancePath+"/env/" + i30,schemaPath:"#/oneOf/51/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err773];
 }
@@ -9619,8 +10800,10 @@ vErrors.push(err773);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err774 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err774 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/51/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err774];
 }
@@ -9629,8 +10812,11 @@ vErrors.push(err774);
 }
 errors++;
 }
-if(data.why === undefined){
-const err775 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.timeout !== undefined){
+let data335 = data.timeout;
+if(!(((typeof data335 == "number") && (!(data335 % 1) && !isNaN(data335))) && (isFinite(data335)))){
+const err775 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err775];
 }
@@ -9639,8 +10825,9 @@ vErrors.push(err775);
 }
 errors++;
 }
-if(data.path === undefined){
-const err776 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if((typeof data335 == "number") && (isFinite(data335))){
+if(data335 < 1 || isNaN(data335)){
+const err776 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err776];
 }
@@ -9649,8 +10836,13 @@ vErrors.push(err776);
 }
 errors++;
 }
-if(data.args === undefined){
-const err777 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+if(data.state !== undefined){
+let data336 = data.state;
+if(data336 && typeof data336 == "object" && !Array.isArray(data336)){
+if(data336.ociVersion === undefined){
+const err777 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err777];
 }
@@ -9659,8 +10851,8 @@ vErrors.push(err777);
 }
 errors++;
 }
-if(data.env === undefined){
-const err778 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data336.id === undefined){
+const err778 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err778];
 }
@@ -9669,8 +10861,8 @@ vErrors.push(err778);
 }
 errors++;
 }
-if(data.state === undefined){
-const err779 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data336.status === undefined){
+const err779 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err779];
 }
@@ -9679,9 +10871,8 @@ vErrors.push(err779);
 }
 errors++;
 }
-for(const key63 in data){
-if(!((((((((key63 === "op") || (key63 === "stage")) || (key63 === "why")) || (key63 === "path")) || (key63 === "args")) || (key63 === "env")) || (key63 === "timeout")) || (key63 === "state"))){
-const err780 = {instancePath,schemaPath:"#/oneOf/51/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
+if(data336.bundle === undefined){
+const err780 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err780];
 }
@@ -9690,10 +10881,9 @@ vErrors.push(err780);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.poststart" !== data.op){
-const err781 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/51/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststart"},message:"must be equal to constant"};
+for(const key61 in data336){
+if(!(((((key61 === "ociVersion") || (key61 === "id")) || (key61 === "status")) || (key61 === "bundle")) || (key61 === "annotations"))){
+const err781 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err781];
 }
@@ -9703,9 +10893,9 @@ vErrors.push(err781);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("start" !== data.stage){
-const err782 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/51/properties/stage/const",keyword:"const",params:{allowedValue: "start"},message:"must be equal to constant"};
+if(data336.ociVersion !== undefined){
+if(typeof data336.ociVersion !== "string"){
+const err782 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err782];
 }
@@ -9715,9 +10905,9 @@ vErrors.push(err782);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err783 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data336.id !== undefined){
+if(typeof data336.id !== "string"){
+const err783 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err783];
 }
@@ -9727,9 +10917,10 @@ vErrors.push(err783);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err784 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/51/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data336.status !== undefined){
+let data339 = data336.status;
+if(!((((data339 === "creating") || (data339 === "created")) || (data339 === "running")) || (data339 === "stopped"))){
+const err784 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err784];
 }
@@ -9739,11 +10930,9 @@ vErrors.push(err784);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data346 = data.args;
-if(Array.isArray(data346)){
-if(data346.length < 1){
-const err785 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data336.bundle !== undefined){
+if(typeof data336.bundle !== "string"){
+const err785 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err785];
 }
@@ -9752,10 +10941,13 @@ vErrors.push(err785);
 }
 errors++;
 }
-const len31 = data346.length;
-for(let i32=0; i32<len31; i32++){
-if(typeof data346[i32] !== "string"){
-const err786 = {instancePath:instancePath+"/args/" + i32,schemaPath:"#/oneOf/51/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data336.annotations !== undefined){
+let data341 = data336.annotations;
+if(data341 && typeof data341 == "object" && !Array.isArray(data341)){
+for(const key62 in data341){
+if(typeof data341[key62] !== "string"){
+const err786 = {instancePath:instancePath+"/state/annotations/" + key62.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err786];
 }
@@ -9767,7 +10959,7 @@ errors++;
 }
 }
 else {
-const err787 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/51/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err787 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err787];
 }
@@ -9777,13 +10969,9 @@ vErrors.push(err787);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data348 = data.env;
-if(Array.isArray(data348)){
-const len32 = data348.length;
-for(let i33=0; i33<len32; i33++){
-if(typeof data348[i33] !== "string"){
-const err788 = {instancePath:instancePath+"/env/" + i33,schemaPath:"#/oneOf/51/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err788 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err788];
 }
@@ -9795,7 +10983,7 @@ errors++;
 }
 }
 else {
-const err789 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/51/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err789 = {instancePath,schemaPath:"#/oneOf/51/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err789];
 }
@@ -9804,11 +10992,20 @@ vErrors.push(err789);
 }
 errors++;
 }
+var _valid0 = _errs746 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 51];
 }
-if(data.timeout !== undefined){
-let data350 = data.timeout;
-if(!(((typeof data350 == "number") && (!(data350 % 1) && !isNaN(data350))) && (isFinite(data350)))){
-const err790 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 51;
+}
+const _errs782 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err790 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err790];
 }
@@ -9817,9 +11014,8 @@ vErrors.push(err790);
 }
 errors++;
 }
-if((typeof data350 == "number") && (isFinite(data350))){
-if(data350 < 1 || isNaN(data350)){
-const err791 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/51/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data.stage === undefined){
+const err791 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err791];
 }
@@ -9828,13 +11024,8 @@ vErrors.push(err791);
 }
 errors++;
 }
-}
-}
-if(data.state !== undefined){
-let data351 = data.state;
-if(data351 && typeof data351 == "object" && !Array.isArray(data351)){
-if(data351.ociVersion === undefined){
-const err792 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.why === undefined){
+const err792 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err792];
 }
@@ -9843,8 +11034,8 @@ vErrors.push(err792);
 }
 errors++;
 }
-if(data351.id === undefined){
-const err793 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(data.path === undefined){
+const err793 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err793];
 }
@@ -9853,8 +11044,8 @@ vErrors.push(err793);
 }
 errors++;
 }
-if(data351.status === undefined){
-const err794 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.args === undefined){
+const err794 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err794];
 }
@@ -9863,8 +11054,8 @@ vErrors.push(err794);
 }
 errors++;
 }
-if(data351.bundle === undefined){
-const err795 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data.env === undefined){
+const err795 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err795];
 }
@@ -9873,9 +11064,8 @@ vErrors.push(err795);
 }
 errors++;
 }
-for(const key64 in data351){
-if(!(((((key64 === "ociVersion") || (key64 === "id")) || (key64 === "status")) || (key64 === "bundle")) || (key64 === "annotations"))){
-const err796 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
+if(data.state === undefined){
+const err796 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err796];
 }
@@ -9884,10 +11074,9 @@ vErrors.push(err796);
 }
 errors++;
 }
-}
-if(data351.ociVersion !== undefined){
-if(typeof data351.ociVersion !== "string"){
-const err797 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key63 in data){
+if(!((((((((key63 === "op") || (key63 === "stage")) || (key63 === "why")) || (key63 === "path")) || (key63 === "args")) || (key63 === "env")) || (key63 === "timeout")) || (key63 === "state"))){
+const err797 = {instancePath,schemaPath:"#/oneOf/52/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err797];
 }
@@ -9897,9 +11086,9 @@ vErrors.push(err797);
 errors++;
 }
 }
-if(data351.id !== undefined){
-if(typeof data351.id !== "string"){
-const err798 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.start-container" !== data.op){
+const err798 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/52/properties/op/const",keyword:"const",params:{allowedValue: "hook.start-container"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err798];
 }
@@ -9909,10 +11098,9 @@ vErrors.push(err798);
 errors++;
 }
 }
-if(data351.status !== undefined){
-let data354 = data351.status;
-if(!((((data354 === "creating") || (data354 === "created")) || (data354 === "running")) || (data354 === "stopped"))){
-const err799 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err799 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/52/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err799];
 }
@@ -9922,9 +11110,9 @@ vErrors.push(err799);
 errors++;
 }
 }
-if(data351.bundle !== undefined){
-if(typeof data351.bundle !== "string"){
-const err800 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err800 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err800];
 }
@@ -9934,12 +11122,9 @@ vErrors.push(err800);
 errors++;
 }
 }
-if(data351.annotations !== undefined){
-let data356 = data351.annotations;
-if(data356 && typeof data356 == "object" && !Array.isArray(data356)){
-for(const key65 in data356){
-if(typeof data356[key65] !== "string"){
-const err801 = {instancePath:instancePath+"/state/annotations/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err801 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/52/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err801];
 }
@@ -9949,9 +11134,11 @@ vErrors.push(err801);
 errors++;
 }
 }
-}
-else {
-const err802 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.args !== undefined){
+let data347 = data.args;
+if(Array.isArray(data347)){
+if(data347.length < 1){
+const err802 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err802];
 }
@@ -9960,10 +11147,10 @@ vErrors.push(err802);
 }
 errors++;
 }
-}
-}
-else {
-const err803 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len30 = data347.length;
+for(let i31=0; i31<len30; i31++){
+if(typeof data347[i31] !== "string"){
+const err803 = {instancePath:instancePath+"/args/" + i31,schemaPath:"#/oneOf/52/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err803];
 }
@@ -9975,7 +11162,7 @@ errors++;
 }
 }
 else {
-const err804 = {instancePath,schemaPath:"#/oneOf/51/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err804 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err804];
 }
@@ -9984,20 +11171,14 @@ vErrors.push(err804);
 }
 errors++;
 }
-var _valid0 = _errs780 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 51];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 51;
-}
-const _errs816 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err805 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.env !== undefined){
+let data349 = data.env;
+if(Array.isArray(data349)){
+const len31 = data349.length;
+for(let i32=0; i32<len31; i32++){
+if(typeof data349[i32] !== "string"){
+const err805 = {instancePath:instancePath+"/env/" + i32,schemaPath:"#/oneOf/52/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err805];
 }
@@ -10006,8 +11187,10 @@ vErrors.push(err805);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err806 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err806 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/52/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err806];
 }
@@ -10016,8 +11199,11 @@ vErrors.push(err806);
 }
 errors++;
 }
-if(data.why === undefined){
-const err807 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.timeout !== undefined){
+let data351 = data.timeout;
+if(!(((typeof data351 == "number") && (!(data351 % 1) && !isNaN(data351))) && (isFinite(data351)))){
+const err807 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err807];
 }
@@ -10026,8 +11212,9 @@ vErrors.push(err807);
 }
 errors++;
 }
-if(data.path === undefined){
-const err808 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if((typeof data351 == "number") && (isFinite(data351))){
+if(data351 < 1 || isNaN(data351)){
+const err808 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err808];
 }
@@ -10036,8 +11223,13 @@ vErrors.push(err808);
 }
 errors++;
 }
-if(data.args === undefined){
-const err809 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
+}
+}
+if(data.state !== undefined){
+let data352 = data.state;
+if(data352 && typeof data352 == "object" && !Array.isArray(data352)){
+if(data352.ociVersion === undefined){
+const err809 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err809];
 }
@@ -10046,8 +11238,8 @@ vErrors.push(err809);
 }
 errors++;
 }
-if(data.env === undefined){
-const err810 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
+if(data352.id === undefined){
+const err810 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err810];
 }
@@ -10056,8 +11248,8 @@ vErrors.push(err810);
 }
 errors++;
 }
-if(data.state === undefined){
-const err811 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+if(data352.status === undefined){
+const err811 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err811];
 }
@@ -10066,9 +11258,8 @@ vErrors.push(err811);
 }
 errors++;
 }
-for(const key66 in data){
-if(!((((((((key66 === "op") || (key66 === "stage")) || (key66 === "why")) || (key66 === "path")) || (key66 === "args")) || (key66 === "env")) || (key66 === "timeout")) || (key66 === "state"))){
-const err812 = {instancePath,schemaPath:"#/oneOf/52/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
+if(data352.bundle === undefined){
+const err812 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err812];
 }
@@ -10077,10 +11268,9 @@ vErrors.push(err812);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("hook.poststop" !== data.op){
-const err813 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/52/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststop"},message:"must be equal to constant"};
+for(const key64 in data352){
+if(!(((((key64 === "ociVersion") || (key64 === "id")) || (key64 === "status")) || (key64 === "bundle")) || (key64 === "annotations"))){
+const err813 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err813];
 }
@@ -10090,9 +11280,9 @@ vErrors.push(err813);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("delete" !== data.stage){
-const err814 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/52/properties/stage/const",keyword:"const",params:{allowedValue: "delete"},message:"must be equal to constant"};
+if(data352.ociVersion !== undefined){
+if(typeof data352.ociVersion !== "string"){
+const err814 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err814];
 }
@@ -10102,9 +11292,9 @@ vErrors.push(err814);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err815 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data352.id !== undefined){
+if(typeof data352.id !== "string"){
+const err815 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err815];
 }
@@ -10114,9 +11304,10 @@ vErrors.push(err815);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err816 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/52/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data352.status !== undefined){
+let data355 = data352.status;
+if(!((((data355 === "creating") || (data355 === "created")) || (data355 === "running")) || (data355 === "stopped"))){
+const err816 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err816];
 }
@@ -10126,11 +11317,9 @@ vErrors.push(err816);
 errors++;
 }
 }
-if(data.args !== undefined){
-let data362 = data.args;
-if(Array.isArray(data362)){
-if(data362.length < 1){
-const err817 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data352.bundle !== undefined){
+if(typeof data352.bundle !== "string"){
+const err817 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err817];
 }
@@ -10139,10 +11328,13 @@ vErrors.push(err817);
 }
 errors++;
 }
-const len33 = data362.length;
-for(let i34=0; i34<len33; i34++){
-if(typeof data362[i34] !== "string"){
-const err818 = {instancePath:instancePath+"/args/" + i34,schemaPath:"#/oneOf/52/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data352.annotations !== undefined){
+let data357 = data352.annotations;
+if(data357 && typeof data357 == "object" && !Array.isArray(data357)){
+for(const key65 in data357){
+if(typeof data357[key65] !== "string"){
+const err818 = {instancePath:instancePath+"/state/annotations/" + key65.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err818];
 }
@@ -10154,7 +11346,7 @@ errors++;
 }
 }
 else {
-const err819 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/52/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err819 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err819];
 }
@@ -10164,13 +11356,9 @@ vErrors.push(err819);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data364 = data.env;
-if(Array.isArray(data364)){
-const len34 = data364.length;
-for(let i35=0; i35<len34; i35++){
-if(typeof data364[i35] !== "string"){
-const err820 = {instancePath:instancePath+"/env/" + i35,schemaPath:"#/oneOf/52/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err820 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err820];
 }
@@ -10182,7 +11370,7 @@ errors++;
 }
 }
 else {
-const err821 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/52/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err821 = {instancePath,schemaPath:"#/oneOf/52/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err821];
 }
@@ -10191,11 +11379,20 @@ vErrors.push(err821);
 }
 errors++;
 }
+var _valid0 = _errs782 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 52];
 }
-if(data.timeout !== undefined){
-let data366 = data.timeout;
-if(!(((typeof data366 == "number") && (!(data366 % 1) && !isNaN(data366))) && (isFinite(data366)))){
-const err822 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 52;
+}
+const _errs818 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err822 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err822];
 }
@@ -10204,9 +11401,8 @@ vErrors.push(err822);
 }
 errors++;
 }
-if((typeof data366 == "number") && (isFinite(data366))){
-if(data366 < 1 || isNaN(data366)){
-const err823 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/52/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data.stage === undefined){
+const err823 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err823];
 }
@@ -10215,13 +11411,8 @@ vErrors.push(err823);
 }
 errors++;
 }
-}
-}
-if(data.state !== undefined){
-let data367 = data.state;
-if(data367 && typeof data367 == "object" && !Array.isArray(data367)){
-if(data367.ociVersion === undefined){
-const err824 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
+if(data.why === undefined){
+const err824 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err824];
 }
@@ -10230,8 +11421,8 @@ vErrors.push(err824);
 }
 errors++;
 }
-if(data367.id === undefined){
-const err825 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(data.path === undefined){
+const err825 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err825];
 }
@@ -10240,8 +11431,8 @@ vErrors.push(err825);
 }
 errors++;
 }
-if(data367.status === undefined){
-const err826 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data.args === undefined){
+const err826 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err826];
 }
@@ -10250,8 +11441,8 @@ vErrors.push(err826);
 }
 errors++;
 }
-if(data367.bundle === undefined){
-const err827 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
+if(data.env === undefined){
+const err827 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err827];
 }
@@ -10260,9 +11451,8 @@ vErrors.push(err827);
 }
 errors++;
 }
-for(const key67 in data367){
-if(!(((((key67 === "ociVersion") || (key67 === "id")) || (key67 === "status")) || (key67 === "bundle")) || (key67 === "annotations"))){
-const err828 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties"};
+if(data.state === undefined){
+const err828 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err828];
 }
@@ -10271,10 +11461,9 @@ vErrors.push(err828);
 }
 errors++;
 }
-}
-if(data367.ociVersion !== undefined){
-if(typeof data367.ociVersion !== "string"){
-const err829 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key66 in data){
+if(!((((((((key66 === "op") || (key66 === "stage")) || (key66 === "why")) || (key66 === "path")) || (key66 === "args")) || (key66 === "env")) || (key66 === "timeout")) || (key66 === "state"))){
+const err829 = {instancePath,schemaPath:"#/oneOf/53/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err829];
 }
@@ -10284,9 +11473,9 @@ vErrors.push(err829);
 errors++;
 }
 }
-if(data367.id !== undefined){
-if(typeof data367.id !== "string"){
-const err830 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.poststart" !== data.op){
+const err830 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/53/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststart"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err830];
 }
@@ -10296,10 +11485,9 @@ vErrors.push(err830);
 errors++;
 }
 }
-if(data367.status !== undefined){
-let data370 = data367.status;
-if(!((((data370 === "creating") || (data370 === "created")) || (data370 === "running")) || (data370 === "stopped"))){
-const err831 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema71.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(data.stage !== undefined){
+if("start" !== data.stage){
+const err831 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/53/properties/stage/const",keyword:"const",params:{allowedValue: "start"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err831];
 }
@@ -10309,9 +11497,9 @@ vErrors.push(err831);
 errors++;
 }
 }
-if(data367.bundle !== undefined){
-if(typeof data367.bundle !== "string"){
-const err832 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err832 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err832];
 }
@@ -10321,12 +11509,9 @@ vErrors.push(err832);
 errors++;
 }
 }
-if(data367.annotations !== undefined){
-let data372 = data367.annotations;
-if(data372 && typeof data372 == "object" && !Array.isArray(data372)){
-for(const key68 in data372){
-if(typeof data372[key68] !== "string"){
-const err833 = {instancePath:instancePath+"/state/annotations/" + key68.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err833 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/53/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err833];
 }
@@ -10336,9 +11521,11 @@ vErrors.push(err833);
 errors++;
 }
 }
-}
-else {
-const err834 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.args !== undefined){
+let data363 = data.args;
+if(Array.isArray(data363)){
+if(data363.length < 1){
+const err834 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/53/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err834];
 }
@@ -10347,10 +11534,10 @@ vErrors.push(err834);
 }
 errors++;
 }
-}
-}
-else {
-const err835 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len32 = data363.length;
+for(let i33=0; i33<len32; i33++){
+if(typeof data363[i33] !== "string"){
+const err835 = {instancePath:instancePath+"/args/" + i33,schemaPath:"#/oneOf/53/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err835];
 }
@@ -10362,7 +11549,7 @@ errors++;
 }
 }
 else {
-const err836 = {instancePath,schemaPath:"#/oneOf/52/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err836 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/53/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err836];
 }
@@ -10371,20 +11558,14 @@ vErrors.push(err836);
 }
 errors++;
 }
-var _valid0 = _errs816 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 52];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 52;
-}
-const _errs852 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err837 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.env !== undefined){
+let data365 = data.env;
+if(Array.isArray(data365)){
+const len33 = data365.length;
+for(let i34=0; i34<len33; i34++){
+if(typeof data365[i34] !== "string"){
+const err837 = {instancePath:instancePath+"/env/" + i34,schemaPath:"#/oneOf/53/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err837];
 }
@@ -10393,8 +11574,10 @@ vErrors.push(err837);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err838 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+}
+else {
+const err838 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/53/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err838];
 }
@@ -10403,8 +11586,11 @@ vErrors.push(err838);
 }
 errors++;
 }
-if(data.why === undefined){
-const err839 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data.timeout !== undefined){
+let data367 = data.timeout;
+if(!(((typeof data367 == "number") && (!(data367 % 1) && !isNaN(data367))) && (isFinite(data367)))){
+const err839 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/53/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err839];
 }
@@ -10413,8 +11599,9 @@ vErrors.push(err839);
 }
 errors++;
 }
-if(data.pid === undefined){
-const err840 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
+if((typeof data367 == "number") && (isFinite(data367))){
+if(data367 < 1 || isNaN(data367)){
+const err840 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/53/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err840];
 }
@@ -10423,8 +11610,13 @@ vErrors.push(err840);
 }
 errors++;
 }
-if(data.startTime === undefined){
-const err841 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "startTime"},message:"must have required property '"+"startTime"+"'"};
+}
+}
+if(data.state !== undefined){
+let data368 = data.state;
+if(data368 && typeof data368 == "object" && !Array.isArray(data368)){
+if(data368.ociVersion === undefined){
+const err841 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err841];
 }
@@ -10433,8 +11625,8 @@ vErrors.push(err841);
 }
 errors++;
 }
-if(data.namespaces === undefined){
-const err842 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
+if(data368.id === undefined){
+const err842 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err842];
 }
@@ -10443,9 +11635,8 @@ vErrors.push(err842);
 }
 errors++;
 }
-for(const key69 in data){
-if(!((((((key69 === "op") || (key69 === "stage")) || (key69 === "why")) || (key69 === "pid")) || (key69 === "startTime")) || (key69 === "namespaces"))){
-const err843 = {instancePath,schemaPath:"#/oneOf/53/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
+if(data368.status === undefined){
+const err843 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err843];
 }
@@ -10454,10 +11645,8 @@ vErrors.push(err843);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("ns.enter" !== data.op){
-const err844 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/53/properties/op/const",keyword:"const",params:{allowedValue: "ns.enter"},message:"must be equal to constant"};
+if(data368.bundle === undefined){
+const err844 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err844];
 }
@@ -10466,10 +11655,9 @@ vErrors.push(err844);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err845 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/53/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+for(const key67 in data368){
+if(!(((((key67 === "ociVersion") || (key67 === "id")) || (key67 === "status")) || (key67 === "bundle")) || (key67 === "annotations"))){
+const err845 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err845];
 }
@@ -10479,9 +11667,9 @@ vErrors.push(err845);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err846 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data368.ociVersion !== undefined){
+if(typeof data368.ociVersion !== "string"){
+const err846 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err846];
 }
@@ -10491,10 +11679,9 @@ vErrors.push(err846);
 errors++;
 }
 }
-if(data.pid !== undefined){
-let data377 = data.pid;
-if(!(((typeof data377 == "number") && (!(data377 % 1) && !isNaN(data377))) && (isFinite(data377)))){
-const err847 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/53/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data368.id !== undefined){
+if(typeof data368.id !== "string"){
+const err847 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err847];
 }
@@ -10503,9 +11690,11 @@ vErrors.push(err847);
 }
 errors++;
 }
-if((typeof data377 == "number") && (isFinite(data377))){
-if(data377 < 2 || isNaN(data377)){
-const err848 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/53/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
+}
+if(data368.status !== undefined){
+let data371 = data368.status;
+if(!((((data371 === "creating") || (data371 === "created")) || (data371 === "running")) || (data371 === "stopped"))){
+const err848 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err848];
 }
@@ -10515,12 +11704,9 @@ vErrors.push(err848);
 errors++;
 }
 }
-}
-if(data.startTime !== undefined){
-let data378 = data.startTime;
-if(typeof data378 === "string"){
-if(!pattern9.test(data378)){
-const err849 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/53/properties/startTime/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
+if(data368.bundle !== undefined){
+if(typeof data368.bundle !== "string"){
+const err849 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err849];
 }
@@ -10530,8 +11716,12 @@ vErrors.push(err849);
 errors++;
 }
 }
-else {
-const err850 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/53/properties/startTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data368.annotations !== undefined){
+let data373 = data368.annotations;
+if(data373 && typeof data373 == "object" && !Array.isArray(data373)){
+for(const key68 in data373){
+if(typeof data373[key68] !== "string"){
+const err850 = {instancePath:instancePath+"/state/annotations/" + key68.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err850];
 }
@@ -10541,14 +11731,9 @@ vErrors.push(err850);
 errors++;
 }
 }
-if(data.namespaces !== undefined){
-let data379 = data.namespaces;
-if(Array.isArray(data379)){
-const len35 = data379.length;
-for(let i36=0; i36<len35; i36++){
-let data380 = data379[i36];
-if(!((((((((data380 === "pid") || (data380 === "network")) || (data380 === "mount")) || (data380 === "ipc")) || (data380 === "uts")) || (data380 === "user")) || (data380 === "cgroup")) || (data380 === "time"))){
-const err851 = {instancePath:instancePath+"/namespaces/" + i36,schemaPath:"#/oneOf/53/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[53].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err851 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err851];
 }
@@ -10560,7 +11745,7 @@ errors++;
 }
 }
 else {
-const err852 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/53/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err852 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err852];
 }
@@ -10581,7 +11766,7 @@ vErrors.push(err853);
 }
 errors++;
 }
-var _valid0 = _errs852 === errors;
+var _valid0 = _errs818 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 53];
@@ -10591,7 +11776,7 @@ if(_valid0){
 valid0 = true;
 passing0 = 53;
 }
-const _errs867 = errors;
+const _errs854 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err854 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -10633,8 +11818,8 @@ vErrors.push(err857);
 }
 errors++;
 }
-if(data.ino === undefined){
-const err858 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "ino"},message:"must have required property '"+"ino"+"'"};
+if(data.args === undefined){
+const err858 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "args"},message:"must have required property '"+"args"+"'"};
 if(vErrors === null){
 vErrors = [err858];
 }
@@ -10643,9 +11828,8 @@ vErrors.push(err858);
 }
 errors++;
 }
-for(const key70 in data){
-if(!((((((key70 === "op") || (key70 === "stage")) || (key70 === "why")) || (key70 === "path")) || (key70 === "ino")) || (key70 === "sub"))){
-const err859 = {instancePath,schemaPath:"#/oneOf/54/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties"};
+if(data.env === undefined){
+const err859 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err859];
 }
@@ -10654,10 +11838,8 @@ vErrors.push(err859);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("cgroup.open" !== data.op){
-const err860 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/54/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.open"},message:"must be equal to constant"};
+if(data.state === undefined){
+const err860 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err860];
 }
@@ -10666,10 +11848,9 @@ vErrors.push(err860);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err861 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/54/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+for(const key69 in data){
+if(!((((((((key69 === "op") || (key69 === "stage")) || (key69 === "why")) || (key69 === "path")) || (key69 === "args")) || (key69 === "env")) || (key69 === "timeout")) || (key69 === "state"))){
+const err861 = {instancePath,schemaPath:"#/oneOf/54/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err861];
 }
@@ -10679,9 +11860,9 @@ vErrors.push(err861);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err862 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("hook.poststop" !== data.op){
+const err862 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/54/properties/op/const",keyword:"const",params:{allowedValue: "hook.poststop"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err862];
 }
@@ -10691,9 +11872,9 @@ vErrors.push(err862);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err863 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/54/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("delete" !== data.stage){
+const err863 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/54/properties/stage/const",keyword:"const",params:{allowedValue: "delete"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err863];
 }
@@ -10703,10 +11884,9 @@ vErrors.push(err863);
 errors++;
 }
 }
-if(data.ino !== undefined){
-let data385 = data.ino;
-if(!(((typeof data385 == "number") && (!(data385 % 1) && !isNaN(data385))) && (isFinite(data385)))){
-const err864 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/54/properties/ino/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err864 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err864];
 }
@@ -10715,9 +11895,10 @@ vErrors.push(err864);
 }
 errors++;
 }
-if((typeof data385 == "number") && (isFinite(data385))){
-if(data385 < 1 || isNaN(data385)){
-const err865 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/54/properties/ino/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err865 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/54/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err865];
 }
@@ -10727,10 +11908,11 @@ vErrors.push(err865);
 errors++;
 }
 }
-}
-if(data.sub !== undefined){
-if(typeof data.sub !== "string"){
-const err866 = {instancePath:instancePath+"/sub",schemaPath:"#/oneOf/54/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.args !== undefined){
+let data379 = data.args;
+if(Array.isArray(data379)){
+if(data379.length < 1){
+const err866 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/54/properties/args/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err866];
 }
@@ -10739,10 +11921,10 @@ vErrors.push(err866);
 }
 errors++;
 }
-}
-}
-else {
-const err867 = {instancePath,schemaPath:"#/oneOf/54/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len34 = data379.length;
+for(let i35=0; i35<len34; i35++){
+if(typeof data379[i35] !== "string"){
+const err867 = {instancePath:instancePath+"/args/" + i35,schemaPath:"#/oneOf/54/properties/args/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err867];
 }
@@ -10751,20 +11933,10 @@ vErrors.push(err867);
 }
 errors++;
 }
-var _valid0 = _errs867 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 54];
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 54;
-}
-const _errs881 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err868 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err868 = {instancePath:instancePath+"/args",schemaPath:"#/oneOf/54/properties/args/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err868];
 }
@@ -10773,8 +11945,14 @@ vErrors.push(err868);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err869 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data.env !== undefined){
+let data381 = data.env;
+if(Array.isArray(data381)){
+const len35 = data381.length;
+for(let i36=0; i36<len35; i36++){
+if(typeof data381[i36] !== "string"){
+const err869 = {instancePath:instancePath+"/env/" + i36,schemaPath:"#/oneOf/54/properties/env/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err869];
 }
@@ -10783,8 +11961,10 @@ vErrors.push(err869);
 }
 errors++;
 }
-if(data.why === undefined){
-const err870 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+else {
+const err870 = {instancePath:instancePath+"/env",schemaPath:"#/oneOf/54/properties/env/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err870];
 }
@@ -10793,8 +11973,11 @@ vErrors.push(err870);
 }
 errors++;
 }
-if(data.path === undefined){
-const err871 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+if(data.timeout !== undefined){
+let data383 = data.timeout;
+if(!(((typeof data383 == "number") && (!(data383 % 1) && !isNaN(data383))) && (isFinite(data383)))){
+const err871 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/54/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err871];
 }
@@ -10803,9 +11986,9 @@ vErrors.push(err871);
 }
 errors++;
 }
-for(const key71 in data){
-if(!((((key71 === "op") || (key71 === "stage")) || (key71 === "why")) || (key71 === "path"))){
-const err872 = {instancePath,schemaPath:"#/oneOf/55/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key71},message:"must NOT have additional properties"};
+if((typeof data383 == "number") && (isFinite(data383))){
+if(data383 < 1 || isNaN(data383)){
+const err872 = {instancePath:instancePath+"/timeout",schemaPath:"#/oneOf/54/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err872];
 }
@@ -10815,9 +11998,12 @@ vErrors.push(err872);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("cgroup.attach" !== data.op){
-const err873 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/55/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.attach"},message:"must be equal to constant"};
+}
+if(data.state !== undefined){
+let data384 = data.state;
+if(data384 && typeof data384 == "object" && !Array.isArray(data384)){
+if(data384.ociVersion === undefined){
+const err873 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "ociVersion"},message:"must have required property '"+"ociVersion"+"'"};
 if(vErrors === null){
 vErrors = [err873];
 }
@@ -10826,10 +12012,8 @@ vErrors.push(err873);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("parent" !== data.stage){
-const err874 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/55/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(data384.id === undefined){
+const err874 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err874];
 }
@@ -10838,10 +12022,8 @@ vErrors.push(err874);
 }
 errors++;
 }
-}
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err875 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data384.status === undefined){
+const err875 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err875];
 }
@@ -10850,10 +12032,8 @@ vErrors.push(err875);
 }
 errors++;
 }
-}
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err876 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/55/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data384.bundle === undefined){
+const err876 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/required",keyword:"required",params:{missingProperty: "bundle"},message:"must have required property '"+"bundle"+"'"};
 if(vErrors === null){
 vErrors = [err876];
 }
@@ -10862,10 +12042,9 @@ vErrors.push(err876);
 }
 errors++;
 }
-}
-}
-else {
-const err877 = {instancePath,schemaPath:"#/oneOf/55/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key70 in data384){
+if(!(((((key70 === "ociVersion") || (key70 === "id")) || (key70 === "status")) || (key70 === "bundle")) || (key70 === "annotations"))){
+const err877 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err877];
 }
@@ -10874,20 +12053,10 @@ vErrors.push(err877);
 }
 errors++;
 }
-var _valid0 = _errs881 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 55];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 55;
-}
-const _errs891 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err878 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data384.ociVersion !== undefined){
+if(typeof data384.ociVersion !== "string"){
+const err878 = {instancePath:instancePath+"/state/ociVersion",schemaPath:"#/definitions/HookState/properties/ociVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err878];
 }
@@ -10896,8 +12065,10 @@ vErrors.push(err878);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err879 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+}
+if(data384.id !== undefined){
+if(typeof data384.id !== "string"){
+const err879 = {instancePath:instancePath+"/state/id",schemaPath:"#/definitions/HookState/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err879];
 }
@@ -10906,8 +12077,11 @@ vErrors.push(err879);
 }
 errors++;
 }
-if(data.why === undefined){
-const err880 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+if(data384.status !== undefined){
+let data387 = data384.status;
+if(!((((data387 === "creating") || (data387 === "created")) || (data387 === "running")) || (data387 === "stopped"))){
+const err880 = {instancePath:instancePath+"/state/status",schemaPath:"#/definitions/HookState/properties/status/enum",keyword:"enum",params:{allowedValues: schema70.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err880];
 }
@@ -10916,9 +12090,10 @@ vErrors.push(err880);
 }
 errors++;
 }
-for(const key72 in data){
-if(!(((key72 === "op") || (key72 === "stage")) || (key72 === "why"))){
-const err881 = {instancePath,schemaPath:"#/oneOf/56/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key72},message:"must NOT have additional properties"};
+}
+if(data384.bundle !== undefined){
+if(typeof data384.bundle !== "string"){
+const err881 = {instancePath:instancePath+"/state/bundle",schemaPath:"#/definitions/HookState/properties/bundle/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err881];
 }
@@ -10928,9 +12103,12 @@ vErrors.push(err881);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("cgroupns.enter" !== data.op){
-const err882 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/56/properties/op/const",keyword:"const",params:{allowedValue: "cgroupns.enter"},message:"must be equal to constant"};
+if(data384.annotations !== undefined){
+let data389 = data384.annotations;
+if(data389 && typeof data389 == "object" && !Array.isArray(data389)){
+for(const key71 in data389){
+if(typeof data389[key71] !== "string"){
+const err882 = {instancePath:instancePath+"/state/annotations/" + key71.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HookState/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err882];
 }
@@ -10940,9 +12118,9 @@ vErrors.push(err882);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err883 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/56/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+}
+else {
+const err883 = {instancePath:instancePath+"/state/annotations",schemaPath:"#/definitions/HookState/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err883];
 }
@@ -10952,9 +12130,9 @@ vErrors.push(err883);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err884 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err884 = {instancePath:instancePath+"/state",schemaPath:"#/definitions/HookState/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err884];
 }
@@ -10966,7 +12144,7 @@ errors++;
 }
 }
 else {
-const err885 = {instancePath,schemaPath:"#/oneOf/56/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err885 = {instancePath,schemaPath:"#/oneOf/54/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err885];
 }
@@ -10975,20 +12153,20 @@ vErrors.push(err885);
 }
 errors++;
 }
-var _valid0 = _errs891 === errors;
+var _valid0 = _errs854 === errors;
 if(_valid0 && valid0){
 valid0 = false;
-passing0 = [passing0, 56];
+passing0 = [passing0, 54];
 }
 else {
 if(_valid0){
 valid0 = true;
-passing0 = 56;
+passing0 = 54;
 }
-const _errs899 = errors;
+const _errs890 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
-const err886 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+const err886 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err886];
 }
@@ -10998,7 +12176,7 @@ vErrors.push(err886);
 errors++;
 }
 if(data.stage === undefined){
-const err887 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+const err887 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err887];
 }
@@ -11008,7 +12186,7 @@ vErrors.push(err887);
 errors++;
 }
 if(data.why === undefined){
-const err888 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+const err888 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err888];
 }
@@ -11017,8 +12195,8 @@ vErrors.push(err888);
 }
 errors++;
 }
-if(data.path === undefined){
-const err889 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.pid === undefined){
+const err889 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "pid"},message:"must have required property '"+"pid"+"'"};
 if(vErrors === null){
 vErrors = [err889];
 }
@@ -11027,9 +12205,8 @@ vErrors.push(err889);
 }
 errors++;
 }
-for(const key73 in data){
-if(!((((key73 === "op") || (key73 === "stage")) || (key73 === "why")) || (key73 === "path"))){
-const err890 = {instancePath,schemaPath:"#/oneOf/57/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key73},message:"must NOT have additional properties"};
+if(data.startTime === undefined){
+const err890 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "startTime"},message:"must have required property '"+"startTime"+"'"};
 if(vErrors === null){
 vErrors = [err890];
 }
@@ -11038,10 +12215,8 @@ vErrors.push(err890);
 }
 errors++;
 }
-}
-if(data.op !== undefined){
-if("console.socket" !== data.op){
-const err891 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/57/properties/op/const",keyword:"const",params:{allowedValue: "console.socket"},message:"must be equal to constant"};
+if(data.namespaces === undefined){
+const err891 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "namespaces"},message:"must have required property '"+"namespaces"+"'"};
 if(vErrors === null){
 vErrors = [err891];
 }
@@ -11050,10 +12225,9 @@ vErrors.push(err891);
 }
 errors++;
 }
-}
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err892 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/57/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+for(const key72 in data){
+if(!((((((key72 === "op") || (key72 === "stage")) || (key72 === "why")) || (key72 === "pid")) || (key72 === "startTime")) || (key72 === "namespaces"))){
+const err892 = {instancePath,schemaPath:"#/oneOf/55/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key72},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err892];
 }
@@ -11063,9 +12237,9 @@ vErrors.push(err892);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err893 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.op !== undefined){
+if("ns.enter" !== data.op){
+const err893 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/55/properties/op/const",keyword:"const",params:{allowedValue: "ns.enter"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err893];
 }
@@ -11075,9 +12249,9 @@ vErrors.push(err893);
 errors++;
 }
 }
-if(data.path !== undefined){
-if(typeof data.path !== "string"){
-const err894 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/57/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err894 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/55/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err894];
 }
@@ -11087,9 +12261,9 @@ vErrors.push(err894);
 errors++;
 }
 }
-}
-else {
-const err895 = {instancePath,schemaPath:"#/oneOf/57/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err895 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err895];
 }
@@ -11098,20 +12272,11 @@ vErrors.push(err895);
 }
 errors++;
 }
-var _valid0 = _errs899 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 57];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 57;
-}
-const _errs909 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err896 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.pid !== undefined){
+let data394 = data.pid;
+if(!(((typeof data394 == "number") && (!(data394 % 1) && !isNaN(data394))) && (isFinite(data394)))){
+const err896 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/55/properties/pid/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err896];
 }
@@ -11120,8 +12285,9 @@ vErrors.push(err896);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err897 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if((typeof data394 == "number") && (isFinite(data394))){
+if(data394 < 2 || isNaN(data394)){
+const err897 = {instancePath:instancePath+"/pid",schemaPath:"#/oneOf/55/properties/pid/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2"};
 if(vErrors === null){
 vErrors = [err897];
 }
@@ -11130,8 +12296,13 @@ vErrors.push(err897);
 }
 errors++;
 }
-if(data.why === undefined){
-const err898 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+}
+}
+if(data.startTime !== undefined){
+let data395 = data.startTime;
+if(typeof data395 === "string"){
+if(!pattern12.test(data395)){
+const err898 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/55/properties/startTime/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
 if(vErrors === null){
 vErrors = [err898];
 }
@@ -11140,9 +12311,9 @@ vErrors.push(err898);
 }
 errors++;
 }
-for(const key74 in data){
-if(!(((key74 === "op") || (key74 === "stage")) || (key74 === "why"))){
-const err899 = {instancePath,schemaPath:"#/oneOf/58/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key74},message:"must NOT have additional properties"};
+}
+else {
+const err899 = {instancePath:instancePath+"/startTime",schemaPath:"#/oneOf/55/properties/startTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err899];
 }
@@ -11152,9 +12323,14 @@ vErrors.push(err899);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("console.relay" !== data.op){
-const err900 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/58/properties/op/const",keyword:"const",params:{allowedValue: "console.relay"},message:"must be equal to constant"};
+if(data.namespaces !== undefined){
+let data396 = data.namespaces;
+if(Array.isArray(data396)){
+const len36 = data396.length;
+for(let i37=0; i37<len36; i37++){
+let data397 = data396[i37];
+if(!((((((((data397 === "pid") || (data397 === "network")) || (data397 === "mount")) || (data397 === "ipc")) || (data397 === "uts")) || (data397 === "user")) || (data397 === "cgroup")) || (data397 === "time"))){
+const err900 = {instancePath:instancePath+"/namespaces/" + i37,schemaPath:"#/oneOf/55/properties/namespaces/items/enum",keyword:"enum",params:{allowedValues: schema14.oneOf[55].properties.namespaces.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err900];
 }
@@ -11164,9 +12340,9 @@ vErrors.push(err900);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("host" !== data.stage){
-const err901 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/58/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+}
+else {
+const err901 = {instancePath:instancePath+"/namespaces",schemaPath:"#/oneOf/55/properties/namespaces/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err901];
 }
@@ -11176,9 +12352,9 @@ vErrors.push(err901);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err902 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err902 = {instancePath,schemaPath:"#/oneOf/55/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err902];
 }
@@ -11187,10 +12363,20 @@ vErrors.push(err902);
 }
 errors++;
 }
-}
+var _valid0 = _errs890 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 55];
 }
 else {
-const err903 = {instancePath,schemaPath:"#/oneOf/58/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(_valid0){
+valid0 = true;
+passing0 = 55;
+}
+const _errs905 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err903 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err903];
 }
@@ -11199,20 +12385,8 @@ vErrors.push(err903);
 }
 errors++;
 }
-var _valid0 = _errs909 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 58];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 58;
-}
-const _errs917 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.op === undefined){
-const err904 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(data.stage === undefined){
+const err904 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err904];
 }
@@ -11221,8 +12395,8 @@ vErrors.push(err904);
 }
 errors++;
 }
-if(data.stage === undefined){
-const err905 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(data.why === undefined){
+const err905 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err905];
 }
@@ -11231,8 +12405,8 @@ vErrors.push(err905);
 }
 errors++;
 }
-if(data.why === undefined){
-const err906 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(data.path === undefined){
+const err906 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err906];
 }
@@ -11241,8 +12415,8 @@ vErrors.push(err906);
 }
 errors++;
 }
-if(data.sizeFromTerminal === undefined){
-const err907 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "sizeFromTerminal"},message:"must have required property '"+"sizeFromTerminal"+"'"};
+if(data.ino === undefined){
+const err907 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "ino"},message:"must have required property '"+"ino"+"'"};
 if(vErrors === null){
 vErrors = [err907];
 }
@@ -11251,8 +12425,9 @@ vErrors.push(err907);
 }
 errors++;
 }
-if(data.devConsole === undefined){
-const err908 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "devConsole"},message:"must have required property '"+"devConsole"+"'"};
+for(const key73 in data){
+if(!((((((key73 === "op") || (key73 === "stage")) || (key73 === "why")) || (key73 === "path")) || (key73 === "ino")) || (key73 === "sub"))){
+const err908 = {instancePath,schemaPath:"#/oneOf/56/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key73},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err908];
 }
@@ -11261,9 +12436,10 @@ vErrors.push(err908);
 }
 errors++;
 }
-for(const key75 in data){
-if(!(((((((key75 === "op") || (key75 === "stage")) || (key75 === "why")) || (key75 === "width")) || (key75 === "height")) || (key75 === "sizeFromTerminal")) || (key75 === "devConsole"))){
-const err909 = {instancePath,schemaPath:"#/oneOf/59/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key75},message:"must NOT have additional properties"};
+}
+if(data.op !== undefined){
+if("cgroup.open" !== data.op){
+const err909 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/56/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.open"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err909];
 }
@@ -11273,9 +12449,9 @@ vErrors.push(err909);
 errors++;
 }
 }
-if(data.op !== undefined){
-if("console.create" !== data.op){
-const err910 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/59/properties/op/const",keyword:"const",params:{allowedValue: "console.create"},message:"must be equal to constant"};
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err910 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/56/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err910];
 }
@@ -11285,9 +12461,9 @@ vErrors.push(err910);
 errors++;
 }
 }
-if(data.stage !== undefined){
-if("init" !== data.stage){
-const err911 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/59/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err911 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err911];
 }
@@ -11297,9 +12473,9 @@ vErrors.push(err911);
 errors++;
 }
 }
-if(data.why !== undefined){
-if(typeof data.why !== "string"){
-const err912 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err912 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/56/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err912];
 }
@@ -11309,10 +12485,10 @@ vErrors.push(err912);
 errors++;
 }
 }
-if(data.width !== undefined){
-let data404 = data.width;
-if(!(((typeof data404 == "number") && (!(data404 % 1) && !isNaN(data404))) && (isFinite(data404)))){
-const err913 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/59/properties/width/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.ino !== undefined){
+let data402 = data.ino;
+if(!(((typeof data402 == "number") && (!(data402 % 1) && !isNaN(data402))) && (isFinite(data402)))){
+const err913 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/56/properties/ino/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err913];
 }
@@ -11321,9 +12497,9 @@ vErrors.push(err913);
 }
 errors++;
 }
-if((typeof data404 == "number") && (isFinite(data404))){
-if(data404 > 65535 || isNaN(data404)){
-const err914 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/59/properties/width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if((typeof data402 == "number") && (isFinite(data402))){
+if(data402 < 1 || isNaN(data402)){
+const err914 = {instancePath:instancePath+"/ino",schemaPath:"#/oneOf/56/properties/ino/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err914];
 }
@@ -11332,8 +12508,11 @@ vErrors.push(err914);
 }
 errors++;
 }
-if(data404 < 0 || isNaN(data404)){
-const err915 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/59/properties/width/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data.sub !== undefined){
+if(typeof data.sub !== "string"){
+const err915 = {instancePath:instancePath+"/sub",schemaPath:"#/oneOf/56/properties/sub/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err915];
 }
@@ -11344,10 +12523,8 @@ errors++;
 }
 }
 }
-if(data.height !== undefined){
-let data405 = data.height;
-if(!(((typeof data405 == "number") && (!(data405 % 1) && !isNaN(data405))) && (isFinite(data405)))){
-const err916 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/59/properties/height/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err916 = {instancePath,schemaPath:"#/oneOf/56/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err916];
 }
@@ -11356,9 +12533,20 @@ vErrors.push(err916);
 }
 errors++;
 }
-if((typeof data405 == "number") && (isFinite(data405))){
-if(data405 > 65535 || isNaN(data405)){
-const err917 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/59/properties/height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+var _valid0 = _errs905 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 56];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 56;
+}
+const _errs919 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err917 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err917];
 }
@@ -11367,8 +12555,8 @@ vErrors.push(err917);
 }
 errors++;
 }
-if(data405 < 0 || isNaN(data405)){
-const err918 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/59/properties/height/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data.stage === undefined){
+const err918 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
 if(vErrors === null){
 vErrors = [err918];
 }
@@ -11377,11 +12565,8 @@ vErrors.push(err918);
 }
 errors++;
 }
-}
-}
-if(data.sizeFromTerminal !== undefined){
-if(typeof data.sizeFromTerminal !== "boolean"){
-const err919 = {instancePath:instancePath+"/sizeFromTerminal",schemaPath:"#/oneOf/59/properties/sizeFromTerminal/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.why === undefined){
+const err919 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
 if(vErrors === null){
 vErrors = [err919];
 }
@@ -11390,10 +12575,8 @@ vErrors.push(err919);
 }
 errors++;
 }
-}
-if(data.devConsole !== undefined){
-if(typeof data.devConsole !== "boolean"){
-const err920 = {instancePath:instancePath+"/devConsole",schemaPath:"#/oneOf/59/properties/devConsole/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.path === undefined){
+const err920 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err920];
 }
@@ -11402,10 +12585,9 @@ vErrors.push(err920);
 }
 errors++;
 }
-}
-}
-else {
-const err921 = {instancePath,schemaPath:"#/oneOf/59/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key74 in data){
+if(!((((key74 === "op") || (key74 === "stage")) || (key74 === "why")) || (key74 === "path"))){
+const err921 = {instancePath,schemaPath:"#/oneOf/57/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key74},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err921];
 }
@@ -11414,7 +12596,291 @@ vErrors.push(err921);
 }
 errors++;
 }
-var _valid0 = _errs917 === errors;
+}
+if(data.op !== undefined){
+if("cgroup.attach" !== data.op){
+const err922 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/57/properties/op/const",keyword:"const",params:{allowedValue: "cgroup.attach"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err922];
+}
+else {
+vErrors.push(err922);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("parent" !== data.stage){
+const err923 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/57/properties/stage/const",keyword:"const",params:{allowedValue: "parent"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err923];
+}
+else {
+vErrors.push(err923);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err924 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err924];
+}
+else {
+vErrors.push(err924);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err925 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/57/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err925];
+}
+else {
+vErrors.push(err925);
+}
+errors++;
+}
+}
+}
+else {
+const err926 = {instancePath,schemaPath:"#/oneOf/57/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err926];
+}
+else {
+vErrors.push(err926);
+}
+errors++;
+}
+var _valid0 = _errs919 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 57];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 57;
+}
+const _errs929 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err927 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err927];
+}
+else {
+vErrors.push(err927);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err928 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err928];
+}
+else {
+vErrors.push(err928);
+}
+errors++;
+}
+if(data.why === undefined){
+const err929 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err929];
+}
+else {
+vErrors.push(err929);
+}
+errors++;
+}
+for(const key75 in data){
+if(!(((key75 === "op") || (key75 === "stage")) || (key75 === "why"))){
+const err930 = {instancePath,schemaPath:"#/oneOf/58/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key75},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err930];
+}
+else {
+vErrors.push(err930);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("cgroupns.enter" !== data.op){
+const err931 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/58/properties/op/const",keyword:"const",params:{allowedValue: "cgroupns.enter"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err931];
+}
+else {
+vErrors.push(err931);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err932 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/58/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err932];
+}
+else {
+vErrors.push(err932);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err933 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err933];
+}
+else {
+vErrors.push(err933);
+}
+errors++;
+}
+}
+}
+else {
+const err934 = {instancePath,schemaPath:"#/oneOf/58/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err934];
+}
+else {
+vErrors.push(err934);
+}
+errors++;
+}
+var _valid0 = _errs929 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 58];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 58;
+}
+const _errs937 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err935 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err935];
+}
+else {
+vErrors.push(err935);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err936 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err936];
+}
+else {
+vErrors.push(err936);
+}
+errors++;
+}
+if(data.why === undefined){
+const err937 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err937];
+}
+else {
+vErrors.push(err937);
+}
+errors++;
+}
+if(data.path === undefined){
+const err938 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(vErrors === null){
+vErrors = [err938];
+}
+else {
+vErrors.push(err938);
+}
+errors++;
+}
+for(const key76 in data){
+if(!((((key76 === "op") || (key76 === "stage")) || (key76 === "why")) || (key76 === "path"))){
+const err939 = {instancePath,schemaPath:"#/oneOf/59/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key76},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err939];
+}
+else {
+vErrors.push(err939);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.socket" !== data.op){
+const err940 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/59/properties/op/const",keyword:"const",params:{allowedValue: "console.socket"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err940];
+}
+else {
+vErrors.push(err940);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err941 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/59/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err941];
+}
+else {
+vErrors.push(err941);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err942 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err942];
+}
+else {
+vErrors.push(err942);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+if(typeof data.path !== "string"){
+const err943 = {instancePath:instancePath+"/path",schemaPath:"#/oneOf/59/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err943];
+}
+else {
+vErrors.push(err943);
+}
+errors++;
+}
+}
+}
+else {
+const err944 = {instancePath,schemaPath:"#/oneOf/59/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err944];
+}
+else {
+vErrors.push(err944);
+}
+errors++;
+}
+var _valid0 = _errs937 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 59];
@@ -11423,6 +12889,324 @@ else {
 if(_valid0){
 valid0 = true;
 passing0 = 59;
+}
+const _errs947 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err945 = {instancePath,schemaPath:"#/oneOf/60/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err945];
+}
+else {
+vErrors.push(err945);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err946 = {instancePath,schemaPath:"#/oneOf/60/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err946];
+}
+else {
+vErrors.push(err946);
+}
+errors++;
+}
+if(data.why === undefined){
+const err947 = {instancePath,schemaPath:"#/oneOf/60/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err947];
+}
+else {
+vErrors.push(err947);
+}
+errors++;
+}
+for(const key77 in data){
+if(!(((key77 === "op") || (key77 === "stage")) || (key77 === "why"))){
+const err948 = {instancePath,schemaPath:"#/oneOf/60/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key77},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err948];
+}
+else {
+vErrors.push(err948);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.relay" !== data.op){
+const err949 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/60/properties/op/const",keyword:"const",params:{allowedValue: "console.relay"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err949];
+}
+else {
+vErrors.push(err949);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("host" !== data.stage){
+const err950 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/60/properties/stage/const",keyword:"const",params:{allowedValue: "host"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err950];
+}
+else {
+vErrors.push(err950);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err951 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err951];
+}
+else {
+vErrors.push(err951);
+}
+errors++;
+}
+}
+}
+else {
+const err952 = {instancePath,schemaPath:"#/oneOf/60/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err952];
+}
+else {
+vErrors.push(err952);
+}
+errors++;
+}
+var _valid0 = _errs947 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 60];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 60;
+}
+const _errs955 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.op === undefined){
+const err953 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+if(vErrors === null){
+vErrors = [err953];
+}
+else {
+vErrors.push(err953);
+}
+errors++;
+}
+if(data.stage === undefined){
+const err954 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'"};
+if(vErrors === null){
+vErrors = [err954];
+}
+else {
+vErrors.push(err954);
+}
+errors++;
+}
+if(data.why === undefined){
+const err955 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "why"},message:"must have required property '"+"why"+"'"};
+if(vErrors === null){
+vErrors = [err955];
+}
+else {
+vErrors.push(err955);
+}
+errors++;
+}
+if(data.sizeFromTerminal === undefined){
+const err956 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "sizeFromTerminal"},message:"must have required property '"+"sizeFromTerminal"+"'"};
+if(vErrors === null){
+vErrors = [err956];
+}
+else {
+vErrors.push(err956);
+}
+errors++;
+}
+if(data.devConsole === undefined){
+const err957 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "devConsole"},message:"must have required property '"+"devConsole"+"'"};
+if(vErrors === null){
+vErrors = [err957];
+}
+else {
+vErrors.push(err957);
+}
+errors++;
+}
+for(const key78 in data){
+if(!(((((((key78 === "op") || (key78 === "stage")) || (key78 === "why")) || (key78 === "width")) || (key78 === "height")) || (key78 === "sizeFromTerminal")) || (key78 === "devConsole"))){
+const err958 = {instancePath,schemaPath:"#/oneOf/61/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key78},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err958];
+}
+else {
+vErrors.push(err958);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+if("console.create" !== data.op){
+const err959 = {instancePath:instancePath+"/op",schemaPath:"#/oneOf/61/properties/op/const",keyword:"const",params:{allowedValue: "console.create"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err959];
+}
+else {
+vErrors.push(err959);
+}
+errors++;
+}
+}
+if(data.stage !== undefined){
+if("init" !== data.stage){
+const err960 = {instancePath:instancePath+"/stage",schemaPath:"#/oneOf/61/properties/stage/const",keyword:"const",params:{allowedValue: "init"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err960];
+}
+else {
+vErrors.push(err960);
+}
+errors++;
+}
+}
+if(data.why !== undefined){
+if(typeof data.why !== "string"){
+const err961 = {instancePath:instancePath+"/why",schemaPath:"#/definitions/Why/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err961];
+}
+else {
+vErrors.push(err961);
+}
+errors++;
+}
+}
+if(data.width !== undefined){
+let data421 = data.width;
+if(!(((typeof data421 == "number") && (!(data421 % 1) && !isNaN(data421))) && (isFinite(data421)))){
+const err962 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/61/properties/width/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err962];
+}
+else {
+vErrors.push(err962);
+}
+errors++;
+}
+if((typeof data421 == "number") && (isFinite(data421))){
+if(data421 > 65535 || isNaN(data421)){
+const err963 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/61/properties/width/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err963];
+}
+else {
+vErrors.push(err963);
+}
+errors++;
+}
+if(data421 < 0 || isNaN(data421)){
+const err964 = {instancePath:instancePath+"/width",schemaPath:"#/oneOf/61/properties/width/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err964];
+}
+else {
+vErrors.push(err964);
+}
+errors++;
+}
+}
+}
+if(data.height !== undefined){
+let data422 = data.height;
+if(!(((typeof data422 == "number") && (!(data422 % 1) && !isNaN(data422))) && (isFinite(data422)))){
+const err965 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/61/properties/height/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err965];
+}
+else {
+vErrors.push(err965);
+}
+errors++;
+}
+if((typeof data422 == "number") && (isFinite(data422))){
+if(data422 > 65535 || isNaN(data422)){
+const err966 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/61/properties/height/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"};
+if(vErrors === null){
+vErrors = [err966];
+}
+else {
+vErrors.push(err966);
+}
+errors++;
+}
+if(data422 < 0 || isNaN(data422)){
+const err967 = {instancePath:instancePath+"/height",schemaPath:"#/oneOf/61/properties/height/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err967];
+}
+else {
+vErrors.push(err967);
+}
+errors++;
+}
+}
+}
+if(data.sizeFromTerminal !== undefined){
+if(typeof data.sizeFromTerminal !== "boolean"){
+const err968 = {instancePath:instancePath+"/sizeFromTerminal",schemaPath:"#/oneOf/61/properties/sizeFromTerminal/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err968];
+}
+else {
+vErrors.push(err968);
+}
+errors++;
+}
+}
+if(data.devConsole !== undefined){
+if(typeof data.devConsole !== "boolean"){
+const err969 = {instancePath:instancePath+"/devConsole",schemaPath:"#/oneOf/61/properties/devConsole/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err969];
+}
+else {
+vErrors.push(err969);
+}
+errors++;
+}
+}
+}
+else {
+const err970 = {instancePath,schemaPath:"#/oneOf/61/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err970];
+}
+else {
+vErrors.push(err970);
+}
+errors++;
+}
+var _valid0 = _errs955 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 61];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 61;
+}
+}
 }
 }
 }
@@ -11484,12 +13268,12 @@ passing0 = 59;
 }
 }
 if(!valid0){
-const err922 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err971 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err922];
+vErrors = [err971];
 }
 else {
-vErrors.push(err922);
+vErrors.push(err971);
 }
 errors++;
 }

@@ -181,6 +181,22 @@ test('a second config: the diff and its warnings (privileged-like.json against t
   await page.close();
 });
 
+test('a seccomp profile: explain says the filter in words, the diff lists syscalls whose verdict changed', { timeout: 60_000 }, async () => {
+  const { page, problems } = await openFile();
+  const a = fixture('hooks-seccomp');
+  const changed = JSON.parse(a);
+  changed.linux.seccomp.syscalls.push({ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
+  const b = JSON.stringify(changed, null, 2);
+  await paste(page, 'a', a);
+  await paste(page, 'b', b);
+  assert.match(await text(page, '#explain'), /load a seccomp filter on x86_64: fails 229 syscalls with EPERM, fails 136 syscalls with ENOSYS, allows 3 syscalls \(exit_group, read, write\); default ERRNO\(EPERM\)/);
+  const lines = await page.$$eval('#diff .diff-line', (els) => els.map((e) => `${e.querySelector('.sign')!.textContent} ${e.querySelector('.text')!.textContent}`));
+  assert.deepEqual(lines, diffLines(diffPlans(planOf(a), planOf(b))));
+  assert.ok(lines.includes('    mkdir: ERRNO(EPERM) → ERRNO(ENOSYS)'), lines.join('\n'));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a file dropped on a config box is loaded and planned', { timeout: 60_000 }, async () => {
   const { page, problems } = await openFile();
   const config = fixture('privileged-like');

@@ -291,3 +291,11 @@ test('sharing the host network namespace: /sys is the host\'s, bound in, and the
   assert.match(out.stdout, /^memory$/m);
   pc.finish(id, bundle);
 });
+
+test('rootfsPropagation "unbindable" is applied to the container\'s root mount (runc refuses it; the spec lists it)', { skip }, async (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['sh', '-c', 'awk \'$5 == "/"\' /proc/self/mountinfo'], (c: Config) => (c.linux.rootfsPropagation = 'unbindable'));
+  const out = await pc.createStartWait(id, bundle);
+  assert.match(out.stdout, / \/ \S+ [^-]*\bunbindable\b/);
+  pc.finish(id, bundle);
+});

@@ -286,13 +286,19 @@ test('kill --all signals every process of the container, plain kill only the ini
   pc.finish(id, bundle);
 });
 
-test('delete (no --force) of a created container removes it', { skip }, (t) => {
+test('delete (no --force) of a created container fails and leaves it waiting, as the spec says; --force removes it', { skip }, (t) => {
   const id = pc.id(t);
   const bundle = pc.bundle(['sleep', '100']);
   pc.ok(['create', '--bundle', bundle, id]);
   const { pid } = pc.state(id);
   verifyAudit(pc.root, id, { expect: 'created' });
-  pc.finish(id, bundle);
+  const r = pc.run(['delete', id]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `planc: cannot delete container ${id} that is not stopped: created\n`);
+  assert.equal(pc.state(id).status, 'created');
+  assert.ok(alive(pid), 'the waiting init is untouched');
+  pc.ok(['delete', '--force', id]);
+  leftovers(pc.root, id, bundle);
   assert.ok(!alive(pid), 'the waiting init was killed');
 });
 

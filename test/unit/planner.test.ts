@@ -37,7 +37,7 @@ function planError(cfg: Json, over: Partial<HostFacts> = {}): PlancError {
 }
 
 test('explain snapshots of the fixture corpus (UPDATE_SNAPSHOTS=1 rewrites them)', () => {
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields', 'hooks-seccomp']) {
     const p = plan(fixture(name));
     const text = explainLines(p).join('\n') + '\n';
     const file = new URL(`${name}.explain.txt`, SNAPSHOTS);
@@ -49,7 +49,7 @@ test('explain snapshots of the fixture corpus (UPDATE_SNAPSHOTS=1 rewrites them)
 });
 
 test('every plan of the corpus matches the plan schema', () => {
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields', 'hooks-seccomp']) {
     const p = plan(fixture(name));
     assert.ok(validatePlan(JSON.parse(JSON.stringify(p))), `${name}: ${JSON.stringify(validatePlan.errors?.slice(0, 3))}`);
   }
@@ -158,13 +158,13 @@ test('systemd cgroup paths expand slices like systemd', () => {
   assert.throws(() => systemdToPath('/not/systemd', 'x'), /slice:prefix:name/);
 });
 
-test('capabilities: sorted by number, unknown ones warned and dropped, ambient needs inheritable', () => {
-  const p = plan(mutate('default', (c) => {
-    c.process.capabilities.bounding.push('CAP_BOGUS');
-  }));
+test('capabilities: sorted by number, an unknown one is an error (the spec, not runc), ambient needs inheritable', () => {
+  const e = planError(mutate('default', (c) => c.process.capabilities.bounding.push('CAP_BOGUS')));
+  assert.equal(e.where, '/process/capabilities/bounding/3');
+  assert.equal(e.message, 'unknown capability "CAP_BOGUS"');
+  const p = plan(mutate('default', (c) => c.process.capabilities.bounding.reverse()));
   const b = ops(p, 'caps.bounding')[0];
   assert.deepEqual(b && b.op === 'caps.bounding' && b.keep, ['CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_AUDIT_WRITE']);
-  assert.ok(p.warnings.some((w) => w.code === 'unknown-capability' && w.why === '/process/capabilities/bounding/3'));
   const runc = plan(fixture('runc-1.1-spec'));
   const caps = ops(runc, 'caps')[0];
   assert.deepEqual(caps && caps.op === 'caps' && caps.ambient, [], 'no inheritable set: nothing can be ambient');
@@ -203,7 +203,8 @@ const BAD: [string, (c: any) => void, RegExp, string][] = [
     c.windows = { layerFolders: [] };
   }, /windows containers are not supported/, '/windows'],
   ['missing root', (c) => delete c.root, /root.path/, '/root/path'],
-  ['seccomp (not yet)', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), /linux.seccomp is not supported by planc yet/, '/linux/seccomp'],
+  ['seccomp NOTIFY as the default action', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY' }), /^SCMP_ACT_NOTIFY cannot be the default action: the runtime could not finish starting the container \(runc refuses it too\)$/, '/linux/seccomp/defaultAction'],
+  ['seccomp NOTIFY without listenerPath', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }), /^SCMP_ACT_NOTIFY needs listenerPath: the seccomp agent socket that receives the notify fd$/, '/linux/seccomp/listenerPath'],
   ['a hook environment setting a name twice', (c) => (c.hooks = { poststart: [{ path: '/bin/true', env: ['A=1', 'B=2', 'A=3'] }] }), /^A is set twice in the environment of this hook$/, '/hooks/poststart/0/env/2'],
   ['createRuntime hooks after joining a user namespace', (c) => {
     c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' });
@@ -358,7 +359,7 @@ import { DEFAULT_LEVELS, lintPlan, toSarif } from '../../planner/lint.js';
 test('lint: every warning code has a rule, the policy schema lists exactly the rules, levels and allow lists apply', () => {
   const schema = JSON.parse(readFileSync(new URL('../../schemas/policy.schema.json', import.meta.url), 'utf8'));
   assert.deepEqual([...schema.properties.rules.propertyNames.enum].sort(), Object.keys(DEFAULT_LEVELS).sort());
-  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields']) {
+  for (const name of ['default', 'rootless', 'privileged-like', 'runc-1.1-spec', 'procfields', 'hooks-seccomp']) {
     for (const w of plan(fixture(name)).warnings) assert.ok(w.code in DEFAULT_LEVELS, `warning code ${w.code} has no lint rule`);
   }
   const p = plan(fixture('privileged-like'));
@@ -385,12 +386,11 @@ test('an enormous config (10 000 mounts) plans completely, each mount traced to 
   assert.match(digestOf(encodePlan(p)), /^sha256:/);
 });
 
-test('the hooks-and-seccomp fixture: valid OCI, refused until planc can plan seccomp; its hooks plan', () => {
-  const e = planError(fixture('unsupported/hooks-seccomp'));
-  assert.equal(e.code, 'unsupported');
-  assert.equal(e.oneLine('config.json'), 'config.json: /linux/seccomp: linux.seccomp is not supported by planc yet');
-  const p = plan(mutate('unsupported/hooks-seccomp', (c) => delete c.linux.seccomp));
+test('the hooks-and-seccomp fixture: its filter and its hooks plan', () => {
+  const p = plan(fixture('hooks-seccomp'));
+  assert.equal(ops(p, 'seccomp.load').length, 1);
   assert.ok(p.actions.some((a) => a.op.startsWith('hook.')));
+  assert.equal(validatePlan(p), true);
 });
 
 import { features } from '../../planner/features.js';
@@ -433,4 +433,15 @@ test('without a network namespace /sys is the host\'s, bound in: the cgroup moun
   const own = ops(plan(fixture('default')), 'mount').find((a) => a.op === 'mount' && a.target === '/sys/fs/cgroup');
   assert.ok(own && own.op === 'mount');
   assert.equal(own.expectFs, 'sysfs');
+});
+
+test('rootfsPropagation "unbindable" (which runc refuses): "/" stays private for the rootfs bind, the new root is made unbindable after the pivot', () => {
+  const p = plan(mutate('default', (c) => (c.linux.rootfsPropagation = 'unbindable')));
+  const first = ops(p, 'rootfs.propagation')[0];
+  assert.ok(first && first.op === 'rootfs.propagation' && first.propagation === 'rprivate');
+  const pivot = p.actions.findIndex((a) => a.op === 'rootfs.pivot');
+  const after = p.actions.findIndex((a) => a.op === 'mount.propagation' && a.target === '/');
+  assert.ok(pivot > 0 && after > pivot, 'after the pivot');
+  const a = p.actions[after]!;
+  assert.deepEqual(a.op === 'mount.propagation' && [a.propagation, a.why], ['unbindable', '/linux/rootfsPropagation']);
 });
