@@ -1,7 +1,8 @@
 // planc's entry. runc's global flags come before the verb
 // (`planc --root /x --log-format=json create …`); they are moved behind it.
 // A well-formed call of a known verb runs without loading oclif (fast.ts);
-// everything else — help, unknown verbs, malformed flags — goes to oclif.
+// help and malformed flags go to oclif; an unknown verb is an error like any other.
+import { escapeControls } from '../schemas/error.js';
 import { TOPICS, VERBS } from './commands.js';
 import { fastParse, normalizeSwitches, separateCommand } from './fast.js';
 import { isRootless, rootlessStateRoot, setRootlessMode } from './rootless.js';
@@ -33,6 +34,12 @@ export function rewriteArgv(argv: string[]): string[] {
   }
   const rest = argv.slice(i);
   if (rest.length === 0) return ['--help', ...globals];
+  if (rest[0] === 'help') {
+    // `planc help [verb]`, as runc has it (`help image unpack` too): oclif's own form is `verb --help`.
+    const [w1, w2] = rest.slice(1);
+    const id = w1 !== undefined && TOPICS.has(w1) && w2 !== undefined ? `${w1}:${w2}` : w1;
+    return [...(id !== undefined && (id in VERBS || TOPICS.has(id)) ? [id] : []), '--help', ...globals];
+  }
   // `image unpack …` is the verb 'image:unpack' (oclif's own id for it).
   if (TOPICS.has(rest[0]!) && rest.length > 1 && !rest[1]!.startsWith('-')) return [`${rest[0]}:${rest[1]}`, ...globals, ...rest.slice(2)];
   return [rest[0]!, ...globals, ...rest.slice(1)];
@@ -80,6 +87,13 @@ export async function main(argv: string[], packageRoot: string): Promise<void> {
       }
       return;
     }
+  }
+  if (!load && !args[0]!.startsWith('-') && !TOPICS.has(args[0]!)) {
+    // Not a verb: said like every other error (one line, and into --log, where containerd's
+    // shim and conmon look for the runtime's error), not as oclif's multi-line hint on stderr only.
+    reportError(`${escapeControls(args[0]!)}: no such command (planc --help lists them)`, logTarget(args));
+    process.exitCode = 1;
+    return;
   }
   const { execute } = await import('@oclif/core');
   await execute({ dir: packageRoot, args });

@@ -65,13 +65,11 @@ export interface ExecRequest {
 }
 
 /**
- * Ops of the container plan that every process of the container gets as they are: runc gives an
- * exec'd process the container's oom_score_adj and its seccomp filter. They are copied into the
- * exec plan at the place they have in the container's process section — but seccomp.load goes
- * where runc loads it for this process: with no_new_privs as late as possible (before the exec),
- * without it before the privilege drop (loading a filter then needs CAP_SYS_ADMIN).
+ * Ops of the container plan that every process of the container gets as they are (runc gives an
+ * exec'd process the container's oom_score_adj; the seccomp filter is added by withSeccomp).
+ * They are copied into the exec plan at the place they have in the container's process section.
  */
-export const PER_PROCESS: ReadonlySet<string> = new Set(['oom-score-adj', 'seccomp.load']);
+export const PER_PROCESS: ReadonlySet<string> = new Set(['oom-score-adj']);
 
 // The process section of a create plan, in order (planner/process.ts). A PER_PROCESS action sits
 // just before the next of these that follows it in the container plan.
@@ -84,11 +82,6 @@ type Of<O extends Action['op']> = Extract<Action, { op: O }>;
 
 export function planExecProcess(container: Plan, target: ExecTarget, req: ExecRequest): Plan {
   if (container.kind !== 'create') throw new PlancError('invalid-argument', `exec needs the plan a container was created from, not a plan of kind ${container.kind}`);
-  // The agent's socket is a host path the init reached before its pivot: a process forked inside
-  // the container has no way to it yet.
-  if (containerAction(container, 'seccomp.load', false)?.listener) {
-    throw new PlancError('unsupported', 'exec into a container whose seccomp filter notifies an agent (SCMP_ACT_NOTIFY) is not supported by planc yet', { where: '/linux/seccomp/listenerPath', file: `${container.bundle}/config.json` });
-  }
   const warnings: Warning[] = [];
   const proc = req.process === undefined ? fromFlags(container, req, warnings) : fromFile(container, req, warnings);
   const terminal: TerminalRequest = { terminal: proc.terminal, detach: req.detach, socket: req.consoleSocket, consoleSize: proc.consoleSize };
@@ -106,7 +99,7 @@ export function planExecProcess(container: Plan, target: ExecTarget, req: ExecRe
   for (const j of joins) actions.push({ stage: 'parent', op: 'cgroup.attach', why: j.sub === undefined ? 'runtime:exec' : 'cli:--cgroup', path: j.sub === undefined ? j.path : `${j.path}/${j.sub}` });
   if (cgroupNs) actions.push({ stage: 'init', op: 'cgroupns.enter', why: '/linux/namespaces' });
   if (proc.terminal) actions.push(consoleCreateAction(terminal, proc.terminalWhy, proc.sizeWhere, false));
-  actions.push(...withPerProcess(container, proc.actions));
+  actions.push(...withSeccomp(container, withPerProcess(container, proc.actions)));
 
   return {
     planVersion: 1,
@@ -275,14 +268,27 @@ function fromFile(container: Plan, req: ExecRequest, warnings: Warning[]): ExecP
 function withPerProcess(container: Plan, mine: Action[]): Action[] {
   const init = container.actions.filter((a) => a.stage === 'init');
   const keyed: [number, Action][] = mine.map((a, k) => [RANK[a.op]! + k * 1e-6, a]);
-  const late = mine.some((m) => m.op === 'no-new-privs');
   init.forEach((a, k) => {
     if (!PER_PROCESS.has(a.op) || mine.some((m) => m.op === a.op)) return;
     const next = init.slice(k + 1).find((b) => RANK[b.op] !== undefined && !PER_PROCESS.has(b.op));
-    const before = a.op === 'seccomp.load' ? (late ? 'exec' : 'caps.bounding') : next?.op;
-    keyed.push([(before ? RANK[before]! : 10) - 0.5 + k * 1e-6, { ...a }]);
+    keyed.push([(next ? RANK[next.op]! : 10) - 0.5 + k * 1e-6, { ...a }]);
   });
   return keyed.sort((x, y) => x[0] - y[0]).map(([, a]) => a);
+}
+
+/**
+ * The container's seccomp filter, for the exec'd process too (as runc): with no_new_privs
+ * as late as possible, just before the exec; without it before the capabilities are
+ * dropped, while loading a filter is still allowed. An agent listening for notifications
+ * is reached by a host path the exec'd process no longer sees: refused for now.
+ */
+function withSeccomp(container: Plan, actions: Action[]): Action[] {
+  const load = containerAction(container, 'seccomp.load', false);
+  if (!load) return actions;
+  if (load.listener) throw new PlancError('unsupported', "exec into a container whose seccomp filter notifies an agent (listenerPath) is not supported yet", { where: '/linux/seccomp/listenerPath' });
+  const nnp = actions.some((a) => a.op === 'no-new-privs');
+  const at = actions.findIndex((a) => a.op === (nnp ? 'exec.check' : 'caps.bounding'));
+  return [...actions.slice(0, at < 0 ? actions.length - 1 : at), { ...load }, ...actions.slice(at < 0 ? actions.length - 1 : at)];
 }
 
 // ---- --cgroup

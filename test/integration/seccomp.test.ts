@@ -143,3 +143,15 @@ test('NOTIFY: the agent at listenerPath gets the listener fd and the container p
   assert.equal(r.stdout, "mkdir: can't create directory '/tmp/made': Function not implemented\nmkdir exit 1\n");
   leftovers(pc.root, id, b);
 });
+
+test("exec: the exec'd process gets the container's seccomp filter too (as runc), with and without no_new_privs", { skip }, async (t) => {
+  for (const nnp of [true, false]) {
+    const b = bundle('sleep 30', MKDIR_ENOSYS, (c) => (c.process.noNewPrivileges = nnp));
+    const id = pc.id(t);
+    pc.ok(['run', '-d', '--bundle', b, id]);
+    const r = pc.run(['exec', id, 'sh', '-c', `exec 2>&1; ${STATUS_AND_MKDIR}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `NoNewPrivs:\t${nnp ? 1 : 0}\nSeccomp:\t2\nmkdir: can't create directory '/tmp/made': Function not implemented\nmkdir exit 1\n`);
+    pc.ok(['delete', '--force', id]);
+  }
+});
