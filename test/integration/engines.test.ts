@@ -223,24 +223,31 @@ describe('podman', { skip }, () => {
         await nothingLeft(readFileSync(cidfile, 'utf8').trim());
       });
 
-      test('--memory, --pids-limit, --cpus: seen inside the container and in its host cgroup files; update changes them live', async () => {
+      test('--memory, --pids-limit, --cpus, --cpuset-cpus: seen inside the container and in its host cgroup files; update changes them live', async () => {
         // The container prints its own limits every 0.2 s, so an update shows inside without exec.
-        const show = 'while :; do echo "$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) $(cat /sys/fs/cgroup/pids/pids.max) $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"; sleep 0.2; done';
-        const { r, cid } = run(['-d', '--memory', '64m', '--pids-limit', '50', '--cpus', '0.5', IMAGE, 'sh', '-c', show]);
+        const show = 'while :; do echo "$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) $(cat /sys/fs/cgroup/pids/pids.max) $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us) $(cat /sys/fs/cgroup/cpuset/cpuset.cpus)"; sleep 0.2; done';
+        const { r, cid } = run(['-d', '--memory', '64m', '--pids-limit', '50', '--cpus', '0.5', '--cpuset-cpus', '0', IMAGE, 'sh', '-c', show]);
         assert.equal(r.code, 0, r.stderr);
+        // Every CPU the host has (the root cpuset's list, from the kernel), for the update.
+        const allCpus = readFileSync(cgroupDir('cpuset', 'cpuset.cpus'), 'utf8').trim();
         try {
           const logs = () => podman.ok(rt, ['logs', cid]).stdout;
-          await waitFor('the limits inside', () => logs().includes('67108864 50 50000 100000\n'), 20_000);
+          /** Wait for the container to print `line` (memory pids quota period cpus); fail showing what it printed last. */
+          const inside = (what: string, line: string) =>
+            waitFor(what, () => logs().includes(`${line}\n`), 20_000).catch((e: Error) => assert.fail(`${e.message}: ${JSON.stringify(line)}; the container printed last: ${JSON.stringify(logs().trimEnd().split('\n').at(-1))}`));
+          await inside('the limits inside', '67108864 50 50000 100000 0');
           assert.equal(cgroup(cid, 'memory', 'memory.limit_in_bytes'), '67108864');
           assert.equal(cgroup(cid, 'pids', 'pids.max'), '50');
           assert.equal(cgroup(cid, 'cpu', 'cpu.cfs_quota_us'), '50000');
           assert.equal(cgroup(cid, 'cpu', 'cpu.cfs_period_us'), '100000');
+          assert.equal(cgroup(cid, 'cpuset', 'cpuset.cpus'), '0');
 
-          podman.ok(rt, ['update', '--memory', '128m', '--cpus', '1', cid]);
+          podman.ok(rt, ['update', '--memory', '128m', '--cpus', '1', '--cpuset-cpus', allCpus, cid]);
           assert.equal(cgroup(cid, 'memory', 'memory.limit_in_bytes'), '134217728');
           assert.equal(cgroup(cid, 'cpu', 'cpu.cfs_quota_us'), '100000');
+          assert.equal(cgroup(cid, 'cpuset', 'cpuset.cpus'), allCpus);
           assert.equal(cgroup(cid, 'pids', 'pids.max'), '50', 'update left pids alone');
-          await waitFor('the new limits inside', () => logs().includes('134217728 50 100000 100000\n'), 20_000);
+          await inside('the new limits inside', `134217728 50 100000 100000 ${allCpus}`);
         } finally {
           podman.ok(rt, ['rm', '-f', '-t', '0', cid]);
         }
