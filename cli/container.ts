@@ -1,25 +1,26 @@
 // The part of `create` and `run` that is the same: bundle → plan → claimed,
 // locked state directory → executor → saved state. Any failure after the
 // claim tears down exactly what the executor reported making.
-import { closeSync, constants as C, writeSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { PlancError } from '../schemas/error.js';
+import { isPlancError, PlancError } from '../schemas/error.js';
 import { explainLines } from '../planner/explain.js';
-import { executorError, runExecutor } from '../executor/spawn.js';
+import { type Exit, executorError, runExecutor } from '../executor/spawn.js';
 import { existingCgroups, ownedFromRecord, unrecordedCgroups } from './state/cgroups.js';
 import { checkId, ContainerDir, StateRoot } from './state/gate.js';
-import { type Remains, teardown } from './state/lifecycle.js';
+import { type Audit, type Remains, teardown } from './state/lifecycle.js';
 import { procStat } from './state/procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, saveRecord } from './state/store.js';
 import { exportAudit } from './state/audit-export.js';
+import { AuditStore, auditDirOf, TRAIL_REF_FILE, type TrailRef } from './audit/store.js';
+import { loadSignKey, Trail } from './audit/trail.js';
 import { reapSync } from './libc.js';
 import { checkRootfs } from './bundle.js';
 import { openCallerLog, writeCallerFile } from './caller-files.js';
 import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
-import { errnoWords } from './errno.js';
 import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { checkTerminal } from '../planner/console.js';
 import { runPoststop } from './state/hooks.js';
@@ -35,6 +36,8 @@ export interface CreateFlags {
   'systemd-cgroup'?: boolean;
   'dry-run'?: boolean;
   'audit-log'?: string;
+  'audit-dir'?: string;
+  'audit-sign-key'?: string;
   debug?: boolean;
   log?: string;
   'log-format'?: string;
@@ -45,25 +48,11 @@ export interface Created {
   dir: ContainerDir;
   record: ContainerRecord;
   /** The container's exit status, for a foreground run (the executor waits and exits with it). */
-  exited: Promise<number | null>;
+  exited: Promise<Exit | null>;
+  /** The container's audit trail in the durable store. */
+  trail: TrailRef;
   /** A foreground terminal: the executor relays planc's terminal and passes window changes on itself. */
   relay: boolean;
-}
-
-/**
- * An audit log, created with its header line: the fd the executor appends its records to. `name`:
- * the container's audit.jsonl, or an exec's trail beside it (cli/state/exec-trails.ts).
- */
-export function openAudit(dir: ContainerDir, header: string, name: string = FILES.audit): number {
-  let fd = -1;
-  try {
-    fd = dir.openFile(name, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600);
-    writeSync(fd, header);
-    return fd;
-  } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    throw new PlancError('system', `write ${dir.path}/${name}: ${errnoWords(e)}`);
-  }
 }
 
 /**
@@ -86,27 +75,30 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   checkPreservedFds(flags['preserve-fds']);
   // A log planc could not append to would fail the create after the container exists: check it first.
   if (flags['audit-log']) closeSync(openCallerLog('--audit-log', flags['audit-log']));
+  // So is an audit store or a signing key planc cannot use: nothing is created that could not be recorded.
+  const signKey = loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY);
+  const store = AuditStore.open(auditDirOf(flags), { create: true })!;
   const root = StateRoot.open(flags.root, { create: true })!;
   const dir = ContainerDir.claim(root, id);
   // What teardown may touch if anything below fails: grows as the executor reports.
   const remains: Remains = { pid: 0, startTime: '', cgroups: [] };
+  let trailFd = -1;
+  let ref: TrailRef | undefined;
   try {
     dir.write(FILES.plan, bytes);
-    const auditFd = openAudit(dir, JSON.stringify({ planDigest: digest, containerId: plan.containerId, actions: plan.actions.length }) + '\n');
+    ({ ref, fd: trailFd } = store.begin(id, bytes));
+    // Before the executor runs: a crash from here on leaves the way to the trail (and the cgroups it records).
+    dir.write(TRAIL_REF_FILE, JSON.stringify(ref));
     const before = existingCgroups(plan);
-    let run;
-    try {
-      run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd });
-    } finally {
-      closeSync(auditFd);
-    }
+    const run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd: trailFd });
     remains.pid = run.pid;
     remains.startTime = procStat(run.pid)?.startTime ?? '';
     remains.cgroups = run.reports.map((r) => ownedFromRecord(plan, r)).filter((c): c is OwnedCgroup => c !== null);
-    if (!run.ready || run.code !== 0 || run.interrupted) {
-      // An executor killed between a mkdir and its record leaves a cgroup nobody reported.
-      if (run.code !== 1) remains.cgroups.push(...unrecordedCgroups(plan, before, remains.cgroups));
-      throw executorError(plan, run);
+    if (!run.ready || run.code !== 0 || run.interrupted || run.auditFailure) {
+      // An executor killed between a mkdir and its record, or stopped because that record could
+      // not be written, leaves a cgroup nobody reported.
+      if (run.code !== 1 || run.auditFailure) remains.cgroups.push(...unrecordedCgroups(plan, before, remains.cgroups));
+      throw executorError(plan, run, store.path(ref));
     }
     const record: ContainerRecord = {
       ociVersion: plan.ociVersion,
@@ -128,16 +120,47 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     saveRecord(dir, record);
     exportAudit(dir, record);
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
-    return { dir, record, exited: run.exited, relay: plan.actions.some((a) => a.op === 'console.relay') };
+    closeSync(trailFd);
+    return { dir, record, exited: run.exited, trail: ref, relay: plan.actions.some((a) => a.op === 'console.relay') };
   } catch (e) {
-    // Once a hook ran, a failed create goes on at the spec's step 12: destroyed, then the poststop hooks.
-    const hooksRan = dir.read(FILES.audit)?.includes('"op":"hook.') ?? false;
+    // Undo what the executor made, recorded in the trail as an undo plan (or, when the trail
+    // itself cannot be written, unrecorded: nothing may be left behind for want of a record).
+    // Once a hook ran, a failed create goes on at the spec's step 12: destroyed, then the
+    // poststop hooks (recorded before the trail is closed).
     // The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed create.
-    teardown(dir, remains, reapSync);
-    if (hooksRan) {
-      const auditLog = flags['audit-log'] ? resolve(flags['audit-log']) : undefined;
-      runPoststop(plan, { id, planDigest: digest, auditLog }, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }));
+    let trail: Trail | null = null;
+    try {
+      if (trailFd >= 0) trail = Trail.fromFd(trailFd, store.path(ref!), digest.slice('sha256:'.length));
+    } catch {
+      // a trail that cannot even be read back: the undo goes on unrecorded, the trail ends unclosed
+      closeSync(trailFd);
+    }
+    const hooksRan = trail?.bytes().includes('"op":"hook.') ?? false;
+    const auditLog = flags['audit-log'] ? resolve(flags['audit-log']) : undefined;
+    const audit: Audit = { trail, bestEffort: true, signKey, extra: { reason: isPlancError(e) ? e.message : String(e) } };
+    // Recorded while the trail takes records; the hooks run regardless (an undo is never stopped
+    // for want of a record), and a lost record leaves the trail unclosed.
+    const appender = {
+      append: (r: Record<string, unknown>) => {
+        if (!audit.trail || audit.lost) return 0;
+        try {
+          return audit.trail.append(r);
+        } catch (err) {
+          audit.lost = err as PlancError;
+          return 0;
+        }
+      },
+    };
+    audit.beforeClose = () => {
+      if (hooksRan) runPoststop(plan, { id, planDigest: digest, auditLog }, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }), appender);
+    };
+    try {
+      teardown(dir, remains, 'undo', audit, reapSync);
+    } finally {
+      trail?.release();
     }
     throw e;
+  } finally {
+    store.close();
   }
 }

@@ -12,7 +12,6 @@ import { encodePlan } from '../planner/encode.js';
 import { explainLines } from '../planner/explain.js';
 import { type Json, parseJsonBytes } from '../planner/json.js';
 import { type ExecutorRun, runExecutor } from '../executor/spawn.js';
-import { openAudit } from './container.js';
 import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { writeCallerFile } from './caller-files.js';
 import { digest as digestOf } from './digest.js';
@@ -20,7 +19,7 @@ import { errnoWords } from './errno.js';
 import { cgroupLayout } from './host-facts.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
-import { claimExecTrail, execAuditFile, exportExecAudit } from './state/exec-trails.js';
+import { beginExecTrail, endExecTrail, exportExecAudit } from './state/exec-trails.js';
 import type { ContainerDir } from './state/gate.js';
 import { statusOf } from './state/lifecycle.js';
 import { loadRecord, openContainer, readPlan } from './state/store.js';
@@ -129,8 +128,11 @@ export function exitCodeOf(e: unknown): number | undefined {
   return isPlancError(e) ? EXIT_CODES.get(e) : undefined;
 }
 
-function execError(p: PlannedExec, run: ExecutorRun): PlancError {
+function execError(p: PlannedExec, run: ExecutorRun, trailPath: string): PlancError {
   if (run.interrupted) return new PlancError('system', `exec interrupted by ${run.interrupted}; the process was killed`);
+  if (run.auditFailure) {
+    return new PlancError('audit', `${run.auditFailure.msg ?? 'an audit record could not be written'} (${trailPath}): nothing is applied that cannot be recorded, so the exec was stopped`, { errno: run.auditFailure.auditError });
+  }
   const f = run.failure ?? {};
   const action = f.i !== undefined ? p.plan.actions[f.i] : undefined;
   if (!action) return new PlancError('exec-failed', `the executor exited with status ${run.code} before the process started`);
@@ -160,19 +162,24 @@ export async function execInContainer(id: string, args: string[], flags: ExecCli
       return 0;
     }
     checkPreservedFds(flags['preserve-fds']);
-    const n = claimExecTrail(dir, bytes);
-    const auditFd = openAudit(dir, JSON.stringify({ planDigest: digest, containerId: plan.containerId, actions: plan.actions.length }) + '\n', execAuditFile(n));
+    // The exec's trail in the durable store, named in the container's trail before anything runs.
+    const trail = beginExecTrail(dir, bytes, digest);
     // Into a paused container the process starts frozen and gets ready only once the container is
     // resumed (as with runc): `planc resume` needs the lock meanwhile.
     if (planned.paused) dir.unlock();
+    let ran: ExecutorRun | undefined;
     try {
-      run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd });
+      ran = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd: trail.fd });
     } finally {
-      closeSync(auditFd);
+      closeSync(trail.fd);
+      // The container's trail has one writer at a time: the lock again before its closing line.
+      if (planned.paused) dir.lock();
+      endExecTrail(trail, ran !== undefined && ran.ready && ran.code === 0 && !ran.auditFailure);
     }
-    if (!run.ready || run.code !== 0 || run.interrupted) throw execError(planned, run);
+    run = ran;
+    if (!run.ready || run.code !== 0 || run.interrupted || run.auditFailure) throw execError(planned, run, trail.path);
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(run.pid)); // no newline, as create's
-    exportExecAudit(dir, loadRecord(dir), n, digest);
+    exportExecAudit(loadRecord(dir), trail, digest);
   } finally {
     dir.unlock();
     dir.close();
@@ -190,7 +197,7 @@ export async function execInContainer(id: string, args: string[], flags: ExecCli
   // With a relayed terminal, the pty's size change signals the process itself (executor/native/tty.c).
   const signals = relay ? FORWARDED.filter((s) => s !== 'SIGWINCH') : FORWARDED;
   for (const s of signals) process.on(s, forward);
-  const code = await run.exited;
+  const exit = await run.exited;
   for (const s of signals) process.off(s, forward);
-  return code ?? 1;
+  return exit?.code ?? 1;
 }

@@ -1,7 +1,7 @@
 // Gathering HostFacts from this machine: the only place planning inputs
 // come from the host. The planner itself never looks.
-import { readdirSync, readFileSync } from 'node:fs';
-import type { CgroupFacts, HostFacts } from '../schemas/generated/hostfacts.js';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import type { CgroupFacts, HostFacts, HostPath } from '../schemas/generated/hostfacts.js';
 import { cgroupsWritable, idFacts, isRootless } from './rootless.js';
 
 /** A mount of /proc/self/mountinfo: its filesystem type, where, and its superblock options. */
@@ -151,8 +151,30 @@ function unescape(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
+/**
+ * What the host has at each path (planner/host-paths.ts hostPathsOf): the
+ * type it leads to and, when symlinks change it, where. For warnings only:
+ * the executor resolves every path itself when it applies the plan.
+ */
+export function lookAtHostPaths(paths: string[]): Record<string, HostPath> {
+  const out: Record<string, HostPath> = {};
+  for (const path of paths) {
+    let type: HostPath['type'] = 'missing';
+    let resolved: string | undefined;
+    try {
+      const st = statSync(path);
+      type = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSocket() ? 'socket' : st.isBlockDevice() ? 'block' : st.isCharacterDevice() ? 'char' : st.isFIFO() ? 'fifo' : 'other';
+      resolved = realpathSync(path);
+    } catch {
+      // missing, or a dangling or looping symlink: nothing to judge but the name
+    }
+    out[path] = resolved !== undefined && resolved !== path ? { type, resolved } : { type };
+  }
+  return out;
+}
+
 /** @param cgroupsPath the config's linux.cgroupsPath (rootless: whether its cgroups could be made) */
-export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: string; noPivot: boolean; systemdCgroup: boolean; cgroupsPath?: string }): HostFacts {
+export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: string; noPivot: boolean; systemdCgroup: boolean; cgroupsPath?: string; hostPaths?: string[] }): HostFacts {
   const all = mounts();
   const cgroup = cgroupLayout(all);
   const rootless = isRootless();
@@ -166,6 +188,7 @@ export function gatherHostFacts(opts: { id: string; bundle: string; stateDir: st
     noPivot: opts.noPivot,
     systemdCgroup: opts.systemdCgroup,
     ...(rootless ? { cgroupWritable: cgroupsWritable(cgroup, opts.cgroupsPath, opts.id, opts.systemdCgroup), ids: idFacts() } : {}),
+    ...(opts.hostPaths?.length ? { hostPaths: lookAtHostPaths(opts.hostPaths) } : {}),
   };
   const resctrl = all.find((m) => m.fstype === 'resctrl');
   if (resctrl) facts.resctrl = resctrl.mountpoint;

@@ -8,7 +8,7 @@ import { fastParse, normalizeSwitches, separateCommand } from './fast.js';
 import { isRootless, rootlessStateRoot, setRootlessMode } from './rootless.js';
 import { describeError, logTarget, reportError } from './report.js';
 
-const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu']);
+const WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu', '--audit-dir', '--audit-sign-key']);
 const SWITCHES = new Set(['--debug', '--systemd-cgroup']);
 
 /** [verb, ...global flags, ...the verb's own arguments]. */

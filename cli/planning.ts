@@ -9,6 +9,7 @@ import validateHostFacts from '../schemas/generated/validate-hostfacts.js';
 import { PlancError } from '../schemas/error.js';
 import { defaultHostFacts } from '../planner/host-facts.js';
 import { planCreate, type PlanOptions } from '../planner/plan.js';
+import { hostPathsOf } from '../planner/host-paths.js';
 import { decodePlan, encodePlan } from '../planner/encode.js';
 import { digest } from './digest.js';
 import { gatherHostFacts } from './host-facts.js';
@@ -84,7 +85,10 @@ function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {
   checkId(flags.id); // the same gate as every verb that names a container, before the bundle is read
   const bundle = readBundle(flags.bundle);
   onConfig(bundle.configPath);
-  const facts = gatherHostFacts({ id: flags.id, bundle: flags.bundleAs ?? bundle.dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false, cgroupsPath: cgroupsPathOf(bundle.config) });
+  const dir = flags.bundleAs ?? bundle.dir;
+  // Host paths are looked at where the bundle really is; a bundle planned "as if" elsewhere (diff) has none to look at.
+  const hostPaths = flags.bundleAs === undefined && (!flags.host || flags.host === 'this') ? hostPathsOf(bundle.config, dir) : [];
+  const facts = gatherHostFacts({ id: flags.id, bundle: dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false, cgroupsPath: cgroupsPathOf(bundle.config), hostPaths });
   return { bundle, facts: flags.host ? hostProfile(flags.host, facts) : facts };
 }
 

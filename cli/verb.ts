@@ -35,6 +35,8 @@ export const GLOBAL_FLAGS = {
   debug: { type: 'boolean', description: 'write debug records' },
   'systemd-cgroup': { type: 'boolean', description: 'cgroupsPath is slice:prefix:name (systemd style)' },
   criu: { type: 'string', description: 'path to criu (checkpoint/restore are not supported)' },
+  'audit-dir': { type: 'string', description: 'the durable audit store (default: $PLANC_AUDIT_DIR, else /var/lib/planc/audit; rootless: ~/.local/share/planc/audit); never cleaned by delete' },
+  'audit-sign-key': { type: 'string', description: 'Ed25519 private key (PEM) to sign the closing record of each trail with (default: $PLANC_AUDIT_SIGN_KEY)' },
 } as const satisfies Record<string, FlagSpec>;
 
 export interface VerbContext {

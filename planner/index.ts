@@ -6,7 +6,8 @@ export { encodePlan, decodePlan, digestOf, planJson, canonical } from './encode.
 export { explainLines, explainSections, explainAction, effectOf, VOCABULARY } from './explain.js';
 export { diffPlans, diffLines } from './diff.js';
 export { lintPlan, toSarif, DEFAULT_LEVELS } from './lint.js';
-export { verifyAudit, type AuditExpectation } from './audit.js';
+export { verifyTrail, type TrailVerdict, type VerifyOptions } from './audit.js';
+export { planFreezer, planKill, planTeardown, planUpdateWrites, type LifecycleFacts } from './lifecycle.js';
 export { defaultHostFacts } from './host-facts.js';
 export { validateConfig } from './validate.js';
 export { CAPABILITIES } from './process.js';

@@ -89,4 +89,5 @@ export function checkProcess(ctx: PlanContext): void {
   }
   if (p.apparmorProfile) warn(ctx, 'no-apparmor', '/process/apparmorProfile', 'AppArmor is not available on this host: profile not applied');
   if (p.selinuxLabel) warn(ctx, 'no-selinux', '/process/selinuxLabel', 'SELinux is not available on this host: label not applied');
+  if (ctx.config.linux?.mountLabel) warn(ctx, 'no-selinux', '/linux/mountLabel', 'SELinux is not available on this host: mount label not applied');
 }

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'exists' // a container with this id exists already
   | 'bad-state' // the container is in the wrong state for the verb
   | 'exec-failed' // the executor reported a failed action
+  | 'audit' // an audit record could not be written: planc stops there (fail closed)
   | 'system'; // an unexpected system call failure
 
 export interface ProblemDetail {

@@ -19,12 +19,12 @@ status=0
 $planc run --bundle "$bundle" "demo-$$" || status=$?
 echo "container exit status: $status"
 echo
-echo "== planc create + start, then planc audit (the executor's log checked against the plan) =="
+echo "== planc create + start, then planc audit (the trail checked against the plan), delete, and audit again (the trail stays) =="
 root=$(mktemp -d /tmp/planc-demo-root.XXXXXX)
 $planc --root "$root" create --bundle "$bundle" "demo-audit-$$"
 $planc --root "$root" start "demo-audit-$$"
-sleep 0.3
 $planc --root "$root" audit "demo-audit-$$"
 $planc --root "$root" delete --force "demo-audit-$$"
+$planc --root "$root" audit "demo-audit-$$"
 rm -rf "$bundle" "$root"
 exit "$status"

@@ -1,6 +1,6 @@
 import { PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
-import { kill, statusOf } from '../state/lifecycle.js';
+import { kill, openTrail, statusOf } from '../state/lifecycle.js';
 import { signalNumber } from '../state/procfs.js';
 import { checkId } from '../state/gate.js';
 import { loadRecord, openContainer } from '../state/store.js';
@@ -16,10 +16,17 @@ export default defineVerb({
     checkId(args.id);
     const sig = signalNumber(args.signal);
     const dir = openContainer(flags.root, args.id);
-    dir.lock(); // --all freezes and thaws: no pause or resume in between
+    // Under the lock: --all freezes and thaws (no pause or resume in between), and the kill's
+    // records go into the trail, which has one writer at a time.
+    dir.lock();
     const rec = loadRecord(dir);
     // As runc: --all still signals what is left in the cgroups of a stopped container (its init gone, others not).
     if (statusOf(dir, rec) === 'stopped' && !flags.all) throw new PlancError('bad-state', 'container not running', { where: args.id });
-    kill(rec, sig, flags.all ?? false);
+    const trail = openTrail(dir);
+    try {
+      kill(dir, rec, sig, flags.all ?? false, { trail });
+    } finally {
+      trail?.release();
+    }
   },
 });

@@ -1,8 +1,7 @@
 import { PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
-import { liveCgroups, statusOf } from '../state/lifecycle.js';
-import { setFreezer } from '../state/live.js';
+import { freeze, openTrail, statusOf } from '../state/lifecycle.js';
 import { loadRecord, openContainer } from '../state/store.js';
 
 export default defineVerb({
@@ -16,6 +15,12 @@ export default defineVerb({
     const status = statusOf(dir, rec);
     // runc's words (engines match on them), with the status that made it so.
     if (status !== 'running' && status !== 'created') throw new PlancError('bad-state', `container not running: it is ${status}`, { where: args.id });
-    setFreezer(liveCgroups(rec), 'FROZEN');
+    // Planned and recorded in the container's trail, like every change to it.
+    const trail = openTrail(dir);
+    try {
+      freeze(dir, rec, 'FROZEN', { trail });
+    } finally {
+      trail?.release();
+    }
   },
 });

@@ -1,8 +1,7 @@
 import { PlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
-import { liveCgroups, statusOf } from '../state/lifecycle.js';
-import { setFreezer } from '../state/live.js';
+import { freeze, openTrail, statusOf } from '../state/lifecycle.js';
 import { loadRecord, openContainer } from '../state/store.js';
 
 export default defineVerb({
@@ -15,6 +14,12 @@ export default defineVerb({
     const rec = loadRecord(dir);
     const status = statusOf(dir, rec);
     if (status !== 'paused') throw new PlancError('bad-state', `container not paused: it is ${status}`, { where: args.id });
-    setFreezer(liveCgroups(rec), 'THAWED');
+    // Planned and recorded in the container's trail, like every change to it.
+    const trail = openTrail(dir);
+    try {
+      freeze(dir, rec, 'THAWED', { trail });
+    } finally {
+      trail?.release();
+    }
   },
 });

@@ -2,8 +2,9 @@ import { isPlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
 import { createContainer } from '../container.js';
-import { exportAfterStart, exportAudit } from '../state/audit-export.js';
+import { exportAudit } from '../state/audit-export.js';
 import { teardown } from '../state/lifecycle.js';
+import { loadSignKey, nowMicros, Trail } from '../audit/trail.js';
 import { afterRelease, planWithHooks, runPoststop } from '../state/hooks.js';
 import { reportWarning } from '../report.js';
 
@@ -19,8 +20,9 @@ export default defineVerb({
     const { dir, record, exited, relay } = created;
     const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
     const hooked = planWithHooks(dir);
+    // The executor confirmed the exec before create returned: the trail has it.
     if (hooked) afterRelease(dir, record, hooked, warn); // poststart, once the process was executed
-    if (flags.detach) return exportAfterStart(dir, record);
+    if (flags.detach) return exportAudit(dir, record);
     // While it runs, other verbs (state, kill, delete --force) may act on it.
     dir.unlock();
     // The executor waits for the init and exits with its status; signals to planc are meant for the container.
@@ -34,9 +36,9 @@ export default defineVerb({
     // With a relayed terminal, the pty's size change signals the container itself (executor/native/tty.c).
     const signals = relay ? FORWARDED.filter((s) => s !== 'SIGWINCH') : FORWARDED;
     for (const s of signals) process.on(s, forward);
-    const code = await exited;
+    const exit = await exited;
     for (const s of signals) process.off(s, forward);
-    process.exitCode = code ?? 1;
+    process.exitCode = exit?.code ?? 1;
     try {
       dir.lock();
     } catch (e) {
@@ -44,7 +46,14 @@ export default defineVerb({
       throw e;
     }
     exportAudit(dir, record);
-    teardown(dir, record);
-    runPoststop(hooked, record, warn);
+    // How it ended, then the run taken apart and the poststop hooks: into the trail, which this closes.
+    const trail = Trail.open(created.trail);
+    try {
+      if (exit) trail.append({ event: 'exited', ...(exit.signal ? { signal: exit.signal } : { code: exit.code }), t: nowMicros() });
+      const signKey = loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY);
+      teardown(dir, record, 'exit', { trail, signKey, beforeClose: () => runPoststop(hooked, record, warn, trail) });
+    } finally {
+      trail.release();
+    }
   },
 });

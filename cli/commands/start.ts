@@ -1,9 +1,10 @@
+import { isPlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { idArg } from '../flags.js';
-import { exportAfterStart } from '../state/audit-export.js';
+import { exportAudit } from '../state/audit-export.js';
 import { start } from '../state/lifecycle.js';
 import { loadRecord, openContainer } from '../state/store.js';
-import { afterRelease, planWithHooks } from '../state/hooks.js';
+import { afterRelease, failedStart, initFailure, planWithHooks } from '../state/hooks.js';
 import { reportWarning } from '../report.js';
 
 export default defineVerb({
@@ -15,9 +16,16 @@ export default defineVerb({
     dir.lock(); // before reading: the record read is the one acted on
     const rec = loadRecord(dir);
     const hooked = planWithHooks(dir);
-    start(dir, rec);
-    // startContainer hooks run between the release and the exec; poststart after it.
-    if (hooked) afterRelease(dir, rec, hooked, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }));
-    exportAfterStart(dir, rec);
+    const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
+    try {
+      start(dir, rec); // returns once the exec is confirmed in the trail
+    } catch (e) {
+      // With hooks, a start whose init failed (a startContainer hook, the exec) destroys the container and runs poststop (runtime.md).
+      if (hooked && isPlancError(e) && e.code === 'exec-failed') throw failedStart(dir, rec, hooked, initFailure(dir), warn);
+      throw e;
+    }
+    // startContainer hooks ran between the release and the exec; poststart runs after it.
+    if (hooked) afterRelease(dir, rec, hooked, warn);
+    exportAudit(dir, rec);
   },
 });

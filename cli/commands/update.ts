@@ -8,8 +8,8 @@ import { defineVerb, type FlagSpec } from '../verb.js';
 import { idArg } from '../flags.js';
 import { errnoWords } from '../errno.js';
 import { debug } from '../report.js';
-import { liveCgroups, statusOf } from '../state/lifecycle.js';
-import { applyWrites, liveFacts } from '../state/live.js';
+import { liveCgroups, openTrail, statusOf, update } from '../state/lifecycle.js';
+import { liveFacts } from '../state/live.js';
 import { checkId } from '../state/gate.js';
 import { type ContainerRecord, loadRecord, openContainer, saveRecord } from '../state/store.js';
 
@@ -119,7 +119,13 @@ export default defineVerb({
       return;
     }
     for (const n of plan.notes) debug(`${args.id}: update: ${n}`, flags);
-    applyWrites(plan.actions, plan.inputs, cgroups);
+    // Planned into the container's trail, each write recorded before the next (all or nothing).
+    const trail = openTrail(dir);
+    try {
+      update(dir, plan.actions, plan.inputs, cgroups, { trail });
+    } finally {
+      trail?.release();
+    }
     saveRecord(dir, { ...rec, resources: plan.resources as Record<string, unknown> });
   },
 });

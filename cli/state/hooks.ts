@@ -5,10 +5,11 @@
 // are planc's own. And what the spec asks when a hook fails (runtime.md
 // "Lifecycle"): a startContainer or poststart failure fails `start`, stops the
 // container and destroys it, then runs the poststop hooks; a poststop failure
-// is a warning. Each hook is one planned action with one audit record.
+// is a warning. Each hook is one planned action with one audit record, in the
+// container's trail (cli/audit/trail.ts), written before the next hook runs.
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as C, openSync, readlinkSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, openSync, readlinkSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from '../../schemas/generated/plan.js';
@@ -16,8 +17,10 @@ import { PlancError } from '../../schemas/error.js';
 import type { HookAction } from '../../planner/hooks.js';
 import { appendCallerLog } from '../caller-files.js';
 import { errnoWords } from '../errno.js';
+import { trailBytesOf } from '../audit/store.js';
+import { nowMicros, type Trail } from '../audit/trail.js';
 import type { ContainerDir } from './gate.js';
-import { teardown } from './lifecycle.js';
+import { openTrail, teardown } from './lifecycle.js';
 import { alive, sleepMs } from './procfs.js';
 import { type ContainerRecord, FILES, readPlan } from './store.js';
 import { exportAudit } from './audit-export.js';
@@ -120,16 +123,16 @@ const NAMES: Record<HookAction['op'], string> = {
   'hook.poststop': 'poststop',
 };
 
-function record(p: Planned, o: Outcome): string {
-  const rec = { i: p.i, op: p.action.op, stage: p.action.stage, r: o.ok ? 'ok' : 'error', t: Date.now() * 1000, ...(o.ok ? {} : { errno: o.errno, msg: o.msg }) };
-  return JSON.stringify(rec) + '\n';
+function record(p: Planned, o: Outcome): Record<string, unknown> {
+  return { i: p.i, op: p.action.op, stage: p.action.stage, r: o.ok ? 'ok' : 'error', t: nowMicros(), ...(o.ok ? {} : { errno: o.errno, msg: o.msg }) };
 }
 
 /**
- * Runs hooks in order, each record written to `log` as it ends. A poststart failure stops
- * the rest and is returned; a poststop failure is handed to `warn` and the rest still run.
+ * Runs hooks in order, each record written as it ends, before the next hook (a record that
+ * cannot be written stops them: audit fails closed). A poststart failure stops the rest and is
+ * returned; a poststop failure is handed to `warn` and the rest still run.
  */
-function runAll(hooks: Planned[], pid: number | undefined, log: (line: string) => void, warn: (msg: string) => void): { failed: Planned; outcome: Outcome } | null {
+function runAll(hooks: Planned[], pid: number | undefined, log: (rec: Record<string, unknown>) => void, warn: (msg: string) => void): { failed: Planned; outcome: Outcome } | null {
   for (const p of hooks) {
     const o = runHook(NAMES[p.action.op], p.action, pid);
     log(record(p, o));
@@ -140,32 +143,19 @@ function runAll(hooks: Planned[], pid: number | undefined, log: (line: string) =
   return null;
 }
 
-/** Appends to the container's audit log; a record that cannot be written stops the hooks (audit fails closed). */
-function auditAppender(dir: ContainerDir): (line: string) => void {
-  return (line) => {
-    let fd = -1;
-    try {
-      fd = dir.openFile(FILES.audit, C.O_WRONLY | C.O_APPEND);
-      writeSync(fd, line);
-    } catch (e) {
-      throw new PlancError('system', `write ${dir.path}/${FILES.audit}: ${errnoWords(e)}`);
-    } finally {
-      if (fd >= 0) closeSync(fd);
-    }
-  };
-}
-
 /**
- * poststop: after the container and its state directory are gone, so its records
- * go to the operator's --audit-log (the trail that outlives the container), tagged
- * as every exported record is. Failures are warnings (runtime.md, step 13).
+ * poststop: after the container and its state directory are gone, before its trail
+ * is closed (teardown's beforeClose), the records go into the trail — and, tagged as
+ * every exported record is, to the operator's --audit-log. Failures are warnings
+ * (runtime.md, step 13).
  */
-export function runPoststop(plan: Plan | null, rec: Pick<ContainerRecord, 'id' | 'planDigest' | 'auditLog'> | null, warn: (msg: string) => void): void {
+export function runPoststop(plan: Plan | null, rec: Pick<ContainerRecord, 'id' | 'planDigest' | 'auditLog'> | null, warn: (msg: string) => void, trail: Pick<Trail, 'append'> | null): void {
   const hooks = hooksOf(plan, 'delete');
   if (hooks.length === 0) return;
-  const log = (line: string) => {
+  const log = (r: Record<string, unknown>) => {
+    trail?.append(r);
     if (!rec?.auditLog) return;
-    appendCallerLog('--audit-log', rec.auditLog, `{"container":${JSON.stringify(rec.id)},"planDigest":${JSON.stringify(rec.planDigest)},` + line.slice(1));
+    appendCallerLog('--audit-log', rec.auditLog, `{"container":${JSON.stringify(rec.id)},"planDigest":${JSON.stringify(rec.planDigest)},` + JSON.stringify(r).slice(1) + '\n');
   };
   runAll(hooks, undefined, log, warn);
 }
@@ -200,7 +190,7 @@ function waitForExec(rec: ContainerRecord): boolean {
 
 /** The first failure the init recorded (the create succeeded: one after the release, a startContainer hook or the exec). */
 function initFailure(dir: ContainerDir): { i: number; msg: string; errno?: number } | null {
-  const text = dir.read(FILES.audit)?.toString('utf8') ?? '';
+  const text = trailBytesOf(dir)?.toString('utf8') ?? '';
   for (const line of text.split('\n').slice(1)) {
     if (!line) continue;
     try {
@@ -220,8 +210,12 @@ function initFailure(dir: ContainerDir): { i: number; msg: string; errno?: numbe
  */
 function destroyAfterFailedStart(dir: ContainerDir, rec: ContainerRecord, plan: Plan, error: PlancError, warn: (msg: string) => void): PlancError {
   exportAudit(dir, rec); // the failure's record reaches the --audit-log before the container's own log goes
-  teardown(dir, rec);
-  runPoststop(plan, rec, warn);
+  const trail = openTrail(dir);
+  try {
+    teardown(dir, rec, 'undo', { trail, extra: { reason: error.message }, beforeClose: () => runPoststop(plan, rec, warn, trail) });
+  } finally {
+    trail?.release();
+  }
   return error;
 }
 
@@ -232,16 +226,20 @@ function destroyAfterFailedStart(dir: ContainerDir, rec: ContainerRecord, plan: 
  */
 export function afterRelease(dir: ContainerDir, rec: ContainerRecord, plan: Plan, warn: (msg: string) => void): void {
   if (!plan.actions.some((a) => a.op === 'hook.start-container' || a.stage === 'start')) return;
-  const where = (i: number) => (plan.actions[i]?.why.startsWith('/') ? plan.actions[i]!.why : undefined);
   if (!waitForExec(rec)) {
     const f = initFailure(dir);
     // Exited without a failure record: it exec'd and its process is done already, or it was killed.
-    if (f || !/"op":"exec","stage":"init","r":"ok"/.test(dir.read(FILES.audit)?.toString('utf8') ?? '')) {
-      const err = new PlancError('exec-failed', f?.msg ?? 'the container init exited before it executed the process', { where: f ? where(f.i) : undefined, errno: f?.errno });
-      throw destroyAfterFailedStart(dir, rec, plan, err, warn);
+    if (f || !/"op":"exec","stage":"init","r":"ok"/.test(trailBytesOf(dir)?.toString('utf8') ?? '')) {
+      throw failedStart(dir, rec, plan, f, warn);
     }
   }
-  const failure = runAll(hooksOf(plan, 'start'), rec.pid, auditAppender(dir), warn);
+  const trail = openTrail(dir);
+  let failure;
+  try {
+    failure = runAll(hooksOf(plan, 'start'), rec.pid, (r) => trail?.append(r), warn);
+  } finally {
+    trail?.release();
+  }
   if (failure) {
     try {
       process.kill(rec.pid, 'SIGKILL');
@@ -252,3 +250,13 @@ export function afterRelease(dir: ContainerDir, rec: ContainerRecord, plan: Plan
     throw destroyAfterFailedStart(dir, rec, plan, err, warn);
   }
 }
+
+/** The error of a start whose init failed (a startContainer hook, the exec), the container destroyed first. */
+export function failedStart(dir: ContainerDir, rec: ContainerRecord, plan: Plan, f: { i: number; msg: string; errno?: number } | null, warn: (msg: string) => void): PlancError {
+  const where = (i: number) => (plan.actions[i]?.why.startsWith('/') ? plan.actions[i]!.why : undefined);
+  const err = new PlancError('exec-failed', f?.msg ?? 'the container init exited before it executed the process', { where: f ? where(f.i) : undefined, errno: f?.errno });
+  return destroyAfterFailedStart(dir, rec, plan, err, warn);
+}
+
+/** The first failure the init recorded after the release, for a start that failed. */
+export { initFailure };

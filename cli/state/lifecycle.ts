@@ -3,11 +3,25 @@
 // provably the container's: the init (same pid and start time, inside the
 // container's cgroup) and the cgroups the executor made (same path and inode
 // on cgroupfs). Joined cgroups are never emptied or removed.
+//
+// kill and teardown are planned (planner/lifecycle.ts, pure) from those
+// facts, and the plan goes into the container's audit trail before its first
+// action; each action gets its record before the next one runs (fail closed:
+// a record that cannot be written stops the verb). They are applied here, by
+// planc itself rather than the executor: signals, rmdir and unlink need no
+// new process, and docs/audit.md says how that relates to "the executor
+// applies every plan".
+import type { KeyObject } from 'node:crypto';
 import { closeSync, constants as C, fstatSync, readSync, rmdirSync } from 'node:fs';
-import { PlancError } from '../../schemas/error.js';
+import { constants as OS } from 'node:os';
+import { isPlancError, PlancError } from '../../schemas/error.js';
+import type { LifecycleAction, LifecyclePlan } from '../../schemas/generated/lifecycle.js';
+import { planFreezer, planKill, planTeardown, planUpdateWrites } from '../../planner/lifecycle.js';
+import { trailBytesOf, trailRefOf } from '../audit/store.js';
+import { nowMicros, Trail } from '../audit/trail.js';
 import { cgroupPids, cgroupTree, ownedFromAudit, stillOwned, treePids } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
-import { isPaused, setFreezer } from './live.js';
+import { applyWrites, isPaused, setFreezer } from './live.js';
 import { alive, sleepMs } from './procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, readPlan, readRecord } from './store.js';
 
@@ -40,7 +54,7 @@ export function statusOf(dir: ContainerDir, rec: ContainerRecord): Status {
   if (isPaused(liveCgroups(rec))) return 'paused';
   // The fifo goes when `start` has read it; a start killed in between leaves
   // it behind, so the init must also not have recorded passing it.
-  if (dir.has(FILES.fifo) && !dir.read(FILES.audit)?.includes('"op":"execfifo.wait"')) return 'created';
+  if (dir.has(FILES.fifo) && !trailBytesOf(dir)?.includes('"op":"execfifo.wait"')) return 'created';
   return 'running';
 }
 
@@ -78,17 +92,26 @@ export function stateOf(dir: ContainerDir): Record<string, unknown> {
   return rec ? ociState(dir, rec) : creatingState(dir);
 }
 
-/** One non-blocking read of the exec fifo: 1 when the init's byte was there, 0 when not yet. */
-function readFifoByte(fd: number, buf: Buffer): number {
+/** Read what is in the fifo now: bytes, [] when nothing yet, null at EOF (every writer gone). */
+function readFifo(fd: number, buf: Buffer): Buffer | null {
   try {
-    return readSync(fd, buf, 0, 1, null);
+    const n = readSync(fd, buf, 0, buf.length, null);
+    return n === 0 ? null : buf.subarray(0, n);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return Buffer.alloc(0);
     throw e;
   }
 }
 
-/** Release a created container (the caller holds its lock): read the init's byte from the exec fifo, remove the fifo. */
+const EXEC_WAIT_MS = 10_000;
+
+/**
+ * Release a created container (the caller holds its lock): read the init's
+ * byte from the exec fifo, then its exec's status until the fifo closes —
+ * the init keeps its end open, close-on-exec, so the close is the execve
+ * taking place (PROTOCOL.md). The pending exec record is then confirmed in
+ * the trail; a failed exec or a record the init could not write is an error.
+ */
 export function start(dir: ContainerDir, rec: ContainerRecord): void {
   const status = statusOf(dir, rec);
   if (status !== 'created') {
@@ -96,22 +119,100 @@ export function start(dir: ContainerDir, rec: ContainerRecord): void {
   }
   // Non-blocking: a blocking open would hang forever if the init died meanwhile.
   const fd = dir.openFile(FILES.fifo, C.O_RDONLY | C.O_NONBLOCK);
+  const said: Buffer[] = [];
   try {
     if (!fstatSync(fd).isFIFO()) throw new PlancError('bad-state', `${dir.path}/${FILES.fifo} is not a fifo; left alone`);
-    const buf = Buffer.alloc(1);
+    const buf = Buffer.alloc(64);
     for (;;) {
-      if (readFifoByte(fd, buf) > 0) break;
+      const got = readFifo(fd, buf);
+      if (got && got.length > 0) {
+        said.push(Buffer.from(got.subarray(1)));
+        break;
+      }
       if (!alive(rec.pid, rec.startTime)) {
         // It may have written its byte, exec'd and exited between our read and this check: read once more.
-        if (readFifoByte(fd, buf) > 0) break;
+        const last = readFifo(fd, buf);
+        if (last && last.length > 0) {
+          said.push(Buffer.from(last.subarray(1)));
+          break;
+        }
         throw new PlancError('bad-state', 'the container init exited before it was started', { where: rec.id });
       }
       sleepMs(1);
     }
+    dir.unlink(FILES.fifo);
+    for (let waited = 0; ; waited++) {
+      const got = readFifo(fd, buf);
+      if (got === null) break;
+      if (got.length > 0) said.push(Buffer.from(got));
+      else if (waited > EXEC_WAIT_MS) throw new PlancError('system', `the container init has not run its process ${EXEC_WAIT_MS / 1000} s after start`, { where: rec.id });
+      else sleepMs(1);
+    }
   } finally {
     closeSync(fd);
   }
-  dir.unlink(FILES.fifo);
+  confirmExec(dir, Buffer.concat(said));
+}
+
+// How the kernel says the errors an init can meet writing its trail or exec'ing (strerror's words).
+const ERRNO_WORDS: Record<string, string> = {
+  ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EIO: 'input/output error', EROFS: 'read-only file system',
+  EBADF: 'bad file descriptor', EFBIG: 'file too large', ENOEXEC: 'exec format error', EACCES: 'permission denied', ENOENT: 'no such file or directory',
+};
+function errnoText(e: number): string {
+  const name = Object.entries(OS.errno).find(([, n]) => n === e)?.[0];
+  return name ? ERRNO_WORDS[name] ?? name : `errno ${e}`;
+}
+
+/**
+ * After the fifo closed: what the init said about its exec (PROTOCOL.md) —
+ * 'X' + the chain head after its pending record, then 'F' + errno for a
+ * failed execve it recorded, or 'A' + errno for a record it could not write
+ * — turned into the confirmation record, or an error.
+ */
+function confirmExec(dir: ContainerDir, said: Buffer): void {
+  let pending = false;
+  let failure: { kind: string; errno: number } | null = null;
+  for (let k = 0; k < said.length && !failure; ) {
+    const c = String.fromCharCode(said[k]!);
+    if (c === 'X' && k + 37 <= said.length) {
+      pending = true;
+      k += 37;
+    } else if ((c === 'F' || c === 'A') && k + 5 <= said.length) {
+      failure = { kind: c, errno: said.readInt32LE(k + 1) };
+    } else failure = { kind: '?', errno: 0 };
+  }
+  if (failure?.kind === 'A') throw new PlancError('audit', `the container init could not write its audit record (${errnoText(failure.errno)}) and stopped before running its process`, { where: dir.id });
+  if (failure?.kind === 'F') throw new PlancError('exec-failed', `the container process could not be executed: ${errnoText(failure.errno)}`, { where: dir.id });
+  const exec = readPlan(dir)?.actions.findIndex((a) => a.op === 'exec') ?? -1;
+  if (!pending || failure || exec < 0) throw new PlancError('exec-failed', 'the container init stopped before its exec was recorded', { where: dir.id });
+  const trail = openTrail(dir);
+  if (!trail) return;
+  try {
+    trail.append({ i: exec, op: 'exec', stage: 'init', r: 'ok', t: nowMicros(), by: 'start' });
+    trail.flush();
+  } finally {
+    trail.release();
+  }
+}
+
+const EXEC_RECORDED = /"op":"exec","stage":"init","r":"(pending|error)"/;
+
+/**
+ * The container's trail, open at its head; null for a state directory
+ * without one. The init writes its last records (the wait's, the exec's)
+ * itself once the fifo was opened; when a `start` died before it saw them,
+ * the next verb waits (up to 2 s) for them, so two writers never append at once.
+ */
+export function openTrail(dir: ContainerDir): Trail | null {
+  const ref = trailRefOf(dir);
+  if (!ref) return null;
+  for (let waited = 0; waited < 2000; waited++) {
+    const text = trailBytesOf(dir)?.toString('utf8') ?? '';
+    if (!text.includes('"op":"execfifo.wait"') || EXEC_RECORDED.test(text)) break;
+    sleepMs(1);
+  }
+  return Trail.open(ref);
 }
 
 /** The host pids of the container's processes, sorted: members of the cgroups it made, and its init. */
@@ -122,101 +223,255 @@ export function containerPids(rec: ContainerRecord): number[] {
   return [...pids].sort((a, b) => a - b);
 }
 
-function signal(pid: number, sig: number | NodeJS.Signals): void {
+/** Signal a process; false when it is gone. */
+function signal(pid: number, sig: number | NodeJS.Signals): boolean {
   // Never the host's init, never ourselves, whatever a cgroup lists.
-  if (pid <= 1 || pid === process.pid) return;
+  if (pid <= 1 || pid === process.pid) return false;
   try {
     process.kill(pid, sig);
+    return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    return false;
   }
 }
 
-const SIGKILL = 9;
+/** The facts a small plan is made from: is the init still the container's, which cgroups are still its own, is it paused. */
+function lifecycleFacts(dir: ContainerDir, rec: Remains) {
+  const cgroups = liveCgroups(rec);
+  return {
+    containerId: dir.id,
+    stateDir: dir.path,
+    init: initIsOurs(rec, cgroups) ? { pid: rec.pid, startTime: rec.startTime } : null,
+    cgroups: cgroups.map((c) => ({ path: c.path, ino: c.ino, made: c.made })),
+    paused: cgroups.length > 0 && isPaused(cgroups),
+  };
+}
+
+export const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(OS.signals).map(([name, n]) => [n, name]));
+
+/** Where a small plan's records go, and what happens when one cannot be written. */
+export interface Audit {
+  trail: Trail | null;
+  /**
+   * Undoing a failed create goes on when its records cannot be written (what
+   * the executor made must not be left behind for want of a record): the
+   * first lost record ends the trail there, unclosed. Every other verb stops.
+   */
+  bestEffort?: boolean;
+  /** Fields for the plan's line (delete: the status the container had). */
+  extra?: Record<string, unknown>;
+  /** Sign the closing record with this key (--audit-sign-key). */
+  signKey?: KeyObject;
+  /** The first record that could not be written (bestEffort). */
+  lost?: PlancError;
+  /** Teardown: what to do (and record) once the container is gone, before the trail is closed: the poststop hooks. */
+  beforeClose?: () => void;
+  /** Teardown: leave the trail open (the caller closes it). */
+  keepOpen?: boolean;
+}
+
+type Applied = { r: 'ok' | 'skipped'; extra?: Record<string, unknown> };
 
 /**
- * Signal the init; with --all every process in the cgroups the container made. As runc,
- * --all freezes the container while it lists and signals, so nothing forks past the signal,
- * and SIGKILL to a paused container thaws it (a frozen v1 process cannot die); any other
- * signal leaves a paused container paused, to be delivered on resume.
+ * The plan into the trail, then each action applied and recorded before the
+ * next. An action that throws is recorded as an error, then the error goes on.
  */
-export function kill(rec: ContainerRecord, sig: number, all: boolean): void {
-  const cgroups = liveCgroups(rec);
-  const paused = isPaused(cgroups);
-  let froze = false;
-  if (all && !paused && cgroups.length > 0) {
+function applyRecorded(plan: LifecyclePlan, audit: Audit, apply: (a: LifecycleAction) => Applied): void {
+  let of = -1;
+  const write = (fn: () => void) => {
+    if (!audit.trail || audit.lost) return;
     try {
-      setFreezer(cgroups, 'FROZEN');
-      froze = true;
-    } catch {
-      // no freezer, or it did not freeze in time (and was thawed): signal without it, as runc does
+      fn();
+    } catch (e) {
+      if (!audit.bestEffort || !isPlancError(e)) throw e;
+      audit.lost = e;
     }
-  }
+  };
+  write(() => (of = audit.trail!.beginPlan(plan, audit.extra)));
+  plan.actions.forEach((a, i) => {
+    let done: Applied;
+    try {
+      done = apply(a);
+    } catch (e) {
+      const msg = isPlancError(e) ? e.message : (e as Error).message;
+      write(() => audit.trail!.record(of, i, a.op, 'error', { msg }));
+      throw e;
+    }
+    write(() => audit.trail!.record(of, i, a.op, done.r, done.extra));
+  });
+}
+
+/** Every process in an owned cgroup signalled (once): how many. */
+function signalCgroup(a: { path: string; ino: number; signal: number }): Applied {
+  if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
+  return { r: 'ok', extra: { signalled: treePids(a.path).filter((p) => signal(p, a.signal)).length } };
+}
+
+/**
+ * Send `sig` to the init; with --all to every process in the cgroups the
+ * container made, frozen meanwhile (planner/lifecycle.ts planKill). Planned
+ * and recorded.
+ */
+export function kill(dir: ContainerDir, rec: ContainerRecord, sig: number, all: boolean, audit: Audit): void {
+  const cgroups = liveCgroups(rec);
+  const plan = planKill(lifecycleFacts(dir, rec), sig, SIGNAL_NAMES[sig] ?? `signal ${sig}`, all);
+  let froze = false;
+  const freezes = plan.actions.some((x) => x.op === 'freezer' && x.state === 'FROZEN');
+  applyRecorded(plan, audit, (a) => {
+    switch (a.op) {
+      case 'freezer':
+        if (a.state === 'FROZEN') {
+          try {
+            setFreezer(cgroups, 'FROZEN');
+            froze = true;
+            return { r: 'ok' };
+          } catch (e) {
+            // no freezer, or it did not freeze in time (and was thawed): signal without it, as runc does
+            return { r: 'skipped', extra: { why: (e as Error).message } };
+          }
+        }
+        // The thaw after a freeze that did not happen has nothing to thaw.
+        if (freezes && !froze) return { r: 'skipped', extra: { why: 'not frozen' } };
+        setFreezer(cgroups, 'THAWED');
+        return { r: 'ok' };
+      case 'signal':
+        return alive(a.pid, a.startTime) && signal(a.pid, a.signal) ? { r: 'ok' } : { r: 'skipped', extra: { why: 'the init is gone' } };
+      case 'cgroup.signal':
+        return signalCgroup(a);
+      default:
+        throw new PlancError('system', `kill cannot apply ${a.op}`);
+    }
+  });
+  audit.trail?.flush();
+}
+
+/** `planc pause` / `planc resume`: the freezer, planned and recorded. */
+export function freeze(dir: ContainerDir, rec: ContainerRecord, state: 'FROZEN' | 'THAWED', audit: Audit): void {
+  const cgroups = liveCgroups(rec);
+  applyRecorded(planFreezer(lifecycleFacts(dir, rec), state), audit, () => {
+    setFreezer(cgroups, state);
+    return { r: 'ok' };
+  });
+  audit.trail?.flush();
+}
+
+/**
+ * `planc update`: the writes planner/live.ts planned, all or nothing
+ * (state/live.ts applyWrites), each recorded once it is made; a failed write
+ * is recorded with what putting the earlier ones back did.
+ */
+export function update(dir: ContainerDir, writes: { why: string; path: string; file: string; value: string }[], inputs: string[], cgroups: OwnedCgroup[], audit: Audit): void {
+  const plan = planUpdateWrites({ containerId: dir.id }, writes);
+  let of = -1;
+  if (audit.trail) of = audit.trail.beginPlan(plan, { inputs });
+  let done = 0;
   try {
-    const pids = new Set<number>();
-    if (initIsOurs(rec, cgroups)) pids.add(rec.pid);
-    if (all) for (const c of cgroups) if (c.made) for (const p of treePids(c.path)) pids.add(p);
-    for (const pid of pids) signal(pid, sig);
+    applyWrites(writes as never, inputs, cgroups, (k) => {
+      audit.trail?.record(of, k, 'cgroup.write', 'ok');
+      done = k + 1;
+    });
+  } catch (e) {
+    if (done < writes.length) audit.trail?.record(of, done, 'cgroup.write', 'error', { msg: (e as Error).message });
+    throw e;
   } finally {
-    if (froze || (paused && sig === SIGKILL)) setFreezer(cgroups, 'THAWED');
+    audit.trail?.flush();
   }
 }
 
-/** Remove cgroup directories (and their sub-cgroups first); one whose last process just exited can be busy for a moment. */
-function removeCgroups(cgroups: OwnedCgroup[]): void {
-  for (const path of cgroups.flatMap((c) => cgroupTree(c.path))) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        rmdirSync(path);
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') break;
-        if (code === 'EBUSY' && attempt < 1000) {
-          sleepMs(1);
-          continue;
-        }
-        throw new PlancError('system', `remove cgroup ${path}: ${(e as Error).message}`);
+/**
+ * Remove a cgroup directory, its sub-cgroups first (exec --cgroup makes processes live in
+ * them); one whose last process just exited can be busy for a moment. false when it was gone.
+ */
+function removeCgroup(top: string): boolean {
+  const tree = cgroupTree(top);
+  for (const path of tree.slice(0, -1)) removeOne(path);
+  return removeOne(top);
+}
+
+function removeOne(path: string): boolean {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(path);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return false;
+      if (code === 'EBUSY' && attempt < 1000) {
+        sleepMs(1);
+        continue;
       }
+      throw new PlancError('system', `remove cgroup ${path}: ${(e as Error).message}`);
     }
   }
 }
 
 /**
  * What a create that never finished left (no state.json): the cgroups its
- * executor recorded in the audit log, checked against the stored plan.
+ * executor recorded in the audit trail, checked against the stored plan.
  */
 export function remainsOfCrashedCreate(dir: ContainerDir): Remains {
   const plan = readPlan(dir);
-  const audit = dir.read(FILES.audit);
-  return { pid: 0, startTime: '', cgroups: plan && audit ? ownedFromAudit(plan, audit.toString('utf8')) : [] };
+  const trail = trailBytesOf(dir);
+  return { pid: 0, startTime: '', cgroups: plan && trail ? ownedFromAudit(plan, trail.toString('utf8')) : [] };
 }
 
 /**
  * Tear a container down completely (the caller holds its lock): kill what
  * runs, wait until the cgroups it made are empty, remove them and the state
- * dir. Safe on half-created containers (delete --force after a crash).
+ * dir — planned, recorded action by action, and the trail closed (and signed)
+ * at the end. Safe on half-created containers (delete --force after a crash).
  */
-export function teardown(dir: ContainerDir, rec: Remains, reap?: (pid: number) => void): void {
+export function teardown(dir: ContainerDir, rec: Remains, kind: 'delete' | 'undo' | 'exit', audit: Audit, reap?: (pid: number) => void): void {
   const cgroups = liveCgroups(rec);
-  const made = cgroups.filter((c) => c.made);
-  const ours = initIsOurs(rec, cgroups);
-  if (ours) signal(rec.pid, 'SIGKILL');
-  if (isPaused(cgroups)) {
-    // A frozen process does not die until thawed: kill everything first, then thaw, so no
-    // process of a paused container runs a single instruction more.
-    for (const pid of made.flatMap((c) => treePids(c.path))) signal(pid, 'SIGKILL');
-    setFreezer(cgroups, 'THAWED');
+  const plan = planTeardown(lifecycleFacts(dir, rec), kind);
+  // A frozen init does not die until thawed: reap it only then.
+  let unreaped: number | null = null;
+  applyRecorded(plan, audit, (a) => {
+    switch (a.op) {
+      case 'signal': {
+        if (!alive(a.pid, a.startTime) || !signal(a.pid, a.signal)) return { r: 'skipped', extra: { why: 'the init is gone' } };
+        if (plan.actions.some((x) => x.op === 'freezer')) unreaped = a.pid;
+        else reap?.(a.pid);
+        return { r: 'ok' };
+      }
+      case 'cgroup.signal':
+        return signalCgroup(a);
+      case 'freezer':
+        setFreezer(cgroups, a.state);
+        if (unreaped !== null) reap?.(unreaped);
+        return { r: 'ok' };
+      case 'cgroup.kill': {
+        if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
+        // Without a pid namespace the init's death does not take the rest with it.
+        // A killed process leaves its cgroup within a millisecond or two: poll finely, for up to 2 s.
+        let killed = 0;
+        for (let round = 0; round < 2000; round++) {
+          const left = treePids(a.path);
+          if (left.length === 0) break;
+          for (const pid of left) if (signal(pid, 'SIGKILL')) killed++;
+          sleepMs(1);
+        }
+        return { r: 'ok', extra: { killed } };
+      }
+      case 'cgroup.remove':
+        if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
+        return removeCgroup(a.path) ? { r: 'ok' } : { r: 'skipped', extra: { why: 'already gone' } };
+      case 'state.remove':
+        dir.remove();
+        return { r: 'ok' };
+      default:
+        throw new PlancError('system', `teardown cannot apply ${a.op}`);
+    }
+  });
+  // What runs once the container is gone (poststop hooks) is recorded before the trail is closed.
+  audit.beforeClose?.();
+  if (audit.trail && !audit.lost && !audit.keepOpen) {
+    try {
+      audit.trail.close(audit.signKey);
+    } catch (e) {
+      if (!audit.bestEffort || !isPlancError(e)) throw e;
+      audit.lost = e;
+    }
   }
-  if (ours) reap?.(rec.pid);
-  // Without a pid namespace the init's death does not take the rest with it.
-  // A killed process leaves its cgroup within a millisecond or two: poll finely, for up to 2 s.
-  for (let round = 0; round < 2000; round++) {
-    const left = made.flatMap((c) => treePids(c.path));
-    if (left.length === 0) break;
-    for (const pid of left) signal(pid, 'SIGKILL');
-    sleepMs(1);
-  }
-  removeCgroups(made);
-  dir.remove();
 }

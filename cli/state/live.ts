@@ -169,7 +169,7 @@ function safeRead(dir: CgroupDir, file: string): string {
  * it is written, and when a write fails the earlier ones are put back (last first). cpu.shares
  * is read back, since the kernel clamps it silently (2…262144) — as runc, that is an error.
  */
-export function applyWrites(actions: readonly CgroupWriteAction[], inputs: readonly string[], cgroups: readonly OwnedCgroup[]): void {
+export function applyWrites(actions: readonly CgroupWriteAction[], inputs: readonly string[], cgroups: readonly OwnedCgroup[], onWrite?: (k: number) => void): void {
   const dirs = openTargets(actions, cgroups);
   const done: { dir: CgroupDir; file: string; old: string }[] = [];
   try {
@@ -191,6 +191,8 @@ export function applyWrites(actions: readonly CgroupWriteAction[], inputs: reado
         const now = dir.read(a.file);
         if (now !== a.value) throw new PlancError('invalid-argument', `${inputs[k]}: the kernel set cpu.shares to ${now}, not ${a.value} (it allows 2 to 262144)`);
       }
+      // Its audit record, before the next write (a record that cannot be written puts everything back).
+      onWrite?.(k);
     }
   } catch (e) {
     const undone = rollback(done);

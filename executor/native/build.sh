@@ -52,6 +52,8 @@ for f in "$src"/*.c; do
 done
 wait_all
 cc_ -o "$out/planc-exec" "$obj"/base/*.o
+# Test-only: the executor's sha256 over stdin (test/unit/sha256.test.ts).
+cc_ -o "$out/test/planc-sha256" "$src/test/sha256-main.c" "$obj/base/sha256.o"
 
 # A variant recompiles only the sources its macro appears in (all of them if a
 # header uses it) and links them with the installed executor's other objects.

@@ -1,6 +1,7 @@
 /* planc-exec: applies a Plan (executor/PROTOCOL.md). P runs the host,
  * clone and parent stages; the clone C runs the init stage and execs. */
 #include "planc.h"
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -115,6 +116,23 @@ static void close_fds(int lo, int *keep, int n)
 	syscall(SYS_close_range, lo, ~0U, 0);
 }
 
+/* Reads up to n bytes, until EOF: the count read (0 at EOF), -1 on error. */
+static ssize_t read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += r;
+	}
+	return got;
+}
+
 static int read_cap_last(void)
 {
 	char buf[16] = "";
@@ -143,7 +161,9 @@ static void plan_error(int i, const char *op, const char *stage, const char *why
 {
 	report_begin(i, op, stage);
 	failx(EINVAL, why, arg);
-	report_result(FAILED);
+	if (report_result(FAILED)) {
+		/* the record could not be written either: reported as that */
+	}
 	exit(1);
 }
 
@@ -224,9 +244,23 @@ static int is_parent(const mp *actions, uint32_t i)
 	return i < actions->len && !strcmp(mp_str(mp_get(&actions->kids[i], "stage")), "parent");
 }
 
-/* C: waits for P to finish the parent stage, then applies the init stage.
- * A later parent action (a prestart or createRuntime hook) is P's: C asks P
- * to apply it and waits. Never returns: exec succeeds or C exits non-zero. */
+/* C, after a record could not be written: nothing more is applied. Before
+ * ready the report pipe has told planc; after it, the exec's status channel
+ * and stderr are all that listen. */
+static void audit_stop(struct ctx *c)
+{
+	if (report_fd < 0) {
+		exec_status(c, 'A', NULL, audit_error());
+		say("%s", audit_message());
+	}
+	_exit(1);
+}
+
+/* C: waits for P to finish the parent stage (and hand over the head of the
+ * audit chain), then applies the init stage. A later parent action (a
+ * prestart or createRuntime hook) is P's: C asks P to apply it and waits,
+ * the chain going with each message. Never returns: exec succeeds or C
+ * exits non-zero. */
 static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 {
 	ns_forget_runtime();
@@ -256,7 +290,8 @@ static void run_init(const mp *actions, uint32_t from, struct ctx *c)
 		}
 		if (rc == DONE)
 			rc = apply(a, i, c);
-		report_result(rc);
+		if (report_result(rc))
+			audit_stop(c);
 		if (rc == FAILED) {
 			if (report_fd < 0) /* past ready: stderr is the only one listening */
 				say("%s", report_msg());
@@ -271,30 +306,82 @@ static int apply_parent(const mp *actions, uint32_t i, struct ctx *c)
 {
 	for (; is_parent(actions, i); i++) {
 		int rc = apply(&actions->kids[i], i, c);
-		report_result(rc);
-		if (rc == FAILED)
+		if (report_result(rc) || rc == FAILED)
 			return -1;
 	}
 	return 0;
 }
 
-/* Foreground run: planc learns the container's status from ours. The report
- * pipe closes first, so planc knows setup is over; signals meant for the
- * container are planc's to forward, so a terminal's ^C to the whole process
- * group does not end P before its child. */
+/* P, when the exec follows without a wait for `start`: the init has written
+ * its pending exec record; the ready pipe (close-on-exec in the init) says
+ * how the execve went. Its closing with nothing more is the exec taking
+ * place, which P records; 'F' is a failed exec the init recorded; 'A' a
+ * record the init could not write. Returns 0 when the exec is confirmed. */
+static int confirm_exec(struct ctx *c, int index)
+{
+	uint8_t what;
+	struct chain ch;
+	int32_t err;
+	if (read_full(c->ready[0], &what, 1) != 1 || what != 'X')
+		goto stopped;
+	if (read_full(c->ready[0], &ch, sizeof ch) != sizeof ch)
+		goto stopped;
+	switch (read_full(c->ready[0], &what, 1)) {
+	case 0: /* EOF: the execve closed it */
+		chain_set(&ch);
+		if (report_confirmed(index, "exec", "init"))
+			return -1;
+		audit_sync();
+		return 0;
+	case 1:
+		if (what == 'F' && read_full(c->ready[0], &err, sizeof err) == sizeof err) {
+			/* The init recorded it in the trail; planc hears it here. */
+			char line[160], words[64];
+			snprintf(words, sizeof words, "%s", strerror(err));
+			for (char *w = words; *w; w++) /* strerror() is capitalised; messages are not */
+				*w = tolower((unsigned char)*w);
+			snprintf(line, sizeof line, "{\"i\":%d,\"op\":\"exec\",\"stage\":\"init\",\"r\":\"error\",\"errno\":%d,\"msg\":\"exec: %s\"}", index, (int)err, words);
+			report_line(line);
+			return -1;
+		}
+		if (what == 'A' && read_full(c->ready[0], &err, sizeof err) == sizeof err) {
+			report_begin(index, "exec", "init");
+			audit_failed(err, "write the audit record of action %d (exec)", index);
+			return -1;
+		}
+	}
+stopped:
+	report_begin(index, "exec", "init");
+	audit_failed(EPIPE, "the init stopped before its exec was recorded (action %d)", index);
+	return -1;
+}
+
+/* Foreground run: planc learns the container's status from ours, and from
+ * the line that says how it ended (an exit code of 137 and a SIGKILL look
+ * alike otherwise). {"waiting":1} first, so planc knows setup is over;
+ * signals meant for the container are planc's to forward, so a terminal's ^C
+ * to the whole process group does not end P before its child. */
 static int wait_for_init(struct ctx *c, pid_t pid)
 {
 	int status;
-	report_close();
+	char line[96];
+	report_line("{\"waiting\":1}");
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	if (c->relay >= 0) /* a terminal and no console socket: planc's terminal is relayed (tty.c) */
-		return console_relay(c, pid);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
+		console_relay(c, pid, &status);
+	else
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				return 1;
+	if (WIFEXITED(status))
+		snprintf(line, sizeof line, "{\"exited\":{\"code\":%d}}", WEXITSTATUS(status));
+	else
+		snprintf(line, sizeof line, "{\"exited\":{\"signal\":%d%s}}", WTERMSIG(status), WCOREDUMP(status) ? ",\"core\":true" : "");
+	report_line(line);
+	report_close();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -312,13 +399,19 @@ int main(int argc, char **argv)
 	int plan_fd = env_fd("PLANC_PLAN_FD", -1);
 	report_fd = env_fd("PLANC_REPORT_FD", -1);
 	audit_fd = env_fd("PLANC_AUDIT_FD", -1);
-	if (plan_fd < 0 || report_fd < 0)
-		die("%s", "PLANC_PLAN_FD and PLANC_REPORT_FD are required");
+	if (plan_fd < 0 || report_fd < 0 || audit_fd < 0)
+		die("%s", "PLANC_PLAN_FD, PLANC_REPORT_FD and PLANC_AUDIT_FD are required: nothing is applied that cannot be recorded");
 	/* A protocol fd among the preserved ones would reach the container. */
 	int fds[3] = {plan_fd, report_fd, audit_fd};
+	/* A closed one's number may already be the procfs handle opened above. */
 	for (int k = 0; k < 3; k++)
-		if (fds[k] >= 0 && (fds[k] < 3 + preserve || fcntl(fds[k], F_GETFD) < 0))
+		if (fds[k] < 3 + preserve || fds[k] == proc_handle() || fcntl(fds[k], F_GETFD) < 0)
 			die("protocol fd %s is not usable (closed, stdio or preserved)", k ? k == 1 ? "report" : "audit" : "plan");
+	/* Appended to by planc and by both executor processes; read back by the
+	 * init after the wait for start (chain_resync). */
+	int fl = fcntl(audit_fd, F_GETFL);
+	if ((fl & O_ACCMODE) != O_RDWR || !(fl & O_APPEND))
+		die("%s", "the audit fd must be open for reading and appending (O_RDWR|O_APPEND)");
 	faults_from_env();
 	unsetenv("PLANC_PLAN_FD");
 	unsetenv("PLANC_REPORT_FD");
@@ -335,8 +428,7 @@ int main(int argc, char **argv)
 	(void)keep, (void)close_fds;
 #endif
 	fcntl(report_fd, F_SETFD, FD_CLOEXEC);
-	if (audit_fd >= 0)
-		fcntl(audit_fd, F_SETFD, FD_CLOEXEC);
+	fcntl(audit_fd, F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN); /* a caller that stopped listening must not kill us mid-setup */
 
 	mp plan;
@@ -344,10 +436,25 @@ int main(int argc, char **argv)
 	if (mp_parse(buf, len, &plan, &err))
 		die("plan: bad msgpack: %s", err);
 	const mp *actions = mp_get(&plan, "actions");
+	if (!actions || actions->type != MP_ARR)
+		die("%s", "plan: \"actions\" is not an array");
+	/* The trail's first line, before any action: the digest of the bytes received here. */
+	if (audit_header(buf, len, mp_str(mp_get(&plan, "containerId")), actions->len)) {
+		audit_failed(errno, "write the audit header");
+		return 1;
+	}
 	validate(actions);
 
 	struct ctx c = {.rootfd = -1, .fifofd = -1, .child = -1, .agent = -1, .go = {-1, -1}, .ready = {-1, -1},
-			.preserve = preserve, .cap_last = read_cap_last(), .pidfd = -1, .console = -1, .relay = -1};
+			.preserve = preserve, .cap_last = read_cap_last(), .pidfd = -1, .console = -1, .relay = -1, .status = -1};
+	int exec_index = -1;
+	for (uint32_t i = 0; i < actions->len; i++) {
+		const char *op = mp_str(mp_get(&actions->kids[i], "op"));
+		if (!strcmp(op, "execfifo.wait"))
+			c.has_wait = 1;
+		if (!strcmp(op, "exec"))
+			exec_index = i;
+	}
 	for (uint32_t i = 0; i < actions->len; i++) {
 		const mp *a = &actions->kids[i];
 		/* C's stage from here on, and the CLI's after it: not ours. */
@@ -361,8 +468,7 @@ int main(int argc, char **argv)
 			snprintf(line, sizeof line, "{\"pid\":%d}", (int)c.child);
 			report_line(line);
 		}
-		report_result(rc);
-		if (rc == FAILED) {
+		if (report_result(rc) || rc == FAILED) {
 			if (c.child > 0)
 				kill(c.child, SIGKILL);
 			return 1;
@@ -372,7 +478,8 @@ int main(int argc, char **argv)
 		return 0;
 	/* Release C, then serve its requests for later parent actions until it
 	 * is ready: C is our sibling (CLONE_PARENT), not our child, so pipe
-	 * messages stand in for waitpid(). */
+	 * messages stand in for waitpid(). The head of the audit chain goes
+	 * with every message, so P and C write one chain in turn. */
 	for (;;) {
 		if (sync_go(&c)) {
 			kill(c.child, SIGKILL);
@@ -388,6 +495,11 @@ int main(int argc, char **argv)
 			kill(c.child, SIGKILL);
 			return 1;
 		}
+	}
+	/* Without a wait for `start`, the exec follows now: confirm it. */
+	if (!c.has_wait && confirm_exec(&c, exec_index)) {
+		kill(c.child, SIGKILL);
+		return 1;
 	}
 	return c.waits ? wait_for_init(&c, c.child) : 0;
 }

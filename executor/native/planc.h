@@ -7,8 +7,18 @@
 #include <sys/types.h>
 #include "msgpack.h"
 
-/* Outcome of one action handler. */
-enum { FAILED = -1, DONE = 0, SKIPPED = 1 };
+/* Outcome of one action handler (PENDING: an exec about to happen, confirmed
+ * or failed by a later record). */
+enum { FAILED = -1, DONE = 0, SKIPPED = 1, PENDING = 2 };
+
+/* Longest record line: one write() to the report pipe never interleaves. */
+#define PIPE_BUF_LINE 4096
+
+/* The head of the audit chain: sha256 of the last line, and the next line's number. */
+struct chain {
+	uint8_t h[32];
+	uint32_t n;
+};
 
 struct ctx {
 	int rootfd;        /* where container paths resolve: the rootfs bind before the pivot, "/" after */
@@ -21,6 +31,9 @@ struct ctx {
 	int waits;         /* P stays C's parent and exits with its status (clone parent "executor") */
 	int cap_last;      /* highest capability this kernel knows */
 	char *exec_path;   /* exec.check's resolution of the executable, used by exec */
+	int status;        /* C: where the exec's outcome goes once the report pipe is closed
+			    * (the ready pipe, or the exec fifo after `start`): PROTOCOL.md */
+	int has_wait;      /* the plan waits for `start` (execfifo.wait) */
 	int agent;         /* seccomp.connect: the connection to the seccomp agent (listenerPath), or -1 */
 	/* exec.c, tty.c */
 	int pidfd;         /* exec: the container init's pidfd (ns.enter), for cgroupns.enter */
@@ -48,19 +61,35 @@ const char *name_of(const struct name_value *t, size_t n, unsigned long value);
 const struct op_entry *op_by_name(const char *name);
 const struct ns_entry *ns_by_type(const char *type);
 
-/* report.c: every handler ends in DONE, skip() or fail()/failx(). */
+/* report.c: every handler ends in DONE, skip() or fail()/failx(). A record
+ * that cannot be written makes report_result() return -1: the run stops. */
 extern int report_fd, audit_fd;
 int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int failx(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int skip(const char *why);
 void report_begin(int i, const char *op, const char *stage);
-void report_result(int rc);
+int report_result(int rc) __attribute__((warn_unused_result));
+int report_confirmed(int i, const char *op, const char *stage) __attribute__((warn_unused_result));
+int audit_failed(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int audit_error(void);
+const char *audit_message(void);
+size_t json_string(char *out, size_t cap, const char *s);
 void report_line(const char *json);
 void report_field(const char *key, long long v);
 void report_flag(const char *key, int v);
 void report_close(void);
 const char *report_msg(void);
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* audit.c: the chained trail */
+int audit_write(const char *line, size_t len);
+int audit_header(const uint8_t *plan, size_t len, const char *id, uint32_t actions);
+int audit_sync(void);
+int chain_resync(void);
+void chain_get(struct chain *out);
+void chain_set(const struct chain *in);
+void chain_open(char *buf, size_t cap);
+void chain_close(char out[80]);
 
 /* main.c: required plan fields; a missing one fails the action. */
 const char *need_str(const mp *a, const char *key);
@@ -109,7 +138,7 @@ void ns_forget_runtime(void);
 
 /* exec.c, tty.c */
 void exec_after_clone(struct ctx *c);
-int console_relay(struct ctx *c, pid_t pid);
+int console_relay(struct ctx *c, pid_t pid, int *raw);
 
 /* wt-procfields helpers */
 void held_close_all(void);         /* idmap-mounts.c: P drops its copies of detached mounts after the clone */
@@ -120,7 +149,10 @@ int copy_up(int from, int to);     /* copyup.c: tmpcopyup, the entries of direct
 
 void reexec_sealed(char **argv, char **envp);
 void send_ready(struct ctx *c);
-/* process.c: the sync pipes (P releases C, C asks P for later parent actions, C is ready). */
+void exec_status(struct ctx *c, char what, const struct chain *ch, int err);
+/* process.c: the sync pipes (P releases C, C asks P for later parent actions, C
+ * is ready). Each message carries the head of the audit chain: the process
+ * that goes on writes records continues it. */
 #define SYNC_READY (-1)
 #define SYNC_GONE (-2)
 int sync_wait(struct ctx *c);

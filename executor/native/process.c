@@ -248,10 +248,12 @@ int op_execfifo_open(const mp *a, struct ctx *c)
 	return DONE;
 }
 
-/* The sync pipes between P and C. C -> P (ready): 4-byte messages, the index
- * of a parent action C waits at, or SYNC_READY; EOF if C died first. P -> C
- * (go): one byte, "go on"; EOF if P failed or died. */
-static int read_full(int fd, void *buf, size_t n)
+/* The sync pipes between P and C. C -> P (ready): messages of a 4-byte
+ * index of a parent action C waits at, or SYNC_READY, each followed by the
+ * head of the audit chain as C left it; EOF if C died first. P -> C (go):
+ * one byte, "go on", and the chain's head as P left it; EOF if P failed or
+ * died. So the two processes write one chain between them, in turn. */
+static int read_all(int fd, void *buf, size_t n)
 {
 	size_t got = 0;
 	while (got < n) {
@@ -267,15 +269,25 @@ static int read_full(int fd, void *buf, size_t n)
 
 static int send_msg(struct ctx *c, int32_t msg)
 {
+	uint8_t m[sizeof msg + sizeof(struct chain)];
+	struct chain ch;
 	if (c->ready[1] < 0)
 		return -1;
-	return write(c->ready[1], &msg, sizeof msg) == sizeof msg ? 0 : -1;
+	chain_get(&ch);
+	memcpy(m, &msg, sizeof msg);
+	memcpy(m + sizeof msg, &ch, sizeof ch);
+	return write(c->ready[1], m, sizeof m) == (ssize_t)sizeof m ? 0 : -1;
 }
 
 int sync_wait(struct ctx *c)
 {
-	char b;
-	return read_full(c->go[0], &b, 1) || b != '1' ? -1 : 0;
+	uint8_t m[1 + sizeof(struct chain)];
+	struct chain ch;
+	if (read_all(c->go[0], m, sizeof m) || m[0] != '1')
+		return -1;
+	memcpy(&ch, m + 1, sizeof ch);
+	chain_set(&ch);
+	return 0;
 }
 
 int sync_ask(struct ctx *c, uint32_t i)
@@ -285,18 +297,29 @@ int sync_ask(struct ctx *c, uint32_t i)
 
 int sync_go(struct ctx *c)
 {
-	return write(c->go[1], "1", 1) == 1 ? 0 : -1;
+	uint8_t m[1 + sizeof(struct chain)] = {'1'};
+	struct chain ch;
+	chain_get(&ch);
+	memcpy(m + 1, &ch, sizeof ch);
+	return write(c->go[1], m, sizeof m) == (ssize_t)sizeof m ? 0 : -1;
 }
 
 int64_t sync_next(struct ctx *c)
 {
 	int32_t msg;
-	if (read_full(c->ready[0], &msg, sizeof msg))
+	uint8_t m[sizeof msg + sizeof(struct chain)];
+	struct chain ch;
+	if (read_all(c->ready[0], m, sizeof m))
 		return SYNC_GONE;
+	memcpy(&msg, m, sizeof msg);
+	memcpy(&ch, m + sizeof msg, sizeof ch);
+	chain_set(&ch);
 	return msg;
 }
 
-/* Ready: the report pipe reaches EOF and P learns it may exit 0. */
+/* Ready: the report pipe reaches EOF and P learns it may exit 0 (or, with
+ * no wait for `start`, that the exec comes next: the ready pipe then stays
+ * open as the exec's status channel, closed by the execve). */
 void send_ready(struct ctx *c)
 {
 	if (report_fd >= 0) {
@@ -307,12 +330,38 @@ void send_ready(struct ctx *c)
 		if (send_msg(c, SYNC_READY)) {
 			/* P is gone: nobody is left to tell */
 		}
-		close(c->ready[1]);
+		if (c->has_wait)
+			close(c->ready[1]);
+		else
+			c->status = c->ready[1];
 		c->ready[1] = -1;
 	}
 	if (c->go[0] >= 0) { /* P has nothing more to apply for us */
 		close(c->go[0]);
 		c->go[0] = -1;
+	}
+}
+
+/* Tells whoever waits for the exec how it went (PROTOCOL.md, "exec"):
+ * 'X' + the chain head after the pending record; 'F' + errno, a failed exec
+ * recorded; 'A' + errno, a record that could not be written. The channel is
+ * close-on-exec: its closing after 'X' is the execve taking place. */
+void exec_status(struct ctx *c, char what, const struct chain *ch, int err)
+{
+	uint8_t msg[1 + sizeof(struct chain)] = {(uint8_t)what};
+	size_t n = 1;
+	int32_t e = err;
+	if (c->status < 0)
+		return;
+	if (what == 'X') {
+		memcpy(msg + 1, ch, sizeof *ch);
+		n += sizeof *ch;
+	} else {
+		memcpy(msg + 1, &e, sizeof e);
+		n += sizeof e;
+	}
+	if (write(c->status, msg, n) < 0) {
+		/* nobody listens any more: the trail has it */
 	}
 }
 
@@ -323,19 +372,37 @@ int op_execfifo_wait(const mp *a, struct ctx *c)
 	char n[16];
 	if (c->fifofd < 0)
 		return failx(EINVAL, "exec fifo: no execfifo.open before the wait");
+	if (audit_sync())
+		return fail(errno, "sync the audit trail");
 	send_ready(c);
 	/* Reopened through the runtime's procfs, never the container's /proc.
 	 * Blocks until `planc start` opens the read end. */
 	snprintf(n, sizeof n, "%d", c->fifofd);
-	while ((w = proc_link("self/fd", n, O_WRONLY)) < 0 && errno == EINTR)
+	while ((w = proc_link("self/fd", n, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
 		;
 	if (w < 0)
 		return fail(errno, "open exec fifo for writing");
 	int rc = write_all(w, "0", 1), e = errno;
-	close(w);
 	close(c->fifofd);
 	c->fifofd = -1;
-	return rc ? fail(e, "write exec fifo") : DONE;
+	if (rc) {
+		close(w);
+		return fail(e, "write exec fifo");
+	}
+	/* `start` now reads the fifo until every writer is gone: this fd stays
+	 * open, close-on-exec, to carry the exec's status. */
+	c->status = w;
+	/* While the init waited, other verbs (kill) may have added to the trail:
+	 * continue the chain from what is on disk. `start` holds the container's
+	 * lock, so nothing is appended meanwhile. */
+	if (chain_resync()) {
+		report_begin(-1, "execfifo.wait", "init");
+		audit_failed(errno, "read back the audit trail after the wait for start");
+		exec_status(c, 'A', NULL, audit_error());
+		say("%s", audit_message());
+		_exit(1);
+	}
+	return DONE;
 }
 
 int op_chdir(const mp *a, struct ctx *c)
@@ -406,30 +473,48 @@ int op_exec(const mp *a, struct ctx *c)
 {
 	char **args = need_strv(a, "args"), **env = need_strv(a, "env");
 	sigset_t none;
+	struct chain ch;
 	if (!args || !env)
 		return FAILED;
 	if (!args[0])
 		return failx(EINVAL, "exec: empty args");
 	if (!c->exec_path && lookup(args[0], env, &c->exec_path))
 		return FAILED;
+	/* Recorded pending: whoever holds the status channel confirms it once
+	 * the execve has closed it (P, or `planc start`), or this process
+	 * records its failure. */
+	if (report_result(PENDING) || audit_sync()) {
+		if (report_fd < 0)
+			exec_status(c, 'A', NULL, audit_error() ? audit_error() : errno);
+		_exit(1);
+	}
 	send_ready(c);
-	report_result(DONE);
+	chain_get(&ch);
+	exec_status(c, 'X', &ch, 0);
 	/* Hand over a clean process: default SIGPIPE, nothing blocked, and no fd
 	 * but stdio and the preserved ones survives the execve (CVE-2024-21626). */
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	proc_close();
+	int e;
 #ifndef PLANC_WEAKEN_FDS /* test-only regression (escapes.test.ts): what the executor inherited stays open */
 	if (syscall(SYS_close_range, 3 + c->preserve, ~0U, CLOSE_RANGE_CLOEXEC)) {
-		fail(errno, "exec: mark fds close-on-exec");
+		e = errno;
+		fail(e, "exec: mark fds close-on-exec");
 	} else
 #endif
 	{
 		execve(c->exec_path, args, env);
-		fail(errno, "exec \"%s\"", c->exec_path);
+		e = errno;
+		fail(e, "exec \"%s\"", c->exec_path);
 	}
-	report_result(FAILED);
-	say("%s", report_msg());
+	if (report_result(FAILED)) {
+		exec_status(c, 'A', NULL, audit_error());
+		say("%s", audit_message());
+	} else {
+		exec_status(c, 'F', NULL, e);
+		say("%s", report_msg());
+	}
 	_exit(127);
 }

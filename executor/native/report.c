@@ -1,4 +1,5 @@
-/* Report lines: one JSON object per action, each emitted with a single
+/* Records: one JSON object per action, written to the audit trail
+ * (audit.c) and then, the same line, to the report pipe with a single
  * write() shorter than PIPE_BUF so lines from P and C never interleave. */
 #include "planc.h"
 #include <ctype.h>
@@ -10,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int report_fd = -1, audit_fd = -1;
+int report_fd = -1;
 
 static int cur_i;
 static const char *cur_op = "", *cur_stage = "";
@@ -19,28 +20,36 @@ static char err_msg[2048];
 static const char *skip_why = "";
 static char extra[256]; /* ,"key":value... a handler adds to its ok record */
 static size_t extra_n;
+static int audit_err;
+static char audit_msg[256];
+
+/* Room a record keeps free for its chain link (`,"prev":"<64 hex>"}`) and newline. */
+#define LINK_ROOM 96
 
 struct jb {
-	char s[PIPE_BUF];
+	char s[PIPE_BUF_LINE];
 	size_t n;
 };
 
 static void jraw(struct jb *b, const char *s)
 {
 	size_t k = strlen(s);
-	if (b->n + k < sizeof b->s - 4) {
+	if (b->n + k < sizeof b->s - LINK_ROOM) {
 		memcpy(b->s + b->n, s, k);
 		b->n += k;
 	}
 }
 
-/* Escapes s as a JSON string, truncating on a character boundary so the
- * closing quote, '}' and '\n' always fit. */
-static void jstr(struct jb *b, const char *s)
+/* s as a JSON string into out (at most cap bytes, quotes included),
+ * truncated on a character boundary; invalid UTF-8 becomes U+FFFD so the
+ * line stays valid JSON. Returns the bytes written. */
+size_t json_string(char *out, size_t cap, const char *s)
 {
-	const size_t cap = sizeof b->s - 4;
 	const unsigned char *p = (const unsigned char *)s;
-	jraw(b, "\"");
+	size_t n = 0;
+	if (cap < 2)
+		return 0;
+	out[n++] = '"';
 	while (*p) {
 		char tmp[8];
 		size_t k = 1, adv = 1;
@@ -60,13 +69,19 @@ static void jstr(struct jb *b, const char *s)
 			else /* not UTF-8: keep the line valid JSON */
 				memcpy(tmp, "\\ufffd", 6), k = 6, adv = 1;
 		}
-		if (b->n + k > cap)
+		if (n + k + 1 > cap)
 			break;
-		memcpy(b->s + b->n, tmp, k);
-		b->n += k;
+		memcpy(out + n, tmp, k);
+		n += k;
 		p += adv;
 	}
-	b->s[b->n++] = '"';
+	out[n++] = '"';
+	return n;
+}
+
+static void jstr(struct jb *b, const char *s)
+{
+	b->n += json_string(b->s + b->n, sizeof b->s - LINK_ROOM - b->n, s);
 }
 
 static void emit(int fd, const struct jb *b)
@@ -161,20 +176,50 @@ void report_begin(int i, const char *op, const char *stage)
 	cur_stage = stage ? stage : "";
 }
 
-void report_result(int rc)
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The record written to the trail, then (the same line) to the report pipe.
+ * A record that cannot be written is reported as such, and the caller stops. */
+static int record(struct jb *b)
+{
+	char link[80];
+	chain_close(link);
+	memcpy(b->s + b->n, link, strlen(link));
+	b->n += strlen(link);
+	if (audit_write(b->s, b->n)) {
+		audit_failed(errno, "write the audit record of action %d (%s)", cur_i, cur_op);
+		return -1;
+	}
+	b->s[b->n++] = '\n';
+	emit(report_fd, b);
+	return 0;
+}
+
+/* `{"n":N,"i":I,"op":…,"stage":…,"r":R,"t":T` */
+static void record_start(struct jb *b, const char *r)
+{
+	char num[96];
+	chain_open(num, sizeof num);
+	jraw(b, num);
+	snprintf(num, sizeof num, "\"i\":%d,\"op\":", cur_i);
+	jraw(b, num);
+	jstr(b, cur_op);
+	jraw(b, ",\"stage\":");
+	jstr(b, cur_stage);
+	snprintf(num, sizeof num, ",\"r\":\"%s\",\"t\":%lld", r, now_us());
+	jraw(b, num);
+}
+
+int report_result(int rc)
 {
 	struct jb b = {.n = 0};
-	struct timespec ts;
 	char num[96];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(num, sizeof num, "{\"i\":%d,\"op\":", cur_i);
-	jraw(&b, num);
-	jstr(&b, cur_op);
-	jraw(&b, ",\"stage\":");
-	jstr(&b, cur_stage);
-	snprintf(num, sizeof num, ",\"r\":\"%s\",\"t\":%lld", rc == DONE ? "ok" : rc == SKIPPED ? "skipped" : "error",
-		 (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-	jraw(&b, num);
+	record_start(&b, rc == DONE ? "ok" : rc == SKIPPED ? "skipped" : rc == PENDING ? "pending" : "error");
 	if (rc == DONE)
 		jraw(&b, extra);
 	if (rc == SKIPPED) {
@@ -185,10 +230,54 @@ void report_result(int rc)
 		jraw(&b, num);
 		jstr(&b, err_msg);
 	}
-	b.s[b.n++] = '}';
-	b.s[b.n++] = '\n';
-	emit(audit_fd, &b);
-	emit(report_fd, &b);
+	return record(&b);
+}
+
+/* The exec of action i took place (the init's close-on-exec channel closed
+ * without a failure): its pending record confirmed, by this process. */
+int report_confirmed(int i, const char *op, const char *stage)
+{
+	struct jb b = {.n = 0};
+	report_begin(i, op, stage);
+	record_start(&b, "ok");
+	jraw(&b, ",\"by\":\"executor\"");
+	return record(&b);
+}
+
+/* What stops a run whose record could not be written: kept for the report
+ * pipe (planc's one error line) and for stderr where no pipe listens. */
+int audit_failed(int err, const char *fmt, ...)
+{
+	va_list ap;
+	char what[160];
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	audit_err = err;
+	snprintf(audit_msg, sizeof audit_msg, "%s: %s", what, strerror(err));
+	for (char *c = audit_msg + strlen(what); *c; c++) /* strerror() is capitalised; messages are not */
+		*c = tolower((unsigned char)*c);
+	if (report_fd >= 0) {
+		struct jb b = {.n = 0};
+		char num[64];
+		snprintf(num, sizeof num, "{\"i\":%d,\"auditError\":%d,\"msg\":", cur_i, err);
+		jraw(&b, num);
+		jstr(&b, audit_msg);
+		b.s[b.n++] = '}';
+		b.s[b.n++] = '\n';
+		emit(report_fd, &b);
+	}
+	return -1;
+}
+
+int audit_error(void)
+{
+	return audit_err;
+}
+
+const char *audit_message(void)
+{
+	return audit_msg;
 }
 
 /* Protocol lines that are not action results ({"pid":N}, {"ready":1}). */

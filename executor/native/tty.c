@@ -236,8 +236,9 @@ static void restore_terminal(void)
 }
 
 /* P, foreground with a terminal: relay until the process exits, then give
- * back planc's terminal as it was. Returns the process's status. */
-int console_relay(struct ctx *c, pid_t pid)
+ * back planc's terminal as it was. Returns the process's status; *raw gets
+ * its wait status (for the line that says how it ended). */
+int console_relay(struct ctx *c, pid_t pid, int *raw)
 {
 	int master = recv_master(c->relay), status = 0, in = 0, out = 1, done = 0;
 	close(c->relay);
@@ -304,5 +305,6 @@ int console_relay(struct ctx *c, pid_t pid)
 	if (!done)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+	*raw = status;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

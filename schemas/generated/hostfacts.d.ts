@@ -46,6 +46,12 @@ export interface HostFacts {
    * The native architecture of the host (the audit arch seccomp filters are compiled for): from process.arch. Absent: x86_64.
    */
   arch?: "x86_64" | "aarch64";
+  /**
+   * What this host has at the host paths a config names (bind sources and the rootfs resolved against the bundle, device paths bound in a user namespace), for the planner's warnings: the type of each, and where it leads when symlinks are followed. Keys are clean absolute paths. Advisory: the executor resolves every path again when it applies the plan.
+   */
+  hostPaths?: {
+    [k: string]: HostPath;
+  };
 }
 /**
  * The host's cgroup setup.
@@ -158,4 +164,18 @@ export interface IdFacts {
 export interface IdRange {
   start: number;
   count: number;
+}
+/**
+ * This interface was referenced by `HostFacts`'s JSON-Schema
+ * via the `definition` "HostPath".
+ */
+export interface HostPath {
+  /**
+   * What the path leads to, symlinks followed (missing: nothing does).
+   */
+  type: "file" | "directory" | "socket" | "block" | "char" | "fifo" | "missing" | "other";
+  /**
+   * The path with every symlink resolved, when that differs from the key.
+   */
+  resolved?: string;
 }

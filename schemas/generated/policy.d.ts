@@ -21,7 +21,7 @@ export interface Policy {
     [k: string]: Level;
   };
   /**
-   * host paths that may be bind-mounted without a host-path finding
+   * host paths that may be used without a finding of the host-path rules (host-path, host-credentials, runtime-socket, runtime-state, …): bind sources, the rootfs and device paths, as the finding's subject names them
    */
   allowHostPaths?: string[];
   /**

@@ -3,7 +3,8 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/hostfacts.schema.json","title":"HostFacts","description":"Everything the pure planner knows about the host, gathered up front by the CLI so that planning never reads the host itself.","type":"object","additionalProperties":false,"required":["containerId","bundle","stateDir","cgroup","rootless"],"properties":{"containerId":{"type":"string","description":"The container id.","minLength":1},"bundle":{"type":"string","description":"Absolute path of the bundle directory.","pattern":"^/"},"stateDir":{"type":"string","description":"The container's state directory.","minLength":1},"cgroup":{"$ref":"#/definitions/CgroupFacts"},"rootless":{"type":"boolean","description":"planc runs without root privileges on the host."},"noPivot":{"type":"boolean","description":"Use chroot-style root switching instead of pivot_root (--no-pivot).","default":false},"systemdCgroup":{"type":"boolean","description":"cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).","default":false},"cgroupWritable":{"type":"boolean","description":"Rootless: the cgroups the container would get can be made by this user (a delegated, writable subtree). When false a rootless plan gets no cgroup of its own (a note) and refuses resource limits. Absent: writable."},"ids":{"$ref":"#/definitions/IdFacts"},"resctrl":{"type":"string","pattern":"^/","description":"Where a resctrl filesystem (Intel RDT / AMD QoS) is mounted in the runtime's mount namespace; absent when none is (linux.intelRdt is then refused)."},"arch":{"enum":["x86_64","aarch64"],"description":"The native architecture of the host (the audit arch seccomp filters are compiled for): from process.arch. Absent: x86_64.","default":"x86_64"}},"definitions":{"CgroupFacts":{"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."},"v2Controllers":{"type":"array","items":{"type":"string","pattern":"^[a-z_0-9]+$"},"uniqueItems":true,"description":"cgroup v2: the controllers the hierarchy has (cgroup.controllers of its root). Absent: not known, every controller the planner knows is assumed and the kernel has the last word."},"hugepageSizes":{"type":"array","items":{"type":"string","pattern":"^[0-9]+[KMGTPE]?B$"},"uniqueItems":true,"description":"Huge page sizes of this kernel, as the hugetlb controller names them (\"2MB\", \"1GB\"; from /sys/kernel/mm/hugepages). Absent: not known."},"hugetlbReservations":{"type":"boolean","description":"The hugetlb controller has reservation limits (hugetlb.<size>.rsvd.*, Linux 5.7+): hugepageLimits then limit reservations as well as faults, as the spec asks. Absent: false."},"bfq":{"type":"boolean","description":"The BFQ I/O scheduler's cgroup policy is registered, so cgroups have its weight files (blkio.bfq.weight, io.bfq.weight). Absent: false."},"cpus":{"type":"string","pattern":"^[0-9,-]*$","description":"The CPUs a container's cpuset can use (the root cpuset's cpus, or cpuset.cpus.effective on v2). Absent: not known."},"mems":{"type":"string","pattern":"^[0-9,-]*$","description":"The memory nodes a container's cpuset can use (as cpus). Absent: not known."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}},"CgroupV1Controller":{"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"},"files":{"type":"array","items":{"type":"string","minLength":1},"description":"The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word."}},"additionalProperties":false},"IdFacts":{"title":"IdFacts","description":"Rootless: the ids this user may map into a user namespace, and how.","type":"object","additionalProperties":false,"required":["uid","gid","subuid","subgid"],"properties":{"uid":{"type":"integer","minimum":0,"description":"The effective uid planc runs as."},"gid":{"type":"integer","minimum":0,"description":"The effective gid planc runs as."},"user":{"type":"string","description":"The user name (as /etc/subuid may list it)."},"subuid":{"type":"array","items":{"$ref":"#/definitions/IdRange"},"description":"This user's /etc/subuid ranges."},"subgid":{"type":"array","items":{"$ref":"#/definitions/IdRange"},"description":"This user's /etc/subgid ranges."},"newuidmap":{"type":"string","pattern":"^/","description":"The setuid newuidmap helper, when installed."},"newgidmap":{"type":"string","pattern":"^/","description":"The setuid newgidmap helper, when installed."},"usernsDisabled":{"type":"string","description":"Why this user cannot make user namespaces here (a sysctl), when it cannot."}}},"IdRange":{"title":"IdRange","type":"object","additionalProperties":false,"required":["start","count"],"properties":{"start":{"type":"integer","minimum":0},"count":{"type":"integer","minimum":1}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/hostfacts.schema.json","title":"HostFacts","description":"Everything the pure planner knows about the host, gathered up front by the CLI so that planning never reads the host itself.","type":"object","additionalProperties":false,"required":["containerId","bundle","stateDir","cgroup","rootless"],"properties":{"containerId":{"type":"string","description":"The container id.","minLength":1},"bundle":{"type":"string","description":"Absolute path of the bundle directory.","pattern":"^/"},"stateDir":{"type":"string","description":"The container's state directory.","minLength":1},"cgroup":{"$ref":"#/definitions/CgroupFacts"},"rootless":{"type":"boolean","description":"planc runs without root privileges on the host."},"noPivot":{"type":"boolean","description":"Use chroot-style root switching instead of pivot_root (--no-pivot).","default":false},"systemdCgroup":{"type":"boolean","description":"cgroupsPath is slice:prefix:name and cgroups are managed by systemd (--systemd-cgroup).","default":false},"cgroupWritable":{"type":"boolean","description":"Rootless: the cgroups the container would get can be made by this user (a delegated, writable subtree). When false a rootless plan gets no cgroup of its own (a note) and refuses resource limits. Absent: writable."},"ids":{"$ref":"#/definitions/IdFacts"},"resctrl":{"type":"string","pattern":"^/","description":"Where a resctrl filesystem (Intel RDT / AMD QoS) is mounted in the runtime's mount namespace; absent when none is (linux.intelRdt is then refused)."},"arch":{"enum":["x86_64","aarch64"],"description":"The native architecture of the host (the audit arch seccomp filters are compiled for): from process.arch. Absent: x86_64.","default":"x86_64"},"hostPaths":{"type":"object","description":"What this host has at the host paths a config names (bind sources and the rootfs resolved against the bundle, device paths bound in a user namespace), for the planner's warnings: the type of each, and where it leads when symlinks are followed. Keys are clean absolute paths. Advisory: the executor resolves every path again when it applies the plan.","propertyNames":{"pattern":"^/"},"additionalProperties":{"$ref":"#/definitions/HostPath"}}},"definitions":{"CgroupFacts":{"title":"CgroupFacts","description":"The host's cgroup setup.","type":"object","required":["version","root"],"properties":{"version":{"type":"integer","enum":[1,2],"description":"The cgroup hierarchy in use: 1 (legacy/hybrid) or 2 (unified)."},"root":{"type":"string","description":"Where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup.","pattern":"^/"},"v1Controllers":{"type":"array","items":{"$ref":"#/definitions/CgroupV1Controller"},"description":"The cgroup v1 hierarchies (required when version is 1)."},"v2Controllers":{"type":"array","items":{"type":"string","pattern":"^[a-z_0-9]+$"},"uniqueItems":true,"description":"cgroup v2: the controllers the hierarchy has (cgroup.controllers of its root). Absent: not known, every controller the planner knows is assumed and the kernel has the last word."},"hugepageSizes":{"type":"array","items":{"type":"string","pattern":"^[0-9]+[KMGTPE]?B$"},"uniqueItems":true,"description":"Huge page sizes of this kernel, as the hugetlb controller names them (\"2MB\", \"1GB\"; from /sys/kernel/mm/hugepages). Absent: not known."},"hugetlbReservations":{"type":"boolean","description":"The hugetlb controller has reservation limits (hugetlb.<size>.rsvd.*, Linux 5.7+): hugepageLimits then limit reservations as well as faults, as the spec asks. Absent: false."},"bfq":{"type":"boolean","description":"The BFQ I/O scheduler's cgroup policy is registered, so cgroups have its weight files (blkio.bfq.weight, io.bfq.weight). Absent: false."},"cpus":{"type":"string","pattern":"^[0-9,-]*$","description":"The CPUs a container's cpuset can use (the root cpuset's cpus, or cpuset.cpus.effective on v2). Absent: not known."},"mems":{"type":"string","pattern":"^[0-9,-]*$","description":"The memory nodes a container's cpuset can use (as cpus). Absent: not known."}},"additionalProperties":false,"if":{"required":["version"],"properties":{"version":{"const":1}}},"then":{"properties":{"v1Controllers":true},"required":["v1Controllers"]}},"CgroupV1Controller":{"title":"CgroupV1Controller","description":"A mounted cgroup v1 hierarchy.","type":"object","required":["name","mountpoint"],"properties":{"name":{"type":"string","description":"Controller(s) of the hierarchy, as in /proc/self/cgroup: \"memory\", \"cpu,cpuacct\", \"name=systemd\".","minLength":1},"mountpoint":{"type":"string","description":"Where the hierarchy is mounted.","pattern":"^/"},"files":{"type":"array","items":{"type":"string","minLength":1},"description":"The control files in the hierarchy's root directory (its cgroup files only, no sub-cgroups). A new cgroup has these, bar the few the kernel keeps off the root (pids.max, freezer.state, blkio.bfq.weight …, which the planner knows). Absent: not known, the planner assumes the usual files and the kernel has the last word."}},"additionalProperties":false},"IdFacts":{"title":"IdFacts","description":"Rootless: the ids this user may map into a user namespace, and how.","type":"object","additionalProperties":false,"required":["uid","gid","subuid","subgid"],"properties":{"uid":{"type":"integer","minimum":0,"description":"The effective uid planc runs as."},"gid":{"type":"integer","minimum":0,"description":"The effective gid planc runs as."},"user":{"type":"string","description":"The user name (as /etc/subuid may list it)."},"subuid":{"type":"array","items":{"$ref":"#/definitions/IdRange"},"description":"This user's /etc/subuid ranges."},"subgid":{"type":"array","items":{"$ref":"#/definitions/IdRange"},"description":"This user's /etc/subgid ranges."},"newuidmap":{"type":"string","pattern":"^/","description":"The setuid newuidmap helper, when installed."},"newgidmap":{"type":"string","pattern":"^/","description":"The setuid newgidmap helper, when installed."},"usernsDisabled":{"type":"string","description":"Why this user cannot make user namespaces here (a sysctl), when it cannot."}}},"IdRange":{"title":"IdRange","type":"object","additionalProperties":false,"required":["start","count"],"properties":{"start":{"type":"integer","minimum":0},"count":{"type":"integer","minimum":1}}},"HostPath":{"title":"HostPath","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"enum":["file","directory","socket","block","char","fifo","missing","other"],"description":"What the path leads to, symlinks followed (missing: nothing does)."},"resolved":{"type":"string","pattern":"^/","description":"The path with every symlink resolved, when that differs from the key."}}}}};
+const schema17 = {"title":"HostPath","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"enum":["file","directory","socket","block","char","fifo","missing","other"],"description":"What the path leads to, symlinks followed (missing: nothing does)."},"resolved":{"type":"string","pattern":"^/","description":"The path with every symlink resolved, when that differs from the key."}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = (function ucs2length(str) { let n = 0; for (const _ of str) n++; return n; });
 const pattern0 = new RegExp("^/", "u");
@@ -1202,14 +1203,130 @@ vErrors.push(err18);
 errors++;
 }
 }
-}
-else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.hostPaths !== undefined){
+let data11 = data.hostPaths;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key1 in data11){
+const _errs23 = errors;
+if(typeof key1 === "string"){
+if(!pattern0.test(key1)){
+const err19 = {instancePath:instancePath+"/hostPaths",schemaPath:"#/properties/hostPaths/propertyNames/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",propertyName:key1};
 if(vErrors === null){
 vErrors = [err19];
 }
 else {
 vErrors.push(err19);
+}
+errors++;
+}
+}
+var valid1 = _errs23 === errors;
+if(!valid1){
+const err20 = {instancePath:instancePath+"/hostPaths",schemaPath:"#/properties/hostPaths/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+for(const key2 in data11){
+let data12 = data11[key2];
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+if(data12.type === undefined){
+const err21 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HostPath/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+for(const key3 in data12){
+if(!((key3 === "type") || (key3 === "resolved"))){
+const err22 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HostPath/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data12.type !== undefined){
+let data13 = data12.type;
+if(!((((((((data13 === "file") || (data13 === "directory")) || (data13 === "socket")) || (data13 === "block")) || (data13 === "char")) || (data13 === "fifo")) || (data13 === "missing")) || (data13 === "other"))){
+const err23 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/definitions/HostPath/properties/type/enum",keyword:"enum",params:{allowedValues: schema17.properties.type.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data12.resolved !== undefined){
+let data14 = data12.resolved;
+if(typeof data14 === "string"){
+if(!pattern0.test(data14)){
+const err24 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/resolved",schemaPath:"#/definitions/HostPath/properties/resolved/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/resolved",schemaPath:"#/definitions/HostPath/properties/resolved/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/hostPaths/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/HostPath/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/hostPaths",schemaPath:"#/properties/hostPaths/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
 }
 errors++;
 }

@@ -168,7 +168,7 @@ test('a second config: the diff and its warnings (privileged-like.json against t
   const socket = page.locator('#warnings ul[data-side="b"] li[data-rule="runtime-socket"]');
   assert.equal(await socket.count(), 1);
   assert.equal(await socket.getAttribute('data-level'), 'error');
-  assert.match((await socket.textContent())!, /\/var\/run\/docker\.sock is a container runtime socket/);
+  assert.match((await socket.textContent())!, /host path \/var\/run\/docker\.sock is a container runtime's socket: whoever can use it controls the host/);
 
   // Explain B on request.
   await page.check('input[name="explain-which"][value="b"]');

@@ -9,7 +9,8 @@
 // PLANC_* variables; then release the init through the exec fifo, wait for it,
 // and tear everything down so `leftovers()` can check nothing is left.
 import { spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,7 +18,7 @@ import type { Readable, Writable } from 'node:stream';
 import assert from 'node:assert/strict';
 import type { Action, Plan } from '../../schemas/generated/plan.js';
 import { decodePlan, encodePlan } from '../../planner/encode.js';
-import { type AuditRecord, EXECUTOR, type Planc, sha256, waitFor } from './planc.js';
+import { type AuditRecord, EXECUTOR, type Planc, waitFor } from './planc.js';
 
 /** A test build of the executor (executor/native/build.sh writes them beside the installed one). */
 export function testExecutor(variant: string): string {
@@ -58,7 +59,7 @@ export interface DirectRun {
   /** What the container wrote to its stdout; its stderr with the executor's own. */
   stdout: string;
   stderr: string;
-  /** The audit log the executor appended to (planc's header line first). */
+  /** The audit trail the executor wrote (its header line first). */
   audit: string;
   /** The msgpack bytes the executor was handed. */
   planBytes: Uint8Array;
@@ -81,12 +82,13 @@ export async function runPlan(binary: string, plan: Plan, opts: { timeout?: numb
   const planBytes = encodePlan(plan);
   const fifo = plan.actions.find((a) => a.op === 'execfifo.create')?.path;
   assert.ok(fifo, 'the plan has no exec fifo (not a create plan)');
-  // What planc prepares before the executor runs: the state dir and the audit log with its header.
+  // What planc prepares before the executor runs: the state dir and an empty audit trail, open for
+  // reading and appending (the executor writes its header and chains its records: PROTOCOL.md).
   mkdirSync(plan.stateDir, { recursive: true, mode: 0o700 });
   const auditPath = join(plan.stateDir, 'audit.jsonl');
-  writeFileSync(auditPath, JSON.stringify({ planDigest: sha256(planBytes), containerId: plan.containerId, actions: plan.actions.length }) + '\n', { mode: 0o600 });
+  writeFileSync(auditPath, '', { mode: 0o600 });
   const out = mkdtempSync(join(tmpdir(), 'planc-exec-direct-'));
-  const fds = [openSync(join(out, 'stdout'), 'w'), openSync(join(out, 'stderr'), 'w'), openSync(auditPath, 'a')] as const;
+  const fds = [openSync(join(out, 'stdout'), 'w'), openSync(join(out, 'stderr'), 'w'), openSync(auditPath, 'a+')] as const;
   const run: DirectRun = { code: null, reports: [], pid: 0, started: false, stdout: '', stderr: '', audit: '', planBytes };
   try {
     const child = spawn('/bin/sh', ['-c', '"$0"; exit $?', binary], {
@@ -114,7 +116,7 @@ export async function runPlan(binary: string, plan: Plan, opts: { timeout?: numb
       clearTimeout(timer);
     }
     if (run.reports.some((r) => r.ready)) {
-      await release(fifo, run.pid, timeout);
+      await release(fifo, run.pid, timeout, auditPath, plan.actions.findIndex((a) => a.op === 'exec'));
       run.started = true;
     }
     if (run.pid > 0) await waitFor(`the init ${run.pid} to exit`, () => !alive(run.pid), timeout);
@@ -129,24 +131,44 @@ export async function runPlan(binary: string, plan: Plan, opts: { timeout?: numb
   return run;
 }
 
-/** `planc start`: read the init's byte from the exec fifo (non-blocking: the init may have died). */
-async function release(fifo: string, pid: number, timeout: number): Promise<void> {
+/**
+ * `planc start`: read the init's byte from the exec fifo (non-blocking: the init may have died),
+ * then its exec's status until the fifo closes, and confirm the pending exec in the trail as
+ * `planc start` does (PROTOCOL.md, "The exec, confirmed").
+ */
+async function release(fifo: string, pid: number, timeout: number, auditPath: string, exec: number): Promise<void> {
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const said: number[] = [];
   try {
-    const buf = Buffer.alloc(1);
-    await waitFor(`the init ${pid} to write the exec fifo`, () => {
+    const buf = Buffer.alloc(64);
+    let first = false;
+    await waitFor(`the init ${pid} to write the exec fifo and exec`, () => {
+      let n: number;
       try {
-        if (readSync(fd, buf) > 0) return true;
+        n = readSync(fd, buf);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        n = -1;
       }
-      assert.ok(alive(pid), `the init ${pid} exited before it was started`);
+      if (n > 0) {
+        said.push(...buf.subarray(first ? 0 : 1, n));
+        first = true;
+        return false;
+      }
+      if (n === 0 && first) return true; // every writer gone: the exec closed its end
+      assert.ok(first || alive(pid), `the init ${pid} exited before it was started`);
       return false;
     }, timeout);
   } finally {
     closeSync(fd);
   }
   unlinkSync(fifo);
+  // 'X' + the chain's head (36 bytes), and nothing after it: the execve took place.
+  if (said.length !== 37 || said[0] !== 'X'.charCodeAt(0)) return;
+  const text = readFileSync(auditPath);
+  const lines = text.toString('utf8').trimEnd().split('\n');
+  const prev = createHash('sha256').update(lines.at(-1)!).digest('hex');
+  appendFileSync(auditPath, JSON.stringify({ n: lines.length, i: exec, op: 'exec', stage: 'init', r: 'ok', t: Date.now() * 1000, by: 'start', prev }) + '\n');
 }
 
 /** Kill what lives in the cgroups the executor reported it made, remove them, remove the state dir. */

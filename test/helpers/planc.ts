@@ -9,13 +9,13 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { Unpackr } from 'msgpackr';
 import type { Plan } from '../../schemas/generated/plan.js';
-import { verifyAudit as verifyPlanAudit } from '../../planner/audit.js';
+import { verifyTrail } from '../../planner/audit.js';
 import { NEEDS_ROOT_REASON } from '../gate/skip-gate.js';
 import { cgroupDirsNamed } from './cgroupfs.js';
 
@@ -304,9 +304,32 @@ function safeList(dir: string): string {
   }
 }
 
-/** One test file's world: a private --root, its bundles, its containers. */
+/** The durable audit store of a Planc world: beside its --root, outside it (delete never touches it). */
+export function auditDirFor(root: string): string {
+  return join(dirname(root), 'audit');
+}
+
+/** The path of trail `seq` of `id` (default: its latest, or 1 when it has none yet). */
+export function trailPath(root: string, id: string, seq?: number): string {
+  const dir = join(auditDirFor(root), id);
+  let n = seq;
+  if (n === undefined) {
+    let seqs: number[] = [];
+    try {
+      seqs = readdirSync(dir).map((f) => /^([0-9]+)\.audit\.jsonl$/.exec(f)?.[1]).filter((x): x is string => x !== undefined).map(Number);
+    } catch {
+      // no trail yet
+    }
+    n = seqs.length ? Math.max(...seqs) : 1;
+  }
+  return join(dir, `${n}.audit.jsonl`);
+}
+
+/** One test file's world: a private --root and audit store, its bundles, its containers. */
 export class Planc {
   readonly root: string;
+  /** The private audit store (PLANC_AUDIT_DIR of every call): trails outlive their containers. */
+  readonly auditDir: string;
   /** The planc CLI this world runs (PLANC, or a variant install's). */
   readonly planc: string;
   private readonly scratch: string;
@@ -316,6 +339,7 @@ export class Planc {
   constructor(opts: { planc?: string } = {}) {
     this.scratch = mkdtempSync(join(tmpdir(), 'planc-it-'));
     this.root = join(this.scratch, 'root');
+    this.auditDir = auditDirFor(this.root);
     this.planc = opts.planc ?? PLANC;
   }
 
@@ -328,7 +352,7 @@ export class Planc {
         stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', fds[0], fds[1], ...(opts.extraFds ?? [])],
         input: opts.stdin,
         timeout: opts.timeout ?? DEFAULT_TIMEOUT,
-        env: opts.env ?? process.env,
+        env: this.env(opts),
         killSignal: 'SIGKILL',
       });
       if (r.error) throw new Error(`planc ${args.join(' ')}: ${r.error.message}`);
@@ -343,7 +367,7 @@ export class Planc {
   spawn(args: string[], opts: RunOptions = {}): { child: ChildProcess; done: Promise<Result>; stdoutFile: string; stderrFile: string } {
     const { stdoutFile, stderrFile, fds } = this.outputFiles();
     const [cmd, ...argv] = [...(opts.wrap ?? []), process.execPath, ...this.argv(args, opts)];
-    const child = spawn(cmd!, argv, { stdio: ['ignore', fds[0], fds[1], ...(opts.extraFds ?? [])], env: opts.env ?? process.env });
+    const child = spawn(cmd!, argv, { stdio: ['ignore', fds[0], fds[1], ...(opts.extraFds ?? [])], env: this.env(opts) });
     closeSync(fds[0]);
     closeSync(fds[1]);
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? DEFAULT_TIMEOUT);
@@ -412,10 +436,11 @@ export class Planc {
     return join(this.scratch, name);
   }
 
-  /** Paths of the state files of a container. */
+  /** Paths of the state files of a container, and of its (latest) audit trail in the store. */
   stateFiles(id: string) {
     const d = join(this.root, id);
-    return { dir: d, state: join(d, 'state.json'), plan: join(d, 'plan.msgpack'), audit: join(d, 'audit.jsonl'), fifo: join(d, 'exec.fifo') };
+    const audit = trailPath(this.root, id);
+    return { dir: d, state: join(d, 'state.json'), plan: join(d, 'plan.msgpack'), audit, trailPlan: audit.replace(/\.audit\.jsonl$/, '.plan.msgpack'), fifo: join(d, 'exec.fifo') };
   }
 
   /** Wait until the container's state is `status` (polling `planc state`). */
@@ -466,10 +491,10 @@ export class Planc {
    */
   async runGated(id: string, bundle: string, opts: RunOptions & { runArgs?: string[] } = {}) {
     const p = this.spawn(['run', ...(opts.runArgs ?? []), '--bundle', bundle, id], opts);
-    const audit = join(this.root, id, 'audit.jsonl');
+    const audit = trailPath(this.root, id);
     let verified: ReturnType<typeof verifyAudit> | undefined;
     try {
-      await waitFor(`the exec record in ${audit}`, () => existsSync(audit) && /"op":"exec"/.test(readFileSync(audit, 'utf8')), 10_000);
+      await waitFor(`the exec record in ${audit}`, () => existsSync(audit) && EXEC_DONE.test(readFileSync(audit, 'utf8')), 10_000);
       verified = verifyAudit(this.root, id, { expect: 'started' });
     } finally {
       openGate(bundle);
@@ -493,6 +518,12 @@ export class Planc {
       if (mountsUnder(b).length === 0) rmSync(b, { recursive: true, force: true });
     }
     if (mountsUnder(this.scratch).length === 0) rmSync(this.scratch, { recursive: true, force: true });
+  }
+
+  /** The call's environment: the private audit store unless the test names one. */
+  private env(opts: RunOptions): NodeJS.ProcessEnv {
+    const env = opts.env ?? process.env;
+    return 'PLANC_AUDIT_DIR' in env ? env : { ...env, PLANC_AUDIT_DIR: this.auditDir };
   }
 
   private argv(args: string[], opts: RunOptions): string[] {
@@ -609,39 +640,48 @@ export function decodePlan(bytes: Uint8Array): StoredPlan {
 }
 
 export interface AuditCheck {
-  /** See AuditExpectation in planner/audit.ts ('prefix': in flight or failed). */
-  expect: 'started' | 'created' | 'prefix';
+  /**
+   * How far the container got: `created` (waiting for start), `started` (its exec confirmed;
+   * still in --root), `prefix` (a create in flight or failed: order only), `closed` (deleted:
+   * the trail ends with its closing record).
+   */
+  expect: 'started' | 'created' | 'prefix' | 'closed';
 }
 
-/** Every discrepancy between an audit log and the plan bytes it claims, by planc's own verifier (`planc audit`). */
-export function auditProblems(planBytes: Uint8Array, auditText: string, check: AuditCheck): string[] {
-  let plan: Plan;
-  try {
-    plan = decodePlan(planBytes) as unknown as Plan;
-  } catch (e) {
-    return [`plan.msgpack does not decode: ${(e as Error).message}`];
-  }
-  if (!Array.isArray(plan?.actions)) return ['plan.msgpack has no actions array'];
-  return verifyPlanAudit(plan, sha256(planBytes), auditText, check.expect === 'prefix' ? 'partial' : check.expect).problems;
-}
+/** The exec's confirmation (or failure) is in the trail. */
+const EXEC_DONE = /"op":"exec","stage":"init","r":"(ok|error)"/;
 
-/** Read <root>/<id>/{plan.msgpack,audit.jsonl} and assert the audit log verifies. Returns the records. */
-export function verifyAudit(root: string, id: string, check: AuditCheck): { plan: StoredPlan; planBytes: Buffer; records: AuditRecord[] } {
-  const planBytes = readFileSync(join(root, id, 'plan.msgpack'));
-  const text = readFileSync(join(root, id, 'audit.jsonl'), 'utf8');
-  const problems = auditProblems(planBytes, text, check);
-  assert.deepEqual(problems, [], `audit log of ${id} does not verify:\n  ${problems.join('\n  ')}`);
-  const records = text.trim().split('\n').slice(1).map((l) => JSON.parse(l) as AuditRecord);
-  return { plan: decodePlan(planBytes), planBytes, records };
+const LIVE: Record<AuditCheck['expect'], string | undefined> = { created: 'created', started: 'running', prefix: 'creating', closed: undefined };
+
+/** Every discrepancy between an audit trail and the plan bytes it claims, by planc's own verifier (`planc audit`). */
+export function auditProblems(planBytes: Uint8Array, auditText: string | Uint8Array, check: AuditCheck): string[] {
+  return verifyTrail(planBytes, typeof auditText === 'string' ? Buffer.from(auditText) : auditText, { live: LIVE[check.expect] }).problems;
 }
 
 /**
- * For a started container: wait until the init has written its `exec` record
- * (it does so just before execve, racing with `start`/`run -d` returning), then verify.
+ * Read the latest trail of `id` from the durable store beside `root` (and the plan stored with
+ * it) and assert it verifies. Returns the plan and the create plan's records (an exec once: its
+ * outcome, not its pending record).
  */
+export function verifyAudit(root: string, id: string, check: AuditCheck): { plan: StoredPlan; planBytes: Buffer; records: AuditRecord[]; trail: string } {
+  const path = trailPath(root, id);
+  const planBytes = readFileSync(path.replace(/\.audit\.jsonl$/, '.plan.msgpack'));
+  const text = readFileSync(path, 'utf8');
+  const problems = auditProblems(planBytes, text, check);
+  assert.deepEqual(problems, [], `audit trail of ${id} (${path}) does not verify:\n  ${problems.join('\n  ')}`);
+  const records = text
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => JSON.parse(l) as AuditRecord & { of?: number; plan?: unknown })
+    .filter((r) => typeof r.i === 'number' && r.of === undefined && r.r !== ('pending' as string));
+  return { plan: decodePlan(planBytes), planBytes, records, trail: text };
+}
+
+/** For a started container: its exec confirmed in the trail (start and run -d confirm it before they return), then verified. */
 export async function verifyStartedAudit(root: string, id: string): Promise<ReturnType<typeof verifyAudit>> {
-  const audit = join(root, id, 'audit.jsonl');
-  await waitFor(`the exec record in ${audit}`, () => /"op":"exec"/.test(readFileSync(audit, 'utf8')), 5000);
+  const audit = trailPath(root, id);
+  await waitFor(`the exec record in ${audit}`, () => EXEC_DONE.test(readFileSync(audit, 'utf8')), 5000);
   return verifyAudit(root, id, { expect: 'started' });
 }
 

@@ -6,15 +6,17 @@
 // The kills come from strace's fault injection (inject=SYSCALL:signal=KILL):
 // the process dies on entering the chosen system call, so each step is hit
 // exactly, without any fault-injection code in planc itself. The executor's
-// steps are its audit records: it writes one after each action, so dying at
-// its K-th write means dying right after action K-1 was applied, unrecorded.
+// steps are its audit records: it writes its header, then one record after
+// each action, each with a writev of its own (planc's records are write()s),
+// so dying at its K-th writev means dying right after action K-2 was
+// applied, unrecorded.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodePlan, leftovers, NEEDS_ROOT, Planc, type Result, variantInstall, waitFor } from '../helpers/planc.js';
+import { decodePlan, leftovers, NEEDS_ROOT, Planc, type Result, trailPath, variantInstall, waitFor } from '../helpers/planc.js';
 
 const pc = new Planc();
 // The executor's test build, which can pause before an action (PLANC_TEST_PAUSE_AT).
@@ -69,28 +71,23 @@ function killed(r: Result, what: string): void {
 
 test('the executor killed after each of its host-side actions, before recording it: planc removes everything', { skip }, async (t) => {
   const bundle = pc.bundle(['sleep', '100']);
-  // The executor's first process (P) applies and records the host, clone and parent actions;
-  // strace counts writes per process, so its K-th write to audit.jsonl is its K-th record.
-  // (planc's own first write there is the header: K = 1 kills planc itself, before the executor runs.)
+  // The executor's first process (P) writes the trail's header, then applies and records the
+  // host, clone and parent actions; strace counts writev calls per process, so P's K-th is its
+  // header (K = 1) or its record K-1.
   const probe = pc.id(t);
   pc.ok(['create', '--bundle', bundle, probe]);
-  const records = readFileSync(join(pc.root, probe, 'audit.jsonl'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
+  const records = readFileSync(trailPath(pc.root, probe), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
   pc.ok(['delete', '--force', probe]);
-  const hostSide = records.filter((r) => r.stage !== 'init').length;
+  const hostSide = records.filter((r) => r.stage !== undefined && r.stage !== 'init').length;
   assert.ok(hostSide >= 10, `${hostSide} host-side records`);
-  for (let k = 1; k <= hostSide; k++) {
+  for (let k = 1; k <= hostSide + 1; k++) {
     const id = pc.id(t);
-    const r = pc.run(['create', '--bundle', bundle, id], { wrap: killAt('write', k, { follow: true, path: join(pc.root, id, 'audit.jsonl') }) });
-    if (k === 1) {
-      killed(r, 'planc at the audit header');
-      recovers(id, bundle, /^creating$/, 'planc killed writing the audit header');
-      continue;
-    }
-    assert.equal(r.code, 1, `executor killed at its record ${k}: create must fail (stderr ${r.stderr})`);
-    assert.match(r.stderr, /^planc: the executor exited with status 128 before the container was ready\n$/, `killed at record ${k}`);
-    recovers(id, bundle, /container does not exist/, `executor killed at its record ${k}`);
+    const r = pc.run(['create', '--bundle', bundle, id], { wrap: killAt('writev', k, { follow: true, path: trailPath(pc.root, id, 1) }) });
+    assert.equal(r.code, 1, `executor killed at its write ${k}: create must fail (stderr ${r.stderr})`);
+    assert.match(r.stderr, /^planc: the executor exited with status 128 before the container was ready\n$/, `killed at write ${k}`);
+    recovers(id, bundle, /container does not exist/, `executor killed at its write ${k}`);
   }
-  console.log(`crash: executor killed after each of ${hostSide - 1} host-side actions (unrecorded), planc at its audit header: nothing left behind`);
+  console.log(`crash: executor killed at its header and after each of ${hostSide} host-side actions (unrecorded): nothing left behind`);
 });
 
 test('the executor (P, or the init C) killed while paused before each kind of action: planc removes everything', { skip }, async (t) => {
@@ -107,7 +104,7 @@ test('the executor (P, or the init C) killed while paused before each kind of ac
     const id = fc.id(t);
     faults.setEnv({ PLANC_TEST_PAUSE_AT: op });
     const p = fc.spawn(['create', '--bundle', bundle, id]);
-    const audit = join(fc.root, id, 'audit.jsonl');
+    const audit = trailPath(fc.root, id, 1);
     // Paused: every action before it is recorded, and some executor process sleeps.
     await waitFor(`the records before ${op}`, () => existsSync(audit) && readFileSync(audit, 'utf8').trim().split('\n').length >= i + 1, 10_000);
     const sleeper = await waitFor(`an executor process paused before ${op}`, () => pausedExecutor(p.child.pid!), 10_000);
@@ -136,12 +133,14 @@ function pausedExecutor(planc: number): number | undefined {
 
 test('planc killed at each of its own create steps: state tells the truth, delete --force removes the rest', { skip }, async (t) => {
   const bundle = pc.bundle(['sleep', '100']);
-  // planc's steps: claim (mkdir, flock, renameat2), the plan written (rename 1), the record saved (rename 2), the pid file (rename 3).
+  // planc's steps: claim (mkdir, flock, renameat2), the plan written (rename 1), the way to the audit trail (rename 2),
+  // the record saved (rename 3), the pid file (rename 4).
   // (The claim-stage kills come last: every create sweeps abandoned claims, so theirs must still be there at the end.)
   const steps: [string, number, RegExp][] = [
     ['rename', 1, /^creating$|container does not exist/],
     ['rename', 2, /^creating$/],
-    ['rename', 3, /^created$/],
+    ['rename', 3, /^creating$/],
+    ['rename', 4, /^created$/],
     ['mkdir', 1, /container does not exist/],
     ['flock', 1, /container does not exist/],
     ['renameat2', 1, /container does not exist/],
@@ -165,9 +164,9 @@ test('planc killed while its executor runs: the container is `creating`, delete 
   const bundle = pc.bundle(['sleep', '100']);
   for (const lines of [3, 12, 25]) {
     const id = pc.id(t);
-    const audit = join(pc.root, id, 'audit.jsonl');
+    const audit = trailPath(pc.root, id, 1);
     // The executor is slowed down by tracing every write; planc is killed once `lines` records exist.
-    const p = pc.spawn(['create', '--bundle', bundle, id], { wrap: ['strace', '-qq', '-o', '/dev/null', '-f', '-e', 'trace=write,mount', '-e', 'inject=mount:delay_exit=20000', '--'] });
+    const p = pc.spawn(['create', '--bundle', bundle, id], { wrap: ['strace', '-qq', '-o', '/dev/null', '-f', '-e', 'trace=write,writev,mount', '-e', 'inject=mount:delay_exit=20000', '--'] });
     await waitFor(`${lines} audit lines`, () => existsSync(audit) && readFileSync(audit, 'utf8').split('\n').length > lines, 10_000);
     // strace's tracee: the node process is strace's only child.
     const node = Number(execFileSync('pgrep', ['-P', String(p.child.pid), '-x', 'node'], { encoding: 'utf8' }).trim().split('\n')[0]);

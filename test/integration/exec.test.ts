@@ -10,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePlan } from '../../planner/encode.js';
-import { verifyAudit as verifyPlanAudit } from '../../planner/audit.js';
 import { cgroupDir, NEEDS_ROOT, Planc, type Result, sha256, uniqueId, verifyStartedAudit, waitFor } from '../helpers/planc.js';
 import { runcBinary } from '../helpers/runc.js';
 
@@ -161,8 +160,9 @@ test('exec --process process.json: the file says everything (args, env, cwd, use
   assert.equal(r.stdout, 'uid=33 gid=44 groups=55\n/etc\nhello from process.json\nCapBnd:\t0000000000000001\nNoNewPrivs:\t1\n');
   // The plan planc exec runs is the one plan --process shows, with its digest.
   const planned = pc.ok(['plan', '--process', file, '--id', c.id, '--digest']).stdout.trim();
-  const trails = readdirSync(join(pc.root, c.id)).filter((n) => /^exec-[0-9]+\.plan\.msgpack$/.test(n)).sort();
-  assert.equal(sha256(readFileSync(join(pc.root, c.id, trails.at(-1)!))), planned);
+  // Exec trails are kept in the durable audit store, beside the container's (docs/audit.md).
+  const trails = readdirSync(join(pc.auditDir, c.id)).filter((n) => /^1\.exec-[0-9]+\.plan\.msgpack$/.test(n)).sort((a, b) => parseInt(a.slice(7)) - parseInt(b.slice(7)));
+  assert.equal(sha256(readFileSync(join(pc.auditDir, c.id, trails.at(-1)!))), planned);
   const explained = pc.ok(['explain', '--process', file, '--id', c.id, '--flat']).stdout;
   assert.match(explained, /^exec plan sha256:[0-9a-f]{64} for ex-/);
   assert.match(explained, /run as uid 33 gid 44 groups 55  ← process\.json:\/user/);
@@ -187,7 +187,8 @@ test('exec: a command that cannot run exits 127 or 126 with runc\'s words (what 
   const audit = pc.run(['audit', '--json', c.id]);
   assert.equal(audit.code, 0, audit.stdout);
   const report = JSON.parse(audit.stdout);
-  assert.deepEqual(report.execs.map((e: { exec: number; ok: boolean; failed?: string }) => [e.exec, e.ok, e.failed?.replace(/^action [0-9]+ /, '')]), [
+  const execs = report.trails.filter((e: { exec?: number }) => e.exec !== undefined);
+  assert.deepEqual(execs.map((e: { exec: number; ok: boolean; failed?: string }) => [e.exec, e.ok, e.failed?.replace(/^action [0-9]+ /, '')]), [
     [1, true, '(exec.check, from cli:args) failed: exec: "nosuch": executable file not found in $PATH'],
     [2, true, '(exec.check, from cli:args) failed: exec: "/etc/passwd": permission denied'],
     [3, true, '(exec.check, from cli:args) failed: exec: "/no/such/file": stat /no/such/file: no such file or directory'],
@@ -202,17 +203,18 @@ test('exec: every trail verifies against its plan, action for action, and --audi
   pc.ok(['run', '-d', '--audit-log', log, '--bundle', bundle, id]);
   await verifyStartedAudit(pc.root, id);
   pc.ok(['exec', id, 'true']);
-  const dir = join(pc.root, id);
-  const planBytes = readFileSync(join(dir, 'exec-1.plan.msgpack'));
-  const text = readFileSync(join(dir, 'exec-1.audit.jsonl'), 'utf8');
+  // Its plan and trail in the durable store; the container's trail names it and records where it ended.
+  const planBytes = readFileSync(join(pc.auditDir, id, '1.exec-1.plan.msgpack'));
   const plan = decodePlan(planBytes);
   assert.equal(plan.kind, 'exec');
-  const report = verifyPlanAudit(plan, sha256(planBytes), text, 'ended');
-  assert.deepEqual(report, { ok: true, applied: plan.actions.length, skipped: 0, problems: [] });
+  const report = JSON.parse(pc.ok(['audit', id, '--json']).stdout) as { trails: { exec?: number; ok: boolean; state: string; applied: number; skipped: number; planDigest: string; problems: string[] }[] };
+  const exec1 = report.trails.find((x) => x.exec === 1)!;
+  assert.deepEqual([exec1.ok, exec1.state, exec1.applied, exec1.skipped, exec1.planDigest, exec1.problems], [true, 'closed', plan.actions.length, 0, sha256(planBytes), []]);
+  // --audit-log: every record of the exec, tagged (the exec twice: pending, then confirmed).
   const tagged = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"exec":1'));
-  assert.equal(tagged.length, plan.actions.length);
+  assert.equal(tagged.length, plan.actions.length + 1);
   assert.deepEqual(JSON.parse(tagged[0]!).planDigest, sha256(planBytes));
-  assert.match(pc.ok(['audit', id]).stdout, /^ok: [0-9]+ applied, [0-9]+ skipped, 0 problems\nexec 1: ok: [0-9]+ applied, 0 skipped, 0 problems\n$/);
+  assert.match(pc.ok(['audit', id]).stdout, /^ok: [0-9]+ applied, [0-9]+ skipped, 0 problems; \S+ #1, open \(the container is running\); signature unsigned\n {2}\S+\nok: [0-9]+ applied, 0 skipped, 0 problems; \S+ #1 exec 1, closed; signature unsigned\n {2}\S+\/1\.exec-1\.audit\.jsonl\n$/);
 });
 
 test('exec --cgroup: into an existing sub-cgroup of one controller (v1), never a missing one; delete empties and removes it', { skip }, async (t) => {
@@ -301,4 +303,19 @@ test('exec --ignore-paused into a paused container: the process starts frozen an
   const r = await p.done;
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'ran\n');
+});
+
+test('exec: the container\'s seccomp filter applies to the exec\'d process too (the same as runc)', { skip: skipRunc }, async (t) => {
+  const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 95 }] };
+  const c = await running(t, (cfg) => (cfg.linux.seccomp = seccomp));
+  const script = 'grep -E "^Seccomp(_filters)?:" /proc/self/status; mkdir /dev/shm/x 2>&1; echo "status $?"';
+  const p = pc.ok(['exec', c.id, 'sh', '-c', script]);
+  assert.equal(p.stdout, "Seccomp:\t2\nSeccomp_filters:\t1\nmkdir: can't create directory '/dev/shm/x': Operation not supported\nstatus 1\n");
+  // As another user too (the filter is loaded after the credentials change, with no_new_privs).
+  const q = pc.ok(['exec', '--user', '1000', c.id, 'sh', '-c', script]);
+  assert.equal(q.stdout, p.stdout);
+  const r = runcRunning(c.bundle);
+  const rr = runc(['exec', r.id, 'sh', '-c', script]);
+  assert.equal(rr.code, 0, rr.stderr);
+  assert.equal(rr.stdout, p.stdout);
 });

@@ -9,7 +9,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { EXECUTOR, leftovers, NEEDS_ROOT, Planc, sleep, variantInstall } from '../helpers/planc.js';
+import { EXECUTOR, leftovers, NEEDS_ROOT, Planc, sleep, trailPath, variantInstall } from '../helpers/planc.js';
 
 const faults = variantInstall('faults');
 const pc = new Planc({ planc: faults.planc });
@@ -60,7 +60,7 @@ test('a create interrupted by SIGTERM half-way through the init stage removes wh
   faults.setEnv({ PLANC_TEST_PAUSE_AT: 'rootfs.pivot' });
   const { child, done, stderrFile } = pc.spawn(['create', '--bundle', bundle, id]);
   // Wait until the init is paused inside its namespaces (its mounts exist, pivot_root not yet).
-  const audit = `${pc.root}/${id}/audit.jsonl`;
+  const audit = trailPath(pc.root, id);
   for (let k = 0; k < 250 && !(existsSync(audit) && readFileSync(audit, 'utf8').includes('"op":"mknod"')); k++) await sleep(20);
   assert.ok(readFileSync(audit, 'utf8').includes('"op":"mknod"'), 'the init got as far as /dev');
   child.kill('SIGTERM');
@@ -79,12 +79,14 @@ test('the installed executor has no fault injection: no PLANC_TEST code, and the
   const bundle = plain.bundle(['sleep', '100']);
   plain.ok(['create', '--bundle', bundle, id], { env: { ...process.env, PLANC_TEST_FAIL_AT: 'mount', PLANC_TEST_PAUSE_AT: 'mount' } });
   assert.equal(plain.state(id).status, 'created');
-  plain.finish(id, bundle);
+  plain.ok(['delete', '--force', id]);
+  leftovers(plain.root, id, bundle);
   // Handed straight to the installed executor (the wrapper exports them): it ignores them.
   installed.setEnv({ PLANC_TEST_FAIL_AT: 'mount', PLANC_TEST_PAUSE_AT: 'mount' });
   const id2 = direct.id(t);
   const bundle2 = direct.bundle(['sleep', '100']);
   direct.ok(['create', '--bundle', bundle2, id2]);
   assert.equal(direct.state(id2).status, 'created');
-  direct.finish(id2, bundle2);
+  direct.ok(['delete', '--force', id2]);
+  leftovers(direct.root, id2, bundle2);
 });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { leftovers, NEEDS_ROOT, Planc, PLANC, waitFor } from '../helpers/planc.js';
+import { leftovers, NEEDS_ROOT, Planc, PLANC, trailPath, waitFor } from '../helpers/planc.js';
 
 const pc = new Planc();
 after(() => pc.cleanup());
@@ -39,18 +39,21 @@ test('planc audit verifies a created and then a started container, and fails on 
   const bundle = pc.bundle(['sleep', '100']);
   pc.ok(['create', '--bundle', bundle, id]);
   assert.match(pc.ok(['audit', id]).stdout, /^ok: \d+ applied/);
+  // start returns once the exec is confirmed in the trail (in the durable store, not the state dir).
   pc.ok(['start', id]);
-  // The init writes its own exec record just before execve: wait for it.
-  const audit = join(pc.root, id, 'audit.jsonl');
-  for (let k = 0; k < 200 && !/"op":"exec"/.test(readFileSync(audit, 'utf8')); k++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  const audit = trailPath(pc.root, id);
   const ok = pc.ok(['audit', id, '--json']);
   const report = JSON.parse(ok.stdout);
   assert.equal(report.ok, true, ok.stdout);
-  assert.ok(report.applied > 50);
+  assert.equal(report.trails.length, 1);
+  assert.equal(report.trails[0].state, 'open');
+  assert.ok(report.trails[0].applied > 50);
   spawnSync('sed', ['-i', 's/"op":"rootfs.pivot"/"op":"rootfs.chroot"/', audit]);
   const bad = pc.run(['audit', id]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stdout, /FAILED.*\n.*rootfs.pivot in the plan, but the log says init rootfs.chroot/);
+  // The edit breaks the chain at the edited line, and the record no longer matches the plan.
+  assert.match(bad.stdout, /^FAILED: .*\n.*\n {2}line \d+ was changed after it was written: line \d+ was chained to other contents\n/);
+  assert.match(bad.stdout, /rootfs.pivot in the plan, but the record says init rootfs.chroot/);
   pc.ok(['delete', '--force', id]);
   leftovers(pc.root, id, bundle);
 });
@@ -68,7 +71,9 @@ test('--audit-log: one shared file gets every record of each container, tagged w
     pc.ok(['start', made]);
     const recs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { container: string; planDigest: string; i: number; r: string });
     const of = (id: string) => recs.filter((r) => r.container === id);
-    assert.deepEqual(of(made).map((r) => r.i), planned.plan.actions.map((_, i) => i), 'every action of the created-then-started container, once, in order');
+    // The exec twice: pending before execve, then confirmed by start.
+    assert.deepEqual(of(made).map((r) => r.i), [...planned.plan.actions.map((_, i) => i), planned.plan.actions.length - 1], 'every action of the created-then-started container, once, in order');
+    assert.deepEqual(of(made).slice(-2).map((r) => r.r), ['pending', 'ok']);
     assert.ok(of(made).every((r) => r.planDigest === planned.digest));
     assert.ok(of(ran).length > 50 && of(ran).every((r) => r.r !== 'error'));
     assert.equal(of(ran).length + of(made).length, recs.length, 'nothing untagged');

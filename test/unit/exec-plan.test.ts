@@ -252,22 +252,65 @@ test('explain of an exec plan (snapshot, UPDATE_SNAPSHOTS=1 rewrites it)', () =>
   assert.equal(text, readFileSync(file, 'utf8'), 'explain of the exec plan changed (UPDATE_SNAPSHOTS=1 rewrites it; review the diff)');
 });
 
-test('an exec\'s audit log is checked as ended: complete, or stopped by a failure that is its last record', async () => {
-  const { verifyAudit } = await import('../../planner/audit.js');
+test('an exec\'s trail is checked as ended where the container\'s trail says: complete, or stopped by a failure that is its last record', async () => {
+  const { verifyTrail } = await import('../../planner/audit.js');
+  const { createHash } = await import('node:crypto');
+  const hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
   const p = exec({ args: ['nosuch'] });
   const bytes = encodePlan(p);
-  const digest = digestOf(bytes);
-  const header = JSON.stringify({ planDigest: digest, containerId: 'box', actions: p.actions.length });
-  const rec = (i: number, r = 'ok', extra = '') => `{"i":${i},"op":"${p.actions[i]!.op}","stage":"${p.actions[i]!.stage}","r":"${r}","t":1700000000000000${extra}}`;
+  const header = { trail: 'planc-audit/1', planDigest: digestOf(bytes), containerId: 'box', actions: p.actions.length, t: 1 };
+  const rec = (i: number, r = 'ok', extra: object = {}) => ({ i, op: p.actions[i]!.op, stage: p.actions[i]!.stage, r, t: 1700000000000000, ...extra });
   const upTo = (n: number) => Array.from({ length: n }, (_, i) => rec(i));
   const check = p.actions.findIndex((a) => a.op === 'exec.check');
-  const log = (lines: string[]) => [header, ...lines].join('\n') + '\n';
-  const complete = verifyAudit(p, digest, log(upTo(p.actions.length)), 'ended');
-  assert.deepEqual(complete, { ok: true, applied: p.actions.length, skipped: 0, problems: [] });
-  const notFound = rec(check, 'error', ',"errno":2,"msg":"exec: \\"nosuch\\": executable file not found in $PATH"');
-  const stopped = verifyAudit(p, digest, log([...upTo(check), notFound]), 'ended');
-  assert.deepEqual(stopped, { ok: true, applied: check, skipped: 0, problems: [], failed: `action ${check} (exec.check, from cli:args) failed: exec: "nosuch": executable file not found in $PATH` });
-  // A failure in the middle, or a record missing before the end, is a mismatch.
-  assert.equal(verifyAudit(p, digest, log([...upTo(check), notFound, rec(check + 1)]), 'ended').ok, false);
-  assert.deepEqual(verifyAudit(p, digest, log([...upTo(check - 1), notFound]), 'ended').problems, [`action ${check - 1} (chdir) is missing from the log`]);
+  const last = p.actions.length - 1;
+  /** The trail's bytes, and the anchor the container's trail would record for it. */
+  const trail = (recs: object[]) => {
+    let prev = hex(bytes);
+    const lines = recs.map((r, n) => {
+      const line = JSON.stringify({ n, ...r, prev });
+      prev = hex(line);
+      return line;
+    });
+    return { bytes: Buffer.from(lines.map((l) => l + '\n').join('')), anchor: { lines: lines.length, head: prev } };
+  };
+  const verify = (recs: object[], anchor?: { lines: number; head: string }) => {
+    const t = trail(recs);
+    return verifyTrail(bytes, t.bytes, { anchor: anchor ?? t.anchor });
+  };
+  const complete = verify([header, ...upTo(last), rec(last, 'pending'), rec(last, 'ok', { by: 'executor' })]);
+  assert.deepEqual(complete.problems, []);
+  assert.equal(complete.applied, p.actions.length);
+  const notFound = rec(check, 'error', { errno: 2, msg: 'exec: "nosuch": executable file not found in $PATH' });
+  const stopped = verify([header, ...upTo(check), notFound]);
+  assert.deepEqual(stopped.problems, []);
+  assert.equal(stopped.failed, `action ${check} (exec.check, from cli:args) failed: exec: "nosuch": executable file not found in $PATH`);
+  // A failure in the middle, a record missing before the end, an unconfirmed exec, or a trail cut after the container's trail recorded its end: mismatches.
+  assert.match(verify([header, ...upTo(check), notFound, rec(check + 1)]).problems.join(), /recorded after a failed action/);
+  assert.match(verify([header, ...upTo(check - 1), notFound]).problems.join(), new RegExp(`action ${check} recorded, but action ${check - 1} is missing before it`));
+  assert.match(verify([header, ...upTo(last), rec(last, 'pending')]).problems.join(), /the exec \(action \d+\) is pending: its outcome was never recorded/);
+  const whole = trail([header, ...upTo(last), rec(last, 'pending'), rec(last, 'ok', { by: 'executor' })]);
+  const cut = verifyTrail(bytes, trail([header, ...upTo(last), rec(last, 'pending')]).bytes, { anchor: whole.anchor });
+  assert.equal(cut.broken?.kind, 'truncated');
+});
+
+test('the container\'s seccomp filter, loaded where runc loads it for the exec: late with no_new_privs, before the privilege drop without', () => {
+  const filter = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+  const withNnp = container((c) => (c.linux.seccomp = filter));
+  const load = op(withNnp, 'seccomp.load')[0]!;
+  const p = exec({}, withNnp);
+  assert.deepEqual(op(p, 'seccomp.load'), [load], 'the container\'s program, flags and digest, as they are');
+  assert.deepEqual(shape(p).slice(-3), ['init seccomp.load ← /linux/seccomp', 'init exec.check ← cli:args', 'init exec ← cli:args']);
+  const without = container((c) => {
+    c.linux.seccomp = filter;
+    c.process.noNewPrivileges = false;
+  });
+  assert.deepEqual(shape(exec({}, without)).slice(7, 10), ['init rlimit ← /process/rlimits/0', 'init seccomp.load ← /linux/seccomp', 'init caps.bounding ← /process/capabilities/bounding']);
+  // The exec's own no_new_privs decides, not the container's.
+  assert.deepEqual(shape(exec({ flags: { noNewPrivs: true } }, without)).slice(-3), ['init seccomp.load ← /linux/seccomp', 'init exec.check ← cli:args', 'init exec ← cli:args']);
+  const early = exec({ args: [], process: { args: ['x'], cwd: '/', user: { uid: 0, gid: 0 }, noNewPrivileges: false } }, withNnp);
+  assert.deepEqual(shape(early).slice(7, 10), ['init rlimit ← /process/rlimits/0', 'init seccomp.load ← /linux/seccomp', 'init caps.bounding ← /process/capabilities/bounding']);
+  // A filter that notifies an agent: refused, naming the setting.
+  const notify = container((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
+  const e = fails(() => exec({}, notify));
+  assert.deepEqual([e.code, e.where, e.message], ['unsupported', '/linux/seccomp/listenerPath', 'exec into a container whose seccomp filter notifies an agent (listenerPath) is not supported yet']);
 });

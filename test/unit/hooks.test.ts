@@ -8,7 +8,9 @@ import { parseJson, type Json } from '../../planner/json.js';
 import { planCreate } from '../../planner/plan.js';
 import { explainLines, explainSections } from '../../planner/explain.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
-import { verifyAudit } from '../../planner/audit.js';
+import { verifyTrail } from '../../planner/audit.js';
+import { planTeardown } from '../../planner/lifecycle.js';
+import { createHash } from 'node:crypto';
 import { features } from '../../planner/features.js';
 import { encodePlan, digestOf } from '../../planner/encode.js';
 import validatePlan from '../../schemas/generated/validate-plan.js';
@@ -76,19 +78,35 @@ test('explain: which hook, what it runs, where and when (snapshot, UPDATE_SNAPSH
   assert.equal(explainSections(p).at(-1)!.title, 'by `planc delete`, once the container is gone');
 });
 
-test('audit: a started container has every action but the poststop hooks, which run after its log is gone', () => {
+test('audit: a started container has every action but the poststop hooks, which run after the teardown, before the trail is closed', () => {
   const p = plan(hooksFixture());
   const bytes = encodePlan(p);
-  const digest = digestOf(bytes);
-  const header = JSON.stringify({ planDigest: digest, containerId: 'box', actions: p.actions.length });
-  const rec = (i: number) => JSON.stringify({ i, op: p.actions[i]!.op, stage: p.actions[i]!.stage, r: 'ok', t: 1 });
+  const hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+  const chain = (recs: object[]) => {
+    let prev = hex(bytes);
+    return Buffer.from(recs.map((r, n) => {
+      const line = JSON.stringify({ n, ...r, prev });
+      prev = hex(line);
+      return line + '\n';
+    }).join(''));
+  };
+  const header = { trail: 'planc-audit/1', planDigest: digestOf(bytes), containerId: 'box', actions: p.actions.length, t: 1 };
+  const rec = (i: number, r = 'ok') => ({ i, op: p.actions[i]!.op, stage: p.actions[i]!.stage, r, t: 1 });
+  const exec = p.actions.findIndex((a) => a.op === 'exec');
+  const poststart = p.actions.findIndex((a) => a.op === 'hook.poststart');
   const poststop = p.actions.findIndex((a) => a.op === 'hook.poststop');
-  const upTo = (n: number) => [header, ...Array.from({ length: n }, (_, i) => rec(i))].join('\n') + '\n';
-  assert.deepEqual(verifyAudit(p, digest, upTo(poststop), 'started').problems, []);
-  assert.deepEqual(verifyAudit(p, digest, upTo(poststop - 1), 'started').problems, [`action ${poststop - 1} (hook.poststart) is missing from the log`]);
-  assert.deepEqual(verifyAudit(p, digest, upTo(poststop + 1), 'started').problems, [`action ${poststop} (hook.poststop) is recorded, but the container was not deleted`]);
+  const upTo = (n: number) => Array.from({ length: n }, (_, i) => rec(i));
+  const started = [header, ...upTo(exec), rec(exec, 'pending'), rec(exec), rec(poststart)];
+  assert.deepEqual(verifyTrail(bytes, chain(started), { live: 'running' }).problems, []);
+  assert.deepEqual(verifyTrail(bytes, chain(started.slice(0, -1)), { live: 'running' }).problems, [`action ${poststart} (hook.poststart) is missing from the trail: the container was started`]);
+  assert.deepEqual(verifyTrail(bytes, chain([...started, rec(poststop)]), { live: 'running' }).problems, [`action ${poststop} (hook.poststop) is recorded, but the container was not deleted`]);
+  const del = planTeardown({ containerId: 'box', stateDir: '/run/planc/box', init: null, cgroups: [] }, 'delete');
+  const by = { uid: 0, pid: 2, command: 'planc delete box' };
+  const deleted = (withPoststop: boolean) => [...started, { plan: del, by, t: 1 }, { of: started.length, i: 0, op: 'state.remove', r: 'ok', t: 1 }, ...(withPoststop ? [rec(poststop)] : []), { final: true, t: 1 }];
+  assert.deepEqual(verifyTrail(bytes, chain(deleted(true))).problems, []);
+  assert.deepEqual(verifyTrail(bytes, chain(deleted(false))).problems, [`action ${poststop} (hook.poststop) is missing from the trail: the container was deleted`]);
   const wait = p.actions.findIndex((a) => a.op === 'execfifo.wait');
-  assert.deepEqual(verifyAudit(p, digest, upTo(wait), 'created').problems, []);
+  assert.deepEqual(verifyTrail(bytes, chain([header, ...upTo(wait)]), { live: 'created' }).problems, []);
 });
 
 test('features lists the six hooks', () => {

@@ -259,50 +259,6 @@ test('the explain vocabulary covers every op in the plan schema', () => {
   assert.deepEqual(Object.keys(VOCABULARY).sort(), schemaOps);
 });
 
-import { verifyAudit } from '../../planner/audit.js';
-
-test('audit verification: a faithful log passes; tampering, gaps, failures and reordering are caught', () => {
-  const p = plan(fixture('default'));
-  const bytes = encodePlan(p);
-  const digest = digestOf(bytes);
-  const header = JSON.stringify({ planDigest: digest, containerId: 'box', actions: p.actions.length });
-  const recs = p.actions.map((a, i) => ({ i, op: a.op, stage: a.stage, r: a.op === 'mask' && i % 2 ? 'skipped' : 'ok', t: 1_700_000_000_000_000 + i }));
-  const log = (rs: object[]) => [header, ...rs.map((r) => JSON.stringify(r))].join('\n') + '\n';
-  const good = verifyAudit(p, digest, log(recs), 'started');
-  assert.deepEqual(good.problems, []);
-  assert.equal(good.applied + good.skipped, p.actions.length);
-
-  const wait = p.actions.findIndex((a) => a.op === 'execfifo.wait');
-  assert.ok(verifyAudit(p, digest, log(recs.slice(0, wait)), 'created').ok, 'a created container stops at the wait');
-  assert.match(verifyAudit(p, digest, log(recs.slice(0, wait)), 'started').problems.join(), /missing from the log/);
-
-  const renamed = recs.map((r) => (r.i === 40 ? { ...r, op: 'hostname' } : r));
-  assert.match(verifyAudit(p, digest, log(renamed), 'started').problems.join(), /action 40 is .* in the plan, but the log says/);
-  assert.match(verifyAudit(p, digest, log(recs.filter((r) => r.i !== 12)), 'started').problems.join(), /action 12 .* missing/);
-  const swapped = [...recs];
-  [swapped[3], swapped[4]] = [swapped[4]!, swapped[3]!];
-  assert.match(verifyAudit(p, digest, log(swapped), 'started').problems.join(), /out of order/);
-  const failed = recs.map((r) => (r.i === 0 ? { ...r, r: 'error', msg: 'mkdir: permission denied' } : r));
-  assert.match(verifyAudit(p, digest, log(failed), 'started').problems.join(), /action 0 \(cgroup.create, from \/linux\/cgroupsPath\) failed: mkdir: permission denied/);
-  const extra = [...recs, { i: p.actions.length, op: 'mount', stage: 'init', r: 'ok' }];
-  assert.match(verifyAudit(p, digest, log(extra), 'started').problems.join(), /not in the plan/);
-  assert.match(verifyAudit(p, 'sha256:' + '0'.repeat(64), log(recs), 'started').problems.join(), /header names plan/);
-  assert.match(verifyAudit(p, digest, log([...recs.slice(0, 5), recs[4]!, ...recs.slice(5)]), 'started').problems.join(), /action 4 recorded twice/);
-  assert.match(verifyAudit(p, digest, log(recs), 'created').problems.join(), /recorded, but the container was not started/);
-  assert.ok(verifyAudit(p, digest, log(recs.slice(0, 10)), 'partial').ok, 'a failed create is checked for consistency only');
-  assert.match(verifyAudit(p, digest, log(recs).slice(0, -1), 'started').problems.join(), /does not end with a newline/);
-  const badSkip = recs.map((r) => (r.i === 0 ? { ...r, r: 'skipped' } : r));
-  assert.match(verifyAudit(p, digest, log(badSkip), 'started').problems.join(), /skipped, which it may not be/);
-
-  // cgroup.create ok records carry the directory's inode and whether planc made it.
-  const withCgroup = recs.map((r) => (p.actions[r.i]!.op === 'cgroup.create' ? { ...r, ino: 12345 + r.i, made: r.i !== 1 } : r));
-  assert.ok(withCgroup.filter((r) => 'ino' in r).length >= 2, 'the fixture plan creates cgroups');
-  assert.deepEqual(verifyAudit(p, digest, log(withCgroup), 'started').problems, []);
-  const badIno = withCgroup.map((r) => (r.i === 0 ? { ...r, ino: -1 } : r));
-  assert.match(verifyAudit(p, digest, log(badIno), 'started').problems.join(), /action 0 has a bad cgroup inode -1/);
-  const badMade = withCgroup.map((r) => (r.i === 0 ? { ...r, made: 'yes' } : r));
-  assert.match(verifyAudit(p, digest, log(badMade), 'started').problems.join(), /action 0 has a bad "made" "yes"/);
-});
 
 import { diffPlans } from '../../planner/diff.js';
 
@@ -338,7 +294,7 @@ test('risk warnings name what weakens isolation, and a hardened config has none 
     c.process.noNewPrivileges = false;
     c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
   })));
-  for (const code of ['dangerous-capability', 'host-path', 'runtime-socket', 'writable-sys', 'writable-proc', 'no-masks', 'devices-allow-all', 'writable-rootfs', 'new-privileges', 'host-namespace', 'no-seccomp', 'root-user']) {
+  for (const code of ['dangerous-capability', 'host-root', 'runtime-socket', 'writable-sys', 'writable-proc', 'no-masks', 'devices-allow-all', 'writable-rootfs', 'new-privileges', 'host-namespace', 'no-seccomp', 'root-user']) {
     assert.ok(risky.has(code), `expected a ${code} warning`);
   }
   const hardened = codes(plan(mutate('default', (c) => {
