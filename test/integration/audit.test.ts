@@ -78,7 +78,7 @@ test('an id used twice has two trails; planc audit ID verifies both, delete neve
   pc.ok(['create', '--bundle', bundle, id]);
   const report = audit([id]);
   assert.deepEqual(report.trails.map((x) => [x.seq, x.state]), [[1, 'closed'], [2, 'open']]);
-  pc.ok(['delete', id]);
+  pc.ok(['delete', '--force', id]); // created, not stopped: only --force deletes it (the spec)
   assert.deepEqual(audit([id]).trails.map((x) => [x.seq, x.state, x.ok]), [[1, 'closed', true], [2, 'closed', true]]);
   assert.ok(existsSync(trailPath(pc.root, id, 1)) && existsSync(trailPath(pc.root, id, 2)));
 });
@@ -94,7 +94,7 @@ test('a trail signed at delete verifies with the public key; a copy edited after
   const id = pc.id(t);
   const bundle = pc.bundle(['true']);
   pc.ok(['create', '--bundle', bundle, id]);
-  pc.ok(['--audit-sign-key', join(keys, 'sign.pem'), 'delete', id]);
+  pc.ok(['--audit-sign-key', join(keys, 'sign.pem'), 'delete', '--force', id]);
   const good = audit([id, '--verify-key', join(keys, 'verify.pem')]);
   assert.equal(good.ok, true, JSON.stringify(good.trails[0]?.problems));
   assert.equal(good.trails[0]!.signature, 'valid');
@@ -150,7 +150,7 @@ test('a container created with another --audit-dir: its later records go to its 
   pc.ok(['--audit-dir', other, 'create', '--bundle', bundle, id]);
   const live = audit([id]);
   assert.deepEqual(live.trails.map((x) => [x.source, x.state, x.live]), [[join(other, id, '1.audit.jsonl'), 'open', 'created']]);
-  pc.ok(['delete', id]); // with the default store: the container's state names its own
+  pc.ok(['delete', '--force', id]); // with the default store: the container's state names its own
   leftovers(pc.root, id, bundle);
   assert.equal(existsSync(join(pc.auditDir, id)), false, 'nothing in the default store');
   const r = pc.run(['--audit-dir', other, 'audit', id, '--json']);
