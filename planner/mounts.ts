@@ -294,7 +294,8 @@ function planCgroupMount(ctx: PlanContext, target: string, opts: ParsedOptions, 
     if (cgroupns) {
       add(ctx, { stage: 'init', op: 'mount', why, source: 'cgroup', target: sub, fstype: 'cgroup', flags: opts.flags, data: named ? `none,${c.name}` : c.name, create: 'dir' });
     } else {
-      add(ctx, { stage: 'init', op: 'mount', why, source: under(c.mountpoint, c.name === 'cpuset' ? '/' : ctx.cgroupPath), target: sub, fstype: '', flags: ['bind'], data: '', create: 'dir' });
+      // Every hierarchy, cpuset too, shows the container's own cgroup (planCgroups makes one in each), as runc binds them.
+      add(ctx, { stage: 'init', op: 'mount', why, source: under(c.mountpoint, ctx.cgroupPath), target: sub, fstype: '', flags: ['bind'], data: '', create: 'dir' });
       if (opts.flags.length > 0) add(ctx, { stage: 'init', op: 'mount.remount', why, target: sub, flags: ['bind', ...opts.flags] });
     }
     // A co-mounted hierarchy ("cpu,cpuacct") is also reachable under each controller's name.

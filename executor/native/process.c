@@ -215,7 +215,6 @@ int op_idmap_write(const mp *a, struct ctx *c)
 
 int op_execfifo_create(const mp *a, struct ctx *c)
 {
-	(void)c;
 	const char *path = need_str(a, "path");
 	if (!path)
 		return FAILED;
@@ -223,7 +222,14 @@ int op_execfifo_create(const mp *a, struct ctx *c)
 	mode_t old = umask(0);
 	int rc = mkfifo(path, 0622), e = errno;
 	umask(old);
-	return rc ? fail(e, "mkfifo \"%s\"", path) : DONE;
+	if (rc)
+		return fail(e, "mkfifo \"%s\"", path);
+	/* Held O_PATH from here, as host root: the init inherits it with the fd table at
+	 * the clone. In a user namespace the init is an unprivileged host id that cannot
+	 * search the state directory (0700, root's) to reach the fifo by its path. */
+	if ((c->fifofd = open(path, O_PATH | O_CLOEXEC)) < 0)
+		return fail(errno, "open exec fifo \"%s\"", path);
+	return DONE;
 }
 
 int op_execfifo_open(const mp *a, struct ctx *c)
@@ -232,7 +238,10 @@ int op_execfifo_open(const mp *a, struct ctx *c)
 	struct stat st;
 	if (!path)
 		return FAILED;
-	if ((c->fifofd = open(path, O_PATH | O_CLOEXEC)) < 0 || fstat(c->fifofd, &st))
+	/* Normally inherited from execfifo.create; by path only if that did not run here. */
+	if (c->fifofd < 0 && (c->fifofd = open(path, O_PATH | O_CLOEXEC)) < 0)
+		return fail(errno, "open exec fifo \"%s\"", path);
+	if (fstat(c->fifofd, &st))
 		return fail(errno, "open exec fifo \"%s\"", path);
 	if (!S_ISFIFO(st.st_mode))
 		return failx(EINVAL, "open exec fifo \"%s\": not a fifo", path);

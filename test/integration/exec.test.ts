@@ -304,3 +304,18 @@ test('exec --ignore-paused into a paused container: the process starts frozen an
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'ran\n');
 });
+
+test('exec: the container\'s seccomp filter applies to the exec\'d process too (the same as runc)', { skip: skipRunc }, async (t) => {
+  const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 95 }] };
+  const c = await running(t, (cfg) => (cfg.linux.seccomp = seccomp));
+  const script = 'grep -E "^Seccomp(_filters)?:" /proc/self/status; mkdir /dev/shm/x 2>&1; echo "status $?"';
+  const p = pc.ok(['exec', c.id, 'sh', '-c', script]);
+  assert.equal(p.stdout, "Seccomp:\t2\nSeccomp_filters:\t1\nmkdir: can't create directory '/dev/shm/x': Operation not supported\nstatus 1\n");
+  // As another user too (the filter is loaded after the credentials change, with no_new_privs).
+  const q = pc.ok(['exec', '--user', '1000', c.id, 'sh', '-c', script]);
+  assert.equal(q.stdout, p.stdout);
+  const r = runcRunning(c.bundle);
+  const rr = runc(['exec', r.id, 'sh', '-c', script]);
+  assert.equal(rr.code, 0, rr.stderr);
+  assert.equal(rr.stdout, p.stdout);
+});

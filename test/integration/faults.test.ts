@@ -79,12 +79,14 @@ test('the installed executor has no fault injection: no PLANC_TEST code, and the
   const bundle = plain.bundle(['sleep', '100']);
   plain.ok(['create', '--bundle', bundle, id], { env: { ...process.env, PLANC_TEST_FAIL_AT: 'mount', PLANC_TEST_PAUSE_AT: 'mount' } });
   assert.equal(plain.state(id).status, 'created');
-  plain.finish(id, bundle);
+  plain.ok(['delete', '--force', id]);
+  leftovers(plain.root, id, bundle);
   // Handed straight to the installed executor (the wrapper exports them): it ignores them.
   installed.setEnv({ PLANC_TEST_FAIL_AT: 'mount', PLANC_TEST_PAUSE_AT: 'mount' });
   const id2 = direct.id(t);
   const bundle2 = direct.bundle(['sleep', '100']);
   direct.ok(['create', '--bundle', bundle2, id2]);
   assert.equal(direct.state(id2).status, 'created');
-  direct.finish(id2, bundle2);
+  direct.ok(['delete', '--force', id2]);
+  leftovers(direct.root, id2, bundle2);
 });

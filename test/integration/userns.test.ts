@@ -41,6 +41,21 @@ test('a user namespace maps container root to host uid 100000; /dev nodes are bo
   leftovers(pc.root, id, bundle);
 });
 
+test('create + start in a user namespace: the init (host uid 100000) waits on the start fifo it cannot reach by path, start releases it', { skip: NEEDS_ROOT }, async (t) => {
+  const id = pc.id(t);
+  const bundle = pc.bundle(['sh', '-c', 'cat /proc/self/uid_map; id -u'], (c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  });
+  for (let d = bundle; d !== '/tmp' && d !== '/'; d = dirname(d)) chmodSync(d, 0o755);
+  // The state dir stays root's and 0700 (as podman's and containerd's are): the fifo is out of the init's reach by path.
+  const { stdout, pid } = await pc.createStartWait(id, bundle);
+  assert.ok(pid > 0);
+  assert.match(stdout, /^\s+0\s+100000\s+65536\n0\n$/);
+  pc.finish(id, bundle);
+});
+
 test('in a user namespace the init still sets its own oom_score_adj (its /proc files are opened while briefly dumpable)', { skip: NEEDS_ROOT }, async (t) => {
   const id = pc.id(t);
   const bundle = pc.bundle(['cat', '/proc/self/oom_score_adj'], (c) => {

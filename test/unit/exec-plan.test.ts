@@ -292,3 +292,25 @@ test('an exec\'s trail is checked as ended where the container\'s trail says: co
   const cut = verifyTrail(bytes, trail([header, ...upTo(last), rec(last, 'pending')]).bytes, { anchor: whole.anchor });
   assert.equal(cut.broken?.kind, 'truncated');
 });
+
+test('the container\'s seccomp filter, loaded where runc loads it for the exec: late with no_new_privs, before the privilege drop without', () => {
+  const filter = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+  const withNnp = container((c) => (c.linux.seccomp = filter));
+  const load = op(withNnp, 'seccomp.load')[0]!;
+  const p = exec({}, withNnp);
+  assert.deepEqual(op(p, 'seccomp.load'), [load], 'the container\'s program, flags and digest, as they are');
+  assert.deepEqual(shape(p).slice(-3), ['init seccomp.load ← /linux/seccomp', 'init exec.check ← cli:args', 'init exec ← cli:args']);
+  const without = container((c) => {
+    c.linux.seccomp = filter;
+    c.process.noNewPrivileges = false;
+  });
+  assert.deepEqual(shape(exec({}, without)).slice(7, 10), ['init rlimit ← /process/rlimits/0', 'init seccomp.load ← /linux/seccomp', 'init caps.bounding ← /process/capabilities/bounding']);
+  // The exec's own no_new_privs decides, not the container's.
+  assert.deepEqual(shape(exec({ flags: { noNewPrivs: true } }, without)).slice(-3), ['init seccomp.load ← /linux/seccomp', 'init exec.check ← cli:args', 'init exec ← cli:args']);
+  const early = exec({ args: [], process: { args: ['x'], cwd: '/', user: { uid: 0, gid: 0 }, noNewPrivileges: false } }, withNnp);
+  assert.deepEqual(shape(early).slice(7, 10), ['init rlimit ← /process/rlimits/0', 'init seccomp.load ← /linux/seccomp', 'init caps.bounding ← /process/capabilities/bounding']);
+  // A filter that notifies an agent: refused, naming the setting.
+  const notify = container((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
+  const e = fails(() => exec({}, notify));
+  assert.deepEqual([e.code, e.where, e.message], ['unsupported', '/linux/seccomp/listenerPath', 'exec into a container whose seccomp filter notifies an agent (listenerPath) is not supported yet']);
+});

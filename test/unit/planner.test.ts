@@ -107,6 +107,12 @@ test("runc's default spec: stages in order, namespaces, pivot, masks and exec la
   assert.deepEqual(p.cgroupPaths.sort(), ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd'].map((c) => `/sys/fs/cgroup/${c}/planc/box`));
 });
 
+test('cgroup mount without a cgroup namespace (v1): each hierarchy, cpuset included, is the container\'s own cgroup bound in', () => {
+  const p = plan(mutate('default', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'cgroup'))));
+  const binds = p.actions.filter((a) => a.op === 'mount' && a.target.startsWith('/sys/fs/cgroup/') && a.flags.includes('bind')).map((a) => a.op === 'mount' && [a.target, a.source]);
+  assert.deepEqual(binds, ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd'].map((c) => [`/sys/fs/cgroup/${c}`, `/sys/fs/cgroup/${c}/planc/box`]));
+});
+
 test('run without a separate start plans no exec fifo', () => {
   const p = plan(fixture('default'), {}, false);
   assert.equal(p.actions.filter((a) => a.op.startsWith('execfifo')).length, 0);
