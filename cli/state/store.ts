@@ -1,7 +1,8 @@
 // The files of a container's state directory and how they are read back:
 // state.json (the record, schema-checked), plan.msgpack (the exact plan
-// bytes, schema-checked when teardown needs them), audit.jsonl (the
-// executor's records) and exec.fifo. Everything goes through a ContainerDir
+// bytes, schema-checked when teardown needs them), exec.fifo, and audit.json
+// (where the container's trail is in the durable audit store, cli/audit/).
+// Everything goes through a ContainerDir
 // (gate.ts), so every name is resolved inside the directory planc checked.
 import type { ContainerRecord, OwnedCgroup } from '../../schemas/generated/record.js';
 import type { Plan } from '../../schemas/generated/plan.js';
@@ -14,7 +15,7 @@ import { checkId, ContainerDir, StateRoot } from './gate.js';
 
 export type { ContainerRecord, OwnedCgroup };
 
-export const FILES = { record: 'state.json', plan: 'plan.msgpack', audit: 'audit.jsonl', fifo: 'exec.fifo' } as const;
+export const FILES = { record: 'state.json', plan: 'plan.msgpack', fifo: 'exec.fifo' } as const;
 
 /** --root for a verb that reads or changes existing containers; null when the root does not exist. */
 export function openRoot(flag: string): StateRoot | null {
