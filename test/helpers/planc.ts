@@ -237,6 +237,9 @@ const ROOT_MAX_ENTRIES = 50_000;
 
 // Temp files of atomic writes (`state.json.tmp-<pid>`) and lock files (`lock`, `x.lock`).
 const TEMP_FILE = /\.tmp(-|$)/;
+// The temp file of a write planc is making right now (cli/state/gate.ts ContainerDir.write): in another
+// container's state dir it belongs to a create still in flight, not to the container checked.
+const IN_FLIGHT = /^\.[a-z.]+\.[0-9a-f]{12}\.tmp$/;
 const LOCK_FILE = /^(lock|\.lock)$|\.lock$/;
 
 /**
@@ -249,7 +252,8 @@ export function rootLeftovers(root: string, ids: Iterable<string>): string[] {
   const idList = [...ids];
   const out: string[] = [];
   let seen = 0;
-  const walk = (dir: string, depth: number): void => {
+  // `inOther`: inside the state dir of another container, which may be mid-create.
+  const walk = (dir: string, depth: number, inOther = false): void => {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -262,12 +266,12 @@ export function rootLeftovers(root: string, ids: Iterable<string>): string[] {
       if (++seen > ROOT_MAX_ENTRIES) throw new Error(`more than ${ROOT_MAX_ENTRIES} entries under ${root}: the leftover search would be incomplete`);
       const mentions = idList.find((id) => e.name.includes(id));
       if (mentions !== undefined) out.push(`${path} (names ${mentions})`);
-      else if (TEMP_FILE.test(e.name)) out.push(`${path} (temp file)`);
+      else if (TEMP_FILE.test(e.name) && !(inOther && IN_FLIGHT.test(e.name))) out.push(`${path} (temp file)`);
       else if (LOCK_FILE.test(e.name) && !liveStateDir) out.push(`${path} (lock file)`);
       // Never follow symlinks out of the root.
       if (e.isDirectory() && !e.isSymbolicLink()) {
         if (depth >= ROOT_MAX_DEPTH) throw new Error(`${root} is deeper than ${ROOT_MAX_DEPTH} levels at ${path}: the leftover search would be incomplete`);
-        walk(path, depth + 1);
+        walk(path, depth + 1, inOther || (dir === root && mentions === undefined));
       }
     }
   };
