@@ -1,4 +1,4 @@
-// Build planc: the native executor (cc) and the CLI bundle (esbuild).
+// Build planc: the native executor and the native front (cc), and the CLI bundle (esbuild).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,8 @@ import { build } from 'esbuild';
 const root = new URL('..', import.meta.url).pathname;
 
 execFileSync('bash', [`${root}executor/native/build.sh`], { stdio: 'inherit' });
+// The `planc` command (build/planc): it hands what it does not serve to this node.
+execFileSync('sh', [`${root}cli/native/build.sh`], { stdio: 'inherit', env: { ...process.env, NODE: process.execPath } });
 
 // Stale chunks from an earlier build would linger next to the new ones.
 rmSync(`${root}dist`, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { digest } from '../digest.js';
 import { defineVerb } from '../verb.js';
 import { AuditStore, auditDirOf, PLAN_SUFFIX, TRAIL_SUFFIX, trailRefOf, type TrailRef } from '../audit/store.js';
 import { checkId, ContainerDir, type StateRoot } from '../state/gate.js';
-import { stateOf } from '../state/lifecycle.js';
+import { frontOutput } from '../native-front.js';
 import { openRoot } from '../state/store.js';
 
 interface Source {
@@ -54,7 +54,7 @@ function liveStatus(root: StateRoot | null, ref: TrailRef): string | undefined {
   try {
     const live = trailRefOf(dir);
     if (!live || live.seq !== ref.seq || resolve(live.dir) !== resolve(ref.dir)) return undefined;
-    return String(stateOf(dir).status);
+    return String((JSON.parse(frontOutput([`--root=${root.path}`, 'state', '--', ref.id])) as { status: unknown }).status);
   } finally {
     dir.close();
   }

@@ -58,40 +58,6 @@ export function statusOf(dir: ContainerDir, rec: ContainerRecord): Status {
   return 'running';
 }
 
-/** The OCI state JSON (runtime.md), as `planc state` prints it. */
-export function ociState(dir: ContainerDir, rec: ContainerRecord): Record<string, unknown> {
-  const status = statusOf(dir, rec);
-  const out: Record<string, unknown> = {
-    ociVersion: rec.ociVersion,
-    id: rec.id,
-    pid: status === 'stopped' ? 0 : rec.pid,
-    status,
-    bundle: rec.bundle,
-    rootfs: rec.rootfs,
-    created: rec.created,
-    owner: rec.owner,
-  };
-  if (rec.annotations && Object.keys(rec.annotations).length > 0) out.annotations = rec.annotations;
-  return out;
-}
-
-/**
- * The state of a container whose create has not finished — in flight (it
- * holds the lock) or killed before it saved the record: `creating`, with no
- * pid, until the create ends or `delete --force` removes what it left.
- */
-export function creatingState(dir: ContainerDir): Record<string, unknown> {
-  const plan = readPlan(dir);
-  if (!plan) throw new PlancError('not-found', 'container does not exist', { where: dir.id });
-  return { ociVersion: plan.ociVersion, id: dir.id, pid: 0, status: 'creating', bundle: plan.bundle, rootfs: plan.rootfs };
-}
-
-/** The OCI state of whatever is in the directory: a created container, or one still being created. */
-export function stateOf(dir: ContainerDir): Record<string, unknown> {
-  const rec = readRecord(dir);
-  return rec ? ociState(dir, rec) : creatingState(dir);
-}
-
 /** Read what is in the fifo now: bytes, [] when nothing yet, null at EOF (every writer gone). */
 function readFifo(fd: number, buf: Buffer): Buffer | null {
   try {

@@ -75,13 +75,13 @@ export class Runtime {
     this.root = join(dir, 'state');
     this.bin = join(dir, 'bin', 'runc');
     const rootArgs = fixedRoot ? ` --root '${this.root}'` : '';
-    const target = name === 'planc' ? `'${process.execPath}' '${PLANC}'` : `'${runcPath()}'`;
+    const target = name === 'planc' ? `'${PLANC}'` : `'${runcPath()}'`;
     writeFileSync(this.bin, `#!/bin/sh\n# ${name} as an engine's runtime (test/helpers/engines.ts)\nexec ${target}${rootArgs} "$@"\n`, { mode: 0o755 });
   }
 
   /** Run this runtime's own CLI (state, list…) on the engine's state dir. */
   cli(args: string[], root = this.root): EngineResult {
-    const [cmd, ...pre] = this.name === 'planc' ? [process.execPath, PLANC] : [runcPath()];
+    const [cmd, ...pre] = this.name === 'planc' ? [PLANC] : [runcPath()];
     return runTo(tmpdir(), cmd!, [...pre, '--root', root, ...args], { timeout: 20_000 });
   }
 

@@ -31,11 +31,12 @@ export const MAKE_BUNDLE = join(REPO, 'scripts/make-bundle.sh');
  * make random planc calls fail to load. PLANC_IT_LIVE=1 runs the tree in place.
  */
 const INSTALL = process.env.PLANC_IT_LIVE === '1' || process.getuid?.() !== 0 ? REPO : snapshotBuild();
-export const PLANC = join(INSTALL, 'bin/planc.cjs');
+/** The `planc` command: the native front (build/planc), which starts Node only for what it does not serve. */
+export const PLANC = join(INSTALL, 'bin/planc');
 export const EXECUTOR = join(INSTALL, 'build/planc-exec');
 
 function snapshotBuild(): string {
-  const need = ['bin/planc.cjs', 'dist/planc.cjs', 'build/planc-exec', 'package.json'];
+  const need = ['bin/planc', 'bin/planc.cjs', 'dist/planc.cjs', 'build/planc', 'build/planc-exec', 'package.json'];
   const missing = need.filter((f) => !existsSync(join(REPO, f)));
   for (let attempt = 0; ; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), 'planc-it-build-'));
@@ -351,7 +352,7 @@ export class Planc {
   run(args: string[], opts: RunOptions = {}): Result {
     const { stdoutFile, stderrFile, fds } = this.outputFiles();
     try {
-      const [cmd, ...argv] = [...(opts.wrap ?? []), process.execPath, ...this.argv(args, opts)];
+      const [cmd, ...argv] = [...(opts.wrap ?? []), ...this.argv(args, opts)];
       const r = spawnSync(cmd!, argv, {
         stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', fds[0], fds[1], ...(opts.extraFds ?? [])],
         input: opts.stdin,
@@ -370,7 +371,7 @@ export class Planc {
   /** Start planc asynchronously (for signals and concurrency); `done` resolves with its result. */
   spawn(args: string[], opts: RunOptions = {}): { child: ChildProcess; done: Promise<Result>; stdoutFile: string; stderrFile: string } {
     const { stdoutFile, stderrFile, fds } = this.outputFiles();
-    const [cmd, ...argv] = [...(opts.wrap ?? []), process.execPath, ...this.argv(args, opts)];
+    const [cmd, ...argv] = [...(opts.wrap ?? []), ...this.argv(args, opts)];
     const child = spawn(cmd!, argv, { stdio: ['ignore', fds[0], fds[1], ...(opts.extraFds ?? [])], env: this.env(opts) });
     closeSync(fds[0]);
     closeSync(fds[1]);
@@ -604,7 +605,7 @@ export function variantInstall(variant: string): VariantInstall {
     }
     writeFileSync(join(dir, 'build', ENV_FILE), lines.join('\n') + '\n');
   };
-  return { dir, planc: join(dir, 'bin/planc.cjs'), binary: join(dir, 'build/test', `planc-exec-${variant}`), setEnv };
+  return { dir, planc: join(dir, 'bin/planc'), binary: join(dir, 'build/test', `planc-exec-${variant}`), setEnv };
 }
 
 // ---------------------------------------------------------------------------

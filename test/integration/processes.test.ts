@@ -21,7 +21,7 @@ test('run starts exactly one Node process; the executor and the init are native'
   const dir = mkdtempSync(join(tmpdir(), 'planc-strace-'));
   try {
     const log = join(dir, 'execs');
-    const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, process.execPath, PLANC, '--root', pc.root, 'run', '--bundle', bundle, id], { stdio: 'ignore', timeout: 60_000 });
+    const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, '--root', pc.root, 'run', '--bundle', bundle, id], { stdio: 'ignore', timeout: 60_000 });
     assert.equal(r.status, 0, 'planc run of /bin/true succeeds under strace');
     const execs = readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
     const nodes = execs.filter((l) => l.includes(`"${process.execPath}"`) || /execve\("[^"]*\/node"/.test(l));

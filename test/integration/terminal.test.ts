@@ -256,7 +256,7 @@ async function interactive(s: string): Promise<void> {
   await type(s, 'exit 3', /^EXIT=3$/m);
 }
 
-const planc = (args: string) => `${process.execPath} ${PLANC} --root ${pc.root} ${args}`;
+const planc = (args: string) => `${PLANC} --root ${pc.root} ${args}`;
 
 test('run with a terminal and no socket: planc relays its own terminal (tmux): prompt, commands, window size and resize, ^C, exit status', { skip }, async (t) => {
   const id = pc.id(t, 'ttyrun');

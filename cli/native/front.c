@@ -1,0 +1,204 @@
+/* planc's entry. It serves the hot verbs itself when the command line has a
+ * shape it fully understands, and hands everything else — help, unknown or
+ * repeated flags, flags with values it does not know, every planning verb —
+ * to the oclif CLI (node bin/planc.cjs) with the arguments unchanged, so oclif
+ * stays the authority for help and parse errors. test/unit/native-front.test.ts
+ * runs every hot-verb shape through both parsers and compares what they do. */
+#include "front.h"
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef PLANC_NODE
+#define PLANC_NODE "node"
+#endif
+
+struct verb {
+	const char *name;
+	int (*run)(struct globals *g, char **args, int nargs);
+	/* The verb's own flags: "name" for a switch, "name=" for one with a value; "c/" prefix: its one-letter form. */
+	const char *const *flags;
+	int min_args, max_args;
+};
+
+static const char *const NO_FLAGS[] = {NULL};
+static const char *const LIST_FLAGS[] = {"f/format=", "q/quiet", NULL};
+
+static const struct verb VERBS[] = {
+	{"state", verb_state, NO_FLAGS, 1, 1},
+	{"list", verb_list, LIST_FLAGS, 0, 0},
+};
+
+/* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
+static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=", "criu=", "audit-dir=", "audit-sign-key=", "debug",
+					   "systemd-cgroup", NULL};
+
+static char **g_argv;
+
+/* Not a shape the front serves: the CLI gets the command line as it came. */
+static _Noreturn void hand_off(void)
+{
+	if (getenv("PLANC_FRONT_ONLY"))
+		fail(NULL, "internal: the native front was given a command line it does not serve");
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n < 0)
+		fail(NULL, "find planc's install directory: %s", errno_words(errno));
+	self[n] = 0;
+	/* <install>/build/planc → <install>/bin/planc.cjs */
+	char cli[PATH_MAX + 32];
+	snprintf(cli, sizeof cli, "%s/bin/planc.cjs", dirname(dirname(self)));
+	int argc = 0;
+	while (g_argv[argc])
+		argc++;
+	char **args = calloc((size_t)argc + 3, sizeof *args);
+	const char *node = getenv("PLANC_NODE");
+	if (!node || !*node)
+		node = PLANC_NODE;
+	args[0] = (char *)node;
+	args[1] = cli;
+	for (int k = 1; k < argc; k++)
+		args[k + 1] = g_argv[k];
+	execvp(node, args);
+	fail(NULL, "start the planc CLI with %s: %s", node, errno_words(errno));
+}
+
+struct parsed {
+	const char *values[32]; /* by flag index: globals, then the verb's */
+	bool seen[32];
+	char *args[8];
+	int nargs;
+};
+
+/* The spec of flag `name` (long or one-letter) among `specs`; its index or -1. */
+static int find(const char *const *specs, const char *name, bool letter, bool *takes)
+{
+	for (int k = 0; specs[k]; k++) {
+		const char *s = specs[k];
+		char c = 0;
+		if (s[1] == '/')
+			c = s[0], s += 2;
+		size_t n = strcspn(s, "=");
+		if (letter ? (c && name[0] == c && !name[1]) : (strlen(name) == n && strncmp(s, name, n) == 0)) {
+			*takes = s[n] == '=';
+			return k;
+		}
+	}
+	return -1;
+}
+
+/* Flags and arguments after the verb (and the globals before it); false for anything the front is unsure of. */
+static bool parse_range(const struct verb *v, char **argv, int from, int to, struct parsed *p)
+{
+	int nglobal = 0;
+	while (GLOBAL_FLAGS[nglobal])
+		nglobal++;
+	bool only_args = false;
+	for (int i = from; i < to; i++) {
+		char *a = argv[i];
+		if (only_args || a[0] != '-' || !a[1]) {
+			if (p->nargs >= 8)
+				return false;
+			p->args[p->nargs++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_args = true;
+			continue;
+		}
+		char name[64];
+		const char *value = NULL;
+		bool letter = a[1] != '-';
+		if (letter) {
+			if (a[2])
+				return false; /* -abc, -fjson: oclif's forms */
+			name[0] = a[1], name[1] = 0;
+		} else {
+			const char *eq = strchr(a + 2, '=');
+			size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+			if (n == 0 || n >= sizeof name)
+				return false;
+			memcpy(name, a + 2, n);
+			name[n] = 0;
+			if (eq)
+				value = eq + 1;
+		}
+		bool takes = false;
+		int k = letter ? -1 : find(GLOBAL_FLAGS, name, false, &takes);
+		if (k < 0) {
+			k = find(v->flags, name, letter, &takes);
+			if (k < 0)
+				return false;
+			k += nglobal;
+		}
+		if (p->seen[k])
+			return false; /* repeated: oclif decides */
+		p->seen[k] = true;
+		if (!takes) {
+			if (value)
+				return false; /* --debug=false and the like: oclif's normalisation */
+			p->values[k] = "true";
+			continue;
+		}
+		if (!value) {
+			if (i + 1 >= to || (argv[i + 1][0] == '-' && argv[i + 1][1]))
+				return false;
+			value = argv[++i];
+		}
+		p->values[k] = value;
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	g_argv = argv;
+	/* Globals before the verb, as runc takes them. */
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		bool takes = false;
+		char name[64];
+		const char *eq = strchr(argv[i], '=');
+		size_t n = eq ? (size_t)(eq - argv[i] - 2) : strlen(argv[i]) - 2;
+		if (strncmp(argv[i], "--", 2) != 0 || n == 0 || n >= sizeof name)
+			hand_off();
+		memcpy(name, argv[i] + 2, n);
+		name[n] = 0;
+		if (find(GLOBAL_FLAGS, name, false, &takes) < 0)
+			hand_off();
+		if (takes && !eq)
+			i++;
+	}
+	if (i >= argc)
+		hand_off();
+	const struct verb *v = NULL;
+	for (size_t k = 0; k < sizeof VERBS / sizeof VERBS[0]; k++)
+		if (!strcmp(argv[i], VERBS[k].name))
+			v = &VERBS[k];
+	if (!v)
+		hand_off();
+	struct parsed p = {0};
+	/* The globals before the verb count as if they followed it (main.ts rewriteArgv). */
+	if (!parse_range(v, argv, 1, i, &p) || p.nargs != 0 || !parse_range(v, argv, i + 1, argc, &p) || p.nargs < v->min_args ||
+	    p.nargs > v->max_args)
+		hand_off();
+	/* Not root and no --root: the CLI works out where a rootless planc keeps state (cli/rootless.ts). */
+	if (geteuid() != 0 && !p.values[0])
+		hand_off();
+	/* Flag values the CLI would refuse: it says how. */
+	const char *log_format = p.values[2];
+	if (log_format && strcmp(log_format, "text") && strcmp(log_format, "json"))
+		hand_off();
+	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
+	g_log.format = log_format;
+	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL};
+	int nglobal = 0;
+	while (GLOBAL_FLAGS[nglobal])
+		nglobal++;
+	g.verb_flags = &p.values[nglobal];
+	return v->run(&g, p.args, p.nargs);
+}

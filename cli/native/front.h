@@ -1,0 +1,140 @@
+/* planc's native front: the hot verbs served without starting Node.
+ *
+ * The `planc` command is this program. It serves exactly the argument shapes
+ * it fully understands — the lifecycle verbs engines call many times per
+ * container — and hands every other command line, unchanged, to the oclif CLI
+ * (node bin/planc.cjs). Each verb it serves has this one implementation: the
+ * TypeScript side calls it (cli/native-front.ts) rather than keeping a twin.
+ *
+ * Its rules are the gate's (cli/state/gate.ts, docs/security.md): an id is
+ * checked before any filesystem access, --root and each state directory are
+ * opened without following a symlink and checked (owner, mode), every state
+ * file is reached relative to its directory's fd, and whatever is read back
+ * is checked before it is acted on. */
+#ifndef PLANC_FRONT_H
+#define PLANC_FRONT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../../executor/native/msgpack.h"
+
+/* ---- report.c: the one way an error leaves the front (as cli/report.ts) ---- */
+struct logto {
+	const char *file;   /* --log */
+	const char *format; /* --log-format: "text" (default) or "json" */
+};
+extern struct logto g_log;
+#include <setjmp.h>
+/* When set, fail() jumps here (the message in g_caught) instead of reporting: list skips a container it cannot read. */
+extern jmp_buf *g_catch;
+extern char g_caught[8448];
+/* One line "planc: [where: ]message" on stderr and one record in --log; exit 1. */
+_Noreturn void fail(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A hostile string for a message: JSON-quoted, cut at 64 characters (gate.ts quote). */
+const char *quote(const char *s);
+/* The kernel's words for errno, as Node's messages say them ("no such file or directory"). */
+const char *errno_words(int e);
+
+/* ---- json.c: JSON in (into the executor's mp tree) and out ---- */
+/* Parse a whole JSON document; NULL and *err set when it is not valid JSON. */
+mp *json_parse(const char *text, size_t len, const char **err);
+struct jbuf {
+	char *p;
+	size_t len, cap;
+	int depth;
+	bool first[64];
+	bool after_key; /* the next value is a key's: no comma before it */
+};
+void jb_init(struct jbuf *b);
+void jb_raw(struct jbuf *b, const char *s, size_t n);
+void jb_obj_begin(struct jbuf *b);
+void jb_obj_end(struct jbuf *b);
+void jb_arr_begin(struct jbuf *b);
+void jb_arr_end(struct jbuf *b);
+void jb_key(struct jbuf *b, const char *k);
+void jb_str(struct jbuf *b, const char *s);
+void jb_i64(struct jbuf *b, int64_t v);
+void jb_u64(struct jbuf *b, uint64_t v);
+void jb_bool(struct jbuf *b, bool v);
+void jb_null(struct jbuf *b);
+/* JSON.stringify(value, null, 2) of a compact document made with the jb_* calls. */
+char *json_indent(const char *compact);
+/* The string as JSON.stringify writes it, appended to b. */
+void jb_quoted(struct jbuf *b, const char *s);
+
+/* ---- gate.c: --root, ids, state directories ---- */
+#define DEFAULT_ROOT "/run/planc"
+/* The id rule; fails with gate.ts's words. */
+void check_id(const char *id);
+bool id_shaped(const char *name);
+struct root {
+	char path[4096];
+	int fd;
+};
+/* Open --root; false when it does not exist. */
+bool root_open(struct root *r, const char *flag);
+/* The same for another directory planc keeps (the audit store): `what` names it in messages ("--audit-dir"). */
+bool root_open_as(struct root *r, const char *flag, const char *what);
+struct cdir {
+	struct root *root;
+	const char *id;
+	char path[4352];
+	int fd;
+};
+/* Open a container's directory; false when there is none (ENOENT). */
+bool cdir_open(struct cdir *d, struct root *r, const char *id);
+/* The container's lock (flock, up to 10 s), as ContainerDir.lock. */
+void cdir_lock(struct cdir *d);
+/* A regular file's bytes (NUL-terminated), or NULL when it does not exist. */
+char *cdir_read(struct cdir *d, const char *name, size_t max, size_t *len);
+bool cdir_has(struct cdir *d, const char *name);
+
+/* ---- record.c: state.json, checked against the record schema's rules ---- */
+struct cgroup {
+	const char *path;
+	uint64_t ino;
+	bool made;
+};
+struct record {
+	mp *doc;
+	const char *oci_version, *id, *bundle, *rootfs, *created, *owner, *start_time;
+	int64_t pid;
+	const mp *annotations; /* a map of strings, or NULL */
+	struct cgroup cgroups[64];
+	int ncgroups;
+};
+/* The record, or false when there is none; fails on one planc did not write. */
+bool record_read(struct cdir *d, struct record *rec);
+
+/* ---- trailref.c: where a container's audit trail is ---- */
+struct trailref {
+	char dir[4096];
+	const char *id;
+	long seq;
+};
+/* The state directory's audit.json, checked; false when there is none. */
+bool trailref_read(struct cdir *d, struct trailref *ref);
+/* The trail's text as it is now, or NULL when the store or the trail is gone. */
+char *trail_text(const struct trailref *ref, size_t *len);
+
+/* ---- status.c ---- */
+enum status { ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
+extern const char *const STATUS_NAMES[];
+bool alive(int64_t pid, const char *start_time);
+bool cgroup_still_owned(const struct cgroup *c);
+bool is_paused(const struct record *rec);
+enum status status_of(struct cdir *d, const struct record *rec);
+/* The OCI state JSON of whatever is in the directory (compact); fails not-found for nothing there. */
+void state_json(struct jbuf *out, struct cdir *d);
+
+/* ---- the verbs ---- */
+struct globals {
+	const char *root;
+	bool debug;
+	/* The verb's flag values in the order of its flag table (NULL: not given; "true": a switch given). */
+	const char *const *verb_flags;
+};
+int verb_state(struct globals *g, char **argv, int argc);
+int verb_list(struct globals *g, char **argv, int argc);
+#endif

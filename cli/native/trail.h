@@ -1,0 +1,31 @@
+/* The container's audit trail, appended to by the front's verbs (kill,
+ * delete, start, pause, resume): records chained exactly as the executor's
+ * and cli/audit/trail.ts chain them — "n" the line number first, "prev" the
+ * sha256 of the line before last — written whole or cut back off. Fail
+ * closed: a record that cannot be written is fail()ed, so the verb stops
+ * before its next action (docs/audit.md). */
+#ifndef PLANC_TRAIL_H
+#define PLANC_TRAIL_H
+#include "front.h"
+
+struct trail;
+/* The Ed25519 key of --audit-sign-key / PLANC_AUDIT_SIGN_KEY, read and checked before the verb does anything (NULL path: none). */
+void *trail_load_key(const char *path);
+/* The container's trail (audit.json → the store → <seq>.audit.jsonl), open at its head; NULL when the state
+ * directory names none (a create killed before it wrote the reference). */
+struct trail *trail_open(struct cdir *d);
+/* The whole file as it is now. */
+char *trail_bytes(struct trail *t, size_t *len);
+/* Append one record: `fields` a compact JSON object made with jb_*; the line is {"n":N,<fields>,"prev":"…"}. Returns N. */
+long trail_append(struct trail *t, const struct jbuf *fields);
+/* A small plan (compact JSON), whole, before its first action: {"n","plan","by","t",<extra>} — the line its records name with "of". */
+long trail_begin_plan(struct trail *t, const char *plan_json, const struct jbuf *extra);
+/* Action i of the plan at line `of`: {"n","of","i","op","r","t",<extra>}; r is "ok", "skipped" or "error". */
+void trail_record(struct trail *t, long of, int i, const char *op, const char *r, const struct jbuf *extra);
+/* The closing record {"final":true,"t"}, then the signature line when a key was given; synced. */
+void trail_close(struct trail *t, void *key);
+void trail_flush(struct trail *t);
+void trail_release(struct trail *t);
+/* Microseconds since the epoch, as records say "t". */
+int64_t now_micros(void);
+#endif
