@@ -37,7 +37,7 @@ static const struct verb VERBS[] = {
 static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=", "criu=", "audit-dir=", "audit-sign-key=", "debug",
 					   "systemd-cgroup", NULL};
 
-static char **g_argv;
+char **g_argv; /* the command line as given: hand_off passes it on, trail.c records it */
 
 /* Not a shape the front serves: the CLI gets the command line as it came. */
 static _Noreturn void hand_off(void)
