@@ -27,10 +27,14 @@ struct verb {
 
 static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=", "q/quiet", NULL};
+static const char *const KILL_FLAGS[] = {"a/all", NULL};
 
 static const struct verb VERBS[] = {
 	{"state", verb_state, NO_FLAGS, 1, 1},
 	{"list", verb_list, LIST_FLAGS, 0, 0},
+	{"kill", verb_kill, KILL_FLAGS, 1, 2},
+	{"pause", verb_pause, NO_FLAGS, 1, 1},
+	{"resume", verb_resume, NO_FLAGS, 1, 1},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
