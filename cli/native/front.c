@@ -24,18 +24,25 @@ struct verb {
 	 * "c/" prefix: its one-letter form. */
 	const char *const *flags;
 	int min_args, max_args;
+	/* A switch of the verb's that must be given for the front to serve it (events: only --stats; the stream is the CLI's). */
+	const char *needs;
 };
 
 static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=table|json", "q/quiet", NULL};
 static const char *const KILL_FLAGS[] = {"a/all", NULL};
+static const char *const PS_FLAGS[] = {"f/format=table|json", NULL};
+/* --interval is left out: with it the CLI checks the duration (and streams without --stats). */
+static const char *const EVENTS_FLAGS[] = {"stats", NULL};
 
 static const struct verb VERBS[] = {
-	{"state", verb_state, NO_FLAGS, 1, 1},
-	{"list", verb_list, LIST_FLAGS, 0, 0},
-	{"kill", verb_kill, KILL_FLAGS, 1, 2},
-	{"pause", verb_pause, NO_FLAGS, 1, 1},
-	{"resume", verb_resume, NO_FLAGS, 1, 1},
+	{"state", verb_state, NO_FLAGS, 1, 1, NULL},
+	{"list", verb_list, LIST_FLAGS, 0, 0, NULL},
+	{"kill", verb_kill, KILL_FLAGS, 1, 2, NULL},
+	{"pause", verb_pause, NO_FLAGS, 1, 1, NULL},
+	{"resume", verb_resume, NO_FLAGS, 1, 1, NULL},
+	{"ps", verb_ps, PS_FLAGS, 1, 1, NULL},
+	{"events", verb_events, EVENTS_FLAGS, 1, 1, "stats"},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -239,6 +246,12 @@ int main(int argc, char **argv)
 	if (!parse_range(v, argv, 1, i, &p) || p.nargs != 0 || !parse_range(v, argv, i + 1, argc, &p) || p.nargs < v->min_args ||
 	    p.nargs > v->max_args)
 		hand_off();
+	int nglobal = 0;
+	while (GLOBAL_FLAGS[nglobal])
+		nglobal++;
+	bool takes;
+	if (v->needs && !p.values[nglobal + find(v->flags, v->needs, false, &takes)])
+		hand_off();
 	/* Not root and no --root: the CLI works out where a rootless planc keeps state (cli/rootless.ts). */
 	if (geteuid() != 0 && !p.values[0])
 		hand_off();
@@ -246,9 +259,6 @@ int main(int argc, char **argv)
 	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
 	g_log.format = log_format;
 	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL};
-	int nglobal = 0;
-	while (GLOBAL_FLAGS[nglobal])
-		nglobal++;
 	g.verb_flags = &p.values[nglobal];
 #ifdef PLANC_PARSE_DUMP
 	/* build/test/planc-front-parse: what the front would do, for test/unit/native-front.test.ts to compare with the CLI's parser. */

@@ -183,14 +183,6 @@ export function openTrail(dir: ContainerDir): Trail | null {
   return Trail.open(ref);
 }
 
-/** The host pids of the container's processes, sorted: members of the cgroups it made, and its init. */
-export function containerPids(rec: ContainerRecord): number[] {
-  const cgroups = liveCgroups(rec);
-  const pids = new Set(cgroups.filter((c) => c.made).flatMap((c) => treePids(c.path)));
-  if (initIsOurs(rec, cgroups)) pids.add(rec.pid);
-  return [...pids].sort((a, b) => a - b);
-}
-
 /** Signal a process; false when it is gone. */
 function signal(pid: number, sig: number | NodeJS.Signals): boolean {
   // Never the host's init, never ourselves, whatever a cgroup lists.
