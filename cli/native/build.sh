@@ -19,3 +19,5 @@ mv "$obj/planc" "$out/planc"
 # Test-only: the front's parser alone, printing what it would do (test/unit/native-front.test.ts).
 mkdir -p "$out/test"
 cc_ -DPLANC_PARSE_DUMP -DPLANC_NODE="\"$node\"" -o "$out/test/planc-front-parse" "$src"/*.c $shared -lcrypto
+# Test-only: the JSON writer's numbers (test/unit/native-json.test.ts).
+cc_ -o "$out/test/planc-json" "$src/test/json-main.c" "$src/json.c" "$src/../../executor/native/msgpack.c"
