@@ -6,11 +6,12 @@
 // quickjs-emscripten's FFI makes (QTS_NewRuntime ... QTS_Call), by the
 // module's minified export names.
 //
-//   planc-engine CONFIG FACTS [OPTIONS-JSON] [--plan-out FILE]
+//   planc-engine CONFIG FACTS [OPTIONS-JSON] [--plan-out FILE] [--json] [--timings]
 //
 // prints the plan digest, exactly as `planc plan --digest` does; --plan-out
 // also writes the plan's msgpack bytes (so that `sha256sum` can check the
-// digest). The planner script (planner/wasm-entry.ts bundled, the same
+// digest); --json prints planc.planJSON's result text instead (docs/wasm.md);
+// --timings prints where the time went on stderr. The planner script (planner/wasm-entry.ts bundled, the same
 // text as dist/planner.wasm's planc.planner section) is linked into the binary.
 //
 // With PLANC_ENGINE_SNAPSHOT=FILE set at run time:
@@ -339,7 +340,13 @@ struct snapshot_header {
 	char magic[8];
 	u32 pages, stack_pointer, ctx, planjson;
 	u64 script_hash;
+	char engine[72]; // ENGINE_SHA256: the module the snapshot's memory came from
 };
+
+// build.sh passes the sha256 of the emscripten-module.wasm it translated.
+#ifndef ENGINE_SHA256
+#error "build with -DENGINE_SHA256=\"<sha256 of emscripten-module.wasm>\""
+#endif
 
 enum { SNAPSHOT_DATA = 4096 };
 
@@ -382,12 +389,23 @@ static void start_engine(u32 *ctx, u32 *planjson)
 
 static void save_snapshot(const char *path, u32 ctx, u32 planjson)
 {
-	struct snapshot_header h = { "plancQJ1", env.mem.pages, qjs.w2c_g0, ctx, planjson, script_hash() };
+	struct snapshot_header h = { "plancQJ1", env.mem.pages, qjs.w2c_g0, ctx, planjson, script_hash(), ENGINE_SHA256 };
 	// The memory starts at a page boundary of the file, so that it can be mapped.
 	static char page[SNAPSHOT_DATA];
 	memcpy(page, &h, sizeof h);
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(page, 1, sizeof page, f) != sizeof page || fwrite(env.mem.data, 1, env.mem.size, f) != env.mem.size || fclose(f) != 0)
+	// Pages of zeros are left as holes: most of the 16 MiB is never written.
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, page, sizeof page) != (ssize_t)sizeof page)
+		die("cannot write the snapshot");
+	static const char zero[4096];
+	for (u32 off = 0; off < env.mem.size; off += 4096) {
+		const u8 *p = env.mem.data + off;
+		if (!memcmp(p, zero, 4096))
+			continue;
+		if (pwrite(fd, p, 4096, (off_t)SNAPSHOT_DATA + off) != 4096)
+			die("cannot write the snapshot");
+	}
+	if (ftruncate(fd, (off_t)SNAPSHOT_DATA + env.mem.size) < 0 || close(fd) < 0)
 		die("cannot write the snapshot");
 }
 
@@ -397,7 +415,7 @@ static int load_snapshot(const char *path, u32 *ctx, u32 *planjson)
 	if (fd < 0)
 		return 0;
 	struct snapshot_header h;
-	if (read(fd, &h, sizeof h) != (ssize_t)sizeof h || memcmp(h.magic, "plancQJ1", 8) != 0 || h.script_hash != script_hash())
+	if (read(fd, &h, sizeof h) != (ssize_t)sizeof h || memcmp(h.magic, "plancQJ1", 8) != 0 || h.script_hash != script_hash() || strncmp(h.engine, ENGINE_SHA256, sizeof h.engine) != 0)
 		die("the snapshot is not one of this planner");
 	if (h.pages > env.mem.pages && wasm_rt_grow_memory(&env.mem, h.pages - env.mem.pages) == (uint32_t)-1)
 		die("cannot grow memory to the snapshot's size");
@@ -416,10 +434,12 @@ static int load_snapshot(const char *path, u32 *ctx, u32 *planjson)
 int main(int argc, char **argv)
 {
 	const char *config_path = NULL, *facts_path = NULL, *options = "", *plan_out = NULL;
-	int save = 0, positional = 0;
+	int save = 0, json = 0, positional = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--plan-out") && i + 1 < argc)
 			plan_out = argv[++i];
+		else if (!strcmp(argv[i], "--json"))
+			json = 1;
 		else if (!strcmp(argv[i], "--timings"))
 			timings = 1;
 		else if (!strcmp(argv[i], "--save-snapshot"))
@@ -488,6 +508,11 @@ int main(int argc, char **argv)
 		qts_free(args);
 		qjs.w2c_g0 = sp;
 		save_snapshot(snapshot, ctx, planjson);
+		return 0;
+	}
+	if (json) {
+		// The interface's own result text, for comparing engines (parity.ts).
+		printf("%.*s\n", (int)olen, out);
 		return 0;
 	}
 	const char *d = strstr(out, "\"digest\":\"");
