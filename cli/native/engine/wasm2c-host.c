@@ -422,7 +422,16 @@ static int load_snapshot(const char *path, u32 *ctx, u32 *planjson)
 	// Mapping the file privately over the reserved memory: pages are read in
 	// only when the planner touches them, and writes stay in this process.
 	size_t bytes = (size_t)h.pages * 65536;
-	if (mmap(env.mem.data, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, SNAPSHOT_DATA) == MAP_FAILED)
+	// wasm2c's runtime without guard pages (-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0)
+	// callocs the memory, which need not be page-aligned: read it in instead.
+	if ((uintptr_t)env.mem.data % (uintptr_t)sysconf(_SC_PAGESIZE) != 0) {
+		for (size_t got = 0; got < bytes;) {
+			ssize_t n = pread(fd, env.mem.data + got, bytes - got, (off_t)(SNAPSHOT_DATA + got));
+			if (n <= 0)
+				die("cannot read the snapshot");
+			got += (size_t)n;
+		}
+	} else if (mmap(env.mem.data, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, SNAPSHOT_DATA) == MAP_FAILED)
 		die("cannot map the snapshot");
 	close(fd);
 	qjs.w2c_g0 = h.stack_pointer;
