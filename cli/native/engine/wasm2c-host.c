@@ -11,17 +11,20 @@
 // prints the plan digest, exactly as `planc plan --digest` does; --plan-out
 // also writes the plan's msgpack bytes (so that `sha256sum` can check the
 // digest); --json prints planc.planJSON's result text instead (docs/wasm.md);
-// --timings prints where the time went on stderr. The planner script (planner/wasm-entry.ts bundled, the same
-// text as dist/planner.wasm's planc.planner section) is linked into the binary.
+// --timings prints where the time went on stderr. The planner script
+// (planner/wasm-entry.ts bundled, the same text as dist/planner.wasm's
+// planc.planner section) is linked into the binary.
 //
 // With PLANC_ENGINE_SNAPSHOT=FILE set at run time:
-//   --save-snapshot  evaluates the planner and writes the engine's whole state
-//                    (linear memory, the stack pointer and the handles it
-//                    needs) to FILE, then exits;
+//   --save-snapshot [CONFIG FACTS]
+//                    evaluates the planner (and plans CONFIG once, if given)
+//                    and writes the engine's whole state (linear memory, the
+//                    stack pointer and the handles it needs) to FILE;
 //   otherwise        restores that state instead of starting QuickJS and
 //                    evaluating the planner (every pointer in the state is an
-//                    offset into linear memory, so a byte copy is complete).
-#include <errno.h>
+//                    offset into linear memory, so a byte copy is complete);
+//                    if FILE does not exist, it starts QuickJS as without it.
+// The snapshot is trusted like the binary: it is the engine's whole state.
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +48,8 @@ struct Z_a_instance_t {
 
 static struct Z_a_instance_t env;
 static Z_quickjs_instance_t qjs;
+
+#define USAGE "usage: planc-engine CONFIG FACTS [OPTIONS-JSON] [--plan-out FILE] [--json] [--timings] | --save-snapshot [CONFIG FACTS [OPTIONS-JSON]]"
 
 static _Noreturn void die(const char *what)
 {
@@ -460,7 +465,7 @@ int main(int argc, char **argv)
 		else if (positional == 2)
 			options = argv[i], positional++;
 		else
-			die("usage: planc-engine CONFIG FACTS [OPTIONS-JSON] [--plan-out FILE] [--save-snapshot]");
+			die(USAGE);
 	}
 	const char *snapshot = getenv("PLANC_ENGINE_SNAPSHOT");
 	if (save && !snapshot)
@@ -486,7 +491,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!config_path || !facts_path)
-		die("usage: planc-engine CONFIG FACTS [OPTIONS-JSON] [--plan-out FILE]");
+		die(USAGE);
 	// --save-snapshot with a config: plan it once first, so that the snapshot
 	// holds an engine that has run the planner (its one-time work done).
 	u32 sp = qjs.w2c_g0;
