@@ -28,4 +28,12 @@ void trail_flush(struct trail *t);
 void trail_release(struct trail *t);
 /* Microseconds since the epoch, as records say "t". */
 int64_t now_micros(void);
+
+#ifdef PLANC_TRAIL_TEST
+/* Only in the test driver (cli/native/test/trail-main.c): fixed values where a record has the clock or the caller,
+ * so its bytes can be compared with the TypeScript's, and the caller ("by") alone. */
+extern int64_t trail_test_t;       /* nonzero: every "t" */
+extern const char *trail_test_by;  /* non-NULL: the "by" of every plan (a JSON value) */
+void trail_caller(struct jbuf *b); /* the "by" from g_argv and the parent */
+#endif
 #endif
