@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds planc's native front: ./build.sh [outdir]  (default: <repo>/build)
 #   <outdir>/planc              the `planc` command: the hot verbs without Node, the rest handed to bin/planc.cjs
+#   <outdir>/test/planc-front-parse  test-only: the front's parser alone (test/unit/native-front.test.ts)
 #   <outdir>/test/planc-trail   test-only driver of trail.c (test/unit/native-trail.test.ts): the front's modules
 #                               but front.c, with trail.c's test hooks (-DPLANC_TRAIL_TEST)
 # libcrypto is not linked: trail.c loads it (dlopen) only when a sign key is read.
@@ -22,3 +23,5 @@ modules=$(ls "$src"/*.c | grep -v '/front\.c$')
 cc_ -DPLANC_TRAIL_TEST -o "$obj/planc-trail" "$src/test/trail-main.c" $modules $shared -ldl
 mv "$obj/planc" "$out/planc"
 mv "$obj/planc-trail" "$out/test/planc-trail"
+# Test-only: the front's parser alone, printing what it would do (test/unit/native-front.test.ts).
+cc_ -DPLANC_PARSE_DUMP -DPLANC_NODE="\"$node\"" -o "$out/test/planc-front-parse" "$src"/*.c $shared -ldl
