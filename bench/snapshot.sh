@@ -6,6 +6,8 @@
 #   plain  node --snapshot-blob dist/planc-plain.blob -- ARGS   (bundle evaluated, modules lazy)
 #   warm   node --snapshot-blob dist/planc-warm.blob -- ARGS    (hot verbs' modules initialized and
 #          one plan run before the heap is serialized: the best case; see bench/snapshot-entry.mjs)
+# `empty blob` (in the --version shape) starts Node from a snapshot whose main does nothing:
+# what any user snapshot costs over `node -e 0` before planc runs.
 # Usage (as root): bash bench/snapshot.sh      env: WARMUP=3 MIN_RUNS=20 ROUNDS=2
 # Each shape runs ROUNDS times, the entries in reverse order every other round (hyperfine
 # runs one command's iterations back to back, so a load change on a shared machine would
@@ -39,6 +41,9 @@ for mode in plain warm; do
   node --snapshot-blob "$dist/planc-$mode.blob" --build-snapshot "$tmp/entry-$mode.cjs" >/dev/null 2>"$tmp/build-$mode.log" ||
     { cat "$tmp/build-$mode.log" >&2; bench_die "building the $mode snapshot failed"; }
 done
+# The fixed cost of starting from any user snapshot at all: one whose main does nothing.
+echo "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => {});" >"$tmp/entry-empty.cjs"
+node --snapshot-blob "$tmp/empty.blob" --build-snapshot "$tmp/entry-empty.cjs"
 bench_bundles "$tmp" true /bin/true
 bench_bundles "$tmp" sleep sleep 1000000
 cp "$BENCH_ROOT/test/unit/fixtures/default.json" "$tmp/true/config-default.json"
@@ -79,7 +84,7 @@ for round in $(seq 1 "$ROUNDS"); do
   order=("${VARIANTS[@]}")
   [ $((round % 2)) = 1 ] || order=(warm plain cache)
 
-  args=(-N -n 'node -e 0' 'node -e 0')
+  args=(-N -n 'node -e 0' 'node -e 0' -n 'empty blob' "node --snapshot-blob $tmp/empty.blob")
   for v in "${order[@]}"; do args+=(-n "$v" "${CMD[$v]} --version"); done
   hf version "$round" "${args[@]}"
 
@@ -133,8 +138,9 @@ for (const shape of shapes) {
   const s = (out.shapes[shape] = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, { ...stats(t), cpu: (cpu[k].sum / cpu[k].runs) * 1e3 }])));
   for (const [name, x] of Object.entries(s)) {
     const d = (f) => `${(x[f] - s.cache[f]).toFixed(1).replace(/^(?!-)/, '+')}`;
-    const vs = name === 'node -e 0' || name === 'cache' ? '' : `${d('mean')} / ${d('median')}`;
-    const vsCpu = name === 'node -e 0' || name === 'cache' ? '' : (x.cpu - s.cache.cpu).toFixed(1).replace(/^(?!-)/, '+');
+    const floor = ['node -e 0', 'empty blob', 'cache'].includes(name);
+    const vs = floor ? '' : `${d('mean')} / ${d('median')}`;
+    const vsCpu = floor ? '' : (x.cpu - s.cache.cpu).toFixed(1).replace(/^(?!-)/, '+');
     rows.push([shape, name, `${x.mean.toFixed(1)} ± ${x.stddev.toFixed(1)}`, x.median.toFixed(1), x.cpu.toFixed(1), x.runs, vs, vsCpu]);
   }
 }
