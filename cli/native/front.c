@@ -23,14 +23,20 @@ struct verb {
 	/* The verb's own flags: "name" for a switch, "name=" for one with a value; "c/" prefix: its one-letter form. */
 	const char *const *flags;
 	int min_args, max_args;
+	bool internal; /* only for the CLI's own calls (PLANC_FRONT_ONLY=1); otherwise not a verb here */
 };
 
 static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=", "q/quiet", NULL};
+static const char *const DELETE_FLAGS[] = {"f/force", NULL};
+/* Hidden, for the CLI only (PLANC_FRONT_ONLY): teardown.c for the undo of a failed create, a failed start, the end of a foreground run. */
+static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
 
 static const struct verb VERBS[] = {
 	{"state", verb_state, NO_FLAGS, 1, 1},
 	{"list", verb_list, LIST_FLAGS, 0, 0},
+	{"delete", verb_delete, DELETE_FLAGS, 1, 1},
+	{"teardown", verb_teardown, TEARDOWN_FLAGS, 1, 1, true},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -38,6 +44,12 @@ static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=", "criu
 					   "systemd-cgroup", NULL};
 
 static char **g_argv;
+
+static bool front_only(void)
+{
+	const char *v = getenv("PLANC_FRONT_ONLY");
+	return v && !strcmp(v, "1");
+}
 
 /* Not a shape the front serves: the CLI gets the command line as it came. */
 static _Noreturn void hand_off(void)
@@ -177,7 +189,7 @@ int main(int argc, char **argv)
 		hand_off();
 	const struct verb *v = NULL;
 	for (size_t k = 0; k < sizeof VERBS / sizeof VERBS[0]; k++)
-		if (!strcmp(argv[i], VERBS[k].name))
+		if (!strcmp(argv[i], VERBS[k].name) && (!VERBS[k].internal || front_only()))
 			v = &VERBS[k];
 	if (!v)
 		hand_off();
@@ -200,5 +212,6 @@ int main(int argc, char **argv)
 	while (GLOBAL_FLAGS[nglobal])
 		nglobal++;
 	g.verb_flags = &p.values[nglobal];
+	g.audit_sign_key = p.values[5];
 	return v->run(&g, p.args, p.nargs);
 }
