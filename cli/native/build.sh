@@ -14,5 +14,5 @@ cc_() {
 }
 # The executor's msgpack reader, sha256 and hook runner, shared rather than copied.
 shared="$src/../../executor/native/msgpack.c $src/../../executor/native/sha256.c $src/../../executor/native/hookrun.c"
-cc_ -DPLANC_NODE="\"$node\"" -o "$obj/planc" "$src"/*.c $shared
+cc_ -DPLANC_NODE="\"$node\"" -o "$obj/planc" "$src"/*.c $shared -lcrypto
 mv "$obj/planc" "$out/planc"

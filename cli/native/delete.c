@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The container's directory, locked; false for --force on a container that does not exist. */
 static bool locked_dir(struct cdir *d, struct root *root, const char *root_flag, const char *id, bool force)
@@ -56,7 +57,7 @@ int verb_delete(struct globals *g, char **args, int nargs)
 	 * one too (runc deletes it; see docs/linux-fields.md). --force stops it first. */
 	if (!force && strcmp(status, "stopped"))
 		fail(NULL, "cannot delete container %s that is not stopped: %s", id, status);
-	struct trail *trail = trail_open_settled(&d);
+	struct trail *trail = trail_open(&d);
 	bool hooks_ran = has_rec || (trail && trail_has_hooks(trail));
 	struct remains r;
 	/* No record under the lock: a create that crashed. Clean up what its executor recorded making. */
@@ -158,10 +159,10 @@ int verb_teardown(struct globals *g, char **args, int nargs)
 		jmp_buf here, *saved = g_catch;
 		g_catch = &here;
 		if (setjmp(here) == 0)
-			trail = trail_open_settled(&d);
+			trail = trail_open(&d);
 		g_catch = saved;
 	} else
-		trail = trail_open_settled(&d);
+		trail = trail_open(&d);
 	struct jbuf extra;
 	jb_init(&extra);
 	jb_obj_begin(&extra);

@@ -31,19 +31,23 @@ static const char *const LIST_FLAGS[] = {"f/format=", "q/quiet", NULL};
 static const char *const DELETE_FLAGS[] = {"f/force", NULL};
 /* Hidden, for the CLI only (PLANC_FRONT_ONLY): teardown.c for the undo of a failed create, a failed start, the end of a foreground run. */
 static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
+static const char *const KILL_FLAGS[] = {"a/all", NULL};
 
 static const struct verb VERBS[] = {
-	{"state", verb_state, NO_FLAGS, 1, 1},
-	{"list", verb_list, LIST_FLAGS, 0, 0},
-	{"delete", verb_delete, DELETE_FLAGS, 1, 1},
+	{"state", verb_state, NO_FLAGS, 1, 1, false},
+	{"list", verb_list, LIST_FLAGS, 0, 0, false},
+	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false},
 	{"teardown", verb_teardown, TEARDOWN_FLAGS, 1, 1, true},
+	{"kill", verb_kill, KILL_FLAGS, 1, 2, false},
+	{"pause", verb_pause, NO_FLAGS, 1, 1, false},
+	{"resume", verb_resume, NO_FLAGS, 1, 1, false},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
 static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=", "criu=", "audit-dir=", "audit-sign-key=", "debug",
 					   "systemd-cgroup", NULL};
 
-static char **g_argv;
+char **g_argv; /* the command line as given: hand_off passes it on, trail.c records it */
 
 static bool front_only(void)
 {
@@ -207,7 +211,7 @@ int main(int argc, char **argv)
 		hand_off();
 	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
 	g_log.format = log_format;
-	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL};
+	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL, NULL};
 	int nglobal = 0;
 	while (GLOBAL_FLAGS[nglobal])
 		nglobal++;

@@ -89,6 +89,10 @@ void cdir_lock(struct cdir *d);
 /* A regular file's bytes (NUL-terminated), or NULL when it does not exist. */
 char *cdir_read(struct cdir *d, const char *name, size_t max, size_t *len);
 bool cdir_has(struct cdir *d, const char *name);
+/* Replace a file atomically: an O_EXCL temp file (".<name>.<12 hex>.tmp") written whole, then renamed over the name. */
+void cdir_write(struct cdir *d, const char *name, const char *data, size_t len);
+/* Remove a file; a missing one is no error. */
+void cdir_unlink(struct cdir *d, const char *name);
 
 /* ---- record.c: state.json, checked against the record schema's rules ---- */
 struct cgroup {
@@ -140,4 +144,7 @@ int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
 int verb_delete(struct globals *g, char **argv, int argc);
 int verb_teardown(struct globals *g, char **argv, int argc);
+int verb_kill(struct globals *g, char **argv, int argc);
+int verb_pause(struct globals *g, char **argv, int argc);
+int verb_resume(struct globals *g, char **argv, int argc);
 #endif

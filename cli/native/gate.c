@@ -204,3 +204,39 @@ bool cdir_has(struct cdir *d, const char *name)
 	struct stat st;
 	return fstatat(d->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
+
+void cdir_write(struct cdir *d, const char *name, const char *data, size_t len)
+{
+	unsigned char rnd[6];
+	int rfd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (rfd < 0 || read(rfd, rnd, sizeof rnd) != (ssize_t)sizeof rnd)
+		fail(NULL, "write %s/%s: no randomness for a temp name", d->path, name);
+	close(rfd);
+	char tmp[300];
+	snprintf(tmp, sizeof tmp, ".%s.%02x%02x%02x%02x%02x%02x.tmp", name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	int fd = openat(d->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fail(NULL, "write %s/%s: %s", d->path, name, errno_words(errno));
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+			close(fd);
+			unlinkat(d->fd, tmp, 0);
+			fail(NULL, "write %s/%s: %s", d->path, name, errno_words(e));
+		}
+		off += (size_t)w;
+	}
+	close(fd);
+	if (renameat(d->fd, tmp, d->fd, name) < 0) {
+		int e = errno;
+		unlinkat(d->fd, tmp, 0);
+		fail(NULL, "write %s/%s: %s", d->path, name, errno_words(e));
+	}
+}
+
+void cdir_unlink(struct cdir *d, const char *name)
+{
+	if (unlinkat(d->fd, name, 0) < 0 && errno != ENOENT)
+		fail(NULL, "remove %s/%s: %s", d->path, name, errno_words(errno));
+}

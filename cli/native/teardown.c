@@ -5,6 +5,7 @@
  * always reached them: the kernel resolves the name from the open
  * directory, never from a path someone could swap. */
 #include "teardown.h"
+#include "lifecycle.h"
 #include "../../executor/native/hookrun.h"
 #include <dirent.h>
 #include <errno.h>
@@ -18,11 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CGROUP_SUPER_MAGIC 0x27e0eb
-#define CGROUP2_SUPER_MAGIC 0x63677270
 #define TREE_MAX_DEPTH 16
 #define TREE_MAX_DIRS 10000
-#define WAIT_MS 10000
 
 static void sleep_ms(double ms)
 {
@@ -30,53 +28,7 @@ static void sleep_ms(double ms)
 	nanosleep(&ts, NULL);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* ---- facts ---- */
-
-/* Still the cgroup the executor reported: a clean absolute path, a directory on cgroupfs, the same inode. */
-static bool owned(const struct cgroup *c)
-{
-	if (c->path[0] != '/')
-		return false;
-	for (const char *p = c->path; (p = strchr(p, '/')); p++)
-		if ((p[1] == '.' && (p[2] == '/' || !p[2])) || (p[1] == '.' && p[2] == '.' && (p[3] == '/' || !p[3])))
-			return false;
-	return cgroup_still_owned(c);
-}
-
-/* The pids in a cgroup (its cgroup.procs); none when it is gone. n: how many, the array malloc'd. */
-static int64_t *cgroup_pids(const char *dir, int *n)
-{
-	char path[4300];
-	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-	*n = 0;
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	int64_t *out = NULL;
-	int cap = 0;
-	long long v;
-	while (fscanf(f, "%lld", &v) == 1) {
-		if (v <= 0)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			int64_t *t = realloc(out, (size_t)cap * sizeof *out);
-			if (!t)
-				break;
-			out = t;
-		}
-		out[(*n)++] = v;
-	}
-	fclose(f);
-	return out;
-}
 
 struct tree {
 	char **dirs;
@@ -115,65 +67,6 @@ static void tree_free(struct tree *t)
 	for (int k = 0; k < t->n; k++)
 		free(t->dirs[k]);
 	free(t->dirs);
-}
-
-/* The pids in a cgroup and every cgroup below it. */
-static int64_t *tree_pids(const char *top, int *n)
-{
-	struct tree t = {0};
-	walk(&t, top, 0);
-	int64_t *out = NULL;
-	*n = 0;
-	for (int k = 0; k < t.n; k++) {
-		int m;
-		int64_t *p = cgroup_pids(t.dirs[k], &m);
-		if (m) {
-			out = realloc(out, (size_t)(*n + m) * sizeof *out);
-			if (!out)
-				fail(NULL, "out of memory");
-			memcpy(out + *n, p, (size_t)m * sizeof *p);
-			*n += m;
-		}
-		free(p);
-	}
-	tree_free(&t);
-	return out;
-}
-
-/* Is the recorded init still the container's process: alive with the recorded start
- * time and, when the container has cgroups, a member of one of them. */
-static bool init_is_ours(const struct remains *r, const struct cgroup *live, int nlive)
-{
-	if (r->pid <= 1 || !alive(r->pid, r->start_time))
-		return false;
-	/* As root, a process outside every cgroup planc made or joined for the container is
-	 * never its init, whatever a record says. Without root (no cgroups to make), the
-	 * kernel's permission checks are the boundary. */
-	if (r->ncgroups == 0)
-		return geteuid() != 0;
-	for (int k = 0; k < nlive; k++) {
-		int n;
-		int64_t *pids = cgroup_pids(live[k].path, &n);
-		bool in = false;
-		for (int j = 0; j < n && !in; j++)
-			in = pids[j] == r->pid;
-		free(pids);
-		if (in)
-			return true;
-	}
-	return false;
-}
-
-/* Send a signal; false when the process is gone. Never the host's init, never ourselves. */
-static bool signal_pid(int64_t pid, int sig, char *err, size_t cap)
-{
-	if (pid <= 1 || pid == getpid())
-		return false;
-	if (kill((pid_t)pid, sig) == 0)
-		return true;
-	if (errno != ESRCH)
-		snprintf(err, cap, "kill %lld: %s", (long long)pid, errno_words(errno));
-	return false;
 }
 
 /* ---- the remains ---- */
@@ -256,27 +149,6 @@ void remains_of_crashed_create(struct cdir *d, const mp *plan, struct remains *r
 }
 
 /* ---- the trail ---- */
-
-static const char EXEC_RECORDED[][48] = {"\"op\":\"exec\",\"stage\":\"init\",\"r\":\"pending\"", "\"op\":\"exec\",\"stage\":\"init\",\"r\":\"error\""};
-
-struct trail *trail_open_settled(struct cdir *d)
-{
-	struct trailref ref;
-	if (!trailref_read(d, &ref))
-		return NULL;
-	/* The init writes its last records (the wait's, the exec's) itself once the fifo was
-	 * opened; when a `start` died before it saw them, wait (up to 2 s) for them, so two
-	 * writers never append at once. */
-	for (int waited = 0; waited < 2000; waited++) {
-		char *text = trail_text(&ref, NULL);
-		bool settled = !text || !strstr(text, "\"op\":\"execfifo.wait\"") || strstr(text, EXEC_RECORDED[0]) || strstr(text, EXEC_RECORDED[1]);
-		free(text);
-		if (settled)
-			break;
-		sleep_ms(1);
-	}
-	return trail_open(d);
-}
 
 bool trail_has_hooks(struct trail *t)
 {
@@ -365,86 +237,13 @@ static void plan_json(struct jbuf *b, const char *kind, const char *why, const c
 struct outcome {
 	const char *r; /* "ok", "skipped"; NULL: failed, msg says why */
 	struct jbuf extra;
-	char msg[4608];
+	char msg[8448];
 };
 
 static void skipped(struct outcome *o, const char *why)
 {
 	o->r = "skipped";
 	jb_key(&o->extra, "why"), jb_str(&o->extra, why);
-}
-
-static bool read_file(const char *dir, const char *file, char *buf, size_t cap)
-{
-	char path[4400];
-	snprintf(path, sizeof path, "%s/%s", dir, file);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return true;
-}
-
-/* Thaw the container's freezer and wait until the kernel says it is thawed (as `resume`):
- * v1 its freezer hierarchy's directory, v2 only when it has no v1 cgroup at all. */
-static bool thaw(const struct cgroup *live, int nlive, char *err, size_t cap)
-{
-	const char *dir = NULL, *v2 = NULL;
-	bool any_v1 = false;
-	char buf[256];
-	for (int k = 0; k < nlive; k++) {
-		struct statfs sf;
-		if (statfs(live[k].path, &sf) < 0)
-			continue;
-		if ((long)sf.f_type == CGROUP2_SUPER_MAGIC) {
-			if (!v2)
-				v2 = live[k].path;
-		} else if ((long)sf.f_type == CGROUP_SUPER_MAGIC) {
-			any_v1 = true;
-			if (!dir && read_file(live[k].path, "freezer.state", buf, sizeof buf))
-				dir = live[k].path;
-		}
-	}
-	bool v1 = any_v1;
-	if (!v1)
-		dir = v2;
-	if (!dir) {
-		snprintf(err, cap, "resume: the container has no freezer cgroup");
-		return false;
-	}
-	const char *file = v1 ? "freezer.state" : "cgroup.freeze", *value = v1 ? "THAWED" : "0";
-	char path[4400];
-	snprintf(path, sizeof path, "%s/%s", dir, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || write(fd, value, strlen(value)) < 0) {
-		snprintf(err, cap, "resume: write %s/%s: %s", dir, file, errno_words(errno));
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	close(fd);
-	int64_t end = now_ms() + WAIT_MS;
-	for (double ms = 1;; ms = ms * 2 > 20 ? 20 : ms * 2) {
-		bool done;
-		if (v1)
-			done = read_file(dir, "freezer.state", buf, sizeof buf) && !strcmp(buf, "THAWED");
-		else
-			done = read_file(dir, "cgroup.events", buf, sizeof buf) && strstr(buf, "frozen 0") &&
-			       (strstr(buf, "frozen 0") == buf || strstr(buf, "frozen 0")[-1] == '\n');
-		if (done)
-			return true;
-		if (now_ms() > end) {
-			snprintf(err, cap, "timed out after %d s waiting for %s to thaw", WAIT_MS / 1000, dir);
-			return false;
-		}
-		sleep_ms(ms);
-	}
 }
 
 /* Remove one cgroup directory; one whose last process just exited can be busy for a moment. false when it was gone. */
@@ -482,7 +281,7 @@ static bool remove_state(struct cdir *d, char *err, size_t cap)
 			continue;
 		struct stat st;
 		if (fstatat(d->fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-			snprintf(err, cap, "%s/%s is a directory planc did not make; state left in place", d->path, e->d_name);
+			snprintf(err, cap, "%.4400s/%.255s is a directory planc did not make; state left in place", d->path, e->d_name);
 			closedir(dir);
 			return false;
 		}
@@ -496,9 +295,9 @@ static bool remove_state(struct cdir *d, char *err, size_t cap)
 	closedir(dir);
 	char path[512];
 	for (int k = 0; k < n; k++) {
-		snprintf(path, sizeof path, "/proc/self/fd/%d/%s", d->fd, names[k]);
+		snprintf(path, sizeof path, "/proc/self/fd/%d/%.255s", d->fd, names[k]);
 		if (unlink(path) < 0 && errno != ENOENT) {
-			snprintf(err, cap, "unlink %s/%s: %s", d->path, names[k], errno_words(errno));
+			snprintf(err, cap, "unlink %.4400s/%.255s: %.200s", d->path, names[k], errno_words(errno));
 			return false;
 		}
 	}
@@ -564,7 +363,7 @@ static void run_poststop(struct cdir *d, struct td_audit *a)
 		struct hook_outcome o;
 		char msg[sizeof o.what + 4400];
 		int err = 0;
-		bool ok = false;
+		volatile bool ok = false;
 		if (!path || path[0] != '/' || !argv || !argv[0] || !envp || !state ||
 		    (timeout && (timeout->type != MP_INT || timeout->i < 1))) {
 			snprintf(msg, sizeof msg, "poststop hook %s: plan: not a hook planc can run", path ? path : "?");
@@ -614,115 +413,121 @@ static void run_poststop(struct cdir *d, struct td_audit *a)
 
 /* ---- teardown ---- */
 
+/* SIGKILL what is in a cgroup tree until it is empty: without a pid namespace the init's death
+ * does not take the rest with it. A killed process leaves its cgroup within a millisecond or
+ * two: poll finely, for up to 2 s. How many were killed. */
+static long empty_cgroup(const char *path)
+{
+	long killed = 0;
+	for (int round = 0; round < 2000; round++) {
+		size_t np;
+		int *left = tree_pids(path, &np);
+		for (size_t j = 0; j < np; j++)
+			killed += send_signal(left[j], SIGKILL);
+		free(left);
+		if (np == 0)
+			break;
+		sleep_ms(1);
+	}
+	return killed;
+}
+
+/* A shared helper that fails (send_signal on EPERM and the like): its message, as the action's error. */
+#define CAUGHT(o, call)                                                                                                      \
+	do {                                                                                                                 \
+		jmp_buf here_, *saved_ = g_catch;                                                                            \
+		g_catch = &here_;                                                                                            \
+		if (setjmp(here_) == 0)                                                                                      \
+			call;                                                                                                \
+		else {                                                                                                       \
+			snprintf((o)->msg, sizeof (o)->msg, "%s", g_caught);                                                 \
+			(o)->r = NULL;                                                                                       \
+		}                                                                                                            \
+		g_catch = saved_;                                                                                            \
+	} while (0)
+
 void teardown(struct cdir *d, const struct remains *r, enum td_kind kind, struct td_audit *a)
 {
 	static const char *const KINDS[] = {"delete", "undo", "exit"};
 	static const char *const WHYS[] = {"runtime:delete", "runtime:undo", "runtime:run"};
-	struct cgroup live[64];
-	int nlive = 0;
-	for (int k = 0; k < r->ncgroups; k++)
-		if (owned(&r->cgroups[k]))
-			live[nlive++] = r->cgroups[k];
-	bool init = init_is_ours(r, live, nlive);
-	struct record frozen = {0};
-	memcpy(frozen.cgroups, live, sizeof live);
-	frozen.ncgroups = nlive;
-	bool paused = nlive > 0 && is_paused(&frozen);
+	/* The facts, as for kill (lifecycle.c): the remains stand in for the record. */
+	static struct record rec;
+	memset(&rec, 0, sizeof rec);
+	rec.pid = r->pid, rec.start_time = r->start_time, rec.ncgroups = r->ncgroups;
+	memcpy(rec.cgroups, r->cgroups, sizeof rec.cgroups);
+	static struct facts f;
+	facts_of(&f, &rec);
 
 	/* SIGKILL the init; for a paused container kill everything first, then thaw, so no
 	 * process of it runs a single instruction more (a frozen process dies only once
 	 * thawed); empty and remove the cgroups planc made; remove the state directory. */
 	struct action acts[4 * 64 + 3];
 	int n = 0;
-	if (init)
+	if (f.init_ours)
 		acts[n++] = (struct action){OP_SIGNAL, NULL};
-	if (paused) {
-		for (int k = 0; k < nlive; k++)
-			if (live[k].made)
-				acts[n++] = (struct action){OP_CGROUP_SIGNAL, &live[k]};
+	if (f.paused) {
+		for (int k = 0; k < f.nlive; k++)
+			if (f.live[k].made)
+				acts[n++] = (struct action){OP_CGROUP_SIGNAL, &f.live[k]};
 		acts[n++] = (struct action){OP_FREEZER, NULL};
 	}
-	for (int k = 0; k < nlive; k++)
-		if (live[k].made)
-			acts[n++] = (struct action){OP_CGROUP_KILL, &live[k]};
-	for (int k = 0; k < nlive; k++)
-		if (live[k].made)
-			acts[n++] = (struct action){OP_CGROUP_REMOVE, &live[k]};
+	for (int k = 0; k < f.nlive; k++)
+		if (f.live[k].made)
+			acts[n++] = (struct action){OP_CGROUP_KILL, &f.live[k]};
+	for (int k = 0; k < f.nlive; k++)
+		if (f.live[k].made)
+			acts[n++] = (struct action){OP_CGROUP_REMOVE, &f.live[k]};
 	acts[n++] = (struct action){OP_STATE_REMOVE, NULL};
 
 	struct jbuf plan;
 	jb_init(&plan);
 	plan_json(&plan, KINDS[kind], WHYS[kind], d->id, acts, n, r, d->path);
-	long of = -1;
+	static long of = -1;
 	RECORDED(a, of = trail_begin_plan(a->trail, plan.p, a->extra));
 
-	for (int k = 0; k < n; k++) {
-		struct outcome o = {.r = "ok"};
+	for (volatile int k = 0; k < n; k++) {
+		static struct outcome o;
+		o.r = "ok";
+		o.msg[0] = 0;
 		jb_init(&o.extra);
 		jb_obj_begin(&o.extra);
 		const struct cgroup *cg = acts[k].cg;
 		switch (acts[k].op) {
-		case OP_SIGNAL:
-			o.msg[0] = 0;
-			if (!alive(r->pid, r->start_time) || !signal_pid(r->pid, SIGKILL, o.msg, sizeof o.msg)) {
-				if (o.msg[0])
-					o.r = NULL;
-				else
-					skipped(&o, "the init is gone");
-			}
+		case OP_SIGNAL: {
+			static bool sent;
+			sent = false;
+			if (alive(r->pid, r->start_time))
+				CAUGHT(&o, sent = send_signal((long)r->pid, SIGKILL));
+			if (o.r && !sent)
+				skipped(&o, "the init is gone");
 			break;
+		}
 		case OP_CGROUP_SIGNAL: {
-			if (!owned(cg)) {
+			static long sent;
+			CAUGHT(&o, sent = signal_cgroup(cg->path, cg->ino, SIGKILL));
+			if (o.r && sent < 0)
 				skipped(&o, "no longer the cgroup planc made");
-				break;
-			}
-			int np, signalled = 0;
-			int64_t *pids = tree_pids(cg->path, &np);
-			for (int j = 0; j < np && o.r; j++) {
-				o.msg[0] = 0;
-				if (signal_pid(pids[j], SIGKILL, o.msg, sizeof o.msg))
-					signalled++;
-				else if (o.msg[0])
-					o.r = NULL;
-			}
-			free(pids);
-			if (o.r)
-				jb_key(&o.extra, "signalled"), jb_i64(&o.extra, signalled);
+			else if (o.r)
+				jb_key(&o.extra, "signalled"), jb_i64(&o.extra, sent);
 			break;
 		}
 		case OP_FREEZER:
-			if (!thaw(live, nlive, o.msg, sizeof o.msg))
+			if (!set_freezer(&f, false, o.msg, sizeof o.msg))
 				o.r = NULL;
 			break;
 		case OP_CGROUP_KILL: {
-			if (!owned(cg)) {
+			if (!cgroup_still_owned(cg)) {
 				skipped(&o, "no longer the cgroup planc made");
 				break;
 			}
-			/* Without a pid namespace the init's death does not take the rest with it. A killed
-			 * process leaves its cgroup within a millisecond or two: poll finely, for up to 2 s. */
-			int killed = 0;
-			for (int round = 0; round < 2000 && o.r; round++) {
-				int np;
-				int64_t *left = tree_pids(cg->path, &np);
-				for (int j = 0; j < np && o.r; j++) {
-					o.msg[0] = 0;
-					if (signal_pid(left[j], SIGKILL, o.msg, sizeof o.msg))
-						killed++;
-					else if (o.msg[0])
-						o.r = NULL;
-				}
-				free(left);
-				if (np == 0)
-					break;
-				sleep_ms(1);
-			}
+			static long killed;
+			CAUGHT(&o, killed = empty_cgroup(cg->path));
 			if (o.r)
 				jb_key(&o.extra, "killed"), jb_i64(&o.extra, killed);
 			break;
 		}
 		case OP_CGROUP_REMOVE: {
-			if (!owned(cg)) {
+			if (!cgroup_still_owned(cg)) {
 				skipped(&o, "no longer the cgroup planc made");
 				break;
 			}

@@ -47,8 +47,6 @@ void remains_of_record(const struct record *rec, struct remains *r);
 void remains_of_crashed_create(struct cdir *d, const mp *plan, struct remains *r);
 /* The container's plan.msgpack decoded (NULL when there is none); *hooked: it has hook actions. */
 mp *plan_read(struct cdir *d, bool *hooked);
-/* The container's trail, open at its head, once an init that passed the exec fifo recorded its exec (up to 2 s); NULL without one. */
-struct trail *trail_open_settled(struct cdir *d);
 /* Does the trail hold a record of a hook (a create got that far)? */
 bool trail_has_hooks(struct trail *t);
 /* Take it apart (the caller holds the directory's lock). Fails (fail()) at the first action that fails, once it is recorded. */
