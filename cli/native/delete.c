@@ -90,8 +90,9 @@ int verb_delete(struct globals *g, char **args, int nargs)
  * hidden, for the CLI's own calls (cli/native-front.ts frontTeardown): the undo of a failed create
  * or start, the end of a foreground run. --dir-fd: the container's directory as the caller holds
  * it, locked (the lock is the open file's, so this process holds it too, and no other planc can
- * step in between). --remains: what the caller knows the create made when there is no record yet
- * ({"pid","startTime","cgroups":[{"path","ino","made"}],"auditLog","planDigest"}). */
+ * step in between). --remains: what the caller knows the create made, instead of the record
+ * ({"pid","startTime","cgroups":[{"path","ino","made"}],"auditLog","planDigest","finished"}; finished:
+ * the create finished, so the poststop hooks run whatever the trail holds). */
 int verb_teardown(struct globals *g, char **args, int nargs)
 {
 	(void)nargs;
@@ -123,8 +124,10 @@ int verb_teardown(struct globals *g, char **args, int nargs)
 		d.fd = (int)fd;
 	}
 	cdir_lock(&d);
+	/* What the caller knows is what it made (its record may hold a start time the init never had:
+	 * one that exited before it was read); without it, the record, or what a crashed create left. */
 	struct record rec;
-	bool has_rec = record_read(&d, &rec);
+	bool has_rec = !remains_s && record_read(&d, &rec);
 	bool hooked;
 	mp *plan = plan_read(&d, &hooked);
 	struct remains r;
@@ -145,10 +148,10 @@ int verb_teardown(struct globals *g, char **args, int nargs)
 				fail(NULL, "internal: teardown --remains is not what a create made");
 			r.cgroups[r.ncgroups++] = (struct cgroup){path->s, (uint64_t)ino->i, made->i != 0};
 		}
-		if (!audit_log)
-			audit_log = mp_str(mp_get(doc, "auditLog"));
-		if (!digest)
-			digest = mp_str(mp_get(doc, "planDigest"));
+		audit_log = mp_str(mp_get(doc, "auditLog"));
+		digest = mp_str(mp_get(doc, "planDigest"));
+		const mp *finished = mp_get(doc, "finished");
+		has_rec = finished && finished->type == MP_BOOL && finished->i;
 	} else if (has_rec)
 		remains_of_record(&rec, &r);
 	else
