@@ -18,9 +18,10 @@ import { trailBytesOf, trailRefOf } from '../audit/store.js';
 import { nowMicros, Trail } from '../audit/trail.js';
 import { cgroupPids, stillOwned, treePids } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
-import { applyWrites, isPaused } from './live.js';
+import { applyWrites } from './live.js';
 import { alive, sleepMs } from './procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, readPlan } from './store.js';
+import { frontOutput } from '../native-front.js';
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
@@ -45,14 +46,15 @@ function initIsOurs(rec: Remains, cgroups: OwnedCgroup[]): boolean {
   return cgroups.some((c) => cgroupPids(c.path).includes(rec.pid));
 }
 
-export function statusOf(dir: ContainerDir, rec: ContainerRecord): Status {
-  if (!alive(rec.pid, rec.startTime)) return 'stopped';
-  // Paused before created, as runc: a created container can be paused too, and is created again after resume.
-  if (isPaused(liveCgroups(rec))) return 'paused';
-  // The fifo goes when `start` has read it; a start killed in between leaves
-  // it behind, so the init must also not have recorded passing it.
-  if (dir.has(FILES.fifo) && !trailBytesOf(dir)?.includes('"op":"execfifo.wait"')) return 'created';
-  return 'running';
+/**
+ * The container's status as the native front tells it (cli/native/status.c is
+ * the one implementation: the init's pid and start time, the freezer of the
+ * cgroups it made, the exec fifo and the init's records).
+ */
+export function statusOf(dir: ContainerDir, _rec?: ContainerRecord): Status {
+  const state = JSON.parse(frontOutput([`--root=${dir.root.path}`, 'state', '--', dir.id])) as { status: string };
+  if (state.status === 'creating') throw new PlancError('not-found', 'container does not exist', { where: dir.id });
+  return state.status as Status;
 }
 
 /** Read what is in the fifo now: bytes, [] when nothing yet, null at EOF (every writer gone). */
