@@ -49,7 +49,7 @@ int verb_delete(struct globals *g, char **args, int nargs)
 	bool has_rec = record_read(&d, &rec);
 	/* Read before teardown removes it: the poststop hooks run once the container is gone. */
 	bool hooked;
-	mp *plan = plan_read(&d, &hooked);
+	mp *plan = plan_read(&d, !has_rec, &hooked);
 	if (!has_rec && !force)
 		fail(id, "container was never fully created; delete --force removes what it left");
 	const char *status = has_rec ? STATUS_NAMES[status_of(&d, &rec)] : "creating";
@@ -129,7 +129,7 @@ int verb_teardown(struct globals *g, char **args, int nargs)
 	struct record rec;
 	bool has_rec = !remains_s && record_read(&d, &rec);
 	bool hooked;
-	mp *plan = plan_read(&d, &hooked);
+	mp *plan = plan_read(&d, !has_rec && !remains_s, &hooked);
 	struct remains r;
 	const char *audit_log = has_rec ? mp_str(mp_get(rec.doc, "auditLog")) : NULL,
 		   *digest = has_rec ? mp_str(mp_get(rec.doc, "planDigest")) : NULL;

@@ -28,7 +28,7 @@ static void sleep_ms(double ms)
 	nanosleep(&ts, NULL);
 }
 
-/* ---- facts ---- */
+/* ---- cgroup trees ---- */
 
 struct tree {
 	char **dirs;
@@ -79,12 +79,14 @@ void remains_of_record(const struct record *rec, struct remains *r)
 	memcpy(r->cgroups, rec->cgroups, sizeof rec->cgroups);
 }
 
-mp *plan_read(struct cdir *d, bool *hooked)
+mp *plan_read(struct cdir *d, bool always, bool *hooked)
 {
 	size_t len;
 	char *bytes = cdir_read(d, "plan.msgpack", (size_t)64 << 20, &len);
 	*hooked = false;
-	if (!bytes)
+	/* Op names are plain strings in msgpack: without "hook." anywhere there is no hook action,
+	 * and a container with a record needs its plan for nothing else (most have no hooks). */
+	if (!bytes || (!always && !memmem(bytes, len, "hook.", 5)))
 		return NULL;
 	mp *plan = calloc(1, sizeof *plan);
 	const char *err;
@@ -187,7 +189,7 @@ struct action {
 	const struct cgroup *cg; /* the cgroup ones */
 };
 
-/* The plan's JSON, keys in the order planner/lifecycle.ts wrote them (the trail's readers compare it). */
+/* The plan's JSON (schemas/lifecycle.schema.json), keys in the order the TypeScript planner wrote them. */
 static void plan_json(struct jbuf *b, const char *kind, const char *why, const char *id, const struct action *acts, int n,
 		      const struct remains *r, const char *state_dir)
 {

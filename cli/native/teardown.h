@@ -45,8 +45,8 @@ void remains_of_record(const struct record *rec, struct remains *r);
 /* What a create that never finished left (no state.json): the cgroups its executor
  * recorded in the trail, checked against the stored plan. */
 void remains_of_crashed_create(struct cdir *d, const mp *plan, struct remains *r);
-/* The container's plan.msgpack decoded (NULL when there is none); *hooked: it has hook actions. */
-mp *plan_read(struct cdir *d, bool *hooked);
+/* The container's plan.msgpack decoded, when it has hook actions (*hooked) or `always`; else, or when there is none, NULL. */
+mp *plan_read(struct cdir *d, bool always, bool *hooked);
 /* Does the trail hold a record of a hook (a create got that far)? */
 bool trail_has_hooks(struct trail *t);
 /* Take it apart (the caller holds the directory's lock). Fails (fail()) at the first action that fails, once it is recorded. */
