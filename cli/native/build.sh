@@ -16,8 +16,8 @@ trap 'rm -rf "$obj"' EXIT
 cc_() {
 	${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong "$@"
 }
-# The executor's msgpack reader and sha256, shared rather than copied.
-shared="$src/../../executor/native/msgpack.c $src/../../executor/native/sha256.c"
+# The executor's msgpack reader, sha256 and hook runner, shared rather than copied.
+shared="$src/../../executor/native/msgpack.c $src/../../executor/native/sha256.c $src/../../executor/native/hookrun.c"
 cc_ -DPLANC_NODE="\"$node\"" -o "$obj/planc" "$src"/*.c $shared -ldl
 modules=$(ls "$src"/*.c | grep -v '/front\.c$')
 cc_ -DPLANC_TRAIL_TEST -o "$obj/planc-trail" "$src/test/trail-main.c" $modules $shared -ldl
