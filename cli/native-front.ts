@@ -35,3 +35,47 @@ export function frontOutput(argv: string[]): string {
   }
   return r.stdout;
 }
+
+/** What a create knows it made before its record exists: what the undo of a failed create takes apart. */
+export interface FrontRemains {
+  pid: number;
+  startTime: string;
+  cgroups: { path: string; ino: number; made: boolean }[];
+  auditLog?: string;
+  planDigest?: string;
+  /** The create finished: the poststop hooks run (else only once the trail shows a hook ran). */
+  finished?: boolean;
+}
+
+/** A finished container's remains, from its record as this process holds it. */
+export function remainsOfRecord(rec: Pick<FrontRemains, 'pid' | 'startTime' | 'cgroups' | 'auditLog'> & { planDigest: string }): FrontRemains {
+  return { pid: rec.pid, startTime: rec.startTime, cgroups: rec.cgroups, ...(rec.auditLog ? { auditLog: rec.auditLog } : {}), planDigest: rec.planDigest, finished: true };
+}
+
+/**
+ * Take a container apart with the front's teardown (cli/native/teardown.c, the one
+ * implementation; `planc delete` is the same code): the undo of a failed create or start
+ * ('undo'), the end of a foreground run ('exit'). The caller holds the directory's lock:
+ * its fd goes to the front, which then holds the same lock (flock is the open file's).
+ * Poststop warnings are said here as ours; a failure is thrown, as the front's one line said it.
+ */
+export function frontTeardown(
+  dir: { fd: number; id: string; root: { path: string } },
+  kind: 'undo' | 'exit',
+  warn: (msg: string) => void,
+  opts: { signKey?: string; remains?: FrontRemains; reason?: string; bestEffort?: boolean } = {},
+): void {
+  const argv = [...frontGlobals({ root: dir.root.path, 'audit-sign-key': opts.signKey }), 'teardown', `--kind=${kind}`, '--dir-fd=3'];
+  if (opts.remains) argv.push(`--remains=${JSON.stringify(opts.remains)}`);
+  if (opts.reason !== undefined) argv.push(`--reason=${opts.reason}`);
+  if (opts.bestEffort) argv.push('--best-effort');
+  argv.push('--', dir.id);
+  const r = spawnSync(FRONT_PATH, argv, { encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe', dir.fd], env: { ...process.env, PLANC_FRONT_ONLY: '1' } });
+  if (r.error) throw new PlancError('system', `cannot run planc's native front ${FRONT_PATH}: ${r.error.message}`);
+  const lines = r.stderr.split('\n').filter(Boolean);
+  for (const l of lines) if (l.startsWith('planc: warning: ')) warn(l.slice('planc: warning: '.length));
+  if (r.status !== 0) {
+    const line = lines.filter((l) => !l.startsWith('planc: warning: ')).at(-1)?.replace(/^planc: /, '') ?? `exit status ${r.status}`;
+    throw new PlancError('system', line);
+  }
+}

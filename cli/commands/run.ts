@@ -3,9 +3,9 @@ import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
 import { createContainer } from '../container.js';
 import { exportAudit } from '../state/audit-export.js';
-import { teardown } from '../state/lifecycle.js';
-import { loadSignKey, nowMicros, Trail } from '../audit/trail.js';
-import { afterRelease, planWithHooks, runPoststop } from '../state/hooks.js';
+import { nowMicros, Trail } from '../audit/trail.js';
+import { frontTeardown, remainsOfRecord } from '../native-front.js';
+import { afterRelease, planWithHooks } from '../state/hooks.js';
 import { reportWarning } from '../report.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -46,14 +46,14 @@ export default defineVerb({
       throw e;
     }
     exportAudit(dir, record);
-    // How it ended, then the run taken apart and the poststop hooks: into the trail, which this closes.
+    // How it ended, into the trail; then the run taken apart and the poststop hooks (the front's
+    // teardown, cli/native/teardown.c), which closes the trail.
     const trail = Trail.open(created.trail);
     try {
       if (exit) trail.append({ event: 'exited', ...(exit.signal ? { signal: exit.signal } : { code: exit.code }), t: nowMicros() });
-      const signKey = loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY);
-      teardown(dir, record, 'exit', { trail, signKey, beforeClose: () => runPoststop(hooked, record, warn, trail) });
     } finally {
       trail.release();
     }
+    frontTeardown(dir, 'exit', warn, { signKey: flags['audit-sign-key'], remains: remainsOfRecord(record) });
   },
 });

@@ -24,25 +24,31 @@ struct verb {
 	 * "c/" prefix: its one-letter form. */
 	const char *const *flags;
 	int min_args, max_args;
+	bool internal; /* only for the CLI's own calls (PLANC_FRONT_ONLY=1); otherwise not a verb here */
 	/* A switch of the verb's that must be given for the front to serve it (events: only --stats; the stream is the CLI's). */
 	const char *needs;
 };
 
 static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=table|json", "q/quiet", NULL};
+static const char *const DELETE_FLAGS[] = {"f/force", NULL};
+/* Hidden, for the CLI only (PLANC_FRONT_ONLY): teardown.c for the undo of a failed create, a failed start, the end of a foreground run. */
+static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
 static const char *const KILL_FLAGS[] = {"a/all", NULL};
 static const char *const PS_FLAGS[] = {"f/format=table|json", NULL};
 /* --interval is left out: with it the CLI checks the duration (and streams without --stats). */
 static const char *const EVENTS_FLAGS[] = {"stats", NULL};
 
 static const struct verb VERBS[] = {
-	{"state", verb_state, NO_FLAGS, 1, 1, NULL},
-	{"list", verb_list, LIST_FLAGS, 0, 0, NULL},
-	{"kill", verb_kill, KILL_FLAGS, 1, 2, NULL},
-	{"pause", verb_pause, NO_FLAGS, 1, 1, NULL},
-	{"resume", verb_resume, NO_FLAGS, 1, 1, NULL},
-	{"ps", verb_ps, PS_FLAGS, 1, 1, NULL},
-	{"events", verb_events, EVENTS_FLAGS, 1, 1, "stats"},
+	{"state", verb_state, NO_FLAGS, 1, 1, false, NULL},
+	{"list", verb_list, LIST_FLAGS, 0, 0, false, NULL},
+	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false, NULL},
+	{"teardown", verb_teardown, TEARDOWN_FLAGS, 1, 1, true, NULL},
+	{"kill", verb_kill, KILL_FLAGS, 1, 2, false, NULL},
+	{"pause", verb_pause, NO_FLAGS, 1, 1, false, NULL},
+	{"resume", verb_resume, NO_FLAGS, 1, 1, false, NULL},
+	{"ps", verb_ps, PS_FLAGS, 1, 1, false, NULL},
+	{"events", verb_events, EVENTS_FLAGS, 1, 1, false, "stats"},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -50,6 +56,12 @@ static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=text|jso
 					   "systemd-cgroup", NULL};
 
 char **g_argv; /* the command line as given: hand_off passes it on, trail.c records it */
+
+static bool front_only(void)
+{
+	const char *v = getenv("PLANC_FRONT_ONLY");
+	return v && !strcmp(v, "1");
+}
 
 /* Not a shape the front serves: the CLI gets the command line as it came. */
 static _Noreturn void hand_off(void)
@@ -237,7 +249,7 @@ int main(int argc, char **argv)
 		hand_off();
 	const struct verb *v = NULL;
 	for (size_t k = 0; k < sizeof VERBS / sizeof VERBS[0]; k++)
-		if (!strcmp(argv[i], VERBS[k].name))
+		if (!strcmp(argv[i], VERBS[k].name) && (!VERBS[k].internal || front_only()))
 			v = &VERBS[k];
 	if (!v)
 		hand_off();
@@ -258,8 +270,9 @@ int main(int argc, char **argv)
 	const char *log_format = p.values[2];
 	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
 	g_log.format = log_format;
-	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL};
+	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL, NULL};
 	g.verb_flags = &p.values[nglobal];
+	g.audit_sign_key = p.values[5];
 #ifdef PLANC_PARSE_DUMP
 	/* build/test/planc-front-parse: what the front would do, for test/unit/native-front.test.ts to compare with the CLI's parser. */
 	dump(v, &p, nglobal);

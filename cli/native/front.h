@@ -152,9 +152,12 @@ struct globals {
 	bool debug;
 	/* The verb's flag values in the order of its flag table (NULL: not given; "true": a switch given). */
 	const char *const *verb_flags;
+	const char *audit_sign_key; /* --audit-sign-key (NULL: not given) */
 };
 int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
+int verb_delete(struct globals *g, char **argv, int argc);
+int verb_teardown(struct globals *g, char **argv, int argc);
 int verb_kill(struct globals *g, char **argv, int argc);
 int verb_pause(struct globals *g, char **argv, int argc);
 int verb_resume(struct globals *g, char **argv, int argc);

@@ -75,8 +75,9 @@ static int subdir(const struct dirent *e)
 }
 
 /* A cgroup and every cgroup below it, deepest first, directories only, never through a symlink; bounded as
- * cgroups.ts cgroupTree bounds it (depth 16, 10000 directories), and in its order (names sorted, as Node's
- * readdir lists them), so the same directories fall inside the bounds. */
+ * teardown.c bounds its walk (depth 16, 10000 directories; what ps, kill --all and teardown act on), with the
+ * names sorted so which directories fall inside the bounds does not depend on readdir's order (the TS
+ * cgroupTree, where this came from, walked them so). */
 static int *walk_pids(const char *dir, int depth, size_t *dirs, int *v, size_t *n, size_t *cap)
 {
 	if (depth > 16 || *dirs > 10000)

@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import type { Plan } from '../../schemas/generated/plan.js';
 import { PlancError } from '../../schemas/error.js';
 import type { HookAction } from '../../planner/hooks.js';
-import { appendCallerLog } from '../caller-files.js';
 import { errnoWords } from '../errno.js';
 import { trailBytesOf } from '../audit/store.js';
-import { nowMicros, type Trail } from '../audit/trail.js';
+import { nowMicros } from '../audit/trail.js';
 import type { ContainerDir } from './gate.js';
-import { openTrail, teardown } from './lifecycle.js';
+import { openTrail } from './lifecycle.js';
+import { frontTeardown, remainsOfRecord } from '../native-front.js';
 import { alive, sleepMs } from './procfs.js';
 import { type ContainerRecord, FILES, readPlan } from './store.js';
 import { exportAudit } from './audit-export.js';
@@ -143,23 +143,6 @@ function runAll(hooks: Planned[], pid: number | undefined, log: (rec: Record<str
   return null;
 }
 
-/**
- * poststop: after the container and its state directory are gone, before its trail
- * is closed (teardown's beforeClose), the records go into the trail — and, tagged as
- * every exported record is, to the operator's --audit-log. Failures are warnings
- * (runtime.md, step 13).
- */
-export function runPoststop(plan: Plan | null, rec: Pick<ContainerRecord, 'id' | 'planDigest' | 'auditLog'> | null, warn: (msg: string) => void, trail: Pick<Trail, 'append'> | null): void {
-  const hooks = hooksOf(plan, 'delete');
-  if (hooks.length === 0) return;
-  const log = (r: Record<string, unknown>) => {
-    trail?.append(r);
-    if (!rec?.auditLog) return;
-    appendCallerLog('--audit-log', rec.auditLog, `{"container":${JSON.stringify(rec.id)},"planDigest":${JSON.stringify(rec.planDigest)},` + JSON.stringify(r).slice(1) + '\n');
-  };
-  runAll(hooks, undefined, log, warn);
-}
-
 /** Did any create-time hook run? Then a failed create continues at the spec's step 12: destroyed, then poststop. */
 export function createHooksRan(plan: Plan, indices: Iterable<number>): boolean {
   for (const i of indices) if (plan.actions[i]?.op.startsWith('hook.')) return true;
@@ -208,14 +191,9 @@ function initFailure(dir: ContainerDir): { i: number; msg: string; errno?: numbe
  * return the error to throw (runtime.md: "generate an error, stop the container,
  * and continue the lifecycle at step 12").
  */
-function destroyAfterFailedStart(dir: ContainerDir, rec: ContainerRecord, plan: Plan, error: PlancError, warn: (msg: string) => void): PlancError {
+function destroyAfterFailedStart(dir: ContainerDir, rec: ContainerRecord, error: PlancError, warn: (msg: string) => void): PlancError {
   exportAudit(dir, rec); // the failure's record reaches the --audit-log before the container's own log goes
-  const trail = openTrail(dir);
-  try {
-    teardown(dir, rec, 'undo', { trail, extra: { reason: error.message }, beforeClose: () => runPoststop(plan, rec, warn, trail) });
-  } finally {
-    trail?.release();
-  }
+  frontTeardown(dir, 'undo', warn, { reason: error.message, remains: remainsOfRecord(rec) });
   return error;
 }
 
@@ -247,7 +225,7 @@ export function afterRelease(dir: ContainerDir, rec: ContainerRecord, plan: Plan
       // it has exited already
     }
     const err = new PlancError('exec-failed', failure.outcome.msg!, { where: failure.failed.action.why, errno: failure.outcome.errno });
-    throw destroyAfterFailedStart(dir, rec, plan, err, warn);
+    throw destroyAfterFailedStart(dir, rec, err, warn);
   }
 }
 
@@ -255,7 +233,7 @@ export function afterRelease(dir: ContainerDir, rec: ContainerRecord, plan: Plan
 export function failedStart(dir: ContainerDir, rec: ContainerRecord, plan: Plan, f: { i: number; msg: string; errno?: number } | null, warn: (msg: string) => void): PlancError {
   const where = (i: number) => (plan.actions[i]?.why.startsWith('/') ? plan.actions[i]!.why : undefined);
   const err = new PlancError('exec-failed', f?.msg ?? 'the container init exited before it executed the process', { where: f ? where(f.i) : undefined, errno: f?.errno });
-  return destroyAfterFailedStart(dir, rec, plan, err, warn);
+  return destroyAfterFailedStart(dir, rec, err, warn);
 }
 
 /** The first failure the init recorded after the release, for a start that failed. */
