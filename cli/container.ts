@@ -91,7 +91,9 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     const before = existingCgroups(plan);
     const run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd: trailFd });
     remains.pid = run.pid;
-    remains.startTime = procStat(run.pid)?.startTime ?? '';
+    // An init that already exited and was reaped (a quick foreground run) has no start time to read:
+    // '0', which no live process has, so the record stays one the schema accepts and the container reads as stopped.
+    remains.startTime = procStat(run.pid)?.startTime || '0';
     remains.cgroups = run.reports.map((r) => ownedFromRecord(plan, r)).filter((c): c is OwnedCgroup => c !== null);
     if (!run.ready || run.code !== 0 || run.interrupted || run.auditFailure) {
       // An executor killed between a mkdir and its record, or stopped because that record could

@@ -18,7 +18,6 @@ import { planCreate } from '../../planner/plan.js';
 import { encodePlan } from '../../planner/encode.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
 import { verifyTrail } from '../../planner/audit.js';
-import { planTeardown } from '../../planner/lifecycle.js';
 import type { LifecyclePlan } from '../../schemas/generated/lifecycle.js';
 import { AuditStore } from '../../cli/audit/store.js';
 import { keyFingerprint, loadSignKey, Trail } from '../../cli/audit/trail.js';
@@ -96,7 +95,18 @@ test('kill and delete appended by C to a started container\'s trail, closed and 
   writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
   try {
     const n = started().length;
-    const del = planTeardown({ ...facts, init: null }, 'delete');
+    // The plan the front's delete makes for a stopped container with one cgroup it made (a literal).
+    const cg = facts.cgroups[0]!;
+    const del = {
+      planVersion: 1,
+      kind: 'delete',
+      containerId: 'box',
+      actions: [
+        { op: 'cgroup.kill', why: 'runtime:delete', path: cg.path, ino: cg.ino },
+        { op: 'cgroup.remove', why: 'runtime:delete', path: cg.path, ino: cg.ino },
+        { op: 'state.remove', why: 'runtime:delete', path: facts.stateDir },
+      ],
+    };
     const cmds = ['plan', JSON.stringify(killPlan), 'caller', '{}'];
     killPlan.actions.forEach((a, i) => cmds.push('record', String(n), String(i), a.op, 'ok', '{}'));
     const delAt = n + 1 + killPlan.actions.length;
