@@ -11,6 +11,9 @@
 #      PLANC (default: build/planc if executable, else node bin/planc.cjs)
 # Writes bench/results/latest.md (the table), latest.json, hyperfine-*.json.
 set -euo pipefail
+# $(…) keeps -e: a Ctrl-C that GNU time or a runtime turns into an exit status
+# (bash then sees no SIGINT of its own) still stops the run.
+shopt -s inherit_errexit
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_preflight hyperfine runc node unshare nsenter
 [ -x /usr/bin/time ] || bench_die "GNU time is missing (apt-get install time)"
@@ -171,10 +174,10 @@ peak_rss() {
   for i in $(seq 1 "$runs"); do
     [ -z "$prep" ] || sh -c "$prep" </dev/null >/dev/null || bench_die "$s/$rt: prepare failed: $prep"
     if [ "$shell" = 1 ]; then
-      /usr/bin/time -f %M -o "$tmp/rss" sh -c "$cmd" </dev/null >/dev/null
+      /usr/bin/time -f %M -o "$tmp/rss" sh -c "$cmd" </dev/null >/dev/null || bench_die "$s/$rt failed: $cmd"
     else
       # shellcheck disable=SC2086
-      /usr/bin/time -f %M -o "$tmp/rss" $cmd </dev/null >/dev/null
+      /usr/bin/time -f %M -o "$tmp/rss" $cmd </dev/null >/dev/null || bench_die "$s/$rt failed: $cmd"
     fi
     kbs+=("$(tail -1 "$tmp/rss")")
   done
@@ -203,11 +206,13 @@ for s in "${shapes[@]}"; do
   printf 'shape\t%s\t%s\n' "$s" "$(label "$s")" >>"$meta"
   for rt in "${runtimes[@]}"; do
     has "$s" "$rt" || continue
-    printf 'rss\t%s\t%s\t%s\n' "$s" "$rt" "$(peak_rss "$s" "$rt")" >>"$meta"
+    kb=$(peak_rss "$s" "$rt") # an assignment, so set -e sees peak_rss fail
+    printf 'rss\t%s\t%s\t%s\n' "$s" "$rt" "$kb" >>"$meta"
   done
   after "$s"
 done
-printf 'nodeRss\t%s\n' "$(/usr/bin/time -f %M node -e 0 2>&1 >/dev/null | tail -1)" >>"$meta"
+kb=$(/usr/bin/time -f %M node -e 0 2>&1 >/dev/null | tail -1)
+printf 'nodeRss\t%s\n' "$kb" >>"$meta"
 
 # What entering crun's namespace costs by itself (it is inside every crun figure).
 if [ -n "$BENCH_CRUN_HOLDER" ]; then
