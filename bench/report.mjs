@@ -11,7 +11,6 @@ import { join } from 'node:path';
 
 const [resultsDir, metaFile] = process.argv.slice(2);
 const root = new URL('..', import.meta.url).pathname;
-const env = (k, d) => process.env[k] ?? d;
 
 const meta = readFileSync(metaFile, 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
 const one = (key) => meta.find((m) => m[0] === key)?.slice(1) ?? [];
@@ -79,13 +78,13 @@ const versions = {
   crun: first(sh('crun', ['--version'])),
   hyperfine: sh('hyperfine', ['--version']),
 };
-const settings = { warmup: Number(env('WARMUP', 3)), minRuns: Number(env('MIN_RUNS', 20)), maxRuns: Number(env('MAX_RUNS', 60)), n: Number(env('N', 20)), burstRuns: Number(env('BURST_RUNS', 5)), rssRuns: Number(env('RSS_RUNS', 3)) };
+const [warmup, minRuns, maxRuns, n, burstRuns, rssRuns] = one('settings').map(Number);
+const settings = { warmup, minRuns, maxRuns, n, burstRuns, rssRuns };
 const date = new Date().toISOString();
-const n = settings.n;
 
 const notes = [
   `planc: ${plancHow}.`,
-  `crun: ${crunCmd ? crunHow : `left out: ${crunHow}`}${nsenterMs ? ` Entering that namespace (nsenter -t HOLDER -m /bin/true less /bin/true) costs ${nsenterMs} ms, included in every crun figure.` : ''}`,
+  `crun: ${crunCmd ? crunHow : `left out: ${crunHow}`}${nsenterMs ? ` Entering that namespace (median of nsenter -t HOLDER -m /bin/true less that of /bin/true) costs ${nsenterMs} ms, included in every crun figure.` : ''}`,
   `Times: hyperfine mean ± σ in ms, the four commands of a row in one hyperfine run (warm-up ${settings.warmup}, ${settings.minRuns}–${settings.maxRuns} runs each; the concurrent row warm-up 1, ${settings.burstRuns} runs). Commands run without a shell (-N) except the cycle (sh, whose start hyperfine subtracts). Each runtime works in its own --root; every container is set up by hyperfine's --prepare (untimed), so a timed command is exactly the verb named.`,
   `node -e 0: the row's shape with every runtime call replaced by \`node -e 0\` (the cycle: three in a row; concurrent: ${n} jobs of three), the floor for anything that starts Node per call.`,
   `Shapes: run of /bin/true (run deletes it); the cycle of /bin/true with delete --force; concurrent: ${n} jobs at once (bench/burst.sh, plain sh), each create && start && delete --force of its own /bin/true container, wall time until all returned; create of /bin/true after the previous one was deleted; start of a created \`sleep\`; state, list (the root holds one container), pause, resume, ps --format json and events --stats on one running \`sleep\` (pause's prepare resumes it, resume's pauses it); kill: SIGKILL to a freshly created and started \`sleep\` (the verb an engine's stop ends with); delete: of a /bin/true container started and then polled with state until stopped, without --force.`,

@@ -6,8 +6,8 @@
 # runtime (GNU time %M, in a separate short loop). Then the in-process
 # planner (bench/planner.ts) and seccomp compiler (bench/seccomp.ts) figures.
 # Usage (as root): npm run bench   (= bash bench/run.sh)
-# env: WARMUP=3 MIN_RUNS=20 MAX_RUNS=60 (per command and shape), N=20 and
-#      BURST_RUNS=5 (the concurrent shape), RSS_RUNS=3 (median of),
+# env: WARMUP=2 MIN_RUNS=20 MAX_RUNS=40 (per command and shape), N=20 and
+#      BURST_RUNS=3 (the concurrent shape), RSS_RUNS=3 (median of),
 #      PLANC (default: build/planc if executable, else node bin/planc.cjs)
 # Writes bench/results/latest.md (the table), latest.json, hyperfine-*.json.
 set -euo pipefail
@@ -18,11 +18,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_preflight hyperfine runc node unshare nsenter
 [ -x /usr/bin/time ] || bench_die "GNU time is missing (apt-get install time)"
 
-WARMUP=${WARMUP:-3}
+WARMUP=${WARMUP:-2}
 MIN_RUNS=${MIN_RUNS:-20}
-MAX_RUNS=${MAX_RUNS:-60}
+MAX_RUNS=${MAX_RUNS:-40}
 N=${N:-20}
-BURST_RUNS=${BURST_RUNS:-5}
+BURST_RUNS=${BURST_RUNS:-3}
 RSS_RUNS=${RSS_RUNS:-3}
 results=$BENCH_ROOT/bench/results
 mkdir -p "$results"
@@ -65,6 +65,7 @@ bench_bundles "$tmp" sleep /bin/sleep 1000000
 bench_crun "$tmp" "$croot" "$tag-crun-probe"
 echo "bench: crun: $CRUN_HOW" >&2
 printf 'planc\t%s\ncrun\t%s\t%s\n' "$planc_how" "$CRUN" "$CRUN_HOW" >"$meta"
+printf 'settings\t%s\t%s\t%s\t%s\t%s\t%s\n' "$WARMUP" "$MIN_RUNS" "$MAX_RUNS" "$N" "$BURST_RUNS" "$RSS_RUNS" >>"$meta"
 
 runtimes=(planc runc)
 [ -n "$CRUN" ] && runtimes+=(crun)
@@ -219,7 +220,7 @@ if [ -n "$BENCH_CRUN_HOLDER" ]; then
   hyperfine -N --style none --warmup 10 --runs 200 --export-json "$tmp/nsenter.json" \
     -n bare /bin/true -n nsenter "nsenter -t $BENCH_CRUN_HOLDER -m /bin/true" >/dev/null
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
-    console.log("nsenter\t" + ((r[1].mean - r[0].mean) * 1e3).toFixed(2))' "$tmp/nsenter.json" >>"$meta"
+    console.log("nsenter\t" + ((r[1].median - r[0].median) * 1e3).toFixed(2))' "$tmp/nsenter.json" >>"$meta"
 fi
 printf 'seconds\t%s\n' "$(($(date +%s) - t_start))" >>"$meta"
 
