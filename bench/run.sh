@@ -192,7 +192,8 @@ for s in "${shapes[@]}"; do
   echo "== $s: $(label "$s")" >&2
   before "$s"
   args=(--style basic --export-json "$results/hyperfine-$s.json")
-  if [ "$s" = burst ]; then args+=(--warmup 1 --runs "$BURST_RUNS"); else args+=(--warmup "$WARMUP" --min-runs "$MIN_RUNS" --max-runs "$MAX_RUNS"); fi
+  # no warm-up for the burst: every runtime and node already ran many times above
+  if [ "$s" = burst ]; then args+=(--runs "$BURST_RUNS"); else args+=(--warmup "$WARMUP" --min-runs "$MIN_RUNS" --max-runs "$MAX_RUNS"); fi
   preps=() any_prep=0
   for rt in node "${runtimes[@]}"; do
     has "$s" "$rt" || continue
