@@ -36,8 +36,6 @@ void chain_set(const struct chain *in)
  * alone (test/integration/audit-faults.test.ts). */
 int audit_write(const char *line, size_t len)
 {
-	struct stat st;
-	off_t before = fstat(audit_fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
 	struct iovec iov[2] = {{(void *)line, len}, {"\n", 1}};
 	size_t left = len + 1;
 	int k = 0;
@@ -47,8 +45,14 @@ int audit_write(const char *line, size_t len)
 			continue;
 		if (w <= 0) {
 			int e = w < 0 ? errno : EIO;
-			/* Whole or not at all: a cut line would break the chain for every later record. */
-			if (before >= 0 && ftruncate(audit_fd, before)) {
+			/* Whole or not at all: a cut line would break the chain for every later record.
+			 * The size before it is found only here, on the failure path: nobody else
+			 * appends while this record is written (P and C write in turn, planc's own
+			 * records wait for them), so it is the size now less what went out of this
+			 * record. One fstat per failed record instead of one per record. */
+			struct stat st;
+			if (fstat(audit_fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size >= len + 1 - left &&
+			    ftruncate(audit_fd, st.st_size - (off_t)(len + 1 - left))) {
 				/* nothing more to do: the verifier names the cut line */
 			}
 			errno = e;
