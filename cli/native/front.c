@@ -31,6 +31,7 @@ static const char *const LIST_FLAGS[] = {"f/format=", "q/quiet", NULL};
 static const struct verb VERBS[] = {
 	{"state", verb_state, NO_FLAGS, 1, 1},
 	{"list", verb_list, LIST_FLAGS, 0, 0},
+	{"start", verb_start, NO_FLAGS, 1, 1},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -40,7 +41,7 @@ static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=", "criu
 char **g_argv; /* the command line as given: hand_off passes it on, trail.c records it */
 
 /* Not a shape the front serves: the CLI gets the command line as it came. */
-static _Noreturn void hand_off(void)
+_Noreturn void hand_off(void)
 {
 	if (getenv("PLANC_FRONT_ONLY"))
 		fail(NULL, "internal: the native front was given a command line it does not serve");

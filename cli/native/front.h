@@ -89,6 +89,8 @@ void cdir_lock(struct cdir *d);
 /* A regular file's bytes (NUL-terminated), or NULL when it does not exist. */
 char *cdir_read(struct cdir *d, const char *name, size_t max, size_t *len);
 bool cdir_has(struct cdir *d, const char *name);
+/* Replace a file in the directory atomically (O_EXCL temp file, then rename), as ContainerDir.write. */
+void cdir_write(struct cdir *d, const char *name, const char *data, size_t len);
 
 /* ---- record.c: state.json, checked against the record schema's rules ---- */
 struct cgroup {
@@ -106,6 +108,9 @@ struct record {
 };
 /* The record, or false when there is none; fails on one planc did not write. */
 bool record_read(struct cdir *d, struct record *rec);
+/* The stored plan (plan.msgpack): for this container, every action with an op, a stage and a why; false when there is none. */
+bool plan_read(struct cdir *d, mp *plan);
+bool plan_has_hooks(const mp *plan);
 
 /* ---- trailref.c: where a container's audit trail is ---- */
 struct trailref {
@@ -128,6 +133,19 @@ enum status status_of(struct cdir *d, const struct record *rec);
 /* The OCI state JSON of whatever is in the directory (compact); fails not-found for nothing there. */
 void state_json(struct jbuf *out, struct cdir *d);
 
+/* ---- export.c: --audit-log ---- */
+/* A caller's log (--log, --audit-log) opened for appending: never through a symlink, a regular file or a character device. */
+int caller_log_open(const char *what, const char *path);
+void caller_log_append(const char *what, const char *path, const char *text, size_t len);
+/* The tag an exported record starts with: {"container":ID,"planDigest":D, (the record's own fields follow). */
+void audit_tag(struct jbuf *out, const char *id, const char *digest);
+/* Copy the trail's records not yet exported to the record's auditLog, and save the new count in state.json. */
+void audit_export(struct cdir *d, const struct record *rec);
+
+/* ---- front.c ---- */
+/* Not a shape the front serves: the CLI gets the command line as it came. */
+_Noreturn void hand_off(void);
+
 /* ---- the verbs ---- */
 struct globals {
 	const char *root;
@@ -137,4 +155,5 @@ struct globals {
 };
 int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
+int verb_start(struct globals *g, char **argv, int argc);
 #endif
