@@ -12,7 +12,6 @@ import { checkId, ContainerDir, StateRoot } from './state/gate.js';
 import { type Audit, type Remains, teardown } from './state/lifecycle.js';
 import { procStat } from './state/procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, saveRecord } from './state/store.js';
-import { exportAudit } from './state/audit-export.js';
 import { AuditStore, auditDirOf, TRAIL_REF_FILE, type TrailRef } from './audit/store.js';
 import { loadSignKey, Trail } from './audit/trail.js';
 import { reapSync } from './libc.js';
@@ -25,6 +24,12 @@ import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { checkTerminal } from '../planner/console.js';
 import { runPoststop } from './state/hooks.js';
 import { reportWarning } from './report.js';
+import { frontLocked } from './native-front.js';
+
+/** The executor's records copied to --audit-log, by the native front (cli/native/export.c), under the lock this process holds. */
+export function exportAudit(dir: ContainerDir, root: string): void {
+  frontLocked(dir, [`--root=${root}`, 'export-audit', '--', dir.id]);
+}
 
 export interface CreateFlags {
   root: string;
@@ -118,7 +123,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
       ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
     };
     saveRecord(dir, record);
-    exportAudit(dir, record);
+    if (record.auditLog) exportAudit(dir, flags.root);
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
     closeSync(trailFd);
     return { dir, record, exited: run.exited, trail: ref, relay: plan.actions.some((a) => a.op === 'console.relay') };

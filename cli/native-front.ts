@@ -5,6 +5,7 @@
 // front with the arguments said canonically, and never does the work twice.
 import { spawnSync } from 'node:child_process';
 import { PlancError } from '../schemas/error.js';
+import type { ContainerDir } from './state/gate.js';
 
 export const FRONT_PATH = new URL('../build/planc', import.meta.url).pathname;
 
@@ -34,4 +35,23 @@ export function frontOutput(argv: string[]): string {
     throw new PlancError('system', line);
   }
   return r.stdout;
+}
+
+/**
+ * Run an internal verb of the front on a container this process holds
+ * locked: the lock goes with it as fd 3 (PLANC_LOCK_FD; cli/native/gate.c
+ * checks it is the same directory and holds its lock). Warnings pass
+ * through; the front's error line becomes a PlancError.
+ */
+export function frontLocked(dir: ContainerDir, argv: string[]): void {
+  const r = spawnSync(FRONT_PATH, argv, {
+    stdio: ['inherit', 'inherit', 'pipe', dir.fd],
+    encoding: 'utf8',
+    env: { ...process.env, PLANC_FRONT_ONLY: '1', PLANC_LOCK_FD: '3' },
+  });
+  if (r.error) throw new PlancError('system', `cannot run planc's native front ${FRONT_PATH}: ${r.error.message}`);
+  const lines = r.stderr.split('\n').filter(Boolean);
+  const last = r.status !== 0 ? lines.pop() : undefined;
+  if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');
+  if (r.status !== 0) throw new PlancError('system', last?.replace(/^planc: /, '') ?? `exit status ${r.status}`);
 }

@@ -1,11 +1,11 @@
 import { isPlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
-import { createContainer } from '../container.js';
-import { exportAudit } from '../state/audit-export.js';
+import { createContainer, exportAudit } from '../container.js';
 import { teardown } from '../state/lifecycle.js';
 import { loadSignKey, nowMicros, Trail } from '../audit/trail.js';
-import { afterRelease, planWithHooks, runPoststop } from '../state/hooks.js';
+import { planWithHooks, runPoststop } from '../state/hooks.js';
+import { frontLocked } from '../native-front.js';
 import { reportWarning } from '../report.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -20,9 +20,11 @@ export default defineVerb({
     const { dir, record, exited, relay } = created;
     const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
     const hooked = planWithHooks(dir);
-    // The executor confirmed the exec before create returned: the trail has it.
-    if (hooked) afterRelease(dir, record, hooked, warn); // poststart, once the process was executed
-    if (flags.detach) return exportAudit(dir, record);
+    // The executor confirmed the exec before create returned: the trail has it. The poststart
+    // hooks (and, when one fails, the container destroyed), then the --audit-log export: the
+    // native front's, as for `planc start` (cli/native/start.c).
+    if (hooked) frontLocked(dir, [`--root=${flags.root}`, 'poststart', '--', args.id]);
+    if (flags.detach) return;
     // While it runs, other verbs (state, kill, delete --force) may act on it.
     dir.unlock();
     // The executor waits for the init and exits with its status; signals to planc are meant for the container.
@@ -45,7 +47,7 @@ export default defineVerb({
       if (isPlancError(e) && e.code === 'not-found') return; // deleted meanwhile (delete --force)
       throw e;
     }
-    exportAudit(dir, record);
+    if (record.auditLog) exportAudit(dir, flags.root);
     // How it ended, then the run taken apart and the poststop hooks: into the trail, which this closes.
     const trail = Trail.open(created.trail);
     try {

@@ -23,15 +23,19 @@ struct verb {
 	/* The verb's own flags: "name" for a switch, "name=" for one with a value; "c/" prefix: its one-letter form. */
 	const char *const *flags;
 	int min_args, max_args;
+	/* A form for the CLI's own calls only (cli/native-front.ts): unknown to anyone else, so handed off. */
+	bool internal;
 };
 
 static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=", "q/quiet", NULL};
 
 static const struct verb VERBS[] = {
-	{"state", verb_state, NO_FLAGS, 1, 1},
-	{"list", verb_list, LIST_FLAGS, 0, 0},
-	{"start", verb_start, NO_FLAGS, 1, 1},
+	{"state", verb_state, NO_FLAGS, 1, 1, false},
+	{"list", verb_list, LIST_FLAGS, 0, 0, false},
+	{"start", verb_start, NO_FLAGS, 1, 1, false},
+	{"poststart", verb_poststart, NO_FLAGS, 1, 1, true},
+	{"export-audit", verb_export_audit, NO_FLAGS, 1, 1, true},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -41,7 +45,7 @@ static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=", "criu
 char **g_argv; /* the command line as given: hand_off passes it on, trail.c records it */
 
 /* Not a shape the front serves: the CLI gets the command line as it came. */
-_Noreturn void hand_off(void)
+static _Noreturn void hand_off(void)
 {
 	if (getenv("PLANC_FRONT_ONLY"))
 		fail(NULL, "internal: the native front was given a command line it does not serve");
@@ -180,7 +184,7 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof VERBS / sizeof VERBS[0]; k++)
 		if (!strcmp(argv[i], VERBS[k].name))
 			v = &VERBS[k];
-	if (!v)
+	if (!v || (v->internal && !getenv("PLANC_FRONT_ONLY")))
 		hand_off();
 	struct parsed p = {0};
 	/* The globals before the verb count as if they followed it (main.ts rewriteArgv). */

@@ -84,7 +84,9 @@ struct cdir {
 };
 /* Open a container's directory; false when there is none (ENOENT). */
 bool cdir_open(struct cdir *d, struct root *r, const char *id);
-/* The container's lock (flock, up to 10 s), as ContainerDir.lock. */
+/* The container's lock (flock, up to 10 s), as ContainerDir.lock. For the CLI's own calls
+ * (PLANC_FRONT_ONLY), PLANC_LOCK_FD may name an fd of the same directory whose lock the
+ * caller holds and handed over (cli/native-front.ts frontLocked): the verb acts under it. */
 void cdir_lock(struct cdir *d);
 /* A regular file's bytes (NUL-terminated), or NULL when it does not exist. */
 char *cdir_read(struct cdir *d, const char *name, size_t max, size_t *len);
@@ -108,9 +110,6 @@ struct record {
 };
 /* The record, or false when there is none; fails on one planc did not write. */
 bool record_read(struct cdir *d, struct record *rec);
-/* The stored plan (plan.msgpack): for this container, every action with an op, a stage and a why; false when there is none. */
-bool plan_read(struct cdir *d, mp *plan);
-bool plan_has_hooks(const mp *plan);
 
 /* ---- trailref.c: where a container's audit trail is ---- */
 struct trailref {
@@ -142,9 +141,15 @@ void audit_tag(struct jbuf *out, const char *id, const char *digest);
 /* Copy the trail's records not yet exported to the record's auditLog, and save the new count in state.json. */
 void audit_export(struct cdir *d, const struct record *rec);
 
-/* ---- front.c ---- */
-/* Not a shape the front serves: the CLI gets the command line as it came. */
-_Noreturn void hand_off(void);
+/* ---- poststart.c: the hooks planc runs itself after the release ---- */
+/* Run the hook of plan action i (pid: the init's, or < 0 once stopped): its record (the fields) in *record;
+ * false when it failed, with the message and errno. */
+bool hook_action_run(const mp *a, int i, long pid, struct jbuf *record, char *msg, size_t cap, int *err);
+/* The poststart hooks (stage "start"); a failure stops the container, destroys it, runs poststop, and fails
+ * (config: the config file its message names first, or NULL). */
+void poststart(struct cdir *d, const struct record *rec, const mp *plan, const char *config);
+/* A start whose init failed (a startContainer hook, the exec): destroyed, poststop run, failed with the init's reason. */
+_Noreturn void failed_start(struct cdir *d, const struct record *rec, const mp *plan);
 
 /* ---- the verbs ---- */
 struct globals {
@@ -156,4 +161,8 @@ struct globals {
 int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
 int verb_start(struct globals *g, char **argv, int argc);
+/* Internal: what follows the release of a container `run` created (its poststart hooks), then the --audit-log export. */
+int verb_poststart(struct globals *g, char **argv, int argc);
+/* Internal: the --audit-log export of a container create or run holds locked. */
+int verb_export_audit(struct globals *g, char **argv, int argc);
 #endif

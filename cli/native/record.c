@@ -158,32 +158,3 @@ bool record_read(struct cdir *d, struct record *rec)
 	rec->doc = doc;
 	return true;
 }
-
-bool plan_read(struct cdir *d, mp *plan)
-{
-	size_t len;
-	char *bytes = cdir_read(d, "plan.msgpack", (size_t)64 << 20, &len);
-	if (!bytes)
-		return false;
-	const char *err;
-	if (mp_parse((const uint8_t *)bytes, len, plan, &err) < 0)
-		fail(NULL, "%s/plan.msgpack does not decode (%s); left alone", d->path, err);
-	const mp *cid = mp_get(plan, "containerId"), *actions = mp_get(plan, "actions");
-	if (!cid || cid->type != MP_STR || strcmp(cid->s, d->id) != 0 || !actions || actions->type != MP_ARR)
-		fail(NULL, "%s/plan.msgpack is not a plan for %s; left alone", d->path, d->id);
-	for (uint32_t k = 0; k < actions->len; k++) {
-		const mp *a = &actions->kids[k], *op = mp_get(a, "op"), *stage = mp_get(a, "stage"), *why = mp_get(a, "why");
-		if (a->type != MP_MAP || !op || op->type != MP_STR || !stage || stage->type != MP_STR || !why || why->type != MP_STR)
-			fail(NULL, "%s/plan.msgpack is not a plan for %s; left alone", d->path, d->id);
-	}
-	return true;
-}
-
-bool plan_has_hooks(const mp *plan)
-{
-	const mp *actions = mp_get(plan, "actions");
-	for (uint32_t k = 0; k < actions->len; k++)
-		if (strncmp(mp_get(&actions->kids[k], "op")->s, "hook.", 5) == 0)
-			return true;
-	return false;
-}

@@ -127,10 +127,10 @@ static size_t release(struct cdir *d, const struct record *rec, char *said, size
 /* The index of the plan's exec action, or -1. */
 static int exec_index(const mp *plan)
 {
-	const mp *actions = mp_get(plan, "actions");
-	for (uint32_t k = 0; actions && actions->type == MP_ARR && k < actions->len; k++) {
-		const mp *op = mp_get(&actions->kids[k], "op");
-		if (op && op->type == MP_STR && strcmp(op->s, "exec") == 0)
+	const mp *actions = plan ? mp_get(plan, "actions") : NULL;
+	for (uint32_t k = 0; actions && k < actions->len; k++) {
+		const char *op = mp_str(mp_get(&actions->kids[k], "op"));
+		if (op && strcmp(op, "exec") == 0)
 			return (int)k;
 	}
 	return -1;
@@ -203,13 +203,8 @@ int verb_start(struct globals *g, char **args, int nargs)
 	struct record rec;
 	if (!record_read(&d, &rec))
 		fail(id, "container does not exist");
-	mp plan;
-	bool have_plan = plan_read(&d, &plan);
-	bool hooked = have_plan && plan_has_hooks(&plan);
-	if (hooked) {
-		close(d.fd); /* the lock goes with it */
-		hand_off();
-	}
+	bool hooked;
+	const mp *plan = plan_read(&d, &hooked);
 	enum status st = status_of(&d, &rec);
 	if (st != ST_CREATED) {
 		if (st == ST_STOPPED)
@@ -218,11 +213,49 @@ int verb_start(struct globals *g, char **args, int nargs)
 	}
 	char said[512];
 	size_t n = release(&d, &rec, said, sizeof said);
-	static const mp NO_PLAN = {.type = MP_NIL};
-	if (confirm_exec(&d, have_plan ? &plan : &NO_PLAN, said, n, hooked))
+	if (confirm_exec(&d, plan, said, n, hooked))
 		/* With hooks, a start whose init failed (a startContainer hook, the exec) destroys the container and runs poststop (runtime.md). */
-		fail(d.id, "unreachable");
+		failed_start(&d, &rec, plan);
 	/* startContainer hooks ran between the release and the exec; poststart runs after it. */
+	if (hooked)
+		poststart(&d, &rec, plan, NULL);
+	audit_export(&d, &rec);
+	return 0;
+}
+
+/* The container `run` created and the executor released (its exec confirmed before create
+ * returned): the poststart hooks, then the export. Errors name the config file, as run's own do. */
+int verb_poststart(struct globals *g, char **args, int nargs)
+{
+	(void)nargs;
+	struct root root;
+	struct cdir d;
+	if (!root_open(&root, g->root) || !cdir_open(&d, &root, args[0]))
+		fail(args[0], "container does not exist");
+	cdir_lock(&d);
+	struct record rec;
+	bool hooked;
+	const mp *plan = record_read(&d, &rec) ? plan_read(&d, &hooked) : NULL;
+	if (!plan)
+		fail(args[0], "container does not exist");
+	char config[8192];
+	snprintf(config, sizeof config, "%s/config.json", rec.bundle);
+	poststart(&d, &rec, plan, config);
+	audit_export(&d, &rec);
+	return 0;
+}
+
+int verb_export_audit(struct globals *g, char **args, int nargs)
+{
+	(void)nargs;
+	struct root root;
+	struct cdir d;
+	if (!root_open(&root, g->root) || !cdir_open(&d, &root, args[0]))
+		fail(args[0], "container does not exist");
+	cdir_lock(&d);
+	struct record rec;
+	if (!record_read(&d, &rec))
+		fail(args[0], "container does not exist");
 	audit_export(&d, &rec);
 	return 0;
 }

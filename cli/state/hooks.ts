@@ -1,29 +1,22 @@
 // The hooks the CLI runs itself (planner/hooks.ts has where each hook runs):
-// poststart, by `planc start` (and `planc run`) once the container's process
-// was executed, and poststop, by `planc delete` (and a foreground `planc run`)
-// once the container is destroyed — both in the runtime's namespaces, which
-// are planc's own. And what the spec asks when a hook fails (runtime.md
-// "Lifecycle"): a startContainer or poststart failure fails `start`, stops the
-// container and destroys it, then runs the poststop hooks; a poststop failure
-// is a warning. Each hook is one planned action with one audit record, in the
-// container's trail (cli/audit/trail.ts), written before the next hook runs.
+// poststop, by `planc delete` (and a foreground `planc run`) once the
+// container is destroyed, in the runtime's namespaces, which are planc's own;
+// a poststop failure is a warning. (poststart, and what a startContainer or
+// poststart failure does, are the native front's: cli/native/poststart.c.)
+// Each hook is one planned action with one audit record, in the container's
+// trail (cli/audit/trail.ts), written before the next hook runs.
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as C, openSync, readlinkSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, constants as C, openSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from '../../schemas/generated/plan.js';
-import { PlancError } from '../../schemas/error.js';
 import type { HookAction } from '../../planner/hooks.js';
 import { appendCallerLog } from '../caller-files.js';
 import { errnoWords } from '../errno.js';
-import { trailBytesOf } from '../audit/store.js';
 import { nowMicros, type Trail } from '../audit/trail.js';
 import type { ContainerDir } from './gate.js';
-import { openTrail, teardown } from './lifecycle.js';
-import { alive, sleepMs } from './procfs.js';
 import { type ContainerRecord, FILES, readPlan } from './store.js';
-import { exportAudit } from './audit-export.js';
 
 type Stage = 'start' | 'delete';
 export interface Planned {
@@ -165,98 +158,3 @@ export function createHooksRan(plan: Plan, indices: Iterable<number>): boolean {
   for (const i of indices) if (plan.actions[i]?.op.startsWith('hook.')) return true;
   return false;
 }
-
-/**
- * What the init runs: the executor (its sealed copy, PROTOCOL.md: it has not exec'd the
- * container's process yet), something else (it has), or null when there is no telling —
- * an exiting process has no exe any more while its stat still says it runs.
- */
-function execd(pid: number): boolean | null {
-  try {
-    return !readlinkSync(`/proc/${pid}/exe`).startsWith('/memfd:planc-exec');
-  } catch {
-    return null;
-  }
-}
-
-/** Waits until the init has exec'd the process (true) or exited first (false). */
-function waitForExec(rec: ContainerRecord): boolean {
-  for (let ms = 0.25; ; ms = Math.min(ms * 2, 10)) {
-    if (!alive(rec.pid, rec.startTime)) return false;
-    if (execd(rec.pid)) return true;
-    sleepMs(ms);
-  }
-}
-
-/** The first failure the init recorded (the create succeeded: one after the release, a startContainer hook or the exec). */
-function initFailure(dir: ContainerDir): { i: number; msg: string; errno?: number } | null {
-  const text = trailBytesOf(dir)?.toString('utf8') ?? '';
-  for (const line of text.split('\n').slice(1)) {
-    if (!line) continue;
-    try {
-      const r = JSON.parse(line) as { i?: number; r?: string; msg?: string; errno?: number };
-      if (typeof r.i === 'number' && r.r === 'error') return { i: r.i, msg: r.msg ?? 'failed', errno: r.errno };
-    } catch {
-      // a line being written: not a failure record
-    }
-  }
-  return null;
-}
-
-/**
- * Stop and destroy a container whose start failed, run its poststop hooks, and
- * return the error to throw (runtime.md: "generate an error, stop the container,
- * and continue the lifecycle at step 12").
- */
-function destroyAfterFailedStart(dir: ContainerDir, rec: ContainerRecord, plan: Plan, error: PlancError, warn: (msg: string) => void): PlancError {
-  exportAudit(dir, rec); // the failure's record reaches the --audit-log before the container's own log goes
-  const trail = openTrail(dir);
-  try {
-    teardown(dir, rec, 'undo', { trail, extra: { reason: error.message }, beforeClose: () => runPoststop(plan, rec, warn, trail) });
-  } finally {
-    trail?.release();
-  }
-  return error;
-}
-
-/**
- * Once the init was released (`start` read its byte; `run`: the create is done):
- * wait for the exec — the startContainer hooks run in between — then run the
- * poststart hooks. Any failure destroys the container and is thrown.
- */
-export function afterRelease(dir: ContainerDir, rec: ContainerRecord, plan: Plan, warn: (msg: string) => void): void {
-  if (!plan.actions.some((a) => a.op === 'hook.start-container' || a.stage === 'start')) return;
-  if (!waitForExec(rec)) {
-    const f = initFailure(dir);
-    // Exited without a failure record: it exec'd and its process is done already, or it was killed.
-    if (f || !/"op":"exec","stage":"init","r":"ok"/.test(trailBytesOf(dir)?.toString('utf8') ?? '')) {
-      throw failedStart(dir, rec, plan, f, warn);
-    }
-  }
-  const trail = openTrail(dir);
-  let failure;
-  try {
-    failure = runAll(hooksOf(plan, 'start'), rec.pid, (r) => trail?.append(r), warn);
-  } finally {
-    trail?.release();
-  }
-  if (failure) {
-    try {
-      process.kill(rec.pid, 'SIGKILL');
-    } catch {
-      // it has exited already
-    }
-    const err = new PlancError('exec-failed', failure.outcome.msg!, { where: failure.failed.action.why, errno: failure.outcome.errno });
-    throw destroyAfterFailedStart(dir, rec, plan, err, warn);
-  }
-}
-
-/** The error of a start whose init failed (a startContainer hook, the exec), the container destroyed first. */
-export function failedStart(dir: ContainerDir, rec: ContainerRecord, plan: Plan, f: { i: number; msg: string; errno?: number } | null, warn: (msg: string) => void): PlancError {
-  const where = (i: number) => (plan.actions[i]?.why.startsWith('/') ? plan.actions[i]!.why : undefined);
-  const err = new PlancError('exec-failed', f?.msg ?? 'the container init exited before it executed the process', { where: f ? where(f.i) : undefined, errno: f?.errno });
-  return destroyAfterFailedStart(dir, rec, plan, err, warn);
-}
-
-/** The first failure the init recorded after the release, for a start that failed. */
-export { initFailure };
