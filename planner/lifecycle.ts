@@ -1,5 +1,7 @@
-// The small plans of what happens to a container after create: kill,
-// delete, the undo of a failed create, the end of a foreground run. Pure like
+// The small plans of what happens to a container after create that the CLI
+// still applies itself: delete, the undo of a failed create, the end of a
+// foreground run, update (kill, pause and resume are planned by the native
+// front, cli/native/). Pure like
 // planCreate: the CLI gathers the facts (is the init still the container's,
 // which cgroups are still the ones the executor made) and these functions
 // say what to do about them, in order. The plan goes into the container's
@@ -21,30 +23,6 @@ export interface LifecycleFacts {
 }
 
 const SIGKILL = 9;
-
-/**
- * `planc kill`: the init, and with --all every process in the cgroups planc
- * made (never a joined one). As runc, --all freezes the container while it
- * signals, so nothing forks past the signal, and SIGKILL to a paused
- * container thaws it afterwards (a frozen v1 process cannot die); any other
- * signal leaves a paused container paused, delivered on resume.
- */
-export function planKill(f: LifecycleFacts, signal: number, name: string, all: boolean): LifecyclePlan {
-  const why = all ? 'runtime:kill --all' : 'runtime:kill';
-  const freeze = all && !f.paused && f.cgroups.length > 0;
-  const actions: LifecycleAction[] = [];
-  if (freeze) actions.push({ op: 'freezer', why, state: 'FROZEN' });
-  if (f.init) actions.push({ op: 'signal', why, pid: f.init.pid, startTime: f.init.startTime, signal, name });
-  if (all) for (const c of f.cgroups) if (c.made) actions.push({ op: 'cgroup.signal', why, path: c.path, ino: c.ino, signal, name });
-  if (freeze || (f.paused && signal === SIGKILL)) actions.push({ op: 'freezer', why, state: 'THAWED' });
-  return { planVersion: 1, kind: 'kill', containerId: f.containerId, actions };
-}
-
-/** `planc pause` / `planc resume`: the freezer, one way. */
-export function planFreezer(f: LifecycleFacts, state: 'FROZEN' | 'THAWED'): LifecyclePlan {
-  const kind = state === 'FROZEN' ? 'pause' : 'resume';
-  return { planVersion: 1, kind, containerId: f.containerId, actions: [{ op: 'freezer', why: `runtime:${kind}`, state }] };
-}
 
 /** `planc update`: the cgroup writes planner/live.ts made from the new resources, in order, with their provenance. */
 export function planUpdateWrites(f: Pick<LifecycleFacts, 'containerId'>, writes: { why: string; path: string; file: string; value: string }[]): LifecyclePlan {

@@ -16,3 +16,6 @@ cc_() {
 shared="$src/../../executor/native/msgpack.c $src/../../executor/native/sha256.c"
 cc_ -DPLANC_NODE="\"$node\"" -o "$obj/planc" "$src"/*.c $shared -lcrypto
 mv "$obj/planc" "$out/planc"
+# Test-only: the front's parser alone, printing what it would do (test/unit/native-front.test.ts).
+mkdir -p "$out/test"
+cc_ -DPLANC_PARSE_DUMP -DPLANC_NODE="\"$node\"" -o "$out/test/planc-front-parse" "$src"/*.c $shared -lcrypto

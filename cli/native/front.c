@@ -20,7 +20,8 @@
 struct verb {
 	const char *name;
 	int (*run)(struct globals *g, char **args, int nargs);
-	/* The verb's own flags: "name" for a switch, "name=" for one with a value; "c/" prefix: its one-letter form. */
+	/* The verb's own flags: "name" for a switch, "name=" for one with a value ("name=a|b": one of those values);
+	 * "c/" prefix: its one-letter form. */
 	const char *const *flags;
 	int min_args, max_args;
 	/* A form for the CLI's own calls only (cli/native-front.ts): unknown to anyone else, so handed off. */
@@ -28,18 +29,22 @@ struct verb {
 };
 
 static const char *const NO_FLAGS[] = {NULL};
-static const char *const LIST_FLAGS[] = {"f/format=", "q/quiet", NULL};
+static const char *const LIST_FLAGS[] = {"f/format=table|json", "q/quiet", NULL};
+static const char *const KILL_FLAGS[] = {"a/all", NULL};
 
 static const struct verb VERBS[] = {
 	{"state", verb_state, NO_FLAGS, 1, 1, false},
 	{"list", verb_list, LIST_FLAGS, 0, 0, false},
+	{"kill", verb_kill, KILL_FLAGS, 1, 2, false},
+	{"pause", verb_pause, NO_FLAGS, 1, 1, false},
+	{"resume", verb_resume, NO_FLAGS, 1, 1, false},
 	{"start", verb_start, NO_FLAGS, 1, 1, false},
 	{"poststart", verb_poststart, NO_FLAGS, 1, 1, true},
 	{"export-audit", verb_export_audit, NO_FLAGS, 1, 1, true},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
-static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=", "criu=", "audit-dir=", "audit-sign-key=", "debug",
+static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=text|json", "criu=", "audit-dir=", "audit-sign-key=", "debug",
 					   "systemd-cgroup", NULL};
 
 char **g_argv; /* the command line as given: hand_off passes it on, trail.c records it */
@@ -47,6 +52,10 @@ char **g_argv; /* the command line as given: hand_off passes it on, trail.c reco
 /* Not a shape the front serves: the CLI gets the command line as it came. */
 static _Noreturn void hand_off(void)
 {
+#ifdef PLANC_PARSE_DUMP
+	printf("{\"handOff\":true}\n");
+	exit(0);
+#endif
 	if (getenv("PLANC_FRONT_ONLY"))
 		fail(NULL, "internal: the native front was given a command line it does not serve");
 	char self[PATH_MAX];
@@ -154,10 +163,54 @@ static bool parse_range(const struct verb *v, char **argv, int from, int to, str
 				return false;
 			value = argv[++i];
 		}
+		/* A value outside the flag's options: the CLI says which it takes. */
+		const char *spec = k < nglobal ? GLOBAL_FLAGS[k] : v->flags[k - nglobal];
+		const char *options = strchr(spec, '=') + 1;
+		if (*options) {
+			bool listed = false;
+			for (const char *o = options; *o; o += strcspn(o, "|"), o += *o == '|') {
+				size_t n = strcspn(o, "|");
+				listed |= strlen(value) == n && strncmp(o, value, n) == 0;
+			}
+			if (!listed)
+				return false;
+		}
 		p->values[k] = value;
 	}
 	return true;
 }
+
+#ifdef PLANC_PARSE_DUMP
+static void dump(const struct verb *v, const struct parsed *p, int nglobal)
+{
+	struct jbuf b;
+	jb_init(&b);
+	jb_obj_begin(&b);
+	jb_key(&b, "verb"), jb_str(&b, v->name);
+	jb_key(&b, "args"), jb_arr_begin(&b);
+	for (int k = 0; k < p->nargs; k++)
+		jb_str(&b, p->args[k]);
+	jb_arr_end(&b);
+	jb_key(&b, "flags"), jb_obj_begin(&b);
+	for (int k = 0; k < 32; k++) {
+		if (!p->values[k])
+			continue;
+		const char *spec = k < nglobal ? GLOBAL_FLAGS[k] : v->flags[k - nglobal];
+		if (spec[1] == '/')
+			spec += 2;
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)strcspn(spec, "="), spec);
+		jb_key(&b, name);
+		if (strchr(spec, '='))
+			jb_str(&b, p->values[k]);
+		else
+			jb_bool(&b, true);
+	}
+	jb_obj_end(&b);
+	jb_obj_end(&b);
+	printf("%s\n", b.p);
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -194,10 +247,7 @@ int main(int argc, char **argv)
 	/* Not root and no --root: the CLI works out where a rootless planc keeps state (cli/rootless.ts). */
 	if (geteuid() != 0 && !p.values[0])
 		hand_off();
-	/* Flag values the CLI would refuse: it says how. */
 	const char *log_format = p.values[2];
-	if (log_format && strcmp(log_format, "text") && strcmp(log_format, "json"))
-		hand_off();
 	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
 	g_log.format = log_format;
 	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL};
@@ -205,5 +255,10 @@ int main(int argc, char **argv)
 	while (GLOBAL_FLAGS[nglobal])
 		nglobal++;
 	g.verb_flags = &p.values[nglobal];
+#ifdef PLANC_PARSE_DUMP
+	/* build/test/planc-front-parse: what the front would do, for test/unit/native-front.test.ts to compare with the CLI's parser. */
+	dump(v, &p, nglobal);
+	return 0;
+#endif
 	return v->run(&g, p.args, p.nargs);
 }

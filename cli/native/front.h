@@ -91,8 +91,10 @@ void cdir_lock(struct cdir *d);
 /* A regular file's bytes (NUL-terminated), or NULL when it does not exist. */
 char *cdir_read(struct cdir *d, const char *name, size_t max, size_t *len);
 bool cdir_has(struct cdir *d, const char *name);
-/* Replace a file in the directory atomically (O_EXCL temp file, then rename), as ContainerDir.write. */
+/* Replace a file atomically: an O_EXCL temp file (".<name>.<12 hex>.tmp") written whole, then renamed over the name. */
 void cdir_write(struct cdir *d, const char *name, const char *data, size_t len);
+/* Remove a file; a missing one is no error. */
+void cdir_unlink(struct cdir *d, const char *name);
 
 /* ---- record.c: state.json, checked against the record schema's rules ---- */
 struct cgroup {
@@ -160,6 +162,9 @@ struct globals {
 };
 int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
+int verb_kill(struct globals *g, char **argv, int argc);
+int verb_pause(struct globals *g, char **argv, int argc);
+int verb_resume(struct globals *g, char **argv, int argc);
 int verb_start(struct globals *g, char **argv, int argc);
 /* Internal: what follows the release of a container `run` created (its poststart hooks), then the --audit-log export. */
 int verb_poststart(struct globals *g, char **argv, int argc);

@@ -222,31 +222,36 @@ bool cdir_has(struct cdir *d, const char *name)
 
 void cdir_write(struct cdir *d, const char *name, const char *data, size_t len)
 {
-	/* An O_EXCL temp file written whole, then renamed over the name (gate.ts write). */
 	unsigned char rnd[6];
-	char tmp[128];
 	int rfd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (rfd < 0 || read(rfd, rnd, sizeof rnd) != (ssize_t)sizeof rnd)
-		fail(NULL, "write %s/%s: no random bytes for a temp name", d->path, name);
+		fail(NULL, "write %s/%s: no randomness for a temp name", d->path, name);
 	close(rfd);
+	char tmp[300];
 	snprintf(tmp, sizeof tmp, ".%s.%02x%02x%02x%02x%02x%02x.tmp", name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 	int fd = openat(d->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int e = fd < 0 ? errno : 0;
-	for (size_t off = 0; !e && off < len;) {
+	if (fd < 0)
+		fail(NULL, "write %s/%s: %s", d->path, name, errno_words(errno));
+	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			e = w < 0 ? errno : EIO;
-		else
-			off += (size_t)w;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+			close(fd);
+			unlinkat(d->fd, tmp, 0);
+			fail(NULL, "write %s/%s: %s", d->path, name, errno_words(e));
+		}
+		off += (size_t)w;
 	}
-	if (fd >= 0 && close(fd) < 0 && !e)
-		e = errno;
-	if (!e && renameat(d->fd, tmp, d->fd, name) < 0)
-		e = errno;
-	if (e) {
+	close(fd);
+	if (renameat(d->fd, tmp, d->fd, name) < 0) {
+		int e = errno;
 		unlinkat(d->fd, tmp, 0);
 		fail(NULL, "write %s/%s: %s", d->path, name, errno_words(e));
 	}
+}
+
+void cdir_unlink(struct cdir *d, const char *name)
+{
+	if (unlinkat(d->fd, name, 0) < 0 && errno != ENOENT)
+		fail(NULL, "remove %s/%s: %s", d->path, name, errno_words(errno));
 }

@@ -103,8 +103,7 @@ static size_t release(struct cdir *d, const struct record *rec, char *said, size
 		}
 		wait_fifo(fd, 1);
 	}
-	if (unlinkat(d->fd, "exec.fifo", 0) < 0 && errno != ENOENT)
-		fail(NULL, "remove %s/exec.fifo: %s", d->path, errno_words(errno));
+	cdir_unlink(d, "exec.fifo");
 	long long deadline = now_ms() + EXEC_WAIT_MS;
 	for (;;) {
 		ssize_t got = read_fifo(fd, d->path, buf, sizeof buf);

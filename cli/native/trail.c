@@ -117,11 +117,25 @@ static void sync_head(struct trail *t, const char *anchor)
 	free(text);
 }
 
+/* Has the init passed the fifo without its exec being recorded yet (it writes those records itself once start opened
+ * the fifo)? Then a verb waits for them, up to 2 s, so its own records come after the init's. */
+static bool init_records_due(const struct trailref *ref)
+{
+	char *text = trail_text(ref, NULL);
+	bool due = text && strstr(text, "\"op\":\"execfifo.wait\"") &&
+		   !strstr(text, "\"op\":\"exec\",\"stage\":\"init\",\"r\":\"pending\"") &&
+		   !strstr(text, "\"op\":\"exec\",\"stage\":\"init\",\"r\":\"error\"");
+	free(text);
+	return due;
+}
+
 struct trail *trail_open(struct cdir *d)
 {
 	struct trailref ref;
 	if (!trailref_read(d, &ref))
 		return NULL;
+	for (int waited = 0; waited < 2000 && init_records_due(&ref); waited++)
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
 	struct trail *t = calloc(1, sizeof *t);
 	snprintf(t->path, sizeof t->path, "%s/%s/%ld.audit.jsonl", ref.dir, ref.id, ref.seq);
 	struct root store;

@@ -16,7 +16,7 @@ import { rmdirSync } from 'node:fs';
 import { constants as OS } from 'node:os';
 import { isPlancError, PlancError } from '../../schemas/error.js';
 import type { LifecycleAction, LifecyclePlan } from '../../schemas/generated/lifecycle.js';
-import { planFreezer, planKill, planTeardown, planUpdateWrites } from '../../planner/lifecycle.js';
+import { planTeardown, planUpdateWrites } from '../../planner/lifecycle.js';
 import { trailBytesOf, trailRefOf } from '../audit/store.js';
 import { Trail } from '../audit/trail.js';
 import { cgroupPids, cgroupTree, ownedFromAudit, stillOwned, treePids } from './cgroups.js';
@@ -24,6 +24,7 @@ import type { ContainerDir } from './gate.js';
 import { applyWrites, isPaused, setFreezer } from './live.js';
 import { alive, sleepMs } from './procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, readPlan } from './store.js';
+import { frontOutput } from '../native-front.js';
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
@@ -48,14 +49,15 @@ function initIsOurs(rec: Remains, cgroups: OwnedCgroup[]): boolean {
   return cgroups.some((c) => cgroupPids(c.path).includes(rec.pid));
 }
 
-export function statusOf(dir: ContainerDir, rec: ContainerRecord): Status {
-  if (!alive(rec.pid, rec.startTime)) return 'stopped';
-  // Paused before created, as runc: a created container can be paused too, and is created again after resume.
-  if (isPaused(liveCgroups(rec))) return 'paused';
-  // The fifo goes when `start` has read it; a start killed in between leaves
-  // it behind, so the init must also not have recorded passing it.
-  if (dir.has(FILES.fifo) && !trailBytesOf(dir)?.includes('"op":"execfifo.wait"')) return 'created';
-  return 'running';
+/**
+ * The container's status as the native front tells it (cli/native/status.c is
+ * the one implementation: the init's pid and start time, the freezer of the
+ * cgroups it made, the exec fifo and the init's records).
+ */
+export function statusOf(dir: ContainerDir, _rec?: ContainerRecord): Status {
+  const state = JSON.parse(frontOutput([`--root=${dir.root.path}`, 'state', '--', dir.id])) as { status: string };
+  if (state.status === 'creating') throw new PlancError('not-found', 'container does not exist', { where: dir.id });
+  return state.status as Status;
 }
 
 const EXEC_RECORDED = /"op":"exec","stage":"init","r":"(pending|error)"/;
@@ -168,54 +170,6 @@ function applyRecorded(plan: LifecyclePlan, audit: Audit, apply: (a: LifecycleAc
 function signalCgroup(a: { path: string; ino: number; signal: number }): Applied {
   if (!stillOwned({ path: a.path, ino: a.ino, made: true })) return { r: 'skipped', extra: { why: 'no longer the cgroup planc made' } };
   return { r: 'ok', extra: { signalled: treePids(a.path).filter((p) => signal(p, a.signal)).length } };
-}
-
-/**
- * Send `sig` to the init; with --all to every process in the cgroups the
- * container made, frozen meanwhile (planner/lifecycle.ts planKill). Planned
- * and recorded.
- */
-export function kill(dir: ContainerDir, rec: ContainerRecord, sig: number, all: boolean, audit: Audit): void {
-  const cgroups = liveCgroups(rec);
-  const plan = planKill(lifecycleFacts(dir, rec), sig, SIGNAL_NAMES[sig] ?? `signal ${sig}`, all);
-  let froze = false;
-  const freezes = plan.actions.some((x) => x.op === 'freezer' && x.state === 'FROZEN');
-  applyRecorded(plan, audit, (a) => {
-    switch (a.op) {
-      case 'freezer':
-        if (a.state === 'FROZEN') {
-          try {
-            setFreezer(cgroups, 'FROZEN');
-            froze = true;
-            return { r: 'ok' };
-          } catch (e) {
-            // no freezer, or it did not freeze in time (and was thawed): signal without it, as runc does
-            return { r: 'skipped', extra: { why: (e as Error).message } };
-          }
-        }
-        // The thaw after a freeze that did not happen has nothing to thaw.
-        if (freezes && !froze) return { r: 'skipped', extra: { why: 'not frozen' } };
-        setFreezer(cgroups, 'THAWED');
-        return { r: 'ok' };
-      case 'signal':
-        return alive(a.pid, a.startTime) && signal(a.pid, a.signal) ? { r: 'ok' } : { r: 'skipped', extra: { why: 'the init is gone' } };
-      case 'cgroup.signal':
-        return signalCgroup(a);
-      default:
-        throw new PlancError('system', `kill cannot apply ${a.op}`);
-    }
-  });
-  audit.trail?.flush();
-}
-
-/** `planc pause` / `planc resume`: the freezer, planned and recorded. */
-export function freeze(dir: ContainerDir, rec: ContainerRecord, state: 'FROZEN' | 'THAWED', audit: Audit): void {
-  const cgroups = liveCgroups(rec);
-  applyRecorded(planFreezer(lifecycleFacts(dir, rec), state), audit, () => {
-    setFreezer(cgroups, state);
-    return { r: 'ok' };
-  });
-  audit.trail?.flush();
 }
 
 /**

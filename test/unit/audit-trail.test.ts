@@ -13,7 +13,7 @@ import { planCreate } from '../../planner/plan.js';
 import { encodePlan } from '../../planner/encode.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
 import { verifyTrail, type VerifyOptions } from '../../planner/audit.js';
-import { planKill, planTeardown } from '../../planner/lifecycle.js';
+import { planTeardown } from '../../planner/lifecycle.js';
 import validateAudit from '../../schemas/generated/validate-audit.js';
 
 const config = parseJson(readFileSync(new URL('./fixtures/default.json', import.meta.url), 'utf8'));
@@ -46,14 +46,30 @@ const created = () => [header, ...plan.actions.slice(0, wait).map((_, i) => act(
 /** …then started: the wait, the exec pending, confirmed by `start`. */
 const started = () => [...created(), act(wait), act(exec, 'pending'), act(exec, 'ok', { by: 'start' })];
 const facts = { containerId: 'box', stateDir: '/run/planc/box', init: { pid: 4321, startTime: '123456' }, cgroups: [{ path: '/sys/fs/cgroup/pids/planc/box', ino: 77, made: true }] };
+/** The plan `planc kill` (the native front) writes for facts like these: a literal, as the front makes it. */
+const killPlan = (all: boolean) => ({
+  planVersion: 1,
+  kind: 'kill',
+  containerId: 'box',
+  actions: [
+    ...(all ? [{ op: 'freezer', why: 'runtime:kill --all', state: 'FROZEN' }] : []),
+    { op: 'signal', why: all ? 'runtime:kill --all' : 'runtime:kill', pid: 4321, startTime: '123456', signal: 15, name: 'SIGTERM' },
+    ...(all
+      ? [
+          { op: 'cgroup.signal', why: 'runtime:kill --all', path: '/sys/fs/cgroup/pids/planc/box', ino: 77, signal: 15, name: 'SIGTERM' },
+          { op: 'freezer', why: 'runtime:kill --all', state: 'THAWED' },
+        ]
+      : []),
+  ],
+});
 /** A small plan and a record per action. */
-function lifecycle(p: ReturnType<typeof planTeardown>, at: number, extra: object = {}): object[] {
+function lifecycle(p: { actions: { op: string }[] }, at: number, extra: object = {}): object[] {
   return [{ plan: p, by, t: T + 1000, ...extra }, ...p.actions.map((a, i) => ({ of: at, i, op: a.op, r: 'ok', t: T + 1001 + i }))];
 }
 /** Started, killed, deleted, closed. */
 function lifeLines(): string[] {
   const recs: object[] = started();
-  const kill = planKill({ ...facts }, 15, 'SIGTERM', false);
+  const kill = killPlan(false);
   recs.push(...lifecycle(kill, recs.length));
   const del = planTeardown({ ...facts, init: null }, 'delete');
   recs.push(...lifecycle(del, recs.length, { status: 'stopped' }));
@@ -101,7 +117,7 @@ test('an executor that could not write even its header: the undo comes first, an
   const v = check(text(chain([...lifecycle(undo, 0, { reason }), { final: true, t: T }])));
   assert.deepEqual(v.problems, []);
   assert.equal(v.failed, reason);
-  const kill = planKill({ ...facts }, 15, 'SIGTERM', false);
+  const kill = killPlan(false);
   assert.match(check(text(chain([...lifecycle(kill, 0), { final: true, t: T }]))).problems.join('\n'), /line 0 is not the executor's header/);
 });
 
@@ -193,7 +209,7 @@ test('what the records say: wrong ops, a missing action, an unconfirmed exec, a 
   assert.match(problems(base.map((r, n) => (n === 6 ? { ...r, r: 'skipped', why: 'x' } : r))), /action 5 \(cgroup.create\) was skipped, which it may not be/);
   assert.match(problems([...base, { i: plan.actions.length, op: 'mount', stage: 'init', r: 'ok', t: T }]), /not in the plan/);
   // A kill --all plan (freeze, signal the init, signal the cgroup, thaw) whose record names another action.
-  const kill = planKill({ ...facts }, 15, 'SIGTERM', true);
+  const kill = killPlan(true);
   assert.deepEqual(kill.actions.map((a) => a.op), ['freezer', 'signal', 'cgroup.signal', 'freezer']);
   const recs: object[] = [...base, { plan: kill, by, t: T }];
   recs.push({ of: base.length, i: 2, op: 'signal', r: 'ok', t: T });

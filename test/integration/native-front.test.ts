@@ -1,0 +1,122 @@
+// The verbs the native front serves (cli/native/) on real containers: each
+// starts no Node process (strace sees exactly one execve, the front's), the
+// CLI's path to it (node bin/planc.cjs, what a command line the front hands
+// over reaches) prints the same bytes and exits the same way, and the small
+// plans kill, pause and resume write into the trail are the ones the spec of
+// each verb says, checked against literals.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NEEDS_ROOT, Planc, PLANC, REPO, trailPath } from '../helpers/planc.js';
+
+const pc = new Planc();
+after(() => pc.cleanup());
+const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => existsSync(p));
+const CLI = join(REPO, 'bin/planc.cjs');
+
+/** The successful execve calls of one planc command line (strace -f), and its result. */
+function execsOf(args: string[]): { execs: string[]; code: number | null } {
+  const dir = mkdtempSync(join(tmpdir(), 'planc-front-strace-'));
+  try {
+    const log = join(dir, 'execs');
+    const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, '--root', pc.root, ...args], {
+      stdio: 'ignore',
+      timeout: 30_000,
+      env: { ...process.env, PLANC_AUDIT_DIR: pc.auditDir },
+    });
+    const execs = readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
+    return { execs, code: r.status };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The plan lines of a trail, as written. */
+function plans(id: string): { kind: string; containerId: string; actions: Record<string, unknown>[] }[] {
+  return readFileSync(trailPath(pc.root, id), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"plan":{'))
+    .map((l) => (JSON.parse(l) as { plan: { kind: string; containerId: string; actions: Record<string, unknown>[] } }).plan);
+}
+
+test('state, list, pause, resume and kill start no Node process', { skip: NEEDS_ROOT }, (t) => {
+  assert.ok(STRACE, 'strace is installed (scripts/setup.sh installs it)');
+  const id = pc.id(t, 'nf');
+  pc.ok(['create', '--bundle', pc.bundle(['sleep', '100']), id]);
+  pc.ok(['start', id]);
+  for (const args of [['state', id], ['list'], ['list', '-f', 'json'], ['pause', id], ['resume', id], ['kill', id, '0'], ['kill', '--all', id, '0'], ['state', 'no-such-container']]) {
+    const { execs, code } = execsOf(args);
+    assert.equal(code, args[1] === 'no-such-container' ? 1 : 0, `planc ${args.join(' ')} exit status`);
+    assert.equal(execs.length, 1, `planc ${args.join(' ')}: one execve (the front's), got:\n${execs.join('\n')}`);
+    assert.match(execs[0]!, /execve\("[^"]*\/bin\/planc"/, 'the one execve is the front itself');
+  }
+});
+
+test('the CLI path prints what the front prints, errors included, and exits the same way', { skip: NEEDS_ROOT }, (t) => {
+  const id = pc.id(t, 'nf');
+  pc.ok(['create', '--bundle', pc.bundle(['sleep', '100'], (c) => (c.annotations = { b: '2', '10': 'x', a: '1', '9': 'y' })), id]);
+  const env = { ...process.env, PLANC_AUDIT_DIR: pc.auditDir };
+  for (const args of [['state', id], ['list'], ['list', '-f', 'json'], ['list', '-q'], ['state', 'nope'], ['state', '../x'], ['kill', id, 'NOSIG'], ['resume', id]]) {
+    const viaFront = spawnSync(PLANC, ['--root', pc.root, ...args], { encoding: 'utf8', env });
+    // --debug=true: a form the front hands over, so the CLI parses it and calls the front in turn.
+    const viaCli = spawnSync(process.execPath, [CLI, '--debug=true', '--root', pc.root, ...args], { encoding: 'utf8', env });
+    assert.equal(viaCli.stdout, viaFront.stdout, `stdout of planc ${args.join(' ')}`);
+    assert.equal(viaCli.stderr, viaFront.stderr, `stderr of planc ${args.join(' ')}`);
+    assert.equal(viaCli.status, viaFront.status, `exit status of planc ${args.join(' ')}`);
+  }
+  // The OCI state as the spec has it, annotations in the order JSON.parse gives them (index-like keys first).
+  const state = JSON.parse(spawnSync(PLANC, ['--root', pc.root, 'state', id], { encoding: 'utf8' }).stdout);
+  assert.deepEqual(Object.keys(state), ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner', 'annotations']);
+  assert.equal(state.status, 'created');
+  assert.deepEqual(Object.keys(state.annotations), ['9', '10', 'b', 'a']);
+});
+
+test('kill, pause and resume write the small plans their verbs call for, one record per action', { skip: NEEDS_ROOT }, (t) => {
+  const id = pc.id(t, 'nf');
+  pc.ok(['create', '--bundle', pc.bundle(['sleep', '100']), id]);
+  pc.ok(['start', id]);
+  const rec = JSON.parse(readFileSync(join(pc.root, id, 'state.json'), 'utf8')) as { pid: number; startTime: string; cgroups: { path: string; ino: number; made: boolean }[] };
+  const made = rec.cgroups.filter((c) => c.made);
+  assert.ok(made.length > 0, 'the container has cgroups planc made');
+  for (const c of made) assert.equal(statSync(c.path).ino, c.ino, 'the record names the cgroup by its inode');
+  const init = { pid: rec.pid, startTime: rec.startTime };
+  pc.ok(['kill', id, '0']);
+  pc.ok(['pause', id]);
+  assert.equal(pc.state(id).status, 'paused');
+  pc.ok(['kill', id, 'SIGCONT']);
+  assert.equal(pc.state(id).status, 'paused', 'a signal other than KILL leaves a paused container paused');
+  pc.ok(['resume', id]);
+  pc.ok(['kill', '-a', id, 'USR1']);
+  const got = plans(id);
+  assert.deepEqual(got, [
+    { planVersion: 1, kind: 'kill', containerId: id, actions: [{ op: 'signal', why: 'runtime:kill', ...init, signal: 0, name: 'signal 0' }] },
+    { planVersion: 1, kind: 'pause', containerId: id, actions: [{ op: 'freezer', why: 'runtime:pause', state: 'FROZEN' }] },
+    { planVersion: 1, kind: 'kill', containerId: id, actions: [{ op: 'signal', why: 'runtime:kill', ...init, signal: 18, name: 'SIGCONT' }] },
+    { planVersion: 1, kind: 'resume', containerId: id, actions: [{ op: 'freezer', why: 'runtime:resume', state: 'THAWED' }] },
+    {
+      planVersion: 1,
+      kind: 'kill',
+      containerId: id,
+      actions: [
+        { op: 'freezer', why: 'runtime:kill --all', state: 'FROZEN' },
+        { op: 'signal', why: 'runtime:kill --all', ...init, signal: 10, name: 'SIGUSR1' },
+        ...made.map((c) => ({ op: 'cgroup.signal', why: 'runtime:kill --all', path: c.path, ino: c.ino, signal: 10, name: 'SIGUSR1' })),
+        { op: 'freezer', why: 'runtime:kill --all', state: 'THAWED' },
+      ],
+    },
+  ]);
+  // SIGKILL to a paused container thaws it afterwards: a frozen process cannot die.
+  pc.ok(['pause', id]);
+  pc.ok(['kill', id, 'KILL']);
+  assert.deepEqual(plans(id).at(-1)!.actions.map((a) => a.op), ['signal', 'freezer']);
+  const audit = pc.run(['audit', id]);
+  assert.equal(audit.code, 0, `the trail verifies: ${audit.stdout}${audit.stderr}`);
+  // Refusals, in runc's words.
+  assert.match(pc.run(['pause', id]).stderr, new RegExp(`^planc: ${id}: container not running: it is stopped\\n$`));
+  assert.match(pc.run(['resume', id]).stderr, new RegExp(`^planc: ${id}: container not paused: it is stopped\\n$`));
+  assert.match(pc.run(['kill', id]).stderr, new RegExp(`^planc: ${id}: container not running\\n$`));
+  assert.equal(pc.run(['kill', id, 'NOSIG']).stderr, 'planc: unknown signal "NOSIG"\n');
+});

@@ -1,0 +1,144 @@
+// The native front (cli/native/front.c) and the CLI's parser must read a hot
+// verb's command line the same way. Every shape below goes through both: the
+// front's parser alone (build/test/planc-front-parse prints what it would do)
+// and the CLI's (main.ts rewriteArgv, then fast.ts fastParse). What the front
+// serves, the CLI must parse to the same verb, arguments and flags; what the
+// front hands over is the CLI's to parse, refuse or explain — and a shape the
+// CLI would refuse or send to oclif (help, unknown, repeated or bad flags) is
+// never served by the front.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { VERBS } from '../../cli/commands.js';
+import { fastParse, normalizeSwitches } from '../../cli/fast.js';
+import { rewriteArgv } from '../../cli/main.js';
+import { GLOBAL_FLAGS, type FlagSpec } from '../../cli/verb.js';
+
+const PARSER = new URL('../../build/test/planc-front-parse', import.meta.url).pathname;
+const ROOT = process.getuid?.() === 0;
+
+/** Shapes engines and people use: the front serves each (as root; without root, only those naming --root). */
+const SERVED: string[][] = [
+  ['state', 'c1'],
+  ['--root', '/tmp/r', 'state', 'c1'],
+  ['--root=/tmp/r', 'state', 'c1'],
+  ['state', '--root', '/tmp/r', 'c1'],
+  ['--log', '/tmp/l', '--log-format', 'json', 'state', 'c1'],
+  ['--log=/tmp/l', '--log-format=text', '--root', '/run/x', 'state', 'c1'],
+  ['state', '--', 'c1'],
+  ['--debug', 'state', 'c1'],
+  ['--systemd-cgroup', '--root', '/r', 'kill', 'c1'],
+  ['--audit-dir', '/a', 'kill', 'c1'],
+  ['list'],
+  ['list', '-q'],
+  ['list', '--quiet', '-f', 'json'],
+  ['list', '--format=json'],
+  ['list', '--format', 'table', '--root', '/r'],
+  ['kill', 'c1'],
+  ['kill', 'c1', 'KILL'],
+  ['kill', 'c1', '9'],
+  ['kill', '-a', 'c1', '9'],
+  ['kill', '--all', 'c1', 'SIGTERM'],
+  ['kill', 'c1', '--all'],
+  ['pause', 'c1'],
+  ['resume', 'c1'],
+  ['--root', '/r', 'resume', '--', 'c1'],
+  // Values the verb itself refuses are still the verb's to refuse (one line, as the CLI said it).
+  ['state', 'bad/id'],
+  ['kill', 'c1', 'NOSUCHSIG'],
+];
+
+/** Shapes the front leaves to the CLI. */
+const HANDED_OVER: string[][] = [
+  [],
+  ['--version'],
+  ['help', 'state'],
+  ['state'],
+  ['state', 'a', 'b'],
+  ['state', '--help'],
+  ['state', '-h'],
+  ['state', 'c1', '--unknown'],
+  ['--root', 'a', '--root', 'b', 'state', 'c1'],
+  ['state', '--root', 'a', '--root', 'b', 'c1'],
+  ['--debug=true', 'state', 'c1'],
+  ['--rootless', 'true', 'state', 'c1'],
+  ['--log-format', 'xml', 'state', 'c1'],
+  ['list', '-f', 'yaml'],
+  ['list', '-fjson'],
+  ['list', 'extra'],
+  ['kill', '-9', 'c1'],
+  ['kill', 'c1', '9', 'extra'],
+  ['kill', '-a', '-a', 'c1'],
+  ['pause'],
+  ['--root', 'state', 'c1'],
+  ['create', '--bundle', '/b', 'c1'],
+  ['exec', 'c1', 'true'],
+  ['nosuchverb', 'c1'],
+];
+
+interface FrontParse {
+  handOff?: boolean;
+  verb?: string;
+  args?: string[];
+  flags?: Record<string, string | boolean>;
+}
+
+function front(argv: string[]): FrontParse {
+  const r = spawnSync(PARSER, argv, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `planc-front-parse ${argv.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as FrontParse;
+}
+
+/** What the CLI makes of it: the verb, its positional arguments as given, and its flags as given (defaults left out). */
+async function cli(argv: string[]): Promise<{ verb: string; args: string[]; flags: Record<string, unknown> } | null> {
+  const rewritten = rewriteArgv(argv);
+  const load = VERBS[rewritten[0]!];
+  if (!load) return null;
+  const verb = (await load()).default;
+  const rest = normalizeSwitches(verb, rewritten.slice(1));
+  const parsed = fastParse(verb, rest);
+  if (!parsed) return null;
+  const positional = rest.filter((a, k) => !a.startsWith('-') || rest.slice(0, k).includes('--') || a === '-');
+  const specs: Record<string, FlagSpec> = { ...GLOBAL_FLAGS, ...verb.flags };
+  const flags: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(parsed.flags)) {
+    if (value === undefined) continue;
+    const spec = specs[name]!;
+    const given = rest.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || (spec.char !== undefined && a === `-${spec.char}`));
+    if (given) flags[name] = value;
+  }
+  const argNames = Object.keys(verb.args);
+  const args = argNames.map((n) => parsed.args[n]).filter((v, k) => v !== undefined && positional.includes(v as string) && k < argNames.length) as string[];
+  return { verb: rewritten[0]!, args, flags };
+}
+
+test('the front parser is built', () => {
+  assert.ok(existsSync(PARSER), `${PARSER} (cli/native/build.sh builds it)`);
+});
+
+test('every shape the front serves, the CLI parses to the same verb, arguments and flags', async () => {
+  for (const argv of SERVED) {
+    const f = front(argv);
+    const namesRoot = argv.some((a) => a === '--root' || a.startsWith('--root='));
+    if (!ROOT && !namesRoot) {
+      assert.deepEqual(f, { handOff: true }, `${argv.join(' ')}: without root and --root the CLI finds the rootless state`);
+      continue;
+    }
+    assert.ok(!f.handOff, `the front serves: planc ${argv.join(' ')}`);
+    const c = await cli(argv);
+    assert.ok(c, `the CLI's fast path parses it too: planc ${argv.join(' ')}`);
+    assert.equal(f.verb, c.verb, `verb of: planc ${argv.join(' ')}`);
+    assert.deepEqual(f.args, c.args, `arguments of: planc ${argv.join(' ')}`);
+    assert.deepEqual(f.flags, c.flags, `flags of: planc ${argv.join(' ')}`);
+  }
+});
+
+test('what the front hands over is the CLI\'s: help, version, planning verbs, and every malformed or unsure form', async () => {
+  for (const argv of HANDED_OVER) assert.deepEqual(front(argv), { handOff: true }, `the front hands over: planc ${argv.join(' ')}`);
+  // And never the other way round: a hot-verb shape the CLI's fast path declines (oclif's errors and help), the front declines too.
+  for (const argv of HANDED_OVER) {
+    const c = await cli(argv);
+    if (c === null) assert.deepEqual(front(argv), { handOff: true });
+  }
+});
