@@ -134,24 +134,15 @@ enum status status_of(struct cdir *d, const struct record *rec);
 /* The OCI state JSON of whatever is in the directory (compact); fails not-found for nothing there. */
 void state_json(struct jbuf *out, struct cdir *d);
 
-/* ---- export.c: --audit-log ---- */
-/* A caller's log (--log, --audit-log) opened for appending: never through a symlink, a regular file or a character device. */
-int caller_log_open(const char *what, const char *path);
-void caller_log_append(const char *what, const char *path, const char *text, size_t len);
-/* The tag an exported record starts with: {"container":ID,"planDigest":D, (the record's own fields follow). */
-void audit_tag(struct jbuf *out, const char *id, const char *digest);
-/* Copy the trail's records not yet exported to the record's auditLog, and save the new count in state.json. */
-void audit_export(struct cdir *d, const struct record *rec);
-
 /* ---- poststart.c: the hooks planc runs itself after the release ---- */
 /* Run the hook of plan action i (pid: the init's, or < 0 once stopped): its record (the fields) in *record;
  * false when it failed, with the message and errno. */
 bool hook_action_run(const mp *a, int i, long pid, struct jbuf *record, char *msg, size_t cap, int *err);
 /* The poststart hooks (stage "start"); a failure stops the container, destroys it, runs poststop, and fails
  * (config: the config file its message names first, or NULL). */
-void poststart(struct cdir *d, const struct record *rec, const mp *plan, const char *config);
+void poststart(struct cdir *d, struct record *rec, const mp *plan, const char *config);
 /* A start whose init failed (a startContainer hook, the exec): destroyed, poststop run, failed with the init's reason. */
-_Noreturn void failed_start(struct cdir *d, const struct record *rec, const mp *plan);
+_Noreturn void failed_start(struct cdir *d, struct record *rec, const mp *plan);
 
 /* ---- the verbs ---- */
 struct globals {

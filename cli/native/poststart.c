@@ -6,6 +6,7 @@
  * hook (or the exec) fails (runtime.md "Lifecycle"): `start` fails, the
  * container is stopped and destroyed, then its poststop hooks run. */
 #include "front.h"
+#include "lifecycle.h"
 #include "teardown.h"
 #include "../../executor/native/hookrun.h"
 #include <errno.h>
@@ -73,9 +74,9 @@ bool hook_action_run(const mp *a, int i, long pid, struct jbuf *record, char *ms
 
 /* Stop and destroy a container whose start failed, run its poststop hooks, and fail with its error
  * (runtime.md: "generate an error, stop the container, and continue the lifecycle at step 12"). */
-static _Noreturn void destroy_and_fail(struct cdir *d, const struct record *rec, const mp *plan, const char *where, const char *msg)
+static _Noreturn void destroy_and_fail(struct cdir *d, struct record *rec, const mp *plan, const char *where, const char *msg)
 {
-	audit_export(d, rec); /* the failure's record reaches the --audit-log before the container's own log goes */
+	export_audit(d, rec); /* the failure's record reaches the --audit-log before the container's own log goes */
 	struct jbuf extra;
 	jb_init(&extra);
 	jb_obj_begin(&extra);
@@ -84,7 +85,7 @@ static _Noreturn void destroy_and_fail(struct cdir *d, const struct record *rec,
 	struct remains r;
 	remains_of_record(rec, &r);
 	struct td_audit a = {
-		.trail = trail_open_settled(d),
+		.trail = trail_open(d),
 		.extra = &extra,
 		.poststop = true,
 		.plan = plan,
@@ -113,7 +114,7 @@ static const char *where_of(const mp *plan, int64_t i, const char *config)
 	return both;
 }
 
-void poststart(struct cdir *d, const struct record *rec, const mp *plan, const char *config)
+void poststart(struct cdir *d, struct record *rec, const mp *plan, const char *config)
 {
 	const mp *actions = mp_get(plan, "actions");
 	struct trail *t = NULL;
@@ -144,7 +145,7 @@ void poststart(struct cdir *d, const struct record *rec, const mp *plan, const c
 		trail_release(t);
 }
 
-void failed_start(struct cdir *d, const struct record *rec, const mp *plan)
+void failed_start(struct cdir *d, struct record *rec, const mp *plan)
 {
 	/* The first failure the init recorded (the create succeeded: one after the release, a startContainer hook or the exec). */
 	struct trailref ref;

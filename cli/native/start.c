@@ -6,7 +6,8 @@
  * the trail (docs/audit.md "The exec, confirmed"). Then the poststart hooks
  * (hooks-front.c) and the --audit-log export (export.c). */
 #include "front.h"
-#include "trail.h"
+#include "lifecycle.h"
+#include "teardown.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -218,7 +219,7 @@ int verb_start(struct globals *g, char **args, int nargs)
 	/* startContainer hooks ran between the release and the exec; poststart runs after it. */
 	if (hooked)
 		poststart(&d, &rec, plan, NULL);
-	audit_export(&d, &rec);
+	export_audit(&d, &rec);
 	return 0;
 }
 
@@ -240,7 +241,7 @@ int verb_poststart(struct globals *g, char **args, int nargs)
 	char config[8192];
 	snprintf(config, sizeof config, "%s/config.json", rec.bundle);
 	poststart(&d, &rec, plan, config);
-	audit_export(&d, &rec);
+	export_audit(&d, &rec);
 	return 0;
 }
 
@@ -255,6 +256,6 @@ int verb_export_audit(struct globals *g, char **args, int nargs)
 	struct record rec;
 	if (!record_read(&d, &rec))
 		fail(args[0], "container does not exist");
-	audit_export(&d, &rec);
+	export_audit(&d, &rec);
 	return 0;
 }
