@@ -44,6 +44,9 @@ const SERVED: string[][] = [
   ['pause', 'c1'],
   ['resume', 'c1'],
   ['--root', '/r', 'resume', '--', 'c1'],
+  ['start', 'c1'],
+  ['--root', '/r', '--log', '/tmp/l', 'start', 'c1'],
+  ['start', '--', 'c1'],
   // Values the verb itself refuses are still the verb's to refuse (one line, as the CLI said it).
   ['state', 'bad/id'],
   ['kill', 'c1', 'NOSUCHSIG'],
@@ -71,6 +74,12 @@ const HANDED_OVER: string[][] = [
   ['kill', 'c1', '9', 'extra'],
   ['kill', '-a', '-a', 'c1'],
   ['pause'],
+  ['start'],
+  ['start', 'c1', 'c2'],
+  ['start', '--all', 'c1'],
+  // The front's internal verbs are no command for anyone but the CLI (PLANC_FRONT_ONLY).
+  ['poststart', 'c1'],
+  ['export-audit', 'c1'],
   ['--root', 'state', 'c1'],
   ['create', '--bundle', '/b', 'c1'],
   ['exec', 'c1', 'true'],
