@@ -53,5 +53,5 @@ export function frontLocked(dir: ContainerDir, argv: string[]): void {
   const lines = r.stderr.split('\n').filter(Boolean);
   const last = r.status !== 0 ? lines.pop() : undefined;
   if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');
-  if (r.status !== 0) throw new PlancError('system', last?.replace(/^planc: /, '') ?? `exit status ${r.status}`);
+  if (r.status !== 0) throw new PlancError('system', last?.replace(/^planc: /, '') ?? (r.signal ? `planc's native front was killed by ${r.signal}` : `planc's native front exited with status ${r.status}`));
 }

@@ -46,7 +46,11 @@ bool hook_action_run(const mp *a, int i, long pid, struct jbuf *record, char *ms
 		fail(NULL, "the stored plan's action %d (%s) is not a hook planc can run; left alone", i, op ? op : "?");
 	struct hook_spec spec = {path->s, argv, envp, secs, input, -1};
 	struct hook_outcome o;
+	/* A hook may exit without reading its stdin: the EPIPE is its choice, and must not kill planc (SIGPIPE). */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, was;
+	sigaction(SIGPIPE, &ign, &was);
 	bool ok = hook_run(&spec, &o) == 0;
+	sigaction(SIGPIPE, &was, NULL);
 	if (!ok) {
 		*err = o.err;
 		if (o.call)
