@@ -4,16 +4,15 @@
 import { closeSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { isPlancError, PlancError } from '../schemas/error.js';
+import { isPlancError } from '../schemas/error.js';
 import { explainLines } from '../planner/explain.js';
 import { type Exit, executorError, runExecutor } from '../executor/spawn.js';
 import { existingCgroups, ownedFromRecord, unrecordedCgroups } from './state/cgroups.js';
 import { checkId, ContainerDir, StateRoot } from './state/gate.js';
-import { type Audit, type Remains, teardown } from './state/lifecycle.js';
 import { procStat } from './state/procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, saveRecord } from './state/store.js';
 import { AuditStore, auditDirOf, TRAIL_REF_FILE, type TrailRef } from './audit/store.js';
-import { loadSignKey, Trail } from './audit/trail.js';
+import { loadSignKey } from './audit/trail.js';
 import { reapSync } from './libc.js';
 import { checkRootfs } from './bundle.js';
 import { openCallerLog, writeCallerFile } from './caller-files.js';
@@ -22,13 +21,12 @@ import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { checkTerminal } from '../planner/console.js';
-import { runPoststop } from './state/hooks.js';
+import { type FrontRemains, frontOnDir, frontTeardown } from './native-front.js';
 import { reportWarning } from './report.js';
-import { frontLocked } from './native-front.js';
 
-/** The executor's records copied to --audit-log, by the native front (cli/native/export.c), under the lock this process holds. */
-export function exportAudit(dir: ContainerDir, root: string): void {
-  frontLocked(dir, [`--root=${root}`, 'export-audit', '--', dir.id]);
+/** The trail's records copied to --audit-log, by the native front (cli/native/lifecycle.c export_audit), under the lock this process holds. */
+export function exportAudit(dir: ContainerDir, root: string, warn: (msg: string) => void): void {
+  frontOnDir(dir, [`--root=${root}`, 'export-audit', '--dir-fd=3', '--', dir.id], warn);
 }
 
 export interface CreateFlags {
@@ -81,12 +79,12 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   // A log planc could not append to would fail the create after the container exists: check it first.
   if (flags['audit-log']) closeSync(openCallerLog('--audit-log', flags['audit-log']));
   // So is an audit store or a signing key planc cannot use: nothing is created that could not be recorded.
-  const signKey = loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY);
+  loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY);
   const store = AuditStore.open(auditDirOf(flags), { create: true })!;
   const root = StateRoot.open(flags.root, { create: true })!;
   const dir = ContainerDir.claim(root, id);
   // What teardown may touch if anything below fails: grows as the executor reports.
-  const remains: Remains = { pid: 0, startTime: '', cgroups: [] };
+  const remains: FrontRemains = { pid: 0, startTime: '', cgroups: [] };
   let trailFd = -1;
   let ref: TrailRef | undefined;
   try {
@@ -97,7 +95,9 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
     const before = existingCgroups(plan);
     const run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd: trailFd });
     remains.pid = run.pid;
-    remains.startTime = procStat(run.pid)?.startTime ?? '';
+    // An init that already exited and was reaped (a quick foreground run) has no start time to read:
+    // '0', which no live process has, so the record stays one the schema accepts and the container reads as stopped.
+    remains.startTime = procStat(run.pid)?.startTime || '0';
     remains.cgroups = run.reports.map((r) => ownedFromRecord(plan, r)).filter((c): c is OwnedCgroup => c !== null);
     if (!run.ready || run.code !== 0 || run.interrupted || run.auditFailure) {
       // An executor killed between a mkdir and its record, or stopped because that record could
@@ -123,47 +123,27 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
       ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
     };
     saveRecord(dir, record);
-    if (record.auditLog) exportAudit(dir, flags.root);
+    if (record.auditLog) exportAudit(dir, flags.root, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }));
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
     closeSync(trailFd);
     return { dir, record, exited: run.exited, trail: ref, relay: plan.actions.some((a) => a.op === 'console.relay') };
   } catch (e) {
-    // Undo what the executor made, recorded in the trail as an undo plan (or, when the trail
-    // itself cannot be written, unrecorded: nothing may be left behind for want of a record).
-    // Once a hook ran, a failed create goes on at the spec's step 12: destroyed, then the
-    // poststop hooks (recorded before the trail is closed).
-    // The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed create.
-    let trail: Trail | null = null;
-    try {
-      if (trailFd >= 0) trail = Trail.fromFd(trailFd, store.path(ref!), digest.slice('sha256:'.length));
-    } catch {
-      // a trail that cannot even be read back: the undo goes on unrecorded, the trail ends unclosed
-      closeSync(trailFd);
-    }
-    const hooksRan = trail?.bytes().includes('"op":"hook.') ?? false;
+    // Undo what the executor made (the front's teardown, cli/native/teardown.c), recorded in the
+    // trail as an undo plan — or, when the trail itself cannot be written, unrecorded: nothing may
+    // be left behind for want of a record (--best-effort). Once a hook ran, a failed create goes on
+    // at the spec's step 12: destroyed, then the poststop hooks (recorded before the trail is closed).
+    if (trailFd >= 0) closeSync(trailFd);
     const auditLog = flags['audit-log'] ? resolve(flags['audit-log']) : undefined;
-    const audit: Audit = { trail, bestEffort: true, signKey, extra: { reason: isPlancError(e) ? e.message : String(e) } };
-    // Recorded while the trail takes records; the hooks run regardless (an undo is never stopped
-    // for want of a record), and a lost record leaves the trail unclosed.
-    const appender = {
-      append: (r: Record<string, unknown>) => {
-        if (!audit.trail || audit.lost) return 0;
-        try {
-          return audit.trail.append(r);
-        } catch (err) {
-          audit.lost = err as PlancError;
-          return 0;
-        }
-      },
-    };
-    audit.beforeClose = () => {
-      if (hooksRan) runPoststop(plan, { id, planDigest: digest, auditLog }, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }), appender);
-    };
-    try {
-      teardown(dir, remains, 'undo', audit, reapSync);
-    } finally {
-      trail?.release();
-    }
+    frontTeardown(dir, 'undo', (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }), {
+      signKey: flags['audit-sign-key'],
+      remains: { ...remains, ...(auditLog ? { auditLog } : {}), planDigest: digest },
+      reason: isPlancError(e) ? e.message : String(e),
+      bestEffort: true,
+    });
+    // The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed
+    // create — once it is one (a wait for a live process would never return).
+    const init = procStat(remains.pid);
+    if (init && (init.state === 'Z' || init.state === 'X')) reapSync(remains.pid);
     throw e;
   } finally {
     store.close();

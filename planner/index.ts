@@ -7,7 +7,7 @@ export { explainLines, explainSections, explainAction, effectOf, VOCABULARY } fr
 export { diffPlans, diffLines } from './diff.js';
 export { lintPlan, toSarif, DEFAULT_LEVELS } from './lint.js';
 export { verifyTrail, type TrailVerdict, type VerifyOptions } from './audit.js';
-export { planTeardown, planUpdateWrites, type LifecycleFacts } from './lifecycle.js';
+export { planUpdateWrites, type LifecycleFacts } from './lifecycle.js';
 export { defaultHostFacts } from './host-facts.js';
 export { validateConfig } from './validate.js';
 export { CAPABILITIES } from './process.js';

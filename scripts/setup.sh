@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install what planc and its tests need on a bare Debian machine, as root:
-# a C compiler for the native executor and front (libssl-dev: the front signs
-# audit trails with libcrypto), busybox-static for example rootfs,
+# a C compiler for the native executor and front (libssl3: the front loads its
+# libcrypto.so.3 to sign audit trails; no headers needed), busybox-static for example rootfs,
 # runc/crun/hyperfine to compare against, podman (+ conmon) and containerd (+ ctr)
-# for the engine tests, then the npm dependencies (whose
+# for the engine tests, wabt (wasm2c) for the Node-free planner prototype
+# (cli/native/engine/build.sh), then the npm dependencies (whose
 # prepare step builds dist/ and build/planc-exec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pkg in gcc libc6-dev libssl-dev busybox-static runc crun hyperfine iproute2 strace chromium python3-seccomp libseccomp-dev golang-github-containers-common util-linux umoci skopeo uidmap zstd python3 tmux podman conmon containerd; do
+for pkg in gcc libc6-dev libssl3 busybox-static runc crun hyperfine iproute2 strace chromium python3-seccomp libseccomp-dev golang-github-containers-common util-linux umoci skopeo uidmap zstd python3 tmux podman conmon containerd wabt; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

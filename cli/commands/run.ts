@@ -2,10 +2,9 @@ import { isPlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
 import { createContainer, exportAudit } from '../container.js';
-import { teardown } from '../state/lifecycle.js';
-import { loadSignKey, nowMicros, Trail } from '../audit/trail.js';
-import { planWithHooks, runPoststop } from '../state/hooks.js';
-import { frontLocked } from '../native-front.js';
+import { nowMicros, Trail } from '../audit/trail.js';
+import { frontOnDir, frontTeardown, remainsOfRecord } from '../native-front.js';
+import { FILES } from '../state/store.js';
 import { reportWarning } from '../report.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -19,11 +18,11 @@ export default defineVerb({
     if (!created) return;
     const { dir, record, exited, relay } = created;
     const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
-    const hooked = planWithHooks(dir);
     // The executor confirmed the exec before create returned: the trail has it. The poststart
     // hooks (and, when one fails, the container destroyed), then the --audit-log export: the
-    // native front's, as for `planc start` (cli/native/start.c).
-    if (hooked) frontLocked(dir, [`--root=${flags.root}`, 'poststart', '--', args.id]);
+    // native front's, as for `planc start` (cli/native/poststart.c).
+    // (Op names are plain strings in msgpack: a plan with poststart hooks holds "hook.poststart".)
+    if (dir.read(FILES.plan)?.includes('hook.poststart')) frontOnDir(dir, [`--root=${flags.root}`, 'poststart', '--dir-fd=3', '--', args.id], warn);
     if (flags.detach) return;
     // While it runs, other verbs (state, kill, delete --force) may act on it.
     dir.unlock();
@@ -47,15 +46,15 @@ export default defineVerb({
       if (isPlancError(e) && e.code === 'not-found') return; // deleted meanwhile (delete --force)
       throw e;
     }
-    if (record.auditLog) exportAudit(dir, flags.root);
-    // How it ended, then the run taken apart and the poststop hooks: into the trail, which this closes.
+    if (record.auditLog) exportAudit(dir, flags.root, warn);
+    // How it ended, into the trail; then the run taken apart and the poststop hooks (the front's
+    // teardown, cli/native/teardown.c), which closes the trail.
     const trail = Trail.open(created.trail);
     try {
       if (exit) trail.append({ event: 'exited', ...(exit.signal ? { signal: exit.signal } : { code: exit.code }), t: nowMicros() });
-      const signKey = loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY);
-      teardown(dir, record, 'exit', { trail, signKey, beforeClose: () => runPoststop(hooked, record, warn, trail) });
     } finally {
       trail.release();
     }
+    frontTeardown(dir, 'exit', warn, { signKey: flags['audit-sign-key'], remains: remainsOfRecord(record) });
   },
 });

@@ -24,23 +24,28 @@ struct verb {
 	 * "c/" prefix: its one-letter form. */
 	const char *const *flags;
 	int min_args, max_args;
-	/* A form for the CLI's own calls only (cli/native-front.ts): unknown to anyone else, so handed off. */
-	bool internal;
+	bool internal; /* only for the CLI's own calls (PLANC_FRONT_ONLY=1); otherwise not a verb here */
 };
 
 static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=table|json", "q/quiet", NULL};
+static const char *const DELETE_FLAGS[] = {"f/force", NULL};
+/* Hidden, for the CLI only (PLANC_FRONT_ONLY): teardown.c for the undo of a failed create, a failed start, the end of a foreground run. */
+static const char *const DIR_FD_FLAGS[] = {"dir-fd=", NULL};
+static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
 static const char *const KILL_FLAGS[] = {"a/all", NULL};
 
 static const struct verb VERBS[] = {
 	{"state", verb_state, NO_FLAGS, 1, 1, false},
 	{"list", verb_list, LIST_FLAGS, 0, 0, false},
+	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false},
+	{"teardown", verb_teardown, TEARDOWN_FLAGS, 1, 1, true},
 	{"kill", verb_kill, KILL_FLAGS, 1, 2, false},
 	{"pause", verb_pause, NO_FLAGS, 1, 1, false},
 	{"resume", verb_resume, NO_FLAGS, 1, 1, false},
 	{"start", verb_start, NO_FLAGS, 1, 1, false},
-	{"poststart", verb_poststart, NO_FLAGS, 1, 1, true},
-	{"export-audit", verb_export_audit, NO_FLAGS, 1, 1, true},
+	{"poststart", verb_poststart, DIR_FD_FLAGS, 1, 1, true},
+	{"export-audit", verb_export_audit, DIR_FD_FLAGS, 1, 1, true},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -48,6 +53,12 @@ static const char *const GLOBAL_FLAGS[] = {"root=", "log=", "log-format=text|jso
 					   "systemd-cgroup", NULL};
 
 char **g_argv; /* the command line as given: hand_off passes it on, trail.c records it */
+
+static bool front_only(void)
+{
+	const char *v = getenv("PLANC_FRONT_ONLY");
+	return v && !strcmp(v, "1");
+}
 
 /* Not a shape the front serves: the CLI gets the command line as it came. */
 static _Noreturn void hand_off(void)
@@ -235,9 +246,9 @@ int main(int argc, char **argv)
 		hand_off();
 	const struct verb *v = NULL;
 	for (size_t k = 0; k < sizeof VERBS / sizeof VERBS[0]; k++)
-		if (!strcmp(argv[i], VERBS[k].name))
+		if (!strcmp(argv[i], VERBS[k].name) && (!VERBS[k].internal || front_only()))
 			v = &VERBS[k];
-	if (!v || (v->internal && !getenv("PLANC_FRONT_ONLY")))
+	if (!v)
 		hand_off();
 	struct parsed p = {0};
 	/* The globals before the verb count as if they followed it (main.ts rewriteArgv). */
@@ -250,11 +261,12 @@ int main(int argc, char **argv)
 	const char *log_format = p.values[2];
 	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
 	g_log.format = log_format;
-	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL};
+	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL, NULL};
 	int nglobal = 0;
 	while (GLOBAL_FLAGS[nglobal])
 		nglobal++;
 	g.verb_flags = &p.values[nglobal];
+	g.audit_sign_key = p.values[5];
 #ifdef PLANC_PARSE_DUMP
 	/* build/test/planc-front-parse: what the front would do, for test/unit/native-front.test.ts to compare with the CLI's parser. */
 	dump(v, &p, nglobal);

@@ -84,9 +84,11 @@ struct cdir {
 };
 /* Open a container's directory; false when there is none (ENOENT). */
 bool cdir_open(struct cdir *d, struct root *r, const char *id);
-/* The container's lock (flock, up to 10 s), as ContainerDir.lock. For the CLI's own calls
- * (PLANC_FRONT_ONLY), PLANC_LOCK_FD may name an fd of the same directory whose lock the
- * caller holds and handed over (cli/native-front.ts frontLocked): the verb acts under it. */
+/* An internal verb's --dir-fd N: the container's directory as the calling CLI holds it, locked
+ * (cli/native-front.ts frontOnDir). Checked to be the directory just opened, then used in its place:
+ * the lock is the open file's, so cdir_lock takes it at once and no other planc steps in between. */
+void cdir_adopt(struct cdir *d, const char *fd_s, const char *verb);
+/* The container's lock (flock, up to 10 s), as ContainerDir.lock. */
 void cdir_lock(struct cdir *d);
 /* A regular file's bytes (NUL-terminated), or NULL when it does not exist. */
 char *cdir_read(struct cdir *d, const char *name, size_t max, size_t *len);
@@ -150,9 +152,12 @@ struct globals {
 	bool debug;
 	/* The verb's flag values in the order of its flag table (NULL: not given; "true": a switch given). */
 	const char *const *verb_flags;
+	const char *audit_sign_key; /* --audit-sign-key (NULL: not given) */
 };
 int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
+int verb_delete(struct globals *g, char **argv, int argc);
+int verb_teardown(struct globals *g, char **argv, int argc);
 int verb_kill(struct globals *g, char **argv, int argc);
 int verb_pause(struct globals *g, char **argv, int argc);
 int verb_resume(struct globals *g, char **argv, int argc);

@@ -152,24 +152,23 @@ bool cdir_open(struct cdir *d, struct root *r, const char *id)
 	return true;
 }
 
-/* The lock the calling CLI holds on this directory, handed over as an fd of the same open directory. */
-static bool handed_lock(struct cdir *d)
+void cdir_adopt(struct cdir *d, const char *fd_s, const char *verb)
 {
-	const char *held = getenv("PLANC_FRONT_ONLY") ? getenv("PLANC_LOCK_FD") : NULL;
-	if (!held)
-		return false;
+	if (!fd_s)
+		return;
 	char *end;
-	long fd = strtol(held, &end, 10);
-	struct stat a, b;
-	if (*end || fd < 3 || fd > 1024 || fstat((int)fd, &a) < 0 || fstat(d->fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-		return false;
-	/* Succeeds at once only on the open directory that holds the lock (flock locks belong to it), or when nobody does. */
-	return flock((int)fd, LOCK_EX | LOCK_NB) == 0;
+	long fd = strtol(fd_s, &end, 10);
+	struct stat held, named;
+	if (*end || fd < 3 || fd > 1024 || fstat((int)fd, &held) < 0 || fstat(d->fd, &named) < 0 || held.st_ino != named.st_ino ||
+	    held.st_dev != named.st_dev)
+		fail(NULL, "internal: %s --dir-fd is not the state directory of %s", verb, quote(d->id));
+	close(d->fd);
+	d->fd = (int)fd;
 }
 
 void cdir_lock(struct cdir *d)
 {
-	for (int waited = 0; !handed_lock(d); waited += 2) {
+	for (int waited = 0;; waited += 2) {
 		if (flock(d->fd, LOCK_EX | LOCK_NB) == 0)
 			break;
 		if (errno != EWOULDBLOCK && errno != EINTR)

@@ -126,18 +126,54 @@ const char *quote(const char *s)
 
 const char *errno_words(int e)
 {
-	/* Node (libuv) words where they differ from strerror's. */
+	/* libuv's words (uv_strerror), which Node's messages carry and errnoWords keeps; where libuv has none, Node says
+	 * "Unknown system error -N". */
 	switch (e) {
-	case ELOOP: return "too many symbolic links encountered";
-	case EEXIST: return "file already exists";
+	case EPERM: return "operation not permitted";
+	case ENOENT: return "no such file or directory";
+	case ESRCH: return "no such process";
+	case EINTR: return "interrupted system call";
 	case EIO: return "i/o error";
-	case EBUSY: return "resource busy or locked";
+	case ENXIO: return "no such device or address";
+	case E2BIG: return "argument list too long";
+	case EBADF: return "bad file descriptor";
 	case EAGAIN: return "resource temporarily unavailable";
+	case ENOMEM: return "not enough memory";
+	case EACCES: return "permission denied";
+	case EFAULT: return "bad address in system call argument";
+	case EBUSY: return "resource busy or locked";
+	case EEXIST: return "file already exists";
+	case EXDEV: return "cross-device link not permitted";
+	case ENODEV: return "no such device";
+	case ENOTDIR: return "not a directory";
+	case EISDIR: return "illegal operation on a directory";
+	case EINVAL: return "invalid argument";
+	case ENFILE: return "file table overflow";
+	case EMFILE: return "too many open files";
+	case ENOTTY: return "inappropriate ioctl for device";
+	case ETXTBSY: return "text file is busy";
+	case EFBIG: return "file too large";
+	case ENOSPC: return "no space left on device";
+	case ESPIPE: return "invalid seek";
+	case EROFS: return "read-only file system";
+	case EMLINK: return "too many links";
+	case EPIPE: return "broken pipe";
+	case ERANGE: return "result too large";
+	case ENAMETOOLONG: return "name too long";
+	case ENOSYS: return "function not implemented";
+	case ENOTEMPTY: return "directory not empty";
+	case ELOOP: return "too many symbolic links encountered";
+	case EOVERFLOW: return "value too large for defined data type";
+	case ENOTSUP: return "operation not supported on socket";
+	case ETIMEDOUT: return "connection timed out";
+	case ENOEXEC: return "exec format error";
+	case ECANCELED: return "operation canceled";
+	case ECONNREFUSED: return "connection refused";
+	case ECONNRESET: return "connection reset by peer";
+	case EILSEQ: return "illegal byte sequence";
 	}
-	static char buf[128];
-	snprintf(buf, sizeof buf, "%s", strerror(e));
-	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-		buf[0] = (char)(buf[0] - 'A' + 'a');
+	static char buf[48];
+	snprintf(buf, sizeof buf, "Unknown system error -%d", e);
 	return buf;
 }
 

@@ -204,7 +204,7 @@ int verb_start(struct globals *g, char **args, int nargs)
 	if (!record_read(&d, &rec))
 		fail(id, "container does not exist");
 	bool hooked;
-	const mp *plan = plan_read(&d, &hooked);
+	const mp *plan = plan_read(&d, true, &hooked);
 	enum status st = status_of(&d, &rec);
 	if (st != ST_CREATED) {
 		if (st == ST_STOPPED)
@@ -232,10 +232,11 @@ int verb_poststart(struct globals *g, char **args, int nargs)
 	struct cdir d;
 	if (!root_open(&root, g->root) || !cdir_open(&d, &root, args[0]))
 		fail(args[0], "container does not exist");
+	cdir_adopt(&d, g->verb_flags[0], "poststart");
 	cdir_lock(&d);
 	struct record rec;
 	bool hooked;
-	const mp *plan = record_read(&d, &rec) ? plan_read(&d, &hooked) : NULL;
+	const mp *plan = record_read(&d, &rec) ? plan_read(&d, true, &hooked) : NULL;
 	if (!plan)
 		fail(args[0], "container does not exist");
 	char config[8192];
@@ -252,6 +253,7 @@ int verb_export_audit(struct globals *g, char **args, int nargs)
 	struct cdir d;
 	if (!root_open(&root, g->root) || !cdir_open(&d, &root, args[0]))
 		fail(args[0], "container does not exist");
+	cdir_adopt(&d, g->verb_flags[0], "export-audit");
 	cdir_lock(&d);
 	struct record rec;
 	if (!record_read(&d, &rec))

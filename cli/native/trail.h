@@ -9,10 +9,13 @@
 #include "front.h"
 
 struct trail;
-/* The Ed25519 key of --audit-sign-key / PLANC_AUDIT_SIGN_KEY, read and checked before the verb does anything (NULL path: none). */
+/* The Ed25519 key of --audit-sign-key / PLANC_AUDIT_SIGN_KEY, read and checked before the verb does anything (NULL path: none);
+ * fails in loadSignKey's words. OpenSSL's libcrypto.so.3 is loaded here, the first time, and by nothing else. */
 void *trail_load_key(const char *path);
 /* The container's trail (audit.json → the store → <seq>.audit.jsonl), open at its head; NULL when the state
- * directory names none (a create killed before it wrote the reference). */
+ * directory names none (a create killed before it wrote the reference). As lifecycle.ts openTrail: the store and the
+ * id's directory through the gate, the trail file checked as store.read checks it, a wait for the init's records.
+ * The caller holds the container's lock (cdir_lock), as the verbs do: the trail has one writer. */
 struct trail *trail_open(struct cdir *d);
 /* The whole file as it is now. */
 char *trail_bytes(struct trail *t, size_t *len);
@@ -28,4 +31,12 @@ void trail_flush(struct trail *t);
 void trail_release(struct trail *t);
 /* Microseconds since the epoch, as records say "t". */
 int64_t now_micros(void);
+
+#ifdef PLANC_TRAIL_TEST
+/* Only in the test driver (cli/native/test/trail-main.c): fixed values where a record has the clock or the caller,
+ * so its bytes can be compared with the TypeScript's, and the caller ("by") alone. */
+extern int64_t trail_test_t;       /* nonzero: every "t" */
+extern const char *trail_test_by;  /* non-NULL: the "by" of every plan (a JSON value) */
+void trail_caller(struct jbuf *b); /* the "by" from g_argv and the parent */
+#endif
 #endif

@@ -7,6 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A key's value as JSON.parse keeps it: the last of a repeated key. */
+static const mp *last_of(const mp *map, const char *key)
+{
+	const mp *v = NULL;
+	for (uint32_t k = 0; map && map->type == MP_MAP && k < map->len; k++)
+		if (map->kids[2 * k].type == MP_STR && !strcmp(map->kids[2 * k].s, key))
+			v = &map->kids[2 * k + 1];
+	return v;
+}
+
 bool trailref_read(struct cdir *d, struct trailref *ref)
 {
 	size_t len;
@@ -15,13 +25,15 @@ bool trailref_read(struct cdir *d, struct trailref *ref)
 		return false;
 	const char *err;
 	mp *doc = json_parse(bytes, len, &err);
-	const mp *dir = doc ? mp_get(doc, "dir") : NULL, *id = doc ? mp_get(doc, "id") : NULL, *seq = doc ? mp_get(doc, "seq") : NULL;
+	const mp *dir = last_of(doc, "dir"), *id = last_of(doc, "id"), *seq = last_of(doc, "seq");
+	/* parseTrailRef: seq any safe integer from 1 (1.0 and 1e0 are 1 to JSON.parse). */
+	double n = !seq ? 0 : seq->type == MP_INT ? (double)seq->i : seq->type == MP_FLOAT ? seq->f : 0;
 	if (!dir || dir->type != MP_STR || dir->s[0] != '/' || strlen(dir->s) >= sizeof ref->dir || !id || id->type != MP_STR ||
-	    strcmp(id->s, d->id) != 0 || !seq || seq->type != MP_INT || seq->i < 1 || seq->i > 999999999)
+	    strcmp(id->s, d->id) != 0 || !(n >= 1 && n <= 9007199254740991.0 && n == (double)(long)n))
 		fail(NULL, "%s/audit.json is not a trail reference planc wrote; left alone", d->path);
 	snprintf(ref->dir, sizeof ref->dir, "%s", dir->s);
 	ref->id = d->id;
-	ref->seq = (long)seq->i;
+	ref->seq = (long)n;
 	return true;
 }
 

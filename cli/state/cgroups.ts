@@ -37,21 +37,6 @@ export function ownedFromRecord(plan: Plan, rec: CgroupRecord): OwnedCgroup | nu
   return { path: action.path, ino: rec.ino as number, made };
 }
 
-/** The cgroups an audit log says the executor made or joined (a create that never finished leaves only these). */
-export function ownedFromAudit(plan: Plan, auditText: string): OwnedCgroup[] {
-  const out: OwnedCgroup[] = [];
-  for (const line of auditText.split('\n')) {
-    if (!line.includes('"cgroup.create"') && !line.includes('"resctrl.create"')) continue;
-    try {
-      const c = ownedFromRecord(plan, JSON.parse(line) as CgroupRecord);
-      if (c && !out.some((o) => o.path === c.path)) out.push(c);
-    } catch {
-      // a line cut short by a crash: it recorded nothing usable
-    }
-  }
-  return out;
-}
-
 /**
  * The planned cgroups an executor that died may have made without living to
  * record them: absent before it ran (`before`), present now. Only a create

@@ -25,7 +25,7 @@ export type LifecycleAction =
 export type Why = string;
 
 /**
- * A small plan for what planc does to a container after create — kill, delete, the undo of a failed create, the end of a foreground run — made by a pure planner function (planner/lifecycle.ts) from facts the CLI gathered, and written into the container's audit trail before its first action, each action then recorded as it is applied (docs/audit.md).
+ * A small plan for what planc does to a container after create — kill, delete, the undo of a failed create, the end of a foreground run — made from facts gathered from the kernel (cli/native/lifecycle.c, cli/native/teardown.c; planner/lifecycle.ts for update), and written into the container's audit trail before its first action, each action then recorded as it is applied (docs/audit.md).
  */
 export interface LifecyclePlan {
   planVersion: 1;

@@ -120,3 +120,125 @@ test('kill, pause and resume write the small plans their verbs call for, one rec
   assert.match(pc.run(['kill', id]).stderr, new RegExp(`^planc: ${id}: container not running\\n$`));
   assert.equal(pc.run(['kill', id, 'NOSIG']).stderr, 'planc: unknown signal "NOSIG"\n');
 });
+
+/** The records of a trail, parsed. */
+function records(id: string): Record<string, unknown>[] {
+  return readFileSync(trailPath(pc.root, id), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The cgroups planc made for a container, from its record. */
+function madeCgroups(id: string): { path: string; ino: number }[] {
+  const rec = JSON.parse(readFileSync(join(pc.root, id, 'state.json'), 'utf8')) as { cgroups: { path: string; ino: number; made: boolean }[] };
+  return rec.cgroups.filter((c) => c.made).map((c) => ({ path: c.path, ino: c.ino }));
+}
+
+test('delete of a stopped container starts no Node process; delete -f of an unknown id neither', { skip: NEEDS_ROOT }, async (t) => {
+  assert.ok(STRACE, 'strace is installed (scripts/setup.sh installs it)');
+  const id = pc.id(t, 'nf');
+  pc.ok(['create', '--bundle', pc.bundle(['true']), id]);
+  const pid = pc.state(id).pid;
+  pc.ok(['start', id]);
+  await pc.waitExited(pid);
+  assert.equal(pc.state(id).status, 'stopped');
+  for (const [args, code] of [[['delete', id], 0], [['delete', '-f', 'no-such-container'], 0], [['delete', 'no-such-container'], 1]] as const) {
+    const { execs, code: got } = execsOf([...args]);
+    assert.equal(got, code, `planc ${args.join(' ')} exit status`);
+    assert.equal(execs.length, 1, `planc ${args.join(' ')}: one execve (the front's), got:\n${execs.join('\n')}`);
+    assert.match(execs[0]!, /execve\("[^"]*\/bin\/planc"/, 'the one execve is the front itself');
+  }
+  assert.equal(existsSync(join(pc.root, id)), false, 'the state directory is gone');
+});
+
+test('delete, and the end of a foreground run, write the teardown plans those call for, one record per action, the trail closed', { skip: NEEDS_ROOT }, async (t) => {
+  const sleeper = pc.bundle(['sleep', '100']);
+  // Stopped: nothing to kill but what is left in the cgroups planc made.
+  const stopped = pc.id(t, 'nf');
+  pc.ok(['create', '--bundle', pc.bundle(['true']), stopped]);
+  const pid = pc.state(stopped).pid;
+  pc.ok(['start', stopped]);
+  await pc.waitExited(pid);
+  let made = madeCgroups(stopped);
+  assert.ok(made.length > 0, 'the container has cgroups planc made');
+  pc.ok(['delete', stopped]);
+  const del = (why: string, cg: { path: string; ino: number }[], id: string) => [
+    ...cg.map((c) => ({ op: 'cgroup.kill', why, path: c.path, ino: c.ino })),
+    ...cg.map((c) => ({ op: 'cgroup.remove', why, path: c.path, ino: c.ino })),
+    { op: 'state.remove', why, path: join(pc.root, id) },
+  ];
+  assert.deepEqual(plans(stopped).at(-1), { planVersion: 1, kind: 'delete', containerId: stopped, actions: del('runtime:delete', made, stopped) });
+  const recs = records(stopped);
+  const at = recs.findIndex((r) => r.plan !== undefined && (r.plan as { kind: string }).kind === 'delete');
+  assert.equal(recs[at]!.status, 'stopped');
+  assert.equal(recs[at]!.force, false);
+  const after = recs.slice(at + 1);
+  assert.deepEqual(
+    after.map((r) => [r.of, r.i, r.op, r.r]),
+    [...del('runtime:delete', made, stopped).map((a, i) => [at, i, a.op, 'ok']), [undefined, undefined, undefined, undefined]],
+  );
+  assert.equal(after.at(-1)!.final, true, 'the trail is closed');
+  // Running, --force: the init first.
+  const running = pc.id(t, 'nf');
+  pc.ok(['create', '--bundle', sleeper, running]);
+  pc.ok(['start', running]);
+  let rec = JSON.parse(readFileSync(join(pc.root, running, 'state.json'), 'utf8')) as { pid: number; startTime: string };
+  made = madeCgroups(running);
+  pc.ok(['delete', '--force', running]);
+  const kill = (why: string, r: { pid: number; startTime: string }) => ({ op: 'signal', why, pid: r.pid, startTime: r.startTime, signal: 9, name: 'SIGKILL' });
+  assert.deepEqual(plans(running).at(-1), { planVersion: 1, kind: 'delete', containerId: running, actions: [kill('runtime:delete', rec), ...del('runtime:delete', made, running)] });
+  // Paused, --force: every process killed before the thaw, so none runs a single instruction more.
+  const paused = pc.id(t, 'nf');
+  pc.ok(['create', '--bundle', sleeper, paused]);
+  pc.ok(['start', paused]);
+  pc.ok(['pause', paused]);
+  rec = JSON.parse(readFileSync(join(pc.root, paused, 'state.json'), 'utf8')) as { pid: number; startTime: string };
+  made = madeCgroups(paused);
+  pc.ok(['delete', '-f', paused]);
+  assert.deepEqual(plans(paused).at(-1), {
+    planVersion: 1,
+    kind: 'delete',
+    containerId: paused,
+    actions: [
+      kill('runtime:delete', rec),
+      ...made.map((c) => ({ op: 'cgroup.signal', why: 'runtime:delete', path: c.path, ino: c.ino, signal: 9, name: 'SIGKILL' })),
+      { op: 'freezer', why: 'runtime:delete', state: 'THAWED' },
+      ...del('runtime:delete', made, paused),
+    ],
+  });
+  // A foreground run whose container ended: taken apart by the front's teardown as kind "exit".
+  const ran = pc.id(t, 'nf');
+  pc.ok(['run', '--bundle', pc.bundle(['true']), ran]);
+  const exitPlan = plans(ran).at(-1)!;
+  assert.equal(exitPlan.kind, 'exit');
+  assert.deepEqual(
+    exitPlan.actions.map((a) => [a.op, a.why]),
+    [...exitPlan.actions.filter((a) => a.op === 'cgroup.kill').map((a) => ['cgroup.kill', 'runtime:run']), ...exitPlan.actions.filter((a) => a.op === 'cgroup.remove').map((a) => ['cgroup.remove', 'runtime:run']), ['state.remove', 'runtime:run']],
+  );
+  assert.deepEqual(exitPlan.actions.at(-1), { op: 'state.remove', why: 'runtime:run', path: join(pc.root, ran) });
+  for (const id of [stopped, running, paused, ran]) {
+    const audit = pc.run(['audit', id]);
+    assert.equal(audit.code, 0, `the trail of ${id} verifies: ${audit.stdout}${audit.stderr}`);
+    assert.equal(existsSync(join(pc.root, id)), false, `${id}: the state directory is gone`);
+  }
+});
+
+test('the CLI path of delete says what the front says; the front\'s own teardown is no verb for anyone else', { skip: NEEDS_ROOT }, (t) => {
+  const id = pc.id(t, 'nf');
+  pc.ok(['create', '--bundle', pc.bundle(['sleep', '100']), id]);
+  const env = { ...process.env, PLANC_AUDIT_DIR: pc.auditDir };
+  for (const args of [['delete', id], ['delete', 'nope'], ['delete', '-f', 'nope'], ['delete', '../x']]) {
+    const viaFront = spawnSync(PLANC, ['--root', pc.root, ...args], { encoding: 'utf8', env });
+    const viaCli = spawnSync(process.execPath, [CLI, '--debug=true', '--root', pc.root, ...args], { encoding: 'utf8', env });
+    assert.equal(viaCli.stdout, viaFront.stdout, `stdout of planc ${args.join(' ')}`);
+    assert.equal(viaCli.stderr, viaFront.stderr, `stderr of planc ${args.join(' ')}`);
+    assert.equal(viaCli.status, viaFront.status, `exit status of planc ${args.join(' ')}`);
+  }
+  assert.equal(pc.run(['delete', id]).stderr, `planc: cannot delete container ${id} that is not stopped: created\n`);
+  const r = pc.run(['teardown', '--kind=undo', id]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'planc: teardown: no such command (planc --help lists them)\n');
+  assert.equal(pc.state(id).status, 'created', 'the container is left as it was');
+  pc.ok(['delete', '-f', id]);
+});

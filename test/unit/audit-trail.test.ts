@@ -13,7 +13,6 @@ import { planCreate } from '../../planner/plan.js';
 import { encodePlan } from '../../planner/encode.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
 import { verifyTrail, type VerifyOptions } from '../../planner/audit.js';
-import { planTeardown } from '../../planner/lifecycle.js';
 import validateAudit from '../../schemas/generated/validate-audit.js';
 
 const config = parseJson(readFileSync(new URL('./fixtures/default.json', import.meta.url), 'utf8'));
@@ -62,6 +61,21 @@ const killPlan = (all: boolean) => ({
       : []),
   ],
 });
+/** The plan the native front's teardown (cli/native/teardown.c) writes for facts like these: a literal, as the front makes it. */
+const teardownPlan = (kind: 'delete' | 'undo' | 'exit', has: { init: boolean; cgroups: boolean }) => {
+  const why = kind === 'exit' ? 'runtime:run' : `runtime:${kind}`;
+  const cg = { path: '/sys/fs/cgroup/pids/planc/box', ino: 77 };
+  return {
+    planVersion: 1,
+    kind,
+    containerId: 'box',
+    actions: [
+      ...(has.init ? [{ op: 'signal', why, pid: 4321, startTime: '123456', signal: 9, name: 'SIGKILL' }] : []),
+      ...(has.cgroups ? [{ op: 'cgroup.kill', why, ...cg }, { op: 'cgroup.remove', why, ...cg }] : []),
+      { op: 'state.remove', why, path: '/run/planc/box' },
+    ],
+  };
+};
 /** A small plan and a record per action. */
 function lifecycle(p: { actions: { op: string }[] }, at: number, extra: object = {}): object[] {
   return [{ plan: p, by, t: T + 1000, ...extra }, ...p.actions.map((a, i) => ({ of: at, i, op: a.op, r: 'ok', t: T + 1001 + i }))];
@@ -71,7 +85,7 @@ function lifeLines(): string[] {
   const recs: object[] = started();
   const kill = killPlan(false);
   recs.push(...lifecycle(kill, recs.length));
-  const del = planTeardown({ ...facts, init: null }, 'delete');
+  const del = teardownPlan('delete', { init: false, cgroups: true });
   recs.push(...lifecycle(del, recs.length, { status: 'stopped' }));
   recs.push({ final: true, t: T + 2000 });
   return chain(recs);
@@ -102,10 +116,10 @@ test('a faithful trail verifies: created, started, killed, deleted, closed', () 
 
 test('a created container deleted before start, and a failed create undone, verify', () => {
   const recs: object[] = created();
-  recs.push(...lifecycle(planTeardown(facts, 'delete'), recs.length), { final: true, t: T + 3000 });
+  recs.push(...lifecycle(teardownPlan('delete', { init: true, cgroups: true }), recs.length), { final: true, t: T + 3000 });
   assert.deepEqual(check(text(chain(recs))).problems, []);
   const failed: object[] = [header, act(0), act(1), act(2, 'error', { errno: 13, msg: 'mkdir: permission denied' })];
-  failed.push(...lifecycle(planTeardown({ ...facts, init: null }, 'undo'), failed.length), { final: true, t: T + 3000 });
+  failed.push(...lifecycle(teardownPlan('undo', { init: false, cgroups: true }), failed.length), { final: true, t: T + 3000 });
   const v = check(text(chain(failed)));
   assert.deepEqual(v.problems, []);
   assert.equal(v.failed, `action 2 (cgroup.create, from /linux/cgroupsPath) failed: mkdir: permission denied`);
@@ -113,7 +127,7 @@ test('a created container deleted before start, and a failed create undone, veri
 
 test('an executor that could not write even its header: the undo comes first, anchored in the plan, and says why', () => {
   const reason = 'write the audit header: input/output error (/x/1.audit.jsonl): nothing is applied that cannot be recorded, so the create was stopped and undone';
-  const undo = planTeardown({ ...facts, init: null, cgroups: [] }, 'undo');
+  const undo = teardownPlan('undo', { init: false, cgroups: false });
   const v = check(text(chain([...lifecycle(undo, 0, { reason }), { final: true, t: T }])));
   assert.deepEqual(v.problems, []);
   assert.equal(v.failed, reason);
@@ -127,7 +141,7 @@ test('a foreground run: the exec confirmed by the executor, the exit recorded, t
   const e = runPlan.actions.length - 1;
   const recs: object[] = [{ ...header, planDigest: `sha256:${hex(bytes)}`, actions: runPlan.actions.length }, ...runPlan.actions.map((a, i) => ({ i, op: a.op, stage: a.stage, r: i === e ? 'pending' : 'ok', t: T }))];
   recs.push({ i: e, op: 'exec', stage: 'init', r: 'ok', t: T, by: 'executor' }, { event: 'exited', signal: 'SIGKILL' });
-  recs.push(...lifecycle(planTeardown({ ...facts, init: null }, 'exit'), recs.length), { final: true, t: T });
+  recs.push(...lifecycle(teardownPlan('exit', { init: false, cgroups: true }), recs.length), { final: true, t: T });
   const v = check(text(chain(recs, bytes)), {}, bytes);
   assert.deepEqual(v.problems, []);
   assert.deepEqual(v.outcome, { signal: 'SIGKILL' });
@@ -216,7 +230,7 @@ test('what the records say: wrong ops, a missing action, an unconfirmed exec, a 
   assert.match(problems(recs), /action 2 of the kill plan is cgroup.signal, the record says signal/);
   assert.match(problems(recs), /action 2 of the kill plan recorded where action 0 was due/);
   // A closed trail whose delete plan stops half-way without a failure.
-  const half: object[] = [...base, { plan: planTeardown(facts, 'delete'), by, t: T }, { of: base.length, i: 0, op: 'signal', r: 'ok', t: T }, { final: true, t: T }];
+  const half: object[] = [...base, { plan: teardownPlan('delete', { init: true, cgroups: true }), by, t: T }, { of: base.length, i: 0, op: 'signal', r: 'ok', t: T }, { final: true, t: T }];
   assert.match(problems(half, {}), /the delete plan of line \d+ has records for 1 of its 4 actions/);
   // A plan that is not a plan planc makes.
   assert.match(problems([...base, { plan: { kind: 'delete', actions: [{ op: 'rm -rf /' }] }, by, t: T }]), /not a plan planc makes/);

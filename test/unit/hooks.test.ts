@@ -9,7 +9,6 @@ import { planCreate } from '../../planner/plan.js';
 import { explainLines, explainSections } from '../../planner/explain.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
 import { verifyTrail } from '../../planner/audit.js';
-import { planTeardown } from '../../planner/lifecycle.js';
 import { createHash } from 'node:crypto';
 import { features } from '../../planner/features.js';
 import { encodePlan, digestOf } from '../../planner/encode.js';
@@ -100,7 +99,8 @@ test('audit: a started container has every action but the poststop hooks, which 
   assert.deepEqual(verifyTrail(bytes, chain(started), { live: 'running' }).problems, []);
   assert.deepEqual(verifyTrail(bytes, chain(started.slice(0, -1)), { live: 'running' }).problems, [`action ${poststart} (hook.poststart) is missing from the trail: the container was started`]);
   assert.deepEqual(verifyTrail(bytes, chain([...started, rec(poststop)]), { live: 'running' }).problems, [`action ${poststop} (hook.poststop) is recorded, but the container was not deleted`]);
-  const del = planTeardown({ containerId: 'box', stateDir: '/run/planc/box', init: null, cgroups: [] }, 'delete');
+  // The plan the native front's delete writes for a stopped container without cgroups (cli/native/teardown.c).
+  const del = { planVersion: 1, kind: 'delete', containerId: 'box', actions: [{ op: 'state.remove', why: 'runtime:delete', path: '/run/planc/box' }] };
   const by = { uid: 0, pid: 2, command: 'planc delete box' };
   const deleted = (withPoststop: boolean) => [...started, { plan: del, by, t: 1 }, { of: started.length, i: 0, op: 'state.remove', r: 'ok', t: 1 }, ...(withPoststop ? [rec(poststop)] : []), { final: true, t: 1 }];
   assert.deepEqual(verifyTrail(bytes, chain(deleted(true))).problems, []);
