@@ -35,34 +35,33 @@ static const char *kind_of(const char *op)
 bool hook_action_run(const mp *a, int i, long pid, struct jbuf *record, char *msg, size_t cap, int *err)
 {
 	const char *op = mp_str(mp_get(a, "op")), *stage = mp_str(mp_get(a, "stage")), *kind = op ? kind_of(op) : NULL;
-	const mp *path = mp_get(a, "path"), *args = mp_get(a, "args"), *env = mp_get(a, "env"), *timeout = mp_get(a, "timeout");
+	const char *path = mp_str(mp_get(a, "path"));
+	const mp *args = mp_get(a, "args"), *env = mp_get(a, "env"), *timeout = mp_get(a, "timeout");
 	char **argv = args ? mp_strv(args) : NULL, **envp = env ? mp_strv(env) : NULL;
 	int64_t secs = 0;
-	bool planned = kind && stage && path && path->type == MP_STR && path->s[0] == '/' && argv && argv[0] && envp &&
-		       (!timeout || (mp_int(timeout, &secs) == 0 && secs >= 1 && secs <= 86400LL * 365));
 	/* The planner checked all of this; the plan is read back from disk, so it is checked again. */
+	bool planned = kind && stage && path && path[0] == '/' && argv && argv[0] && envp &&
+		       (!timeout || (mp_int(timeout, &secs) == 0 && secs >= 1 && secs <= 86400LL * 365));
 	char *input = planned ? hook_state_json(mp_get(a, "state"), pid) : NULL;
-	if (!input)
-		fail(NULL, "the stored plan's action %d (%s) is not a hook planc can run; left alone", i, op ? op : "?");
-	struct hook_spec spec = {path->s, argv, envp, secs, input, -1};
-	struct hook_outcome o;
-	/* A hook may exit without reading its stdin: the EPIPE is its choice, and must not kill planc (SIGPIPE). */
-	struct sigaction ign = {.sa_handler = SIG_IGN}, was;
-	sigaction(SIGPIPE, &ign, &was);
-	bool ok = hook_run(&spec, &o) == 0;
-	sigaction(SIGPIPE, &was, NULL);
-	if (!ok) {
+	bool ok = false;
+	if (!input) {
+		*err = EINVAL;
+		snprintf(msg, cap, "%s hook %s: plan: not a hook planc can run", kind ? kind : "a", path ? path : "?");
+	} else {
+		struct hook_spec spec = {path, argv, envp, secs, input, -1};
+		struct hook_outcome o;
+		ok = hook_run(&spec, &o) == 0;
 		*err = o.err;
 		if (o.call)
-			snprintf(msg, cap, "%s hook %s: %s: %s", kind, path->s, o.call, errno_words(o.err));
+			snprintf(msg, cap, "%s hook %s: %s: %s", kind, path, o.call, errno_words(o.err));
 		else
-			snprintf(msg, cap, "%s hook %s: %s", kind, path->s, o.what);
+			snprintf(msg, cap, "%s hook %s: %s", kind, path, o.what);
 	}
 	jb_init(record);
 	jb_obj_begin(record);
 	jb_key(record, "i"), jb_i64(record, i);
-	jb_key(record, "op"), jb_str(record, op);
-	jb_key(record, "stage"), jb_str(record, stage);
+	jb_key(record, "op"), jb_str(record, op ? op : "?");
+	jb_key(record, "stage"), jb_str(record, stage ? stage : "?");
 	jb_key(record, "r"), jb_str(record, ok ? "ok" : "error");
 	jb_key(record, "t"), jb_i64(record, now_micros());
 	if (!ok) {
