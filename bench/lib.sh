@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/concurrency.sh (sourced, not run).
+# Shared by bench/run.sh and bench/unpack.sh (sourced, not run).
 # Bundles are built from Debian's busybox-static by scripts/make-bundle.sh:
 # nothing is pulled. planc gets `planc spec`'s config as written; runc and
 # crun get a copy with an older ociVersion (runc 1.1.5 speaks 1.0.2-dev,
@@ -62,29 +62,6 @@ bench_bundles() {
   bench_config "$dir/base/config.json" "$dir/$name/crun" 1.0.2 "$dir/base/rootfs" "$@"
 }
 
-# bench_crun_probe DIR ROOT ID: set BENCH_CRUN_FLAGS to the crun global flags that
-# can run DIR/true/crun here (maybe none), or fail with crun's complaint in BENCH_CRUN_WHY.
-bench_crun_probe() {
-  local dir=$1 root=$2 id=$3 flags out
-  BENCH_CRUN_FLAGS="" BENCH_CRUN_WHY=""
-  command -v crun >/dev/null || { BENCH_CRUN_WHY="crun is not installed"; return 1; }
-  for flags in "" "--cgroup-manager=cgroupfs" "--cgroup-manager=disabled"; do
-    # shellcheck disable=SC2086
-    if out=$(crun $flags --root "$root" run --bundle "$dir/true/crun" "$id" 2>&1 </dev/null); then
-      BENCH_CRUN_FLAGS=$flags
-      return 0
-    fi
-    # shellcheck disable=SC2086
-    crun $flags --root "$root" delete --force "$id" >/dev/null 2>&1 || true
-    out=$(echo "$out" | tr '\n' ' ' | sed 's/ *$//')
-    case "$BENCH_CRUN_WHY" in *"$out"*) ;; *) BENCH_CRUN_WHY="${BENCH_CRUN_WHY:+$BENCH_CRUN_WHY; }$out" ;; esac
-  done
-  local v2
-  v2=$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null || true)
-  BENCH_CRUN_WHY="$(crun --version | head -1) fails with every cgroup manager (default, cgroupfs, disabled): \"$BENCH_CRUN_WHY\"${v2:+ (this host is cgroup v1 hybrid with controller(s) \"$v2\" on the v2 hierarchy; crun would need them moved back to v1)}"
-  return 1
-}
-
 # bench_cleanup_root RUNTIME_CMD ROOT: delete --force every container left in ROOT
 # (a private --root this script made, so all of them are ours).
 bench_cleanup_root() {
@@ -108,6 +85,14 @@ bench_finish() {
     [ -z "$left" ] || { echo "bench: delete --force failed in $root for:" $left >&2; rc=1; }
   done
   bench_rm_cgroups "$tag"
+  # Containers mount in their own namespaces; a mount of ours left in the host's
+  # (a rootfs, a bind of a state dir) would show up under TMP here.
+  left=$(awk -v t="$tmp" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  if [ -n "$left" ]; then
+    echo "bench: mounts left under $tmp (unmounting):" $left >&2
+    for root in $left; do umount -l "$root" 2>/dev/null || true; done
+    rc=1
+  fi
   left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$tag-*" 2>/dev/null || true)
   if [ -n "$left" ]; then
     echo "bench: could not remove these cgroups; keeping $tmp:" >&2
@@ -123,6 +108,10 @@ bench_finish() {
 # still in cgroups named TAG-* and remove them (TAG holds our pid: they are ours).
 bench_rm_cgroups() {
   local dir pid found=0
+  # a frozen task does not die of SIGKILL until thawed (a run stopped during pause/resume)
+  for dir in $(find /sys/fs/cgroup/freezer -maxdepth 6 -type d -name "$1-*" 2>/dev/null); do
+    echo THAWED >"$dir/freezer.state" 2>/dev/null || true
+  done
   for dir in $(find /sys/fs/cgroup -maxdepth 6 -type d -name "$1-*" 2>/dev/null); do
     for pid in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; found=1; done
   done
@@ -130,12 +119,41 @@ bench_rm_cgroups() {
   find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "$1-*" -exec rmdir {} \; 2>/dev/null || true
 }
 
-# The EXIT trap both scripts use: delete every container of ours in each runtime's
-# private root ($proot, $rroot, and $croot when $CRUN is set), then check nothing is left.
-bench_cleanup_all() {
-  local rc=$?
-  bench_cleanup_root "$PLANC" "$proot"
-  bench_cleanup_root runc "$rroot"
-  [ -n "${CRUN:-}" ] && bench_cleanup_root "$CRUN" "$croot"
-  exit "$(bench_finish "$tag" "$tmp" "$rc")"
+
+# bench_crun DIR ROOT ID: set CRUN to the command that runs crun here and CRUN_HOW
+# to a sentence saying how, or CRUN="" and CRUN_HOW to why crun is left out.
+# crun 1.8 refuses any cgroup v1 host that also has a controller on the v2 mount
+# (/sys/fs/cgroup/unified; "cgroups in hybrid mode not supported, drop all
+# controllers from cgroupv2"), whatever --cgroup-manager says: it looks at the
+# mount table before anything else. runc and planc use the v1 controllers there.
+# So crun runs in a mount namespace of its own that is the host's minus that one
+# cgroup2 mount: crun then sees plain cgroup v1 and uses the same v1 hierarchies
+# as runc. The namespace is held by a sleeper (BENCH_CRUN_HOLDER, which exits
+# with this script) and each crun call enters it with nsenter.
+bench_crun() {
+  local dir=$1 root=$2 id=$3 out i
+  CRUN="" CRUN_HOW="" BENCH_CRUN_HOLDER=""
+  command -v crun >/dev/null || { CRUN_HOW="crun is not installed"; return 0; }
+  if out=$(crun --root "$root" run --bundle "$dir/true/crun" "$id" 2>&1 </dev/null); then
+    CRUN=crun CRUN_HOW="$(crun --version | head -1), run as is"
+    return 0
+  fi
+  crun --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+  case "$out" in
+    *"hybrid mode not supported"*) ;;
+    *) CRUN_HOW="crun fails here: $(echo "$out" | tr '\n' ' ')"; return 0 ;;
+  esac
+  # the sleeper exits within a second of this script, however it ends
+  unshare --mount --propagation private sh -c \
+    "umount /sys/fs/cgroup/unified && : >$dir/crun-ns.ready && while kill -0 $$ 2>/dev/null; do sleep 1; done" </dev/null >/dev/null 2>&1 &
+  BENCH_CRUN_HOLDER=$!
+  for i in $(seq 1 100); do [ -e "$dir/crun-ns.ready" ] && break; sleep 0.05; done
+  [ -e "$dir/crun-ns.ready" ] || { CRUN_HOW="could not make a mount namespace without /sys/fs/cgroup/unified for crun"; return 0; }
+  if out=$(nsenter -t "$BENCH_CRUN_HOLDER" -m crun --root "$root" run --bundle "$dir/true/crun" "$id" 2>&1 </dev/null); then
+    CRUN="nsenter -t $BENCH_CRUN_HOLDER -m crun"
+    CRUN_HOW="$(crun --version | head -1) refuses this cgroup v1 host with $(cat /sys/fs/cgroup/unified/cgroup.controllers) on the v2 mount (\"hybrid mode not supported\", with every --cgroup-manager); it ran as \`nsenter -t HOLDER -m crun\`, HOLDER a process in a mount namespace made by \`unshare --mount --propagation private\` with /sys/fs/cgroup/unified unmounted, so crun sees plain cgroup v1 (the same v1 hierarchies runc uses; runc also joins the v2 one). Bundles say ociVersion 1.0.2 (crun 1.8 refuses 1.2). All paths absolute (nsenter -m leaves the cwd)."
+  else
+    nsenter -t "$BENCH_CRUN_HOLDER" -m crun --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+    CRUN_HOW="crun fails here even without /sys/fs/cgroup/unified: $(echo "$out" | tr '\n' ' ')"
+  fi
 }

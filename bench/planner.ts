@@ -1,6 +1,6 @@
 // In-process microbenchmark of the planner: config.json → Plan → canonical
 // msgpack → sha256 digest, with no Node start-up, no I/O and no kernel work.
-// Run: node --import tsx bench/planner.ts   (also writes bench/results/planner.json)
+// Run: node --import tsx bench/planner.ts   (prints a summary; everything is in bench/results/planner.json)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ const WARMUP = 200;
 const ITERS = 2000;
 const BIG_MOUNTS = 10_000;
 const BIG_ITERS = 20;
+const MID_MOUNTS = 1_000; // against BIG_MOUNTS: 10× the mounts should cost 10× the time (linear)
+const MID_ITERS = 100;
 
 /** runc 1.1's default `runc spec` (test fixture), else what `planc spec` writes. */
 function defaultConfigText(): { text: string; source: string } {
@@ -71,9 +73,15 @@ const stages = {
   digestOfUs: timeLoop(() => digestOf(first.bytes), WARMUP, ITERS).meanUs,
 };
 
-// 2. the same config with 10 000 extra tmpfs mounts /m/0 … /m/9999
-const big = parseJson(text) as { mounts: Json[] } & Record<string, Json>;
-for (let i = 0; i < BIG_MOUNTS; i++) big.mounts.push({ destination: `/m/${i}`, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=1m'] });
+// 2. the same config with 10 000 extra tmpfs mounts /m/0 … /m/9999 (and with 1 000, for linearity)
+const withMounts = (n: number) => {
+  const c = parseJson(text) as { mounts: Json[] } & Record<string, Json>;
+  for (let i = 0; i < n; i++) c.mounts.push({ destination: `/m/${i}`, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=1m'] });
+  return c;
+};
+const mid = withMounts(MID_MOUNTS);
+const midLoop = timeLoop(() => once(mid as Json), 5, MID_ITERS);
+const big = withMounts(BIG_MOUNTS);
 gc();
 const heapBefore = process.memoryUsage();
 const bigFirst = (() => {
@@ -109,9 +117,11 @@ const result = {
     heapUsedMB: { before: mb(heapBefore.heapUsed), after: mb(heapAfter.heapUsed), retainedWithPlan: mb(heapRetained.heapUsed) },
     rssMB: { before: mb(heapBefore.rss), after: mb(heapAfter.rss) },
   },
+  mounts1k: { mounts: mid.mounts.length, planEncodeDigest: { ...midLoop, meanMs: r(midLoop.meanUs / 1e3, 2), p50Ms: r(midLoop.p50Us / 1e3, 2) } },
+  // p50 of 10k extra mounts over p50 of 1k extra mounts: 10 when the planner is linear in mounts
+  linearity: r(bigLoop.p50Us / midLoop.p50Us, 2),
 };
 
-console.log(JSON.stringify(result, null, 2));
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/planner.json'), JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2) + '\n');
 console.log(
@@ -121,4 +131,7 @@ console.log(
 console.log(
   `planner: ${big.mounts.length} mounts plan+encode+digest mean ${result.mounts10k.planEncodeDigest.meanMs} ms (first ${r(bigFirst.us / 1e3, 2)} ms) over ${BIG_ITERS} runs; plan ${(bigFirst.bytes.length / 1024).toFixed(0)} KiB;` +
     ` heap used ${result.mounts10k.heapUsedMB.before} → ${result.mounts10k.heapUsedMB.after} MB (${result.mounts10k.heapUsedMB.retainedWithPlan} MB after GC holding the plan)`,
+);
+console.log(
+  `planner: ${mid.mounts.length} mounts p50 ${result.mounts1k.planEncodeDigest.p50Ms} ms over ${MID_ITERS} runs; 10× the extra mounts take ${result.linearity}× the time (10 = linear)`,
 );

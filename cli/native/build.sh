@@ -25,3 +25,5 @@ mv "$obj/planc" "$out/planc"
 mv "$obj/planc-trail" "$out/test/planc-trail"
 # Test-only: the front's parser alone, printing what it would do (test/unit/native-front.test.ts).
 cc_ -DPLANC_PARSE_DUMP -DPLANC_NODE="\"$node\"" -o "$out/test/planc-front-parse" "$src"/*.c $shared -ldl
+# Test-only: the JSON writer's numbers (test/unit/native-json.test.ts).
+cc_ -o "$out/test/planc-json" "$src/test/json-main.c" "$src/json.c" "$src/../../executor/native/msgpack.c"

@@ -25,6 +25,8 @@ struct verb {
 	const char *const *flags;
 	int min_args, max_args;
 	bool internal; /* only for the CLI's own calls (PLANC_FRONT_ONLY=1); otherwise not a verb here */
+	/* A switch of the verb's that must be given for the front to serve it (events: only --stats; the stream is the CLI's). */
+	const char *needs;
 };
 
 static const char *const NO_FLAGS[] = {NULL};
@@ -34,18 +36,23 @@ static const char *const DELETE_FLAGS[] = {"f/force", NULL};
 static const char *const DIR_FD_FLAGS[] = {"dir-fd=", NULL};
 static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
 static const char *const KILL_FLAGS[] = {"a/all", NULL};
+static const char *const PS_FLAGS[] = {"f/format=table|json", NULL};
+/* --interval is left out: with it the CLI checks the duration (and streams without --stats). */
+static const char *const EVENTS_FLAGS[] = {"stats", NULL};
 
 static const struct verb VERBS[] = {
-	{"state", verb_state, NO_FLAGS, 1, 1, false},
-	{"list", verb_list, LIST_FLAGS, 0, 0, false},
-	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false},
-	{"teardown", verb_teardown, TEARDOWN_FLAGS, 1, 1, true},
-	{"kill", verb_kill, KILL_FLAGS, 1, 2, false},
-	{"pause", verb_pause, NO_FLAGS, 1, 1, false},
-	{"resume", verb_resume, NO_FLAGS, 1, 1, false},
-	{"start", verb_start, NO_FLAGS, 1, 1, false},
-	{"poststart", verb_poststart, DIR_FD_FLAGS, 1, 1, true},
-	{"export-audit", verb_export_audit, DIR_FD_FLAGS, 1, 1, true},
+	{"state", verb_state, NO_FLAGS, 1, 1, false, NULL},
+	{"list", verb_list, LIST_FLAGS, 0, 0, false, NULL},
+	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false, NULL},
+	{"teardown", verb_teardown, TEARDOWN_FLAGS, 1, 1, true, NULL},
+	{"kill", verb_kill, KILL_FLAGS, 1, 2, false, NULL},
+	{"pause", verb_pause, NO_FLAGS, 1, 1, false, NULL},
+	{"resume", verb_resume, NO_FLAGS, 1, 1, false, NULL},
+	{"ps", verb_ps, PS_FLAGS, 1, 1, false, NULL},
+	{"events", verb_events, EVENTS_FLAGS, 1, 1, false, "stats"},
+	{"start", verb_start, NO_FLAGS, 1, 1, false, NULL},
+	{"poststart", verb_poststart, DIR_FD_FLAGS, 1, 1, true, NULL},
+	{"export-audit", verb_export_audit, DIR_FD_FLAGS, 1, 1, true, NULL},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -255,6 +262,12 @@ int main(int argc, char **argv)
 	if (!parse_range(v, argv, 1, i, &p) || p.nargs != 0 || !parse_range(v, argv, i + 1, argc, &p) || p.nargs < v->min_args ||
 	    p.nargs > v->max_args)
 		hand_off();
+	int nglobal = 0;
+	while (GLOBAL_FLAGS[nglobal])
+		nglobal++;
+	bool takes;
+	if (v->needs && !p.values[nglobal + find(v->flags, v->needs, false, &takes)])
+		hand_off();
 	/* Not root and no --root: the CLI works out where a rootless planc keeps state (cli/rootless.ts). */
 	if (geteuid() != 0 && !p.values[0])
 		hand_off();
@@ -262,9 +275,6 @@ int main(int argc, char **argv)
 	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
 	g_log.format = log_format;
 	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL, NULL};
-	int nglobal = 0;
-	while (GLOBAL_FLAGS[nglobal])
-		nglobal++;
 	g.verb_flags = &p.values[nglobal];
 	g.audit_sign_key = p.values[5];
 #ifdef PLANC_PARSE_DUMP

@@ -58,6 +58,13 @@ void jb_i64(struct jbuf *b, int64_t v);
 void jb_u64(struct jbuf *b, uint64_t v);
 void jb_bool(struct jbuf *b, bool v);
 void jb_null(struct jbuf *b);
+/* A number already written as JSON text: digits of a value wider than 64 bits, a formatted double. */
+void jb_num(struct jbuf *b, const char *text);
+/* A JS number (a double) as JSON.stringify writes it: 3, 1.5, 1e+21; null for NaN and the infinities. */
+void jb_double(struct jbuf *b, double v);
+/* The same text, for a caller that needs it as a string (`${n}` in JS, for a finite n). */
+#define JB_DOUBLE_MAX 40
+void jb_format_double(double v, char out[JB_DOUBLE_MAX]);
 /* JSON.stringify(value, null, 2) of a compact document made with the jb_* calls. */
 char *json_indent(const char *compact);
 /* The string as JSON.stringify writes it, appended to b. */
@@ -136,6 +143,13 @@ enum status status_of(struct cdir *d, const struct record *rec);
 /* The OCI state JSON of whatever is in the directory (compact); fails not-found for nothing there. */
 void state_json(struct jbuf *out, struct cdir *d);
 
+/* ---- stats.c: a container's cgroup statistics (events --stats) ---- */
+/* A whole file, NUL-terminated (malloc'd); NULL when it cannot be read. Runs out of memory: fails. Text files only. */
+char *read_file(const char *path);
+/* The stats object (runc 1.1's types.Stats JSON: the "data" of a stats event) of the container's cgroups, as
+ * recorded; only those still owned are read. */
+void stats_json(struct jbuf *b, const struct cgroup *cgroups, int n);
+
 /* ---- poststart.c: the hooks planc runs itself after the release ---- */
 /* Run the hook of plan action i (pid: the init's, or < 0 once stopped): its record (the fields) in *record;
  * false when it failed, with the message and errno. */
@@ -161,6 +175,9 @@ int verb_teardown(struct globals *g, char **argv, int argc);
 int verb_kill(struct globals *g, char **argv, int argc);
 int verb_pause(struct globals *g, char **argv, int argc);
 int verb_resume(struct globals *g, char **argv, int argc);
+int verb_ps(struct globals *g, char **argv, int argc);
+int verb_events(struct globals *g, char **argv, int argc);
+
 int verb_start(struct globals *g, char **argv, int argc);
 /* Internal: what follows the release of a container `run` created (its poststart hooks), then the --audit-log export. */
 int verb_poststart(struct globals *g, char **argv, int argc);

@@ -437,3 +437,76 @@ char *json_indent(const char *s)
 	}
 	return b.p;
 }
+
+void jb_num(struct jbuf *b, const char *text)
+{
+	before_value(b);
+	jb_raw(b, text, strlen(text));
+}
+
+/* ECMAScript Number::toString: the shortest digits that read back as the same
+ * double, written plainly up to 21 integer digits and down to 6 leading
+ * zeros after the point, with an exponent beyond either. */
+void jb_format_double(double d, char out[JB_DOUBLE_MAX])
+{
+	if (d != d || d - d != 0) { /* NaN, ±Infinity: JSON.stringify writes null */
+		strcpy(out, "null");
+		return;
+	}
+	if (d == 0) { /* -0 too */
+		strcpy(out, "0");
+		return;
+	}
+	char *o = out;
+	if (d < 0) {
+		*o++ = '-';
+		d = -d;
+	}
+	if (d < 9007199254740992.0 && (double)(uint64_t)d == d) {
+		snprintf(o, JB_DOUBLE_MAX - 1, "%llu", (unsigned long long)d);
+		return;
+	}
+	char e[40];
+	for (int p = 1; p <= 17; p++) {
+		snprintf(e, sizeof e, "%.*e", p - 1, d);
+		if (strtod(e, NULL) == d)
+			break;
+	}
+	/* e is "D.DDDe±XX": the digits s (trailing zeros dropped), and n with value = 0.s × 10^n. */
+	char s[24];
+	int k = 0;
+	const char *q = e;
+	for (; *q && *q != 'e'; q++)
+		if (*q != '.')
+			s[k++] = *q;
+	while (k > 1 && s[k - 1] == '0')
+		k--;
+	s[k] = 0;
+	int n = atoi(q + 1) + 1;
+	if (k <= n && n <= 21) {
+		memcpy(o, s, (size_t)k);
+		o += k;
+		for (int z = 0; z < n - k; z++)
+			*o++ = '0';
+		*o = 0;
+	} else if (0 < n && n <= 21) {
+		sprintf(o, "%.*s.%s", n, s, s + n);
+	} else if (-6 < n && n <= 0) {
+		*o++ = '0';
+		*o++ = '.';
+		for (int z = 0; z < -n; z++)
+			*o++ = '0';
+		strcpy(o, s);
+	} else if (k == 1) {
+		sprintf(o, "%se%c%d", s, n - 1 >= 0 ? '+' : '-', abs(n - 1));
+	} else {
+		sprintf(o, "%c.%se%c%d", s[0], s + 1, n - 1 >= 0 ? '+' : '-', abs(n - 1));
+	}
+}
+
+void jb_double(struct jbuf *b, double v)
+{
+	char t[JB_DOUBLE_MAX];
+	jb_format_double(v, t);
+	jb_num(b, t);
+}

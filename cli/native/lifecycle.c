@@ -45,45 +45,63 @@ static int *push(int *v, size_t *n, size_t *cap, int x)
 	return v;
 }
 
+/* The pids in a cgroup's cgroup.procs, one per line (positive decimals); none when it is gone. */
 static int *cgroup_pids(const char *dir, int *v, size_t *n, size_t *cap)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	char *text = read_file(path);
+	if (!text)
 		return v; /* gone meanwhile */
-	for (long p; fscanf(f, "%ld", &p) == 1;)
-		if (p > 0 && p <= 4194304)
+	for (char *s = text, *line; (line = strsep(&s, "\n"));) {
+		char *end;
+		errno = 0;
+		long p = strtol(line, &end, 10);
+		if (*line && !*end && !errno && p > 0 && p <= 0x7fffffff)
 			v = push(v, n, cap, (int)p);
-	fclose(f);
+	}
+	free(text);
 	return v;
 }
 
-/* A cgroup and every cgroup below it, directories only, never through a symlink; bounded as cgroups.ts bounds it. */
-static int *walk_pids(const char *dir, int depth, int *budget, int *v, size_t *n, size_t *cap)
+static int by_name(const struct dirent **a, const struct dirent **b)
 {
-	if (depth > 16 || --*budget < 0)
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int subdir(const struct dirent *e)
+{
+	return e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+}
+
+/* A cgroup and every cgroup below it, deepest first, directories only, never through a symlink; bounded as
+ * teardown.c bounds its walk (depth 16, 10000 directories; what ps, kill --all and teardown act on), with the
+ * names sorted so which directories fall inside the bounds does not depend on readdir's order (the TS
+ * cgroupTree, where this came from, walked them so). */
+static int *walk_pids(const char *dir, int depth, size_t *dirs, int *v, size_t *n, size_t *cap)
+{
+	if (depth > 16 || *dirs > 10000)
 		return v;
-	DIR *d = opendir(dir);
-	if (d) {
-		for (struct dirent *e; (e = readdir(d));) {
-			if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			char sub[4200];
-			snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
-			v = walk_pids(sub, depth + 1, budget, v, n, cap);
-		}
-		closedir(d);
+	struct dirent **names;
+	int k = scandir(dir, &names, subdir, by_name);
+	if (k < 0)
+		return v; /* gone meanwhile */
+	for (int i = 0; i < k; i++) {
+		char sub[4200];
+		snprintf(sub, sizeof sub, "%s/%s", dir, names[i]->d_name);
+		v = walk_pids(sub, depth + 1, dirs, v, n, cap);
+		free(names[i]);
 	}
+	free(names);
+	(*dirs)++;
 	return cgroup_pids(dir, v, n, cap);
 }
 
 int *tree_pids(const char *dir, size_t *n)
 {
-	size_t cap = 0;
-	int budget = 10000;
+	size_t cap = 0, dirs = 0;
 	*n = 0;
-	return walk_pids(dir, 0, &budget, NULL, n, &cap);
+	return walk_pids(dir, 0, &dirs, NULL, n, &cap);
 }
 
 static bool in_cgroup(const char *dir, long pid)

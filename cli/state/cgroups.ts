@@ -4,7 +4,7 @@
 // one that existed (executor/PROTOCOL.md); teardown and kill act only on
 // directories that are still exactly those, so a stale, edited or planted
 // record cannot point them at another cgroup.
-import { existsSync, lstatSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
+import { existsSync, lstatSync, statfsSync } from 'node:fs';
 import type { Plan } from '../../schemas/generated/plan.js';
 import type { OwnedCgroup } from '../../schemas/generated/record.js';
 
@@ -73,45 +73,4 @@ export function stillOwned(c: OwnedCgroup): boolean {
   } catch {
     return false;
   }
-}
-
-/** The pids in a cgroup (its cgroup.procs); none when it is gone. */
-export function cgroupPids(dir: string): number[] {
-  try {
-    return readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number).filter((p) => Number.isSafeInteger(p) && p > 0);
-  } catch {
-    return [];
-  }
-}
-
-/** Bounds of a walk below a container's cgroup: a container makes few sub-cgroups. */
-const TREE_MAX_DEPTH = 16;
-const TREE_MAX_DIRS = 10_000;
-
-/**
- * A cgroup planc made and every cgroup below it, deepest first — the order they can be removed in.
- * Below a cgroup planc made, everything is the container's: sub-cgroups made in it (`exec --cgroup`,
- * a systemd inside) are emptied and removed with it, as runc does. Directories only, never through
- * a symlink (cgroupfs has none; anything else is not walked).
- */
-export function cgroupTree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, depth: number): void => {
-    if (depth > TREE_MAX_DEPTH || out.length > TREE_MAX_DIRS) return;
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return; // gone meanwhile
-    }
-    for (const e of entries) if (e.isDirectory() && !e.isSymbolicLink()) walk(`${d}/${e.name}`, depth + 1);
-    out.push(d);
-  };
-  walk(dir, 0);
-  return out;
-}
-
-/** The pids in a cgroup and in every cgroup below it. */
-export function treePids(dir: string): number[] {
-  return cgroupTree(dir).flatMap(cgroupPids);
 }

@@ -15,7 +15,7 @@ import { PlancError } from '../../schemas/error.js';
 import { planUpdateWrites } from '../../planner/lifecycle.js';
 import { trailBytesOf, trailRefOf } from '../audit/store.js';
 import { Trail } from '../audit/trail.js';
-import { cgroupPids, stillOwned, treePids } from './cgroups.js';
+import { stillOwned } from './cgroups.js';
 import type { ContainerDir } from './gate.js';
 import { applyWrites } from './live.js';
 import { alive, sleepMs } from './procfs.js';
@@ -24,25 +24,9 @@ import { frontOutput } from '../native-front.js';
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
-/** What teardown needs to know of a container; a create that failed half-way has only part of a record. */
-type Remains = Pick<ContainerRecord, 'pid' | 'startTime' | 'cgroups'>;
-
 /** The container's cgroups that are still the ones the executor reported. */
 export function liveCgroups(rec: Pick<ContainerRecord, 'cgroups'>): OwnedCgroup[] {
   return rec.cgroups.filter(stillOwned);
-}
-
-/**
- * Is the recorded init still the container's process: alive with the recorded
- * start time and, when the container has cgroups, a member of one of them.
- */
-function initIsOurs(rec: Remains, cgroups: OwnedCgroup[]): boolean {
-  if (rec.pid <= 1 || !alive(rec.pid, rec.startTime)) return false;
-  // As root, a process outside every cgroup planc made or joined for the
-  // container is never its init, whatever a record says. Without root (no
-  // cgroups to make), the kernel's permission checks are the boundary.
-  if (rec.cgroups.length === 0) return (process.geteuid?.() ?? 0) !== 0;
-  return cgroups.some((c) => cgroupPids(c.path).includes(rec.pid));
 }
 
 /**
@@ -73,14 +57,6 @@ export function openTrail(dir: ContainerDir): Trail | null {
     sleepMs(1);
   }
   return Trail.open(ref);
-}
-
-/** The host pids of the container's processes, sorted: members of the cgroups it made, and its init. */
-export function containerPids(rec: ContainerRecord): number[] {
-  const cgroups = liveCgroups(rec);
-  const pids = new Set(cgroups.filter((c) => c.made).flatMap((c) => treePids(c.path)));
-  if (initIsOurs(rec, cgroups)) pids.add(rec.pid);
-  return [...pids].sort((a, b) => a - b);
 }
 
 /** Where a small plan's records go. */

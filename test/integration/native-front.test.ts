@@ -42,16 +42,21 @@ function plans(id: string): { kind: string; containerId: string; actions: Record
     .map((l) => (JSON.parse(l) as { plan: { kind: string; containerId: string; actions: Record<string, unknown>[] } }).plan);
 }
 
-test('state, list, pause, resume and kill start no Node process', { skip: NEEDS_ROOT }, (t) => {
+test('state, list, pause, resume, kill, ps and events --stats start no Node process', { skip: NEEDS_ROOT }, (t) => {
   assert.ok(STRACE, 'strace is installed (scripts/setup.sh installs it)');
   const id = pc.id(t, 'nf');
   pc.ok(['create', '--bundle', pc.bundle(['sleep', '100']), id]);
   pc.ok(['start', id]);
-  for (const args of [['state', id], ['list'], ['list', '-f', 'json'], ['pause', id], ['resume', id], ['kill', id, '0'], ['kill', '--all', id, '0'], ['state', 'no-such-container']]) {
+  const shapes = [['state', id], ['list'], ['list', '-f', 'json'], ['pause', id], ['resume', id], ['kill', id, '0'], ['kill', '--all', id, '0'], ['state', 'no-such-container']];
+  shapes.push(['ps', '-f', 'json', id], ['ps', '--format', 'json', id], ['events', '--stats', id], ['events', '--stats', 'no-such-container'], ['ps', id]);
+  for (const args of shapes) {
     const { execs, code } = execsOf(args);
-    assert.equal(code, args[1] === 'no-such-container' ? 1 : 0, `planc ${args.join(' ')} exit status`);
-    assert.equal(execs.length, 1, `planc ${args.join(' ')}: one execve (the front's), got:\n${execs.join('\n')}`);
-    assert.match(execs[0]!, /execve\("[^"]*\/bin\/planc"/, 'the one execve is the front itself');
+    assert.equal(code, args.at(-1) === 'no-such-container' ? 1 : 0, `planc ${args.join(' ')} exit status`);
+    // The table of ps is `ps -ef`'s lines: the front runs ps (and nothing else).
+    const table = args[0] === 'ps' && args.length === 2;
+    assert.equal(execs.length, table ? 2 : 1, `planc ${args.join(' ')}: the front's execve${table ? ' and ps\'s' : ''}, got:\n${execs.join('\n')}`);
+    assert.match(execs[0]!, /execve\("[^"]*\/bin\/planc"/, 'the first execve is the front itself');
+    if (table) assert.match(execs[1]!, /execve\("[^"]*\/ps", \["ps", "-ef"\]/, 'the second is ps -ef');
   }
 });
 
@@ -59,7 +64,7 @@ test('the CLI path prints what the front prints, errors included, and exits the 
   const id = pc.id(t, 'nf');
   pc.ok(['create', '--bundle', pc.bundle(['sleep', '100'], (c) => (c.annotations = { b: '2', '10': 'x', a: '1', '9': 'y' })), id]);
   const env = { ...process.env, PLANC_AUDIT_DIR: pc.auditDir };
-  for (const args of [['state', id], ['list'], ['list', '-f', 'json'], ['list', '-q'], ['state', 'nope'], ['state', '../x'], ['kill', id, 'NOSIG'], ['resume', id], ['start', 'nope'], ['start', '../x']]) {
+  for (const args of [['state', id], ['list'], ['list', '-f', 'json'], ['list', '-q'], ['state', 'nope'], ['state', '../x'], ['kill', id, 'NOSIG'], ['resume', id], ['ps', '-f', 'json', id], ['ps', 'nope'], ['events', '--stats', 'nope'], ['events', '--stats', '../x'], ['start', 'nope'], ['start', '../x']]) {
     const viaFront = spawnSync(PLANC, ['--root', pc.root, ...args], { encoding: 'utf8', env });
     // --debug=true: a form the front hands over, so the CLI parses it and calls the front in turn.
     const viaCli = spawnSync(process.execPath, [CLI, '--debug=true', '--root', pc.root, ...args], { encoding: 'utf8', env });
