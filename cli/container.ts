@@ -11,7 +11,6 @@ import { existingCgroups, ownedFromRecord, unrecordedCgroups } from './state/cgr
 import { checkId, ContainerDir, StateRoot } from './state/gate.js';
 import { procStat } from './state/procfs.js';
 import { type ContainerRecord, FILES, type OwnedCgroup, saveRecord } from './state/store.js';
-import { exportAudit } from './state/audit-export.js';
 import { AuditStore, auditDirOf, TRAIL_REF_FILE, type TrailRef } from './audit/store.js';
 import { loadSignKey } from './audit/trail.js';
 import { reapSync } from './libc.js';
@@ -22,8 +21,13 @@ import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { checkTerminal } from '../planner/console.js';
-import { type FrontRemains, frontTeardown } from './native-front.js';
+import { type FrontRemains, frontOnDir, frontTeardown } from './native-front.js';
 import { reportWarning } from './report.js';
+
+/** The trail's records copied to --audit-log, by the native front (cli/native/lifecycle.c export_audit), under the lock this process holds. */
+export function exportAudit(dir: ContainerDir, root: string, warn: (msg: string) => void): void {
+  frontOnDir(dir, [`--root=${root}`, 'export-audit', '--dir-fd=3', '--', dir.id], warn);
+}
 
 export interface CreateFlags {
   root: string;
@@ -119,7 +123,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
       ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
     };
     saveRecord(dir, record);
-    exportAudit(dir, record);
+    if (record.auditLog) exportAudit(dir, flags.root, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }));
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
     closeSync(trailFd);
     return { dir, record, exited: run.exited, trail: ref, relay: plan.actions.some((a) => a.op === 'console.relay') };

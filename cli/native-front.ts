@@ -70,12 +70,22 @@ export function frontTeardown(
   if (opts.reason !== undefined) argv.push(`--reason=${opts.reason}`);
   if (opts.bestEffort) argv.push('--best-effort');
   argv.push('--', dir.id);
+  frontOnDir(dir, argv, warn);
+}
+
+/**
+ * Run an internal verb of the front on a container whose directory this process holds
+ * locked: the directory's fd goes with it as fd 3 (--dir-fd=3), so the front holds the same
+ * lock (flock is the open file's) and no other planc steps in between. Warnings are said
+ * here as ours; a failure is thrown, as the front's one line said it.
+ */
+export function frontOnDir(dir: { fd: number }, argv: string[], warn: (msg: string) => void): void {
   const r = spawnSync(FRONT_PATH, argv, { encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe', dir.fd], env: { ...process.env, PLANC_FRONT_ONLY: '1' } });
   if (r.error) throw new PlancError('system', `cannot run planc's native front ${FRONT_PATH}: ${r.error.message}`);
   const lines = r.stderr.split('\n').filter(Boolean);
   for (const l of lines) if (l.startsWith('planc: warning: ')) warn(l.slice('planc: warning: '.length));
   if (r.status !== 0) {
-    const line = lines.filter((l) => !l.startsWith('planc: warning: ')).at(-1)?.replace(/^planc: /, '') ?? `exit status ${r.status}`;
-    throw new PlancError('system', line);
+    const line = lines.filter((l) => !l.startsWith('planc: warning: ')).at(-1)?.replace(/^planc: /, '');
+    throw new PlancError('system', line ?? (r.signal ? `planc's native front was killed by ${r.signal}` : `planc's native front exited with status ${r.status}`));
   }
 }

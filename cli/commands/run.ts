@@ -1,11 +1,10 @@
 import { isPlancError } from '../../schemas/error.js';
 import { defineVerb } from '../verb.js';
 import { createFlags, idArg } from '../flags.js';
-import { createContainer } from '../container.js';
-import { exportAudit } from '../state/audit-export.js';
+import { createContainer, exportAudit } from '../container.js';
 import { nowMicros, Trail } from '../audit/trail.js';
-import { frontTeardown, remainsOfRecord } from '../native-front.js';
-import { afterRelease, planWithHooks } from '../state/hooks.js';
+import { frontOnDir, frontTeardown, remainsOfRecord } from '../native-front.js';
+import { FILES } from '../state/store.js';
 import { reportWarning } from '../report.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -19,10 +18,12 @@ export default defineVerb({
     if (!created) return;
     const { dir, record, exited, relay } = created;
     const warn = (m: string) => reportWarning(m, { file: flags.log, format: flags['log-format'] });
-    const hooked = planWithHooks(dir);
-    // The executor confirmed the exec before create returned: the trail has it.
-    if (hooked) afterRelease(dir, record, hooked, warn); // poststart, once the process was executed
-    if (flags.detach) return exportAudit(dir, record);
+    // The executor confirmed the exec before create returned: the trail has it. The poststart
+    // hooks (and, when one fails, the container destroyed), then the --audit-log export: the
+    // native front's, as for `planc start` (cli/native/poststart.c).
+    // (Op names are plain strings in msgpack: a plan with poststart hooks holds "hook.poststart".)
+    if (dir.read(FILES.plan)?.includes('hook.poststart')) frontOnDir(dir, [`--root=${flags.root}`, 'poststart', '--dir-fd=3', '--', args.id], warn);
+    if (flags.detach) return;
     // While it runs, other verbs (state, kill, delete --force) may act on it.
     dir.unlock();
     // The executor waits for the init and exits with its status; signals to planc are meant for the container.
@@ -45,7 +46,7 @@ export default defineVerb({
       if (isPlancError(e) && e.code === 'not-found') return; // deleted meanwhile (delete --force)
       throw e;
     }
-    exportAudit(dir, record);
+    if (record.auditLog) exportAudit(dir, flags.root, warn);
     // How it ended, into the trail; then the run taken apart and the poststop hooks (the front's
     // teardown, cli/native/teardown.c), which closes the trail.
     const trail = Trail.open(created.trail);

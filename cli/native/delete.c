@@ -113,16 +113,7 @@ int verb_teardown(struct globals *g, char **args, int nargs)
 	struct cdir d;
 	if (!root_open(&root, g->root) || !cdir_open(&d, &root, id))
 		fail(id, "container does not exist");
-	if (fd_s) {
-		char *end;
-		long fd = strtol(fd_s, &end, 10);
-		struct stat held, named;
-		if (*end || fd < 3 || fd > 1024 || fstat((int)fd, &held) < 0 || fstat(d.fd, &named) < 0 || held.st_ino != named.st_ino ||
-		    held.st_dev != named.st_dev)
-			fail(NULL, "internal: teardown --dir-fd is not the state directory of %s", quote(id));
-		close(d.fd);
-		d.fd = (int)fd;
-	}
+	cdir_adopt(&d, fd_s, "teardown");
 	cdir_lock(&d);
 	/* What the caller knows is what it made (its record may hold a start time the init never had:
 	 * one that exited before it was read); without it, the record, or what a crashed create left. */

@@ -33,6 +33,7 @@ static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=table|json", "q/quiet", NULL};
 static const char *const DELETE_FLAGS[] = {"f/force", NULL};
 /* Hidden, for the CLI only (PLANC_FRONT_ONLY): teardown.c for the undo of a failed create, a failed start, the end of a foreground run. */
+static const char *const DIR_FD_FLAGS[] = {"dir-fd=", NULL};
 static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
 static const char *const KILL_FLAGS[] = {"a/all", NULL};
 static const char *const PS_FLAGS[] = {"f/format=table|json", NULL};
@@ -49,6 +50,9 @@ static const struct verb VERBS[] = {
 	{"resume", verb_resume, NO_FLAGS, 1, 1, false, NULL},
 	{"ps", verb_ps, PS_FLAGS, 1, 1, false, NULL},
 	{"events", verb_events, EVENTS_FLAGS, 1, 1, false, "stats"},
+	{"start", verb_start, NO_FLAGS, 1, 1, false, NULL},
+	{"poststart", verb_poststart, DIR_FD_FLAGS, 1, 1, true, NULL},
+	{"export-audit", verb_export_audit, DIR_FD_FLAGS, 1, 1, true, NULL},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */

@@ -91,6 +91,10 @@ struct cdir {
 };
 /* Open a container's directory; false when there is none (ENOENT). */
 bool cdir_open(struct cdir *d, struct root *r, const char *id);
+/* An internal verb's --dir-fd N: the container's directory as the calling CLI holds it, locked
+ * (cli/native-front.ts frontOnDir). Checked to be the directory just opened, then used in its place:
+ * the lock is the open file's, so cdir_lock takes it at once and no other planc steps in between. */
+void cdir_adopt(struct cdir *d, const char *fd_s, const char *verb);
 /* The container's lock (flock, up to 10 s), as ContainerDir.lock. */
 void cdir_lock(struct cdir *d);
 /* A regular file's bytes (NUL-terminated), or NULL when it does not exist. */
@@ -146,6 +150,16 @@ char *read_file(const char *path);
  * recorded; only those still owned are read. */
 void stats_json(struct jbuf *b, const struct cgroup *cgroups, int n);
 
+/* ---- poststart.c: the hooks planc runs itself after the release ---- */
+/* Run the hook of plan action i (pid: the init's, or < 0 once stopped): its record (the fields) in *record;
+ * false when it failed, with the message and errno. */
+bool hook_action_run(const mp *a, int i, long pid, struct jbuf *record, char *msg, size_t cap, int *err);
+/* The poststart hooks (stage "start"); a failure stops the container, destroys it, runs poststop, and fails
+ * (config: the config file its message names first, or NULL). */
+void poststart(struct cdir *d, struct record *rec, const mp *plan, const char *config);
+/* A start whose init failed (a startContainer hook, the exec): destroyed, poststop run, failed with the init's reason. */
+_Noreturn void failed_start(struct cdir *d, struct record *rec, const mp *plan);
+
 /* ---- the verbs ---- */
 struct globals {
 	const char *root;
@@ -163,4 +177,10 @@ int verb_pause(struct globals *g, char **argv, int argc);
 int verb_resume(struct globals *g, char **argv, int argc);
 int verb_ps(struct globals *g, char **argv, int argc);
 int verb_events(struct globals *g, char **argv, int argc);
+
+int verb_start(struct globals *g, char **argv, int argc);
+/* Internal: what follows the release of a container `run` created (its poststart hooks), then the --audit-log export. */
+int verb_poststart(struct globals *g, char **argv, int argc);
+/* Internal: the --audit-log export of a container create or run holds locked. */
+int verb_export_audit(struct globals *g, char **argv, int argc);
 #endif

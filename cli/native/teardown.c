@@ -358,41 +358,10 @@ static void run_poststop(struct cdir *d, struct td_audit *a)
 		const char *stage = mp_str(mp_get(act, "stage")), *op = mp_str(mp_get(act, "op"));
 		if (!stage || strcmp(stage, "delete") || !op)
 			continue;
-		const char *path = mp_str(mp_get(act, "path"));
-		const mp *args = mp_get(act, "args"), *env = mp_get(act, "env"), *timeout = mp_get(act, "timeout");
-		char **argv = args ? mp_strv(args) : NULL, **envp = env ? mp_strv(env) : NULL;
-		char *state = hook_state_json(mp_get(act, "state"), -1);
-		struct hook_outcome o;
-		char msg[sizeof o.what + 4400];
-		int err = 0;
-		volatile bool ok = false;
-		if (!path || path[0] != '/' || !argv || !argv[0] || !envp || !state ||
-		    (timeout && (timeout->type != MP_INT || timeout->i < 1))) {
-			snprintf(msg, sizeof msg, "poststop hook %s: plan: not a hook planc can run", path ? path : "?");
-			err = EINVAL;
-		} else {
-			struct hook_spec h = {path, argv, envp, timeout ? timeout->i : 0, state, -1};
-			ok = hook_run(&h, &o) == 0;
-			err = o.err;
-			if (o.call)
-				snprintf(msg, sizeof msg, "poststop hook %s: %s: %s", path, o.call, errno_words(o.err));
-			else
-				snprintf(msg, sizeof msg, "poststop hook %s: %s", path, o.what);
-		}
-		free(argv), free(envp), free(state);
 		struct jbuf rec;
-		jb_init(&rec);
-		jb_obj_begin(&rec);
-		jb_key(&rec, "i"), jb_i64(&rec, i);
-		jb_key(&rec, "op"), jb_str(&rec, op);
-		jb_key(&rec, "stage"), jb_str(&rec, stage);
-		jb_key(&rec, "r"), jb_str(&rec, ok ? "ok" : "error");
-		jb_key(&rec, "t"), jb_i64(&rec, now_micros());
-		if (!ok) {
-			jb_key(&rec, "errno"), jb_i64(&rec, err);
-			jb_key(&rec, "msg"), jb_str(&rec, msg);
-		}
-		jb_obj_end(&rec);
+		char msg[HOOK_OUTPUT_KEPT + 4600];
+		int err = 0;
+		volatile bool ok = hook_action_run(act, (int)i, -1, &rec, msg, sizeof msg, &err);
 		RECORDED(a, trail_append(a->trail, &rec));
 		if (a->audit_log) {
 			struct jbuf line;

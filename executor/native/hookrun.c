@@ -178,7 +178,7 @@ static int failed_call(struct hook_outcome *o, const char *call, int err)
 	return -1;
 }
 
-int hook_run(const struct hook_spec *h, struct hook_outcome *o)
+static int run_hook(const struct hook_spec *h, struct hook_outcome *o)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, pidfd = -1, rc = -1;
 	char output[HOOK_OUTPUT_KEPT + 1];
@@ -269,5 +269,16 @@ out:
 	for (int k = 0, fds[] = {in[0], in[1], out[0], out[1], pidfd}; k < 5; k++)
 		if (fds[k] >= 0)
 			close(fds[k]);
+	return rc;
+}
+
+int hook_run(const struct hook_spec *h, struct hook_outcome *o)
+{
+	/* A hook may exit without reading its stdin: the EPIPE is its choice, and must not kill
+	 * whoever runs it (the front keeps SIGPIPE's default for its own output). */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, was;
+	sigaction(SIGPIPE, &ign, &was);
+	int rc = run_hook(h, o);
+	sigaction(SIGPIPE, &was, NULL);
 	return rc;
 }

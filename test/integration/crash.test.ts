@@ -189,16 +189,16 @@ test('start killed before and after it released the container: state tells the t
   pc.ok(['start', a]);
   await waitFor('running', () => stateOf(a) === 'running');
   recovers(a, bundle, /^running$/, 'start after a killed start');
-  // Killed after the init read its byte, before the fifo was removed: it runs, and says so.
+  // Killed after the init read its byte, before the fifo was removed (the front removes it with unlinkat): it runs, and says so.
   const b = pc.id(t);
   pc.ok(['create', '--bundle', bundle, b]);
-  killed(pc.run(['start', b], { wrap: killAt('unlink', 1) }), 'start at unlink');
+  killed(pc.run(['start', b], { wrap: killAt('unlinkat', 1) }), 'start at unlinkat');
   await waitFor('running despite the stale fifo', () => stateOf(b) === 'running');
   assert.ok(initAlive(b));
   const again = pc.run(['start', b]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already running/);
-  recovers(b, bundle, /^running$/, 'start killed at unlink');
+  recovers(b, bundle, /^running$/, 'start killed at unlinkat');
 });
 
 test('delete killed at each of its steps: state tells the truth, delete --force finishes', { skip }, async (t) => {

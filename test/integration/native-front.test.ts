@@ -64,7 +64,7 @@ test('the CLI path prints what the front prints, errors included, and exits the 
   const id = pc.id(t, 'nf');
   pc.ok(['create', '--bundle', pc.bundle(['sleep', '100'], (c) => (c.annotations = { b: '2', '10': 'x', a: '1', '9': 'y' })), id]);
   const env = { ...process.env, PLANC_AUDIT_DIR: pc.auditDir };
-  for (const args of [['state', id], ['list'], ['list', '-f', 'json'], ['list', '-q'], ['state', 'nope'], ['state', '../x'], ['kill', id, 'NOSIG'], ['resume', id], ['ps', '-f', 'json', id], ['ps', 'nope'], ['events', '--stats', 'nope'], ['events', '--stats', '../x']]) {
+  for (const args of [['state', id], ['list'], ['list', '-f', 'json'], ['list', '-q'], ['state', 'nope'], ['state', '../x'], ['kill', id, 'NOSIG'], ['resume', id], ['ps', '-f', 'json', id], ['ps', 'nope'], ['events', '--stats', 'nope'], ['events', '--stats', '../x'], ['start', 'nope'], ['start', '../x']]) {
     const viaFront = spawnSync(PLANC, ['--root', pc.root, ...args], { encoding: 'utf8', env });
     // --debug=true: a form the front hands over, so the CLI parses it and calls the front in turn.
     const viaCli = spawnSync(process.execPath, [CLI, '--debug=true', '--root', pc.root, ...args], { encoding: 'utf8', env });

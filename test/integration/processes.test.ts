@@ -34,6 +34,45 @@ test('run starts exactly one Node process; the executor and the init are native'
   }
 });
 
+/** The execve calls a planc command line made, itself and its children (strace -f): the ones that succeeded. */
+function execsOf(args: string[], dir: string): string[] {
+  const log = join(dir, `execs-${args.join('-').replace(/[^a-z0-9-]/gi, '')}`);
+  const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, '--root', pc.root, ...args], { stdio: 'ignore', timeout: 60_000 });
+  assert.equal(r.status, 0, `planc ${args.join(' ')} succeeds under strace`);
+  return readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
+}
+
+test('start starts no Node process: one execve, the native front\'s, and one per poststart hook', { skip: NEEDS_ROOT }, (t) => {
+  assert.ok(STRACE, 'strace is installed (scripts/setup.sh installs it)');
+  const dir = mkdtempSync(join(tmpdir(), 'planc-strace-'));
+  try {
+    const plain = pc.id(t);
+    const bundle = pc.bundle(['sleep', '100']);
+    pc.ok(['create', '--bundle', bundle, plain]);
+    const execs = execsOf(['start', plain], dir);
+    assert.equal(execs.length, 1, `one execve, got:\n${execs.join('\n')}`);
+    assert.match(execs[0]!, new RegExp(`execve\\("${PLANC}"`));
+    assert.equal(pc.state(plain).status, 'running');
+    // With a poststart hook: the hook is the one other process, run by the front itself.
+    const hooked = pc.id(t);
+    const hookBundle = pc.bundle(['sleep', '100'], (c) => {
+      c.hooks = { poststart: [{ path: '/bin/true', args: ['true'], env: [] }] };
+    });
+    pc.ok(['create', '--bundle', hookBundle, hooked]);
+    const withHook = execsOf(['start', hooked], dir);
+    assert.equal(withHook.length, 2, `the front and the hook, got:\n${withHook.join('\n')}`);
+    assert.match(withHook[0]!, new RegExp(`execve\\("${PLANC}"`));
+    assert.match(withHook[1]!, /execve\("\/bin\/true", \["true"\]/);
+    assert.match(readFileSync(trailPath(pc.root, hooked), 'utf8'), /"op":"hook\.poststart","stage":"start","r":"ok"/);
+    for (const [id, b] of [[plain, bundle], [hooked, hookBundle]] as const) {
+      pc.ok(['delete', '--force', id]);
+      leftovers(pc.root, id, b);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('planc audit verifies a created and then a started container, and fails on a tampered log', { skip: NEEDS_ROOT }, (t) => {
   const id = pc.id(t);
   const bundle = pc.bundle(['sleep', '100']);
