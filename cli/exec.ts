@@ -151,6 +151,20 @@ export async function execInContainer(id: string, args: string[], flags: ExecCli
   const dir = openContainer(flags.root, id);
   let run: ExecutorRun;
   let planned: PlannedExec;
+  // Signals to planc are the process's from the moment it may run: a signal that comes before its pid
+  // is known (or between the executor's end and the wait) is held and delivered then, never lost and
+  // never planc's death by the default action.
+  let target = 0;
+  const held: NodeJS.Signals[] = [];
+  const forward = (sig: NodeJS.Signals) => {
+    if (target <= 0) return void held.push(sig);
+    try {
+      process.kill(target, sig);
+    } catch {
+      // it has just exited
+    }
+  };
+  let signals: NodeJS.Signals[] = [];
   dir.lock();
   try {
     planned = planExecIn(dir, flags, args, setConfigPath);
@@ -162,6 +176,11 @@ export async function execInContainer(id: string, args: string[], flags: ExecCli
       return 0;
     }
     checkPreservedFds(flags['preserve-fds']);
+    // With a relayed terminal, the pty's size change signals the process itself (executor/native/tty.c).
+    if (!flags.detach) {
+      signals = plan.actions.some((a) => a.op === 'console.relay') ? FORWARDED.filter((s) => s !== 'SIGWINCH') : FORWARDED;
+      for (const s of signals) process.on(s, forward);
+    }
     // The exec's trail in the durable store, named in the container's trail before anything runs.
     const trail = beginExecTrail(dir, bytes, digest);
     // Into a paused container the process starts frozen and gets ready only once the container is
@@ -180,23 +199,16 @@ export async function execInContainer(id: string, args: string[], flags: ExecCli
     if (!run.ready || run.code !== 0 || run.interrupted || run.auditFailure) throw execError(planned, run, trail.path);
     if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(run.pid)); // no newline, as create's
     exportExecAudit(loadRecord(dir), trail, digest);
+  } catch (e) {
+    for (const s of signals) process.off(s, forward);
+    throw e;
   } finally {
     dir.unlock();
     dir.close();
   }
   if (flags.detach) return 0;
-  const pid = run.pid;
-  const relay = planned.plan.actions.some((a) => a.op === 'console.relay');
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // it has just exited
-    }
-  };
-  // With a relayed terminal, the pty's size change signals the process itself (executor/native/tty.c).
-  const signals = relay ? FORWARDED.filter((s) => s !== 'SIGWINCH') : FORWARDED;
-  for (const s of signals) process.on(s, forward);
+  target = run.pid;
+  for (const sig of held.splice(0)) forward(sig);
   const exit = await run.exited;
   for (const s of signals) process.off(s, forward);
   return exit?.code ?? 1;
