@@ -8,12 +8,10 @@ int verb_events(struct globals *g, char **args, int nargs)
 {
 	(void)nargs;
 	const char *id = args[0];
-	check_id(id);
 	struct root root;
 	struct cdir d;
 	struct record rec;
-	if (!root_open(&root, g->root) || !cdir_open(&d, &root, id) || !record_read(&d, &rec))
-		fail(id, "container does not exist");
+	container_open(&d, &root, g->root, id, false, &rec);
 	/* runc's words. */
 	if (status_of(&d, &rec) == ST_STOPPED)
 		fail(NULL, "container with id %s is not running", id);

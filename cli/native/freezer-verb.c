@@ -5,15 +5,10 @@
 
 static int freezer_verb(struct globals *g, const char *id, bool frozen)
 {
-	check_id(id);
 	struct root root;
 	struct cdir d;
-	if (!root_open(&root, g->root) || !cdir_open(&d, &root, id))
-		fail(id, "container does not exist");
-	cdir_lock(&d); /* the status read is the one acted on: no other verb thaws meanwhile */
 	struct record rec;
-	if (!record_read(&d, &rec))
-		fail(id, "container does not exist");
+	container_open(&d, &root, g->root, id, true, &rec); /* locked: no other verb thaws meanwhile */
 	enum status st = status_of(&d, &rec);
 	/* runc's words (engines match on them), with the status that made it so. */
 	if (frozen && st != ST_RUNNING && st != ST_CREATED)

@@ -95,6 +95,9 @@ bool cdir_open(struct cdir *d, struct root *r, const char *id);
  * (cli/native-front.ts frontOnDir). Checked to be the directory just opened, then used in its place:
  * the lock is the open file's, so cdir_lock takes it at once and no other planc steps in between. */
 void cdir_adopt(struct cdir *d, const char *fd_s, const char *verb);
+/* The directory of a container a verb names: the id checked first, then --root and the directory opened;
+ * "container does not exist" when either is missing. `root` holds the open root for as long as `d` is used. */
+void cdir_open_existing(struct cdir *d, struct root *root, const char *root_flag, const char *id);
 /* The container's lock (flock, up to 10 s), as ContainerDir.lock. */
 void cdir_lock(struct cdir *d);
 /* A regular file's bytes (NUL-terminated), or NULL when it does not exist. */
@@ -121,6 +124,9 @@ struct record {
 };
 /* The record, or false when there is none; fails on one planc did not write. */
 bool record_read(struct cdir *d, struct record *rec);
+/* A container that must exist and have a record (not one still being created): its directory (locked first
+ * when `lock`, so the record read is the one acted on) and its record. */
+void container_open(struct cdir *d, struct root *root, const char *root_flag, const char *id, bool lock, struct record *rec);
 
 /* ---- trailref.c: where a container's audit trail is ---- */
 struct trailref {

@@ -254,3 +254,10 @@ void cdir_unlink(struct cdir *d, const char *name)
 	if (unlinkat(d->fd, name, 0) < 0 && errno != ENOENT)
 		fail(NULL, "remove %s/%s: %s", d->path, name, errno_words(errno));
 }
+
+void cdir_open_existing(struct cdir *d, struct root *root, const char *root_flag, const char *id)
+{
+	check_id(id);
+	if (!root_open(root, root_flag) || !cdir_open(d, root, id))
+		fail(id, "container does not exist");
+}

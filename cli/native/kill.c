@@ -30,13 +30,9 @@ int verb_kill(struct globals *g, char **args, int nargs)
 	}
 	struct root root;
 	struct cdir d;
-	if (!root_open(&root, g->root) || !cdir_open(&d, &root, id))
-		fail(id, "container does not exist");
-	/* Under the lock: --all freezes and thaws with no pause or resume in between, and the trail has one writer. */
-	cdir_lock(&d);
 	struct record rec;
-	if (!record_read(&d, &rec))
-		fail(id, "container does not exist");
+	/* Under the lock: --all freezes and thaws with no pause or resume in between, and the trail has one writer. */
+	container_open(&d, &root, g->root, id, true, &rec);
 	/* As runc: --all still signals what is left in the cgroups of a stopped container. */
 	if (status_of(&d, &rec) == ST_STOPPED && !all)
 		fail(id, "container not running");

@@ -74,34 +74,56 @@ static int subdir(const struct dirent *e)
 	return e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 }
 
-/* A cgroup and every cgroup below it, deepest first, directories only, never through a symlink; bounded as
- * teardown.c bounds its walk (depth 16, 10000 directories; what ps, kill --all and teardown act on), with the
- * names sorted so which directories fall inside the bounds does not depend on readdir's order (the TS
- * cgroupTree, where this came from, walked them so). */
-static int *walk_pids(const char *dir, int depth, size_t *dirs, int *v, size_t *n, size_t *cap)
+/* A cgroup and every cgroup below it, deepest first (the order they can be removed in), directories only,
+ * never through a symlink; bounded as the TS cgroupTree was (depth 16, 10000 directories), with the names sorted
+ * so which directories fall inside the bounds does not depend on readdir's order. A directory gone meanwhile is
+ * left out; one that cannot be listed for another reason is kept (its removal then says why). */
+static void walk(struct cgroup_tree *t, const char *d, int depth)
 {
-	if (depth > 16 || *dirs > 10000)
-		return v;
+	if (depth > 16 || t->n > 10000)
+		return;
 	struct dirent **names;
-	int k = scandir(dir, &names, subdir, by_name);
-	if (k < 0)
-		return v; /* gone meanwhile */
+	int k = scandir(d, &names, subdir, by_name);
+	if (k < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return;
 	for (int i = 0; i < k; i++) {
-		char sub[4200];
-		snprintf(sub, sizeof sub, "%s/%s", dir, names[i]->d_name);
-		v = walk_pids(sub, depth + 1, dirs, v, n, cap);
+		char sub[4352];
+		snprintf(sub, sizeof sub, "%s/%s", d, names[i]->d_name);
+		walk(t, sub, depth + 1);
 		free(names[i]);
 	}
-	free(names);
-	(*dirs)++;
-	return cgroup_pids(dir, v, n, cap);
+	if (k >= 0)
+		free(names);
+	if (t->n == t->cap && !(t->dirs = realloc(t->dirs, (t->cap = t->cap ? 2 * t->cap : 8) * sizeof *t->dirs)))
+		fail(NULL, "out of memory");
+	if (!(t->dirs[t->n++] = strdup(d)))
+		fail(NULL, "out of memory");
+}
+
+void cgroup_tree_of(struct cgroup_tree *t, const char *top)
+{
+	memset(t, 0, sizeof *t);
+	walk(t, top, 0);
+}
+
+void cgroup_tree_free(struct cgroup_tree *t)
+{
+	for (size_t k = 0; k < t->n; k++)
+		free(t->dirs[k]);
+	free(t->dirs);
 }
 
 int *tree_pids(const char *dir, size_t *n)
 {
-	size_t cap = 0, dirs = 0;
+	size_t cap = 0;
+	int *v = NULL;
 	*n = 0;
-	return walk_pids(dir, 0, &dirs, NULL, n, &cap);
+	struct cgroup_tree t;
+	cgroup_tree_of(&t, dir);
+	for (size_t k = 0; k < t.n; k++)
+		v = cgroup_pids(t.dirs[k], v, n, &cap);
+	cgroup_tree_free(&t);
+	return v;
 }
 
 static bool in_cgroup(const char *dir, long pid)

@@ -20,6 +20,13 @@ int *container_pids(const struct facts *f, size_t *n);
 
 /* Signal a process: false when it is gone. Never the host's init or ourselves. */
 bool send_signal(long pid, int sig);
+/* A cgroup and every cgroup below it, deepest first (the order they can be removed in). */
+struct cgroup_tree {
+	char **dirs;
+	size_t n, cap;
+};
+void cgroup_tree_of(struct cgroup_tree *t, const char *top);
+void cgroup_tree_free(struct cgroup_tree *t);
 /* The pids of a cgroup and every cgroup below it. */
 int *tree_pids(const char *dir, size_t *n);
 /* Signal every process of an owned cgroup tree: how many, or -1 when it is no longer the one planc made. */

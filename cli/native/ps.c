@@ -90,12 +90,10 @@ int verb_ps(struct globals *g, char **args, int nargs)
 	(void)nargs;
 	const char *id = args[0];
 	const char *format = g->verb_flags[0] ? g->verb_flags[0] : "table";
-	check_id(id);
 	struct root root;
 	struct cdir d;
 	struct record rec;
-	if (!root_open(&root, g->root) || !cdir_open(&d, &root, id) || !record_read(&d, &rec))
-		fail(id, "container does not exist");
+	container_open(&d, &root, g->root, id, false, &rec);
 	struct facts f;
 	facts_of(&f, &rec);
 	size_t count;

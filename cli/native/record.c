@@ -158,3 +158,12 @@ bool record_read(struct cdir *d, struct record *rec)
 	rec->doc = doc;
 	return true;
 }
+
+void container_open(struct cdir *d, struct root *root, const char *root_flag, const char *id, bool lock, struct record *rec)
+{
+	cdir_open_existing(d, root, root_flag, id);
+	if (lock)
+		cdir_lock(d);
+	if (!record_read(d, rec))
+		fail(id, "container does not exist");
+}

@@ -194,15 +194,10 @@ int verb_start(struct globals *g, char **args, int nargs)
 {
 	(void)nargs;
 	const char *id = args[0];
-	check_id(id);
 	struct root root;
 	struct cdir d;
-	if (!root_open(&root, g->root) || !cdir_open(&d, &root, id))
-		fail(id, "container does not exist");
-	cdir_lock(&d); /* before reading: the record read is the one acted on */
 	struct record rec;
-	if (!record_read(&d, &rec))
-		fail(id, "container does not exist");
+	container_open(&d, &root, g->root, id, true, &rec);
 	bool hooked;
 	const mp *plan = plan_read(&d, true, &hooked);
 	enum status st = status_of(&d, &rec);

@@ -5,11 +5,9 @@
 int verb_state(struct globals *g, char **args, int nargs)
 {
 	(void)nargs;
-	check_id(args[0]);
 	struct root root;
 	struct cdir d;
-	if (!root_open(&root, g->root) || !cdir_open(&d, &root, args[0]))
-		fail(args[0], "container does not exist");
+	cdir_open_existing(&d, &root, g->root, args[0]);
 	struct jbuf b;
 	jb_init(&b);
 	state_json(&b, &d);

@@ -19,54 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TREE_MAX_DEPTH 16
-#define TREE_MAX_DIRS 10000
 
 static void sleep_ms(double ms)
 {
 	struct timespec ts = {(time_t)(ms / 1000), (long)((ms - (time_t)(ms / 1000) * 1000) * 1e6)};
 	nanosleep(&ts, NULL);
-}
-
-/* ---- cgroup trees ---- */
-
-struct tree {
-	char **dirs;
-	int n, cap;
-};
-
-/* A cgroup planc made and every cgroup below it, deepest first: the order they can be removed in.
- * Directories only, never through a symlink (cgroupfs has none; anything else is not walked). */
-static void walk(struct tree *t, const char *d, int depth)
-{
-	if (depth > TREE_MAX_DEPTH || t->n > TREE_MAX_DIRS)
-		return;
-	DIR *dir = opendir(d);
-	if (dir) {
-		for (struct dirent *e; (e = readdir(dir));) {
-			if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			char sub[4352];
-			snprintf(sub, sizeof sub, "%s/%s", d, e->d_name);
-			walk(t, sub, depth + 1);
-		}
-		closedir(dir);
-	} else if (errno == ENOENT || errno == ENOTDIR)
-		return; /* gone meanwhile */
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 8;
-		t->dirs = realloc(t->dirs, (size_t)t->cap * sizeof *t->dirs);
-		if (!t->dirs)
-			fail(NULL, "out of memory");
-	}
-	t->dirs[t->n++] = strdup(d);
-}
-
-static void tree_free(struct tree *t)
-{
-	for (int k = 0; k < t->n; k++)
-		free(t->dirs[k]);
-	free(t->dirs);
 }
 
 /* ---- the remains ---- */
@@ -503,14 +460,14 @@ void teardown(struct cdir *d, const struct remains *r, enum td_kind kind, struct
 				break;
 			}
 			/* Its sub-cgroups first (exec --cgroup makes processes live in them). */
-			struct tree t = {0};
-			walk(&t, cg->path, 0);
+			struct cgroup_tree t;
+			cgroup_tree_of(&t, cg->path);
 			bool failed = false, removed = false;
-			for (int j = 0; j + 1 < t.n && !failed; j++)
+			for (size_t j = 0; j + 1 < t.n && !failed; j++)
 				remove_one(t.dirs[j], o.msg, sizeof o.msg, &failed);
 			if (!failed)
 				removed = remove_one(cg->path, o.msg, sizeof o.msg, &failed);
-			tree_free(&t);
+			cgroup_tree_free(&t);
 			if (failed)
 				o.r = NULL;
 			else if (!removed)
