@@ -15,12 +15,21 @@ interface Libc {
   eventfd: (initval: number, flags: number) => number;
 }
 
+let handle: { koffi: typeof koffiType; lib: ReturnType<typeof koffiType.load> } | undefined;
+
+/** koffi and the C library, loaded once for every binding planc makes (these, and cli/image/fsat.ts's). */
+export function libcHandle(): { koffi: typeof koffiType; lib: ReturnType<typeof koffiType.load> } {
+  if (handle) return handle;
+  const koffi = createRequire(import.meta.url)('koffi') as typeof koffiType;
+  handle = { koffi, lib: koffi.load('libc.so.6') };
+  return handle;
+}
+
 let libc: Libc | undefined;
 
 function load(): Libc {
   if (libc) return libc;
-  const koffi = createRequire(import.meta.url)('koffi') as typeof koffiType;
-  const lib = koffi.load('libc.so.6');
+  const { koffi, lib } = libcHandle();
   libc = {
     koffi,
     flock: lib.func('int flock(int fd, int op)'),

@@ -9,7 +9,7 @@
 // names reach the kernel byte for byte, valid UTF-8 or not.
 import type koffiType from 'koffi';
 import { constants as OS } from 'node:os';
-import { createRequire } from 'node:module';
+import { libcHandle } from '../libc.js';
 
 interface Fns {
   koffi: typeof koffiType;
@@ -33,8 +33,7 @@ let fns: Fns | undefined;
 
 function load(): Fns {
   if (fns) return fns;
-  const koffi = createRequire(import.meta.url)('koffi') as typeof koffiType;
-  const lib = koffi.load('libc.so.6');
+  const { koffi, lib } = libcHandle();
   fns = {
     koffi,
     openat: lib.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)'),
