@@ -96,7 +96,13 @@ static _Noreturn void hand_off(void)
 	for (int k = 1; k < argc; k++)
 		args[k + 1] = g_argv[k];
 	execvp(node, args);
-	fail(NULL, "start the planc CLI with %s: %s", node, errno_words(errno));
+	int e = errno;
+	/* The node planc was built with is gone (an install copied to another machine): the one on PATH. */
+	if (e == ENOENT && strcmp(node, "node") != 0) {
+		args[0] = "node";
+		execvp("node", args);
+	}
+	fail(NULL, "start the planc CLI with %s: %s", node, errno_words(e));
 }
 
 struct parsed {
