@@ -10,7 +10,8 @@ node -e '
   const fs = require("fs"); const f = process.argv[1]; const c = JSON.parse(fs.readFileSync(f, "utf8"));
   c.linux.resources.memory = { limit: 67108864 }; c.linux.resources.pids = { limit: 32 };
   fs.writeFileSync(f, JSON.stringify(c, null, "\t"));' "$bundle/config.json"
-planc="node $here/bin/planc.cjs"
+# The planc command: the native front (build/planc), which runs the CLI for what it does not serve itself.
+planc="$here/bin/planc"
 echo "== planc explain --run (what the container will do to this host) =="
 $planc explain --run --bundle "$bundle"
 echo
