@@ -1,6 +1,7 @@
 // Build planc: the native executor and the native front (cc), and the CLI bundle (esbuild).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -8,8 +9,21 @@ import { build } from 'esbuild';
 const root = new URL('..', import.meta.url).pathname;
 
 execFileSync('bash', [`${root}executor/native/build.sh`], { stdio: 'inherit' });
+
+// `planc --version` as the CLI prints it (cli/main.ts printVersion: package.json's version and the newest
+// runtime-spec version the planner implements), computed here from those same sources for the native front.
+const featuresDir = mkdtempSync(join(tmpdir(), 'planc-features-'));
+let versions;
+try {
+  await build({ entryPoints: [`${root}planner/features.ts`], bundle: true, platform: 'node', format: 'cjs', outfile: `${featuresDir}/features.cjs`, logLevel: 'error' });
+  const { features } = createRequire(import.meta.url)(`${featuresDir}/features.cjs`);
+  const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+  versions = { PLANC_VERSION: String(version), PLANC_SPEC_VERSION: String(features().ociVersionMax) };
+} finally {
+  rmSync(featuresDir, { recursive: true, force: true });
+}
 // The `planc` command (build/planc): it hands what it does not serve to this node.
-execFileSync('sh', [`${root}cli/native/build.sh`], { stdio: 'inherit', env: { ...process.env, NODE: process.execPath } });
+execFileSync('sh', [`${root}cli/native/build.sh`], { stdio: 'inherit', env: { ...process.env, NODE: process.execPath, ...versions } });
 
 // Stale chunks from an earlier build would linger next to the new ones.
 rmSync(`${root}dist`, { recursive: true, force: true });

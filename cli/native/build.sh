@@ -18,12 +18,19 @@ cc_() {
 }
 # The executor's msgpack reader, sha256 and hook runner, shared rather than copied.
 shared="$src/../../executor/native/msgpack.c $src/../../executor/native/sha256.c $src/../../executor/native/hookrun.c"
-cc_ -DPLANC_NODE="\"$node\"" -o "$obj/planc" "$src"/*.c $shared -ldl
+# PLANC_VERSION and PLANC_SPEC_VERSION (scripts/build.mjs reads them from package.json and the planner, the
+# sources of the CLI's own --version): what --version prints. Without them (or with anything but a plain
+# version in them) the front hands --version to the CLI.
+ver=${PLANC_VERSION:-} spec=${PLANC_SPEC_VERSION:-}
+case "$ver/$spec" in
+*[!0-9A-Za-z.+/-]* | /* | */) ver="" spec="" ;;
+esac
+cc_ -DPLANC_NODE="\"$node\"" -DPLANC_VERSION="\"$ver\"" -DPLANC_SPEC_VERSION="\"$spec\"" -o "$obj/planc" "$src"/*.c $shared -ldl
 modules=$(ls "$src"/*.c | grep -v '/front\.c$')
 cc_ -DPLANC_TRAIL_TEST -o "$obj/planc-trail" "$src/test/trail-main.c" $modules $shared -ldl
 mv "$obj/planc" "$out/planc"
 mv "$obj/planc-trail" "$out/test/planc-trail"
 # Test-only: the front's parser alone, printing what it would do (test/unit/native-front.test.ts).
-cc_ -DPLANC_PARSE_DUMP -DPLANC_NODE="\"$node\"" -o "$out/test/planc-front-parse" "$src"/*.c $shared -ldl
+cc_ -DPLANC_PARSE_DUMP -DPLANC_NODE="\"$node\"" -DPLANC_VERSION="\"$ver\"" -DPLANC_SPEC_VERSION="\"$spec\"" -o "$out/test/planc-front-parse" "$src"/*.c $shared -ldl
 # Test-only: the JSON writer's numbers (test/unit/native-json.test.ts).
 cc_ -o "$out/test/planc-json" "$src/test/json-main.c" "$src/json.c" "$src/../../executor/native/msgpack.c"

@@ -16,6 +16,10 @@
 #ifndef PLANC_NODE
 #define PLANC_NODE "node"
 #endif
+#ifndef PLANC_VERSION
+#define PLANC_VERSION ""
+#define PLANC_SPEC_VERSION ""
+#endif
 
 struct verb {
 	const char *name;
@@ -239,6 +243,16 @@ static void dump(const struct verb *v, const struct parsed *p, int nglobal)
 int main(int argc, char **argv)
 {
 	g_argv = argv;
+	/* runc's first lines, which podman parses (cli/main.ts printVersion): the build put them here from the
+	 * same sources, package.json and the planner's newest runtime-spec version. */
+	if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v")) && PLANC_VERSION[0] && PLANC_SPEC_VERSION[0]) {
+#ifdef PLANC_PARSE_DUMP
+		printf("{\"verb\":\"--version\",\"args\":[],\"flags\":{}}\n");
+		return 0;
+#endif
+		printf("planc version %s\nspec: %s\n", PLANC_VERSION, PLANC_SPEC_VERSION);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	/* Globals before the verb, as runc takes them. */
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {

@@ -60,6 +60,21 @@ test('state, list, pause, resume, kill, ps and events --stats start no Node proc
   }
 });
 
+test('planc --version starts no Node and prints what the CLI prints', { skip: NEEDS_ROOT }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'planc-front-strace-'));
+  try {
+    const log = join(dir, 'execs');
+    const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    const execs = readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
+    assert.equal(execs.length, 1, `one execve, the front's:\n${execs.join('\n')}`);
+    assert.match(r.stdout, /^planc version [0-9][^\n]*\nspec: 1\.[0-9]+\.[0-9]+\n$/);
+    assert.equal(r.stdout, spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' }).stdout, 'the same text as the CLI');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the CLI path prints what the front prints, errors included, and exits the same way', { skip: NEEDS_ROOT }, (t) => {
   const id = pc.id(t, 'nf');
   pc.ok(['create', '--bundle', pc.bundle(['sleep', '100'], (c) => (c.annotations = { b: '2', '10': 'x', a: '1', '9': 'y' })), id]);

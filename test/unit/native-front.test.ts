@@ -71,7 +71,8 @@ const SERVED: string[][] = [
 /** Shapes the front leaves to the CLI. */
 const HANDED_OVER: string[][] = [
   [],
-  ['--version'],
+  ['--root', '/r', '--version'],
+  ['--version', 'extra'],
   ['help', 'state'],
   ['state'],
   ['state', 'a', 'b'],
@@ -186,4 +187,8 @@ test('what the front hands over is the CLI\'s: help, version, planning verbs, an
     const c = await cli(argv);
     if (c === null) assert.deepEqual(front(argv), { handOff: true });
   }
+});
+
+test('--version alone is the front\'s (its text generated at build from the CLI\'s own sources); any other form is the CLI\'s', () => {
+  for (const v of ['--version', '-v']) assert.deepEqual(front([v]), { verb: '--version', args: [], flags: {} });
 });
