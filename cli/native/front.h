@@ -140,6 +140,9 @@ bool trailref_read(struct cdir *d, struct trailref *ref);
 char *trail_text(const struct trailref *ref, size_t *len);
 
 /* ---- status.c ---- */
+/* A small file's text (at most cap-1 bytes), trailing newline and spaces trimmed; NULL when it cannot be read.
+ * `path` relative to `dirfd` (AT_FDCWD: an absolute path), never through a symlink at its last component. */
+char *read_small_at(int dirfd, const char *path, char *buf, size_t cap);
 enum status { ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
 extern const char *const STATUS_NAMES[];
 bool alive(int64_t pid, const char *start_time);

@@ -261,17 +261,7 @@ struct cgdir {
 
 static bool cg_read(struct cgdir *d, const char *file, char *buf, size_t cap)
 {
-	int fd = openat(d->fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return true;
+	return read_small_at(d->fd, file, buf, cap) != NULL;
 }
 
 static int cg_write(struct cgdir *d, const char *file, const char *value)

@@ -220,18 +220,26 @@ int verb_start(struct globals *g, char **args, int nargs)
 
 /* The container `run` created and the executor released (its exec confirmed before create
  * returned): the poststart hooks, then the export. Errors name the config file, as run's own do. */
+/* The container of an internal verb the CLI runs on a directory it holds locked (--dir-fd): that open file, and
+ * its record. */
+static void adopted(struct globals *g, const char *id, const char *verb, struct root *root, struct cdir *d, struct record *rec)
+{
+	cdir_open_existing(d, root, g->root, id);
+	cdir_adopt(d, g->verb_flags[0], verb);
+	cdir_lock(d);
+	if (!record_read(d, rec))
+		fail(id, "container does not exist");
+}
+
 int verb_poststart(struct globals *g, char **args, int nargs)
 {
 	(void)nargs;
 	struct root root;
 	struct cdir d;
-	if (!root_open(&root, g->root) || !cdir_open(&d, &root, args[0]))
-		fail(args[0], "container does not exist");
-	cdir_adopt(&d, g->verb_flags[0], "poststart");
-	cdir_lock(&d);
 	struct record rec;
+	adopted(g, args[0], "poststart", &root, &d, &rec);
 	bool hooked;
-	const mp *plan = record_read(&d, &rec) ? plan_read(&d, true, &hooked) : NULL;
+	const mp *plan = plan_read(&d, true, &hooked);
 	if (!plan)
 		fail(args[0], "container does not exist");
 	char config[8192];
@@ -246,13 +254,8 @@ int verb_export_audit(struct globals *g, char **args, int nargs)
 	(void)nargs;
 	struct root root;
 	struct cdir d;
-	if (!root_open(&root, g->root) || !cdir_open(&d, &root, args[0]))
-		fail(args[0], "container does not exist");
-	cdir_adopt(&d, g->verb_flags[0], "export-audit");
-	cdir_lock(&d);
 	struct record rec;
-	if (!record_read(&d, &rec))
-		fail(args[0], "container does not exist");
+	adopted(g, args[0], "export-audit", &root, &d, &rec);
 	export_audit(&d, &rec);
 	return 0;
 }

@@ -20,10 +20,9 @@
 
 const char *const STATUS_NAMES[] = {"created", "running", "paused", "stopped"};
 
-/* A small file's text, trimmed of its trailing newline; NULL when it cannot be read. */
-static char *read_small(const char *path, char *buf, size_t cap)
+char *read_small_at(int dirfd, const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return NULL;
 	ssize_t n = read(fd, buf, cap - 1);
@@ -42,7 +41,7 @@ bool alive(int64_t pid, const char *start_time)
 		return false;
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
-	if (!read_small(path, buf, sizeof buf))
+	if (!read_small_at(AT_FDCWD, path, buf, sizeof buf))
 		return false;
 	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
 	char *p = strrchr(buf, ')');
@@ -95,16 +94,16 @@ bool is_paused(const struct record *rec)
 			continue;
 		any_v1 = true;
 		snprintf(path, sizeof path, "%s/freezer.self_freezing", c->path);
-		if (read_small(path, buf, sizeof buf))
+		if (read_small_at(AT_FDCWD, path, buf, sizeof buf))
 			return strcmp(buf, "1") == 0;
 		snprintf(path, sizeof path, "%s/freezer.state", c->path);
-		if (read_small(path, buf, sizeof buf))
+		if (read_small_at(AT_FDCWD, path, buf, sizeof buf))
 			return strcmp(buf, "FROZEN") == 0;
 	}
 	if (any_v1 || !v2)
 		return false;
 	snprintf(path, sizeof path, "%s/cgroup.freeze", v2);
-	return read_small(path, buf, sizeof buf) && strcmp(buf, "1") == 0;
+	return read_small_at(AT_FDCWD, path, buf, sizeof buf) && strcmp(buf, "1") == 0;
 }
 
 enum status status_of(struct cdir *d, const struct record *rec)
