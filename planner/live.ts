@@ -1,5 +1,6 @@
 // Plans for a container that exists already: `update` (new resource limits
-// → cgroup writes) and `pause`/`resume` (the freezer). Pure like the rest of
+// → cgroup writes; pause and resume are planned by the native front,
+// cli/native/freezer-verb.c). Pure like the rest of
 // the planner: what the container's live cgroups look like comes in as facts
 // (LiveCgroups, gathered by the CLI), and what comes out is cgroup.write
 // actions with their provenance, which the CLI applies, `update --dry-run`
@@ -284,23 +285,6 @@ export function planUpdate(current: Resources | undefined, request: Resources, l
     }
   }
   return { actions, inputs, resources: merged, notes };
-}
-
-/** pause (FROZEN) or resume (THAWED): one write to the container's freezer. */
-export function planFreezer(live: LiveCgroups, to: 'FROZEN' | 'THAWED'): CgroupWriteAction {
-  const why = to === 'FROZEN' ? 'runtime:pause' : 'runtime:resume';
-  if (live.version === 1) {
-    const dir = live.dirs.freezer;
-    if (dir === undefined || !(live.files[dir] ?? []).includes('freezer.state')) {
-      throw new PlancError('unsupported', `the container has no freezer cgroup on this host: it cannot be ${to === 'FROZEN' ? 'paused' : 'resumed'}`);
-    }
-    return { op: 'cgroup.write', stage: 'host', why, path: dir, file: 'freezer.state', value: to };
-  }
-  const dir = live.dirs[''];
-  if (dir === undefined || !(live.files[dir] ?? []).includes('cgroup.freeze')) {
-    throw new PlancError('unsupported', `the container's cgroup has no cgroup.freeze (Linux 5.2 or later): it cannot be ${to === 'FROZEN' ? 'paused' : 'resumed'}`);
-  }
-  return { op: 'cgroup.write', stage: 'host', why, path: dir, file: 'cgroup.freeze', value: to === 'FROZEN' ? '1' : '0' };
 }
 
 /** The update plan in words: one line per write with the input it came from, then the notes. */

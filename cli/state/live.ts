@@ -1,6 +1,7 @@
-// The cgroups of a container that exists, for the verbs that read or change
-// it while it lives: pause, resume, update, events, and kill/delete of a
-// paused one. Which directory serves which controller comes from this
+// The cgroups of a container that exists, for the verbs the CLI still runs
+// on a live container: update and the events stream's OOM watch (pause,
+// resume and the freezer in kill and delete are the native front's,
+// cli/native/lifecycle.c). Which directory serves which controller comes from this
 // host's cgroup mounts; only cgroups the executor reported and that are
 // still exactly those (cgroups.ts stillOwned) are used. Every write goes
 // through a directory fd opened without following a symlink and checked to
@@ -10,12 +11,10 @@ import { closeSync, constants as C, fstatSync, openSync, readdirSync, readFileSy
 import type { CgroupWriteAction } from '../../schemas/generated/plan.js';
 import { PlancError } from '../../schemas/error.js';
 import type { LiveCgroups } from '../../planner/live.js';
-import { planFreezer } from '../../planner/live.js';
 import { errnoWords } from '../errno.js';
 import { type CgroupMount, cgroupMounts } from '../host-facts.js';
 import { stillOwned } from './cgroups.js';
 import { at } from './gate.js';
-import { sleepMs } from './procfs.js';
 import type { OwnedCgroup } from './store.js';
 
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
@@ -220,91 +219,4 @@ function rollback(done: { dir: CgroupDir; file: string; old: string }[]): string
     }
   }
   return failed.join(', ');
-}
-
-// ---------------------------------------------------------------------------
-// The freezer: pause and resume
-
-export type FreezerState = 'FROZEN' | 'THAWED';
-
-/** Is the container paused: its own freezer cgroup frozen by a pause (not merely through an ancestor, as runc decides). */
-export function isPaused(cgroups: readonly OwnedCgroup[]): boolean {
-  const { version, dirs } = controllerDirs(cgroups);
-  if (version === 1) {
-    if (!dirs.freezer) return false;
-    const self = readControl(dirs.freezer, 'freezer.self_freezing');
-    return self !== null ? self === '1' : readControl(dirs.freezer, 'freezer.state') === 'FROZEN';
-  }
-  return readControl(dirs['']!, 'cgroup.freeze') === '1';
-}
-
-const WAIT_MS = 10_000;
-
-/**
- * Freeze (pause) or thaw (resume) the container's cgroup and wait until the kernel says it
- * is so: v1 freezer.state reads FROZEN / THAWED, v2 cgroup.events says "frozen 1" / "frozen 0".
- * A freeze that does not complete is undone (a half-frozen container is worse than none).
- */
-export function setFreezer(cgroups: readonly OwnedCgroup[], to: FreezerState): void {
-  const action = planFreezer(liveFacts(cgroups), to);
-  const [dir] = openTargets([action], cgroups).values();
-  try {
-    const write = (v: string) => {
-      try {
-        dir!.write(action.file, v);
-      } catch (e) {
-        throw new PlancError('system', `${to === 'FROZEN' ? 'pause' : 'resume'}: write ${action.path}/${action.file}: ${errnoWords(e)}`);
-      }
-    };
-    if (action.file === 'freezer.state') {
-      if (to === 'FROZEN') freezeV1(dir!, write);
-      else {
-        write('THAWED');
-        waitUntil(() => dir!.read('freezer.state') === 'THAWED', `${action.path} to thaw`);
-      }
-    } else {
-      write(action.value);
-      const want = `frozen ${action.value}`;
-      try {
-        waitUntil(() => dir!.read('cgroup.events').split('\n').includes(want), `${action.path} to ${to === 'FROZEN' ? 'freeze' : 'thaw'}`);
-      } catch (e) {
-        if (to === 'FROZEN') write('0');
-        throw e;
-      }
-    }
-  } finally {
-    dir!.close();
-  }
-}
-
-/**
- * cgroup v1 may stay FREEZING while processes fork: write FROZEN again until it holds, thawing
- * for a moment now and then so forks in flight can finish (the kernel documents the retry).
- */
-function freezeV1(dir: CgroupDir, write: (v: string) => void): void {
-  const end = Date.now() + WAIT_MS;
-  for (let attempt = 1; Date.now() < end; attempt++) {
-    if (attempt % 50 === 0) {
-      write('THAWED');
-      sleepMs(10);
-    }
-    write('FROZEN');
-    const state = dir.read('freezer.state');
-    if (state === 'FROZEN') return;
-    if (state !== 'FREEZING') {
-      write('THAWED');
-      throw new PlancError('system', `pause: ${dir.path}/freezer.state reads ${JSON.stringify(state)} while freezing`);
-    }
-    if (attempt % 25 === 0) sleepMs(1);
-  }
-  write('THAWED');
-  throw new PlancError('system', `pause: ${dir.path} did not freeze within ${WAIT_MS / 1000} s; thawed it again`);
-}
-
-function waitUntil(done: () => boolean, what: string): void {
-  const end = Date.now() + WAIT_MS;
-  for (let ms = 1; !done(); ms = Math.min(ms * 2, 20)) {
-    if (Date.now() > end) throw new PlancError('system', `timed out after ${WAIT_MS / 1000} s waiting for ${what}`);
-    sleepMs(ms);
-  }
 }

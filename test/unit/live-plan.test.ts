@@ -5,7 +5,7 @@
 // rules, cgroup v1/v2 units), never recomputed with the planner's formulas.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explainUpdate, type LiveCgroups, mergeResources, parseSize, planFreezer, planUpdate, resourcesFromFlags, type UpdateSource } from '../../planner/live.js';
+import { explainUpdate, type LiveCgroups, mergeResources, parseSize, planUpdate, resourcesFromFlags, type UpdateSource } from '../../planner/live.js';
 import { parseJson, stringifyJson } from '../../planner/json.js';
 import { PlancError } from '../../schemas/error.js';
 import type { Resources } from '../../schemas/generated/config.js';
@@ -215,16 +215,6 @@ test('v2: a controller not enabled for the cgroup, or a v1-only resource, is an 
   assert.equal(errorOf(() => planUpdate(undefined, resourcesFromFlags({ 'cpu-rt-runtime': '5' }), full, FLAGS)).message, '--cpu-rt-runtime: cgroup v2 has no realtime group scheduling (cpu.rt_* are cgroup v1 files)');
   // The blkio weight converts to io.weight (docs/cgroups.md), which needs the io controller.
   assert.equal(errorOf(() => planUpdate(undefined, resourcesFromFlags({ 'blkio-weight': '100' }), full, FLAGS)).message, "--blkio-weight: the io controller is not enabled for the container's cgroup (no io.weight); nothing changed");
-});
-
-test('the freezer: v1 freezer.state FROZEN/THAWED, v2 cgroup.freeze 1/0; none → a clear error', () => {
-  assert.deepEqual(planFreezer(v1(), 'FROZEN'), { op: 'cgroup.write', stage: 'host', why: 'runtime:pause', path: FREEZER, file: 'freezer.state', value: 'FROZEN' });
-  assert.deepEqual(planFreezer(v1(), 'THAWED'), { op: 'cgroup.write', stage: 'host', why: 'runtime:resume', path: FREEZER, file: 'freezer.state', value: 'THAWED' });
-  assert.deepEqual(planFreezer(v2(['cgroup.freeze']), 'FROZEN'), { op: 'cgroup.write', stage: 'host', why: 'runtime:pause', path: V2DIR, file: 'cgroup.freeze', value: '1' });
-  assert.deepEqual(planFreezer(v2(['cgroup.freeze']), 'THAWED'), { op: 'cgroup.write', stage: 'host', why: 'runtime:resume', path: V2DIR, file: 'cgroup.freeze', value: '0' });
-  const noFreezer = v1({ dirs: { memory: MEM } });
-  assert.equal(errorOf(() => planFreezer(noFreezer, 'FROZEN')).message, 'the container has no freezer cgroup on this host: it cannot be paused');
-  assert.equal(errorOf(() => planFreezer(v2(['cgroup.procs']), 'FROZEN')).message, "the container's cgroup has no cgroup.freeze (Linux 5.2 or later): it cannot be paused");
 });
 
 test('update --dry-run prints each write with the input it came from, then the notes', () => {
