@@ -1,33 +1,20 @@
-// The part of `create` and `run` that is the same: bundle → plan → claimed,
-// locked state directory → executor → saved state. Any failure after the
-// claim tears down exactly what the executor reported making.
-import { closeSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
-import { isPlancError } from '../schemas/error.js';
+// The part of `create` and `run` that is planning: bundle → plan, the checks
+// that need the config, --dry-run. Applying the plan — the claimed state
+// directory, the trail, the executor, the saved state or the undo, a
+// foreground run's wait — is the native front's (cli/native/apply.c), which
+// this process hands over to by becoming it.
+import { PlancError } from '../schemas/error.js';
 import { explainLines } from '../planner/explain.js';
-import { type Exit, executorError, runExecutor } from '../executor/spawn.js';
-import { existingCgroups, ownedFromRecord, unrecordedCgroups } from './state/cgroups.js';
-import { checkId, ContainerDir, StateRoot } from './state/gate.js';
-import { procStat } from './state/procfs.js';
-import { type ContainerRecord, FILES, type OwnedCgroup, saveRecord } from './state/store.js';
-import { AuditStore, auditDirOf, TRAIL_REF_FILE, type TrailRef } from './audit/store.js';
-import { loadSignKey } from './audit/trail.js';
-import { reapSync } from './libc.js';
+import { stringifyJson } from '../planner/json.js';
+import { checkId } from './state/gate.js';
+import { execWith } from './libc.js';
 import { checkRootfs } from './bundle.js';
-import { openCallerLog, writeCallerFile } from './caller-files.js';
 import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { checkTerminal } from '../planner/console.js';
-import { type FrontRemains, frontOnDir, frontTeardown } from './native-front.js';
-import { reportWarning } from './report.js';
-
-/** The trail's records copied to --audit-log, by the native front (cli/native/lifecycle.c export_audit), under the lock this process holds. */
-export function exportAudit(dir: ContainerDir, root: string, warn: (msg: string) => void): void {
-  frontOnDir(dir, [`--root=${root}`, 'export-audit', '--dir-fd=3', '--', dir.id], warn);
-}
+import { FRONT_PATH, frontGlobals } from './native-front.js';
 
 export interface CreateFlags {
   root: string;
@@ -46,23 +33,13 @@ export interface CreateFlags {
   'log-format'?: string;
 }
 
-export interface Created {
-  /** The container's state directory, still open and locked by this process. */
-  dir: ContainerDir;
-  record: ContainerRecord;
-  /** The container's exit status, for a foreground run (the executor waits and exits with it). */
-  exited: Promise<Exit | null>;
-  /** The container's audit trail in the durable store. */
-  trail: TrailRef;
-  /** A foreground terminal: the executor relays planc's terminal and passes window changes on itself. */
-  relay: boolean;
-}
-
 /**
- * Create a container; `onConfig` learns the config path early, for error messages.
- * With --dry-run: everything up to the executor, then print the plan's explanation instead.
+ * Create (or run) a container; `onConfig` learns the config path early, for error messages.
+ * With --dry-run: everything up to the executor, then print the plan's explanation instead, and return.
+ * Otherwise this process becomes the native front, which applies the plan (cli/native/apply.c): it
+ * never returns.
  */
-export async function createContainer(id: string, flags: CreateFlags, mode: 'create' | 'run' | 'run-detached', onConfig: (path: string) => void): Promise<Created | null> {
+export async function createContainer(id: string, flags: CreateFlags, mode: 'create' | 'run' | 'run-detached', onConfig: (path: string) => void): Promise<void> {
   checkId(id);
   const socket = flags['console-socket'] === undefined ? undefined : checkConsoleSocket(flags['console-socket']);
   const { plan, bytes, digest, config } = planBundle({ ...flags, 'console-socket': socket, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
@@ -73,79 +50,30 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   for (const w of plan.warnings) debug(`${id}: warning: ${w.message} (${w.why})`, flags);
   if (flags['dry-run']) {
     process.stdout.write(`dry run: plan ${digest} for ${id}: ${plan.actions.length} actions, none applied\n${explainLines(plan).join('\n')}\n`);
-    return null;
+    return;
   }
   checkPreservedFds(flags['preserve-fds']);
-  // A log planc could not append to would fail the create after the container exists: check it first.
-  if (flags['audit-log']) closeSync(openCallerLog('--audit-log', flags['audit-log']));
-  // So is an audit store or a signing key planc cannot use: nothing is created that could not be recorded.
-  loadSignKey(flags['audit-sign-key'] ?? process.env.PLANC_AUDIT_SIGN_KEY);
-  const store = AuditStore.open(auditDirOf(flags), { create: true })!;
-  const root = StateRoot.open(flags.root, { create: true })!;
-  const dir = ContainerDir.claim(root, id);
-  // What teardown may touch if anything below fails: grows as the executor reports.
-  const remains: FrontRemains = { pid: 0, startTime: '', cgroups: [] };
-  let trailFd = -1;
-  let ref: TrailRef | undefined;
-  try {
-    dir.write(FILES.plan, bytes);
-    ({ ref, fd: trailFd } = store.begin(id, bytes));
-    // Before the executor runs: a crash from here on leaves the way to the trail (and the cgroups it records).
-    dir.write(TRAIL_REF_FILE, JSON.stringify(ref));
-    const before = existingCgroups(plan);
-    const run = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd: trailFd });
-    remains.pid = run.pid;
-    // An init that already exited and was reaped (a quick foreground run) has no start time to read:
-    // '0', which no live process has, so the record stays one the schema accepts and the container reads as stopped.
-    remains.startTime = procStat(run.pid)?.startTime || '0';
-    remains.cgroups = run.reports.map((r) => ownedFromRecord(plan, r)).filter((c): c is OwnedCgroup => c !== null);
-    if (!run.ready || run.code !== 0 || run.interrupted || run.auditFailure) {
-      // An executor killed between a mkdir and its record, or stopped because that record could
-      // not be written, leaves a cgroup nobody reported.
-      if (run.code !== 1 || run.auditFailure) remains.cgroups.push(...unrecordedCgroups(plan, before, remains.cgroups));
-      throw executorError(plan, run, store.path(ref));
-    }
-    const record: ContainerRecord = {
-      ociVersion: plan.ociVersion,
-      id,
-      pid: run.pid,
-      startTime: remains.startTime,
-      bundle: plan.bundle,
-      rootfs: plan.rootfs,
-      created: new Date().toISOString(),
-      owner: userInfo().username,
-      ...(config.annotations && Object.keys(config.annotations).length > 0 ? { annotations: config.annotations } : {}),
-      planDigest: digest,
-      cgroups: remains.cgroups,
-      pidNamespace: plan.namespaces.some((ns) => ns.type === 'pid'),
-      ...(flags['audit-log'] ? { auditLog: resolve(flags['audit-log']) } : {}),
-      // What `update` merges into and `state.json` shows, as runc keeps them.
-      ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
-    };
-    saveRecord(dir, record);
-    if (record.auditLog) exportAudit(dir, flags.root, (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }));
-    if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(record.pid)); // no newline: containerd rejects one
-    closeSync(trailFd);
-    return { dir, record, exited: run.exited, trail: ref, relay: plan.actions.some((a) => a.op === 'console.relay') };
-  } catch (e) {
-    // Undo what the executor made (the front's teardown, cli/native/teardown.c), recorded in the
-    // trail as an undo plan — or, when the trail itself cannot be written, unrecorded: nothing may
-    // be left behind for want of a record (--best-effort). Once a hook ran, a failed create goes on
-    // at the spec's step 12: destroyed, then the poststop hooks (recorded before the trail is closed).
-    if (trailFd >= 0) closeSync(trailFd);
-    const auditLog = flags['audit-log'] ? resolve(flags['audit-log']) : undefined;
-    frontTeardown(dir, 'undo', (m) => reportWarning(m, { file: flags.log, format: flags['log-format'] }), {
-      signKey: flags['audit-sign-key'],
-      remains: { ...remains, ...(auditLog ? { auditLog } : {}), planDigest: digest },
-      reason: isPlancError(e) ? e.message : String(e),
-      bestEffort: true,
-    });
-    // The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed
-    // create — once it is one (a wait for a live process would never return).
-    const init = procStat(remains.pid);
-    if (init && (init.state === 'Z' || init.state === 'X')) reapSync(remains.pid);
-    throw e;
-  } finally {
-    store.close();
-  }
+  // The rest is the native front's (cli/native/apply.c): this process becomes it, so the pid the caller
+  // started stays planc's and no Node waits around. The plan goes on a memfd above the preserved fds.
+  const extras = {
+    ...(config.annotations && Object.keys(config.annotations).length > 0 ? { annotations: config.annotations } : {}),
+    // What `update` merges into and `state.json` shows, as runc keeps them (stringifyJson: 64-bit limits stay exact).
+    ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
+  };
+  const k = flags['preserve-fds'];
+  const argv = (fd: number) => [
+    FRONT_PATH,
+    ...frontGlobals(flags),
+    'apply',
+    `--mode=${mode}`,
+    `--plan-fd=${fd}`,
+    ...(Object.keys(extras).length > 0 ? [`--extras=${stringifyJson(extras)}`] : []),
+    ...(flags['pid-file'] ? [`--pid-file=${flags['pid-file']}`] : []),
+    `--preserve-fds=${k}`,
+    ...(flags['audit-log'] ? [`--audit-log=${flags['audit-log']}`] : []),
+    '--',
+    id,
+  ];
+  const e = execWith(FRONT_PATH, argv, { ...process.env, PLANC_FRONT_ONLY: '1' }, bytes, 3 + k, Array.from({ length: k }, (_, n) => 3 + n));
+  throw new PlancError('system', `cannot run planc's native front ${FRONT_PATH}: errno ${e}`);
 }

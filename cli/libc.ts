@@ -1,18 +1,21 @@
 // The system calls Node has no API for: flock (the per-container lock),
-// renameat2 without replace (claiming an id atomically), waitpid on a
-// process Node did not spawn (the init is planc's child through
-// CLONE_PARENT) and eventfd (cgroup v1 OOM notifications for `events`).
+// renameat2 without replace (claiming an id atomically), eventfd (cgroup v1
+// OOM notifications for `events`), and memfd_create, fcntl and execve (a
+// create hands its plan to the native front by becoming it).
 // koffi is loaded on first use, so verbs that only read state never pay
 // for it.
 import type koffiType from 'koffi';
+import { closeSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 interface Libc {
   koffi: typeof koffiType;
   flock: (fd: number, op: number) => number;
   renameat2: (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) => number;
-  waitpid: (pid: number, status: number[], options: number) => number;
   eventfd: (initval: number, flags: number) => number;
+  memfd_create: (name: string, flags: number) => number;
+  fcntl: (fd: number, cmd: number, ...args: unknown[]) => number;
+  execve: (path: string, argv: (string | null)[], envp: (string | null)[]) => number;
 }
 
 let handle: { koffi: typeof koffiType; lib: ReturnType<typeof koffiType.load> } | undefined;
@@ -34,8 +37,10 @@ function load(): Libc {
     koffi,
     flock: lib.func('int flock(int fd, int op)'),
     renameat2: lib.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
-    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
     eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
+    memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
+    fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
+    execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
   };
   return libc;
 }
@@ -68,11 +73,29 @@ export function renameNoReplace(dirfd: number, from: string, to: string): number
   return l.renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) === 0 ? 0 : l.koffi.errno();
 }
 
-/** Reap a child that was just killed, so no zombie outlives a failed create. */
-export function reapSync(pid: number): void {
+const F_DUPFD = 0;
+const F_SETFD = 2;
+
+/**
+ * Replace this process with `path` (execve): the pid stays, Node is gone. `data` goes in a memfd that
+ * outlives the exec, at the lowest fd from `minFd` (below it are fds the caller passes on); its number
+ * is handed to `argv(fd)`. Node marks every low fd close-on-exec when it starts, so the ones that must
+ * reach the new program — stdio and `keep` — are cleared first. Returns only on failure: the errno.
+ */
+export function execWith(path: string, argv: (fd: number) => string[], env: Record<string, string | undefined>, data: Uint8Array, minFd: number, keep: number[]): number {
   const l = load();
-  const status = [0];
-  while (l.waitpid(pid, status, 0) === -1 && l.koffi.errno() === EINTR);
+  const made = l.memfd_create('planc-plan', 0);
+  if (made < 0) return l.koffi.errno();
+  const fd = made >= minFd ? made : l.fcntl(made, F_DUPFD, 'int', minFd);
+  if (fd < 0) return l.koffi.errno();
+  if (fd !== made) closeSync(made);
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+  for (const k of [0, 1, 2, ...keep]) l.fcntl(k, F_SETFD, 'int', 0);
+  const envp = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  l.execve(path, [...argv(fd), null], [...envp, null]);
+  const e = l.koffi.errno();
+  closeSync(fd);
+  return e;
 }
 
 const EFD_CLOEXEC = 0o2000000;

@@ -86,6 +86,40 @@ int verb_delete(struct globals *g, char **args, int nargs)
 	return 0;
 }
 
+void teardown_with_trail(struct cdir *d, const struct remains *r, enum td_kind kind, const struct td_how *how)
+{
+	struct trail *volatile trail = NULL;
+	if (how->best_effort) {
+		/* A trail that cannot even be read back: the undo goes on unrecorded, the trail ends unclosed. */
+		jmp_buf here, *saved = g_catch;
+		g_catch = &here;
+		if (setjmp(here) == 0)
+			trail = trail_open(d);
+		g_catch = saved;
+	} else
+		trail = trail_open(d);
+	struct jbuf extra;
+	jb_init(&extra);
+	jb_obj_begin(&extra);
+	if (how->reason)
+		jb_key(&extra, "reason"), jb_str(&extra, how->reason);
+	jb_obj_end(&extra);
+	struct td_audit a = {
+		.trail = trail,
+		.best_effort = how->best_effort,
+		.extra = &extra,
+		.sign_key = how->key,
+		/* Once a create-time hook ran, the spec goes on at step 12: destroyed, then poststop. */
+		.poststop = how->hooked && (how->finished || (trail && trail_has_hooks(trail))),
+		.plan = how->plan,
+		.audit_log = how->audit_log,
+		.plan_digest = how->digest,
+	};
+	teardown(d, r, kind, &a);
+	if (trail)
+		trail_release(trail);
+}
+
 /* planc teardown --kind undo|exit [--dir-fd N] [--remains JSON] [--reason MSG] [--best-effort] ID:
  * hidden, for the CLI's own calls (cli/native-front.ts frontTeardown): the undo of a failed create
  * or start, the end of a foreground run. --dir-fd: the container's directory as the caller holds
@@ -147,35 +181,6 @@ int verb_teardown(struct globals *g, char **args, int nargs)
 		remains_of_record(&rec, &r);
 	else
 		remains_of_crashed_create(&d, plan, &r);
-	struct trail *trail = NULL;
-	if (best_effort) {
-		/* A trail that cannot even be read back: the undo goes on unrecorded, the trail ends unclosed. */
-		jmp_buf here, *saved = g_catch;
-		g_catch = &here;
-		if (setjmp(here) == 0)
-			trail = trail_open(&d);
-		g_catch = saved;
-	} else
-		trail = trail_open(&d);
-	struct jbuf extra;
-	jb_init(&extra);
-	jb_obj_begin(&extra);
-	if (reason)
-		jb_key(&extra, "reason"), jb_str(&extra, reason);
-	jb_obj_end(&extra);
-	struct td_audit a = {
-		.trail = trail,
-		.best_effort = best_effort,
-		.extra = &extra,
-		.sign_key = key,
-		/* Once a create-time hook ran, the spec goes on at step 12: destroyed, then poststop. */
-		.poststop = hooked && (has_rec || (trail && trail_has_hooks(trail))),
-		.plan = plan,
-		.audit_log = audit_log,
-		.plan_digest = digest,
-	};
-	teardown(&d, &r, kind, &a);
-	if (trail)
-		trail_release(trail);
+	teardown_with_trail(&d, &r, kind, &(struct td_how){reason, best_effort, key, plan, hooked, has_rec, audit_log, digest});
 	return 0;
 }

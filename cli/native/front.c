@@ -39,6 +39,8 @@ static const char *const DELETE_FLAGS[] = {"f/force", NULL};
 /* Hidden, for the CLI only (PLANC_FRONT_ONLY): teardown.c for the undo of a failed create, a failed start, the end of a foreground run. */
 static const char *const DIR_FD_FLAGS[] = {"dir-fd=", NULL};
 static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
+/* Hidden, for the CLI only: apply.c, the plan of a create or run applied (cli/container.ts hands over to it). */
+static const char *const APPLY_FLAGS[] = {"mode=create|run|run-detached", "plan-fd=", "extras=", "pid-file=", "preserve-fds=", "audit-log=", NULL};
 static const char *const KILL_FLAGS[] = {"a/all", NULL};
 static const char *const PS_FLAGS[] = {"f/format=table|json", NULL};
 /* --interval is left out: with it the CLI checks the duration (and streams without --stats). */
@@ -57,6 +59,7 @@ static const struct verb VERBS[] = {
 	{"start", verb_start, NO_FLAGS, 1, 1, false, NULL},
 	{"poststart", verb_poststart, DIR_FD_FLAGS, 1, 1, true, NULL},
 	{"export-audit", verb_export_audit, DIR_FD_FLAGS, 1, 1, true, NULL},
+	{"apply", verb_apply, APPLY_FLAGS, 1, 1, true, NULL},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -294,9 +297,10 @@ int main(int argc, char **argv)
 	const char *log_format = p.values[2];
 	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
 	g_log.format = log_format;
-	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL, NULL};
+	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL, NULL, NULL};
 	g.verb_flags = &p.values[nglobal];
 	g.audit_sign_key = p.values[5];
+	g.audit_dir = p.values[4];
 #ifdef PLANC_PARSE_DUMP
 	/* build/test/planc-front-parse: what the front would do, for test/unit/native-front.test.ts to compare with the CLI's parser. */
 	dump(v, &p, nglobal);

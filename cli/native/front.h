@@ -79,16 +79,23 @@ struct root {
 	char path[4096];
 	int fd;
 };
+/* path.resolve: absolute against the working directory, "." and ".." folded. */
+void path_resolve(const char *in, char *out, size_t cap);
 /* Open --root; false when it does not exist. */
 bool root_open(struct root *r, const char *flag);
 /* The same for another directory planc keeps (the audit store): `what` names it in messages ("--audit-dir"). */
 bool root_open_as(struct root *r, const char *flag, const char *what);
+/* The same, made (0700, missing parents too) when it does not exist: a create's --root and audit store. */
+bool root_open_make(struct root *r, const char *flag, const char *what);
 struct cdir {
 	struct root *root;
 	const char *id;
 	char path[4352];
 	int fd;
 };
+/* Claim an id for a new container (gate.ts ContainerDir.claim had it): made under a private name, locked, then renamed
+ * into place without replacing; false when the id is taken. Returns with the lock held. */
+bool cdir_claim(struct cdir *d, struct root *r, const char *id);
 /* Open a container's directory; false when there is none (ENOENT). */
 bool cdir_open(struct cdir *d, struct root *r, const char *id);
 /* An internal verb's --dir-fd N: the container's directory as the calling CLI holds it, locked
@@ -176,6 +183,7 @@ struct globals {
 	/* The verb's flag values in the order of its flag table (NULL: not given; "true": a switch given). */
 	const char *const *verb_flags;
 	const char *audit_sign_key; /* --audit-sign-key (NULL: not given) */
+	const char *audit_dir;      /* --audit-dir (NULL: not given) */
 };
 int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
@@ -190,6 +198,8 @@ int verb_events(struct globals *g, char **argv, int argc);
 int verb_start(struct globals *g, char **argv, int argc);
 /* Internal: what follows the release of a container `run` created (its poststart hooks), then the --audit-log export. */
 int verb_poststart(struct globals *g, char **argv, int argc);
+/* Internal: a plan applied (cli/native/apply.c), for the CLI that planned it. */
+int verb_apply(struct globals *g, char **argv, int argc);
 /* Internal: the --audit-log export of a container create or run holds locked. */
 int verb_export_audit(struct globals *g, char **argv, int argc);
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -52,7 +53,7 @@ void check_id(const char *id)
 }
 
 /* path.resolve: absolute against the working directory, ".", ".." and "//" folded. */
-static void resolve(const char *in, char *out, size_t cap)
+void path_resolve(const char *in, char *out, size_t cap)
 {
 	char buf[8192];
 	if (in[0] == '/')
@@ -111,7 +112,7 @@ bool root_open_as(struct root *r, const char *flag, const char *w)
 {
 	if (!*flag)
 		fail(NULL, "%s %s: not a usable directory path", w, quote(flag));
-	resolve(flag, r->path, sizeof r->path);
+	path_resolve(flag, r->path, sizeof r->path);
 	r->fd = open(r->path, DIR_FLAGS);
 	if (r->fd < 0) {
 		int e = errno;
@@ -260,4 +261,107 @@ void cdir_open_existing(struct cdir *d, struct root *root, const char *root_flag
 	check_id(id);
 	if (!root_open(root, root_flag) || !cdir_open(d, root, id))
 		fail(id, "container does not exist");
+}
+
+bool root_open_make(struct root *r, const char *flag, const char *w)
+{
+	if (root_open_as(r, flag, w))
+		return true;
+	/* Missing: made, each missing component 0700 (mkdirSync recursive), then opened and checked as any. */
+	char path[4096];
+	snprintf(path, sizeof path, "%s", r->path);
+	for (char *s = path + 1;; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char c = *s;
+		*s = 0;
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			fail(NULL, "%s %s: %s", w, r->path, errno_words(errno));
+		*s = c;
+		if (!c)
+			break;
+	}
+	return root_open_as(r, flag, w);
+}
+
+/* A claim in progress: the private name a create makes its directory under before renaming it to the id. */
+static bool claim_name(const char *n)
+{
+	if (strncmp(n, ".creating-", 10) != 0 || strlen(n) != 26)
+		return false;
+	for (const char *p = n + 10; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+/* Claims a create abandoned (killed between making its private directory and renaming it into place):
+ * nobody holds their lock, and nothing was written into them yet. */
+static void sweep_claims(struct root *r)
+{
+	int fd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (!claim_name(e->d_name))
+			continue;
+		int cfd = openat(r->fd, e->d_name, DIR_FLAGS);
+		if (cfd < 0)
+			continue; /* gone meanwhile, or not a directory: not ours to touch */
+		if (flock(cfd, LOCK_EX | LOCK_NB) == 0) {
+			/* rmdir fails on a directory that is not empty: only an empty claim goes. */
+			unlinkat(r->fd, e->d_name, AT_REMOVEDIR);
+		}
+		close(cfd);
+	}
+	closedir(dir);
+}
+
+bool cdir_claim(struct cdir *d, struct root *r, const char *id)
+{
+	check_id(id);
+	d->root = r, d->id = id;
+	snprintf(d->path, sizeof d->path, "%s/%s", r->path, id);
+	sweep_claims(r);
+	char tmp[32];
+	d->fd = -1;
+	/* A concurrent create may sweep our claim between mkdir and flock, taking it for abandoned: try again. */
+	for (int attempt = 0; d->fd < 0; attempt++) {
+		unsigned char rnd[8];
+		int rfd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		if (rfd < 0 || read(rfd, rnd, sizeof rnd) != (ssize_t)sizeof rnd)
+			fail(NULL, "claim state directory for %s in %s: no randomness for a private name", quote(id), r->path);
+		close(rfd);
+		snprintf(tmp, sizeof tmp, ".creating-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+			 rnd[6], rnd[7]);
+		int e = 0;
+		struct stat st;
+		if (mkdirat(r->fd, tmp, 0711) < 0)
+			e = errno;
+		else if ((d->fd = openat(r->fd, tmp, DIR_FLAGS)) < 0)
+			e = errno;
+		else if (flock(d->fd, LOCK_EX | LOCK_NB) < 0 || fstat(d->fd, &st) < 0 || st.st_nlink == 0)
+			e = ENOENT;
+		if (e) {
+			if (d->fd >= 0)
+				close(d->fd);
+			d->fd = -1;
+			if (e != ENOENT || attempt >= 5)
+				fail(NULL, "claim state directory for %s in %s: %s", quote(id), r->path, errno_words(e));
+		}
+	}
+	/* Renamed into place without replacing: no other verb ever sees it unlocked and empty, and two creates of one id cannot both succeed. */
+	if (renameat2(r->fd, tmp, r->fd, id, RENAME_NOREPLACE) < 0) {
+		int e = errno;
+		close(d->fd);
+		unlinkat(r->fd, tmp, AT_REMOVEDIR);
+		if (e == EEXIST)
+			return false;
+		fail(NULL, "claim state directory for %s: errno %d", quote(id), e);
+	}
+	return true;
 }

@@ -51,4 +51,16 @@ mp *plan_read(struct cdir *d, bool always, bool *hooked);
 bool trail_has_hooks(struct trail *t);
 /* Take it apart (the caller holds the directory's lock). Fails (fail()) at the first action that fails, once it is recorded. */
 void teardown(struct cdir *d, const struct remains *r, enum td_kind kind, struct td_audit *a);
+/* A teardown of a create's or a run's container (the undo of a failed create, the end of a foreground run, the
+ * internal verb): the trail opened (under best effort, a trail that cannot be read is no reason to leave the
+ * container), the poststop hooks run once a hook ran (`finished`: the create finished, so one did). */
+struct td_how {
+	const char *reason; /* the plan line's "reason", or NULL */
+	bool best_effort;
+	void *key;
+	const mp *plan; /* the container's plan when it has hooks (plan_read), else NULL */
+	bool hooked, finished;
+	const char *audit_log, *digest;
+};
+void teardown_with_trail(struct cdir *d, const struct remains *r, enum td_kind kind, const struct td_how *how);
 #endif

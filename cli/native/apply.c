@@ -1,0 +1,1026 @@
+/* A plan applied (apply.h): the part of `create` and `run` after planning.
+ *
+ * The order is the one that keeps every failure recoverable: what cannot be
+ * used later (the preserved fds, --audit-log, the signing key, the audit
+ * store, --root) is checked before anything exists; then the id is claimed
+ * (a locked state directory), the plan stored twice (state directory and the
+ * durable store, where the trail starts), and the state directory pointed at
+ * the trail before the executor runs, so a crash from there on leaves the way
+ * to what was made. Any failure after the claim is undone by the front's
+ * teardown (teardown.c), recorded as an undo plan in the trail — best effort:
+ * nothing the executor made is left behind for want of a record. */
+#include "apply.h"
+#include "front.h"
+#include "lifecycle.h"
+#include "teardown.h"
+#include "../../executor/native/sha256.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_AUDIT_DIR "/var/lib/planc/audit"
+/* More than any process may hold here (RLIMIT_NOFILE's hard limit is far lower). */
+#define MAX_PRESERVED (1 << 20)
+
+/* ---- the plan, as far as this side needs it ---- */
+
+struct plan {
+	mp doc;
+	const mp *actions;
+	const char *oci_version, *bundle, *rootfs;
+	bool pid_ns, foreground, relay;
+	char digest[72];
+	char config[8192]; /* the config file errors name, as the CLI named it */
+};
+
+static const mp *action_at(const struct plan *p, int64_t i)
+{
+	return i >= 0 && i < p->actions->len ? &p->actions->kids[i] : NULL;
+}
+
+static const char *action_str(const mp *a, const char *key)
+{
+	return a ? mp_str(mp_get(a, key)) : NULL;
+}
+
+/* The plan comes from planc's own planner, so this is no schema check: but every value read is still bounds- and
+ * type-checked, and a plan without what this side relies on is refused before anything is made. */
+static void plan_load(struct plan *p, const uint8_t *bytes, size_t len, const char *id)
+{
+	const char *err;
+	if (mp_parse(bytes, len, &p->doc, &err) < 0)
+		fail(NULL, "internal: the plan does not decode (%s)", err);
+	p->actions = mp_get(&p->doc, "actions");
+	p->oci_version = mp_str(mp_get(&p->doc, "ociVersion"));
+	p->bundle = mp_str(mp_get(&p->doc, "bundle"));
+	p->rootfs = mp_str(mp_get(&p->doc, "rootfs"));
+	const char *cid = mp_str(mp_get(&p->doc, "containerId"));
+	const mp *ns = mp_get(&p->doc, "namespaces");
+	if (!p->actions || p->actions->type != MP_ARR || !p->oci_version || !p->bundle || p->bundle[0] != '/' || !p->rootfs ||
+	    p->rootfs[0] != '/' || !cid || strcmp(cid, id) != 0 || !ns || ns->type != MP_ARR)
+		fail(NULL, "internal: the plan handed over is not a plan for container %s", quote(id));
+	for (uint32_t k = 0; k < ns->len; k++) {
+		const char *type = mp_str(mp_get(&ns->kids[k], "type"));
+		p->pid_ns |= type && !strcmp(type, "pid");
+	}
+	for (uint32_t k = 0; k < p->actions->len; k++) {
+		const mp *a = &p->actions->kids[k];
+		const char *op = action_str(a, "op"), *parent = action_str(a, "parent");
+		if (!op)
+			fail(NULL, "internal: plan action %u has no op", k);
+		p->foreground |= !strcmp(op, "clone") && parent && !strcmp(parent, "executor");
+		p->relay |= !strcmp(op, "console.relay");
+	}
+	uint8_t dg[32];
+	char hex[65];
+	sha256(bytes, len, dg);
+	sha256_hex(dg, hex);
+	snprintf(p->digest, sizeof p->digest, "sha256:%s", hex);
+	snprintf(p->config, sizeof p->config, "%s/config.json", p->bundle);
+}
+
+/* ---- checks before anything exists ---- */
+
+/* --preserve-fds N: fds 3 … 3+N-1 go to the container, so each must be open. (The CLI checked first that none is one
+ * of Node's own, which only it can tell; its own fds are close-on-exec and gone by now.) */
+static void check_preserved_fds(int n)
+{
+	if (n < 0 || n > MAX_PRESERVED)
+		fail(NULL, "--preserve-fds %d: more fds than a process can have", n);
+	for (int fd = 3; fd < 3 + n; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			fail(NULL, "--preserve-fds %d: fd %d is not open; the caller passed fewer fds", n, fd);
+}
+
+/* A caller's file that could not be written (caller-files.ts failure): the reason in its words. */
+static const char *caller_file_why(int e)
+{
+	return e == ELOOP ? "it is a symbolic link; planc does not write through one" : e == EEXIST ? "it exists already" : errno_words(e);
+}
+
+/* --audit-log must be appendable before the container exists: a log planc could not write would fail the create later. */
+static void check_audit_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fail(NULL, "--audit-log %s: %s", path, caller_file_why(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)))
+		fail(NULL, "--audit-log %s: not a regular file", path);
+	close(fd);
+}
+
+/* The store's directory: --audit-dir, else PLANC_AUDIT_DIR, else the default — for root /var/lib/planc/audit, for a
+ * rootless planc its user's data directory ($XDG_DATA_HOME/planc/audit, else ~/.local/share/planc/audit). */
+static const char *audit_dir_of(const char *flag, char *buf, size_t cap)
+{
+	if (flag)
+		return flag;
+	const char *env = getenv("PLANC_AUDIT_DIR");
+	if (env)
+		return env;
+	if (geteuid() == 0)
+		return DEFAULT_AUDIT_DIR;
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	if (xdg && xdg[0] == '/')
+		snprintf(buf, cap, "%s/planc/audit", xdg);
+	else {
+		struct passwd *pw = home && home[0] == '/' ? NULL : getpwuid(geteuid());
+		snprintf(buf, cap, "%s/.local/share/planc/audit", home && home[0] == '/' ? home : pw ? pw->pw_dir : "/");
+	}
+	return buf;
+}
+
+/* ---- the trail's start in the durable store (store.ts had AuditStore.begin) ---- */
+
+struct begun {
+	long seq;
+	int fd; /* the trail, O_RDWR|O_APPEND and empty: the executor writes its header */
+	char path[4608];
+};
+
+static long last_seq(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir)
+		fail(NULL, "read the audit store: %s", errno_words(errno));
+	long last = 0;
+	for (struct dirent *e; (e = readdir(dir));) {
+		/* <seq>.audit.jsonl, seq 1 to 9 digits without a leading zero */
+		const char *n = e->d_name;
+		size_t digits = strspn(n, "0123456789");
+		if (digits < 1 || digits > 9 || n[0] == '0' || strcmp(n + digits, ".audit.jsonl") != 0)
+			continue;
+		long s = strtol(n, NULL, 10);
+		if (s > last)
+			last = s;
+	}
+	closedir(dir);
+	return last;
+}
+
+/* A new trail for this create: the plan bytes stored (synced) under the next number, the trail file made empty.
+ * O_EXCL throughout: nothing is replaced. */
+static void store_begin(struct root *store, const char *id, const uint8_t *plan, size_t len, struct begun *b)
+{
+	struct cdir sd;
+	for (int attempt = 0;; attempt++) {
+		if (cdir_open(&sd, store, id))
+			break;
+		if (cdir_claim(&sd, store, id)) {
+			flock(sd.fd, LOCK_UN); /* the claim comes locked; trails are appended under the container's own lock */
+			break;
+		}
+		/* Another create of the same id (in another --root) made it meanwhile: open that. */
+		if (attempt > 3)
+			fail(NULL, "container with id %s already exists", quote(id));
+	}
+	for (long seq = last_seq(sd.fd) + 1, attempt = 0;; seq++, attempt++) {
+		char name[64];
+		snprintf(name, sizeof name, "%ld.plan.msgpack", seq);
+		int fd = openat(sd.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			if (errno == EEXIST && attempt < 100)
+				continue;
+			fail(NULL, "store the plan in %s/%s: %s", store->path, id, errno_words(errno));
+		}
+		int e = 0;
+		for (size_t off = 0; off < len && !e;) {
+			ssize_t w = write(fd, plan + off, len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				e = w < 0 ? errno : EIO;
+			else
+				off += (size_t)w;
+		}
+		if (!e && fsync(fd) < 0)
+			e = errno;
+		close(fd);
+		if (e) {
+			/* Not a trail yet: no half plan is left to be mistaken for one. */
+			unlinkat(sd.fd, name, 0);
+			fail(NULL, "store the plan in %s/%s/%s: %s", store->path, id, name, errno_words(e));
+		}
+		b->seq = seq;
+		snprintf(b->path, sizeof b->path, "%s/%s/%ld.audit.jsonl", store->path, id, seq);
+		snprintf(name, sizeof name, "%ld.audit.jsonl", seq);
+		b->fd = openat(sd.fd, name, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (b->fd < 0)
+			fail(NULL, "create the audit trail %s: %s", b->path, errno_words(errno));
+		close(sd.fd);
+		return;
+	}
+}
+
+/* ---- the executor (executor/PROTOCOL.md) ---- */
+
+struct report {
+	int64_t i;
+	const char *op, *r;
+	const mp *ino, *made;
+};
+
+struct run {
+	pid_t exec;
+	int64_t pid; /* the init's, once cloned */
+	bool ready, waiting_line;
+	struct report *reps;
+	size_t nreps, cap;
+	const mp *failure;       /* the first failed action's report */
+	const mp *audit_failure; /* a record the executor could not write */
+	int code;                /* the executor's exit status (0 once a foreground executor waits) */
+	const mp *exited;        /* foreground: how the container ended */
+	int report_fd;
+	char *line;
+	size_t len, lcap;
+};
+
+static volatile sig_atomic_t g_interrupted;
+static volatile pid_t g_exec_pid, g_init_pid;
+
+/* SIGINT/TERM/HUP while the executor runs: the create is abandoned, the executor and the init killed at once,
+ * and what they made is undone once the executor is gone. */
+static void on_interrupt(int sig)
+{
+	g_interrupted = sig;
+	if (g_exec_pid > 0)
+		kill(g_exec_pid, SIGKILL);
+	if (g_init_pid > 0)
+		kill(g_init_pid, SIGKILL);
+}
+
+static void handle(const int *sigs, size_t n, void (*fn)(int))
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < n; k++)
+		sigaction(sigs[k], &sa, NULL);
+}
+
+static const int INTERRUPTS[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void report_line(struct run *run, const char *text, size_t len)
+{
+	const char *err;
+	mp *rep = json_parse(text, len, &err);
+	if (!rep || rep->type != MP_MAP)
+		return; /* the executor writes whole JSON lines; anything else says nothing */
+	const mp *pid = mp_get(rep, "pid"), *ready = mp_get(rep, "ready"), *i = mp_get(rep, "i"), *r = mp_get(rep, "r");
+	const mp *waiting = mp_get(rep, "waiting"), *exited = mp_get(rep, "exited");
+	if (pid && pid->type == MP_INT && pid->i > 0 && pid->i <= 4194304) {
+		run->pid = pid->i;
+		g_init_pid = (pid_t)pid->i;
+		if (g_interrupted)
+			kill(g_init_pid, SIGKILL);
+	}
+	if (ready && ready->type == MP_INT && ready->i)
+		run->ready = true;
+	if (mp_get(rep, "auditError") && !run->audit_failure)
+		run->audit_failure = rep;
+	else if (i && i->type == MP_INT) {
+		if (run->nreps == run->cap) {
+			run->cap = run->cap ? 2 * run->cap : 64;
+			run->reps = realloc(run->reps, run->cap * sizeof *run->reps);
+			if (!run->reps)
+				fail(NULL, "read the executor's reports: out of memory");
+		}
+		run->reps[run->nreps++] = (struct report){i->i, mp_str(mp_get(rep, "op")), mp_str(r), mp_get(rep, "ino"), mp_get(rep, "made")};
+	}
+	if (r && r->type == MP_STR && !strcmp(r->s, "error") && !run->failure)
+		run->failure = rep;
+	if (waiting && waiting->type == MP_INT && waiting->i)
+		run->waiting_line = true;
+	if (exited && exited->type == MP_MAP)
+		run->exited = exited;
+}
+
+/* Read what the report pipe has: false at EOF (closed). Lines are handled as they complete. */
+static bool read_reports(struct run *run)
+{
+	char buf[8192];
+	ssize_t n = read(run->report_fd, buf, sizeof buf);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return false;
+	if (run->len + (size_t)n + 1 > run->lcap) {
+		run->lcap = (run->len + (size_t)n + 1) * 2;
+		run->line = realloc(run->line, run->lcap);
+		if (!run->line)
+			fail(NULL, "read the executor's reports: out of memory");
+	}
+	memcpy(run->line + run->len, buf, (size_t)n);
+	run->len += (size_t)n;
+	size_t start = 0;
+	for (size_t k = 0; k < run->len; k++) {
+		if (run->line[k] != '\n')
+			continue;
+		if (k > start)
+			report_line(run, run->line + start, k - start);
+		start = k + 1;
+	}
+	memmove(run->line, run->line + start, run->len - start);
+	run->len -= start;
+	return true;
+}
+
+static void executor_path(char *out, size_t cap)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n < 0)
+		fail(NULL, "find planc's install directory: %s", errno_words(errno));
+	self[n] = 0;
+	snprintf(out, cap, "%s/planc-exec", dirname(self));
+}
+
+/* fd moved to at least `min`, close-on-exec (a child's own, before it is put where the protocol says). */
+static int up(int fd, int min)
+{
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, min);
+	if (moved < 0)
+		_exit(127);
+	return moved;
+}
+
+/* The child's side of the spawn: fds put in place, the signals planc handles given back, the executor exec'd
+ * with nothing of planc's environment. Only async-signal-safe calls. */
+static _Noreturn void exec_child(const char *path, int k, int plan_r, int report_w, int audit, int err_w)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL); /* SIGPIPE too: Node ignored it, and an ignored signal would reach the container */
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int hi = 6 + k;
+	plan_r = up(plan_r, hi), report_w = up(report_w, hi), audit = up(audit, hi), err_w = up(err_w, hi);
+	if (dup2(plan_r, 3 + k) < 0 || dup2(report_w, 4 + k) < 0 || dup2(audit, 5 + k) < 0)
+		_exit(127);
+	for (int fd = 3; fd < 3 + k; fd++)
+		fcntl(fd, F_SETFD, 0); /* the caller's fds reach the container as they are */
+	char e1[32], e2[32], e3[32], e4[32];
+	snprintf(e1, sizeof e1, "PLANC_PLAN_FD=%d", 3 + k);
+	snprintf(e2, sizeof e2, "PLANC_REPORT_FD=%d", 4 + k);
+	snprintf(e3, sizeof e3, "PLANC_AUDIT_FD=%d", 5 + k);
+	snprintf(e4, sizeof e4, "PLANC_PRESERVE_FDS=%d", k);
+	char *envp[] = {e1, e2, e3, e4, NULL};
+	char *argv[] = {(char *)path, NULL};
+	execve(path, argv, envp);
+	int e = errno;
+	ssize_t w = write(err_w, &e, sizeof e);
+	(void)w;
+	_exit(127);
+}
+
+/* Spawn the executor, hand it the plan, read its reports until setup is over: EOF, or (foreground) {"waiting":1}. */
+static void run_executor(struct run *run, const struct plan *p, const uint8_t *bytes, size_t len, int k, int audit_fd)
+{
+	char path[PATH_MAX + 16];
+	executor_path(path, sizeof path);
+	int planp[2], repp[2], errp[2];
+	if (pipe2(planp, O_CLOEXEC) < 0 || pipe2(repp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		fail(NULL, "cannot run the executor %s: %s", path, errno_words(errno));
+	/* Blocked across the fork: the child must never run the handler (it would kill what is not its to kill). */
+	sigset_t block, old;
+	sigemptyset(&block);
+	for (size_t s = 0; s < 3; s++)
+		sigaddset(&block, INTERRUPTS[s]);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	handle(INTERRUPTS, 3, on_interrupt);
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_child(path, k, planp[0], repp[1], audit_fd, errp[1]);
+	int fork_errno = errno;
+	if (pid > 0)
+		g_exec_pid = pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(planp[0]), close(repp[1]), close(errp[1]);
+	if (pid < 0)
+		fail(NULL, "cannot run the executor %s: %s", path, errno_words(fork_errno));
+	run->exec = pid;
+	int e = 0;
+	ssize_t got;
+	while ((got = read(errp[0], &e, sizeof e)) < 0 && errno == EINTR)
+		;
+	close(errp[0]);
+	if (got == (ssize_t)sizeof e) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		g_exec_pid = 0;
+		fail(NULL, "cannot run the executor %s: %s", path, errno_words(e));
+	}
+	run->report_fd = repp[0];
+	/* The plan is written while the reports are read: neither pipe can fill up and stall the other side. */
+	int plan_w = planp[1];
+	fcntl(plan_w, F_SETFL, O_NONBLOCK);
+	size_t off = 0;
+	if (len == 0)
+		close(plan_w), plan_w = -1;
+	for (bool open = true; open && !(run->waiting_line && p->foreground);) {
+		struct pollfd pf[2] = {{run->report_fd, POLLIN, 0}, {plan_w, POLLOUT, 0}};
+		if (poll(pf, plan_w >= 0 ? 2 : 1, -1) < 0)
+			continue; /* EINTR: an interrupt killed the executor; its EOF follows */
+		if (plan_w >= 0 && pf[1].revents) {
+			ssize_t w = write(plan_w, bytes + off, len - off);
+			if (w > 0)
+				off += (size_t)w;
+			/* An executor that died early is reported through its exit, not EPIPE. */
+			if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == len)
+				close(plan_w), plan_w = -1;
+		}
+		if (pf[0].revents)
+			open = read_reports(run);
+	}
+	if (plan_w >= 0)
+		close(plan_w);
+}
+
+/* How the executor exited: its status, or 128 when a signal ended it. */
+static int reap_executor(struct run *run)
+{
+	int st = 0;
+	while (waitpid(run->exec, &st, 0) < 0 && errno == EINTR)
+		;
+	g_exec_pid = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* ---- what the executor made ---- */
+
+/* Field 22 of /proc/<pid>/stat, and its state; false when there is no such process. */
+static bool proc_stat(int64_t pid, char *start, size_t cap, char *state)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
+	if (pid <= 0 || !read_small_at(AT_FDCWD, path, buf, sizeof buf))
+		return false;
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return false;
+	*state = p[2];
+	p += 2;
+	for (int k = 0; k < 19 && p; k++)
+		p = (p = strchr(p, ' ')) ? p + 1 : NULL;
+	if (!p)
+		return false;
+	snprintf(start, cap, "%.*s", (int)strcspn(p, " "), p);
+	return true;
+}
+
+/* The cgroup (or resctrl group) a cgroup.create or resctrl.create report stands for, if it is well-formed and matches
+ * the plan. A resctrl group counts as made only when it is the container's own: the spec keeps a group named by closID. */
+static bool owned_from_report(const struct plan *p, const struct report *rep, struct cgroup *out)
+{
+	if (!rep->op || (strcmp(rep->op, "cgroup.create") && strcmp(rep->op, "resctrl.create")) || !rep->r || strcmp(rep->r, "ok"))
+		return false;
+	const mp *a = action_at(p, rep->i);
+	const char *op = action_str(a, "op"), *path = action_str(a, "path"), *exists = action_str(a, "exists");
+	if (!op || strcmp(op, rep->op) || !path)
+		return false;
+	if (!rep->ino || rep->ino->type != MP_INT || rep->ino->i < 1 || rep->ino->i > 9007199254740991LL || !rep->made ||
+	    rep->made->type != MP_BOOL)
+		return false;
+	*out = (struct cgroup){path, (uint64_t)rep->ino->i, rep->made->i && (!strcmp(op, "cgroup.create") || (exists && !strcmp(exists, "refuse")))};
+	return true;
+}
+
+/* The planned groups an executor makes: cgroup.create, and a resctrl.create of the container's own group. */
+static bool makes_group(const mp *a)
+{
+	const char *op = action_str(a, "op"), *exists = action_str(a, "exists");
+	return op && (!strcmp(op, "cgroup.create") || (!strcmp(op, "resctrl.create") && exists && !strcmp(exists, "refuse")));
+}
+
+/* ---- the record (state.json, as saveRecord wrote it: stringifyJson, these keys in this order) ---- */
+
+/* The span of a value in JSON text starting at s[k]: its end. */
+static size_t skip_value(const char *s, size_t k)
+{
+	int depth = 0;
+	bool in_str = false;
+	for (; s[k]; k++) {
+		char c = s[k];
+		if (in_str) {
+			if (c == '\\' && s[k + 1])
+				k++;
+			else if (c == '"') {
+				in_str = false;
+				if (depth == 0)
+					return k + 1;
+			}
+			continue;
+		}
+		if (c == '"')
+			in_str = true;
+		else if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return k; /* the end of a scalar just before its container's close */
+			if (--depth == 0)
+				return k + 1;
+		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\t' || c == '\r'))
+			return k;
+	}
+	return k;
+}
+
+/* The text of member `key` of a JSON object (valid, already parsed), or false. */
+static bool member_text(const char *s, const char *key, size_t *at, size_t *len)
+{
+	size_t k = strspn(s, " \t\r\n");
+	if (s[k] != '{')
+		return false;
+	k++;
+	size_t klen = strlen(key);
+	for (;;) {
+		k += strspn(s + k, " \t\r\n,");
+		if (s[k] != '"')
+			return false;
+		size_t kend = skip_value(s, k);
+		bool match = kend - k == klen + 2 && !strncmp(s + k + 1, key, klen);
+		k = kend + strspn(s + kend, " \t\r\n");
+		if (s[k] != ':')
+			return false;
+		k++;
+		k += strspn(s + k, " \t\r\n");
+		size_t vend = skip_value(s, k);
+		if (match) {
+			*at = k, *len = vend - k;
+			return true;
+		}
+		k = vend;
+	}
+}
+
+/* Like new Date().toISOString(): UTC with milliseconds. */
+static void iso_now(char *out, size_t cap)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char day[32];
+	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, cap, "%.24s.%03dZ", day, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+static void record_json(struct jbuf *b, const struct plan *p, const char *id, int64_t pid, const char *start, const struct remains *r,
+			const char *extras, const char *audit_log)
+{
+	char created[40];
+	iso_now(created, sizeof created);
+	struct passwd *pw = getpwuid(geteuid());
+	if (!pw)
+		fail(NULL, "the user planc runs as (uid %u) has no entry in the user database", (unsigned)geteuid());
+	jb_obj_begin(b);
+	jb_key(b, "ociVersion"), jb_str(b, p->oci_version);
+	jb_key(b, "id"), jb_str(b, id);
+	jb_key(b, "pid"), jb_i64(b, pid);
+	jb_key(b, "startTime"), jb_str(b, start);
+	jb_key(b, "bundle"), jb_str(b, p->bundle);
+	jb_key(b, "rootfs"), jb_str(b, p->rootfs);
+	jb_key(b, "created"), jb_str(b, created);
+	jb_key(b, "owner"), jb_str(b, pw->pw_name);
+	size_t at, len;
+	/* The config's values as the CLI wrote them (stringifyJson: 64-bit limits stay exact). */
+	if (extras && member_text(extras, "annotations", &at, &len)) {
+		jb_key(b, "annotations");
+		b->after_key = false;
+		jb_raw(b, extras + at, len);
+	}
+	jb_key(b, "planDigest"), jb_str(b, p->digest);
+	jb_key(b, "cgroups"), jb_arr_begin(b);
+	for (int k = 0; k < r->ncgroups; k++) {
+		jb_obj_begin(b);
+		jb_key(b, "path"), jb_str(b, r->cgroups[k].path);
+		jb_key(b, "ino"), jb_u64(b, r->cgroups[k].ino);
+		jb_key(b, "made"), jb_bool(b, r->cgroups[k].made);
+		jb_obj_end(b);
+	}
+	jb_arr_end(b);
+	jb_key(b, "pidNamespace"), jb_bool(b, p->pid_ns);
+	if (audit_log)
+		jb_key(b, "auditLog"), jb_str(b, audit_log);
+	if (extras && member_text(extras, "resources", &at, &len)) {
+		jb_key(b, "resources");
+		b->after_key = false;
+		jb_raw(b, extras + at, len);
+	}
+	jb_obj_end(b);
+}
+
+/* extras: a JSON object whose annotations (strings) and resources (an object) go into the record as they are. */
+static void check_extras(const char *extras)
+{
+	const char *err;
+	mp *doc = extras ? json_parse(extras, strlen(extras), &err) : NULL;
+	if (!extras)
+		return;
+	const mp *ann = doc ? mp_get(doc, "annotations") : NULL, *res = doc ? mp_get(doc, "resources") : NULL;
+	bool ok = doc && doc->type == MP_MAP && (!res || res->type == MP_MAP) && (!ann || ann->type == MP_MAP);
+	for (uint32_t k = 0; ok && ann && k < ann->len; k++)
+		ok = ann->kids[2 * k + 1].type == MP_STR;
+	if (!ok)
+		fail(NULL, "internal: apply --extras is not the config's annotations and resources");
+}
+
+/* --pid-file, as writeCallerFile writes a caller's file: an O_EXCL|O_NOFOLLOW temp file with an unguessable name
+ * beside it, written whole, renamed over the name (which replaces a planted symlink itself, never what it points to). */
+static void write_pid_file(const char *file, int64_t pid)
+{
+	char path[4096], dir[4096], base[4096], tmp[8448];
+	path_resolve(file, path, sizeof path);
+	snprintf(dir, sizeof dir, "%s", path);
+	snprintf(base, sizeof base, "%s", path);
+	unsigned char rnd[8];
+	int rfd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (rfd < 0 || read(rfd, rnd, sizeof rnd) != (ssize_t)sizeof rnd)
+		fail(NULL, "--pid-file %s: no randomness for a temp name", path);
+	close(rfd);
+	snprintf(tmp, sizeof tmp, "%s/.%.200s.%02x%02x%02x%02x%02x%02x%02x%02x.tmp", dirname(dir), basename(base), rnd[0], rnd[1], rnd[2],
+		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fail(NULL, "--pid-file %s: %s", path, caller_file_why(errno));
+	char text[24];
+	int n = snprintf(text, sizeof text, "%lld", (long long)pid); /* no newline: containerd rejects one */
+	int e = write(fd, text, (size_t)n) == n ? 0 : errno ? errno : EIO;
+	close(fd);
+	if (!e && rename(tmp, path) < 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		fail(NULL, "--pid-file %s: %s", path, caller_file_why(e));
+	}
+}
+
+/* The --audit-log export (lifecycle.c) with the record as it is on disk now: the count of lines exported is in it. */
+static void export_now(struct cdir *d, struct record *rec)
+{
+	if (!record_read(d, rec))
+		fail(d->id, "container does not exist");
+	export_audit(d, rec);
+}
+
+/* ---- apply ---- */
+
+struct applying_state {
+	const struct apply_request *rq;
+	struct plan plan;
+	struct root store, root;
+	struct cdir d;
+	struct begun trail;
+	struct run run;
+	struct remains r;
+	char audit_log[4096];
+	const char *reason; /* the error's message without its where, for the undo's record */
+	void *key;
+};
+
+/* The error a failed executor run becomes (executorError had it): the failed action's message, against its config path. */
+static _Noreturn void executor_failed(struct applying_state *s)
+{
+	static char msg[8448];
+	struct run *run = &s->run;
+	char name[32];
+	if (g_interrupted) {
+		snprintf(msg, sizeof msg, "create interrupted by %s; everything it set up was removed", signal_name(g_interrupted, name, sizeof name));
+		s->reason = msg;
+		fail(NULL, "%s", msg);
+	}
+	if (run->audit_failure) {
+		const char *m = mp_str(mp_get(run->audit_failure, "msg"));
+		snprintf(msg, sizeof msg, "%s (%s): nothing is applied that cannot be recorded, so the create was stopped and undone",
+			 m ? m : "an audit record could not be written", s->trail.path);
+		s->reason = msg;
+		fail(NULL, "%s", msg);
+	}
+	const mp *i = run->failure ? mp_get(run->failure, "i") : NULL;
+	const mp *a = i && i->type == MP_INT ? action_at(&s->plan, i->i) : NULL;
+	if (a) {
+		const char *why = action_str(a, "why"), *m = mp_str(mp_get(run->failure, "msg"));
+		if (m)
+			snprintf(msg, sizeof msg, "%s", m);
+		else
+			snprintf(msg, sizeof msg, "%s failed", action_str(a, "op"));
+		s->reason = msg;
+		if (why && why[0] == '/') {
+			static char where[8448 + 8192];
+			snprintf(where, sizeof where, "%s: %s", s->plan.config, why);
+			fail(where, "%s", msg);
+		}
+		fail(NULL, "%s", msg);
+	}
+	snprintf(msg, sizeof msg, "the executor exited with status %d before the container was ready", run->code);
+	s->reason = msg;
+	fail(NULL, "%s", msg);
+}
+
+/* Everything from the claim to the saved record; any fail() in here lands in apply_plan's undo. */
+static void create(struct applying_state *s)
+{
+	const struct apply_request *rq = s->rq;
+	struct plan *p = &s->plan;
+	cdir_write(&s->d, "plan.msgpack", (const char *)rq->plan, rq->plan_len);
+	store_begin(&s->store, rq->id, rq->plan, rq->plan_len, &s->trail);
+	/* Before the executor runs: a crash from here on leaves the way to the trail (and the cgroups it records). */
+	struct jbuf ref;
+	jb_init(&ref);
+	jb_obj_begin(&ref);
+	jb_key(&ref, "dir"), jb_str(&ref, s->store.path);
+	jb_key(&ref, "id"), jb_str(&ref, rq->id);
+	jb_key(&ref, "seq"), jb_i64(&ref, s->trail.seq);
+	jb_obj_end(&ref);
+	cdir_write(&s->d, "audit.json", ref.p, ref.len);
+	/* Which planned groups exist already: an executor that dies may make one without living to record it. */
+	uint32_t nact = p->actions->len;
+	bool *before = calloc(nact ? nact : 1, sizeof *before);
+	struct stat st;
+	for (uint32_t k = 0; k < nact; k++) {
+		const char *op = action_str(&p->actions->kids[k], "op"), *path = action_str(&p->actions->kids[k], "path");
+		before[k] = op && path && (!strcmp(op, "cgroup.create") || !strcmp(op, "resctrl.create")) && stat(path, &st) == 0;
+	}
+	struct run *run = &s->run;
+	run_executor(run, p, rq->plan, rq->plan_len, rq->preserve_fds, s->trail.fd);
+	/* A foreground executor stays to wait for the init (PROTOCOL.md): once it waits, its exit is the container's. */
+	bool waiting = run->ready && p->foreground && !g_interrupted && !run->failure && !run->audit_failure;
+	run->code = waiting ? 0 : reap_executor(run);
+	handle(INTERRUPTS, 3, SIG_DFL);
+	s->r.pid = run->pid;
+	/* An init that already exited and was reaped (a quick foreground run) has no start time to read: '0', which no
+	 * live process has, so the record stays one the schema accepts and the container reads as stopped. */
+	static char start[32];
+	char state;
+	if (!proc_stat(run->pid, start, sizeof start, &state) || !start[0])
+		snprintf(start, sizeof start, "0");
+	s->r.start_time = start;
+	for (size_t k = 0; k < run->nreps && s->r.ncgroups < 64; k++)
+		if (owned_from_report(p, &run->reps[k], &s->r.cgroups[s->r.ncgroups]))
+			s->r.ncgroups++;
+	if (!run->ready || run->code != 0 || g_interrupted || run->audit_failure) {
+		/* An executor killed between a mkdir and its record, or stopped because that record could not be written,
+		 * leaves a group nobody reported: one that was not there before and is now, still a group, is its. */
+		if (run->code != 1 || run->audit_failure)
+			for (uint32_t k = 0; k < nact && s->r.ncgroups < 64; k++) {
+				const mp *a = &p->actions->kids[k];
+				const char *path = action_str(a, "path");
+				bool known = before[k] || !path || !makes_group(a);
+				for (int j = 0; j < s->r.ncgroups && !known; j++)
+					known = !strcmp(s->r.cgroups[j].path, path);
+				if (known || lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+					continue;
+				struct cgroup c = {path, (uint64_t)st.st_ino, true};
+				if (cgroup_still_owned(&c))
+					s->r.cgroups[s->r.ncgroups++] = c;
+			}
+		executor_failed(s);
+	}
+	free(before);
+	struct jbuf rec;
+	jb_init(&rec);
+	record_json(&rec, p, rq->id, run->pid, start, &s->r, rq->extras, rq->audit_log ? s->audit_log : NULL);
+	cdir_write(&s->d, "state.json", rec.p, rec.len);
+	if (rq->audit_log) {
+		struct record r;
+		export_now(&s->d, &r);
+	}
+	if (rq->pid_file)
+		write_pid_file(rq->pid_file, run->pid);
+	close(s->trail.fd);
+	s->trail.fd = -1;
+}
+
+/* Undo a create that failed after its claim, then fail with its error. */
+static _Noreturn void undo(struct applying_state *s, const char *line)
+{
+	static char saved[8448];
+	snprintf(saved, sizeof saved, "%s", line);
+	handle(INTERRUPTS, 3, SIG_DFL);
+	if (s->trail.fd >= 0)
+		close(s->trail.fd);
+	if (g_exec_pid > 0) {
+		/* Failed while the executor ran (its reports unreadable): it is stopped before what it made is taken apart. */
+		kill(g_exec_pid, SIGKILL);
+		reap_executor(&s->run);
+	}
+	/* Undo what the executor made, recorded in the trail as an undo plan — or, when the trail itself cannot be
+	 * written, unrecorded (best effort). Once a hook ran, a failed create goes on at the spec's step 12: destroyed,
+	 * then the poststop hooks (recorded before the trail is closed). */
+	bool hooked;
+	mp *plan = plan_read(&s->d, false, &hooked);
+	if (!s->r.start_time)
+		s->r.start_time = "";
+	teardown_with_trail(&s->d, &s->r, TD_UNDO,
+			    &(struct td_how){s->reason ? s->reason : saved, true, s->key, plan, hooked, false,
+					     s->rq->audit_log ? s->audit_log : NULL, s->plan.digest});
+	/* The init (if any) is our child through CLONE_PARENT: reap it so no zombie outlives the failed create — once
+	 * it is one (a wait for a live process would never return). */
+	char start[32], state = 0;
+	if (proc_stat(s->r.pid, start, sizeof start, &state) && (state == 'Z' || state == 'X'))
+		while (waitpid((pid_t)s->r.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	fail(NULL, "%s", saved);
+}
+
+static int g_forward_to;
+static void forward(int sig)
+{
+	if (g_forward_to > 0)
+		kill(g_forward_to, sig);
+}
+
+/* A foreground run: the container waited for, its status ours; then it is taken apart. */
+static _Noreturn void wait_foreground(struct applying_state *s)
+{
+	struct run *run = &s->run;
+	/* While it runs, other verbs (state, kill, delete --force) may act on it. */
+	flock(s->d.fd, LOCK_UN);
+	/* Signals to planc are meant for the container. With a relayed terminal, the pty's size change signals the
+	 * container itself (executor/native/tty.c). */
+	static const int FORWARDED[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+	size_t nsig = s->plan.relay ? 6 : 7;
+	g_forward_to = (int)run->pid;
+	handle(FORWARDED, nsig, forward);
+	while (read_reports(run))
+		;
+	close(run->report_fd);
+	int st = 0;
+	while (waitpid(run->exec, &st, 0) < 0 && errno == EINTR)
+		;
+	handle(FORWARDED, nsig, SIG_DFL);
+	/* How it ended: the executor's exited line, else its own exit. */
+	const mp *sig = run->exited ? mp_get(run->exited, "signal") : NULL, *code = run->exited ? mp_get(run->exited, "code") : NULL;
+	int status = 1, signo = 0;
+	bool known = true;
+	if (sig && sig->type == MP_INT && sig->i > 0 && sig->i < 65)
+		signo = (int)sig->i, status = 128 + signo;
+	else if (code && code->type == MP_INT && code->i >= 0 && code->i < 256)
+		status = (int)code->i;
+	else if (WIFEXITED(st))
+		status = WEXITSTATUS(st);
+	else
+		known = false;
+	/* Its lock again; deleted meanwhile (delete --force): nothing is left to take apart. */
+	for (int waited = 0;; waited += 2) {
+		if (flock(s->d.fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			fail(NULL, "lock container %s: errno %d", quote(s->d.id), errno);
+		if (waited >= 10000)
+			fail(s->d.id, "container is busy: another planc process holds its lock");
+		nanosleep(&(struct timespec){0, 2000000}, NULL);
+	}
+	struct stat dst;
+	if (fstat(s->d.fd, &dst) < 0 || dst.st_nlink == 0)
+		exit(status);
+	struct record rec;
+	if (s->rq->audit_log)
+		export_now(&s->d, &rec);
+	/* How it ended, into the trail; then the run taken apart and the poststop hooks (teardown.c), which closes the trail. */
+	if (known) {
+		struct trail *t = trail_open(&s->d);
+		if (t) {
+			struct jbuf f;
+			char name[32];
+			jb_init(&f);
+			jb_obj_begin(&f);
+			jb_key(&f, "event"), jb_str(&f, "exited");
+			if (signo)
+				jb_key(&f, "signal"), jb_str(&f, signal_name(signo, name, sizeof name));
+			else
+				jb_key(&f, "code"), jb_i64(&f, status);
+			jb_key(&f, "t"), jb_i64(&f, now_micros());
+			jb_obj_end(&f);
+			trail_append(t, &f);
+			trail_release(t);
+		}
+	}
+	if (!record_read(&s->d, &rec))
+		fail(s->d.id, "container does not exist");
+	struct remains r;
+	remains_of_record(&rec, &r);
+	bool hooked;
+	mp *plan = plan_read(&s->d, false, &hooked);
+	teardown_with_trail(&s->d, &r, TD_EXIT,
+			    &(struct td_how){NULL, false, s->key, plan, hooked, true, mp_str(mp_get(rec.doc, "auditLog")),
+					     mp_str(mp_get(rec.doc, "planDigest"))});
+	exit(known ? status : 1);
+}
+
+void apply_plan(const struct apply_request *rq)
+{
+	static struct applying_state s;
+	memset(&s, 0, sizeof s);
+	s.rq = rq;
+	s.trail.fd = -1;
+	/* Writes to a pipe whose reader died fail with EPIPE rather than killing planc (the executor gets SIG_DFL back). */
+	signal(SIGPIPE, SIG_IGN);
+	check_id(rq->id);
+	plan_load(&s.plan, rq->plan, rq->plan_len, rq->id);
+	check_extras(rq->extras);
+	check_preserved_fds(rq->preserve_fds);
+	if (rq->audit_log) {
+		path_resolve(rq->audit_log, s.audit_log, sizeof s.audit_log);
+		check_audit_log(s.audit_log);
+	}
+	/* So is an audit store or a signing key planc cannot use: nothing is created that could not be recorded. */
+	const char *key_path = rq->audit_sign_key ? rq->audit_sign_key : getenv("PLANC_AUDIT_SIGN_KEY");
+	s.key = key_path ? trail_load_key(key_path) : NULL;
+	char dir_buf[4096];
+	root_open_make(&s.store, audit_dir_of(rq->audit_dir, dir_buf, sizeof dir_buf), "--audit-dir");
+	root_open_make(&s.root, rq->root, "--root");
+	if (!cdir_claim(&s.d, &s.root, rq->id))
+		fail(NULL, "container with id %s already exists", quote(rq->id));
+	/* What teardown may touch if anything below fails: grows as the executor reports. */
+	s.r.start_time = "";
+	jmp_buf failed;
+	g_catch = &failed;
+	if (setjmp(failed) != 0) {
+		g_catch = NULL;
+		undo(&s, g_caught);
+	}
+	create(&s);
+	g_catch = NULL;
+	if (rq->mode == APPLY_CREATE)
+		exit(0);
+	/* The executor confirmed the exec before create returned: the trail has it. The poststart hooks (and, when one
+	 * fails, the container destroyed), then the --audit-log export, as for `planc start` (poststart.c). Op names are
+	 * plain strings in msgpack: a plan with poststart hooks holds "hook.poststart". */
+	if (memmem(rq->plan, rq->plan_len, "hook.poststart", 14)) {
+		struct record rec;
+		if (!record_read(&s.d, &rec))
+			fail(rq->id, "container does not exist");
+		bool hooked;
+		mp *plan = plan_read(&s.d, true, &hooked);
+		poststart(&s.d, &rec, plan, s.plan.config);
+		if (rq->audit_log)
+			export_now(&s.d, &rec);
+	}
+	if (rq->mode == APPLY_RUN_DETACHED)
+		exit(0);
+	wait_foreground(&s);
+}
+
+/* planc [globals] apply --mode=create|run|run-detached --plan-fd=N [--extras=JSON] [--pid-file=F] [--preserve-fds=K]
+ * [--audit-log=L] -- ID: hidden, for the CLI (cli/container.ts), which planned and then replaced itself with this
+ * (execve: the pid an engine knows stays planc's). --plan-fd: the plan bytes in a file (a memfd) open on fd N. */
+int verb_apply(struct globals *g, char **args, int nargs)
+{
+	(void)nargs;
+	const char *mode = g->verb_flags[0], *fd_s = g->verb_flags[1], *k_s = g->verb_flags[4];
+	struct apply_request rq = {0};
+	rq.mode = !mode ? -1 : !strcmp(mode, "create") ? APPLY_CREATE : !strcmp(mode, "run") ? APPLY_RUN : APPLY_RUN_DETACHED;
+	if (rq.mode < 0)
+		fail(NULL, "internal: apply needs --mode");
+	char *end;
+	long fd = fd_s ? strtol(fd_s, &end, 10) : -1;
+	struct stat st;
+	if (!fd_s || *end || fd < 3 || fd > INT_MAX || fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20))
+		fail(NULL, "internal: apply --plan-fd is not a file with the plan");
+	uint8_t *plan = malloc((size_t)st.st_size + 1);
+	size_t n = 0;
+	while (plan && n < (size_t)st.st_size) {
+		ssize_t r = pread((int)fd, plan + n, (size_t)st.st_size - n, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	if (!plan || n != (size_t)st.st_size)
+		fail(NULL, "internal: apply --plan-fd: the plan could not be read");
+	close((int)fd);
+	long k = 0;
+	if (k_s) {
+		k = strtol(k_s, &end, 10);
+		if (*end || !*k_s || k < 0 || k > MAX_PRESERVED)
+			fail(NULL, "--preserve-fds %s: more fds than a process can have", k_s);
+	}
+	rq.plan = plan, rq.plan_len = n;
+	rq.extras = g->verb_flags[2];
+	rq.id = args[0];
+	rq.root = g->root;
+	rq.pid_file = g->verb_flags[3] && *g->verb_flags[3] ? g->verb_flags[3] : NULL;
+	rq.preserve_fds = (int)k;
+	rq.audit_log = g->verb_flags[5] && *g->verb_flags[5] ? g->verb_flags[5] : NULL;
+	rq.audit_dir = g->audit_dir;
+	rq.audit_sign_key = g->audit_sign_key;
+	apply_plan(&rq);
+}
