@@ -54,26 +54,28 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   }
   checkPreservedFds(flags['preserve-fds']);
   // The rest is the native front's (cli/native/apply.c): this process becomes it, so the pid the caller
-  // started stays planc's and no Node waits around. The plan goes on a memfd above the preserved fds.
+  // started stays planc's and no Node waits around. The plan goes on a memfd, above the preserved fds.
   const extras = {
     ...(config.annotations && Object.keys(config.annotations).length > 0 ? { annotations: config.annotations } : {}),
     // What `update` merges into and `state.json` shows, as runc keeps them (stringifyJson: 64-bit limits stay exact).
     ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
   };
   const k = flags['preserve-fds'];
-  const argv = (fd: number) => [
+  // The extras go on a memfd too: a config's annotations can be larger than one argument may be (128 KiB).
+  const files = [bytes, ...(Object.keys(extras).length > 0 ? [Buffer.from(stringifyJson(extras))] : [])];
+  const argv = ([planFd, extrasFd]: number[]) => [
     FRONT_PATH,
     ...frontGlobals(flags),
     'apply',
     `--mode=${mode}`,
-    `--plan-fd=${fd}`,
-    ...(Object.keys(extras).length > 0 ? [`--extras=${stringifyJson(extras)}`] : []),
+    `--plan-fd=${planFd}`,
+    ...(extrasFd !== undefined ? [`--extras-fd=${extrasFd}`] : []),
     ...(flags['pid-file'] ? [`--pid-file=${flags['pid-file']}`] : []),
     `--preserve-fds=${k}`,
     ...(flags['audit-log'] ? [`--audit-log=${flags['audit-log']}`] : []),
     '--',
     id,
   ];
-  const e = execWith(FRONT_PATH, argv, { ...process.env, PLANC_FRONT_ONLY: '1' }, bytes, 3 + k, Array.from({ length: k }, (_, n) => 3 + n));
+  const e = execWith(FRONT_PATH, argv, { ...process.env, PLANC_FRONT_ONLY: '1' }, files, 3 + k, Array.from({ length: k }, (_, n) => 3 + n));
   throw new PlancError('system', `cannot run planc's native front ${FRONT_PATH}: errno ${e}`);
 }

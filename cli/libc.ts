@@ -77,25 +77,32 @@ const F_DUPFD = 0;
 const F_SETFD = 2;
 
 /**
- * Replace this process with `path` (execve): the pid stays, Node is gone. `data` goes in a memfd that
- * outlives the exec, at the lowest fd from `minFd` (below it are fds the caller passes on); its number
- * is handed to `argv(fd)`. Node marks every low fd close-on-exec when it starts, so the ones that must
- * reach the new program — stdio and `keep` — are cleared first. Returns only on failure: the errno.
+ * Replace this process with `path` (execve): the pid stays, Node is gone. Each of `files` goes in a memfd
+ * that outlives the exec, at fds from `minFd` on (below it are fds the caller passes on); their numbers are
+ * handed to `argv(fds)`. Node marks every low fd close-on-exec when it starts, so the ones that must reach
+ * the new program — stdio and `keep` — are cleared first. Returns only on failure: the errno.
  */
-export function execWith(path: string, argv: (fd: number) => string[], env: Record<string, string | undefined>, data: Uint8Array, minFd: number, keep: number[]): number {
+export function execWith(path: string, argv: (fds: number[]) => string[], env: Record<string, string | undefined>, files: Uint8Array[], minFd: number, keep: number[]): number {
   const l = load();
-  const made = l.memfd_create('planc-plan', 0);
-  if (made < 0) return l.koffi.errno();
-  const fd = made >= minFd ? made : l.fcntl(made, F_DUPFD, 'int', minFd);
-  if (fd < 0) return l.koffi.errno();
-  if (fd !== made) closeSync(made);
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+  const fds: number[] = [];
+  const fail = () => {
+    const e = l.koffi.errno();
+    for (const fd of fds) closeSync(fd);
+    return e;
+  };
+  for (const data of files) {
+    const made = l.memfd_create('planc-apply', 0);
+    if (made < 0) return fail();
+    const fd = made >= minFd ? made : l.fcntl(made, F_DUPFD, 'int', minFd);
+    if (fd !== made) closeSync(made);
+    if (fd < 0) return fail();
+    fds.push(fd);
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+  }
   for (const k of [0, 1, 2, ...keep]) l.fcntl(k, F_SETFD, 'int', 0);
   const envp = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  l.execve(path, [...argv(fd), null], [...envp, null]);
-  const e = l.koffi.errno();
-  closeSync(fd);
-  return e;
+  l.execve(path, [...argv(fds), null], [...envp, null]);
+  return fail();
 }
 
 const EFD_CLOEXEC = 0o2000000;

@@ -978,35 +978,49 @@ void apply_plan(const struct apply_request *rq)
 	wait_foreground(&s);
 }
 
-/* planc [globals] apply --mode=create|run|run-detached --plan-fd=N [--extras=JSON] [--pid-file=F] [--preserve-fds=K]
- * [--audit-log=L] -- ID: hidden, for the CLI (cli/container.ts), which planned and then replaced itself with this
- * (execve: the pid an engine knows stays planc's). --plan-fd: the plan bytes in a file (a memfd) open on fd N. */
-int verb_apply(struct globals *g, char **args, int nargs)
+/* What the CLI handed over on an fd: the whole file (a memfd), NUL-terminated, then the fd closed. */
+static uint8_t *fd_file(const char *fd_s, const char *flag, size_t *len)
 {
-	(void)nargs;
-	const char *mode = g->verb_flags[0], *fd_s = g->verb_flags[1], *k_s = g->verb_flags[4];
-	struct apply_request rq = {0};
-	rq.mode = !mode ? -1 : !strcmp(mode, "create") ? APPLY_CREATE : !strcmp(mode, "run") ? APPLY_RUN : APPLY_RUN_DETACHED;
-	if (rq.mode < 0)
-		fail(NULL, "internal: apply needs --mode");
 	char *end;
-	long fd = fd_s ? strtol(fd_s, &end, 10) : -1;
+	long fd = strtol(fd_s, &end, 10);
 	struct stat st;
-	if (!fd_s || *end || fd < 3 || fd > INT_MAX || fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20))
-		fail(NULL, "internal: apply --plan-fd is not a file with the plan");
-	uint8_t *plan = malloc((size_t)st.st_size + 1);
+	if (!*fd_s || *end || fd < 3 || fd > INT_MAX || fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20))
+		fail(NULL, "internal: apply %s is not a file planc wrote", flag);
+	uint8_t *buf = malloc((size_t)st.st_size + 1);
 	size_t n = 0;
-	while (plan && n < (size_t)st.st_size) {
-		ssize_t r = pread((int)fd, plan + n, (size_t)st.st_size - n, (off_t)n);
+	while (buf && n < (size_t)st.st_size) {
+		ssize_t r = pread((int)fd, buf + n, (size_t)st.st_size - n, (off_t)n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		n += (size_t)r;
 	}
-	if (!plan || n != (size_t)st.st_size)
-		fail(NULL, "internal: apply --plan-fd: the plan could not be read");
+	if (!buf || n != (size_t)st.st_size)
+		fail(NULL, "internal: apply %s could not be read", flag);
+	buf[n] = 0;
 	close((int)fd);
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* planc [globals] apply --mode=create|run|run-detached --plan-fd=N [--extras-fd=M] [--pid-file=F] [--preserve-fds=K]
+ * [--audit-log=L] -- ID: hidden, for the CLI (cli/container.ts), which planned and then replaced itself with this
+ * (execve: the pid an engine knows stays planc's). --plan-fd: the plan bytes in a file (a memfd) open on fd N;
+ * --extras-fd: apply_request's extras, the same way (annotations can be larger than one argument may be). */
+int verb_apply(struct globals *g, char **args, int nargs)
+{
+	(void)nargs;
+	const char *mode = g->verb_flags[0], *fd_s = g->verb_flags[1], *k_s = g->verb_flags[4];
+	struct apply_request rq = {0};
+	rq.mode = !mode ? -1 : !strcmp(mode, "create") ? APPLY_CREATE : !strcmp(mode, "run") ? APPLY_RUN : APPLY_RUN_DETACHED;
+	if (rq.mode < 0 || !fd_s)
+		fail(NULL, "internal: apply needs --mode and --plan-fd");
+	size_t n;
+	uint8_t *plan = fd_file(fd_s, "--plan-fd", &n);
+	char *end;
+	const char *extras = g->verb_flags[2] ? (const char *)fd_file(g->verb_flags[2], "--extras-fd", NULL) : NULL;
 	long k = 0;
 	if (k_s) {
 		k = strtol(k_s, &end, 10);
@@ -1014,7 +1028,7 @@ int verb_apply(struct globals *g, char **args, int nargs)
 			fail(NULL, "--preserve-fds %s: more fds than a process can have", k_s);
 	}
 	rq.plan = plan, rq.plan_len = n;
-	rq.extras = g->verb_flags[2];
+	rq.extras = extras;
 	rq.id = args[0];
 	rq.root = g->root;
 	rq.pid_file = g->verb_flags[3] && *g->verb_flags[3] ? g->verb_flags[3] : NULL;

@@ -40,7 +40,7 @@ static const char *const DELETE_FLAGS[] = {"f/force", NULL};
 static const char *const DIR_FD_FLAGS[] = {"dir-fd=", NULL};
 static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
 /* Hidden, for the CLI only: apply.c, the plan of a create or run applied (cli/container.ts hands over to it). */
-static const char *const APPLY_FLAGS[] = {"mode=create|run|run-detached", "plan-fd=", "extras=", "pid-file=", "preserve-fds=", "audit-log=", NULL};
+static const char *const APPLY_FLAGS[] = {"mode=create|run|run-detached", "plan-fd=", "extras-fd=", "pid-file=", "preserve-fds=", "audit-log=", NULL};
 static const char *const KILL_FLAGS[] = {"a/all", NULL};
 static const char *const PS_FLAGS[] = {"f/format=table|json", NULL};
 /* --interval is left out: with it the CLI checks the duration (and streams without --stats). */

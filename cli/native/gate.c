@@ -243,7 +243,12 @@ void cdir_write(struct cdir *d, const char *name, const char *data, size_t len)
 		off += (size_t)w;
 	}
 	close(fd);
-	if (renameat(d->fd, tmp, d->fd, name) < 0) {
+	/* rename(2) through the directory's fd (/proc/self/fd/N/name), as the gate always reached its files: the kernel
+	 * resolves both names from the open directory. */
+	char from[320], to[320];
+	snprintf(from, sizeof from, "/proc/self/fd/%d/%s", d->fd, tmp);
+	snprintf(to, sizeof to, "/proc/self/fd/%d/%.255s", d->fd, name);
+	if (rename(from, to) < 0) {
 		int e = errno;
 		unlinkat(d->fd, tmp, 0);
 		fail(NULL, "write %s/%s: %s", d->path, name, errno_words(e));
@@ -340,7 +345,9 @@ bool cdir_claim(struct cdir *d, struct root *r, const char *id)
 			 rnd[6], rnd[7]);
 		int e = 0;
 		struct stat st;
-		if (mkdirat(r->fd, tmp, 0711) < 0)
+		char at[64];
+		snprintf(at, sizeof at, "/proc/self/fd/%d/%s", r->fd, tmp);
+		if (mkdir(at, 0711) < 0)
 			e = errno;
 		else if ((d->fd = openat(r->fd, tmp, DIR_FLAGS)) < 0)
 			e = errno;

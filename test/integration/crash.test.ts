@@ -168,8 +168,8 @@ test('planc killed while its executor runs: the container is `creating`, delete 
     // The executor is slowed down by tracing every write; planc is killed once `lines` records exist.
     const p = pc.spawn(['create', '--bundle', bundle, id], { wrap: ['strace', '-qq', '-o', '/dev/null', '-f', '-e', 'trace=write,writev,mount', '-e', 'inject=mount:delay_exit=20000', '--'] });
     await waitFor(`${lines} audit lines`, () => existsSync(audit) && readFileSync(audit, 'utf8').split('\n').length > lines, 10_000);
-    // strace's tracee: the node process is strace's only child.
-    const node = Number(execFileSync('pgrep', ['-P', String(p.child.pid), '-x', 'node'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    // strace's tracee, planc (which planned as node and applies as the native front, one process): strace's only child.
+    const node = Number(execFileSync('pgrep', ['-P', String(p.child.pid)], { encoding: 'utf8' }).trim().split('\n')[0]);
     process.kill(node, 'SIGKILL');
     // The executor goes on without planc (its init then waits for start, still traced): the
     // container is `creating` — the record was never saved — until delete --force removes it.
