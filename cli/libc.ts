@@ -1,5 +1,4 @@
-// The system calls Node has no API for: flock (the per-container lock),
-// renameat2 without replace (claiming an id atomically), eventfd (cgroup v1
+// The system calls Node has no API for: flock (the per-container lock), eventfd (cgroup v1
 // OOM notifications for `events`), and memfd_create, fcntl and execve (a
 // create hands its plan to the native front by becoming it).
 // koffi is loaded on first use, so verbs that only read state never pay
@@ -11,7 +10,6 @@ import { createRequire } from 'node:module';
 interface Libc {
   koffi: typeof koffiType;
   flock: (fd: number, op: number) => number;
-  renameat2: (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) => number;
   eventfd: (initval: number, flags: number) => number;
   memfd_create: (name: string, flags: number) => number;
   fcntl: (fd: number, cmd: number, ...args: unknown[]) => number;
@@ -36,7 +34,6 @@ function load(): Libc {
   libc = {
     koffi,
     flock: lib.func('int flock(int fd, int op)'),
-    renameat2: lib.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
     eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
     memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
@@ -47,11 +44,9 @@ function load(): Libc {
 
 const EINTR = 4;
 export const EWOULDBLOCK = 11;
-export const EEXIST = 17;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const LOCK_UN = 8;
-const RENAME_NOREPLACE = 1;
 
 /** One non-blocking attempt at an exclusive flock: 0, or the errno. */
 export function tryLockExclusive(fd: number): number {
@@ -65,12 +60,6 @@ export function tryLockExclusive(fd: number): number {
 
 export function unlock(fd: number): void {
   load().flock(fd, LOCK_UN);
-}
-
-/** rename(2) that fails with EEXIST instead of replacing: 0, or the errno. */
-export function renameNoReplace(dirfd: number, from: string, to: string): number {
-  const l = load();
-  return l.renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) === 0 ? 0 : l.koffi.errno();
 }
 
 const F_DUPFD = 0;

@@ -136,18 +136,3 @@ export async function runExecutor(plan: Plan, bytes: Uint8Array, opts: SpawnOpti
   run.code = code;
   return run;
 }
-
-/** The error a failed executor run becomes: the failed action's message, against its config path. */
-export function executorError(plan: Plan, run: ExecutorRun, trailPath = 'the audit trail'): PlancError {
-  if (run.interrupted) return new PlancError('system', `create interrupted by ${run.interrupted}; everything it set up was removed`);
-  if (run.auditFailure) {
-    return new PlancError('audit', `${run.auditFailure.msg ?? 'an audit record could not be written'} (${trailPath}): nothing is applied that cannot be recorded, so the create was stopped and undone`, { errno: run.auditFailure.auditError });
-  }
-  const f = run.failure ?? {};
-  const action = f.i !== undefined ? plan.actions[f.i] : undefined;
-  if (action) {
-    const where = action.why.startsWith('/') ? action.why : undefined;
-    return new PlancError('exec-failed', f.msg ?? `${action.op} failed`, { where, errno: f.errno });
-  }
-  return new PlancError('exec-failed', `the executor exited with status ${run.code} before the container was ready`);
-}

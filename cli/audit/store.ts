@@ -54,9 +54,9 @@ const EXEC_TRAIL_NAME = /^([1-9][0-9]{0,8})\.exec-([1-9][0-9]{0,8})\.audit\.json
 export const execName = (seq: number, n: number, suffix: string): string => `${seq}.exec-${n}${suffix}`;
 
 /** The gate's StateRoot, its messages naming --audit-dir (the gate speaks of --root). */
-function openRoot(dir: string, create: boolean): StateRoot | null {
+function openRoot(dir: string): StateRoot | null {
   try {
-    return StateRoot.open(dir, { create });
+    return StateRoot.open(dir);
   } catch (e) {
     if (isPlancError(e) && e.message.startsWith('--root ')) throw new PlancError(e.code, `--audit-dir ${e.message.slice('--root '.length)}`);
     throw e;
@@ -69,9 +69,9 @@ export class AuditStore {
     readonly dir: string,
   ) {}
 
-  /** Open the store; made (0700) when `create`, else null when there is none. */
-  static open(dir: string, opts: { create: boolean }): AuditStore | null {
-    const root = openRoot(dir, opts.create);
+  /** Open the store; null when there is none (a create makes it: the native front's apply, cli/native/apply.c). */
+  static open(dir: string): AuditStore | null {
+    const root = openRoot(dir);
     return root ? new AuditStore(root, root.path) : null;
   }
 
@@ -80,24 +80,14 @@ export class AuditStore {
     return this.root.ids();
   }
 
-  /** An id's directory: opened, or made when `create` (null when it has none). */
-  idDir(id: string, opts: { create: boolean }): ContainerDir | null {
+  /** An id's directory, or null when it has none. */
+  idDir(id: string): ContainerDir | null {
     checkId(id);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return ContainerDir.open(this.root, id);
-      } catch (e) {
-        if (!isPlancError(e) || e.code !== 'not-found') throw e;
-        if (!opts.create) return null;
-      }
-      try {
-        const dir = ContainerDir.claim(this.root, id);
-        dir.unlock(); // the claim comes locked; trails are appended under the container's own lock
-        return dir;
-      } catch (e) {
-        // Another create of the same id (in another --root) made it meanwhile: open that.
-        if (!isPlancError(e) || e.code !== 'exists' || attempt > 3) throw e;
-      }
+    try {
+      return ContainerDir.open(this.root, id);
+    } catch (e) {
+      if (isPlancError(e) && e.code === 'not-found') return null;
+      throw e;
     }
   }
 
@@ -108,44 +98,6 @@ export class AuditStore {
       .filter((n): n is string => n !== undefined)
       .map(Number)
       .sort((a, b) => a - b);
-  }
-
-  /**
-   * A new trail for a create: the plan bytes stored (synced) under the next
-   * number, the trail file made empty, open for reading and appending (the
-   * executor writes the header). O_EXCL throughout: nothing is replaced.
-   */
-  begin(id: string, plan: Uint8Array): { ref: TrailRef; fd: number } {
-    const dir = this.idDir(id, { create: true })!;
-    try {
-      for (let seq = (this.seqs(dir).at(-1) ?? 0) + 1, attempt = 0; ; seq++, attempt++) {
-        let fd = -1;
-        try {
-          fd = dir.openFile(`${seq}${PLAN_SUFFIX}`, C.O_WRONLY | C.O_CREAT | C.O_EXCL, 0o600);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 100) continue;
-          throw new PlancError('audit', `store the plan in ${this.dir}/${id}: ${errnoWords(e)}`);
-        }
-        try {
-          for (let off = 0; off < plan.length; ) off += writeSync(fd, plan, off, plan.length - off);
-          fsyncSync(fd);
-        } catch (e) {
-          // Not a trail yet: no half plan is left to be mistaken for one.
-          dir.unlink(`${seq}${PLAN_SUFFIX}`);
-          throw new PlancError('audit', `store the plan in ${this.dir}/${id}/${seq}${PLAN_SUFFIX}: ${errnoWords(e)}`);
-        } finally {
-          closeSync(fd);
-        }
-        try {
-          const trail = dir.openFile(`${seq}${TRAIL_SUFFIX}`, C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600);
-          return { ref: { dir: this.dir, id, seq }, fd: trail };
-        } catch (e) {
-          throw new PlancError('audit', `create the audit trail ${this.dir}/${id}/${seq}${TRAIL_SUFFIX}: ${errnoWords(e)}`);
-        }
-      }
-    } finally {
-      dir.close();
-    }
   }
 
   /** The numbers of the execs into create `seq` of an id, ascending. */
@@ -159,10 +111,11 @@ export class AuditStore {
 
   /**
    * A trail for an exec into the container of `ref` (the caller holds the container's lock):
-   * its plan stored under the next number, its trail made empty for the executor, as begin.
+   * its plan stored (synced) under the next number, its trail made empty for the executor
+   * (O_EXCL throughout: nothing is replaced), as the native front's apply starts a create's.
    */
   beginExec(ref: TrailRef, plan: Uint8Array): { n: number; fd: number; path: string } {
-    const dir = this.idDir(ref.id, { create: false });
+    const dir = this.idDir(ref.id);
     if (!dir) throw new PlancError('audit', `the audit trail ${this.path(ref)} is gone`);
     try {
       for (let n = (this.execs(dir, ref.seq).at(-1) ?? 0) + 1, attempt = 0; ; n++, attempt++) {
@@ -197,7 +150,7 @@ export class AuditStore {
 
   /** An exec trail's plan bytes and text (either null when missing). */
   readExec(ref: TrailRef, n: number): { plan: Buffer | null; trail: Buffer | null } {
-    const dir = this.idDir(ref.id, { create: false });
+    const dir = this.idDir(ref.id);
     if (!dir) return { plan: null, trail: null };
     try {
       return { plan: dir.read(execName(ref.seq, n, PLAN_SUFFIX)), trail: dir.read(execName(ref.seq, n, TRAIL_SUFFIX)) };
@@ -212,7 +165,7 @@ export class AuditStore {
 
   /** A trail's plan bytes and text (either null when missing). */
   read(ref: TrailRef): { plan: Buffer | null; trail: Buffer | null } {
-    const dir = this.idDir(ref.id, { create: false });
+    const dir = this.idDir(ref.id);
     if (!dir) return { plan: null, trail: null };
     try {
       return { plan: dir.read(`${ref.seq}${PLAN_SUFFIX}`), trail: dir.read(`${ref.seq}${TRAIL_SUFFIX}`) };
@@ -223,7 +176,7 @@ export class AuditStore {
 
   /** The trail file, open for reading and appending (for records planc writes itself). */
   openTrail(ref: TrailRef): number {
-    const dir = this.idDir(ref.id, { create: false });
+    const dir = this.idDir(ref.id);
     if (!dir) throw new PlancError('audit', `the audit trail ${this.path(ref)} is gone`);
     try {
       const fd = dir.openFile(`${ref.seq}${TRAIL_SUFFIX}`, C.O_RDWR | C.O_APPEND);
@@ -277,7 +230,7 @@ export function trailRefOf(dir: ContainerDir): TrailRef | null {
 export function trailBytesOf(dir: ContainerDir): Buffer | null {
   const ref = trailRefOf(dir);
   if (!ref) return null;
-  const store = AuditStore.open(ref.dir, { create: false });
+  const store = AuditStore.open(ref.dir);
   if (!store) return null;
   try {
     return store.read(ref).trail;

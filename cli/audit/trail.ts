@@ -63,7 +63,7 @@ export class Trail {
 
   /** The trail of `ref`, open and at its head. */
   static open(ref: TrailRef): Trail {
-    const store = AuditStore.open(ref.dir, { create: false });
+    const store = AuditStore.open(ref.dir);
     if (!store) throw new PlancError('audit', `the audit store ${ref.dir} is gone`);
     try {
       const plan = store.read(ref).plan;

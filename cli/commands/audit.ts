@@ -76,12 +76,12 @@ function liveElsewhere(root: StateRoot | null, id: string, storeDir: string): So
     throw e;
   }
   if (!ref || resolve(ref.dir) === resolve(storeDir)) return [];
-  const store = AuditStore.open(ref.dir, { create: false });
+  const store = AuditStore.open(ref.dir);
   if (!store) return [];
   try {
     const { plan, trail } = store.read(ref);
     const live = liveStatus(root, ref);
-    const dirOfId = store.idDir(id, { create: false });
+    const dirOfId = store.idDir(id);
     const ns = dirOfId ? store.execs(dirOfId, ref.seq) : [];
     dirOfId?.close();
     const execs = ns.map((n) => ({ source: store.execPath(ref, n), ...store.readExec(ref, n), containerId: id, seq: ref.seq, exec: n, live }));
@@ -95,7 +95,7 @@ function liveElsewhere(root: StateRoot | null, id: string, storeDir: string): So
 function fromStore(store: AuditStore, ids: string[] | null, root: StateRoot | null): Source[] {
   const out: Source[] = [];
   for (const id of ids ?? store.ids()) {
-    const dir = store.idDir(id, { create: false });
+    const dir = store.idDir(id);
     if (!dir) continue;
     try {
       for (const seq of store.seqs(dir)) {
@@ -228,7 +228,7 @@ export default defineVerb({
       if (args.id !== undefined) checkId(args.id);
       // --root through its gate first, as for every verb that names a container: a trail is open while its container lives there.
       const root = openRoot(flags.root);
-      const store = AuditStore.open(auditDirOf(flags), { create: false });
+      const store = AuditStore.open(auditDirOf(flags));
       try {
         sources = store ? fromStore(store, args.id !== undefined ? [args.id] : null, root) : [];
         // A live container whose trail is in another store (created with another --audit-dir): that one too.

@@ -229,17 +229,12 @@ static void store_begin(struct root *store, const char *id, const uint8_t *plan,
 
 /* ---- the executor (executor/PROTOCOL.md) ---- */
 
-struct report {
-	int64_t i;
-	const char *op, *r;
-	const mp *ino, *made;
-};
 
 struct run {
 	pid_t exec;
 	int64_t pid; /* the init's, once cloned */
 	bool ready, waiting_line;
-	struct report *reps;
+	const mp **reps; /* every action report, in the order received */
 	size_t nreps, cap;
 	const mp *failure;       /* the first failed action's report */
 	const mp *audit_failure; /* a record the executor could not write */
@@ -300,7 +295,7 @@ static void report_line(struct run *run, const char *text, size_t len)
 			if (!run->reps)
 				fail(NULL, "read the executor's reports: out of memory");
 		}
-		run->reps[run->nreps++] = (struct report){i->i, mp_str(mp_get(rep, "op")), mp_str(r), mp_get(rep, "ino"), mp_get(rep, "made")};
+		run->reps[run->nreps++] = rep;
 	}
 	if (r && r->type == MP_STR && !strcmp(r->s, "error") && !run->failure)
 		run->failure = rep;
@@ -480,23 +475,6 @@ static bool proc_stat(int64_t pid, char *start, size_t cap, char *state)
 	if (!p)
 		return false;
 	snprintf(start, cap, "%.*s", (int)strcspn(p, " "), p);
-	return true;
-}
-
-/* The cgroup (or resctrl group) a cgroup.create or resctrl.create report stands for, if it is well-formed and matches
- * the plan. A resctrl group counts as made only when it is the container's own: the spec keeps a group named by closID. */
-static bool owned_from_report(const struct plan *p, const struct report *rep, struct cgroup *out)
-{
-	if (!rep->op || (strcmp(rep->op, "cgroup.create") && strcmp(rep->op, "resctrl.create")) || !rep->r || strcmp(rep->r, "ok"))
-		return false;
-	const mp *a = action_at(p, rep->i);
-	const char *op = action_str(a, "op"), *path = action_str(a, "path"), *exists = action_str(a, "exists");
-	if (!op || strcmp(op, rep->op) || !path)
-		return false;
-	if (!rep->ino || rep->ino->type != MP_INT || rep->ino->i < 1 || rep->ino->i > 9007199254740991LL || !rep->made ||
-	    rep->made->type != MP_BOOL)
-		return false;
-	*out = (struct cgroup){path, (uint64_t)rep->ino->i, rep->made->i && (!strcmp(op, "cgroup.create") || (exists && !strcmp(exists, "refuse")))};
 	return true;
 }
 
@@ -772,7 +750,7 @@ static void create(struct applying_state *s)
 		snprintf(start, sizeof start, "0");
 	s->r.start_time = start;
 	for (size_t k = 0; k < run->nreps && s->r.ncgroups < 64; k++)
-		if (owned_from_report(p, &run->reps[k], &s->r.cgroups[s->r.ncgroups]))
+		if (group_of_record(&p->doc, run->reps[k], &s->r.cgroups[s->r.ncgroups]))
 			s->r.ncgroups++;
 	if (!run->ready || run->code != 0 || g_interrupted || run->audit_failure) {
 		/* An executor killed between a mkdir and its record, or stopped because that record could not be written,

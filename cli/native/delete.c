@@ -121,7 +121,7 @@ void teardown_with_trail(struct cdir *d, const struct remains *r, enum td_kind k
 }
 
 /* planc teardown --kind undo|exit [--dir-fd N] [--remains JSON] [--reason MSG] [--best-effort] ID:
- * hidden, for the CLI's own calls (cli/native-front.ts frontTeardown): the undo of a failed create
+ * hidden (PLANC_FRONT_ONLY=1): the undo of a failed create
  * or start, the end of a foreground run. --dir-fd: the container's directory as the caller holds
  * it, locked (the lock is the open file's, so this process holds it too, and no other planc can
  * step in between). --remains: what the caller knows the create made, instead of the record

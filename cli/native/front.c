@@ -36,8 +36,7 @@ struct verb {
 static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=table|json", "q/quiet", NULL};
 static const char *const DELETE_FLAGS[] = {"f/force", NULL};
-/* Hidden, for the CLI only (PLANC_FRONT_ONLY): teardown.c for the undo of a failed create, a failed start, the end of a foreground run. */
-static const char *const DIR_FD_FLAGS[] = {"dir-fd=", NULL};
+/* Hidden, for the CLI only (PLANC_FRONT_ONLY): teardown.c on a container named by id (a crashed create's remains). */
 static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
 /* Hidden, for the CLI only: apply.c, the plan of a create or run applied (cli/container.ts hands over to it). */
 static const char *const APPLY_FLAGS[] = {"mode=create|run|run-detached", "plan-fd=", "extras-fd=", "pid-file=", "preserve-fds=", "audit-log=", NULL};
@@ -57,8 +56,6 @@ static const struct verb VERBS[] = {
 	{"ps", verb_ps, PS_FLAGS, 1, 1, false, NULL},
 	{"events", verb_events, EVENTS_FLAGS, 1, 1, false, "stats"},
 	{"start", verb_start, NO_FLAGS, 1, 1, false, NULL},
-	{"poststart", verb_poststart, DIR_FD_FLAGS, 1, 1, true, NULL},
-	{"export-audit", verb_export_audit, DIR_FD_FLAGS, 1, 1, true, NULL},
 	{"apply", verb_apply, APPLY_FLAGS, 1, 1, true, NULL},
 };
 

@@ -196,10 +196,6 @@ int verb_ps(struct globals *g, char **argv, int argc);
 int verb_events(struct globals *g, char **argv, int argc);
 
 int verb_start(struct globals *g, char **argv, int argc);
-/* Internal: what follows the release of a container `run` created (its poststart hooks), then the --audit-log export. */
-int verb_poststart(struct globals *g, char **argv, int argc);
 /* Internal: a plan applied (cli/native/apply.c), for the CLI that planned it. */
 int verb_apply(struct globals *g, char **argv, int argc);
-/* Internal: the --audit-log export of a container create or run holds locked. */
-int verb_export_audit(struct globals *g, char **argv, int argc);
 #endif

@@ -66,6 +66,24 @@ static const mp *plan_action(const mp *plan, int64_t i)
 	return actions && actions->type == MP_ARR && i >= 0 && i < actions->len ? &actions->kids[i] : NULL;
 }
 
+bool group_of_record(const mp *plan, const mp *rec, struct cgroup *out)
+{
+	const char *op = mp_str(mp_get(rec, "op")), *res = mp_str(mp_get(rec, "r"));
+	const mp *i = mp_get(rec, "i"), *ino = mp_get(rec, "ino"), *made = mp_get(rec, "made");
+	if (!op || (strcmp(op, "cgroup.create") && strcmp(op, "resctrl.create")) || !res || strcmp(res, "ok") || !i || i->type != MP_INT)
+		return false;
+	const mp *a = plan_action(plan, i->i);
+	const char *aop = a ? mp_str(mp_get(a, "op")) : NULL, *path = a ? mp_str(mp_get(a, "path")) : NULL;
+	if (!aop || strcmp(aop, op) || !path)
+		return false;
+	if (!ino || ino->type != MP_INT || ino->i < 1 || ino->i > 9007199254740991LL || !made || made->type != MP_BOOL)
+		return false;
+	/* A resctrl group counts as made only when it is the container's own (the spec keeps a closID group). */
+	const char *exists = mp_str(mp_get(a, "exists"));
+	*out = (struct cgroup){path, (uint64_t)ino->i, made->i && (!strcmp(aop, "cgroup.create") || (exists && !strcmp(exists, "refuse")))};
+	return true;
+}
+
 void remains_of_crashed_create(struct cdir *d, const mp *plan, struct remains *r)
 {
 	memset(r, 0, sizeof *r);
@@ -84,26 +102,16 @@ void remains_of_crashed_create(struct cdir *d, const mp *plan, struct remains *r
 		mp *rec = json_parse(line, strlen(line), &err);
 		if (!rec) /* a line cut short by a crash: it recorded nothing usable */
 			continue;
-		const char *op = mp_str(mp_get(rec, "op")), *res = mp_str(mp_get(rec, "r"));
-		const mp *i = mp_get(rec, "i"), *ino = mp_get(rec, "ino"), *made = mp_get(rec, "made");
-		if (!op || (strcmp(op, "cgroup.create") && strcmp(op, "resctrl.create")) || !res || strcmp(res, "ok") || !i ||
-		    i->type != MP_INT)
+		struct cgroup c;
+		if (!group_of_record(plan, rec, &c))
 			continue;
-		const mp *a = plan_action(plan, i->i);
-		const char *aop = a ? mp_str(mp_get(a, "op")) : NULL, *path = a ? mp_str(mp_get(a, "path")) : NULL;
-		if (!aop || strcmp(aop, op) || !path)
-			continue;
-		if (!ino || ino->type != MP_INT || ino->i < 1 || ino->i > 9007199254740991LL || !made || made->type != MP_BOOL)
-			continue;
-		/* A resctrl group counts as made only when it is the container's own (the spec keeps a closID group). */
-		const char *exists = mp_str(mp_get(a, "exists"));
-		bool own = made->i && (!strcmp(aop, "cgroup.create") || (exists && !strcmp(exists, "refuse")));
+		const char *path = c.path;
 		bool seen = false;
 		for (int k = 0; k < r->ncgroups; k++)
 			seen = seen || !strcmp(r->cgroups[k].path, path);
 		if (seen || r->ncgroups >= 64)
 			continue;
-		r->cgroups[r->ncgroups++] = (struct cgroup){path, (uint64_t)ino->i, own};
+		r->cgroups[r->ncgroups++] = c;
 	}
 }
 

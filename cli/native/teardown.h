@@ -42,6 +42,10 @@ struct td_audit {
 
 /* The remains in a record. */
 void remains_of_record(const struct record *rec, struct remains *r);
+/* The cgroup (or resctrl group) an executor's cgroup.create or resctrl.create record (a report line or a trail line)
+ * stands for, if it is well-formed and matches the plan's action; a resctrl group counts as made only when it is the
+ * container's own (the spec keeps a group named by closID, even one planc made). */
+bool group_of_record(const mp *plan, const mp *rec, struct cgroup *out);
 /* What a create that never finished left (no state.json): the cgroups its executor
  * recorded in the trail, checked against the stored plan. */
 void remains_of_crashed_create(struct cdir *d, const mp *plan, struct remains *r);

@@ -42,7 +42,7 @@ export function beginExecTrail(dir: ContainerDir, bytes: Uint8Array, digest: str
   const container = openTrail(dir);
   if (!ref || !container) throw new PlancError('bad-state', 'the container has no audit trail to record an exec in; planc exec runs nothing it cannot record', { where: dir.id });
   try {
-    const store = AuditStore.open(ref.dir, { create: false });
+    const store = AuditStore.open(ref.dir);
     if (!store) throw new PlancError('audit', `the audit store ${ref.dir} is gone`);
     try {
       const { n, fd, path } = store.beginExec(ref, bytes);
@@ -65,7 +65,7 @@ export function beginExecTrail(dir: ContainerDir, bytes: Uint8Array, digest: str
 /** Once the executor is done: the exec trail's length and last line's hash into the container's trail. */
 export function endExecTrail(t: ExecTrail, started: boolean): void {
   try {
-    const store = AuditStore.open(t.ref.dir, { create: false });
+    const store = AuditStore.open(t.ref.dir);
     const bytes = store?.readExec(t.ref, t.n).trail ?? Buffer.alloc(0);
     store?.close();
     const lines = bytes.toString('utf8').split('\n');
@@ -81,7 +81,7 @@ export function endExecTrail(t: ExecTrail, started: boolean): void {
 /** --audit-log: an exec's records, tagged with the container, the exec's number and its plan's digest. */
 export function exportExecAudit(rec: ContainerRecord, t: Pick<ExecTrail, 'n' | 'ref'>, digest: string): void {
   if (!rec.auditLog) return;
-  const store = AuditStore.open(t.ref.dir, { create: false });
+  const store = AuditStore.open(t.ref.dir);
   const text = store?.readExec(t.ref, t.n).trail?.toString('utf8') ?? '';
   store?.close();
   const lines = text.split('\n').slice(1).filter(Boolean);

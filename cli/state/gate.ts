@@ -7,11 +7,11 @@
 // with O_NOFOLLOW on the name. No string join can climb out of --root, and
 // a state directory planc cannot trust is reported, never destroyed.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as C, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, fstatSync, lstatSync, openSync, readdirSync, readSync, renameSync, rmdirSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PlancError } from '../../schemas/error.js';
 import { errnoWords } from '../errno.js';
-import { EEXIST, EWOULDBLOCK, renameNoReplace, tryLockExclusive, unlock } from '../libc.js';
+import { EWOULDBLOCK, tryLockExclusive, unlock } from '../libc.js';
 import { sleepMs } from './procfs.js';
 
 export const DEFAULT_ROOT = '/run/planc';
@@ -20,8 +20,6 @@ export const DEFAULT_ROOT = '/run/planc';
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
 /** A directory name: NAME_MAX. */
 const ID_MAX = 255;
-/** A claim in progress: the private name a create makes its directory under before renaming it to the id. */
-const CLAIM_RE = /^\.creating-[0-9a-f]{16}$/;
 
 /** A hostile string shown safely on one line: quoted, escaped, and cut when long. */
 export function quote(s: string): string {
@@ -86,22 +84,14 @@ export class StateRoot {
   ) {}
 
   /**
-   * Open --root. Missing: created (mode 0700) when `create`, else null —
-   * there are no containers. A symlink as the root itself is refused: state
-   * must live where it is said to live.
+   * Open --root; null when it does not exist — there are no containers (a create makes it: the native
+   * front's apply, cli/native/gate.c). A symlink as the root itself is refused: state must live where it
+   * is said to live.
    */
-  static open(flag: string, opts: { create: boolean }): StateRoot | null {
+  static open(flag: string): StateRoot | null {
     if (flag === '' || flag.includes('\0')) throw new PlancError('invalid-argument', `--root ${quote(flag)}: not a usable directory path`);
     const path = resolve(flag);
-    let fd = StateRoot.tryOpen(path);
-    if (fd === 'ENOENT' && opts.create) {
-      try {
-        mkdirSync(path, { recursive: true, mode: 0o700 });
-      } catch (e) {
-        throw new PlancError('system', `--root ${path}: ${errnoWords(e)}`);
-      }
-      fd = StateRoot.tryOpen(path);
-    }
+    const fd = StateRoot.tryOpen(path);
     if (fd === 'ENOENT') return null;
     if (fd === 'ELOOP') throw new PlancError('invalid-argument', `--root ${path}: is a symbolic link; planc keeps state only in a real directory`);
     if (fd === 'ENOTDIR') throw new PlancError('invalid-argument', `--root ${path}: not a directory`);
@@ -123,30 +113,6 @@ export class StateRoot {
       // O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR: tell the two apart.
       if (code === 'ENOTDIR' && isSymlink(path)) code = 'ELOOP';
       return code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR' ? code : errnoWords(e);
-    }
-  }
-
-  /**
-   * Remove claims a create abandoned (killed between making its private
-   * directory and renaming it into place): nobody holds their lock, and
-   * nothing was written into them yet.
-   */
-  sweepAbandonedClaims(): void {
-    for (const name of readdirSync(at(this.fd))) {
-      if (!CLAIM_RE.test(name)) continue;
-      let fd: number;
-      try {
-        fd = openSync(at(this.fd, name), DIR_FLAGS);
-      } catch {
-        continue; // gone meanwhile, or not a directory: not ours to touch
-      }
-      try {
-        if (tryLockExclusive(fd) === 0 && readdirSync(at(fd)).length === 0) rmdirSync(at(this.fd, name));
-      } catch {
-        // a create renamed it into place meanwhile
-      } finally {
-        closeSync(fd);
-      }
     }
   }
 
@@ -199,42 +165,6 @@ export class ContainerDir {
       throw e;
     }
     return new ContainerDir(root, id, fd);
-  }
-
-  /**
-   * Claim an id for a new container, atomically and already locked: the
-   * directory is made under a private name, locked, then renamed into place
-   * without replacing — so no other verb ever sees it unlocked and empty,
-   * and two creates of one id cannot both succeed.
-   */
-  static claim(root: StateRoot, id: string): ContainerDir {
-    checkId(id);
-    root.sweepAbandonedClaims();
-    let tmp = '';
-    let fd = -1;
-    // A concurrent create may sweep our claim between mkdir and flock, taking it for abandoned: try again.
-    for (let attempt = 0; fd < 0; attempt++) {
-      tmp = `.creating-${randomBytes(8).toString('hex')}`;
-      try {
-        mkdirSync(at(root.fd, tmp), { mode: 0o711 });
-        fd = openSync(at(root.fd, tmp), DIR_FLAGS);
-        if (tryLockExclusive(fd) !== 0 || fstatSync(fd).nlink === 0) throw Object.assign(new Error('swept'), { code: 'ENOENT' });
-      } catch (e) {
-        if (fd >= 0) closeSync(fd);
-        fd = -1;
-        if (errnoOf(e) !== 'ENOENT' || attempt >= 5) throw new PlancError('system', `claim state directory for ${quote(id)} in ${root.path}: ${errnoWords(e)}`);
-      }
-    }
-    const dir = new ContainerDir(root, id, fd);
-    const e = renameNoReplace(root.fd, tmp, id);
-    if (e !== 0) {
-      closeSync(fd);
-      rmdirSync(at(root.fd, tmp));
-      if (e === EEXIST) throw new PlancError('exists', `container with id ${quote(id)} already exists`);
-      throw new PlancError('system', `claim state directory for ${quote(id)}: errno ${e}`);
-    }
-    dir.locked = true;
-    return dir;
   }
 
   /**

@@ -19,7 +19,7 @@ export const FILES = { record: 'state.json', plan: 'plan.msgpack', fifo: 'exec.f
 
 /** --root for a verb that reads or changes existing containers; null when the root does not exist. */
 export function openRoot(flag: string): StateRoot | null {
-  return StateRoot.open(flag, { create: false });
+  return StateRoot.open(flag);
 }
 
 export function saveRecord(dir: ContainerDir, rec: ContainerRecord): void {

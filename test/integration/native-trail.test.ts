@@ -31,7 +31,7 @@ test('a kill written by the native trail writer between planc start and planc de
   pc.ok(['start', id]);
 
   // The kill plan as cli/native/kill.c makes it for `planc kill ID KILL`, from the container's own record.
-  const root = StateRoot.open(pc.root, { create: false })!;
+  const root = StateRoot.open(pc.root)!;
   const dir = ContainerDir.open(root, id);
   const rec = loadRecord(dir);
   dir.close();

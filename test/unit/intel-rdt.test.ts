@@ -10,7 +10,6 @@ import { parseJson } from '../../planner/json.js';
 import { planCreate } from '../../planner/plan.js';
 import { explainLines } from '../../planner/explain.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
-import { ownedFromRecord } from '../../cli/state/cgroups.js';
 import { PlancError } from '../../schemas/error.js';
 import validatePlan from '../../schemas/generated/validate-plan.js';
 import type { Plan } from '../../schemas/generated/plan.js';
@@ -119,17 +118,4 @@ test('names and lines the resctrl filesystem would misread are refused', () => {
   const e = refusal({ schemata: ['L3:0=f\nMB:0=1'] });
   assert.deepEqual([e.code, e.where, e.message], ['invalid-config', '/linux/intelRdt/schemata/0', 'schemata line "L3:0=f\\nMB:0=1" contains a newline or control character: one line per entry']);
   assert.equal(refusal({ l3CacheSchema: '0=7f0' }).where, '/linux/intelRdt/l3CacheSchema');
-});
-
-test('teardown owns a resctrl group only when the container made its own (no closID); a closID group is never removed', () => {
-  const p = planOf({ closID: 'g', schemata: ['MB:0=20'], enableMonitoring: true });
-  const i = (path: string) => p.actions.findIndex((a) => a.op === 'resctrl.create' && a.path === path);
-  const rec = (k: number, made: boolean) => ({ i: k, op: 'resctrl.create', r: 'ok', ino: 77, made });
-  // Made by planc because missing, but named by closID: kept (the spec: "MUST NOT remove").
-  assert.deepEqual(ownedFromRecord(p, rec(i('/sys/fs/resctrl/g'), true)), { path: '/sys/fs/resctrl/g', ino: 77, made: false });
-  assert.deepEqual(ownedFromRecord(p, rec(i('/sys/fs/resctrl/g/mon_groups/box'), true)), { path: '/sys/fs/resctrl/g/mon_groups/box', ino: 77, made: true });
-  const own = planOf({});
-  assert.deepEqual(ownedFromRecord(own, rec(own.actions.findIndex((a) => a.op === 'resctrl.create'), true)), { path: '/sys/fs/resctrl/box', ino: 77, made: true });
-  // A record whose op is not the planned action's is nobody's.
-  assert.equal(ownedFromRecord(own, { i: 0, op: 'resctrl.create', r: 'ok', ino: 77, made: true }), null);
 });

@@ -96,10 +96,9 @@ const HANDED_OVER: string[][] = [
   ['delete', '-f', '-f', 'c1'],
   ['delete', '--force=true', 'c1'],
   ['delete', '-F', 'c1'],
-  // The CLI's own internal verbs (cli/native-front.ts frontOnDir) are no verbs without PLANC_FRONT_ONLY=1.
+  // The CLI's own internal verbs (cli/container.ts hands a create over to apply) are no verbs without PLANC_FRONT_ONLY=1.
   ['teardown', '--kind=undo', 'c1'],
-  ['poststart', '--dir-fd=3', 'c1'],
-  ['export-audit', '--dir-fd=3', 'c1'],
+  ['apply', '--mode=create', '--plan-fd=3', 'c1'],
   ['start'],
   ['start', 'c1', 'c2'],
   ['start', '--all', 'c1'],

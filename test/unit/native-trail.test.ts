@@ -1,7 +1,7 @@
 // The native front's trail writer (cli/native/trail.c, through trail.h's API),
 // driven by its test program build/test/planc-trail (cli/native/test/trail-main.c)
-// on stores and state directories made by planc's own TypeScript (AuditStore,
-// ContainerDir, Trail): what C appends verifies with planc's verifier
+// on stores and state directories laid out as planc makes them (opened through
+// the gate, the records written by Trail): what C appends verifies with planc's verifier
 // (planner/audit.ts verifyTrail, what `planc audit` runs), its signature with
 // node:crypto and keyFingerprint, tampering is named; its records are byte for
 // byte what Trail writes for the same fields; its errors are the TypeScript's
@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, verify as verifySig } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson } from '../../planner/json.js';
@@ -19,7 +19,6 @@ import { encodePlan } from '../../planner/encode.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
 import { verifyTrail } from '../../planner/audit.js';
 import type { LifecyclePlan } from '../../schemas/generated/lifecycle.js';
-import { AuditStore } from '../../cli/audit/store.js';
 import { keyFingerprint, loadSignKey, Trail } from '../../cli/audit/trail.js';
 import { openTrail } from '../../cli/state/lifecycle.js';
 import { ContainerDir, StateRoot } from '../../cli/state/gate.js';
@@ -46,24 +45,26 @@ interface Box {
 }
 
 /**
- * A container as planc leaves it after create: its plan and trail in a store
- * made by AuditStore (the executor's records written through Trail), its
- * state directory made by the gate with audit.json naming the trail.
+ * A container as planc leaves it after create (the native front's apply makes it so): its plan and
+ * trail in a store (the executor's records written through Trail), its state directory, opened
+ * through the gate, with audit.json naming the trail.
  */
 function makeBox(id: string, opts: { planBytes?: Uint8Array; records?: object[]; ref?: boolean } = {}): Box {
   const tmp = mkdtempSync(join(tmpdir(), 'planc-ctrail-'));
-  const store = AuditStore.open(join(tmp, 'audit'), { create: true })!;
-  const { ref, fd } = store.begin(id, opts.planBytes ?? planBytes);
-  const trailPath = store.path(ref);
-  store.close();
-  const t = Trail.fromFd(fd, trailPath, hex(opts.planBytes ?? planBytes));
+  const bytes = opts.planBytes ?? planBytes;
+  const ref = { dir: join(tmp, 'audit'), id, seq: 1 };
+  mkdirSync(join(ref.dir, id), { recursive: true, mode: 0o700 });
+  writeFileSync(join(ref.dir, id, '1.plan.msgpack'), bytes, { mode: 0o600 });
+  const trailPath = join(ref.dir, id, '1.audit.jsonl');
+  const fd = openSync(trailPath, 'a+', 0o600); // O_RDWR|O_APPEND|O_CREAT, as the executor gets it
+  const t = Trail.fromFd(fd, trailPath, hex(bytes));
   for (const r of opts.records ?? []) t.append(r as Record<string, unknown>);
   t.release();
-  const root = StateRoot.open(join(tmp, 'run'), { create: true })!;
-  const dir = ContainerDir.claim(root, id);
+  mkdirSync(join(tmp, 'run', id), { recursive: true, mode: 0o700 });
+  const root = StateRoot.open(join(tmp, 'run'))!;
+  const dir = ContainerDir.open(root, id);
   if (opts.ref !== false) dir.write('audit.json', JSON.stringify(ref));
-  dir.unlock();
-  return { tmp, root: root.path, store: join(tmp, 'audit'), stateDir: dir.path, trailPath, dir };
+  return { tmp, root: root.path, store: ref.dir, stateDir: dir.path, trailPath, dir };
 }
 
 function done(b: Box): void {
