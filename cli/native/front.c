@@ -36,8 +36,6 @@ struct verb {
 static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=table|json", "q/quiet", NULL};
 static const char *const DELETE_FLAGS[] = {"f/force", NULL};
-/* Hidden, for the CLI only (PLANC_FRONT_ONLY): teardown.c on a container named by id (a crashed create's remains). */
-static const char *const TEARDOWN_FLAGS[] = {"kind=", "dir-fd=", "remains=", "reason=", "best-effort", NULL};
 /* Hidden, for the CLI only: apply.c, the plan of a create or run applied (cli/container.ts hands over to it). */
 static const char *const APPLY_FLAGS[] = {"mode=create|run|run-detached", "plan-fd=", "extras-fd=", "pid-file=", "preserve-fds=", "audit-log=", NULL};
 static const char *const KILL_FLAGS[] = {"a/all", NULL};
@@ -49,7 +47,6 @@ static const struct verb VERBS[] = {
 	{"state", verb_state, NO_FLAGS, 1, 1, false, NULL},
 	{"list", verb_list, LIST_FLAGS, 0, 0, false, NULL},
 	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false, NULL},
-	{"teardown", verb_teardown, TEARDOWN_FLAGS, 1, 1, true, NULL},
 	{"kill", verb_kill, KILL_FLAGS, 1, 2, false, NULL},
 	{"pause", verb_pause, NO_FLAGS, 1, 1, false, NULL},
 	{"resume", verb_resume, NO_FLAGS, 1, 1, false, NULL},

@@ -98,10 +98,6 @@ struct cdir {
 bool cdir_claim(struct cdir *d, struct root *r, const char *id);
 /* Open a container's directory; false when there is none (ENOENT). */
 bool cdir_open(struct cdir *d, struct root *r, const char *id);
-/* An internal verb's --dir-fd N: the container's directory as the calling CLI holds it, locked
- * (cli/native-front.ts frontOnDir). Checked to be the directory just opened, then used in its place:
- * the lock is the open file's, so cdir_lock takes it at once and no other planc steps in between. */
-void cdir_adopt(struct cdir *d, const char *fd_s, const char *verb);
 /* The directory of a container a verb names: the id checked first, then --root and the directory opened;
  * "container does not exist" when either is missing. `root` holds the open root for as long as `d` is used. */
 void cdir_open_existing(struct cdir *d, struct root *root, const char *root_flag, const char *id);
@@ -188,7 +184,6 @@ struct globals {
 int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
 int verb_delete(struct globals *g, char **argv, int argc);
-int verb_teardown(struct globals *g, char **argv, int argc);
 int verb_kill(struct globals *g, char **argv, int argc);
 int verb_pause(struct globals *g, char **argv, int argc);
 int verb_resume(struct globals *g, char **argv, int argc);

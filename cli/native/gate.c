@@ -153,20 +153,6 @@ bool cdir_open(struct cdir *d, struct root *r, const char *id)
 	return true;
 }
 
-void cdir_adopt(struct cdir *d, const char *fd_s, const char *verb)
-{
-	if (!fd_s)
-		return;
-	char *end;
-	long fd = strtol(fd_s, &end, 10);
-	struct stat held, named;
-	if (*end || fd < 3 || fd > 1024 || fstat((int)fd, &held) < 0 || fstat(d->fd, &named) < 0 || held.st_ino != named.st_ino ||
-	    held.st_dev != named.st_dev)
-		fail(NULL, "internal: %s --dir-fd is not the state directory of %s", verb, quote(d->id));
-	close(d->fd);
-	d->fd = (int)fd;
-}
-
 void cdir_lock(struct cdir *d)
 {
 	for (int waited = 0;; waited += 2) {

@@ -505,3 +505,39 @@ void teardown(struct cdir *d, const struct remains *r, enum td_kind kind, struct
 		run_poststop(d, a);
 	RECORDED(a, trail_close(a->trail, a->sign_key));
 }
+
+/* ---- a create's or a run's container ---- */
+
+void teardown_with_trail(struct cdir *d, const struct remains *r, enum td_kind kind, const struct td_how *how)
+{
+	struct trail *volatile trail = NULL;
+	if (how->best_effort) {
+		/* A trail that cannot even be read back: the undo goes on unrecorded, the trail ends unclosed. */
+		jmp_buf here, *saved = g_catch;
+		g_catch = &here;
+		if (setjmp(here) == 0)
+			trail = trail_open(d);
+		g_catch = saved;
+	} else
+		trail = trail_open(d);
+	struct jbuf extra;
+	jb_init(&extra);
+	jb_obj_begin(&extra);
+	if (how->reason)
+		jb_key(&extra, "reason"), jb_str(&extra, how->reason);
+	jb_obj_end(&extra);
+	struct td_audit a = {
+		.trail = trail,
+		.best_effort = how->best_effort,
+		.extra = &extra,
+		.sign_key = how->key,
+		/* Once a create-time hook ran, the spec goes on at step 12: destroyed, then poststop. */
+		.poststop = how->hooked && (how->finished || (trail && trail_has_hooks(trail))),
+		.plan = how->plan,
+		.audit_log = how->audit_log,
+		.plan_digest = how->digest,
+	};
+	teardown(d, r, kind, &a);
+	if (trail)
+		trail_release(trail);
+}

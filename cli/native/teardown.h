@@ -1,6 +1,6 @@
 /* Taking a container apart, the one implementation: `planc delete`, and,
- * through the hidden `planc teardown` verb, the undo of a failed create, the
- * end of a foreground `run` and a failed `start` (cli/native-front.ts).
+ * for apply.c, the undo of a failed create and the end of a foreground `run`,
+ * and for start.c a failed `start`.
  *
  * It touches only what is still provably the container's: the init (same
  * pid and start time, inside one of the container's cgroups) and the
