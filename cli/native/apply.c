@@ -356,7 +356,7 @@ static int up(int fd, int min)
 
 /* The child's side of the spawn: fds put in place, the signals planc handles given back, the executor exec'd
  * with nothing of planc's environment. Only async-signal-safe calls. */
-static _Noreturn void exec_child(const char *path, int k, int plan_r, int report_w, int audit, int err_w)
+static _Noreturn void exec_child(const char *path, int k, int plan_r, int report_w, int audit, int err_w, char **envp)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -369,12 +369,6 @@ static _Noreturn void exec_child(const char *path, int k, int plan_r, int report
 		_exit(127);
 	for (int fd = 3; fd < 3 + k; fd++)
 		fcntl(fd, F_SETFD, 0); /* the caller's fds reach the container as they are */
-	char e1[32], e2[32], e3[32], e4[32];
-	snprintf(e1, sizeof e1, "PLANC_PLAN_FD=%d", 3 + k);
-	snprintf(e2, sizeof e2, "PLANC_REPORT_FD=%d", 4 + k);
-	snprintf(e3, sizeof e3, "PLANC_AUDIT_FD=%d", 5 + k);
-	snprintf(e4, sizeof e4, "PLANC_PRESERVE_FDS=%d", k);
-	char *envp[] = {e1, e2, e3, e4, NULL};
 	char *argv[] = {(char *)path, NULL};
 	execve(path, argv, envp);
 	int e = errno;
@@ -388,6 +382,13 @@ static void run_executor(struct run *run, const struct plan *p, const uint8_t *b
 {
 	char path[PATH_MAX + 16];
 	executor_path(path, sizeof path);
+	/* The executor's whole environment: where its fds are (PROTOCOL.md). */
+	char e1[32], e2[32], e3[32], e4[32];
+	snprintf(e1, sizeof e1, "PLANC_PLAN_FD=%d", 3 + k);
+	snprintf(e2, sizeof e2, "PLANC_REPORT_FD=%d", 4 + k);
+	snprintf(e3, sizeof e3, "PLANC_AUDIT_FD=%d", 5 + k);
+	snprintf(e4, sizeof e4, "PLANC_PRESERVE_FDS=%d", k);
+	char *envp[] = {e1, e2, e3, e4, NULL};
 	int planp[2], repp[2], errp[2];
 	if (pipe2(planp, O_CLOEXEC) < 0 || pipe2(repp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		fail(NULL, "cannot run the executor %s: %s", path, errno_words(errno));
@@ -400,7 +401,7 @@ static void run_executor(struct run *run, const struct plan *p, const uint8_t *b
 	handle(INTERRUPTS, 3, on_interrupt);
 	pid_t pid = fork();
 	if (pid == 0)
-		exec_child(path, k, planp[0], repp[1], audit_fd, errp[1]);
+		exec_child(path, k, planp[0], repp[1], audit_fd, errp[1], envp);
 	int fork_errno = errno;
 	if (pid > 0)
 		g_exec_pid = pid;
@@ -910,6 +911,10 @@ void apply_plan(const struct apply_request *rq)
 	s.trail.fd = -1;
 	/* Writes to a pipe whose reader died fail with EPIPE rather than killing planc (the executor gets SIG_DFL back). */
 	signal(SIGPIPE, SIG_IGN);
+	/* Whatever mask the process that became this one had, the signals planc acts on must reach it. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	check_id(rq->id);
 	plan_load(&s.plan, rq->plan, rq->plan_len, rq->id);
 	check_extras(rq->extras);
