@@ -988,7 +988,7 @@ static uint8_t *fd_file(const char *fd_s, const char *flag, size_t *len)
 	return buf;
 }
 
-/* planc [globals] apply --mode=create|run|run-detached --plan-fd=N [--extras-fd=M] [--pid-file=F] [--preserve-fds=K]
+/* planc [globals] apply --mode=create|run|run-detached --plan-fd=N [--extras=JSON | --extras-fd=M] [--pid-file=F] [--preserve-fds=K]
  * [--audit-log=L] -- ID: hidden, for the CLI (cli/container.ts), which planned and then replaced itself with this
  * (execve: the pid an engine knows stays planc's). --plan-fd: the plan bytes in a file (a memfd) open on fd N;
  * --extras-fd: apply_request's extras, the same way (annotations can be larger than one argument may be). */
@@ -1003,7 +1003,8 @@ int verb_apply(struct globals *g, char **args, int nargs)
 	size_t n;
 	uint8_t *plan = fd_file(fd_s, "--plan-fd", &n);
 	char *end;
-	const char *extras = g->verb_flags[2] ? (const char *)fd_file(g->verb_flags[2], "--extras-fd", NULL) : NULL;
+	/* --extras=JSON (an engine's small config) or --extras-fd (the CLI's: annotations can exceed one argument). */
+	const char *extras = g->verb_flags[2] ? (const char *)fd_file(g->verb_flags[2], "--extras-fd", NULL) : g->verb_flags[6];
 	long k = 0;
 	if (k_s) {
 		k = strtol(k_s, &end, 10);
