@@ -14,13 +14,13 @@ import { type ContainerRecord, FILES, type OwnedCgroup, saveRecord } from './sta
 import { AuditStore, auditDirOf, TRAIL_REF_FILE, type TrailRef } from './audit/store.js';
 import { loadSignKey } from './audit/trail.js';
 import { reapSync } from './libc.js';
-import { checkRootfs } from './bundle.js';
+import { checkCreate } from './plan-inputs.js';
+import { nodeHostIO } from './node-host-io.js';
 import { openCallerLog, writeCallerFile } from './caller-files.js';
 import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
-import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
-import { checkTerminal } from '../planner/console.js';
+import { checkConsoleSocket } from './console-socket.js';
 import { type FrontRemains, frontOnDir, frontTeardown } from './native-front.js';
 import { reportWarning } from './report.js';
 
@@ -66,9 +66,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   checkId(id);
   const socket = flags['console-socket'] === undefined ? undefined : checkConsoleSocket(flags['console-socket']);
   const { plan, bytes, digest, config } = planBundle({ ...flags, 'console-socket': socket, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
-  checkTerminal({ terminal: config.process?.terminal ?? false, detach: mode !== 'run', socket }, '/process/terminal');
-  if (config.process?.terminal && mode === 'run' && !flags['dry-run']) checkRelayTerminal('/process/terminal');
-  checkRootfs(plan.rootfs);
+  checkCreate(nodeHostIO, { config, plan, mode, socket, relay: !flags['dry-run'] });
   debug(`${id}: plan ${digest}, ${plan.actions.length} actions`, flags);
   for (const w of plan.warnings) debug(`${id}: warning: ${w.message} (${w.why})`, flags);
   if (flags['dry-run']) {
