@@ -22,11 +22,11 @@ try {
 } finally {
   rmSync(featuresDir, { recursive: true, force: true });
 }
-// The `planc` command (build/planc): it hands what it does not serve to this node.
-execFileSync('sh', [`${root}cli/native/build.sh`], { stdio: 'inherit', env: { ...process.env, NODE: process.execPath, ...versions } });
-// The planner the front runs for create/run without Node (cli/native/engine/engine.h): build/engine/libplanc-engine.a
+// Before the front, which links it: the planner the front runs for create/run without Node (cli/native/engine/engine.h): build/engine/libplanc-engine.a
 // and its snapshot. QuickJS's C (wasm2c's translation of the npm module) is compiled once, ~25 s; again only when it changes.
 execFileSync('sh', [`${root}cli/native/engine/build.sh`], { stdio: 'inherit', env: { ...process.env, NODE: process.execPath } });
+// The `planc` command (build/planc): it hands what it does not serve to this node.
+execFileSync('sh', [`${root}cli/native/build.sh`], { stdio: 'inherit', env: { ...process.env, NODE: process.execPath, ...versions } });
 
 // Stale chunks from an earlier build would linger next to the new ones.
 rmSync(`${root}dist`, { recursive: true, force: true });

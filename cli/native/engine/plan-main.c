@@ -8,6 +8,9 @@
 // Prints the plan's sha256 digest ("sha256:…", as `planc plan --digest`), the
 // extras JSON with --extras; exits 2 with "not planned: <why>" when the engine
 // returned -1. --timings: the time spent inside engine_plan_create, on stderr.
+// It also checks that each call left SIGSEGV, SIGBUS and the alternate signal
+// stack as they were (the front's own, once the engine is linked into it).
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +82,22 @@ int main(int argc, char **argv)
 	for (int k = 0; k < (repeat > 0 ? repeat : 1); k++) {
 		if (k)
 			engine_result_free(&rs);
+		struct sigaction segv[2], bus[2];
+		stack_t alt[2];
+		sigaction(SIGSEGV, NULL, &segv[0]);
+		sigaction(SIGBUS, NULL, &bus[0]);
+		sigaltstack(NULL, &alt[0]);
 		double t0 = now_ms();
 		r = engine_plan_create(&rq, &rs);
 		if (timings)
 			fprintf(stderr, "planc-engine-plan: engine_plan_create %.3f ms (%s)\n", now_ms() - t0, engine_used_snapshot() ? "snapshot" : "cold");
+		sigaction(SIGSEGV, NULL, &segv[1]);
+		sigaction(SIGBUS, NULL, &bus[1]);
+		sigaltstack(NULL, &alt[1]);
+		if (segv[0].sa_handler != segv[1].sa_handler || bus[0].sa_handler != bus[1].sa_handler || alt[0].ss_flags != alt[1].ss_flags || alt[0].ss_sp != alt[1].ss_sp) {
+			fprintf(stderr, "planc-engine-plan: engine_plan_create left its signal handlers or alternate stack behind\n");
+			return 1;
+		}
 	}
 	if (r != 0) {
 		printf("not planned: %s\n", engine_last_error());
