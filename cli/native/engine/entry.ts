@@ -86,11 +86,11 @@ export function planForFront(requestText: string, host: Host): string {
     const io = hostIO(host, rq, seen);
     // The same decision as cli/rootless.ts isRootless with --rootless auto (the front's only mode here).
     const rootless = rootlessFrom('auto', rq.euid);
-    if (rootless) throw new NotHere('rootless: the Node CLI plans it');
+    if (rootless !== false) throw new NotHere('rootless: the Node CLI plans it');
     const socket = rq.consoleSocket === undefined ? undefined : checkConsoleSocketWith(io, rq.consoleSocket);
     const flags = { bundle: rq.bundle, id: rq.id, root: rq.root, 'no-pivot': rq.noPivot, 'systemd-cgroup': rq.systemdCgroup, 'console-socket': socket, run: rq.mode !== 'create', detach: rq.mode === 'run-detached' };
     const { plan, bytes, config } = planBundleOn(io, flags, () => {}, (opts) =>
-      gatherHostFacts(io, opts, false, () => {
+      gatherHostFacts(io, opts, rootless, () => {
         throw new NotHere('rootless facts');
       }),
     );

@@ -174,7 +174,7 @@ try {
     ['of another script', (() => {
       const p = copy('script.snapshot');
       const b = readFileSync(p);
-      b[8 + 16 + 64] ^= 1; // the first digit of the script hash in the header (engine.c struct snapshot_header)
+      b[8 + 16 + 64]! ^= 1; // the first digit of the script hash in the header (engine.c struct snapshot_header)
       writeFileSync(p, b);
       return p;
     })()],
