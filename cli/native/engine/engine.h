@@ -15,7 +15,8 @@ enum { ENGINE_CREATE, ENGINE_RUN /* foreground */, ENGINE_RUN_DETACHED };
 struct engine_request {
 	const char *bundle; /* --bundle as given, or NULL for "." (resolved against the cwd, like path.resolve) */
 	const char *id; /* already checked by the front's gate */
-	const char *root; /* --root as given (state dir = resolve(root)/id, as planning.ts does) */
+	const char *root; /* --root as the CLI would see it: as given, else its default (/run/planc as root);
+			   state dir = resolve(root)/id, as planning.ts does */
 	bool no_pivot, systemd_cgroup;
 	int mode; /* ENGINE_CREATE, ENGINE_RUN, ENGINE_RUN_DETACHED */
 	const char *console_socket; /* NULL: none */
@@ -31,7 +32,9 @@ struct engine_result {
  * missing bundle or rootfs, terminal checks, rootless, an engine problem): hand the command
  * line to the Node CLI, which reports it as it always did. Never prints, never exits, writes
  * nothing; signal dispositions for SIGSEGV/SIGBUS and the alternate signal stack are the
- * caller's again on return. */
+ * caller's again on return. Rootless is decided as `--rootless auto` does (euid != 0 → -1):
+ * a caller given --rootless true must not call it. Not thread-safe (one engine per process
+ * at a time). */
 int engine_plan_create(const struct engine_request *rq, struct engine_result *rs);
 void engine_result_free(struct engine_result *rs);
 
