@@ -2,8 +2,6 @@
 import { readBundleWith, type Bundle } from './plan-inputs.js';
 import { nodeHostIO } from './node-host-io.js';
 
-export type { Bundle } from './plan-inputs.js';
-
 export function readBundle(dirFlag: string | undefined): Bundle {
   return readBundleWith(nodeHostIO, dirFlag);
 }

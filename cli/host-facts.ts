@@ -6,7 +6,7 @@ import * as core from './host-facts-core.js';
 import { nodeHostIO } from './node-host-io.js';
 import { cgroupsWritable, idFacts, isRootless } from './rootless.js';
 
-export type { CgroupMount, GatherOptions } from './host-facts-core.js';
+export type { CgroupMount } from './host-facts-core.js';
 
 /** Every cgroup hierarchy in /proc/self/mountinfo, the first mount of each. */
 export function cgroupMounts(): core.CgroupMount[] {
