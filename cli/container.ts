@@ -8,12 +8,12 @@ import { explainLines } from '../planner/explain.js';
 import { stringifyJson } from '../planner/json.js';
 import { checkId } from './state/gate.js';
 import { execWith } from './libc.js';
-import { checkRootfs } from './bundle.js';
+import { checkCreate } from './plan-inputs.js';
+import { nodeHostIO } from './node-host-io.js';
 import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
-import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
-import { checkTerminal } from '../planner/console.js';
+import { checkConsoleSocket } from './console-socket.js';
 import { FRONT_PATH, frontGlobals } from './native-front.js';
 
 export interface CreateFlags {
@@ -43,9 +43,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   checkId(id);
   const socket = flags['console-socket'] === undefined ? undefined : checkConsoleSocket(flags['console-socket']);
   const { plan, bytes, digest, config } = planBundle({ ...flags, 'console-socket': socket, id, run: mode !== 'create', detach: mode === 'run-detached' }, onConfig);
-  checkTerminal({ terminal: config.process?.terminal ?? false, detach: mode !== 'run', socket }, '/process/terminal');
-  if (config.process?.terminal && mode === 'run' && !flags['dry-run']) checkRelayTerminal('/process/terminal');
-  checkRootfs(plan.rootfs);
+  checkCreate(nodeHostIO, { config, plan, mode, socket, relay: !flags['dry-run'] });
   debug(`${id}: plan ${digest}, ${plan.actions.length} actions`, flags);
   for (const w of plan.warnings) debug(`${id}: warning: ${w.message} (${w.why})`, flags);
   if (flags['dry-run']) {

@@ -8,46 +8,30 @@ import type { HostFacts } from '../schemas/generated/hostfacts.js';
 import validateHostFacts from '../schemas/generated/validate-hostfacts.js';
 import { PlancError } from '../schemas/error.js';
 import { defaultHostFacts } from '../planner/host-facts.js';
-import { planCreate, type PlanOptions } from '../planner/plan.js';
-import { hostPathsOf } from '../planner/host-paths.js';
+import { planCreate } from '../planner/plan.js';
 import { decodePlan, encodePlan } from '../planner/encode.js';
 import { digest } from './digest.js';
 import { gatherHostFacts } from './host-facts.js';
+import type { GatherOptions } from './host-facts-core.js';
 import { checkId } from './state/gate.js';
-import { readBundle } from './bundle.js';
+import { nodeHostIO } from './node-host-io.js';
+import { cgroupsPathOf, planBundleOn, planOptions, readInputsWith, type PlannedConfig, type PlanningFlags } from './plan-inputs.js';
 import type { Json } from '../planner/json.js';
+
+export type { PlanningFlags } from './plan-inputs.js';
 
 export interface Planned {
   plan: Plan;
   bytes: Uint8Array;
   digest: string;
   /** The config, for what planning leaves to the caller (annotations, terminal, the resources the record keeps). */
-  config: { process?: { terminal?: boolean }; annotations?: Record<string, string>; linux?: { resources?: Record<string, unknown> } };
-}
-
-export interface PlanningFlags {
-  bundle?: string;
-  id: string;
-  root: string;
-  'no-pivot'?: boolean;
-  /** Plan `run`: the init does not wait for `start`. */
-  run?: boolean;
-  /** With run: plan `run --detach` (planc does not wait for the container). */
-  detach?: boolean;
-  /** Plan as if the bundle lived here (diff: two versions of one bundle, wherever they are checked out). */
-  bundleAs?: string;
-  /** Host facts from a profile instead of this machine (see hostProfile). */
-  host?: string;
-  'systemd-cgroup'?: boolean;
-  /** create/run: where a terminal's pty master goes (already checked, cli/console-socket.ts). */
-  'console-socket'?: string;
+  config: PlannedConfig;
 }
 
 export function planBundle(flags: PlanningFlags, onConfig: (p: string) => void): Planned {
-  const { bundle, facts } = readInputs(flags, onConfig);
-  const plan = planCreate(bundle.config, facts, planOptions(flags));
-  const bytes = encodePlan(plan);
-  return { plan, bytes, digest: digest(bytes), config: bundle.config as Planned['config'] };
+  checkId(flags.id); // the same gate as every verb that names a container, before the bundle is read
+  const planned = planBundleOn(nodeHostIO, flags, onConfig, gatherFor(flags));
+  return { ...planned, digest: digest(planned.bytes) };
 }
 
 /**
@@ -60,7 +44,7 @@ export async function planBundleWith(engine: string | undefined, flags: Planning
   const { planWithWasm } = await import('./wasm-engine.js');
   // The artifact parses the config text itself (readBundle's parse only checked it).
   const { bytes, digest } = await planWithWasm(readFileSync(bundle.configPath, 'utf8'), JSON.stringify(facts), { ...planOptions(flags), configFile: bundle.configPath });
-  return { plan: decodePlan(bytes), bytes, digest, config: bundle.config as Planned['config'] };
+  return { plan: decodePlan(bytes), bytes, digest, config: bundle.config as PlannedConfig };
 }
 
 /**
@@ -76,20 +60,14 @@ export function planConfig(config: Json, flags: PlanningFlags): Omit<Planned, 'c
   return { plan, bytes, digest: digest(bytes) };
 }
 
-function planOptions(flags: PlanningFlags): PlanOptions {
-  const opts: PlanOptions = { waitForStart: !flags.run, foreground: (flags.run ?? false) && !flags.detach };
-  return flags['console-socket'] === undefined ? opts : { ...opts, consoleSocket: flags['console-socket'] };
-}
-
 function readInputs(flags: PlanningFlags, onConfig: (p: string) => void) {
   checkId(flags.id); // the same gate as every verb that names a container, before the bundle is read
-  const bundle = readBundle(flags.bundle);
-  onConfig(bundle.configPath);
-  const dir = flags.bundleAs ?? bundle.dir;
-  // Host paths are looked at where the bundle really is; a bundle planned "as if" elsewhere (diff) has none to look at.
-  const hostPaths = flags.bundleAs === undefined && (!flags.host || flags.host === 'this') ? hostPathsOf(bundle.config, dir) : [];
-  const facts = gatherHostFacts({ id: flags.id, bundle: dir, stateDir: `${resolve(flags.root)}/${flags.id}`, noPivot: flags['no-pivot'] ?? false, systemdCgroup: flags['systemd-cgroup'] ?? false, cgroupsPath: cgroupsPathOf(bundle.config), hostPaths });
-  return { bundle, facts: flags.host ? hostProfile(flags.host, facts) : facts };
+  return readInputsWith(nodeHostIO, flags, onConfig, gatherFor(flags));
+}
+
+/** This host's facts, or --host's profile over them. */
+function gatherFor(flags: PlanningFlags): (opts: GatherOptions) => HostFacts {
+  return (opts) => (flags.host ? hostProfile(flags.host, gatherHostFacts(opts)) : gatherHostFacts(opts));
 }
 
 /**
@@ -124,11 +102,4 @@ function hostProfile(host: string, base: HostFacts): HostFacts {
     throw new PlancError('invalid-argument', `host profile: ${errs.join('; ')}`, { file: path });
   }
   return facts;
-}
-
-/** linux.cgroupsPath when the config has one (a string), for the rootless cgroup check. */
-function cgroupsPathOf(config: Json): string | undefined {
-  const linux = typeof config === 'object' && config !== null && !Array.isArray(config) ? config.linux : undefined;
-  const p = typeof linux === 'object' && linux !== null && !Array.isArray(linux) ? linux.cgroupsPath : undefined;
-  return typeof p === 'string' ? p : undefined;
 }

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import type { HostFacts } from '../schemas/generated/hostfacts.js';
 import { PlancError } from '../schemas/error.js';
 import { cgroupPathOf } from '../planner/cgroups.js';
+import { rootlessFrom } from './host-facts-core.js';
 
 let mode = 'auto';
 
@@ -20,10 +21,9 @@ export function setRootlessMode(value: string): void {
 }
 
 export function isRootless(): boolean {
-  if (mode === 'true') return true;
-  if (mode === 'false') return false;
-  if (mode !== 'auto') throw new PlancError('invalid-argument', `--rootless ${JSON.stringify(mode)}: use true, false or auto`);
-  return process.geteuid?.() !== 0;
+  const rootless = rootlessFrom(mode, process.geteuid?.() ?? 0);
+  if (rootless === null) throw new PlancError('invalid-argument', `--rootless ${JSON.stringify(mode)}: use true, false or auto`);
+  return rootless;
 }
 
 /**

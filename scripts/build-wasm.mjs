@@ -13,6 +13,7 @@
 // locked package versions (no time stamps, no absolute paths).
 //
 //   node scripts/build-wasm.mjs [--out FILE] [--emit-js FILE] [--quiet]
+//   node scripts/build-wasm.mjs --engine-js FILE   (only the native front's planner script, cli/native/engine/entry.ts)
 // (scripts/build.mjs runs it too: it takes a fraction of a second.)
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -60,11 +61,14 @@ const TEXT_ENCODER_POLYFILL = `if (typeof globalThis.TextEncoder === "undefined"
   };
 }`;
 
-/** The planner as one script defining the global `planc` (the exports of planner/wasm-entry.ts). */
-export async function bundlePlanner() {
+/**
+ * The planner as one script defining the global `planc` (the exports of planner/wasm-entry.ts, or of
+ * `entry`: cli/native/engine/entry.ts is the native front's, see cli/native/engine/build.sh).
+ */
+export async function bundlePlanner(entry = 'planner/wasm-entry.ts') {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: ['planner/wasm-entry.ts'],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     platform: 'neutral',
@@ -137,6 +141,7 @@ export async function writeWasm({ out = DEFAULT_OUT, emitJs, quiet = false } = {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values: args } = parseArgs({ options: { out: { type: 'string' }, 'emit-js': { type: 'string' }, quiet: { type: 'boolean' } } });
-  await writeWasm({ out: args.out, emitJs: args['emit-js'], quiet: args.quiet });
+  const { values: args } = parseArgs({ options: { out: { type: 'string' }, 'emit-js': { type: 'string' }, 'engine-js': { type: 'string' }, quiet: { type: 'boolean' } } });
+  if (args['engine-js']) writeFileSync(args['engine-js'], await bundlePlanner('cli/native/engine/entry.ts'));
+  else await writeWasm({ out: args.out, emitJs: args['emit-js'], quiet: args.quiet });
 }

@@ -1,4 +1,4 @@
-// Build planc: the native executor and the native front (cc), and the CLI bundle (esbuild).
+// Build planc: the native executor, the native front and its embedded planner (cc), and the CLI bundle (esbuild).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,6 +22,9 @@ try {
 } finally {
   rmSync(featuresDir, { recursive: true, force: true });
 }
+// Before the front, which links it: the planner the front runs for create/run without Node (cli/native/engine/engine.h): build/engine/libplanc-engine.a
+// and its snapshot. QuickJS's C (wasm2c's translation of the npm module) is compiled once, ~25 s; again only when it changes.
+execFileSync('sh', [`${root}cli/native/engine/build.sh`], { stdio: 'inherit', env: { ...process.env, NODE: process.execPath } });
 // The `planc` command (build/planc): it hands what it does not serve to this node.
 execFileSync('sh', [`${root}cli/native/build.sh`], { stdio: 'inherit', env: { ...process.env, NODE: process.execPath, ...versions } });
 

@@ -3,9 +3,9 @@
 # a C compiler for the native executor and front (libssl3: the front loads its
 # libcrypto.so.3 to sign audit trails; no headers needed), busybox-static for example rootfs,
 # runc/crun/hyperfine to compare against, podman (+ conmon) and containerd (+ ctr)
-# for the engine tests, wabt (wasm2c) for the Node-free planner prototype
-# (cli/native/engine/build.sh), then the npm dependencies (whose
-# prepare step builds dist/ and build/planc-exec).
+# for the engine tests, wabt (wasm2c and its runtime) for the planner the
+# front embeds (cli/native/engine/build.sh), then the npm dependencies (whose
+# prepare step builds dist/, build/planc-exec, build/planc and build/engine/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()

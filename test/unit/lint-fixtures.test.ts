@@ -12,33 +12,16 @@ import { type Finding, lintPlan } from '../../planner/lint.js';
 import { classifyPath, hostPathsOf } from '../../planner/host-paths.js';
 import type { HostFacts } from '../../schemas/generated/hostfacts.js';
 import validateHostFacts from '../../schemas/generated/validate-hostfacts.js';
+import { applyPatch, type PatchOp } from '../helpers/json-patch.js';
 
 const DIR = new URL('./fixtures/lint/', import.meta.url);
 const base = (): Json => parseJson(readFileSync(new URL('../default.json', DIR), 'utf8'));
 
 interface Fixture {
   description: string;
-  patch: { op: 'add' | 'replace'; path: string; value: unknown }[];
+  patch: PatchOp[];
   hostFacts?: Partial<HostFacts>;
   expected: Finding[];
-}
-
-/** RFC 6902 add/replace, enough for the fixtures (arrays by index or "-", objects by key). */
-function applyPatch(doc: Json, patch: Fixture['patch']): Json {
-  for (const { op, path, value } of patch) {
-    const keys = path.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const last = keys.pop()!;
-    let at = doc as Record<string, unknown>;
-    for (const k of keys) at = at[k] as Record<string, unknown>;
-    if (Array.isArray(at)) {
-      if (op === 'add') at.splice(last === '-' ? at.length : Number(last), 0, value);
-      else at[Number(last)] = value;
-    } else {
-      assert.ok(op === 'add' || last in at, `replace of a missing ${path}`);
-      at[last] = value;
-    }
-  }
-  return doc;
 }
 
 const facts = (over: Partial<HostFacts> = {}): HostFacts => ({ ...defaultHostFacts('box', '/bundles/box', '/run/planc'), ...over });
