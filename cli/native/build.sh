@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds planc's native front: ./build.sh [outdir]  (default: <repo>/build)
-#   <outdir>/planc              the `planc` command: the hot verbs without Node, the rest handed to bin/planc.cjs
+#   <outdir>/planc              the `planc` command: the hot verbs and create/run without Node, the rest handed to bin/planc.cjs
 #   <outdir>/test/planc-front-parse  test-only: the front's parser alone (test/unit/native-front.test.ts)
 #   <outdir>/test/planc-trail   test-only driver of trail.c (test/unit/native-trail.test.ts): the front's modules
 #                               but front.c, with trail.c's test hooks (-DPLANC_TRAIL_TEST)
@@ -25,12 +25,15 @@ ver=${PLANC_VERSION:-} spec=${PLANC_SPEC_VERSION:-}
 case "$ver/$spec" in
 *[!0-9A-Za-z.+/-]* | /* | */) ver="" spec="" ;;
 esac
-cc_ -DPLANC_NODE="\"$node\"" -DPLANC_VERSION="\"$ver\"" -DPLANC_SPEC_VERSION="\"$spec\"" -o "$obj/planc" "$src"/*.c $shared -ldl
-modules=$(ls "$src"/*.c | grep -v '/front\.c$')
+# The embedded planner (cli/native/engine/build.sh, built first by scripts/build.mjs): create.c calls it.
+engine="$out/engine/libplanc-engine.a"
+[ -f "$engine" ] || { echo "cli/native/build.sh: $engine is missing: build cli/native/engine/build.sh first" >&2; exit 1; }
+cc_ -I"$src/engine" -DPLANC_NODE="\"$node\"" -DPLANC_VERSION="\"$ver\"" -DPLANC_SPEC_VERSION="\"$spec\"" -o "$obj/planc" "$src"/*.c $shared "$engine" -lm -ldl
+modules=$(ls "$src"/*.c | grep -v '/front\.c$' | grep -v '/create\.c$')
 cc_ -DPLANC_TRAIL_TEST -o "$obj/planc-trail" "$src/test/trail-main.c" $modules $shared -ldl
 mv "$obj/planc" "$out/planc"
 mv "$obj/planc-trail" "$out/test/planc-trail"
 # Test-only: the front's parser alone, printing what it would do (test/unit/native-front.test.ts).
-cc_ -DPLANC_PARSE_DUMP -DPLANC_NODE="\"$node\"" -DPLANC_VERSION="\"$ver\"" -DPLANC_SPEC_VERSION="\"$spec\"" -o "$out/test/planc-front-parse" "$src"/*.c $shared -ldl
+cc_ -DPLANC_PARSE_DUMP -I"$src/engine" -DPLANC_NODE="\"$node\"" -DPLANC_VERSION="\"$ver\"" -DPLANC_SPEC_VERSION="\"$spec\"" -o "$out/test/planc-front-parse" "$src"/*.c $shared "$engine" -lm -ldl
 # Test-only: the JSON writer's numbers (test/unit/native-json.test.ts).
 cc_ -o "$out/test/planc-json" "$src/test/json-main.c" "$src/json.c" "$src/../../executor/native/msgpack.c"

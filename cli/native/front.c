@@ -31,6 +31,8 @@ struct verb {
 	bool internal; /* only for the CLI's own calls (PLANC_FRONT_ONLY=1); otherwise not a verb here */
 	/* A switch of the verb's that must be given for the front to serve it (events: only --stats; the stream is the CLI's). */
 	const char *needs;
+	/* With --debug the CLI serves it (create and run: the plan's digest and warnings are said as the CLI says them). */
+	bool no_debug;
 };
 
 static const char *const NO_FLAGS[] = {NULL};
@@ -42,18 +44,25 @@ static const char *const KILL_FLAGS[] = {"a/all", NULL};
 static const char *const PS_FLAGS[] = {"f/format=table|json", NULL};
 /* --interval is left out: with it the CLI checks the duration (and streams without --stats). */
 static const char *const EVENTS_FLAGS[] = {"stats", NULL};
+/* create.c (the order of its F_ names). "=#": a plain decimal of at most 4 digits, else the CLI parses it.
+ * --dry-run is left out: it prints the plan's explanation, the CLI's. */
+#define CREATE_FLAG_LIST "b/bundle=", "pid-file=", "preserve-fds=#", "console-socket=", "no-pivot", "no-new-keyring", "audit-log="
+static const char *const CREATE_FLAGS[] = {CREATE_FLAG_LIST, NULL};
+static const char *const RUN_FLAGS[] = {CREATE_FLAG_LIST, "d/detach", NULL};
 
 static const struct verb VERBS[] = {
-	{"state", verb_state, NO_FLAGS, 1, 1, false, NULL},
-	{"list", verb_list, LIST_FLAGS, 0, 0, false, NULL},
-	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false, NULL},
-	{"kill", verb_kill, KILL_FLAGS, 1, 2, false, NULL},
-	{"pause", verb_pause, NO_FLAGS, 1, 1, false, NULL},
-	{"resume", verb_resume, NO_FLAGS, 1, 1, false, NULL},
-	{"ps", verb_ps, PS_FLAGS, 1, 1, false, NULL},
-	{"events", verb_events, EVENTS_FLAGS, 1, 1, false, "stats"},
-	{"start", verb_start, NO_FLAGS, 1, 1, false, NULL},
-	{"apply", verb_apply, APPLY_FLAGS, 1, 1, true, NULL},
+	{"state", verb_state, NO_FLAGS, 1, 1, false, NULL, false},
+	{"list", verb_list, LIST_FLAGS, 0, 0, false, NULL, false},
+	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false, NULL, false},
+	{"kill", verb_kill, KILL_FLAGS, 1, 2, false, NULL, false},
+	{"pause", verb_pause, NO_FLAGS, 1, 1, false, NULL, false},
+	{"resume", verb_resume, NO_FLAGS, 1, 1, false, NULL, false},
+	{"ps", verb_ps, PS_FLAGS, 1, 1, false, NULL, false},
+	{"events", verb_events, EVENTS_FLAGS, 1, 1, false, "stats", false},
+	{"start", verb_start, NO_FLAGS, 1, 1, false, NULL, false},
+	{"apply", verb_apply, APPLY_FLAGS, 1, 1, true, NULL, false},
+	{"create", verb_create, CREATE_FLAGS, 1, 1, false, NULL, true},
+	{"run", verb_run, RUN_FLAGS, 1, 1, false, NULL, true},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -69,7 +78,7 @@ static bool front_only(void)
 }
 
 /* Not a shape the front serves: the CLI gets the command line as it came. */
-static _Noreturn void hand_off(void)
+_Noreturn void hand_off(void)
 {
 #ifdef PLANC_PARSE_DUMP
 	printf("{\"handOff\":true}\n");
@@ -191,7 +200,11 @@ static bool parse_range(const struct verb *v, char **argv, int from, int to, str
 		/* A value outside the flag's options: the CLI says which it takes. */
 		const char *spec = k < nglobal ? GLOBAL_FLAGS[k] : v->flags[k - nglobal];
 		const char *options = strchr(spec, '=') + 1;
-		if (*options) {
+		if (!strcmp(options, "#")) {
+			size_t n = strspn(value, "0123456789");
+			if (value[n] || n == 0 || n > 4 || (value[0] == '0' && n > 1))
+				return false;
+		} else if (*options) {
 			bool listed = false;
 			for (const char *o = options; *o; o += strcspn(o, "|"), o += *o == '|') {
 				size_t n = strcspn(o, "|");
@@ -285,16 +298,19 @@ int main(int argc, char **argv)
 	bool takes;
 	if (v->needs && !p.values[nglobal + find(v->flags, v->needs, false, &takes)])
 		hand_off();
+	if (v->no_debug && p.values[6])
+		hand_off();
 	/* Not root and no --root: the CLI works out where a rootless planc keeps state (cli/rootless.ts). */
 	if (geteuid() != 0 && !p.values[0])
 		hand_off();
 	const char *log_format = p.values[2];
 	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
 	g_log.format = log_format;
-	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL, NULL, NULL};
+	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL, NULL, NULL, false};
 	g.verb_flags = &p.values[nglobal];
 	g.audit_sign_key = p.values[5];
 	g.audit_dir = p.values[4];
+	g.systemd_cgroup = p.values[7] != NULL;
 #ifdef PLANC_PARSE_DUMP
 	/* build/test/planc-front-parse: what the front would do, for test/unit/native-front.test.ts to compare with the CLI's parser. */
 	dump(v, &p, nglobal);

@@ -180,6 +180,7 @@ struct globals {
 	const char *const *verb_flags;
 	const char *audit_sign_key; /* --audit-sign-key (NULL: not given) */
 	const char *audit_dir;      /* --audit-dir (NULL: not given) */
+	bool systemd_cgroup;        /* --systemd-cgroup */
 };
 int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
@@ -191,6 +192,11 @@ int verb_ps(struct globals *g, char **argv, int argc);
 int verb_events(struct globals *g, char **argv, int argc);
 
 int verb_start(struct globals *g, char **argv, int argc);
+/* create.c: planned by the embedded engine, applied by apply.c; anything else the CLI's. */
+int verb_create(struct globals *g, char **argv, int argc);
+int verb_run(struct globals *g, char **argv, int argc);
+/* Not a shape the front serves: the CLI (node bin/planc.cjs) gets the command line as it came. */
+_Noreturn void hand_off(void);
 /* Internal: a plan applied (cli/native/apply.c), for the CLI that planned it. */
 int verb_apply(struct globals *g, char **argv, int argc);
 #endif
