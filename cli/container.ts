@@ -8,7 +8,7 @@ import { explainLines } from '../planner/explain.js';
 import { stringifyJson } from '../planner/json.js';
 import { checkId } from './state/gate.js';
 import { execWith } from './libc.js';
-import { checkCreate } from './plan-inputs.js';
+import { checkCreate, recordExtras } from './plan-inputs.js';
 import { nodeHostIO } from './node-host-io.js';
 import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
@@ -53,11 +53,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   checkPreservedFds(flags['preserve-fds']);
   // The rest is the native front's (cli/native/apply.c): this process becomes it, so the pid the caller
   // started stays planc's and no Node waits around. The plan goes on a memfd, above the preserved fds.
-  const extras = {
-    ...(config.annotations && Object.keys(config.annotations).length > 0 ? { annotations: config.annotations } : {}),
-    // What `update` merges into and `state.json` shows, as runc keeps them (stringifyJson: 64-bit limits stay exact).
-    ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
-  };
+  const extras = recordExtras(config);
   const k = flags['preserve-fds'];
   // The extras go on a memfd too: a config's annotations can be larger than one argument may be (128 KiB).
   const files = [bytes, ...(Object.keys(extras).length > 0 ? [Buffer.from(stringifyJson(extras))] : [])];

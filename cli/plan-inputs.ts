@@ -140,3 +140,15 @@ export function checkCreate(io: HostIO, r: { config: PlannedConfig; plan: Plan; 
   if (terminal && r.mode === 'run' && r.relay) checkRelayTerminalWith(io, '/process/terminal');
   checkRootfsWith(io, r.plan.rootfs);
 }
+
+/**
+ * What the record keeps of the config (cli/native/apply.c copies it into state.json as written):
+ * its annotations when it has any, and linux.resources, which `update` merges into and `state`
+ * shows, as runc keeps them. Write it with stringifyJson, so 64-bit limits stay exact.
+ */
+export function recordExtras(config: PlannedConfig): { annotations?: Record<string, string>; resources?: Record<string, unknown> } {
+  return {
+    ...(config.annotations && Object.keys(config.annotations).length > 0 ? { annotations: config.annotations } : {}),
+    ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
+  };
+}

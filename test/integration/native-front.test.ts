@@ -1,12 +1,12 @@
 // The verbs the native front serves (cli/native/) on real containers: each
-// starts no Node process (strace sees exactly one execve, the front's), the
+// (create and run included: the embedded planner) starts no Node process (strace sees exactly one execve, the front's), the
 // CLI's path to it (node bin/planc.cjs, what a command line the front hands
 // over reaches) prints the same bytes and exits the same way, and the small
 // plans kill, pause and resume write into the trail are the ones the spec of
 // each verb says, checked against literals.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,17 +22,15 @@ function execsOf(args: string[]): { execs: string[]; code: number | null } {
   const dir = mkdtempSync(join(tmpdir(), 'planc-front-strace-'));
   try {
     const log = join(dir, 'execs');
-    const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, '--root', pc.root, ...args], {
-      stdio: 'ignore',
-      timeout: 30_000,
-      env: { ...process.env, PLANC_AUDIT_DIR: pc.auditDir },
-    });
-    const execs = readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
-    return { execs, code: r.status };
+    const r = spawnSync(STRACE!, straceArgs(log, args), { stdio: 'ignore', timeout: 30_000, env: { ...process.env, PLANC_AUDIT_DIR: pc.auditDir } });
+    return { execs: execsIn(log), code: r.status };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const straceArgs = (log: string, args: string[]) => ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, '--root', pc.root, ...args];
+const execsIn = (log: string) => readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
 
 /** The plan lines of a trail, as written. */
 function plans(id: string): { kind: string; containerId: string; actions: Record<string, unknown>[] }[] {
@@ -170,6 +168,43 @@ test('delete of a stopped container starts no Node process; delete -f of an unkn
     assert.match(execs[0]!, /execve\("[^"]*\/bin\/planc"/, 'the one execve is the front itself');
   }
   assert.equal(existsSync(join(pc.root, id)), false, 'the state directory is gone');
+});
+
+/** No execve in the whole tree ran node: the front planned (the embedded engine) and applied (apply.c) itself. */
+function assertNoNode(execs: string[], what: string): void {
+  assert.match(execs[0] ?? '', /execve\("[^"]*\/bin\/planc"/, `${what}: the first execve is the front itself`);
+  const node = execs.filter((l) => /execve(at)?\([^"]*"[^"]*\/node"/.test(l) || /planc\.cjs/.test(l));
+  assert.deepEqual(node, [], `${what}: no Node process, got:\n${execs.join('\n')}`);
+  assert.ok(execs.some((l) => /\/planc-exec"/.test(l)), `${what}: the executor ran:\n${execs.join('\n')}`);
+}
+
+test('create, run --detach and a foreground run start no Node process: planned in the front, applied by it', { skip: NEEDS_ROOT }, async (t) => {
+  assert.ok(STRACE, 'strace is installed (scripts/setup.sh installs it)');
+  const bundle = pc.bundle(['true']);
+  for (const verb of [['run', '-d'], ['run']]) {
+    const id = pc.id(t, 'nfc');
+    const { execs, code } = execsOf([...verb, '--bundle', bundle, id]);
+    assert.equal(code, 0, `planc ${verb.join(' ')} exit status`);
+    assertNoNode(execs, `planc ${verb.join(' ')}`);
+    if (verb.length === 2) pc.ok(['delete', '--force', id]);
+    else assert.equal(existsSync(join(pc.root, id)), false, 'a foreground run deletes its container');
+  }
+  // create: strace -f follows the init too, which waits for start.
+  const id = pc.id(t, 'nfc');
+  const dir = mkdtempSync(join(tmpdir(), 'planc-front-strace-'));
+  try {
+    const log = join(dir, 'execs');
+    const child = spawn(STRACE!, straceArgs(log, ['create', '--bundle', bundle, id]), { stdio: 'ignore', env: { ...process.env, PLANC_AUDIT_DIR: pc.auditDir } });
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (let i = 0; i < 300 && !existsSync(join(pc.root, id, 'state.json')); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pc.state(id).status, 'created');
+    pc.ok(['start', id]);
+    assert.equal(await done, 0, 'strace (and planc create under it) exit status');
+    assertNoNode(execsIn(log), 'planc create');
+    pc.ok(['delete', '--force', id]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('delete, and the end of a foreground run, write the teardown plans those call for, one record per action, the trail closed', { skip: NEEDS_ROOT }, async (t) => {

@@ -61,7 +61,20 @@ const SERVED: string[][] = [
   ['events', '--stats', 'c1'],
   ['events', 'c1', '--stats'],
   ['--log', '/tmp/l', 'events', '--stats', '--', 'c1'],
+  // create and run: planned by the embedded engine, applied by apply.c (a bundle it cannot plan goes to the CLI then).
+  ['create', 'c1'],
+  ['create', '--bundle', '/b', 'c1'],
+  ['create', '-b', '/b', '--pid-file', '/p', 'c1'],
+  ['--root', '/r', 'create', '--bundle=/b', '--console-socket', '/s', '--preserve-fds', '3', 'c1'],
+  ['create', '--no-pivot', '--no-new-keyring', '--audit-log', '/l', '--', 'c1'],
+  ['create', '--preserve-fds=0', 'c1', '--bundle', '/b'],
+  ['--systemd-cgroup', '--audit-dir', '/a', 'create', '-b', '/b', 'c1'],
+  ['run', '--bundle', '/b', 'c1'],
+  ['run', '-d', '--bundle', '/b', 'c1'],
+  ['run', '--detach', '--pid-file=/p', '--console-socket=/s', 'c1'],
+  ['--root', '/r', 'run', 'c1', '-d', '--preserve-fds', '1234'],
   // Values the verb itself refuses are still the verb's to refuse (one line, as the CLI said it).
+  ['create', 'bad/id'],
   ['state', 'bad/id'],
   ['kill', 'c1', 'NOSUCHSIG'],
   ['ps', 'bad/id'],
@@ -117,7 +130,25 @@ const HANDED_OVER: string[][] = [
   ['events', '--stats=true', 'c1'],
   ['events', '-s', 'c1'],
   ['--root', 'state', 'c1'],
-  ['create', '--bundle', '/b', 'c1'],
+  // create/run: --dry-run prints the CLI's explanation, --debug the CLI's digest lines; an --preserve-fds
+  // that is not a plain small decimal is the CLI's to parse or refuse.
+  ['create', '--dry-run', 'c1'],
+  ['--debug', 'create', 'c1'],
+  ['run', '--debug', '-d', 'c1'],
+  ['create', '--preserve-fds', '01', 'c1'],
+  ['create', '--preserve-fds', '-1', 'c1'],
+  ['create', '--preserve-fds', 'x', 'c1'],
+  ['create', '--preserve-fds', '99999', 'c1'],
+  ['create', '--preserve-fds=', 'c1'],
+  ['create'],
+  ['create', '-b'],
+  ['create', 'c1', 'extra'],
+  ['create', '--keep', 'c1'],
+  ['create', '-b', '/a', '-b', '/b', 'c1'],
+  ['run', '-d', '-d', 'c1'],
+  ['run', '--detach=true', 'c1'],
+  ['run', '--bundle', '/b', 'c1', 'sh'],
+  ['run', '--help'],
   ['exec', 'c1', 'true'],
   ['nosuchverb', 'c1'],
 ];
@@ -151,7 +182,8 @@ async function cli(argv: string[]): Promise<{ verb: string; args: string[]; flag
     if (value === undefined) continue;
     const spec = specs[name]!;
     const given = rest.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || (spec.char !== undefined && a === `-${spec.char}`));
-    if (given) flags[name] = value;
+    // The front passes an integer on as the decimal it was given (create's --preserve-fds).
+    if (given) flags[name] = spec.type === 'integer' ? String(value) : value;
   }
   const argNames = Object.keys(verb.args);
   const args = argNames.map((n) => parsed.args[n]).filter((v, k) => v !== undefined && positional.includes(v as string) && k < argNames.length) as string[];

@@ -16,7 +16,7 @@
 import { stringifyJson } from '../../../planner/json.js';
 import { gatherHostFacts, rootlessFrom } from '../../host-facts-core.js';
 import type { FileType, HostIO } from '../../host-io.js';
-import { checkConsoleSocketWith, checkCreate, planBundleOn, type CreateMode } from '../../plan-inputs.js';
+import { checkConsoleSocketWith, checkCreate, planBundleOn, recordExtras, type CreateMode } from '../../plan-inputs.js';
 
 /** engine.c's host function: op is one of HOST's keys. */
 type Host = (op: string, arg: string | ArrayBuffer) => string | ArrayBuffer | undefined;
@@ -97,8 +97,7 @@ export function planForFront(requestText: string, host: Host): string {
     checkCreate(io, { config, plan, mode: rq.mode, socket, relay: true });
     // What cli/container.ts takes from the config and the plan besides the bytes.
     const extras = {
-      ...(config.annotations && Object.keys(config.annotations).length > 0 ? { annotations: config.annotations } : {}),
-      ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
+      ...recordExtras(config),
       terminal: config.process?.terminal ?? false,
       relay: plan.actions.some((a) => a.op === 'console.relay'),
       actions: plan.actions.length,
