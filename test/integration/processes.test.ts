@@ -1,6 +1,8 @@
-// The process model: `run` costs exactly one Node start (the CLI itself) — the
-// executor and the container init are native — and `planc audit` verifies a
-// real container's log through the CLI.
+// The process model: `run` starts no Node at all (the native front plans it
+// with the embedded engine and applies it); a command line the front hands to
+// the CLI (here --debug) costs exactly one Node start, which then becomes the
+// front to apply the plan — the executor and the container init are native
+// either way — and `planc audit` verifies a real container's log through the CLI.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,22 +15,24 @@ const pc = new Planc();
 after(() => pc.cleanup());
 const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => existsSync(p));
 
-test('run starts exactly one Node process; the executor and the init are native', { skip: NEEDS_ROOT }, (t) => {
+test('run starts no Node process, and one when the CLI plans it (--debug); the executor and the init are native', { skip: NEEDS_ROOT }, (t) => {
   // scripts/setup.sh installs strace: without it this machine is not set up, which is a failure.
   assert.ok(STRACE, 'strace is installed (scripts/setup.sh installs it)');
-  const id = pc.id(t);
   const bundle = pc.bundle(['/bin/true']);
   const dir = mkdtempSync(join(tmpdir(), 'planc-strace-'));
   try {
-    const log = join(dir, 'execs');
-    const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, '--root', pc.root, 'run', '--bundle', bundle, id], { stdio: 'ignore', timeout: 60_000 });
-    assert.equal(r.status, 0, 'planc run of /bin/true succeeds under strace');
-    const execs = readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
-    const nodes = execs.filter((l) => l.includes(`"${process.execPath}"`) || /execve\("[^"]*\/node"/.test(l));
-    assert.equal(nodes.length, 1, `one Node start, got:\n${execs.join('\n')}`);
-    assert.ok(execs.some((l) => l.includes('planc-exec')), 'the native executor ran');
-    assert.ok(execs.some((l) => l.includes('"/bin/true"')), 'the container process was exec’d');
-    leftovers(pc.root, id, bundle);
+    for (const [globals, nodeStarts] of [[[], 0], [['--debug'], 1]] as const) {
+      const id = pc.id(t);
+      const log = join(dir, `execs-${nodeStarts}`);
+      const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, ...globals, '--root', pc.root, 'run', '--bundle', bundle, id], { stdio: 'ignore', timeout: 60_000 });
+      assert.equal(r.status, 0, `planc ${globals.join(' ')} run of /bin/true succeeds under strace`);
+      const execs = readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
+      const nodes = execs.filter((l) => l.includes(`"${process.execPath}"`) || /execve\("[^"]*\/node"/.test(l));
+      assert.equal(nodes.length, nodeStarts, `${nodeStarts} Node start(s) for planc ${globals.join(' ')} run, got:\n${execs.join('\n')}`);
+      assert.ok(execs.some((l) => l.includes('planc-exec')), 'the native executor ran');
+      assert.ok(execs.some((l) => l.includes('"/bin/true"')), 'the container process was exec’d');
+      leftovers(pc.root, id, bundle);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
