@@ -21,10 +21,11 @@ test('run starts no Node process, and one when the CLI plans it (--debug); the e
   const bundle = pc.bundle(['/bin/true']);
   const dir = mkdtempSync(join(tmpdir(), 'planc-strace-'));
   try {
-    for (const [globals, nodeStarts] of [[[], 0], [['--debug'], 1]] as const) {
+    const cases: [string[], number][] = [[[], 0], [['--debug'], 1]];
+    for (const [globals, nodeStarts] of cases) {
       const id = pc.id(t);
       const log = join(dir, `execs-${nodeStarts}`);
-      const r = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, ...globals, '--root', pc.root, 'run', '--bundle', bundle, id], { stdio: 'ignore', timeout: 60_000 });
+      const r: ReturnType<typeof spawnSync> = spawnSync(STRACE!, ['-f', '-qq', '-e', 'trace=execve,execveat', '-e', 'signal=none', '-o', log, PLANC, ...globals, '--root', pc.root, 'run', '--bundle', bundle, id], { stdio: 'ignore', timeout: 60_000 });
       assert.equal(r.status, 0, `planc ${globals.join(' ')} run of /bin/true succeeds under strace`);
       const execs = readFileSync(log, 'utf8').split('\n').filter((l) => /execve(at)?\(/.test(l) && !/= -1 /.test(l));
       const nodes = execs.filter((l) => l.includes(`"${process.execPath}"`) || /execve\("[^"]*\/node"/.test(l));
