@@ -1188,7 +1188,20 @@ static _Noreturn void exec_apply(struct applying_state *s)
 	 * runc): `planc resume` needs the lock meanwhile. */
 	if (rq->paused)
 		flock(s->d.fd, LOCK_UN);
+	/* An executor that cannot even be started still ends the exec trail (not started), then fails as it would. */
+	jmp_buf failed;
+	g_catch = &failed;
+	if (setjmp(failed) != 0) {
+		static char line[sizeof g_caught];
+		g_catch = NULL;
+		snprintf(line, sizeof line, "%s", g_caught);
+		if (rq->paused)
+			cdir_lock(&s->d);
+		exec_trail_end(&x, false);
+		fail(NULL, "%s", line);
+	}
 	run_executor(run, p, rq->plan, rq->plan_len, rq->preserve_fds, x.fd);
+	g_catch = NULL;
 	bool waiting = run->ready && p->foreground && !g_interrupted && !run->failure && !run->audit_failure;
 	run->code = waiting ? 0 : reap_executor(run);
 	/* INT, TERM and HUP stop being an interrupt of the setup: the process's from here on, held until its pid is
