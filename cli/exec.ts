@@ -1,25 +1,26 @@
-// `planc exec`: plan a process in a running container (planner/exec.ts),
-// record the plan beside the container's (state/exec-trails.ts), hand it to
-// the executor, and — in the foreground — wait for the process and exit with
-// its status, forwarding signals to it. The container's lock is held from
-// reading its state until the process runs, so no delete races the setup.
-import { closeSync, readFileSync } from 'node:fs';
+// `planc exec`: plan a process in a running container (planner/exec.ts) and
+// hand it over. The container's lock is taken before its state is read and
+// held until the process runs, so no delete races the setup. Applying the
+// plan — the exec's trail beside the container's, the executor, --pid-file,
+// the --audit-log export and, in the foreground, the wait for the process
+// with signals forwarded to it — is the native front's (cli/native/apply.c),
+// which this process becomes, the locked state directory passed on.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Plan } from '../schemas/generated/plan.js';
-import { isPlancError, PlancError } from '../schemas/error.js';
+import { PlancError } from '../schemas/error.js';
 import { type ExecFlags, planExecProcess } from '../planner/exec.js';
 import { encodePlan } from '../planner/encode.js';
 import { explainLines } from '../planner/explain.js';
 import { type Json, parseJsonBytes } from '../planner/json.js';
-import { type ExecutorRun, runExecutor } from '../executor/spawn.js';
 import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
-import { writeCallerFile } from './caller-files.js';
 import { digest as digestOf } from './digest.js';
 import { errnoWords } from './errno.js';
 import { cgroupLayout } from './host-facts.js';
+import { execWith } from './libc.js';
+import { FRONT_PATH, frontGlobals } from './native-front.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
-import { beginExecTrail, endExecTrail, exportExecAudit } from './state/exec-trails.js';
 import type { ContainerDir } from './state/gate.js';
 import { statusOf } from './state/lifecycle.js';
 import { loadRecord, openContainer, readPlan } from './state/store.js';
@@ -121,95 +122,50 @@ export function planExecOfProcess(root: string, id: string, processFile: string,
   }
 }
 
-/** What status `exec` exits with when it fails: the shell's 127 (not found) and 126 (not executable). */
-const EXIT_CODES = new WeakMap<PlancError, number>();
-
-export function exitCodeOf(e: unknown): number | undefined {
-  return isPlancError(e) ? EXIT_CODES.get(e) : undefined;
-}
-
-function execError(p: PlannedExec, run: ExecutorRun, trailPath: string): PlancError {
-  if (run.interrupted) return new PlancError('system', `exec interrupted by ${run.interrupted}; the process was killed`);
-  if (run.auditFailure) {
-    return new PlancError('audit', `${run.auditFailure.msg ?? 'an audit record could not be written'} (${trailPath}): nothing is applied that cannot be recorded, so the exec was stopped`, { errno: run.auditFailure.auditError });
-  }
-  const f = run.failure ?? {};
-  const action = f.i !== undefined ? p.plan.actions[f.i] : undefined;
-  if (!action) return new PlancError('exec-failed', `the executor exited with status ${run.code} before the process started`);
-  const why = action.why;
-  const at = why.startsWith('process.json:') ? { where: why.slice('process.json:'.length) } : why.startsWith('/') ? { where: why, file: `${p.plan.bundle}/config.json` } : {};
-  const err = new PlancError('exec-failed', f.msg ?? `${action.op} failed`, { ...at, errno: f.errno });
-  // runc's words for these, which podman maps to the same codes.
-  if (action.op === 'exec.check' || action.op === 'exec') EXIT_CODES.set(err, f.errno === 2 ? 127 : 126);
-  return err;
-}
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-
-/** Run the exec; resolves with the status planc exits with (0 when detached). */
-export async function execInContainer(id: string, args: string[], flags: ExecCliFlags, setConfigPath: (p: string) => void): Promise<number> {
+/**
+ * Run the exec. With --dry-run: the plan's explanation printed instead, and this returns. Otherwise this process
+ * becomes the native front, which applies the plan (cli/native/apply.c, `apply --mode=exec`) and exits with the
+ * process's status (0 when detached): it never returns.
+ */
+export async function execInContainer(id: string, args: string[], flags: ExecCliFlags, setConfigPath: (p: string) => void): Promise<void> {
   const dir = openContainer(flags.root, id);
-  let run: ExecutorRun;
-  let planned: PlannedExec;
-  // Signals to planc are the process's from the moment it may run: a signal that comes before its pid
-  // is known (or between the executor's end and the wait) is held and delivered then, never lost and
-  // never planc's death by the default action.
-  let target = 0;
-  const held: NodeJS.Signals[] = [];
-  const forward = (sig: NodeJS.Signals) => {
-    if (target <= 0) return void held.push(sig);
-    try {
-      process.kill(target, sig);
-    } catch {
-      // it has just exited
-    }
-  };
-  let signals: NodeJS.Signals[] = [];
   dir.lock();
   try {
-    planned = planExecIn(dir, flags, args, setConfigPath);
+    const planned = planExecIn(dir, flags, args, setConfigPath);
     const { plan, bytes, digest } = planned;
     debug(`${id}: exec plan ${digest}, ${plan.actions.length} actions`, flags);
     if (plan.actions.some((a) => a.op === 'console.relay') && !flags['dry-run']) checkRelayTerminal();
     if (flags['dry-run']) {
       process.stdout.write(`dry run: exec plan ${digest} in ${id}: ${plan.actions.length} actions, none applied\n${explainLines(plan).join('\n')}\n`);
-      return 0;
+      return;
     }
     checkPreservedFds(flags['preserve-fds']);
-    // With a relayed terminal, the pty's size change signals the process itself (executor/native/tty.c).
-    if (!flags.detach) {
-      signals = plan.actions.some((a) => a.op === 'console.relay') ? FORWARDED.filter((s) => s !== 'SIGWINCH') : FORWARDED;
-      for (const s of signals) process.on(s, forward);
-    }
-    // The exec's trail in the durable store, named in the container's trail before anything runs.
-    const trail = beginExecTrail(dir, bytes, digest);
-    // Into a paused container the process starts frozen and gets ready only once the container is
-    // resumed (as with runc): `planc resume` needs the lock meanwhile.
-    if (planned.paused) dir.unlock();
-    let ran: ExecutorRun | undefined;
-    try {
-      ran = await runExecutor(plan, bytes, { preserveFds: flags['preserve-fds'], auditFd: trail.fd });
-    } finally {
-      closeSync(trail.fd);
-      // The container's trail has one writer at a time: the lock again before its closing line.
-      if (planned.paused) dir.lock();
-      endExecTrail(trail, ran !== undefined && ran.ready && ran.code === 0 && !ran.auditFailure);
-    }
-    run = ran;
-    if (!run.ready || run.code !== 0 || run.interrupted || run.auditFailure) throw execError(planned, run, trail.path);
-    if (flags['pid-file']) writeCallerFile('--pid-file', flags['pid-file'], String(run.pid)); // no newline, as create's
-    exportExecAudit(loadRecord(dir), trail, digest);
-  } catch (e) {
-    for (const s of signals) process.off(s, forward);
-    throw e;
+    // The rest is the native front's: this process becomes it, so the pid the caller started stays planc's and
+    // no Node waits around. The state directory goes along still locked (the lock is its open file's, which the
+    // execve keeps); the plan, and the command line the trail records as the exec's caller, on memfds above the
+    // preserved fds.
+    const k = flags['preserve-fds'];
+    const argv = ([planFd, argvFd]: number[]) => [
+      FRONT_PATH,
+      ...frontGlobals(flags),
+      'apply',
+      '--mode=exec',
+      `--plan-fd=${planFd}`,
+      `--dir-fd=${dir.fd}`,
+      ...(planned.paused ? ['--paused'] : []),
+      `--config=${planned.configPath}`,
+      `--argv-fd=${argvFd}`,
+      ...(flags['pid-file'] ? [`--pid-file=${flags['pid-file']}`] : []),
+      `--preserve-fds=${k}`,
+      '--',
+      id,
+    ];
+    const caller = Buffer.from(process.argv.slice(2).join('\0'));
+    const preserved = Array.from({ length: k }, (_, n) => 3 + n);
+    const e = execWith(FRONT_PATH, argv, { ...process.env, PLANC_FRONT_ONLY: '1' }, [bytes, caller], 3 + k, [...preserved, dir.fd]);
+    throw new PlancError('system', `cannot run planc's native front ${FRONT_PATH}: errno ${e}`);
   } finally {
     dir.unlock();
     dir.close();
   }
-  if (flags.detach) return 0;
-  target = run.pid;
-  for (const sig of held.splice(0)) forward(sig);
-  const exit = await run.exited;
-  for (const s of signals) process.off(s, forward);
-  return exit?.code ?? 1;
 }

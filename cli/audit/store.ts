@@ -12,7 +12,7 @@
 // never is. The store and each id's directory are opened through the same
 // gate as --root (cli/state/gate.ts): no symlink followed, owner and mode
 // checked, every file reached through the directory's fd.
-import { closeSync, constants as C, fstatSync, fsyncSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, fstatSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { isPlancError, PlancError } from '../../schemas/error.js';
@@ -107,45 +107,6 @@ export class AuditStore {
       .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) === seq)
       .map((m) => Number(m[2]))
       .sort((a, b) => a - b);
-  }
-
-  /**
-   * A trail for an exec into the container of `ref` (the caller holds the container's lock):
-   * its plan stored (synced) under the next number, its trail made empty for the executor
-   * (O_EXCL throughout: nothing is replaced), as the native front's apply starts a create's.
-   */
-  beginExec(ref: TrailRef, plan: Uint8Array): { n: number; fd: number; path: string } {
-    const dir = this.idDir(ref.id);
-    if (!dir) throw new PlancError('audit', `the audit trail ${this.path(ref)} is gone`);
-    try {
-      for (let n = (this.execs(dir, ref.seq).at(-1) ?? 0) + 1, attempt = 0; ; n++, attempt++) {
-        const planName = execName(ref.seq, n, PLAN_SUFFIX);
-        let fd = -1;
-        try {
-          fd = dir.openFile(planName, C.O_WRONLY | C.O_CREAT | C.O_EXCL, 0o600);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 100) continue;
-          throw new PlancError('audit', `store the exec plan in ${this.dir}/${ref.id}: ${errnoWords(e)}`);
-        }
-        try {
-          for (let off = 0; off < plan.length; ) off += writeSync(fd, plan, off, plan.length - off);
-          fsyncSync(fd);
-        } catch (e) {
-          dir.unlink(planName);
-          throw new PlancError('audit', `store the plan in ${this.dir}/${ref.id}/${planName}: ${errnoWords(e)}`);
-        } finally {
-          closeSync(fd);
-        }
-        const trailName = execName(ref.seq, n, TRAIL_SUFFIX);
-        try {
-          return { n, fd: dir.openFile(trailName, C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_APPEND, 0o600), path: `${this.dir}/${ref.id}/${trailName}` };
-        } catch (e) {
-          throw new PlancError('audit', `create the audit trail ${this.dir}/${ref.id}/${trailName}: ${errnoWords(e)}`);
-        }
-      }
-    } finally {
-      dir.close();
-    }
   }
 
   /** An exec trail's plan bytes and text (either null when missing). */

@@ -1,6 +1,5 @@
 import { defineVerb } from '../verb.js';
-import { describeError, reportError } from '../report.js';
-import { execInContainer, exitCodeOf } from '../exec.js';
+import { execInContainer } from '../exec.js';
 
 export default defineVerb({
   summary: 'run a new process in a running container: exec [flags] ID COMMAND [ARG…], or exec -p process.json ID',
@@ -26,19 +25,8 @@ export default defineVerb({
     'dry-run': { type: 'boolean', description: 'plan and check everything, print what would be done, touch nothing' },
   },
   async run(args, flags, ctx) {
-    let configPath: string | undefined;
-    const setConfigPath = (p: string) => {
-      configPath = p;
-      ctx.setConfigPath(p);
-    };
-    try {
-      process.exitCode = await execInContainer(args.id, ctx.rest, flags, setConfigPath);
-    } catch (e) {
-      // The command could not be started: the shell's 127/126 (runc's words say which, for podman).
-      const code = exitCodeOf(e);
-      if (code === undefined) throw e;
-      reportError(describeError(e, configPath), { file: flags.log, format: flags['log-format'] });
-      process.exitCode = code;
-    }
+    // With --dry-run this returns; otherwise this process becomes the native front, which exits with the
+    // process's status (the shell's 127/126 when its command could not be started, as runc says it, for podman).
+    await execInContainer(args.id, ctx.rest, flags, ctx.setConfigPath);
   },
 });

@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #define DEFAULT_AUDIT_DIR "/var/lib/planc/audit"
+
+extern char **g_argv; /* front.c: the command line, which trail.c's "by" records */
 /* More than any process may hold here (RLIMIT_NOFILE's hard limit is far lower). */
 #define MAX_PRESERVED (1 << 20)
 
@@ -152,16 +154,20 @@ struct begun {
 	char path[4608];
 };
 
-static long last_seq(int dirfd)
+/* The highest n of the store's <prefix><n>.audit.jsonl (n 1 to 9 digits without a leading zero), 0 for none: a
+ * create's trails ("" prefix), or the execs into trail seq ("<seq>.exec-"). */
+static long last_number(int dirfd, const char *prefix)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir)
 		fail(NULL, "read the audit store: %s", errno_words(errno));
 	long last = 0;
+	size_t plen = strlen(prefix);
 	for (struct dirent *e; (e = readdir(dir));) {
-		/* <seq>.audit.jsonl, seq 1 to 9 digits without a leading zero */
-		const char *n = e->d_name;
+		if (strncmp(e->d_name, prefix, plen) != 0)
+			continue;
+		const char *n = e->d_name + plen;
 		size_t digits = strspn(n, "0123456789");
 		if (digits < 1 || digits > 9 || n[0] == '0' || strcmp(n + digits, ".audit.jsonl") != 0)
 			continue;
@@ -171,6 +177,32 @@ static long last_seq(int dirfd)
 	}
 	closedir(dir);
 	return last;
+}
+
+/* A plan's copy in the store: made with O_EXCL (nothing is replaced), written whole and synced. 0, or -errno when it
+ * could not be made (EEXIST: the name is taken), or errno when it could not be written (then it is removed again: no
+ * half plan is left to be mistaken for one). */
+static int store_plan(int dirfd, const char *name, const uint8_t *plan, size_t len)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int e = 0;
+	for (size_t off = 0; off < len && !e;) {
+		ssize_t w = write(fd, plan + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			e = w < 0 ? errno : EIO;
+		else
+			off += (size_t)w;
+	}
+	if (!e && fsync(fd) < 0)
+		e = errno;
+	close(fd);
+	if (e)
+		unlinkat(dirfd, name, 0);
+	return e;
 }
 
 /* A new trail for this create: the plan bytes stored (synced) under the next number, the trail file made empty.
@@ -189,33 +221,16 @@ static void store_begin(struct root *store, const char *id, const uint8_t *plan,
 		if (attempt > 3)
 			fail(NULL, "container with id %s already exists", quote(id));
 	}
-	for (long seq = last_seq(sd.fd) + 1, attempt = 0;; seq++, attempt++) {
+	for (long seq = last_number(sd.fd, "") + 1, attempt = 0;; seq++, attempt++) {
 		char name[64];
 		snprintf(name, sizeof name, "%ld.plan.msgpack", seq);
-		int fd = openat(sd.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			if (errno == EEXIST && attempt < 100)
-				continue;
-			fail(NULL, "store the plan in %s/%s: %s", store->path, id, errno_words(errno));
-		}
-		int e = 0;
-		for (size_t off = 0; off < len && !e;) {
-			ssize_t w = write(fd, plan + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				e = w < 0 ? errno : EIO;
-			else
-				off += (size_t)w;
-		}
-		if (!e && fsync(fd) < 0)
-			e = errno;
-		close(fd);
-		if (e) {
-			/* Not a trail yet: no half plan is left to be mistaken for one. */
-			unlinkat(sd.fd, name, 0);
+		int e = store_plan(sd.fd, name, plan, len);
+		if (e == -EEXIST && attempt < 100)
+			continue;
+		if (e < 0)
+			fail(NULL, "store the plan in %s/%s: %s", store->path, id, errno_words(-e));
+		if (e > 0)
 			fail(NULL, "store the plan in %s/%s/%s: %s", store->path, id, name, errno_words(e));
-		}
 		b->seq = seq;
 		snprintf(b->path, sizeof b->path, "%s/%s/%ld.audit.jsonl", store->path, id, seq);
 		snprintf(name, sizeof name, "%ld.audit.jsonl", seq);
@@ -818,11 +833,64 @@ static _Noreturn void undo(struct applying_state *s, const char *line)
 	fail(NULL, "%s", saved);
 }
 
-static int g_forward_to;
+/* Signals to planc are meant for the process it waits for (a foreground run's container, a foreground exec's process):
+ * forwarded once its pid is known; one that comes before (an exec's setup) is held and sent then — never lost, never
+ * planc's death by the default action. With a relayed terminal, the pty's size change signals the process itself
+ * (executor/native/tty.c): SIGWINCH, last here, is then not forwarded. */
+static const int FORWARDED[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+static volatile sig_atomic_t g_forward_to, g_nheld;
+static volatile sig_atomic_t g_held[64];
+
 static void forward(int sig)
 {
 	if (g_forward_to > 0)
 		kill(g_forward_to, sig);
+	else if (g_nheld < 64)
+		g_held[g_nheld++] = sig;
+}
+
+static size_t nforwarded(const struct plan *p)
+{
+	return p->relay ? 6 : 7;
+}
+
+/* From now on signals go to pid; those held meanwhile first, in the order they came. */
+static void forward_to(pid_t pid)
+{
+	sigset_t block, old;
+	sigemptyset(&block);
+	for (size_t k = 0; k < 7; k++)
+		sigaddset(&block, FORWARDED[k]);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	g_forward_to = pid;
+	for (sig_atomic_t k = 0; k < g_nheld; k++)
+		kill(pid, g_held[k]);
+	g_nheld = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* A foreground executor's end (PROTOCOL.md): its reports read to EOF, it reaped, the forwarding stopped. The status
+ * planc exits with: the exited line's (the code, or 128 + the signal, *signo set), else the executor's own exit
+ * status; *known false (status 1) when neither says. */
+static int await_exit(struct run *run, size_t nsig, int *signo, bool *known)
+{
+	while (read_reports(run))
+		;
+	close(run->report_fd);
+	int st = 0;
+	while (waitpid(run->exec, &st, 0) < 0 && errno == EINTR)
+		;
+	handle(FORWARDED, nsig, SIG_DFL);
+	const mp *sig = run->exited ? mp_get(run->exited, "signal") : NULL, *code = run->exited ? mp_get(run->exited, "code") : NULL;
+	*signo = 0, *known = true;
+	if (sig && sig->type == MP_INT && sig->i > 0 && sig->i < 65)
+		return *signo = (int)sig->i, 128 + *signo;
+	if (code && code->type == MP_INT && code->i >= 0 && code->i < 256)
+		return (int)code->i;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	*known = false;
+	return 1;
 }
 
 /* A foreground run: the container waited for, its status ours; then it is taken apart. */
@@ -831,31 +899,12 @@ static _Noreturn void wait_foreground(struct applying_state *s)
 	struct run *run = &s->run;
 	/* While it runs, other verbs (state, kill, delete --force) may act on it. */
 	flock(s->d.fd, LOCK_UN);
-	/* Signals to planc are meant for the container. With a relayed terminal, the pty's size change signals the
-	 * container itself (executor/native/tty.c). */
-	static const int FORWARDED[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-	size_t nsig = s->plan.relay ? 6 : 7;
-	g_forward_to = (int)run->pid;
+	size_t nsig = nforwarded(&s->plan);
 	handle(FORWARDED, nsig, forward);
-	while (read_reports(run))
-		;
-	close(run->report_fd);
-	int st = 0;
-	while (waitpid(run->exec, &st, 0) < 0 && errno == EINTR)
-		;
-	handle(FORWARDED, nsig, SIG_DFL);
-	/* How it ended: the executor's exited line, else its own exit. */
-	const mp *sig = run->exited ? mp_get(run->exited, "signal") : NULL, *code = run->exited ? mp_get(run->exited, "code") : NULL;
-	int status = 1, signo = 0;
-	bool known = true;
-	if (sig && sig->type == MP_INT && sig->i > 0 && sig->i < 65)
-		signo = (int)sig->i, status = 128 + signo;
-	else if (code && code->type == MP_INT && code->i >= 0 && code->i < 256)
-		status = (int)code->i;
-	else if (WIFEXITED(st))
-		status = WEXITSTATUS(st);
-	else
-		known = false;
+	forward_to((pid_t)run->pid);
+	int signo;
+	bool known;
+	int status = await_exit(run, nsig, &signo, &known);
 	/* Its lock again; deleted meanwhile (delete --force): nothing is left to take apart. */
 	for (int waited = 0;; waited += 2) {
 		if (flock(s->d.fd, LOCK_EX | LOCK_NB) == 0)
@@ -903,6 +952,281 @@ static _Noreturn void wait_foreground(struct applying_state *s)
 	exit(known ? status : 1);
 }
 
+/* ---- exec: a process run in a running container (planc exec, planned by cli/exec.ts) ---- */
+
+/* The exec's trail in the durable store (docs/audit.md), beside the container's:
+ *   <seq>.exec-<n>.plan.msgpack  the exact plan bytes the executor is given
+ *   <seq>.exec-<n>.audit.jsonl   its trail: the executor's header and records
+ * n counts 1, 2, … per create, claimed with O_EXCL under the container's lock. The container's own trail names exec n
+ * and its plan's digest before the executor runs (an exec that cannot be recorded does not run), and the exec trail's
+ * line count and last line's hash once it has: an exec trail removed, cut or rewritten later no longer matches. */
+struct exec_trail {
+	struct trail *container; /* the container's trail, at its head */
+	long n;
+	int fd; /* the exec's trail, O_RDWR|O_APPEND: the executor writes to it; read back through it */
+	char path[4608];
+};
+
+static void exec_trail_begin(struct cdir *d, const uint8_t *plan, size_t len, const char *digest, struct exec_trail *x)
+{
+	struct trailref ref;
+	x->container = trail_open(d);
+	if (!x->container || !trailref_read(d, &ref))
+		fail(d->id, "the container has no audit trail to record an exec in; planc exec runs nothing it cannot record");
+	struct root store;
+	struct cdir sd;
+	if (!root_open_as(&store, ref.dir, "--audit-dir"))
+		fail(NULL, "the audit store %s is gone", ref.dir);
+	if (!cdir_open(&sd, &store, ref.id))
+		fail(NULL, "the audit trail %s/%s/%ld.audit.jsonl is gone", store.path, ref.id, ref.seq);
+	char prefix[48];
+	snprintf(prefix, sizeof prefix, "%ld.exec-", ref.seq);
+	for (long n = last_number(sd.fd, prefix) + 1, attempt = 0;; n++, attempt++) {
+		char name[96];
+		snprintf(name, sizeof name, "%s%ld.plan.msgpack", prefix, n);
+		int e = store_plan(sd.fd, name, plan, len);
+		if (e == -EEXIST && attempt < 100)
+			continue;
+		if (e < 0)
+			fail(NULL, "store the exec plan in %s/%s: %s", store.path, ref.id, errno_words(-e));
+		if (e > 0)
+			fail(NULL, "store the plan in %s/%s/%s: %s", store.path, ref.id, name, errno_words(e));
+		snprintf(name, sizeof name, "%s%ld.audit.jsonl", prefix, n);
+		snprintf(x->path, sizeof x->path, "%s/%s/%s", store.path, ref.id, name);
+		x->fd = openat(sd.fd, name, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (x->fd < 0)
+			fail(NULL, "create the audit trail %s: %s", x->path, errno_words(errno));
+		x->n = n;
+		close(sd.fd);
+		close(store.fd);
+		break;
+	}
+	trail_begin_exec(x->container, x->n, digest);
+}
+
+/* The exec trail's text as it is now (NUL-terminated). */
+static char *exec_trail_text(struct exec_trail *x, size_t *len)
+{
+	struct stat st;
+	if (fstat(x->fd, &st) < 0)
+		fail(NULL, "read %s: %s", x->path, errno_words(errno));
+	if (st.st_size > (64 << 20))
+		fail(NULL, "%s is larger than %d bytes", x->path, 64 << 20);
+	char *text = malloc((size_t)st.st_size + 1);
+	size_t n = 0;
+	while (text && n < (size_t)st.st_size) {
+		ssize_t r = pread(x->fd, text + n, (size_t)st.st_size - n, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			fail(NULL, "read %s: %s", x->path, errno_words(errno));
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (!text)
+		fail(NULL, "read %s: out of memory", x->path);
+	text[n] = 0;
+	*len = n;
+	return text;
+}
+
+/* Once the executor is done: the exec trail's line count and its last line's sha256 into the container's trail (a
+ * final newline ends the last line rather than starting an empty one), synced; the container's trail let go. */
+static void exec_trail_end(struct exec_trail *x, bool started)
+{
+	size_t len;
+	char *text = exec_trail_text(x, &len);
+	size_t end = len > 0 && text[len - 1] == '\n' ? len - 1 : len;
+	long lines = 0;
+	for (size_t k = 0; k < end; k++)
+		lines += text[k] == '\n';
+	lines += len > 0;
+	size_t start = end;
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	char head[65] = "";
+	if (lines) {
+		uint8_t dg[32];
+		sha256((const uint8_t *)text + start, end - start, dg);
+		sha256_hex(dg, head);
+	}
+	free(text);
+	struct jbuf f;
+	jb_init(&f);
+	jb_obj_begin(&f);
+	jb_key(&f, "exec");
+	jb_obj_begin(&f);
+	jb_key(&f, "n"), jb_i64(&f, x->n);
+	jb_key(&f, "lines"), jb_i64(&f, lines);
+	jb_key(&f, "head"), jb_str(&f, head);
+	jb_key(&f, "started"), jb_bool(&f, started);
+	jb_obj_end(&f);
+	jb_key(&f, "t"), jb_i64(&f, now_micros());
+	jb_obj_end(&f);
+	trail_append(x->container, &f);
+	free(f.p);
+	trail_flush(x->container);
+	trail_release(x->container);
+	x->container = NULL;
+}
+
+/* The container's --audit-log (its record says which): the exec's records, every line but the executor's header,
+ * tagged with the container, the exec's number and its plan's digest. */
+static void exec_export(struct cdir *d, struct exec_trail *x, const char *digest)
+{
+	struct record rec;
+	if (!record_read(d, &rec))
+		fail(d->id, "container does not exist");
+	const char *log = mp_str(mp_get(rec.doc, "auditLog"));
+	if (!log)
+		return;
+	size_t len;
+	char *text = exec_trail_text(x, &len);
+	struct jbuf out;
+	jb_init(&out);
+	char *p = strchr(text, '\n');
+	for (p = p ? p + 1 : text + len; *p;) {
+		char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		if (l > 0) {
+			jb_raw(&out, "{\"container\":", 13);
+			jb_quoted(&out, rec.id);
+			char num[48];
+			jb_raw(&out, num, (size_t)snprintf(num, sizeof num, ",\"exec\":%ld,\"planDigest\":", x->n));
+			jb_quoted(&out, digest);
+			jb_raw(&out, ",", 1);
+			jb_raw(&out, p + 1, l - 1);
+			jb_raw(&out, "\n", 1);
+		}
+		p += l + (nl ? 1 : 0);
+	}
+	free(text);
+	if (out.len > 0)
+		append_audit_log(log, out.p, out.len);
+	free(out.p);
+}
+
+/* The error a failed exec becomes (execError had it): interrupted, an unrecordable record, or the failed action's
+ * message against its pointer — in process.json (exec -p) or the container's config. The shell's 127 (not found) and
+ * 126 when the command itself could not be run, as runc says it (podman maps these). */
+static _Noreturn void exec_failed(struct applying_state *s, const struct exec_trail *x)
+{
+	struct run *run = &s->run;
+	char name[32];
+	if (g_interrupted)
+		fail(NULL, "exec interrupted by %s; the process was killed", signal_name(g_interrupted, name, sizeof name));
+	if (run->audit_failure) {
+		const char *m = mp_str(mp_get(run->audit_failure, "msg"));
+		fail(NULL, "%s (%s): nothing is applied that cannot be recorded, so the exec was stopped",
+		     m ? m : "an audit record could not be written", x->path);
+	}
+	const mp *i = run->failure ? mp_get(run->failure, "i") : NULL;
+	const mp *a = i && i->type == MP_INT ? action_at(&s->plan, i->i) : NULL;
+	if (!a)
+		fail(NULL, "the executor exited with status %d before the process started", run->code);
+	static char msg[8448], where[8448 + 8192];
+	const char *why = action_str(a, "why"), *op = action_str(a, "op"), *m = mp_str(mp_get(run->failure, "msg"));
+	const mp *en = mp_get(run->failure, "errno");
+	if (m)
+		snprintf(msg, sizeof msg, "%s", m);
+	else
+		snprintf(msg, sizeof msg, "%s failed", op);
+	if (!strcmp(op, "exec.check") || !strcmp(op, "exec"))
+		g_fail_status = en && en->type == MP_INT && en->i == ENOENT ? 127 : 126;
+	const char *in_process = why && !strncmp(why, "process.json:", 13) ? why + 13 : NULL;
+	if (in_process && in_process[0] == '/')
+		snprintf(where, sizeof where, "%s: %s", s->rq->config ? s->rq->config : s->plan.config, in_process);
+	else if (in_process)
+		snprintf(where, sizeof where, "%s", in_process);
+	else if (why && why[0] == '/')
+		snprintf(where, sizeof where, "%s: %s", s->plan.config, why);
+	else
+		where[0] = 0;
+	fail(where, "%s", msg);
+}
+
+/* The state directory the CLI opened and locked while it planned, handed over across the execve: the lock is kept
+ * (flock belongs to the open file), so nothing (delete, a create of the id) comes between the plan and its exec. It
+ * must be the directory of that id under --root: the same directory as opening it by name through the gate. */
+static void exec_adopt_dir(struct applying_state *s)
+{
+	const struct apply_request *rq = s->rq;
+	struct cdir *d = &s->d;
+	if (!root_open(&s->root, rq->root) || !cdir_open(d, &s->root, rq->id))
+		fail(rq->id, "container does not exist");
+	struct stat held, named;
+	int fd = rq->dir_fd;
+	if (fd < 3 || fstat(fd, &held) < 0 || !S_ISDIR(held.st_mode) || fstat(d->fd, &named) < 0 || held.st_ino != named.st_ino ||
+	    held.st_dev != named.st_dev)
+		fail(NULL, "internal: apply --dir-fd is not the state directory of %s", quote(rq->id));
+	/* Below 3+K it would go to the process as one of the caller's fds. */
+	if (fd < 3 + rq->preserve_fds)
+		fail(NULL, "--preserve-fds %d: fd %d is not open; the caller passed fewer fds", rq->preserve_fds, fd);
+	close(d->fd);
+	d->fd = fd;
+	/* Not the executor's, nor the process's. */
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* Already ours, so this cannot wait: a directory whose lock another process holds was not handed over locked. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		fail(NULL, "internal: apply --dir-fd of %s does not hold its lock", quote(rq->id));
+}
+
+/* What execInContainer did once the plan existed, in its order. */
+static _Noreturn void exec_apply(struct applying_state *s)
+{
+	const struct apply_request *rq = s->rq;
+	struct plan *p = &s->plan;
+	struct run *run = &s->run;
+	exec_adopt_dir(s);
+	size_t nsig = nforwarded(p);
+	if (p->foreground)
+		handle(FORWARDED, nsig, forward);
+	struct exec_trail x = {0};
+	exec_trail_begin(&s->d, rq->plan, rq->plan_len, p->digest, &x);
+	/* Into a paused container the process starts frozen and gets ready only once the container is resumed (as with
+	 * runc): `planc resume` needs the lock meanwhile. */
+	if (rq->paused)
+		flock(s->d.fd, LOCK_UN);
+	/* An executor that cannot even be started still ends the exec trail (not started), then fails as it would. */
+	jmp_buf failed;
+	g_catch = &failed;
+	if (setjmp(failed) != 0) {
+		static char line[sizeof g_caught];
+		g_catch = NULL;
+		snprintf(line, sizeof line, "%s", g_caught);
+		if (rq->paused)
+			cdir_lock(&s->d);
+		exec_trail_end(&x, false);
+		fail(NULL, "%s", line);
+	}
+	run_executor(run, p, rq->plan, rq->plan_len, rq->preserve_fds, x.fd);
+	g_catch = NULL;
+	bool waiting = run->ready && p->foreground && !g_interrupted && !run->failure && !run->audit_failure;
+	run->code = waiting ? 0 : reap_executor(run);
+	/* INT, TERM and HUP stop being an interrupt of the setup: the process's from here on, held until its pid is
+	 * known (detached: planc's own again). */
+	handle(INTERRUPTS, 3, p->foreground ? forward : SIG_DFL);
+	/* The container's trail has one writer at a time: the lock again before its closing line. */
+	if (rq->paused)
+		cdir_lock(&s->d);
+	exec_trail_end(&x, run->ready && run->code == 0 && !run->audit_failure);
+	if (!run->ready || run->code != 0 || g_interrupted || run->audit_failure)
+		exec_failed(s, &x);
+	if (rq->pid_file)
+		write_pid_file(rq->pid_file, run->pid);
+	exec_export(&s->d, &x, p->digest);
+	close(x.fd);
+	flock(s->d.fd, LOCK_UN);
+	close(s->d.fd);
+	if (!p->foreground)
+		exit(0);
+	forward_to((pid_t)run->pid);
+	int signo;
+	bool known;
+	exit(await_exit(run, nsig, &signo, &known));
+}
+
 void apply_plan(const struct apply_request *rq)
 {
 	static struct applying_state s;
@@ -919,6 +1243,8 @@ void apply_plan(const struct apply_request *rq)
 	plan_load(&s.plan, rq->plan, rq->plan_len, rq->id);
 	check_extras(rq->extras);
 	check_preserved_fds(rq->preserve_fds);
+	if (rq->mode == APPLY_EXEC)
+		exec_apply(&s);
 	if (rq->audit_log) {
 		path_resolve(rq->audit_log, s.audit_log, sizeof s.audit_log);
 		check_audit_log(s.audit_log);
@@ -991,15 +1317,25 @@ static uint8_t *fd_file(const char *fd_s, const char *flag, size_t *len)
 /* planc [globals] apply --mode=create|run|run-detached --plan-fd=N [--extras=JSON | --extras-fd=M] [--pid-file=F] [--preserve-fds=K]
  * [--audit-log=L] -- ID: hidden, for the CLI (cli/container.ts), which planned and then replaced itself with this
  * (execve: the pid an engine knows stays planc's). --plan-fd: the plan bytes in a file (a memfd) open on fd N;
- * --extras-fd: apply_request's extras, the same way (annotations can be larger than one argument may be). */
+ * --extras-fd: apply_request's extras, the same way (annotations can be larger than one argument may be).
+ * An exec's (cli/exec.ts): --mode=exec --plan-fd=N --dir-fd=D [--paused] [--config=C] [--argv-fd=A] [--pid-file=F]
+ * [--preserve-fds=K] -- ID: D the container's state directory, which the CLI holds locked; C the file process.json
+ * pointers are in; A (a memfd) the command line the caller gave the CLI. */
 int verb_apply(struct globals *g, char **args, int nargs)
 {
 	(void)nargs;
 	const char *mode = g->verb_flags[0], *fd_s = g->verb_flags[1], *k_s = g->verb_flags[4];
 	struct apply_request rq = {0};
-	rq.mode = !mode ? -1 : !strcmp(mode, "create") ? APPLY_CREATE : !strcmp(mode, "run") ? APPLY_RUN : APPLY_RUN_DETACHED;
+	rq.mode = !mode                    ? -1
+		  : !strcmp(mode, "create") ? APPLY_CREATE
+		  : !strcmp(mode, "run")    ? APPLY_RUN
+		  : !strcmp(mode, "exec")   ? APPLY_EXEC
+					    : APPLY_RUN_DETACHED;
 	if (rq.mode < 0 || !fd_s)
 		fail(NULL, "internal: apply needs --mode and --plan-fd");
+	const char *dir_s = g->verb_flags[7], *argv_s = g->verb_flags[10];
+	if ((rq.mode == APPLY_EXEC) != (dir_s != NULL))
+		fail(NULL, "internal: apply --dir-fd goes with --mode=exec, and only there");
 	size_t n;
 	uint8_t *plan = fd_file(fd_s, "--plan-fd", &n);
 	char *end;
@@ -1020,5 +1356,30 @@ int verb_apply(struct globals *g, char **args, int nargs)
 	rq.audit_log = g->verb_flags[5] && *g->verb_flags[5] ? g->verb_flags[5] : NULL;
 	rq.audit_dir = g->audit_dir;
 	rq.audit_sign_key = g->audit_sign_key;
+	if (dir_s) {
+		long fd = strtol(dir_s, &end, 10);
+		/* Anything but a plain fd number is refused as not the state directory (exec_adopt_dir). */
+		rq.dir_fd = *end || !*dir_s || fd < 0 || fd > INT_MAX ? -1 : (int)fd;
+	}
+	rq.paused = g->verb_flags[8] != NULL;
+	rq.config = g->verb_flags[9] && *g->verb_flags[9] ? g->verb_flags[9] : NULL;
+	if (argv_s) {
+		/* The command line the caller gave the CLI (NUL-separated), so the trail says who ran the exec as they wrote
+		 * it rather than this hand-over's. */
+		size_t alen;
+		char *all = (char *)fd_file(argv_s, "--argv-fd", &alen);
+		size_t count = 2;
+		for (size_t j = 0; j < alen; j++)
+			count += all[j] == 0;
+		char **av = calloc(count + 1, sizeof *av);
+		if (!av)
+			fail(NULL, "internal: apply --argv-fd: out of memory");
+		size_t n_av = 0;
+		av[n_av++] = g_argv[0];
+		for (size_t j = 0; j < alen; j += strlen(all + j) + 1)
+			av[n_av++] = all + j;
+		av[n_av] = NULL;
+		g_argv = av;
+	}
 	apply_plan(&rq);
 }

@@ -38,8 +38,10 @@ struct verb {
 static const char *const NO_FLAGS[] = {NULL};
 static const char *const LIST_FLAGS[] = {"f/format=table|json", "q/quiet", NULL};
 static const char *const DELETE_FLAGS[] = {"f/force", NULL};
-/* Hidden, for the CLI only: apply.c, the plan of a create or run applied (cli/container.ts hands over to it). */
-static const char *const APPLY_FLAGS[] = {"mode=create|run|run-detached", "plan-fd=", "extras-fd=", "pid-file=", "preserve-fds=", "audit-log=", "extras=", NULL};
+/* Hidden, for the CLI only: apply.c, the plan of a create, run or exec applied (cli/container.ts and cli/exec.ts hand
+ * over to it). dir-fd, paused, config and argv-fd are exec's. */
+static const char *const APPLY_FLAGS[] = {"mode=create|run|run-detached|exec", "plan-fd=", "extras-fd=", "pid-file=", "preserve-fds=",
+					  "audit-log=", "extras=", "dir-fd=", "paused", "config=", "argv-fd=", NULL};
 static const char *const KILL_FLAGS[] = {"a/all", NULL};
 static const char *const PS_FLAGS[] = {"f/format=table|json", NULL};
 /* --interval is left out: with it the CLI checks the duration (and streams without --stats). */

@@ -28,7 +28,9 @@ extern struct logto g_log;
 /* When set, fail() jumps here (the message in g_caught) instead of reporting: list skips a container it cannot read. */
 extern jmp_buf *g_catch;
 extern char g_caught[8448];
-/* One line "planc: [where: ]message" on stderr and one record in --log; exit 1. */
+/* The status fail() exits with: 1, but for an exec whose command could not be run (the shell's 127 and 126). */
+extern int g_fail_status;
+/* One line "planc: [where: ]message" on stderr and one record in --log; exit g_fail_status (1). */
 _Noreturn void fail(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A hostile string for a message: JSON-quoted, cut at 64 characters (gate.ts quote). */

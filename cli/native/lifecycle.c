@@ -455,6 +455,20 @@ static bool top_level_value(const char *s, const char *key, size_t *at, size_t *
 	return false;
 }
 
+void append_audit_log(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	struct stat st;
+	if (fd < 0)
+		fail(NULL, "--audit-log %s: %s", path, errno_words(errno));
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)))
+		fail(NULL, "--audit-log %s: not a regular file", path);
+	/* One write: records from concurrent verbs do not interleave. */
+	if (write(fd, text, len) != (ssize_t)len)
+		fail(NULL, "--audit-log %s: %s", path, errno_words(errno));
+	close(fd);
+}
+
 void export_audit(struct cdir *d, struct record *rec)
 {
 	const mp *log = mp_get(rec->doc, "auditLog");
@@ -492,15 +506,7 @@ void export_audit(struct cdir *d, struct record *rec)
 	}
 	if (out.len == 0)
 		return;
-	int fd = open(log->s, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	struct stat st;
-	if (fd < 0)
-		fail(NULL, "--audit-log %s: %s", log->s, errno_words(errno));
-	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)))
-		fail(NULL, "--audit-log %s: not a regular file", log->s);
-	if (write(fd, out.p, out.len) != (ssize_t)out.len)
-		fail(NULL, "--audit-log %s: %s", log->s, errno_words(errno));
-	close(fd);
+	append_audit_log(log->s, out.p, out.len);
 	/* The count saved in the record: state.json rewritten whole (temp file + rename), that one field changed. */
 	size_t rlen;
 	char *raw = cdir_read(d, "state.json", 1 << 20, &rlen);

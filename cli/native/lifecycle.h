@@ -50,6 +50,8 @@ struct applying {
 void plan_begin(struct applying *a, struct trail *t, const char *plan_json, const struct jbuf *extra);
 /* r: "ok", "skipped" (why given) or "error" (msg given); extra: more fields, or NULL. */
 void plan_record(struct applying *a, int i, const char *op, const char *r, const char *why, const struct jbuf *extra);
+/* Records appended to a record's --audit-log (the caller's file: no symlink followed, a regular file or a device). */
+void append_audit_log(const char *path, const char *text, size_t len);
 /* The trail's records since `from` copied to the record's --audit-log (cli/state/audit-export.ts). */
 void export_audit(struct cdir *d, struct record *rec);
 #endif

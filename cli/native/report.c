@@ -14,6 +14,7 @@
 
 struct logto g_log;
 jmp_buf *g_catch;
+int g_fail_status = 1;
 char g_caught[8448];
 
 /* One code point from UTF-8 (an invalid byte reads as U+FFFD, as Node decodes argv and files). */
@@ -242,7 +243,7 @@ void fail(const char *where, const char *fmt, ...)
 	char *esc = escape_controls(line);
 	dprintf(2, "planc: %s\n", esc);
 	write_log("error", esc);
-	exit(1);
+	exit(g_fail_status);
 }
 
 void warn(const char *fmt, ...)

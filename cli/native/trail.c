@@ -504,14 +504,15 @@ void trail_caller(struct jbuf *b)
 }
 #endif
 
-long trail_begin_plan(struct trail *t, const char *plan_json, const struct jbuf *extra)
+/* {"n",<key>:<value>,"by","t",<extra>}: a plan's first line, or an exec's. */
+static long begin_line(struct trail *t, const char *key, const char *value_json, const struct jbuf *extra)
 {
 	struct jbuf f;
 	jb_init(&f);
 	jb_obj_begin(&f);
-	jb_key(&f, "plan");
+	jb_key(&f, key);
 	f.after_key = false;
-	jb_raw(&f, plan_json, strlen(plan_json));
+	jb_raw(&f, value_json, strlen(value_json));
 	jb_key(&f, "by");
 #ifdef PLANC_TRAIL_TEST
 	if (trail_test_by) {
@@ -530,6 +531,24 @@ long trail_begin_plan(struct trail *t, const char *plan_json, const struct jbuf 
 	long n = trail_append(t, &f);
 	free(f.p);
 	return n;
+}
+
+long trail_begin_plan(struct trail *t, const char *plan_json, const struct jbuf *extra)
+{
+	return begin_line(t, "plan", plan_json, extra);
+}
+
+long trail_begin_exec(struct trail *t, long n, const char *digest)
+{
+	struct jbuf x;
+	jb_init(&x);
+	jb_obj_begin(&x);
+	jb_key(&x, "n"), jb_i64(&x, n);
+	jb_key(&x, "planDigest"), jb_str(&x, digest);
+	jb_obj_end(&x);
+	long line = begin_line(t, "exec", x.p, NULL);
+	free(x.p);
+	return line;
 }
 
 void trail_record(struct trail *t, long of, int i, const char *op, const char *r, const struct jbuf *extra)

@@ -23,6 +23,8 @@ char *trail_bytes(struct trail *t, size_t *len);
 long trail_append(struct trail *t, const struct jbuf *fields);
 /* A small plan (compact JSON), whole, before its first action: {"n","plan","by","t",<extra>} — the line its records name with "of". */
 long trail_begin_plan(struct trail *t, const char *plan_json, const struct jbuf *extra);
+/* Exec n into the container named before its executor runs: {"n","exec":{"n","planDigest"},"by","t"} (exec-trails). */
+long trail_begin_exec(struct trail *t, long n, const char *digest);
 /* Action i of the plan at line `of`: {"n","of","i","op","r","t",<extra>}; r is "ok", "skipped" or "error". */
 void trail_record(struct trail *t, long of, int i, const char *op, const char *r, const struct jbuf *extra);
 /* The closing record {"final":true,"t"}, then the signature line when a key was given; synced. */

@@ -3,10 +3,11 @@
 // started is the one that runs the executor — the pid an engine signals or
 // waits for is planc's all the way, and no Node process is left waiting.
 // A signal to that pid while the executor runs stops the create and leaves
-// nothing behind.
+// nothing behind. `planc exec` hands over the same way (apply --mode=exec):
+// one process, which forwards the caller's signals to the exec'd process.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { NEEDS_ROOT, Planc, leftovers, waitFor } from '../helpers/planc.js';
 
 const pc = new Planc();
@@ -70,4 +71,49 @@ test('SIGTERM to planc while a createRuntime hook sleeps: create fails in one li
   // The init was the caller's child's child; reaped, it is no zombie either.
   const init = Number(readFileSync(out, 'utf8').match(/init=([0-9]+)/)![1]);
   assert.ok(!existsSync(`/proc/${init}`) || !/^[ZX]/.test(readFileSync(`/proc/${init}/stat`, 'utf8').split(') ')[1]!), `init ${init} is gone`);
+});
+
+/** A running container whose init sleeps. */
+function running(t: Parameters<typeof pc.id>[0]): string {
+  const id = pc.id(t);
+  pc.ok(['create', '--bundle', pc.bundle(['sleep', '100']), id]);
+  pc.ok(['start', id]);
+  return id;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+test('planc exec is one process: the pid the caller started becomes the front, the executor\'s parent, whose child is the exec\'d process', { skip }, async (t) => {
+  const id = running(t);
+  const p = pc.spawn(['exec', id, 'sh', '-c', 'echo ready; sleep 30; true']);
+  await waitFor('the exec\'d process to be ready', () => readFileSync(p.stdoutFile, 'utf8').includes('ready'), 10_000);
+  const pid = p.child.pid!;
+  assert.match(readlinkSync(`/proc/${pid}/exe`), /\/build\/planc$/, 'by then the process the caller spawned is the native front, not node');
+  const kids = childrenOf(pid);
+  assert.equal(kids.length, 1, `planc's one child is the executor, no node and no second planc: ${kids.join(' ')}`);
+  const procs = childrenOf(kids[0]!);
+  assert.equal(procs.length, 1, `the executor's one child is the exec'd process: ${procs.join(' ')}`);
+  assert.match(readFileSync(`/proc/${procs[0]}/cmdline`, 'utf8'), /^sh\0-c\0echo ready/);
+  process.kill(procs[0]!, 'SIGKILL');
+  const r = await p.done;
+  assert.equal(r.code, 137, `planc exits with the process's status: ${r.stderr}`);
+  assert.equal(r.stderr, '');
+});
+
+test('SIGTERM to planc during a foreground exec reaches the process, whose status planc exits with', { skip }, async (t) => {
+  const id = running(t);
+  const p = pc.spawn(['exec', id, 'sh', '-c', 'trap "echo got-term; exit 9" TERM; echo ready; while :; do sleep 0.1; done']);
+  await waitFor('the exec\'d shell to be ready', () => readFileSync(p.stdoutFile, 'utf8').includes('ready'), 10_000);
+  process.kill(p.child.pid!, 'SIGTERM');
+  const r = await p.done;
+  assert.equal(r.code, 9, `planc forwarded SIGTERM and exited with the trap's status (code ${r.code}, signal ${r.signal}): ${r.stderr}`);
+  assert.match(r.stdout, /got-term/);
+  assert.equal(r.stderr, '');
+  assert.equal(pc.state(id).status, 'running', 'the container is untouched');
 });
