@@ -262,11 +262,20 @@ struct run {
 
 static volatile sig_atomic_t g_interrupted;
 static volatile pid_t g_exec_pid, g_init_pid;
+/* A foreground run's or exec's process reported ready (it is at its exec): from then on a signal is its own. */
+static volatile sig_atomic_t g_foreground, g_started;
+static void forward(int sig);
 
 /* SIGINT/TERM/HUP while the executor runs: the create is abandoned, the executor and the init killed at once,
- * and what they made is undone once the executor is gone. */
+ * and what they made is undone once the executor is gone. Once a foreground process is at its exec, the signal is
+ * the process's instead (held until planc has read its pid, then forwarded): the shell it runs may already be
+ * up before the executor's {"waiting":1} is read, and a SIGTERM meant for it must not kill it. */
 static void on_interrupt(int sig)
 {
+	if (g_foreground && g_started) {
+		forward(sig);
+		return;
+	}
 	g_interrupted = sig;
 	if (g_exec_pid > 0)
 		kill(g_exec_pid, SIGKILL);
@@ -300,7 +309,7 @@ static void report_line(struct run *run, const char *text, size_t len)
 			kill(g_init_pid, SIGKILL);
 	}
 	if (ready && ready->type == MP_INT && ready->i)
-		run->ready = true;
+		run->ready = true, g_started = 1;
 	if (mp_get(rep, "auditError") && !run->audit_failure)
 		run->audit_failure = rep;
 	else if (i && i->type == MP_INT) {
@@ -413,6 +422,7 @@ static void run_executor(struct run *run, const struct plan *p, const uint8_t *b
 	for (size_t s = 0; s < 3; s++)
 		sigaddset(&block, INTERRUPTS[s]);
 	sigprocmask(SIG_BLOCK, &block, &old);
+	g_foreground = p->foreground;
 	handle(INTERRUPTS, 3, on_interrupt);
 	pid_t pid = fork();
 	if (pid == 0)
@@ -1007,27 +1017,11 @@ static void exec_trail_begin(struct cdir *d, const uint8_t *plan, size_t len, co
 /* The exec trail's text as it is now (NUL-terminated). */
 static char *exec_trail_text(struct exec_trail *x, size_t *len)
 {
-	struct stat st;
-	if (fstat(x->fd, &st) < 0)
-		fail(NULL, "read %s: %s", x->path, errno_words(errno));
-	if (st.st_size > (64 << 20))
+	char *text = read_whole_fd(x->fd, 64 << 20, 0, len);
+	if (!text && errno == EFBIG)
 		fail(NULL, "%s is larger than %d bytes", x->path, 64 << 20);
-	char *text = malloc((size_t)st.st_size + 1);
-	size_t n = 0;
-	while (text && n < (size_t)st.st_size) {
-		ssize_t r = pread(x->fd, text + n, (size_t)st.st_size - n, (off_t)n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			fail(NULL, "read %s: %s", x->path, errno_words(errno));
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
 	if (!text)
-		fail(NULL, "read %s: out of memory", x->path);
-	text[n] = 0;
-	*len = n;
+		fail(NULL, "read %s: %s", x->path, errno == ENOMEM ? "out of memory" : errno_words(errno));
 	return text;
 }
 
@@ -1293,25 +1287,16 @@ static uint8_t *fd_file(const char *fd_s, const char *flag, size_t *len)
 	char *end;
 	long fd = strtol(fd_s, &end, 10);
 	struct stat st;
-	if (!*fd_s || *end || fd < 3 || fd > INT_MAX || fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20))
+	if (!*fd_s || *end || fd < 3 || fd > INT_MAX || fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode))
 		fail(NULL, "internal: apply %s is not a file planc wrote", flag);
-	uint8_t *buf = malloc((size_t)st.st_size + 1);
-	size_t n = 0;
-	while (buf && n < (size_t)st.st_size) {
-		ssize_t r = pread((int)fd, buf + n, (size_t)st.st_size - n, (off_t)n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
+	size_t n;
+	char *buf = read_whole_fd((int)fd, 64 << 20, 0, &n);
 	if (!buf || n != (size_t)st.st_size)
 		fail(NULL, "internal: apply %s could not be read", flag);
-	buf[n] = 0;
 	close((int)fd);
 	if (len)
 		*len = n;
-	return buf;
+	return (uint8_t *)buf;
 }
 
 /* planc [globals] apply --mode=create|run|run-detached --plan-fd=N [--extras=JSON | --extras-fd=M] [--pid-file=F] [--preserve-fds=K]

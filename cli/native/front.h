@@ -148,6 +148,9 @@ char *trail_text(const struct trailref *ref, size_t *len);
 /* A small file's text (at most cap-1 bytes), trailing newline and spaces trimmed; NULL when it cannot be read.
  * `path` relative to `dirfd` (AT_FDCWD: an absolute path), never through a symlink at its last component. */
 char *read_small_at(int dirfd, const char *path, char *buf, size_t cap);
+/* The whole of an open regular file, from offset 0 (pread: the file offset is left alone), NUL-terminated, with
+ * `slack` more bytes allocated after it. NULL with errno set: EFBIG when larger than `max`, ENOMEM, or a read's. */
+char *read_whole_fd(int fd, size_t max, size_t slack, size_t *len);
 enum status { ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
 extern const char *const STATUS_NAMES[];
 bool alive(int64_t pid, const char *start_time);

@@ -209,3 +209,38 @@ void state_json(struct jbuf *out, struct cdir *d)
 	}
 	jb_obj_end(out);
 }
+
+char *read_whole_fd(int fd, size_t max, size_t slack, size_t *len)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	if ((uint64_t)st.st_size > max) {
+		errno = EFBIG;
+		return NULL;
+	}
+	char *buf = malloc((size_t)st.st_size + 1 + slack);
+	if (!buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	size_t n = 0;
+	while (n < (size_t)st.st_size) {
+		ssize_t r = pread(fd, buf + n, (size_t)st.st_size - n, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break; /* cut short meanwhile: what is there */
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+}

@@ -200,27 +200,10 @@ static void write_whole(struct trail *t, const char *bytes, size_t len)
 
 char *trail_bytes(struct trail *t, size_t *len)
 {
-	struct stat st;
-	if (fstat(t->fd, &st) < 0)
-		fail(NULL, "read the audit trail %s: %s", t->path, errno_words(errno));
 	/* One byte more: sync_head may add the newline of a cut line. */
-	char *buf = malloc((size_t)st.st_size + 2);
+	char *buf = read_whole_fd(t->fd, SIZE_MAX - 2, 1, len);
 	if (!buf)
-		fail(NULL, "read the audit trail %s: out of memory", t->path);
-	size_t n = 0;
-	while (n < (size_t)st.st_size) {
-		ssize_t r = pread(t->fd, buf + n, (size_t)st.st_size - n, (off_t)n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			fail(NULL, "read the audit trail %s: %s", t->path, errno_words(errno));
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = 0;
-	if (len)
-		*len = n;
+		fail(NULL, "read the audit trail %s: %s", t->path, errno == ENOMEM ? "out of memory" : errno_words(errno));
 	return buf;
 }
 
