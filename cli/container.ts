@@ -3,7 +3,6 @@
 // directory, the trail, the executor, the saved state or the undo, a
 // foreground run's wait — is the native front's (cli/native/apply.c), which
 // this process hands over to by becoming it.
-import { PlancError } from '../schemas/error.js';
 import { explainLines } from '../planner/explain.js';
 import { stringifyJson } from '../planner/json.js';
 import { checkId } from './state/gate.js';
@@ -14,7 +13,7 @@ import { planBundle } from './planning.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 import { checkConsoleSocket } from './console-socket.js';
-import { FRONT_PATH, frontGlobals } from './native-front.js';
+import { becomeApply } from './native-front.js';
 
 export interface CreateFlags {
   root: string;
@@ -54,22 +53,7 @@ export async function createContainer(id: string, flags: CreateFlags, mode: 'cre
   // The rest is the native front's (cli/native/apply.c): this process becomes it, so the pid the caller
   // started stays planc's and no Node waits around. The plan goes on a memfd, above the preserved fds.
   const extras = recordExtras(config);
-  const k = flags['preserve-fds'];
   // The extras go on a memfd too: a config's annotations can be larger than one argument may be (128 KiB).
-  const files = [bytes, ...(Object.keys(extras).length > 0 ? [Buffer.from(stringifyJson(extras))] : [])];
-  const argv = ([planFd, extrasFd]: number[]) => [
-    FRONT_PATH,
-    ...frontGlobals(flags),
-    'apply',
-    `--mode=${mode}`,
-    `--plan-fd=${planFd}`,
-    ...(extrasFd !== undefined ? [`--extras-fd=${extrasFd}`] : []),
-    ...(flags['pid-file'] ? [`--pid-file=${flags['pid-file']}`] : []),
-    `--preserve-fds=${k}`,
-    ...(flags['audit-log'] ? [`--audit-log=${flags['audit-log']}`] : []),
-    '--',
-    id,
-  ];
-  const e = execWith(FRONT_PATH, argv, { ...process.env, PLANC_FRONT_ONLY: '1' }, files, 3 + k, Array.from({ length: k }, (_, n) => 3 + n));
-  throw new PlancError('system', `cannot run planc's native front ${FRONT_PATH}: errno ${e}`);
+  const files: [string, Uint8Array][] = [['plan-fd', bytes], ...(Object.keys(extras).length > 0 ? [['extras-fd', Buffer.from(stringifyJson(extras))] as [string, Uint8Array]] : [])];
+  becomeApply(flags, mode, id, files, flags['audit-log'] ? [`--audit-log=${flags['audit-log']}`] : []);
 }

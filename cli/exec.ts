@@ -17,8 +17,7 @@ import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { digest as digestOf } from './digest.js';
 import { errnoWords } from './errno.js';
 import { cgroupLayout } from './host-facts.js';
-import { execWith } from './libc.js';
-import { FRONT_PATH, frontGlobals } from './native-front.js';
+import { becomeApply } from './native-front.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 import type { ContainerDir } from './state/gate.js';
@@ -144,26 +143,9 @@ export async function execInContainer(id: string, args: string[], flags: ExecCli
     // no Node waits around. The state directory goes along still locked (the lock is its open file's, which the
     // execve keeps); the plan, and the command line the trail records as the exec's caller, on memfds above the
     // preserved fds.
-    const k = flags['preserve-fds'];
-    const argv = ([planFd, argvFd]: number[]) => [
-      FRONT_PATH,
-      ...frontGlobals(flags),
-      'apply',
-      '--mode=exec',
-      `--plan-fd=${planFd}`,
-      `--dir-fd=${dir.fd}`,
-      ...(planned.paused ? ['--paused'] : []),
-      `--config=${planned.configPath}`,
-      `--argv-fd=${argvFd}`,
-      ...(flags['pid-file'] ? [`--pid-file=${flags['pid-file']}`] : []),
-      `--preserve-fds=${k}`,
-      '--',
-      id,
-    ];
     const caller = Buffer.from(process.argv.slice(2).join('\0'));
-    const preserved = Array.from({ length: k }, (_, n) => 3 + n);
-    const e = execWith(FRONT_PATH, argv, { ...process.env, PLANC_FRONT_ONLY: '1' }, [bytes, caller], 3 + k, [...preserved, dir.fd]);
-    throw new PlancError('system', `cannot run planc's native front ${FRONT_PATH}: errno ${e}`);
+    const applyArgs = [`--dir-fd=${dir.fd}`, ...(planned.paused ? ['--paused'] : []), `--config=${planned.configPath}`];
+    becomeApply(flags, 'exec', id, [['plan-fd', bytes], ['argv-fd', caller]], applyArgs, [dir.fd]);
   } finally {
     dir.unlock();
     dir.close();

@@ -5,6 +5,7 @@
 // front with the arguments said canonically, and never does the work twice.
 import { spawnSync } from 'node:child_process';
 import { PlancError } from '../schemas/error.js';
+import { execWith } from './libc.js';
 
 export const FRONT_PATH = new URL('../build/planc', import.meta.url).pathname;
 
@@ -34,4 +35,36 @@ export function frontOutput(argv: string[]): string {
     throw new PlancError('system', line);
   }
   return r.stdout;
+}
+
+/**
+ * Become the front's apply step (cli/native/apply.c) once this process has planned: its image replaced (execve),
+ * so the pid the caller started stays planc's and no Node waits around. Each of `files` goes on a memfd above the
+ * preserved fds and is named to the front by its flag (`plan-fd` → `--plan-fd=N`); `args` are apply's other flags;
+ * `keep` are fds of this process the front takes over as they are (the preserved ones always). Never returns.
+ */
+export function becomeApply(
+  flags: Parameters<typeof frontGlobals>[0] & { 'preserve-fds': number; 'pid-file'?: string },
+  mode: 'create' | 'run' | 'run-detached' | 'exec',
+  id: string,
+  files: [flag: string, data: Uint8Array][],
+  args: string[],
+  keep: number[] = [],
+): never {
+  const k = flags['preserve-fds'];
+  const argv = (fds: number[]) => [
+    FRONT_PATH,
+    ...frontGlobals(flags),
+    'apply',
+    `--mode=${mode}`,
+    ...files.map(([flag], n) => `--${flag}=${fds[n]}`),
+    ...args,
+    ...(flags['pid-file'] ? [`--pid-file=${flags['pid-file']}`] : []),
+    `--preserve-fds=${k}`,
+    '--',
+    id,
+  ];
+  const preserved = Array.from({ length: k }, (_, n) => 3 + n);
+  const e = execWith(FRONT_PATH, argv, { ...process.env, PLANC_FRONT_ONLY: '1' }, files.map(([, data]) => data), 3 + k, [...preserved, ...keep]);
+  throw new PlancError('system', `cannot run planc's native front ${FRONT_PATH}: errno ${e}`);
 }
