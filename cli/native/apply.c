@@ -484,26 +484,6 @@ static int reap_executor(struct run *run)
 
 /* ---- what the executor made ---- */
 
-/* Field 22 of /proc/<pid>/stat, and its state; false when there is no such process. */
-static bool proc_stat(int64_t pid, char *start, size_t cap, char *state)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
-	if (pid <= 0 || !read_small_at(AT_FDCWD, path, buf, sizeof buf))
-		return false;
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return false;
-	*state = p[2];
-	p += 2;
-	for (int k = 0; k < 19 && p; k++)
-		p = (p = strchr(p, ' ')) ? p + 1 : NULL;
-	if (!p)
-		return false;
-	snprintf(start, cap, "%.*s", (int)strcspn(p, " "), p);
-	return true;
-}
-
 /* The planned groups an executor makes: cgroup.create, and a resctrl.create of the container's own group. */
 static bool makes_group(const mp *a)
 {

@@ -153,6 +153,9 @@ char *read_small_at(int dirfd, const char *path, char *buf, size_t cap);
 char *read_whole_fd(int fd, size_t max, size_t slack, size_t *len);
 enum status { ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
 extern const char *const STATUS_NAMES[];
+/* Field 22 of /proc/<pid>/stat (its start time, in clock ticks since boot) and its state letter; false when there
+ * is no such process. */
+bool proc_stat(int64_t pid, char *start, size_t cap, char *state);
 bool alive(int64_t pid, const char *start_time);
 bool cgroup_still_owned(const struct cgroup *c);
 bool is_paused(const struct record *rec);

@@ -35,27 +35,31 @@ char *read_small_at(int dirfd, const char *path, char *buf, size_t cap)
 	return buf;
 }
 
-bool alive(int64_t pid, const char *start_time)
+bool proc_stat(int64_t pid, char *start, size_t cap, char *state)
 {
-	if (pid <= 0)
-		return false;
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
-	if (!read_small_at(AT_FDCWD, path, buf, sizeof buf))
+	if (pid <= 0 || !read_small_at(AT_FDCWD, path, buf, sizeof buf))
 		return false;
 	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
 	char *p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
 		return false;
-	char state = p[2];
+	*state = p[2];
 	/* Field 22 (starttime) is the 20th after the name. */
 	p += 2;
 	for (int k = 0; k < 19 && p; k++)
 		p = (p = strchr(p, ' ')) ? p + 1 : NULL;
 	if (!p)
 		return false;
-	size_t n = strcspn(p, " ");
-	return n == strlen(start_time) && strncmp(p, start_time, n) == 0 && state != 'Z' && state != 'X';
+	snprintf(start, cap, "%.*s", (int)strcspn(p, " "), p);
+	return true;
+}
+
+bool alive(int64_t pid, const char *start_time)
+{
+	char start[32], state;
+	return proc_stat(pid, start, sizeof start, &state) && strcmp(start, start_time) == 0 && state != 'Z' && state != 'X';
 }
 
 static long fs_type(const char *path)
