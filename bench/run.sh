@@ -78,7 +78,7 @@ rt_root() { echo "$tmp/$1-root"; }
 # warm-up and timed run, untimed); the prepare also deletes the previous
 # iteration's container. "svc" is one running `sleep` per runtime, for the
 # verbs that only look at a container (or pause and resume it).
-shapes=(run cycle burst create start state list kill delete pause resume ps events)
+shapes=(run cycle burst create start state list kill delete pause resume ps exec events)
 label() {
   case $1 in
     run) echo 'run of /bin/true' ;;
@@ -93,6 +93,7 @@ label() {
     pause) echo 'pause' ;;
     resume) echo 'resume' ;;
     ps) echo 'ps --format json' ;;
+    exec) echo 'exec of /bin/true (running)' ;;
     events) echo 'events --stats' ;;
   esac
 }
@@ -133,6 +134,8 @@ shape() {
     pause) prep="$R resume $svc" cmd="$R pause $svc" ;;
     resume) prep="$R pause $svc" cmd="$R resume $svc" ;;
     ps) cmd="$R ps --format json $svc" ;;
+    # a foreground process in the running sleep: what an engine's health check or `podman exec` costs
+    exec) cmd="$R exec $svc true" ;;
     events) cmd="$R events --stats $svc" ;;
   esac
 }

@@ -5,114 +5,47 @@
 // the --audit-log export and, in the foreground, the wait for the process
 // with signals forwarded to it — is the native front's (cli/native/apply.c),
 // which this process becomes, the locked state directory passed on.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Plan } from '../schemas/generated/plan.js';
-import { PlancError } from '../schemas/error.js';
-import { type ExecFlags, planExecProcess } from '../planner/exec.js';
-import { encodePlan } from '../planner/encode.js';
 import { explainLines } from '../planner/explain.js';
-import { type Json, parseJsonBytes } from '../planner/json.js';
-import { checkConsoleSocket, checkRelayTerminal } from './console-socket.js';
 import { digest as digestOf } from './digest.js';
-import { errnoWords } from './errno.js';
-import { cgroupLayout } from './host-facts.js';
+import { type ExecContainer, type ExecInputFlags, type PlannedExec, planExecWith } from './exec-inputs.js';
 import { becomeApply } from './native-front.js';
+import { nodeHostIO } from './node-host-io.js';
 import { checkPreservedFds } from './preserved-fds.js';
 import { debug } from './report.js';
 import type { ContainerDir } from './state/gate.js';
 import { statusOf } from './state/lifecycle.js';
-import { loadRecord, openContainer, readPlan } from './state/store.js';
+import { FILES, loadRecord, openContainer } from './state/store.js';
 
-export interface ExecCliFlags {
+export interface ExecCliFlags extends ExecInputFlags {
   root: string;
-  process?: string;
-  detach?: boolean;
   'pid-file'?: string;
-  tty?: boolean;
-  'console-socket'?: string;
-  cwd?: string;
-  env?: string[];
-  user?: string;
-  'additional-gids'?: string[];
-  cap?: string[];
-  'no-new-privs'?: boolean;
-  apparmor?: string;
-  'process-label'?: string;
   'preserve-fds': number;
-  cgroup?: string[];
-  'ignore-paused'?: boolean;
   'dry-run'?: boolean;
   debug?: boolean;
   log?: string;
   'log-format'?: string;
 }
 
-export interface PlannedExec {
-  plan: Plan;
-  bytes: Uint8Array;
+/** An exec's plan, as `plan`/`explain --process` and `exec` use it. */
+export interface PlannedExecOf extends PlannedExec {
   digest: string;
-  /** Where errors with a pointer point: process.json, or the container's config.json. */
-  configPath: string;
-  /** The container is paused (exec --ignore-paused): the process starts frozen. */
-  paused: boolean;
-}
-
-const MAX_PROCESS_JSON = 1 << 20;
-
-function readProcessFile(path: string): Json {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new PlancError('not-found', errnoWords(e), { file: path });
-  }
-  if (bytes.length > MAX_PROCESS_JSON) throw new PlancError('invalid-config', `larger than ${MAX_PROCESS_JSON} bytes: not a process.json`, { file: path });
-  return parseJsonBytes(bytes, path);
 }
 
 /**
  * The exec's plan, for the container whose state directory is open (and locked, when it is to be
- * applied). Also what `plan`/`explain --process` show.
+ * applied). Also what `plan`/`explain --process` show; `relayCheck` as planExecWith's.
  */
-export function planExecIn(dir: ContainerDir, flags: Omit<ExecCliFlags, 'root' | 'preserve-fds'>, args: string[], setConfigPath: (p: string) => void): PlannedExec {
-  const processFile = flags.process === undefined ? undefined : resolve(flags.process);
-  const doc = processFile === undefined ? undefined : readProcessFile(processFile);
-  const socket = flags['console-socket'] === undefined ? undefined : checkConsoleSocket(flags['console-socket']);
-  const rec = loadRecord(dir);
-  const status = statusOf(dir, rec);
-  if (status === 'stopped') throw new PlancError('bad-state', 'cannot exec in a stopped container', { where: rec.id });
-  if (status === 'paused' && !flags['ignore-paused']) throw new PlancError('bad-state', 'cannot exec in a paused container (use --ignore-paused to override)', { where: rec.id });
-  const container = readPlan(dir);
-  if (!container) throw new PlancError('bad-state', `${dir.path} has no plan.msgpack: the container's process settings are unknown; left alone`);
-  const configPath = processFile ?? `${container.bundle}/config.json`;
-  setConfigPath(configPath);
-  const execFlags: ExecFlags = {
-    cwd: flags.cwd,
-    env: flags.env,
-    user: flags.user,
-    additionalGids: flags['additional-gids'],
-    cap: flags.cap,
-    noNewPrivs: flags['no-new-privs'],
-    tty: flags.tty,
-    apparmor: flags.apparmor,
-    processLabel: flags['process-label'],
+export function planExecIn(dir: ContainerDir, flags: ExecInputFlags, args: string[], setConfigPath: (p: string) => void, relayCheck = false): PlannedExecOf {
+  const container = (): ExecContainer => {
+    const rec = loadRecord(dir);
+    return { id: dir.id, path: dir.path, status: statusOf(dir, rec), target: { pid: rec.pid, startTime: rec.startTime, cgroups: rec.cgroups }, stored: dir.read(FILES.plan) };
   };
-  const plan = planExecProcess(container, { pid: rec.pid, startTime: rec.startTime, cgroups: rec.cgroups }, {
-    args,
-    ...(doc === undefined ? {} : { process: doc }),
-    flags: execFlags,
-    detach: flags.detach ?? false,
-    ...(socket === undefined ? {} : { consoleSocket: socket }),
-    ...(flags.cgroup ? { cgroup: flags.cgroup } : {}),
-    cgroupLayout: cgroupLayout(),
-  });
-  const bytes = encodePlan(plan);
-  return { plan, bytes, digest: digestOf(bytes), configPath, paused: status === 'paused' };
+  const planned = planExecWith(nodeHostIO, flags, args, container, setConfigPath, relayCheck);
+  return { ...planned, digest: digestOf(planned.bytes) };
 }
 
 /** `plan`/`explain --process P --id ID`: the plan an exec of process.json into that container would run. */
-export function planExecOfProcess(root: string, id: string, processFile: string, detach: boolean, setConfigPath: (p: string) => void): PlannedExec {
+export function planExecOfProcess(root: string, id: string, processFile: string, detach: boolean, setConfigPath: (p: string) => void): PlannedExecOf {
   const dir = openContainer(root, id);
   try {
     return planExecIn(dir, { process: processFile, detach }, [], setConfigPath);
@@ -130,10 +63,9 @@ export async function execInContainer(id: string, args: string[], flags: ExecCli
   const dir = openContainer(flags.root, id);
   dir.lock();
   try {
-    const planned = planExecIn(dir, flags, args, setConfigPath);
+    const planned = planExecIn(dir, flags, args, setConfigPath, !flags['dry-run']);
     const { plan, bytes, digest } = planned;
     debug(`${id}: exec plan ${digest}, ${plan.actions.length} actions`, flags);
-    if (plan.actions.some((a) => a.op === 'console.relay') && !flags['dry-run']) checkRelayTerminal();
     if (flags['dry-run']) {
       process.stdout.write(`dry run: exec plan ${digest} in ${id}: ${plan.actions.length} actions, none applied\n${explainLines(plan).join('\n')}\n`);
       return;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds planc's native front: ./build.sh [outdir]  (default: <repo>/build)
-#   <outdir>/planc              the `planc` command: the hot verbs and create/run without Node, the rest handed to bin/planc.cjs
+#   <outdir>/planc              the `planc` command: the hot verbs and create/run/exec without Node, the rest handed to bin/planc.cjs
 #   <outdir>/test/planc-front-parse  test-only: the front's parser alone (test/unit/native-front.test.ts)
 #   <outdir>/test/planc-trail   test-only driver of trail.c (test/unit/native-trail.test.ts): the front's modules
 #                               but front.c, with trail.c's test hooks (-DPLANC_TRAIL_TEST)
@@ -29,7 +29,7 @@ esac
 engine="$out/engine/libplanc-engine.a"
 [ -f "$engine" ] || { echo "cli/native/build.sh: $engine is missing: build cli/native/engine/build.sh first" >&2; exit 1; }
 cc_ -I"$src/engine" -DPLANC_NODE="\"$node\"" -DPLANC_VERSION="\"$ver\"" -DPLANC_SPEC_VERSION="\"$spec\"" -o "$obj/planc" "$src"/*.c $shared "$engine" -lm -ldl
-modules=$(ls "$src"/*.c | grep -v '/front\.c$' | grep -v '/create\.c$')
+modules=$(ls "$src"/*.c | grep -v '/front\.c$' | grep -v '/create\.c$' | grep -v '/exec\.c$')
 cc_ -DPLANC_TRAIL_TEST -o "$obj/planc-trail" "$src/test/trail-main.c" $modules $shared -ldl
 mv "$obj/planc" "$out/planc"
 mv "$obj/planc-trail" "$out/test/planc-trail"

@@ -33,9 +33,13 @@ struct verb {
 	const char *needs;
 	/* With --debug the CLI serves it (create and run: the plan's digest and warnings are said as the CLI says them). */
 	bool no_debug;
+	/* Its first positional argument ends the flags and what follows is a command, passed on as it is (exec ID cmd…,
+	 * as with runc; cli/fast.ts separateCommand). */
+	bool variadic;
 };
 
 static const char *const NO_FLAGS[] = {NULL};
+/* "=*": a flag that may be given many times (runc's slice flags), its values kept in order. */
 static const char *const LIST_FLAGS[] = {"f/format=table|json", "q/quiet", NULL};
 static const char *const DELETE_FLAGS[] = {"f/force", NULL};
 /* Hidden, for the CLI only: apply.c, the plan of a create, run or exec applied (cli/container.ts and cli/exec.ts hand
@@ -51,20 +55,25 @@ static const char *const EVENTS_FLAGS[] = {"stats", NULL};
 #define CREATE_FLAG_LIST "b/bundle=", "pid-file=", "preserve-fds=#", "console-socket=", "no-pivot", "no-new-keyring", "audit-log="
 static const char *const CREATE_FLAGS[] = {CREATE_FLAG_LIST, NULL};
 static const char *const RUN_FLAGS[] = {CREATE_FLAG_LIST, "d/detach", NULL};
+/* exec.c (the order of its E_ names). --dry-run is the CLI's (it prints the plan's explanation); --apparmor and
+ * --process-label are refused on this host, in the CLI's words. */
+static const char *const EXEC_FLAGS[] = {"p/process=", "d/detach", "pid-file=", "t/tty", "console-socket=", "cwd=", "e/env=*", "u/user=",
+					 "g/additional-gids=*", "c/cap=*", "no-new-privs", "preserve-fds=#", "cgroup=*", "ignore-paused", NULL};
 
 static const struct verb VERBS[] = {
-	{"state", verb_state, NO_FLAGS, 1, 1, false, NULL, false},
-	{"list", verb_list, LIST_FLAGS, 0, 0, false, NULL, false},
-	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false, NULL, false},
-	{"kill", verb_kill, KILL_FLAGS, 1, 2, false, NULL, false},
-	{"pause", verb_pause, NO_FLAGS, 1, 1, false, NULL, false},
-	{"resume", verb_resume, NO_FLAGS, 1, 1, false, NULL, false},
-	{"ps", verb_ps, PS_FLAGS, 1, 1, false, NULL, false},
-	{"events", verb_events, EVENTS_FLAGS, 1, 1, false, "stats", false},
-	{"start", verb_start, NO_FLAGS, 1, 1, false, NULL, false},
-	{"apply", verb_apply, APPLY_FLAGS, 1, 1, true, NULL, false},
-	{"create", verb_create, CREATE_FLAGS, 1, 1, false, NULL, true},
-	{"run", verb_run, RUN_FLAGS, 1, 1, false, NULL, true},
+	{"state", verb_state, NO_FLAGS, 1, 1, false, NULL, false, false},
+	{"list", verb_list, LIST_FLAGS, 0, 0, false, NULL, false, false},
+	{"delete", verb_delete, DELETE_FLAGS, 1, 1, false, NULL, false, false},
+	{"kill", verb_kill, KILL_FLAGS, 1, 2, false, NULL, false, false},
+	{"pause", verb_pause, NO_FLAGS, 1, 1, false, NULL, false, false},
+	{"resume", verb_resume, NO_FLAGS, 1, 1, false, NULL, false, false},
+	{"ps", verb_ps, PS_FLAGS, 1, 1, false, NULL, false, false},
+	{"events", verb_events, EVENTS_FLAGS, 1, 1, false, "stats", false, false},
+	{"start", verb_start, NO_FLAGS, 1, 1, false, NULL, false, false},
+	{"apply", verb_apply, APPLY_FLAGS, 1, 1, true, NULL, false, false},
+	{"create", verb_create, CREATE_FLAGS, 1, 1, false, NULL, true, false},
+	{"run", verb_run, RUN_FLAGS, 1, 1, false, NULL, true, false},
+	{"exec", verb_exec, EXEC_FLAGS, 1, 1, false, NULL, true, true},
 };
 
 /* runc's global flags (cli/verb.ts GLOBAL_FLAGS) the front understands; any may come before or after the verb. */
@@ -117,11 +126,19 @@ _Noreturn void hand_off(void)
 	fail(NULL, "start the planc CLI with %s: %s", node, errno_words(e));
 }
 
+#define MAX_MANY 256
 struct parsed {
-	const char *values[32]; /* by flag index: globals, then the verb's */
+	const char *values[32]; /* by flag index: globals, then the verb's (a repeatable flag's: its last) */
 	bool seen[32];
 	char *args[8];
 	int nargs;
+	/* Every value of the repeatable flags, in order, with the index of its flag. */
+	const char *many[MAX_MANY];
+	int many_of[MAX_MANY];
+	int nmany;
+	/* A variadic verb's command: what follows its first positional argument. */
+	char **rest;
+	int nrest;
 };
 
 /* The spec of flag `name` (long or one-letter) among `specs`; its index or -1. */
@@ -154,6 +171,16 @@ static bool parse_range(const struct verb *v, char **argv, int from, int to, str
 			if (p->nargs >= 8)
 				return false;
 			p->args[p->nargs++] = a;
+			if (v->variadic) {
+				/* The rest is the command, dashes and all; one "--" right after the id separates it (runc's man
+				 * page form), unless a "--" came before the id already. */
+				int k = i + 1;
+				if (!only_args && k < to && !strcmp(argv[k], "--"))
+					k++;
+				p->rest = &argv[k];
+				p->nrest = to - k;
+				return true;
+			}
 			continue;
 		}
 		if (!strcmp(a, "--")) {
@@ -185,7 +212,10 @@ static bool parse_range(const struct verb *v, char **argv, int from, int to, str
 				return false;
 			k += nglobal;
 		}
-		if (p->seen[k])
+		const char *spec = k < nglobal ? GLOBAL_FLAGS[k] : v->flags[k - nglobal];
+		const char *options = strchr(spec, '=');
+		bool many = options && !strcmp(options, "=*");
+		if (p->seen[k] && !many)
 			return false; /* repeated: oclif decides */
 		p->seen[k] = true;
 		if (!takes) {
@@ -200,9 +230,13 @@ static bool parse_range(const struct verb *v, char **argv, int from, int to, str
 			value = argv[++i];
 		}
 		/* A value outside the flag's options: the CLI says which it takes. */
-		const char *spec = k < nglobal ? GLOBAL_FLAGS[k] : v->flags[k - nglobal];
-		const char *options = strchr(spec, '=') + 1;
-		if (!strcmp(options, "#")) {
+		options++;
+		if (many) {
+			if (p->nmany >= MAX_MANY)
+				return false;
+			p->many_of[p->nmany] = k;
+			p->many[p->nmany++] = value;
+		} else if (!strcmp(options, "#")) {
 			size_t n = strspn(value, "0123456789");
 			if (value[n] || n == 0 || n > 4 || (value[0] == '0' && n > 1))
 				return false;
@@ -231,6 +265,12 @@ static void dump(const struct verb *v, const struct parsed *p, int nglobal)
 	for (int k = 0; k < p->nargs; k++)
 		jb_str(&b, p->args[k]);
 	jb_arr_end(&b);
+	if (v->variadic) {
+		jb_key(&b, "rest"), jb_arr_begin(&b);
+		for (int k = 0; k < p->nrest; k++)
+			jb_str(&b, p->rest[k]);
+		jb_arr_end(&b);
+	}
 	jb_key(&b, "flags"), jb_obj_begin(&b);
 	for (int k = 0; k < 32; k++) {
 		if (!p->values[k])
@@ -241,7 +281,13 @@ static void dump(const struct verb *v, const struct parsed *p, int nglobal)
 		char name[64];
 		snprintf(name, sizeof name, "%.*s", (int)strcspn(spec, "="), spec);
 		jb_key(&b, name);
-		if (strchr(spec, '='))
+		if (strstr(spec, "=*")) {
+			jb_arr_begin(&b);
+			for (int m = 0; m < p->nmany; m++)
+				if (p->many_of[m] == k)
+					jb_str(&b, p->many[m]);
+			jb_arr_end(&b);
+		} else if (strchr(spec, '='))
 			jb_str(&b, p->values[k]);
 		else
 			jb_bool(&b, true);
@@ -308,7 +354,7 @@ int main(int argc, char **argv)
 	const char *log_format = p.values[2];
 	g_log.file = p.values[1] && *p.values[1] ? p.values[1] : NULL;
 	g_log.format = log_format;
-	struct globals g = {p.values[0] ? p.values[0] : DEFAULT_ROOT, p.values[6] != NULL, NULL, NULL, NULL, false};
+	struct globals g = {.root = p.values[0] ? p.values[0] : DEFAULT_ROOT, .debug = p.values[6] != NULL};
 	g.verb_flags = &p.values[nglobal];
 	g.audit_sign_key = p.values[5];
 	g.audit_dir = p.values[4];
@@ -318,5 +364,10 @@ int main(int argc, char **argv)
 	dump(v, &p, nglobal);
 	return 0;
 #endif
+	/* The verb's repeatable flags, by the index of the flag in its table. */
+	for (int m = 0; m < p.nmany; m++)
+		p.many_of[m] -= nglobal;
+	g.many = p.many, g.many_of = p.many_of, g.nmany = p.nmany;
+	g.rest = p.rest, g.nrest = p.nrest;
 	return v->run(&g, p.args, p.nargs);
 }

@@ -189,6 +189,14 @@ struct globals {
 	const char *audit_sign_key; /* --audit-sign-key (NULL: not given) */
 	const char *audit_dir;      /* --audit-dir (NULL: not given) */
 	bool systemd_cgroup;        /* --systemd-cgroup */
+	/* The values of the verb's repeatable flags ("=*" in its table) in command-line order, each with the index of its
+	 * flag in the verb's table. */
+	const char *const *many;
+	const int *many_of;
+	int nmany;
+	/* A variadic verb's command (exec ID cmd…): the arguments after its first positional one, as given. */
+	char *const *rest;
+	int nrest;
 };
 int verb_state(struct globals *g, char **argv, int argc);
 int verb_list(struct globals *g, char **argv, int argc);
@@ -203,6 +211,8 @@ int verb_start(struct globals *g, char **argv, int argc);
 /* create.c: planned by the embedded engine, applied by apply.c; anything else the CLI's. */
 int verb_create(struct globals *g, char **argv, int argc);
 int verb_run(struct globals *g, char **argv, int argc);
+/* exec.c: planned by the embedded engine from what the gate read, applied by apply.c; anything else the CLI's. */
+int verb_exec(struct globals *g, char **argv, int argc);
 /* Not a shape the front serves: the CLI (node bin/planc.cjs) gets the command line as it came. */
 _Noreturn void hand_off(void);
 /* Internal: a plan applied (cli/native/apply.c), for the CLI that planned it. */

@@ -1,15 +1,12 @@
 // The files of a container's state directory and how they are read back:
 // state.json (the record, schema-checked), plan.msgpack (the exact plan
-// bytes, schema-checked when teardown needs them), exec.fifo, and audit.json
+// bytes; exec checks them, cli/exec-inputs.ts checkStoredPlan), exec.fifo, and audit.json
 // (where the container's trail is in the durable audit store, cli/audit/).
 // Everything goes through a ContainerDir
 // (gate.ts), so every name is resolved inside the directory planc checked.
 import type { ContainerRecord, OwnedCgroup } from '../../schemas/generated/record.js';
-import type { Plan } from '../../schemas/generated/plan.js';
 import validateRecord from '../../schemas/generated/validate-record.js';
-import validatePlan from '../../schemas/generated/validate-plan.js';
 import { PlancError } from '../../schemas/error.js';
-import { decodePlan } from '../../planner/encode.js';
 import { type Json, parseJson, stringifyJson, withNumbers } from '../../planner/json.js';
 import { checkId, ContainerDir, StateRoot } from './gate.js';
 
@@ -50,22 +47,6 @@ export function loadRecord(dir: ContainerDir): ContainerRecord {
   const rec = readRecord(dir);
   if (!rec) throw new PlancError('not-found', 'container does not exist', { where: dir.id });
   return rec;
-}
-
-/** The stored plan, checked against the plan schema, or null when there is none. */
-export function readPlan(dir: ContainerDir): Plan | null {
-  const bytes = dir.read(FILES.plan);
-  if (bytes === null) return null;
-  let plan: unknown;
-  try {
-    plan = decodePlan(bytes);
-  } catch (e) {
-    throw new PlancError('bad-state', `${dir.path}/${FILES.plan} does not decode (${(e as Error).message}); left alone`);
-  }
-  if (!validatePlan(plan) || plan.containerId !== dir.id) {
-    throw new PlancError('bad-state', `${dir.path}/${FILES.plan} is not a plan for ${dir.id}; left alone`);
-  }
-  return plan;
 }
 
 /**

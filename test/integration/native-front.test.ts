@@ -1,5 +1,5 @@
 // The verbs the native front serves (cli/native/) on real containers: each
-// (create and run included: the embedded planner) starts no Node process (strace sees exactly one execve, the front's), the
+// (create, run and exec included: the embedded planner) starts no Node process (strace sees exactly one execve, the front's), the
 // CLI's path to it (node bin/planc.cjs, what a command line the front hands
 // over reaches) prints the same bytes and exits the same way, and the small
 // plans kill, pause and resume write into the trail are the ones the spec of
@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NEEDS_ROOT, Planc, PLANC, REPO, trailPath } from '../helpers/planc.js';
@@ -296,4 +296,70 @@ test('the CLI path of delete says what the front says; the front\'s own teardown
   assert.equal(r.stderr, 'planc: teardown: no such command (planc --help lists them)\n');
   assert.equal(pc.state(id).status, 'created', 'the container is left as it was');
   pc.ok(['delete', '-f', id]);
+});
+
+/** The exec plans the audit store keeps for a container's first trail, in the order they were made. */
+function execPlans(id: string): Buffer[] {
+  const dir = join(pc.auditDir, id);
+  const seqs = readdirSync(dir)
+    .map((f) => /^1\.exec-([0-9]+)\.plan\.msgpack$/.exec(f))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  return seqs.map((n) => readFileSync(join(dir, `1.exec-${n}.plan.msgpack`)));
+}
+
+test('exec starts no Node process, and plans byte for byte as the CLI does; what it cannot plan, the CLI reports', { skip: NEEDS_ROOT }, (t) => {
+  assert.ok(STRACE, 'strace is installed (scripts/setup.sh installs it)');
+  const id = pc.id(t, 'nfx');
+  pc.ok(['run', '-d', '--bundle', pc.bundle(['sleep', '100']), id]);
+  const env = { ...process.env, PLANC_AUDIT_DIR: pc.auditDir };
+  const scratch = mkdtempSync(join(tmpdir(), 'planc-front-exec-'));
+  try {
+    const processJson = join(scratch, 'process.json');
+    writeFileSync(processJson, JSON.stringify({ args: ['sh', '-c', 'exit 0'], cwd: '/tmp', env: ['PATH=/bin', 'X=1'], user: { uid: 0, gid: 0 } }));
+    const pidFile = join(scratch, 'pid');
+    const shapes: [string[], number][] = [
+      [['exec', id, 'true'], 0],
+      [['exec', id, 'sh', '-c', 'exit 3'], 3],
+      [['exec', id, '--', 'sh', '-c', 'test "$0" = sh'], 0],
+      [['exec', '-e', 'A=1', '--env', 'B=2', '--cwd', '/tmp', id, 'sh', '-c', 'test "$A$B$(pwd)" = 12/tmp'], 0],
+      [['exec', '-u', '1000:1000', '-g', '10', '--additional-gids', '20', '--no-new-privs', id, 'sh', '-c', 'test "$(id -u)" = 1000'], 0],
+      [['exec', '-c', 'CAP_NET_ADMIN', '--cap=CAP_SYS_TIME', id, 'true'], 0],
+      [['exec', '-p', processJson, id], 0],
+      [['exec', '-d', '--pid-file', pidFile, id, 'sleep', '0'], 0],
+      [['exec', id, 'nosuchcommand'], 127],
+    ];
+    for (const [args, code] of shapes) {
+      rmSync(pidFile, { force: true });
+      const { execs, code: got } = execsOf(args);
+      assert.equal(got, code, `planc ${args.join(' ')} exit status`);
+      assertNoNode(execs, `planc ${args.join(' ')}`);
+      if (args.includes('--pid-file')) assert.match(readFileSync(pidFile, 'utf8'), /^[1-9][0-9]*$/, '--pid-file holds the pid');
+      // The same command line planned by the CLI (node bin/planc.cjs), which then hands over to the same apply step.
+      rmSync(pidFile, { force: true });
+      const viaCli = spawnSync(process.execPath, [CLI, '--root', pc.root, ...args], { encoding: 'utf8', env });
+      assert.equal(viaCli.status, code, `the CLI's planc ${args.join(' ')}: ${viaCli.stderr}`);
+      const [front, cli] = execPlans(id).slice(-2);
+      assert.ok(front && cli && front.length > 0, 'both execs stored their plans');
+      assert.ok(front.equals(cli), `planc ${args.join(' ')}: the front's exec plan is the CLI's, byte for byte`);
+    }
+    // What the front does not plan itself goes to the CLI whole: the same words, the same status, either way in.
+    const refused = [['exec', '--cwd', 'relative', id, 'true'], ['exec', '-p', join(scratch, 'missing.json'), id], ['exec', '-t', id, 'sh'], ['exec', '--preserve-fds', '5', id, 'true'], ['exec', 'nope', 'true'], ['exec', '../x', 'true']];
+    for (const args of [...refused, ['pause'], ['exec', id, 'true']]) {
+      if (args[0] === 'pause') {
+        pc.ok(['pause', id]);
+        continue;
+      }
+      const viaFront = spawnSync(PLANC, ['--root', pc.root, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const viaCli = spawnSync(process.execPath, [CLI, '--root', pc.root, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.notEqual(viaFront.status, 0, `planc ${args.join(' ')} is refused`);
+      assert.match(viaFront.stderr, /^planc: .+\n$/, `one line: planc ${args.join(' ')}`);
+      assert.equal(viaFront.stderr, viaCli.stderr, `stderr of planc ${args.join(' ')}`);
+      assert.equal(viaFront.status, viaCli.status, `exit status of planc ${args.join(' ')}`);
+    }
+    assert.equal(pc.state(id).status, 'paused', 'the refused execs left the container as it was');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 });

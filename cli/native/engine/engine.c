@@ -61,6 +61,9 @@ static bool g_snapshot_set, g_used_snapshot;
 // The plan bytes the script handed over (HOST "plan"), malloc'd here.
 static uint8_t *g_plan;
 static size_t g_plan_len;
+// An exec's: the container's stored plan.msgpack, as the front read it (NULL: it has none).
+static const uint8_t *g_stored;
+static size_t g_stored_len;
 
 #define LIMIT_TEXT (16u << 20) // a /proc, /sys or cgroup file
 #define LIMIT_CONFIG (64u << 20) // config.json: beyond, Node plans it
@@ -498,6 +501,7 @@ static const char *type_of(mode_t m)
 //   env NAME       the variable, or undefined
 //   tty            undefined when fds 0-2 hold a terminal or /dev/tty opens, else why not
 //   plan BUFFER    the plan's bytes (an ArrayBuffer), kept for the caller
+//   stored         an exec's: the container's plan.msgpack as the front read it (an ArrayBuffer), or undefined
 // The result is a new JSValue* (freed by the caller, qts_call_function), or 0: undefined.
 static u32 host(u32 ctx, const char *op, u32 argv)
 {
@@ -547,6 +551,14 @@ static u32 host(u32 ctx, const char *op, u32 argv)
 		const char *v = getenv(arg);
 		if (v)
 			out = text_value(ctx, v, strlen(v));
+	} else if (!strcmp(op, "stored")) {
+		if (g_stored) {
+			u32 w = qts_malloc((u32)g_stored_len + 1);
+			if (!w)
+				bail("the engine is out of memory");
+			memcpy(at(w, (u32)g_stored_len), g_stored, g_stored_len);
+			out = QTS_NewArrayBuffer(ctx, w, (u32)g_stored_len); // takes w
+		}
 	} else if (!strcmp(op, "tty")) {
 		int fd = -1;
 		if (!isatty(0) && !isatty(1) && !isatty(2) && (fd = open("/dev/tty", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
@@ -587,7 +599,7 @@ enum { SNAPSHOT_DATA = 4096 };
 _Static_assert(sizeof(struct snapshot_header) <= SNAPSHOT_DATA, "the header fits before the memory");
 _Static_assert(sizeof ENGINE_SHA256 == 65 && sizeof SCRIPT_SHA256 == 65, "hashes are sha256 hex");
 
-// Start QuickJS and evaluate the script: *entry is planc.planForFront.
+// Start QuickJS and evaluate the script: *entry is planc.forFront.
 static void start_engine(u32 *ctx, u32 *entry)
 {
 	size_t len = (size_t)(planc_planner_script_end - planc_planner_script);
@@ -609,7 +621,7 @@ static void start_engine(u32 *ctx, u32 *entry)
 	u32 key = new_string(*ctx, "planc", 5);
 	u32 planc = QTS_GetProp(*ctx, global, key);
 	QTS_FreeValuePointer(*ctx, key);
-	key = new_string(*ctx, "planForFront", 12);
+	key = new_string(*ctx, "forFront", 8);
 	*entry = QTS_GetProp(*ctx, planc, key);
 	QTS_FreeValuePointer(*ctx, key);
 	QTS_FreeValuePointer(*ctx, planc);
@@ -686,31 +698,45 @@ static bool add(char **p, char *end, const char *s)
 	return true;
 }
 
+// What entry.ts's HostIO takes from the request: the working directory, the euid and the architecture, as
+// members appended at p (the members before them already written).
+static bool host_members(char **p, char *end)
+{
+	char *cwd = getcwd(NULL, 0);
+	char num[32];
+	snprintf(num, sizeof num, "%u", (unsigned)geteuid());
+	bool ok = cwd && add(p, end, ",\"cwd\":") && json_string(p, end, cwd) && add(p, end, ",\"euid\":") && add(p, end, num) &&
+#if defined(__x86_64__)
+		  add(p, end, ",\"arch\":\"x64\"");
+#elif defined(__aarch64__)
+		  add(p, end, ",\"arch\":\"arm64\"");
+#else
+		  add(p, end, ",\"arch\":\"unsupported\"");
+#endif
+	free(cwd);
+	return ok;
+}
+
+// Room for host_members.
+static size_t host_members_size(void)
+{
+	return 64 + 8 * PATH_MAX;
+}
+
 // The request as entry.ts reads it (Request).
 static char *request_json(const struct engine_request *rq)
 {
 	static const char *const MODES[] = { "create", "run", "run-detached" };
-	char *cwd = getcwd(NULL, 0);
-	size_t cap = 256 + 8 * ((rq->bundle ? strlen(rq->bundle) : 0) + strlen(rq->id ? rq->id : "") + strlen(rq->root ? rq->root : "") +
-				(rq->console_socket ? strlen(rq->console_socket) : 0) + (cwd ? strlen(cwd) : 0));
+	size_t cap = 256 + host_members_size() +
+		     8 * ((rq->bundle ? strlen(rq->bundle) : 0) + strlen(rq->id ? rq->id : "") + strlen(rq->root ? rq->root : "") +
+			  (rq->console_socket ? strlen(rq->console_socket) : 0));
 	char *out = malloc(cap), *p = out, *end = out + cap;
-	char num[32];
-	snprintf(num, sizeof num, "%u", (unsigned)geteuid());
-	bool ok = out && cwd && rq->id && rq->root && rq->mode >= ENGINE_CREATE && rq->mode <= ENGINE_RUN_DETACHED && add(&p, end, "{\"id\":") &&
-		  json_string(&p, end, rq->id) && add(&p, end, ",\"root\":") && json_string(&p, end, rq->root) && add(&p, end, ",\"cwd\":") &&
-		  json_string(&p, end, cwd) && add(&p, end, ",\"mode\":\"") && add(&p, end, MODES[rq->mode]) && add(&p, end, "\",\"noPivot\":") &&
+	bool ok = out && rq->id && rq->root && rq->mode >= ENGINE_CREATE && rq->mode <= ENGINE_RUN_DETACHED && add(&p, end, "{\"id\":") &&
+		  json_string(&p, end, rq->id) && add(&p, end, ",\"root\":") && json_string(&p, end, rq->root) && host_members(&p, end) &&
+		  add(&p, end, ",\"mode\":\"") && add(&p, end, MODES[rq->mode]) && add(&p, end, "\",\"noPivot\":") &&
 		  add(&p, end, rq->no_pivot ? "true" : "false") && add(&p, end, ",\"systemdCgroup\":") && add(&p, end, rq->systemd_cgroup ? "true" : "false") &&
-		  add(&p, end, ",\"euid\":") && add(&p, end, num) &&
-#if defined(__x86_64__)
-		  add(&p, end, ",\"arch\":\"x64\"") &&
-#elif defined(__aarch64__)
-		  add(&p, end, ",\"arch\":\"arm64\"") &&
-#else
-		  add(&p, end, ",\"arch\":\"unsupported\"") &&
-#endif
 		  (!rq->bundle || (add(&p, end, ",\"bundle\":") && json_string(&p, end, rq->bundle))) &&
 		  (!rq->console_socket || (add(&p, end, ",\"consoleSocket\":") && json_string(&p, end, rq->console_socket))) && add(&p, end, "}");
-	free(cwd);
 	if (!ok) {
 		free(out);
 		return NULL;
@@ -856,7 +882,8 @@ static int with_engine(const char *request, struct engine_result *rs, const char
 	return r;
 }
 
-int engine_plan_create(const struct engine_request *rq, struct engine_result *rs)
+// One call of planc.forFront with this request text.
+static int plan_request(const char *request, struct engine_result *rs)
 {
 	memset(rs, 0, sizeof *rs);
 	g_error[0] = 0;
@@ -865,15 +892,47 @@ int engine_plan_create(const struct engine_request *rq, struct engine_result *rs
 		g_snapshot = default_snapshot();
 		g_snapshot_set = true;
 	}
-	char *request = request_json(rq);
-	if (!request) {
+	if (!request || !plain_utf8((const unsigned char *)request, strlen(request))) {
 		set_error("%s", "the request is not plain UTF-8 text");
 		return -1;
 	}
 	int r = with_engine(request, rs, NULL);
-	free(request);
 	if (r != 0)
 		engine_result_free(rs);
+	return r;
+}
+
+int engine_plan_create(const struct engine_request *rq, struct engine_result *rs)
+{
+	char *request = request_json(rq);
+	int r = plan_request(request, rs);
+	free(request);
+	return r;
+}
+
+int engine_plan_exec(const char *request, const uint8_t *stored, size_t stored_len, struct engine_result *rs)
+{
+	// The engine's memory is 32-bit: a stored plan beyond what it can hold is not planned here.
+	if (stored && stored_len > (64u << 20)) {
+		memset(rs, 0, sizeof *rs);
+		set_error("%s", "the stored plan is too large for the engine");
+		return -1;
+	}
+	// The caller's object, with the host's members added before its closing brace.
+	size_t len = request ? strlen(request) : 0;
+	size_t cap = len + host_members_size();
+	char *full = len && request[len - 1] == '}' ? malloc(cap) : NULL, *p = full;
+	bool ok = full && (memcpy(full, request, len - 1), p += len - 1, host_members(&p, full + cap)) && add(&p, full + cap, "}");
+	if (!ok) {
+		free(full);
+		full = NULL;
+	}
+	g_stored = stored;
+	g_stored_len = stored_len;
+	int r = plan_request(full, rs);
+	g_stored = NULL;
+	g_stored_len = 0;
+	free(full);
 	return r;
 }
 

@@ -1,4 +1,4 @@
-/* The planner without Node: `planc create`/`run` planned by the same TypeScript
+/* The planner without Node: `planc create`/`run`/`exec` planned by the same TypeScript
  * as the Node CLI (cli/native/engine/entry.ts), run by QuickJS compiled to C
  * (wasm2c of the npm package's emscripten-module.wasm), host facts gathered
  * inside it through C reads. Built by cli/native/engine/build.sh into
@@ -36,6 +36,11 @@ struct engine_result {
  * a caller given --rootless true must not call it. Not thread-safe (one engine per process
  * at a time). */
 int engine_plan_create(const struct engine_request *rq, struct engine_result *rs);
+/* `planc exec`: request is the JSON text cli/native/engine/entry.ts reads as an ExecRequest ({"verb":"exec",…},
+ * made by cli/native/exec.c from what it read through its gate); stored: the container's plan.msgpack bytes (NULL:
+ * it has none). rs->extras is {"configPath":"…"}. Returns as engine_plan_create does: any error, any difference
+ * from the CLI's answer, is -1 and the CLI's to report. */
+int engine_plan_exec(const char *request, const uint8_t *stored, size_t stored_len, struct engine_result *rs);
 void engine_result_free(struct engine_result *rs);
 
 /* The snapshot to start from. Default: engine/planner.snapshot beside the running binary
