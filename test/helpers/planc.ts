@@ -127,8 +127,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Poll `fn` until it returns a truthy value; fail with `what` after `ms`. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 5000): Promise<T> {
+/**
+ * Poll `fn` until it returns a truthy value; fail with `what` after `ms`. The default is generous
+ * on purpose: it only bounds how long a real failure takes to report, and a loaded CI machine is slow.
+ */
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();

@@ -9,7 +9,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { EXECUTOR, leftovers, NEEDS_ROOT, Planc, sleep, trailPath, variantInstall } from '../helpers/planc.js';
+import { EXECUTOR, leftovers, NEEDS_ROOT, Planc, trailPath, waitFor, variantInstall } from '../helpers/planc.js';
 
 const faults = variantInstall('faults');
 const pc = new Planc({ planc: faults.planc });
@@ -61,8 +61,7 @@ test('a create interrupted by SIGTERM half-way through the init stage removes wh
   const { child, done, stderrFile } = pc.spawn(['create', '--bundle', bundle, id]);
   // Wait until the init is paused inside its namespaces (its mounts exist, pivot_root not yet).
   const audit = trailPath(pc.root, id);
-  for (let k = 0; k < 250 && !(existsSync(audit) && readFileSync(audit, 'utf8').includes('"op":"mknod"')); k++) await sleep(20);
-  assert.ok(readFileSync(audit, 'utf8').includes('"op":"mknod"'), 'the init got as far as /dev');
+  await waitFor('the init to get as far as /dev', () => existsSync(audit) && readFileSync(audit, 'utf8').includes('"op":"mknod"'), 30_000);
   child.kill('SIGTERM');
   const r = await done;
   assert.equal(r.code, 1, readFileSync(stderrFile, 'utf8'));
