@@ -41,6 +41,8 @@ function validatorCode(name, schema) {
   const ajv = new Ajv({
     strict: true,
     allErrors: true,
+    // Action's oneOf is keyed by op: validate the branch its op names, not all 62 (schemas/plan.schema.json).
+    discriminator: true,
     code: { source: true, esm: true, lines: true },
   });
   const validate = ajv.compile(schema);

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create","exec"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"},"SockFilter":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]},"SeccompListener":{"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]},"SeccompVerdict":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]},"SeccompStats":{"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://planc.dev/schemas/plan.schema.json","title":"Plan","description":"A planc Plan: every privileged action of one container lifecycle step, in the order the executor applies it. See executor/PROTOCOL.md.","type":"object","additionalProperties":false,"required":["planVersion","kind","containerId","ociVersion","bundle","rootfs","stateDir","cgroupPaths","namespaces","warnings","actions"],"properties":{"planVersion":{"const":1},"kind":{"enum":["create","exec"]},"containerId":{"type":"string"},"ociVersion":{"type":"string"},"bundle":{"type":"string","description":"absolute host path of the bundle"},"rootfs":{"type":"string","description":"absolute host path of the rootfs"},"stateDir":{"type":"string","description":"the container's state directory"},"cgroupPaths":{"type":"array","items":{"type":"string"},"description":"every cgroup directory the plan creates, removed on delete"},"namespaces":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"type":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["type"]},"description":"the container's namespaces, new (no path) or joined"},"warnings":{"type":"array","items":{"$ref":"#/definitions/Warning"}},"actions":{"type":"array","items":{"$ref":"#/definitions/Action"}}},"definitions":{"Why":{"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."},"Warning":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]},"Propagation":{"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]},"MountFlag":{"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]},"Action":{"$comment":"discriminator: ajv picks the one branch whose op matches instead of trying all of them (a plan of 200 actions validated in 18 ms became ~0.3 ms)","type":"object","discriminator":{"propertyName":"op"},"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]},"HookState":{"description":"The container's state as the hook reads it on stdin (runtime-spec runtime.md State), without \"pid\": the process that runs the hook adds the container's pid as seen from the hook's pid namespace (none for poststop: the container has stopped).","type":"object","additionalProperties":false,"properties":{"ociVersion":{"type":"string"},"id":{"type":"string"},"status":{"enum":["creating","created","running","stopped"]},"bundle":{"type":"string"},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["ociVersion","id","status","bundle"]},"MountAttr":{"enum":["ro","nosuid","nodev","noexec","nodiratime","nosymfollow"],"description":"a per-mount attribute mount_setattr(2) sets or clears (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC, _NODIRATIME, _NOSYMFOLLOW)"},"IdMapping":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"},"SockFilter":{"type":"object","additionalProperties":false,"properties":{"code":{"type":"integer","minimum":0,"maximum":65535},"jt":{"type":"integer","minimum":0,"maximum":255},"jf":{"type":"integer","minimum":0,"maximum":255},"k":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["code","jt","jf","k"]},"SeccompListener":{"type":"object","additionalProperties":false,"description":"Where the listener fd goes (linux.seccomp.listenerPath) and what comes with it: runtime-spec runtime.md \"Container process state\"; the executor adds the pid as the runtime sees it.","properties":{"path":{"type":"string","pattern":"^/"},"metadata":{"type":"string"},"state":{"$ref":"#/definitions/HookState"}},"required":["path","state"]},"SeccompVerdict":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer","minimum":0,"maximum":4294967295},"text":{"type":"string"}},"required":["action","ret","text"]},"SeccompStats":{"type":"object","additionalProperties":false,"description":"What the filter does, for explain, diff and lint (planner/seccomp SeccompStats).","properties":{"native":{"type":"string"},"architectures":{"type":"array","items":{"type":"string"}},"defaultAction":{"$ref":"#/definitions/SeccompVerdict"},"badArchAction":{"$ref":"#/definitions/SeccompVerdict"},"byAction":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"action":{"type":"string"},"data":{"type":"integer"},"ret":{"type":"integer"},"text":{"type":"string"},"count":{"type":"integer"},"syscalls":{"type":"array","items":{"type":"string"}}},"required":["action","ret","text","count","syscalls"]}},"conditional":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"syscall":{"type":"string"},"verdicts":{"type":"array","items":{"$ref":"#/definitions/SeccompVerdict"}}},"required":["syscall","verdicts"]}},"unknownSyscalls":{"type":"array","items":{"type":"string"}},"enosysAbove":{"type":"object","additionalProperties":{"type":"integer"}},"flags":{"type":"array","items":{"type":"string"}},"instructions":{"type":"integer"},"libseccomp":{"type":"string"}},"required":["native","architectures","defaultAction","badArchAction","byAction","conditional","unknownSyscalls","enosysAbove","flags","instructions","libseccomp"]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema12 = {"type":"object","additionalProperties":false,"properties":{"code":{"type":"string"},"message":{"type":"string"},"why":{"$ref":"#/definitions/Why"},"subject":{"type":"string","description":"what the warning is about (a host path, a capability), for policies that allow it"}},"required":["code","message","why"]};
 const schema13 = {"type":"string","description":"Provenance: a JSON pointer into config.json (\"/linux/resources/memory/limit\"), \"runtime:<reason>\" for what the runtime adds itself, or \"cli:<flag>\" for what planc's command line asked (\"cli:--console-socket\"; \"cli:args\": the command given to exec). An exec plan's plain pointers are into the container's config.json, and \"process.json:<pointer>\" into the file given to exec --process."};
@@ -117,7 +117,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema14 = {"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]};
+const schema14 = {"$comment":"discriminator: ajv picks the one branch whose op matches instead of trying all of them (a plan of 200 actions validated in 18 ms became ~0.3 ms)","type":"object","discriminator":{"propertyName":"op"},"oneOf":[{"title":"cgroup_create_action","description":"Create the container's cgroup directory (mkdir -p).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"inherit":{"type":"array","items":{"type":"string","enum":["cpuset.cpus","cpuset.mems"]},"uniqueItems":true,"minItems":1,"description":"cgroup v1 cpuset: every directory on the way (made or found) whose file is empty gets its parent's value first, as no task can join a cpuset without cpus and mems."}},"required":["op","stage","why","path"]},{"title":"cgroup_write_action","description":"Write a value to a cgroup control file.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.write"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"file":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","path","file","value"]},{"title":"execfifo_create_action","description":"Create the exec fifo that `start` opens to release the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"ns_join_action","description":"setns() into an existing namespace before the clone (config namespace with a path).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.join"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]},"path":{"type":"string"}},"required":["op","stage","why","ns","path"]},{"title":"mount_idmap_action","description":"Make an id-mapped copy of a bind source, kept detached until the init attaches it (mount.attach): open_tree(OPEN_TREE_CLONE) of the source, a user namespace with the mappings (made by a short-lived child of the executor), mount_setattr(MOUNT_ATTR_IDMAP). Made by the runtime, which holds CAP_SYS_ADMIN over the source filesystem.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.idmap"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"recursive":{"type":"boolean","description":"rbind: the copy includes the mounts below the source"},"idmapRecursive":{"type":"boolean","description":"ridmap: the mounts below are id-mapped too (AT_RECURSIVE)"},"uidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}},"gidMappings":{"type":"array","items":{"$ref":"#/definitions/IdMapping"}}},"required":["op","stage","why","source","recursive","idmapRecursive","uidMappings","gidMappings"]},{"title":"clone_action","description":"clone3() the container's init with the namespace flags, as a child of the caller (CLONE_PARENT) or of the executor.","type":"object","additionalProperties":false,"properties":{"op":{"const":"clone"},"stage":{"const":"clone"},"why":{"$ref":"#/definitions/Why"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"parent":{"enum":["caller","executor"],"description":"caller: CLONE_PARENT, the init is a child of planc's caller (create, run -d); executor: planc-exec stays, waits for the init and exits with its status (foreground run)"}},"required":["op","stage","why","namespaces","parent"]},{"title":"resctrl_create_action","description":"linux.intelRdt: make (or find) the container's resctrl group, a directory of the resctrl filesystem, and write or compare its schemata.","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.create"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"},"exists":{"enum":["refuse","use","required"],"type":"string","description":"refuse: the group is named after the container and made here (an existing one is another's: refused), removed on delete; use: made when missing (its schemata written), compared when present (a mismatch fails), never removed; required: must exist already (a pre-configured closID), never removed."},"schemata":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lines for the group's schemata file, one write each, in order (l3CacheSchema, memBwSchema, schemata)."}},"required":["op","stage","why","path","exists"]},{"title":"cgroup_join_action","description":"Move the container's init into the cgroup (write its pid to cgroup.procs).","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"resctrl_join_action","description":"linux.intelRdt: put the container's init into the resctrl group (write its pid to the group's tasks file).","type":"object","additionalProperties":false,"properties":{"op":{"const":"resctrl.join"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/"}},"required":["op","stage","why","path"]},{"title":"idmap_write_action","description":"Write /proc/<init>/uid_map or gid_map (user namespaces).","type":"object","additionalProperties":false,"properties":{"op":{"const":"idmap.write"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"kind":{"enum":["uid","gid"]},"map":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"]}},"setgroups":{"enum":["allow","deny"]},"helper":{"type":"string","pattern":"^/","description":"Write the map through this setuid helper (newuidmap/newgidmap: rootless, ranges beyond the caller's own id) instead of writing /proc/<pid>/*_map directly."}},"required":["op","stage","why","kind","map"]},{"title":"netdev_move_action","description":"Move a network interface of the runtime's network namespace into the init's (RTM_NEWLINK with IFLA_NET_NS_FD, renamed with IFLA_IFNAME in the same message), put back its permanent global addresses there and bring it up.","type":"object","additionalProperties":false,"properties":{"op":{"const":"netdev.move"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"device":{"type":"string","description":"its name in the runtime's network namespace"},"name":{"type":"string","description":"its name in the container (may end in %d: the kernel picks the number)"}},"required":["op","stage","why","device","name"]},{"title":"ns_unshare_action","description":"unshare() a namespace from inside the init (cgroup: so its root is the container's cgroup).","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.unshare"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"ns":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}},"required":["op","stage","why","ns"]},{"title":"timens_create_action","description":"unshare(CLONE_NEWTIME), write the clock offsets to /proc/self/timens_offsets while no process is in the new namespace yet, then enter it (setns on /proc/self/ns/time_for_children).","type":"object","additionalProperties":false,"properties":{"op":{"const":"timens.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"offsets":{"type":"array","items":{"type":"object","additionalProperties":false,"properties":{"clock":{"enum":["monotonic","boottime"]},"secs":{"type":"string","pattern":"^-?[0-9]+$","description":"signed 64-bit integer as a decimal string (no precision loss)"},"nanosecs":{"type":"integer","minimum":0,"maximum":999999999}},"required":["clock","secs","nanosecs"]}}},"required":["op","stage","why","offsets"]},{"title":"rootfs_propagation_action","description":"Set the propagation of the whole mount tree of the new mount namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","propagation"]},{"title":"rootfs_bind_action","description":"Bind-mount the rootfs onto itself (pivot_root needs a mount point) and open it as the root for path resolution.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"mount_action","description":"Mount a filesystem at a path resolved inside the rootfs (openat2 RESOLVE_IN_ROOT).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"source":{"type":"string"},"target":{"type":"string"},"fstype":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}},"data":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir), for bind mounts"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"},"copyUp":{"type":"boolean","description":"tmpcopyup: the new filesystem (a tmpfs) gets a copy of what the target directory held before it covers it"}},"required":["op","stage","why","source","target","fstype","flags","data","create"]},{"title":"mount_remount_action","description":"Remount an existing mount point with new flags (bind remounts change per-mount flags such as ro).","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.remount"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"flags":{"type":"array","items":{"$ref":"#/definitions/MountFlag"}}},"required":["op","stage","why","target","flags"]},{"title":"mount_propagation_action","description":"Change the propagation of a mount point.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.propagation"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"propagation":{"$ref":"#/definitions/Propagation"}},"required":["op","stage","why","target","propagation"]},{"title":"mount_setattr_action","description":"Set or clear attributes of a mount and every mount below it (mount_setattr with AT_RECURSIVE): the recursive mount options rro, rnosuid, rnoatime, ...","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"target":{"type":"string"},"set":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"clear":{"type":"array","items":{"$ref":"#/definitions/MountAttr"}},"atime":{"enum":["relatime","noatime","strictatime"],"description":"the access-time mode, set on every mount below (MOUNT_ATTR__ATIME cleared first)"}},"required":["op","stage","why","target","set","clear"]},{"title":"mount_attach_action","description":"Attach a detached mount made by an earlier host-stage action (move_mount) at a path resolved inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mount.attach"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"detached":{"type":"integer","minimum":0,"description":"index in actions of the mount.idmap action whose copy this attaches"},"target":{"type":"string"},"create":{"enum":["dir","auto"],"description":"dir: create missing target directories; auto: like the source (file or dir)"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","detached","target","create"]},{"title":"mknod_action","description":"Create a device node inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mknod"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"kind":{"enum":["c","b","u","p"]},"major":{"type":"integer"},"minor":{"type":"integer"},"mode":{"type":"integer"},"uid":{"type":"integer"},"gid":{"type":"integer"}},"required":["op","stage","why","path","kind","major","minor","mode","uid","gid"]},{"title":"device_bind_action","description":"Bind-mount a host device node (when mknod is not allowed, e.g. in a user namespace).","type":"object","additionalProperties":false,"properties":{"op":{"const":"device.bind"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"source":{"type":"string"}},"required":["op","stage","why","path","source"]},{"title":"symlink_action","description":"Create a symlink inside the rootfs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"symlink"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"target":{"type":"string"}},"required":["op","stage","why","path","target"]},{"title":"execfifo_open_action","description":"Open the exec fifo O_PATH before the host paths become unreachable.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.open"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"rootfs_pivot_action","description":"pivot_root into the rootfs and detach the old root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.pivot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"rootfs_chroot_action","description":"Move the rootfs onto / and chroot (--no-pivot).","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.chroot"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"mask_action","description":"Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mask"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"readonly_action","description":"Make a path read-only (recursive bind onto itself, then a read-only remount).","type":"object","additionalProperties":false,"properties":{"op":{"const":"readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"expectFs":{"enum":["proc","sysfs"],"description":"the resolved target must be on this filesystem type (checked with fstatfs before mounting)"}},"required":["op","stage","why","path"]},{"title":"rootfs_readonly_action","description":"Remount the container's / read-only.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rootfs.readonly"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"hostname_action","description":"sethostname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hostname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"domainname_action","description":"setdomainname() in the new UTS namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"domainname"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"sysctl_action","description":"Write a namespaced kernel parameter under /proc/sys.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sysctl"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"key":{"type":"string"},"value":{"type":"string"}},"required":["op","stage","why","key","value"]},{"title":"link_up_action","description":"Bring a network interface up in the new network namespace.","type":"object","additionalProperties":false,"properties":{"op":{"const":"link.up"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"name":{"type":"string"}},"required":["op","stage","why","name"]},{"title":"rlimit_action","description":"setrlimit() for the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"rlimit"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"resource":{"type":"string"},"soft":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"hard":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","resource","soft","hard"]},{"title":"oom_score_adj_action","description":"Write /proc/self/oom_score_adj.","type":"object","additionalProperties":false,"properties":{"op":{"const":"oom-score-adj"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"value":{"type":"integer"}},"required":["op","stage","why","value"]},{"title":"sched_setattr_action","description":"sched_setattr(2) on the init, which the container process inherits across execve.","type":"object","additionalProperties":false,"properties":{"op":{"const":"sched.setattr"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"policy":{"enum":["SCHED_OTHER","SCHED_FIFO","SCHED_RR","SCHED_BATCH","SCHED_IDLE","SCHED_DEADLINE"]},"nice":{"type":"integer","minimum":-20,"maximum":19},"priority":{"type":"integer","minimum":0,"maximum":99},"flags":{"type":"array","items":{"enum":["SCHED_FLAG_RESET_ON_FORK","SCHED_FLAG_RECLAIM","SCHED_FLAG_DL_OVERRUN","SCHED_FLAG_KEEP_POLICY","SCHED_FLAG_KEEP_PARAMS","SCHED_FLAG_UTIL_CLAMP_MIN","SCHED_FLAG_UTIL_CLAMP_MAX"]}},"runtime":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"deadline":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"},"period":{"type":"string","pattern":"^[0-9]+$","description":"unsigned 64-bit integer as a decimal string (no precision loss)"}},"required":["op","stage","why","policy","nice","priority","flags","runtime","deadline","period"]},{"title":"ioprio_set_action","description":"ioprio_set(IOPRIO_WHO_PROCESS) on the init: the I/O scheduling class and priority the container's processes inherit.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ioprio.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"class":{"enum":["IOPRIO_CLASS_RT","IOPRIO_CLASS_BE","IOPRIO_CLASS_IDLE"]},"priority":{"type":"integer","minimum":0,"maximum":7}},"required":["op","stage","why","class","priority"]},{"title":"mempolicy_set_action","description":"set_mempolicy(2) on the init: the NUMA memory policy, kept across execve and inherited by children.","type":"object","additionalProperties":false,"properties":{"op":{"const":"mempolicy.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"mode":{"enum":["MPOL_DEFAULT","MPOL_PREFERRED","MPOL_BIND","MPOL_INTERLEAVE","MPOL_LOCAL","MPOL_PREFERRED_MANY","MPOL_WEIGHTED_INTERLEAVE"]},"nodes":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1023},"description":"the node mask, as node numbers in ascending order"},"flags":{"type":"array","items":{"enum":["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]}}},"required":["op","stage","why","mode","nodes","flags"]},{"title":"personality_set_action","description":"personality(2) on the init: the execution domain the container process runs in (LINUX32: uname reports a 32-bit machine).","type":"object","additionalProperties":false,"properties":{"op":{"const":"personality.set"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"domain":{"enum":["LINUX","LINUX32"]}},"required":["op","stage","why","domain"]},{"title":"caps_bounding_action","description":"Drop every capability not listed from the bounding set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps.bounding"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"keep":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","keep"]},{"title":"user_action","description":"Switch to the process user: setgroups, setresgid, setresuid (capabilities kept across the switch).","type":"object","additionalProperties":false,"properties":{"op":{"const":"user"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"uid":{"type":"integer"},"gid":{"type":"integer"},"additionalGids":{"type":"array","items":{"type":"integer"}},"umask":{"type":"integer"}},"required":["op","stage","why","uid","gid","additionalGids"]},{"title":"caps_action","description":"Set the effective, permitted and inheritable sets (capset) and raise the ambient set.","type":"object","additionalProperties":false,"properties":{"op":{"const":"caps"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"effective":{"type":"array","items":{"type":"string"}},"permitted":{"type":"array","items":{"type":"string"}},"inheritable":{"type":"array","items":{"type":"string"}},"ambient":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","effective","permitted","inheritable","ambient"]},{"title":"no_new_privs_action","description":"prctl(PR_SET_NO_NEW_PRIVS): execve can never grant privileges.","type":"object","additionalProperties":false,"properties":{"op":{"const":"no-new-privs"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"seccomp_connect_action","description":"Connect to the seccomp agent's UNIX socket (linux.seccomp.listenerPath) while the runtime's root is still reachable, before pivot_root; seccomp.load sends the listener fd on this connection.","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.connect"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","pattern":"^/","description":"listenerPath, a host path"}},"required":["op","stage","why","path"]},{"title":"seccomp_load_action","description":"seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the classic BPF filter the planner compiled from linux.seccomp. With NEW_LISTENER in flags, the listener fd goes to the seccomp agent (seccomp.connect) with the container process state (runtime-spec runtime.md).","type":"object","additionalProperties":false,"properties":{"op":{"const":"seccomp.load"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"program":{"type":"array","minItems":1,"maxItems":4096,"items":{"$ref":"#/definitions/SockFilter"},"description":"struct sock_filter[], in order"},"flags":{"type":"integer","minimum":0,"maximum":4294967295,"description":"SECCOMP_FILTER_FLAG_* bits"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$","description":"sha256 of the program as the kernel gets it: each sock_filter as 8 little-endian bytes (u16 code, u8 jt, u8 jf, u32 k)"},"listener":{"$ref":"#/definitions/SeccompListener"},"stats":{"$ref":"#/definitions/SeccompStats"}},"required":["op","stage","why","program","flags","digest","stats"]},{"title":"chdir_action","description":"Change to the process working directory.","type":"object","additionalProperties":false,"properties":{"op":{"const":"chdir"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"exec_check_action","description":"Find the executable (PATH lookup in the container) so a bad args[0] fails at create, as with runc.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec.check"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"file":{"type":"string"},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","file","env"]},{"title":"execfifo_wait_action","description":"Block until `planc start` opens the exec fifo.","type":"object","additionalProperties":false,"properties":{"op":{"const":"execfifo.wait"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"exec_action","description":"execve() the container process.","type":"object","additionalProperties":false,"properties":{"op":{"const":"exec"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"args":{"type":"array","items":{"type":"string"}},"env":{"type":"array","items":{"type":"string"}}},"required":["op","stage","why","args","env"]},{"title":"hook_prestart_action","description":"Run a prestart hook (deprecated by the spec, still run): applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root; before the createRuntime hooks.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.prestart"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_runtime_action","description":"Run a createRuntime hook: applied by the executor's first process in the runtime's namespaces, while the init waits after its mounts, before pivot_root.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-runtime"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_create_container_action","description":"Run a createContainer hook: applied by the init in the container's namespaces before pivot_root; the path resolves in the runtime's mount tree (still the init's root).","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.create-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_start_container_action","description":"Run a startContainer hook: applied by the init after `start` released it, just before execve; the path resolves in the container.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.start-container"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststart_action","description":"Run a poststart hook: applied by `planc start` (or `planc run`) in the runtime's namespaces once the user process was executed.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststart"},"stage":{"const":"start"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"hook_poststop_action","description":"Run a poststop hook: applied by `planc delete` (or a foreground `planc run`) in the runtime's namespaces after the container was destroyed; a failure is a warning.","type":"object","additionalProperties":false,"properties":{"op":{"const":"hook.poststop"},"stage":{"const":"delete"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string","description":"absolute path of the program (execv semantics)"},"args":{"type":"array","items":{"type":"string"},"minItems":1,"description":"argv, argv[0] included (the config's args, or [path] when it has none)"},"env":{"type":"array","items":{"type":"string"},"description":"the hook's whole environment: nothing is inherited"},"timeout":{"type":"integer","minimum":1,"description":"seconds; the hook (and its process group) is killed when it runs longer"},"state":{"$ref":"#/definitions/HookState"}},"required":["op","stage","why","path","args","env","state"]},{"title":"ns_enter_action","description":"exec: join the namespaces of the container's running init. A pidfd of the init is opened and checked to be the process planc started (the recorded start time), then one setns() on it enters every listed namespace at once (the user namespace first, by the kernel); the container's / becomes the root that later paths resolve in. The pid namespace applies to the clone that follows.","type":"object","additionalProperties":false,"properties":{"op":{"const":"ns.enter"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"pid":{"type":"integer","minimum":2},"startTime":{"type":"string","pattern":"^[0-9]{1,20}$","description":"field 22 of /proc/<pid>/stat recorded at create"},"namespaces":{"type":"array","items":{"enum":["pid","network","mount","ipc","uts","user","cgroup","time"]}}},"required":["op","stage","why","pid","startTime","namespaces"]},{"title":"cgroup_open_action","description":"exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.open"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"},"ino":{"type":"integer","minimum":1},"sub":{"type":"string","description":"a relative path below path (exec --cgroup)"}},"required":["op","stage","why","path","ino"]},{"title":"cgroup_attach_action","description":"exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroup.attach"},"stage":{"const":"parent"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"cgroupns_enter_action","description":"exec: join the container's cgroup namespace, after the cgroup move, so the process sees its cgroups as the container does.","type":"object","additionalProperties":false,"properties":{"op":{"const":"cgroupns.enter"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_socket_action","description":"Connect to the caller's console socket (--console-socket, AF_UNIX stream) before the clone, while the host's paths are reachable: the pty master is sent there by console.create.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.socket"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"},"path":{"type":"string"}},"required":["op","stage","why","path"]},{"title":"console_relay_action","description":"A foreground terminal without a console socket: a socket pair over which the executor receives the pty master; it stays, relays between planc's terminal (raw mode) and the container's, and passes window size changes on.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.relay"},"stage":{"const":"host"},"why":{"$ref":"#/definitions/Why"}},"required":["op","stage","why"]},{"title":"console_create_action","description":"Open a pty in the container's devpts (/dev/ptmx resolved in the container root, unlocked; the slave opened from the master with TIOCGPTPEER), set its window size, send the master as one SCM_RIGHTS message (payload \"/dev/ptmx\") over the console socket and close it, then make the slave the controlling terminal (setsid, TIOCSCTTY) and stdin, stdout and stderr.","type":"object","additionalProperties":false,"properties":{"op":{"const":"console.create"},"stage":{"const":"init"},"why":{"$ref":"#/definitions/Why"},"width":{"type":"integer","minimum":0,"maximum":65535},"height":{"type":"integer","minimum":0,"maximum":65535},"sizeFromTerminal":{"type":"boolean","description":"take the window size of the terminal planc runs in (foreground run/exec -t)"},"devConsole":{"type":"boolean","description":"also bind the slave onto /dev/console (the container init, as runc does)"}},"required":["op","stage","why","sizeFromTerminal","devConsole"]}]};
 const schema20 = {"type":"object","additionalProperties":false,"properties":{"containerID":{"type":"integer"},"hostID":{"type":"integer"},"size":{"type":"integer"}},"required":["containerID","hostID","size"],"description":"one line of a uid_map/gid_map: containerID hostID size"};
 const schema31 = {"enum":["shared","rshared","slave","rslave","private","rprivate","unbindable","runbindable"]};
 const schema34 = {"enum":["ro","nosuid","nodev","noexec","sync","dirsync","mand","noatime","nodiratime","relatime","strictatime","bind","rec","remount"]};
@@ -1321,10 +1321,10 @@ return errors === 0;
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const _errs0 = errors;
-let valid0 = false;
-let passing0 = null;
-const _errs1 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+const tag0 = data.op;
+if(typeof tag0 == "string"){
+if(tag0 === "cgroup.create"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -1510,12 +1510,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-var _valid0 = _errs1 === errors;
-if(_valid0){
-valid0 = true;
-passing0 = 0;
 }
-const _errs15 = errors;
+else if(tag0 === "cgroup.write"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err15 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -1672,17 +1668,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-var _valid0 = _errs15 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 1];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 1;
-}
-const _errs29 = errors;
+else if(tag0 === "execfifo.create"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err29 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -1795,17 +1782,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-var _valid0 = _errs29 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 2];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 2;
-}
-const _errs39 = errors;
+else if(tag0 === "ns.join"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err39 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -1941,17 +1919,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-var _valid0 = _errs39 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 3];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 3;
-}
-const _errs50 = errors;
+else if(tag0 === "mount.idmap"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err51 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -2352,17 +2321,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-var _valid0 = _errs50 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 4];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 4;
-}
-const _errs88 = errors;
+else if(tag0 === "clone"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err85 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -2515,17 +2475,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-var _valid0 = _errs88 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 5];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 5;
-}
-const _errs100 = errors;
+else if(tag0 === "resctrl.create"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err98 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -2722,17 +2673,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-var _valid0 = _errs100 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 6];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 6;
-}
-const _errs116 = errors;
+else if(tag0 === "cgroup.join"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err115 = {instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -2845,17 +2787,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-var _valid0 = _errs116 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 7];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 7;
-}
-const _errs126 = errors;
+else if(tag0 === "resctrl.join"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err125 = {instancePath,schemaPath:"#/oneOf/8/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -2981,17 +2914,8 @@ vErrors.push(err135);
 }
 errors++;
 }
-var _valid0 = _errs126 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 8];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 8;
-}
-const _errs136 = errors;
+else if(tag0 === "idmap.write"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err136 = {instancePath,schemaPath:"#/oneOf/9/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -3265,17 +3189,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-var _valid0 = _errs136 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 9];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 9;
-}
-const _errs159 = errors;
+else if(tag0 === "netdev.move"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err159 = {instancePath,schemaPath:"#/oneOf/10/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -3410,17 +3325,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-var _valid0 = _errs159 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 10];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 10;
-}
-const _errs171 = errors;
+else if(tag0 === "ns.unshare"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err171 = {instancePath,schemaPath:"#/oneOf/11/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -3534,17 +3440,8 @@ vErrors.push(err180);
 }
 errors++;
 }
-var _valid0 = _errs171 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 11];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 11;
-}
-const _errs180 = errors;
+else if(tag0 === "timens.create"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err181 = {instancePath,schemaPath:"#/oneOf/12/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -3791,17 +3688,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-var _valid0 = _errs180 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 12];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 12;
-}
-const _errs198 = errors;
+else if(tag0 === "rootfs.propagation"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err202 = {instancePath,schemaPath:"#/oneOf/13/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -3915,17 +3803,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-var _valid0 = _errs198 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 13];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 13;
-}
-const _errs208 = errors;
+else if(tag0 === "rootfs.bind"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err212 = {instancePath,schemaPath:"#/oneOf/14/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -4038,17 +3917,8 @@ vErrors.push(err221);
 }
 errors++;
 }
-var _valid0 = _errs208 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 14];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 14;
-}
-const _errs218 = errors;
+else if(tag0 === "mount"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err222 = {instancePath,schemaPath:"#/oneOf/15/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -4314,17 +4184,8 @@ vErrors.push(err244);
 }
 errors++;
 }
-var _valid0 = _errs218 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 15];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 15;
-}
-const _errs242 = errors;
+else if(tag0 === "mount.remount"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err245 = {instancePath,schemaPath:"#/oneOf/16/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -4476,17 +4337,8 @@ vErrors.push(err257);
 }
 errors++;
 }
-var _valid0 = _errs242 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 16];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 16;
-}
-const _errs256 = errors;
+else if(tag0 === "mount.propagation"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err258 = {instancePath,schemaPath:"#/oneOf/17/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -4622,17 +4474,8 @@ vErrors.push(err269);
 }
 errors++;
 }
-var _valid0 = _errs256 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 17];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 17;
-}
-const _errs268 = errors;
+else if(tag0 === "mount.setattr"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err270 = {instancePath,schemaPath:"#/oneOf/18/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -4836,17 +4679,8 @@ vErrors.push(err286);
 }
 errors++;
 }
-var _valid0 = _errs268 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 18];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 18;
-}
-const _errs287 = errors;
+else if(tag0 === "mount.attach"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err287 = {instancePath,schemaPath:"#/oneOf/19/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -5030,17 +4864,8 @@ vErrors.push(err302);
 }
 errors++;
 }
-var _valid0 = _errs287 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 19];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 19;
-}
-const _errs301 = errors;
+else if(tag0 === "mknod"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err303 = {instancePath,schemaPath:"#/oneOf/20/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -5291,17 +5116,8 @@ vErrors.push(err324);
 }
 errors++;
 }
-var _valid0 = _errs301 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 20];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 20;
-}
-const _errs322 = errors;
+else if(tag0 === "device.bind"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err325 = {instancePath,schemaPath:"#/oneOf/21/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -5436,17 +5252,8 @@ vErrors.push(err336);
 }
 errors++;
 }
-var _valid0 = _errs322 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 21];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 21;
-}
-const _errs334 = errors;
+else if(tag0 === "symlink"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err337 = {instancePath,schemaPath:"#/oneOf/22/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -5581,17 +5388,8 @@ vErrors.push(err348);
 }
 errors++;
 }
-var _valid0 = _errs334 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 22];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 22;
-}
-const _errs346 = errors;
+else if(tag0 === "execfifo.open"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err349 = {instancePath,schemaPath:"#/oneOf/23/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -5704,17 +5502,8 @@ vErrors.push(err358);
 }
 errors++;
 }
-var _valid0 = _errs346 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 23];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 23;
-}
-const _errs356 = errors;
+else if(tag0 === "rootfs.pivot"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err359 = {instancePath,schemaPath:"#/oneOf/24/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -5805,17 +5594,8 @@ vErrors.push(err366);
 }
 errors++;
 }
-var _valid0 = _errs356 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 24];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 24;
-}
-const _errs364 = errors;
+else if(tag0 === "rootfs.chroot"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err367 = {instancePath,schemaPath:"#/oneOf/25/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -5906,17 +5686,8 @@ vErrors.push(err374);
 }
 errors++;
 }
-var _valid0 = _errs364 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 25];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 25;
-}
-const _errs372 = errors;
+else if(tag0 === "mask"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err375 = {instancePath,schemaPath:"#/oneOf/26/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -6042,17 +5813,8 @@ vErrors.push(err385);
 }
 errors++;
 }
-var _valid0 = _errs372 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 26];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 26;
-}
-const _errs383 = errors;
+else if(tag0 === "readonly"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err386 = {instancePath,schemaPath:"#/oneOf/27/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -6178,17 +5940,8 @@ vErrors.push(err396);
 }
 errors++;
 }
-var _valid0 = _errs383 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 27];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 27;
-}
-const _errs394 = errors;
+else if(tag0 === "rootfs.readonly"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err397 = {instancePath,schemaPath:"#/oneOf/28/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -6279,17 +6032,8 @@ vErrors.push(err404);
 }
 errors++;
 }
-var _valid0 = _errs394 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 28];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 28;
-}
-const _errs402 = errors;
+else if(tag0 === "hostname"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err405 = {instancePath,schemaPath:"#/oneOf/29/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -6402,17 +6146,8 @@ vErrors.push(err414);
 }
 errors++;
 }
-var _valid0 = _errs402 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 29];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 29;
-}
-const _errs412 = errors;
+else if(tag0 === "domainname"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err415 = {instancePath,schemaPath:"#/oneOf/30/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -6525,17 +6260,8 @@ vErrors.push(err424);
 }
 errors++;
 }
-var _valid0 = _errs412 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 30];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 30;
-}
-const _errs422 = errors;
+else if(tag0 === "sysctl"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err425 = {instancePath,schemaPath:"#/oneOf/31/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -6670,17 +6396,8 @@ vErrors.push(err436);
 }
 errors++;
 }
-var _valid0 = _errs422 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 31];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 31;
-}
-const _errs434 = errors;
+else if(tag0 === "link.up"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err437 = {instancePath,schemaPath:"#/oneOf/32/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -6793,17 +6510,8 @@ vErrors.push(err446);
 }
 errors++;
 }
-var _valid0 = _errs434 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 32];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 32;
-}
-const _errs444 = errors;
+else if(tag0 === "rlimit"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err447 = {instancePath,schemaPath:"#/oneOf/33/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -6986,17 +6694,8 @@ vErrors.push(err462);
 }
 errors++;
 }
-var _valid0 = _errs444 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 33];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 33;
-}
-const _errs458 = errors;
+else if(tag0 === "oom-score-adj"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err463 = {instancePath,schemaPath:"#/oneOf/34/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -7110,17 +6809,8 @@ vErrors.push(err472);
 }
 errors++;
 }
-var _valid0 = _errs458 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 34];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 34;
-}
-const _errs468 = errors;
+else if(tag0 === "sched.setattr"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err473 = {instancePath,schemaPath:"#/oneOf/35/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -7468,17 +7158,8 @@ vErrors.push(err502);
 }
 errors++;
 }
-var _valid0 = _errs468 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 35];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 35;
-}
-const _errs490 = errors;
+else if(tag0 === "ioprio.set"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err503 = {instancePath,schemaPath:"#/oneOf/36/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -7637,17 +7318,8 @@ vErrors.push(err516);
 }
 errors++;
 }
-var _valid0 = _errs490 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 36];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 36;
-}
-const _errs501 = errors;
+else if(tag0 === "mempolicy.set"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err517 = {instancePath,schemaPath:"#/oneOf/37/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -7861,17 +7533,8 @@ vErrors.push(err534);
 }
 errors++;
 }
-var _valid0 = _errs501 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 37];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 37;
-}
-const _errs517 = errors;
+else if(tag0 === "personality.set"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err535 = {instancePath,schemaPath:"#/oneOf/38/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -7985,17 +7648,8 @@ vErrors.push(err544);
 }
 errors++;
 }
-var _valid0 = _errs517 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 38];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 38;
-}
-const _errs526 = errors;
+else if(tag0 === "caps.bounding"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err545 = {instancePath,schemaPath:"#/oneOf/39/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -8124,17 +7778,8 @@ vErrors.push(err555);
 }
 errors++;
 }
-var _valid0 = _errs526 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 39];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 39;
-}
-const _errs538 = errors;
+else if(tag0 === "user"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err556 = {instancePath,schemaPath:"#/oneOf/40/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -8323,17 +7968,8 @@ vErrors.push(err571);
 }
 errors++;
 }
-var _valid0 = _errs538 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 40];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 40;
-}
-const _errs556 = errors;
+else if(tag0 === "caps"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err572 = {instancePath,schemaPath:"#/oneOf/41/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -8576,17 +8212,8 @@ vErrors.push(err591);
 }
 errors++;
 }
-var _valid0 = _errs556 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 41];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 41;
-}
-const _errs580 = errors;
+else if(tag0 === "no-new-privs"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err592 = {instancePath,schemaPath:"#/oneOf/42/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -8677,17 +8304,8 @@ vErrors.push(err599);
 }
 errors++;
 }
-var _valid0 = _errs580 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 42];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 42;
-}
-const _errs588 = errors;
+else if(tag0 === "seccomp.connect"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err600 = {instancePath,schemaPath:"#/oneOf/43/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -8813,17 +8431,8 @@ vErrors.push(err610);
 }
 errors++;
 }
-var _valid0 = _errs588 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 43];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 43;
-}
-const _errs598 = errors;
+else if(tag0 === "seccomp.load"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err611 = {instancePath,schemaPath:"#/oneOf/44/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -9269,17 +8878,8 @@ vErrors.push(err648);
 }
 errors++;
 }
-var _valid0 = _errs598 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 44];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 44;
-}
-const _errs626 = errors;
+else if(tag0 === "chdir"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err649 = {instancePath,schemaPath:"#/oneOf/45/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -9392,17 +8992,8 @@ vErrors.push(err658);
 }
 errors++;
 }
-var _valid0 = _errs626 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 45];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 45;
-}
-const _errs636 = errors;
+else if(tag0 === "exec.check"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err659 = {instancePath,schemaPath:"#/oneOf/46/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -9553,17 +9144,8 @@ vErrors.push(err671);
 }
 errors++;
 }
-var _valid0 = _errs636 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 46];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 46;
-}
-const _errs650 = errors;
+else if(tag0 === "execfifo.wait"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err672 = {instancePath,schemaPath:"#/oneOf/47/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -9654,17 +9236,8 @@ vErrors.push(err679);
 }
 errors++;
 }
-var _valid0 = _errs650 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 47];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 47;
-}
-const _errs658 = errors;
+else if(tag0 === "exec"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err680 = {instancePath,schemaPath:"#/oneOf/48/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -9831,17 +9404,8 @@ vErrors.push(err693);
 }
 errors++;
 }
-var _valid0 = _errs658 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 48];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 48;
-}
-const _errs674 = errors;
+else if(tag0 === "hook.prestart"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err694 = {instancePath,schemaPath:"#/oneOf/49/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -10218,17 +9782,8 @@ vErrors.push(err725);
 }
 errors++;
 }
-var _valid0 = _errs674 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 49];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 49;
-}
-const _errs710 = errors;
+else if(tag0 === "hook.create-runtime"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err726 = {instancePath,schemaPath:"#/oneOf/50/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -10605,17 +10160,8 @@ vErrors.push(err757);
 }
 errors++;
 }
-var _valid0 = _errs710 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 50];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 50;
-}
-const _errs746 = errors;
+else if(tag0 === "hook.create-container"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err758 = {instancePath,schemaPath:"#/oneOf/51/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -10992,17 +10538,8 @@ vErrors.push(err789);
 }
 errors++;
 }
-var _valid0 = _errs746 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 51];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 51;
-}
-const _errs782 = errors;
+else if(tag0 === "hook.start-container"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err790 = {instancePath,schemaPath:"#/oneOf/52/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -11379,17 +10916,8 @@ vErrors.push(err821);
 }
 errors++;
 }
-var _valid0 = _errs782 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 52];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 52;
-}
-const _errs818 = errors;
+else if(tag0 === "hook.poststart"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err822 = {instancePath,schemaPath:"#/oneOf/53/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -11766,17 +11294,8 @@ vErrors.push(err853);
 }
 errors++;
 }
-var _valid0 = _errs818 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 53];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 53;
-}
-const _errs854 = errors;
+else if(tag0 === "hook.poststop"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err854 = {instancePath,schemaPath:"#/oneOf/54/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -12153,17 +11672,8 @@ vErrors.push(err885);
 }
 errors++;
 }
-var _valid0 = _errs854 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 54];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 54;
-}
-const _errs890 = errors;
+else if(tag0 === "ns.enter"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err886 = {instancePath,schemaPath:"#/oneOf/55/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -12363,17 +11873,8 @@ vErrors.push(err902);
 }
 errors++;
 }
-var _valid0 = _errs890 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 55];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 55;
-}
-const _errs905 = errors;
+else if(tag0 === "cgroup.open"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err903 = {instancePath,schemaPath:"#/oneOf/56/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -12533,17 +12034,8 @@ vErrors.push(err916);
 }
 errors++;
 }
-var _valid0 = _errs905 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 56];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 56;
-}
-const _errs919 = errors;
+else if(tag0 === "cgroup.attach"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err917 = {instancePath,schemaPath:"#/oneOf/57/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -12656,17 +12148,8 @@ vErrors.push(err926);
 }
 errors++;
 }
-var _valid0 = _errs919 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 57];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 57;
-}
-const _errs929 = errors;
+else if(tag0 === "cgroupns.enter"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err927 = {instancePath,schemaPath:"#/oneOf/58/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -12757,17 +12240,8 @@ vErrors.push(err934);
 }
 errors++;
 }
-var _valid0 = _errs929 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 58];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 58;
-}
-const _errs937 = errors;
+else if(tag0 === "console.socket"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err935 = {instancePath,schemaPath:"#/oneOf/59/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -12880,17 +12354,8 @@ vErrors.push(err944);
 }
 errors++;
 }
-var _valid0 = _errs937 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 59];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 59;
-}
-const _errs947 = errors;
+else if(tag0 === "console.relay"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err945 = {instancePath,schemaPath:"#/oneOf/60/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -12981,17 +12446,8 @@ vErrors.push(err952);
 }
 errors++;
 }
-var _valid0 = _errs947 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 60];
 }
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 60;
-}
-const _errs955 = errors;
+else if(tag0 === "console.create"){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.op === undefined){
 const err953 = {instancePath,schemaPath:"#/oneOf/61/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
@@ -13196,79 +12652,9 @@ vErrors.push(err970);
 }
 errors++;
 }
-var _valid0 = _errs955 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 61];
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 61;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-if(!valid0){
-const err971 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err971 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "op", tagValue: tag0},message:"value of tag \"op\" must be in oneOf"};
 if(vErrors === null){
 vErrors = [err971];
 }
@@ -13277,16 +12663,27 @@ vErrors.push(err971);
 }
 errors++;
 }
-else {
-errors = _errs0;
-if(vErrors !== null){
-if(_errs0){
-vErrors.length = _errs0;
 }
 else {
-vErrors = null;
+const err972 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "op", tagValue: tag0},message:"tag \"op\" must be string"};
+if(vErrors === null){
+vErrors = [err972];
+}
+else {
+vErrors.push(err972);
+}
+errors++;
 }
 }
+else {
+const err973 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err973];
+}
+else {
+vErrors.push(err973);
+}
+errors++;
 }
 validate13.errors = vErrors;
 return errors === 0;

@@ -421,7 +421,23 @@ describe("plan.schema.json (generated validator and types)", () => {
     const bad = clone(PLAN) as Record<string, any>;
     bad.actions[1].op = "hostname.set";
     assert.equal(validatePlan(bad), false);
-    assert.ok(validatePlan.errors?.some((e) => e.instancePath === "/actions/1" && e.keyword === "oneOf"));
+    // The schema keys Action's branches by op (ajv's discriminator): an unknown op is named as such.
+    assert.deepEqual(
+      validatePlan.errors?.map((e) => [e.instancePath, e.keyword, e.message, (e.params as { tagValue?: unknown }).tagValue]),
+      [["/actions/1", "discriminator", 'value of tag "op" must be in oneOf', "hostname.set"]],
+    );
+    bad.actions[1] = { op: 5 };
+    assert.equal(validatePlan(bad), false);
+    assert.equal(validatePlan.errors?.[0]?.message, 'tag "op" must be string');
+    // A known op is held to its own branch: its fields and no others.
+    const extra = clone(PLAN) as Record<string, any>;
+    extra.actions[1].mode = 1;
+    assert.equal(validatePlan(extra), false);
+    assert.ok(validatePlan.errors?.some((e) => e.instancePath === "/actions/1" && e.keyword === "additionalProperties" && e.params.additionalProperty === "mode"));
+    delete extra.actions[1].mode;
+    delete extra.actions[1].name;
+    assert.equal(validatePlan(extra), false);
+    assert.ok(validatePlan.errors?.some((e) => e.instancePath === "/actions/1" && e.keyword === "required"));
   });
 });
 
