@@ -18,14 +18,16 @@ type Validator = ((v: unknown) => boolean) & { errors?: AjvError[] | null };
 
 export function validateConfig(value: Json): Config {
   const validate = validateConfigSchema as Validator;
-  if (!validate(withNumbers(value))) {
+  // The validator compares in doubles: bigints (only in configs with huge integers) become numbers first.
+  if (!validate(holdsBigint(value) ? withNumbers(value) : value)) {
     // "if" errors only repeat the conditional branch's own, more precise error.
     const details = (validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => ({ where: e.instancePath || '/', message: describe(e) }));
     const first = details[0] ?? { where: '/', message: 'invalid config' };
     const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
     throw new PlancError('invalid-config', first.message + more, { where: first.where, details });
   }
-  rejectNul(value, '');
+  // The walk that names where a NUL is builds a path for every value: taken only once one is there.
+  if (holdsNul(value)) rejectNul(value, '');
   checkIntegerWidths(value);
   return value as unknown as Config;
 }
@@ -34,6 +36,22 @@ function describe(e: AjvError): string {
   if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) return `must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   if (e.keyword === 'additionalProperties') return `unknown property ${JSON.stringify(e.params.additionalProperty)}`;
   return e.message ?? e.keyword;
+}
+
+function holdsBigint(v: Json): boolean {
+  if (typeof v === 'bigint') return true;
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(holdsBigint);
+  for (const k of Object.keys(v)) if (holdsBigint(v[k]!)) return true;
+  return false;
+}
+
+function holdsNul(v: Json): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(holdsNul);
+  for (const k of Object.keys(v)) if (k.includes('\u0000') || holdsNul(v[k]!)) return true;
+  return false;
 }
 
 /**
@@ -55,14 +73,15 @@ function rejectNul(v: Json, at: string): void {
   }
 }
 
-type Range = { min: bigint; max: bigint; what: string };
-const INT32: Range = { min: -(2n ** 31n), max: 2n ** 31n - 1n, what: 'int32' };
-const INT64: Range = { min: -(2n ** 63n), max: 2n ** 63n - 1n, what: 'int64' };
-const UINT64: Range = { min: 0n, max: 2n ** 64n - 1n, what: 'uint64' };
+type Range = { min: bigint; max: bigint; what: string; minNumber: number; maxNumber: number };
+const range = (min: bigint, max: bigint, what: string): Range => ({ min, max, what, minNumber: Number(min), maxNumber: Number(max) });
+const INT32 = range(-(2n ** 31n), 2n ** 31n - 1n, 'int32');
+const INT64 = range(-(2n ** 63n), 2n ** 63n - 1n, 'int64');
+const UINT64 = range(0n, 2n ** 64n - 1n, 'uint64');
 // mknod(2) goes through the kernel's 32-bit dev_t: 12 bits of major, 20 of minor. A bigger
 // number is not a device: it would be refused (EINVAL) or truncated into another device.
-const DEV_MAJOR: Range = { min: 0n, max: 4095n, what: 'a Linux device major, 12 bits' };
-const DEV_MINOR: Range = { min: 0n, max: 1048575n, what: 'a Linux device minor, 20 bits' };
+const DEV_MAJOR = range(0n, 4095n, 'a Linux device major, 12 bits');
+const DEV_MINOR = range(0n, 1048575n, 'a Linux device minor, 20 bits');
 
 /** "/a/{b,c}/*" → ["/a/b/*", "/a/c/*"]; "*" stands for any array index or object key. */
 function expand(pattern: string): string[] {
@@ -97,25 +116,43 @@ const WIDTHS: [string[], Range][] = ([
 ] as [string, Range][]).flatMap(([pattern, range]) => expand(pattern).map((p) => [p.slice(1).split('/'), range] as [string[], Range]));
 
 function checkIntegerWidths(config: Json): void {
-  for (const [segments, range] of WIDTHS) visit(config, segments, '', range);
+  for (const [segments, range] of WIDTHS) visit(config, segments, 0, [], range);
 }
 
-function visit(v: Json | undefined, rest: string[], at: string, range: Range): void {
+/** segments[i..] below v; `path` holds the keys and indexes above v, made into a pointer only for an error. */
+function visit(v: Json | undefined, segments: string[], i: number, path: (string | number)[], range: Range): void {
   if (v === undefined || v === null) return;
-  if (rest.length === 0) {
-    // Only integers reach here (the schema said so); a double is exact when it is an integer.
-    if (typeof v !== 'bigint' && !(typeof v === 'number' && Number.isInteger(v))) return;
+  if (i === segments.length) {
+    // Only integers reach here (the schema said so); a double is exact when it is an integer. A safe
+    // integer compares exactly with every bound as a double (each is exact or beyond 2^53).
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v) || (Number.isSafeInteger(v) && v >= range.minNumber && v <= range.maxNumber)) return;
+    } else if (typeof v !== 'bigint') return;
     const n = BigInt(v);
+    const at = path.map((p) => (typeof p === 'number' ? `/${p}` : pointer(p))).join('');
     if (n > range.max) throw new PlancError('invalid-config', `${n} is out of range: must be <= ${range.max} (${range.what})`, { where: at });
     if (n < range.min) throw new PlancError('invalid-config', `${n} is out of range: must be >= ${range.min} (${range.what})`, { where: at });
     return;
   }
-  const [head, ...tail] = rest as [string, ...string[]];
   if (typeof v !== 'object') return;
+  const head = segments[i]!;
   if (head === '*') {
-    if (Array.isArray(v)) v.forEach((x, k) => visit(x, tail, `${at}/${k}`, range));
-    else for (const key of Object.keys(v)) visit(v[key], tail, at + pointer(key), range);
+    if (Array.isArray(v)) {
+      for (let k = 0; k < v.length; k++) {
+        path.push(k);
+        visit(v[k], segments, i + 1, path, range);
+        path.pop();
+      }
+    } else {
+      for (const key of Object.keys(v)) {
+        path.push(key);
+        visit(v[key], segments, i + 1, path, range);
+        path.pop();
+      }
+    }
   } else if (!Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, head)) {
-    visit(v[head], tail, at + pointer(head), range);
+    path.push(head);
+    visit(v[head], segments, i + 1, path, range);
+    path.pop();
   }
 }

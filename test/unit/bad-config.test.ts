@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decodeUtf8, parseJson, parseJsonBytes } from '../../planner/json.js';
+import { decodeUtf8, parseJson, parseJsonBytes, parseJsonExact } from '../../planner/json.js';
+import { readdirSync } from 'node:fs';
 import { planCreate } from '../../planner/plan.js';
 import { defaultHostFacts } from '../../planner/host-facts.js';
 import { PlancError } from '../../schemas/error.js';
@@ -110,6 +111,60 @@ test('JSON text: lone surrogates and bytes that are not UTF-8 are refused with t
   assert.deepEqual(parseJsonBytes(enc), 'aé€😀\u{10FFFF}');
   const long = new TextEncoder().encode('"' + 'é😀x'.repeat(20000) + '"');
   assert.equal(decodeUtf8(long), new TextDecoder('utf-8', { fatal: true }).decode(long));
+});
+
+test('parseJson (JSON.parse where it gives the same value) and the exact parser agree: values, key order, errors', () => {
+  /** Same value, same key order at every level, same kinds (bigint or number, -0), own "__proto__" kept as a key. */
+  const same = (a: unknown, b: unknown, at: string): void => {
+    assert.equal(typeof a, typeof b, at);
+    if (Array.isArray(a)) {
+      assert.ok(Array.isArray(b), at);
+      assert.equal(a.length, (b as unknown[]).length, at);
+      a.forEach((x, k) => same(x, (b as unknown[])[k], `${at}/${k}`));
+    } else if (a !== null && typeof a === 'object') {
+      assert.deepEqual(Object.keys(a), Object.keys(b as object), at);
+      assert.equal(Object.getPrototypeOf(a), Object.getPrototypeOf(b), at);
+      for (const k of Object.keys(a)) same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}/${k}`);
+    } else assert.ok(Object.is(a, b), `${at}: ${String(a)} vs ${String(b)}`);
+  };
+  const outcome = (f: () => unknown) => {
+    try {
+      return { value: f() };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  const fixtures = ['', 'lint/', 'seccomp/'].flatMap((dir) => readdirSync(new URL(`./fixtures/${dir}`, import.meta.url)).filter((f) => f.endsWith('.json')).map((f) => dir + f));
+  assert.ok(fixtures.length >= 40, `fixtures: ${fixtures.length}`);
+  const texts = [
+    ...fixtures.map((f) => readFileSync(new URL(`./fixtures/${f}`, import.meta.url), 'utf8')),
+    '{"b":1,"a":2,"b":3}', // duplicates: the last value, in the first one's place
+    '{"__proto__":{"x":1},"y":[]}',
+    '{"2":0,"1":0,"a":0}', // integer-like keys first, in both
+    '[-0, 0.0, 1e400, -1e400, 1.5e-320, 9007199254740991, 9007199254740992, 18446744073709551615, 1234567890123456.5]',
+    '["\\ud800 is text here", "\\u0041", "\u00e9\u20ac", "\\ud83d\\ude00"]',
+    ' \t\r\n{ "a" : [ ] , "b" : { } } \n',
+    '[' .repeat(128) + ']'.repeat(128),
+    '[' .repeat(129) + ']'.repeat(129),
+    '{"a":1,}', '[1,]', '{"a" 1}', '"\u0001"', '01', '1.', '+1', '\ufeff{}', '{"a":"\\x"}', 'nul', '"unterminated', '{"a":1} x', '',
+    '["\\ud800"]', '["a\ud800b"]',
+  ];
+  for (const text of texts) {
+    const fast = outcome(() => parseJson(text, '/b/config.json'));
+    const exact = outcome(() => parseJsonExact(text, '/b/config.json'));
+    const label = JSON.stringify(text.slice(0, 60));
+    if ('error' in exact) assert.deepEqual(fast, exact, label);
+    else {
+      assert.ok('value' in fast, `${label}: ${(fast as { error: string }).error}`);
+      same(fast.value, exact.value, label);
+    }
+  }
+  // What makes the difference is kept: exact integers past 2^53, refused lone surrogates, the depth cap.
+  assert.deepEqual(parseJson('[18446744073709551615, 9007199254740993]'), [18446744073709551615n, 9007199254740993n]);
+  assert.throws(() => parseJson('["\\udc00"]'), /half of a UTF-16 surrogate pair/);
+  assert.throws(() => parseJson('['.repeat(129) + ']'.repeat(129)), /nested deeper than 128 levels/);
+  assert.equal(JSON.stringify(parseJson('{"__proto__":{"x":1}}')), '{"__proto__":{"x":1}}');
+  assert.equal(Object.getPrototypeOf(parseJson('{"__proto__":{"x":1}}')), Object.prototype);
 });
 
 test('id maps: what the kernel would refuse with a bare EINVAL is refused at the range, with the reason', () => {
