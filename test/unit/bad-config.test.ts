@@ -144,8 +144,8 @@ test('parseJson (JSON.parse where it gives the same value) and the exact parser 
     '[-0, 0.0, 1e400, -1e400, 1.5e-320, 9007199254740991, 9007199254740992, 18446744073709551615, 1234567890123456.5]',
     '["\\ud800 is text here", "\\u0041", "\u00e9\u20ac", "\\ud83d\\ude00"]',
     ' \t\r\n{ "a" : [ ] , "b" : { } } \n',
-    '[' .repeat(128) + ']'.repeat(128),
-    '[' .repeat(129) + ']'.repeat(129),
+    '['.repeat(128) + ']'.repeat(128),
+    '['.repeat(129) + ']'.repeat(129),
     '{"a":1,}', '[1,]', '{"a" 1}', '"\u0001"', '01', '1.', '+1', '\ufeff{}', '{"a":"\\x"}', 'nul', '"unterminated', '{"a":1} x', '',
     '["\\ud800"]', '["a\ud800b"]',
   ];
