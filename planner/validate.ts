@@ -38,21 +38,17 @@ function describe(e: AjvError): string {
   return e.message ?? e.keyword;
 }
 
-function holdsBigint(v: Json): boolean {
-  if (typeof v === 'bigint') return true;
+/** Whether `test` holds for some value in v, or for some object key (given as a string). */
+function holds(v: Json, test: (x: Json) => boolean): boolean {
+  if (test(v)) return true;
   if (v === null || typeof v !== 'object') return false;
-  if (Array.isArray(v)) return v.some(holdsBigint);
-  for (const k of Object.keys(v)) if (holdsBigint(v[k]!)) return true;
+  if (Array.isArray(v)) return v.some((x) => holds(x, test));
+  for (const k of Object.keys(v)) if (test(k) || holds(v[k]!, test)) return true;
   return false;
 }
 
-function holdsNul(v: Json): boolean {
-  if (typeof v === 'string') return v.includes('\u0000');
-  if (v === null || typeof v !== 'object') return false;
-  if (Array.isArray(v)) return v.some(holdsNul);
-  for (const k of Object.keys(v)) if (k.includes('\u0000') || holdsNul(v[k]!)) return true;
-  return false;
-}
+const holdsBigint = (v: Json) => holds(v, (x) => typeof x === 'bigint');
+const holdsNul = (v: Json) => holds(v, (x) => typeof x === 'string' && x.includes('\u0000'));
 
 /**
  * Every string of a config ends up as a C string (a path, an argument, a sysctl, state.json
@@ -136,23 +132,11 @@ function visit(v: Json | undefined, segments: string[], i: number, path: (string
   }
   if (typeof v !== 'object') return;
   const head = segments[i]!;
-  if (head === '*') {
-    if (Array.isArray(v)) {
-      for (let k = 0; k < v.length; k++) {
-        path.push(k);
-        visit(v[k], segments, i + 1, path, range);
-        path.pop();
-      }
-    } else {
-      for (const key of Object.keys(v)) {
-        path.push(key);
-        visit(v[key], segments, i + 1, path, range);
-        path.pop();
-      }
-    }
-  } else if (!Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, head)) {
-    path.push(head);
-    visit(v[head], segments, i + 1, path, range);
+  const down = (key: string | number) => {
+    path.push(key);
+    visit((v as Record<string | number, Json>)[key], segments, i + 1, path, range);
     path.pop();
-  }
+  };
+  if (head === '*') for (const key of Array.isArray(v) ? v.keys() : Object.keys(v)) down(key);
+  else if (!Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, head)) down(head);
 }
