@@ -8,8 +8,8 @@
 //   host    cgroup.open per cgroup of the container (and --cgroup's sub-cgroup),
 //           console.socket | console.relay, ns.enter (the init's namespaces, by pidfd)
 //   clone   the process, inside the pid namespace just entered
-//   parent  cgroup.attach per cgroup
-//   init    cgroupns.enter, console.create, then the process section: rlimits,
+//   init    cgroup.attach per cgroup (the process moves itself), cgroupns.enter,
+//           console.create, then the process section: rlimits,
 //           credentials, cwd and the exec, with the container's per-process
 //           actions (PER_PROCESS) at their place
 //
@@ -96,7 +96,7 @@ export function planExecProcess(container: Plan, target: ExecTarget, req: ExecRe
   actions.push(...consoleHostActions(terminal, { terminal: proc.terminalWhy, socket: 'cli:--console-socket' }));
   actions.push({ stage: 'host', op: 'ns.enter', why: '/linux/namespaces', pid: target.pid, startTime: target.startTime, namespaces: entered });
   actions.push({ stage: 'clone', op: 'clone', why: req.detach ? 'cli:--detach' : 'runtime:exec', namespaces: [], parent: req.detach ? 'caller' : 'executor' });
-  for (const j of joins) actions.push({ stage: 'parent', op: 'cgroup.attach', why: j.sub === undefined ? 'runtime:exec' : 'cli:--cgroup', path: j.sub === undefined ? j.path : `${j.path}/${j.sub}` });
+  for (const j of joins) actions.push({ stage: 'init', op: 'cgroup.attach', why: j.sub === undefined ? 'runtime:exec' : 'cli:--cgroup', path: j.sub === undefined ? j.path : `${j.path}/${j.sub}` });
   if (cgroupNs) actions.push({ stage: 'init', op: 'cgroupns.enter', why: '/linux/namespaces' });
   if (proc.terminal) actions.push(consoleCreateAction(terminal, proc.terminalWhy, proc.sizeWhere, false));
   actions.push(...withSeccomp(container, withPerProcess(container, proc.actions)));

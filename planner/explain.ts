@@ -48,7 +48,7 @@ export const VOCABULARY: Vocabulary = {
       // No new namespace: an exec's process, in the namespaces ns.enter joined.
       `${a.namespaces.length ? `start the container init in new namespaces: ${a.namespaces.join(', ')}` : 'start the process in the namespaces joined'}${a.parent === 'executor' ? ' (planc waits for it)' : ''}`,
   },
-  'cgroup.join': { effect: 'resources', say: (a) => `move the init into cgroup ${a.path}` },
+  'cgroup.join': { effect: 'resources', say: (a) => `move itself into cgroup ${a.path}` },
   'resctrl.create': {
     effect: 'resources',
     say: (a) => {
@@ -110,7 +110,7 @@ export const VOCABULARY: Vocabulary = {
   'hook.poststop': { effect: 'lifecycle', say: hook('poststop', "on the host, in the runtime's namespaces", '; a failure is only a warning') },
   'ns.enter': { effect: 'isolation', say: (a) => `join the ${a.namespaces.join(', ') || '(no)'} namespaces of the container's init (pid ${a.pid}, checked by its start time)` },
   'cgroup.open': { effect: 'resources', say: (a) => `open cgroup ${a.path}${a.sub ? `/${a.sub}` : ''} (checked: inode ${a.ino} on cgroupfs)` },
-  'cgroup.attach': { effect: 'resources', say: (a) => `move the process into cgroup ${a.path}` },
+  'cgroup.attach': { effect: 'resources', say: (a) => `move itself into cgroup ${a.path}` },
   'cgroupns.enter': { effect: 'isolation', say: () => `join the container's cgroup namespace` },
   'console.socket': { effect: 'process', say: (a) => `connect to the console socket ${a.path}, where the terminal's master goes` },
   'console.relay': { effect: 'process', say: () => `keep the terminal's master: planc relays it to its own terminal` },

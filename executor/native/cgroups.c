@@ -11,7 +11,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-static int on_cgroupfs(int fd)
+int on_cgroupfs(int fd)
 {
 	struct statfs st;
 	if (fstatfs(fd, &st))
@@ -203,7 +203,7 @@ static long members(int dir)
  * directory this was and whether planc made it (PROTOCOL.md). With inherit
  * (v1 cpuset), every level on the way gets its parent's cpus and mems where
  * it has none; a leaf that cannot get them is removed again if planc made it. */
-static int create(const char *path, char **inherit)
+static int create(const char *path, char **inherit, struct ctx *c)
 {
 	char dir[4096];
 	struct stat st;
@@ -246,6 +246,13 @@ static int create(const char *path, char **inherit)
 		close(p);
 		return fail(e, "create cgroup \"%s\": copy cpuset.cpus and cpuset.mems from \"%s\"", path, dir);
 	}
+	if (cgroup_entry_keep(c, path, d) == FAILED) {
+		close(d);
+		if (made)
+			unlinkat(p, name, AT_REMOVEDIR);
+		close(p);
+		return FAILED;
+	}
 	close(d);
 	close(p);
 	report_field("ino", (long long)st.st_ino);
@@ -255,7 +262,6 @@ static int create(const char *path, char **inherit)
 
 int op_cgroup_create(const mp *a, struct ctx *c)
 {
-	(void)c;
 	const char *path = need_str(a, "path");
 	if (!path)
 		return FAILED;
@@ -263,7 +269,7 @@ int op_cgroup_create(const mp *a, struct ctx *c)
 	char **inherit = inh ? mp_strv(inh) : NULL;
 	if (inh && !inherit)
 		return failx(EINVAL, "plan: field \"inherit\" is not an array of strings");
-	int rc = create(path, inherit);
+	int rc = create(path, inherit, c);
 	free(inherit);
 	return rc;
 }
@@ -286,16 +292,53 @@ int op_cgroup_write(const mp *a, struct ctx *c)
 	return DONE;
 }
 
+/* The file a process writes "0" to in order to move itself into the cgroup
+ * dir (an O_PATH fd), opened now with the runtime's credentials: cgroupfs
+ * checks a move with the opener's, and the init may by then be an unmapped
+ * id in a user namespace. On v1 that is `tasks`, which moves the writing
+ * thread (all of a single-threaded init) without the kernel's global
+ * threadgroup lock: a write to v1 cgroup.procs, or of another process's id,
+ * takes that lock for writing, and the first such write after a quiet spell
+ * waits for an RCU grace period (5-25 ms on this VM). v2 moves a process only
+ * through cgroup.procs (cgroup.threads stays within one domain). */
+int cgroup_entry_keep(struct ctx *c, const char *path, int dir)
+{
+	struct statfs st;
+	if (fstatfs(dir, &st))
+		return fail(errno, "open cgroup \"%s\"", path);
+	if (st.f_type != CGROUP_SUPER_MAGIC && st.f_type != CGROUP2_SUPER_MAGIC)
+		return failx(EXDEV, "cgroup \"%s\" is not on a cgroup filesystem", path);
+	const char *file = st.f_type == CGROUP_SUPER_MAGIC ? "tasks" : "cgroup.procs";
+	if ((size_t)c->ncg >= sizeof c->cg / sizeof *c->cg)
+		return failx(E2BIG, "open cgroup \"%s\": too many cgroups", path);
+	int fd = openat(dir, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail(errno, "open \"%s/%s\"", path, file);
+	if (!(c->cg[c->ncg].path = strdup(path))) {
+		close(fd);
+		return fail(ENOMEM, "open cgroup \"%s\"", path);
+	}
+	c->cg[c->ncg++].fd = fd;
+	return DONE;
+}
+
+/* The init (or exec's process) moves itself into a cgroup kept by
+ * cgroup_entry_keep: "0" names the writer. The handle is closed either way. */
+int cgroup_enter(struct ctx *c, const char *path, const char *what)
+{
+	for (int k = 0; k < c->ncg; k++) {
+		if (c->cg[k].fd < 0 || strcmp(c->cg[k].path, path))
+			continue;
+		int rc = write_all(c->cg[k].fd, "0", 1), e = errno;
+		close(c->cg[k].fd);
+		c->cg[k].fd = -1;
+		return rc ? fail(e, "%s \"%s\"", what, path) : DONE;
+	}
+	return failx(EINVAL, "%s \"%s\": the plan opened no such cgroup before the clone", what, path);
+}
+
 int op_cgroup_join(const mp *a, struct ctx *c)
 {
 	const char *path = need_str(a, "path");
-	char full[4096], pid[24];
-	if (!path)
-		return FAILED;
-	snprintf(pid, sizeof pid, "%d", (int)c->child);
-	if (snprintf(full, sizeof full, "%s/cgroup.procs", path) >= (int)sizeof full)
-		return failx(ENAMETOOLONG, "cgroup join: path too long");
-	if (write_file(full, pid, cgroup_open))
-		return fail(errno, "cgroup join \"%s\"", path);
-	return DONE;
+	return path ? cgroup_enter(c, path, "cgroup join") : FAILED;
 }

@@ -8,14 +8,12 @@
 #include "planc.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -122,12 +120,6 @@ int op_ns_enter(const mp *a, struct ctx *c)
 	return DONE;
 }
 
-static int on_cgroupfs(int fd)
-{
-	struct statfs st;
-	return !fstatfs(fd, &st) && (st.f_type == CGROUP_SUPER_MAGIC || st.f_type == CGROUP2_SUPER_MAGIC);
-}
-
 int op_cgroup_open(const mp *a, struct ctx *c)
 {
 	const char *path = need_str(a, "path"), *sub = mp_str(mp_get(a, "sub"));
@@ -139,8 +131,6 @@ int op_cgroup_open(const mp *a, struct ctx *c)
 	/* After ns.enter a host path would resolve in the container's mount namespace. */
 	if (c->pidfd >= 0)
 		return failx(EINVAL, "open cgroup \"%s\": the container's namespaces are joined already", path);
-	if ((size_t)c->ncg >= sizeof c->cg / sizeof *c->cg)
-		return failx(E2BIG, "open cgroup \"%s\": too many cgroups", path);
 	if (snprintf(full, sizeof full, "%s%s%s", path, sub ? "/" : "", sub ? sub : "") >= (int)sizeof full)
 		return failx(ENAMETOOLONG, "open cgroup \"%s\"", path);
 	int dir = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -167,37 +157,16 @@ int op_cgroup_open(const mp *a, struct ctx *c)
 			return failx(EXDEV, "exec --cgroup: \"%s\" is not a cgroup", full);
 		}
 	}
-	/* Opened now, written after the clone: cgroupfs checks the permission of a
-	 * move with the opener's credentials and cgroup namespace (Linux >= 5.16),
-	 * which are still the runtime's. */
-	int procs = openat(dir, "cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC), e = errno;
+	/* Its membership file opened now, written by the new process itself (cgroup_entry_keep). */
+	int rc = cgroup_entry_keep(c, full, dir);
 	close(dir);
-	if (procs < 0)
-		return fail(e, "open \"%s/cgroup.procs\"", full);
-	if (!(c->cg[c->ncg].path = strdup(full))) {
-		close(procs);
-		return fail(ENOMEM, "open cgroup \"%s\"", full);
-	}
-	c->cg[c->ncg++].fd = procs;
-	return DONE;
+	return rc;
 }
 
 int op_cgroup_attach(const mp *a, struct ctx *c)
 {
 	const char *path = need_str(a, "path");
-	char pid[24];
-	if (!path)
-		return FAILED;
-	for (int k = 0; k < c->ncg; k++) {
-		if (strcmp(c->cg[k].path, path))
-			continue;
-		int n = snprintf(pid, sizeof pid, "%d", (int)c->child);
-		int rc = write_all(c->cg[k].fd, pid, n), e = errno;
-		close(c->cg[k].fd);
-		c->cg[k].fd = -1;
-		return rc ? fail(e, "move pid %s into cgroup \"%s\"", pid, path) : DONE;
-	}
-	return failx(EINVAL, "move into cgroup \"%s\": no cgroup.open of it before", path);
+	return path ? cgroup_enter(c, path, "move into cgroup") : FAILED;
 }
 
 int op_cgroupns_enter(const mp *a, struct ctx *c)
@@ -208,18 +177,20 @@ int op_cgroupns_enter(const mp *a, struct ctx *c)
 	return setns(c->pidfd, CLONE_NEWCGROUP) ? fail(errno, "join the container's cgroup namespace") : DONE;
 }
 
-/* After the clone, each side closes what belongs to the other: the new
- * process needs no cgroup file (P writes them), P no end of the console
- * socket but its own (PROTOCOL.md). */
+/* After the clone, each side closes what belongs to the other: P needs no
+ * cgroup membership file (the new process moves itself), the new process no
+ * end of the console socket but its own (PROTOCOL.md). */
 void exec_after_clone(struct ctx *c)
 {
 	if (c->child == 0) {
-		for (int k = 0; k < c->ncg; k++)
-			if (c->cg[k].fd >= 0)
-				close(c->cg[k].fd), c->cg[k].fd = -1;
 		if (c->relay >= 0)
 			close(c->relay), c->relay = -1;
-	} else if (c->console >= 0) {
+		return;
+	}
+	for (int k = 0; k < c->ncg; k++)
+		if (c->cg[k].fd >= 0)
+			close(c->cg[k].fd), c->cg[k].fd = -1;
+	if (c->console >= 0) {
 		close(c->console);
 		c->console = -1;
 	}

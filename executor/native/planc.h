@@ -39,7 +39,7 @@ struct ctx {
 	int pidfd;         /* exec: the container init's pidfd (ns.enter), for cgroupns.enter */
 	int console;       /* the socket the pty master is sent over (console.socket, C's end of console.relay) */
 	int relay;         /* P's end of console.relay: P receives the master and relays */
-	int ncg;           /* exec: cgroup.procs files opened by cgroup.open, written by cgroup.attach */
+	int ncg;           /* membership files kept by cgroup.create (cgroup.open), written by the init's cgroup.join (cgroup.attach) */
 	struct {
 		char *path;
 		int fd;
@@ -135,6 +135,11 @@ int mount_bind(int src, int dst, int rec);
 int ns_flag(const char *name);
 int ns_return_to_runtime(void);
 void ns_forget_runtime(void);
+
+/* cgroups.c */
+int on_cgroupfs(int fd);
+int cgroup_entry_keep(struct ctx *c, const char *path, int dir);
+int cgroup_enter(struct ctx *c, const char *path, const char *what);
 
 /* exec.c, tty.c */
 void exec_after_clone(struct ctx *c);

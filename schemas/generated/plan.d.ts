@@ -159,7 +159,7 @@ export interface Warning {
   subject?: string;
 }
 /**
- * Create the container's cgroup directory (mkdir -p).
+ * Create the container's cgroup directory (mkdir -p) and open its membership file (tasks on cgroup v1, cgroup.procs on v2) for the init's cgroup.join: opened by the runtime, so the move is checked against the runtime's credentials.
  */
 export interface CgroupCreateAction {
   op: "cgroup.create";
@@ -266,11 +266,11 @@ export interface ResctrlCreateAction {
   schemata?: string[];
 }
 /**
- * Move the container's init into the cgroup (write its pid to cgroup.procs).
+ * The container's init moves itself into the cgroup: it writes 0 (itself) to the membership file cgroup.create opened. On v1 that is tasks, which moves the single-threaded init without the kernel's global threadgroup lock (and so without waiting for an RCU grace period).
  */
 export interface CgroupJoinAction {
   op: "cgroup.join";
-  stage: "parent";
+  stage: "init";
   why: Why;
   path: string;
 }
@@ -1040,7 +1040,7 @@ export interface NsEnterAction {
   namespaces: ("pid" | "network" | "mount" | "ipc" | "uts" | "user" | "cgroup" | "time")[];
 }
 /**
- * exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its cgroup.procs is opened for cgroup.attach.
+ * exec: open one of the container's cgroups, before any namespace is joined: the directory must be on cgroupfs with the inode recorded at create; an optional sub-cgroup (exec --cgroup) is resolved beneath it without symlinks and must exist; its membership file (tasks on cgroup v1, cgroup.procs on v2) is opened for cgroup.attach.
  */
 export interface CgroupOpenAction {
   op: "cgroup.open";
@@ -1054,11 +1054,11 @@ export interface CgroupOpenAction {
   sub?: string;
 }
 /**
- * exec: move the new process into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing its pid to that cgroup.procs.
+ * exec: the new process moves itself into a cgroup opened by cgroup.open (path is the cgroup's full path, with its sub-cgroup) by writing 0 (itself) to its membership file.
  */
 export interface CgroupAttachAction {
   op: "cgroup.attach";
-  stage: "parent";
+  stage: "init";
   why: Why;
   path: string;
 }

@@ -4,8 +4,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { leftovers, NEEDS_ROOT, Planc, verifyAudit, waitFor } from '../helpers/planc.js';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupHierarchies, leftovers, NEEDS_ROOT, Planc, verifyAudit, waitFor } from '../helpers/planc.js';
 
 const skip = NEEDS_ROOT;
 const pc = new Planc();
@@ -88,5 +89,53 @@ test('an empty cgroup at the planned path is joined, and its record says planc d
 
   pc.ok(['delete', '--force', id]);
   if (existsSync(dir)) rmdirSync(dir); // the test's own cgroup (planc may rightly leave it)
+  leftovers(pc.root, id, bundle);
+});
+
+const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => existsSync(p));
+
+test('the init moves itself into its cgroups: the executor opens each tasks file before the clone, the init writes 0 to each, nobody writes cgroup.procs', { skip }, (t) => {
+  assert.ok(STRACE, 'strace is installed (scripts/setup.sh installs it)');
+  const id = pc.id(t);
+  // No cgroup namespace, so the init's /proc/self/cgroup shows host paths; a run, so strace ends with it.
+  const bundle = pc.bundle(['cat', '/proc/self/cgroup'], (c) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'cgroup');
+  });
+  const dir = pc.scratchPath(`${id}-strace`);
+  mkdirSync(dir);
+  // -ff: one log per process, so no call is split across lines.
+  const r = pc.ok(['run', '--bundle', bundle, id], { wrap: [STRACE!, '-ff', '-qq', '-e', 'trace=openat,write,clone3', '-e', 'signal=none', '-o', join(dir, 'log'), '--'] });
+  const logs = new Map(readdirSync(dir).map((f) => [Number(f.split('.')[1]), readFileSync(join(dir, f), 'utf8').split('\n')]));
+
+  const { plan, records } = verifyAudit(pc.root, id, { expect: 'deleted' });
+  const joins = plan.actions.filter((a) => a.op === 'cgroup.join');
+  const v1 = cgroupHierarchies().filter((h) => h.version === 1);
+  assert.equal(joins.length, v1.length, 'one join per v1 hierarchy of this host');
+  assert.ok(joins.every((a) => a.stage === 'init'), 'the joins are the init\'s actions');
+  assert.ok(records.filter((r) => r.op === 'cgroup.join').every((r) => r.r === 'ok' && r.stage === 'init'));
+
+  // P: the process whose clone3 made new namespaces; the init: what it returned.
+  const cloning = [...logs].filter(([, lines]) => lines.some((l) => /^clone3\(\{flags=[^}]*CLONE_NEWPID/.test(l)));
+  assert.equal(cloning.length, 1, 'one process cloned the init');
+  const [, pLines] = cloning[0]!;
+  const cloneAt = pLines.findIndex((l) => /^clone3\(\{flags=[^}]*CLONE_NEWPID/.test(l));
+  const init = Number(/= (\d+)$/.exec(pLines[cloneAt]!)![1]);
+  const opened = pLines.slice(0, cloneAt).flatMap((l) => {
+    const m = /^openat\(\d+, "tasks", O_WRONLY\|O_NOFOLLOW\|O_CLOEXEC\) += (\d+)$/.exec(l);
+    return m ? [m[1]!] : [];
+  });
+  assert.equal(opened.length, joins.length, `the executor opened one tasks file per cgroup before the clone:\n${pLines.join('\n')}`);
+  const written = (logs.get(init) ?? []).flatMap((l) => {
+    const m = /^write\((\d+), "0", 1\) += 1$/.exec(l);
+    return m ? [m[1]!] : [];
+  });
+  assert.deepEqual(written, opened, 'the init wrote 0 to each of them, in plan order');
+  const procsWrites = [...logs.values()].flat().filter((l) => /cgroup\.procs", O_(WRONLY|RDWR)/.test(l));
+  assert.deepEqual(procsWrites, [], 'no cgroup.procs is opened for writing');
+
+  // And it got there: the container's process names its own cgroup in every v1 hierarchy.
+  const own = r.stdout.split('\n').filter((l) => /^\d+:[^:]+:/.test(l) && !l.startsWith('0::'));
+  assert.equal(own.length, v1.length, r.stdout);
+  for (const line of own) assert.ok(line.endsWith(`/planc/${id}`), `the process is in its cgroup: ${line}`);
   leftovers(pc.root, id, bundle);
 });

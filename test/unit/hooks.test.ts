@@ -70,9 +70,9 @@ test('explain: which hook, what it runs, where and when (snapshot, UPDATE_SNAPSH
   if (process.env.UPDATE_SNAPSHOTS === '1') writeFileSync(file, text);
   assert.ok(existsSync(file), 'snapshot hooks.explain.txt is missing (committed; UPDATE_SNAPSHOTS=1 writes it, review the diff)');
   assert.equal(text, readFileSync(file, 'utf8'));
-  // The parent stage comes back after init actions: P applies those hooks while the init waits.
+  // A parent stage between init actions: P applies those hooks while the init waits.
   const stages = explainSections(p).map((s) => s.stage);
-  assert.deepEqual(stages, ['host', 'clone', 'parent', 'init', 'parent', 'init', 'start', 'delete']);
+  assert.deepEqual(stages, ['host', 'clone', 'init', 'parent', 'init', 'start', 'delete']);
   assert.equal(explainSections(p).at(-2)!.title, 'by `planc start`, once your process runs');
   assert.equal(explainSections(p).at(-1)!.title, 'by `planc delete`, once the container is gone');
 });

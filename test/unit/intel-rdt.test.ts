@@ -62,10 +62,11 @@ test('no closID: a group named after the container, made (never shared), joined,
     { stage: 'host', op: 'resctrl.create', why: '/linux/intelRdt', path: '/sys/fs/resctrl/box', exists: 'refuse', schemata: ['L3:0=7f0;1=1f', 'MB:0=20;1=70'] },
     { stage: 'parent', op: 'resctrl.join', why: '/linux/intelRdt', path: '/sys/fs/resctrl/box' },
   ]);
-  // After the cgroups, before the start fifo; joined after the cgroups.
+  // After the cgroups, before the start fifo. P moves the init into the group
+  // while the init waits; the init then moves itself into its cgroups.
   const ops = p.actions.map((a) => a.op);
   assert.ok(ops.lastIndexOf('cgroup.write') < ops.indexOf('resctrl.create') && ops.indexOf('resctrl.create') < ops.indexOf('execfifo.create'));
-  assert.ok(ops.lastIndexOf('cgroup.join') < ops.indexOf('resctrl.join'));
+  assert.ok(ops.indexOf('resctrl.join') < ops.indexOf('cgroup.join'));
   assert.deepEqual(rdt(planOf({})), [
     { stage: 'host', op: 'resctrl.create', why: '/linux/intelRdt', path: '/sys/fs/resctrl/box', exists: 'refuse' },
     { stage: 'parent', op: 'resctrl.join', why: '/linux/intelRdt', path: '/sys/fs/resctrl/box' },
