@@ -117,7 +117,7 @@ export function planExecWith(io: HostIO, flags: ExecInputFlags, args: string[], 
     detach: flags.detach ?? false,
     ...(socket === undefined ? {} : { consoleSocket: socket }),
     ...(flags.cgroup ? { cgroup: flags.cgroup } : {}),
-    cgroupLayout: cgroupLayout(io, mounts(io)),
+    cgroupLayout: () => cgroupLayout(io, mounts(io)),
   });
   if (relayCheck && plan.actions.some((a) => a.op === 'console.relay')) checkRelayTerminalWith(io);
   return { plan, bytes: encodePlan(plan), configPath, paused: c.status === 'paused' };

@@ -60,8 +60,11 @@ export interface ExecRequest {
   consoleSocket?: string;
   /** --cgroup, as given: "path" (every cgroup) or "controller[,controller]:path". */
   cgroup?: string[];
-  /** Which v1 hierarchy each of the container's cgroups is in, for --cgroup controller:path. */
-  cgroupLayout: HostFacts['cgroup'];
+  /**
+   * Which v1 hierarchy each of the container's cgroups is in, for --cgroup controller:path: called
+   * only then (reading the host's layout is most of an exec's planning in the native front's engine).
+   */
+  cgroupLayout: () => HostFacts['cgroup'];
 }
 
 /**
@@ -234,7 +237,7 @@ function fromFile(container: Plan, req: ExecRequest, warnings: Warning[]): ExecP
   const doc = req.process!;
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new PlancError('invalid-config', 'process.json must hold a JSON object (a runtime-spec process)', { where: '/' });
   // Checked as a config's process: the same schema, the same rules as create's.
-  const ctx: PlanContext = { config: {} as Config, facts: { containerId: container.containerId, bundle: container.bundle, stateDir: container.stateDir, cgroup: req.cgroupLayout, rootless: false }, rootfs: container.rootfs, newNs: new Set(), cgroupPath: '', idmapped: new Map(), actions: [], warnings: [] };
+  const ctx: PlanContext = { config: {} as Config, facts: { containerId: container.containerId, bundle: container.bundle, stateDir: container.stateDir, get cgroup() { return req.cgroupLayout(); }, rootless: false }, rootfs: container.rootfs, newNs: new Set(), cgroupPath: '', idmapped: new Map(), actions: [], warnings: [] };
   try {
     ctx.config = validateConfig({ ociVersion: container.ociVersion, process: doc });
     checkProcess(ctx);
@@ -320,7 +323,8 @@ function cgroupJoins(target: ExecTarget, req: ExecRequest): Join[] {
       bySub.set(ctrl, sub);
     }
   }
-  const v1 = req.cgroupLayout.version === 1 ? (req.cgroupLayout.v1Controllers ?? []) : [];
+  const layout = req.cgroupLayout();
+  const v1 = layout.version === 1 ? (layout.v1Controllers ?? []) : [];
   const controllersOf = (path: string) => v1.find((h) => within(path, clean(h.mountpoint)))?.name.split(',') ?? [];
   for (const ctrl of bySub.keys()) {
     if (!joins.some((j) => controllersOf(j.path).includes(ctrl))) throw new PlancError('invalid-argument', `--cgroup: unknown controller ${ctrl}: the container has no cgroup in a ${ctrl} hierarchy`);

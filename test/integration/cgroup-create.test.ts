@@ -107,7 +107,7 @@ test('the init moves itself into its cgroups: the executor opens each tasks file
   const r = pc.ok(['run', '--bundle', bundle, id], { wrap: [STRACE!, '-ff', '-qq', '-e', 'trace=openat,write,clone3', '-e', 'signal=none', '-o', join(dir, 'log'), '--'] });
   const logs = new Map(readdirSync(dir).map((f) => [Number(f.split('.')[1]), readFileSync(join(dir, f), 'utf8').split('\n')]));
 
-  const { plan, records } = verifyAudit(pc.root, id, { expect: 'deleted' });
+  const { plan, records } = verifyAudit(pc.root, id, { expect: 'closed' });
   const joins = plan.actions.filter((a) => a.op === 'cgroup.join');
   const v1 = cgroupHierarchies().filter((h) => h.version === 1);
   assert.equal(joins.length, v1.length, 'one join per v1 hierarchy of this host');

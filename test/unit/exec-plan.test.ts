@@ -30,7 +30,7 @@ const target = {
     { path: '/sys/fs/cgroup/pids/planc/box', ino: 12 },
   ],
 };
-const request = (over: Partial<ExecRequest> = {}): ExecRequest => ({ args: ['sh', '-c', 'true'], flags: {}, detach: false, cgroupLayout: facts.cgroup, ...over });
+const request = (over: Partial<ExecRequest> = {}): ExecRequest => ({ args: ['sh', '-c', 'true'], flags: {}, detach: false, cgroupLayout: () => facts.cgroup, ...over });
 const exec = (over: Partial<ExecRequest> = {}, c: Plan = container()) => planExecProcess(c, target, request(over));
 const op = <O extends Action['op']>(p: Plan, o: O) => p.actions.filter((a): a is Extract<Action, { op: O }> => a.op === o);
 /** op, stage and why of every action: the shape of a plan at a glance. */
@@ -210,6 +210,15 @@ test('--cgroup: one sub-cgroup for every hierarchy, or per controller; never abo
     [['../other'], '--cgroup "../other": ".." would leave the container\'s cgroup'],
   ];
   for (const [cgroup, message] of errors) assert.equal(fails(() => exec({ cgroup })).message, message, cgroup.join(' '));
+});
+
+test('the host\'s cgroup layout is read only for --cgroup CONTROLLER:path', () => {
+  let reads = 0;
+  const layout = () => (reads++, facts.cgroup);
+  for (const over of [{}, { cgroup: ['a/b'] }, { args: [], process: { args: ['x'], cwd: '/', user: { uid: 0, gid: 0 } } }] as Partial<ExecRequest>[]) exec({ ...over, cgroupLayout: layout });
+  assert.equal(reads, 0, 'no --cgroup, one plain path, or a process.json: the layout is not needed');
+  exec({ cgroup: ['memory:x'], cgroupLayout: layout });
+  assert.equal(reads, 1, 'a controller prefix is looked up in it');
 });
 
 test('create with a terminal: the socket before any join, the pty after the pivot (and on /dev/console)', () => {
