@@ -299,7 +299,7 @@ int op_cgroup_write(const mp *a, struct ctx *c)
  * thread (all of a single-threaded init) without the kernel's global
  * threadgroup lock: a write to v1 cgroup.procs, or of another process's id,
  * takes that lock for writing, and the first such write after a quiet spell
- * waits for an RCU grace period (5-25 ms on this VM). v2 moves a process only
+ * waits for an RCU grace period (5-27 ms on this VM). v2 moves a process only
  * through cgroup.procs (cgroup.threads stays within one domain). */
 int cgroup_entry_keep(struct ctx *c, const char *path, int dir)
 {
