@@ -11,12 +11,18 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-int on_cgroupfs(int fd)
+/* 1 or 2: which cgroup version's filesystem fd is on; 0: none (or fstatfs failed, errno says why). */
+static int cgroupfs_version(int fd)
 {
 	struct statfs st;
 	if (fstatfs(fd, &st))
 		return 0;
-	return st.f_type == CGROUP_SUPER_MAGIC || st.f_type == CGROUP2_SUPER_MAGIC;
+	return st.f_type == CGROUP_SUPER_MAGIC ? 1 : st.f_type == CGROUP2_SUPER_MAGIC ? 2 : 0;
+}
+
+int on_cgroupfs(int fd)
+{
+	return cgroupfs_version(fd) != 0;
 }
 
 /* Only files of a cgroup filesystem: a wrong path must not become a write
@@ -303,12 +309,11 @@ int op_cgroup_write(const mp *a, struct ctx *c)
  * through cgroup.procs (cgroup.threads stays within one domain). */
 int cgroup_entry_keep(struct ctx *c, const char *path, int dir)
 {
-	struct statfs st;
-	if (fstatfs(dir, &st))
-		return fail(errno, "open cgroup \"%s\"", path);
-	if (st.f_type != CGROUP_SUPER_MAGIC && st.f_type != CGROUP2_SUPER_MAGIC)
-		return failx(EXDEV, "cgroup \"%s\" is not on a cgroup filesystem", path);
-	const char *file = st.f_type == CGROUP_SUPER_MAGIC ? "tasks" : "cgroup.procs";
+	errno = 0;
+	int version = cgroupfs_version(dir);
+	if (!version)
+		return errno ? fail(errno, "open cgroup \"%s\"", path) : failx(EXDEV, "cgroup \"%s\" is not on a cgroup filesystem", path);
+	const char *file = version == 1 ? "tasks" : "cgroup.procs";
 	if ((size_t)c->ncg >= sizeof c->cg / sizeof *c->cg)
 		return failx(E2BIG, "open cgroup \"%s\": too many cgroups", path);
 	int fd = openat(dir, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
